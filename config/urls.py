@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from shop.accounts.api.urls import v1_aliases
+from shop.core.views import HealthApi
+
+# The seed's paths at the root, and the same API again under /api/v1/ for clients that want a versioned base.
+api_patterns = [
+    path("auth/", include("shop.accounts.api.urls")),
+    path("products/", include("shop.catalog.api.urls")),
+    path("cart/", include("shop.cart.api.urls")),
+    path("orders/", include("shop.orders.api.urls")),
+    path("payments/", include("shop.payments.api.urls")),
+    path("health/", HealthApi.as_view(), name="health"),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    *api_patterns,
+    path("api/v1/", include(v1_aliases + api_patterns)),
+]
+
+handler400 = "shop.core.views.json_400"
+handler403 = "shop.core.views.json_403"
+handler404 = "shop.core.views.json_404"
+handler500 = "shop.core.views.json_500"

@@ -1,0 +1,105 @@
+from rest_framework import serializers
+
+from shop.accounts.models import Address, User
+
+
+class UserOutput(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "email", "first_name", "last_name", "is_active", "is_staff", "date_joined"]
+        read_only_fields = fields
+
+
+class TokenPairOutput(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class AuthOutput(serializers.Serializer):
+    user = UserOutput()
+    tokens = TokenPairOutput(required=False, help_text="Omitted when ?use_cookies=true (tokens go in cookies).")
+
+
+class DetailOutput(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class MessageOutput(serializers.Serializer):
+    message = serializers.CharField()
+
+
+class RegisterInput(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    first_name = serializers.CharField(max_length=150)
+    last_name = serializers.CharField(max_length=150)
+    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+    password2 = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+
+    def validate(self, attrs):
+        if attrs["password"] != attrs["password2"]:
+            raise serializers.ValidationError({"password2": ["Passwords do not match."]})
+        return attrs
+
+
+class LoginInput(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, style={"input_type": "password"})
+
+
+class RefreshInput(serializers.Serializer):
+    refresh = serializers.CharField(required=False, help_text="Read from the refresh cookie when omitted.")
+
+
+class LogoutOutput(serializers.Serializer):
+    detail = serializers.CharField()
+    security_info = serializers.DictField(child=serializers.CharField())
+
+
+class ChangePasswordInput(serializers.Serializer):
+    old_password = serializers.CharField(max_length=128)
+    new_password = serializers.CharField(max_length=128)
+    new_password2 = serializers.CharField(max_length=128)
+
+    def validate(self, attrs):
+        if attrs["new_password"] != attrs["new_password2"]:
+            raise serializers.ValidationError({"new_password2": ["Passwords do not match."]})
+        return attrs
+
+
+class ProfileInput(serializers.Serializer):
+    """Only these fields can change through the profile; anything else in the body is ignored."""
+
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    email = serializers.EmailField(max_length=254, required=False)
+
+
+class StaffUserCreateInput(RegisterInput):
+    is_staff = serializers.BooleanField(default=False)
+
+
+class PasswordResetInput(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmInput(serializers.Serializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=128)
+    new_password = serializers.CharField(max_length=128)
+    new_password2 = serializers.CharField(max_length=128)
+
+    def validate(self, attrs):
+        if attrs["new_password"] != attrs["new_password2"]:
+            raise serializers.ValidationError({"new_password2": ["Passwords do not match."]})
+        return attrs
+
+
+class AddressSerializer(serializers.ModelSerializer):
+    country = serializers.RegexField(r"^[A-Za-z]{2}$", help_text="ISO 3166-1 alpha-2 code",
+                                     error_messages={"invalid": "Use a two-letter ISO country code."})
+
+    class Meta:
+        model = Address
+        fields = ["id", "full_name", "phone", "email", "address_line_1", "address_line_2", "city", "state",
+                  "postal_code", "country", "is_default", "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]

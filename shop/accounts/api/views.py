@@ -1,0 +1,261 @@
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.generics import ListAPIView
+from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from shop.accounts import selectors, services
+from shop.accounts.models import Address
+from shop.accounts.authentication import enforce_csrf
+from shop.accounts.throttling import throttles_for
+from shop.core.exceptions import ApplicationError
+
+from .cookies import delete_auth_cookies, set_auth_cookies, wants_cookies
+from .serializers import (
+    AddressSerializer,
+    AuthOutput,
+    ChangePasswordInput,
+    DetailOutput,
+    LoginInput,
+    LogoutOutput,
+    PasswordResetConfirmInput,
+    PasswordResetInput,
+    ProfileInput,
+    RefreshInput,
+    RegisterInput,
+    StaffUserCreateInput,
+    TokenPairOutput,
+    UserOutput,
+)
+
+USE_COOKIES = OpenApiParameter(
+    "use_cookies", bool, description="Deliver tokens as HttpOnly cookies instead of the body."
+)
+
+
+def _auth_response(request, user, status_code: int) -> Response:
+    pair = services.tokens_for(user)
+    body = {"user": UserOutput(user).data}
+    if wants_cookies(request):
+        response = Response(body, status=status_code)
+        set_auth_cookies(request, response, pair)
+        return response
+    body["tokens"] = {"access": pair.access, "refresh": pair.refresh}
+    return Response(body, status=status_code)
+
+
+def _refresh_token_from(request) -> tuple[str, bool]:
+    """The body's token, else the cookie's (then True); a cookie-borne token must pass the CSRF check first."""
+    serializer = RefreshInput(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    token = serializer.validated_data.get("refresh")
+    if token:
+        return token, False
+    token = request.COOKIES.get(settings.JWT_COOKIE_REFRESH)
+    if not token:
+        raise ApplicationError("No refresh token in the body or cookies.", code="refresh_missing",
+                               extra={"errors": {"refresh": ["This field is required."]}})
+    enforce_csrf(request._request)
+    return token, True
+
+
+class RegisterApi(APIView):
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = throttles_for("register")
+
+    @extend_schema(request=RegisterInput, responses={201: AuthOutput}, parameters=[USE_COOKIES], tags=["auth"])
+    def post(self, request):
+        serializer = RegisterInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        user = services.user_register(email=data["email"], password=data["password"],
+                                      first_name=data["first_name"], last_name=data["last_name"])
+        return _auth_response(request, user, status.HTTP_201_CREATED)
+
+
+class LoginApi(APIView):
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = throttles_for("login")
+
+    @extend_schema(request=LoginInput, responses={200: AuthOutput}, parameters=[USE_COOKIES], tags=["auth"])
+    def post(self, request):
+        serializer = LoginInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_authenticate(**serializer.validated_data)
+        return _auth_response(request, user, status.HTTP_200_OK)
+
+
+class TokenObtainApi(APIView):
+    """Seed 001's ``/api/v1/token/``: the same login, answered in simplejwt's plain ``{access, refresh}`` shape."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = throttles_for("login")
+
+    @extend_schema(request=LoginInput, responses={200: TokenPairOutput}, tags=["auth"])
+    def post(self, request):
+        serializer = LoginInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        pair = services.tokens_for(services.user_authenticate(**serializer.validated_data))
+        return Response({"access": pair.access, "refresh": pair.refresh})
+
+
+class TokenRefreshApi(APIView):
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = throttles_for("token_refresh")
+
+    @extend_schema(request=RefreshInput, responses={200: TokenPairOutput}, parameters=[USE_COOKIES], tags=["auth"])
+    def post(self, request):
+        token, from_cookie = _refresh_token_from(request)
+        pair = services.token_refresh(refresh=token)
+        if wants_cookies(request) or from_cookie:
+            response = Response({"detail": "Token refreshed successfully"})
+            set_auth_cookies(request, response, pair)
+            return response
+        return Response({"access": pair.access, "refresh": pair.refresh})
+
+
+class LogoutApi(APIView):
+    @extend_schema(request=RefreshInput, responses={200: LogoutOutput}, tags=["auth"])
+    def post(self, request):
+        token, _ = _refresh_token_from(request)
+        services.token_blacklist(refresh=token)
+        minutes = int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds() // 60)
+        response = Response({
+            "detail": "Logged out successfully",
+            "security_info": {
+                "refresh_token": "blacklisted and cannot be reused",
+                "access_token": f"will expire naturally in ~{minutes} minutes",
+                "cookies": "deleted (if cookie-based auth was used)",
+            },
+        })
+        delete_auth_cookies(response)
+        return response
+
+
+class ChangePasswordApi(APIView):
+    @extend_schema(request=ChangePasswordInput, responses={200: DetailOutput}, tags=["auth"])
+    def post(self, request):
+        serializer = ChangePasswordInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.user_change_password(user=request.user, old_password=serializer.validated_data["old_password"],
+                                      new_password=serializer.validated_data["new_password"])
+        return Response({"detail": "Password changed successfully"})
+
+
+class MeApi(APIView):
+    @extend_schema(responses={200: UserOutput}, tags=["auth"])
+    def get(self, request):
+        return Response(UserOutput(request.user).data)
+
+    @extend_schema(request=ProfileInput, responses={200: UserOutput}, tags=["auth"])
+    def patch(self, request):
+        serializer = ProfileInput(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_update(user=request.user, data=serializer.validated_data)
+        return Response(UserOutput(user).data)
+
+    @extend_schema(request=ProfileInput, responses={200: UserOutput}, tags=["auth"])
+    def put(self, request):
+        return self.patch(request)
+
+
+class UserListApi(ListAPIView):
+    """Staff only: the seed's public user list leaks every account, so it is not shipped public."""
+
+    permission_classes = (IsAdminUser,)
+    serializer_class = UserOutput
+
+    def get_queryset(self):
+        return selectors.user_list()
+
+    @extend_schema(request=StaffUserCreateInput, responses={201: UserOutput}, tags=["auth"])
+    def post(self, request):
+        serializer = StaffUserCreateInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        user = services.user_register(email=data["email"], password=data["password"],
+                                      first_name=data["first_name"], last_name=data["last_name"])
+        if data["is_staff"] and request.user.is_superuser:
+            user.is_staff = True
+            user.save(update_fields=["is_staff"])
+        return Response(UserOutput(user).data, status=status.HTTP_201_CREATED)
+
+
+class PasswordResetApi(APIView):
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = throttles_for("password_reset")
+
+    @extend_schema(request=PasswordResetInput, responses={200: DetailOutput}, tags=["auth"])
+    def post(self, request):
+        serializer = PasswordResetInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.password_reset_request(email=serializer.validated_data["email"])
+        return Response({"detail": "If an account exists for this email, a reset link has been sent."})
+
+
+class PasswordResetConfirmApi(APIView):
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = throttles_for("password_reset")
+
+    @extend_schema(request=PasswordResetConfirmInput, responses={200: DetailOutput}, tags=["auth"])
+    def post(self, request):
+        serializer = PasswordResetConfirmInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        services.password_reset_confirm(uid=data["uid"], token=data["token"], new_password=data["new_password"])
+        return Response({"detail": "Password has been reset. Please log in."})
+
+
+class AddressListApi(ListAPIView):
+    permission_classes = (IsAuthenticated,)
+    serializer_class = AddressSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return Address.objects.none()
+        return selectors.address_list(user=self.request.user)
+
+    @extend_schema(request=AddressSerializer, responses={201: AddressSerializer}, tags=["auth"])
+    def post(self, request):
+        serializer = AddressSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        address = services.address_save(user=request.user, data=serializer.validated_data)
+        return Response(AddressSerializer(address).data, status=status.HTTP_201_CREATED)
+
+
+class AddressDetailApi(APIView):
+    def _get(self, request, pk: int):
+        return get_object_or_404(selectors.address_list(user=request.user), pk=pk)
+
+    @extend_schema(responses={200: AddressSerializer}, tags=["auth"])
+    def get(self, request, pk: int):
+        return Response(AddressSerializer(self._get(request, pk)).data)
+
+    @extend_schema(request=AddressSerializer, responses={200: AddressSerializer}, tags=["auth"])
+    def put(self, request, pk: int):
+        return self._update(request, pk, partial=False)
+
+    @extend_schema(request=AddressSerializer, responses={200: AddressSerializer}, tags=["auth"])
+    def patch(self, request, pk: int):
+        return self._update(request, pk, partial=True)
+
+    def _update(self, request, pk: int, *, partial: bool):
+        address = self._get(request, pk)
+        serializer = AddressSerializer(address, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        address = services.address_save(user=request.user, data=serializer.validated_data, address=address)
+        return Response(AddressSerializer(address).data)
+
+    @extend_schema(responses={204: None}, tags=["auth"])
+    def delete(self, request, pk: int):
+        services.address_delete(address=self._get(request, pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,46 @@
+from django.conf import settings
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import exceptions
+from rest_framework.authentication import CSRFCheck
+from rest_framework_simplejwt.authentication import JWTAuthentication
+
+
+def enforce_csrf(request) -> None:
+    """Cookies are sent by the browser on their own, so a cookie-authenticated write must prove it came from
+    our front end (Django's CSRF check, the same one DRF's SessionAuthentication uses)."""
+
+    def _no_view(request):  # CSRFCheck needs a view callable; the check itself is what we want
+        return None
+
+    check = CSRFCheck(_no_view)
+    check.process_request(request)
+    reason = check.process_view(request, None, (), {})
+    if reason:
+        raise exceptions.PermissionDenied(f"CSRF Failed: {reason}")
+
+
+class JWTHeaderOrCookieAuthentication(JWTAuthentication):
+    """``Authorization: Bearer <access>`` first; otherwise the HttpOnly access cookie (with a CSRF check)."""
+
+    def authenticate(self, request):
+        header = self.get_header(request)
+        if header is not None:
+            return super().authenticate(request)
+        raw_token = request.COOKIES.get(settings.JWT_COOKIE_ACCESS)
+        if not raw_token:
+            return None
+        validated = self.get_validated_token(raw_token.encode())
+        user = self.get_user(validated)
+        enforce_csrf(request._request)
+        return user, validated
+
+
+class JWTHeaderOrCookieScheme(OpenApiAuthenticationExtension):
+    target_class = JWTHeaderOrCookieAuthentication
+    name = ["jwtAuth", "cookieAuth"]
+
+    def get_security_definition(self, auto_schema):
+        return [
+            {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+            {"type": "apiKey", "in": "cookie", "name": settings.JWT_COOKIE_ACCESS},
+        ]

@@ -1,0 +1,176 @@
+from dataclasses import dataclass
+from functools import partial
+
+from django.contrib.auth import password_validation
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.tokens import default_token_generator
+from django.db import transaction
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from shop.core.exceptions import ApplicationError
+
+from .models import Address, User
+from .selectors import user_get_by_email
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access: str
+    refresh: str
+
+
+def tokens_for(user: User) -> TokenPair:
+    refresh = RefreshToken.for_user(user)
+    return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
+
+
+def _validate_password(password: str, user: User | None = None) -> None:
+    # Raises django ValidationError, which the API turns into a 400 with the validators' messages.
+    password_validation.validate_password(password, user)
+
+
+@transaction.atomic
+def user_register(*, email: str, password: str, first_name: str = "", last_name: str = "") -> User:
+    email = email.strip().lower()
+    if user_get_by_email(email=email) is not None:
+        raise ApplicationError("A user with this email already exists.", code="email_taken")
+    candidate = User(email=email, first_name=first_name, last_name=last_name)
+    _validate_password(password, candidate)
+    return User.objects.create_user(email=email, password=password, first_name=first_name, last_name=last_name)
+
+
+def user_authenticate(*, email: str, password: str) -> User:
+    """Check credentials without revealing which emails exist: an unknown email costs one password hash too."""
+    user = user_get_by_email(email=email)
+    if user is None:
+        make_password(password)  # same work as a real check, so timing does not tell the two apart
+        raise ApplicationError("Invalid email or password.", code="invalid_credentials", status_code=401)
+    if not user.check_password(password):
+        raise ApplicationError("Invalid email or password.", code="invalid_credentials", status_code=401)
+    if not user.is_active:
+        raise ApplicationError("This account is disabled.", code="account_disabled", status_code=403)
+    return user
+
+
+def token_refresh(*, refresh: str) -> TokenPair:
+    """Rotate: the presented refresh token is blacklisted and a new pair issued; reuse of the old one is a 401."""
+    from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+
+    serializer = TokenRefreshSerializer(data={"refresh": refresh})
+    try:
+        serializer.is_valid(raise_exception=True)  # a disabled or deleted user raises AuthenticationFailed (401)
+    except TokenError as exc:
+        raise ApplicationError(
+            "Token is invalid, expired or already used.", code="token_not_valid", status_code=401
+        ) from exc
+    data = serializer.validated_data
+    return TokenPair(access=data["access"], refresh=data["refresh"])
+
+
+def token_blacklist(*, refresh: str) -> None:
+    try:
+        RefreshToken(refresh).blacklist()
+    except TokenError as exc:
+        raise ApplicationError(
+            "Refresh token is invalid, expired or already blacklisted.", code="token_not_valid", status_code=401
+        ) from exc
+
+
+def user_blacklist_all_tokens(*, user: User) -> int:
+    outstanding = OutstandingToken.objects.filter(user=user).exclude(blacklistedtoken__isnull=False)
+    created = BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
+    )
+    return len(created)
+
+
+@transaction.atomic
+def user_change_password(*, user: User, old_password: str, new_password: str) -> None:
+    if not user.check_password(old_password):
+        raise ApplicationError("Old password is incorrect.", code="wrong_password",
+                               extra={"errors": {"old_password": ["Old password is incorrect."]}})
+    _validate_password(new_password, user)
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    user_blacklist_all_tokens(user=user)
+
+
+@transaction.atomic
+def user_update(*, user: User, data: dict) -> User:
+    allowed = {"first_name", "last_name", "email"}
+    changed = [field for field in allowed & data.keys() if getattr(user, field) != data[field]]
+    if "email" in changed:
+        email = data["email"].strip().lower()
+        clash = user_get_by_email(email=email)
+        if clash is not None and clash.pk != user.pk:
+            raise ApplicationError("A user with this email already exists.", code="email_taken")
+        data = {**data, "email": email}
+    for field in changed:
+        setattr(user, field, data[field])
+    if changed:
+        user.full_clean(exclude=["password"])
+        user.save(update_fields=changed)
+    return user
+
+
+def password_reset_request(*, email: str) -> None:
+    """Always succeeds from the caller's view, so the answer never tells whether an account exists."""
+    from .tasks import send_password_reset_email
+
+    user = user_get_by_email(email=email)
+    if user is None or not user.is_active or not user.has_usable_password():
+        return
+    transaction.on_commit(partial(send_password_reset_email.delay, user.pk))
+
+
+def password_reset_link_parts(*, user: User) -> tuple[str, str]:
+    return urlsafe_base64_encode(force_bytes(user.pk)), default_token_generator.make_token(user)
+
+
+@transaction.atomic
+def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
+    invalid = ApplicationError("The reset link is invalid or has expired.", code="invalid_reset_token")
+    try:
+        user = User.objects.get(pk=int(force_str(urlsafe_base64_decode(uid))))
+    except (ValueError, TypeError, OverflowError, User.DoesNotExist):
+        raise invalid from None
+    if not default_token_generator.check_token(user, token):
+        raise invalid
+    _validate_password(new_password, user)
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    user_blacklist_all_tokens(user=user)
+    return user
+
+
+@transaction.atomic
+def address_save(*, user: User, data: dict, address: Address | None = None) -> Address:
+    """Create or update an address book entry; making one the default unsets the previous default."""
+    address = address or Address(user=user)
+    for field, value in data.items():
+        setattr(address, field, value)
+    if address.country:
+        address.country = address.country.upper()
+    first = not Address.objects.filter(user=user).exclude(pk=address.pk).exists()
+    if first:
+        address.is_default = True
+    if address.is_default:
+        Address.objects.filter(user=user, is_default=True).exclude(pk=address.pk).update(is_default=False)
+    address.full_clean()
+    address.save()
+    return address
+
+
+@transaction.atomic
+def address_delete(*, address: Address) -> None:
+    was_default, user = address.is_default, address.user
+    address.delete()
+    if was_default:
+        successor = Address.objects.filter(user=user).order_by("-id").first()
+        if successor:
+            successor.is_default = True
+            successor.save(update_fields=["is_default"])

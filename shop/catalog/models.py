@@ -1,0 +1,111 @@
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
+from django.db import models
+
+from shop.core.models import TimeStampedModel
+
+
+class Category(TimeStampedModel):
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=140, unique=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProductQuerySet(models.QuerySet):
+    def live(self):
+        """Not soft-deleted: still manageable by staff, still shown on past orders."""
+        return self.filter(is_deleted=False)
+
+    def public(self):
+        """What customers can see and buy."""
+        return self.filter(is_deleted=False, is_active=True)
+
+
+class Product(TimeStampedModel):
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=220, unique=True)
+    description = models.TextField(blank=True)
+    price = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
+    stock_quantity = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+    is_deleted = models.BooleanField(default=False)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ProductQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(stock_quantity__gte=0), name="catalog_product_stock_gte_0"),
+            models.CheckConstraint(condition=models.Q(price__gt=0), name="catalog_product_price_gt_0"),
+        ]
+        indexes = [
+            models.Index(fields=["is_active", "is_deleted", "-created_at"], name="catalog_product_public_idx"),
+            models.Index(fields=["category", "is_active", "is_deleted"], name="catalog_product_category_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def product_image_upload_to(instance: "ProductImage", filename: str) -> str:
+    return f"products/{instance.product_id}/{filename}"
+
+
+class ProductImage(models.Model):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    image_url = models.URLField(max_length=1000, blank=True)
+    image = models.ImageField(upload_to=product_image_upload_to, blank=True)
+    is_primary = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-is_primary", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product"], condition=models.Q(is_primary=True), name="catalog_image_one_primary"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.image_url or self.image.name
+
+
+class ProductVariant(TimeStampedModel):
+    """A purchasable option of a product (size, colour...) with its own SKU and stock.
+
+    ``price_override`` replaces the product price when set.
+    """
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants")
+    sku = models.CharField(max_length=64, unique=True)
+    barcode = models.CharField(max_length=64, blank=True)
+    name = models.CharField(max_length=120, help_text="Human label, e.g. 'Red / M'")
+    options = models.JSONField(default=dict, blank=True, help_text='e.g. {"colour": "red", "size": "M"}')
+    price_override = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    stock_quantity = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(stock_quantity__gte=0), name="catalog_variant_stock_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product.name} - {self.name}"
+
+    @property
+    def price(self) -> Decimal:
+        return self.price_override if self.price_override is not None else self.product.price

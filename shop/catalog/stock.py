@@ -1,0 +1,128 @@
+"""The one place stock moves. Every other module calls these functions; none updates stock itself.
+
+A purchase line names a product, or a product *variant* (which has its own stock). Deduction is a guarded
+conditional UPDATE (``stock >= q``), so two checkouts can never take the same unit even without a prior
+SELECT ... FOR UPDATE; every shortage is collected and reported together. Lines are applied in a fixed
+order (products by id, then variants by id) so concurrent multi-line checkouts cannot deadlock.
+Callers must already be inside ``transaction.atomic()``: a shortage raises and rolls back what was applied.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import partial
+
+from django.db import transaction
+from django.db.models import F
+
+from shop.core.exceptions import ApplicationError
+
+from .models import Product, ProductVariant
+
+
+@dataclass(frozen=True)
+class StockLine:
+    product_id: int
+    quantity: int
+    variant_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Shortage:
+    product_id: int
+    variant_id: int | None
+    name: str
+    requested: int
+    available: int
+    reason: str  # "insufficient_stock" | "unavailable"
+
+    def message(self) -> str:
+        if self.reason == "unavailable":
+            return f"'{self.name}' is no longer available."
+        return f"Not enough stock for '{self.name}': {self.requested} requested, {self.available} available."
+
+
+class InsufficientStock(ApplicationError):
+    default_code = "insufficient_stock"
+
+    def __init__(self, shortages: list[Shortage]):
+        self.shortages = shortages
+        super().__init__(
+            " ".join(s.message() for s in shortages),
+            extra={"shortages": [s.__dict__ for s in shortages]},
+        )
+
+
+def _merge(lines: Iterable[StockLine]) -> tuple[dict[int, int], dict[int, int]]:
+    products: dict[int, int] = defaultdict(int)
+    variants: dict[int, int] = defaultdict(int)
+    for line in lines:
+        if line.quantity <= 0:
+            raise ApplicationError("Quantities must be positive.", code="invalid_quantity")
+        if line.variant_id is None:
+            products[line.product_id] += line.quantity
+        else:
+            variants[line.variant_id] += line.quantity
+    return dict(sorted(products.items())), dict(sorted(variants.items()))
+
+
+def _shortage_for_product(product_id: int, requested: int) -> Shortage:
+    product = Product.objects.filter(pk=product_id).values("name", "stock_quantity", "is_active", "is_deleted").first()
+    if product is None or not product["is_active"] or product["is_deleted"]:
+        name = product["name"] if product else f"product #{product_id}"
+        return Shortage(product_id, None, name, requested, 0, "unavailable")
+    return Shortage(product_id, None, product["name"], requested, product["stock_quantity"], "insufficient_stock")
+
+
+def _shortage_for_variant(variant_id: int, requested: int) -> Shortage:
+    variant = (
+        ProductVariant.objects.filter(pk=variant_id)
+        .values("product_id", "name", "product__name", "stock_quantity", "is_active", "product__is_active",
+                "product__is_deleted")
+        .first()
+    )
+    if variant is None:
+        return Shortage(0, variant_id, f"variant #{variant_id}", requested, 0, "unavailable")
+    name = f"{variant['product__name']} ({variant['name']})"
+    if not (variant["is_active"] and variant["product__is_active"]) or variant["product__is_deleted"]:
+        return Shortage(variant["product_id"], variant_id, name, requested, 0, "unavailable")
+    return Shortage(variant["product_id"], variant_id, name, requested, variant["stock_quantity"],
+                    "insufficient_stock")
+
+
+def stock_deduct(*, lines: Iterable[StockLine]) -> None:
+    """Take stock for every line, or raise :class:`InsufficientStock` naming every line that cannot be served."""
+    products, variants = _merge(lines)
+    shortages: list[Shortage] = []
+    for product_id, quantity in products.items():
+        updated = Product.objects.filter(
+            pk=product_id, is_active=True, is_deleted=False, stock_quantity__gte=quantity
+        ).update(stock_quantity=F("stock_quantity") - quantity)
+        if not updated:
+            shortages.append(_shortage_for_product(product_id, quantity))
+    for variant_id, quantity in variants.items():
+        updated = ProductVariant.objects.filter(
+            pk=variant_id, is_active=True, product__is_active=True, product__is_deleted=False,
+            stock_quantity__gte=quantity,
+        ).update(stock_quantity=F("stock_quantity") - quantity)
+        if not updated:
+            shortages.append(_shortage_for_variant(variant_id, quantity))
+    if shortages:
+        raise InsufficientStock(shortages)
+    _invalidate_after_commit(products, variants)
+
+
+def stock_restore(*, lines: Iterable[StockLine]) -> None:
+    """Give stock back (cancel, expiry, refund). Restores even to inactive or deleted products: the units exist."""
+    products, variants = _merge(lines)
+    for product_id, quantity in products.items():
+        Product.objects.filter(pk=product_id).update(stock_quantity=F("stock_quantity") + quantity)
+    for variant_id, quantity in variants.items():
+        ProductVariant.objects.filter(pk=variant_id).update(stock_quantity=F("stock_quantity") + quantity)
+    _invalidate_after_commit(products, variants)
+
+
+def _invalidate_after_commit(products: dict[int, int], variants: dict[int, int]) -> None:
+    from .cache import catalog_invalidate
+
+    transaction.on_commit(partial(catalog_invalidate, product_ids=tuple(products), variant_ids=tuple(variants)))

@@ -1,0 +1,105 @@
+"""One error shape for the whole API: ``{"detail": str, "code": str}`` plus ``errors`` for field messages.
+
+Domain code raises :class:`ApplicationError`; Django's and DRF's own exceptions are translated here.
+Anything else stays a 500, which Django logs with the request id (see ``config.urls.handler500``).
+"""
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import OperationalError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class ApplicationError(Exception):
+    """A refusal the client can act on: a message for people, a stable code for programs."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid"
+
+    def __init__(self, message: str, *, code: str | None = None, status_code: int | None = None, extra=None):
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+        if status_code is not None:
+            self.status_code = status_code
+        self.extra = extra or {}
+
+
+class NotFound(ApplicationError):
+    status_code = status.HTTP_404_NOT_FOUND
+    default_code = "not_found"
+
+
+class Conflict(ApplicationError):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+class ServiceUnavailable(ApplicationError):
+    """A dependency (payment gateway, a lock held too long) failed; nothing was changed, retry later."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "service_unavailable"
+
+
+def _summary(errors) -> str:
+    """The first field message, prefixed with its field, so a person sees what to fix."""
+    if isinstance(errors, dict):
+        for field, value in errors.items():
+            inner = _summary(value)
+            if field in ("non_field_errors", "__all__"):
+                return inner
+            return f"{field}: {inner}"
+    if isinstance(errors, list) and errors:
+        return _summary(errors[0])
+    return str(errors)
+
+
+def _is_lock_timeout(exc: Exception) -> bool:
+    cause = getattr(exc, "__cause__", None)
+    return getattr(cause, "sqlstate", None) in ("55P03", "40P01")  # lock_not_available, deadlock_detected
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, ApplicationError):
+        body = {"detail": exc.message, "code": exc.code, **exc.extra}
+        response = Response(body, status=exc.status_code)
+        if exc.status_code == 503:
+            response["Retry-After"] = "5"
+        return response
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, OperationalError) and _is_lock_timeout(exc):
+        logger.warning("lock timeout answered with 503: %s", exc)
+        response = Response(
+            {"detail": "The resource is busy; please retry shortly.", "code": "busy"},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+        response["Retry-After"] = "2"
+        return response
+
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        errors = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
+        response.data = {"detail": _summary(errors), "code": "invalid", "errors": errors}
+    else:
+        detail = response.data.get("detail", "") if isinstance(response.data, dict) else response.data
+        codes = exc.get_codes() if hasattr(exc, "get_codes") else None
+        response.data = {"detail": str(detail), "code": codes if isinstance(codes, str) else "error"}
+        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+            response.data["retry_after"] = int(exc.wait)
+    return response
