@@ -245,3 +245,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.request": {"level": "ERROR"}},
 }
+
+# --- Payments -------------------------------------------------------------------------------------------
+# Which methods checkout offers, in order. A gateway's method only works once its keys are set.
+PAYMENT_METHODS = env.list("PAYMENT_METHODS", default=["sandbox", "cod", "stripe"])

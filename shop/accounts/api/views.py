@@ -8,8 +8,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shop.accounts import selectors, services
-from shop.accounts.models import Address
 from shop.accounts.authentication import enforce_csrf
+from shop.accounts.models import Address
 from shop.accounts.throttling import throttles_for
 from shop.core.exceptions import ApplicationError
 
