@@ -6,6 +6,7 @@ PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
 .PHONY: install run test lint check-migrations schema clean
+.PHONY: serve
 
 install: $(STAMP)
 
@@ -40,3 +41,26 @@ schema: install
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .pytest_cache .ruff_cache staticfiles .pytest-media
+
+# The production server on this machine: production settings (DEBUG off, HTTPS redirect, secure cookies),
+# gunicorn with gunicorn.conf.py, static files collected and served by whitenoise. It reads the same environment
+# and .env as `make run`, but never invents a SECRET_KEY: a generated key would silently change on the next run
+# and log every user out, so it stops and says how to set one.
+SERVE_ENV := DJANGO_SETTINGS_MODULE=config.settings.production PORT=$(PORT)
+
+serve: install
+	@$(SERVE_ENV) $(BIN)/python -c 'import django; django.setup()' 2>/dev/null || { \
+	  $(SERVE_ENV) $(BIN)/python -c 'import django; django.setup()' 2>&1 | tail -n 1; \
+	  echo ""; \
+	  echo "make serve uses the production settings. Set SECRET_KEY (50+ random characters) in the"; \
+	  echo "environment or in .env, for example:"; \
+	  echo "  export SECRET_KEY=\"\$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')\""; \
+	  exit 1; }
+	$(SERVE_ENV) $(BIN)/python manage.py migrate --noinput
+	$(SERVE_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	@echo ""
+	@echo "  API     http://127.0.0.1:$(PORT)/  (production settings: plain-HTTP requests other than /health/"
+	@echo "          redirect to HTTPS; set SECURE_SSL_REDIRECT=false only when no TLS proxy is in front)"
+	@echo "  Health  http://127.0.0.1:$(PORT)/health/"
+	@echo ""
+	$(SERVE_ENV) $(BIN)/gunicorn --config gunicorn.conf.py

@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from shop.accounts.api.urls import v1_aliases
+from shop.core.metrics import metrics_view
 from shop.core.views import HealthApi
 
 # The seed's paths at the root, and the same API again under /api/v1/ for clients that want a versioned base.
@@ -17,6 +18,8 @@ api_patterns = [
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Prometheus scrape endpoint: a plain Django view (not in the OpenAPI schema), 404 unless METRICS_ENABLED.
+    path("metrics", metrics_view, name="prometheus-metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

@@ -249,3 +249,44 @@ LOGGING = {
 # --- Payments -------------------------------------------------------------------------------------------
 # Which methods checkout offers, in order. A gateway's method only works once its keys are set.
 PAYMENT_METHODS = env.list("PAYMENT_METHODS", default=["sandbox", "cod", "stripe"])
+
+# --- Deployment -----------------------------------------------------------------------------------------
+# Web processes are stateless: sessions, tokens, cache and throttles live in PostgreSQL/Redis, and media goes to
+# object storage when a bucket is configured, so any number of web nodes can sit behind one load balancer.
+
+# Read replica: catalog reads outside transactions and before any write go to it (config/db_router.py).
+if env("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    # Tests never create a second database: the replica alias reads the test copy of the primary.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
+
+# Media in S3-compatible object storage (AWS S3, MinIO, Cloudflare R2, ...): uploads must not live on one node.
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    # boto3 also reads AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or an instance role) when these are unset.
+    AWS_ACCESS_KEY_ID = env("AWS_ACCESS_KEY_ID", default=None)
+    AWS_SECRET_ACCESS_KEY = env("AWS_SECRET_ACCESS_KEY", default=None)
+    AWS_S3_ENDPOINT_URL = env("AWS_S3_ENDPOINT_URL", default=None)
+    AWS_S3_REGION_NAME = env("AWS_S3_REGION_NAME", default=None)
+    AWS_S3_CUSTOM_DOMAIN = env("AWS_S3_CUSTOM_DOMAIN", default=None)
+    # Product images are public; objects are not overwritten silently when two uploads share a name.
+    AWS_QUERYSTRING_AUTH = env.bool("AWS_QUERYSTRING_AUTH", default=False)
+    AWS_S3_FILE_OVERWRITE = False
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage"}
+
+# Prometheus: request metrics from django-prometheus plus the business counters in shop/core/metrics.py.
+# `/metrics` answers 404 unless METRICS_ENABLED; with METRICS_TOKEN it also needs `Authorization: Bearer <token>`.
+METRICS_ENABLED = env.bool("METRICS_ENABLED", default=False)
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+INSTALLED_APPS.append("django_prometheus")
+# Celery workers log through LOGGING above (JSON with LOG_FORMAT=json) instead of replacing the root logger.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "config.db_router.PrimaryPinningMiddleware",
+    *MIDDLEWARE,
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]

@@ -1,0 +1,146 @@
+"""Gunicorn configuration for `make serve`, the Procfile and deploy/Dockerfile (all read from the environment).
+
+| Variable | Default | Meaning |
+|---|---|---|
+| `PORT` | `8000` | Port to listen on |
+| `BIND_ADDRESS` | `127.0.0.1` | Interface; the container image sets `0.0.0.0` |
+| `WEB_CONCURRENCY` | `2 * CPUs + 1`, at most 8 | Worker processes (each holds its own database connection) |
+| `GUNICORN_THREADS` | `1` | Threads per worker; above 1 uses the `gthread` worker |
+| `GUNICORN_TIMEOUT` | `30` | Seconds before a stuck worker is killed and replaced |
+| `GUNICORN_MAX_REQUESTS` | `1000` | Recycle a worker after this many requests (plus up to 10% jitter); 0 disables |
+| `LOG_FORMAT` | `plain` | `json` also turns gunicorn's own messages into JSON; the access log is always JSON |
+| `PROMETHEUS_MULTIPROC_DIR` | a fresh temp dir | Where workers share metric files so `/metrics` sums all of them |
+"""
+
+import datetime
+import json
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from gunicorn.glogging import Logger
+
+
+def _cpu_count() -> int:
+    # The CPUs this process may use (a container's cpuset), not the whole host's.
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw else default
+
+
+# More workers than this mostly adds database connections and memory, not throughput: scale out with nodes.
+MAX_DEFAULT_WORKERS = 8
+
+bind = f"{os.environ.get('BIND_ADDRESS', '127.0.0.1')}:{_env_int('PORT', 8000)}"
+workers = _env_int("WEB_CONCURRENCY", min(2 * _cpu_count() + 1, MAX_DEFAULT_WORKERS))
+threads = _env_int("GUNICORN_THREADS", 1)
+worker_class = "gthread" if threads > 1 else "sync"
+timeout = _env_int("GUNICORN_TIMEOUT", 30)
+# On SIGTERM (deploy, scale-in) workers get this long to finish in-flight requests such as a checkout.
+graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+keepalive = 5
+max_requests = _env_int("GUNICORN_MAX_REQUESTS", 1000)
+max_requests_jitter = max_requests // 10  # workers do not all restart at the same moment
+wsgi_app = "config.wsgi:application"
+# Unused, and one fixed socket path would clash between several servers on one machine (benchmarks, CI).
+control_socket_disable = True
+# The heartbeat file on a container's overlay filesystem can stall workers; memory is always fast.
+if Path("/dev/shm").is_dir():  # noqa: S108
+    worker_tmp_dir = "/dev/shm"  # noqa: S108
+
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+
+# Prometheus metrics from every worker land in one directory and /metrics adds them up (prometheus_client
+# multiprocess mode). It must be set before a worker imports prometheus_client, hence here.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="shop-prometheus-")
+
+
+def on_starting(server):
+    # Files left by a previous run would be counted again.
+    directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if os.environ["PROMETHEUS_MULTIPROC_DIR"].startswith(tempfile.gettempdir() + "/shop-prometheus-"):
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
+
+
+class _JsonErrorFormatter(logging.Formatter):
+    """Gunicorn's own messages (boot, worker restarts) in the same shape as shop.core.logging.JsonFormatter."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload = {
+            "time": _now(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": "-",
+        }
+        if record.exc_info:
+            payload["exc_info"] = self.formatException(record.exc_info)
+        return json.dumps(payload)
+
+
+class JsonLogger(Logger):
+    """One JSON object per access-log line, carrying the request id the app echoed in `X-Request-ID`."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        if os.environ.get("LOG_FORMAT", "plain") == "json":
+            for handler in self.error_log.handlers:
+                handler.setFormatter(_JsonErrorFormatter())
+
+    def access(self, resp, req, environ, request_time):
+        if not self.access_log_enabled:
+            return
+        try:
+            headers = {name.lower(): value for name, value in resp.headers}
+            status = resp.status.split(None, 1)[0] if isinstance(resp.status, str) else resp.status
+            payload = {
+                "time": _now(),
+                "level": "INFO",
+                "logger": "gunicorn.access",
+                "message": f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')} {status}",
+                "request_id": headers.get("x-request-id", "-"),
+                "method": environ.get("REQUEST_METHOD"),
+                "path": environ.get("PATH_INFO"),
+                "status": int(status),
+                "duration_ms": round(request_time.total_seconds() * 1000, 3),
+                "bytes": getattr(resp, "sent", None),
+                "remote_addr": environ.get("REMOTE_ADDR"),
+                "user_agent": environ.get("HTTP_USER_AGENT"),
+            }
+            self.access_log.info(json.dumps(payload))
+        except Exception:  # a log line must never break a response
+            self.error("access log: could not format a line", exc_info=True)
+
+
+logger_class = JsonLogger
+
+# `gunicorn` run from another directory must still import `config.wsgi`.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
