@@ -17,15 +17,28 @@ from shop.catalog.models import Category, Product, ProductVariant
 
 @pytest.fixture
 def replica():
+    """A `replica` alias for this test only (restoring whatever DATABASE_REPLICA_URL configured before)."""
+    previous = connections.settings.get("replica")
     connections.settings["replica"] = {**connections.settings["default"], "TEST": {"MIRROR": "default"}}
-    try:
-        yield "replica"
-    finally:
+    yield "replica"
+    if previous is None:
         del connections.settings["replica"]
+    else:
+        connections.settings["replica"] = previous
 
 
-def test_without_a_replica_every_read_goes_to_the_primary(db):
+@pytest.fixture
+def no_replica():
+    previous = connections.settings.pop("replica", None)
+    yield
+    if previous is not None:
+        connections.settings["replica"] = previous
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_a_replica_every_read_goes_to_the_primary(no_replica):
     assert Product.objects.all().db == "default"
+    assert PrimaryReplicaRouter().db_for_read(Category) == "default"
 
 
 @pytest.mark.django_db(transaction=True)
