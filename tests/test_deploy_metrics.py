@@ -95,6 +95,11 @@ def test_metrics_endpoint_with_a_token_refuses_anything_but_that_bearer(client, 
     assert b"shop_checkouts_total" not in response.content
 
 
+def test_metrics_endpoint_only_answers_reads(client, settings):
+    settings.METRICS_ENABLED = True
+    assert client.post("/metrics").status_code == 405
+
+
 def test_metrics_endpoint_with_a_token_accepts_that_bearer(client, settings):
     settings.METRICS_ENABLED = True
     settings.METRICS_TOKEN = "scrape-token"

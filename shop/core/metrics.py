@@ -10,6 +10,7 @@ import logging
 
 from django.conf import settings
 from django.http import Http404, HttpResponse
+from django.views.decorators.http import require_safe
 from django_prometheus.exports import ExportToDjangoView
 from prometheus_client import Counter
 
@@ -48,6 +49,7 @@ def record_celery_task(task: str, state: str) -> None:
     _inc(CELERY_TASKS, task=task, state=state)
 
 
+@require_safe
 def metrics_view(request):
     """Prometheus exposition, off unless `METRICS_ENABLED`; with `METRICS_TOKEN` it also needs that bearer token.
 
