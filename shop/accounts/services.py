@@ -3,10 +3,13 @@ from functools import partial
 
 from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import update_last_login
 from django.contrib.auth.tokens import default_token_generator
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -28,19 +31,40 @@ def tokens_for(user: User) -> TokenPair:
     return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
 
 
-def _validate_password(password: str, user: User | None = None) -> None:
-    # Raises django ValidationError, which the API turns into a 400 with the validators' messages.
-    password_validation.validate_password(password, user)
+def _validate_password(password: str, user: User | None = None, *, field: str = "password") -> None:
+    """Django's validators, their messages filed under the input field so the client knows what to fix."""
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.messages}) from exc
+
+
+def _email_taken() -> ApplicationError:
+    message = "A user with this email already exists."
+    return ApplicationError(message, code="email_taken", extra={"errors": {"email": [message]}})
 
 
 @transaction.atomic
 def user_register(*, email: str, password: str, first_name: str = "", last_name: str = "") -> User:
     email = email.strip().lower()
     if user_get_by_email(email=email) is not None:
-        raise ApplicationError("A user with this email already exists.", code="email_taken")
+        raise _email_taken()
     candidate = User(email=email, first_name=first_name, last_name=last_name)
     _validate_password(password, candidate)
-    return User.objects.create_user(email=email, password=password, first_name=first_name, last_name=last_name)
+    try:
+        # Two sign-ups racing past the check above meet the case-insensitive unique constraint here.
+        with transaction.atomic():
+            return User.objects.create_user(email=email, password=password, first_name=first_name,
+                                            last_name=last_name)
+    except IntegrityError:
+        raise _email_taken() from None
+
+
+def user_login(*, email: str, password: str) -> User:
+    """Credentials checked, then ``last_login`` stamped (as SIMPLE_JWT's UPDATE_LAST_LOGIN promises)."""
+    user = user_authenticate(email=email, password=password)
+    update_last_login(None, user)
+    return user
 
 
 def user_authenticate(*, email: str, password: str) -> User:
@@ -62,11 +86,15 @@ def token_refresh(*, refresh: str) -> TokenPair:
 
     serializer = TokenRefreshSerializer(data={"refresh": refresh})
     try:
-        serializer.is_valid(raise_exception=True)  # a disabled or deleted user raises AuthenticationFailed (401)
-    except TokenError as exc:
+        serializer.is_valid(raise_exception=True)
+    except (TokenError, User.DoesNotExist) as exc:
+        # simplejwt looks the token's user up with .get(): a deleted account would otherwise be a 500.
         raise ApplicationError(
             "Token is invalid, expired or already used.", code="token_not_valid", status_code=401
         ) from exc
+    except AuthenticationFailed as exc:
+        # A disabled account. Raised as is, DRF would turn it into a 403 on this unauthenticated view.
+        raise ApplicationError(str(exc.detail), code="no_active_account", status_code=401) from exc
     data = serializer.validated_data
     return TokenPair(access=data["access"], refresh=data["refresh"])
 
@@ -93,7 +121,7 @@ def user_change_password(*, user: User, old_password: str, new_password: str) ->
     if not user.check_password(old_password):
         raise ApplicationError("Old password is incorrect.", code="wrong_password",
                                extra={"errors": {"old_password": ["Old password is incorrect."]}})
-    _validate_password(new_password, user)
+    _validate_password(new_password, user, field="new_password")
     user.set_password(new_password)
     user.save(update_fields=["password"])
     user_blacklist_all_tokens(user=user)
@@ -107,7 +135,7 @@ def user_update(*, user: User, data: dict) -> User:
         email = data["email"].strip().lower()
         clash = user_get_by_email(email=email)
         if clash is not None and clash.pk != user.pk:
-            raise ApplicationError("A user with this email already exists.", code="email_taken")
+            raise _email_taken()
         data = {**data, "email": email}
     for field in changed:
         setattr(user, field, data[field])
@@ -140,7 +168,7 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
         raise invalid from None
     if not default_token_generator.check_token(user, token):
         raise invalid
-    _validate_password(new_password, user)
+    _validate_password(new_password, user, field="new_password")
     user.set_password(new_password)
     user.save(update_fields=["password"])
     user_blacklist_all_tokens(user=user)
