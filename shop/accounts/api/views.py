@@ -86,7 +86,7 @@ class LoginApi(APIView):
     def post(self, request):
         serializer = LoginInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = services.user_authenticate(**serializer.validated_data)
+        user = services.user_login(**serializer.validated_data)
         return _auth_response(request, user, status.HTTP_200_OK)
 
 
@@ -101,7 +101,7 @@ class TokenObtainApi(APIView):
     def post(self, request):
         serializer = LoginInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        pair = services.tokens_for(services.user_authenticate(**serializer.validated_data))
+        pair = services.tokens_for(services.user_login(**serializer.validated_data))
         return Response({"access": pair.access, "refresh": pair.refresh})
 
 
