@@ -161,3 +161,22 @@ def test_non_numeric_id_is_a_json_404(user_client):
 def test_responses_are_json(api_client, user_client):
     assert api_client.get("/health/")["Content-Type"] == "application/json"
     assert user_client.get("/auth/me/")["Content-Type"] == "application/json"
+
+
+def test_disallowed_host_is_a_json_400(api_client):
+    response = api_client.get("/health/", HTTP_HOST="evil.example.net")
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Bad request.", "code": "bad_request"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("content_type", ["application/json", "application/x-www-form-urlencoded"])
+def test_oversized_body_is_a_json_413(api_client, settings, content_type):
+    too_big = "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+    body = f'{{"email": "a@b.com", "password": "{too_big}"}}' if content_type == "application/json" else f"a={too_big}"
+
+    response = api_client.post("/auth/login/", body, content_type=content_type)
+
+    assert response.status_code == 413
+    assert response.json() == {"detail": "Request body too large.", "code": "request_too_large"}

@@ -1,6 +1,7 @@
 import logging
 
 from django.core.cache import cache
+from django.core.exceptions import RequestDataTooBig
 from django.db import connection
 from django.http import JsonResponse
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -71,6 +72,8 @@ def json_500(request):
 
 
 def json_400(request, exception=None):
+    if isinstance(exception, RequestDataTooBig):  # DATA_UPLOAD_MAX_MEMORY_SIZE: say so, with the right status
+        return JsonResponse({"detail": "Request body too large.", "code": "request_too_large"}, status=413)
     return JsonResponse({"detail": "Bad request.", "code": "bad_request"}, status=400)
 
 
