@@ -11,6 +11,7 @@ from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -81,20 +82,29 @@ def user_authenticate(*, email: str, password: str) -> User:
 
 
 def token_refresh(*, refresh: str) -> TokenPair:
-    """Rotate: the presented refresh token is blacklisted and a new pair issued; reuse of the old one is a 401."""
+    """Rotate: the presented refresh token is blacklisted and a new pair issued; reuse of the old one is a 401.
+
+    The token's outstanding row is locked first, so the same token sent twice at once (a replay racing the
+    legitimate client) is rotated once: the second request waits, then finds it blacklisted.
+    """
     from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 
-    serializer = TokenRefreshSerializer(data={"refresh": refresh})
+    invalid = ApplicationError("Token is invalid, expired or already used.", code="token_not_valid", status_code=401)
     try:
-        serializer.is_valid(raise_exception=True)
-    except (TokenError, User.DoesNotExist) as exc:
-        # simplejwt looks the token's user up with .get(): a deleted account would otherwise be a 500.
-        raise ApplicationError(
-            "Token is invalid, expired or already used.", code="token_not_valid", status_code=401
-        ) from exc
-    except AuthenticationFailed as exc:
-        # A disabled account. Raised as is, DRF would turn it into a 403 on this unauthenticated view.
-        raise ApplicationError(str(exc.detail), code="no_active_account", status_code=401) from exc
+        jti = RefreshToken(refresh)[jwt_settings.JTI_CLAIM]  # signature, expiry, type and blacklist checked
+    except (TokenError, KeyError) as exc:
+        raise invalid from exc
+    with transaction.atomic():
+        list(OutstandingToken.objects.select_for_update(of=("self",)).filter(jti=jti).values_list("pk"))
+        serializer = TokenRefreshSerializer(data={"refresh": refresh})
+        try:
+            serializer.is_valid(raise_exception=True)
+        except (TokenError, User.DoesNotExist) as exc:
+            # simplejwt looks the token's user up with .get(): a deleted account would otherwise be a 500.
+            raise invalid from exc
+        except AuthenticationFailed as exc:
+            # A disabled account. Raised as is, DRF would turn it into a 403 on this unauthenticated view.
+            raise ApplicationError(str(exc.detail), code="no_active_account", status_code=401) from exc
     data = serializer.validated_data
     return TokenPair(access=data["access"], refresh=data["refresh"])
 
