@@ -4,6 +4,8 @@ DRF's ScopedRateThrottle keys on the user or IP only; a login flood spread acros
 account needs a key on the account itself, hence the small subclass.
 """
 
+import hashlib
+
 from rest_framework.throttling import SimpleRateThrottle
 
 
@@ -21,7 +23,9 @@ class AccountScopedThrottle(SimpleRateThrottle):
         email = request.data.get("email") if hasattr(request.data, "get") else None
         if not isinstance(email, str) or not email.strip():
             return None
-        return self.cache_format % {"scope": f"{self.scope}-account", "ident": email.strip().lower()}
+        # Throttles run before validation, so the email is any client string: hash it into a bounded key.
+        ident = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+        return self.cache_format % {"scope": f"{self.scope}-account", "ident": ident}
 
 
 def throttles_for(scope: str) -> list[type]:

@@ -10,6 +10,7 @@ in a test changes nothing. Our throttle classes inherit that attribute, so the `
 import os
 import subprocess
 import sys
+from hashlib import sha256
 
 import pytest
 from django.conf import settings
@@ -71,7 +72,15 @@ def test_throttle_counters_live_in_the_shared_cache(rates, user):
     login(APIClient(), user.email, **from_ip("10.0.2.1"))
 
     assert len(cache.get("throttle_login_10.0.2.1")) == 1
-    assert len(cache.get(f"throttle_login-account_{user.email}")) == 1
+    assert len(cache.get(f"throttle_login-account_{sha256(user.email.encode()).hexdigest()}")) == 1
+
+
+def test_account_key_is_bounded_whatever_the_client_sends(rates):
+    huge = "x" * 100_000 + "@example.com"
+
+    assert APIClient().post("/auth/login/", {"email": huge, "password": "x"}, format="json").status_code == 400
+
+    assert len(cache.get(f"throttle_login-account_{sha256(huge.encode()).hexdigest()}")) == 1
 
 
 def test_v1_token_shares_the_login_limit(rates, user):
