@@ -109,13 +109,19 @@ def token_refresh(*, refresh: str) -> TokenPair:
     return TokenPair(access=data["access"], refresh=data["refresh"])
 
 
-def token_blacklist(*, refresh: str) -> None:
+def token_blacklist(*, refresh: str, user: User | None = None) -> None:
+    """Log a session out. With ``user``, only that user's own token: a leaked token is no licence to end
+    someone else's session through this endpoint."""
     try:
-        RefreshToken(refresh).blacklist()
+        token = RefreshToken(refresh)
     except TokenError as exc:
         raise ApplicationError(
             "Refresh token is invalid, expired or already blacklisted.", code="token_not_valid", status_code=401
         ) from exc
+    if user is not None and str(token.get(jwt_settings.USER_ID_CLAIM)) != str(user.pk):
+        raise ApplicationError("This refresh token belongs to another account.", code="token_mismatch",
+                               status_code=403)
+    token.blacklist()
 
 
 def user_blacklist_all_tokens(*, user: User) -> int:
@@ -173,7 +179,7 @@ def password_reset_link_parts(*, user: User) -> tuple[str, str]:
 def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
     invalid = ApplicationError("The reset link is invalid or has expired.", code="invalid_reset_token")
     try:
-        user = User.objects.get(pk=int(force_str(urlsafe_base64_decode(uid))))
+        user = User.objects.get(pk=int(force_str(urlsafe_base64_decode(uid))), is_active=True)
     except (ValueError, TypeError, OverflowError, User.DoesNotExist):
         raise invalid from None
     if not default_token_generator.check_token(user, token):

@@ -125,7 +125,7 @@ class LogoutApi(APIView):
     @extend_schema(request=RefreshInput, responses={200: LogoutOutput}, tags=["auth"])
     def post(self, request):
         token, _ = _refresh_token_from(request)
-        services.token_blacklist(refresh=token)
+        services.token_blacklist(refresh=token, user=request.user)
         minutes = int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds() // 60)
         response = Response({
             "detail": "Logged out successfully",

@@ -100,3 +100,14 @@ def test_logout_with_garbage_token_is_401(api_client, user):
 
     assert_error(bearer(tokens["access"]).post("/auth/logout/", {"refresh": "garbage"}, format="json"), 401,
                  "token_not_valid")
+
+
+def test_logout_with_someone_elses_refresh_token_is_refused(api_client, user, other_user):
+    mine = tokens_for_login(api_client, user)
+    theirs = tokens_for_login(api_client, other_user)
+
+    response = bearer(mine["access"]).post("/auth/logout/", {"refresh": theirs["refresh"]}, format="json")
+
+    assert_error(response, 403, "token_mismatch")
+    assert not BlacklistedToken.objects.exists()
+    assert api_client.post("/auth/token/refresh/", {"refresh": theirs["refresh"]}, format="json").status_code == 200

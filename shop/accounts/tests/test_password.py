@@ -164,3 +164,15 @@ def test_reset_email_is_plain_text_not_html_escaped(api_client, django_capture_o
     body = mail.outbox[0].body
     assert body.startswith("Hello Seán O'Brien & Co,")
     assert "&amp;" not in body and "&#x27;" not in body
+
+
+def test_a_reset_link_stops_working_once_the_account_is_disabled(api_client, user, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        request_reset(api_client, user.email)
+    uid, token = link_parts(mail.outbox[0])
+    user.is_active = False
+    user.save()
+
+    assert_error(confirm(api_client, uid, token), 400, "invalid_reset_token")
+    user.refresh_from_db()
+    assert user.check_password(DEFAULT_PASSWORD)
