@@ -30,3 +30,13 @@ def test_error_responses_carry_the_id_too(api_client, url, status):
     response = api_client.get(url, HTTP_X_REQUEST_ID="follow-me")
 
     assert response.status_code == status and response["X-Request-ID"] == "follow-me"
+
+
+def test_browser_clients_on_allowed_origins_can_read_the_id(api_client, settings):
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
+
+    response = api_client.get("/health/", HTTP_ORIGIN="https://app.example.com")
+
+    assert response["Access-Control-Allow-Origin"] == "https://app.example.com"
+    exposed = {h.strip().lower() for h in response["Access-Control-Expose-Headers"].split(",")}
+    assert {"x-request-id", "retry-after"} <= exposed
