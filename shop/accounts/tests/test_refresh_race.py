@@ -39,3 +39,40 @@ def test_the_same_refresh_token_twice_at_once_rotates_only_once():
         thread.join(timeout=30)
 
     assert sorted(statuses) == [200] + [401] * (attempts - 1)
+
+
+def test_a_lock_held_too_long_is_a_503_with_retry_after():
+    """The lock_timeout set on every PostgreSQL connection turns a stuck row lock into a retryable 503."""
+    from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+
+    refresh = RefreshToken.for_user(UserFactory())
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_lock():
+        from django.db import transaction
+
+        try:
+            with transaction.atomic():
+                list(OutstandingToken.objects.select_for_update(of=("self",)).filter(jti=refresh["jti"]).values_list("pk"))
+                locked.set()
+                release.wait(timeout=10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_lock)
+    holder.start()
+    assert locked.wait(timeout=10)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '200ms'")  # the configured 5 s, shortened for the test
+        response = APIClient().post("/auth/token/refresh/", {"refresh": str(refresh)}, format="json")
+    finally:
+        release.set()
+        holder.join(timeout=10)
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+
+    assert response.status_code == 503
+    assert response.json() == {"detail": "The resource is busy; please retry shortly.", "code": "busy"}
+    assert response["Retry-After"] == "2"
+    assert APIClient().post("/auth/token/refresh/", {"refresh": str(refresh)}, format="json").status_code == 200
