@@ -176,7 +176,7 @@ def test_oversized_body_is_a_json_413(api_client, settings, content_type):
     too_big = "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
     body = f'{{"email": "a@b.com", "password": "{too_big}"}}' if content_type == "application/json" else f"a={too_big}"
 
-    response = api_client.post("/auth/login/", body, content_type=content_type)
+    response = api_client.post("/auth/password-reset/", body, content_type=content_type)
 
     assert response.status_code == 413
     assert response.json() == {"detail": "Request body too large.", "code": "request_too_large"}

@@ -182,3 +182,15 @@ def test_safe_methods_and_bearer_requests_are_not_csrf_checked(csrf_client, user
     access = login(bearer_client, user.email).json()["tokens"]["access"]
     bearer_client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
     assert bearer_client.patch("/auth/me/", {"first_name": "Bob"}, format="json").status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/auth/login/?use_cookies=true", "/auth/register/?use_cookies=true",
+                                 "/auth/token/refresh/?use_cookies=true", "/api/v1/token/"])
+def test_cookie_issuing_endpoints_refuse_html_form_posts(api_client, user, url):
+    """A cross-site <form> can post urlencoded data with no CORS preflight: that would be login CSRF."""
+    form = f"email={user.email}&password={DEFAULT_PASSWORD}&refresh=x"
+
+    response = api_client.post(url, form, content_type="application/x-www-form-urlencoded")
+
+    assert_error(response, 415, "unsupported_media_type")
+    assert "access_token" not in response.cookies
