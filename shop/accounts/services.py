@@ -81,22 +81,25 @@ def user_authenticate(*, email: str, password: str) -> User:
     return user
 
 
-def token_refresh(*, refresh: str) -> TokenPair:
-    """Rotate: the presented refresh token is blacklisted and a new pair issued; reuse of the old one is a 401.
+def _lock_user(user_id) -> None:
+    """Every change to a user's sessions (rotate, log out, revoke all, new password) takes this row lock first,
+    so they run one after another: a token presented twice at once is rotated once, and a refresh racing a
+    password change cannot leave its new token unrevoked."""
+    list(User.objects.select_for_update().filter(pk=user_id).values_list("pk"))
 
-    The token's outstanding row is locked first, so the same token sent twice at once (a replay racing the
-    legitimate client) is rotated once: the second request waits, then finds it blacklisted.
-    """
+
+def token_refresh(*, refresh: str) -> TokenPair:
+    """Rotate: the presented refresh token is blacklisted and a new pair issued; reuse of the old one is a 401."""
     from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 
     invalid = ApplicationError("Token is invalid, expired or already used.", code="token_not_valid", status_code=401)
     try:
-        jti = RefreshToken(refresh)[jwt_settings.JTI_CLAIM]  # signature, expiry, type and blacklist checked
-    except (TokenError, KeyError) as exc:
+        user_id = RefreshToken(refresh).get(jwt_settings.USER_ID_CLAIM)  # signature, expiry, type, blacklist
+    except TokenError as exc:
         raise invalid from exc
     with transaction.atomic():
-        list(OutstandingToken.objects.select_for_update(of=("self",)).filter(jti=jti).values_list("pk"))
-        serializer = TokenRefreshSerializer(data={"refresh": refresh})
+        _lock_user(user_id)
+        serializer = TokenRefreshSerializer(data={"refresh": refresh})  # re-checks the blacklist under the lock
         try:
             serializer.is_valid(raise_exception=True)
         except (TokenError, User.DoesNotExist) as exc:
@@ -109,18 +112,24 @@ def token_refresh(*, refresh: str) -> TokenPair:
     return TokenPair(access=data["access"], refresh=data["refresh"])
 
 
+@transaction.atomic
 def token_blacklist(*, refresh: str, user: User | None = None) -> None:
     """Log a session out. With ``user``, only that user's own token: a leaked token is no licence to end
     someone else's session through this endpoint."""
+    invalid = ApplicationError("Refresh token is invalid, expired or already blacklisted.", code="token_not_valid",
+                               status_code=401)
     try:
         token = RefreshToken(refresh)
     except TokenError as exc:
-        raise ApplicationError(
-            "Refresh token is invalid, expired or already blacklisted.", code="token_not_valid", status_code=401
-        ) from exc
+        raise invalid from exc
     if user is not None and str(token.get(jwt_settings.USER_ID_CLAIM)) != str(user.pk):
         raise ApplicationError("This refresh token belongs to another account.", code="token_mismatch",
                                status_code=403)
+    _lock_user(token.get(jwt_settings.USER_ID_CLAIM))
+    try:
+        token.check_blacklist()  # again, under the lock: a refresh may have rotated it meanwhile
+    except TokenError as exc:
+        raise invalid from exc
     token.blacklist()
 
 
@@ -134,6 +143,7 @@ def user_blacklist_all_tokens(*, user: User) -> int:
 
 @transaction.atomic
 def user_change_password(*, user: User, old_password: str, new_password: str) -> None:
+    _lock_user(user.pk)
     if not user.check_password(old_password):
         raise ApplicationError("Old password is incorrect.", code="wrong_password",
                                extra={"errors": {"old_password": ["Old password is incorrect."]}})
@@ -179,7 +189,8 @@ def password_reset_link_parts(*, user: User) -> tuple[str, str]:
 def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
     invalid = ApplicationError("The reset link is invalid or has expired.", code="invalid_reset_token")
     try:
-        user = User.objects.get(pk=int(force_str(urlsafe_base64_decode(uid))), is_active=True)
+        # Locked (see _lock_user) and read fresh: two confirms with one link cannot both pass the token check.
+        user = User.objects.select_for_update().get(pk=int(force_str(urlsafe_base64_decode(uid))), is_active=True)
     except (ValueError, TypeError, OverflowError, User.DoesNotExist):
         raise invalid from None
     if not default_token_generator.check_token(user, token):
