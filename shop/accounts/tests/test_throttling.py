@@ -12,11 +12,13 @@ import subprocess
 import sys
 from hashlib import sha256
 
+import jwt
 import pytest
 from django.conf import settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from config.settings.base import DEFAULT_THROTTLE_RATES, _parse_throttle_rates
 
@@ -38,6 +40,10 @@ def rates(monkeypatch):
 
 def from_ip(ip: str) -> dict:
     return {"REMOTE_ADDR": ip}
+
+
+def account_key(scope: str, account: str) -> str:
+    return f"throttle_{scope}-account_{sha256(account.encode()).hexdigest()}"
 
 
 def assert_throttled(response):
@@ -72,7 +78,7 @@ def test_throttle_counters_live_in_the_shared_cache(rates, user):
     login(APIClient(), user.email, **from_ip("10.0.2.1"))
 
     assert len(cache.get("throttle_login_10.0.2.1")) == 1
-    assert len(cache.get(f"throttle_login-account_{sha256(user.email.encode()).hexdigest()}")) == 1
+    assert len(cache.get(account_key("login", f"email:{user.email}"))) == 1
 
 
 def test_account_key_is_bounded_whatever_the_client_sends(rates):
@@ -80,7 +86,7 @@ def test_account_key_is_bounded_whatever_the_client_sends(rates):
 
     assert APIClient().post("/auth/login/", {"email": huge, "password": "x"}, format="json").status_code == 400
 
-    assert len(cache.get(f"throttle_login-account_{sha256(huge.encode()).hexdigest()}")) == 1
+    assert len(cache.get(account_key("login", f"email:{huge}"))) == 1
 
 
 def test_v1_token_shares_the_login_limit(rates, user):
@@ -126,6 +132,34 @@ def test_token_refresh_is_limited(rates):
         assert client.post("/auth/token/refresh/", {"refresh": "garbage"}, format="json").status_code == 401
 
     assert_throttled(client.post("/auth/token/refresh/", {"refresh": "garbage"}, format="json"))
+
+
+def test_token_refresh_is_limited_per_account_across_ips(rates, user, other_user):
+    client = APIClient()
+    for n in range(LIMIT):
+        token = str(RefreshToken.for_user(user))
+        assert client.post("/auth/token/refresh/", {"refresh": token}, format="json",
+                           **from_ip(f"10.0.5.{n}")).status_code == 200
+
+    late = client.post("/auth/token/refresh/", {"refresh": str(RefreshToken.for_user(user))}, format="json",
+                       **from_ip("10.0.5.99"))
+    assert_throttled(late)
+    other = client.post("/auth/token/refresh/", {"refresh": str(RefreshToken.for_user(other_user))},
+                        format="json", **from_ip("10.0.5.100"))
+    assert other.status_code == 200
+
+
+def test_forged_refresh_tokens_do_not_spend_the_victims_budget(rates, user):
+    claims = {"token_type": "refresh", "user_id": str(user.pk), "jti": "x", "exp": 4_102_444_800}
+    forged = jwt.encode(claims, "not-our-signing-key-but-long-enough-for-hs256", algorithm="HS256")
+    for n in range(LIMIT + 2):
+        client = APIClient()
+        assert client.post("/auth/token/refresh/", {"refresh": forged}, format="json",
+                           **from_ip(f"10.0.6.{n}")).status_code == 401
+
+    genuine = APIClient().post("/auth/token/refresh/", {"refresh": str(RefreshToken.for_user(user))},
+                               format="json", **from_ip("10.0.6.99"))
+    assert genuine.status_code == 200
 
 
 def test_default_rates_are_the_documented_ones():
