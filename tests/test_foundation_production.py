@@ -106,3 +106,13 @@ def test_deploy_checks_pass_with_a_proper_secret_key():
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_development_settings_drop_the_secure_cookie_flag_only_with_debug():
+    show = "import django; django.setup(); from django.conf import settings as s; print(s.JWT_COOKIE_SECURE)"
+
+    debug = run(show, DJANGO_SETTINGS_MODULE="config.settings", DEBUG="true")
+    default = run(show, DJANGO_SETTINGS_MODULE="config.settings")
+
+    assert (debug.returncode, default.returncode) == (0, 0), debug.stderr + default.stderr
+    assert (debug.stdout.strip(), default.stdout.strip()) == ("False", "True")
