@@ -19,8 +19,8 @@ GOOD_KEY = secrets.token_urlsafe(60)
 def run(code: str | None = None, *args: str, **env_vars: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items()
            if k not in ("DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "THROTTLE_RATES")}
-    env.update(DJANGO_SETTINGS_MODULE="config.settings.production", ALLOWED_HOSTS="shop.example.com",
-               DATABASE_URL="sqlite://:memory:", **env_vars)
+    env.update({"DJANGO_SETTINGS_MODULE": "config.settings.production", "ALLOWED_HOSTS": "shop.example.com",
+                "DATABASE_URL": "sqlite://:memory:", **env_vars})
     command = [sys.executable, "-c", code] if code else [sys.executable, "manage.py", *args]
     return subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
 
