@@ -4,6 +4,7 @@
 hardening a public deployment needs. Every variable is listed in `.env.example`.
 """
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -150,16 +151,22 @@ DEFAULT_THROTTLE_RATES = {
     "password_reset": "5/hour",
     "token_refresh": "30/min",
 }
+# DRF reads only the period's first letter, so "5/month" would silently mean per minute: accept real units only.
+_RATE = r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)s?"
 
 
 def _parse_throttle_rates(raw: str) -> dict[str, str]:
+    """``THROTTLE_RATES="login=5/min,register=20/hour"``; a typo fails at start-up, not as 500s on every login."""
     rates = {}
     for pair in filter(None, (part.strip() for part in raw.split(","))):
-        scope, sep, rate = pair.partition("=")
-        if not sep or scope.strip() not in DEFAULT_THROTTLE_RATES:
+        scope, sep, rate = (part.strip() for part in pair.partition("="))
+        if not sep or scope not in DEFAULT_THROTTLE_RATES or not re.fullmatch(_RATE, rate):
             scopes = ", ".join(DEFAULT_THROTTLE_RATES)
-            raise ValueError(f"THROTTLE_RATES: bad entry {pair!r}; use scope=rate with scopes {scopes}")
-        rates[scope.strip()] = rate.strip()
+            raise ValueError(
+                f"THROTTLE_RATES: bad entry {pair!r}; use scope=N/period (period s, min, hour or day) "
+                f"with scopes {scopes}"
+            )
+        rates[scope] = rate
     return rates
 
 
@@ -200,6 +207,7 @@ SPECTACULAR_SETTINGS = {
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_ALLOW_CREDENTIALS = True
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]  # a browser client can quote the id and honour a 429
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CSRF_COOKIE_HTTPONLY = False  # the SPA reads it and echoes it in X-CSRFToken for cookie-authenticated writes
 

@@ -6,3 +6,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True
 MEDIA_ROOT = BASE_DIR / ".pytest-media"  # noqa: F405
+# No collectstatic before tests: whitenoise serves through the finders, and would warn on every client that
+# staticfiles/ does not exist.
+STATIC_ROOT = None

@@ -3,11 +3,15 @@ from functools import partial
 
 from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import update_last_login
 from django.contrib.auth.tokens import default_token_generator
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -28,19 +32,40 @@ def tokens_for(user: User) -> TokenPair:
     return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
 
 
-def _validate_password(password: str, user: User | None = None) -> None:
-    # Raises django ValidationError, which the API turns into a 400 with the validators' messages.
-    password_validation.validate_password(password, user)
+def _validate_password(password: str, user: User | None = None, *, field: str = "password") -> None:
+    """Django's validators, their messages filed under the input field so the client knows what to fix."""
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.messages}) from exc
+
+
+def _email_taken() -> ApplicationError:
+    message = "A user with this email already exists."
+    return ApplicationError(message, code="email_taken", extra={"errors": {"email": [message]}})
 
 
 @transaction.atomic
 def user_register(*, email: str, password: str, first_name: str = "", last_name: str = "") -> User:
     email = email.strip().lower()
     if user_get_by_email(email=email) is not None:
-        raise ApplicationError("A user with this email already exists.", code="email_taken")
+        raise _email_taken()
     candidate = User(email=email, first_name=first_name, last_name=last_name)
     _validate_password(password, candidate)
-    return User.objects.create_user(email=email, password=password, first_name=first_name, last_name=last_name)
+    try:
+        # Two sign-ups racing past the check above meet the case-insensitive unique constraint here.
+        with transaction.atomic():
+            return User.objects.create_user(email=email, password=password, first_name=first_name,
+                                            last_name=last_name)
+    except IntegrityError:
+        raise _email_taken() from None
+
+
+def user_login(*, email: str, password: str) -> User:
+    """Credentials checked, then ``last_login`` stamped (as SIMPLE_JWT's UPDATE_LAST_LOGIN promises)."""
+    user = user_authenticate(email=email, password=password)
+    update_last_login(None, user)
+    return user
 
 
 def user_authenticate(*, email: str, password: str) -> User:
@@ -56,28 +81,56 @@ def user_authenticate(*, email: str, password: str) -> User:
     return user
 
 
+def _lock_user(user_id) -> None:
+    """Every change to a user's sessions (rotate, log out, revoke all, new password) takes this row lock first,
+    so they run one after another: a token presented twice at once is rotated once, and a refresh racing a
+    password change cannot leave its new token unrevoked."""
+    list(User.objects.select_for_update().filter(pk=user_id).values_list("pk"))
+
+
 def token_refresh(*, refresh: str) -> TokenPair:
     """Rotate: the presented refresh token is blacklisted and a new pair issued; reuse of the old one is a 401."""
     from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 
-    serializer = TokenRefreshSerializer(data={"refresh": refresh})
+    invalid = ApplicationError("Token is invalid, expired or already used.", code="token_not_valid", status_code=401)
     try:
-        serializer.is_valid(raise_exception=True)  # a disabled or deleted user raises AuthenticationFailed (401)
+        user_id = RefreshToken(refresh).get(jwt_settings.USER_ID_CLAIM)  # signature, expiry, type, blacklist
     except TokenError as exc:
-        raise ApplicationError(
-            "Token is invalid, expired or already used.", code="token_not_valid", status_code=401
-        ) from exc
+        raise invalid from exc
+    with transaction.atomic():
+        _lock_user(user_id)
+        serializer = TokenRefreshSerializer(data={"refresh": refresh})  # re-checks the blacklist under the lock
+        try:
+            serializer.is_valid(raise_exception=True)
+        except (TokenError, User.DoesNotExist) as exc:
+            # simplejwt looks the token's user up with .get(): a deleted account would otherwise be a 500.
+            raise invalid from exc
+        except AuthenticationFailed as exc:
+            # A disabled account. Raised as is, DRF would turn it into a 403 on this unauthenticated view.
+            raise ApplicationError(str(exc.detail), code="no_active_account", status_code=401) from exc
     data = serializer.validated_data
     return TokenPair(access=data["access"], refresh=data["refresh"])
 
 
-def token_blacklist(*, refresh: str) -> None:
+@transaction.atomic
+def token_blacklist(*, refresh: str, user: User | None = None) -> None:
+    """Log a session out. With ``user``, only that user's own token: a leaked token is no licence to end
+    someone else's session through this endpoint."""
+    invalid = ApplicationError("Refresh token is invalid, expired or already blacklisted.", code="token_not_valid",
+                               status_code=401)
     try:
-        RefreshToken(refresh).blacklist()
+        token = RefreshToken(refresh)
     except TokenError as exc:
-        raise ApplicationError(
-            "Refresh token is invalid, expired or already blacklisted.", code="token_not_valid", status_code=401
-        ) from exc
+        raise invalid from exc
+    if user is not None and str(token.get(jwt_settings.USER_ID_CLAIM)) != str(user.pk):
+        raise ApplicationError("This refresh token belongs to another account.", code="token_mismatch",
+                               status_code=403)
+    _lock_user(token.get(jwt_settings.USER_ID_CLAIM))
+    try:
+        token.check_blacklist()  # again, under the lock: a refresh may have rotated it meanwhile
+    except TokenError as exc:
+        raise invalid from exc
+    token.blacklist()
 
 
 def user_blacklist_all_tokens(*, user: User) -> int:
@@ -90,10 +143,11 @@ def user_blacklist_all_tokens(*, user: User) -> int:
 
 @transaction.atomic
 def user_change_password(*, user: User, old_password: str, new_password: str) -> None:
+    _lock_user(user.pk)
     if not user.check_password(old_password):
         raise ApplicationError("Old password is incorrect.", code="wrong_password",
                                extra={"errors": {"old_password": ["Old password is incorrect."]}})
-    _validate_password(new_password, user)
+    _validate_password(new_password, user, field="new_password")
     user.set_password(new_password)
     user.save(update_fields=["password"])
     user_blacklist_all_tokens(user=user)
@@ -107,7 +161,7 @@ def user_update(*, user: User, data: dict) -> User:
         email = data["email"].strip().lower()
         clash = user_get_by_email(email=email)
         if clash is not None and clash.pk != user.pk:
-            raise ApplicationError("A user with this email already exists.", code="email_taken")
+            raise _email_taken()
         data = {**data, "email": email}
     for field in changed:
         setattr(user, field, data[field])
@@ -135,12 +189,13 @@ def password_reset_link_parts(*, user: User) -> tuple[str, str]:
 def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
     invalid = ApplicationError("The reset link is invalid or has expired.", code="invalid_reset_token")
     try:
-        user = User.objects.get(pk=int(force_str(urlsafe_base64_decode(uid))))
+        # Locked (see _lock_user) and read fresh: two confirms with one link cannot both pass the token check.
+        user = User.objects.select_for_update().get(pk=int(force_str(urlsafe_base64_decode(uid))), is_active=True)
     except (ValueError, TypeError, OverflowError, User.DoesNotExist):
         raise invalid from None
     if not default_token_generator.check_token(user, token):
         raise invalid
-    _validate_password(new_password, user)
+    _validate_password(new_password, user, field="new_password")
     user.set_password(new_password)
     user.save(update_fields=["password"])
     user_blacklist_all_tokens(user=user)

@@ -4,7 +4,31 @@ DRF's ScopedRateThrottle keys on the user or IP only; a login flood spread acros
 account needs a key on the account itself, hence the small subclass.
 """
 
+import hashlib
+
+from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
+from rest_framework_simplejwt.exceptions import TokenBackendError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.state import token_backend
+
+
+def _account_of(request) -> str | None:
+    """The account a request targets: the email in the body, else the user of a genuine refresh token."""
+    data = request.data if hasattr(request.data, "get") else {}
+    email = data.get("email")
+    if isinstance(email, str) and email.strip():
+        return "email:" + email.strip().lower()
+    refresh = data.get("refresh") or request.COOKIES.get(settings.JWT_COOKIE_REFRESH)
+    if not isinstance(refresh, str) or not refresh:
+        return None
+    try:
+        # Signature and expiry only (no database): a forged token naming someone must not eat their budget.
+        claims = token_backend.decode(refresh, verify=True)
+    except TokenBackendError:
+        return None
+    user_id = claims.get(jwt_settings.USER_ID_CLAIM)
+    return f"user:{user_id}" if user_id is not None else None
 
 
 class IPScopedThrottle(SimpleRateThrottle):
@@ -18,10 +42,12 @@ class AccountScopedThrottle(SimpleRateThrottle):
     scope = ""
 
     def get_cache_key(self, request, view):
-        email = request.data.get("email") if hasattr(request.data, "get") else None
-        if not isinstance(email, str) or not email.strip():
+        account = _account_of(request)
+        if account is None:
             return None
-        return self.cache_format % {"scope": f"{self.scope}-account", "ident": email.strip().lower()}
+        # Throttles run before validation, so the email is any client string: hash it into a bounded key.
+        ident = hashlib.sha256(account.encode()).hexdigest()
+        return self.cache_format % {"scope": f"{self.scope}-account", "ident": ident}
 
 
 def throttles_for(scope: str) -> list[type]:

@@ -74,6 +74,8 @@ def api_exception_handler(exc, context):
         response = Response(body, status=exc.status_code)
         if exc.status_code == 503:
             response["Retry-After"] = "5"
+        if exc.status_code == 401:  # RFC 9110: a 401 names the scheme that would work, as DRF's own 401s do
+            response["WWW-Authenticate"] = 'Bearer realm="api"'
         return response
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
@@ -97,9 +99,12 @@ def api_exception_handler(exc, context):
         errors = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
         response.data = {"detail": _summary(errors), "code": "invalid", "errors": errors}
     else:
-        detail = response.data.get("detail", "") if isinstance(response.data, dict) else response.data
+        data = response.data if isinstance(response.data, dict) else {"detail": response.data}
         codes = exc.get_codes() if hasattr(exc, "get_codes") else None
-        response.data = {"detail": str(detail), "code": codes if isinstance(codes, str) else "error"}
+        if not isinstance(codes, str):
+            # simplejwt's InvalidToken carries a dict detail with its own "code" (token_not_valid); keep it.
+            codes = data.get("code") if isinstance(data.get("code"), str) else "error"
+        response.data = {"detail": str(data.get("detail", "")), "code": codes}
         if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
             response.data["retry_after"] = int(exc.wait)
     return response

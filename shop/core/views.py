@@ -1,9 +1,11 @@
 import logging
 
 from django.core.cache import cache
+from django.core.exceptions import RequestDataTooBig
 from django.db import connection
 from django.http import JsonResponse
 from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.views import SpectacularRedocView
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -70,8 +72,16 @@ def json_500(request):
 
 
 def json_400(request, exception=None):
+    if isinstance(exception, RequestDataTooBig):  # DATA_UPLOAD_MAX_MEMORY_SIZE: say so, with the right status
+        return JsonResponse({"detail": "Request body too large.", "code": "request_too_large"}, status=413)
     return JsonResponse({"detail": "Bad request.", "code": "bad_request"}, status=400)
 
 
 def json_403(request, exception=None):
     return JsonResponse({"detail": "Forbidden.", "code": "forbidden"}, status=403)
+
+
+class RedocApi(SpectacularRedocView):
+    """ReDoc served from our own static files only (the stock page pulls fonts from Google)."""
+
+    template_name = "core/redoc.html"

@@ -3,6 +3,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -36,6 +37,11 @@ USE_COOKIES = OpenApiParameter(
 )
 
 
+# Endpoints that can set auth cookies read JSON only. A cross-site HTML form can POST urlencoded data without a
+# CORS preflight; accepting it would let another site log a visitor into the attacker's account (login CSRF).
+JSON_ONLY = (JSONParser,)
+
+
 def _auth_response(request, user, status_code: int) -> Response:
     pair = services.tokens_for(user)
     body = {"user": UserOutput(user).data}
@@ -64,6 +70,7 @@ def _refresh_token_from(request) -> tuple[str, bool]:
 
 class RegisterApi(APIView):
     authentication_classes = ()
+    parser_classes = JSON_ONLY
     permission_classes = (AllowAny,)
     throttle_classes = throttles_for("register")
 
@@ -79,6 +86,7 @@ class RegisterApi(APIView):
 
 class LoginApi(APIView):
     authentication_classes = ()
+    parser_classes = JSON_ONLY
     permission_classes = (AllowAny,)
     throttle_classes = throttles_for("login")
 
@@ -86,7 +94,7 @@ class LoginApi(APIView):
     def post(self, request):
         serializer = LoginInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = services.user_authenticate(**serializer.validated_data)
+        user = services.user_login(**serializer.validated_data)
         return _auth_response(request, user, status.HTTP_200_OK)
 
 
@@ -94,6 +102,7 @@ class TokenObtainApi(APIView):
     """Seed 001's ``/api/v1/token/``: the same login, answered in simplejwt's plain ``{access, refresh}`` shape."""
 
     authentication_classes = ()
+    parser_classes = JSON_ONLY
     permission_classes = (AllowAny,)
     throttle_classes = throttles_for("login")
 
@@ -101,12 +110,13 @@ class TokenObtainApi(APIView):
     def post(self, request):
         serializer = LoginInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        pair = services.tokens_for(services.user_authenticate(**serializer.validated_data))
+        pair = services.tokens_for(services.user_login(**serializer.validated_data))
         return Response({"access": pair.access, "refresh": pair.refresh})
 
 
 class TokenRefreshApi(APIView):
     authentication_classes = ()
+    parser_classes = JSON_ONLY
     permission_classes = (AllowAny,)
     throttle_classes = throttles_for("token_refresh")
 
@@ -125,7 +135,7 @@ class LogoutApi(APIView):
     @extend_schema(request=RefreshInput, responses={200: LogoutOutput}, tags=["auth"])
     def post(self, request):
         token, _ = _refresh_token_from(request)
-        services.token_blacklist(refresh=token)
+        services.token_blacklist(refresh=token, user=request.user)
         minutes = int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds() // 60)
         response = Response({
             "detail": "Logged out successfully",

@@ -1,0 +1,58 @@
+"""Every list answers ``{count, next, previous, results}``: 10 a page by default, ``page_size`` capped at 100."""
+
+import pytest
+
+from shop.accounts.models import User
+from shop.accounts.tests.helpers import assert_error
+
+pytestmark = pytest.mark.django_db
+
+
+def make_users(n: int) -> None:
+    User.objects.bulk_create(User(email=f"bulk{i}@example.com", password="!") for i in range(n))
+
+
+def test_default_page_is_ten_with_links(staff_client):
+    make_users(24)  # plus staff_user: 25
+
+    first = staff_client.get("/auth/users/").json()
+    assert set(first) == {"count", "next", "previous", "results"}
+    assert first["count"] == 25 and len(first["results"]) == 10
+    assert first["next"] == "http://testserver/auth/users/?page=2" and first["previous"] is None
+
+    last = staff_client.get("/auth/users/?page=3").json()
+    assert len(last["results"]) == 5 and last["next"] is None
+    assert last["previous"] == "http://testserver/auth/users/?page=2"
+    ids = [row["id"] for page in (1, 2, 3) for row in staff_client.get(f"/auth/users/?page={page}").json()["results"]]
+    assert ids == sorted(ids) and len(set(ids)) == 25  # stable order, nothing repeated or skipped
+
+
+def test_page_size_is_honoured_and_capped(staff_client):
+    make_users(120)
+
+    assert len(staff_client.get("/auth/users/?page_size=5").json()["results"]) == 5
+    capped = staff_client.get("/auth/users/?page_size=1000").json()
+    assert capped["count"] == 121 and len(capped["results"]) == 100
+    assert "page_size=1000" in capped["next"]
+    huge = staff_client.get("/auth/users/?page_size=99999999999999999999999999").json()
+    assert len(huge["results"]) == 100
+
+
+@pytest.mark.parametrize("page_size", ["0", "-3", "abc", "1e3"])
+def test_bad_page_size_falls_back_to_the_default(staff_client, page_size):
+    make_users(15)
+
+    assert len(staff_client.get(f"/auth/users/?page_size={page_size}").json()["results"]) == 10
+
+
+@pytest.mark.parametrize("page", ["99", "0", "abc"])
+def test_out_of_range_or_bad_page_is_a_json_404(staff_client, page):
+    body = assert_error(staff_client.get(f"/auth/users/?page={page}"), 404, "not_found")
+
+    assert body["detail"] == "Invalid page."
+
+
+def test_links_follow_the_v1_prefix(staff_client):
+    make_users(12)
+
+    assert staff_client.get("/api/v1/auth/users/").json()["next"] == "http://testserver/api/v1/auth/users/?page=2"

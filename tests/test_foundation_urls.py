@@ -1,0 +1,29 @@
+"""Seed 000's paths at the root and, the same views, under /api/v1/; seed 001's names under /api/v1/ only."""
+
+import pytest
+from django.urls import Resolver404, resolve
+
+from shop.accounts.api import views
+
+SEED_PATHS = ["/auth/register/", "/auth/login/", "/auth/logout/", "/auth/token/refresh/", "/auth/change-password/",
+              "/auth/me/", "/auth/users/", "/auth/password-reset/", "/auth/password-reset/confirm/", "/health/"]
+
+
+@pytest.mark.parametrize("path", SEED_PATHS)
+def test_every_seed_path_also_works_under_api_v1(path):
+    assert resolve(f"/api/v1{path}").func.view_class is resolve(path).func.view_class
+
+
+@pytest.mark.parametrize(
+    ("path", "view"),
+    [
+        ("/api/v1/token/", views.TokenObtainApi),
+        ("/api/v1/token/refresh/", views.TokenRefreshApi),
+        ("/api/v1/register/", views.RegisterApi),
+        ("/api/v1/profile/", views.MeApi),
+    ],
+)
+def test_seed_001_aliases(path, view):
+    assert resolve(path).func.view_class is view
+    with pytest.raises(Resolver404):
+        resolve(path.removeprefix("/api/v1"))  # the short names exist only under the versioned base
