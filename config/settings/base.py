@@ -249,3 +249,28 @@ LOGGING = {
 # --- Payments -------------------------------------------------------------------------------------------
 # Which methods checkout offers, in order. A gateway's method only works once its keys are set.
 PAYMENT_METHODS = env.list("PAYMENT_METHODS", default=["sandbox", "cod", "stripe"])
+
+# --- Catalog ---------------------------------------------------------------------------------------------------
+# Seconds a public catalog response stays cached; writes bump the catalog version, so this only bounds memory
+# use and how long a missed invalidation (cache down during a write) could serve old data.
+CATALOG_CACHE_TTL = env.int("CATALOG_CACHE_TTL", default=300)
+# Largest accepted product image upload, in bytes.
+CATALOG_IMAGE_MAX_BYTES = env.int("CATALOG_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
+# Product image files go through Django's storage API: the filesystem (MEDIA_ROOT) by default, or any
+# S3-compatible bucket via django-storages when CATALOG_S3_BUCKET is set (needs `django-storages[s3]` installed).
+CATALOG_S3_BUCKET = env("CATALOG_S3_BUCKET", default="")
+if CATALOG_S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": CATALOG_S3_BUCKET,
+            "endpoint_url": env("CATALOG_S3_ENDPOINT_URL", default=None),
+            "region_name": env("CATALOG_S3_REGION", default=None),
+            "custom_domain": env("CATALOG_S3_CUSTOM_DOMAIN", default=None),
+            "querystring_auth": env.bool("CATALOG_S3_QUERYSTRING_AUTH", default=False),
+            "file_overwrite": False,
+        },
+    }
+# The benchmark's "framework ceiling" view (bench/ceiling_urls.py); never set in production.
+if env.bool("BENCH_CEILING", default=False):
+    ROOT_URLCONF = "bench.ceiling_urls"
