@@ -78,8 +78,9 @@ def normalized_query(request) -> str:
     return "&".join(f"{key}={value}" for key, value in items)
 
 
-def _key(version: int, scope: str, request) -> str:
-    raw = f"{request.path}?{normalized_query(request)}"
+def _entry_name(version: int | str, scope: str, request) -> str:
+    """The cache key of one response: catalog version, scope, and a hash of host + path + normalized query."""
+    raw = f"{request.get_host()}{request.path}?{normalized_query(request)}"
     return f"catalog:{version}:{scope}:{hashlib.sha256(raw.encode()).hexdigest()[:32]}"
 
 
@@ -103,29 +104,74 @@ def _respond(request, body: bytes, etag: str, last_modified: float, *, cache_sta
     return response
 
 
+# One round trip on Redis for a read: the version, its timestamp and the entry stored under that version.
+_LOOKUP_LUA = """
+local version = redis.call('GET', KEYS[1])
+local version_at = redis.call('GET', KEYS[2])
+if not version then return {false, version_at, false} end
+return {version, version_at, redis.call('GET', ARGV[1] .. version .. ARGV[2])}
+"""
+_VERSION_MARK = "{catalog-version}"
+_lua_scripts: dict[int, object] = {}
+
+
+def _redis_lookup(scope: str, request) -> tuple[int, float, tuple | None] | None:
+    """The fast path on django-redis; None when it does not apply (then the portable path runs)."""
+    client = getattr(cache, "client", None)
+    if client is None or not hasattr(client, "get_client"):
+        return None
+    template = str(cache.make_key(_entry_name(_VERSION_MARK, scope, request)))
+    if template.count(_VERSION_MARK) != 1:  # a custom KEY_FUNCTION that hashes keys: use the portable path
+        return None
+    head, tail = template.split(_VERSION_MARK)
+    redis = client.get_client(write=False)
+    script = _lua_scripts.get(id(redis))
+    if script is None:
+        script = _lua_scripts[id(redis)] = redis.register_script(_LOOKUP_LUA)
+    version, version_at, entry = script(
+        keys=[cache.make_key(VERSION_KEY), cache.make_key(VERSION_AT_KEY)], args=[head, tail], client=redis
+    )
+    if version is None or version_at is None:
+        return None
+    return int(version), float(client.decode(version_at)), (client.decode(entry) if entry is not None else None)
+
+
+def _lookup(scope: str, request) -> tuple[int, float, tuple | None] | None:
+    try:
+        found = _redis_lookup(scope, request)
+        if found is not None:
+            return found
+    except Exception:
+        logger.warning("catalog cache fast lookup failed; trying the portable path", exc_info=True)
+    current = _current_version()
+    if current is None:
+        return None
+    version, version_at = current
+    try:
+        entry = cache.get(_entry_name(version, scope, request))
+    except Exception:
+        entry = None
+    return version, version_at, entry
+
+
 def cached_public_response(request, *, scope: str, build: Callable[[], dict | list]) -> HttpResponse:
     """Serve ``build()``'s JSON from the cache, filling it on a miss; answer 304 to a matching conditional request.
 
     ``build`` may raise (404, 400): errors are never cached.
     """
-    current = _current_version()
-    if current is None:
+    found = _lookup(scope, request)
+    if found is None:
         body = JSONRenderer().render(build())
         etag = quote_etag(hashlib.sha256(body).hexdigest()[:32])
         return _respond(request, body, etag, time.time(), cache_state="BYPASS")
-    version, version_at = current
-    key = _key(version, scope, request)
-    try:
-        entry = cache.get(key)
-    except Exception:
-        entry = None
+    version, version_at, entry = found
     if entry is not None:
         body, etag = entry
         return _respond(request, body, etag, version_at, cache_state="HIT")
     body = JSONRenderer().render(build())
     etag = quote_etag(hashlib.sha256(body).hexdigest()[:32])
     try:
-        cache.set(key, (body, etag), timeout=_ttl())
+        cache.set(_entry_name(version, scope, request), (body, etag), timeout=_ttl())
     except Exception:
         logger.warning("catalog cache write failed", exc_info=True)
     return _respond(request, body, etag, version_at, cache_state="MISS")

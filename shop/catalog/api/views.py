@@ -29,6 +29,7 @@ from .serializers import (
     ProductVariantOutput,
     VariantInput,
 )
+from .throttling import CatalogAnonThrottle, CatalogUserThrottle
 
 NOT_MODIFIED = OpenApiResponse(description="Not modified (If-None-Match / If-Modified-Since matched).")
 ERROR = OpenApiResponse(
@@ -115,6 +116,7 @@ def _product_out(product) -> dict:
 
 class CatalogApi(APIView):
     permission_classes = (CatalogWritePermission,)
+    throttle_classes = (CatalogAnonThrottle, CatalogUserThrottle)
     perm_model = "product"
 
 

@@ -293,3 +293,21 @@ def test_invalidation_on_a_cold_cache_starts_a_version(api_client, product):
     assert first is not None
     assert cache.get("catalog:version") == first + 1
 
+
+
+# --- Read throttling ------------------------------------------------------------------------------------------
+
+def test_public_reads_are_rate_limited_per_client_with_a_fixed_window(api_client, user_client, product, monkeypatch):
+    from shop.catalog.api.throttling import CatalogAnonThrottle, CatalogUserThrottle
+
+    monkeypatch.setattr(CatalogAnonThrottle, "THROTTLE_RATES", {"anon": "3/min"})
+    monkeypatch.setattr(CatalogUserThrottle, "THROTTLE_RATES", {"user": "5/min"})
+
+    anonymous = [api_client.get(LIST).status_code for _ in range(4)]
+    customer = [user_client.get(LIST).status_code for _ in range(6)]
+
+    assert anonymous == [200, 200, 200, 429]
+    assert customer == [200] * 5 + [429]
+    limited = api_client.get(LIST)
+    assert limited.json()["code"] == "throttled"
+    assert 0 < int(limited["Retry-After"]) <= 60
