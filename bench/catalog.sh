@@ -56,10 +56,10 @@ for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:${PORT}/bench/ceiling/" >/de
 
 BASE="http://127.0.0.1:${PORT}"
 declare -a NAMES=("ceiling (minimal Django JSON view)" "list (cached)" "filtered list (cached)" "search (cached)"
-                  "detail (cached)" "list, 2000 distinct pages (cold misses)")
+                  "detail (cached)" "list, 2000 distinct pages (cold misses)" "ceiling again (load drift check)")
 declare -a URLS=("/bench/ceiling/" "/products/" "/products/?category__slug=${CAT}&ordering=-price"
-                 "/products/?search=wireless+headphones" "/products/${SLUG}/" "/products/")
-declare -a SCRIPTS=("" "" "" "" "" "bench/catalog_pages.lua")
+                 "/products/?search=wireless+headphones" "/products/${SLUG}/" "/products/" "/bench/ceiling/")
+declare -a SCRIPTS=("" "" "" "" "" "bench/catalog_pages.lua" "")
 
 # Flush this run's cached catalog entries so the "cold" row really starts cold.
 $PY manage.py shell -v0 -c "from shop.catalog.cache import catalog_invalidate; catalog_invalidate()"

@@ -38,8 +38,13 @@ class CategoryAdmin(CatalogAdminMixin, admin.ModelAdmin):
     def live_products(self, obj):
         return obj._live
 
+    def get_deleted_objects(self, objs, request):
+        # The same rule as the API: live products protect their category, and the delete page says which.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        live = Product.objects.live().filter(category__in=list(objs)).order_by("name")[:50]
+        return deleted, counts, perms_needed, [*protected, *(f"Product: {p.name}" for p in live)]
+
     def delete_model(self, request, obj):
-        # The same rule as the API: refused while live products use it.
         services.category_delete(category=obj)
 
     def delete_queryset(self, request, queryset):
