@@ -3,7 +3,7 @@
 #
 #   bash bench/catalog.sh                      # reuse shop_bench if it already holds the products
 #   BENCH_RESEED=1 bash bench/catalog.sh       # drop and rebuild the database first
-#   BENCH_DURATION=10s BENCH_CONNECTIONS=64 BENCH_WORKERS=4 bash bench/catalog.sh
+#   BENCH_DURATION=5s BENCH_ROUNDS=3 BENCH_CONNECTIONS=64 BENCH_WORKERS=4 bash bench/catalog.sh
 #
 # Needs: PostgreSQL on 127.0.0.1:5432 (user postgres), Redis on 127.0.0.1:6379, wrk (apt-get install wrk).
 # Every request goes to 127.0.0.1 only; each wrk run is bounded by BENCH_DURATION; gunicorn is stopped at the end.
@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PRODUCTS="${BENCH_PRODUCTS:-100000}"
-DURATION="${BENCH_DURATION:-10s}"
+DURATION="${BENCH_DURATION:-5s}"
 CONNECTIONS="${BENCH_CONNECTIONS:-64}"
 THREADS="${BENCH_THREADS:-2}"
 WORKERS="${BENCH_WORKERS:-4}"
@@ -54,31 +54,12 @@ print(Category.objects.filter(slug__startswith='bench-').order_by('id').values_l
 trap 'kill "$(cat /tmp/shop-bench-gunicorn.pid)" 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:${PORT}/bench/ceiling/" >/dev/null && break; sleep 0.2; done
 
-BASE="http://127.0.0.1:${PORT}"
-declare -a NAMES=("ceiling (minimal Django JSON view)" "list (cached)" "filtered list (cached)" "search (cached)"
-                  "detail (cached)" "list, 2000 distinct pages (cold misses)" "ceiling again (load drift check)")
-declare -a URLS=("/bench/ceiling/" "/products/" "/products/?category__slug=${CAT}&ordering=-price"
-                 "/products/?search=wireless+headphones" "/products/${SLUG}/" "/products/" "/bench/ceiling/")
-declare -a SCRIPTS=("" "" "" "" "" "bench/catalog_pages.lua" "")
-
-# Flush this run's cached catalog entries so the "cold" row really starts cold.
+# Flush this run's cached catalog entries so the "mostly misses" row really starts cold.
 $PY manage.py shell -v0 -c "from shop.catalog.cache import catalog_invalidate; catalog_invalidate()"
-
-echo
-echo "wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION}, gunicorn ${WORKERS} sync workers, ${PRODUCTS} products"
-printf "| %-40s | %10s | %9s | %9s | %8s |\n" "endpoint" "req/s" "p50 ms" "p99 ms" "non-2xx"
-printf "|%s|%s|%s|%s|%s|\n" "------------------------------------------" "------------" "-----------" "-----------" "----------"
-for i in "${!NAMES[@]}"; do
-  url="${BASE}${URLS[$i]}"
-  curl -sf "$url" >/dev/null  # warm the entry (and check the URL answers 200)
-  args=(-t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency)
-  [[ -n "${SCRIPTS[$i]}" ]] && args+=(-s "${SCRIPTS[$i]}")
-  out=$(wrk "${args[@]}" "$url")
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
-  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-  bad=$(awk '/Non-2xx/ {print $5}' <<<"$out")
-  to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) printf "%.2f", v/1000; else if (v ~ /ms$/) printf "%.2f", v+0;
-                                    else if (v ~ /s$/) printf "%.0f", v*1000; else print v }'; }
-  printf "| %-40s | %10s | %9s | %9s | %8s |\n" "${NAMES[$i]}" "$rps" "$(to_ms "$p50")" "$(to_ms "$p99")" "${bad:-0}"
+for path in "/bench/ceiling/" "/products/" "/products/${SLUG}/"; do
+  curl -sf "http://127.0.0.1:${PORT}${path}" >/dev/null || { echo "GET ${path} failed" >&2; exit 1; }
 done
+echo
+echo "gunicorn ${WORKERS} sync workers, ${PRODUCTS} products, PostgreSQL + Redis cache"
+BENCH_BASE="http://127.0.0.1:${PORT}" BENCH_DURATION="$DURATION" BENCH_CONNECTIONS="$CONNECTIONS" \
+  BENCH_THREADS="$THREADS" $PY bench/catalog_wrk.py "$SLUG" "$CAT"

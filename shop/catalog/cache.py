@@ -14,12 +14,14 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils.http import http_date, parse_http_date_safe, quote_etag
+from rest_framework.exceptions import Throttled
 from rest_framework.renderers import JSONRenderer
 
 logger = logging.getLogger(__name__)
@@ -104,18 +106,74 @@ def _respond(request, body: bytes, etag: str, last_modified: float, *, cache_sta
     return response
 
 
-# One round trip on Redis for a read: the version, its timestamp and the entry stored under that version.
+# --- Read rate limit counted in the same round trip ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class RateWindow:
+    """One client's fixed-window request counter (see ``shop.catalog.api.throttling``)."""
+
+    key: str
+    limit: int
+    timeout: int
+    wait: float
+
+
+def rate_count(window: RateWindow) -> int | None:
+    """Count one request in the window; None when the cache cannot say (then the request is allowed)."""
+    try:
+        try:
+            return cache.incr(window.key)
+        except ValueError:  # first request of the window
+            return 1 if cache.add(window.key, 1, timeout=window.timeout) else cache.incr(window.key)
+    except Exception:
+        return None
+
+
+def _check_rate(window: RateWindow | None, count: int | None) -> None:
+    if window is not None and count is not None and count > window.limit:
+        raise Throttled(wait=window.wait)
+
+
+def deferred_rate_window(request) -> RateWindow | None:
+    return getattr(request, "catalog_rate_window", None)
+
+
+def enforce_deferred_rate(request) -> None:
+    """For reads that do not reach the cached path (staff): count the deferred window the ordinary way."""
+    window = deferred_rate_window(request)
+    if window is not None:
+        _check_rate(window, rate_count(window))
+
+
+# --- Lookup ---------------------------------------------------------------------------------------------------
+
+# One round trip on Redis for a public read: the client's rate counter, the version, its timestamp and the
+# entry stored under that version.
 _LOOKUP_LUA = """
+local count = false
+if KEYS[3] ~= '' then
+  count = redis.call('INCR', KEYS[3])
+  if count == 1 then redis.call('EXPIRE', KEYS[3], ARGV[3]) end
+end
 local version = redis.call('GET', KEYS[1])
 local version_at = redis.call('GET', KEYS[2])
-if not version then return {false, version_at, false} end
-return {version, version_at, redis.call('GET', ARGV[1] .. version .. ARGV[2])}
+if not version then return {false, version_at, false, count} end
+return {version, version_at, redis.call('GET', ARGV[1] .. version .. ARGV[2]), count}
 """
 _VERSION_MARK = "{catalog-version}"
 _lua_scripts: dict[int, object] = {}
 
 
-def _redis_lookup(scope: str, request) -> tuple[int, float, tuple | None] | None:
+@dataclass
+class _Found:
+    version: int | None = None
+    version_at: float | None = None
+    entry: tuple | None = None
+    count: int | None = None
+    counted: bool = False
+
+
+def _redis_lookup(scope: str, request, window: RateWindow | None) -> _Found | None:
     """The fast path on django-redis; None when it does not apply (then the portable path runs)."""
     client = getattr(cache, "client", None)
     if client is None or not hasattr(client, "get_client"):
@@ -128,53 +186,62 @@ def _redis_lookup(scope: str, request) -> tuple[int, float, tuple | None] | None
     script = _lua_scripts.get(id(redis))
     if script is None:
         script = _lua_scripts[id(redis)] = redis.register_script(_LOOKUP_LUA)
-    version, version_at, entry = script(
-        keys=[cache.make_key(VERSION_KEY), cache.make_key(VERSION_AT_KEY)], args=[head, tail], client=redis
+    keys = [cache.make_key(VERSION_KEY), cache.make_key(VERSION_AT_KEY), cache.make_key(window.key) if window else ""]
+    version, version_at, entry, count = script(
+        keys=keys, args=[head, tail, window.timeout if window else 0], client=redis
     )
-    if version is None or version_at is None:
-        return None
-    return int(version), float(client.decode(version_at)), (client.decode(entry) if entry is not None else None)
+    found = _Found(count=count, counted=True)
+    if version is not None and version_at is not None:
+        found.version, found.version_at = int(version), float(client.decode(version_at))
+        found.entry = client.decode(entry) if entry is not None else None
+    return found
 
 
-def _lookup(scope: str, request) -> tuple[int, float, tuple | None] | None:
+def _lookup(scope: str, request, window: RateWindow | None) -> _Found:
+    found = None
     try:
-        found = _redis_lookup(scope, request)
-        if found is not None:
-            return found
+        found = _redis_lookup(scope, request, window)
     except Exception:
         logger.warning("catalog cache fast lookup failed; trying the portable path", exc_info=True)
-    current = _current_version()
-    if current is None:
-        return None
-    version, version_at = current
-    try:
-        entry = cache.get(_entry_name(version, scope, request))
-    except Exception:
-        entry = None
-    return version, version_at, entry
+    if found is None:
+        found = _Found()
+    if not found.counted and window is not None:
+        found.count, found.counted = rate_count(window), True
+    if found.version is None:
+        current = _current_version()
+        if current is None:
+            return found
+        found.version, found.version_at = current
+        try:
+            found.entry = cache.get(_entry_name(found.version, scope, request))
+        except Exception:
+            found.entry = None
+    return found
 
 
 def cached_public_response(request, *, scope: str, build: Callable[[], dict | list]) -> HttpResponse:
     """Serve ``build()``'s JSON from the cache, filling it on a miss; answer 304 to a matching conditional request.
 
-    ``build`` may raise (404, 400): errors are never cached.
+    ``build`` may raise (404, 400): errors are never cached. A read rate window deferred by the catalog throttle
+    is counted in the same cache round trip and enforced here.
     """
-    found = _lookup(scope, request)
-    if found is None:
+    window = deferred_rate_window(request)
+    found = _lookup(scope, request, window)
+    _check_rate(window, found.count)
+    if found.version is None:
         body = JSONRenderer().render(build())
         etag = quote_etag(hashlib.sha256(body).hexdigest()[:32])
         return _respond(request, body, etag, time.time(), cache_state="BYPASS")
-    version, version_at, entry = found
-    if entry is not None:
-        body, etag = entry
-        return _respond(request, body, etag, version_at, cache_state="HIT")
+    if found.entry is not None:
+        body, etag = found.entry
+        return _respond(request, body, etag, found.version_at, cache_state="HIT")
     body = JSONRenderer().render(build())
     etag = quote_etag(hashlib.sha256(body).hexdigest()[:32])
     try:
-        cache.set(_entry_name(version, scope, request), (body, etag), timeout=_ttl())
+        cache.set(_entry_name(found.version, scope, request), (body, etag), timeout=_ttl())
     except Exception:
         logger.warning("catalog cache write failed", exc_info=True)
-    return _respond(request, body, etag, version_at, cache_state="MISS")
+    return _respond(request, body, etag, found.version_at, cache_state="MISS")
 
 
 def version_timestamp() -> datetime | None:

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shop.catalog import selectors, services
-from shop.catalog.cache import cached_public_response
+from shop.catalog.cache import cached_public_response, enforce_deferred_rate
 from shop.core.pagination import PageNumberPagination
 
 from .filters import ProductFilter
@@ -98,6 +98,7 @@ def _page(request, view, queryset, serializer_class) -> dict:
 def _read(request, scope: str, build):
     """Catalog staff get fresh, uncached data (they may see inactive products); everyone else the shared cache."""
     if selectors.user_is_catalog_staff(request.user):
+        enforce_deferred_rate(request)
         response = Response(build())
         response["Cache-Control"] = "private, no-store"
         return response
@@ -124,6 +125,7 @@ class CatalogApi(APIView):
 
 class ProductListCreateApi(CatalogApi):
     schema = ListSchema()
+    defer_read_throttle = True
 
     @extend_schema(
         summary="List products", tags=["products"], parameters=PRODUCT_LIST_PARAMS,
@@ -148,6 +150,8 @@ class ProductListCreateApi(CatalogApi):
 
 
 class ProductDetailApi(CatalogApi):
+    defer_read_throttle = True
+
     @extend_schema(summary="Get a product", tags=["products"],
                    responses={200: ProductOutput, 304: NOT_MODIFIED, 404: ERROR})
     def get(self, request, slug):
@@ -271,6 +275,7 @@ class ProductVariantDetailApi(CatalogApi):
 class CategoryListCreateApi(CatalogApi):
     perm_model = "category"
     schema = ListSchema()
+    defer_read_throttle = True
 
     @extend_schema(summary="List categories", tags=["categories"], parameters=PAGE_PARAMS,
                    responses={200: PaginatedCategoryOutput, 304: NOT_MODIFIED})
@@ -288,6 +293,7 @@ class CategoryListCreateApi(CatalogApi):
 
 class CategoryDetailApi(CatalogApi):
     perm_model = "category"
+    defer_read_throttle = True
 
     @extend_schema(summary="Get a category with its active products", tags=["categories"],
                    responses={200: CategoryDetailOutput, 304: NOT_MODIFIED, 404: ERROR})

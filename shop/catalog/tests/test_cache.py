@@ -11,7 +11,7 @@ from shop.catalog import services
 from shop.catalog.cache import cached_public_response, catalog_invalidate
 from shop.catalog.stock import StockLine, stock_deduct, stock_restore
 
-from .factories import ProductFactory, ProductVariantFactory
+from .factories import ProductFactory, ProductImageFactory, ProductVariantFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -311,3 +311,17 @@ def test_public_reads_are_rate_limited_per_client_with_a_fixed_window(api_client
     limited = api_client.get(LIST)
     assert limited.json()["code"] == "throttled"
     assert 0 < int(limited["Retry-After"]) <= 60
+
+
+def test_staff_reads_and_uncached_reads_are_rate_limited_too(api_client, manager_client, product, monkeypatch):
+    from shop.catalog.api.throttling import CatalogAnonThrottle, CatalogUserThrottle
+
+    monkeypatch.setattr(CatalogAnonThrottle, "THROTTLE_RATES", {"anon": "2/min"})
+    monkeypatch.setattr(CatalogUserThrottle, "THROTTLE_RATES", {"user": "2/min"})
+    image = ProductImageFactory(product=product, is_primary=True)
+
+    staff = [manager_client.get(LIST).status_code for _ in range(3)]
+    image_reads = [api_client.get(f"/products/images/{image.id}/").status_code for _ in range(3)]
+
+    assert staff == [200, 200, 429]
+    assert image_reads == [200, 200, 429]
