@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
@@ -77,7 +78,8 @@ def _current_version() -> tuple[int, float] | None:
 def normalized_query(request) -> str:
     """The query string with parameters sorted, so ``?a=1&b=2`` and ``?b=2&a=1`` share one entry."""
     items = sorted((key, value) for key in request.GET for value in request.GET.getlist(key))
-    return "&".join(f"{key}={value}" for key, value in items)
+    # Re-encoded, so a value holding "&" or "=" (``?a=x%26b%3Dy``) can never share a key with ``?a=x&b=y``.
+    return urlencode(items)
 
 
 def _entry_name(version: int | str, scope: str, request) -> str:

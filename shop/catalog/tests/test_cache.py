@@ -325,3 +325,14 @@ def test_staff_reads_and_uncached_reads_are_rate_limited_too(api_client, manager
 
     assert staff == [200, 200, 429]
     assert image_reads == [200, 200, 429]
+
+
+def test_an_encoded_ampersand_cannot_poison_another_querys_entry(api_client, category):
+    ProductFactory(category=category, slug="match", name="Lamp")
+
+    poisoned = api_client.get("/products/?category__slug=electronics%26search%3Dlamp")
+    real = api_client.get("/products/?category__slug=electronics&search=lamp")
+
+    assert poisoned.json()["count"] == 0
+    assert real["X-Cache"] == "MISS"
+    assert [p["slug"] for p in real.json()["results"]] == ["match"]
