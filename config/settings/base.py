@@ -298,3 +298,14 @@ MIDDLEWARE = [
     *MIDDLEWARE,
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
+
+# --- Catalog ---------------------------------------------------------------------------------------------------
+# Seconds a public catalog response stays cached; writes bump the catalog version, so this only bounds memory
+# use and how long a missed invalidation (cache down during a write) could serve old data.
+CATALOG_CACHE_TTL = env.int("CATALOG_CACHE_TTL", default=300)
+# Largest accepted product image upload, in bytes. Files go through Django's storage API: MEDIA_ROOT by default,
+# the S3-compatible bucket of the Deployment block when AWS_STORAGE_BUCKET_NAME is set.
+CATALOG_IMAGE_MAX_BYTES = env.int("CATALOG_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
+# The benchmark's "framework ceiling" view (bench/ceiling_urls.py); never set in production.
+if env.bool("BENCH_CEILING", default=False):
+    ROOT_URLCONF = "bench.ceiling_urls"

@@ -1,5 +1,251 @@
-"""Catalog read cache invalidation hook (filled in by the catalog caching work)."""
+"""The public catalog read cache: versioned keys, ETag/Last-Modified, conditional requests.
+
+Design: one catalog *version* counter in the cache. Every catalog write bumps it after commit
+(:func:`catalog_invalidate`), and every cached response key contains the version read *before* the database
+was queried, so a response can never be stored under a version newer than the data it shows: stale data after a
+write is impossible, whatever the interleaving. Old entries are never deleted; they simply stop being read and
+expire after ``CATALOG_CACHE_TTL``.
+
+Only public responses (anonymous users and customers, who all see the same catalog) are cached; staff may see
+inactive products and bypass it. The cache is an optimisation: any cache failure means "compute it".
+"""
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.utils.http import http_date, parse_http_date_safe, quote_etag
+from rest_framework.exceptions import Throttled
+from rest_framework.renderers import JSONRenderer
+
+logger = logging.getLogger(__name__)
+
+VERSION_KEY = "catalog:version"
+VERSION_AT_KEY = "catalog:version_at"
+
+
+def _ttl() -> int:
+    return getattr(settings, "CATALOG_CACHE_TTL", 300)
 
 
 def catalog_invalidate(*, product_ids: tuple[int, ...] = (), variant_ids: tuple[int, ...] = ()) -> None:
-    """Drop every cached catalog response that could show these products or variants."""
+    """Drop every cached catalog response that could show these products or variants.
+
+    A list page, a category page and a detail page can all show the same product, so any change moves the whole
+    catalog to a new version (the ids are accepted for callers' clarity and future finer-grained keys).
+    Call it after commit (``transaction.on_commit``), never before: a reader could otherwise cache the old rows.
+    """
+    try:
+        try:
+            cache.incr(VERSION_KEY)
+        except ValueError:  # no version yet (cold cache): start from the clock so old keys are never reused
+            cache.set(VERSION_KEY, int(time.time() * 1000), timeout=None)
+        # Last-Modified has whole-second precision: each version gets a timestamp at least one second after the
+        # previous one, so a client's If-Modified-Since never matches a newer version written in the same second.
+        previous = cache.get(VERSION_AT_KEY)
+        now = time.time()
+        cache.set(VERSION_AT_KEY, max(now, int(previous) + 1) if previous is not None else now, timeout=None)
+    except Exception:  # the cache being down must never fail a write
+        logger.warning("catalog cache invalidation failed", exc_info=True)
+
+
+def _current_version() -> tuple[int, float] | None:
+    try:
+        values = cache.get_many([VERSION_KEY, VERSION_AT_KEY])
+        version, version_at = values.get(VERSION_KEY), values.get(VERSION_AT_KEY)
+        if version is None or version_at is None:
+            version, version_at = int(time.time() * 1000), time.time()
+            # add() keeps a concurrently created version rather than overwriting it.
+            cache.add(VERSION_KEY, version, timeout=None)
+            cache.add(VERSION_AT_KEY, version_at, timeout=None)
+            values = cache.get_many([VERSION_KEY, VERSION_AT_KEY])
+            version, version_at = values.get(VERSION_KEY), values.get(VERSION_AT_KEY)
+            if version is None or version_at is None:
+                return None
+        return int(version), float(version_at)
+    except Exception:
+        logger.warning("catalog cache unavailable; answering uncached", exc_info=True)
+        return None
+
+
+def normalized_query(request) -> str:
+    """The query string with parameters sorted, so ``?a=1&b=2`` and ``?b=2&a=1`` share one entry."""
+    items = sorted((key, value) for key in request.GET for value in request.GET.getlist(key))
+    # Re-encoded, so a value holding "&" or "=" (``?a=x%26b%3Dy``) can never share a key with ``?a=x&b=y``.
+    return urlencode(items)
+
+
+def _entry_name(version: int | str, scope: str, request) -> str:
+    """The cache key of one response: catalog version, scope, and a hash of host + path + normalized query."""
+    raw = f"{request.get_host()}{request.path}?{normalized_query(request)}"
+    return f"catalog:{version}:{scope}:{hashlib.sha256(raw.encode()).hexdigest()[:32]}"
+
+
+def _not_modified(request, etag: str, last_modified: float) -> bool:
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None:  # RFC 9110: when If-None-Match is present, If-Modified-Since is ignored
+        tags = [tag.strip() for tag in if_none_match.split(",")]
+        return "*" in tags or etag in tags or f"W/{etag}" in tags
+    since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
+    return since is not None and int(last_modified) <= since
+
+
+def _respond(request, body: bytes, etag: str, last_modified: float, *, cache_state: str) -> HttpResponse:
+    status = 304 if _not_modified(request, etag, last_modified) else 200
+    response = HttpResponse(b"" if status == 304 else body, status=status, content_type="application/json")
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(last_modified)
+    response["Cache-Control"] = "public, max-age=0, must-revalidate"
+    response["Vary"] = "Accept, Authorization, Cookie"
+    response["X-Cache"] = cache_state
+    return response
+
+
+# --- Read rate limit counted in the same round trip ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class RateWindow:
+    """One client's fixed-window request counter (see ``shop.catalog.api.throttling``)."""
+
+    key: str
+    limit: int
+    timeout: int
+    wait: float
+
+
+def rate_count(window: RateWindow) -> int | None:
+    """Count one request in the window; None when the cache cannot say (then the request is allowed)."""
+    try:
+        try:
+            return cache.incr(window.key)
+        except ValueError:  # first request of the window
+            return 1 if cache.add(window.key, 1, timeout=window.timeout) else cache.incr(window.key)
+    except Exception:
+        return None
+
+
+def _check_rate(window: RateWindow | None, count: int | None) -> None:
+    if window is not None and count is not None and count > window.limit:
+        raise Throttled(wait=window.wait)
+
+
+def deferred_rate_window(request) -> RateWindow | None:
+    return getattr(request, "catalog_rate_window", None)
+
+
+def enforce_deferred_rate(request) -> None:
+    """For reads that do not reach the cached path (staff): count the deferred window the ordinary way."""
+    window = deferred_rate_window(request)
+    if window is not None:
+        _check_rate(window, rate_count(window))
+
+
+# --- Lookup ---------------------------------------------------------------------------------------------------
+
+# One round trip on Redis for a public read: the client's rate counter, the version, its timestamp and the
+# entry stored under that version.
+_LOOKUP_LUA = """
+local count = false
+if KEYS[3] ~= '' then
+  count = redis.call('INCR', KEYS[3])
+  if count == 1 then redis.call('EXPIRE', KEYS[3], ARGV[3]) end
+end
+local version = redis.call('GET', KEYS[1])
+local version_at = redis.call('GET', KEYS[2])
+if not version then return {false, version_at, false, count} end
+return {version, version_at, redis.call('GET', ARGV[1] .. version .. ARGV[2]), count}
+"""
+_VERSION_MARK = "{catalog-version}"
+_lua_scripts: dict[int, object] = {}
+
+
+@dataclass
+class _Found:
+    version: int | None = None
+    version_at: float | None = None
+    entry: tuple | None = None
+    count: int | None = None
+    counted: bool = False
+
+
+def _redis_lookup(scope: str, request, window: RateWindow | None) -> _Found | None:
+    """The fast path on django-redis; None when it does not apply (then the portable path runs)."""
+    client = getattr(cache, "client", None)
+    if client is None or not hasattr(client, "get_client"):
+        return None
+    template = str(cache.make_key(_entry_name(_VERSION_MARK, scope, request)))
+    if template.count(_VERSION_MARK) != 1:  # a custom KEY_FUNCTION that hashes keys: use the portable path
+        return None
+    head, tail = template.split(_VERSION_MARK)
+    redis = client.get_client(write=False)
+    script = _lua_scripts.get(id(redis))
+    if script is None:
+        script = _lua_scripts[id(redis)] = redis.register_script(_LOOKUP_LUA)
+    keys = [cache.make_key(VERSION_KEY), cache.make_key(VERSION_AT_KEY), cache.make_key(window.key) if window else ""]
+    version, version_at, entry, count = script(
+        keys=keys, args=[head, tail, window.timeout if window else 0], client=redis
+    )
+    found = _Found(count=count, counted=True)
+    if version is not None and version_at is not None:
+        found.version, found.version_at = int(version), float(client.decode(version_at))
+        found.entry = client.decode(entry) if entry is not None else None
+    return found
+
+
+def _lookup(scope: str, request, window: RateWindow | None) -> _Found:
+    found = None
+    try:
+        found = _redis_lookup(scope, request, window)
+    except Exception:
+        logger.warning("catalog cache fast lookup failed; trying the portable path", exc_info=True)
+    if found is None:
+        found = _Found()
+    if not found.counted and window is not None:
+        found.count, found.counted = rate_count(window), True
+    if found.version is None:
+        current = _current_version()
+        if current is None:
+            return found
+        found.version, found.version_at = current
+        try:
+            found.entry = cache.get(_entry_name(found.version, scope, request))
+        except Exception:
+            found.entry = None
+    return found
+
+
+def cached_public_response(request, *, scope: str, build: Callable[[], dict | list]) -> HttpResponse:
+    """Serve ``build()``'s JSON from the cache, filling it on a miss; answer 304 to a matching conditional request.
+
+    ``build`` may raise (404, 400): errors are never cached. A read rate window deferred by the catalog throttle
+    is counted in the same cache round trip and enforced here.
+    """
+    window = deferred_rate_window(request)
+    found = _lookup(scope, request, window)
+    _check_rate(window, found.count)
+    if found.version is None:
+        body = JSONRenderer().render(build())
+        etag = quote_etag(hashlib.sha256(body).hexdigest()[:32])
+        return _respond(request, body, etag, time.time(), cache_state="BYPASS")
+    if found.entry is not None:
+        body, etag = found.entry
+        return _respond(request, body, etag, found.version_at, cache_state="HIT")
+    body = JSONRenderer().render(build())
+    etag = quote_etag(hashlib.sha256(body).hexdigest()[:32])
+    try:
+        cache.set(_entry_name(found.version, scope, request), (body, etag), timeout=_ttl())
+    except Exception:
+        logger.warning("catalog cache write failed", exc_info=True)
+    return _respond(request, body, etag, found.version_at, cache_state="MISS")
+
+
+def version_timestamp() -> datetime | None:
+    current = _current_version()
+    return datetime.fromtimestamp(current[1], tz=UTC) if current else None

@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MinValueValidator
 from django.db import models
 
@@ -30,7 +31,11 @@ class ProductQuerySet(models.QuerySet):
 
 
 class Product(TimeStampedModel):
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
+    # Nullable only so a category can be deleted once its products are soft-deleted (those keep their rows for
+    # past orders); services refuse a live product without a category.
+    category = models.ForeignKey(
+        Category, on_delete=models.SET_NULL, null=True, blank=True, related_name="products"
+    )
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=220, unique=True)
     description = models.TextField(blank=True)
@@ -39,6 +44,9 @@ class Product(TimeStampedModel):
     is_active = models.BooleanField(default=True)
     is_deleted = models.BooleanField(default=False)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # Weighted full-text document (name A, description B), kept by a PostgreSQL trigger (migration 0002) so
+    # every write path, bulk_create included, keeps it current. Stays NULL on SQLite, which searches by icontains.
+    search_vector = SearchVectorField(null=True, blank=True, editable=False)
 
     objects = ProductQuerySet.as_manager()
 
@@ -51,6 +59,8 @@ class Product(TimeStampedModel):
         indexes = [
             models.Index(fields=["is_active", "is_deleted", "-created_at"], name="catalog_product_public_idx"),
             models.Index(fields=["category", "is_active", "is_deleted"], name="catalog_product_category_idx"),
+            models.Index(fields=["is_active", "is_deleted", "price"], name="catalog_product_price_idx"),
+            models.Index(fields=["is_active", "is_deleted", "name"], name="catalog_product_name_idx"),
         ]
 
     def __str__(self) -> str:
@@ -96,6 +106,8 @@ class ProductVariant(TimeStampedModel):
     )
     stock_quantity = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)
+    # Soft delete: order lines from the checkout work may point at a variant, so it is never removed.
+    is_deleted = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["id"]

@@ -101,9 +101,12 @@ def stock_deduct(*, lines: Iterable[StockLine]) -> None:
         if not updated:
             shortages.append(_shortage_for_product(product_id, quantity))
     for variant_id, quantity in variants.items():
+        # Every guard on the variant row itself: a filter through the product join would make Django write
+        # ``WHERE id IN (SELECT ... JOIN ...)``, which PostgreSQL does not re-check after waiting for a
+        # concurrent buyer's row lock, and the stock would go negative (check-constraint error, not a shortage).
         updated = ProductVariant.objects.filter(
-            pk=variant_id, is_active=True, product__is_active=True, product__is_deleted=False,
-            stock_quantity__gte=quantity,
+            pk=variant_id, is_active=True, stock_quantity__gte=quantity,
+            product_id__in=Product.objects.public().values("pk"),
         ).update(stock_quantity=F("stock_quantity") - quantity)
         if not updated:
             shortages.append(_shortage_for_variant(variant_id, quantity))

@@ -1,0 +1,112 @@
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import Count, Q
+
+from . import services
+from .cache import catalog_invalidate
+from .models import Category, Product, ProductImage, ProductVariant
+
+
+class CatalogAdminMixin:
+    """Admin edits bypass the services, so they invalidate the public catalog cache the same way."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        transaction.on_commit(catalog_invalidate)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        transaction.on_commit(catalog_invalidate)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        transaction.on_commit(catalog_invalidate)
+
+
+@admin.register(Category)
+class CategoryAdmin(CatalogAdminMixin, admin.ModelAdmin):
+    list_display = ("name", "slug", "live_products", "created_at")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            _live=Count("products", filter=Q(products__is_deleted=False))
+        )
+
+    @admin.display(description="live products", ordering="_live")
+    def live_products(self, obj):
+        return obj._live
+
+    def get_deleted_objects(self, objs, request):
+        # The same rule as the API: live products protect their category, and the delete page says which.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        live = Product.objects.live().filter(category__in=list(objs)).order_by("name")[:50]
+        return deleted, counts, perms_needed, [*protected, *(f"Product: {p.name}" for p in live)]
+
+    def delete_model(self, request, obj):
+        services.category_delete(category=obj)
+
+    def delete_queryset(self, request, queryset):
+        for category in queryset:
+            services.category_delete(category=category)
+
+
+class ProductImageInline(admin.TabularInline):
+    model = ProductImage
+    extra = 0
+    fields = ("image_url", "image", "is_primary")
+
+
+class ProductVariantInline(admin.TabularInline):
+    model = ProductVariant
+    extra = 0
+    fields = ("sku", "barcode", "name", "options", "price_override", "stock_quantity", "is_active", "is_deleted")
+
+
+@admin.register(Product)
+class ProductAdmin(CatalogAdminMixin, admin.ModelAdmin):
+    list_display = ("name", "slug", "category", "price", "stock_quantity", "is_active", "is_deleted", "updated_at")
+    list_filter = ("is_active", "is_deleted", "category")
+    list_select_related = ("category",)
+    search_fields = ("name", "slug", "description", "variants__sku")
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ("created_at", "updated_at", "deleted_at")
+    exclude = ("search_vector",)
+    inlines = (ProductImageInline, ProductVariantInline)
+    actions = ("activate", "deactivate", "soft_delete")
+    list_per_page = 50
+    show_full_result_count = False  # no COUNT(*) over 100,000 rows on every page
+
+    @admin.action(description="Activate selected products", permissions=["change"])
+    def activate(self, request, queryset):
+        count = services.product_set_active(product_ids=queryset.values_list("pk", flat=True), is_active=True)
+        self.message_user(request, f"{count} product(s) activated.", messages.SUCCESS)
+
+    @admin.action(description="Deactivate selected products", permissions=["change"])
+    def deactivate(self, request, queryset):
+        count = services.product_set_active(product_ids=queryset.values_list("pk", flat=True), is_active=False)
+        self.message_user(request, f"{count} product(s) deactivated.", messages.SUCCESS)
+
+    @admin.action(description="Soft-delete selected products", permissions=["delete"])
+    def soft_delete(self, request, queryset):
+        for product in queryset:
+            services.product_soft_delete(product=product)
+        self.message_user(request, "Products soft-deleted; orders keep showing them.", messages.SUCCESS)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # a hard delete would break past orders
+        return actions
+
+    def delete_model(self, request, obj):
+        services.product_soft_delete(product=obj)
+
+
+@admin.register(ProductVariant)
+class ProductVariantAdmin(CatalogAdminMixin, admin.ModelAdmin):
+    list_display = ("sku", "name", "product", "price_override", "stock_quantity", "is_active", "is_deleted")
+    list_filter = ("is_active", "is_deleted")
+    list_select_related = ("product",)
+    search_fields = ("sku", "barcode", "name", "product__name")
+    raw_id_fields = ("product",)

@@ -1,0 +1,133 @@
+from decimal import Decimal
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from shop.catalog.models import Category, Product, ProductImage, ProductVariant
+
+PRICE = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0.01")}
+ALLOWED_IMAGE_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
+
+
+# --- Output ---------------------------------------------------------------------------------------------------
+
+class CategorySummaryOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ("id", "name", "slug")
+
+
+class CategoryOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ("id", "name", "slug", "description")
+
+
+class CategoryProductOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Product
+        fields = ("id", "name", "slug", "price")
+
+
+class CategoryDetailOutput(serializers.ModelSerializer):
+    products = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Category
+        fields = ("id", "name", "slug", "description", "products")
+
+    @extend_schema_field(CategoryProductOutput(many=True))
+    def get_products(self, category):
+        return CategoryProductOutput(self.context["products"], many=True).data
+
+
+class ProductImageOutput(serializers.ModelSerializer):
+    image_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ProductImage
+        fields = ("id", "product", "image_url", "is_primary")
+
+    @extend_schema_field(serializers.CharField())
+    def get_image_url(self, image) -> str:
+        # An uploaded file wins; its storage gives the URL (a /media/ path or an S3 URL).
+        return image.image.url if image.image else image.image_url
+
+
+class ProductVariantOutput(serializers.ModelSerializer):
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = ProductVariant
+        fields = (
+            "id", "product", "sku", "barcode", "name", "options", "price", "price_override", "stock_quantity",
+            "is_active",
+        )
+
+
+class ProductOutput(serializers.ModelSerializer):
+    category = CategorySummaryOutput(allow_null=True)
+    images = ProductImageOutput(many=True)
+    variants = ProductVariantOutput(many=True)
+
+    class Meta:
+        model = Product
+        fields = (
+            "id", "name", "slug", "description", "price", "stock_quantity", "is_active", "category", "images",
+            "variants", "created_at", "updated_at",
+        )
+
+
+# --- Input ----------------------------------------------------------------------------------------------------
+
+class CategoryInput(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    slug = serializers.SlugField(max_length=140)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ProductInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    slug = serializers.SlugField(max_length=220)
+    description = serializers.CharField(allow_blank=True)
+    price = serializers.DecimalField(**PRICE)
+    stock_quantity = serializers.IntegerField(min_value=0, max_value=2_147_483_647)
+    is_active = serializers.BooleanField(required=False, default=True)
+    category_id = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), source="category")
+
+
+class ImageUrlInput(serializers.Serializer):
+    image_url = serializers.URLField(max_length=1000, required=False)
+    image = serializers.ImageField(required=False, help_text="Multipart upload: JPEG, PNG, GIF or WebP.")
+    is_primary = serializers.BooleanField(required=False, default=False)
+
+    def validate_image(self, image):
+        limit = settings.CATALOG_IMAGE_MAX_BYTES
+        if image.size > limit:
+            raise serializers.ValidationError(f"The image is {image.size} bytes; the limit is {limit} bytes.")
+        image_format = getattr(getattr(image, "image", None), "format", None)
+        if image_format not in ALLOWED_IMAGE_FORMATS:
+            raise serializers.ValidationError(f"Unsupported image type {image_format}; use JPEG, PNG, GIF or WebP.")
+        return image
+
+    def validate(self, attrs):
+        if bool(attrs.get("image_url")) == bool(attrs.get("image")):
+            raise serializers.ValidationError({"image_url": ["Give either image_url or an uploaded image file."]})
+        return attrs
+
+
+class ImageUpdateInput(serializers.Serializer):
+    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.live())
+    image_url = serializers.URLField(max_length=1000)
+    is_primary = serializers.BooleanField(required=False)
+
+
+class VariantInput(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    barcode = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    name = serializers.CharField(max_length=120)
+    options = serializers.DictField(child=serializers.CharField(max_length=100), required=False, default=dict)
+    price_override = serializers.DecimalField(**PRICE, required=False, allow_null=True, default=None)
+    stock_quantity = serializers.IntegerField(min_value=0, max_value=2_147_483_647, required=False, default=0)
+    is_active = serializers.BooleanField(required=False, default=True)

@@ -1,0 +1,327 @@
+"""Thin catalog views: validate, call one service or selector, serialize.
+
+Public reads go through :func:`shop.catalog.cache.cached_public_response` (ETag, Last-Modified, 304); catalog
+staff, who may see inactive products, are answered uncached.
+"""
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from shop.catalog import selectors, services
+from shop.catalog.cache import cached_public_response, enforce_deferred_rate
+from shop.core.pagination import PageNumberPagination
+
+from .filters import ProductFilter
+from .permissions import CatalogWritePermission
+from .serializers import (
+    CategoryDetailOutput,
+    CategoryInput,
+    CategoryOutput,
+    ImageUpdateInput,
+    ImageUrlInput,
+    ProductImageOutput,
+    ProductInput,
+    ProductOutput,
+    ProductVariantOutput,
+    VariantInput,
+)
+from .throttling import CatalogAnonThrottle, CatalogUserThrottle
+
+NOT_MODIFIED = OpenApiResponse(description="Not modified (If-None-Match / If-Modified-Since matched).")
+ERROR = OpenApiResponse(
+    response=inline_serializer(
+        "CatalogError",
+        {"detail": serializers.CharField(), "code": serializers.CharField(),
+         "errors": serializers.DictField(required=False)},
+    ),
+    description='Error: {"detail": str, "code": str} (+ "errors" for validation).',
+)
+
+
+class ListSchema(AutoSchema):
+    """Plain APIViews that answer a page are "list" operations (``products_list``), not "retrieve"."""
+
+    def get_operation_id(self):
+        operation_id = super().get_operation_id()
+        if self.method == "GET" and operation_id.endswith("_retrieve"):
+            return operation_id.removesuffix("_retrieve") + "_list"
+        return operation_id
+PAGE_PARAMS = [
+    OpenApiParameter("page", int, description="Page number (starts at 1)."),
+    OpenApiParameter("page_size", int, description="Items per page (default 10, at most 100)."),
+]
+PRODUCT_LIST_PARAMS = [
+    *PAGE_PARAMS,
+    OpenApiParameter("category", int, description="Category id."),
+    OpenApiParameter("category__slug", str, description="Category slug."),
+    OpenApiParameter("is_active", bool, description="Active status; only catalog staff ever see inactive products."),
+    OpenApiParameter("search", str, description="Words in the name or description (ranked on PostgreSQL)."),
+    OpenApiParameter(
+        "ordering", str, enum=["price", "-price", "created_at", "-created_at", "name", "-name"],
+        description="Sort order; default newest first (best match first when searching).",
+    ),
+]
+
+
+def _paginated(item: type[serializers.Serializer], name: str) -> type[serializers.Serializer]:
+    return type(
+        name,
+        (serializers.Serializer,),
+        {
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": item(many=True),
+        },
+    )
+
+
+PaginatedProductOutput = _paginated(ProductOutput, "PaginatedProductOutput")
+PaginatedCategoryOutput = _paginated(CategoryOutput, "PaginatedCategoryOutput")
+
+
+def _page(request, view, queryset, serializer_class) -> dict:
+    paginator = PageNumberPagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return {
+        "count": paginator.page.paginator.count,
+        "next": paginator.get_next_link(),
+        "previous": paginator.get_previous_link(),
+        "results": serializer_class(page, many=True).data,
+    }
+
+
+def _read(request, scope: str, build):
+    """Catalog staff get fresh, uncached data (they may see inactive products); everyone else the shared cache."""
+    if selectors.user_is_catalog_staff(request.user):
+        enforce_deferred_rate(request)
+        response = Response(build())
+        response["Cache-Control"] = "private, no-store"
+        return response
+    return cached_public_response(request, scope=scope, build=build)
+
+
+def _valid(serializer_class, request, *, partial: bool = False) -> dict:
+    serializer = serializer_class(data=request.data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _product_out(product) -> dict:
+    return ProductOutput(selectors.product_get_for_staff(pk=product.pk)).data
+
+
+class CatalogApi(APIView):
+    permission_classes = (CatalogWritePermission,)
+    throttle_classes = (CatalogAnonThrottle, CatalogUserThrottle)
+    perm_model = "product"
+
+
+# --- Products -------------------------------------------------------------------------------------------------
+
+class ProductListCreateApi(CatalogApi):
+    schema = ListSchema()
+    defer_read_throttle = True
+
+    @extend_schema(
+        summary="List products", tags=["products"], parameters=PRODUCT_LIST_PARAMS,
+        responses={200: PaginatedProductOutput, 304: NOT_MODIFIED, 400: ERROR},
+    )
+    def get(self, request):
+        def build():
+            filterset = ProductFilter(request.query_params, queryset=selectors.product_queryset(user=request.user))
+            if not filterset.is_valid():
+                raise ValidationError(filterset.errors)
+            return _page(request, self, filterset.qs, ProductOutput)
+
+        return _read(request, "products", build)
+
+    @extend_schema(
+        summary="Create a product", tags=["products"], request=ProductInput,
+        responses={201: ProductOutput, 400: ERROR, 401: ERROR, 403: ERROR},
+    )
+    def post(self, request):
+        product = services.product_create(**_valid(ProductInput, request))
+        return Response(_product_out(product), status=status.HTTP_201_CREATED)
+
+
+class ProductDetailApi(CatalogApi):
+    defer_read_throttle = True
+
+    @extend_schema(summary="Get a product", tags=["products"],
+                   responses={200: ProductOutput, 304: NOT_MODIFIED, 404: ERROR})
+    def get(self, request, slug):
+        return _read(
+            request, "product", lambda: ProductOutput(selectors.product_get(slug=slug, user=request.user)).data
+        )
+
+    def _update(self, request, slug, *, partial: bool):
+        product = selectors.product_get_for_update(slug=slug)
+        product = services.product_update(product=product, data=_valid(ProductInput, request, partial=partial))
+        return Response(_product_out(product))
+
+    @extend_schema(summary="Replace a product", tags=["products"], request=ProductInput,
+                   responses={200: ProductOutput, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR})
+    def put(self, request, slug):
+        return self._update(request, slug, partial=False)
+
+    @extend_schema(summary="Update a product", tags=["products"], request=ProductInput,
+                   responses={200: ProductOutput, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR})
+    def patch(self, request, slug):
+        return self._update(request, slug, partial=True)
+
+    @extend_schema(summary="Soft-delete a product", tags=["products"],
+                   responses={204: None, 401: ERROR, 403: ERROR, 404: ERROR})
+    def delete(self, request, slug):
+        services.product_soft_delete(product=selectors.product_get_for_update(slug=slug))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Images ---------------------------------------------------------------------------------------------------
+
+class ProductImageCreateApi(CatalogApi):
+    perm_model = "productimage"
+
+    @extend_schema(
+        summary="Add an image (URL or multipart file upload)", tags=["product images"],
+        request={"application/json": ImageUrlInput, "multipart/form-data": ImageUrlInput},
+        responses={201: ProductOutput, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR},
+    )
+    def post(self, request, slug):
+        product = selectors.product_get_for_update(slug=slug)
+        services.product_image_add(product=product, **_valid(ImageUrlInput, request))
+        return Response(_product_out(product), status=status.HTTP_201_CREATED)
+
+
+class ProductImageDetailApi(CatalogApi):
+    perm_model = "productimage"
+
+    @extend_schema(summary="Get a product image", tags=["product images"],
+                   responses={200: ProductImageOutput, 404: ERROR})
+    def get(self, request, pk):
+        return Response(ProductImageOutput(selectors.image_get(pk=pk, user=request.user)).data)
+
+    def _update(self, request, pk, *, partial: bool):
+        image = selectors.image_get(pk=pk, user=request.user)
+        image = services.product_image_update(image=image, data=_valid(ImageUpdateInput, request, partial=partial))
+        return Response(ProductImageOutput(image).data)
+
+    @extend_schema(summary="Replace a product image", tags=["product images"], request=ImageUpdateInput,
+                   responses={200: ProductImageOutput, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR})
+    def put(self, request, pk):
+        return self._update(request, pk, partial=False)
+
+    @extend_schema(summary="Update a product image", tags=["product images"], request=ImageUpdateInput,
+                   responses={200: ProductImageOutput, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR})
+    def patch(self, request, pk):
+        return self._update(request, pk, partial=True)
+
+    @extend_schema(summary="Delete a product image", tags=["product images"],
+                   responses={204: None, 401: ERROR, 403: ERROR, 404: ERROR})
+    def delete(self, request, pk):
+        services.product_image_delete(image=selectors.image_get(pk=pk, user=request.user))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Variants -------------------------------------------------------------------------------------------------
+
+class ProductVariantCreateApi(CatalogApi):
+    perm_model = "productvariant"
+
+    @extend_schema(summary="Add a variant", tags=["product variants"], request=VariantInput,
+                   responses={201: ProductOutput, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR})
+    def post(self, request, slug):
+        product = selectors.product_get_for_update(slug=slug)
+        services.variant_create(product=product, **_valid(VariantInput, request))
+        return Response(_product_out(product), status=status.HTTP_201_CREATED)
+
+
+class ProductVariantDetailApi(CatalogApi):
+    perm_model = "productvariant"
+
+    @extend_schema(summary="Get a variant", tags=["product variants"],
+                   responses={200: ProductVariantOutput, 404: ERROR})
+    def get(self, request, pk):
+        return Response(ProductVariantOutput(selectors.variant_get(pk=pk, user=request.user)).data)
+
+    def _update(self, request, pk, *, partial: bool):
+        variant = selectors.variant_get(pk=pk, user=request.user)
+        variant = services.variant_update(variant=variant, data=_valid(VariantInput, request, partial=partial))
+        return Response(ProductVariantOutput(variant).data)
+
+    @extend_schema(summary="Replace a variant", tags=["product variants"], request=VariantInput,
+                   responses={200: ProductVariantOutput, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR})
+    def put(self, request, pk):
+        return self._update(request, pk, partial=False)
+
+    @extend_schema(summary="Update a variant", tags=["product variants"], request=VariantInput,
+                   responses={200: ProductVariantOutput, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR})
+    def patch(self, request, pk):
+        return self._update(request, pk, partial=True)
+
+    @extend_schema(summary="Delete (soft) a variant", tags=["product variants"],
+                   responses={204: None, 401: ERROR, 403: ERROR, 404: ERROR})
+    def delete(self, request, pk):
+        services.variant_delete(variant=selectors.variant_get(pk=pk, user=request.user))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Categories -----------------------------------------------------------------------------------------------
+
+class CategoryListCreateApi(CatalogApi):
+    perm_model = "category"
+    schema = ListSchema()
+    defer_read_throttle = True
+
+    @extend_schema(summary="List categories", tags=["categories"], parameters=PAGE_PARAMS,
+                   responses={200: PaginatedCategoryOutput, 304: NOT_MODIFIED})
+    def get(self, request):
+        return cached_public_response(
+            request, scope="categories", build=lambda: _page(request, self, selectors.category_list(), CategoryOutput)
+        )
+
+    @extend_schema(summary="Create a category", tags=["categories"], request=CategoryInput,
+                   responses={201: CategoryOutput, 400: ERROR, 401: ERROR, 403: ERROR})
+    def post(self, request):
+        category = services.category_create(**_valid(CategoryInput, request))
+        return Response(CategoryOutput(category).data, status=status.HTTP_201_CREATED)
+
+
+class CategoryDetailApi(CatalogApi):
+    perm_model = "category"
+    defer_read_throttle = True
+
+    @extend_schema(summary="Get a category with its active products", tags=["categories"],
+                   responses={200: CategoryDetailOutput, 304: NOT_MODIFIED, 404: ERROR})
+    def get(self, request, slug):
+        def build():
+            category = selectors.category_get(slug=slug)
+            products = selectors.category_products(category=category)
+            return CategoryDetailOutput(category, context={"products": products}).data
+
+        return cached_public_response(request, scope="category", build=build)
+
+    def _update(self, request, slug, *, partial: bool):
+        category = selectors.category_get(slug=slug)
+        category = services.category_update(category=category, data=_valid(CategoryInput, request, partial=partial))
+        return Response(CategoryOutput(category).data)
+
+    @extend_schema(summary="Replace a category", tags=["categories"], request=CategoryInput,
+                   responses={200: CategoryOutput, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR})
+    def put(self, request, slug):
+        return self._update(request, slug, partial=False)
+
+    @extend_schema(summary="Update a category", tags=["categories"], request=CategoryInput,
+                   responses={200: CategoryOutput, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR})
+    def patch(self, request, slug):
+        return self._update(request, slug, partial=True)
+
+    @extend_schema(summary="Delete a category (refused while it has live products)", tags=["categories"],
+                   responses={204: None, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR})
+    def delete(self, request, slug):
+        services.category_delete(category=selectors.category_get(slug=slug))
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,146 @@
+"""A realistic little shop to click around in: categories, ~50 products with images and stock, some variants.
+
+Idempotent: run it any number of times (``make run`` does, on every start); it updates rather than duplicates.
+"""
+
+from decimal import Decimal
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from shop.catalog.cache import catalog_invalidate
+from shop.catalog.models import Category, Product, ProductImage, ProductVariant
+
+CATALOG = {
+    ("Electronics", "electronics", "Gadgets, audio and accessories."): [
+        ("Wireless Headphones", "Over-ear Bluetooth headphones with active noise cancelling and 30-hour battery.",
+         "99.99", 50),
+        ("Bluetooth Speaker", "Waterproof portable speaker with deep bass and 12-hour playback.", "49.90", 80),
+        ("USB-C Charger 65W", "Compact GaN charger that powers a laptop and a phone at once.", "39.00", 120),
+        ("Mechanical Keyboard", "Tenkeyless keyboard with tactile switches and white backlight.", "89.50", 35),
+        ("Wireless Mouse", "Quiet ergonomic mouse with a silent scroll wheel.", "24.99", 150),
+        ("4K Monitor 27\"", "IPS panel with USB-C power delivery and factory colour calibration.", "329.00", 12),
+        ("Smartwatch", "Fitness tracking, heart-rate monitor and five-day battery.", "149.00", 40),
+        ("E-Reader", "Glare-free 6-inch display with adjustable warm light.", "119.00", 25),
+        ("Webcam 1080p", "Full HD webcam with dual microphones and privacy shutter.", "59.00", 60),
+        ("Power Bank 20000mAh", "Charge a phone four times; USB-C in and out.", "35.00", 90),
+    ],
+    ("Books", "books", "Fiction, non-fiction and cookbooks."): [
+        ("The Pragmatic Programmer", "Timeless advice on the craft of software development.", "42.00", 30),
+        ("Clean Architecture", "Principles for structuring software systems that last.", "38.50", 22),
+        ("Salt Fat Acid Heat", "The four elements of good cooking, illustrated.", "30.00", 18),
+        ("Sapiens", "A brief history of humankind.", "19.99", 45),
+        ("Dune", "The science-fiction classic of politics, ecology and spice.", "14.99", 60),
+        ("Atomic Habits", "Tiny changes, remarkable results.", "21.00", 75),
+        ("The Art of War", "Sun Tzu's treatise on strategy.", "9.99", 100),
+        ("Thinking, Fast and Slow", "How two systems drive the way we think.", "18.00", 33),
+        ("A Little Life", "A novel of friendship across decades.", "17.50", 14),
+        ("The Hobbit", "Bilbo Baggins' unexpected journey.", "12.99", 55),
+    ],
+    ("Home & Kitchen", "home-kitchen", "Cookware, coffee and everyday essentials."): [
+        ("Espresso Machine", "15-bar pump espresso machine with steam wand for milk drinks.", "249.00", 10),
+        ("Burr Coffee Grinder", "Conical burr grinder with 40 grind settings, from espresso to French press.",
+         "89.00", 20),
+        ("Cast Iron Skillet", "Pre-seasoned 26 cm skillet that goes from stove to oven.", "34.90", 40),
+        ("Chef's Knife", "20 cm stainless steel chef's knife, full tang.", "59.00", 30),
+        ("Electric Kettle", "1.7 L kettle with temperature control for tea and coffee.", "45.00", 50),
+        ("Bamboo Cutting Board", "Large reversible board with juice groove.", "22.00", 70),
+        ("French Press", "1 L borosilicate glass press with double filter.", "27.50", 45),
+        ("Non-stick Frying Pan", "28 cm ceramic-coated pan, PFAS free.", "39.99", 38),
+        ("Digital Kitchen Scale", "Precise to 1 g up to 5 kg, with tare.", "15.99", 90),
+        ("Linen Tea Towels", "Set of three stonewashed linen towels.", "19.00", 65),
+    ],
+    ("Clothing", "clothing", "Everyday basics and outerwear."): [
+        ("Organic Cotton T-Shirt", "Heavyweight organic cotton tee with a relaxed fit.", "25.00", 0),
+        ("Merino Wool Sweater", "Soft merino crew-neck that regulates temperature.", "79.00", 0),
+        ("Rain Jacket", "Packable waterproof jacket with taped seams.", "99.00", 0),
+        ("Running Shoes", "Lightweight trainers with responsive foam cushioning.", "110.00", 0),
+        ("Denim Jeans", "Straight-leg selvedge denim.", "89.00", 0),
+        ("Wool Socks", "Cushioned hiking socks, pack of two.", "18.00", 120),
+        ("Canvas Sneakers", "Classic low-top canvas sneakers.", "55.00", 0),
+        ("Linen Shirt", "Breathable linen shirt for warm days.", "49.00", 0),
+        ("Puffer Vest", "Recycled-down vest for layering.", "85.00", 0),
+        ("Baseball Cap", "Washed cotton cap with adjustable strap.", "20.00", 80),
+    ],
+    ("Sports & Outdoors", "sports-outdoors", "Gear for training, hiking and camping."): [
+        ("Yoga Mat", "6 mm non-slip mat with carrying strap.", "29.00", 60),
+        ("Adjustable Dumbbells", "Pair of dumbbells adjustable from 2 to 24 kg.", "299.00", 8),
+        ("Hiking Backpack 30L", "Ventilated back panel, rain cover included.", "79.90", 25),
+        ("Insulated Water Bottle", "Keeps drinks cold 24 hours, hot 12 hours.", "24.00", 140),
+        ("Camping Tent 2P", "Freestanding two-person tent, 2.1 kg.", "189.00", 9),
+        ("Resistance Bands", "Set of five latex-free bands with handles.", "19.99", 75),
+        ("Trekking Poles", "Collapsible carbon poles with cork grips.", "69.00", 20),
+        ("Headlamp", "Rechargeable 400-lumen headlamp with red light mode.", "32.00", 50),
+        ("Jump Rope", "Speed rope with ball-bearing handles.", "12.00", 110),
+        ("Sleeping Bag", "Three-season bag rated to -2 °C.", "119.00", 15),
+    ],
+}
+
+# Products sold in sizes or colours: their stock lives on the variants.
+VARIANTS = {
+    "organic-cotton-t-shirt": [("size", ["S", "M", "L", "XL"]), ("colour", ["white", "black"])],
+    "merino-wool-sweater": [("size", ["S", "M", "L"])],
+    "rain-jacket": [("size", ["S", "M", "L", "XL"])],
+    "running-shoes": [("size", ["40", "41", "42", "43", "44"])],
+    "denim-jeans": [("size", ["30/32", "32/32", "34/32"])],
+    "canvas-sneakers": [("size", ["39", "40", "41", "42"])],
+    "linen-shirt": [("size", ["M", "L"]), ("colour", ["sand", "sky"])],
+    "puffer-vest": [("size", ["S", "M", "L"])],
+    "yoga-mat": [("colour", ["sage", "plum", "charcoal"])],
+}
+
+
+def slugify_name(name: str) -> str:
+    from django.utils.text import slugify
+
+    return slugify(name)
+
+
+def _combinations(axes):
+    combos = [{}]
+    for axis, values in axes:
+        combos = [{**combo, axis: value} for combo in combos for value in values]
+    return combos
+
+
+class Command(BaseCommand):
+    help = "Create or refresh the demo catalog (idempotent)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        products = 0
+        for (cat_name, cat_slug, cat_description), items in CATALOG.items():
+            category, _ = Category.objects.update_or_create(
+                slug=cat_slug, defaults={"name": cat_name, "description": cat_description}
+            )
+            for index, (name, description, price, stock) in enumerate(items):
+                slug = slugify_name(name)
+                product, _ = Product.objects.update_or_create(
+                    slug=slug,
+                    defaults={"name": name, "description": description, "price": Decimal(price),
+                              "stock_quantity": stock, "category": category, "is_active": True,
+                              "is_deleted": False, "deleted_at": None},
+                )
+                products += 1
+                if not product.images.exists():
+                    ProductImage.objects.bulk_create([
+                        ProductImage(product=product, is_primary=True,
+                                     image_url=f"https://images.example.com/demo/{slug}/main.jpg"),
+                        ProductImage(product=product, is_primary=False,
+                                     image_url=f"https://images.example.com/demo/{slug}/side.jpg"),
+                    ])
+                for position, combo in enumerate(_combinations(VARIANTS.get(slug, []))):
+                    label = " / ".join(combo.values())
+                    code = "-".join(v.replace("/", "") for v in combo.values()).upper()
+                    ProductVariant.objects.update_or_create(
+                        sku=f"{slug[:40].upper()}-{code}",
+                        defaults={"product": product, "name": label, "options": combo,
+                                  "barcode": f"200{category.pk:03d}{index:02d}{position:04d}",
+                                  "stock_quantity": 5 + (position * 3) % 17, "is_active": True,
+                                  "is_deleted": False},
+                    )
+        transaction.on_commit(catalog_invalidate)
+        self.stdout.write(self.style.SUCCESS(
+            f"Demo catalog ready: {Category.objects.count()} categories, {products} demo products, "
+            f"{ProductVariant.objects.count()} variants."
+        ))

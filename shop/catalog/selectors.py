@@ -1,0 +1,128 @@
+"""Catalog reads, shaped for their readers: a constant number of queries whatever the page size.
+
+A product list page costs 1 COUNT + 1 page query (category joined) + 1 images prefetch + 1 variants prefetch.
+"""
+
+import re
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db.models import F, Prefetch, Q, QuerySet
+
+from shop.core.exceptions import NotFound
+
+from .models import Category, Product, ProductImage, ProductVariant
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def user_is_catalog_staff(user) -> bool:
+    """Staff who manage the catalog see inactive products and variants (and bypass the public cache)."""
+    return bool(user and user.is_authenticated and user.is_staff and user.has_perm("catalog.view_product"))
+
+
+def _variants_queryset(*, staff: bool) -> QuerySet[ProductVariant]:
+    variants = ProductVariant.objects.filter(is_deleted=False)
+    return variants if staff else variants.filter(is_active=True)
+
+
+def product_queryset(*, user=None, staff: bool | None = None) -> QuerySet[Product]:
+    """Products the user may see (``staff=True``: every live one), with everything the serializer reads."""
+    if staff is None:
+        staff = user_is_catalog_staff(user)
+    products = Product.objects.live() if staff else Product.objects.public()
+    return (
+        products.select_related("category")
+        .defer("search_vector")
+        .prefetch_related(
+            Prefetch("images", queryset=ProductImage.objects.order_by("-is_primary", "id")),
+            Prefetch("variants", queryset=_variants_queryset(staff=staff)),
+        )
+    )
+
+
+def product_search(queryset: QuerySet[Product], text: str) -> QuerySet[Product]:
+    """Ranked full-text search on PostgreSQL (name weighs more than description; word prefixes match, so
+    "headph" finds headphones); a case-insensitive substring match elsewhere. Results come best match first
+    unless the caller orders them.
+    """
+    text = text.strip()
+    if not text:
+        return queryset
+    if not settings.IS_POSTGRES:
+        return queryset.filter(Q(name__icontains=text) | Q(description__icontains=text))
+    words = _WORD.findall(text.lower())[:10]
+    if not words:
+        return queryset.none()
+    # Only \w+ tokens reach to_tsquery, so user input can never produce a tsquery syntax error.
+    query = SearchQuery(" & ".join(f"{word}:*" for word in words), search_type="raw", config="english")
+    return (
+        queryset.filter(search_vector=query)
+        .annotate(search_rank=SearchRank(F("search_vector"), query))
+        .order_by("-search_rank", "-created_at", "-id")
+    )
+
+
+def product_get(*, slug: str, user) -> Product:
+    """By slug; a number that is no product's slug is tried as the id (seed 001's ``/api/v1/products/<id>/``)."""
+    products = product_queryset(user=user)
+    product = products.filter(slug=slug).first()
+    if product is None and slug.isdigit():
+        product = products.filter(pk=int(slug)).first()
+    if product is None:
+        raise NotFound("No product matches the given query.")
+    return product
+
+
+def product_get_for_staff(*, pk: int) -> Product:
+    """A live product, active or not, shaped for the product serializer: what a write answers with."""
+    return product_queryset(staff=True).get(pk=pk)
+
+
+def product_get_for_update(*, slug: str) -> Product:
+    product = Product.objects.live().filter(slug=slug).first()
+    if product is None and slug.isdigit():
+        product = Product.objects.live().filter(pk=int(slug)).first()
+    if product is None:
+        raise NotFound("No product matches the given query.")
+    return product
+
+
+def category_list() -> QuerySet[Category]:
+    return Category.objects.all()
+
+
+def category_get(*, slug: str) -> Category:
+    category = Category.objects.filter(slug=slug).first()
+    if category is None:
+        raise NotFound("No category matches the given query.")
+    return category
+
+
+def category_products(*, category: Category) -> QuerySet[Product]:
+    """The category page's product summaries: active products only, for everyone."""
+    return Product.objects.public().filter(category=category).order_by("name", "id").only(
+        "id", "name", "slug", "price"
+    )
+
+
+def image_get(*, pk: int, user) -> ProductImage:
+    images = ProductImage.objects.select_related("product")
+    if user_is_catalog_staff(user):
+        images = images.filter(product__is_deleted=False)
+    else:
+        images = images.filter(product__is_deleted=False, product__is_active=True)
+    image = images.filter(pk=pk).first()
+    if image is None:
+        raise NotFound("No image matches the given query.")
+    return image
+
+
+def variant_get(*, pk: int, user) -> ProductVariant:
+    variants = ProductVariant.objects.select_related("product").filter(is_deleted=False, product__is_deleted=False)
+    if not user_is_catalog_staff(user):
+        variants = variants.filter(is_active=True, product__is_active=True)
+    variant = variants.filter(pk=pk).first()
+    if variant is None:
+        raise NotFound("No variant matches the given query.")
+    return variant
