@@ -249,3 +249,15 @@ LOGGING = {
 # --- Payments -------------------------------------------------------------------------------------------
 # Which methods checkout offers, in order. A gateway's method only works once its keys are set.
 PAYMENT_METHODS = env.list("PAYMENT_METHODS", default=["sandbox", "cod", "stripe"])
+
+# --- Orders ---------------------------------------------------------------------------------------------
+# An order that must be paid online is cancelled (stock released) when unpaid this long after checkout.
+ORDER_PAYMENT_TIMEOUT_MINUTES = env.int("ORDER_PAYMENT_TIMEOUT_MINUTES", default=30)
+CELERY_BEAT_SCHEDULE["orders-expire-unpaid"] = {
+    "task": "shop.orders.tasks.expire_unpaid_orders_task",
+    "schedule": 60.0,
+}
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
+    "OrderStatusEnum": "shop.orders.models.Order.Status",
+    "ShipmentStatusEnum": "shop.orders.models.Shipment.Status",
+})
