@@ -34,6 +34,7 @@ from .models import (
 from .transitions import CANCELLABLE, can_transition
 
 CENT = Decimal("0.01")
+MAX_ORDER_TOTAL = Decimal("1e10")  # the money columns hold 12 digits, 2 of them decimals
 ADDRESS_FIELDS = ("full_name", "phone", "email", "address_line_1", "address_line_2", "city", "state", "postal_code",
                   "country")
 
@@ -133,6 +134,13 @@ def _cart_lines(cart) -> list[_Line]:
     items = list(CartItem.objects.filter(cart=cart).select_related("product", "variant").order_by("id"))
     if not items:
         raise ApplicationError("Your cart is empty.", code="cart_empty")
+    # A product may have gained variants since it was put in the cart: it must now be bought as one of them.
+    plain = {item.product_id for item in items if item.variant_id is None}
+    with_variants = set(ProductVariant.objects.filter(product_id__in=plain).values_list("product_id", flat=True))
+    for item in items:
+        if item.variant_id is None and item.product_id in with_variants:
+            raise ApplicationError(f"'{item.product.name}' now comes in variants: choose one in your cart.",
+                                   code="variant_required")
     return [_Line(item.product, item.variant, item.quantity, item.price_snapshot) for item in items]
 
 
@@ -203,6 +211,8 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
     subtotal = sum((line.unit_price * line.quantity for line in resolved), Decimal("0")).quantize(CENT)
     shipping_fee = shipping.fee_for(subtotal) if shipping else Decimal("0.00")
     total = (subtotal + shipping_fee).quantize(CENT)
+    if total >= MAX_ORDER_TOTAL:
+        raise ApplicationError("This order is too large to place in one go.", code="order_too_large")
     if expected_total is not None and expected_total.quantize(CENT) != total:
         raise ApplicationError(f"The order total is {total}, not {expected_total}: review your cart and retry.",
                                code="total_mismatch", extra={"total": str(total)})

@@ -26,7 +26,7 @@ class VariantSummaryOutput(serializers.ModelSerializer):
 class CartItemOutput(serializers.ModelSerializer):
     product = ProductSummaryOutput(read_only=True)
     variant = VariantSummaryOutput(read_only=True, allow_null=True)
-    item_total = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    item_total = serializers.DecimalField(max_digits=None, decimal_places=2, read_only=True)
 
     class Meta:
         model = CartItem
@@ -48,7 +48,7 @@ class CartOutput(serializers.ModelSerializer):
     def get_total_items(self, cart: Cart) -> int:
         return sum(item.quantity for item in cart.items.all())
 
-    @extend_schema_field(serializers.DecimalField(max_digits=14, decimal_places=2))
+    @extend_schema_field(serializers.DecimalField(max_digits=None, decimal_places=2))
     def get_cart_total(self, cart: Cart) -> str:
         total = sum((item.item_total for item in cart.items.all()), Decimal("0.00"))
         return f"{total:.2f}"

@@ -271,3 +271,13 @@ def test_get_cart_query_budget_is_constant_in_the_number_of_items(user, user_cli
         CartItemFactory(cart__user=user, variant=ProductVariantFactory())
     with django_assert_num_queries(2):
         assert len(user_client.get("/cart/").json()["items"]) == 6
+
+
+def test_huge_line_totals_render_instead_of_failing(user_client):
+    pricey = ProductFactory(price=Decimal("9999999999.99"), stock_quantity=5000)
+
+    response = user_client.post("/cart/items/", {"product_id": pricey.id, "quantity": 1000})
+
+    assert response.status_code == 200
+    assert response.json()["items"][0]["item_total"] == "9999999999990.00"
+    assert response.json()["cart_total"] == "9999999999990.00"

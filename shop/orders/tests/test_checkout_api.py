@@ -408,3 +408,26 @@ def test_shipping_methods_are_public_and_list_only_active_ones(api_client):
 
     assert response.status_code == 200
     assert response.json() == [{"id": active.id, "name": "Courier", "price": "5.00", "free_over": "100.00"}]
+
+
+def test_cart_line_of_a_product_that_gained_variants_must_pick_one(user, user_client, headphones):
+    line = CartItemFactory(cart__user=user, product=headphones, quantity=1)
+    ProductVariantFactory(product=headphones)
+
+    response = user_client.post("/orders/checkout/", {})
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "'Wireless Headphones' now comes in variants: choose one in your cart.",
+                               "code": "variant_required"}
+    _assert_nothing_changed([(headphones, 50)], [(line.id, 1)])
+
+
+def test_an_order_too_large_for_the_money_columns_is_a_400_not_a_500(user_client):
+    pricey = ProductFactory(price=Decimal("9999999999.99"), stock_quantity=5000)
+
+    response = user_client.post("/orders/", {"items": [{"product_id": pricey.id, "quantity": 1000}]}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "order_too_large"
+    pricey.refresh_from_db()
+    assert pricey.stock_quantity == 5000
