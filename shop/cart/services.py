@@ -16,6 +16,16 @@ def _check_quantity(quantity: int) -> None:
                                extra={"errors": {"quantity": [f"Must be between 1 and {CART_MAX_QUANTITY}."]}})
 
 
+def _check_stock(item: CartItem) -> None:
+    """A courtesy check when the cart changes; checkout's guarded stock UPDATE is what actually decides."""
+    product, variant = item.product, item.variant
+    available = variant.stock_quantity if variant is not None else product.stock_quantity
+    if item.quantity > available:
+        name = f"{product.name} ({variant.name})" if variant is not None else product.name
+        raise ApplicationError(f"Not enough stock for '{name}': {item.quantity} requested, {available} available.",
+                               code="insufficient_stock")
+
+
 def purchasable_resolve(*, product_id: int | None, variant_id: int | None) -> tuple[Product, ProductVariant | None]:
     """The product (and variant) a line refers to, refused unless a customer can buy it.
 
@@ -59,11 +69,7 @@ def cart_item_add(*, user, product_id: int | None, variant_id: int | None = None
     else:
         item.quantity += quantity
         _check_quantity(item.quantity)
-    available = variant.stock_quantity if variant is not None else product.stock_quantity
-    if item.quantity > available:
-        name = f"{product.name} ({variant.name})" if variant is not None else product.name
-        raise ApplicationError(f"Not enough stock for '{name}': {item.quantity} requested, {available} available.",
-                               code="insufficient_stock")
+    _check_stock(item)
     item.full_clean()
     item.save()
     return cart
@@ -80,6 +86,9 @@ def cart_item_update(*, user, item_id: int, quantity: int) -> CartItem | None:
         item.delete()
         return None
     _check_quantity(quantity)
+    if quantity > item.quantity:
+        item.quantity = quantity
+        _check_stock(item)
     item.quantity = quantity
     item.full_clean()
     item.save(update_fields=["quantity", "updated_at"])

@@ -30,3 +30,7 @@ def order_get(*, order_id: int, user=None) -> Order | None:
 
 def shipping_method_list() -> QuerySet[ShippingMethod]:
     return ShippingMethod.objects.filter(is_active=True).order_by("price", "id")
+
+
+def shipping_method_list_all() -> QuerySet[ShippingMethod]:
+    return ShippingMethod.objects.order_by("id")

@@ -402,3 +402,23 @@ def shipment_event_add(*, order_id: int, status: str, message: str = "", locatio
     if shipment.order.status == Order.Status.CANCELLED:
         raise ApplicationError("The order is cancelled: its shipment cannot move.", code="order_cancelled")
     return _shipment_event(shipment, status=status, message=message, location=location, occurred_at=occurred_at)
+
+
+# --- Shipping methods (staff) ---------------------------------------------------------------------------------
+
+@transaction.atomic
+def shipping_method_save(*, data: dict, method: ShippingMethod | None = None) -> ShippingMethod:
+    method = method or ShippingMethod()
+    for field in ("name", "price", "free_over", "is_active"):
+        if field in data:
+            setattr(method, field, data[field])
+    method.full_clean()
+    method.save()
+    return method
+
+
+@transaction.atomic
+def shipping_method_deactivate(*, method: ShippingMethod) -> None:
+    """Retire a method without deleting it: past orders still point at it."""
+    method.is_active = False
+    method.save(update_fields=["is_active", "updated_at"])

@@ -281,3 +281,18 @@ def test_huge_line_totals_render_instead_of_failing(user_client):
     assert response.status_code == 200
     assert response.json()["items"][0]["item_total"] == "9999999999990.00"
     assert response.json()["cart_total"] == "9999999999990.00"
+
+
+def test_update_refuses_more_than_the_stock_but_allows_lowering(user, user_client):
+    item = CartItemFactory(cart__user=user, product__name="Lamp", product__stock_quantity=3, quantity=2)
+
+    response = user_client.put(f"/cart/items/{item.id}/", {"quantity": 4})
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Not enough stock for 'Lamp': 4 requested, 3 available.",
+                               "code": "insufficient_stock"}
+    item.refresh_from_db()
+    assert item.quantity == 2
+
+    item.product.stock_quantity = 0
+    item.product.save()
+    assert user_client.put(f"/cart/items/{item.id}/", {"quantity": 1}).status_code == 200

@@ -117,6 +117,21 @@ class ShippingMethodOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ShippingMethodAdminOutput(serializers.ModelSerializer):
+    class Meta:
+        model = ShippingMethod
+        fields = ["id", "name", "price", "free_over", "is_active", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class ShippingMethodInput(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    free_over = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False,
+                                         allow_null=True, help_text="Subtotal from which shipping is free.")
+    is_active = serializers.BooleanField(default=True)
+
+
 # --- Input ------------------------------------------------------------------------------------------------------
 
 

@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 
 from shop.core.exceptions import ApplicationError, NotFound
 from shop.orders import selectors, services
-from shop.orders.models import Order
+from shop.orders.models import Order, ShippingMethod
 
 from .filters import OrderAdminFilter
 from .serializers import (
@@ -21,6 +21,8 @@ from .serializers import (
     ShipmentEventOutput,
     ShipmentOutput,
     ShipmentUpdateInput,
+    ShippingMethodAdminOutput,
+    ShippingMethodInput,
     ShippingMethodOutput,
 )
 
@@ -184,3 +186,49 @@ class ShipmentAdminEventApi(APIView):
         serializer.is_valid(raise_exception=True)
         event = services.shipment_event_add(order_id=order_id, **serializer.validated_data)
         return Response(ShipmentEventOutput(event).data, status=status.HTTP_201_CREATED)
+
+
+class ShippingMethodAdminListApi(ListAPIView):
+    permission_classes = (IsAdminUser,)
+    serializer_class = ShippingMethodAdminOutput
+    pagination_class = None
+
+    def get_queryset(self):
+        return selectors.shipping_method_list_all()
+
+    @extend_schema(tags=ADMIN_TAGS, summary="Every shipping method, active or not (staff)")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(request=ShippingMethodInput, responses={201: ShippingMethodAdminOutput}, tags=ADMIN_TAGS,
+                   summary="Create a shipping method (staff)")
+    def post(self, request):
+        serializer = ShippingMethodInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        method = services.shipping_method_save(data=serializer.validated_data)
+        return Response(ShippingMethodAdminOutput(method).data, status=status.HTTP_201_CREATED)
+
+
+class ShippingMethodAdminDetailApi(APIView):
+    permission_classes = (IsAdminUser,)
+
+    def _get(self, method_id: int) -> ShippingMethod:
+        method = selectors.shipping_method_list_all().filter(pk=method_id).first()
+        if method is None:
+            raise NotFound("Shipping method not found.")
+        return method
+
+    @extend_schema(request=ShippingMethodInput(partial=True), responses={200: ShippingMethodAdminOutput},
+                   tags=ADMIN_TAGS, summary="Change a shipping method (staff)")
+    def patch(self, request, method_id: int):
+        method = self._get(method_id)
+        serializer = ShippingMethodInput(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        method = services.shipping_method_save(data=serializer.validated_data, method=method)
+        return Response(ShippingMethodAdminOutput(method).data)
+
+    @extend_schema(responses={204: None}, tags=ADMIN_TAGS,
+                   summary="Retire a shipping method (staff); it is deactivated, not deleted")
+    def delete(self, request, method_id: int):
+        services.shipping_method_deactivate(method=self._get(method_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -369,3 +369,14 @@ def test_history_is_listed_on_the_order(user, user_client, staff_user, product):
     assert [(h["from_status"], h["to_status"]) for h in history] == [
         ("", "pending"), ("pending", "processing"), ("processing", "shipped"), ("shipped", "delivered")]
     assert OrderStatusChange.objects.filter(order=order).count() == 4
+
+
+def test_admin_list_query_budget_is_constant(user, other_user, staff_client, django_assert_num_queries):
+    place_order(user=user, product=ProductFactory())
+    # count, orders+address+shipment, items, history, shipment events (staff user is force-authenticated)
+    with django_assert_num_queries(5):
+        assert len(staff_client.get("/orders/admin/").json()["results"]) == 1
+    for buyer in (user, other_user) * 3:
+        place_order(user=buyer, product=ProductFactory(), quantity=2)
+    with django_assert_num_queries(5):
+        assert len(staff_client.get("/orders/admin/").json()["results"]) == 7
