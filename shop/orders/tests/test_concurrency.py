@@ -14,8 +14,8 @@ from rest_framework.test import APIClient
 
 from shop.accounts.tests.factories import UserFactory
 from shop.cart.models import CartItem
-from shop.cart.tests.factories import CartItemFactory, ProductFactory
-from shop.catalog.models import Product
+from shop.cart.tests.factories import CartItemFactory, ProductFactory, ProductVariantFactory
+from shop.catalog.models import Product, ProductVariant
 from shop.core.exceptions import ApplicationError
 from shop.orders.models import Order, OrderItem, OrderStatusChange
 from shop.orders.services import (
@@ -197,8 +197,10 @@ def test_staff_ship_racing_a_cancel_leaves_one_consistent_outcome():
 
 def test_stock_is_conserved_under_a_random_mix_of_operations():
     rng = random.Random(20261123)
-    products = [ProductFactory(stock_quantity=rng.randint(3, 8)) for _ in range(3)]
+    products = [ProductFactory(stock_quantity=rng.randint(8, 14)) for _ in range(3)]
     initial = {p.pk: p.stock_quantity for p in products}
+    variants = [ProductVariantFactory(stock_quantity=rng.randint(6, 10)) for _ in range(2)]
+    initial_variants = {v.pk: v.stock_quantity for v in variants}
     users = UserFactory.create_batch(6)
     staff = UserFactory(is_staff=True)
     # a few orders to cancel, ship and expire while new checkouts race them
@@ -209,6 +211,9 @@ def test_stock_is_conserved_under_a_random_mix_of_operations():
     def checkout(user):
         picks = rng.sample(products, k=rng.randint(1, 3))
         lines = [LineRequest(quantity=rng.randint(1, 3), product_id=p.pk) for p in picks]
+        if user.pk % 2:
+            variant = rng.choice(variants)
+            lines.append(LineRequest(quantity=rng.randint(1, 2), product_id=variant.product_id, variant_id=variant.pk))
         return lambda: order_checkout(user=user, lines=lines)
 
     calls = [checkout(user) for user in users for _ in range(2)]
@@ -224,7 +229,7 @@ def test_stock_is_conserved_under_a_random_mix_of_operations():
     # then a second wave acting on whatever the first created
     recent = list(Order.objects.order_by("pk").values_list("pk", "user_id"))
     wave = []
-    for pk, user_id in rng.sample(recent, k=min(6, len(recent))):
+    for pk, user_id in rng.sample(recent, k=min(4, len(recent))):
         wave.append(lambda pk=pk, user_id=user_id: order_cancel(order_id=pk, by=None, owner=None))
         wave.append(lambda pk=pk: order_set_status(order_id=pk, status=rng.choice(["shipped", "delivered"]),
                                                    by=staff))
@@ -233,10 +238,14 @@ def test_stock_is_conserved_under_a_random_mix_of_operations():
     wave.append(expire_unpaid_orders)
     _assert_only_domain_refusals(run_concurrently(*wave))
 
-    sold = dict(
-        OrderItem.objects.exclude(order__status="cancelled").values_list("product_id").annotate(units=Sum("quantity"))
-    )
-    for product in Product.objects.all():
+    live = OrderItem.objects.exclude(order__status="cancelled")
+    sold = dict(live.filter(variant=None).values_list("product_id").annotate(units=Sum("quantity")))
+    sold_variants = dict(live.exclude(variant=None).values_list("variant_id").annotate(units=Sum("quantity")))
+    assert OrderItem.objects.exclude(variant=None).exists(), "the mix never exercised variant stock"
+    for variant in ProductVariant.objects.all():
+        assert variant.stock_quantity >= 0
+        assert initial_variants[variant.pk] == variant.stock_quantity + sold_variants.get(variant.pk, 0), variant
+    for product in Product.objects.filter(pk__in=initial):
         assert product.stock_quantity >= 0
         assert initial[product.pk] == product.stock_quantity + sold.get(product.pk, 0), product
     statuses = set(Order.objects.values_list("status", flat=True))
