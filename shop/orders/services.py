@@ -4,6 +4,7 @@ Lock order (see ``locks.py``): cart -> stock rows -> order -> payment. Stock onl
 ``shop.catalog.stock``.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -33,6 +34,7 @@ from .models import (
 )
 from .transitions import CANCELLABLE, can_transition
 
+logger = logging.getLogger(__name__)
 CENT = Decimal("0.01")
 MAX_ORDER_TOTAL = Decimal("1e10")  # the money columns hold 12 digits, 2 of them decimals
 ADDRESS_FIELDS = ("full_name", "phone", "email", "address_line_1", "address_line_2", "city", "state", "postal_code",
@@ -56,10 +58,22 @@ class _Line:
     unit_price: Decimal
 
 
-def _notify(order: Order, kind: str) -> None:
+def _enqueue_email(order_id: int, kind: str) -> None:
+    """Queue an order email. Runs after commit: a broker outage must not turn a placed order into a 500.
+
+    (Not ``on_commit(..., robust=True)``: Django 5.2 then logs ``func.__qualname__``, which a partial lacks,
+    and raises AttributeError instead.)
+    """
     from .tasks import send_order_email
 
-    transaction.on_commit(partial(send_order_email.delay, order.pk, kind))
+    try:
+        send_order_email.delay(order_id, kind)
+    except Exception:
+        logger.exception("could not queue the %s email for order %s", kind, order_id)
+
+
+def _notify(order: Order, kind: str) -> None:
+    transaction.on_commit(partial(_enqueue_email, order.pk, kind))
 
 
 def _cancel_active_payments(order: Order) -> None:
