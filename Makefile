@@ -25,6 +25,9 @@ run: install
 	@echo "  Docs   http://127.0.0.1:$(PORT)/api/docs/  (ReDoc: /api/redoc/, schema: /api/schema/)"
 	@echo "  Admin  http://127.0.0.1:$(PORT)/admin/"
 	@echo ""
+	@# Unpaid orders expire even without Redis/Celery beat: a background loop that stops with runserver.
+	$(BIN)/python manage.py expire_unpaid_orders --loop 60 > /dev/null & EXPIRER=$$!; \
+	trap 'kill $$EXPIRER 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install

@@ -309,3 +309,15 @@ CATALOG_IMAGE_MAX_BYTES = env.int("CATALOG_IMAGE_MAX_BYTES", default=5 * 1024 * 
 # The benchmark's "framework ceiling" view (bench/ceiling_urls.py); never set in production.
 if env.bool("BENCH_CEILING", default=False):
     ROOT_URLCONF = "bench.ceiling_urls"
+
+# --- Orders ---------------------------------------------------------------------------------------------
+# An order that must be paid online is cancelled (stock released) when unpaid this long after checkout.
+ORDER_PAYMENT_TIMEOUT_MINUTES = env.int("ORDER_PAYMENT_TIMEOUT_MINUTES", default=30)
+CELERY_BEAT_SCHEDULE["orders-expire-unpaid"] = {
+    "task": "shop.orders.tasks.expire_unpaid_orders_task",
+    "schedule": 60.0,
+}
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
+    "OrderStatusEnum": "shop.orders.models.Order.Status",
+    "ShipmentStatusEnum": "shop.orders.models.Shipment.Status",
+})

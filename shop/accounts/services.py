@@ -202,9 +202,16 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
     return user
 
 
+def _address_book_lock(user: User) -> None:
+    """Serialise one user's address-book writes: concurrent "first address" or "make default" requests would
+    otherwise each see no other default and collide on the one-default constraint."""
+    list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
+
+
 @transaction.atomic
 def address_save(*, user: User, data: dict, address: Address | None = None) -> Address:
     """Create or update an address book entry; making one the default unsets the previous default."""
+    _address_book_lock(user)
     address = address or Address(user=user)
     for field, value in data.items():
         setattr(address, field, value)
@@ -222,6 +229,7 @@ def address_save(*, user: User, data: dict, address: Address | None = None) -> A
 
 @transaction.atomic
 def address_delete(*, address: Address) -> None:
+    _address_book_lock(address.user)
     was_default, user = address.is_default, address.user
     address.delete()
     if was_default:
