@@ -8,20 +8,21 @@ from shop.orders.models import Order
 
 @pytest.fixture
 def broker_down():
-    """Point Celery at a port nothing listens on, as when Redis is down in production."""
+    """Point Celery at a port nothing listens on, as when Redis is down in production.
+
+    The app's working pools are set aside (not closed: kombu shares them process-wide) and put back after.
+    """
     saved = {key: app.conf[key] for key in ("task_always_eager", "broker_url", "broker_connection_timeout",
                                             "broker_connection_retry", "task_publish_retry")}
+    saved_pools = (app._pool, app.amqp._producer_pool)
     app.conf.update(task_always_eager=False, broker_url="redis://127.0.0.1:1/0", broker_connection_timeout=0.2,
                     task_publish_retry=False)
-    _reset_pool()
+    app._pool, app.amqp._producer_pool = None, None  # the next publish opens pools on the dead broker
     yield
+    if app._pool is not None:
+        app._pool.force_close_all()
     app.conf.update(saved)
-    _reset_pool()
-
-
-def _reset_pool():
-    app.pool.force_close_all()
-    app._pool = None  # the next publish opens a pool on the current broker_url
+    app._pool, app.amqp._producer_pool = saved_pools
 
 
 @pytest.mark.django_db(transaction=True)
