@@ -271,3 +271,15 @@ INTASEND_PUBLISHABLE_KEY = env("INTASEND_PUBLISHABLE_KEY", default="")
 INTASEND_SECRET_KEY = env("INTASEND_SECRET_KEY", default="")
 INTASEND_WEBHOOK_CHALLENGE = env("INTASEND_WEBHOOK_CHALLENGE", default="")
 INTASEND_API_BASE = env("INTASEND_API_BASE", default="https://payment.intasend.com")
+
+# --- Orders ---------------------------------------------------------------------------------------------
+# An order that must be paid online is cancelled (stock released) when unpaid this long after checkout.
+ORDER_PAYMENT_TIMEOUT_MINUTES = env.int("ORDER_PAYMENT_TIMEOUT_MINUTES", default=30)
+CELERY_BEAT_SCHEDULE["orders-expire-unpaid"] = {
+    "task": "shop.orders.tasks.expire_unpaid_orders_task",
+    "schedule": 60.0,
+}
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
+    "OrderStatusEnum": "shop.orders.models.Order.Status",
+    "ShipmentStatusEnum": "shop.orders.models.Shipment.Status",
+})

@@ -1,1 +1,49 @@
-from django.db import models  # noqa: F401
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from shop.core.models import TimeStampedModel
+
+CART_MAX_QUANTITY = 1000
+
+
+class Cart(TimeStampedModel):
+    """One per user, created on first use."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cart")
+
+    def __str__(self) -> str:
+        return f"Cart of {self.user_id}"
+
+
+class CartItem(TimeStampedModel):
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey("catalog.Product", on_delete=models.CASCADE, related_name="+")
+    variant = models.ForeignKey("catalog.ProductVariant", on_delete=models.CASCADE, null=True, blank=True,
+                                related_name="+")
+    quantity = models.PositiveIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(CART_MAX_QUANTITY)]
+    )
+    # The unit price when the line was first added; checkout charges this (seed 000 "price consistency").
+    price_snapshot = models.DecimalField(max_digits=12, decimal_places=2,
+                                         validators=[MinValueValidator(Decimal("0.01"))])
+
+    class Meta:
+        ordering = ["id"]
+        # Two partial constraints instead of nulls_distinct=False, which SQLite and PostgreSQL < 15 lack.
+        constraints = [
+            models.UniqueConstraint(fields=["cart", "product"], condition=models.Q(variant__isnull=True),
+                                    name="cart_item_unique_product"),
+            models.UniqueConstraint(fields=["cart", "product", "variant"], condition=models.Q(variant__isnull=False),
+                                    name="cart_item_unique_variant"),
+            models.CheckConstraint(condition=models.Q(quantity__gte=1), name="cart_item_quantity_gte_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.product_id}/{self.variant_id}"
+
+    @property
+    def item_total(self) -> Decimal:
+        return self.price_snapshot * self.quantity

@@ -1,1 +1,207 @@
-from django.db import models  # noqa: F401
+import secrets
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from shop.core.models import TimeStampedModel
+
+
+class ShippingMethod(TimeStampedModel):
+    """Staff-managed (Django admin). ``free_over``: orders whose subtotal reaches it ship free."""
+
+    name = models.CharField(max_length=120)
+    price = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"),
+                                validators=[MinValueValidator(Decimal("0.00"))])
+    free_over = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True,
+                                    validators=[MinValueValidator(Decimal("0.00"))])
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["price", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def fee_for(self, subtotal: Decimal) -> Decimal:
+        if self.free_over is not None and subtotal >= self.free_over:
+            return Decimal("0.00")
+        return self.price
+
+
+def new_order_key() -> str:
+    return f"ORD-{secrets.token_hex(8).upper()}"
+
+
+class Order(TimeStampedModel):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PROCESSING = "processing", "Processing"
+        SHIPPED = "shipped", "Shipped"
+        DELIVERED = "delivered", "Delivered"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class PaymentStatus(models.TextChoices):
+        UNPAID = "unpaid", "Unpaid"
+        PAID = "paid", "Paid"
+        PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
+        REFUNDED = "refunded", "Refunded"
+
+    class CancelReason(models.TextChoices):
+        CUSTOMER = "customer", "Cancelled by the customer"
+        STAFF = "staff", "Cancelled by staff"
+        EXPIRED = "expired", "Not paid in time"
+        PAYMENT_CANCELLED = "payment_cancelled", "Payment cancelled"
+        REFUNDED = "refunded", "Refunded"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
+    order_key = models.CharField(max_length=32, unique=True, default=new_order_key, editable=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    subtotal = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    shipping_fee = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    shipping_method = models.ForeignKey(ShippingMethod, on_delete=models.SET_NULL, null=True, blank=True,
+                                        related_name="+")
+    notes = models.CharField(max_length=500, blank=True)
+    # Payments (filled by the payments app): which method, whether and when it was paid, when it expires.
+    payment_method = models.CharField(max_length=32, blank=True)
+    payment_status = models.CharField(max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.UNPAID)
+    is_fully_paid = models.BooleanField(default=False)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    payment_deadline = models.DateTimeField(null=True, blank=True)
+    needs_refund = models.BooleanField(default=False, help_text="Paid after it expired: the money must go back.")
+    cancel_reason = models.CharField(max_length=20, choices=CancelReason.choices, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    # A retried checkout with the same key returns this order instead of creating another.
+    idempotency_key = models.CharField(max_length=255, blank=True, default="")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "idempotency_key"], condition=~models.Q(idempotency_key=""),
+                                    name="orders_order_unique_idempotency_key"),
+            models.CheckConstraint(condition=models.Q(total__gte=0), name="orders_order_total_gte_0"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "payment_deadline"], name="orders_order_expiry_idx"),
+            models.Index(fields=["user", "-created_at"], name="orders_order_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.order_key
+
+
+class OrderItem(models.Model):
+    """A line as sold: name, SKU, barcode and price are copied so the order reads the same forever."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey("catalog.Product", on_delete=models.SET_NULL, null=True, related_name="+")
+    variant = models.ForeignKey("catalog.ProductVariant", on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="+")
+    product_name = models.CharField(max_length=200)
+    variant_description = models.CharField(max_length=120, blank=True)
+    sku = models.CharField(max_length=64, blank=True)
+    barcode = models.CharField(max_length=64, blank=True)
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    line_total = models.DecimalField(max_digits=12, decimal_places=2)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.product_name}"
+
+
+class OrderAddress(models.Model):
+    """The shipping address as it was at checkout (a copy, never a link to the editable address book)."""
+
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="shipping_address")
+    source_address_id = models.PositiveBigIntegerField(null=True, blank=True)
+    full_name = models.CharField(max_length=150, blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    email = models.EmailField(blank=True)
+    address_line_1 = models.CharField(max_length=255, blank=True)
+    address_line_2 = models.CharField(max_length=255, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=100, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.full_name}, {self.address_line_1}, {self.city}"
+
+
+class OrderStatusChange(models.Model):
+    """Audit trail: every status an order took, who moved it, and why."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="status_history")
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    reason = models.CharField(max_length=32, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.from_status or '-'} -> {self.to_status}"
+
+
+class Shipment(TimeStampedModel):
+    class Status(models.TextChoices):
+        ORDER_PLACED = "ORDER_PLACED", "Order placed"
+        PACKED = "PACKED", "Packed"
+        SHIPPED = "SHIPPED", "Shipped"
+        IN_TRANSIT = "IN_TRANSIT", "In transit"
+        OUT_FOR_DELIVERY = "OUT_FOR_DELIVERY", "Out for delivery"
+        DELIVERED = "DELIVERED", "Delivered"
+        EXCEPTION = "EXCEPTION", "Delivery problem"
+        CANCELLED = "CANCELLED", "Cancelled"
+
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="shipment")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ORDER_PLACED)
+    carrier = models.CharField(max_length=100, blank=True)
+    tracking_number = models.CharField(max_length=100, blank=True)
+    tracking_url = models.URLField(max_length=500, blank=True)
+    estimated_delivery_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Shipment of {self.order_id}: {self.status}"
+
+
+class ShipmentEvent(models.Model):
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="events")
+    status = models.CharField(max_length=20, choices=Shipment.Status.choices)
+    message = models.CharField(max_length=255, blank=True)
+    location = models.CharField(max_length=255, blank=True)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.status} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class OrderNotification(models.Model):
+    """One row per email sent, so a retried or duplicated task never mails the customer twice."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=20)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["order", "kind"], name="orders_notification_once")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} email for order {self.order_id}"

@@ -1,0 +1,16 @@
+import django_filters
+
+from shop.orders.models import Order
+
+
+class OrderAdminFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Order.Status.choices)
+    user = django_filters.NumberFilter(field_name="user_id")
+    created_from = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte",
+                                                    label="Created at or after (ISO 8601)")
+    created_to = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte",
+                                                  label="Created at or before (ISO 8601)")
+
+    class Meta:
+        model = Order
+        fields = ["status", "user", "created_from", "created_to"]

@@ -1,0 +1,242 @@
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from shop.cart.api.serializers import ProductSummaryOutput, VariantSummaryOutput
+from shop.cart.models import CART_MAX_QUANTITY
+from shop.orders.models import (
+    Order,
+    OrderAddress,
+    OrderItem,
+    OrderStatusChange,
+    Shipment,
+    ShipmentEvent,
+    ShippingMethod,
+)
+from shop.orders.services import LineRequest
+
+# --- Output -----------------------------------------------------------------------------------------------------
+
+
+class OrderItemOutput(serializers.ModelSerializer):
+    """Seed 000's item fields plus seed 004's; name, SKU, barcode and price are the values at purchase."""
+
+    product = ProductSummaryOutput(read_only=True, allow_null=True)
+    variant = VariantSummaryOutput(read_only=True, allow_null=True)
+    price_snapshot = serializers.DecimalField(source="unit_price", max_digits=12, decimal_places=2, read_only=True)
+    item_total = serializers.DecimalField(source="line_total", max_digits=12, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = OrderItem
+        fields = ["id", "product", "variant", "product_name", "variant_description", "sku", "barcode", "quantity",
+                  "unit_price", "line_total", "price_snapshot", "item_total", "created_at"]
+        read_only_fields = fields
+
+
+class OrderAddressOutput(serializers.ModelSerializer):
+    class Meta:
+        model = OrderAddress
+        fields = ["id", "source_address_id", "full_name", "phone", "email", "address_line_1", "address_line_2",
+                  "city", "state", "postal_code", "country", "created_at"]
+        read_only_fields = fields
+
+
+class StatusChangeOutput(serializers.ModelSerializer):
+    class Meta:
+        model = OrderStatusChange
+        fields = ["id", "from_status", "to_status", "changed_by", "reason", "note", "created_at"]
+        read_only_fields = fields
+
+
+class ShipmentEventOutput(serializers.ModelSerializer):
+    class Meta:
+        model = ShipmentEvent
+        fields = ["id", "status", "message", "location", "occurred_at"]
+        read_only_fields = fields
+
+
+class ShipmentOutput(serializers.ModelSerializer):
+    events = ShipmentEventOutput(many=True, read_only=True)
+
+    class Meta:
+        model = Shipment
+        fields = ["id", "status", "carrier", "tracking_number", "tracking_url", "estimated_delivery_at",
+                  "delivered_at", "created_at", "updated_at", "events"]
+        read_only_fields = fields
+
+
+class OrderOutput(serializers.ModelSerializer):
+    items = OrderItemOutput(many=True, read_only=True)
+    total_price = serializers.DecimalField(source="total", max_digits=12, decimal_places=2, read_only=True,
+                                           help_text="Seed 000's name for `total` (items plus shipping).")
+    shipping_address = serializers.SerializerMethodField()
+    shipment = serializers.SerializerMethodField()
+    status_history = StatusChangeOutput(many=True, read_only=True)
+    payments = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Order
+        fields = ["id", "order_key", "user", "status", "created_at", "updated_at", "items", "subtotal",
+                  "shipping_fee", "total", "total_price", "shipping_method", "shipping_address", "notes",
+                  "payment_method", "payment_status", "is_fully_paid", "paid_at", "payment_deadline", "needs_refund",
+                  "cancel_reason", "cancelled_at", "status_history", "shipment", "payments"]
+        read_only_fields = fields
+
+    @extend_schema_field(OrderAddressOutput(allow_null=True))
+    def get_shipping_address(self, order: Order):
+        try:
+            return OrderAddressOutput(order.shipping_address).data
+        except OrderAddress.DoesNotExist:
+            return None
+
+    @extend_schema_field(ShipmentOutput(allow_null=True))
+    def get_shipment(self, order: Order):
+        try:
+            return ShipmentOutput(order.shipment).data
+        except Shipment.DoesNotExist:
+            return None
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_payments(self, order: Order) -> list:
+        # Filled by the payments app (seed 004: payment attempts, newest first); no payments exist yet.
+        return []
+
+
+class OrderMessageOutput(serializers.Serializer):
+    message = serializers.CharField()
+
+
+class OrderStatusMessageOutput(serializers.Serializer):
+    message = serializers.CharField()
+    order = OrderOutput()
+
+
+class ShippingMethodOutput(serializers.ModelSerializer):
+    class Meta:
+        model = ShippingMethod
+        fields = ["id", "name", "price", "free_over"]
+        read_only_fields = fields
+
+
+# --- Input ------------------------------------------------------------------------------------------------------
+
+
+class InlineAddressInput(serializers.Serializer):
+    full_name = serializers.CharField(max_length=150)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    address_line_1 = serializers.CharField(max_length=255)
+    address_line_2 = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=100)
+    state = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    country = serializers.RegexField(r"^[A-Za-z]{2}$", error_messages={"invalid": "Use a two-letter ISO country code."})
+
+    def validate_country(self, value: str) -> str:
+        return value.upper()
+
+
+@extend_schema_field({
+    "oneOf": [
+        {"type": "string", "maxLength": 255, "description": "Free-text address (seed 000)"},
+        {"type": "integer", "description": "Id of an address in your address book (seed 003)"},
+        {"type": "object", "description": "Inline address (seed 004): full_name, phone, email, address_line_1, "
+                                            "address_line_2, city, state, postal_code, country (ISO alpha-2)",
+         "required": ["full_name", "address_line_1", "city", "country"],
+         "properties": {name: {"type": "string"} for name in (
+             "full_name", "phone", "email", "address_line_1", "address_line_2", "city", "state", "postal_code",
+             "country")}},
+    ],
+    "nullable": True,
+})
+class ShippingAddressField(serializers.Field):
+    """A free-text address, an address-book id, or an inline address object."""
+
+    default_error_messages = {"invalid": "Send a text address, an address id, or an address object."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("invalid")
+        if isinstance(data, int):
+            if data < 1:
+                self.fail("invalid")
+            return data
+        if isinstance(data, str):
+            text = data.strip()
+            if len(text) > 255:
+                raise serializers.ValidationError("Ensure this field has no more than 255 characters.")
+            if text.isdigit():
+                return int(text)
+            return text
+        if isinstance(data, dict):
+            inline = InlineAddressInput(data=data)
+            inline.is_valid(raise_exception=True)
+            return dict(inline.validated_data)
+        return self.fail("invalid")
+
+    def to_representation(self, value):
+        return value
+
+
+class OrderLineInput(serializers.Serializer):
+    """One line: ``product_id``/``product`` and/or ``variant_id``/``variant`` (seed 001 and 004 spellings)."""
+
+    product_id = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    product = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    variant_id = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    variant = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    quantity = serializers.IntegerField(min_value=1, max_value=CART_MAX_QUANTITY, default=1)
+
+    def validate(self, attrs):
+        product_id = attrs.get("product_id") or attrs.get("product")
+        variant_id = attrs.get("variant_id") or attrs.get("variant")
+        if product_id is None and variant_id is None:
+            raise serializers.ValidationError({"product_id": ["Give a product_id or a variant_id."]})
+        return LineRequest(quantity=attrs["quantity"], product_id=product_id, variant_id=variant_id)
+
+
+class CheckoutInput(serializers.Serializer):
+    shipping_address = ShippingAddressField(required=False, allow_null=True)
+    address = serializers.IntegerField(min_value=1, required=False, allow_null=True,
+                                       help_text="Seed 003's name for an address-book id.")
+    shipping_method = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    payment_method = serializers.CharField(max_length=32, required=False, allow_blank=True, allow_null=True)
+    notes = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    expected_total = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True,
+                                              help_text="If sent and different from the server's total: 400.")
+    items = OrderLineInput(many=True, required=False, max_length=100,
+                           help_text="Direct order lines; omit to check out the cart.")
+    cart_items = OrderLineInput(many=True, required=False, max_length=100, help_text="Seed 001's name for items.")
+
+    def validate(self, attrs):
+        if attrs.get("shipping_address") is None and attrs.get("address") is not None:
+            attrs["shipping_address"] = attrs["address"]
+        lines = attrs.get("items") if attrs.get("items") is not None else attrs.get("cart_items")
+        if lines is not None and not lines:
+            raise serializers.ValidationError({"items": ["An order needs at least one item."]})
+        attrs["lines"] = lines
+        return attrs
+
+
+class OrderStatusInput(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Order.Status.choices)
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class OrderCancelInput(serializers.Serializer):
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class ShipmentUpdateInput(serializers.Serializer):
+    carrier = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    tracking_number = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    tracking_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
+    estimated_delivery_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class ShipmentEventInput(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Shipment.Status.choices)
+    message = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    location = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    occurred_at = serializers.DateTimeField(required=False, allow_null=True)
+
+

@@ -1,0 +1,186 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.generics import ListAPIView
+from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from shop.core.exceptions import ApplicationError, NotFound
+from shop.orders import selectors, services
+from shop.orders.models import Order
+
+from .filters import OrderAdminFilter
+from .serializers import (
+    CheckoutInput,
+    OrderCancelInput,
+    OrderMessageOutput,
+    OrderOutput,
+    OrderStatusInput,
+    OrderStatusMessageOutput,
+    ShipmentEventInput,
+    ShipmentEventOutput,
+    ShipmentOutput,
+    ShipmentUpdateInput,
+    ShippingMethodOutput,
+)
+
+TAGS = ["orders"]
+ADMIN_TAGS = ["orders (staff)"]
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key", str, location=OpenApiParameter.HEADER, required=False,
+    description="Retrying with the same key returns the order the first request created instead of a second one.",
+)
+
+
+def _order_response(order_id: int, *, status_code: int = status.HTTP_200_OK, user=None) -> Response:
+    order = selectors.order_get(order_id=order_id, user=user)
+    return Response(OrderOutput(order).data, status=status_code)
+
+
+def _checkout(request) -> Response:
+    serializer = CheckoutInput(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    key = request.headers.get("Idempotency-Key", "").strip() or None
+    if key is not None and len(key) > 255:
+        raise ApplicationError("Idempotency-Key is longer than 255 characters.", code="invalid_idempotency_key")
+    order, created = services.order_checkout(
+        user=request.user, lines=data["lines"], shipping_address=data.get("shipping_address"),
+        shipping_method_id=data.get("shipping_method"), payment_method=data.get("payment_method") or None,
+        notes=data.get("notes", ""), expected_total=data.get("expected_total"), idempotency_key=key,
+    )
+    return _order_response(order.pk, status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+CHECKOUT_SCHEMA = {
+    "request": CheckoutInput,
+    "responses": {201: OrderOutput, 200: OrderOutput},
+    "parameters": [IDEMPOTENCY_KEY],
+    "tags": TAGS,
+    "description": "Without `items`: checks out the cart (stock deducted, cart emptied). With `items` (or "
+                   "`cart_items`): a direct order; the cart is untouched. 201 for a new order; 200 with the earlier "
+                   "order when the Idempotency-Key was already used.",
+}
+
+
+class OrderListCreateApi(ListAPIView):
+    """GET: the user's orders. POST: seed 001's order creation (same as checkout)."""
+
+    serializer_class = OrderOutput
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Order.objects.none()
+        return selectors.order_list(user=self.request.user)
+
+    @extend_schema(tags=TAGS, summary="Your orders, newest first")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(summary="Place an order (direct lines or the cart)", **CHECKOUT_SCHEMA)
+    def post(self, request):
+        return _checkout(request)
+
+
+class OrderCheckoutApi(APIView):
+    @extend_schema(summary="Check out the cart (or direct lines)", **CHECKOUT_SCHEMA)
+    def post(self, request):
+        return _checkout(request)
+
+
+class OrderDetailApi(APIView):
+    @extend_schema(responses={200: OrderOutput}, tags=TAGS, summary="One of your orders")
+    def get(self, request, order_id: int):
+        order = selectors.order_get(order_id=order_id, user=request.user)
+        if order is None:
+            raise NotFound("Order not found.")
+        return Response(OrderOutput(order).data)
+
+
+class OrderCancelApi(APIView):
+    @extend_schema(request=OrderCancelInput, responses={200: OrderMessageOutput}, tags=TAGS,
+                   summary="Cancel your pending or processing order (stock is restored)")
+    def post(self, request, order_id: int):
+        serializer = OrderCancelInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.order_cancel(order_id=order_id, owner=request.user, by=request.user,
+                              note=serializer.validated_data["note"])
+        return Response({"message": "Order cancelled successfully"})
+
+
+class ShippingMethodListApi(ListAPIView):
+    """Public: shoppers compare shipping costs before logging in."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    serializer_class = ShippingMethodOutput
+    pagination_class = None
+
+    def get_queryset(self):
+        return selectors.shipping_method_list()
+
+    @extend_schema(tags=TAGS, summary="Active shipping methods")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+# --- Staff ------------------------------------------------------------------------------------------------------
+
+
+class OrderAdminListApi(ListAPIView):
+    permission_classes = (IsAdminUser,)
+    serializer_class = OrderOutput
+    filterset_class = OrderAdminFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Order.objects.none()
+        return selectors.order_list_all()
+
+    @extend_schema(tags=ADMIN_TAGS, summary="All orders (staff), filterable by status, user and date range")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class OrderAdminStatusApi(APIView):
+    permission_classes = (IsAdminUser,)
+
+    @extend_schema(request=OrderStatusInput, responses={200: OrderStatusMessageOutput}, tags=ADMIN_TAGS,
+                   summary="Move an order along the status pipeline (staff)")
+    def post(self, request, order_id: int):
+        serializer = OrderStatusInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = services.order_set_status(order_id=order_id, status=serializer.validated_data["status"],
+                                          by=request.user, note=serializer.validated_data["note"])
+        order = selectors.order_get(order_id=order.pk)
+        return Response({"message": "Order status updated successfully", "order": OrderOutput(order).data})
+
+    @extend_schema(request=OrderStatusInput, responses={200: OrderStatusMessageOutput}, tags=ADMIN_TAGS,
+                   summary="Move an order along the status pipeline (staff)")
+    def patch(self, request, order_id: int):
+        return self.post(request, order_id)
+
+
+class ShipmentAdminUpdateApi(APIView):
+    permission_classes = (IsAdminUser,)
+
+    @extend_schema(request=ShipmentUpdateInput, responses={200: ShipmentOutput}, tags=ADMIN_TAGS,
+                   summary="Set carrier, tracking number/url, estimated delivery (staff)")
+    def patch(self, request, order_id: int):
+        serializer = ShipmentUpdateInput(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        shipment = services.shipment_update(order_id=order_id, data=serializer.validated_data)
+        shipment = type(shipment).objects.prefetch_related("events").get(pk=shipment.pk)
+        return Response(ShipmentOutput(shipment).data)
+
+
+class ShipmentAdminEventApi(APIView):
+    permission_classes = (IsAdminUser,)
+
+    @extend_schema(request=ShipmentEventInput, responses={201: ShipmentEventOutput}, tags=ADMIN_TAGS,
+                   summary="Add a tracking event to an order's shipment (staff)")
+    def post(self, request, order_id: int):
+        serializer = ShipmentEventInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        event = services.shipment_event_add(order_id=order_id, **serializer.validated_data)
+        return Response(ShipmentEventOutput(event).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,32 @@
+from django.db.models import Prefetch, QuerySet
+
+from .models import Order, OrderItem, OrderStatusChange, ShipmentEvent, ShippingMethod
+
+
+def order_queryset() -> QuerySet[Order]:
+    """Orders shaped for the order serializer: a fixed number of queries however many orders and items."""
+    return Order.objects.select_related("shipping_address", "shipment").prefetch_related(
+        Prefetch("items", queryset=OrderItem.objects.select_related("product", "variant__product").order_by("id")),
+        Prefetch("status_history", queryset=OrderStatusChange.objects.order_by("id")),
+        Prefetch("shipment__events", queryset=ShipmentEvent.objects.order_by("occurred_at", "id")),
+    )
+
+
+def order_list(*, user) -> QuerySet[Order]:
+    return order_queryset().filter(user=user).order_by("-created_at", "-id")
+
+
+def order_list_all() -> QuerySet[Order]:
+    return order_queryset().order_by("-created_at", "-id")
+
+
+def order_get(*, order_id: int, user=None) -> Order | None:
+    """One order; with ``user``, only if it is theirs (anyone else's is "not found", never "forbidden")."""
+    queryset = order_queryset().filter(pk=order_id)
+    if user is not None:
+        queryset = queryset.filter(user=user)
+    return queryset.first()
+
+
+def shipping_method_list() -> QuerySet[ShippingMethod]:
+    return ShippingMethod.objects.filter(is_active=True).order_by("price", "id")

@@ -1,0 +1,388 @@
+"""Order writes: checkout, the status pipeline, cancellation, expiry, shipments.
+
+Lock order (see ``locks.py``): cart -> stock rows -> order -> payment. Stock only moves through
+``shop.catalog.stock``.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from functools import partial
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from shop.accounts.models import Address
+from shop.cart.models import CartItem
+from shop.cart.services import purchasable_resolve
+from shop.catalog.models import Product, ProductVariant
+from shop.catalog.stock import StockLine, stock_deduct, stock_restore
+from shop.core.exceptions import ApplicationError, NotFound
+from shop.payments.methods import method_get
+
+from .locks import cart_lock, order_lock
+from .models import (
+    Order,
+    OrderAddress,
+    OrderItem,
+    OrderStatusChange,
+    Shipment,
+    ShipmentEvent,
+    ShippingMethod,
+)
+from .transitions import CANCELLABLE, can_transition
+
+CENT = Decimal("0.01")
+ADDRESS_FIELDS = ("full_name", "phone", "email", "address_line_1", "address_line_2", "city", "state", "postal_code",
+                  "country")
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    """One line of a direct order: a product or a variant (or both, when they must match) and a quantity."""
+
+    quantity: int
+    product_id: int | None = None
+    variant_id: int | None = None
+
+
+@dataclass(frozen=True)
+class _Line:
+    product: Product
+    variant: ProductVariant | None
+    quantity: int
+    unit_price: Decimal
+
+
+def _notify(order: Order, kind: str) -> None:
+    from .tasks import send_order_email
+
+    transaction.on_commit(partial(send_order_email.delay, order.pk, kind))
+
+
+def _cancel_active_payments(order: Order) -> None:
+    """Hook for the payments app: cancel every active payment of ``order`` (seed 000: "No orphaned payments").
+
+    Called with the order row locked, inside the cancelling transaction, after stock is restored and the order
+    is marked cancelled (lock order: ... -> order -> payment). The payments work fills this in; until then
+    orders have no payments, so there is nothing to cancel.
+    """
+
+
+def _record_status(order: Order, *, from_status: str, to_status: str, by=None, reason: str = "", note: str = ""):
+    OrderStatusChange.objects.create(order=order, from_status=from_status, to_status=to_status, changed_by=by,
+                                     reason=reason, note=note[:500])
+
+
+def _shipment_event(shipment: Shipment, *, status: str, message: str, location: str = "",
+                    occurred_at: datetime | None = None) -> ShipmentEvent:
+    occurred_at = occurred_at or timezone.now()
+    event = ShipmentEvent(shipment=shipment, status=status, message=message, location=location,
+                          occurred_at=occurred_at)
+    event.full_clean(exclude=["shipment"])
+    event.save()
+    shipment.status = status
+    fields = ["status", "updated_at"]
+    if status == Shipment.Status.DELIVERED and shipment.delivered_at is None:
+        shipment.delivered_at = occurred_at
+        fields.append("delivered_at")
+    shipment.save(update_fields=fields)
+    return event
+
+
+# --- Checkout -------------------------------------------------------------------------------------------------
+
+def _payment_method_resolve(payment_method: str | None):
+    if not payment_method:
+        return None
+    method = method_get(payment_method)
+    if method is None:
+        raise ApplicationError(f"Payment method '{payment_method}' is not available.", code="invalid_payment_method",
+                               extra={"errors": {"payment_method": ["Unknown or disabled payment method."]}})
+    return method
+
+
+def _shipping_method_resolve(shipping_method_id: int | None) -> ShippingMethod | None:
+    if shipping_method_id is None:
+        return None
+    method = ShippingMethod.objects.filter(pk=shipping_method_id, is_active=True).first()
+    if method is None:
+        raise ApplicationError(f"Shipping method {shipping_method_id} is not available.",
+                               code="invalid_shipping_method",
+                               extra={"errors": {"shipping_method": ["Unknown or inactive shipping method."]}})
+    return method
+
+
+def _address_snapshot(*, user, shipping_address) -> dict | None:
+    """Copy the address out of whatever the client sent: free text, an address-book id, or an inline object."""
+    if shipping_address is None or shipping_address == "":
+        return None
+    if isinstance(shipping_address, str):
+        return {"address_line_1": shipping_address.strip()}
+    if isinstance(shipping_address, int):
+        address = Address.objects.filter(pk=shipping_address, user=user).first()
+        if address is None:
+            raise ApplicationError("Address not found in your address book.", code="address_not_found",
+                                   extra={"errors": {"shipping_address": ["Address not found."]}})
+        return {"source_address_id": address.pk, **{field: getattr(address, field) for field in ADDRESS_FIELDS}}
+    return {field: shipping_address.get(field, "") or "" for field in ADDRESS_FIELDS}
+
+
+def _cart_lines(cart) -> list[_Line]:
+    items = list(CartItem.objects.filter(cart=cart).select_related("product", "variant").order_by("id"))
+    if not items:
+        raise ApplicationError("Your cart is empty.", code="cart_empty")
+    return [_Line(item.product, item.variant, item.quantity, item.price_snapshot) for item in items]
+
+
+def _direct_lines(lines: list[LineRequest]) -> list[_Line]:
+    if not lines:
+        raise ApplicationError("An order needs at least one item.", code="items_required")
+    resolved = []
+    for line in lines:
+        product, variant = purchasable_resolve(product_id=line.product_id, variant_id=line.variant_id)
+        price = variant.price if variant is not None else product.price
+        resolved.append(_Line(product, variant, line.quantity, price))
+    return resolved
+
+
+def _order_for_key(*, user, idempotency_key: str) -> Order | None:
+    return Order.objects.filter(user=user, idempotency_key=idempotency_key).first()
+
+
+def order_checkout(
+    *,
+    user,
+    lines: list[LineRequest] | None = None,
+    shipping_address: str | int | dict | None = None,
+    shipping_method_id: int | None = None,
+    payment_method: str | None = None,
+    notes: str = "",
+    expected_total: Decimal | None = None,
+    idempotency_key: str | None = None,
+) -> tuple[Order, bool]:
+    """Place an order from the cart (``lines=None``) or from ``lines`` (a direct order; the cart is untouched).
+
+    One transaction: lock the cart, take stock, write the order, its items, address snapshot, shipment and
+    history, empty the cart. Any refusal rolls all of it back. Returns ``(order, created)``; with an
+    ``idempotency_key`` already used by this user it returns that earlier order and ``created=False``.
+    """
+    if idempotency_key:
+        existing = _order_for_key(user=user, idempotency_key=idempotency_key)
+        if existing is not None:
+            return existing, False
+    try:
+        with transaction.atomic():
+            return _checkout(user=user, lines=lines, shipping_address=shipping_address,
+                             shipping_method_id=shipping_method_id, payment_method=payment_method, notes=notes,
+                             expected_total=expected_total, idempotency_key=idempotency_key)
+    except IntegrityError:
+        # Two requests with the same key got past the lookup: the unique constraint let one order through.
+        if idempotency_key:
+            existing = _order_for_key(user=user, idempotency_key=idempotency_key)
+            if existing is not None:
+                return existing, False
+        raise
+
+
+def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_method, notes, expected_total,
+              idempotency_key) -> tuple[Order, bool]:
+    # The cart lock serialises one user's checkouts (cart or direct), so the key check below is race-free.
+    cart = cart_lock(user=user)
+    if idempotency_key:
+        existing = _order_for_key(user=user, idempotency_key=idempotency_key)
+        if existing is not None:
+            return existing, False
+    method = _payment_method_resolve(payment_method)
+    shipping = _shipping_method_resolve(shipping_method_id)
+    address = _address_snapshot(user=user, shipping_address=shipping_address)
+    from_cart = lines is None
+    resolved = _cart_lines(cart) if from_cart else _direct_lines(lines)
+
+    subtotal = sum((line.unit_price * line.quantity for line in resolved), Decimal("0")).quantize(CENT)
+    shipping_fee = shipping.fee_for(subtotal) if shipping else Decimal("0.00")
+    total = (subtotal + shipping_fee).quantize(CENT)
+    if expected_total is not None and expected_total.quantize(CENT) != total:
+        raise ApplicationError(f"The order total is {total}, not {expected_total}: review your cart and retry.",
+                               code="total_mismatch", extra={"total": str(total)})
+
+    stock_deduct(lines=[StockLine(line.product.pk, line.quantity, line.variant.pk if line.variant else None)
+                        for line in resolved])
+
+    now = timezone.now()
+    needs_online_payment = method is None or method.is_online
+    order = Order(
+        user=user, status=Order.Status.PENDING, subtotal=subtotal, shipping_fee=shipping_fee, total=total,
+        shipping_method=shipping, notes=notes, payment_method=method.id if method else "",
+        payment_deadline=now + timedelta(minutes=settings.ORDER_PAYMENT_TIMEOUT_MINUTES)
+        if needs_online_payment else None,
+        idempotency_key=idempotency_key or "",
+    )
+    order.full_clean(validate_unique=False, validate_constraints=False)  # the database enforces those, race-free
+    order.save()
+    OrderItem.objects.bulk_create([
+        OrderItem(
+            order=order, product=line.product, variant=line.variant, product_name=line.product.name,
+            variant_description=line.variant.name if line.variant else "",
+            sku=line.variant.sku if line.variant else "", barcode=line.variant.barcode if line.variant else "",
+            quantity=line.quantity, unit_price=line.unit_price, line_total=(line.unit_price * line.quantity),
+            created_at=now,
+        )
+        for line in resolved
+    ])
+    if address is not None:
+        snapshot = OrderAddress(order=order, **address)
+        snapshot.full_clean(exclude=["order"])
+        snapshot.save()
+    shipment = Shipment.objects.create(order=order)
+    _shipment_event(shipment, status=Shipment.Status.ORDER_PLACED, message="Order placed", occurred_at=now)
+    _record_status(order, from_status="", to_status=Order.Status.PENDING, by=user, reason="created")
+    order.status = Order.Status.PROCESSING
+    order.save(update_fields=["status", "updated_at"])
+    _record_status(order, from_status=Order.Status.PENDING, to_status=Order.Status.PROCESSING, by=user,
+                   reason="checkout")
+    if from_cart:
+        CartItem.objects.filter(cart=cart).delete()
+    _notify(order, "confirmation")
+    return order, True
+
+
+# --- Status pipeline, cancellation, expiry ----------------------------------------------------------------------
+
+def _restock_lines(order: Order) -> list[StockLine]:
+    lines = []
+    for item in order.items.all():
+        if item.product_id is None or (item.sku and item.variant_id is None):
+            continue  # the product or variant row is gone: there is nothing left to put the units back on
+        lines.append(StockLine(item.product_id, item.quantity, item.variant_id))
+    return lines
+
+
+def _cancel_locked(order: Order, *, by, reason: str, note: str = "") -> None:
+    """Cancel an order whose row the caller holds locked and whose status it checked under that lock."""
+    previous = order.status
+    lines = _restock_lines(order)
+    if lines:
+        stock_restore(lines=lines)
+    now = timezone.now()
+    order.status = Order.Status.CANCELLED
+    order.cancel_reason = reason
+    order.cancelled_at = now
+    order.save(update_fields=["status", "cancel_reason", "cancelled_at", "updated_at"])
+    _record_status(order, from_status=previous, to_status=Order.Status.CANCELLED, by=by, reason=reason, note=note)
+    shipment = Shipment.objects.filter(order=order).first()
+    if shipment is not None:
+        _shipment_event(shipment, status=Shipment.Status.CANCELLED, message="Order cancelled", occurred_at=now)
+    _cancel_active_payments(order)
+    _notify(order, "expired" if reason == Order.CancelReason.EXPIRED else "cancelled")
+
+
+@transaction.atomic
+def order_cancel(*, order_id: int, by, owner=None, reason: str = Order.CancelReason.CUSTOMER, note: str = "") -> Order:
+    """Cancel a pending or processing order and put its stock back, exactly once.
+
+    ``owner`` restricts the lookup to that user's orders (a customer cancelling); customers cannot cancel an
+    order that is already paid (seed 004) — staff can, and the payments hook handles the refund.
+    """
+    filters = {"user": owner} if owner is not None else {}
+    order = order_lock(order_id=order_id, **filters)
+    if order is None:
+        raise NotFound("Order not found.")
+    if order.status not in CANCELLABLE:
+        raise ApplicationError(f"Order cannot be cancelled: it is already {order.status}.", code="not_cancellable")
+    if owner is not None and order.is_fully_paid:
+        raise ApplicationError("This order is already paid; contact support to cancel it.", code="order_paid")
+    _cancel_locked(order, by=by, reason=reason, note=note)
+    return order
+
+
+@transaction.atomic
+def order_set_status(*, order_id: int, status: str, by, note: str = "") -> Order:
+    """Staff moves an order along the pipeline; anything outside ``ALLOWED_TRANSITIONS`` is refused."""
+    if status not in Order.Status.values:
+        raise ApplicationError(f"'{status}' is not an order status.", code="invalid_status",
+                               extra={"errors": {"status": [f"Choose one of {', '.join(Order.Status.values)}."]}})
+    order = order_lock(order_id=order_id)
+    if order is None:
+        raise NotFound("Order not found.")
+    if not can_transition(order.status, status):
+        raise ApplicationError(f"Cannot change an order from {order.status} to {status}.", code="invalid_transition")
+    if status == Order.Status.CANCELLED:
+        _cancel_locked(order, by=by, reason=Order.CancelReason.STAFF, note=note)
+        return order
+    previous = order.status
+    order.status = status
+    order.save(update_fields=["status", "updated_at"])
+    _record_status(order, from_status=previous, to_status=status, by=by, reason="staff", note=note)
+    shipment = Shipment.objects.filter(order=order).first()
+    if shipment is not None and status in (Order.Status.SHIPPED, Order.Status.DELIVERED):
+        shipment_status = Shipment.Status.SHIPPED if status == Order.Status.SHIPPED else Shipment.Status.DELIVERED
+        _shipment_event(shipment, status=shipment_status, message=f"Order {status}")
+    if status in (Order.Status.SHIPPED, Order.Status.DELIVERED):
+        _notify(order, status)
+    return order
+
+
+def _expirable(order: Order, now: datetime) -> bool:
+    return (order.status in CANCELLABLE and not order.is_fully_paid and order.payment_deadline is not None
+            and order.payment_deadline <= now)
+
+
+@transaction.atomic
+def order_expire(*, order_id: int, now: datetime | None = None, skip_locked: bool = False) -> bool:
+    """Cancel an unpaid order whose payment deadline has passed (reason ``expired``). True if it expired now.
+
+    Everything is re-checked under the row lock: a paid, cancelled or shipped order never expires.
+    """
+    now = now or timezone.now()
+    order = order_lock(order_id=order_id, skip_locked=skip_locked)
+    if order is None or not _expirable(order, now):
+        return False
+    _cancel_locked(order, by=None, reason=Order.CancelReason.EXPIRED, note="Not paid before the payment deadline.")
+    return True
+
+
+def expire_unpaid_orders(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Expire every overdue unpaid order, each in its own short transaction; orders busy elsewhere wait a round."""
+    now = now or timezone.now()
+    candidates = list(
+        Order.objects.filter(status__in=CANCELLABLE, is_fully_paid=False, payment_deadline__lte=now)
+        .order_by("payment_deadline", "pk").values_list("pk", flat=True)[:limit]
+    )
+    return sum(order_expire(order_id=pk, now=now, skip_locked=True) for pk in candidates)
+
+
+# --- Shipments ------------------------------------------------------------------------------------------------
+
+def _shipment_lock(order_id: int) -> Shipment:
+    order = order_lock(order_id=order_id)
+    if order is None:
+        raise NotFound("Order not found.")
+    shipment = Shipment.objects.filter(order=order).first()
+    if shipment is None:
+        shipment = Shipment.objects.create(order=order)
+    return shipment
+
+
+@transaction.atomic
+def shipment_update(*, order_id: int, data: dict) -> Shipment:
+    """Staff set carrier, tracking number/url, estimated delivery."""
+    shipment = _shipment_lock(order_id)
+    allowed = ("carrier", "tracking_number", "tracking_url", "estimated_delivery_at")
+    for field in allowed:
+        if field in data:
+            setattr(shipment, field, data[field])
+    shipment.full_clean(exclude=["order"])
+    shipment.save()
+    return shipment
+
+
+@transaction.atomic
+def shipment_event_add(*, order_id: int, status: str, message: str = "", location: str = "",
+                       occurred_at: datetime | None = None) -> ShipmentEvent:
+    """Staff record a tracking event; the shipment takes its status (DELIVERED also stamps ``delivered_at``)."""
+    shipment = _shipment_lock(order_id)
+    if shipment.order.status == Order.Status.CANCELLED:
+        raise ApplicationError("The order is cancelled: its shipment cannot move.", code="order_cancelled")
+    return _shipment_event(shipment, status=status, message=message, location=location, occurred_at=occurred_at)

@@ -1,0 +1,16 @@
+from smtplib import SMTPException
+
+from celery import shared_task
+
+from . import notifications, services
+
+
+@shared_task(autoretry_for=(OSError, SMTPException), retry_backoff=True, retry_backoff_max=600, max_retries=6)
+def send_order_email(order_id: int, kind: str) -> bool:
+    return notifications.order_email_send(order_id=order_id, kind=kind)
+
+
+@shared_task
+def expire_unpaid_orders_task() -> int:
+    """Celery beat runs this every minute (``CELERY_BEAT_SCHEDULE``); safe to run concurrently (skip_locked)."""
+    return services.expire_unpaid_orders()

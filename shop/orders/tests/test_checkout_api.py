@@ -1,0 +1,410 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from shop.accounts.tests.factories import AddressFactory
+from shop.cart.models import CartItem
+from shop.cart.tests.factories import CartItemFactory, ProductFactory, ProductVariantFactory
+from shop.orders.models import Order, OrderItem, Shipment
+
+from .factories import ShippingMethodFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def headphones():
+    return ProductFactory(name="Wireless Headphones", slug="wireless-headphones", price=Decimal("99.99"),
+                          stock_quantity=50)
+
+
+def _stock(product) -> int:
+    product.refresh_from_db()
+    return product.stock_quantity
+
+
+def test_checkout_creates_the_order_in_the_seed_shape(user, user_client, headphones,
+                                                      django_capture_on_commit_callbacks):
+    CartItemFactory(cart__user=user, product=headphones, quantity=2)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = user_client.post("/orders/checkout/", {"shipping_address": "1 Main St, Nairobi"})
+
+    assert response.status_code == 201
+    body = response.json()
+    order = Order.objects.get()
+    assert body["id"] == order.id
+    assert body["user"] == user.id
+    assert body["status"] == "processing"
+    assert body["total_price"] == body["total"] == body["subtotal"] == "199.98"
+    assert body["shipping_fee"] == "0.00"
+    assert body["order_key"].startswith("ORD-") and len(body["order_key"]) == 20
+    assert body["payment_method"] == ""
+    assert body["payment_status"] == "unpaid"
+    assert body["is_fully_paid"] is False
+    assert body["payments"] == []
+    assert body["notes"] == ""
+    assert body["shipping_address"]["address_line_1"] == "1 Main St, Nairobi"
+    item = body["items"][0]
+    assert item["product"] == {"id": headphones.id, "name": "Wireless Headphones", "slug": "wireless-headphones",
+                               "price": "99.99", "stock_quantity": 48, "is_active": True}
+    assert (item["quantity"], item["price_snapshot"], item["item_total"]) == (2, "99.99", "199.98")
+    assert (item["unit_price"], item["line_total"], item["product_name"]) == ("99.99", "199.98",
+                                                                               "Wireless Headphones")
+    assert item["variant"] is None and item["variant_description"] == "" and item["barcode"] == ""
+    assert [(h["from_status"], h["to_status"], h["changed_by"]) for h in body["status_history"]] == [
+        ("", "pending", user.id), ("pending", "processing", user.id)]
+    assert body["shipment"]["status"] == "ORDER_PLACED"
+    assert [(e["status"], e["message"]) for e in body["shipment"]["events"]] == [("ORDER_PLACED", "Order placed")]
+    # side effects: stock deducted, cart emptied, confirmation mailed
+    assert _stock(headphones) == 48
+    assert not CartItem.objects.exists()
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == [user.email]
+    assert order.order_key in mail.outbox[0].subject
+    assert "Wireless Headphones" in mail.outbox[0].body
+
+
+def test_checkout_charges_the_cart_price_snapshot_not_the_current_price(user, user_client, headphones):
+    CartItemFactory(cart__user=user, product=headphones, quantity=1, price_snapshot=Decimal("80.00"))
+
+    response = user_client.post("/orders/checkout/", {})
+
+    assert response.status_code == 201
+    assert response.json()["total"] == "80.00"
+    assert response.json()["items"][0]["unit_price"] == "80.00"
+
+
+def test_post_orders_without_items_is_a_cart_checkout(user, user_client, headphones):
+    CartItemFactory(cart__user=user, product=headphones, quantity=1)
+
+    response = user_client.post("/orders/", {})
+
+    assert response.status_code == 201
+    assert response.json()["status"] == "processing"
+    assert not CartItem.objects.exists()
+
+
+def test_empty_cart_is_a_400(user_client):
+    response = user_client.post("/orders/checkout/", {})
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Your cart is empty.", "code": "cart_empty"}
+    assert not Order.objects.exists()
+
+
+def test_checkout_requires_authentication(api_client):
+    assert api_client.post("/orders/checkout/", {}).status_code == 401
+    assert api_client.post("/orders/", {}).status_code == 401
+
+
+def _assert_nothing_changed(products_and_stock, cart_lines):
+    for product, stock in products_and_stock:
+        assert _stock(product) == stock
+    assert not Order.objects.exists()
+    assert not OrderItem.objects.exists()
+    assert not Shipment.objects.exists()
+    assert sorted(CartItem.objects.values_list("id", "quantity")) == sorted(cart_lines)
+
+
+def test_short_stock_refuses_and_rolls_back_every_line(user, user_client, headphones):
+    lamp = ProductFactory(name="Lamp", stock_quantity=1)
+    first = CartItemFactory(cart__user=user, product=headphones, quantity=2)  # would succeed on its own
+    second = CartItemFactory(cart__user=user, product=lamp, quantity=1)
+    lamp.stock_quantity = 0
+    lamp.save()
+
+    response = user_client.post("/orders/checkout/", {"shipping_address": "x"})
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "insufficient_stock"
+    assert body["detail"] == "Not enough stock for 'Lamp': 1 requested, 0 available."
+    _assert_nothing_changed([(headphones, 50), (lamp, 0)], [(first.id, 2), (second.id, 1)])
+
+
+@pytest.mark.parametrize("state", [{"is_active": False}, {"is_deleted": True}])
+def test_unavailable_product_refuses_checkout_naming_it(user, user_client, headphones, state):
+    line = CartItemFactory(cart__user=user, product=headphones, quantity=1)
+    for field, value in state.items():
+        setattr(headphones, field, value)
+    headphones.save()
+
+    response = user_client.post("/orders/checkout/", {})
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == "'Wireless Headphones' is no longer available."
+    _assert_nothing_changed([(headphones, 50)], [(line.id, 1)])
+
+
+def test_expected_total_mismatch_changes_nothing(user, user_client, headphones):
+    line = CartItemFactory(cart__user=user, product=headphones, quantity=2)
+
+    response = user_client.post("/orders/checkout/", {"expected_total": "100.00"})
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "total_mismatch"
+    assert response.json()["total"] == "199.98"
+    _assert_nothing_changed([(headphones, 50)], [(line.id, 2)])
+    assert user_client.post("/orders/checkout/", {"expected_total": "199.98"}).status_code == 201
+
+
+@pytest.mark.parametrize("method", ["bitcoin", "paymob"])  # unknown; known but not enabled by default
+def test_unknown_or_disabled_payment_method_is_a_400(user, user_client, headphones, method):
+    line = CartItemFactory(cart__user=user, product=headphones)
+
+    response = user_client.post("/orders/checkout/", {"payment_method": method})
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_payment_method"
+    assert response.json()["errors"] == {"payment_method": ["Unknown or disabled payment method."]}
+    _assert_nothing_changed([(headphones, 50)], [(line.id, 1)])
+
+
+@pytest.mark.parametrize(("method", "has_deadline"), [("cod", False), ("sandbox", True), ("stripe", True),
+                                                      (None, True)])
+def test_payment_deadline_only_for_online_payment(user, user_client, headphones, settings, method, has_deadline):
+    settings.ORDER_PAYMENT_TIMEOUT_MINUTES = 30
+    CartItemFactory(cart__user=user, product=headphones)
+    before = timezone.now()
+
+    body = user_client.post("/orders/checkout/", {"payment_method": method} if method else {}).json()
+
+    order = Order.objects.get()
+    assert body["payment_method"] == (method or "")
+    if has_deadline:
+        assert before + timedelta(minutes=30) <= order.payment_deadline <= timezone.now() + timedelta(minutes=30)
+    else:
+        assert order.payment_deadline is None and body["payment_deadline"] is None
+
+
+def test_shipping_method_adds_its_fee_unless_free_over_reached(user, user_client, headphones):
+    courier = ShippingMethodFactory(price=Decimal("7.50"), free_over=Decimal("150.00"))
+    CartItemFactory(cart__user=user, product=headphones, quantity=1)
+
+    body = user_client.post("/orders/checkout/", {"shipping_method": courier.id}).json()
+
+    assert (body["subtotal"], body["shipping_fee"], body["total"], body["total_price"]) == (
+        "99.99", "7.50", "107.49", "107.49")
+    assert body["shipping_method"] == courier.id
+    CartItemFactory(cart__user=user, product=headphones, quantity=2)
+    body = user_client.post("/orders/checkout/", {"shipping_method": courier.id}).json()
+    assert (body["subtotal"], body["shipping_fee"], body["total"]) == ("199.98", "0.00", "199.98")
+
+
+def test_inactive_or_unknown_shipping_method_is_a_400(user, user_client, headphones):
+    hidden = ShippingMethodFactory(is_active=False)
+    CartItemFactory(cart__user=user, product=headphones)
+
+    for method_id in (hidden.id, 99999):
+        response = user_client.post("/orders/checkout/", {"shipping_method": method_id})
+        assert response.status_code == 400
+        assert response.json()["code"] == "invalid_shipping_method"
+    assert not Order.objects.exists()
+
+
+def test_address_book_id_is_copied_and_later_edits_do_not_change_the_order(user, user_client, headphones):
+    address = AddressFactory(user=user, full_name="John Doe", city="Nairobi", country="KE")
+    CartItemFactory(cart__user=user, product=headphones)
+
+    body = user_client.post("/orders/checkout/", {"address": address.id}).json()
+
+    assert body["shipping_address"]["full_name"] == "John Doe"
+    assert body["shipping_address"]["source_address_id"] == address.id
+    user_client.patch(f"/auth/addresses/{address.id}/", {"full_name": "Jane Roe", "city": "Mombasa"})
+    user_client.delete(f"/auth/addresses/{address.id}/")
+    snapshot = user_client.get(f"/orders/{body['id']}/").json()["shipping_address"]
+    assert (snapshot["full_name"], snapshot["city"], snapshot["country"]) == ("John Doe", "Nairobi", "KE")
+
+
+def test_shipping_address_may_be_an_address_id(user, user_client, headphones):
+    address = AddressFactory(user=user)
+    CartItemFactory(cart__user=user, product=headphones)
+
+    body = user_client.post("/orders/checkout/", {"shipping_address": address.id}).json()
+
+    assert body["shipping_address"]["source_address_id"] == address.id
+
+
+def test_someone_elses_address_is_refused(user, other_user, user_client, headphones):
+    theirs = AddressFactory(user=other_user)
+    line = CartItemFactory(cart__user=user, product=headphones)
+
+    response = user_client.post("/orders/checkout/", {"address": theirs.id})
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "address_not_found"
+    _assert_nothing_changed([(headphones, 50)], [(line.id, 1)])
+
+
+def test_inline_address_object(user, user_client, headphones):
+    CartItemFactory(cart__user=user, product=headphones)
+    address = {"full_name": "John Doe", "phone": "0712345678", "email": "john@example.com",
+               "address_line_1": "Street 1", "city": "Nairobi", "country": "ke"}
+
+    body = user_client.post("/orders/checkout/", {"shipping_address": address}).json()
+
+    snapshot = body["shipping_address"]
+    assert {k: snapshot[k] for k in address} == {**address, "country": "KE"}
+    assert snapshot["source_address_id"] is None
+
+
+@pytest.mark.parametrize("address", [{"full_name": "x"}, {"full_name": "x", "address_line_1": "y", "city": "z",
+                                                          "country": "Kenya"}, ["a"], True, "x" * 256, -3])
+def test_bad_addresses_are_400(user, user_client, headphones, address):
+    CartItemFactory(cart__user=user, product=headphones)
+
+    response = user_client.post("/orders/checkout/", {"shipping_address": address}, format="json")
+
+    assert response.status_code == 400
+    assert "shipping_address" in response.json()["errors"]
+    assert not Order.objects.exists()
+
+
+def test_notes_are_kept_and_limited_to_500_chars(user, user_client, headphones):
+    CartItemFactory(cart__user=user, product=headphones)
+
+    response = user_client.post("/orders/checkout/", {"notes": "x" * 501})
+    assert response.status_code == 400
+    assert "notes" in response.json()["errors"]
+
+    body = user_client.post("/orders/checkout/", {"notes": "After 5 PM"}).json()
+    assert body["notes"] == "After 5 PM"
+
+
+def test_idempotency_key_replay_returns_the_same_order(user, user_client, headphones):
+    CartItemFactory(cart__user=user, product=headphones, quantity=1)
+
+    first = user_client.post("/orders/checkout/", {}, HTTP_IDEMPOTENCY_KEY="k-1")
+    CartItemFactory(cart__user=user, product=headphones, quantity=3)  # the cart changed meanwhile
+    second = user_client.post("/orders/checkout/", {}, HTTP_IDEMPOTENCY_KEY="k-1")
+
+    assert first.status_code == 201
+    assert second.status_code == 200
+    assert second.json() == first.json()
+    assert Order.objects.count() == 1
+    assert _stock(headphones) == 49
+    assert CartItem.objects.get().quantity == 3  # the replay did not check out the new cart
+
+
+def test_idempotency_keys_are_per_user(user, other_user, user_client, other_client, headphones):
+    CartItemFactory(cart__user=user, product=headphones)
+    CartItemFactory(cart__user=other_user, product=headphones)
+
+    mine = user_client.post("/orders/checkout/", {}, HTTP_IDEMPOTENCY_KEY="same")
+    theirs = other_client.post("/orders/checkout/", {}, HTTP_IDEMPOTENCY_KEY="same")
+
+    assert mine.status_code == theirs.status_code == 201
+    assert mine.json()["id"] != theirs.json()["id"]
+
+
+def test_a_too_long_idempotency_key_is_a_400(user, user_client, headphones):
+    CartItemFactory(cart__user=user, product=headphones)
+
+    response = user_client.post("/orders/checkout/", {}, HTTP_IDEMPOTENCY_KEY="k" * 256)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_idempotency_key"
+
+
+def test_failed_checkout_does_not_burn_the_idempotency_key(user, user_client, headphones):
+    line = CartItemFactory(cart__user=user, product=headphones, quantity=1)
+
+    assert user_client.post("/orders/checkout/", {"expected_total": "1.00"},
+                            HTTP_IDEMPOTENCY_KEY="k").status_code == 400
+    assert CartItem.objects.get().id == line.id
+    assert user_client.post("/orders/checkout/", {}, HTTP_IDEMPOTENCY_KEY="k").status_code == 201
+
+
+# --- Direct orders (seeds 001 and 004) ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("key", ["items", "cart_items"])
+def test_direct_order_with_product_ids_leaves_the_cart_alone(user, user_client, headphones, key):
+    lamp = ProductFactory(name="Lamp", price=Decimal("20.00"), stock_quantity=5)
+    in_cart = CartItemFactory(cart__user=user, product=lamp, quantity=1)
+
+    response = user_client.post("/orders/", {key: [{"product_id": headphones.id, "quantity": 1},
+                                                    {"product_id": lamp.id, "quantity": 4}]}, format="json")
+
+    assert response.status_code == 201
+    body = response.json()
+    assert [(i["product_name"], i["quantity"], i["unit_price"]) for i in body["items"]] == [
+        ("Wireless Headphones", 1, "99.99"), ("Lamp", 4, "20.00")]
+    assert body["total"] == "179.99"
+    assert (_stock(headphones), _stock(lamp)) == (49, 1)
+    assert list(CartItem.objects.values_list("id", "quantity")) == [(in_cart.id, 1)]
+
+
+def test_direct_order_with_seed_004_product_and_variant_keys(user, user_client, headphones):
+    variant = ProductVariantFactory(product__name="Shirt", name="Red / M", price_override=Decimal("15.00"),
+                                    barcode="4006381333931", stock_quantity=3)
+
+    response = user_client.post("/orders/", {"items": [{"product": headphones.id, "quantity": 2},
+                                                       {"variant": variant.id, "quantity": 1}]}, format="json")
+
+    assert response.status_code == 201
+    second = response.json()["items"][1]
+    assert (second["product_name"], second["variant_description"], second["barcode"], second["sku"]) == (
+        "Shirt", "Red / M", "4006381333931", variant.sku)
+    assert second["variant"]["id"] == variant.id
+    assert second["product"]["id"] == variant.product_id
+    assert second["unit_price"] == "15.00"
+    variant.refresh_from_db()
+    assert variant.stock_quantity == 2
+    assert variant.product.stock_quantity == 10  # the variant's stock moved, not the product's
+
+
+def test_direct_order_shortage_changes_nothing(user, user_client, headphones):
+    lamp = ProductFactory(name="Lamp", stock_quantity=1)
+
+    response = user_client.post("/orders/", {"items": [{"product_id": headphones.id, "quantity": 1},
+                                                       {"product_id": lamp.id, "quantity": 2}]}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == "Not enough stock for 'Lamp': 2 requested, 1 available."
+    _assert_nothing_changed([(headphones, 50), (lamp, 1)], [])
+
+
+@pytest.mark.parametrize("items", [[], [{"quantity": 1}], [{"product_id": 1, "quantity": 0}],
+                                   [{"product_id": 1, "quantity": 1001}], "nope"])
+def test_direct_order_bad_lines_are_400(user_client, headphones, items):
+    response = user_client.post("/orders/", {"items": items}, format="json")
+
+    assert response.status_code == 400
+    assert "items" in response.json()["errors"]
+    assert not Order.objects.exists()
+
+
+def test_direct_order_refuses_unavailable_products(user_client):
+    hidden = ProductFactory(name="Hidden", is_active=False)
+    shirt = ProductVariantFactory().product
+
+    response = user_client.post("/orders/", {"items": [{"product_id": hidden.id}]}, format="json")
+    assert (response.status_code, response.json()["code"]) == (400, "product_unavailable")
+    response = user_client.post("/orders/", {"items": [{"product_id": shirt.id}]}, format="json")
+    assert (response.status_code, response.json()["code"]) == (400, "variant_required")
+    assert not Order.objects.exists()
+
+
+def test_order_still_reads_the_same_after_the_product_is_deleted(user, user_client, headphones):
+    CartItemFactory(cart__user=user, product=headphones, quantity=1)
+    order_id = user_client.post("/orders/checkout/", {}).json()["id"]
+
+    headphones.delete()
+
+    item = user_client.get(f"/orders/{order_id}/").json()["items"][0]
+    assert item["product"] is None
+    assert (item["product_name"], item["unit_price"]) == ("Wireless Headphones", "99.99")
+
+
+def test_shipping_methods_are_public_and_list_only_active_ones(api_client):
+    active = ShippingMethodFactory(name="Courier", price=Decimal("5.00"), free_over=Decimal("100.00"))
+    ShippingMethodFactory(is_active=False)
+
+    response = api_client.get("/orders/shipping-methods/")
+
+    assert response.status_code == 200
+    assert response.json() == [{"id": active.id, "name": "Courier", "price": "5.00", "free_over": "100.00"}]
