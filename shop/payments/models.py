@@ -132,6 +132,9 @@ class WebhookEvent(models.Model):
             models.UniqueConstraint(fields=["provider", "event_id"], name="payments_webhook_event_once")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.provider} {self.event_type} {self.event_id}"
+
 
 class SandboxCharge(models.Model):
     """The sandbox provider's 'gateway side': the state a real gateway would hold, kept in our database."""
@@ -142,3 +145,6 @@ class SandboxCharge(models.Model):
     currency = models.CharField(max_length=3)
     amount_refunded = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.provider_payment_id} ({self.status})"

@@ -126,7 +126,8 @@ def _reserve_attempt(*, order_id: int, user, provider: str, currency: str, idemp
             existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
             if existing is not None:
                 if existing.order_id != order.pk:
-                    raise ApplicationError("This idempotency key was used for another order.", code="idempotency_conflict")
+                    raise ApplicationError("This idempotency key was used for another order.",
+                                           code="idempotency_conflict")
                 return existing
         reusable = (
             Payment.objects.select_for_update()
