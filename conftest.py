@@ -3,6 +3,8 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+pytest_plugins = ["tests.fakes.plugin"]
+
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 
 

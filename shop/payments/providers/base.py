@@ -1,0 +1,189 @@
+"""The gateway boundary: typed data in and out, one error hierarchy, no Django.
+
+Everything a provider returns is a frozen dataclass with Decimal major-unit amounts and an upper-case
+ISO currency; minor units and SDK objects never leave the provider module. ``raw`` keeps the gateway's
+own JSON for the audit trail.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from .money import normalise_currency
+
+
+class PaymentStatus:
+    """Plain string constants, equal to the payments app's ``Payment.status`` values."""
+
+    PENDING = "pending"
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+    PARTIALLY_REFUNDED = "partially_refunded"
+
+
+class RefundStatus:
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class LineItem:
+    name: str
+    unit_amount: Decimal
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Customer:
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+    phone: str = ""
+    street: str = ""
+    city: str = ""
+    country: str = ""
+    postal_code: str = ""
+    state: str = ""
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    reference: str  # our stable reference, e.g. "pay_42"; echoed back by the gateways that support it
+    order_id: int
+    amount: Decimal
+    currency: str  # any case in; providers normalise
+    customer: Customer
+    items: tuple[LineItem, ...] = ()
+    description: str = ""
+    return_url: str = ""
+    notification_url: str = ""
+    idempotency_key: str = ""
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProviderPayment:
+    provider_payment_id: str
+    status: str  # a PaymentStatus value
+    amount: Decimal
+    currency: str  # upper-case ISO
+    client_secret: str = ""
+    checkout_url: str = ""
+    provider_invoice_id: str = ""
+    failure_message: str = ""
+    amount_refunded: Decimal = Decimal("0")
+    raw: Mapping = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    provider_refund_id: str
+    status: str  # a RefundStatus value
+    amount: Decimal
+    currency: str
+    raw: Mapping = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    provider: str
+    event_id: str  # unique per delivery type; the app dedupes on (provider, event_id)
+    event_type: str  # the gateway's own type, e.g. "payment_intent.succeeded"
+    provider_payment_id: str
+    reference: str  # our reference if the gateway echoes it, else ""
+    status: str | None  # PaymentStatus implied by the event; None when the event is not about payment state
+    amount: Decimal | None
+    currency: str | None
+    failure_message: str = ""
+    raw: Mapping = field(default_factory=dict)
+
+
+class PaymentProviderError(Exception):
+    """Base of every error a provider raises; SDK and HTTP errors never escape untranslated."""
+
+    default_retryable = False
+
+    def __init__(self, message: str, *, retryable: bool | None = None, code: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.retryable = self.default_retryable if retryable is None else retryable
+        self.code = code
+
+
+class GatewayUnavailable(PaymentProviderError):
+    """Connection error, timeout, 5xx, 429, unreadable answer, or our own credentials refused -> API 503."""
+
+    default_retryable = True
+
+
+class GatewayRejected(PaymentProviderError):
+    """A 4xx business refusal (declined, invalid request, cannot cancel/refund) -> API 400."""
+
+
+class WebhookVerificationError(PaymentProviderError):
+    """Missing/bad/stale signature or an unparseable body -> API 400; the event must not be acted on."""
+
+
+class PaymentProvider(ABC):
+    identifier: str
+    display_name: str
+    kind: (
+        str  # "client" (client_secret for a JS SDK), "redirect" (checkout_url), "direct" (no online payment)
+    )
+    currencies: tuple[str, ...] = ()  # empty = any currency
+    supports_refunds: bool = False
+    supports_partial_refunds: bool = False
+
+    def supports_currency(self, currency: str) -> bool:
+        return not self.currencies or normalise_currency(currency) in self.currencies
+
+    def _checked_currency(self, currency: str) -> str:
+        try:
+            code = normalise_currency(currency)
+        except ValueError as exc:
+            raise GatewayRejected(str(exc), code="invalid_currency") from exc
+        if not self.supports_currency(code):
+            raise GatewayRejected(
+                f"{self.display_name} does not accept {code}; it accepts {', '.join(self.currencies)}",
+                code="unsupported_currency",
+            )
+        return code
+
+    @abstractmethod
+    def create_payment(self, request: PaymentRequest) -> ProviderPayment: ...
+
+    @abstractmethod
+    def retrieve_payment(self, provider_payment_id: str) -> ProviderPayment:
+        """The gateway's true current state; webhooks are only a trigger to call this."""
+
+    @abstractmethod
+    def cancel_payment(self, provider_payment_id: str) -> ProviderPayment: ...
+
+    @abstractmethod
+    def refund_payment(
+        self,
+        provider_payment_id: str,
+        *,
+        amount: Decimal,
+        currency: str,
+        reason: str = "",
+        idempotency_key: str = "",
+    ) -> RefundResult: ...
+
+    @abstractmethod
+    def parse_webhook(
+        self, *, body: bytes, headers: Mapping[str, str], query: Mapping[str, str]
+    ) -> WebhookEvent:
+        """Verify authenticity first, then translate; raises WebhookVerificationError on any doubt."""
+
+
+def lower_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
+    """Django's HttpHeaders, a plain dict or anything else: one lower-cased dict to read from."""
+    return {str(key).lower(): value for key, value in (headers or {}).items()}

@@ -1,0 +1,75 @@
+"""The fakes' own machinery: form decoding, idempotent replay, fault injection and reset."""
+
+import threading
+import time
+
+import httpx
+import pytest
+
+from tests.fakes.stripe_server import decode_form
+
+
+def test_decode_form_builds_nested_dicts_and_lists():
+    body = b"amount=1050&metadata[reference]=pay_1&metadata[order_id]=1&expand[0]=a&expand[1]=b&x[]=1&x[]=2"
+    assert decode_form(body) == {
+        "amount": "1050",
+        "metadata": {"reference": "pay_1", "order_id": "1"},
+        "expand": ["a", "b"],
+        "x": ["1", "2"],
+    }
+
+
+def _stripe_post(fake, path, data, key=None):
+    headers = {"Authorization": f"Bearer {fake.secret_key}"}
+    if key:
+        headers["Idempotency-Key"] = key
+    return httpx.post(f"{fake.base_url}{path}", data=data, headers=headers, timeout=2)
+
+
+def test_stripe_idempotent_replay_is_marked(fake_stripe):
+    first = _stripe_post(fake_stripe, "/v1/payment_intents", {"amount": "100", "currency": "usd"}, key="k")
+    again = _stripe_post(fake_stripe, "/v1/payment_intents", {"amount": "100", "currency": "usd"}, key="k")
+    assert first.status_code == again.status_code == 200
+    assert again.json()["id"] == first.json()["id"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+
+
+def test_stripe_requires_the_secret_key(fake_stripe):
+    response = httpx.get(f"{fake_stripe.base_url}/v1/payment_intents/pi_1", timeout=2)
+    assert response.status_code == 401
+    assert response.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_fail_next_affects_exactly_n_requests(fake_paymob):
+    fake_paymob.fail_next(2, status=503)
+    statuses = [
+        httpx.post(f"{fake_paymob.base_url}/api/auth/tokens", json={}, timeout=2).status_code
+        for _ in range(3)
+    ]
+    assert statuses == [503, 503, 403]
+    assert [r.path for r in fake_paymob.requests] == ["/api/auth/tokens"] * 3
+
+
+def test_reset_releases_a_delayed_request_and_clears_state(fake_intasend):
+    fake_intasend.delay_next(1, seconds=30)
+    answers = []
+    worker = threading.Thread(
+        target=lambda: answers.append(httpx.post(f"{fake_intasend.base_url}/nowhere", timeout=5).status_code)
+    )
+    started = time.monotonic()
+    worker.start()
+    while not fake_intasend.requests:
+        time.sleep(0.01)
+    fake_intasend.reset()
+    worker.join(timeout=5)
+    assert answers == [404]
+    assert time.monotonic() - started < 5
+    assert fake_intasend.requests == []
+
+
+@pytest.mark.parametrize("fixture", ["fake_stripe", "fake_paymob", "fake_intasend"])
+def test_fixtures_expose_a_local_base_url(fixture, request):
+    fake = request.getfixturevalue(fixture)
+    assert fake.base_url.startswith("http://127.0.0.1:")
+    assert fake.requests == []
