@@ -23,6 +23,9 @@ from .providers.base import (
     WebhookVerificationError,
 )
 
+# The one way a sandbox card fails; the re-read (retrieve) reports it like a real gateway's decline reason.
+DECLINE_MESSAGE = "Sandbox: the card was declined."
+
 
 class SandboxProvider(PaymentProvider):
     identifier = "sandbox"
@@ -40,6 +43,7 @@ class SandboxProvider(PaymentProvider):
             currency=charge.currency,
             amount_refunded=charge.amount_refunded,
             checkout_url=checkout_url,
+            failure_message=DECLINE_MESSAGE if charge.status == PaymentStatus.FAILED else "",
         )
 
     @staticmethod
@@ -89,7 +93,7 @@ class SandboxProvider(PaymentProvider):
     def parse_webhook(self, *, body: bytes, headers: Mapping[str, str], query: Mapping[str, str]) -> WebhookEvent:
         raise WebhookVerificationError("The sandbox provider has no webhooks; use its succeed/fail endpoints.")
 
-    def set_outcome(self, provider_payment_id: str, *, status: str, message: str = "") -> WebhookEvent:
+    def set_outcome(self, provider_payment_id: str, *, status: str) -> WebhookEvent:
         """What a customer paying (or failing to) on a real gateway would cause: a state change and an event."""
         charge = self._charge(provider_payment_id)
         if charge.status != PaymentStatus.PENDING:
@@ -100,5 +104,5 @@ class SandboxProvider(PaymentProvider):
         return WebhookEvent(
             provider=self.identifier, event_id=f"sbxevt_{secrets.token_hex(8)}", event_type=f"sandbox.{status}",
             provider_payment_id=provider_payment_id, reference="", status=status, amount=charge.amount,
-            currency=charge.currency, failure_message=message,
+            currency=charge.currency, failure_message=DECLINE_MESSAGE if status == PaymentStatus.FAILED else "",
         )

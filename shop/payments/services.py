@@ -555,6 +555,5 @@ def payment_sandbox_outcome(*, payment_id: int, user, succeed: bool) -> str:
     event = _gateway_call(
         provider, provider.set_outcome, payment.provider_payment_id,
         status=PaymentStatus.SUCCEEDED if succeed else PaymentStatus.FAILED,
-        message="" if succeed else "Sandbox: the card was declined.",
     )
     return webhook_process(provider_name="sandbox", event=event)
