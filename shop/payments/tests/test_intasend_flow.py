@@ -220,3 +220,41 @@ def test_paid_after_a_local_cancel_is_flagged_and_charged_back(
     assert payment.flagged and payment.status == "refunded"
     assert order.status == "cancelled" and order.needs_refund and not order.is_fully_paid
     assert intasend_on.requests_to("POST", CHARGEBACKS)[0].params["invoice"] == payment.provider_payment_id
+
+
+def test_a_second_invoice_on_the_same_checkout_pays_after_a_failed_one(user_client, api_client, intasend_on, order):
+    payment = _started(user_client, order)
+    checkout_id = payment.provider_payment_id
+    assert _deliver(api_client, intasend_on.complete(checkout_id, "FAILED")).json()["outcome"] == "failed"
+    first_invoice = intasend_on.checkout(checkout_id)["_invoice"]
+    with intasend_on.lock:  # the customer tries again on the still-open hosted page: IntaSend opens a new invoice
+        intasend_on.checkouts[checkout_id]["_invoice"] = None
+
+    response = _deliver(api_client, intasend_on.complete(checkout_id))
+
+    assert response.json() == {"received": True, "outcome": "succeeded"}
+    second_invoice = intasend_on.checkout(checkout_id)["_invoice"]
+    payment.refresh_from_db()
+    assert second_invoice != first_invoice
+    assert (payment.status, payment.provider_payment_id, payment.provider_invoice_id) == (
+        "succeeded", second_invoice, checkout_id)
+    # The first invoice's FAILED webhook delivered again late never moves the payment off the paid invoice.
+    late = _deliver(api_client, intasend_on.webhook(first_invoice))
+    assert late.json()["outcome"] in ("duplicate", "ignored_stale")
+    payment.refresh_from_db()
+    assert (payment.status, payment.provider_payment_id) == ("succeeded", second_invoice)
+
+
+def test_status_read_failing_is_a_503_and_the_redelivery_is_processed(user_client, api_client, intasend_on, order):
+    payment = _started(user_client, order)
+    body = intasend_on.complete(payment.provider_payment_id)
+    intasend_on.fail_next(1, status=500)  # IntaSend's status endpoint is down when the webhook arrives
+
+    first = _deliver(api_client, body)
+
+    assert first.status_code == 503
+    assert first.json()["code"] == "gateway_unavailable"
+    payment.refresh_from_db()
+    assert (payment.status, payment.provider_invoice_id) == ("pending", "")
+    retried = _deliver(api_client, body)
+    assert retried.status_code == 200 and retried.json()["outcome"] == "succeeded"
