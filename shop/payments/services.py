@@ -368,7 +368,43 @@ def _webhook_outcome(provider_name: str, event: GatewayEvent) -> str:
         state = _state_from_event(payment, event)
     if bind:
         return _payment_bind(payment_id=payment.pk, gateway_id=gateway_id, state=state)
-    return payment_apply_state(payment_id=payment.pk, state=state)
+    outcome = payment_apply_state(payment_id=payment.pk, state=state)
+    if provider_name == "intasend" and event.event_type.startswith("chargeback."):
+        return _chargeback_settle(payment_id=payment.pk, payload=event.raw) or outcome
+    return outcome
+
+
+# An IntaSend refund is a chargeback that starts PENDING and is settled later; its webhook says how.
+_CHARGEBACK_SETTLED = {"COMPLETED": Refund.Status.SUCCEEDED, "COMPLETE": Refund.Status.SUCCEEDED,
+                       "CANCELLED": Refund.Status.FAILED}
+
+
+def _chargeback_settle(*, payment_id: int, payload) -> str | None:
+    """Settle our pending Refund from a (challenge-verified, invoice re-read) chargeback webhook.
+
+    A cancelled chargeback means the customer did not get the money back: the amount is released from
+    ``amount_refunded`` and the payment flagged for a person (the order may already be cancelled and restocked).
+    """
+    chargeback_id = str(payload.get("chargeback_id") or "") if isinstance(payload, dict) else ""
+    settled = _CHARGEBACK_SETTLED.get(str(payload.get("status") or "").upper()) if chargeback_id else None
+    if settled is None:
+        return None
+    with transaction.atomic():
+        order, payment = _payment_lock(payment_id)
+        refund = Refund.objects.select_for_update().filter(payment=payment, provider_refund_id=chargeback_id,
+                                                           status=Refund.Status.PENDING).first()
+        if refund is None:
+            return None
+        refund.status = settled
+        refund.save(update_fields=["status", "updated_at"])
+        if settled == Refund.Status.FAILED:
+            payment.amount_refunded -= refund.amount
+            payment.status = (Payment.Status.PARTIALLY_REFUNDED if payment.amount_refunded > 0
+                              else Payment.Status.SUCCEEDED)
+            _flag(payment, f"chargeback {chargeback_id} was cancelled: {refund.amount} was not refunded")
+            payment.save()
+            order_payment_recalculate(order)
+        return f"refund_{settled}"
 
 
 def _invoice_reference(state: ProviderPayment) -> str:

@@ -160,11 +160,29 @@ def test_refund_is_a_chargeback_on_the_invoice(user_client, api_client, intasend
     product.refresh_from_db()
     assert (order.status, order.payment_status, product.stock_quantity) == ("cancelled", "refunded", 5)
 
-    # The chargeback webhook carries no payment state: the invoice is re-read and nothing moves backwards.
+    # The chargeback webhook carries no payment state: the invoice is re-read (nothing moves backwards) and the
+    # pending refund is settled.
     settled = _deliver(api_client, intasend_on.resolve_chargeback(1))
-    assert settled.json() == {"received": True, "outcome": "refunded"}
+    assert settled.json() == {"received": True, "outcome": "refund_succeeded"}
     payment.refresh_from_db()
-    assert (payment.status, payment.amount_refunded) == ("refunded", Decimal("99.98"))
+    refund.refresh_from_db()
+    assert (payment.status, payment.amount_refunded, refund.status) == ("refunded", Decimal("99.98"), "succeeded")
+
+
+def test_a_cancelled_chargeback_releases_the_amount_and_flags_the_payment(user_client, api_client, intasend_on,
+                                                                          order):
+    payment = _paid(user_client, api_client, intasend_on, order)
+    assert user_client.post("/payments/refund/", {"payment_id": payment.pk, "amount": "10.00"},
+                            format="json").status_code == 200
+
+    response = _deliver(api_client, intasend_on.resolve_chargeback(1, "CANCELLED"))
+
+    assert response.json() == {"received": True, "outcome": "refund_failed"}
+    payment.refresh_from_db()
+    order.refresh_from_db()
+    assert (payment.status, payment.amount_refunded, payment.flagged) == ("succeeded", Decimal("0.00"), True)
+    assert Refund.objects.get(payment=payment).status == "failed"
+    assert (order.is_fully_paid, order.payment_status) == (True, "paid")
 
 
 def test_partial_chargeback(user_client, api_client, intasend_on, order):
