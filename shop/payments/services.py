@@ -269,10 +269,27 @@ def payment_sync(*, payment_id: int, user=None) -> Payment:
         raise NotFound("Payment not found.")
     if not payment.provider_payment_id:
         raise ApplicationError("This payment was never opened at the gateway.", code="not_started")
+    if payment.provider in BINDS_ID_FROM_WEBHOOK and not payment.provider_invoice_id:
+        return payment  # IntaSend: no invoice to read until the customer pays; its first webhook brings the id
     provider = provider_get(payment.provider)
-    state = _gateway_call(provider, provider.retrieve_payment, payment.provider_payment_id)
+    state = _gateway_call(provider, _retrieve_if_paid, provider, payment.provider_payment_id)
+    if state is None:
+        return payment  # the customer has not paid yet: nothing at the gateway to apply
     payment_apply_state(payment_id=payment.pk, state=state)
     return Payment.objects.get(pk=payment.pk)
+
+
+# A read before the customer paid: Paymob has no transaction for the order yet.
+NOT_PAID_YET = frozenset({"no_transaction"})
+
+
+def _retrieve_if_paid(provider: PaymentProvider, provider_payment_id: str) -> ProviderPayment | None:
+    try:
+        return provider.retrieve_payment(provider_payment_id)
+    except GatewayRejected as exc:
+        if exc.code in NOT_PAID_YET:
+            return None
+        raise
 
 
 # --- Webhooks ---------------------------------------------------------------------------------------------------

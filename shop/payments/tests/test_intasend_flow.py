@@ -276,3 +276,13 @@ def test_status_read_failing_is_a_503_and_the_redelivery_is_processed(user_clien
     assert (payment.status, payment.provider_invoice_id) == ("pending", "")
     retried = _deliver(api_client, body)
     assert retried.status_code == 200 and retried.json()["outcome"] == "succeeded"
+
+
+def test_sync_before_the_customer_paid_is_pending_not_an_error(user_client, intasend_on, order):
+    payment = _started(user_client, order)
+
+    response = user_client.post("/payments/sync-status/", {"payment_id": payment.pk}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["payment"]["status"] == "pending"
+    assert intasend_on.requests_to("POST", "/api/v1/payment/status/") == []  # a checkout id cannot be read

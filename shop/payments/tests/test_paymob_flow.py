@@ -276,3 +276,26 @@ def test_cancelling_an_unpaid_paymob_payment_closes_our_side(user_client, paymob
     product.refresh_from_db()
     assert (order.status, product.stock_quantity) == ("cancelled", 5)
     assert paymob_on.requests_to("POST", "/api/acceptance/void_refund/void") == []  # nothing was paid to void
+
+
+def test_sync_before_and_after_the_customer_paid(user_client, paymob_on, order):
+    payment = _started(user_client, order)
+
+    before = user_client.post("/payments/sync-status/", {"payment_id": payment.pk}, format="json")
+    paymob_on.complete(payment.provider_invoice_id)  # paid, but the callback is lost: the sync finds it
+    after = user_client.post("/payments/sync-status/", {"payment_id": payment.pk}, format="json")
+
+    assert before.status_code == 200 and before.json()["payment"]["status"] == "pending"
+    assert after.status_code == 200 and after.json()["payment"]["status"] == "succeeded"
+    order.refresh_from_db()
+    assert order.is_fully_paid
+
+
+def test_sync_when_paymob_is_down_is_a_503(user_client, paymob_on, order):
+    payment = _started(user_client, order)
+    paymob_on.fail_next(2, status=502)
+
+    response = user_client.post("/payments/sync-status/", {"payment_id": payment.pk}, format="json")
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "gateway_unavailable"
