@@ -299,3 +299,15 @@ def test_sync_when_paymob_is_down_is_a_503(user_client, paymob_on, order):
 
     assert response.status_code == 503
     assert response.json()["code"] == "gateway_unavailable"
+
+
+def test_a_callback_and_its_duplicate_stay_within_their_query_budgets(
+    user_client, api_client, paymob_on, order, django_assert_max_num_queries
+):
+    payment = _started(user_client, order)
+    body, query = paymob_on.complete(payment.provider_invoice_id)
+
+    with django_assert_max_num_queries(16):  # dedupe row, payment lookup, order+payment locks, recalculation
+        assert _callback(api_client, body, query).json()["outcome"] == "succeeded"
+    with django_assert_max_num_queries(2):  # a redelivery is one lookup
+        assert _callback(api_client, body, query).json()["outcome"] == "duplicate"
