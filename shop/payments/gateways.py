@@ -1,4 +1,10 @@
-"""Builds the configured provider for a payment method. The only module that reads gateway settings."""
+"""Builds the configured provider for a payment method. The only module that reads gateway settings.
+
+Providers are built once per configuration and reused: each holds an HTTP connection pool, and Paymob's
+legacy auth token (one extra round trip per read) lives for an hour. A changed setting builds a new one.
+"""
+
+from functools import lru_cache
 
 from django.conf import settings
 
@@ -22,7 +28,8 @@ def _not_configured(name: str, *variables: str) -> ServiceUnavailable:
 def _stripe() -> PaymentProvider:
     if not settings.STRIPE_SECRET_KEY:
         raise _not_configured("Stripe", "STRIPE_SECRET_KEY")
-    return StripeProvider(
+    return _built(
+        StripeProvider,
         secret_key=settings.STRIPE_SECRET_KEY,
         publishable_key=settings.STRIPE_PUBLISHABLE_KEY,
         webhook_secret=settings.STRIPE_WEBHOOK_SECRET,
@@ -34,7 +41,8 @@ def _stripe() -> PaymentProvider:
 def _paymob() -> PaymentProvider:
     if not (settings.PAYMOB_SECRET_KEY and settings.PAYMOB_INTEGRATION_IDS):
         raise _not_configured("Paymob", "PAYMOB_SECRET_KEY", "PAYMOB_INTEGRATION_IDS")
-    return PaymobProvider(
+    return _built(
+        PaymobProvider,
         secret_key=settings.PAYMOB_SECRET_KEY,
         public_key=settings.PAYMOB_PUBLIC_KEY,
         hmac_secret=settings.PAYMOB_HMAC_SECRET,
@@ -48,13 +56,23 @@ def _paymob() -> PaymentProvider:
 def _intasend() -> PaymentProvider:
     if not settings.INTASEND_SECRET_KEY:
         raise _not_configured("IntaSend", "INTASEND_SECRET_KEY")
-    return IntaSendProvider(
+    return _built(
+        IntaSendProvider,
         publishable_key=settings.INTASEND_PUBLISHABLE_KEY,
         secret_key=settings.INTASEND_SECRET_KEY,
         webhook_challenge=settings.INTASEND_WEBHOOK_CHALLENGE,
         api_base=settings.INTASEND_API_BASE,
         timeout=settings.PAYMENT_GATEWAY_TIMEOUT,
     )
+
+
+def _built(cls: type[PaymentProvider], **config) -> PaymentProvider:
+    return _provider_for(cls, tuple(sorted(config.items())))
+
+
+@lru_cache(maxsize=16)
+def _provider_for(cls: type[PaymentProvider], config: tuple) -> PaymentProvider:
+    return cls(**dict(config))
 
 
 def _sandbox() -> PaymentProvider:

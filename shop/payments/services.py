@@ -192,12 +192,23 @@ def _flag(payment: Payment, reason: str) -> None:
     logger.warning("payment %s flagged: %s", payment.pk, reason)
 
 
+# Providers that hold no amounts: our Payment row is the ledger (cash on delivery's retrieve/cancel answer
+# amount 0 and currency ""), so there is nothing on the gateway side to compare against.
+LOCAL_LEDGER_PROVIDERS = frozenset({"cod"})
+
+
+def _gateway_amount_differs(payment: Payment, state: ProviderPayment) -> bool:
+    if payment.provider in LOCAL_LEDGER_PROVIDERS:
+        return False
+    return state.amount != payment.amount or (state.currency or "").upper() != payment.currency.upper()
+
+
 def _apply(order: Order, payment: Payment, state: ProviderPayment) -> str:
     """Move ``payment`` (and its order) to what the gateway says, with both rows locked. Returns what happened."""
     status = state.status
     if status in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED, PaymentStatus.PARTIALLY_REFUNDED):
         if payment.status not in Payment.CAPTURED:
-            if state.amount != payment.amount or state.currency.upper() != payment.currency.upper():
+            if _gateway_amount_differs(payment, state):
                 _flag(payment, f"gateway reports {state.amount} {state.currency}, expected {payment.amount} "
                                f"{payment.currency}; not marked paid")
                 payment.save()
@@ -258,13 +269,48 @@ def payment_sync(*, payment_id: int, user=None) -> Payment:
         raise NotFound("Payment not found.")
     if not payment.provider_payment_id:
         raise ApplicationError("This payment was never opened at the gateway.", code="not_started")
+    if payment.provider in BINDS_ID_FROM_WEBHOOK and not payment.provider_invoice_id:
+        return payment  # IntaSend: no invoice to read until the customer pays; its first webhook brings the id
     provider = provider_get(payment.provider)
-    state = _gateway_call(provider, provider.retrieve_payment, payment.provider_payment_id)
+    state = _gateway_call(provider, _retrieve_if_paid, provider, payment.provider_payment_id)
+    if state is None:
+        return payment  # the customer has not paid yet: nothing at the gateway to apply
     payment_apply_state(payment_id=payment.pk, state=state)
     return Payment.objects.get(pk=payment.pk)
 
 
+# A read before the customer paid: Paymob has no transaction for the order yet.
+NOT_PAID_YET = frozenset({"no_transaction"})
+
+
+def _retrieve_if_paid(provider: PaymentProvider, provider_payment_id: str) -> ProviderPayment | None:
+    try:
+        return provider.retrieve_payment(provider_payment_id)
+    except GatewayRejected as exc:
+        if exc.code in NOT_PAID_YET:
+            return None
+        raise
+
+
 # --- Webhooks ---------------------------------------------------------------------------------------------------
+#
+# Identifiers, per gateway (``Payment.provider_payment_id`` is always the id the gateway's retrieve/refund take;
+# ``provider_invoice_id`` keeps the hosted-checkout session the customer was sent to):
+# - Stripe: the PaymentIntent id; no invoice id.
+# - Paymob: Paymob's numeric order id (``intention_order_id``, signed into every callback as ``obj.order.id``);
+#   the intention id (``pi_...``) in ``provider_invoice_id``.
+# - IntaSend: creating a checkout returns only the checkout id, so the payment starts with the checkout id in
+#   ``provider_payment_id`` and an empty ``provider_invoice_id``. The invoice exists once the customer pays and
+#   reaches us in the first webhook, matched by our reference (``api_ref`` = ``pay_<pk>``): that invoice id then
+#   becomes ``provider_payment_id`` and the checkout id moves to ``provider_invoice_id`` (``_payment_bind``).
+# - Sandbox ``sbx_...``, cash on delivery ``cod_pay_<pk>``: their own ids.
+
+# Gateways whose create answer names a checkout and whose webhooks name the payment itself (see above).
+BINDS_ID_FROM_WEBHOOK = frozenset({"intasend"})
+# Gateways whose webhooks are signed per message (HMAC / signature): when the gateway cannot be re-read, the
+# verified event itself may be acted on. IntaSend's static challenge is not enough for that.
+SIGNED_WEBHOOKS = frozenset({"stripe", "paymob", "sandbox"})
+
 
 def _find_payment(provider: str, event: GatewayEvent) -> Payment | None:
     if event.provider_payment_id:
@@ -277,7 +323,11 @@ def _find_payment(provider: str, event: GatewayEvent) -> Payment | None:
 
 
 def webhook_process(*, provider_name: str, event: GatewayEvent) -> str:
-    """Act once on a verified event: dedupe by id, re-read the payment's state from the gateway, apply it."""
+    """Act once on a verified event: dedupe by id, re-read the payment's state from the gateway, apply it.
+
+    An event whose processing failed (503: the gateway could not be re-read) stays unprocessed, so the
+    gateway's redelivery is processed rather than answered "duplicate".
+    """
     record, created = WebhookEvent.objects.get_or_create(
         provider=provider_name, event_id=event.event_id,
         defaults={"event_type": event.event_type, "provider_payment_id": event.provider_payment_id,
@@ -290,28 +340,121 @@ def webhook_process(*, provider_name: str, event: GatewayEvent) -> str:
     return outcome
 
 
+def _state_from_event(payment: Payment, event: GatewayEvent) -> ProviderPayment:
+    return ProviderPayment(
+        provider_payment_id=event.provider_payment_id or payment.provider_payment_id, status=event.status,
+        amount=event.amount if event.amount is not None else payment.amount,
+        currency=event.currency or payment.currency, failure_message=event.failure_message,
+    )
+
+
 def _webhook_outcome(provider_name: str, event: GatewayEvent) -> str:
-    if event.status is None:
-        return f"ignored: {event.event_type} is not a payment state event"
+    if event.status is None and not (event.provider_payment_id or event.reference):
+        return f"ignored: {event.event_type} is not about a payment"
     payment = _find_payment(provider_name, event)
     if payment is None:
         logger.warning("webhook %s/%s names no known payment (%s)", provider_name, event.event_id,
                        event.provider_payment_id or event.reference)
         return "ignored: unknown payment"
     provider = provider_get(provider_name)
+    bind = (provider_name in BINDS_ID_FROM_WEBHOOK and bool(event.provider_payment_id)
+            and event.provider_payment_id != payment.provider_payment_id)
+    gateway_id = event.provider_payment_id if bind else payment.provider_payment_id
     try:
-        state = provider.retrieve_payment(payment.provider_payment_id)
+        # Also for events with no state of their own (a refund/void/chargeback callback): the re-read says
+        # what the payment now is.
+        state = provider.retrieve_payment(gateway_id)
     except GatewayUnavailable as exc:
-        raise ServiceUnavailable(f"Could not confirm the event with {provider.display_name}; retry later.",
-                                 code="gateway_unavailable") from exc
-    except (GatewayRejected, NotImplementedError):
-        # A gateway with no retrieve (or refusing it): the event itself was authenticated, so act on it.
-        state = ProviderPayment(
-            provider_payment_id=payment.provider_payment_id, status=event.status,
-            amount=event.amount if event.amount is not None else payment.amount,
-            currency=event.currency or payment.currency, failure_message=event.failure_message,
-        )
-    return payment_apply_state(payment_id=payment.pk, state=state)
+        if exc.code != "not_configured" or provider_name not in SIGNED_WEBHOOKS:
+            raise ServiceUnavailable(f"Could not confirm the event with {provider.display_name}; retry later.",
+                                     code="gateway_unavailable") from exc
+        # Reads are not configured (Paymob without PAYMOB_API_KEY): the callback's HMAC authenticated the
+        # transaction it carries, so act on that. An event with no state of its own needs a read: skip it.
+        if event.status is None:
+            return f"ignored: {event.event_type} needs a read from {provider.display_name}, which is not configured"
+        state = _state_from_event(payment, event)
+    except (GatewayRejected, NotImplementedError) as exc:
+        if provider_name not in SIGNED_WEBHOOKS:
+            # Only a shared challenge vouches for this event, and the gateway does not know what it names:
+            # never act on it. A 503 lets a genuine but early event be redelivered.
+            raise ServiceUnavailable(f"{provider.display_name} does not confirm this event yet; retry later.",
+                                     code="gateway_unconfirmed") from exc
+        if event.status is None:
+            return f"ignored: {event.event_type} could not be confirmed"
+        # A signed event the gateway cannot show yet (Paymob's inquiry lags its callback): act on the event.
+        state = _state_from_event(payment, event)
+    if bind:
+        return _payment_bind(payment_id=payment.pk, gateway_id=gateway_id, state=state)
+    outcome = payment_apply_state(payment_id=payment.pk, state=state)
+    if provider_name == "intasend" and event.event_type.startswith("chargeback."):
+        return _chargeback_settle(payment_id=payment.pk, payload=event.raw) or outcome
+    return outcome
+
+
+# An IntaSend refund is a chargeback that starts PENDING and is settled later; its webhook says how.
+_CHARGEBACK_SETTLED = {"COMPLETED": Refund.Status.SUCCEEDED, "COMPLETE": Refund.Status.SUCCEEDED,
+                       "CANCELLED": Refund.Status.FAILED}
+
+
+def _chargeback_settle(*, payment_id: int, payload) -> str | None:
+    """Settle our pending Refund from a (challenge-verified, invoice re-read) chargeback webhook.
+
+    A cancelled chargeback means the customer did not get the money back: the amount is released from
+    ``amount_refunded`` and the payment flagged for a person (the order may already be cancelled and restocked).
+    """
+    chargeback_id = str(payload.get("chargeback_id") or "") if isinstance(payload, dict) else ""
+    settled = _CHARGEBACK_SETTLED.get(str(payload.get("status") or "").upper()) if chargeback_id else None
+    if settled is None:
+        return None
+    with transaction.atomic():
+        order, payment = _payment_lock(payment_id)
+        refund = Refund.objects.select_for_update().filter(payment=payment, provider_refund_id=chargeback_id,
+                                                           status=Refund.Status.PENDING).first()
+        if refund is None:
+            return None
+        refund.status = settled
+        refund.save(update_fields=["status", "updated_at"])
+        if settled == Refund.Status.FAILED:
+            payment.amount_refunded -= refund.amount
+            payment.status = (Payment.Status.PARTIALLY_REFUNDED if payment.amount_refunded > 0
+                              else Payment.Status.SUCCEEDED)
+            _flag(payment, f"chargeback {chargeback_id} was cancelled: {refund.amount} was not refunded")
+            payment.save()
+            order_payment_recalculate(order)
+        return f"refund_{settled}"
+
+
+def _invoice_reference(state: ProviderPayment) -> str:
+    """The reference IntaSend echoes in a re-read invoice (``api_ref``), from the provider's audit copy."""
+    invoice = state.raw.get("invoice") if isinstance(state.raw, dict) else None
+    return str(invoice.get("api_ref") or "") if isinstance(invoice, dict) else ""
+
+
+def _payment_bind(*, payment_id: int, gateway_id: str, state: ProviderPayment) -> str:
+    """Attach the gateway's payment id (IntaSend's invoice) to the payment our reference named, then apply.
+
+    The invoice was re-read from the gateway; it must echo this payment's reference, or a webhook naming one
+    payment could attach another payment's invoice to it.
+    """
+    if _invoice_reference(state) != f"pay_{payment_id}":
+        logger.warning("payment %s: invoice %s carries reference %r, not ours; not bound", payment_id, gateway_id,
+                       _invoice_reference(state))
+        return "ignored: the invoice belongs to another payment"
+    with transaction.atomic():
+        order, payment = _payment_lock(payment_id)
+        if payment.provider_payment_id != gateway_id:
+            if payment.status in Payment.CAPTURED:
+                # Money was already taken on another invoice: never move the payment off it.
+                if state.status == PaymentStatus.SUCCEEDED:
+                    _flag(payment, f"a second invoice {gateway_id} was paid for this payment; refund it by hand")
+                    payment.save(update_fields=["flagged", "flag_reason", "updated_at"])
+                    return "flagged_second_charge"
+                return "ignored_stale"
+            if not payment.provider_invoice_id:
+                payment.provider_invoice_id = payment.provider_payment_id  # the checkout id
+            payment.provider_payment_id = gateway_id
+            payment.save(update_fields=["provider_payment_id", "provider_invoice_id", "updated_at"])
+        return _apply(order, payment, state)
 
 
 def webhook_receive(*, provider_name: str, body: bytes, headers, query) -> str:
@@ -325,6 +468,36 @@ def webhook_receive(*, provider_name: str, body: bytes, headers, query) -> str:
 
 # --- Cancelling and refunding -------------------------------------------------------------------------------------
 
+# The gateway has nothing open to cancel: IntaSend has no cancel API (its checkout just lapses), Paymob cannot
+# cancel an unpaid intention (it expires). Our side closing the attempt is the whole cancellation; should the
+# customer still pay, the success lands on a cancelled order and is refunded (``_apply``).
+NOTHING_TO_CANCEL = frozenset({"not_cancellable"})
+
+
+def payment_gateway_cancel(*, provider: PaymentProvider, provider_payment_id: str) -> str:
+    """Tell the gateway an attempt is abandoned. 400 if it refuses for a reason people must see (e.g. already
+    paid), 503 if it cannot be reached; "nothing to cancel" when only our side holds the attempt open."""
+    try:
+        provider.cancel_payment(provider_payment_id)
+    except GatewayRejected as exc:
+        if exc.code in NOTHING_TO_CANCEL:
+            logger.info("%s has nothing to cancel for %s: %s", provider.display_name, provider_payment_id,
+                        exc.message)
+            return "nothing to cancel at the gateway"
+        raise ApplicationError(f"{provider.display_name} refused: {exc.message}", code="gateway_rejected") from exc
+    except GatewayUnavailable as exc:
+        if exc.code == "not_configured":
+            # Cancelling needs a credential this server lacks (Paymob's api_key): close our side anyway; an
+            # unpaid attempt lapses, a paid one arrives on a cancelled order and is flagged for a refund.
+            logger.warning("%s cancel of %s skipped: %s", provider.display_name, provider_payment_id, exc.message)
+            return "not configured to cancel at the gateway"
+        raise ServiceUnavailable(
+            f"{provider.display_name} could not be reached ({exc.message}). Nothing was changed; please try again.",
+            code="gateway_unavailable",
+        ) from exc
+    return "cancelled"
+
+
 def payment_cancel(*, payment_id: int, user) -> Payment:
     """Cancel an open payment at the gateway, then its order (stock restored) — seed 000's cross-app row."""
     payment = Payment.objects.filter(pk=payment_id).first()
@@ -335,7 +508,7 @@ def payment_cancel(*, payment_id: int, user) -> Payment:
                                code="not_cancellable")
     if payment.provider_payment_id:
         provider = provider_get(payment.provider)
-        _gateway_call(provider, provider.cancel_payment, payment.provider_payment_id)
+        payment_gateway_cancel(provider=provider, provider_payment_id=payment.provider_payment_id)
     with transaction.atomic():
         order, payment = _payment_lock(payment_id)
         if payment.status in Payment.ACTIVE:
@@ -428,9 +601,12 @@ def payment_sandbox_outcome(*, payment_id: int, user, succeed: bool) -> str:
     assert isinstance(provider, SandboxProvider)
     if not payment.provider_payment_id:
         raise ApplicationError("This payment was never opened.", code="not_started")
-    event = provider.set_outcome(
-        payment.provider_payment_id,
+    if payment.status not in Payment.ACTIVE:
+        # A real gateway cannot decline a charge it already took (or one that was closed) either.
+        raise ApplicationError(f"Payment is {payment.status}; only an open sandbox payment can succeed or fail.",
+                               code="not_open")
+    event = _gateway_call(
+        provider, provider.set_outcome, payment.provider_payment_id,
         status=PaymentStatus.SUCCEEDED if succeed else PaymentStatus.FAILED,
-        message="" if succeed else "Sandbox: the card was declined.",
     )
     return webhook_process(provider_name="sandbox", event=event)

@@ -14,23 +14,28 @@ RETRY = {"autoretry_for": (ServiceUnavailable,), "retry_backoff": 5, "retry_back
 
 @shared_task(**RETRY)
 def cancel_payment_at_gateway(payment_id: int) -> str:
+    """Our side already closed the attempt (the order was cancelled); tell the gateway, if it has anything open.
+
+    IntaSend (no cancel API) and Paymob before payment answer ``not_cancellable``: nothing to do there.
+    """
+    from shop.core.exceptions import ApplicationError
+
     from .gateways import provider_get
     from .models import Payment
-    from .providers.base import GatewayRejected, GatewayUnavailable
+    from .services import payment_gateway_cancel
 
     payment = Payment.objects.filter(pk=payment_id, status=Payment.Status.CANCELLED).first()
     if payment is None or not payment.provider_payment_id:
         return "nothing to do"
-    provider = provider_get(payment.provider)
     try:
-        provider.cancel_payment(payment.provider_payment_id)
-    except GatewayUnavailable as exc:
-        raise ServiceUnavailable(exc.message) from exc
-    except GatewayRejected as exc:
+        provider = provider_get(payment.provider)
+        return payment_gateway_cancel(provider=provider, provider_payment_id=payment.provider_payment_id)
+    except ServiceUnavailable:
+        raise  # retried with backoff
+    except ApplicationError as exc:
         # Typically: it succeeded at the gateway meanwhile. Its webhook (or a sync) refunds it; log for people.
         logger.warning("gateway refused to cancel payment %s: %s", payment_id, exc.message)
         return f"refused: {exc.message}"
-    return "cancelled"
 
 
 @shared_task(**RETRY)

@@ -110,6 +110,12 @@ class StatisticsOutput(serializers.Serializer):
     partially_refunded_count = serializers.IntegerField()
 
 
+class SandboxCheckoutOutput(serializers.Serializer):
+    payment = PaymentOutput()
+    succeed_url = serializers.CharField(help_text="POST here to play the customer paying.")
+    fail_url = serializers.CharField(help_text="POST here to play the card being declined.")
+
+
 class WebhookOutput(serializers.Serializer):
     received = serializers.BooleanField()
     outcome = serializers.CharField()

@@ -17,6 +17,7 @@ urlpatterns = [
     path("webhooks/paymob/", views.WebhookApi.as_view(provider="paymob"), name="payment-webhook-paymob"),
     path("webhooks/intasend/", views.WebhookApi.as_view(provider="intasend"), name="payment-webhook-intasend"),
     path("order/<int:order_id>/", views.PaymentForOrderApi.as_view(), name="payment-for-order"),
+    path("sandbox/<int:payment_id>/", views.SandboxCheckoutApi.as_view(), name="sandbox-checkout"),
     path("sandbox/<int:payment_id>/succeed/", views.SandboxOutcomeApi.as_view(succeed=True), name="sandbox-succeed"),
     path("sandbox/<int:payment_id>/fail/", views.SandboxOutcomeApi.as_view(succeed=False), name="sandbox-fail"),
     path("<int:payment_id>/", views.PaymentDetailApi.as_view(), name="payment-detail"),

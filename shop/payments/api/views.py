@@ -20,6 +20,7 @@ from .serializers import (
     PaymentStartOutput,
     PaymentStatusOutput,
     RefundInput,
+    SandboxCheckoutOutput,
     StatisticsOutput,
     SyncInput,
     WebhookOutput,
@@ -171,6 +172,21 @@ class PaymentCollectApi(APIView):
         payment = services.payment_collect(payment_id=payment_id, user=request.user)
         payment = Payment.objects.select_related("order").get(pk=payment.pk)
         return Response({"message": "Payment collected.", "payment": PaymentOutput(payment).data})
+
+
+class SandboxCheckoutApi(APIView):
+    """The sandbox's 'hosted checkout page' (its ``checkout_url``): the payment and what can be done with it."""
+
+    @extend_schema(tags=TAGS, responses={200: SandboxCheckoutOutput})
+    def get(self, request, payment_id: int):
+        if not settings.PAYMENTS_SANDBOX_ENABLED:
+            raise NotFound("The sandbox provider is disabled.")
+        payment = _payment_or_404(request, payment_id)
+        if payment.provider != "sandbox":
+            raise NotFound("Payment not found.")
+        base = f"{settings.PUBLIC_BASE_URL}/payments/sandbox/{payment.pk}"
+        return Response({"payment": PaymentOutput(payment).data, "succeed_url": f"{base}/succeed/",
+                         "fail_url": f"{base}/fail/"})
 
 
 class SandboxOutcomeApi(APIView):
