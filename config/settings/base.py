@@ -257,6 +257,28 @@ LOGGING = {
 # --- Payments -------------------------------------------------------------------------------------------
 # Which methods checkout offers, in order. A gateway's method only works once its keys are set.
 PAYMENT_METHODS = env.list("PAYMENT_METHODS", default=["sandbox", "cod", "stripe"])
+# The currency every price and order total is in. Online payments are taken in this currency only.
+SHOP_CURRENCY = env("SHOP_CURRENCY", default=env("STRIPE_CURRENCY", default="usd")).upper()
+# Absolute base of this API as gateways reach it (webhook URLs), and where customers land after paying.
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+PAYMENT_RETURN_URL = env("PAYMENT_RETURN_URL", default="http://localhost:3000/orders/{order_id}")
+PAYMENT_GATEWAY_TIMEOUT = env.float("PAYMENT_GATEWAY_TIMEOUT", default=10.0)
+# The sandbox provider lets anyone mark their own payment paid: never enable it on a real shop.
+PAYMENTS_SANDBOX_ENABLED = env.bool("PAYMENTS_SANDBOX_ENABLED", default=True)
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
+PAYMOB_SECRET_KEY = env("PAYMOB_SECRET_KEY", default="")
+PAYMOB_PUBLIC_KEY = env("PAYMOB_PUBLIC_KEY", default="")
+PAYMOB_HMAC_SECRET = env("PAYMOB_HMAC_SECRET", default="")
+PAYMOB_API_KEY = env("PAYMOB_API_KEY", default="")
+PAYMOB_INTEGRATION_IDS = env.list("PAYMOB_INTEGRATION_IDS", cast=int, default=[])
+PAYMOB_API_BASE = env("PAYMOB_API_BASE", default="https://accept.paymob.com")
+INTASEND_PUBLISHABLE_KEY = env("INTASEND_PUBLISHABLE_KEY", default="")
+INTASEND_SECRET_KEY = env("INTASEND_SECRET_KEY", default="")
+INTASEND_WEBHOOK_CHALLENGE = env("INTASEND_WEBHOOK_CHALLENGE", default="")
+INTASEND_API_BASE = env("INTASEND_API_BASE", default="https://payment.intasend.com")
 
 # --- Deployment -----------------------------------------------------------------------------------------
 # Web processes are stateless: sessions, tokens, cache and throttles live in PostgreSQL/Redis, and media goes to

@@ -80,9 +80,11 @@ def _cancel_active_payments(order: Order) -> None:
     """Hook for the payments app: cancel every active payment of ``order`` (seed 000: "No orphaned payments").
 
     Called with the order row locked, inside the cancelling transaction, after stock is restored and the order
-    is marked cancelled (lock order: ... -> order -> payment). The payments work fills this in; until then
-    orders have no payments, so there is nothing to cancel.
+    is marked cancelled (lock order: ... -> order -> payment).
     """
+    from shop.payments.services import payments_cancel_for_order
+
+    payments_cancel_for_order(order)
 
 
 def _record_status(order: Order, *, from_status: str, to_status: str, by=None, reason: str = "", note: str = ""):
@@ -436,3 +438,21 @@ def shipping_method_deactivate(*, method: ShippingMethod) -> None:
     """Retire a method without deleting it: past orders still point at it."""
     method.is_active = False
     method.save(update_fields=["is_active", "updated_at"])
+
+
+# --- For the payments app: the caller already holds the order row lock ----------------------------------------
+
+def order_cancel_locked(order: Order, *, by, reason: str, note: str = "") -> None:
+    """Cancel a locked pending/processing order (stock restored once); payments call this on cancel or refund."""
+    if order.status not in CANCELLABLE:
+        raise ApplicationError(f"Order cannot be cancelled: it is already {order.status}.", code="not_cancellable")
+    _cancel_locked(order, by=by, reason=reason, note=note)
+
+
+def order_mark_processing_locked(order: Order, *, reason: str) -> None:
+    """A payment succeeded on a pending order: move it on to processing (seed 000's webhook row)."""
+    if order.status != Order.Status.PENDING:
+        return
+    order.status = Order.Status.PROCESSING
+    order.save(update_fields=["status", "updated_at"])
+    _record_status(order, from_status=Order.Status.PENDING, to_status=Order.Status.PROCESSING, reason=reason)

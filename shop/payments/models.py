@@ -1,1 +1,150 @@
-from django.db import models  # noqa: F401
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+
+from shop.core.models import TimeStampedModel
+
+
+class Payment(TimeStampedModel):
+    """One attempt to pay one order through one provider. An order may have several (a failed card, then another).
+
+    ``amount_refunded`` counts refunds confirmed or in flight, so two concurrent refunds can never exceed
+    what was paid.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PROCESSING = "processing", "Processing"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+        REFUNDED = "refunded", "Refunded"
+        PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
+
+    ACTIVE = (Status.PENDING, Status.PROCESSING)
+    CAPTURED = (Status.SUCCEEDED, Status.PARTIALLY_REFUNDED, Status.REFUNDED)
+
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="payments")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments")
+    provider = models.CharField(max_length=20)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    amount_refunded = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    provider_payment_id = models.CharField(max_length=255, blank=True, db_index=True)
+    provider_invoice_id = models.CharField(max_length=255, blank=True)
+    client_secret = models.CharField(max_length=500, blank=True)
+    checkout_url = models.URLField(max_length=1000, blank=True)
+    failure_message = models.CharField(max_length=500, blank=True)
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    flagged = models.BooleanField(default=False, help_text="Needs a person: amount mismatch or paid after cancel.")
+    flag_reason = models.CharField(max_length=255, blank=True)
+    succeeded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "provider_payment_id"],
+                condition=~models.Q(provider_payment_id=""),
+                name="payments_payment_provider_id_unique",
+            ),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="payments_payment_amount_gt_0"),
+            models.CheckConstraint(
+                condition=models.Q(amount_refunded__gte=0) & models.Q(amount_refunded__lte=models.F("amount")),
+                name="payments_payment_refund_within_amount",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "-created_at"], name="payments_payment_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.provider} payment {self.pk} ({self.status})"
+
+    @property
+    def is_successful(self) -> bool:
+        return self.status == self.Status.SUCCEEDED
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in self.ACTIVE
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status == self.Status.FAILED
+
+    @property
+    def refundable_amount(self) -> Decimal:
+        if self.status not in (self.Status.SUCCEEDED, self.Status.PARTIALLY_REFUNDED):
+            return Decimal("0.00")
+        return self.amount - self.amount_refunded
+
+    @property
+    def can_be_refunded(self) -> bool:
+        return self.refundable_amount > 0
+
+    @property
+    def net_paid(self) -> Decimal:
+        return self.amount - self.amount_refunded if self.status in self.CAPTURED else Decimal("0.00")
+
+
+class Refund(TimeStampedModel):
+    class Reason(models.TextChoices):
+        DUPLICATE = "duplicate", "Duplicate"
+        FRAUDULENT = "fraudulent", "Fraudulent"
+        REQUESTED_BY_CUSTOMER = "requested_by_customer", "Customer request"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    reason = models.CharField(max_length=32, choices=Reason.choices, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    provider_refund_id = models.CharField(max_length=255, blank=True)
+    failure_message = models.CharField(max_length=500, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="payments_refund_amount_gt_0")]
+
+
+class WebhookEvent(models.Model):
+    """Every gateway event we accepted, once: a redelivery with the same id is acknowledged and ignored."""
+
+    provider = models.CharField(max_length=20)
+    event_id = models.CharField(max_length=255)
+    event_type = models.CharField(max_length=100)
+    provider_payment_id = models.CharField(max_length=255, blank=True)
+    payload = models.JSONField(default=dict)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_id"], name="payments_webhook_event_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.event_type} {self.event_id}"
+
+
+class SandboxCharge(models.Model):
+    """The sandbox provider's 'gateway side': the state a real gateway would hold, kept in our database."""
+
+    provider_payment_id = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=20, default="pending")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    amount_refunded = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.provider_payment_id} ({self.status})"

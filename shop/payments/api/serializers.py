@@ -1,0 +1,121 @@
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from shop.payments.models import Payment, Refund
+
+
+class PaymentOrderOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    total_amount = serializers.DecimalField(source="total", max_digits=12, decimal_places=2)
+    created_at = serializers.DateTimeField()
+
+
+class PaymentOutput(serializers.ModelSerializer):
+    order = PaymentOrderOutput()
+    stripe_payment_intent_id = serializers.SerializerMethodField()
+    status_display = serializers.CharField(source="get_status_display")
+    failure_message = serializers.SerializerMethodField()
+    is_successful = serializers.BooleanField()
+    is_pending = serializers.BooleanField()
+    is_failed = serializers.BooleanField()
+    can_be_refunded = serializers.BooleanField()
+
+    class Meta:
+        model = Payment
+        fields = ["id", "order", "provider", "stripe_payment_intent_id", "provider_payment_id", "provider_invoice_id",
+                  "checkout_url", "status", "status_display", "amount", "amount_refunded", "currency",
+                  "failure_message", "is_successful", "is_pending", "is_failed", "can_be_refunded", "flagged",
+                  "created_at", "updated_at"]
+        read_only_fields = fields
+
+    def get_stripe_payment_intent_id(self, payment: Payment) -> str | None:
+        return payment.provider_payment_id if payment.provider == "stripe" else None
+
+    def get_failure_message(self, payment: Payment) -> str | None:
+        return payment.failure_message or None
+
+
+class PaymentStatusOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    order_id = serializers.IntegerField()
+    status = serializers.CharField()
+    status_display = serializers.CharField(source="get_status_display")
+    is_successful = serializers.BooleanField()
+
+
+class PaymentStartOutput(serializers.Serializer):
+    payment = PaymentOutput()
+    client_secret = serializers.CharField(allow_null=True, help_text="For Stripe.js confirmCardPayment().")
+    publishable_key = serializers.CharField(allow_null=True)
+    checkout_url = serializers.CharField(allow_null=True, help_text="Redirect providers: where to send the customer.")
+    next_step = serializers.CharField(allow_null=True, help_text="Same as checkout_url (seed 003 name).")
+
+
+class CreateIntentInput(serializers.Serializer):
+    order_id = serializers.IntegerField(min_value=1)
+    payment_method = serializers.CharField(required=False, default="stripe", max_length=32)
+    currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False, help_text="ISO 4217; must be the shop's.")
+    idempotency_key = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class PaymentIdInput(serializers.Serializer):
+    payment_id = serializers.IntegerField(min_value=1)
+
+
+class RefundInput(serializers.Serializer):
+    payment_id = serializers.IntegerField(min_value=1)
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"), required=False)
+    reason = serializers.ChoiceField(choices=Refund.Reason.choices, required=False, allow_blank=True, default="")
+
+
+class SyncInput(serializers.Serializer):
+    payment_intent_id = serializers.CharField(required=False, max_length=255)
+    payment_id = serializers.IntegerField(required=False, min_value=1)
+
+    def validate(self, attrs):
+        if not attrs.get("payment_intent_id") and not attrs.get("payment_id"):
+            raise serializers.ValidationError({"payment_intent_id": ["Send payment_intent_id or payment_id."]})
+        return attrs
+
+
+class MessagePaymentOutput(serializers.Serializer):
+    message = serializers.CharField()
+    payment = PaymentOutput()
+
+
+class ConfigOutput(serializers.Serializer):
+    publishable_key = serializers.CharField()
+    currency = serializers.CharField()
+
+
+class PaymentMethodOutput(serializers.Serializer):
+    id = serializers.CharField()
+    provider = serializers.CharField()
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["direct", "redirect", "client"])
+    currencies = serializers.ListField(child=serializers.CharField())
+
+
+class StatisticsOutput(serializers.Serializer):
+    total_payments = serializers.IntegerField()
+    total_spent = serializers.CharField()
+    pending_count = serializers.IntegerField()
+    processing_count = serializers.IntegerField()
+    succeeded_count = serializers.IntegerField()
+    failed_count = serializers.IntegerField()
+    cancelled_count = serializers.IntegerField()
+    refunded_count = serializers.IntegerField()
+    partially_refunded_count = serializers.IntegerField()
+
+
+class SandboxCheckoutOutput(serializers.Serializer):
+    payment = PaymentOutput()
+    succeed_url = serializers.CharField(help_text="POST here to play the customer paying.")
+    fail_url = serializers.CharField(help_text="POST here to play the card being declined.")
+
+
+class WebhookOutput(serializers.Serializer):
+    received = serializers.BooleanField()
+    outcome = serializers.CharField()

@@ -1,0 +1,219 @@
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
+from rest_framework.generics import ListAPIView
+from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from shop.core.exceptions import ApplicationError, NotFound
+from shop.payments import selectors, services
+from shop.payments.methods import enabled_methods
+from shop.payments.models import Payment
+
+from .serializers import (
+    ConfigOutput,
+    CreateIntentInput,
+    MessagePaymentOutput,
+    PaymentIdInput,
+    PaymentMethodOutput,
+    PaymentOutput,
+    PaymentStartOutput,
+    PaymentStatusOutput,
+    RefundInput,
+    SandboxCheckoutOutput,
+    StatisticsOutput,
+    SyncInput,
+    WebhookOutput,
+)
+
+TAGS = ["payments"]
+
+
+def _payment_or_404(request, payment_id: int) -> Payment:
+    payment = selectors.payment_get(payment_id=payment_id, user=request.user)
+    if payment is None:
+        raise NotFound("Payment not found.")
+    return payment
+
+
+class PaymentListApi(ListAPIView):
+    serializer_class = PaymentOutput
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Payment.objects.none()
+        status = self.request.query_params.get("status") or None
+        if status and status not in Payment.Status.values:
+            raise ApplicationError(f"Unknown payment status '{status}'.", code="invalid_status")
+        return selectors.payment_list(user=self.request.user, status=status)
+
+    @extend_schema(tags=TAGS, parameters=[OpenApiParameter("status", str, enum=Payment.Status.values)])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class PaymentConfigApi(APIView):
+    @extend_schema(tags=TAGS, responses={200: ConfigOutput})
+    def get(self, request):
+        return Response({"publishable_key": settings.STRIPE_PUBLISHABLE_KEY, "currency": settings.SHOP_CURRENCY})
+
+
+class PaymentMethodListApi(APIView):
+    permission_classes = (AllowAny,)
+
+    @extend_schema(tags=TAGS, responses={200: PaymentMethodOutput(many=True)})
+    def get(self, request):
+        return Response([
+            {"id": m.id, "provider": m.provider, "name": m.name, "kind": m.kind, "currencies": list(m.currencies)}
+            for m in enabled_methods()
+        ])
+
+
+def start_response_body(payment: Payment) -> dict:
+    return {
+        "payment": PaymentOutput(payment).data,
+        "client_secret": payment.client_secret or None,
+        "publishable_key": settings.STRIPE_PUBLISHABLE_KEY if payment.provider == "stripe" else None,
+        "checkout_url": payment.checkout_url or None,
+        "next_step": payment.checkout_url or None,
+    }
+
+
+class PaymentCreateIntentApi(APIView):
+    @extend_schema(tags=TAGS, request=CreateIntentInput, responses={201: PaymentStartOutput})
+    def post(self, request):
+        serializer = CreateIntentInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        payment = services.payment_start(
+            order_id=data["order_id"], user=request.user, method_id=data["payment_method"],
+            currency=data.get("currency"), idempotency_key=data.get("idempotency_key", ""),
+        )
+        payment = Payment.objects.select_related("order").get(pk=payment.pk)
+        return Response(start_response_body(payment), status=201)
+
+
+class PaymentDetailApi(APIView):
+    @extend_schema(tags=TAGS, responses={200: PaymentOutput})
+    def get(self, request, payment_id: int):
+        return Response(PaymentOutput(_payment_or_404(request, payment_id)).data)
+
+
+class PaymentStatusApi(APIView):
+    @extend_schema(tags=TAGS, responses={200: PaymentStatusOutput})
+    def get(self, request, payment_id: int):
+        return Response(PaymentStatusOutput(_payment_or_404(request, payment_id)).data)
+
+
+class PaymentForOrderApi(APIView):
+    @extend_schema(tags=TAGS, responses={200: PaymentOutput})
+    def get(self, request, order_id: int):
+        payment = selectors.payment_for_order(order_id=order_id, user=request.user)
+        if payment is None:
+            raise NotFound("No payment found for this order.")
+        return Response(PaymentOutput(payment).data)
+
+
+class PaymentCancelApi(APIView):
+    @extend_schema(tags=TAGS, request=PaymentIdInput, responses={200: MessagePaymentOutput})
+    def post(self, request):
+        serializer = PaymentIdInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        payment = services.payment_cancel(payment_id=serializer.validated_data["payment_id"], user=request.user)
+        payment = Payment.objects.select_related("order").get(pk=payment.pk)
+        return Response({"message": "Payment cancelled successfully.", "payment": PaymentOutput(payment).data})
+
+
+class PaymentRefundApi(APIView):
+    @extend_schema(tags=TAGS, request=RefundInput, responses={200: MessagePaymentOutput})
+    def post(self, request):
+        serializer = RefundInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        payment = services.payment_refund(payment_id=data["payment_id"], user=request.user,
+                                          amount=data.get("amount"), reason=data["reason"])
+        payment = Payment.objects.select_related("order").get(pk=payment.pk)
+        return Response({"message": "Payment refunded successfully.", "payment": PaymentOutput(payment).data})
+
+
+class PaymentSyncApi(APIView):
+    @extend_schema(tags=TAGS, request=SyncInput, responses={200: MessagePaymentOutput})
+    def post(self, request):
+        serializer = SyncInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        payment_id = data.get("payment_id")
+        if not payment_id:
+            found = selectors.payment_list(user=request.user).filter(
+                provider_payment_id=data["payment_intent_id"]).values_list("pk", flat=True).first()
+            if found is None:
+                raise NotFound("Payment not found.")
+            payment_id = found
+        payment = services.payment_sync(payment_id=payment_id, user=request.user)
+        payment = Payment.objects.select_related("order").get(pk=payment.pk)
+        return Response({"message": "Payment status synced.", "payment": PaymentOutput(payment).data})
+
+
+class PaymentConfirmApi(PaymentSyncApi):
+    """Seed 002's confirm: the card is confirmed in the browser (Stripe.js); this records the gateway's answer."""
+
+
+class PaymentStatisticsApi(APIView):
+    @extend_schema(tags=TAGS, responses={200: StatisticsOutput})
+    def get(self, request):
+        return Response(selectors.payment_statistics(user=request.user))
+
+
+class PaymentCollectApi(APIView):
+    permission_classes = (IsAdminUser,)
+
+    @extend_schema(tags=TAGS, request=None, responses={200: MessagePaymentOutput})
+    def post(self, request, payment_id: int):
+        payment = services.payment_collect(payment_id=payment_id, user=request.user)
+        payment = Payment.objects.select_related("order").get(pk=payment.pk)
+        return Response({"message": "Payment collected.", "payment": PaymentOutput(payment).data})
+
+
+class SandboxCheckoutApi(APIView):
+    """The sandbox's 'hosted checkout page' (its ``checkout_url``): the payment and what can be done with it."""
+
+    @extend_schema(tags=TAGS, responses={200: SandboxCheckoutOutput})
+    def get(self, request, payment_id: int):
+        if not settings.PAYMENTS_SANDBOX_ENABLED:
+            raise NotFound("The sandbox provider is disabled.")
+        payment = _payment_or_404(request, payment_id)
+        if payment.provider != "sandbox":
+            raise NotFound("Payment not found.")
+        base = f"{settings.PUBLIC_BASE_URL}/payments/sandbox/{payment.pk}"
+        return Response({"payment": PaymentOutput(payment).data, "succeed_url": f"{base}/succeed/",
+                         "fail_url": f"{base}/fail/"})
+
+
+class SandboxOutcomeApi(APIView):
+    succeed = True
+
+    @extend_schema(tags=TAGS, request=None, responses={200: MessagePaymentOutput})
+    def post(self, request, payment_id: int):
+        if not settings.PAYMENTS_SANDBOX_ENABLED:
+            raise NotFound("The sandbox provider is disabled.")
+        services.payment_sandbox_outcome(payment_id=payment_id, user=request.user, succeed=self.succeed)
+        payment = Payment.objects.select_related("order").get(pk=payment_id)
+        return Response({"message": f"Sandbox payment {payment.status}.", "payment": PaymentOutput(payment).data})
+
+
+class WebhookApi(APIView):
+    """Server-to-server: authenticated by the gateway's signature / HMAC / challenge, never by a user."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = ()
+    parser_classes = ()  # the signature covers the raw body: read request.body, never let DRF parse it first
+    provider = "stripe"
+
+    @extend_schema(tags=["webhooks"], request=OpenApiTypes.OBJECT, responses={200: WebhookOutput})
+    def post(self, request):
+        body = request.body  # the raw bytes the signature was computed over
+        outcome = services.webhook_receive(provider_name=self.provider, body=body, headers=request.headers,
+                                           query=request.query_params)
+        return Response({"received": True, "outcome": outcome})
+

@@ -1,0 +1,97 @@
+"""Builds the configured provider for a payment method. The only module that reads gateway settings.
+
+Providers are built once per configuration and reused: each holds an HTTP connection pool, and Paymob's
+legacy auth token (one extra round trip per read) lives for an hour. A changed setting builds a new one.
+"""
+
+from functools import lru_cache
+
+from django.conf import settings
+
+from shop.core.exceptions import ApplicationError, ServiceUnavailable
+
+from .providers.base import PaymentProvider
+from .providers.cod import CashOnDeliveryProvider
+from .providers.intasend import IntaSendProvider
+from .providers.paymob import PaymobProvider
+from .providers.stripe_provider import StripeProvider
+from .sandbox import SandboxProvider
+
+
+def _not_configured(name: str, *variables: str) -> ServiceUnavailable:
+    return ServiceUnavailable(
+        f"{name} payments are not configured on this server (missing {', '.join(variables)}).",
+        code="provider_not_configured",
+    )
+
+
+def _stripe() -> PaymentProvider:
+    if not settings.STRIPE_SECRET_KEY:
+        raise _not_configured("Stripe", "STRIPE_SECRET_KEY")
+    return _built(
+        StripeProvider,
+        secret_key=settings.STRIPE_SECRET_KEY,
+        publishable_key=settings.STRIPE_PUBLISHABLE_KEY,
+        webhook_secret=settings.STRIPE_WEBHOOK_SECRET,
+        api_base=settings.STRIPE_API_BASE,
+        timeout=settings.PAYMENT_GATEWAY_TIMEOUT,
+    )
+
+
+def _paymob() -> PaymentProvider:
+    if not (settings.PAYMOB_SECRET_KEY and settings.PAYMOB_INTEGRATION_IDS):
+        raise _not_configured("Paymob", "PAYMOB_SECRET_KEY", "PAYMOB_INTEGRATION_IDS")
+    return _built(
+        PaymobProvider,
+        secret_key=settings.PAYMOB_SECRET_KEY,
+        public_key=settings.PAYMOB_PUBLIC_KEY,
+        hmac_secret=settings.PAYMOB_HMAC_SECRET,
+        integration_ids=tuple(settings.PAYMOB_INTEGRATION_IDS),
+        api_base=settings.PAYMOB_API_BASE,
+        api_key=settings.PAYMOB_API_KEY,
+        timeout=settings.PAYMENT_GATEWAY_TIMEOUT,
+    )
+
+
+def _intasend() -> PaymentProvider:
+    if not settings.INTASEND_SECRET_KEY:
+        raise _not_configured("IntaSend", "INTASEND_SECRET_KEY")
+    return _built(
+        IntaSendProvider,
+        publishable_key=settings.INTASEND_PUBLISHABLE_KEY,
+        secret_key=settings.INTASEND_SECRET_KEY,
+        webhook_challenge=settings.INTASEND_WEBHOOK_CHALLENGE,
+        api_base=settings.INTASEND_API_BASE,
+        timeout=settings.PAYMENT_GATEWAY_TIMEOUT,
+    )
+
+
+def _built(cls: type[PaymentProvider], **config) -> PaymentProvider:
+    return _provider_for(cls, tuple(sorted(config.items())))
+
+
+@lru_cache(maxsize=16)
+def _provider_for(cls: type[PaymentProvider], config: tuple) -> PaymentProvider:
+    return cls(**dict(config))
+
+
+def _sandbox() -> PaymentProvider:
+    if not settings.PAYMENTS_SANDBOX_ENABLED:
+        raise ApplicationError("The sandbox payment provider is disabled.", code="method_disabled")
+    return SandboxProvider()
+
+
+_BUILDERS = {
+    "stripe": _stripe,
+    "paymob": _paymob,
+    "intasend": _intasend,
+    "cod": CashOnDeliveryProvider,
+    "sandbox": _sandbox,
+}
+
+
+def provider_get(name: str) -> PaymentProvider:
+    """The provider behind ``name``; 400 when the shop does not offer it, 503 when it lacks its keys."""
+    if name not in settings.PAYMENT_METHODS or name not in _BUILDERS:
+        raise ApplicationError(f"Payment method '{name}' is not available.", code="method_unavailable")
+    return _BUILDERS[name]()

@@ -1,0 +1,33 @@
+from django.db.models import Count, Q, QuerySet, Sum
+
+from .models import Payment
+
+
+def payment_list(*, user, status: str | None = None) -> QuerySet[Payment]:
+    queryset = Payment.objects.select_related("order")
+    if not user.is_staff:
+        queryset = queryset.filter(user=user)
+    if status:
+        queryset = queryset.filter(status=status)
+    return queryset.order_by("-created_at", "-id")
+
+
+def payment_get(*, payment_id: int, user) -> Payment | None:
+    return payment_list(user=user).filter(pk=payment_id).first()
+
+
+def payment_for_order(*, order_id: int, user) -> Payment | None:
+    """The order's most recent attempt (seed 000 returns one payment per order)."""
+    return payment_list(user=user).filter(order_id=order_id).first()
+
+
+def payment_statistics(*, user) -> dict:
+    counts = {f"{status}_count": Count("id", filter=Q(status=status)) for status in Payment.Status.values}
+    row = Payment.objects.filter(user=user).aggregate(
+        total_payments=Count("id"),
+        total_spent=Sum("amount", filter=Q(status__in=Payment.CAPTURED)),
+        total_refunded=Sum("amount_refunded"),
+        **counts,
+    )
+    spent = (row.pop("total_spent") or 0) - (row.pop("total_refunded") or 0)
+    return {**row, "total_spent": f"{spent:.2f}"}

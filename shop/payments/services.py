@@ -1,0 +1,612 @@
+"""Payment writes. Network calls to a gateway never run inside a transaction or while a row lock is held:
+we record intent in the database, talk to the gateway, then record the outcome (each step consistent alone).
+
+Lock order, as everywhere: order -> payment.
+"""
+
+import logging
+import uuid
+from decimal import Decimal
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from shop.core.exceptions import ApplicationError, NotFound, ServiceUnavailable
+from shop.orders.locks import order_lock
+from shop.orders.models import Order
+from shop.orders.services import order_cancel_locked, order_mark_processing_locked
+from shop.payments.methods import method_get
+
+from .gateways import provider_get
+from .models import Payment, Refund, WebhookEvent
+from .providers.base import (
+    Customer,
+    GatewayRejected,
+    GatewayUnavailable,
+    LineItem,
+    PaymentProvider,
+    PaymentRequest,
+    PaymentStatus,
+    ProviderPayment,
+    WebhookVerificationError,
+)
+from .providers.base import WebhookEvent as GatewayEvent
+
+logger = logging.getLogger(__name__)
+
+PAYABLE_ORDER_STATUSES = (Order.Status.PENDING, Order.Status.PROCESSING)
+
+
+def _gateway_call(provider: PaymentProvider, call, *args, **kwargs):
+    """Run one gateway call, turning its failures into the API's answers: 503 (retry later) or 400."""
+    try:
+        return call(*args, **kwargs)
+    except GatewayUnavailable as exc:
+        raise ServiceUnavailable(
+            f"{provider.display_name} could not be reached ({exc.message}). Nothing was charged or changed; "
+            "please try again.",
+            code="gateway_unavailable",
+        ) from exc
+    except GatewayRejected as exc:
+        raise ApplicationError(f"{provider.display_name} refused: {exc.message}", code="gateway_rejected") from exc
+
+
+def _payment_lock(payment_id: int, *, user=None) -> tuple[Order, Payment]:
+    """Lock the payment's order, then the payment (the house lock order). ``user`` limits to their own."""
+    filters = {"pk": payment_id}
+    if user is not None and not user.is_staff:
+        filters["user"] = user
+    order_id = Payment.objects.filter(**filters).values_list("order_id", flat=True).first()
+    if order_id is None:
+        raise NotFound("Payment not found.")
+    order = order_lock(order_id=order_id)
+    payment = Payment.objects.select_for_update().get(pk=payment_id)
+    return order, payment
+
+
+def order_payment_recalculate(order: Order) -> None:
+    """``is_fully_paid``: what succeeded payments brought in, minus refunds, covers the total. Order locked."""
+    payments = list(order.payments.all())
+    net = sum((payment.net_paid for payment in payments), Decimal("0.00"))
+    refunded = any(payment.amount_refunded > 0 for payment in payments)
+    order.is_fully_paid = net >= order.total and any(p.status in Payment.CAPTURED for p in payments)
+    if order.is_fully_paid:
+        order.payment_status = Order.PaymentStatus.PARTIALLY_REFUNDED if refunded else Order.PaymentStatus.PAID
+        order.paid_at = order.paid_at or timezone.now()
+    elif refunded:
+        order.payment_status = (
+            Order.PaymentStatus.PARTIALLY_REFUNDED if net > 0 else Order.PaymentStatus.REFUNDED
+        )
+    else:
+        order.payment_status = Order.PaymentStatus.UNPAID
+    order.save(update_fields=["is_fully_paid", "payment_status", "paid_at", "updated_at"])
+
+
+# --- Starting a payment ---------------------------------------------------------------------------------------
+
+def _payment_request(payment: Payment, order: Order) -> PaymentRequest:
+    address = getattr(order, "shipping_address", None)
+    user = order.user
+    return PaymentRequest(
+        reference=f"pay_{payment.pk}",
+        order_id=order.pk,
+        amount=payment.amount,
+        currency=payment.currency,
+        customer=Customer(
+            email=user.email, first_name=user.first_name, last_name=user.last_name,
+            phone=getattr(address, "phone", ""), street=getattr(address, "address_line_1", ""),
+            city=getattr(address, "city", ""), country=getattr(address, "country", ""),
+            postal_code=getattr(address, "postal_code", ""), state=getattr(address, "state", ""),
+        ),
+        items=tuple(LineItem(item.product_name, item.unit_price, item.quantity) for item in order.items.all()),
+        description=f"Order {order.order_key}",
+        return_url=settings.PAYMENT_RETURN_URL.format(order_id=order.pk, order_key=order.order_key),
+        notification_url=f"{settings.PUBLIC_BASE_URL}/payments/webhooks/{payment.provider}/",
+        idempotency_key=payment.idempotency_key,
+        metadata={"order_id": str(order.pk), "order_key": order.order_key},
+    )
+
+
+def _reserve_attempt(*, order_id: int, user, provider: str, currency: str, idempotency_key: str) -> Payment:
+    """Under the order lock: reuse this order's open attempt with the provider, or record a new one."""
+    with transaction.atomic():
+        order = order_lock(order_id=order_id, **({} if user is None else {"user": user}))
+        if order is None:
+            raise NotFound("Order not found.")
+        if order.status not in PAYABLE_ORDER_STATUSES:
+            raise ApplicationError(
+                f"Order {order.pk} is {order.status}; only pending or processing orders can be paid.",
+                code="order_not_payable",
+            )
+        if order.is_fully_paid:
+            raise ApplicationError("This order is already paid.", code="order_paid")
+        if idempotency_key:
+            existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
+            if existing is not None:
+                if existing.order_id != order.pk:
+                    raise ApplicationError("This idempotency key was used for another order.",
+                                           code="idempotency_conflict")
+                return existing
+        reusable = (
+            Payment.objects.select_for_update()
+            .filter(order=order, provider=provider, status__in=(Payment.Status.PENDING, Payment.Status.FAILED),
+                    amount=order.total, currency=currency)
+            .order_by("-id").first()
+        )
+        if reusable is not None:
+            return reusable
+        payment = Payment(
+            order=order, user=order.user, provider=provider, amount=order.total, currency=currency,
+            idempotency_key=idempotency_key or f"order-{order.pk}-{uuid.uuid4().hex}",
+        )
+        payment.full_clean()
+        payment.save()
+        return payment
+
+
+def payment_start(*, order_id: int, user, method_id: str, currency: str | None = None,
+                  idempotency_key: str = "") -> Payment:
+    """Create (or reuse) the order's payment with a provider and open it at the gateway.
+
+    A gateway that is down answers 503 and changes nothing but the attempt's recorded failure.
+    """
+    method = method_get(method_id)
+    if method is None:
+        raise ApplicationError(f"Payment method '{method_id}' is not available.", code="method_unavailable")
+    provider = provider_get(method.provider)
+    currency = (currency or settings.SHOP_CURRENCY).upper()
+    if currency != settings.SHOP_CURRENCY:
+        raise ApplicationError(f"Orders are priced in {settings.SHOP_CURRENCY}; pay in that currency.",
+                               code="currency_mismatch")
+    if not provider.supports_currency(currency):
+        raise ApplicationError(f"{provider.display_name} does not accept {currency}.", code="unsupported_currency")
+    payment = _reserve_attempt(order_id=order_id, user=user, provider=provider.identifier, currency=currency,
+                               idempotency_key=idempotency_key)
+    if payment.provider_payment_id and payment.status == Payment.Status.PENDING:
+        return payment  # an open attempt: the client reuses its client_secret / checkout_url
+    order = Order.objects.select_related("user", "shipping_address").prefetch_related("items").get(pk=payment.order_id)
+    try:
+        result = _gateway_call(provider, provider.create_payment, _payment_request(payment, order))
+    except ApplicationError as exc:
+        Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.FAILED, failure_message=exc.message[:500])
+        raise
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        payment.provider_payment_id = result.provider_payment_id
+        payment.provider_invoice_id = result.provider_invoice_id
+        payment.client_secret = result.client_secret
+        payment.checkout_url = result.checkout_url
+        payment.status = Payment.Status.PENDING
+        payment.failure_message = ""
+        payment.save()
+    return payment
+
+
+# --- Applying the gateway's truth -------------------------------------------------------------------------------
+
+def _flag(payment: Payment, reason: str) -> None:
+    payment.flagged = True
+    payment.flag_reason = reason[:255]
+    logger.warning("payment %s flagged: %s", payment.pk, reason)
+
+
+# Providers that hold no amounts: our Payment row is the ledger (cash on delivery's retrieve/cancel answer
+# amount 0 and currency ""), so there is nothing on the gateway side to compare against.
+LOCAL_LEDGER_PROVIDERS = frozenset({"cod"})
+
+
+def _gateway_amount_differs(payment: Payment, state: ProviderPayment) -> bool:
+    if payment.provider in LOCAL_LEDGER_PROVIDERS:
+        return False
+    return state.amount != payment.amount or (state.currency or "").upper() != payment.currency.upper()
+
+
+def _apply(order: Order, payment: Payment, state: ProviderPayment) -> str:
+    """Move ``payment`` (and its order) to what the gateway says, with both rows locked. Returns what happened."""
+    status = state.status
+    if status in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED, PaymentStatus.PARTIALLY_REFUNDED):
+        if payment.status not in Payment.CAPTURED:
+            if _gateway_amount_differs(payment, state):
+                _flag(payment, f"gateway reports {state.amount} {state.currency}, expected {payment.amount} "
+                               f"{payment.currency}; not marked paid")
+                payment.save()
+                return "flagged_mismatch"
+            payment.status = Payment.Status.SUCCEEDED
+            payment.succeeded_at = timezone.now()
+            payment.failure_message = ""
+            if order.status == Order.Status.CANCELLED:
+                # Paid after expiry or cancellation: the stock is gone back, so the money must go back too.
+                order.needs_refund = True
+                order.save(update_fields=["needs_refund", "updated_at"])
+                _flag(payment, "paid after the order was cancelled; refund queued")
+                from .tasks import refund_orphan_payment
+
+                transaction.on_commit(partial(refund_orphan_payment.delay, payment.pk))
+            elif order.status == Order.Status.PENDING:
+                order_mark_processing_locked(order, reason="payment_succeeded")
+        refunded = max(payment.amount_refunded, state.amount_refunded or Decimal("0"))
+        if refunded > payment.amount_refunded:
+            payment.amount_refunded = refunded
+        if payment.amount_refunded >= payment.amount:
+            payment.status = Payment.Status.REFUNDED
+        elif payment.amount_refunded > 0:
+            payment.status = Payment.Status.PARTIALLY_REFUNDED
+        payment.save()
+        order_payment_recalculate(order)
+        return payment.status
+    if payment.status in Payment.CAPTURED or payment.status == Payment.Status.CANCELLED:
+        return "ignored_stale"  # a late failure or cancel never overrides money already taken or a closed attempt
+    if status == PaymentStatus.FAILED:
+        payment.status = Payment.Status.FAILED
+        payment.failure_message = (state.failure_message or "The payment failed.")[:500]
+    elif status == PaymentStatus.PROCESSING:
+        payment.status = Payment.Status.PROCESSING
+    elif status == PaymentStatus.CANCELLED:
+        payment.status = Payment.Status.CANCELLED
+        payment.save()
+        if order.status in PAYABLE_ORDER_STATUSES and not order.is_fully_paid:
+            order_cancel_locked(order, by=None, reason=Order.CancelReason.PAYMENT_CANCELLED,
+                                note="The payment was cancelled at the gateway.")
+        return payment.status
+    else:
+        return "ignored_pending"
+    payment.save()
+    return payment.status
+
+
+def payment_apply_state(*, payment_id: int, state: ProviderPayment) -> str:
+    with transaction.atomic():
+        order, payment = _payment_lock(payment_id)
+        return _apply(order, payment, state)
+
+
+def payment_sync(*, payment_id: int, user=None) -> Payment:
+    """Ask the gateway for the payment's true state and apply it (``POST /payments/sync-status/``)."""
+    payment = Payment.objects.filter(pk=payment_id).first()
+    if payment is None or (user is not None and not user.is_staff and payment.user_id != user.pk):
+        raise NotFound("Payment not found.")
+    if not payment.provider_payment_id:
+        raise ApplicationError("This payment was never opened at the gateway.", code="not_started")
+    if payment.provider in BINDS_ID_FROM_WEBHOOK and not payment.provider_invoice_id:
+        return payment  # IntaSend: no invoice to read until the customer pays; its first webhook brings the id
+    provider = provider_get(payment.provider)
+    state = _gateway_call(provider, _retrieve_if_paid, provider, payment.provider_payment_id)
+    if state is None:
+        return payment  # the customer has not paid yet: nothing at the gateway to apply
+    payment_apply_state(payment_id=payment.pk, state=state)
+    return Payment.objects.get(pk=payment.pk)
+
+
+# A read before the customer paid: Paymob has no transaction for the order yet.
+NOT_PAID_YET = frozenset({"no_transaction"})
+
+
+def _retrieve_if_paid(provider: PaymentProvider, provider_payment_id: str) -> ProviderPayment | None:
+    try:
+        return provider.retrieve_payment(provider_payment_id)
+    except GatewayRejected as exc:
+        if exc.code in NOT_PAID_YET:
+            return None
+        raise
+
+
+# --- Webhooks ---------------------------------------------------------------------------------------------------
+#
+# Identifiers, per gateway (``Payment.provider_payment_id`` is always the id the gateway's retrieve/refund take;
+# ``provider_invoice_id`` keeps the hosted-checkout session the customer was sent to):
+# - Stripe: the PaymentIntent id; no invoice id.
+# - Paymob: Paymob's numeric order id (``intention_order_id``, signed into every callback as ``obj.order.id``);
+#   the intention id (``pi_...``) in ``provider_invoice_id``.
+# - IntaSend: creating a checkout returns only the checkout id, so the payment starts with the checkout id in
+#   ``provider_payment_id`` and an empty ``provider_invoice_id``. The invoice exists once the customer pays and
+#   reaches us in the first webhook, matched by our reference (``api_ref`` = ``pay_<pk>``): that invoice id then
+#   becomes ``provider_payment_id`` and the checkout id moves to ``provider_invoice_id`` (``_payment_bind``).
+# - Sandbox ``sbx_...``, cash on delivery ``cod_pay_<pk>``: their own ids.
+
+# Gateways whose create answer names a checkout and whose webhooks name the payment itself (see above).
+BINDS_ID_FROM_WEBHOOK = frozenset({"intasend"})
+# Gateways whose webhooks are signed per message (HMAC / signature): when the gateway cannot be re-read, the
+# verified event itself may be acted on. IntaSend's static challenge is not enough for that.
+SIGNED_WEBHOOKS = frozenset({"stripe", "paymob", "sandbox"})
+
+
+def _find_payment(provider: str, event: GatewayEvent) -> Payment | None:
+    if event.provider_payment_id:
+        found = Payment.objects.filter(provider=provider, provider_payment_id=event.provider_payment_id).first()
+        if found is not None:
+            return found
+    if event.reference.startswith("pay_") and event.reference[4:].isdigit():
+        return Payment.objects.filter(provider=provider, pk=int(event.reference[4:])).first()
+    return None
+
+
+def webhook_process(*, provider_name: str, event: GatewayEvent) -> str:
+    """Act once on a verified event: dedupe by id, re-read the payment's state from the gateway, apply it.
+
+    An event whose processing failed (503: the gateway could not be re-read) stays unprocessed, so the
+    gateway's redelivery is processed rather than answered "duplicate".
+    """
+    record, created = WebhookEvent.objects.get_or_create(
+        provider=provider_name, event_id=event.event_id,
+        defaults={"event_type": event.event_type, "provider_payment_id": event.provider_payment_id,
+                  "payload": dict(event.raw) if event.raw else {}},
+    )
+    if not created and record.processed_at is not None:
+        return "duplicate"
+    outcome = _webhook_outcome(provider_name, event)
+    WebhookEvent.objects.filter(pk=record.pk).update(processed_at=timezone.now(), outcome=outcome[:255])
+    return outcome
+
+
+def _state_from_event(payment: Payment, event: GatewayEvent) -> ProviderPayment:
+    return ProviderPayment(
+        provider_payment_id=event.provider_payment_id or payment.provider_payment_id, status=event.status,
+        amount=event.amount if event.amount is not None else payment.amount,
+        currency=event.currency or payment.currency, failure_message=event.failure_message,
+    )
+
+
+def _webhook_outcome(provider_name: str, event: GatewayEvent) -> str:
+    if event.status is None and not (event.provider_payment_id or event.reference):
+        return f"ignored: {event.event_type} is not about a payment"
+    payment = _find_payment(provider_name, event)
+    if payment is None:
+        logger.warning("webhook %s/%s names no known payment (%s)", provider_name, event.event_id,
+                       event.provider_payment_id or event.reference)
+        return "ignored: unknown payment"
+    provider = provider_get(provider_name)
+    bind = (provider_name in BINDS_ID_FROM_WEBHOOK and bool(event.provider_payment_id)
+            and event.provider_payment_id != payment.provider_payment_id)
+    gateway_id = event.provider_payment_id if bind else payment.provider_payment_id
+    try:
+        # Also for events with no state of their own (a refund/void/chargeback callback): the re-read says
+        # what the payment now is.
+        state = provider.retrieve_payment(gateway_id)
+    except GatewayUnavailable as exc:
+        if exc.code != "not_configured" or provider_name not in SIGNED_WEBHOOKS:
+            raise ServiceUnavailable(f"Could not confirm the event with {provider.display_name}; retry later.",
+                                     code="gateway_unavailable") from exc
+        # Reads are not configured (Paymob without PAYMOB_API_KEY): the callback's HMAC authenticated the
+        # transaction it carries, so act on that. An event with no state of its own needs a read: skip it.
+        if event.status is None:
+            return f"ignored: {event.event_type} needs a read from {provider.display_name}, which is not configured"
+        state = _state_from_event(payment, event)
+    except (GatewayRejected, NotImplementedError) as exc:
+        if provider_name not in SIGNED_WEBHOOKS:
+            # Only a shared challenge vouches for this event, and the gateway does not know what it names:
+            # never act on it. A 503 lets a genuine but early event be redelivered.
+            raise ServiceUnavailable(f"{provider.display_name} does not confirm this event yet; retry later.",
+                                     code="gateway_unconfirmed") from exc
+        if event.status is None:
+            return f"ignored: {event.event_type} could not be confirmed"
+        # A signed event the gateway cannot show yet (Paymob's inquiry lags its callback): act on the event.
+        state = _state_from_event(payment, event)
+    if bind:
+        return _payment_bind(payment_id=payment.pk, gateway_id=gateway_id, state=state)
+    outcome = payment_apply_state(payment_id=payment.pk, state=state)
+    if provider_name == "intasend" and event.event_type.startswith("chargeback."):
+        return _chargeback_settle(payment_id=payment.pk, payload=event.raw) or outcome
+    return outcome
+
+
+# An IntaSend refund is a chargeback that starts PENDING and is settled later; its webhook says how.
+_CHARGEBACK_SETTLED = {"COMPLETED": Refund.Status.SUCCEEDED, "COMPLETE": Refund.Status.SUCCEEDED,
+                       "CANCELLED": Refund.Status.FAILED}
+
+
+def _chargeback_settle(*, payment_id: int, payload) -> str | None:
+    """Settle our pending Refund from a (challenge-verified, invoice re-read) chargeback webhook.
+
+    A cancelled chargeback means the customer did not get the money back: the amount is released from
+    ``amount_refunded`` and the payment flagged for a person (the order may already be cancelled and restocked).
+    """
+    chargeback_id = str(payload.get("chargeback_id") or "") if isinstance(payload, dict) else ""
+    settled = _CHARGEBACK_SETTLED.get(str(payload.get("status") or "").upper()) if chargeback_id else None
+    if settled is None:
+        return None
+    with transaction.atomic():
+        order, payment = _payment_lock(payment_id)
+        refund = Refund.objects.select_for_update().filter(payment=payment, provider_refund_id=chargeback_id,
+                                                           status=Refund.Status.PENDING).first()
+        if refund is None:
+            return None
+        refund.status = settled
+        refund.save(update_fields=["status", "updated_at"])
+        if settled == Refund.Status.FAILED:
+            payment.amount_refunded -= refund.amount
+            payment.status = (Payment.Status.PARTIALLY_REFUNDED if payment.amount_refunded > 0
+                              else Payment.Status.SUCCEEDED)
+            _flag(payment, f"chargeback {chargeback_id} was cancelled: {refund.amount} was not refunded")
+            payment.save()
+            order_payment_recalculate(order)
+        return f"refund_{settled}"
+
+
+def _invoice_reference(state: ProviderPayment) -> str:
+    """The reference IntaSend echoes in a re-read invoice (``api_ref``), from the provider's audit copy."""
+    invoice = state.raw.get("invoice") if isinstance(state.raw, dict) else None
+    return str(invoice.get("api_ref") or "") if isinstance(invoice, dict) else ""
+
+
+def _payment_bind(*, payment_id: int, gateway_id: str, state: ProviderPayment) -> str:
+    """Attach the gateway's payment id (IntaSend's invoice) to the payment our reference named, then apply.
+
+    The invoice was re-read from the gateway; it must echo this payment's reference, or a webhook naming one
+    payment could attach another payment's invoice to it.
+    """
+    if _invoice_reference(state) != f"pay_{payment_id}":
+        logger.warning("payment %s: invoice %s carries reference %r, not ours; not bound", payment_id, gateway_id,
+                       _invoice_reference(state))
+        return "ignored: the invoice belongs to another payment"
+    with transaction.atomic():
+        order, payment = _payment_lock(payment_id)
+        if payment.provider_payment_id != gateway_id:
+            if payment.status in Payment.CAPTURED:
+                # Money was already taken on another invoice: never move the payment off it.
+                if state.status == PaymentStatus.SUCCEEDED:
+                    _flag(payment, f"a second invoice {gateway_id} was paid for this payment; refund it by hand")
+                    payment.save(update_fields=["flagged", "flag_reason", "updated_at"])
+                    return "flagged_second_charge"
+                return "ignored_stale"
+            if not payment.provider_invoice_id:
+                payment.provider_invoice_id = payment.provider_payment_id  # the checkout id
+            payment.provider_payment_id = gateway_id
+            payment.save(update_fields=["provider_payment_id", "provider_invoice_id", "updated_at"])
+        return _apply(order, payment, state)
+
+
+def webhook_receive(*, provider_name: str, body: bytes, headers, query) -> str:
+    provider = provider_get(provider_name)
+    try:
+        event = provider.parse_webhook(body=body, headers=headers, query=query)
+    except WebhookVerificationError as exc:
+        raise ApplicationError(f"Webhook rejected: {exc.message}", code="invalid_signature") from exc
+    return webhook_process(provider_name=provider.identifier, event=event)
+
+
+# --- Cancelling and refunding -------------------------------------------------------------------------------------
+
+# The gateway has nothing open to cancel: IntaSend has no cancel API (its checkout just lapses), Paymob cannot
+# cancel an unpaid intention (it expires). Our side closing the attempt is the whole cancellation; should the
+# customer still pay, the success lands on a cancelled order and is refunded (``_apply``).
+NOTHING_TO_CANCEL = frozenset({"not_cancellable"})
+
+
+def payment_gateway_cancel(*, provider: PaymentProvider, provider_payment_id: str) -> str:
+    """Tell the gateway an attempt is abandoned. 400 if it refuses for a reason people must see (e.g. already
+    paid), 503 if it cannot be reached; "nothing to cancel" when only our side holds the attempt open."""
+    try:
+        provider.cancel_payment(provider_payment_id)
+    except GatewayRejected as exc:
+        if exc.code in NOTHING_TO_CANCEL:
+            logger.info("%s has nothing to cancel for %s: %s", provider.display_name, provider_payment_id,
+                        exc.message)
+            return "nothing to cancel at the gateway"
+        raise ApplicationError(f"{provider.display_name} refused: {exc.message}", code="gateway_rejected") from exc
+    except GatewayUnavailable as exc:
+        if exc.code == "not_configured":
+            # Cancelling needs a credential this server lacks (Paymob's api_key): close our side anyway; an
+            # unpaid attempt lapses, a paid one arrives on a cancelled order and is flagged for a refund.
+            logger.warning("%s cancel of %s skipped: %s", provider.display_name, provider_payment_id, exc.message)
+            return "not configured to cancel at the gateway"
+        raise ServiceUnavailable(
+            f"{provider.display_name} could not be reached ({exc.message}). Nothing was changed; please try again.",
+            code="gateway_unavailable",
+        ) from exc
+    return "cancelled"
+
+
+def payment_cancel(*, payment_id: int, user) -> Payment:
+    """Cancel an open payment at the gateway, then its order (stock restored) — seed 000's cross-app row."""
+    payment = Payment.objects.filter(pk=payment_id).first()
+    if payment is None or (not user.is_staff and payment.user_id != user.pk):
+        raise NotFound("Payment not found.")
+    if payment.status not in Payment.ACTIVE:
+        raise ApplicationError(f"Payment is {payment.status}; only pending or processing payments can be cancelled.",
+                               code="not_cancellable")
+    if payment.provider_payment_id:
+        provider = provider_get(payment.provider)
+        payment_gateway_cancel(provider=provider, provider_payment_id=payment.provider_payment_id)
+    with transaction.atomic():
+        order, payment = _payment_lock(payment_id)
+        if payment.status in Payment.ACTIVE:
+            payment.status = Payment.Status.CANCELLED
+            payment.save()
+        if order.status in PAYABLE_ORDER_STATUSES and not order.is_fully_paid:
+            order_cancel_locked(order, by=user, reason=Order.CancelReason.PAYMENT_CANCELLED,
+                                note="Payment cancelled by the customer.")
+    return payment
+
+
+def payments_cancel_for_order(order: Order) -> None:
+    """The orders app's hook: called with the order locked while it is being cancelled.
+
+    Open attempts are closed here at once; the gateway is told after commit, by a retried task.
+    """
+    from .tasks import cancel_payment_at_gateway
+
+    for payment in Payment.objects.select_for_update().filter(order=order, status__in=Payment.ACTIVE):
+        payment.status = Payment.Status.CANCELLED
+        payment.save(update_fields=["status", "updated_at"])
+        if payment.provider_payment_id:
+            transaction.on_commit(partial(cancel_payment_at_gateway.delay, payment.pk))
+
+
+def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reason: str = "") -> Payment:
+    """Refund all or part of a captured payment. The amount is reserved under the payment lock before the
+    gateway is called, so concurrent refunds can never return more than was paid."""
+    with transaction.atomic():
+        order, payment = _payment_lock(payment_id, user=user)
+        if not payment.can_be_refunded:
+            raise ApplicationError(f"Payment is {payment.status}; only succeeded payments can be refunded.",
+                                   code="not_refundable")
+        amount = payment.refundable_amount if amount is None else amount
+        if amount <= 0:
+            raise ApplicationError("Refund amount must be positive.", code="invalid_amount")
+        if amount > payment.refundable_amount:
+            raise ApplicationError(
+                f"Refund amount {amount} exceeds what is left to refund ({payment.refundable_amount}).",
+                code="refund_exceeds_balance",
+            )
+        refund = Refund.objects.create(payment=payment, amount=amount, reason=reason, requested_by=user)
+        payment.amount_refunded += amount
+        payment.save(update_fields=["amount_refunded", "updated_at"])
+    provider = provider_get(payment.provider)
+    try:
+        result = _gateway_call(provider, provider.refund_payment, payment.provider_payment_id, amount=amount,
+                               currency=payment.currency, reason=reason, idempotency_key=f"refund-{refund.pk}")
+    except ApplicationError as exc:
+        with transaction.atomic():
+            order, payment = _payment_lock(payment_id)
+            payment.amount_refunded -= amount
+            payment.save(update_fields=["amount_refunded", "updated_at"])
+            Refund.objects.filter(pk=refund.pk).update(status=Refund.Status.FAILED, failure_message=exc.message[:500])
+        raise
+    with transaction.atomic():
+        order, payment = _payment_lock(payment_id)
+        Refund.objects.filter(pk=refund.pk).update(status=result.status, provider_refund_id=result.provider_refund_id)
+        fully = payment.amount_refunded >= payment.amount
+        payment.status = Payment.Status.REFUNDED if fully else Payment.Status.PARTIALLY_REFUNDED
+        payment.save(update_fields=["status", "updated_at"])
+        order_payment_recalculate(order)
+        if fully and order.status in PAYABLE_ORDER_STATUSES and not order.is_fully_paid:
+            order_cancel_locked(order, by=user, reason=Order.CancelReason.REFUNDED, note="Payment refunded.")
+    return payment
+
+
+def payment_collect(*, payment_id: int, user) -> Payment:
+    """Staff record cash collected on delivery: the payment succeeds and the order counts as paid."""
+    with transaction.atomic():
+        order, payment = _payment_lock(payment_id)
+        if payment.provider != "cod":
+            raise ApplicationError("Only cash-on-delivery payments are collected by hand.", code="not_cod")
+        if payment.status not in Payment.ACTIVE:
+            raise ApplicationError(f"Payment is {payment.status}; it cannot be collected.", code="not_collectable")
+        _apply(order, payment, ProviderPayment(provider_payment_id=payment.provider_payment_id,
+                                               status=PaymentStatus.SUCCEEDED, amount=payment.amount,
+                                               currency=payment.currency))
+    return payment
+
+
+def payment_sandbox_outcome(*, payment_id: int, user, succeed: bool) -> str:
+    """The sandbox's 'customer paid / card declined' button, through the same path as a verified webhook."""
+    from .sandbox import SandboxProvider
+
+    payment = Payment.objects.filter(pk=payment_id, provider="sandbox").first()
+    if payment is None or (not user.is_staff and payment.user_id != user.pk):
+        raise NotFound("Payment not found.")
+    provider = provider_get("sandbox")
+    assert isinstance(provider, SandboxProvider)
+    if not payment.provider_payment_id:
+        raise ApplicationError("This payment was never opened.", code="not_started")
+    if payment.status not in Payment.ACTIVE:
+        # A real gateway cannot decline a charge it already took (or one that was closed) either.
+        raise ApplicationError(f"Payment is {payment.status}; only an open sandbox payment can succeed or fail.",
+                               code="not_open")
+    event = _gateway_call(
+        provider, provider.set_outcome, payment.provider_payment_id,
+        status=PaymentStatus.SUCCEEDED if succeed else PaymentStatus.FAILED,
+    )
+    return webhook_process(provider_name="sandbox", event=event)
