@@ -1,5 +1,4 @@
 from dataclasses import dataclass
-from functools import partial
 
 from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import make_password
@@ -16,6 +15,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from shop.core.exceptions import ApplicationError
+from shop.core.tasks import enqueue_on_commit
 
 from .models import Address, User
 from .selectors import user_get_by_email
@@ -178,7 +178,7 @@ def password_reset_request(*, email: str) -> None:
     user = user_get_by_email(email=email)
     if user is None or not user.is_active or not user.has_usable_password():
         return
-    transaction.on_commit(partial(send_password_reset_email.delay, user.pk))
+    enqueue_on_commit(send_password_reset_email, user.pk)
 
 
 def password_reset_link_parts(*, user: User) -> tuple[str, str]:

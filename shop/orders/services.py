@@ -8,7 +8,6 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -20,6 +19,7 @@ from shop.cart.services import purchasable_resolve
 from shop.catalog.models import Product, ProductVariant
 from shop.catalog.stock import StockLine, stock_deduct, stock_restore
 from shop.core.exceptions import ApplicationError, NotFound
+from shop.core.tasks import enqueue_on_commit
 from shop.payments.methods import method_get
 
 from .locks import cart_lock, order_lock
@@ -58,22 +58,10 @@ class _Line:
     unit_price: Decimal
 
 
-def _enqueue_email(order_id: int, kind: str) -> None:
-    """Queue an order email. Runs after commit: a broker outage must not turn a placed order into a 500.
-
-    (Not ``on_commit(..., robust=True)``: Django 5.2 then logs ``func.__qualname__``, which a partial lacks,
-    and raises AttributeError instead.)
-    """
+def _notify(order: Order, kind: str) -> None:
     from .tasks import send_order_email
 
-    try:
-        send_order_email.delay(order_id, kind)
-    except Exception:
-        logger.exception("could not queue the %s email for order %s", kind, order_id)
-
-
-def _notify(order: Order, kind: str) -> None:
-    transaction.on_commit(partial(_enqueue_email, order.pk, kind))
+    enqueue_on_commit(send_order_email, order.pk, kind)
 
 
 def _cancel_active_payments(order: Order) -> None:

@@ -7,13 +7,13 @@ Lock order, as everywhere: order -> payment.
 import logging
 import uuid
 from decimal import Decimal
-from functools import partial
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from shop.core.exceptions import ApplicationError, NotFound, ServiceUnavailable
+from shop.core.tasks import enqueue_on_commit
 from shop.orders.locks import order_lock
 from shop.orders.models import Order
 from shop.orders.services import order_cancel_locked, order_mark_processing_locked
@@ -223,7 +223,7 @@ def _apply(order: Order, payment: Payment, state: ProviderPayment) -> str:
                 _flag(payment, "paid after the order was cancelled; refund queued")
                 from .tasks import refund_orphan_payment
 
-                transaction.on_commit(partial(refund_orphan_payment.delay, payment.pk))
+                enqueue_on_commit(refund_orphan_payment, payment.pk)
             elif order.status == Order.Status.PENDING:
                 order_mark_processing_locked(order, reason="payment_succeeded")
         refunded = max(payment.amount_refunded, state.amount_refunded or Decimal("0"))
@@ -531,7 +531,7 @@ def payments_cancel_for_order(order: Order) -> None:
         payment.status = Payment.Status.CANCELLED
         payment.save(update_fields=["status", "updated_at"])
         if payment.provider_payment_id:
-            transaction.on_commit(partial(cancel_payment_at_gateway.delay, payment.pk))
+            enqueue_on_commit(cancel_payment_at_gateway, payment.pk)
 
 
 def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reason: str = "") -> Payment:

@@ -35,4 +35,4 @@ def test_checkout_succeeds_when_the_email_cannot_be_queued(user, user_client, br
     assert response.status_code == 201
     assert Order.objects.get().status == "processing"
     assert not CartItem.objects.exists()
-    assert "could not queue the confirmation email" in caplog.text
+    assert "could not queue task shop.orders.tasks.send_order_email" in caplog.text
