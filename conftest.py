@@ -29,6 +29,16 @@ def _clean_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _reset_celery_join_flag():
+    """Celery keeps "inside a task" in a process-wide global that eager tasks run from several threads (our race
+    tests) can leave set; a later test calling ``result.get()`` would then be refused."""
+    yield
+    from celery.result import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
