@@ -279,6 +279,9 @@ INTASEND_PUBLISHABLE_KEY = env("INTASEND_PUBLISHABLE_KEY", default="")
 INTASEND_SECRET_KEY = env("INTASEND_SECRET_KEY", default="")
 INTASEND_WEBHOOK_CHALLENGE = env("INTASEND_WEBHOOK_CHALLENGE", default="")
 INTASEND_API_BASE = env("INTASEND_API_BASE", default="https://payment.intasend.com")
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
+    "PaymentStatusEnum": "shop.payments.models.Payment.Status",
+})
 
 # --- Deployment -----------------------------------------------------------------------------------------
 # Web processes are stateless: sessions, tokens, cache and throttles live in PostgreSQL/Redis, and media goes to

@@ -54,6 +54,7 @@ class Order(TimeStampedModel):
         STAFF = "staff", "Cancelled by staff"
         EXPIRED = "expired", "Not paid in time"
         PAYMENT_CANCELLED = "payment_cancelled", "Payment cancelled"
+        PAYMENT_UNAVAILABLE = "payment_unavailable", "Payment could not be started"
         REFUNDED = "refunded", "Refunded"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")

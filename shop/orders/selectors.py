@@ -1,5 +1,7 @@
 from django.db.models import Prefetch, QuerySet
 
+from shop.payments.models import Payment
+
 from .models import Order, OrderItem, OrderStatusChange, ShipmentEvent, ShippingMethod
 
 
@@ -9,6 +11,7 @@ def order_queryset() -> QuerySet[Order]:
         Prefetch("items", queryset=OrderItem.objects.select_related("product", "variant__product").order_by("id")),
         Prefetch("status_history", queryset=OrderStatusChange.objects.order_by("id")),
         Prefetch("shipment__events", queryset=ShipmentEvent.objects.order_by("occurred_at", "id")),
+        Prefetch("payments", queryset=Payment.objects.order_by("-created_at", "-id")),
     )
 
 

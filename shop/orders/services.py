@@ -295,7 +295,8 @@ def _cancel_locked(order: Order, *, by, reason: str, note: str = "") -> None:
     if shipment is not None:
         _shipment_event(shipment, status=Shipment.Status.CANCELLED, message="Order cancelled", occurred_at=now)
     _cancel_active_payments(order)
-    _notify(order, "expired" if reason == Order.CancelReason.EXPIRED else "cancelled")
+    if reason != Order.CancelReason.PAYMENT_UNAVAILABLE:  # an undone checkout: the client was told at once
+        _notify(order, "expired" if reason == Order.CancelReason.EXPIRED else "cancelled")
 
 
 @transaction.atomic
@@ -444,3 +445,56 @@ def order_mark_processing_locked(order: Order, *, reason: str) -> None:
     order.status = Order.Status.PROCESSING
     order.save(update_fields=["status", "updated_at"])
     _record_status(order, from_status=Order.Status.PENDING, to_status=Order.Status.PROCESSING, reason=reason)
+
+
+# --- Checkout that also starts the payment (seed 003) -----------------------------------------------------------
+
+def order_place(*, user, lines: list[LineRequest] | None = None, payment_method: str | None = None, **checkout):
+    """Checkout, then open the payment with the chosen method. Returns ``(order, created, payment)``.
+
+    The gateway is called after the order commits (no row lock is held across the network). If it cannot
+    start the payment (down, 5xx, refused), the checkout is undone: the order is cancelled with its stock
+    restored, the cart refilled as it was, and the error (503 or 400) goes to the client; the failed attempt
+    stays recorded on the cancelled order.
+    """
+    from shop.payments.models import Payment
+    from shop.payments.services import payment_start
+
+    order, created = order_checkout(user=user, lines=lines, payment_method=payment_method, **checkout)
+    if not order.payment_method:
+        return order, created, None
+    if not created:
+        return order, created, Payment.objects.filter(order=order).order_by("-id").first()
+    try:
+        payment = payment_start(order_id=order.pk, user=user, method_id=order.payment_method,
+                                idempotency_key=f"checkout-{order.order_key}")
+    except ApplicationError:
+        order_checkout_undo(order_id=order.pk, refill_cart=lines is None)
+        raise
+    return order, created, payment
+
+
+@transaction.atomic
+def order_checkout_undo(*, order_id: int, refill_cart: bool) -> None:
+    """Take back a checkout whose payment could not start: stock restored once, cart lines as they were."""
+    order = Order.objects.get(pk=order_id)
+    cart = cart_lock(user=order.user)  # lock order: cart -> stock -> order
+    order = order_lock(order_id=order_id)
+    if order.status not in CANCELLABLE:
+        return
+    _cancel_locked(order, by=None, reason=Order.CancelReason.PAYMENT_UNAVAILABLE,
+                   note="The payment could not be started; the checkout was undone.")
+    order.idempotency_key = ""  # a retry with the same key places a fresh order
+    order.save(update_fields=["idempotency_key", "updated_at"])
+    if not refill_cart:
+        return
+    for item in order.items.all():
+        if item.product_id is None:
+            continue
+        line, created = CartItem.objects.get_or_create(
+            cart=cart, product_id=item.product_id, variant_id=item.variant_id,
+            defaults={"quantity": item.quantity, "price_snapshot": item.unit_price},
+        )
+        if not created:
+            line.quantity += item.quantity
+            line.save(update_fields=["quantity", "updated_at"])

@@ -35,11 +35,20 @@ KNOWN_METHODS = {
 }
 
 
+def _configured(provider: str) -> bool:
+    """A gateway without its keys is not offered: listing it would only lead to a 503 at checkout."""
+    return {
+        "stripe": bool(settings.STRIPE_SECRET_KEY),
+        "paymob": bool(settings.PAYMOB_SECRET_KEY and settings.PAYMOB_INTEGRATION_IDS),
+        "intasend": bool(settings.INTASEND_SECRET_KEY),
+        "sandbox": settings.PAYMENTS_SANDBOX_ENABLED,
+    }.get(provider, True)
+
+
 def enabled_methods() -> list[PaymentMethod]:
-    return [KNOWN_METHODS[name] for name in settings.PAYMENT_METHODS if name in KNOWN_METHODS]
+    return [method for name in settings.PAYMENT_METHODS if (method := method_get(name)) is not None]
 
 
 def method_get(method_id: str) -> PaymentMethod | None:
-    if method_id not in settings.PAYMENT_METHODS:
-        return None
-    return KNOWN_METHODS.get(method_id)
+    method = KNOWN_METHODS.get(method_id) if method_id in settings.PAYMENT_METHODS else None
+    return method if method is not None and _configured(method.provider) else None

@@ -13,6 +13,7 @@ from shop.orders.models import (
     ShippingMethod,
 )
 from shop.orders.services import LineRequest
+from shop.payments.models import Payment
 
 # --- Output -----------------------------------------------------------------------------------------------------
 
@@ -64,6 +65,16 @@ class ShipmentOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class OrderPaymentOutput(serializers.ModelSerializer):
+    """Seed 004: each payment attempt on the order, newest first."""
+
+    class Meta:
+        model = Payment
+        fields = ["id", "provider", "status", "amount", "amount_refunded", "currency", "checkout_url",
+                  "provider_payment_id", "provider_invoice_id", "failure_message", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
 class OrderOutput(serializers.ModelSerializer):
     items = OrderItemOutput(many=True, read_only=True)
     total_price = serializers.DecimalField(source="total", max_digits=12, decimal_places=2, read_only=True,
@@ -71,7 +82,7 @@ class OrderOutput(serializers.ModelSerializer):
     shipping_address = serializers.SerializerMethodField()
     shipment = serializers.SerializerMethodField()
     status_history = StatusChangeOutput(many=True, read_only=True)
-    payments = serializers.SerializerMethodField()
+    payments = OrderPaymentOutput(many=True, read_only=True)
 
     class Meta:
         model = Order
@@ -95,10 +106,33 @@ class OrderOutput(serializers.ModelSerializer):
         except Shipment.DoesNotExist:
             return None
 
-    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
-    def get_payments(self, order: Order) -> list:
-        # Filled by the payments app (seed 004: payment attempts, newest first); no payments exist yet.
-        return []
+
+class CheckoutOutput(OrderOutput):
+    """The order, plus what the client does next to pay (seed 003): go to ``next_step`` (redirect providers),
+    confirm with ``client_secret`` (Stripe.js), or nothing (cash on delivery: keep ``order_key``)."""
+
+    next_step = serializers.SerializerMethodField()
+    client_secret = serializers.SerializerMethodField()
+    payment_id = serializers.SerializerMethodField()
+
+    class Meta(OrderOutput.Meta):
+        fields = [*OrderOutput.Meta.fields, "next_step", "client_secret", "payment_id"]
+        read_only_fields = fields
+
+    def _payment(self):
+        return self.context.get("payment")
+
+    def get_next_step(self, order) -> str | None:
+        payment = self._payment()
+        return (payment.checkout_url or None) if payment else None
+
+    def get_client_secret(self, order) -> str | None:
+        payment = self._payment()
+        return (payment.client_secret or None) if payment else None
+
+    def get_payment_id(self, order) -> int | None:
+        payment = self._payment()
+        return payment.pk if payment else None
 
 
 class OrderMessageOutput(serializers.Serializer):

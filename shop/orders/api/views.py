@@ -12,6 +12,7 @@ from shop.orders.models import Order, ShippingMethod
 from .filters import OrderAdminFilter
 from .serializers import (
     CheckoutInput,
+    CheckoutOutput,
     OrderCancelInput,
     OrderMessageOutput,
     OrderOutput,
@@ -46,20 +47,26 @@ def _checkout(request) -> Response:
     key = request.headers.get("Idempotency-Key", "").strip() or None
     if key is not None and len(key) > 255:
         raise ApplicationError("Idempotency-Key is longer than 255 characters.", code="invalid_idempotency_key")
-    order, created = services.order_checkout(
+    order, created, payment = services.order_place(
         user=request.user, lines=data["lines"], shipping_address=data.get("shipping_address"),
         shipping_method_id=data.get("shipping_method"), payment_method=data.get("payment_method") or None,
         notes=data.get("notes", ""), expected_total=data.get("expected_total"), idempotency_key=key,
     )
-    return _order_response(order.pk, status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+    order = selectors.order_get(order_id=order.pk)
+    return Response(CheckoutOutput(order, context={"payment": payment}).data,
+                    status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 CHECKOUT_SCHEMA = {
     "request": CheckoutInput,
-    "responses": {201: OrderOutput, 200: OrderOutput},
+    "responses": {201: CheckoutOutput, 200: CheckoutOutput},
     "parameters": [IDEMPOTENCY_KEY],
     "tags": TAGS,
-    "description": "Without `items`: checks out the cart (stock deducted, cart emptied). With `items` (or "
+    "description": "With `payment_method`, the payment is opened too: `next_step` is the URL to send the customer "
+                   "to (redirect providers), `client_secret` confirms it in the browser (Stripe), and neither is set "
+                   "for cash on delivery. If the gateway cannot start the payment the checkout is undone (order "
+                   "cancelled, stock and cart restored) and the answer is 503. "
+                   "Without `items`: checks out the cart (stock deducted, cart emptied). With `items` (or "
                    "`cart_items`): a direct order; the cart is untouched. 201 for a new order; 200 with the earlier "
                    "order when the Idempotency-Key was already used.",
 }

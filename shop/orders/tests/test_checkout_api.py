@@ -166,8 +166,10 @@ def test_unknown_or_disabled_payment_method_is_a_400(user, user_client, headphon
 
 @pytest.mark.parametrize(("method", "has_deadline"), [("cod", False), ("sandbox", True), ("stripe", True),
                                                       (None, True)])
-def test_payment_deadline_only_for_online_payment(user, user_client, headphones, settings, method, has_deadline):
+def test_payment_deadline_only_for_online_payment(user, user_client, headphones, settings, fake_stripe, method,
+                                                  has_deadline):
     settings.ORDER_PAYMENT_TIMEOUT_MINUTES = 30
+    settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE = fake_stripe.secret_key, fake_stripe.base_url
     CartItemFactory(cart__user=user, product=headphones)
     before = timezone.now()
 

@@ -86,7 +86,7 @@ def test_disabled_sandbox_is_a_404_everywhere(user_client, sandbox_on, settings,
     assert user_client.post(f"/payments/sandbox/{payment.pk}/succeed/").status_code == 404
     assert user_client.get(f"/payments/sandbox/{payment.pk}/").status_code == 404
     refused = _create_intent(user_client, order)
-    assert refused.status_code == 400 and refused.json()["code"] == "method_disabled"
+    assert refused.status_code == 400 and refused.json()["code"] == "method_unavailable"
     payment.refresh_from_db()
     assert payment.status == "pending"
 

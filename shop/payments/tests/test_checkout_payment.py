@@ -1,0 +1,100 @@
+"""Seed 003: checkout with a payment method opens the payment; a gateway that cannot start it undoes the checkout."""
+
+from decimal import Decimal
+
+import pytest
+
+from shop.cart.models import CartItem
+from shop.cart.tests.factories import CartItemFactory, ProductFactory
+from shop.orders.models import Order
+from shop.payments.models import Payment
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def cart(user):
+    product = ProductFactory(price=Decimal("30.00"), stock_quantity=4)
+    CartItemFactory(cart__user=user, product=product, quantity=2, price_snapshot=Decimal("25.00"))
+    return product
+
+
+def test_redirect_method_answers_next_step_and_the_payment_settles_the_order(user_client, sandbox_on, cart):
+    response = user_client.post("/orders/checkout/", {"payment_method": "sandbox"}, format="json")
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["next_step"] == f"http://shop.test/payments/sandbox/{body['payment_id']}/"
+    assert body["client_secret"] is None
+    assert body["payment_id"] == body["payments"][0]["id"]
+    assert body["payments"][0]["status"] == "pending" and body["payments"][0]["amount"] == "50.00"
+    assert user_client.post(f"/payments/sandbox/{body['payment_id']}/succeed/").status_code == 200
+    order = user_client.get(f"/orders/{body['id']}/").json()
+    assert (order["is_fully_paid"], order["payment_status"]) == (True, "paid")
+    assert order["payments"][0]["status"] == "succeeded"
+
+
+def test_stripe_method_answers_client_secret(user_client, stripe_on, cart):
+    body = user_client.post("/orders/checkout/", {"payment_method": "stripe"}, format="json").json()
+
+    assert body["next_step"] is None
+    assert body["client_secret"].startswith(body["payments"][0]["provider_payment_id"] + "_secret_")
+
+
+def test_cash_on_delivery_answers_the_order_key_and_nothing_to_pay_now(user_client, cod_on, cart):
+    body = user_client.post("/orders/checkout/", {"payment_method": "cod"}, format="json").json()
+
+    assert body["order_key"].startswith("ORD-")
+    assert body["next_step"] is None and body["client_secret"] is None
+    assert body["payment_deadline"] is None  # nothing to pay online: the order never expires for it
+    assert [(p["provider"], p["status"]) for p in body["payments"]] == [("cod", "pending")]
+
+
+def test_gateway_down_at_checkout_undoes_it_completely(user, user_client, stripe_on, cart):
+    stripe_on.fail_next(1, status=500)
+
+    response = user_client.post("/orders/checkout/", {"payment_method": "stripe"}, format="json",
+                                HTTP_IDEMPOTENCY_KEY="try-1")
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "gateway_unavailable"
+    cart.refresh_from_db()
+    assert cart.stock_quantity == 4
+    assert list(CartItem.objects.filter(cart__user=user).values_list("product_id", "quantity", "price_snapshot")) == [
+        (cart.pk, 2, Decimal("25.00"))]
+    order = Order.objects.get()
+    assert (order.status, order.cancel_reason) == ("cancelled", "payment_unavailable")
+    assert Payment.objects.get(order=order).status == "failed"
+
+    retry = user_client.post("/orders/checkout/", {"payment_method": "stripe"}, format="json",
+                             HTTP_IDEMPOTENCY_KEY="try-1")
+    assert retry.status_code == 201
+    assert retry.json()["id"] != order.pk and retry.json()["status"] == "processing"
+    cart.refresh_from_db()
+    assert cart.stock_quantity == 2
+
+
+def test_gateway_down_for_a_direct_order_leaves_the_cart_alone(user, user_client, stripe_on, cart):
+    other = ProductFactory(stock_quantity=3)
+    stripe_on.fail_next(1, status=503)
+
+    response = user_client.post("/orders/", {"items": [{"product_id": other.pk, "quantity": 1}],
+                                             "payment_method": "stripe"}, format="json")
+
+    assert response.status_code == 503
+    other.refresh_from_db()
+    assert other.stock_quantity == 3
+    assert list(CartItem.objects.filter(cart__user=user).values_list("product_id", "quantity")) == [(cart.pk, 2)]
+
+
+def test_order_lists_every_payment_attempt_newest_first_in_constant_queries(
+    user, user_client, sandbox_on, stripe_on, cart, django_assert_num_queries
+):
+    body = user_client.post("/orders/checkout/", {"payment_method": "sandbox"}, format="json").json()
+    user_client.post(f"/payments/sandbox/{body['payment_id']}/fail/")
+    user_client.post("/payments/create-intent/", {"order_id": body["id"], "payment_method": "stripe"}, format="json")
+
+    with django_assert_num_queries(5):  # order+address+shipment, items, history, shipment events, payments
+        order = user_client.get(f"/orders/{body['id']}/").json()
+
+    assert [(p["provider"], p["status"]) for p in order["payments"]] == [("stripe", "pending"), ("sandbox", "failed")]
