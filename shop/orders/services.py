@@ -19,6 +19,7 @@ from shop.cart.services import purchasable_resolve
 from shop.catalog.models import Product, ProductVariant
 from shop.catalog.stock import StockLine, stock_deduct, stock_restore
 from shop.core.exceptions import ApplicationError, NotFound
+from shop.core.metrics import record_checkout
 from shop.core.tasks import enqueue_on_commit
 from shop.payments.methods import method_get
 
@@ -460,7 +461,12 @@ def order_place(*, user, lines: list[LineRequest] | None = None, payment_method:
     from shop.payments.models import Payment
     from shop.payments.services import payment_start
 
-    order, created = order_checkout(user=user, lines=lines, payment_method=payment_method, **checkout)
+    try:
+        order, created = order_checkout(user=user, lines=lines, payment_method=payment_method, **checkout)
+    except ApplicationError as exc:
+        record_checkout(exc.code)
+        raise
+    record_checkout("placed" if created else "replayed")
     if not order.payment_method:
         return order, created, None
     if not created:
@@ -468,8 +474,9 @@ def order_place(*, user, lines: list[LineRequest] | None = None, payment_method:
     try:
         payment = payment_start(order_id=order.pk, user=user, method_id=order.payment_method,
                                 idempotency_key=f"checkout-{order.order_key}")
-    except ApplicationError:
+    except ApplicationError as exc:
         order_checkout_undo(order_id=order.pk, refill_cart=lines is None)
+        record_checkout(f"undone_{exc.code}")
         raise
     return order, created, payment
 

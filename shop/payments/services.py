@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from shop.core.exceptions import ApplicationError, NotFound, ServiceUnavailable
+from shop.core.metrics import record_payment, record_webhook
 from shop.core.tasks import enqueue_on_commit
 from shop.orders.locks import order_lock
 from shop.orders.models import Order
@@ -259,7 +260,11 @@ def _apply(order: Order, payment: Payment, state: ProviderPayment) -> str:
 def payment_apply_state(*, payment_id: int, state: ProviderPayment) -> str:
     with transaction.atomic():
         order, payment = _payment_lock(payment_id)
-        return _apply(order, payment, state)
+        before = payment.status
+        outcome = _apply(order, payment, state)
+    if payment.status != before:
+        record_payment(payment.provider, payment.status)
+    return outcome
 
 
 def payment_sync(*, payment_id: int, user=None) -> Payment:
@@ -462,8 +467,11 @@ def webhook_receive(*, provider_name: str, body: bytes, headers, query) -> str:
     try:
         event = provider.parse_webhook(body=body, headers=headers, query=query)
     except WebhookVerificationError as exc:
+        record_webhook(provider_name, "bad_signature")
         raise ApplicationError(f"Webhook rejected: {exc.message}", code="invalid_signature") from exc
-    return webhook_process(provider_name=provider.identifier, event=event)
+    outcome = webhook_process(provider_name=provider.identifier, event=event)
+    record_webhook(provider_name, outcome.split(":")[0])
+    return outcome
 
 
 # --- Cancelling and refunding -------------------------------------------------------------------------------------

@@ -98,3 +98,27 @@ def test_order_lists_every_payment_attempt_newest_first_in_constant_queries(
         order = user_client.get(f"/orders/{body['id']}/").json()
 
     assert [(p["provider"], p["status"]) for p in order["payments"]] == [("stripe", "pending"), ("sandbox", "failed")]
+
+
+def test_checkouts_payments_and_webhooks_are_counted_for_prometheus(user_client, api_client, stripe_on, cart):
+    from prometheus_client import REGISTRY
+
+    def value(name, **labels):
+        return REGISTRY.get_sample_value(name, labels) or 0
+
+    placed, succeeded = value("shop_checkouts_total", outcome="placed"), value(
+        "shop_payments_total", provider="stripe", status="succeeded")
+    forged = value("shop_webhooks_total", provider="stripe", outcome="bad_signature")
+
+    body = user_client.post("/orders/checkout/", {"payment_method": "stripe"}, format="json").json()
+    intent = body["payments"][0]["provider_payment_id"]
+    stripe_on.succeed(intent)
+    payload, signature = stripe_on.make_event("payment_intent.succeeded", stripe_on.intent(intent))
+    api_client.post("/payments/webhook/", data=payload, content_type="application/json",
+                    HTTP_STRIPE_SIGNATURE=signature)
+    api_client.post("/payments/webhook/", data=payload, content_type="application/json",
+                    HTTP_STRIPE_SIGNATURE="t=1,v1=0")
+
+    assert value("shop_checkouts_total", outcome="placed") == placed + 1
+    assert value("shop_payments_total", provider="stripe", status="succeeded") == succeeded + 1
+    assert value("shop_webhooks_total", provider="stripe", outcome="bad_signature") == forged + 1
