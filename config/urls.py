@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from shop.accounts.api.urls import v1_aliases
@@ -26,6 +28,10 @@ urlpatterns = [
     *api_patterns,
     path("api/v1/", include(v1_aliases + api_patterns)),
 ]
+
+if settings.SERVE_MEDIA and settings.STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):
+    prefix = settings.MEDIA_URL.lstrip("/")
+    urlpatterns.append(re_path(rf"^{prefix}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}))
 
 handler400 = "shop.core.views.json_400"
 handler403 = "shop.core.views.json_403"

@@ -27,3 +27,17 @@ def test_seed_001_aliases(path, view):
     assert resolve(path).func.view_class is view
     with pytest.raises(Resolver404):
         resolve(path.removeprefix("/api/v1"))  # the short names exist only under the versioned base
+
+
+@pytest.mark.django_db
+def test_uploaded_media_is_served_outside_production(api_client, settings, tmp_path):
+    (tmp_path / "products").mkdir()
+    (tmp_path / "products" / "pic.txt").write_text("pixels")
+    settings.MEDIA_ROOT = tmp_path
+
+    response = api_client.get("/media/products/pic.txt")
+
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"pixels"
+    escape = api_client.get("/media/../config/settings/base.py")  # Django refuses a path outside MEDIA_ROOT
+    assert escape.status_code == 400 and b"SECRET_KEY" not in escape.content
