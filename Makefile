@@ -20,6 +20,7 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py ensure_superuser
 	$(BIN)/python manage.py seed_demo
+	@mkdir -p staticfiles  # whitenoise looks for STATIC_ROOT even when it serves from the apps
 	@echo ""
 	@echo "  API    http://127.0.0.1:$(PORT)/"
 	@echo "  Docs   http://127.0.0.1:$(PORT)/api/docs/  (ReDoc: /api/redoc/, schema: /api/schema/)"

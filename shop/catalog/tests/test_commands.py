@@ -19,6 +19,11 @@ def test_seed_demo_is_idempotent_and_realistic(api_client):
     shirt = api_client.get("/products/organic-cotton-t-shirt/").json()
     assert len(shirt["variants"]) == 8
     assert {"size", "colour"} == set(shirt["variants"][0]["options"])
+    # Products without options are sold as themselves: no nameless stand-in variant to pick.
+    assert api_client.get("/products/sleeping-bag/").json()["variants"] == []
+    assert set(ProductVariant.objects.values_list("product__slug", flat=True)) == {
+        "organic-cotton-t-shirt", "merino-wool-sweater", "rain-jacket", "running-shoes", "denim-jeans",
+        "canvas-sneakers", "linen-shirt", "puffer-vest", "yoga-mat"}
     assert api_client.get("/products/", {"search": "espresso"}).json()["count"] >= 1
 
 

@@ -97,6 +97,8 @@ def slugify_name(name: str) -> str:
 
 
 def _combinations(axes):
+    if not axes:
+        return []  # a product without options is bought as itself, not through one nameless variant
     combos = [{}]
     for axis, values in axes:
         combos = [{**combo, axis: value} for combo in combos for value in values]
