@@ -31,7 +31,11 @@ urlpatterns = [
 
 if settings.SERVE_MEDIA and settings.STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):
     prefix = settings.MEDIA_URL.lstrip("/")
-    urlpatterns.append(re_path(rf"^{prefix}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}))
+
+    def media(request, path):
+        return serve(request, path, document_root=settings.MEDIA_ROOT)  # read per request: MEDIA_ROOT may change
+
+    urlpatterns.append(re_path(rf"^{prefix}(?P<path>.*)$", media))
 
 handler400 = "shop.core.views.json_400"
 handler403 = "shop.core.views.json_403"
