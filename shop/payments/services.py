@@ -531,15 +531,24 @@ def payment_cancel(*, payment_id: int, user) -> Payment:
 def payments_cancel_for_order(order: Order) -> None:
     """The orders app's hook: called with the order locked while it is being cancelled.
 
-    Open attempts are closed here at once; the gateway is told after commit, by a retried task.
+    Open attempts are closed here at once; the gateway is told after commit, by a retried task. Money already
+    captured (staff cancelling a paid order) goes back: the stock was restored, so the payment is flagged and
+    refunded in full after commit, like a payment that arrives on a cancelled order.
     """
-    from .tasks import cancel_payment_at_gateway
+    from .tasks import cancel_payment_at_gateway, refund_orphan_payment
 
-    for payment in Payment.objects.select_for_update().filter(order=order, status__in=Payment.ACTIVE):
-        payment.status = Payment.Status.CANCELLED
-        payment.save(update_fields=["status", "updated_at"])
-        if payment.provider_payment_id:
-            enqueue_on_commit(cancel_payment_at_gateway, payment.pk)
+    for payment in Payment.objects.select_for_update().filter(order=order):
+        if payment.status in Payment.ACTIVE:
+            payment.status = Payment.Status.CANCELLED
+            payment.save(update_fields=["status", "updated_at"])
+            if payment.provider_payment_id:
+                enqueue_on_commit(cancel_payment_at_gateway, payment.pk)
+        elif payment.net_paid > 0:
+            order.needs_refund = True
+            order.save(update_fields=["needs_refund", "updated_at"])
+            _flag(payment, "order cancelled after it was paid; refund queued")
+            payment.save(update_fields=["flagged", "flag_reason", "updated_at"])
+            enqueue_on_commit(refund_orphan_payment, payment.pk)
 
 
 def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reason: str = "") -> Payment:
