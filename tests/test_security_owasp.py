@@ -194,6 +194,32 @@ def test_an_oversized_json_body_on_an_authenticated_write_is_413(user_client, se
     assert response.json() == {"detail": "Request body too large.", "code": "request_too_large"}
 
 
+@pytest.fixture
+def low_rates(monkeypatch):
+    """DRF copies the rates into ``SimpleRateThrottle.THROTTLE_RATES`` at import (see test_throttling.py)."""
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES",
+                        {**SimpleRateThrottle.THROTTLE_RATES, "anon": "3/min", "user": "3/min"})
+
+
+@pytest.mark.parametrize("path", ["/products/", "/orders/shipping-methods/", "/payments/methods/"])
+def test_anonymous_reads_are_throttled_per_client(api_client, low_rates, path):
+    statuses = [api_client.get(path, REMOTE_ADDR="203.0.113.7").status_code for _ in range(4)]
+    other_ip = api_client.get(path, REMOTE_ADDR="203.0.113.8")
+
+    assert statuses == [200, 200, 200, 429]
+    assert other_ip.status_code == 200
+
+
+def test_authenticated_requests_are_throttled_per_user(user_client, other_client, low_rates):
+    statuses = [user_client.get("/orders/").status_code for _ in range(4)]
+
+    assert statuses == [200, 200, 200, 429]
+    assert int(user_client.get("/orders/")["Retry-After"]) > 0
+    assert other_client.get("/orders/").status_code == 200
+
+
 # --- API7 server-side request forgery -------------------------------------------------------------------------------
 
 @pytest.fixture
