@@ -269,6 +269,18 @@ def test_product_image_urls_are_stored_and_never_fetched(staff_client, api_clien
     assert connections == [], "the server connected to a URL a client supplied"
 
 
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "file:///etc/passwd", "data:text/html,<script>x</script>",
+                                 "gopher://127.0.0.1:6379/_FLUSHALL", "//evil.example/x.jpg"])
+def test_image_urls_must_be_web_urls(staff_client, url):
+    product = ProductFactory()
+
+    response = staff_client.post(f"/products/{product.slug}/images/", {"image_url": url}, format="json")
+
+    assert response.status_code == 400, response.json()
+    assert "image_url" in response.json()["errors"]
+    assert not ProductImage.objects.exists()
+
+
 # --- API8 security misconfiguration ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("path", ["/products/", "/auth/me/", "/api/docs/", "/admin/login/", "/no-such-page/"])
