@@ -256,7 +256,8 @@ def test_product_image_urls_are_stored_and_never_fetched(staff_client, api_clien
 
     created = staff_client.post(f"/products/{product.slug}/images/", {"image_url": url, "is_primary": True},
                                 format="json")
-    changed = staff_client.patch(f"/products/images/{created.json()['id']}/",
+    image = ProductImage.objects.get(product=product)  # the create answers the whole product
+    changed = staff_client.patch(f"/products/images/{image.pk}/",
                                  {"image_url": url.replace(".jpg", ".png")}, format="json")
     shown = api_client.get(f"/products/{product.slug}/")
 
