@@ -13,6 +13,12 @@ def pytest_collection_modifyitems(config, items):
 
     On the SQLite default they are reported as skipped with the reason, never silently dropped.
     """
+    if "browser" not in (config.getoption("markexpr") or ""):
+        # Real-browser tests need Chromium and take a while: `make test` reports them skipped, `-m browser` runs them.
+        skip_browser = pytest.mark.skip(reason="browser test: run `pytest -m browser` (CI's browser step does)")
+        for item in items:
+            if "browser" in item.keywords:
+                item.add_marker(skip_browser)
     if ON_POSTGRES:
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://... (CI runs these)")

@@ -24,3 +24,4 @@ class AddressAdmin(admin.ModelAdmin):
     list_display = ["full_name", "user", "city", "country", "is_default"]
     search_fields = ["full_name", "user__email", "city"]
     list_select_related = ["user"]
+    raw_id_fields = ["user"]  # a select would list every account on each page

@@ -52,4 +52,6 @@ class ShipmentEventInline(admin.TabularInline):
 @admin.register(Shipment)
 class ShipmentAdmin(admin.ModelAdmin):
     list_display = ["order", "status", "carrier", "tracking_number"]
+    list_select_related = ["order"]
+    raw_id_fields = ["order"]  # a select would list every order on each page
     inlines = [ShipmentEventInline]
