@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from shop.cart.api.serializers import ProductSummaryOutput, VariantSummaryOutput
 from shop.cart.models import CART_MAX_QUANTITY
+from shop.core.schema import BlankableURLField
 from shop.orders.models import (
     Order,
     OrderAddress,
@@ -57,6 +58,7 @@ class ShipmentEventOutput(serializers.ModelSerializer):
 
 class ShipmentOutput(serializers.ModelSerializer):
     events = ShipmentEventOutput(many=True, read_only=True)
+    tracking_url = BlankableURLField(read_only=True)  # "" until staff set one
 
     class Meta:
         model = Shipment
@@ -67,6 +69,8 @@ class ShipmentOutput(serializers.ModelSerializer):
 
 class OrderPaymentOutput(serializers.ModelSerializer):
     """Seed 004: each payment attempt on the order, newest first."""
+
+    checkout_url = BlankableURLField(read_only=True)  # "" for providers without a hosted page
 
     class Meta:
         model = Payment
@@ -83,6 +87,8 @@ class OrderOutput(serializers.ModelSerializer):
     shipment = serializers.SerializerMethodField()
     status_history = StatusChangeOutput(many=True, read_only=True)
     payments = OrderPaymentOutput(many=True, read_only=True)
+    # "" while the order is not cancelled: the schema lists "" beside the reasons (BlankEnum).
+    cancel_reason = serializers.ChoiceField(choices=Order.CancelReason.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Order

@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from shop.core.schema import BlankableURLField
 from shop.payments.models import Payment, Refund
 
 
@@ -21,6 +22,7 @@ class PaymentOutput(serializers.ModelSerializer):
     is_pending = serializers.BooleanField()
     is_failed = serializers.BooleanField()
     can_be_refunded = serializers.BooleanField()
+    checkout_url = BlankableURLField(read_only=True)  # "" for providers that do not redirect (COD, Stripe)
 
     class Meta:
         model = Payment

@@ -1,0 +1,41 @@
+"""Seed the fuzz database: a customer, a staff user, a few orders and payments; print both users' JWTs as JSON.
+
+Run through ``manage.py shell`` by ``run_schemathesis.py`` after ``migrate`` and ``seed_demo``.
+"""
+
+import json
+
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from shop.accounts.models import User
+from shop.catalog.models import Product
+from shop.orders.services import LineRequest, order_checkout, order_set_status
+from shop.payments.services import payment_start
+
+PASSWORD = "Fuzz-pass-123!"  # noqa: S105 - a throwaway database's password
+
+
+def _user(email: str, **extra) -> User:
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = User.objects.create_user(email=email, password=PASSWORD, first_name="Fuzz", last_name="User", **extra)
+    return user
+
+
+customer = _user("fuzz-customer@example.com")
+staff = _user("fuzz-staff@example.com", is_staff=True, is_superuser=True)
+products = list(Product.objects.filter(is_active=True, variants__isnull=True).order_by("pk")[:4])
+for owner in (customer, staff):
+    for index, product in enumerate(products):
+        order, _ = order_checkout(user=owner, lines=[LineRequest(quantity=1, product_id=product.pk, variant_id=None)])
+        if index == 0:
+            payment_start(order_id=order.pk, user=owner, method_id="sandbox")
+        elif index == 1:
+            payment_start(order_id=order.pk, user=owner, method_id="cod")
+        elif index == 2:
+            order_set_status(order_id=order.pk, status="shipped", by=staff)
+
+print("FUZZ-TOKENS " + json.dumps({
+    "customer": str(RefreshToken.for_user(customer).access_token),
+    "staff": str(RefreshToken.for_user(staff).access_token),
+}))
