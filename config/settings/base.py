@@ -288,7 +288,10 @@ INTASEND_SECRET_KEY = env("INTASEND_SECRET_KEY", default="")
 INTASEND_WEBHOOK_CHALLENGE = env("INTASEND_WEBHOOK_CHALLENGE", default="")
 INTASEND_API_BASE = env("INTASEND_API_BASE", default="https://payment.intasend.com")
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
-    "PaymentStatusEnum": "shop.payments.models.Payment.Status",
+    # Distinct names: Order.payment_status (unpaid/paid/...) and Payment.status (pending/succeeded/...) would
+    # otherwise both be called PaymentStatusEnum, one silently describing the other's values.
+    "PaymentAttemptStatusEnum": "shop.payments.models.Payment.Status",
+    "OrderPaymentStatusEnum": "shop.orders.models.Order.PaymentStatus",
 })
 
 # --- Deployment -----------------------------------------------------------------------------------------
