@@ -91,3 +91,18 @@ def test_a_cancelled_order_still_matches_the_order_schema(schema, user, user_cli
     assert response.status_code == 200
     assert response.json()["cancel_reason"] == "customer"
     _validate(schema, "/orders/{order_id}/", "get", 200, response.json())
+
+
+def test_an_order_with_a_payment_and_the_payment_match_their_schemas(schema, user, user_client, settings):
+    # Was a schema violation: Order.payment_status and Payment.status shared one enum name in the schema.
+    settings.PAYMENT_METHODS = ["cod"]
+    order = place_order(user=user, product=ProductFactory(stock_quantity=5), payment_method="cod")
+    from shop.payments.services import payment_start
+
+    payment = payment_start(order_id=order.pk, user=user, method_id="cod")
+
+    order_body = user_client.get(f"/orders/{order.pk}/").json()
+    payment_body = user_client.get(f"/payments/{payment.pk}/").json()
+    assert (order_body["payment_status"], payment_body["status"]) == ("unpaid", "pending")
+    _validate(schema, "/orders/{order_id}/", "get", 200, order_body)
+    _validate(schema, "/payments/{payment_id}/", "get", 200, payment_body)
