@@ -1,41 +1,22 @@
-"""Minimal catalog factories for the cart and order tests (the catalog app may ship identically named ones)."""
+"""Cart factories, and the catalog ones with the round defaults the cart and order tests were written against."""
 
 from decimal import Decimal
 
 import factory
 
 from shop.cart.models import Cart, CartItem
-from shop.catalog.models import Category, Product, ProductVariant
+from shop.catalog.tests import factories as catalog_factories
+from shop.catalog.tests.factories import CategoryFactory  # noqa: F401  (re-exported for the order tests)
 
 
-class CategoryFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Category
-
-    name = factory.Sequence(lambda n: f"Category {n}")
-    slug = factory.Sequence(lambda n: f"category-{n}")
+class ProductFactory(catalog_factories.ProductFactory):
+    price = Decimal("10.00")  # round figures keep the cart and order arithmetic in these tests readable
 
 
-class ProductFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Product
-
-    category = factory.SubFactory(CategoryFactory)
-    name = factory.Sequence(lambda n: f"Product {n}")
-    slug = factory.Sequence(lambda n: f"product-{n}")
-    price = Decimal("10.00")
-    stock_quantity = 10
-    is_active = True
-
-
-class ProductVariantFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = ProductVariant
-
-    product = factory.SubFactory(ProductFactory)
-    sku = factory.Sequence(lambda n: f"SKU-{n:05d}")
+class ProductVariantFactory(catalog_factories.ProductVariantFactory):
     barcode = factory.Sequence(lambda n: f"40000{n:05d}")
     name = factory.Sequence(lambda n: f"Size {n}")
+    options = factory.LazyFunction(dict)
     stock_quantity = 10
 
 
