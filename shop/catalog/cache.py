@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -26,6 +27,8 @@ from rest_framework.exceptions import Throttled
 from rest_framework.renderers import JSONRenderer
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 VERSION_KEY = "catalog:version"
 VERSION_AT_KEY = "catalog:version_at"
@@ -82,10 +85,13 @@ def normalized_query(request) -> str:
     return urlencode(items)
 
 
+def _digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
 def _entry_name(version: int | str, scope: str, request) -> str:
     """The cache key of one response: catalog version, scope, and a hash of host + path + normalized query."""
-    raw = f"{request.get_host()}{request.path}?{normalized_query(request)}"
-    return f"catalog:{version}:{scope}:{hashlib.sha256(raw.encode()).hexdigest()[:32]}"
+    return f"catalog:{version}:{scope}:{_digest(f'{request.get_host()}{request.path}?{normalized_query(request)}')}"
 
 
 def _not_modified(request, etag: str, last_modified: float) -> bool:
@@ -109,6 +115,7 @@ def _respond(request, body: bytes, etag: str, last_modified: float, *, cache_sta
 
 
 # --- Read rate limit counted in the same round trip ---------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class RateWindow:
@@ -230,6 +237,7 @@ def cached_public_response(request, *, scope: str, build: Callable[[], dict | li
     window = deferred_rate_window(request)
     found = _lookup(scope, request, window)
     _check_rate(window, found.count)
+    request.catalog_version = found.version  # what build() may memoize under (see memoized())
     if found.version is None:
         body = JSONRenderer().render(build())
         etag = quote_etag(hashlib.sha256(body).hexdigest()[:32])
@@ -244,6 +252,31 @@ def cached_public_response(request, *, scope: str, build: Callable[[], dict | li
     except Exception:
         logger.warning("catalog cache write failed", exc_info=True)
     return _respond(request, body, etag, found.version_at, cache_state="MISS")
+
+
+def memoized(request, name: str, compute: Callable[[], T]) -> T:
+    """A value derived from the public catalog (a filter's total count), memoized under the version that the
+    current public read answers for; computed afresh for staff reads or when the cache cannot help.
+
+    The response cache already keys each page by version, but every page of one filter re-counted the same rows:
+    on 100,000 products that COUNT was the costliest query of an uncached page (bench/README.md, "Profiling").
+    Keyed by the version like the responses, so a memoized value can never outlive a catalog write.
+    """
+    version = getattr(request, "catalog_version", None)
+    if version is None:
+        return compute()
+    key = f"catalog:{version}:memo:{_digest(f'{request.get_host()}{request.path}?{name}')}"
+    try:
+        value = cache.get(key)
+    except Exception:
+        value = None
+    if value is None:
+        value = compute()
+        try:
+            cache.set(key, value, timeout=_ttl())
+        except Exception:
+            logger.warning("catalog cache write failed", exc_info=True)
+    return value
 
 
 def version_timestamp() -> datetime | None:

@@ -13,9 +13,9 @@ from rest_framework.views import APIView
 
 from shop.catalog import selectors, services
 from shop.catalog.cache import cached_public_response, enforce_deferred_rate
-from shop.core.pagination import PageNumberPagination
 
 from .filters import ProductFilter
+from .pagination import CatalogPagination
 from .permissions import CatalogWritePermission
 from .serializers import (
     CategoryDetailOutput,
@@ -85,7 +85,7 @@ PaginatedCategoryOutput = _paginated(CategoryOutput, "PaginatedCategoryOutput")
 
 
 def _page(request, view, queryset, serializer_class) -> dict:
-    paginator = PageNumberPagination()
+    paginator = CatalogPagination()
     page = paginator.paginate_queryset(queryset, request, view=view)
     return {
         "count": paginator.page.paginator.count,
