@@ -165,9 +165,7 @@ class FakeGateway:
     def _respond(self, request: Request) -> Response:
         with self.lock:
             self.requests.append(
-                RecordedRequest(
-                    request.method, request.path, self.decode_params(request), dict(request.headers)
-                )
+                RecordedRequest(request.method, request.path, self.decode_params(request), dict(request.headers))
             )
             fault = self._faults.pop(0) if self._faults else None
             wake = self._wake

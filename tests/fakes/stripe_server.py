@@ -121,9 +121,7 @@ class FakeStripe(FakeGateway):
                     "request.",
                     type_="idempotency_error",
                 )
-            return Response(
-                response.status, response.body, {**response.headers, "Idempotent-Replayed": "true"}
-            )
+            return Response(response.status, response.body, {**response.headers, "Idempotent-Replayed": "true"})
         response = self._route(request.method, request.path, params)
         if key and response.status < 500:
             self._idempotency[key] = (fingerprint, copy.deepcopy(response))
@@ -153,15 +151,11 @@ class FakeStripe(FakeGateway):
         if "amount" not in params:
             return _error(400, "Missing required param: amount.", code="parameter_missing", param="amount")
         if "currency" not in params:
-            return _error(
-                400, "Missing required param: currency.", code="parameter_missing", param="currency"
-            )
+            return _error(400, "Missing required param: currency.", code="parameter_missing", param="currency")
         try:
             amount = int(params["amount"])
         except ValueError:
-            return _error(
-                400, "Invalid integer: " + params["amount"], code="parameter_invalid_integer", param="amount"
-            )
+            return _error(400, "Invalid integer: " + params["amount"], code="parameter_invalid_integer", param="amount")
         currency = params["currency"]
         if amount < 1:
             return _error(
@@ -224,9 +218,7 @@ class FakeStripe(FakeGateway):
                 f"{', '.join(CANCELLABLE)}.",
                 code="payment_intent_unexpected_state",
             )
-        intent.update(
-            status="canceled", canceled_at=int(time.time()), cancellation_reason="requested_by_customer"
-        )
+        intent.update(status="canceled", canceled_at=int(time.time()), cancellation_reason="requested_by_customer")
         return Response(200, copy.deepcopy(intent))
 
     # -- refunds --------------------------------------------------------------------------------
@@ -245,9 +237,7 @@ class FakeStripe(FakeGateway):
             )
         reason = params.get("reason")
         if reason is not None and reason not in REFUND_REASONS:
-            return _error(
-                400, f"Invalid reason: must be one of {', '.join(sorted(REFUND_REASONS))}", param="reason"
-            )
+            return _error(400, f"Invalid reason: must be one of {', '.join(sorted(REFUND_REASONS))}", param="reason")
         remaining = charge["amount_captured"] - charge["amount_refunded"]
         amount = int(params.get("amount", remaining))
         if amount < 1:
@@ -279,9 +269,7 @@ class FakeStripe(FakeGateway):
 
     # -- what the customer and the card network do ----------------------------------------------
 
-    def _charge(
-        self, intent: dict[str, Any], status: str, failure_message: str | None = None
-    ) -> dict[str, Any]:
+    def _charge(self, intent: dict[str, Any], status: str, failure_message: str | None = None) -> dict[str, Any]:
         charge_id = f"ch_{secrets.token_hex(12)}"
         captured = intent["amount"] if status == "succeeded" else 0
         charge = {

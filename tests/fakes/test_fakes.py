@@ -43,10 +43,7 @@ def test_stripe_requires_the_secret_key(fake_stripe):
 
 def test_fail_next_affects_exactly_n_requests(fake_paymob):
     fake_paymob.fail_next(2, status=503)
-    statuses = [
-        httpx.post(f"{fake_paymob.base_url}/api/auth/tokens", json={}, timeout=2).status_code
-        for _ in range(3)
-    ]
+    statuses = [httpx.post(f"{fake_paymob.base_url}/api/auth/tokens", json={}, timeout=2).status_code for _ in range(3)]
     assert statuses == [503, 503, 403]
     assert [r.path for r in fake_paymob.requests] == ["/api/auth/tokens"] * 3
 
