@@ -101,6 +101,8 @@ class Stats:
         self.lock = threading.Lock()
         self.latencies: dict[str, list[float]] = defaultdict(list)
         self.requests: Counter = Counter()  # inside the window
+        self.cache_hits: Counter = Counter()  # catalog answers with X-Cache: HIT, inside the window
+        self.cacheable: Counter = Counter()  # catalog answers with any X-Cache header, inside the window
         self.errors: Counter = Counter()  # whole run, warm-up included
         self.error_bodies: list[str] = []
         self.max_error_bodies = max_error_bodies
@@ -111,12 +113,15 @@ class Stats:
     def in_window(self, moment: float) -> bool:
         return self.window[0] <= moment <= self.window[1]
 
-    def record(self, step: str, seconds: float, finished: float) -> None:
+    def record(self, step: str, seconds: float, finished: float, cache_state: str | None = None) -> None:
         if not self.in_window(finished):
             return
         with self.lock:
             self.requests[step] += 1
             self.latencies[step].append(seconds)
+            if cache_state:
+                self.cacheable[step] += 1
+                self.cache_hits[step] += cache_state == "HIT"
 
     def error(self, step: str, message: str) -> None:
         with self.lock:
@@ -161,7 +166,7 @@ class Customer:
         if response.status_code != expect:
             self.stats.error(step, f"{method} {url} -> {response.status_code}: {response.text}")
             raise FlowError(step)
-        self.stats.record(step, finished - started, finished)
+        self.stats.record(step, finished - started, finished, response.headers.get("X-Cache"))
         return response
 
     def check(self, step: str, condition: bool, message: str) -> None:
@@ -474,6 +479,7 @@ def run(args) -> int:
                 "errors": stats.errors.get(step, 0),
                 "p50_ms": round(statistics.median(lat) * 1000, 1) if lat else None,
                 "p99_ms": round(percentile(lat, 0.99) * 1000, 1) if lat else None,
+                "cache_hits": f"{stats.cache_hits[step]}/{stats.cacheable[step]}" if stats.cacheable[step] else None,
             }
         )
     if stats.errors.get("driver"):
@@ -501,15 +507,16 @@ def run(args) -> int:
         f"{args.concurrency} customers, {args.register_share:.0%} register / the rest log in"
     )
     print()
-    print("| step | requests | errors | p50 ms | p99 ms |")
-    print("|---|---:|---:|---:|---:|")
+    print("| step | requests | errors | p50 ms | p99 ms | catalog cache hits |")
+    print("|---|---:|---:|---:|---:|---:|")
     for row in rows:
         print(
-            f"| {row['step']} | {row['requests']} | {row['errors']} | {row['p50_ms'] or '-'} | {row['p99_ms'] or '-'} |"
+            f"| {row['step']} | {row['requests']} | {row['errors']} | {row['p50_ms'] or '-'} | {row['p99_ms'] or '-'} "
+            f"| {row.get('cache_hits') or '-'} |"
         )
     print(
         f"| **flow** (all steps) | {summary['flows_completed']} flows | {total_errors} | "
-        f"**{summary['flows_per_s']} flows/s** | {summary['app_requests_per_s']} app req/s |"
+        f"**{summary['flows_per_s']} flows/s** | {summary['app_requests_per_s']} app req/s | |"
     )
     print()
     print(
