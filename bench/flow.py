@@ -104,6 +104,7 @@ class Stats:
         self.cache_hits: Counter = Counter()  # catalog answers with X-Cache: HIT, inside the window
         self.cacheable: Counter = Counter()  # catalog answers with any X-Cache header, inside the window
         self.errors: Counter = Counter()  # whole run, warm-up included
+        self.answered = 0  # whole run, warm-up included: the error rate's denominator with the errors
         self.error_bodies: list[str] = []
         self.max_error_bodies = max_error_bodies
         self.window = (float("inf"), float("inf"))
@@ -114,9 +115,10 @@ class Stats:
         return self.window[0] <= moment <= self.window[1]
 
     def record(self, step: str, seconds: float, finished: float, cache_state: str | None = None) -> None:
-        if not self.in_window(finished):
-            return
         with self.lock:
+            self.answered += 1
+            if not self.in_window(finished):
+                return
             self.requests[step] += 1
             self.latencies[step].append(seconds)
             if cache_state:
@@ -464,7 +466,7 @@ def run(args) -> int:
 
     app_requests = sum(n for step, n in stats.requests.items() if step not in GATEWAY_STEPS)
     total_errors = sum(stats.errors.values())
-    total_requests = sum(stats.requests.values()) + total_errors
+    total_requests = stats.answered + total_errors
     db = check_database(shared, initial_stock, run_started)
 
     rows = []
