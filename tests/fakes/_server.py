@@ -103,9 +103,10 @@ class FakeGateway:
 
     # -- lifecycle ------------------------------------------------------------------------------
 
-    def start(self) -> FakeGateway:
+    def start(self, port: int = 0) -> FakeGateway:
+        """Serve on 127.0.0.1:``port`` (0: any free port, what tests use)."""
         handler = type(f"{type(self).__name__}Handler", (_Handler,), {"fake": self})
-        self._server = _Server(("127.0.0.1", 0), handler)
+        self._server = _Server(("127.0.0.1", port), handler)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name=self.name
         )
@@ -165,9 +166,7 @@ class FakeGateway:
     def _respond(self, request: Request) -> Response:
         with self.lock:
             self.requests.append(
-                RecordedRequest(
-                    request.method, request.path, self.decode_params(request), dict(request.headers)
-                )
+                RecordedRequest(request.method, request.path, self.decode_params(request), dict(request.headers))
             )
             fault = self._faults.pop(0) if self._faults else None
             wake = self._wake

@@ -121,9 +121,7 @@ class FakeStripe(FakeGateway):
                     "request.",
                     type_="idempotency_error",
                 )
-            return Response(
-                response.status, response.body, {**response.headers, "Idempotent-Replayed": "true"}
-            )
+            return Response(response.status, response.body, {**response.headers, "Idempotent-Replayed": "true"})
         response = self._route(request.method, request.path, params)
         if key and response.status < 500:
             self._idempotency[key] = (fingerprint, copy.deepcopy(response))
@@ -131,6 +129,8 @@ class FakeStripe(FakeGateway):
 
     def _route(self, method: str, path: str, params: dict[str, Any]) -> Response:
         parts = path.strip("/").split("/")
+        if parts[:2] == ["_fake", "payment_intents"] and len(parts) == 4 and method == "POST":
+            return self._control(parts[2], parts[3])
         if method == "POST" and parts == ["v1", "payment_intents"]:
             return self._create_intent(params)
         if parts[:2] == ["v1", "payment_intents"] and len(parts) == 3 and method == "GET":
@@ -153,15 +153,11 @@ class FakeStripe(FakeGateway):
         if "amount" not in params:
             return _error(400, "Missing required param: amount.", code="parameter_missing", param="amount")
         if "currency" not in params:
-            return _error(
-                400, "Missing required param: currency.", code="parameter_missing", param="currency"
-            )
+            return _error(400, "Missing required param: currency.", code="parameter_missing", param="currency")
         try:
             amount = int(params["amount"])
         except ValueError:
-            return _error(
-                400, "Invalid integer: " + params["amount"], code="parameter_invalid_integer", param="amount"
-            )
+            return _error(400, "Invalid integer: " + params["amount"], code="parameter_invalid_integer", param="amount")
         currency = params["currency"]
         if amount < 1:
             return _error(
@@ -224,9 +220,7 @@ class FakeStripe(FakeGateway):
                 f"{', '.join(CANCELLABLE)}.",
                 code="payment_intent_unexpected_state",
             )
-        intent.update(
-            status="canceled", canceled_at=int(time.time()), cancellation_reason="requested_by_customer"
-        )
+        intent.update(status="canceled", canceled_at=int(time.time()), cancellation_reason="requested_by_customer")
         return Response(200, copy.deepcopy(intent))
 
     # -- refunds --------------------------------------------------------------------------------
@@ -245,9 +239,7 @@ class FakeStripe(FakeGateway):
             )
         reason = params.get("reason")
         if reason is not None and reason not in REFUND_REASONS:
-            return _error(
-                400, f"Invalid reason: must be one of {', '.join(sorted(REFUND_REASONS))}", param="reason"
-            )
+            return _error(400, f"Invalid reason: must be one of {', '.join(sorted(REFUND_REASONS))}", param="reason")
         remaining = charge["amount_captured"] - charge["amount_refunded"]
         amount = int(params.get("amount", remaining))
         if amount < 1:
@@ -279,9 +271,21 @@ class FakeStripe(FakeGateway):
 
     # -- what the customer and the card network do ----------------------------------------------
 
-    def _charge(
-        self, intent: dict[str, Any], status: str, failure_message: str | None = None
-    ) -> dict[str, Any]:
+    def _control(self, intent_id: str, action: str) -> Response:
+        """``POST /_fake/payment_intents/<id>/succeed`` (or ``/fail``): ``succeed``/``fail`` over HTTP.
+
+        Not Stripe's API: what a load driver in another process uses to play the customer confirming with
+        Stripe.js (tests in this process call ``succeed``/``fail`` directly). Answers the intent as it now is.
+        """
+        if intent_id not in self.intents:
+            return _missing("payment_intent", intent_id)
+        if action == "succeed":
+            return Response(200, self.succeed(intent_id))
+        if action == "fail":
+            return Response(200, self.fail(intent_id))
+        return _error(404, f"Unknown fake action {action!r}.")
+
+    def _charge(self, intent: dict[str, Any], status: str, failure_message: str | None = None) -> dict[str, Any]:
         charge_id = f"ch_{secrets.token_hex(12)}"
         captured = intent["amount"] if status == "succeeded" else 0
         charge = {
@@ -373,3 +377,37 @@ class FakeStripe(FakeGateway):
             payload.decode(), secret or self.webhook_secret, timestamp=created
         )
         return payload, signature
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve a FakeStripe as its own process until SIGINT/SIGTERM (load benchmarks: ``bench/flow_run.sh``).
+
+    ``python -m tests.fakes.stripe_server --port 12111``. The keys it accepts and signs with are the class
+    defaults unless ``STRIPE_SECRET_KEY`` / ``STRIPE_WEBHOOK_SECRET`` / ``STRIPE_PUBLISHABLE_KEY`` are set.
+    """
+    import argparse
+    import os
+    import signal
+    import threading
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--port", type=int, default=12111)
+    args = parser.parse_args(argv)
+    fake = FakeStripe()
+    fake.secret_key = os.environ.get("STRIPE_SECRET_KEY") or fake.secret_key
+    fake.publishable_key = os.environ.get("STRIPE_PUBLISHABLE_KEY") or fake.publishable_key
+    fake.webhook_secret = os.environ.get("STRIPE_WEBHOOK_SECRET") or fake.webhook_secret
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    fake.start(port=args.port)
+    print(f"fake Stripe on {fake.base_url}", flush=True)
+    try:
+        while not stop.wait(3600):
+            pass
+    finally:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main()

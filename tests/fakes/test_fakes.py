@@ -43,10 +43,7 @@ def test_stripe_requires_the_secret_key(fake_stripe):
 
 def test_fail_next_affects_exactly_n_requests(fake_paymob):
     fake_paymob.fail_next(2, status=503)
-    statuses = [
-        httpx.post(f"{fake_paymob.base_url}/api/auth/tokens", json={}, timeout=2).status_code
-        for _ in range(3)
-    ]
+    statuses = [httpx.post(f"{fake_paymob.base_url}/api/auth/tokens", json={}, timeout=2).status_code for _ in range(3)]
     assert statuses == [503, 503, 403]
     assert [r.path for r in fake_paymob.requests] == ["/api/auth/tokens"] * 3
 
@@ -73,3 +70,58 @@ def test_fixtures_expose_a_local_base_url(fixture, request):
     fake = request.getfixturevalue(fixture)
     assert fake.base_url.startswith("http://127.0.0.1:")
     assert fake.requests == []
+
+
+def test_stripe_control_route_succeeds_an_intent_over_http(fake_stripe):
+    intent = _stripe_post(fake_stripe, "/v1/payment_intents", {"amount": "2500", "currency": "usd"}).json()
+
+    answer = _stripe_post(fake_stripe, f"/_fake/payment_intents/{intent['id']}/succeed", {})
+
+    assert answer.status_code == 200
+    assert answer.json()["status"] == "succeeded"
+    assert answer.json()["amount_received"] == 2500
+    assert fake_stripe.intent(intent["id"])["status"] == "succeeded"
+    assert fake_stripe.charge(answer.json()["latest_charge"])["paid"] is True
+
+
+def test_stripe_control_route_needs_the_key_and_a_known_intent(fake_stripe):
+    intent = _stripe_post(fake_stripe, "/v1/payment_intents", {"amount": "100", "currency": "usd"}).json()
+    no_key = httpx.post(f"{fake_stripe.base_url}/_fake/payment_intents/{intent['id']}/succeed", timeout=2)
+    unknown = _stripe_post(fake_stripe, "/_fake/payment_intents/pi_nope/succeed", {})
+    bad_action = _stripe_post(fake_stripe, f"/_fake/payment_intents/{intent['id']}/explode", {})
+
+    assert no_key.status_code == 401
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["code"] == "resource_missing"
+    assert bad_action.status_code == 404
+    assert fake_stripe.intent(intent["id"])["status"] == "requires_payment_method"
+
+
+def test_stripe_server_runs_as_its_own_process_on_a_chosen_port(tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.stripe_server", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "STRIPE_SECRET_KEY": "sk_test_other"},
+    )
+    try:
+        assert process.stdout.readline().strip() == f"fake Stripe on http://127.0.0.1:{port}"
+        headers = {"Authorization": "Bearer sk_test_other"}
+        created = httpx.post(
+            f"http://127.0.0.1:{port}/v1/payment_intents",
+            data={"amount": "100", "currency": "usd"},
+            headers=headers,
+            timeout=2,
+        )
+        assert created.status_code == 200
+        process.terminate()
+        assert process.wait(timeout=5) == 0
+    finally:
+        process.kill()
