@@ -339,6 +339,10 @@ MIDDLEWARE = [
 # Seconds a public catalog response stays cached; writes bump the catalog version, so this only bounds memory
 # use and how long a missed invalidation (cache down during a write) could serve old data.
 CATALOG_CACHE_TTL = env.int("CATALOG_CACHE_TTL", default=300)
+# Seconds the stock shown by cached catalog pages may lag behind checkouts, cancellations and expiries (content
+# changes are always visible at once; checkout re-checks stock under a row lock, so a lag never oversells).
+# Without it every order would empty the catalog cache. 0 = every stock move invalidates at once.
+CATALOG_STOCK_MAX_LAG = env.int("CATALOG_STOCK_MAX_LAG", default=5)
 # Largest accepted product image upload, in bytes. Files go through Django's storage API: MEDIA_ROOT by default,
 # the S3-compatible bucket of the Deployment block when AWS_STORAGE_BUCKET_NAME is set.
 CATALOG_IMAGE_MAX_BYTES = env.int("CATALOG_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)

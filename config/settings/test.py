@@ -5,6 +5,8 @@ from .base import *  # noqa: F401,F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True
+# Stock moves show at once in tests, unless a test overrides it (shop/catalog/tests/test_cache.py tests the lag).
+CATALOG_STOCK_MAX_LAG = 0
 MEDIA_ROOT = BASE_DIR / ".pytest-media"  # noqa: F405
 # No collectstatic before tests: whitenoise serves through the finders, and would warn on every client that
 # staticfiles/ does not exist.

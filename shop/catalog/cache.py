@@ -31,11 +31,21 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 VERSION_KEY = "catalog:version"
-VERSION_AT_KEY = "catalog:version_at"
+# Whole seconds (an int, so Redis and the Lua lookup below read it as a plain number): Last-Modified of the version.
+VERSION_AT_KEY = "catalog:version_ts"
+# Stock moves (checkouts, cancellations, expiries) are counted here and folded into the version at most once per
+# CATALOG_STOCK_MAX_LAG seconds, by the next read (see _fold_stock); FOLDED_* remember the last fold.
+STOCK_KEY = "catalog:stock_moves"
+FOLDED_KEY = "catalog:stock_folded"
+FOLDED_AT_KEY = "catalog:stock_folded_ms"
 
 
 def _ttl() -> int:
     return getattr(settings, "CATALOG_CACHE_TTL", 300)
+
+
+def _stock_lag() -> int:
+    return getattr(settings, "CATALOG_STOCK_MAX_LAG", 0)
 
 
 def catalog_invalidate(*, product_ids: tuple[int, ...] = (), variant_ids: tuple[int, ...] = ()) -> None:
@@ -53,25 +63,66 @@ def catalog_invalidate(*, product_ids: tuple[int, ...] = (), variant_ids: tuple[
         # Last-Modified has whole-second precision: each version gets a timestamp at least one second after the
         # previous one, so a client's If-Modified-Since never matches a newer version written in the same second.
         previous = cache.get(VERSION_AT_KEY)
-        now = time.time()
+        now = int(time.time())
         cache.set(VERSION_AT_KEY, max(now, int(previous) + 1) if previous is not None else now, timeout=None)
     except Exception:  # the cache being down must never fail a write
         logger.warning("catalog cache invalidation failed", exc_info=True)
 
 
-def _current_version() -> tuple[int, float] | None:
+def catalog_stock_moved(*, product_ids: tuple[int, ...] = (), variant_ids: tuple[int, ...] = ()) -> None:
+    """After a committed stock move: the stock shown by cached pages may lag by up to CATALOG_STOCK_MAX_LAG seconds.
+
+    Every checkout moves stock. Moving the whole catalog to a new version on each one (what a content change
+    does) meant that under a steady stream of orders almost no catalog read was ever served from the cache
+    (bench/README.md, "Full purchase flow"). The stock a page shows is advisory (checkout re-checks it under a row
+    lock and never oversells), so stock moves are only counted here, and the next read folds them into a new
+    version once the last fold is at least CATALOG_STOCK_MAX_LAG seconds old. With a lag of 0 every move
+    invalidates at once, as content changes do.
+    """
+    if _stock_lag() <= 0:
+        catalog_invalidate(product_ids=product_ids, variant_ids=variant_ids)
+        return
     try:
-        values = cache.get_many([VERSION_KEY, VERSION_AT_KEY])
+        try:
+            cache.incr(STOCK_KEY)
+        except ValueError:  # first move since the cache started
+            if not cache.add(STOCK_KEY, 1, timeout=None):
+                cache.incr(STOCK_KEY)
+    except Exception:
+        logger.warning("catalog stock-move count failed", exc_info=True)
+
+
+def _fold_stock(values: dict, now_ms: int) -> tuple[int, int] | None:
+    """The portable twin of the fold in _LOOKUP_LUA (not atomic: two readers may both fold, which only costs
+    one extra version). Returns the new (version, version_at), or None when nothing is due."""
+    moves, folded = values.get(STOCK_KEY), values.get(FOLDED_KEY)
+    if moves is None or str(moves) == str(folded):
+        return None
+    if now_ms - int(values.get(FOLDED_AT_KEY) or 0) < _stock_lag() * 1000:
+        return None
+    version = cache.incr(VERSION_KEY)
+    version_at = max(now_ms // 1000, int(values[VERSION_AT_KEY]) + 1)
+    cache.set_many({VERSION_AT_KEY: version_at, FOLDED_KEY: int(moves), FOLDED_AT_KEY: now_ms}, timeout=None)
+    return version, version_at
+
+
+def _current_version() -> tuple[int, float] | None:
+    keys = [VERSION_KEY, VERSION_AT_KEY, STOCK_KEY, FOLDED_KEY, FOLDED_AT_KEY]
+    try:
+        values = cache.get_many(keys)
         version, version_at = values.get(VERSION_KEY), values.get(VERSION_AT_KEY)
         if version is None or version_at is None:
-            version, version_at = int(time.time() * 1000), time.time()
+            version, version_at = int(time.time() * 1000), int(time.time())
             # add() keeps a concurrently created version rather than overwriting it.
             cache.add(VERSION_KEY, version, timeout=None)
             cache.add(VERSION_AT_KEY, version_at, timeout=None)
-            values = cache.get_many([VERSION_KEY, VERSION_AT_KEY])
+            values = cache.get_many(keys)
             version, version_at = values.get(VERSION_KEY), values.get(VERSION_AT_KEY)
             if version is None or version_at is None:
                 return None
+        folded = _fold_stock(values, int(time.time() * 1000))
+        if folded is not None:
+            version, version_at = folded
         return int(version), float(version_at)
     except Exception:
         logger.warning("catalog cache unavailable; answering uncached", exc_info=True)
@@ -156,8 +207,10 @@ def enforce_deferred_rate(request) -> None:
 
 # --- Lookup ---------------------------------------------------------------------------------------------------
 
-# One round trip on Redis for a public read: the client's rate counter, the version, its timestamp and the
-# entry stored under that version.
+# One round trip on Redis for a public read: the client's rate counter, the version (folding pending stock moves
+# into a new one when the last fold is old enough: see catalog_stock_moved), its timestamp and the entry stored
+# under that version. KEYS: version, version_ts, rate counter (or ''), stock moves, folded, folded_ms.
+# ARGV: entry key head, entry key tail, rate window seconds, now (milliseconds), stock lag (milliseconds).
 _LOOKUP_LUA = """
 local count = false
 if KEYS[3] ~= '' then
@@ -166,7 +219,18 @@ if KEYS[3] ~= '' then
 end
 local version = redis.call('GET', KEYS[1])
 local version_at = redis.call('GET', KEYS[2])
-if not version then return {false, version_at, false, count} end
+if not version or not version_at then return {false, false, false, count} end
+local moves = redis.call('GET', KEYS[4])
+if moves and moves ~= redis.call('GET', KEYS[5]) then
+  local now_ms = tonumber(ARGV[4])
+  if now_ms - tonumber(redis.call('GET', KEYS[6]) or '0') >= tonumber(ARGV[5]) then
+    version = redis.call('INCR', KEYS[1])
+    version_at = math.max(math.floor(now_ms / 1000), tonumber(version_at) + 1)
+    redis.call('SET', KEYS[2], string.format('%d', version_at))
+    redis.call('SET', KEYS[5], moves)
+    redis.call('SET', KEYS[6], string.format('%d', now_ms))
+  end
+end
 return {version, version_at, redis.call('GET', ARGV[1] .. version .. ARGV[2]), count}
 """
 _VERSION_MARK = "{catalog-version}"
@@ -196,12 +260,12 @@ def _redis_lookup(scope: str, request, window: RateWindow | None) -> _Found | No
     if script is None:
         script = _lua_scripts[id(redis)] = redis.register_script(_LOOKUP_LUA)
     keys = [cache.make_key(VERSION_KEY), cache.make_key(VERSION_AT_KEY), cache.make_key(window.key) if window else ""]
-    version, version_at, entry, count = script(
-        keys=keys, args=[head, tail, window.timeout if window else 0], client=redis
-    )
+    keys += [cache.make_key(STOCK_KEY), cache.make_key(FOLDED_KEY), cache.make_key(FOLDED_AT_KEY)]
+    args = [head, tail, window.timeout if window else 0, int(time.time() * 1000), _stock_lag() * 1000]
+    version, version_at, entry, count = script(keys=keys, args=args, client=redis)
     found = _Found(count=count, counted=True)
     if version is not None and version_at is not None:
-        found.version, found.version_at = int(version), float(client.decode(version_at))
+        found.version, found.version_at = int(version), float(version_at)
         found.entry = client.decode(entry) if entry is not None else None
     return found
 

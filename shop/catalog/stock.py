@@ -126,6 +126,6 @@ def stock_restore(*, lines: Iterable[StockLine]) -> None:
 
 
 def _invalidate_after_commit(products: dict[int, int], variants: dict[int, int]) -> None:
-    from .cache import catalog_invalidate
+    from .cache import catalog_stock_moved
 
-    transaction.on_commit(partial(catalog_invalidate, product_ids=tuple(products), variant_ids=tuple(variants)))
+    transaction.on_commit(partial(catalog_stock_moved, product_ids=tuple(products), variant_ids=tuple(variants)))

@@ -1,14 +1,17 @@
 """The public catalog cache: hits, invalidation on every kind of write, conditional requests, failure tolerance."""
 
+import time
 from decimal import Decimal
 
 import pytest
 from django.core.cache.backends.base import BaseCache
 from django.db import transaction
 from django.test import RequestFactory, override_settings
+from django.utils.http import parse_http_date
 
 from shop.catalog import services
 from shop.catalog.cache import cached_public_response, catalog_invalidate
+from shop.catalog.models import Product
 from shop.catalog.stock import StockLine, stock_deduct, stock_restore
 
 from .factories import ProductFactory, ProductImageFactory, ProductVariantFactory
@@ -155,6 +158,64 @@ def test_stock_deduct_and_restore_show_the_new_stock(api_client, product, commit
     with commit(), transaction.atomic():
         stock_restore(lines=[StockLine(product_id=product.id, quantity=3)])
     assert api_client.get(detail).json()["stock_quantity"] == 10
+
+
+@override_settings(CATALOG_STOCK_MAX_LAG=1)
+def test_stock_moves_show_within_the_lag_while_content_changes_show_at_once(api_client, staff_client, product, commit):
+    detail = f"/products/{product.slug}/"
+    _warm(api_client, detail, LIST)
+
+    with commit(), transaction.atomic():
+        stock_deduct(lines=[StockLine(product_id=product.id, quantity=2)])
+    # The first move after a quiet period shows at once...
+    assert api_client.get(detail).json()["stock_quantity"] == 8
+    with commit(), transaction.atomic():
+        stock_deduct(lines=[StockLine(product_id=product.id, quantity=1)])
+    # ...later ones within the lag are served from the cache with the old stock: orders no longer empty it.
+    within_lag = api_client.get(detail)
+    assert within_lag["X-Cache"] == "HIT"
+    assert within_lag.json()["stock_quantity"] == 8
+    time.sleep(1.1)
+    after_lag = api_client.get(detail)
+    assert after_lag["X-Cache"] == "MISS"
+    assert after_lag.json()["stock_quantity"] == 7
+    assert api_client.get(detail)["X-Cache"] == "HIT"
+
+    with commit(), transaction.atomic():
+        stock_deduct(lines=[StockLine(product_id=product.id, quantity=2)])
+    with commit():
+        staff_client.patch(detail, {"name": "Renamed"}, format="json")
+    # A content change is visible at once, and the rebuilt page carries the newer stock too.
+    renamed = api_client.get(detail)
+    assert renamed["X-Cache"] == "MISS"
+    assert renamed.json()["name"] == "Renamed"
+    assert renamed.json()["stock_quantity"] == 5
+    assert api_client.get(LIST).json()["results"][0]["stock_quantity"] == 5
+
+
+@override_settings(CATALOG_STOCK_MAX_LAG=1)
+def test_a_stream_of_orders_folds_at_most_once_per_lag_and_last_modified_keeps_up_with_the_clock(
+    api_client, product, commit
+):
+    Product.objects.filter(pk=product.pk).update(stock_quantity=1000)
+    detail = f"/products/{product.slug}/"
+    _warm(api_client, detail)
+    states = []
+    started = time.time()
+    while time.time() - started < 2.5:
+        with commit(), transaction.atomic():
+            stock_deduct(lines=[StockLine(product_id=product.id, quantity=1)])
+        response = api_client.get(detail)
+        states.append((response["X-Cache"], response["Last-Modified"]))
+        time.sleep(0.02)
+
+    misses = [state for state in states if state[0] == "MISS"]
+    assert 1 <= len(misses) <= 3, states  # one rebuild per elapsed lag, not one per order
+    assert len(states) - len(misses) >= 20
+    last_modified = parse_http_date(states[-1][1])
+    assert last_modified <= time.time() + 1  # a steady order stream never pushes Last-Modified into the future
+    time.sleep(1.1)
+    assert api_client.get(detail).json()["stock_quantity"] == 1000 - len(states)
 
 
 def test_admin_bulk_activation_invalidates(api_client, category, commit):
