@@ -7,6 +7,7 @@
 | `WEB_CONCURRENCY` | `2 * CPUs + 1`, at most 8 | Worker processes (each holds its own database connection) |
 | `GUNICORN_THREADS` | `1` | Threads per worker; above 1 uses the `gthread` worker |
 | `GUNICORN_TIMEOUT` | `30` | Seconds before a stuck worker is killed and replaced |
+| `GUNICORN_PRELOAD` | `1` | Import the app once in the master, before forking (workers share its memory pages) |
 | `GUNICORN_MAX_REQUESTS` | `1000` | Recycle a worker after this many requests (plus up to 10% jitter); 0 disables |
 | `LOG_FORMAT` | `plain` | `json` also turns gunicorn's own messages into JSON; the access log is always JSON |
 | `PROMETHEUS_MULTIPROC_DIR` | a fresh temp dir | Where workers share metric files so `/metrics` sums all of them |
@@ -51,6 +52,10 @@ keepalive = 5
 max_requests = _env_int("GUNICORN_MAX_REQUESTS", 1000)
 max_requests_jitter = max_requests // 10  # workers do not all restart at the same moment
 wsgi_app = "config.wsgi:application"
+# Workers fork from a master that already imported Django and the app, so they share those pages copy-on-write
+# instead of each importing its own copy (bench/README.md, "Memory"). Safe here: nothing opens a database or
+# Redis connection at import time, and prometheus_client re-keys its files by pid after the fork.
+preload_app = os.environ.get("GUNICORN_PRELOAD", "1").strip().lower() not in ("0", "false", "no", "off")
 # Unused, and one fixed socket path would clash between several servers on one machine (benchmarks, CI).
 control_socket_disable = True
 # The heartbeat file on a container's overlay filesystem can stall workers; memory is always fast.
