@@ -1,6 +1,7 @@
 """Syntax and shape checks for the deployment files, since CI has no Docker engine to run them."""
 
 import datetime
+import gc
 import io
 import json
 import logging
@@ -95,7 +96,8 @@ def test_procfile_declares_web_worker_beat_and_a_migrating_release():
 
 
 def load_gunicorn_config(monkeypatch, tmp_path, **env: str) -> dict:
-    for name in ("WEB_CONCURRENCY", "PORT", "BIND_ADDRESS", "GUNICORN_THREADS", "GUNICORN_MAX_REQUESTS"):
+    for name in ("WEB_CONCURRENCY", "PORT", "BIND_ADDRESS", "GUNICORN_THREADS", "GUNICORN_MAX_REQUESTS",
+                 "GUNICORN_PRELOAD"):
         monkeypatch.delenv(name, raising=False)
     # Set here so loading the file does not point this process's /metrics at a fresh directory.
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
@@ -118,6 +120,19 @@ def test_gunicorn_config_defaults_to_a_capped_worker_count(monkeypatch, tmp_path
     assert 1 <= config["workers"] <= config["MAX_DEFAULT_WORKERS"]
     assert config["bind"] == "0.0.0.0:8000"
     assert config["worker_class"] == "gthread"
+
+
+def test_gunicorn_preloads_the_app_and_freezes_it_before_each_fork(monkeypatch, tmp_path):
+    assert load_gunicorn_config(monkeypatch, tmp_path)["preload_app"] is True
+    assert load_gunicorn_config(monkeypatch, tmp_path, GUNICORN_PRELOAD="0")["preload_app"] is False
+
+    config = load_gunicorn_config(monkeypatch, tmp_path)
+    try:
+        config["pre_fork"](None, None)
+        # What the master allocated is out of the collector's reach, so workers' collections leave it shared.
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
 
 
 class _Response:
