@@ -65,7 +65,8 @@ cleanup() {
   if [[ -n "$FAKE" ]]; then kill -TERM "$FAKE" 2>/dev/null; wait "$FAKE" 2>/dev/null; fi
   wait 2>/dev/null
   left=""
-  for pid in $GUNICORN $FAKE $WORKER_PIDS; do kill -0 "$pid" 2>/dev/null && left="$left $pid"; done
+  if [[ -n "${PROFILER:-}" ]]; then kill -INT "$PROFILER" 2>/dev/null; wait "$PROFILER" 2>/dev/null; fi
+  for pid in $GUNICORN $FAKE $WORKER_PIDS ${PROFILER:-}; do kill -0 "$pid" 2>/dev/null && left="$left $pid"; done
   [[ -z "$left" ]] || echo "WARNING: still running:$left" >&2
   rm -rf "$RUN_DIR"
 }
@@ -102,6 +103,14 @@ echo "gunicorn ${WORKERS} sync workers (config.settings.production), PostgreSQL 
   "${USERS} seeded users), Redis ${REDIS_URL}, fake Stripe on :${STRIPE_PORT}"
 $PY bench/rss.py "$GUNICORN" --label "after start-up, before the load" --save "$RUN_DIR/rss-before.json"
 
+# BENCH_PROFILE=<file>: sample every worker with py-spy during the load (collapsed stacks; bench/pyspy_top.py).
+PROFILER=""
+if [[ -n "${BENCH_PROFILE:-}" ]]; then
+  .venv/bin/py-spy record --pid "$GUNICORN" --subprocesses --rate 200 --format raw --nonblocking \
+    --output "$BENCH_PROFILE" > "$RUN_DIR/py-spy.log" 2>&1 &
+  PROFILER=$!
+fi
+
 set +e
 timeout --kill-after=10 $(( ${WARMUP%.*} + ${DURATION%.*} + 180 )) \
   $PY bench/flow.py --base-url "http://127.0.0.1:${PORT}" --stripe-url "http://127.0.0.1:${STRIPE_PORT}" \
@@ -109,6 +118,10 @@ timeout --kill-after=10 $(( ${WARMUP%.*} + ${DURATION%.*} + 180 )) \
   --users "$USERS" "$@"
 status=$?
 set -e
+if [[ -n "$PROFILER" ]]; then
+  kill -INT "$PROFILER" 2>/dev/null; wait "$PROFILER" 2>/dev/null || true
+  $PY bench/pyspy_top.py "$BENCH_PROFILE"
+fi
 
 $PY bench/rss.py "$GUNICORN" --label "after the run" --before "$RUN_DIR/rss-before.json"
 ERROR_LINES=' ERROR |"level": "ERROR"|Traceback|\[CRITICAL\]|WORKER TIMEOUT'
