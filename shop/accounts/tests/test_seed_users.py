@@ -50,6 +50,20 @@ def test_a_second_run_creates_only_the_missing_users(django_assert_max_num_queri
     assert User.objects.filter(email__startswith="bench-user-").count() == 6
 
 
+def test_users_seeded_with_another_hasher_get_the_current_one(api_client, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    _seed("--users", "2", "--password", "Seed-Pass-9")
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.ScryptPasswordHasher",
+                                 "django.contrib.auth.hashers.MD5PasswordHasher"]
+
+    out = _seed("--users", "2", "--password", "Seed-Pass-9")
+
+    assert "Re-hashed 2 bench users with the current hasher." in out
+    assert all(p.startswith("scrypt$") for p in User.objects.values_list("password", flat=True))
+    assert login(api_client, "bench-user-1@example.com", "Seed-Pass-9").status_code == 200
+    assert "Re-hashed" not in _seed("--users", "2", "--password", "Seed-Pass-9")
+
+
 def test_other_users_are_neither_counted_nor_touched(user):
     out = _seed("--users", "2")
 
