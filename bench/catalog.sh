@@ -31,18 +31,9 @@ export DEBUG=false
 export LOG_LEVEL=WARNING
 export DJANGO_SETTINGS_MODULE=config.settings
 
-if [[ "${BENCH_RESEED:-0}" == "1" ]]; then
-  psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS ${DB}"
-fi
-psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='${DB}'" | grep -q 1 \
-  || psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE ${DB}"
-$PY manage.py migrate --noinput -v0
-have=$($PY manage.py shell -v0 -c "from shop.catalog.models import Product; print(Product.objects.count())")
-if (( have < PRODUCTS )); then
-  echo "seeding $((PRODUCTS - have)) products"
-  /usr/bin/time -f "seed_catalog took %es" $PY manage.py seed_catalog --products $((PRODUCTS - have))
-  psql -h 127.0.0.1 -U postgres -d "$DB" -qc "VACUUM ANALYZE"
-fi
+# shellcheck source=bench/prepare_db.sh
+source bench/prepare_db.sh
+bench_prepare_db
 SLUG=$($PY manage.py shell -v0 -c "
 from shop.catalog.models import Product
 print(Product.objects.public().filter(variants__isnull=False).order_by('id').values_list('slug', flat=True)[0])")
@@ -94,4 +85,4 @@ for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:${PORT}/bench/ceiling/" >/de
 $PY manage.py shell -v0 -c "from shop.catalog.cache import catalog_invalidate; catalog_invalidate()"
 echo
 echo "Catalog cache off (CATALOG_CACHE_TTL=0)"
-$PY bench/catalog_wrk.py --uncached 1500
+$PY bench/catalog_wrk.py --uncached $(( PRODUCTS * 15 / 1000 ))  # page 1,500 of 100,000 products

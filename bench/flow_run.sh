@@ -72,20 +72,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# --- database: create, migrate, seed only what is missing (same logic as bench/catalog.sh) ------------------------
-if [[ "${BENCH_RESEED:-0}" == "1" ]]; then
-  psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS ${DB}"
-fi
-psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='${DB}'" | grep -q 1 \
-  || psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE ${DB}"
+# --- database: create, migrate, seed only what is missing (bench/prepare_db.sh, shared with catalog.sh) ---------
 mkdir -p staticfiles  # whitenoise looks for STATIC_ROOT at start-up
-$PY manage.py migrate --noinput -v0
-have=$($PY manage.py shell -v0 -c "from shop.catalog.models import Product; print(Product.objects.count())")
-if (( have < PRODUCTS )); then
-  echo "seeding $((PRODUCTS - have)) products"
-  /usr/bin/time -f "seed_catalog took %es" $PY manage.py seed_catalog --products $((PRODUCTS - have))
-  psql -h 127.0.0.1 -U postgres -d "$DB" -qc "VACUUM ANALYZE"
-fi
+# shellcheck source=bench/prepare_db.sh
+source bench/prepare_db.sh
+bench_prepare_db
 $PY manage.py seed_users --users "$USERS"
 
 # --- the fake Stripe, then gunicorn ----------------------------------------------------------------------------

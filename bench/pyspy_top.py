@@ -27,6 +27,12 @@ def parse(path: str):
             yield frames, int(count)
 
 
+def _is_project(file: str) -> bool:
+    # py-spy names files relative to the working directory when it can (shop/...), absolute otherwise.
+    path = file.split("/work/main/", 1)[-1]
+    return path.startswith(("shop/", "config/")) and "/tests/" not in path
+
+
 def short(func: str, file: str) -> str:
     for marker in ("/site-packages/", "/work/main/", "/lib/python3.11/"):
         if marker in file:
@@ -48,12 +54,12 @@ def main() -> None:
         seen = set()
         view = None
         for func, file in frames:
-            if ("/shop/" in file or "/config/" in file) and "/tests/" not in file:
+            if _is_project(file):
                 name = short(func, file)
                 if name not in seen:
                     seen.add(name)
                     inclusive[name] += count
-            if view is None and "/shop/" in file and "/api/views.py" in file:
+            if view is None and _is_project(file) and file.endswith("/api/views.py"):
                 view = short(func, file)
         views[view or "(outside the app's views: server, middleware, idle)"] += count
     print(f"{total} samples")
