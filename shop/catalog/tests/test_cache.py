@@ -10,7 +10,7 @@ from django.test import RequestFactory, override_settings
 from django.utils.http import parse_http_date
 
 from shop.catalog import services
-from shop.catalog.cache import cached_public_response, catalog_invalidate
+from shop.catalog.cache import cached_public_response, catalog_invalidate, catalog_stock_moved
 from shop.catalog.models import Product
 from shop.catalog.stock import StockLine, stock_deduct, stock_restore
 
@@ -321,8 +321,9 @@ DOWN_REDIS = {
 
 def test_a_raising_cache_never_fails_a_read_or_an_invalidation(product):
     request = RequestFactory().get(LIST)
-    with override_settings(CACHES=BROKEN):
+    with override_settings(CACHES=BROKEN, CATALOG_STOCK_MAX_LAG=5):
         catalog_invalidate(product_ids=(product.id,))
+        catalog_stock_moved(product_ids=(product.id,))
         response = cached_public_response(request, scope="products", build=lambda: {"ok": True})
 
     assert response.status_code == 200
