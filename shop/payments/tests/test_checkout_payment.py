@@ -122,3 +122,27 @@ def test_checkouts_payments_and_webhooks_are_counted_for_prometheus(user_client,
     assert value("shop_checkouts_total", outcome="placed") == placed + 1
     assert value("shop_payments_total", provider="stripe", status="succeeded") == succeeded + 1
     assert value("shop_webhooks_total", provider="stripe", outcome="bad_signature") == forged + 1
+
+
+ADDRESS = {"full_name": "Ada L", "address_line_1": "1 Main St", "city": "Springfield", "country": "US"}
+
+
+@pytest.mark.parametrize("lines", [1, 3])
+def test_a_stripe_checkout_runs_a_fixed_number_of_queries_plus_one_stock_update_per_product(
+    user, user_client, stripe_on, lines, django_assert_max_num_queries
+):
+    for _ in range(lines):
+        product = ProductFactory(price=Decimal("30.00"), stock_quantity=4)
+        CartItemFactory(cart__user=user, product=product, quantity=1, price_snapshot=Decimal("30.00"))
+
+    # 33 for the order, its payment attempt, the PaymentIntent's id and the answer, + 1 guarded UPDATE per product
+    # (was 46 + 1: the payment's full_clean queried every foreign key, unique field and check constraint).
+    with django_assert_max_num_queries(33 + lines):
+        response = user_client.post(
+            "/orders/checkout/", {"payment_method": "stripe", "shipping_address": ADDRESS}, format="json",
+            HTTP_IDEMPOTENCY_KEY=f"budget-{lines}",
+        )
+
+    assert response.status_code == 201, response.content
+    assert response.json()["client_secret"]
+    assert Payment.objects.get().amount == Decimal("30.00") * lines
