@@ -23,6 +23,39 @@ def _on_task_retry(sender=None, **kwargs):
     record_celery_task(_task_name(sender), "retry")
 
 
+def _publish_with_request_id(headers=None, **kwargs):
+    """A task queued while serving a request carries its id, so the worker's log lines join the request's."""
+    from .logging import request_id_var
+
+    request_id = request_id_var.get()
+    if headers is not None and request_id != "-":
+        headers.setdefault("request_id", request_id)
+
+
+_request_id_tokens: dict = {}
+
+
+def _task_request_id_prerun(task_id=None, task=None, **kwargs):
+    from .logging import request_id_var
+    from .middleware import safe_request_id
+
+    incoming = safe_request_id(getattr(getattr(task, "request", None), "request_id", None))
+    current = request_id_var.get()
+    # From the message (a worker); else the request it runs inside (an eager task); else its own task id.
+    _request_id_tokens[task_id] = request_id_var.set(incoming or (current if current != "-" else f"task-{task_id}"))
+
+
+def _task_request_id_postrun(task_id=None, **kwargs):
+    from .logging import request_id_var
+
+    token = _request_id_tokens.pop(task_id, None)
+    if token is not None:
+        try:
+            request_id_var.reset(token)
+        except ValueError:  # postrun ran in another context than prerun
+            request_id_var.set("-")
+
+
 class CoreConfig(AppConfig):
     name = "shop.core"
     label = "core"
@@ -39,3 +72,7 @@ class CoreConfig(AppConfig):
         # Each task is its own unit of work for read-replica routing: once it writes, it reads from the primary.
         signals.task_prerun.connect(db_router.on_task_prerun, weak=False, dispatch_uid="shop-db-scope-prerun")
         signals.task_postrun.connect(db_router.on_task_postrun, weak=False, dispatch_uid="shop-db-scope-postrun")
+        # The request id travels with the task (a message header) into the worker's logs.
+        signals.before_task_publish.connect(_publish_with_request_id, weak=False, dispatch_uid="shop-rid-publish")
+        signals.task_prerun.connect(_task_request_id_prerun, weak=False, dispatch_uid="shop-rid-prerun")
+        signals.task_postrun.connect(_task_request_id_postrun, weak=False, dispatch_uid="shop-rid-postrun")

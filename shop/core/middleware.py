@@ -6,6 +6,11 @@ from .logging import request_id_var
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
+def safe_request_id(value) -> str | None:
+    """A well-formed id (from a proxy's header or a task message), or None."""
+    return value if isinstance(value, str) and _SAFE_ID.match(value) else None
+
+
 class RequestIdMiddleware:
     """Tags every request (and every log line it writes) with an id, echoed back as ``X-Request-ID``.
 
@@ -16,8 +21,7 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        incoming = request.headers.get("X-Request-ID", "")
-        request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        request_id = safe_request_id(request.headers.get("X-Request-ID")) or uuid.uuid4().hex
         request.request_id = request_id
         token = request_id_var.set(request_id)
         try:
