@@ -468,24 +468,24 @@ def _stripe_refund_settle(*, payment_id: int, provider: PaymentProvider, event: 
         return None
     if state.status not in (RefundStatus.SUCCEEDED, RefundStatus.FAILED):
         return None  # still pending at the gateway
-    payment_gateway_id = Payment.objects.filter(pk=payment_id).values_list("provider_payment_id", flat=True).first()
-    if state.provider_payment_id and state.provider_payment_id != payment_gateway_id:
-        logger.warning("refund %s belongs to %s, not payment %s; not settled", refund_id, state.provider_payment_id,
-                       payment_id)
-        return None
     return _refund_settle(payment_id=payment_id, provider_refund_id=refund_id, status=state.status,
-                          failure_message=state.failure_message,
+                          failure_message=state.failure_message, gateway_payment_id=state.provider_payment_id,
                           flag_reason=f"refund {refund_id} failed ({state.failure_message or 'no reason given'})")
 
 
 def _refund_settle(*, payment_id: int, provider_refund_id: str, status: str, failure_message: str = "",
-                   flag_reason: str) -> str | None:
+                   gateway_payment_id: str = "", flag_reason: str) -> str | None:
     """Settle the payment's PENDING Refund with this gateway id, under the order -> payment locks.
 
-    None when there is no such pending refund (unknown to the shop, or already settled): idempotent.
+    None when there is no such pending refund (unknown to the shop, or already settled): idempotent. A refund
+    the gateway says belongs to another payment (``gateway_payment_id``) is never settled here.
     """
     with transaction.atomic():
         order, payment = _payment_lock(payment_id)
+        if gateway_payment_id and gateway_payment_id != payment.provider_payment_id:
+            logger.warning("refund %s belongs to %s, not payment %s; not settled", provider_refund_id,
+                           gateway_payment_id, payment_id)
+            return None
         refund = Refund.objects.select_for_update().filter(payment=payment, provider_refund_id=provider_refund_id,
                                                            status=Refund.Status.PENDING).first()
         if refund is None:

@@ -94,13 +94,16 @@ def test_an_event_while_the_refund_is_still_pending_leaves_it_pending(user_clien
 
 
 def test_a_pending_refund_that_fails_gives_the_amount_back_and_flags_the_payment(
-    user_client, api_client, stripe_on, order, product
+    user_client, api_client, stripe_on, order, product, django_assert_max_num_queries
 ):
     payment = _paid(user_client, api_client, stripe_on, order)
     refund = _pending_refund(user_client, stripe_on, payment, amount="40.00")
 
     failed = stripe_on.settle_refund(refund.provider_refund_id, "failed", failure_reason="insufficient_funds")
-    response = _deliver(api_client, stripe_on, "refund.failed", failed)
+    # Dedupe row, payment lookup, the payment re-read applied under the order -> payment locks (as for any
+    # event), the pending-refund check, then the settlement under the same locks with the order recalculated.
+    with django_assert_max_num_queries(25):
+        response = _deliver(api_client, stripe_on, "refund.failed", failed)
 
     assert response.status_code == 200
     assert response.json() == {"received": True, "outcome": "refund_failed"}
