@@ -31,6 +31,7 @@ from .providers.base import (
     PaymentRequest,
     PaymentStatus,
     ProviderPayment,
+    RefundStatus,
     WebhookVerificationError,
 )
 from .providers.base import WebhookEvent as GatewayEvent
@@ -208,6 +209,27 @@ def _gateway_amount_differs(payment: Payment, state: ProviderPayment) -> bool:
     return state.amount != payment.amount or (state.currency or "").upper() != payment.currency.upper()
 
 
+def _absorb_gateway_refunds(payment: Payment, gateway_refunded: Decimal) -> None:
+    """Raise ``amount_refunded`` to what the gateway reports refunded, never lower it. Payment locked.
+
+    The rule: refunds we created are counted from our ``Refund`` rows, and only their settlement
+    (``_refund_settle_locked``) ever lowers ``amount_refunded``. A payment re-read may only add refunds made
+    outside the shop (the gateway's dashboard). A re-read is taken before the lock, so it can be older than
+    a settlement that already released a failed refund (a ``charge.refunded`` read just before
+    ``refund.failed`` was applied): the gateway's figure is therefore reduced by our refunds that reached
+    the gateway and failed before it may raise ours, so a refund we know failed is never counted again.
+    The cost, only when a refund of ours failed *and* someone refunds outside the shop: the outside refund
+    is under-counted by up to the failed amount, on a payment already flagged for a person.
+    """
+    if gateway_refunded <= payment.amount_refunded:
+        return  # the common case costs no query
+    failed = Refund.objects.filter(payment=payment, status=Refund.Status.FAILED).exclude(provider_refund_id="")
+    failed_total = sum((refund.amount for refund in failed), Decimal("0"))
+    ceiling = min(gateway_refunded - failed_total, payment.amount)
+    if ceiling > payment.amount_refunded:
+        payment.amount_refunded = ceiling
+
+
 def _apply(order: Order, payment: Payment, state: ProviderPayment) -> str:
     """Move ``payment`` (and its order) to what the gateway says, with both rows locked. Returns what happened."""
     status = state.status
@@ -231,9 +253,7 @@ def _apply(order: Order, payment: Payment, state: ProviderPayment) -> str:
                 enqueue_on_commit(refund_orphan_payment, payment.pk)
             elif order.status == Order.Status.PENDING:
                 order_mark_processing_locked(order, reason="payment_succeeded")
-        refunded = max(payment.amount_refunded, state.amount_refunded or Decimal("0"))
-        if refunded > payment.amount_refunded:
-            payment.amount_refunded = refunded
+        _absorb_gateway_refunds(payment, state.amount_refunded or Decimal("0"))
         if payment.amount_refunded >= payment.amount:
             payment.status = Payment.Status.REFUNDED
         elif payment.amount_refunded > 0:
@@ -397,6 +417,8 @@ def _webhook_outcome(provider_name: str, event: GatewayEvent) -> str:
     outcome = payment_apply_state(payment_id=payment.pk, state=state)
     if provider_name == "intasend" and event.event_type.startswith("chargeback."):
         return _chargeback_settle(payment_id=payment.pk, payload=event.raw) or outcome
+    if provider_name == "stripe" and event.event_type in STRIPE_REFUND_EVENTS:
+        return _stripe_refund_settle(payment_id=payment.pk, provider=provider, event=event) or outcome
     return outcome
 
 
@@ -415,22 +437,93 @@ def _chargeback_settle(*, payment_id: int, payload) -> str | None:
     settled = _CHARGEBACK_SETTLED.get(str(payload.get("status") or "").upper()) if chargeback_id else None
     if settled is None:
         return None
+    return _refund_settle(payment_id=payment_id, provider_refund_id=chargeback_id, status=settled,
+                          flag_reason=f"chargeback {chargeback_id} was cancelled")
+
+
+# Stripe events whose object is a refund: its status may have moved (pending -> succeeded / failed / canceled).
+STRIPE_REFUND_EVENTS = frozenset({"refund.updated", "refund.failed", "charge.refund.updated"})
+
+
+def _stripe_refund_settle(*, payment_id: int, provider: PaymentProvider, event: GatewayEvent) -> str | None:
+    """Settle our pending Refund named by a (signature-verified) Stripe refund event, from a re-read of it.
+
+    A refund the shop did not create (made in Stripe's dashboard) or already settled is left alone: the
+    payment re-read that ran before this already did what it always does with it.
+    """
+    data = event.raw.get("data") if isinstance(event.raw, dict) else None
+    obj = data.get("object") if isinstance(data, dict) else None
+    refund_id = str(obj.get("id") or "") if isinstance(obj, dict) and obj.get("object") == "refund" else ""
+    if not refund_id or not Refund.objects.filter(payment_id=payment_id, provider_refund_id=refund_id,
+                                                  status=Refund.Status.PENDING).exists():
+        return None
+    try:
+        state = provider.retrieve_refund(refund_id)
+    except GatewayUnavailable as exc:
+        raise ServiceUnavailable(f"Could not read refund {refund_id} from {provider.display_name}; retry later.",
+                                 code="gateway_unavailable") from exc
+    except GatewayRejected as exc:
+        logger.warning("payment %s: %s cannot show refund %s (%s); left pending", payment_id,
+                       provider.display_name, refund_id, exc.message)
+        return None
+    if state.status not in (RefundStatus.SUCCEEDED, RefundStatus.FAILED):
+        return None  # still pending at the gateway
+    return _refund_settle(payment_id=payment_id, provider_refund_id=refund_id, status=state.status,
+                          failure_message=state.failure_message, gateway_payment_id=state.provider_payment_id,
+                          flag_reason=f"refund {refund_id} failed ({state.failure_message or 'no reason given'})")
+
+
+def _refund_settle(*, payment_id: int, provider_refund_id: str, status: str, failure_message: str = "",
+                   gateway_payment_id: str = "", flag_reason: str) -> str | None:
+    """Settle the payment's PENDING Refund with this gateway id, under the order -> payment locks.
+
+    None when there is no such pending refund (unknown to the shop, or already settled): idempotent. A refund
+    the gateway says belongs to another payment (``gateway_payment_id``) is never settled here.
+    """
     with transaction.atomic():
         order, payment = _payment_lock(payment_id)
-        refund = Refund.objects.select_for_update().filter(payment=payment, provider_refund_id=chargeback_id,
+        if gateway_payment_id and gateway_payment_id != payment.provider_payment_id:
+            logger.warning("refund %s belongs to %s, not payment %s; not settled", provider_refund_id,
+                           gateway_payment_id, payment_id)
+            return None
+        refund = Refund.objects.select_for_update().filter(payment=payment, provider_refund_id=provider_refund_id,
                                                            status=Refund.Status.PENDING).first()
         if refund is None:
             return None
-        refund.status = settled
-        refund.save(update_fields=["status", "updated_at"])
-        if settled == Refund.Status.FAILED:
-            payment.amount_refunded -= refund.amount
-            payment.status = (Payment.Status.PARTIALLY_REFUNDED if payment.amount_refunded > 0
-                              else Payment.Status.SUCCEEDED)
-            _flag(payment, f"chargeback {chargeback_id} was cancelled: {refund.amount} was not refunded")
-            payment.save()
-            order_payment_recalculate(order)
-        return f"refund_{settled}"
+        return _refund_settle_locked(order, payment, refund, status=status, failure_message=failure_message,
+                                     flag_reason=flag_reason)
+
+
+def _refund_settle_locked(order: Order, payment: Payment, refund: Refund, *, status: str, failure_message: str,
+                          flag_reason: str) -> str:
+    """A pending refund's outcome, with order, payment and refund locked.
+
+    Succeeded: only the refund row changes (its amount was counted in ``amount_refunded`` when it was asked for).
+    Failed (Stripe's failed or canceled, IntaSend's cancelled chargeback): the customer got nothing back, so the
+    amount leaves ``amount_refunded``, the payment and order payment statuses are recomputed, and the payment is
+    flagged for a person. Nothing else is undone: a full refund cancelled the order and restored its stock,
+    and a failed refund never un-cancels it or moves stock; the order is marked ``needs_refund`` instead
+    (the shop still holds money for a cancelled order).
+    """
+    refund.status = Refund.Status.SUCCEEDED if status == Refund.Status.SUCCEEDED else Refund.Status.FAILED
+    if refund.status == Refund.Status.FAILED:
+        refund.failure_message = (failure_message or "The refund failed at the gateway.")[:500]
+    refund.save(update_fields=["status", "failure_message", "updated_at"])
+    if refund.status == Refund.Status.FAILED:
+        payment.amount_refunded = max(payment.amount_refunded - refund.amount, Decimal("0.00"))
+        if payment.amount_refunded >= payment.amount:
+            payment.status = Payment.Status.REFUNDED
+        elif payment.amount_refunded > 0:
+            payment.status = Payment.Status.PARTIALLY_REFUNDED
+        else:
+            payment.status = Payment.Status.SUCCEEDED
+        _flag(payment, f"{flag_reason}: {refund.amount} {payment.currency} was not refunded")
+        payment.save()
+        if order.status == Order.Status.CANCELLED and not order.needs_refund:
+            order.needs_refund = True
+            order.save(update_fields=["needs_refund", "updated_at"])
+        order_payment_recalculate(order)
+    return f"refund_{refund.status}"
 
 
 def _invoice_reference(state: ProviderPayment) -> str:

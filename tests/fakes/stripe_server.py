@@ -2,7 +2,8 @@
 
 Form-encoded bodies with nested keys, ``Idempotency-Key`` replay and conflict, Stripe-shaped objects and
 errors. Tests move intents along with ``succeed``/``fail``/``set_status`` (what Stripe.js and the card
-network would do) and build signed webhooks with ``make_event``.
+network would do), make the next refund ``pending`` with ``next_refund_status`` and settle it later with
+``settle_refund``, and build signed webhooks with ``make_event``.
 """
 
 from __future__ import annotations
@@ -92,6 +93,9 @@ class FakeStripe(FakeGateway):
         self.intents: dict[str, dict[str, Any]] = {}
         self.charges: dict[str, dict[str, Any]] = {}
         self.refunds: dict[str, dict[str, Any]] = {}
+        # The status the next created refund answers with ("pending" for a refund the bank settles later);
+        # used once, then back to Stripe's usual "succeeded" for cards.
+        self.next_refund_status = "succeeded"
         self._idempotency: dict[str, tuple[str, Response]] = {}
 
     def decode_params(self, request: Request) -> Any:
@@ -259,12 +263,16 @@ class FakeStripe(FakeGateway):
             "charge": charge["id"],
             "created": int(time.time()),
             "currency": charge["currency"],
-            "metadata": {},
+            "failure_reason": None,
+            "metadata": params.get("metadata", {}),
             "payment_intent": intent_id,
             "reason": reason,
-            "status": "succeeded",
+            "status": self.next_refund_status,
         }
+        self.next_refund_status = "succeeded"
         self.refunds[refund_id] = refund
+        # Stripe counts a pending refund in the charge's amount_refunded at once; a failed or canceled one
+        # gives it back (``settle_refund``).
         charge["amount_refunded"] += amount
         charge["refunded"] = charge["amount_refunded"] >= charge["amount_captured"]
         return Response(200, copy.deepcopy(refund))
@@ -336,6 +344,30 @@ class FakeStripe(FakeGateway):
         with self.lock:
             self.intents[intent_id]["status"] = status
             return copy.deepcopy(self.intents[intent_id])
+
+    def settle_refund(self, refund_id: str, status: str, *, failure_reason: str | None = None) -> dict[str, Any]:
+        """The bank's answer to a pending refund: ``succeeded``, ``failed`` or ``canceled``.
+
+        As Stripe does, a failed or canceled refund gives its amount back on the charge (``amount_refunded``
+        goes down, ``refunded`` turns false) and a failed one carries a ``failure_reason``. Answers the refund.
+        """
+        if status not in ("succeeded", "failed", "canceled"):
+            raise ValueError(f"a refund settles as succeeded, failed or canceled, not {status!r}")
+        with self.lock:
+            refund = self.refunds[refund_id]
+            if refund["status"] not in ("pending", "requires_action"):
+                raise ValueError(f"refund {refund_id} is already {refund['status']}")
+            refund["status"] = status
+            if status != "succeeded":
+                refund["failure_reason"] = failure_reason or ("unknown" if status == "failed" else None)
+                charge = self.charges[refund["charge"]]
+                charge["amount_refunded"] -= refund["amount"]
+                charge["refunded"] = charge["amount_refunded"] >= charge["amount_captured"]
+            return copy.deepcopy(refund)
+
+    def refund(self, refund_id: str) -> dict[str, Any]:
+        with self.lock:
+            return copy.deepcopy(self.refunds[refund_id])
 
     def intent(self, intent_id: str) -> dict[str, Any]:
         with self.lock:

@@ -97,6 +97,60 @@ def test_stripe_control_route_needs_the_key_and_a_known_intent(fake_stripe):
     assert fake_stripe.intent(intent["id"])["status"] == "requires_payment_method"
 
 
+def _stripe_get(fake, path):
+    return httpx.get(f"{fake.base_url}{path}", headers={"Authorization": f"Bearer {fake.secret_key}"}, timeout=2)
+
+
+def test_stripe_pending_refund_reads_back_and_a_failure_gives_the_amount_back_on_the_charge(fake_stripe):
+    intent = _stripe_post(fake_stripe, "/v1/payment_intents", {"amount": "2500", "currency": "usd"}).json()
+    fake_stripe.succeed(intent["id"])
+    fake_stripe.next_refund_status = "pending"
+
+    pending = _stripe_post(fake_stripe, "/v1/refunds", {"payment_intent": intent["id"]}).json()
+    later = _stripe_post(fake_stripe, "/v1/refunds", {"payment_intent": intent["id"]})  # nothing left to refund
+
+    assert pending["status"] == "pending" and pending["failure_reason"] is None
+    assert later.status_code == 400
+    charge_id = pending["charge"]
+    assert (fake_stripe.charge(charge_id)["amount_refunded"], fake_stripe.charge(charge_id)["refunded"]) == (2500, True)
+    read = _stripe_get(fake_stripe, f"/v1/refunds/{pending['id']}")
+    assert read.status_code == 200 and read.json() == pending
+
+    failed = fake_stripe.settle_refund(pending["id"], "failed", failure_reason="expired_or_canceled_card")
+
+    assert (failed["status"], failed["failure_reason"]) == ("failed", "expired_or_canceled_card")
+    assert _stripe_get(fake_stripe, f"/v1/refunds/{pending['id']}").json() == failed
+    assert (fake_stripe.charge(charge_id)["amount_refunded"], fake_stripe.charge(charge_id)["refunded"]) == (0, False)
+    with pytest.raises(ValueError, match="already failed"):
+        fake_stripe.settle_refund(pending["id"], "succeeded")
+
+
+def test_stripe_refunds_succeed_at_once_by_default_and_settling_one_succeeded_keeps_the_amount(fake_stripe):
+    intent = _stripe_post(fake_stripe, "/v1/payment_intents", {"amount": "1000", "currency": "usd"}).json()
+    fake_stripe.succeed(intent["id"])
+    fake_stripe.next_refund_status = "pending"
+    pending = _stripe_post(fake_stripe, "/v1/refunds", {"payment_intent": intent["id"], "amount": "400"}).json()
+    usual = _stripe_post(fake_stripe, "/v1/refunds", {"payment_intent": intent["id"], "amount": "100"}).json()
+
+    assert usual["status"] == "succeeded"  # next_refund_status applies once
+    assert fake_stripe.settle_refund(pending["id"], "succeeded")["status"] == "succeeded"
+    assert fake_stripe.charge(pending["charge"])["amount_refunded"] == 500
+    fake_stripe.next_refund_status = "pending"
+    canceled = _stripe_post(fake_stripe, "/v1/refunds", {"payment_intent": intent["id"], "amount": "200"}).json()
+    assert fake_stripe.settle_refund(canceled["id"], "canceled")["failure_reason"] is None
+    assert fake_stripe.charge(pending["charge"])["amount_refunded"] == 500
+
+
+def test_stripe_unknown_refund_is_a_404_like_its_other_misses(fake_stripe):
+    response = _stripe_get(fake_stripe, "/v1/refunds/re_nope")
+
+    assert response.status_code == 404
+    assert response.json()["error"] == {
+        "type": "invalid_request_error", "message": "No such refund: 're_nope'", "code": "resource_missing",
+        "param": "id",
+    }
+
+
 def test_stripe_server_runs_as_its_own_process_on_a_chosen_port(tmp_path):
     import socket
     import subprocess

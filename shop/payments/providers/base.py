@@ -84,11 +84,15 @@ class ProviderPayment:
 
 @dataclass(frozen=True)
 class RefundResult:
+    """A refund as the gateway holds it: what creating one answered, or a later read (``retrieve_refund``)."""
+
     provider_refund_id: str
     status: str  # a RefundStatus value
     amount: Decimal
     currency: str
     raw: Mapping = field(default_factory=dict)
+    failure_message: str = ""  # why a failed refund failed, in the gateway's words
+    provider_payment_id: str = ""  # the payment it refunds, when the gateway says
 
 
 @dataclass(frozen=True)
@@ -176,6 +180,10 @@ class PaymentProvider(ABC):
         reason: str = "",
         idempotency_key: str = "",
     ) -> RefundResult: ...
+
+    def retrieve_refund(self, provider_refund_id: str) -> RefundResult:
+        """The gateway's current state of one refund (a refund webhook is only a trigger to call this)."""
+        raise NotImplementedError(f"{self.display_name} refunds are not read one by one")
 
     @abstractmethod
     def parse_webhook(

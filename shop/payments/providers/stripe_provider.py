@@ -196,12 +196,27 @@ class StripeProvider(PaymentProvider):
         options = {"idempotency_key": idempotency_key} if idempotency_key else None
         with _translated_errors():
             refund = self._client.v1.refunds.create(params=params, options=options).to_dict()
+        return self._refund(refund)
+
+    def retrieve_refund(self, provider_refund_id: str) -> RefundResult:
+        with _translated_errors():
+            refund = self._client.v1.refunds.retrieve(provider_refund_id).to_dict()
+        return self._refund(refund)
+
+    def _refund(self, refund: dict[str, Any]) -> RefundResult:
+        # "pending" and "requires_action" are still open; "failed" and "canceled" gave the money back.
+        status = _REFUND_STATUSES.get(refund.get("status") or "", RefundStatus.PENDING)
+        failure = ""
+        if status == RefundStatus.FAILED:
+            failure = refund.get("failure_reason") or f"the refund was {refund.get('status')}"
         return RefundResult(
             provider_refund_id=refund["id"],
-            status=_REFUND_STATUSES.get(refund.get("status") or "", RefundStatus.PENDING),
+            status=status,
             amount=from_minor_units(refund["amount"], refund["currency"]),
             currency=refund["currency"].upper(),
             raw=refund,
+            failure_message=failure,
+            provider_payment_id=refund.get("payment_intent") or "",
         )
 
     def _payment(self, intent: dict[str, Any]) -> ProviderPayment:

@@ -276,6 +276,46 @@ def test_refund_of_an_unpaid_intent_is_rejected(provider, fake_stripe):
         provider.refund_payment(payment.provider_payment_id, amount=Decimal("1.00"), currency="USD")
 
 
+def test_retrieve_refund_reads_a_pending_refund_then_its_failure(provider, fake_stripe):
+    payment = _paid(provider, fake_stripe)
+    fake_stripe.next_refund_status = "pending"
+    created = provider.refund_payment(payment.provider_payment_id, amount=Decimal("4.00"), currency="USD")
+    assert created.status == RefundStatus.PENDING
+
+    pending = provider.retrieve_refund(created.provider_refund_id)
+    assert (pending.provider_refund_id, pending.status, pending.amount, pending.currency) == (
+        created.provider_refund_id, RefundStatus.PENDING, Decimal("4.00"), "USD"
+    )
+    assert (pending.provider_payment_id, pending.failure_message) == (payment.provider_payment_id, "")
+    assert fake_stripe.requests_to("GET", f"/v1/refunds/{created.provider_refund_id}")
+
+    fake_stripe.settle_refund(created.provider_refund_id, "failed", failure_reason="lost_or_stolen_card")
+    failed = provider.retrieve_refund(created.provider_refund_id)
+    assert (failed.status, failed.failure_message) == (RefundStatus.FAILED, "lost_or_stolen_card")
+    assert provider.retrieve_payment(payment.provider_payment_id).amount_refunded == Decimal("0.00")
+
+
+@pytest.mark.parametrize(
+    ("settled", "expected", "message"),
+    [("succeeded", RefundStatus.SUCCEEDED, ""), ("canceled", RefundStatus.FAILED, "the refund was canceled")],
+)
+def test_retrieve_refund_maps_stripes_statuses(provider, fake_stripe, settled, expected, message):
+    payment = _paid(provider, fake_stripe)
+    fake_stripe.next_refund_status = "pending"
+    created = provider.refund_payment(payment.provider_payment_id, amount=Decimal("1.00"), currency="USD")
+    fake_stripe.settle_refund(created.provider_refund_id, settled)
+
+    state = provider.retrieve_refund(created.provider_refund_id)
+
+    assert (state.status, state.failure_message) == (expected, message)
+
+
+def test_retrieve_unknown_refund_is_rejected_not_unavailable(provider, fake_stripe):
+    with pytest.raises(GatewayRejected) as excinfo:
+        provider.retrieve_refund("re_unknown")
+    assert excinfo.value.code == "resource_missing"
+
+
 # -- gateway failures -------------------------------------------------------------------------------
 
 

@@ -72,3 +72,40 @@ def test_concurrent_paymob_callbacks_pay_once(user_client, paymob_on, order):
                                              content_type="application/json"))
 
     _assert_paid_once(results, payment, order)
+
+
+def test_concurrent_events_for_one_failed_stripe_refund_release_its_amount_once(user_client, stripe_on, order):
+    from decimal import Decimal
+
+    from shop.payments.models import Refund
+
+    payment = _start(user_client, order, "stripe")
+    stripe_on.succeed(payment.provider_payment_id)
+    assert user_client.post("/payments/sync-status/", {"payment_id": payment.pk}, format="json").status_code == 200
+    stripe_on.next_refund_status = "pending"
+    refunded = user_client.post("/payments/refund/", {"payment_id": payment.pk, "amount": "40.00"}, format="json")
+    assert refunded.status_code == 200, refunded.json()
+    refund = Refund.objects.get(payment=payment)
+    failed = stripe_on.settle_refund(refund.provider_refund_id, "failed", failure_reason="declined")
+    # Distinct events (distinct ids, so no dedupe) about the same refund, all at once.
+    types = ["refund.failed", "refund.updated", "charge.refund.updated"] * 2
+    events = [stripe_on.make_event(event_type, failed) for event_type in types]
+
+    def post(client):
+        payload, signature = events.pop()
+        return client.post("/payments/webhook/", data=payload, content_type="application/json",
+                           HTTP_STRIPE_SIGNATURE=signature)
+
+    results = _concurrently(post)
+
+    assert all(status == 200 for status, _ in results), results
+    outcomes = [body["outcome"] for _, body in results]
+    assert outcomes.count("refund_failed") == 1, results
+    # The others re-read the payment before or after the settlement committed: what it was then, nothing more.
+    assert set(outcomes) - {"refund_failed"} <= {"partially_refunded", "succeeded"}, results
+    payment.refresh_from_db()
+    order.refresh_from_db()
+    refund.refresh_from_db()
+    assert (payment.status, payment.amount_refunded, payment.flagged) == ("succeeded", Decimal("0.00"), True)
+    assert (order.is_fully_paid, order.payment_status) == (True, "paid")
+    assert (refund.status, refund.failure_message) == ("failed", "declined")
