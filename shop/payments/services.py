@@ -678,6 +678,17 @@ def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reas
             payment.save(update_fields=["amount_refunded", "updated_at"])
             Refund.objects.filter(pk=refund.pk).update(status=Refund.Status.FAILED, failure_message=exc.message[:500])
         raise
+    if result.status == RefundStatus.FAILED:
+        # Refused in the create answer itself (a closed card account): the reserved amount goes back, the
+        # customer is told, and nothing else changes.
+        message = (result.failure_message or "the gateway refused it")[:500]
+        with transaction.atomic():
+            order, payment = _payment_lock(payment_id)
+            payment.amount_refunded -= amount
+            payment.save(update_fields=["amount_refunded", "updated_at"])
+            Refund.objects.filter(pk=refund.pk).update(status=Refund.Status.FAILED, failure_message=message,
+                                                       provider_refund_id=result.provider_refund_id)
+        raise ApplicationError(f"The refund failed at {provider.display_name}: {message}.", code="refund_failed")
     with transaction.atomic():
         order, payment = _payment_lock(payment_id)
         Refund.objects.filter(pk=refund.pk).update(status=result.status, provider_refund_id=result.provider_refund_id)

@@ -263,7 +263,7 @@ class FakeStripe(FakeGateway):
             "charge": charge["id"],
             "created": int(time.time()),
             "currency": charge["currency"],
-            "failure_reason": None,
+            "failure_reason": "expired_or_canceled_card" if self.next_refund_status == "failed" else None,
             "metadata": params.get("metadata", {}),
             "payment_intent": intent_id,
             "reason": reason,
@@ -271,6 +271,8 @@ class FakeStripe(FakeGateway):
         }
         self.next_refund_status = "succeeded"
         self.refunds[refund_id] = refund
+        if refund["status"] in ("failed", "canceled"):  # refused at once: nothing leaves the charge
+            return Response(200, copy.deepcopy(refund))
         # Stripe counts a pending refund in the charge's amount_refunded at once; a failed or canceled one
         # gives it back (``settle_refund``).
         charge["amount_refunded"] += amount

@@ -283,3 +283,24 @@ def test_stripe_unreachable_is_a_503_and_the_redelivery_settles(user_client, api
     assert redelivered.status_code == 200
     assert redelivered.json() == {"received": True, "outcome": "refund_failed"}
     assert _state(payment, order)["payment"] == ("succeeded", Decimal("0.00"), True)
+
+
+def test_a_refund_refused_in_the_create_answer_releases_the_amount_and_is_a_clear_400(
+    user_client, api_client, stripe_on, order
+):
+    payment = _paid(user_client, api_client, stripe_on, order)
+    before = _state(payment, order)
+    stripe_on.next_refund_status = "failed"
+
+    response = user_client.post("/payments/refund/", {"payment_id": payment.pk}, format="json")
+
+    assert response.status_code == 400, response.json()
+    assert response.json()["code"] == "refund_failed"
+    assert "expired_or_canceled_card" in response.json()["detail"]
+    refund = Refund.objects.get(payment=payment)
+    assert (refund.status, refund.failure_message) == ("failed", "expired_or_canceled_card")
+    assert _state(payment, order) == before  # nothing refunded, nothing cancelled
+    # The whole amount can still be refunded.
+    assert user_client.post("/payments/refund/", {"payment_id": payment.pk}, format="json").status_code == 200
+    payment.refresh_from_db()
+    assert (payment.status, payment.amount_refunded) == ("refunded", payment.amount)
