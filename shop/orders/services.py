@@ -33,6 +33,7 @@ from .models import (
     ShipmentEvent,
     ShippingMethod,
 )
+from .policy import Action, order_action_check, order_fulfilment_check
 from .transitions import CANCELLABLE, can_transition
 
 logger = logging.getLogger(__name__)
@@ -304,35 +305,42 @@ def _cancel_locked(order: Order, *, by, reason: str, note: str = "") -> None:
 def order_cancel(*, order_id: int, by, owner=None, reason: str = Order.CancelReason.CUSTOMER, note: str = "") -> Order:
     """Cancel a pending or processing order and put its stock back, exactly once.
 
-    ``owner`` restricts the lookup to that user's orders (a customer cancelling); customers cannot cancel an
-    order that is already paid (seed 004) — staff can, and the payments hook handles the refund.
+    ``owner`` restricts the lookup to that user's orders (404 otherwise). Who may cancel is the policy's
+    (``policy.py``, asked for ``by``): customers cannot cancel an order that was paid (seed 004; 400
+    ``order_paid``, also after a partial refund) — staff can, and the payments hook refunds what was kept.
     """
     filters = {"user": owner} if owner is not None else {}
     order = order_lock(order_id=order_id, **filters)
     if order is None:
         raise NotFound("Order not found.")
-    if order.status not in CANCELLABLE:
-        raise ApplicationError(f"Order cannot be cancelled: it is already {order.status}.", code="not_cancellable")
-    if owner is not None and order.is_fully_paid:
-        raise ApplicationError("This order is already paid; contact support to cancel it.", code="order_paid")
+    order_action_check(actor=by, order=order, action=Action.CANCEL)
     _cancel_locked(order, by=by, reason=reason, note=note)
     return order
 
 
 @transaction.atomic
 def order_set_status(*, order_id: int, status: str, by, note: str = "") -> Order:
-    """Staff moves an order along the pipeline; anything outside ``ALLOWED_TRANSITIONS`` is refused."""
+    """Staff moves an order along the pipeline; anything outside ``ALLOWED_TRANSITIONS`` is refused.
+
+    Cancelling asks the cancel policy (400 ``not_cancellable`` past processing, as every cancel endpoint
+    answers); shipping or delivering an order still waiting for its online payment is refused (400
+    ``order_not_paid``, ``policy.order_fulfilment_check``).
+    """
     if status not in Order.Status.values:
         raise ApplicationError(f"'{status}' is not an order status.", code="invalid_status",
                                extra={"errors": {"status": [f"Choose one of {', '.join(Order.Status.values)}."]}})
     order = order_lock(order_id=order_id)
     if order is None:
         raise NotFound("Order not found.")
+    if status == Order.Status.CANCELLED:
+        order_action_check(actor=by, order=order, action=Action.CANCEL)
     if not can_transition(order.status, status):
         raise ApplicationError(f"Cannot change an order from {order.status} to {status}.", code="invalid_transition")
     if status == Order.Status.CANCELLED:
         _cancel_locked(order, by=by, reason=Order.CancelReason.STAFF, note=note)
         return order
+    if status in (Order.Status.SHIPPED, Order.Status.DELIVERED):
+        order_fulfilment_check(order=order, goods_left=status == Order.Status.DELIVERED)
     previous = order.status
     order.status = status
     order.save(update_fields=["status", "updated_at"])
@@ -347,7 +355,8 @@ def order_set_status(*, order_id: int, status: str, by, note: str = "") -> Order
 
 
 def _expirable(order: Order, now: datetime) -> bool:
-    return (order.status in CANCELLABLE and not order.is_fully_paid and order.payment_deadline is not None
+    """Open, past its deadline, and never paid: a paid order never expires, whatever was refunded since."""
+    return (order.status in CANCELLABLE and not order.was_paid and order.payment_deadline is not None
             and order.payment_deadline <= now)
 
 
@@ -355,7 +364,8 @@ def _expirable(order: Order, now: datetime) -> bool:
 def order_expire(*, order_id: int, now: datetime | None = None, skip_locked: bool = False) -> bool:
     """Cancel an unpaid order whose payment deadline has passed (reason ``expired``). True if it expired now.
 
-    Everything is re-checked under the row lock: a paid, cancelled or shipped order never expires.
+    Everything is re-checked under the row lock: an order that was ever paid in full (``paid_at``; a partial
+    or full refund does not clear it), a cancelled or a shipped order never expires.
     """
     now = now or timezone.now()
     order = order_lock(order_id=order_id, skip_locked=skip_locked)
@@ -369,7 +379,7 @@ def expire_unpaid_orders(*, now: datetime | None = None, limit: int = 500) -> in
     """Expire every overdue unpaid order, each in its own short transaction; orders busy elsewhere wait a round."""
     now = now or timezone.now()
     candidates = list(
-        Order.objects.filter(status__in=CANCELLABLE, is_fully_paid=False, payment_deadline__lte=now)
+        Order.objects.filter(status__in=CANCELLABLE, paid_at__isnull=True, payment_deadline__lte=now)
         .order_by("payment_deadline", "pk").values_list("pk", flat=True)[:limit]
     )
     return sum(order_expire(order_id=pk, now=now, skip_locked=True) for pk in candidates)
@@ -384,6 +394,7 @@ def _shipment_lock(order_id: int) -> Shipment:
     shipment = Shipment.objects.filter(order=order).first()
     if shipment is None:
         shipment = Shipment.objects.create(order=order)
+    shipment.order = order  # the row just locked, not a second unlocked read
     return shipment
 
 
@@ -400,13 +411,25 @@ def shipment_update(*, order_id: int, data: dict) -> Shipment:
     return shipment
 
 
+# Shipment statuses that mean the goods have left: the shipping rule applies to them as to the order's status.
+FULFILMENT_EVENTS = frozenset({Shipment.Status.SHIPPED, Shipment.Status.IN_TRANSIT, Shipment.Status.OUT_FOR_DELIVERY,
+                               Shipment.Status.DELIVERED})
+
+
 @transaction.atomic
 def shipment_event_add(*, order_id: int, status: str, message: str = "", location: str = "",
                        occurred_at: datetime | None = None) -> ShipmentEvent:
-    """Staff record a tracking event; the shipment takes its status (DELIVERED also stamps ``delivered_at``)."""
+    """Staff record a tracking event; the shipment takes its status (DELIVERED also stamps ``delivered_at``).
+
+    An event that moves the goods (``FULFILMENT_EVENTS``) on an order still waiting for its online payment is
+    refused like the order's own move to shipped (400 ``order_not_paid``).
+    """
     shipment = _shipment_lock(order_id)
     if shipment.order.status == Order.Status.CANCELLED:
         raise ApplicationError("The order is cancelled: its shipment cannot move.", code="order_cancelled")
+    if status in FULFILMENT_EVENTS:
+        order = shipment.order
+        order_fulfilment_check(order=order, goods_left=order.status in (Order.Status.SHIPPED, Order.Status.DELIVERED))
     return _shipment_event(shipment, status=status, message=message, location=location, occurred_at=occurred_at)
 
 

@@ -108,7 +108,11 @@ class OrderDetailApi(APIView):
 
 class OrderCancelApi(APIView):
     @extend_schema(request=OrderCancelInput, responses={200: OrderMessageOutput}, tags=TAGS,
-                   summary="Cancel your pending or processing order (stock is restored)")
+                   summary="Cancel your pending or processing order (stock is restored)",
+                   description="Customers cannot cancel an order that was paid (400 `order_paid`, also after a "
+                               "partial refund: a full refund through `POST /payments/refund/` cancels it instead) "
+                               "or one that has shipped or is cancelled (400 `not_cancellable`). "
+                               "Policy: docs/PAYMENTS.md, \"Who may cancel and refund\".")
     def post(self, request, order_id: int):
         serializer = OrderCancelInput(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -151,11 +155,19 @@ class OrderAdminListApi(ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
+STATUS_DESCRIPTION = (
+    "Moves allowed by the transition table only (400 `invalid_transition`). Cancelling a shipped, delivered or "
+    "cancelled order is 400 `not_cancellable`; cancelling a paid order refunds what was kept. An order still "
+    "waiting for its online payment cannot go to `shipped` or `delivered` (400 `order_not_paid`) unless it is cash "
+    "on delivery or `ORDERS_ALLOW_UNPAID_FULFILMENT=true` (docs/PAYMENTS.md, \"Shipping\")."
+)
+
+
 class OrderAdminStatusApi(APIView):
     permission_classes = (IsAdminUser,)
 
     @extend_schema(request=OrderStatusInput, responses={200: OrderStatusMessageOutput}, tags=ADMIN_TAGS,
-                   summary="Move an order along the status pipeline (staff)")
+                   summary="Move an order along the status pipeline (staff)", description=STATUS_DESCRIPTION)
     def post(self, request, order_id: int):
         serializer = OrderStatusInput(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -165,7 +177,7 @@ class OrderAdminStatusApi(APIView):
         return Response({"message": "Order status updated successfully", "order": OrderOutput(order).data})
 
     @extend_schema(request=OrderStatusInput, responses={200: OrderStatusMessageOutput}, tags=ADMIN_TAGS,
-                   summary="Move an order along the status pipeline (staff)")
+                   summary="Move an order along the status pipeline (staff)", description=STATUS_DESCRIPTION)
     def patch(self, request, order_id: int):
         return self.post(request, order_id)
 
@@ -187,7 +199,11 @@ class ShipmentAdminEventApi(APIView):
     permission_classes = (IsAdminUser,)
 
     @extend_schema(request=ShipmentEventInput, responses={201: ShipmentEventOutput}, tags=ADMIN_TAGS,
-                   summary="Add a tracking event to an order's shipment (staff)")
+                   summary="Add a tracking event to an order's shipment (staff)",
+                   description="`SHIPPED`, `IN_TRANSIT`, `OUT_FOR_DELIVERY` and `DELIVERED` move the goods: on an "
+                               "order still waiting for its online payment they are 400 `order_not_paid`, as the "
+                               "order's own move to shipped is (docs/PAYMENTS.md, \"Shipping\"). A cancelled "
+                               "order's shipment cannot move (400 `order_cancelled`).")
     def post(self, request, order_id: int):
         serializer = ShipmentEventInput(data=request.data)
         serializer.is_valid(raise_exception=True)
