@@ -4,6 +4,8 @@ from rest_framework import exceptions
 from rest_framework.authentication import CSRFCheck
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
+from .tokens import REVOKED_MESSAGE, token_is_current
+
 
 def enforce_csrf(request) -> None:
     """Cookies are sent by the browser on their own, so a cookie-authenticated write must prove it came from
@@ -20,7 +22,17 @@ def enforce_csrf(request) -> None:
 
 
 class JWTHeaderOrCookieAuthentication(JWTAuthentication):
-    """``Authorization: Bearer <access>`` first; otherwise the HttpOnly access cookie (with a CSRF check)."""
+    """``Authorization: Bearer <access>`` first; otherwise the HttpOnly access cookie (with a CSRF check).
+
+    A token issued before the user's last password change, reset or deactivation is refused (401
+    ``token_not_valid``): its version claim is compared with the user row simplejwt loads anyway.
+    """
+
+    def get_user(self, validated_token):
+        user = super().get_user(validated_token)  # the one query: the user row (missing or inactive: 401)
+        if not token_is_current(validated_token, user.token_version):
+            raise exceptions.AuthenticationFailed(REVOKED_MESSAGE, code="token_not_valid")
+        return user
 
     def authenticate(self, request):
         header = self.get_header(request)

@@ -8,6 +8,11 @@ def wants_cookies(request) -> bool:
     return request.query_params.get("use_cookies", "").lower() in ("1", "true", "yes")
 
 
+def used_cookies(request) -> bool:
+    """Whether this request was authenticated by the access cookie (no Authorization header)."""
+    return request.auth is not None and "HTTP_AUTHORIZATION" not in request.META
+
+
 def set_auth_cookies(request, response, pair: TokenPair) -> None:
     jwt = settings.SIMPLE_JWT
     common = {"httponly": True, "secure": settings.JWT_COOKIE_SECURE, "samesite": settings.JWT_COOKIE_SAMESITE}

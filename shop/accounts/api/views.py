@@ -14,7 +14,7 @@ from shop.accounts.models import Address
 from shop.accounts.throttling import throttles_for
 from shop.core.exceptions import ApplicationError
 
-from .cookies import delete_auth_cookies, set_auth_cookies, wants_cookies
+from .cookies import delete_auth_cookies, set_auth_cookies, used_cookies, wants_cookies
 from .serializers import (
     AddressSerializer,
     AuthOutput,
@@ -22,6 +22,7 @@ from .serializers import (
     DetailOutput,
     LoginInput,
     LogoutOutput,
+    PasswordChangedOutput,
     PasswordResetConfirmInput,
     PasswordResetInput,
     ProfileInput,
@@ -150,13 +151,26 @@ class LogoutApi(APIView):
 
 
 class ChangePasswordApi(APIView):
-    @extend_schema(request=ChangePasswordInput, responses={200: DetailOutput}, tags=["auth"])
+    @extend_schema(
+        request=ChangePasswordInput, responses={200: PasswordChangedOutput}, parameters=[USE_COOKIES], tags=["auth"],
+        summary="Change your password (ends every session; this client gets a fresh one)",
+        description="Every access and refresh token issued before the change stops working at once, on every "
+                    "device. The answer carries a new token pair for the client that made the change (or sets "
+                    "new cookies when it authenticated with cookies or sends `?use_cookies=true`), so a "
+                    "single-page app stays logged in without asking for the new password again.",
+    )
     def post(self, request):
         serializer = ChangePasswordInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.user_change_password(user=request.user, old_password=serializer.validated_data["old_password"],
                                       new_password=serializer.validated_data["new_password"])
-        return Response({"detail": "Password changed successfully"})
+        pair = services.tokens_for(request.user)
+        response = Response({"detail": "Password changed successfully"})
+        if wants_cookies(request) or used_cookies(request):
+            set_auth_cookies(request, response, pair)
+        else:
+            response.data["tokens"] = {"access": pair.access, "refresh": pair.refresh}
+        return response
 
 
 class MeApi(APIView):
@@ -164,11 +178,15 @@ class MeApi(APIView):
     def get(self, request):
         return Response(UserOutput(request.user).data)
 
-    @extend_schema(request=ProfileInput, responses={200: UserOutput}, tags=["auth"])
+    @extend_schema(request=ProfileInput, responses={200: UserOutput}, tags=["auth"],
+                   description="Changing `email` (the login) needs `current_password` (400 naming it when missing "
+                               "or wrong) and sends a notice to the previous address.")
     def patch(self, request):
         serializer = ProfileInput(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        user = services.user_update(user=request.user, data=serializer.validated_data)
+        data = dict(serializer.validated_data)
+        current_password = data.pop("current_password", None)
+        user = services.user_update(user=request.user, data=data, current_password=current_password)
         return Response(UserOutput(user).data)
 
     @extend_schema(request=ProfileInput, responses={200: UserOutput}, tags=["auth"])
