@@ -4,6 +4,8 @@ from rest_framework import exceptions
 from rest_framework.authentication import CSRFCheck
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
+from shop.core.csrf import csrf_failure_detail
+
 from .tokens import REVOKED_MESSAGE, token_is_current
 
 
@@ -18,7 +20,7 @@ def enforce_csrf(request) -> None:
     check.process_request(request)
     reason = check.process_view(request, None, (), {})
     if reason:
-        raise exceptions.PermissionDenied(f"CSRF Failed: {reason}")
+        raise exceptions.PermissionDenied(csrf_failure_detail(reason), code="csrf_failed")
 
 
 class JWTHeaderOrCookieAuthentication(JWTAuthentication):

@@ -33,6 +33,11 @@ class PasswordChangedOutput(serializers.Serializer):
                   "are set as cookies instead.")
 
 
+class CsrfTokenOutput(serializers.Serializer):
+    csrf_token = serializers.CharField(help_text="Send it back in the X-CSRFToken header on cookie-authenticated "
+                                                 "writes.")
+
+
 class MessageOutput(serializers.Serializer):
     message = serializers.CharField()
 
