@@ -110,10 +110,12 @@ def test_other_users_get_404_and_anonymous_401_on_owner_endpoints(user, other_cl
     assert _stock(product) == 9
 
 
-def test_staff_reads_orders_through_the_admin_list_not_the_customer_detail(user, staff_client, product):
+def test_staff_read_any_order_through_the_order_endpoints_and_the_admin_list(user, staff_client, product):
     order = place_order(user=user, product=product)
 
-    assert staff_client.get(f"/orders/{order.id}/").status_code == 404
+    detail = staff_client.get(f"/orders/{order.id}/")
+    assert detail.status_code == 200 and (detail.json()["id"], detail.json()["user"]) == (order.id, user.id)
+    assert staff_client.get("/orders/").json()["results"][0]["id"] == order.id
     assert staff_client.get("/orders/admin/").json()["results"][0]["id"] == order.id
 
 

@@ -1,8 +1,9 @@
 """Seed 001's Paymob flow end to end: our API -> PaymobProvider -> fake Paymob over HTTP -> HMAC-signed callbacks.
 
 Identifiers: ``provider_payment_id`` is Paymob's numeric order id (signed into every callback as ``obj.order.id``),
-``provider_invoice_id`` the intention id. A failed payment leaves the order as it is: stock stays reserved (hard
-reservation) until the customer retries or the payment deadline expires the order.
+``provider_invoice_id`` the intention id. A failed payment cancels the order and restores its stock (the
+Paymob-era API's behaviour, ``PAYMENT_FAILURE_RELEASES_ORDER`` lists paymob by default); with the retry policy the
+stock stays reserved (hard reservation) until the customer retries or the payment deadline expires the order.
 """
 
 from decimal import Decimal
@@ -10,6 +11,8 @@ from urllib.parse import urlencode
 
 import pytest
 
+from shop.cart.tests.factories import ProductFactory
+from shop.orders.tests.factories import place_order
 from shop.payments.models import Payment, Refund, WebhookEvent
 
 pytestmark = pytest.mark.django_db
@@ -83,12 +86,14 @@ def test_success_callback_marks_payment_succeeded_and_order_fully_paid(user_clie
     assert user_client.get(f"/payments/{payment.pk}/status/").json()["status"] == "succeeded"
 
 
-def test_failure_callback_fails_the_payment_and_leaves_the_order_reserved(
-    user_client, api_client, paymob_on, order, product
+@pytest.mark.parametrize("path", [CALLBACK, "/webhook/"])  # the Paymob-era API's callback path is an alias
+def test_by_default_a_failed_payment_fails_the_order_and_restores_the_stock(
+    user, user_client, api_client, paymob_on, order, product, path
 ):
     payment = _started(user_client, order)
+    body, query = paymob_on.complete(payment.provider_invoice_id, success=False)
 
-    response = _callback(api_client, *paymob_on.complete(payment.provider_invoice_id, success=False))
+    response = api_client.post(f"{path}?{urlencode(query)}", data=body, content_type="application/json")
 
     assert response.status_code == 200
     assert response.json() == {"received": True, "outcome": "failed"}
@@ -96,12 +101,49 @@ def test_failure_callback_fails_the_payment_and_leaves_the_order_reserved(
     order.refresh_from_db()
     product.refresh_from_db()
     assert (payment.status, payment.failure_message) == ("failed", "Do not honor")
+    assert (order.status, order.cancel_reason, order.is_fully_paid, product.stock_quantity) == (
+        "cancelled", "payment_failed", False, 5)
+    seen = user_client.get(f"/orders/{order.pk}/").json()
+    assert (seen["status"], seen["payment_outcome"]) == ("cancelled", "failed")
+    assert [(p["id"], p["status"], p["failure_message"]) for p in seen["payments"]] == [
+        (payment.pk, "failed", "Do not honor")]
+    retry = _create_intent(user_client, order)
+    assert (retry.status_code, retry.json()["code"]) == (400, "order_not_payable")
+
+
+def test_with_the_retry_policy_a_failed_payment_leaves_the_order_reserved_and_a_retry_is_a_new_attempt(
+    user_client, api_client, paymob_on, settings, order, product
+):
+    settings.PAYMENT_FAILURE_RELEASES_ORDER = []
+    payment = _started(user_client, order)
+
+    response = _callback(api_client, *paymob_on.complete(payment.provider_invoice_id, success=False))
+
+    assert response.json() == {"received": True, "outcome": "failed"}
+    order.refresh_from_db()
+    product.refresh_from_db()
     # Hard reservation: the stock stays taken and the order open until a retry pays or the deadline expires it.
     assert (order.status, order.is_fully_paid, product.stock_quantity) == ("processing", False, 3)
+    assert user_client.get(f"/orders/{order.pk}/").json()["payment_outcome"] == "pending"
     retry = _create_intent(user_client, order)
-    assert retry.status_code == 201 and retry.json()["payment"]["id"] == payment.pk
-    assert retry.json()["payment"]["status"] == "pending"
+    assert retry.status_code == 201
+    assert retry.json()["payment"]["id"] != payment.pk and retry.json()["payment"]["status"] == "pending"
     assert retry.json()["payment"]["provider_payment_id"] != payment.provider_payment_id  # a fresh intention
+    attempts = user_client.get(f"/orders/{order.pk}/").json()["payments"]
+    assert [(p["id"], p["status"], p["failure_message"]) for p in attempts] == [
+        (retry.json()["payment"]["id"], "pending", ""), (payment.pk, "failed", "Do not honor")]
+
+
+def test_the_intention_carries_a_ten_minute_expiry_by_default(user_client, paymob_on, settings, order):
+    _started(user_client, order)
+    settings.PAYMOB_INTENTION_EXPIRATION = 0  # Paymob's own default: the field is not sent
+    settings.PAYMENT_FAILURE_RELEASES_ORDER = []
+    other = place_order(user=order.user, product=ProductFactory(price=Decimal("5.00"), stock_quantity=1))
+    _started(user_client, other)
+
+    sent = [r.params for r in paymob_on.requests_to("POST", "/v1/intention/")]
+    assert sent[0]["expiration"] == 600
+    assert "expiration" not in sent[1]
 
 
 @pytest.mark.parametrize("tamper", ["wrong_secret", "missing_hmac", "body_changed"])

@@ -76,7 +76,7 @@ def test_create_intent_refuses_a_currency_other_than_the_shops(user_client, stri
     assert response.json()["code"] == "currency_mismatch"
 
 
-def test_gateway_down_answers_503_records_the_failure_and_a_retry_reuses_the_attempt(
+def test_gateway_down_answers_503_records_the_failure_and_a_retry_is_a_new_attempt(
     user_client, stripe_on, order, product
 ):
     stripe_on.fail_next(1, status=500)
@@ -92,8 +92,13 @@ def test_gateway_down_answers_503_records_the_failure_and_a_retry_reuses_the_att
 
     retry = _create_intent(user_client, order)
     assert retry.status_code == 201
-    assert retry.json()["payment"]["id"] == payment.pk
+    assert retry.json()["payment"]["id"] != payment.pk
     assert retry.json()["payment"]["status"] == "pending"
+    # The attempt that never opened stays on the order, with what went wrong.
+    attempts = user_client.get(f"/orders/{order.pk}/").json()["payments"]
+    assert [(p["id"], p["status"]) for p in attempts] == [(retry.json()["payment"]["id"], "pending"),
+                                                          (payment.pk, "failed")]
+    assert attempts[1]["failure_message"] == payment.failure_message
 
 
 def test_gateway_timeout_answers_503(user_client, stripe_on, settings, order):
@@ -334,8 +339,8 @@ def test_config_and_methods(user_client, api_client, stripe_on):
                                                            "currency": "USD"}
     methods = api_client.get("/payments/methods/").json()
     # Paymob and IntaSend are listed in PAYMENT_METHODS but have no keys here: they are not offered.
-    assert [m["id"] for m in methods] == ["stripe", "sandbox", "cod"]
-    assert {m["id"]: m["kind"] for m in methods}["cod"] == "direct"
+    assert [(m["id"], m["code"]) for m in methods] == [(1, "stripe"), (4, "sandbox"), (5, "cod")]
+    assert {m["code"]: m["kind"] for m in methods}["cod"] == "direct"
 
 
 def test_order_shows_is_fully_paid_recalculated_on_every_change(user_client, api_client, stripe_on, order):
