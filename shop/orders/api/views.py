@@ -137,6 +137,8 @@ class OrderDetailApi(APIView):
                                "Staff may set any status the pipeline allows next. A customer sending any other "
                                "status or field gets 403. Statuses are case-insensitive.")
     def patch(self, request, order_id: int):
+        if not request.user.is_staff and not selectors.order_exists(order_id=order_id, user=request.user):
+            raise NotFound("Order not found.")  # someone else's order is "not found", never "forbidden"
         fields = set(request.data) if isinstance(request.data, dict) else set()
         extra = sorted(fields - set(OrderUpdateInput().fields))
         if extra and not request.user.is_staff:

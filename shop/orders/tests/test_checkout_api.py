@@ -244,16 +244,51 @@ def test_someone_elses_address_is_refused(user, other_user, user_client, headpho
     _assert_nothing_changed([(headphones, 50)], [(line.id, 1)])
 
 
-def test_inline_address_object(user, user_client, headphones):
+@pytest.mark.parametrize("country", ["ke", "KE", "KEN", "Kenya", "KENYA"])
+def test_inline_address_object(user, user_client, headphones, country):
     CartItemFactory(cart__user=user, product=headphones)
     address = {"full_name": "John Doe", "phone": "0712345678", "email": "john@example.com",
-               "address_line_1": "Street 1", "city": "Nairobi", "country": "ke"}
+               "address_line_1": "Street 1", "city": "Nairobi", "country": country}
 
-    body = user_client.post("/orders/checkout/", {"shipping_address": address}).json()
+    body = user_client.post("/orders/checkout/", {"shipping_address": address}, format="json").json()
 
     snapshot = body["shipping_address"]
     assert {k: snapshot[k] for k in address} == {**address, "country": "KE"}
-    assert snapshot["source_address_id"] is None
+    assert (snapshot["country_name"], snapshot["source_address_id"]) == ("Kenya", None)
+
+
+def test_the_intasend_era_order_body_is_accepted_as_it_is(user, user_client, headphones, settings):
+    settings.DEFAULT_PAYMENT_METHOD = "none"  # that API opened payments through the payments API afterwards
+    variant = ProductVariantFactory(price_override=Decimal("15.00"), stock_quantity=3)
+    shipping = ShippingMethodFactory(price=Decimal("4.00"))
+    body = {
+        "shipping_address": {"full_name": "John Doe", "phone": "0712345678", "email": "john@example.com",
+                             "address_line_1": "Street 1", "address_line_2": "", "city": "Nairobi", "state": "",
+                             "postal_code": "", "country": "Kenya"},
+        "items": [{"product": headphones.id, "quantity": 2}, {"variant": variant.id, "quantity": 1}],
+        "shipping_method": shipping.id,
+        "shipping_fee": "0.00",  # ignored: the fee is the shipping method's, never the client's
+        "notes": "",
+    }
+
+    response = user_client.post("/orders/", body, format="json")
+
+    assert response.status_code == 201, response.json()
+    order = response.json()
+    assert (order["shipping_address"]["country"], order["shipping_address"]["country_name"]) == ("KE", "Kenya")
+    assert (order["subtotal"], order["shipping_fee"], order["total"]) == ("214.98", "4.00", "218.98")
+    assert (order["payments"], order["is_fully_paid"], order["shipment"]["status"]) == ([], False, "ORDER_PLACED")
+    assert Order.objects.get().shipping_fee == Decimal("4.00")
+
+
+@pytest.mark.parametrize("fee", ["-100.00", "0.00", "999.00", None])
+def test_a_client_sent_shipping_fee_is_ignored(user, user_client, headphones, fee):
+    CartItemFactory(cart__user=user, product=headphones)
+
+    response = user_client.post("/orders/checkout/", {"shipping_fee": fee}, format="json")
+
+    assert response.status_code == 201
+    assert (response.json()["shipping_fee"], response.json()["total"]) == ("0.00", "99.99")
 
 
 @pytest.mark.parametrize("address", [{"full_name": "x"}, {"full_name": "x", "address_line_1": "y", "city": "z",

@@ -6,12 +6,16 @@ Paymob-era API's behaviour, ``PAYMENT_FAILURE_RELEASES_ORDER`` lists paymob by d
 stock stays reserved (hard reservation) until the customer retries or the payment deadline expires the order.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
 import pytest
+from django.utils import timezone
 
-from shop.cart.tests.factories import ProductFactory
+from shop.cart.tests.factories import CartItemFactory, ProductFactory
+from shop.orders.models import Order
+from shop.orders.services import expire_unpaid_orders
 from shop.orders.tests.factories import place_order
 from shop.payments.models import Payment, Refund, WebhookEvent
 
@@ -353,3 +357,54 @@ def test_a_callback_and_its_duplicate_stay_within_their_query_budgets(
         assert _callback(api_client, body, query).json()["outcome"] == "succeeded"
     with django_assert_max_num_queries(2):  # a redelivery is one lookup
         assert _callback(api_client, body, query).json()["outcome"] == "duplicate"
+
+
+# --- Clients written for the Paymob direct-order API --------------------------------------------------------------
+
+@pytest.fixture
+def paymob_only(settings, paymob_on):
+    settings.PAYMENT_METHODS = ["paymob"]
+    return paymob_on
+
+
+@pytest.mark.parametrize("outcome", ["success", "failed", "timeout"])
+def test_a_direct_order_without_a_method_opens_paymob_and_ends_in_the_paymob_era_states(
+    user, user_client, api_client, paymob_only, outcome
+):
+    first = ProductFactory(price=Decimal("10.00"), stock_quantity=3)
+    second = ProductFactory(price=Decimal("2.50"), stock_quantity=4)
+    CartItemFactory(cart__user=user, product=first, quantity=1)
+
+    response = user_client.post("/api/v1/orders/", {"cart_items": [{"product_id": first.pk, "quantity": 1},
+                                                                   {"product_id": second.pk, "quantity": 4}]},
+                                format="json")
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    intention = paymob_only.intention(body["payments"][0]["provider_invoice_id"])
+    expected_url = (f"{paymob_only.base_url}/unifiedcheckout/?"
+                    + urlencode({"publicKey": paymob_only.public_key, "clientSecret": intention["client_secret"]}))
+    assert body["payment_url"] == body["next_step"] == expected_url
+    assert [(p["provider"], p["status"], p["amount"]) for p in body["payments"]] == [("paymob", "pending", "20.00")]
+    assert (body["payment_method"], body["payment_outcome"]) == ("paymob", "pending")
+    assert paymob_only.requests_to("POST", "/v1/intention/")[0].params["expiration"] == 600
+    assert user_client.get("/cart/").json()["items"] == []
+    assert (_stock(first), _stock(second)) == (2, 0)
+
+    if outcome == "timeout":
+        Order.objects.filter(pk=body["id"]).update(payment_deadline=timezone.now() - timedelta(seconds=1))
+        assert expire_unpaid_orders() == 1
+    else:
+        callback = paymob_only.complete(intention["id"], success=outcome == "success")
+        assert _callback(api_client, *callback).json()["outcome"] == ("succeeded" if outcome == "success"
+                                                                      else "failed")
+
+    order = user_client.get(f"/orders/{body['id']}/").json()
+    assert order["payment_outcome"] == outcome
+    assert order["status"] == ("processing" if outcome == "success" else "cancelled")
+    assert (_stock(first), _stock(second)) == ((2, 0) if outcome == "success" else (3, 4))
+
+
+def _stock(product) -> int:
+    product.refresh_from_db()
+    return product.stock_quantity

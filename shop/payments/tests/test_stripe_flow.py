@@ -182,6 +182,26 @@ def test_failed_webhook_records_the_message_and_leaves_the_order(user_client, ap
     assert order.status == "processing"
     retry = _create_intent(user_client, order)  # seed step 6: the user can retry with the same intent
     assert retry.status_code == 201 and retry.json()["payment"]["id"] == payment.pk
+    # The PaymentIntent is back in requires_payment_method: the same attempt and client_secret take the new try.
+    assert (retry.json()["payment"]["status"], retry.json()["client_secret"]) == ("pending", payment.client_secret)
+    assert retry.json()["payment"]["failure_message"] == "Your card was declined."  # the last try's outcome
+    assert Payment.objects.filter(order=order).count() == 1
+
+
+def test_a_failed_attempt_whose_intent_cannot_take_a_new_try_gets_a_new_attempt(user_client, api_client, stripe_on,
+                                                                                 order):
+    payment = Payment.objects.get(pk=_create_intent(user_client, order).json()["payment"]["id"])
+    stripe_on.fail(payment.provider_payment_id)
+    _deliver(api_client, stripe_on, "payment_intent.payment_failed", payment.provider_payment_id)
+    stripe_on.set_status(payment.provider_payment_id, "canceled")
+
+    retry = _create_intent(user_client, order)
+
+    assert retry.status_code == 201
+    assert retry.json()["payment"]["id"] != payment.pk
+    assert retry.json()["payment"]["provider_payment_id"] != payment.provider_payment_id
+    assert list(Payment.objects.filter(order=order).values_list("pk", "status")) == [
+        (retry.json()["payment"]["id"], "pending"), (payment.pk, "failed")]
 
 
 def test_canceled_webhook_cancels_payment_and_order_and_restores_stock(user_client, api_client, stripe_on, order,
