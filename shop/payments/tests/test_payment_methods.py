@@ -45,12 +45,13 @@ def test_the_default_is_the_first_method_staff_left_active(user_client, sandbox_
 
 # --- Methods as records: ids, activation, limits -------------------------------------------------------------------
 
-def test_methods_are_listed_with_their_ids_and_limits(api_client, sandbox_on, settings):
+def test_methods_are_listed_with_their_ids_and_limits(api_client, sandbox_on, settings, django_assert_num_queries):
     settings.PAYMENT_METHODS = ["cod", "sandbox"]
     PaymentMethodSetting.objects.update_or_create(pk=5, defaults={
         "code": "cod", "name": "Pay the courier", "max_order_total": Decimal("200.00"), "currencies": "USD,KES"})
 
-    response = api_client.get("/payments/methods/")
+    with django_assert_num_queries(1):  # staff's settings of every offered method, at once
+        response = api_client.get("/payments/methods/")
 
     assert response.status_code == 200
     assert response.json() == [
