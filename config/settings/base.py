@@ -142,7 +142,8 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": True,
     "ALGORITHM": "HS256",
     "SIGNING_KEY": env("JWT_SIGNING_KEY", default=SECRET_KEY),
-    "AUTH_HEADER_TYPES": ("Bearer",),
+    # "Token <access>" too, for clients written for token-authenticated APIs (README: coming from another API).
+    "AUTH_HEADER_TYPES": ("Bearer", "Token"),
 }
 JWT_COOKIE_ACCESS = "access_token"
 JWT_COOKIE_REFRESH = "refresh_token"
@@ -286,6 +287,12 @@ LOGGING = {
 # --- Payments -------------------------------------------------------------------------------------------
 # Which methods checkout offers, in order. A gateway's method only works once its keys are set.
 PAYMENT_METHODS = env.list("PAYMENT_METHODS", default=["sandbox", "cod", "stripe"])
+# The method a checkout without payment_method opens: a method code, empty for the first active method of
+# PAYMENT_METHODS, or "none" to open no payment (the client calls POST /payments/create-intent/ later).
+DEFAULT_PAYMENT_METHOD = env("DEFAULT_PAYMENT_METHOD", default="").strip().lower()
+# Methods whose failed payment releases the order at once (cancelled, stock restored); for the others a failed
+# payment leaves the order reserved so the customer can retry until ORDER_PAYMENT_TIMEOUT_MINUTES.
+PAYMENT_FAILURE_RELEASES_ORDER = env.list("PAYMENT_FAILURE_RELEASES_ORDER", default=["paymob"])
 # The currency every price and order total is in. Online payments are taken in this currency only.
 SHOP_CURRENCY = env("SHOP_CURRENCY", default=env("STRIPE_CURRENCY", default="usd")).upper()
 # Absolute base of this API as gateways reach it (webhook URLs), and where customers land after paying.
@@ -304,6 +311,8 @@ PAYMOB_HMAC_SECRET = env("PAYMOB_HMAC_SECRET", default="")
 PAYMOB_API_KEY = env("PAYMOB_API_KEY", default="")
 PAYMOB_INTEGRATION_IDS = env.list("PAYMOB_INTEGRATION_IDS", cast=int, default=[])
 PAYMOB_API_BASE = env("PAYMOB_API_BASE", default="https://accept.paymob.com")
+# Seconds a Paymob intention can be paid for (its `expiration`); 0 leaves Paymob's own default.
+PAYMOB_INTENTION_EXPIRATION = env.int("PAYMOB_INTENTION_EXPIRATION", default=600)
 INTASEND_PUBLISHABLE_KEY = env("INTASEND_PUBLISHABLE_KEY", default="")
 INTASEND_SECRET_KEY = env("INTASEND_SECRET_KEY", default="")
 INTASEND_WEBHOOK_CHALLENGE = env("INTASEND_WEBHOOK_CHALLENGE", default="")

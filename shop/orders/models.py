@@ -54,6 +54,7 @@ class Order(TimeStampedModel):
         STAFF = "staff", "Cancelled by staff"
         EXPIRED = "expired", "Not paid in time"
         PAYMENT_CANCELLED = "payment_cancelled", "Payment cancelled"
+        PAYMENT_FAILED = "payment_failed", "Payment failed"
         PAYMENT_UNAVAILABLE = "payment_unavailable", "Payment could not be started"
         REFUNDED = "refunded", "Refunded"
 
@@ -95,6 +96,32 @@ class Order(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.order_key
+
+    class PaymentOutcome(models.TextChoices):
+        """The four order states of the Paymob-era API, plus ``cancelled`` for what it had no word for."""
+
+        PENDING = "pending", "Awaiting payment"
+        SUCCESS = "success", "Paid"
+        FAILED = "failed", "Payment failed"
+        TIMEOUT = "timeout", "Not paid in time"
+        CANCELLED = "cancelled", "Cancelled"
+
+    _FAILED_REASONS = frozenset({CancelReason.PAYMENT_FAILED, CancelReason.PAYMENT_CANCELLED,
+                                 CancelReason.PAYMENT_UNAVAILABLE})
+
+    @property
+    def payment_outcome(self) -> str:
+        """Derived, never stored: paid -> success; cancelled for want of payment -> failed or timeout; cancelled
+        by a person or refunded -> cancelled; anything else -> pending."""
+        if self.is_fully_paid:
+            return self.PaymentOutcome.SUCCESS
+        if self.status != self.Status.CANCELLED:
+            return self.PaymentOutcome.PENDING
+        if self.cancel_reason == self.CancelReason.EXPIRED:
+            return self.PaymentOutcome.TIMEOUT
+        if self.cancel_reason in self._FAILED_REASONS:
+            return self.PaymentOutcome.FAILED
+        return self.PaymentOutcome.CANCELLED
 
 
 class OrderItem(models.Model):

@@ -15,14 +15,14 @@ from django.utils import timezone
 
 from shop.accounts.models import Address
 from shop.cart.models import CartItem
-from shop.cart.services import purchasable_resolve
+from shop.cart.services import cart_clear, purchasable_resolve
 from shop.catalog.models import Product, ProductVariant
 from shop.catalog.stock import StockLine, stock_deduct, stock_restore
 from shop.core.exceptions import ApplicationError, NotFound
 from shop.core.idempotency import check_replay, request_fingerprint
 from shop.core.metrics import record_checkout
 from shop.core.tasks import enqueue_on_commit
-from shop.payments.methods import method_get
+from shop.payments.methods import default_method, method_get
 
 from .locks import cart_lock, order_lock
 from .models import (
@@ -234,6 +234,10 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
     total = (subtotal + shipping_fee).quantize(CENT)
     if total >= MAX_ORDER_TOTAL:
         raise ApplicationError("This order is too large to place in one go.", code="order_too_large")
+    refusal = method.refusal(total=total, currency=settings.SHOP_CURRENCY) if method else None
+    if refusal:
+        raise ApplicationError(refusal, code="invalid_payment_method",
+                               extra={"errors": {"payment_method": [refusal]}})
     if expected_total is not None and expected_total.quantize(CENT) != total:
         raise ApplicationError(f"The order total is {total}, not {expected_total}: review your cart and retry.",
                                code="total_mismatch", extra={"total": str(total)})
@@ -469,6 +473,11 @@ def order_mark_processing_locked(order: Order, *, reason: str) -> None:
 def order_place(*, user, lines: list[LineRequest] | None = None, payment_method: str | None = None, **checkout):
     """Checkout, then open the payment with the chosen method. Returns ``(order, created, payment)``.
 
+    ``payment_method`` is a method code or number; without one, the shop's default method is used
+    (``shop.payments.methods.default_method``: ``DEFAULT_PAYMENT_METHOD``, else the first active method), and no
+    payment is opened when there is none. A direct order (``lines``) also empties the user's cart once it is
+    placed and its payment opened.
+
     The gateway is called after the order commits (no row lock is held across the network). If it cannot
     start the payment (down, 5xx, refused), the checkout is undone: the order is cancelled with its stock
     restored, the cart refilled as it was, and the error (503 or 400) goes to the client; the failed attempt
@@ -477,23 +486,31 @@ def order_place(*, user, lines: list[LineRequest] | None = None, payment_method:
     from shop.payments.models import Payment
     from shop.payments.services import payment_start
 
+    if not payment_method:
+        default = default_method()
+        payment_method = default.id if default else None
     try:
         order, created = order_checkout(user=user, lines=lines, payment_method=payment_method, **checkout)
     except ApplicationError as exc:
         record_checkout(exc.code)
         raise
     record_checkout("placed" if created else "replayed")
-    if not order.payment_method:
-        return order, created, None
     if not created:
-        return order, created, Payment.objects.filter(order=order).order_by("-id").first()
-    try:
-        payment = payment_start(order_id=order.pk, user=user, method_id=order.payment_method,
-                                idempotency_key=f"checkout-{order.order_key}")
-    except ApplicationError as exc:
-        order_checkout_undo(order_id=order.pk, refill_cart=lines is None)
-        record_checkout(f"undone_{exc.code}")
-        raise
+        payment = Payment.objects.filter(order=order).order_by("-id").first() if order.payment_method else None
+        return order, created, payment
+    payment = None
+    if order.payment_method:
+        try:
+            payment = payment_start(order_id=order.pk, user=user, method_id=order.payment_method,
+                                    idempotency_key=f"checkout-{order.order_key}")
+        except ApplicationError as exc:
+            order_checkout_undo(order_id=order.pk, refill_cart=lines is None)
+            record_checkout(f"undone_{exc.code}")
+            raise
+    if lines is not None:
+        # A direct order empties the cart too ("on successful create, the user's cart is cleared"), once its
+        # payment has opened: an undone checkout leaves the cart as it was.
+        cart_clear(user=user)
     return order, created, payment
 
 

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from shop.accounts.models import Address, User
+from shop.core.countries import CountryField, country_name
 
 
 class UserOutput(serializers.ModelSerializer):
@@ -113,11 +114,14 @@ class PasswordResetConfirmInput(serializers.Serializer):
 
 
 class AddressSerializer(serializers.ModelSerializer):
-    country = serializers.RegexField(r"^[A-Za-z]{2}$", help_text="ISO 3166-1 alpha-2 code",
-                                     error_messages={"invalid": "Use a two-letter ISO country code."})
+    country = CountryField()
+    country_name = serializers.SerializerMethodField(help_text="English name of `country`.")
 
     class Meta:
         model = Address
         fields = ["id", "full_name", "phone", "email", "address_line_1", "address_line_2", "city", "state",
-                  "postal_code", "country", "is_default", "created_at", "updated_at"]
-        read_only_fields = ["id", "created_at", "updated_at"]
+                  "postal_code", "country", "country_name", "is_default", "created_at", "updated_at"]
+        read_only_fields = ["id", "country_name", "created_at", "updated_at"]
+
+    def get_country_name(self, address: Address) -> str:
+        return country_name(address.country)
