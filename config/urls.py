@@ -7,6 +7,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from shop.accounts.api.urls import v1_aliases
 from shop.core.metrics import metrics_view
 from shop.core.views import HealthApi, RedocApi
+from shop.orders.api.views import CartCheckoutAliasApi
+from shop.payments.api.views import WebhookApi
 
 # The seed's paths at the root, and the same API again under /api/v1/ for clients that want a versioned base.
 api_patterns = [
@@ -27,6 +29,9 @@ urlpatterns = [
     path("api/redoc/", RedocApi.as_view(url_name="schema"), name="redoc"),
     *api_patterns,
     path("api/v1/", include(v1_aliases + api_patterns)),
+    # Paths of the APIs this one replaces (README, "Coming from another API"): the same views.
+    path("webhook/", WebhookApi.as_view(provider="paymob"), name="paymob-webhook-alias"),
+    path("api/shop/checkout/cart", CartCheckoutAliasApi.as_view(), name="cart-checkout-alias"),
 ]
 
 if settings.SERVE_MEDIA and settings.STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):

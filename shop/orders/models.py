@@ -54,6 +54,7 @@ class Order(TimeStampedModel):
         STAFF = "staff", "Cancelled by staff"
         EXPIRED = "expired", "Not paid in time"
         PAYMENT_CANCELLED = "payment_cancelled", "Payment cancelled"
+        PAYMENT_FAILED = "payment_failed", "Payment failed"
         PAYMENT_UNAVAILABLE = "payment_unavailable", "Payment could not be started"
         REFUNDED = "refunded", "Refunded"
 
@@ -80,6 +81,9 @@ class Order(TimeStampedModel):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     # A retried checkout with the same key returns this order instead of creating another.
     idempotency_key = models.CharField(max_length=255, blank=True, default="")
+    # SHA-256 of the request that used the key (shop/core/idempotency.py): the same key with another request is
+    # refused (422) instead of answered with this order.
+    idempotency_fingerprint = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -100,6 +104,33 @@ class Order(TimeStampedModel):
     def was_paid(self) -> bool:
         """True once the order was paid in full, for good: refunds (partial or full) never turn it back."""
         return self.paid_at is not None
+
+    class PaymentOutcome(models.TextChoices):
+        """The four order states of the Paymob-era API, plus ``cancelled`` for what it had no word for."""
+
+        PENDING = "pending", "Awaiting payment"
+        SUCCESS = "success", "Paid"
+        FAILED = "failed", "Payment failed"
+        TIMEOUT = "timeout", "Not paid in time"
+        CANCELLED = "cancelled", "Cancelled"
+
+    _FAILED_REASONS = frozenset({CancelReason.PAYMENT_FAILED, CancelReason.PAYMENT_CANCELLED,
+                                 CancelReason.PAYMENT_UNAVAILABLE})
+
+    @property
+    def payment_outcome(self) -> str:
+        """Derived, never stored: paid -> success; cancelled for want of payment -> failed or timeout; cancelled
+        by a person or refunded -> cancelled; anything else -> pending. An open order that was paid stays a
+        success whatever was refunded since (nobody awaits its payment: a second one is refused)."""
+        if self.is_fully_paid or (self.was_paid and self.status != self.Status.CANCELLED):
+            return self.PaymentOutcome.SUCCESS
+        if self.status != self.Status.CANCELLED:
+            return self.PaymentOutcome.PENDING
+        if self.cancel_reason == self.CancelReason.EXPIRED:
+            return self.PaymentOutcome.TIMEOUT
+        if self.cancel_reason in self._FAILED_REASONS:
+            return self.PaymentOutcome.FAILED
+        return self.PaymentOutcome.CANCELLED
 
 
 class OrderItem(models.Model):

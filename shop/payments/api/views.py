@@ -1,5 +1,5 @@
 from django.conf import settings
-from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, OpenApiTypes, extend_schema
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 
 from shop.core.exceptions import ApplicationError, NotFound
 from shop.payments import selectors, services
-from shop.payments.methods import enabled_methods
+from shop.payments.methods import all_methods, enabled_methods
 from shop.payments.models import Payment
 
 from .serializers import (
@@ -15,7 +15,9 @@ from .serializers import (
     CreateIntentInput,
     MessagePaymentOutput,
     PaymentIdInput,
+    PaymentMethodAdminOutput,
     PaymentMethodOutput,
+    PaymentMethodUpdateInput,
     PaymentOutput,
     PaymentStartOutput,
     PaymentStatusOutput,
@@ -61,12 +63,32 @@ class PaymentConfigApi(APIView):
 class PaymentMethodListApi(APIView):
     permission_classes = (AllowAny,)
 
-    @extend_schema(tags=TAGS, responses={200: PaymentMethodOutput(many=True)})
+    @extend_schema(tags=TAGS, responses={200: PaymentMethodOutput(many=True)}, summary="Payment methods offered",
+                   description="The active methods, in the shop's order; the first is the default of a checkout "
+                               "without `payment_method` (unless DEFAULT_PAYMENT_METHOD says otherwise).")
     def get(self, request):
-        return Response([
-            {"id": m.id, "provider": m.provider, "name": m.name, "kind": m.kind, "currencies": list(m.currencies)}
-            for m in enabled_methods()
-        ])
+        return Response(PaymentMethodOutput(enabled_methods(), many=True).data)
+
+
+class PaymentMethodAdminListApi(APIView):
+    permission_classes = (IsAdminUser,)
+
+    @extend_schema(tags=TAGS, responses={200: PaymentMethodAdminOutput(many=True)},
+                   summary="Every payment method with staff's settings (staff)")
+    def get(self, request):
+        return Response(PaymentMethodAdminOutput(all_methods(), many=True).data)
+
+
+class PaymentMethodAdminDetailApi(APIView):
+    permission_classes = (IsAdminUser,)
+
+    @extend_schema(tags=TAGS, request=PaymentMethodUpdateInput, responses={200: PaymentMethodAdminOutput},
+                   summary="Activate, deactivate or limit a payment method (staff)")
+    def patch(self, request, method_id: int):
+        serializer = PaymentMethodUpdateInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.payment_method_setting_save(number=method_id, data=serializer.validated_data)
+        return Response(PaymentMethodAdminOutput(next(m for m in all_methods() if m.number == method_id)).data)
 
 
 def start_response_body(payment: Payment) -> dict:
@@ -80,14 +102,18 @@ def start_response_body(payment: Payment) -> dict:
 
 
 class PaymentCreateIntentApi(APIView):
-    @extend_schema(tags=TAGS, request=CreateIntentInput, responses={201: PaymentStartOutput})
+    @extend_schema(tags=TAGS, request=CreateIntentInput, responses={
+        201: PaymentStartOutput,
+        422: OpenApiResponse(description="`idempotency_key_reused`: the key was used for another order, method or "
+                                         "currency; nothing was done."),
+    })
     def post(self, request):
         serializer = CreateIntentInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         payment = services.payment_start(
             order_id=data["order_id"], user=request.user, method_id=data["payment_method"],
-            currency=data.get("currency"), idempotency_key=data.get("idempotency_key", ""),
+            currency=data.get("currency"), client_idempotency_key=data.get("idempotency_key", ""),
         )
         payment = Payment.objects.select_related("order").get(pk=payment.pk)
         return Response(start_response_body(payment), status=201)

@@ -181,6 +181,11 @@ class PaymentProvider(ABC):
         idempotency_key: str = "",
     ) -> RefundResult: ...
 
+    def reusable_after_failure(self, provider_payment_id: str) -> bool:
+        """Whether the gateway object of a failed attempt can take a new try as it is (same client_secret or
+        checkout page). False by default: a retry is a new attempt at the gateway, kept as a new payment."""
+        return False
+
     def retrieve_refund(self, provider_refund_id: str) -> RefundResult:
         """The gateway's current state of one refund (a refund webhook is only a trigger to call this)."""
         raise NotImplementedError(f"{self.display_name} refunds are not read one by one")

@@ -112,6 +112,7 @@ def test_a_failed_paymob_attempt_then_a_sandbox_payment_pays_the_order(
     user_client, api_client, paymob_on, settings, order
 ):
     settings.PAYMENTS_SANDBOX_ENABLED = True
+    settings.PAYMENT_FAILURE_RELEASES_ORDER = []  # the retry policy: a failed payment leaves the order open
     paymob = Payment.objects.get(pk=_create_intent(user_client, order, method="paymob").json()["payment"]["id"])
     body, query = paymob_on.complete(paymob.provider_invoice_id, success=False)
     assert api_client.post(f"/payments/webhooks/paymob/?{urlencode(query)}", data=body,
