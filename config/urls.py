@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from shop.accounts.api.urls import v1_aliases
 from shop.core.metrics import metrics_view
 from shop.core.views import HealthApi, RedocApi
+from shop.payments.pages import SandboxPageView
 
 # The seed's paths at the root, and the same API again under /api/v1/ for clients that want a versioned base.
 api_patterns = [
@@ -25,6 +26,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", RedocApi.as_view(url_name="schema"), name="redoc"),
+    # Pages for a person in a browser, not API operations: outside the schema, mounted once.
+    path("payments/sandbox/pay/<str:token>/", SandboxPageView.as_view(), name="sandbox-page"),
     *api_patterns,
     path("api/v1/", include(v1_aliases + api_patterns)),
 ]

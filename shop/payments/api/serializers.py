@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from shop.core.schema import BlankableURLField
 from shop.payments.models import Payment, Refund
+from shop.payments.return_urls import RETURN_URL_MAX_LENGTH
 
 
 class PaymentOrderOutput(serializers.Serializer):
@@ -60,6 +61,11 @@ class CreateIntentInput(serializers.Serializer):
     payment_method = serializers.CharField(required=False, default="stripe", max_length=32)
     currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False, help_text="ISO 4217; must be the shop's.")
     idempotency_key = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    return_url = serializers.CharField(
+        max_length=RETURN_URL_MAX_LENGTH, required=False, allow_blank=True, default="",
+        help_text="As at checkout: where a hosted payment page sends the customer back (`order_key` added). "
+                  "An attempt already open keeps the one it was opened with.",
+    )
 
 
 class PaymentIdInput(serializers.Serializer):
