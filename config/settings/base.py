@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "shop.cart",
     "shop.orders",
     "shop.payments",
+    "shop.storefront",
 ]
 
 MIDDLEWARE = [
@@ -289,6 +290,8 @@ PAYMENT_RETURN_ORIGINS = env.list("PAYMENT_RETURN_ORIGINS", default=[])
 PAYMENT_GATEWAY_TIMEOUT = env.float("PAYMENT_GATEWAY_TIMEOUT", default=10.0)
 # The sandbox provider lets anyone mark their own payment paid: never enable it on a real shop.
 PAYMENTS_SANDBOX_ENABLED = env.bool("PAYMENTS_SANDBOX_ENABLED", default=True)
+# The reference storefront at /demo/ (shop/storefront): on by default, off in production settings.
+DEMO_STOREFRONT_ENABLED = env.bool("DEMO_STOREFRONT_ENABLED", default=True)
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
