@@ -9,6 +9,8 @@ from shop.core.metrics import metrics_view
 from shop.core.views import HealthApi, RedocApi
 from shop.orders.api.views import CartCheckoutAliasApi
 from shop.payments.api.views import WebhookApi
+from shop.payments.pages import SandboxPageView
+from shop.storefront.views import StorefrontView
 
 # The seed's paths at the root, and the same API again under /api/v1/ for clients that want a versioned base.
 api_patterns = [
@@ -27,6 +29,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", RedocApi.as_view(url_name="schema"), name="redoc"),
+    # Pages for a person in a browser, not API operations: outside the schema, mounted once.
+    path("payments/sandbox/pay/<str:token>/", SandboxPageView.as_view(), name="sandbox-page"),
+    path("demo/", StorefrontView.as_view(), name="storefront"),
     *api_patterns,
     path("api/v1/", include(v1_aliases + api_patterns)),
     # Paths of the APIs this one replaces (README, "Coming from another API"): the same views.

@@ -27,9 +27,13 @@ from shop.catalog.tests.factories import ProductFactory, ProductImageFactory, Pr
 from shop.orders.models import Order, ShippingMethod
 from shop.orders.tests.factories import ShippingMethodFactory, place_order
 from shop.payments.models import Payment
+from shop.payments.pages import INVALID_LINK
 from tests.security_routes import api_routes, id_routes, methods_of
 
 OWNED, STAFF, CATALOG = "owned", "staff", "catalog"
+# Authorised by a signed token in the path, not by who calls (the sandbox's hosted page, like a gateway's
+# checkout link): a tampered token is the same 404 page for everyone, whoever is logged in.
+TOKEN = "token"
 THROUGH = "through"  # any status but 401/403/404
 DENIED = (401, 403, 404)
 
@@ -56,6 +60,7 @@ TABLE = {
     "payments/sandbox/<int:payment_id>/": Route(OWNED, "/payments/sandbox/{payment}/", staff=THROUGH),
     "payments/sandbox/<int:payment_id>/succeed/": Route(OWNED, "/payments/sandbox/{payment}/succeed/", staff=THROUGH),
     "payments/sandbox/<int:payment_id>/fail/": Route(OWNED, "/payments/sandbox/{payment}/fail/", staff=THROUGH),
+    "payments/sandbox/pay/<str:token>/": Route(TOKEN, "/payments/sandbox/pay/{tampered_page_token}/"),
     "payments/<int:payment_id>/collect/": Route(STAFF, "/payments/{payment}/collect/"),
     "orders/<int:order_id>/status/": Route(STAFF, "/orders/{order}/status/"),
     "orders/admin/<int:order_id>/status/": Route(STAFF, "/orders/admin/{order}/status/"),
@@ -117,6 +122,8 @@ class World:
                              format="json")
         assert started.status_code == 201, started.json()
         self.ids["payment"] = started.json()["payment"]["id"]
+        token = started.json()["next_step"].rstrip("/").rsplit("/", 1)[1]
+        self.ids["tampered_page_token"] = token[:-1] + ("A" if token[-1] != "A" else "B")
 
     def client(self, role):
         client = APIClient()
@@ -145,6 +152,8 @@ def sandbox_on(settings):
 
 
 def expected(route: Route, method: str, role: str):
+    if route.kind == TOKEN:
+        return 404
     if role == "anonymous":
         return 200 if (route.kind == CATALOG and method == "get") else 401
     if route.kind == OWNED:
@@ -173,6 +182,11 @@ def test_object_level_authorization(world, route_name, method, role):
     response = request(world.client(role), method, url)
 
     want = expected(route, method, role)
+    if route.kind == TOKEN:  # an HTML page for a browser: the same page whatever the token names
+        assert response.status_code == want, response.content
+        assert INVALID_LINK in response.content.decode()
+        assert world.snapshot() == before, "a refused request changed data"
+        return
     body = response.json() if response.content else None
     if want == THROUGH:
         assert response.status_code not in DENIED, (response.status_code, body)

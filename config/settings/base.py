@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "shop.cart",
     "shop.orders",
     "shop.payments",
+    "shop.storefront",
 ]
 
 MIDDLEWARE = [
@@ -295,15 +296,25 @@ DEFAULT_PAYMENT_METHOD = env("DEFAULT_PAYMENT_METHOD", default="").strip().lower
 PAYMENT_FAILURE_RELEASES_ORDER = env.list("PAYMENT_FAILURE_RELEASES_ORDER", default=["paymob"])
 # The currency every price and order total is in. Online payments are taken in this currency only.
 SHOP_CURRENCY = env("SHOP_CURRENCY", default=env("STRIPE_CURRENCY", default="usd")).upper()
-# Absolute base of this API as gateways reach it (webhook URLs), and where customers land after paying.
-PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
-PAYMENT_RETURN_URL = env("PAYMENT_RETURN_URL", default="http://localhost:3000/orders/{order_id}")
+# Absolute base of this API as customers and gateways reach it (sandbox page, webhook URLs). Unset: taken from
+# each request's scheme and Host (any PORT works), and http://127.0.0.1:$PORT where there is no request
+# (shop/core/links.py). Set it in production behind a proxy.
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="").rstrip("/")
+PUBLIC_BASE_URL_FALLBACK = f"http://127.0.0.1:{env.int('PORT', default=8000)}"
+# Where the customer lands after a hosted checkout when the client sent no `return_url`; {order_id} and
+# {order_key} are filled in. Empty: gateways use their own default, the sandbox page shows the outcome itself.
+PAYMENT_RETURN_URL = env("PAYMENT_RETURN_URL", default="")
+# Origins a checkout's `return_url` may point at, besides this API's own origin, CORS_ALLOWED_ORIGINS and
+# PAYMENT_RETURN_URL's: anything else is refused (no open redirect through a payment page).
+PAYMENT_RETURN_ORIGINS = env.list("PAYMENT_RETURN_ORIGINS", default=[])
 PAYMENT_GATEWAY_TIMEOUT = env.float("PAYMENT_GATEWAY_TIMEOUT", default=10.0)
 # The sandbox provider lets anyone mark their own payment paid: never enable it on a real shop.
 PAYMENTS_SANDBOX_ENABLED = env.bool("PAYMENTS_SANDBOX_ENABLED", default=True)
 # Customers may refund their own payment in full while the order has not shipped (it cancels the order): the
 # product's owner refund. false: every refund is made by staff (customers get 403 refund_staff_only).
 PAYMENTS_CUSTOMER_REFUNDS = env.bool("PAYMENTS_CUSTOMER_REFUNDS", default=True)
+# The reference storefront at /demo/ (shop/storefront): on by default, off in production settings.
+DEMO_STOREFRONT_ENABLED = env.bool("DEMO_STOREFRONT_ENABLED", default=True)
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")

@@ -493,13 +493,15 @@ def order_mark_processing_locked(order: Order, *, reason: str) -> None:
 
 # --- Checkout that also starts the payment (seed 003) -----------------------------------------------------------
 
-def order_place(*, user, lines: list[LineRequest] | None = None, payment_method: str | None = None, **checkout):
+def order_place(*, user, lines: list[LineRequest] | None = None, payment_method: str | None = None,
+                return_url: str = "", base_url: str = "", **checkout):
     """Checkout, then open the payment with the chosen method. Returns ``(order, created, payment)``.
 
     ``payment_method`` is a method code or number; without one, the shop's default method is used
     (``shop.payments.methods.default_method``: ``DEFAULT_PAYMENT_METHOD``, else the first active method), and no
     payment is opened when there is none. A direct order (``lines``) also empties the user's cart once it is
-    placed and its payment opened.
+    placed and its payment opened. ``return_url`` and ``base_url`` go to ``payment_start`` (where a hosted
+    payment page sends the customer back; this API's public base as the customer reached it).
 
     The gateway is called after the order commits (no row lock is held across the network). If it cannot
     start the payment (down, 5xx, refused), the checkout is undone: the order is cancelled with its stock
@@ -525,7 +527,8 @@ def order_place(*, user, lines: list[LineRequest] | None = None, payment_method:
     if order.payment_method:
         try:
             payment = payment_start(order_id=order.pk, user=user, method_id=order.payment_method,
-                                    idempotency_key=f"checkout-{order.order_key}")
+                                    idempotency_key=f"checkout-{order.order_key}", return_url=return_url,
+                                    base_url=base_url)
         except ApplicationError as exc:
             order_checkout_undo(order_id=order.pk, refill_cart=lines is None)
             record_checkout(f"undone_{exc.code}")

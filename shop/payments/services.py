@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from shop.core.exceptions import ApplicationError, NotFound, ServiceUnavailable
 from shop.core.idempotency import idempotency_key_reused
+from shop.core.links import public_base_url
 from shop.core.metrics import record_payment, record_webhook
 from shop.core.tasks import enqueue_on_commit
 from shop.orders.locks import order_lock
@@ -38,6 +39,7 @@ from .providers.base import (
     WebhookVerificationError,
 )
 from .providers.base import WebhookEvent as GatewayEvent
+from .return_urls import return_url_for_order
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +102,7 @@ def order_payment_recalculate(order: Order) -> None:
 
 # --- Starting a payment ---------------------------------------------------------------------------------------
 
-def _payment_request(payment: Payment, order: Order) -> PaymentRequest:
+def _payment_request(payment: Payment, order: Order, *, return_url: str, base_url: str) -> PaymentRequest:
     address = getattr(order, "shipping_address", None)
     user = order.user
     return PaymentRequest(
@@ -116,8 +118,9 @@ def _payment_request(payment: Payment, order: Order) -> PaymentRequest:
         ),
         items=tuple(LineItem(item.product_name, item.unit_price, item.quantity) for item in order.items.all()),
         description=f"Order {order.order_key}",
-        return_url=settings.PAYMENT_RETURN_URL.format(order_id=order.pk, order_key=order.order_key),
-        notification_url=f"{settings.PUBLIC_BASE_URL}/payments/webhooks/{payment.provider}/",
+        return_url=return_url_for_order(return_url=return_url, order_id=order.pk, order_key=order.order_key),
+        notification_url=f"{base_url}/payments/webhooks/{payment.provider}/",
+        public_base_url=base_url,
         idempotency_key=payment.idempotency_key,
         metadata={"order_id": str(order.pk), "order_key": order.order_key},
     )
@@ -208,7 +211,8 @@ def _attempt_for_key(idempotency_key: str, *, order_id: int, provider: str, curr
 
 
 def payment_start(*, order_id: int, user, method_id: str, currency: str | None = None,
-                  idempotency_key: str = "", client_idempotency_key: str = "") -> Payment:
+                  idempotency_key: str = "", client_idempotency_key: str = "", return_url: str = "",
+                  base_url: str = "") -> Payment:
     """Open a payment attempt for the order with the method named by ``method_id`` (code or number).
 
     Every new gateway checkout is a new ``Payment`` row; an open attempt, or a failed one whose gateway object
@@ -220,6 +224,11 @@ def payment_start(*, order_id: int, user, method_id: str, currency: str | None =
     API caller chose, scoped to ``user`` (two customers' keys never meet, and never meet ours). The same key
     again with the same order, method and currency returns the same attempt; with anything else it raises
     ApplicationError 422 ``idempotency_key_reused``.
+
+    ``return_url``: where a hosted page sends the customer back (already checked by ``return_url_check``;
+    ``""``: ``PAYMENT_RETURN_URL``). ``base_url``: this API's public base as the customer reached it
+    (``shop.core.links.public_base_url(request)``; ``""``: the configured one), for webhook URLs and the sandbox
+    page. An open attempt is reused as it was opened (its checkout URL and return URL unchanged).
     """
     if client_idempotency_key:
         idempotency_key = f"client-{user.pk if user is not None else 'staff'}-{client_idempotency_key}"
@@ -242,7 +251,9 @@ def payment_start(*, order_id: int, user, method_id: str, currency: str | None =
         return payment
     order = Order.objects.select_related("user", "shipping_address").prefetch_related("items").get(pk=payment.order_id)
     try:
-        result = _gateway_call(provider, provider.create_payment, _payment_request(payment, order))
+        gateway_request = _payment_request(payment, order, return_url=return_url,
+                                           base_url=(base_url or public_base_url()).rstrip("/"))
+        result = _gateway_call(provider, provider.create_payment, gateway_request)
     except ApplicationError as exc:
         Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.FAILED, failure_message=exc.message[:500])
         raise
@@ -842,11 +853,15 @@ def payment_collect(*, payment_id: int, user) -> Payment:
 
 
 def payment_sandbox_outcome(*, payment_id: int, user, succeed: bool) -> str:
-    """The sandbox's 'customer paid / card declined' button, through the same path as a verified webhook."""
+    """The sandbox's 'customer paid / card declined' button, through the same path as a verified webhook.
+
+    ``user``: the caller, limited to their own payments (staff: any); ``None`` when the caller was authorised
+    otherwise (the hosted page's signed token, bound to this payment). Returns the webhook outcome.
+    """
     from .sandbox import SandboxProvider
 
     payment = Payment.objects.filter(pk=payment_id, provider="sandbox").first()
-    if payment is None or (not user.is_staff and payment.user_id != user.pk):
+    if payment is None or (user is not None and not user.is_staff and payment.user_id != user.pk):
         raise NotFound("Payment not found.")
     provider = provider_get("sandbox")
     assert isinstance(provider, SandboxProvider)

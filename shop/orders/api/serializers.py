@@ -16,6 +16,7 @@ from shop.orders.models import (
 )
 from shop.orders.services import LineRequest
 from shop.payments.models import Payment
+from shop.payments.return_urls import RETURN_URL_MAX_LENGTH
 
 # --- Output -----------------------------------------------------------------------------------------------------
 
@@ -298,6 +299,13 @@ class CheckoutInput(serializers.Serializer):
     items = OrderLineInput(many=True, required=False, max_length=100,
                            help_text="Direct order lines; omit to check out the cart.")
     cart_items = OrderLineInput(many=True, required=False, max_length=100, help_text="Seed 001's name for items.")
+    return_url = serializers.CharField(
+        max_length=RETURN_URL_MAX_LENGTH, required=False, allow_blank=True, default="",
+        help_text="Redirect providers (the sandbox page, Paymob, IntaSend): where the customer's browser goes "
+                  "after paying, with `order_key` (and from the sandbox `status`: `paid` or `failed`) added to its "
+                  "query; `{order_id}` and `{order_key}` are filled in. Must be on this site's origin, "
+                  "CORS_ALLOWED_ORIGINS or PAYMENT_RETURN_ORIGINS (else 400 `return_url_not_allowed`).",
+    )
 
     def validate(self, attrs):
         if attrs.get("shipping_address") is None and attrs.get("address") is not None:

@@ -7,8 +7,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shop.core.exceptions import ApplicationError, NotFound
+from shop.core.links import public_base_url
 from shop.orders import selectors, services
 from shop.orders.models import Order, ShippingMethod
+from shop.payments.return_urls import return_url_check
 
 from .filters import OrderAdminFilter
 from .serializers import (
@@ -53,10 +55,12 @@ def _checkout(request) -> Response:
     key = request.headers.get("Idempotency-Key", "").strip() or None
     if key is not None and len(key) > 255:
         raise ApplicationError("Idempotency-Key is longer than 255 characters.", code="invalid_idempotency_key")
+    return_url = return_url_check(data["return_url"], request=request)
     order, created, payment = services.order_place(
         user=request.user, lines=data["lines"], shipping_address=data.get("shipping_address"),
         shipping_method_id=data.get("shipping_method"), payment_method=data.get("payment_method") or None,
         notes=data.get("notes", ""), expected_total=data.get("expected_total"), idempotency_key=key,
+        return_url=return_url, base_url=public_base_url(request),
     )
     order = selectors.order_get(order_id=order.pk)
     return Response(CheckoutOutput(order, context={"payment": payment}).data,

@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from shop.core.schema import BlankableURLField
 from shop.payments.models import Payment, Refund
+from shop.payments.return_urls import RETURN_URL_MAX_LENGTH
 
 
 class PaymentOrderOutput(serializers.Serializer):
@@ -63,6 +64,11 @@ class CreateIntentInput(serializers.Serializer):
         required=False, allow_blank=True, max_length=200,
         help_text="Yours to choose, scoped to you: the same key again with the same order, method and currency "
                   "returns the same payment; with a different one it is a 422 `idempotency_key_reused`.")
+    return_url = serializers.CharField(
+        max_length=RETURN_URL_MAX_LENGTH, required=False, allow_blank=True, default="",
+        help_text="As at checkout: where a hosted payment page sends the customer back (`order_key` added). "
+                  "An attempt already open keeps the one it was opened with.",
+    )
 
 
 class PaymentIdInput(serializers.Serializer):

@@ -6,9 +6,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shop.core.exceptions import ApplicationError, NotFound
+from shop.core.links import public_base_url
 from shop.payments import selectors, services
 from shop.payments.methods import all_methods, enabled_methods
 from shop.payments.models import Payment
+from shop.payments.return_urls import return_url_check
 
 from .serializers import (
     ConfigOutput,
@@ -114,6 +116,7 @@ class PaymentCreateIntentApi(APIView):
         payment = services.payment_start(
             order_id=data["order_id"], user=request.user, method_id=data["payment_method"],
             currency=data.get("currency"), client_idempotency_key=data.get("idempotency_key", ""),
+            return_url=return_url_check(data["return_url"], request=request), base_url=public_base_url(request),
         )
         payment = Payment.objects.select_related("order").get(pk=payment.pk)
         return Response(start_response_body(payment), status=201)
@@ -216,7 +219,8 @@ class PaymentCollectApi(APIView):
 
 
 class SandboxCheckoutApi(APIView):
-    """The sandbox's 'hosted checkout page' (its ``checkout_url``): the payment and what can be done with it."""
+    """The sandbox payment for scripts (Bearer): the payment and its two outcome endpoints. Browsers use the
+    HTML page its ``checkout_url`` points at (``shop.payments.pages``)."""
 
     @extend_schema(tags=TAGS, responses={200: SandboxCheckoutOutput})
     def get(self, request, payment_id: int):
@@ -225,7 +229,7 @@ class SandboxCheckoutApi(APIView):
         payment = _payment_or_404(request, payment_id)
         if payment.provider != "sandbox":
             raise NotFound("Payment not found.")
-        base = f"{settings.PUBLIC_BASE_URL}/payments/sandbox/{payment.pk}"
+        base = f"{public_base_url(request)}/payments/sandbox/{payment.pk}"
         return Response({"payment": PaymentOutput(payment).data, "succeed_url": f"{base}/succeed/",
                          "fail_url": f"{base}/fail/"})
 

@@ -62,8 +62,9 @@ class PaymentRequest:
     customer: Customer
     items: tuple[LineItem, ...] = ()
     description: str = ""
-    return_url: str = ""
+    return_url: str = ""  # where the customer's browser goes after a hosted page; "" for the gateway's default
     notification_url: str = ""
+    public_base_url: str = ""  # this API as the customer reached it: providers we host ourselves (sandbox) link to it
     idempotency_key: str = ""
     metadata: Mapping[str, str] = field(default_factory=dict)
 

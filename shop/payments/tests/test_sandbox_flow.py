@@ -26,7 +26,9 @@ def test_create_intent_answers_the_sandbox_checkout_page(user_client, sandbox_on
     assert response.status_code == 201, response.json()
     body = response.json()
     payment_id = body["payment"]["id"]
-    assert body["checkout_url"] == body["next_step"] == f"http://shop.test/payments/sandbox/{payment_id}/"
+    # The browser's page: a signed link (no Bearer header needed), on the public base URL.
+    assert body["checkout_url"] == body["next_step"]
+    assert body["next_step"].startswith("http://shop.test/payments/sandbox/pay/")
     assert (body["payment"]["provider"], body["payment"]["status"], body["payment"]["amount"]) == (
         "sandbox", "pending", "99.98")
     charge = SandboxCharge.objects.get(provider_payment_id=body["payment"]["provider_payment_id"])
