@@ -69,6 +69,10 @@ class ProductVariantOutput(serializers.ModelSerializer):
 
 class ProductOutput(serializers.ModelSerializer):
     category = CategorySummaryOutput(allow_null=True)
+    stock_quantity = serializers.IntegerField(
+        source="shown_stock", read_only=True,
+        help_text="Units for sale: for a product with variants, the sum of its variants' stock.",
+    )
     images = ProductImageOutput(many=True)
     variants = ProductVariantOutput(many=True)
 
