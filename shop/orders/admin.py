@@ -44,7 +44,7 @@ class OrderItemInline(ReadOnlyInlineMixin, admin.TabularInline):
 
 class OrderAddressInline(ReadOnlyInlineMixin, admin.StackedInline):
     model = OrderAddress
-    verbose_name = "shipping address (as given at checkout)"
+    verbose_name = verbose_name_plural = "shipping address (as given at checkout)"
     fields = ["full_name", "phone", "email", "address_line_1", "address_line_2", "city", "state", "postal_code",
               "country"]
 

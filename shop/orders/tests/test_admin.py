@@ -12,11 +12,10 @@ from django.utils.html import escape
 from shop.accounts.tests.factories import UserFactory
 from shop.cart.tests.factories import ProductFactory
 from shop.orders.models import Order, OrderStatusChange, Shipment
-from shop.orders.services import LineRequest, order_place, order_ship
+from shop.orders.services import order_ship
 from shop.payments.models import Payment, Refund, WebhookEvent
-from shop.payments.services import payment_sandbox_outcome
 
-from .factories import place_order
+from .factories import cod_order, paid_order, place_order
 
 pytestmark = pytest.mark.django_db
 
@@ -31,24 +30,6 @@ def payments_on(settings):
 @pytest.fixture
 def product():
     return ProductFactory(name="Desk Lamp", price=Decimal("40.00"), stock_quantity=10)
-
-
-def paid_order(user, product, quantity=1) -> Order:
-    """A sandbox order paid the way a verified gateway webhook marks it paid."""
-    order, _, payment = order_place(user=user, lines=[LineRequest(quantity=quantity, product_id=product.pk)],
-                                    payment_method="sandbox",
-                                    shipping_address={"full_name": "Ada Lovelace", "address_line_1": "1 Analytical St",
-                                                      "city": "London", "country": "GB"})
-    payment_sandbox_outcome(payment_id=payment.pk, user=user, succeed=True)
-    order.refresh_from_db()
-    assert order.is_fully_paid
-    return order
-
-
-def cod_order(user, product) -> Order:
-    order, _, _ = order_place(user=user, lines=[LineRequest(quantity=1, product_id=product.pk)],
-                              payment_method="cod")
-    return order
 
 
 def fulfil(client, order, action, data=None):
