@@ -19,7 +19,8 @@ class ReadOnlyAdminMixin:
     """A model admin that shows rows and never adds, changes or deletes them (view permission suffices)."""
 
     def get_readonly_fields(self, request, obj=None):
-        own = [field.name for field in self.model._meta.fields]
+        hidden = set(self.exclude or ())
+        own = [field.name for field in self.model._meta.fields if field.name not in hidden]
         return [*own, *(name for name in super().get_readonly_fields(request, obj) if name not in own)]
 
     def has_add_permission(self, request, obj=None):
