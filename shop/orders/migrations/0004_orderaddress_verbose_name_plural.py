@@ -6,12 +6,12 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ('orders', '0003_order_idempotency_fingerprint'),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='address',
-            options={'ordering': ['-is_default', '-id'], 'verbose_name_plural': 'addresses'},
+            name='orderaddress',
+            options={'verbose_name_plural': 'order addresses'},
         ),
     ]

@@ -6,12 +6,12 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0002_alter_order_cancel_reason'),
+        ('accounts', '0002_user_token_version'),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='orderaddress',
-            options={'verbose_name_plural': 'order addresses'},
+            name='address',
+            options={'ordering': ['-is_default', '-id'], 'verbose_name_plural': 'addresses'},
         ),
     ]
