@@ -236,7 +236,9 @@ class ShipmentAdminUpdateApi(APIView):
     permission_classes = (IsAdminUser,)
 
     @extend_schema(request=ShipmentUpdateInput, responses={200: ShipmentOutput}, tags=ADMIN_TAGS,
-                   summary="Set carrier, tracking number/url, estimated delivery (staff)")
+                   summary="Set carrier, tracking number/url, estimated delivery (staff)",
+                   description="Any other field (`status` among them) is refused with 400 naming it: the status "
+                               "moves by a tracking event, which keeps the order in step.")
     def patch(self, request, order_id: int):
         serializer = ShipmentUpdateInput(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -249,11 +251,15 @@ class ShipmentAdminEventApi(APIView):
     permission_classes = (IsAdminUser,)
 
     @extend_schema(request=ShipmentEventInput, responses={201: ShipmentEventOutput}, tags=ADMIN_TAGS,
-                   summary="Add a tracking event to an order's shipment (staff)")
+                   summary="Add a tracking event to an order's shipment (staff)",
+                   description="The order follows its pipeline: in transit, out for delivery or shipped on a "
+                               "processing order ships it; delivered on a shipped order delivers it. Refused (400) "
+                               "when the pipeline refuses that move, for cancelled or delivered orders, for a step "
+                               "backwards, and for CANCELLED (cancel the order instead).")
     def post(self, request, order_id: int):
         serializer = ShipmentEventInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        event = services.shipment_event_add(order_id=order_id, **serializer.validated_data)
+        event = services.shipment_event_add(order_id=order_id, by=request.user, **serializer.validated_data)
         return Response(ShipmentEventOutput(event).data, status=status.HTTP_201_CREATED)
 
 
