@@ -9,7 +9,7 @@ from shop.core.exceptions import ApplicationError, NotFound
 from shop.orders import selectors, services
 from shop.orders.models import Order, ShippingMethod
 
-from .filters import OrderAdminFilter
+from .filters import OrderAdminFilter, OrderFilter
 from .serializers import (
     CheckoutInput,
     CheckoutOutput,
@@ -76,13 +76,14 @@ class OrderListCreateApi(ListAPIView):
     """GET: the user's orders. POST: seed 001's order creation (same as checkout)."""
 
     serializer_class = OrderOutput
+    filterset_class = OrderFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Order.objects.none()
         return selectors.order_list(user=self.request.user)
 
-    @extend_schema(tags=TAGS, summary="Your orders, newest first")
+    @extend_schema(tags=TAGS, summary="Your orders, newest first (filterable by status)")
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
