@@ -117,11 +117,11 @@ class Command(BaseCommand):
             )
             for index, (name, description, price, stock) in enumerate(items):
                 slug = slugify_name(name)
+                # The live product with this slug (a deleted one keeps its row; slugs are unique among live ones).
                 product, _ = Product.objects.update_or_create(
-                    slug=slug,
+                    slug=slug, is_deleted=False,
                     defaults={"name": name, "description": description, "price": Decimal(price),
-                              "stock_quantity": stock, "category": category, "is_active": True,
-                              "is_deleted": False, "deleted_at": None},
+                              "stock_quantity": stock, "category": category, "is_active": True},
                 )
                 products += 1
                 if not product.images.exists():
@@ -135,11 +135,10 @@ class Command(BaseCommand):
                     label = " / ".join(combo.values())
                     code = "-".join(v.replace("/", "") for v in combo.values()).upper()
                     ProductVariant.objects.update_or_create(
-                        sku=f"{slug[:40].upper()}-{code}",
+                        sku=f"{slug[:40].upper()}-{code}", is_deleted=False,
                         defaults={"product": product, "name": label, "options": combo,
                                   "barcode": f"200{category.pk:03d}{index:02d}{position:04d}",
-                                  "stock_quantity": 5 + (position * 3) % 17, "is_active": True,
-                                  "is_deleted": False},
+                                  "stock_quantity": 5 + (position * 3) % 17, "is_active": True},
                     )
         transaction.on_commit(catalog_invalidate)
         self.stdout.write(self.style.SUCCESS(
