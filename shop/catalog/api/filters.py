@@ -59,7 +59,7 @@ class ProductFilter(SoftDeletedFilterSet):
     in_stock = StrictBooleanFilter(
         method="filter_in_stock",
         label="true: products with stock to sell (for a product with variants, an active variant with stock); "
-              "false: the others.",
+              "false: the others. Like the stock shown, it may lag a sale by CATALOG_STOCK_MAX_LAG seconds.",
     )
     ordering = StrictOrderingFilter(
         fields=("price", "created_at", "name"),
