@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from corsheaders.defaults import default_headers as default_cors_headers
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -145,7 +146,9 @@ SIMPLE_JWT = {
 }
 JWT_COOKIE_ACCESS = "access_token"
 JWT_COOKIE_REFRESH = "refresh_token"
-JWT_COOKIE_SECURE = env.bool("JWT_COOKIE_SECURE", default=not DEBUG)
+# Secure flag of the auth cookies. Unset: exactly when the request came over HTTPS, so cookie mode works on
+# `make run`'s http://127.0.0.1:8000 (curl, a phone on the LAN) and is Secure behind TLS; production forces True.
+JWT_COOKIE_SECURE = env.bool("JWT_COOKIE_SECURE", default=None)
 JWT_COOKIE_SAMESITE = "Lax"
 # Where the password-reset email sends people: a front-end page that posts uid and token back to the API.
 PASSWORD_RESET_URL = env("PASSWORD_RESET_URL", default="http://localhost:3000/reset-password?uid={uid}&token={token}")
@@ -218,11 +221,21 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# A browser front end on another origin (README, "Front ends on another origin"): CORS lets its scripts call the
+# API and read the answers; CSRF_TRUSTED_ORIGINS lets its cookie-authenticated writes through the Origin check.
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_ALLOW_CREDENTIALS = True
-CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]  # a browser client can quote the id and honour a 429
+# Every request header the API reads (a preflight refusing one makes the browser drop the request): the library's
+# defaults (Accept, Authorization, Content-Type, X-CSRFToken...), checkout's Idempotency-Key, a request id to
+# follow across services, the guest-cart token, and the catalog's conditional-request headers.
+CORS_ALLOW_HEADERS = (*default_cors_headers, "idempotency-key", "x-request-id", "x-cart-token", "if-none-match",
+                      "if-modified-since")
+# Response headers a browser script may read: the request id to quote, how long to wait after a 429/503, the
+# catalog's validators for conditional requests.
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After", "ETag", "Last-Modified", "X-Cache"]
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CSRF_COOKIE_HTTPONLY = False  # the SPA reads it and echoes it in X-CSRFToken for cookie-authenticated writes
+CSRF_FAILURE_VIEW = "shop.core.views.csrf_failure"  # the JSON error shape, naming what to configure
 
 # --- Email, static, media -------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

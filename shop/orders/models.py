@@ -77,6 +77,9 @@ class Order(TimeStampedModel):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     # A retried checkout with the same key returns this order instead of creating another.
     idempotency_key = models.CharField(max_length=255, blank=True, default="")
+    # SHA-256 of the request that used the key (shop/core/idempotency.py): the same key with another request is
+    # refused (422) instead of answered with this order.
+    idempotency_fingerprint = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -19,6 +19,7 @@ from shop.cart.services import purchasable_resolve
 from shop.catalog.models import Product, ProductVariant
 from shop.catalog.stock import StockLine, stock_deduct, stock_restore
 from shop.core.exceptions import ApplicationError, NotFound
+from shop.core.idempotency import check_replay, request_fingerprint
 from shop.core.metrics import record_checkout
 from shop.core.tasks import enqueue_on_commit
 from shop.payments.methods import method_get
@@ -160,8 +161,13 @@ def _direct_lines(lines: list[LineRequest]) -> list[_Line]:
     return resolved
 
 
-def _order_for_key(*, user, idempotency_key: str) -> Order | None:
-    return Order.objects.filter(user=user, idempotency_key=idempotency_key).first()
+def _order_for_key(*, user, idempotency_key: str, fingerprint: str) -> Order | None:
+    """This user's earlier order under ``idempotency_key`` (keys are per user), or None. Raises the 422
+    ``idempotency_key_reused`` when that order was placed by a different request."""
+    existing = Order.objects.filter(user=user, idempotency_key=idempotency_key).first()
+    if existing is not None:
+        check_replay(stored_fingerprint=existing.idempotency_fingerprint, fingerprint=fingerprint)
+    return existing
 
 
 def order_checkout(
@@ -179,32 +185,42 @@ def order_checkout(
 
     One transaction: lock the cart, take stock, write the order, its items, address snapshot, shipment and
     history, empty the cart. Any refusal rolls all of it back. Returns ``(order, created)``; with an
-    ``idempotency_key`` already used by this user it returns that earlier order and ``created=False``.
+    ``idempotency_key`` already used by this user for the same request it returns that earlier order and
+    ``created=False``; used for a different request (other lines, address, method, notes...) it raises
+    ApplicationError 422 ``idempotency_key_reused`` and changes nothing. "The same request" is the same
+    arguments to this function, whichever endpoint or spelling carried them; a cart checkout's request is its
+    arguments, not the cart's contents (a retry finds the cart already emptied).
     """
+    fingerprint = ""
     if idempotency_key:
-        existing = _order_for_key(user=user, idempotency_key=idempotency_key)
+        fingerprint = request_fingerprint("order_checkout", {
+            "lines": lines, "shipping_address": shipping_address, "shipping_method_id": shipping_method_id,
+            "payment_method": payment_method or None, "notes": notes, "expected_total": expected_total,
+        })
+        existing = _order_for_key(user=user, idempotency_key=idempotency_key, fingerprint=fingerprint)
         if existing is not None:
             return existing, False
     try:
         with transaction.atomic():
             return _checkout(user=user, lines=lines, shipping_address=shipping_address,
                              shipping_method_id=shipping_method_id, payment_method=payment_method, notes=notes,
-                             expected_total=expected_total, idempotency_key=idempotency_key)
+                             expected_total=expected_total, idempotency_key=idempotency_key,
+                             fingerprint=fingerprint)
     except IntegrityError:
         # Two requests with the same key got past the lookup: the unique constraint let one order through.
         if idempotency_key:
-            existing = _order_for_key(user=user, idempotency_key=idempotency_key)
+            existing = _order_for_key(user=user, idempotency_key=idempotency_key, fingerprint=fingerprint)
             if existing is not None:
                 return existing, False
         raise
 
 
 def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_method, notes, expected_total,
-              idempotency_key) -> tuple[Order, bool]:
+              idempotency_key, fingerprint) -> tuple[Order, bool]:
     # The cart lock serialises one user's checkouts (cart or direct), so the key check below is race-free.
     cart = cart_lock(user=user)
     if idempotency_key:
-        existing = _order_for_key(user=user, idempotency_key=idempotency_key)
+        existing = _order_for_key(user=user, idempotency_key=idempotency_key, fingerprint=fingerprint)
         if existing is not None:
             return existing, False
     method = _payment_method_resolve(payment_method)
@@ -236,7 +252,7 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
         shipping_method=shipping, notes=notes, payment_method=method.id if method else "",
         payment_deadline=now + timedelta(minutes=settings.ORDER_PAYMENT_TIMEOUT_MINUTES)
         if needs_online_payment else None,
-        idempotency_key=idempotency_key or "",
+        idempotency_key=idempotency_key or "", idempotency_fingerprint=fingerprint,
     )
     order.full_clean(validate_unique=False, validate_constraints=False)  # the database enforces those, race-free
     order.save()
@@ -491,8 +507,8 @@ def order_checkout_undo(*, order_id: int, refill_cart: bool) -> None:
         return
     _cancel_locked(order, by=None, reason=Order.CancelReason.PAYMENT_UNAVAILABLE,
                    note="The payment could not be started; the checkout was undone.")
-    order.idempotency_key = ""  # a retry with the same key places a fresh order
-    order.save(update_fields=["idempotency_key", "updated_at"])
+    order.idempotency_key = order.idempotency_fingerprint = ""  # a retry with the same key places a fresh order
+    order.save(update_fields=["idempotency_key", "idempotency_fingerprint", "updated_at"])
     if not refill_cart:
         return
     for item in order.items.all():

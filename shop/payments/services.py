@@ -9,10 +9,11 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from shop.core.exceptions import ApplicationError, NotFound, ServiceUnavailable
+from shop.core.idempotency import idempotency_key_reused
 from shop.core.metrics import record_payment, record_webhook
 from shop.core.tasks import enqueue_on_commit
 from shop.orders.locks import order_lock
@@ -113,6 +114,19 @@ def _payment_request(payment: Payment, order: Order) -> PaymentRequest:
 
 def _reserve_attempt(*, order_id: int, user, provider: str, currency: str, idempotency_key: str) -> Payment:
     """Under the order lock: reuse this order's open attempt with the provider, or record a new one."""
+    try:
+        return _reserve_attempt_locked(order_id=order_id, user=user, provider=provider, currency=currency,
+                                       idempotency_key=idempotency_key)
+    except IntegrityError:
+        # The same key for another order, saved meanwhile under that order's lock: replay it or refuse.
+        existing = idempotency_key and _attempt_for_key(idempotency_key, order_id=order_id, provider=provider,
+                                                        currency=currency)
+        if not existing:
+            raise
+        return existing
+
+
+def _reserve_attempt_locked(*, order_id: int, user, provider: str, currency: str, idempotency_key: str) -> Payment:
     with transaction.atomic():
         order = order_lock(order_id=order_id, **({} if user is None else {"user": user}))
         if order is None:
@@ -125,11 +139,8 @@ def _reserve_attempt(*, order_id: int, user, provider: str, currency: str, idemp
         if order.is_fully_paid:
             raise ApplicationError("This order is already paid.", code="order_paid")
         if idempotency_key:
-            existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
+            existing = _attempt_for_key(idempotency_key, order_id=order.pk, provider=provider, currency=currency)
             if existing is not None:
-                if existing.order_id != order.pk:
-                    raise ApplicationError("This idempotency key was used for another order.",
-                                           code="idempotency_conflict")
                 return existing
         reusable = (
             Payment.objects.select_for_update()
@@ -152,12 +163,29 @@ def _reserve_attempt(*, order_id: int, user, provider: str, currency: str, idemp
         return payment
 
 
+def _attempt_for_key(idempotency_key: str, *, order_id: int, provider: str, currency: str) -> Payment | None:
+    """The attempt already recorded under ``idempotency_key``, or None. The attempt row holds the whole request
+    (order, provider, currency), so it is its own fingerprint: a key reused for a different request is the 422
+    ``idempotency_key_reused`` (shop/core/idempotency.py), never another request's payment."""
+    existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None and (existing.order_id, existing.provider, existing.currency) != (
+            order_id, provider, currency):
+        raise idempotency_key_reused()
+    return existing
+
+
 def payment_start(*, order_id: int, user, method_id: str, currency: str | None = None,
-                  idempotency_key: str = "") -> Payment:
+                  idempotency_key: str = "", client_idempotency_key: str = "") -> Payment:
     """Create (or reuse) the order's payment with a provider and open it at the gateway.
 
-    A gateway that is down answers 503 and changes nothing but the attempt's recorded failure.
+    ``idempotency_key`` is one of ours (e.g. ``checkout-<order_key>``); ``client_idempotency_key`` is one the
+    API caller chose, scoped to ``user`` (two customers' keys never meet, and never meet ours). The same key
+    again with the same order, method and currency returns the same attempt; with anything else it raises
+    ApplicationError 422 ``idempotency_key_reused``. A gateway that is down answers 503 and changes nothing
+    but the attempt's recorded failure.
     """
+    if client_idempotency_key:
+        idempotency_key = f"client-{user.pk if user is not None else 'staff'}-{client_idempotency_key}"
     method = method_get(method_id)
     if method is None:
         raise ApplicationError(f"Payment method '{method_id}' is not available.", code="method_unavailable")

@@ -24,6 +24,20 @@ class DetailOutput(serializers.Serializer):
     detail = serializers.CharField()
 
 
+class PasswordChangedOutput(serializers.Serializer):
+    detail = serializers.CharField()
+    tokens = TokenPairOutput(
+        required=False,
+        help_text="A fresh session for this client (every earlier token, this one's included, has ended). "
+                  "Omitted when the request was cookie-authenticated or sent ?use_cookies=true: the new tokens "
+                  "are set as cookies instead.")
+
+
+class CsrfTokenOutput(serializers.Serializer):
+    csrf_token = serializers.CharField(help_text="Send it back in the X-CSRFToken header on cookie-authenticated "
+                                                 "writes.")
+
+
 class MessageOutput(serializers.Serializer):
     message = serializers.CharField()
 
@@ -71,7 +85,11 @@ class ProfileInput(serializers.Serializer):
 
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    email = serializers.EmailField(max_length=254, required=False)
+    email = serializers.EmailField(max_length=254, required=False,
+                                   help_text="A new login e-mail needs `current_password`; the old address is told.")
+    current_password = serializers.CharField(max_length=128, required=False, allow_blank=True, write_only=True,
+                                             style={"input_type": "password"},
+                                             help_text="Required when `email` changes.")
 
 
 class StaffUserCreateInput(RegisterInput):

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny, IsAdminUser
@@ -31,8 +31,12 @@ TAGS = ["orders"]
 ADMIN_TAGS = ["orders (staff)"]
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key", str, location=OpenApiParameter.HEADER, required=False,
-    description="Retrying with the same key returns the order the first request created instead of a second one.",
+    description="Retrying with the same key and the same request returns the order the first request created "
+                "instead of a second one. Keys are per user; the same key with a different request is a 422 "
+                "`idempotency_key_reused` and places nothing.",
 )
+KEY_REUSED = OpenApiResponse(description="`idempotency_key_reused`: this Idempotency-Key was already used with a "
+                                         "different request; nothing was done.")
 
 
 def _order_response(order_id: int, *, status_code: int = status.HTTP_200_OK, user=None) -> Response:
@@ -59,7 +63,7 @@ def _checkout(request) -> Response:
 
 CHECKOUT_SCHEMA = {
     "request": CheckoutInput,
-    "responses": {201: CheckoutOutput, 200: CheckoutOutput},
+    "responses": {201: CheckoutOutput, 200: CheckoutOutput, 422: KEY_REUSED},
     "parameters": [IDEMPOTENCY_KEY],
     "tags": TAGS,
     "description": "With `payment_method`, the payment is opened too: `next_step` is the URL to send the customer "
@@ -68,7 +72,8 @@ CHECKOUT_SCHEMA = {
                    "cancelled, stock and cart restored) and the answer is 503. "
                    "Without `items`: checks out the cart (stock deducted, cart emptied). With `items` (or "
                    "`cart_items`): a direct order; the cart is untouched. 201 for a new order; 200 with the earlier "
-                   "order when the Idempotency-Key was already used.",
+                   "order when the Idempotency-Key was already used for the same request (same body, whichever of "
+                   "the two paths); 422 `idempotency_key_reused` when it was used for a different one.",
 }
 
 

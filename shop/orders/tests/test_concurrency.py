@@ -142,6 +142,29 @@ def test_same_idempotency_key_on_direct_orders_at_once_makes_one_order():
     assert product.stock_quantity == 7
 
 
+def test_same_idempotency_key_with_different_requests_at_once_makes_one_order():
+    a = ProductFactory(name="A", stock_quantity=10)
+    b = ProductFactory(name="B", stock_quantity=10)
+    user = UserFactory()
+    bodies = [{"items": [{"product_id": a.id, "quantity": 1}]}, {"items": [{"product_id": b.id, "quantity": 3}]}]
+
+    results = run_concurrently(*[_post(user, "/orders/checkout/", body, HTTP_IDEMPOTENCY_KEY="k1")
+                                 for body in bodies for _ in range(2)])
+
+    order = Order.objects.get()  # exactly one
+    winner = 0 if order.items.get().product_id == a.id else 1
+    for index, (status, body) in enumerate(results):
+        if index // 2 == winner:  # the winning request and its twin: the order
+            assert status in (200, 201), results
+            assert body["id"] == order.id
+        else:
+            assert (status, body["code"]) == (422, "idempotency_key_reused"), results
+    assert sorted(status for status, _ in results) == [200, 201, 422, 422], results
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert (a.stock_quantity, b.stock_quantity) == ((9, 10) if winner == 0 else (10, 7))
+
+
 def _placed(product, quantity=2, **kwargs) -> Order:
     order, _ = order_checkout(user=UserFactory(), lines=[LineRequest(quantity=quantity, product_id=product.pk)],
                               **kwargs)

@@ -59,7 +59,10 @@ class CreateIntentInput(serializers.Serializer):
     order_id = serializers.IntegerField(min_value=1)
     payment_method = serializers.CharField(required=False, default="stripe", max_length=32)
     currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False, help_text="ISO 4217; must be the shop's.")
-    idempotency_key = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    idempotency_key = serializers.CharField(
+        required=False, allow_blank=True, max_length=200,
+        help_text="Yours to choose, scoped to you: the same key again with the same order, method and currency "
+                  "returns the same payment; with a different one it is a 422 `idempotency_key_reused`.")
 
 
 class PaymentIdInput(serializers.Serializer):

@@ -1,5 +1,5 @@
 from django.conf import settings
-from drf_spectacular.utils import OpenApiTypes, extend_schema
+from drf_spectacular.utils import OpenApiResponse, OpenApiTypes, extend_schema
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
@@ -79,14 +79,18 @@ def start_response_body(payment: Payment) -> dict:
 
 
 class PaymentCreateIntentApi(APIView):
-    @extend_schema(tags=TAGS, request=CreateIntentInput, responses={201: PaymentStartOutput})
+    @extend_schema(tags=TAGS, request=CreateIntentInput, responses={
+        201: PaymentStartOutput,
+        422: OpenApiResponse(description="`idempotency_key_reused`: the key was used for another order, method or "
+                                         "currency; nothing was done."),
+    })
     def post(self, request):
         serializer = CreateIntentInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         payment = services.payment_start(
             order_id=data["order_id"], user=request.user, method_id=data["payment_method"],
-            currency=data.get("currency"), idempotency_key=data.get("idempotency_key", ""),
+            currency=data.get("currency"), client_idempotency_key=data.get("idempotency_key", ""),
         )
         payment = Payment.objects.select_related("order").get(pk=payment.pk)
         return Response(start_response_body(payment), status=201)
