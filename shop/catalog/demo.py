@@ -183,12 +183,13 @@ def demo_catalog_seed(*, reset: bool = False) -> Counter:
             defaults = {"name": name, "description": description, "price": Decimal(price), "stock_quantity": stock,
                         "category": category, "is_active": True, "is_deleted": False, "deleted_at": None}
             if reset:
-                product, made = Product.objects.update_or_create(slug=slug, defaults=defaults)
+                # The live product with this slug: a deleted one keeps its row (slugs are unique among live ones).
+                product, made = Product.objects.update_or_create(slug=slug, is_deleted=False, defaults=defaults)
                 created["restored_products"] += not made
                 if not made:
                     _remove_images(product.images.all())
             else:
-                product, made = Product.objects.get_or_create(slug=slug, defaults=defaults)
+                product, made = Product.objects.get_or_create(slug=slug, is_deleted=False, defaults=defaults)
             created["products"] += made
             if not product.images.exists():
                 created["images"] += _add_images(product, category=cat_name, colours=colours)
@@ -202,9 +203,11 @@ def demo_catalog_seed(*, reset: bool = False) -> Counter:
                 }
                 sku = f"{slug[:40].upper()}-{code}"
                 if reset:
-                    _, made = ProductVariant.objects.update_or_create(sku=sku, defaults=variant_defaults)
+                    _, made = ProductVariant.objects.update_or_create(sku=sku, is_deleted=False,
+                                                                      defaults=variant_defaults)
                 else:
-                    _, made = ProductVariant.objects.get_or_create(sku=sku, defaults=variant_defaults)
+                    _, made = ProductVariant.objects.get_or_create(sku=sku, is_deleted=False,
+                                                                   defaults=variant_defaults)
                 created["variants"] += made
     if reset or created:
         transaction.on_commit(catalog_invalidate)

@@ -46,11 +46,16 @@ def with_shown_stock(products: QuerySet[Product], *, staff: bool) -> QuerySet[Pr
     )
 
 
-def product_queryset(*, user=None, staff: bool | None = None) -> QuerySet[Product]:
-    """Products the user may see (``staff=True``: every live one), with everything the serializer reads."""
+def product_queryset(*, user=None, staff: bool | None = None, include_deleted: bool = False) -> QuerySet[Product]:
+    """Products the user may see (``staff=True``: every live one; with ``include_deleted``, the soft-deleted ones
+    too, for the staff list's ``deleted`` filter), with everything the serializer reads. Customers never get a
+    deleted or inactive product, whatever the arguments."""
     if staff is None:
         staff = user_is_catalog_staff(user)
-    products = Product.objects.live() if staff else Product.objects.public()
+    if staff:
+        products = Product.objects.all() if include_deleted else Product.objects.live()
+    else:
+        products = Product.objects.public()
     return (
         with_shown_stock(products, staff=staff).select_related("category")
         .defer("search_vector")
@@ -106,6 +111,15 @@ def product_get_for_update(*, slug: str) -> Product:
     if product is None:
         raise NotFound("No product matches the given query.")
     return product
+
+
+def variant_list(*, product: Product, user) -> QuerySet[ProductVariant]:
+    """A product's variants for its variant list: active ones for customers; for catalog staff every one, the
+    soft-deleted included (the list's ``deleted`` filter picks live or deleted ones)."""
+    variants = ProductVariant.objects.filter(product=product).select_related("product").order_by("id")
+    if not user_is_catalog_staff(user):
+        variants = variants.filter(is_active=True, is_deleted=False)
+    return variants
 
 
 def category_list() -> QuerySet[Category]:

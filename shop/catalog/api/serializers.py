@@ -102,6 +102,20 @@ class ProductInput(StrictInput):
     category_id = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), source="category")
 
 
+class ProductRestoreInput(StrictInput):
+    slug = serializers.SlugField(max_length=220, required=False,
+                                 help_text="Restore under this slug (when its own was reused meanwhile).")
+    category_id = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects.all(), source="category", required=False,
+        help_text="The category to restore it into (needed when its own was deleted meanwhile).",
+    )
+
+
+class VariantRestoreInput(StrictInput):
+    sku = serializers.CharField(max_length=64, required=False,
+                                help_text="Restore under this SKU (when its own was reused meanwhile).")
+
+
 class ImageUrlInput(StrictInput):
     image_url = serializers.URLField(max_length=1000, required=False)
     image = serializers.ImageField(required=False, help_text="Multipart upload: JPEG, PNG, GIF or WebP.")

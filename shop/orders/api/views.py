@@ -12,7 +12,7 @@ from shop.orders import selectors, services
 from shop.orders.models import Order, ShippingMethod
 from shop.payments.return_urls import return_url_check
 
-from .filters import OrderAdminFilter
+from .filters import OrderAdminFilter, OrderFilter
 from .serializers import (
     CheckoutInput,
     CheckoutOutput,
@@ -87,6 +87,7 @@ class OrderListCreateApi(ListAPIView):
     """GET: the user's orders (staff: every order). POST: seed 001's order creation (same as checkout)."""
 
     serializer_class = OrderOutput
+    filterset_class = OrderFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -95,9 +96,9 @@ class OrderListCreateApi(ListAPIView):
             return selectors.order_list_all()
         return selectors.order_list(user=self.request.user)
 
-    @extend_schema(tags=TAGS, summary="Your orders, newest first (staff: every order)",
+    @extend_schema(tags=TAGS, summary="Your orders, newest first (staff: every order; filterable by status)",
                    description="Customers see their own orders; staff see every customer's (as `GET /orders/admin/`, "
-                               "without its filters).")
+                               "with only its `status` filter).")
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
