@@ -12,7 +12,7 @@ from shop.orders import selectors, services
 from shop.orders.models import Order, ShippingMethod
 from shop.payments.return_urls import return_url_check
 
-from .filters import OrderAdminFilter
+from .filters import OrderAdminFilter, OrderFilter
 from .serializers import (
     CheckoutInput,
     CheckoutOutput,
@@ -87,6 +87,7 @@ class OrderListCreateApi(ListAPIView):
     """GET: the user's orders (staff: every order). POST: seed 001's order creation (same as checkout)."""
 
     serializer_class = OrderOutput
+    filterset_class = OrderFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -95,9 +96,9 @@ class OrderListCreateApi(ListAPIView):
             return selectors.order_list_all()
         return selectors.order_list(user=self.request.user)
 
-    @extend_schema(tags=TAGS, summary="Your orders, newest first (staff: every order)",
+    @extend_schema(tags=TAGS, summary="Your orders, newest first (staff: every order; filterable by status)",
                    description="Customers see their own orders; staff see every customer's (as `GET /orders/admin/`, "
-                               "without its filters).")
+                               "with only its `status` filter).")
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -248,7 +249,9 @@ class ShipmentAdminUpdateApi(APIView):
     permission_classes = (IsAdminUser,)
 
     @extend_schema(request=ShipmentUpdateInput, responses={200: ShipmentOutput}, tags=ADMIN_TAGS,
-                   summary="Set carrier, tracking number/url, estimated delivery (staff)")
+                   summary="Set carrier, tracking number/url, estimated delivery (staff)",
+                   description="Any other field (`status` among them) is refused with 400 naming it: the status "
+                               "moves by a tracking event, which keeps the order in step.")
     def patch(self, request, order_id: int):
         serializer = ShipmentUpdateInput(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -262,14 +265,16 @@ class ShipmentAdminEventApi(APIView):
 
     @extend_schema(request=ShipmentEventInput, responses={201: ShipmentEventOutput}, tags=ADMIN_TAGS,
                    summary="Add a tracking event to an order's shipment (staff)",
-                   description="`SHIPPED`, `IN_TRANSIT`, `OUT_FOR_DELIVERY` and `DELIVERED` move the goods: on an "
-                               "order still waiting for its online payment they are 400 `order_not_paid`, as the "
-                               "order's own move to shipped is (docs/PAYMENTS.md, \"Shipping\"). A cancelled "
-                               "order's shipment cannot move (400 `order_cancelled`).")
+                   description="The order follows its pipeline: in transit, out for delivery or shipped on a "
+                               "processing order ships it; delivered on a shipped order delivers it. Refused (400) "
+                               "when the pipeline refuses that move, for cancelled or delivered orders, for a step "
+                               "backwards, and for CANCELLED (cancel the order instead). Shipping or delivering "
+                               "this way an order still waiting for its online payment is 400 `order_not_paid`, "
+                               "as the status endpoint answers (docs/PAYMENTS.md, \"Shipping\").")
     def post(self, request, order_id: int):
         serializer = ShipmentEventInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        event = services.shipment_event_add(order_id=order_id, **serializer.validated_data)
+        event = services.shipment_event_add(order_id=order_id, by=request.user, **serializer.validated_data)
         return Response(ShipmentEventOutput(event).data, status=status.HTTP_201_CREATED)
 
 
