@@ -140,12 +140,12 @@ def _pays_on_delivery(order: Order) -> bool:
 def order_fulfilment_check(*, order: Order, goods_left: bool = False) -> None:
     """Refuse (400 ``order_not_paid``) to ship an order that is waiting for an online payment.
 
-    Shipping (the order to ``shipped``, or a shipment event that moves the goods while the order has not shipped)
-    needs the order paid in full and its money still kept (``is_fully_paid``: a refund of all of it, done or in
-    flight, stops the goods). Once the goods have left (``goods_left``: recording ``delivered``, or tracking
-    events of a shipped order) it only needs to have been paid once (``was_paid``): a refund after shipping
-    does not call the parcel back. Cash-on-delivery orders and shops with ``ORDERS_ALLOW_UNPAID_FULFILMENT=true``
-    skip the check. Called with the order row locked.
+    Asked by the one status move every path shares (``services._set_status_locked``: the status endpoints,
+    tracking events that move the order, the admin). Shipping needs the order paid in full and its money still
+    kept (``is_fully_paid``: a refund of all of it, done or in flight, stops the goods). Once the goods have left
+    (``goods_left``: recording ``delivered``) it only needs to have been paid once (``was_paid``): a refund after
+    shipping does not call the parcel back. Cash-on-delivery orders and shops with
+    ``ORDERS_ALLOW_UNPAID_FULFILMENT=true`` skip the check. Called with the order row locked.
     """
     if settings.ORDERS_ALLOW_UNPAID_FULFILMENT or _pays_on_delivery(order):
         return
