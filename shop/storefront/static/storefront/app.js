@@ -460,7 +460,7 @@ async function checkoutView() {
         ` ${method.name}: ${method.price}`, method.free_over ? ` (free over ${method.free_over})` : ""))) : null,
     h("section", { class: "panel" }, h("h2", {}, "Payment"),
       usable.map((method, index) => h("label", { class: "choice" },
-        h("input", { type: "radio", name: "payment_method", value: method.id, checked: index === 0 }),
+        h("input", { type: "radio", name: "payment_method", value: method.code, checked: index === 0 }),
         ` ${method.name}`))),
     h("section", { class: "panel" }, h("h2", {}, "Summary"),
       h("p", {}, `${cart.total_items} item(s), items total `, h("strong", { id: "checkout-items-total" }, cart.cart_total),
@@ -545,7 +545,7 @@ async function orderView(id) {
   // "Was it paid?" is paid_at (never cleared by a refund): a paid order is neither paid again nor cancelled here.
   const open = !order.paid_at && ["pending", "processing"].includes(order.status);
   // Paying again makes sense for a redirect method (a payment page); cash on delivery is paid at the door.
-  const payable = open && methods.some((method) => method.id === order.payment_method && method.kind === "redirect");
+  const payable = open && methods.some((method) => method.code === order.payment_method && method.kind === "redirect");
   const payAgain = h("button", { type: "button", id: "pay-now", onclick: async () => {
     try {
       const started = await api("/payments/create-intent/", { method: "POST", body: {
