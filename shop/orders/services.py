@@ -537,6 +537,12 @@ def order_cancel_locked(order: Order, *, by, reason: str, note: str = "") -> Non
     _cancel_locked(order, by=by, reason=reason, note=note)
 
 
+def order_refund_notify(order: Order, *, refund_id: int) -> None:
+    """Tell the customer, after commit, what a refund gives back (``refund:<id>`` e-mail, sent once). For refunds
+    that leave the order open; a refund that cancels it is told by the cancellation e-mail."""
+    _notify(order, f"refund:{refund_id}")
+
+
 def order_mark_processing_locked(order: Order, *, reason: str) -> None:
     """A payment succeeded on a pending order: move it on to processing (seed 000's webhook row)."""
     if order.status != Order.Status.PENDING:

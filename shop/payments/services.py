@@ -21,7 +21,7 @@ from shop.core.tasks import enqueue_on_commit
 from shop.orders.locks import order_lock
 from shop.orders.models import Order
 from shop.orders.policy import Action, order_action_check
-from shop.orders.services import order_cancel_locked, order_mark_processing_locked
+from shop.orders.services import order_cancel_locked, order_mark_processing_locked, order_refund_notify
 from shop.payments.methods import PaymentMethod, method_get
 
 from .gateways import provider_get
@@ -835,6 +835,10 @@ def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reas
         # Cancel only when nothing is kept for the order any more (a second, duplicate payment may still be).
         if fully and order.status in PAYABLE_ORDER_STATUSES and order.payment_status == Order.PaymentStatus.REFUNDED:
             order_cancel_locked(order, by=user, reason=Order.CancelReason.REFUNDED, note="Payment refunded.")
+        elif order.status != Order.Status.CANCELLED:
+            # The order goes on (a partial refund, or one after delivery): the customer is told what comes back.
+            # A cancelled order's e-mail already says what is refunded or on its way.
+            order_refund_notify(order, refund_id=refund.pk)
     return payment
 
 
