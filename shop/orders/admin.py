@@ -293,8 +293,8 @@ class ShipmentAdmin(admin.ModelAdmin):
         if details:
             services.shipment_update(order_id=obj.order_id, data=details)
         if "status" in changed:
-            services.shipment_event_add(order_id=obj.order_id, status=form.cleaned_data["status"],
-                                        message="Set in the admin", by=request.user)
+            # No message: the customer reads the status's own label ("In transit"), not an admin's workings.
+            services.shipment_event_add(order_id=obj.order_id, status=form.cleaned_data["status"], by=request.user)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:

@@ -52,10 +52,21 @@ class OrderAddressOutput(serializers.ModelSerializer):
 
 
 class StatusChangeOutput(serializers.ModelSerializer):
+    note = serializers.SerializerMethodField(
+        help_text="Why the status changed. In a customer's answer only the customer's own notes are shown (\"\" "
+                  "for notes staff wrote: they are for the shop); staff see every note.")
+
     class Meta:
         model = OrderStatusChange
         fields = ["id", "from_status", "to_status", "changed_by", "reason", "note", "created_at"]
         read_only_fields = fields
+
+    def get_note(self, change: OrderStatusChange) -> str:
+        if self.context.get("staff_view"):
+            return change.note
+        if change.changed_by_id is None:  # the system's own words ("Payment refunded."), unless a staff move
+            return "" if change.reason in (Order.CancelReason.STAFF, "staff") else change.note
+        return change.note if change.changed_by_id == change.order.user_id else ""
 
 
 class ShipmentEventOutput(serializers.ModelSerializer):
@@ -122,7 +133,7 @@ class OrderOutput(serializers.ModelSerializer):
     @extend_schema_field(ShipmentOutput(allow_null=True))
     def get_shipment(self, order: Order):
         try:
-            return ShipmentOutput(order.shipment).data
+            return ShipmentOutput(order.shipment, context=self.context).data
         except Shipment.DoesNotExist:
             return None
 

@@ -392,9 +392,21 @@ def test_the_shipment_page_cannot_deliver_a_cancelled_unpaid_order(admin_web, us
                                  _shipment_form(order, status="DELIVERED", carrier="DHL"))
 
     assert response.status_code == 302
-    assert messages_of(response) == [("error", "The order is cancelled: its shipment cannot move.")]
+    assert messages_of(response) == [("error", "The order is cancelled: its shipment gets no tracking details.")]
     assert snapshot(order) == before
     assert order.shipment.carrier == ""  # nothing of the refused save is kept
+
+
+def test_the_shipment_page_gives_a_cancelled_order_no_tracking_details(admin_web, user, staff_user, product):
+    order = place_order(user=user, product=product, status="cancelled", staff=staff_user)
+
+    response = admin_web.post(f"/admin/orders/shipment/{order.shipment.pk}/change/",
+                              _shipment_form(order, carrier="DHL", tracking_number="JD1"))
+
+    assert response.status_code == 302
+    assert messages_of(response) == [("error", "The order is cancelled: its shipment gets no tracking details.")]
+    shipment = Shipment.objects.get(order=order)
+    assert (shipment.carrier, shipment.tracking_number) == ("", "")
     assert admin_web.get(f"/api/v1/orders/{order.pk}/").status_code in (401, 403, 404)  # session is not API auth
 
 
@@ -431,7 +443,7 @@ def test_the_shipment_page_delivers_a_paid_order_through_the_service(admin_web, 
     assert (order.status, shipment.status, shipment.tracking_number) == ("delivered", "DELIVERED", "JD9")
     assert shipment.delivered_at is not None
     assert OrderStatusChange.objects.filter(order=order, to_status="delivered", changed_by=staff_user).exists()
-    assert shipment.events.last().message == "Set in the admin"
+    assert shipment.events.last().message == "Delivered"  # the status's label: customers read it
 
 
 def test_a_payment_page_is_text_only_and_hides_the_client_secret(admin_web, user, product, payments_on):
