@@ -155,6 +155,11 @@ class ProductListCreateApi(CatalogApi):
         return Response(_product_out(product), status=status.HTTP_201_CREATED)
 
 
+VARIANT_STOCK = ("A product with variants is sold only through them: its `stock_quantity` is the sum of its "
+                 "variants' stock. Sending that same figure changes nothing; any other is 400 `stock_on_variants` "
+                 "naming `stock_quantity` (change the variants' stock instead).")
+
+
 class ProductDetailApi(CatalogApi):
     defer_read_throttle = True
 
@@ -170,12 +175,12 @@ class ProductDetailApi(CatalogApi):
         product = services.product_update(product=product, data=_valid(ProductInput, request, partial=partial))
         return Response(_product_out(product))
 
-    @extend_schema(summary="Replace a product", tags=["products"], request=ProductInput,
+    @extend_schema(summary="Replace a product", tags=["products"], request=ProductInput, description=VARIANT_STOCK,
                    responses={200: ProductOutput, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR})
     def put(self, request, slug):
         return self._update(request, slug, partial=False)
 
-    @extend_schema(summary="Update a product", tags=["products"], request=ProductInput,
+    @extend_schema(summary="Update a product", tags=["products"], request=ProductInput, description=VARIANT_STOCK,
                    responses={200: ProductOutput, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR})
     def patch(self, request, slug):
         return self._update(request, slug, partial=True)
