@@ -28,6 +28,9 @@ from .admin_fulfilment import ACTIONS, collect_target
 from .models import Order, OrderAddress, OrderItem, OrderStatusChange, Shipment, ShipmentEvent, ShippingMethod
 from .transitions import CANCELLABLE
 
+NEEDS_REFUND_HELP = ("Set when money arrived for an order that no longer wants it (paid after it expired or was "
+                     "cancelled): the shop must give it back. The refunds under Payments show whether it did.")
+
 
 def _refusal_text(exc: Exception) -> str:
     if isinstance(exc, ApplicationError):
@@ -99,6 +102,19 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return queryset.get(**{field.name: field.to_python(object_id)})
         except (model.DoesNotExist, DjangoValidationError, ValueError):
             return None
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        # Read as a question the owner answers by looking at the refunds, not as a statement about the order.
+        kwargs["help_texts"] = {"needs_refund": NEEDS_REFUND_HELP}
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or not obj.was_paid:
+            return fieldsets
+        # A paid order has no deadline left to meet: the field would only suggest one.
+        return [(name, {**options, "fields": [f for f in options["fields"] if f != "payment_deadline"]})
+                for name, options in fieldsets]
 
     def has_fulfil_permission(self, request, obj=None):
         return request.user.has_perm("orders.change_order")

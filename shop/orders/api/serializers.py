@@ -316,7 +316,8 @@ class CheckoutInput(serializers.Serializer):
         help_text="Redirect providers (the sandbox page, Paymob, IntaSend): where the customer's browser goes "
                   "after paying, with `order_key` (and from the sandbox `status`: `paid` or `failed`) added to its "
                   "query; `{order_id}` and `{order_key}` are filled in. Must be on this site's origin, "
-                  "CORS_ALLOWED_ORIGINS or PAYMENT_RETURN_ORIGINS (else 400 `return_url_not_allowed`).",
+                  "CORS_ALLOWED_ORIGINS or PAYMENT_RETURN_ORIGINS (else 400 `return_url_not_allowed`); a path "
+                  "(`/demo/#/orders/{order_id}`) is on this site: it is resolved against the request's origin.",
     )
 
     def validate(self, attrs):

@@ -458,3 +458,21 @@ def test_a_payment_page_is_text_only_and_hides_the_client_secret(admin_web, user
     assert "<select" not in page and "<input type=\"text\"" not in page
     assert payment.provider_payment_id in page
     assert "pi_123_secret_456" not in page
+
+
+def test_a_paid_orders_page_hides_the_deadline_explains_needs_refund_and_names_refunds(admin_web, user, product,
+                                                                                      payments_on):
+    paid = paid_order(user, product)
+    unpaid = cod_order(user, product)
+    payment = paid.payments.get()
+    fulfil(admin_web, paid, "refund", {"payment": payment.pk, "amount": "10.00"})
+    refund = Refund.objects.get(payment=payment)
+
+    paid_page = admin_web.get(f"/admin/orders/order/{paid.pk}/change/").content.decode()
+    unpaid_page = admin_web.get(f"/admin/orders/order/{unpaid.pk}/change/").content.decode()
+    payment_page = admin_web.get(f"/admin/payments/payment/{payment.pk}/change/").content.decode()
+
+    assert "field-payment_deadline" not in paid_page and "field-payment_deadline" in unpaid_page
+    assert "the shop must give it back" in paid_page
+    assert str(refund) == f"Refund #{refund.pk}: 10.00 USD, succeeded"
+    assert "Refund object" not in payment_page and escape(str(refund)) in payment_page

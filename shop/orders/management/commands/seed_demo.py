@@ -61,7 +61,7 @@ class Command(BaseCommand):
         created = demo_catalog_seed(reset=reset)
         created["shipping_methods"] = demo_shipping_methods_seed(reset=reset)
         user, created["customer"] = demo_customer_seed(reset=reset)
-        with _quiet("celery.app.trace", "kombu.connection"):
+        with _quiet("celery.app.trace"):
             created["orders"], skipped = demo_orders_seed(user=user)
 
         made = [f"{created[key]} {plural}" if created[key] > 1 else f"1 {singular}"
