@@ -27,6 +27,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
+    # Above staticfiles so its `runserver` (shop/core/devserver.py) is the one whitenoise's wraps.
+    "shop.core",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
@@ -35,7 +37,6 @@ INSTALLED_APPS = [
     "corsheaders",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "shop.core",
     "shop.accounts",
     "shop.catalog",
     "shop.cart",
