@@ -1,4 +1,4 @@
-"""The order status pipeline (seed 000 "Allowed Status Transitions"): the one table every change is checked against."""
+"""The order status pipeline (allowed status transitions): the one table every change is checked against."""
 
 from .models import Order
 

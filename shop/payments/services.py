@@ -604,7 +604,7 @@ def payment_gateway_cancel(*, provider: PaymentProvider, provider_payment_id: st
 
 
 def payment_cancel(*, payment_id: int, user) -> Payment:
-    """Cancel an open payment at the gateway, then its order (stock restored) — seed 000's cross-app row."""
+    """Cancel an open payment at the gateway, then its order (stock restored): no order waits on it."""
     payment = Payment.objects.filter(pk=payment_id).first()
     if payment is None or (not user.is_staff and payment.user_id != user.pk):
         raise NotFound("Payment not found.")
