@@ -133,3 +133,8 @@ def _error_output_schema() -> dict:
 @extend_schema_field({"anyOf": [{"type": "string", "format": "uri"}, {"type": "string", "enum": [""]}]})
 class BlankableURLField(serializers.URLField):
     """A URL that may still be empty (``URLField(blank=True)``): the schema says ``""`` or a URI, not just a URI."""
+
+
+@extend_schema_field({"anyOf": [{"type": "string", "format": "email"}, {"type": "string", "enum": [""]}]})
+class BlankableEmailField(serializers.EmailField):
+    """An e-mail address that may be empty (``EmailField(blank=True)``), e.g. on an address given as free text."""

@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.parsers import JSONParser
@@ -37,6 +37,11 @@ USE_COOKIES = OpenApiParameter(
     "use_cookies", bool, description="Deliver tokens as HttpOnly cookies instead of the body."
 )
 
+
+# Refresh answers the new pair in the body, or (cookie mode) sets it as cookies and answers only a detail message.
+TOKENS_OR_DETAIL = PolymorphicProxySerializer(
+    component_name="TokenRefreshResult", serializers=[TokenPairOutput, DetailOutput], resource_type_field_name=None
+)
 
 # Endpoints that can set auth cookies read JSON only. A cross-site HTML form can POST urlencoded data without a
 # CORS preflight; accepting it would let another site log a visitor into the attacker's account (login CSRF).
@@ -142,7 +147,7 @@ class TokenRefreshApi(APIView):
     permission_classes = (AllowAny,)
     throttle_classes = throttles_for("token_refresh")
 
-    @extend_schema(request=RefreshInput, responses={200: TokenPairOutput}, parameters=[USE_COOKIES], tags=["auth"])
+    @extend_schema(request=RefreshInput, responses={200: TOKENS_OR_DETAIL}, parameters=[USE_COOKIES], tags=["auth"])
     def post(self, request):
         """Get a new access token with the refresh token.
 

@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from shop.cart.api.serializers import ProductSummaryOutput, VariantSummaryOutput
 from shop.cart.models import CART_MAX_QUANTITY
-from shop.core.schema import BlankableURLField
+from shop.core.schema import BlankableEmailField, BlankableURLField
 from shop.orders.models import (
     Order,
     OrderAddress,
@@ -35,6 +35,8 @@ class OrderItemOutput(serializers.ModelSerializer):
 
 
 class OrderAddressOutput(serializers.ModelSerializer):
+    email = BlankableEmailField(read_only=True)  # "" for an address given as free text
+
     class Meta:
         model = OrderAddress
         fields = ["id", "source_address_id", "full_name", "phone", "email", "address_line_1", "address_line_2",
