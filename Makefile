@@ -44,11 +44,12 @@ run: install
 	@echo "  API    http://127.0.0.1:$(PORT)/"
 	@echo "  Docs   http://127.0.0.1:$(PORT)/api/docs/  (ReDoc: /api/redoc/, schema: /api/schema/)"
 	@echo "  Admin  http://127.0.0.1:$(PORT)/admin/"
+	@echo "  Shop   http://127.0.0.1:$(PORT)/demo/  (the reference storefront; pay with the sandbox)"
 	@echo ""
 	@# Unpaid orders expire even without Redis/Celery beat: a background loop that stops with runserver.
-	$(BIN)/python manage.py expire_unpaid_orders --loop 60 > /dev/null & EXPIRER=$$!; \
+	PORT=$(PORT) $(BIN)/python manage.py expire_unpaid_orders --loop 60 > /dev/null & EXPIRER=$$!; \
 	trap 'kill $$EXPIRER 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	PORT=$(PORT) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -7,6 +7,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from shop.accounts.api.urls import v1_aliases
 from shop.core.metrics import metrics_view
 from shop.core.views import HealthApi, IndexApi, RedocApi, redoc_bundle
+from shop.orders.api.views import CartCheckoutAliasApi
+from shop.payments.api.views import WebhookApi
+from shop.payments.pages import SandboxPageView
+from shop.storefront.views import StorefrontView
 
 # The API at the root (the documented paths), and again under /api/v1/ for clients that want a versioned base:
 # the schema publishes each operation once, at its root path (shop/core/schema.py, publish_each_operation_once).
@@ -28,8 +32,14 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", RedocApi.as_view(url_name="schema"), name="redoc"),
     path("api/redoc/redoc.standalone.js", redoc_bundle, name="redoc-bundle"),
+    # Pages for a person in a browser, not API operations: outside the schema, mounted once.
+    path("payments/sandbox/pay/<str:token>/", SandboxPageView.as_view(), name="sandbox-page"),
+    path("demo/", StorefrontView.as_view(), name="storefront"),
     *api_patterns,
     path("api/v1/", include(v1_aliases + api_patterns)),
+    # Paths of the APIs this one replaces (README, "Coming from another API"): the same views.
+    path("webhook/", WebhookApi.as_view(provider="paymob"), name="paymob-webhook-alias"),
+    path("api/shop/checkout/cart", CartCheckoutAliasApi.as_view(), name="cart-checkout-alias"),
 ]
 
 if settings.SERVE_MEDIA and settings.STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):

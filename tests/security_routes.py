@@ -24,7 +24,8 @@ def api_routes() -> dict[str, object]:
         if route.startswith(("admin/", "^media/")):  # the admin has its own auth; media are public product images
             continue
         name = route.removeprefix(V1)
-        routes[name] = getattr(callback, "cls", callback)
+        # DRF views carry their class as ``cls``, Django's class-based views as ``view_class``.
+        routes[name] = getattr(callback, "cls", None) or getattr(callback, "view_class", callback)
     return routes
 
 

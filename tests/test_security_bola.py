@@ -27,9 +27,13 @@ from shop.catalog.tests.factories import ProductFactory, ProductImageFactory, Pr
 from shop.orders.models import Order, ShippingMethod
 from shop.orders.tests.factories import ShippingMethodFactory, place_order
 from shop.payments.models import Payment
+from shop.payments.pages import INVALID_LINK
 from tests.security_routes import api_routes, id_routes, methods_of
 
 OWNED, STAFF, CATALOG = "owned", "staff", "catalog"
+# Authorised by a signed token in the path, not by who calls (the sandbox's hosted page, like a gateway's
+# checkout link): a tampered token is the same 404 page for everyone, whoever is logged in.
+TOKEN = "token"
 THROUGH = "through"  # any status but 401/403/404
 DENIED = (401, 403, 404)
 
@@ -39,13 +43,16 @@ class Route:
     kind: str
     url: str  # formatted with the world's ids
     staff: object = THROUGH  # OWNED only: what staff gets on a customer's object
+    owner: tuple = ()  # OWNED only: (method, status) pairs where the owner is refused what BODIES carries
 
 
 TABLE = {
     "auth/addresses/<int:pk>/": Route(OWNED, "/auth/addresses/{address}/", staff=404),  # an address book is private
     "cart/items/<int:item_id>/": Route(OWNED, "/cart/items/{cart_item}/", staff=404),  # staff have their own cart
-    # "your orders": staff reach customers' orders through /orders/admin/, never as if they were the customer
-    "orders/<int:order_id>/": Route(OWNED, "/orders/{order}/", staff=404),
+    # Staff read and move any order here, as the IntaSend-era order API lets them (GET, PATCH status).
+    # A customer's PATCH may only cancel: BODIES["patch"] carries other fields, so the owner gets 403.
+    "orders/<int:order_id>/": Route(OWNED, "/orders/{order}/", staff=THROUGH, owner=(("patch", 403),)),
+    # "cancel your order": staff cancel through the status endpoints, never as if they were the customer
     "orders/<int:order_id>/cancel/": Route(OWNED, "/orders/{order}/cancel/", staff=404),
     "payments/order/<int:order_id>/": Route(OWNED, "/payments/order/{order}/", staff=THROUGH),
     "payments/<int:payment_id>/": Route(OWNED, "/payments/{payment}/", staff=THROUGH),
@@ -53,12 +60,14 @@ TABLE = {
     "payments/sandbox/<int:payment_id>/": Route(OWNED, "/payments/sandbox/{payment}/", staff=THROUGH),
     "payments/sandbox/<int:payment_id>/succeed/": Route(OWNED, "/payments/sandbox/{payment}/succeed/", staff=THROUGH),
     "payments/sandbox/<int:payment_id>/fail/": Route(OWNED, "/payments/sandbox/{payment}/fail/", staff=THROUGH),
+    "payments/sandbox/pay/<str:token>/": Route(TOKEN, "/payments/sandbox/pay/{tampered_page_token}/"),
     "payments/<int:payment_id>/collect/": Route(STAFF, "/payments/{payment}/collect/"),
     "orders/<int:order_id>/status/": Route(STAFF, "/orders/{order}/status/"),
     "orders/admin/<int:order_id>/status/": Route(STAFF, "/orders/admin/{order}/status/"),
     "orders/admin/<int:order_id>/shipment/": Route(STAFF, "/orders/admin/{order}/shipment/"),
     "orders/admin/<int:order_id>/shipment/events/": Route(STAFF, "/orders/admin/{order}/shipment/events/"),
     "orders/admin/shipping-methods/<int:method_id>/": Route(STAFF, "/orders/admin/shipping-methods/{method}/"),
+    "payments/admin/methods/<int:method_id>/": Route(STAFF, "/payments/admin/methods/{payment_method}/"),
     "products/<slug:slug>/": Route(CATALOG, "/products/{product_slug}/"),
     "products/<slug:slug>/images/": Route(CATALOG, "/products/{product_slug}/images/"),
     "products/<slug:slug>/variants/": Route(CATALOG, "/products/{product_slug}/variants/"),
@@ -103,6 +112,7 @@ class World:
             "image": ProductImageFactory(product=catalog).pk,
             "variant": ProductVariantFactory(product=catalog).pk,
             "method": ShippingMethodFactory().pk,
+            "payment_method": 5,  # cash on delivery, in the registry of payment methods
         }
         order = place_order(user=a, product=product, quantity=1)
         self.ids["order"] = order.pk
@@ -112,6 +122,8 @@ class World:
                              format="json")
         assert started.status_code == 201, started.json()
         self.ids["payment"] = started.json()["payment"]["id"]
+        token = started.json()["next_step"].rstrip("/").rsplit("/", 1)[1]
+        self.ids["tampered_page_token"] = token[:-1] + ("A" if token[-1] != "A" else "B")
 
     def client(self, role):
         client = APIClient()
@@ -140,10 +152,12 @@ def sandbox_on(settings):
 
 
 def expected(route: Route, method: str, role: str):
+    if route.kind == TOKEN:
+        return 404
     if role == "anonymous":
         return 200 if (route.kind == CATALOG and method == "get") else 401
     if route.kind == OWNED:
-        return {"owner": THROUGH, "other": 404, "staff": route.staff}[role]
+        return {"owner": dict(route.owner).get(method, THROUGH), "other": 404, "staff": route.staff}[role]
     if route.kind == STAFF:
         return THROUGH if role == "staff" else 403
     if method == "get":
@@ -168,6 +182,11 @@ def test_object_level_authorization(world, route_name, method, role):
     response = request(world.client(role), method, url)
 
     want = expected(route, method, role)
+    if route.kind == TOKEN:  # an HTML page for a browser: the same page whatever the token names
+        assert response.status_code == want, response.content
+        assert INVALID_LINK in response.content.decode()
+        assert world.snapshot() == before, "a refused request changed data"
+        return
     body = response.json() if response.content else None
     if want == THROUGH:
         assert response.status_code not in DENIED, (response.status_code, body)

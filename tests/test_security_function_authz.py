@@ -30,6 +30,8 @@ STAFF_OPERATIONS = {
     ("orders/admin/<int:order_id>/shipment/", "patch"): "/orders/admin/{order}/shipment/",
     ("orders/admin/<int:order_id>/shipment/events/", "post"): "/orders/admin/{order}/shipment/events/",
     ("payments/<int:payment_id>/collect/", "post"): "/payments/{payment}/collect/",
+    ("payments/admin/methods/", "get"): "/payments/admin/methods/",
+    ("payments/admin/methods/<int:method_id>/", "patch"): "/payments/admin/methods/{payment_method}/",
     ("products/", "post"): "/products/",
     ("products/categories/", "post"): "/products/categories/",
     ("products/categories/<slug:slug>/", "put"): "/products/categories/{category_slug}/",

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from corsheaders.defaults import default_headers as default_cors_headers
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
     "shop.cart",
     "shop.orders",
     "shop.payments",
+    "shop.storefront",
 ]
 
 MIDDLEWARE = [
@@ -142,11 +144,14 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": True,
     "ALGORITHM": "HS256",
     "SIGNING_KEY": env("JWT_SIGNING_KEY", default=SECRET_KEY),
-    "AUTH_HEADER_TYPES": ("Bearer",),
+    # "Token <access>" too, for clients written for token-authenticated APIs (README: coming from another API).
+    "AUTH_HEADER_TYPES": ("Bearer", "Token"),
 }
 JWT_COOKIE_ACCESS = "access_token"
 JWT_COOKIE_REFRESH = "refresh_token"
-JWT_COOKIE_SECURE = env.bool("JWT_COOKIE_SECURE", default=not DEBUG)
+# Secure flag of the auth cookies. Unset: exactly when the request came over HTTPS, so cookie mode works on
+# `make run`'s http://127.0.0.1:8000 (curl, a phone on the LAN) and is Secure behind TLS; production forces True.
+JWT_COOKIE_SECURE = env.bool("JWT_COOKIE_SECURE", default=None)
 JWT_COOKIE_SAMESITE = "Lax"
 # Where the password-reset email sends people: a front-end page that posts uid and token back to the API.
 PASSWORD_RESET_URL = env("PASSWORD_RESET_URL", default="http://localhost:3000/reset-password?uid={uid}&token={token}")
@@ -240,11 +245,21 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# A browser front end on another origin (README, "Front ends on another origin"): CORS lets its scripts call the
+# API and read the answers; CSRF_TRUSTED_ORIGINS lets its cookie-authenticated writes through the Origin check.
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_ALLOW_CREDENTIALS = True
-CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]  # a browser client can quote the id and honour a 429
+# Every request header the API reads (a preflight refusing one makes the browser drop the request): the library's
+# defaults (Accept, Authorization, Content-Type, X-CSRFToken...), checkout's Idempotency-Key, a request id to
+# follow across services, the guest-cart token, and the catalog's conditional-request headers.
+CORS_ALLOW_HEADERS = (*default_cors_headers, "idempotency-key", "x-request-id", "x-cart-token", "if-none-match",
+                      "if-modified-since")
+# Response headers a browser script may read: the request id to quote, how long to wait after a 429/503, the
+# catalog's validators for conditional requests.
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After", "ETag", "Last-Modified", "X-Cache"]
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CSRF_COOKIE_HTTPONLY = False  # the SPA reads it and echoes it in X-CSRFToken for cookie-authenticated writes
+CSRF_FAILURE_VIEW = "shop.core.views.csrf_failure"  # the JSON error shape, naming what to configure
 
 # --- Email, static, media -------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
@@ -295,14 +310,30 @@ LOGGING = {
 # --- Payments -------------------------------------------------------------------------------------------
 # Which methods checkout offers, in order. A gateway's method only works once its keys are set.
 PAYMENT_METHODS = env.list("PAYMENT_METHODS", default=["sandbox", "cod", "stripe"])
+# The method a checkout without payment_method opens: a method code, empty for the first active method of
+# PAYMENT_METHODS, or "none" to open no payment (the client calls POST /payments/create-intent/ later).
+DEFAULT_PAYMENT_METHOD = env("DEFAULT_PAYMENT_METHOD", default="").strip().lower()
+# Methods whose failed payment releases the order at once (cancelled, stock restored); for the others a failed
+# payment leaves the order reserved so the customer can retry until ORDER_PAYMENT_TIMEOUT_MINUTES.
+PAYMENT_FAILURE_RELEASES_ORDER = env.list("PAYMENT_FAILURE_RELEASES_ORDER", default=["paymob"])
 # The currency every price and order total is in. Online payments are taken in this currency only.
 SHOP_CURRENCY = env("SHOP_CURRENCY", default=env("STRIPE_CURRENCY", default="usd")).upper()
-# Absolute base of this API as gateways reach it (webhook URLs), and where customers land after paying.
-PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
-PAYMENT_RETURN_URL = env("PAYMENT_RETURN_URL", default="http://localhost:3000/orders/{order_id}")
+# Absolute base of this API as customers and gateways reach it (sandbox page, webhook URLs). Unset: taken from
+# each request's scheme and Host (any PORT works), and http://127.0.0.1:$PORT where there is no request
+# (shop/core/links.py). Set it in production behind a proxy.
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="").rstrip("/")
+PUBLIC_BASE_URL_FALLBACK = f"http://127.0.0.1:{env.int('PORT', default=8000)}"
+# Where the customer lands after a hosted checkout when the client sent no `return_url`; {order_id} and
+# {order_key} are filled in. Empty: gateways use their own default, the sandbox page shows the outcome itself.
+PAYMENT_RETURN_URL = env("PAYMENT_RETURN_URL", default="")
+# Origins a checkout's `return_url` may point at, besides this API's own origin, CORS_ALLOWED_ORIGINS and
+# PAYMENT_RETURN_URL's: anything else is refused (no open redirect through a payment page).
+PAYMENT_RETURN_ORIGINS = env.list("PAYMENT_RETURN_ORIGINS", default=[])
 PAYMENT_GATEWAY_TIMEOUT = env.float("PAYMENT_GATEWAY_TIMEOUT", default=10.0)
 # The sandbox provider lets anyone mark their own payment paid: never enable it on a real shop.
 PAYMENTS_SANDBOX_ENABLED = env.bool("PAYMENTS_SANDBOX_ENABLED", default=True)
+# The reference storefront at /demo/ (shop/storefront): on by default, off in production settings.
+DEMO_STOREFRONT_ENABLED = env.bool("DEMO_STOREFRONT_ENABLED", default=True)
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
@@ -313,6 +344,8 @@ PAYMOB_HMAC_SECRET = env("PAYMOB_HMAC_SECRET", default="")
 PAYMOB_API_KEY = env("PAYMOB_API_KEY", default="")
 PAYMOB_INTEGRATION_IDS = env.list("PAYMOB_INTEGRATION_IDS", cast=int, default=[])
 PAYMOB_API_BASE = env("PAYMOB_API_BASE", default="https://accept.paymob.com")
+# Seconds a Paymob intention can be paid for (its `expiration`); 0 leaves Paymob's own default.
+PAYMOB_INTENTION_EXPIRATION = env.int("PAYMOB_INTENTION_EXPIRATION", default=600)
 INTASEND_PUBLISHABLE_KEY = env("INTASEND_PUBLISHABLE_KEY", default="")
 INTASEND_SECRET_KEY = env("INTASEND_SECRET_KEY", default="")
 INTASEND_WEBHOOK_CHALLENGE = env("INTASEND_WEBHOOK_CHALLENGE", default="")

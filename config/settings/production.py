@@ -24,4 +24,5 @@ JWT_COOKIE_SECURE = True
 WHITENOISE_USE_FINDERS = False
 SERVE_MEDIA = False
 PAYMENTS_SANDBOX_ENABLED = env.bool("PAYMENTS_SANDBOX_ENABLED", default=False)
+DEMO_STOREFRONT_ENABLED = env.bool("DEMO_STOREFRONT_ENABLED", default=False)
 STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}  # noqa: F405

@@ -1,7 +1,19 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 
+from . import services
 from .models import Address, User
+
+
+class SessionEndingPasswordChangeForm(AdminPasswordChangeForm):
+    """The admin's "change password" form: a new password ends the user's sessions, as the API's does."""
+
+    def save(self, commit=True):
+        user = super().save(commit=commit)
+        if commit:
+            services.user_sessions_revoke(user=user)
+        return user
 
 
 @admin.register(User)
@@ -17,6 +29,12 @@ class UserAdmin(DjangoUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+    change_password_form = SessionEndingPasswordChangeForm
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            services.user_sessions_revoke(user=obj)  # a disabled account's tokens end now, and stay ended
 
 
 @admin.register(Address)

@@ -4,6 +4,10 @@ from rest_framework import exceptions
 from rest_framework.authentication import CSRFCheck
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
+from shop.core.csrf import csrf_failure_detail
+
+from .tokens import REVOKED_MESSAGE, token_is_current
+
 
 def enforce_csrf(request) -> None:
     """Cookies are sent by the browser on their own, so a cookie-authenticated write must prove it came from
@@ -16,11 +20,21 @@ def enforce_csrf(request) -> None:
     check.process_request(request)
     reason = check.process_view(request, None, (), {})
     if reason:
-        raise exceptions.PermissionDenied(f"CSRF Failed: {reason}")
+        raise exceptions.PermissionDenied(csrf_failure_detail(reason), code="csrf_failed")
 
 
 class JWTHeaderOrCookieAuthentication(JWTAuthentication):
-    """``Authorization: Bearer <access>`` first; otherwise the HttpOnly access cookie (with a CSRF check)."""
+    """``Authorization: Bearer <access>`` first; otherwise the HttpOnly access cookie (with a CSRF check).
+
+    A token issued before the user's last password change, reset or deactivation is refused (401
+    ``token_not_valid``): its version claim is compared with the user row simplejwt loads anyway.
+    """
+
+    def get_user(self, validated_token):
+        user = super().get_user(validated_token)  # the one query: the user row (missing or inactive: 401)
+        if not token_is_current(validated_token, user.token_version):
+            raise exceptions.AuthenticationFailed(REVOKED_MESSAGE, code="token_not_valid")
+        return user
 
     def authenticate(self, request):
         header = self.get_header(request)

@@ -38,6 +38,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Every JWT carries the version it was issued at (TOKEN_VERSION_CLAIM); a password change, a reset or a
+    # deactivation bumps it, so every earlier token (access and refresh) stops working at once.
+    token_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 

@@ -6,6 +6,7 @@ from django.contrib.auth.models import update_last_login
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework.exceptions import AuthenticationFailed
@@ -19,6 +20,7 @@ from shop.core.tasks import enqueue_on_commit
 
 from .models import Address, User
 from .selectors import user_get_by_email
+from .tokens import REVOKED_MESSAGE, refresh_token_for, token_is_current
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,8 @@ class TokenPair:
 
 
 def tokens_for(user: User) -> TokenPair:
-    refresh = RefreshToken.for_user(user)
+    """A new session for ``user``: an access and a refresh token stamped with the user's token version."""
+    refresh = refresh_token_for(user)
     return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
 
 
@@ -81,11 +84,12 @@ def user_authenticate(*, email: str, password: str) -> User:
     return user
 
 
-def _lock_user(user_id) -> None:
+def _lock_user(user_id) -> int | None:
     """Every change to a user's sessions (rotate, log out, revoke all, new password) takes this row lock first,
     so they run one after another: a token presented twice at once is rotated once, and a refresh racing a
-    password change cannot leave its new token unrevoked."""
-    list(User.objects.select_for_update().filter(pk=user_id).values_list("pk"))
+    password change cannot leave its new token unrevoked. Returns the user's token version (None: no user)."""
+    versions = list(User.objects.select_for_update().filter(pk=user_id).values_list("token_version", flat=True))
+    return versions[0] if versions else None
 
 
 def token_refresh(*, refresh: str) -> TokenPair:
@@ -94,11 +98,13 @@ def token_refresh(*, refresh: str) -> TokenPair:
 
     invalid = ApplicationError("Token is invalid, expired or already used.", code="token_not_valid", status_code=401)
     try:
-        user_id = RefreshToken(refresh).get(jwt_settings.USER_ID_CLAIM)  # signature, expiry, type, blacklist
+        token = RefreshToken(refresh)  # signature, expiry, type, blacklist
     except TokenError as exc:
         raise invalid from exc
     with transaction.atomic():
-        _lock_user(user_id)
+        version = _lock_user(token.get(jwt_settings.USER_ID_CLAIM))
+        if version is not None and not token_is_current(token, version):
+            raise ApplicationError(REVOKED_MESSAGE, code="token_not_valid", status_code=401)
         serializer = TokenRefreshSerializer(data={"refresh": refresh})  # re-checks the blacklist under the lock
         try:
             serializer.is_valid(raise_exception=True)
@@ -133,6 +139,18 @@ def token_blacklist(*, refresh: str, user: User | None = None) -> None:
     token.blacklist()
 
 
+@transaction.atomic
+def user_sessions_revoke(*, user: User) -> None:
+    """End every session of ``user`` at once: the token version is bumped (every access and refresh token
+    issued before is refused from now on, shop/accounts/tokens.py) and the outstanding refresh tokens are
+    blacklisted. Called on a password change, a password reset and a deactivation; ``user.token_version``
+    is refreshed, so tokens issued from ``user`` afterwards are current."""
+    _lock_user(user.pk)
+    User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+    user.refresh_from_db(fields=["token_version"])
+    user_blacklist_all_tokens(user=user)
+
+
 def user_blacklist_all_tokens(*, user: User) -> int:
     outstanding = OutstandingToken.objects.filter(user=user).exclude(blacklistedtoken__isnull=False)
     created = BlacklistedToken.objects.bulk_create(
@@ -150,24 +168,45 @@ def user_change_password(*, user: User, old_password: str, new_password: str) ->
     _validate_password(new_password, user, field="new_password")
     user.set_password(new_password)
     user.save(update_fields=["password"])
-    user_blacklist_all_tokens(user=user)
+    user_sessions_revoke(user=user)
+
+
+def _current_password_refused(message: str, code: str) -> ApplicationError:
+    return ApplicationError(message, code=code, extra={"errors": {"current_password": [message]}})
 
 
 @transaction.atomic
-def user_update(*, user: User, data: dict) -> User:
+def user_update(*, user: User, data: dict, current_password: str | None = None) -> User:
+    """Change the profile fields in ``data`` (first_name, last_name, email; anything else is ignored).
+
+    A new login e-mail needs the account's ``current_password`` (a stolen session alone cannot take the
+    account over): missing is a 400 ``current_password_required``, wrong a 400 ``wrong_password``, both naming
+    ``current_password``. The old address is told of the change by e-mail once it commits. Raises 400
+    ``email_taken`` when another account has the address.
+    """
     allowed = {"first_name", "last_name", "email"}
+    if "email" in data:
+        data = {**data, "email": data["email"].strip().lower()}
     changed = [field for field in allowed & data.keys() if getattr(user, field) != data[field]]
+    old_email = user.email
     if "email" in changed:
-        email = data["email"].strip().lower()
-        clash = user_get_by_email(email=email)
+        if not current_password:
+            raise _current_password_refused("Enter your current password to change your e-mail address.",
+                                            "current_password_required")
+        if not user.check_password(current_password):
+            raise _current_password_refused("Current password is incorrect.", "wrong_password")
+        clash = user_get_by_email(email=data["email"])
         if clash is not None and clash.pk != user.pk:
             raise _email_taken()
-        data = {**data, "email": email}
     for field in changed:
         setattr(user, field, data[field])
     if changed:
         user.full_clean(exclude=["password"])
         user.save(update_fields=changed)
+    if "email" in changed:
+        from .tasks import send_email_changed_notice
+
+        enqueue_on_commit(send_email_changed_notice, user.pk, old_email)
     return user
 
 
@@ -198,7 +237,7 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
     _validate_password(new_password, user, field="new_password")
     user.set_password(new_password)
     user.save(update_fields=["password"])
-    user_blacklist_all_tokens(user=user)
+    user_sessions_revoke(user=user)
     return user
 
 

@@ -22,3 +22,25 @@ def send_password_reset_email(user_id: int) -> None:
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[user.email],
     )
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_email_changed_notice(user_id: int, old_email: str) -> None:
+    """Tell the account's previous address that the login e-mail changed (to whom, when), so an owner who did
+    not make the change learns of it where an intruder cannot hide it."""
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        return
+    context = {"user": user, "old_email": old_email, "new_email_masked": _masked(user.email)}
+    send_mail(
+        subject="Your e-mail address was changed",
+        message=render_to_string("accounts/email_changed_email.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[old_email],
+    )
+
+
+def _masked(email: str) -> str:
+    """``jane.doe@example.com`` -> ``j***@example.com``: enough for the owner to recognise, not to hand over."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"

@@ -9,7 +9,8 @@ errors every endpoint shares, so clients and the schemathesis run (tests/fuzz) s
 
 - 400 bad input (field errors under ``errors``), 401 missing/invalid token, 403 not allowed, 404 unknown id
   or URL, 429 throttled (``retry_after`` seconds) — any operation;
-- 409 conflicting state and 503 a dependency (gateway, busy row lock) failed — writes only.
+- 409 conflicting state and 503 a dependency (gateway, busy row lock) failed — writes only;
+- any other error a view declares by description only (e.g. 422 ``idempotency_key_reused``).
 """
 
 import re
@@ -109,6 +110,11 @@ def add_error_responses(result, generator, request, public):
                 operation["responses"].setdefault(
                     code, {"content": {"application/json": {"schema": ref}}, "description": description}
                 )
+            for code, response in operation["responses"].items():
+                # A view declaring an extra error by description only (``OpenApiResponse(description=...)``,
+                # e.g. a 422) answers it in the one error shape too.
+                if str(code).startswith(("4", "5")) and "content" not in response:
+                    response["content"] = {"application/json": {"schema": ref}}
     return result
 
 

@@ -20,6 +20,7 @@ from rest_framework.renderers import JSONRenderer, TemplateHTMLRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from .csrf import csrf_failure_detail
 from .logging import request_id_var
 
 logger = logging.getLogger(__name__)
@@ -136,6 +137,11 @@ def json_400(request, exception=None):
 
 def json_403(request, exception=None):
     return JsonResponse({"detail": "Forbidden.", "code": "forbidden"}, status=403)
+
+
+def csrf_failure(request, reason=""):
+    """``CSRF_FAILURE_VIEW``: Django's own CSRF refusals (the admin, any non-API form) in the JSON error shape."""
+    return JsonResponse({"detail": csrf_failure_detail(reason), "code": "csrf_failed"}, status=403)
 
 
 class RedocApi(SpectacularRedocView):

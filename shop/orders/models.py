@@ -54,6 +54,7 @@ class Order(TimeStampedModel):
         STAFF = "staff", "Cancelled by staff"
         EXPIRED = "expired", "Not paid in time"
         PAYMENT_CANCELLED = "payment_cancelled", "Payment cancelled"
+        PAYMENT_FAILED = "payment_failed", "Payment failed"
         PAYMENT_UNAVAILABLE = "payment_unavailable", "Payment could not be started"
         REFUNDED = "refunded", "Refunded"
 
@@ -77,6 +78,9 @@ class Order(TimeStampedModel):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     # A retried checkout with the same key returns this order instead of creating another.
     idempotency_key = models.CharField(max_length=255, blank=True, default="")
+    # SHA-256 of the request that used the key (shop/core/idempotency.py): the same key with another request is
+    # refused (422) instead of answered with this order.
+    idempotency_fingerprint = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -92,6 +96,32 @@ class Order(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.order_key
+
+    class PaymentOutcome(models.TextChoices):
+        """The four order states of the Paymob-era API, plus ``cancelled`` for what it had no word for."""
+
+        PENDING = "pending", "Awaiting payment"
+        SUCCESS = "success", "Paid"
+        FAILED = "failed", "Payment failed"
+        TIMEOUT = "timeout", "Not paid in time"
+        CANCELLED = "cancelled", "Cancelled"
+
+    _FAILED_REASONS = frozenset({CancelReason.PAYMENT_FAILED, CancelReason.PAYMENT_CANCELLED,
+                                 CancelReason.PAYMENT_UNAVAILABLE})
+
+    @property
+    def payment_outcome(self) -> str:
+        """Derived, never stored: paid -> success; cancelled for want of payment -> failed or timeout; cancelled
+        by a person or refunded -> cancelled; anything else -> pending."""
+        if self.is_fully_paid:
+            return self.PaymentOutcome.SUCCESS
+        if self.status != self.Status.CANCELLED:
+            return self.PaymentOutcome.PENDING
+        if self.cancel_reason == self.CancelReason.EXPIRED:
+            return self.PaymentOutcome.TIMEOUT
+        if self.cancel_reason in self._FAILED_REASONS:
+            return self.PaymentOutcome.FAILED
+        return self.PaymentOutcome.CANCELLED
 
 
 class OrderItem(models.Model):

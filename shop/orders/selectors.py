@@ -31,6 +31,10 @@ def order_get(*, order_id: int, user=None) -> Order | None:
     return queryset.first()
 
 
+def order_exists(*, order_id: int, user) -> bool:
+    return Order.objects.filter(pk=order_id, user=user).exists()
+
+
 def shipping_method_list() -> QuerySet[ShippingMethod]:
     return ShippingMethod.objects.filter(is_active=True).order_by("price", "id")
 

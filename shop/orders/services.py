@@ -15,13 +15,14 @@ from django.utils import timezone
 
 from shop.accounts.models import Address
 from shop.cart.models import CartItem
-from shop.cart.services import purchasable_resolve
+from shop.cart.services import cart_clear, purchasable_resolve
 from shop.catalog.models import Product, ProductVariant
 from shop.catalog.stock import StockLine, stock_deduct, stock_restore
 from shop.core.exceptions import ApplicationError, NotFound
+from shop.core.idempotency import check_replay, request_fingerprint
 from shop.core.metrics import record_checkout
 from shop.core.tasks import enqueue_on_commit
-from shop.payments.methods import method_get
+from shop.payments.methods import default_method, method_get
 
 from .locks import cart_lock, order_lock
 from .models import (
@@ -160,8 +161,13 @@ def _direct_lines(lines: list[LineRequest]) -> list[_Line]:
     return resolved
 
 
-def _order_for_key(*, user, idempotency_key: str) -> Order | None:
-    return Order.objects.filter(user=user, idempotency_key=idempotency_key).first()
+def _order_for_key(*, user, idempotency_key: str, fingerprint: str) -> Order | None:
+    """This user's earlier order under ``idempotency_key`` (keys are per user), or None. Raises the 422
+    ``idempotency_key_reused`` when that order was placed by a different request."""
+    existing = Order.objects.filter(user=user, idempotency_key=idempotency_key).first()
+    if existing is not None:
+        check_replay(stored_fingerprint=existing.idempotency_fingerprint, fingerprint=fingerprint)
+    return existing
 
 
 def order_checkout(
@@ -179,32 +185,42 @@ def order_checkout(
 
     One transaction: lock the cart, take stock, write the order, its items, address snapshot, shipment and
     history, empty the cart. Any refusal rolls all of it back. Returns ``(order, created)``; with an
-    ``idempotency_key`` already used by this user it returns that earlier order and ``created=False``.
+    ``idempotency_key`` already used by this user for the same request it returns that earlier order and
+    ``created=False``; used for a different request (other lines, address, method, notes...) it raises
+    ApplicationError 422 ``idempotency_key_reused`` and changes nothing. "The same request" is the same
+    arguments to this function, whichever endpoint or spelling carried them; a cart checkout's request is its
+    arguments, not the cart's contents (a retry finds the cart already emptied).
     """
+    fingerprint = ""
     if idempotency_key:
-        existing = _order_for_key(user=user, idempotency_key=idempotency_key)
+        fingerprint = request_fingerprint("order_checkout", {
+            "lines": lines, "shipping_address": shipping_address, "shipping_method_id": shipping_method_id,
+            "payment_method": payment_method or None, "notes": notes, "expected_total": expected_total,
+        })
+        existing = _order_for_key(user=user, idempotency_key=idempotency_key, fingerprint=fingerprint)
         if existing is not None:
             return existing, False
     try:
         with transaction.atomic():
             return _checkout(user=user, lines=lines, shipping_address=shipping_address,
                              shipping_method_id=shipping_method_id, payment_method=payment_method, notes=notes,
-                             expected_total=expected_total, idempotency_key=idempotency_key)
+                             expected_total=expected_total, idempotency_key=idempotency_key,
+                             fingerprint=fingerprint)
     except IntegrityError:
         # Two requests with the same key got past the lookup: the unique constraint let one order through.
         if idempotency_key:
-            existing = _order_for_key(user=user, idempotency_key=idempotency_key)
+            existing = _order_for_key(user=user, idempotency_key=idempotency_key, fingerprint=fingerprint)
             if existing is not None:
                 return existing, False
         raise
 
 
 def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_method, notes, expected_total,
-              idempotency_key) -> tuple[Order, bool]:
+              idempotency_key, fingerprint) -> tuple[Order, bool]:
     # The cart lock serialises one user's checkouts (cart or direct), so the key check below is race-free.
     cart = cart_lock(user=user)
     if idempotency_key:
-        existing = _order_for_key(user=user, idempotency_key=idempotency_key)
+        existing = _order_for_key(user=user, idempotency_key=idempotency_key, fingerprint=fingerprint)
         if existing is not None:
             return existing, False
     method = _payment_method_resolve(payment_method)
@@ -218,6 +234,10 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
     total = (subtotal + shipping_fee).quantize(CENT)
     if total >= MAX_ORDER_TOTAL:
         raise ApplicationError("This order is too large to place in one go.", code="order_too_large")
+    refusal = method.refusal(total=total, currency=settings.SHOP_CURRENCY) if method else None
+    if refusal:
+        raise ApplicationError(refusal, code="invalid_payment_method",
+                               extra={"errors": {"payment_method": [refusal]}})
     if expected_total is not None and expected_total.quantize(CENT) != total:
         raise ApplicationError(f"The order total is {total}, not {expected_total}: review your cart and retry.",
                                code="total_mismatch", extra={"total": str(total)})
@@ -236,7 +256,7 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
         shipping_method=shipping, notes=notes, payment_method=method.id if method else "",
         payment_deadline=now + timedelta(minutes=settings.ORDER_PAYMENT_TIMEOUT_MINUTES)
         if needs_online_payment else None,
-        idempotency_key=idempotency_key or "",
+        idempotency_key=idempotency_key or "", idempotency_fingerprint=fingerprint,
     )
     order.full_clean(validate_unique=False, validate_constraints=False)  # the database enforces those, race-free
     order.save()
@@ -450,8 +470,15 @@ def order_mark_processing_locked(order: Order, *, reason: str) -> None:
 
 # --- Checkout that also starts the payment --------------------------------------------------------------------
 
-def order_place(*, user, lines: list[LineRequest] | None = None, payment_method: str | None = None, **checkout):
+def order_place(*, user, lines: list[LineRequest] | None = None, payment_method: str | None = None,
+                return_url: str = "", base_url: str = "", **checkout):
     """Checkout, then open the payment with the chosen method. Returns ``(order, created, payment)``.
+
+    ``payment_method`` is a method code or number; without one, the shop's default method is used
+    (``shop.payments.methods.default_method``: ``DEFAULT_PAYMENT_METHOD``, else the first active method), and no
+    payment is opened when there is none. A direct order (``lines``) also empties the user's cart once it is
+    placed and its payment opened. ``return_url`` and ``base_url`` go to ``payment_start`` (where a hosted
+    payment page sends the customer back; this API's public base as the customer reached it).
 
     The gateway is called after the order commits (no row lock is held across the network). If it cannot
     start the payment (down, 5xx, refused), the checkout is undone: the order is cancelled with its stock
@@ -461,23 +488,32 @@ def order_place(*, user, lines: list[LineRequest] | None = None, payment_method:
     from shop.payments.models import Payment
     from shop.payments.services import payment_start
 
+    if not payment_method:
+        default = default_method()
+        payment_method = default.id if default else None
     try:
         order, created = order_checkout(user=user, lines=lines, payment_method=payment_method, **checkout)
     except ApplicationError as exc:
         record_checkout(exc.code)
         raise
     record_checkout("placed" if created else "replayed")
-    if not order.payment_method:
-        return order, created, None
     if not created:
-        return order, created, Payment.objects.filter(order=order).order_by("-id").first()
-    try:
-        payment = payment_start(order_id=order.pk, user=user, method_id=order.payment_method,
-                                idempotency_key=f"checkout-{order.order_key}")
-    except ApplicationError as exc:
-        order_checkout_undo(order_id=order.pk, refill_cart=lines is None)
-        record_checkout(f"undone_{exc.code}")
-        raise
+        payment = Payment.objects.filter(order=order).order_by("-id").first() if order.payment_method else None
+        return order, created, payment
+    payment = None
+    if order.payment_method:
+        try:
+            payment = payment_start(order_id=order.pk, user=user, method_id=order.payment_method,
+                                    idempotency_key=f"checkout-{order.order_key}", return_url=return_url,
+                                    base_url=base_url)
+        except ApplicationError as exc:
+            order_checkout_undo(order_id=order.pk, refill_cart=lines is None)
+            record_checkout(f"undone_{exc.code}")
+            raise
+    if lines is not None:
+        # A direct order empties the cart too ("on successful create, the user's cart is cleared"), once its
+        # payment has opened: an undone checkout leaves the cart as it was.
+        cart_clear(user=user)
     return order, created, payment
 
 
@@ -491,8 +527,8 @@ def order_checkout_undo(*, order_id: int, refill_cart: bool) -> None:
         return
     _cancel_locked(order, by=None, reason=Order.CancelReason.PAYMENT_UNAVAILABLE,
                    note="The payment could not be started; the checkout was undone.")
-    order.idempotency_key = ""  # a retry with the same key places a fresh order
-    order.save(update_fields=["idempotency_key", "updated_at"])
+    order.idempotency_key = order.idempotency_fingerprint = ""  # a retry with the same key places a fresh order
+    order.save(update_fields=["idempotency_key", "idempotency_fingerprint", "updated_at"])
     if not refill_cart:
         return
     for item in order.items.all():

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Payment, Refund, SandboxCharge, WebhookEvent
+from .models import Payment, PaymentMethodSetting, Refund, SandboxCharge, WebhookEvent
 
 
 class RefundInline(admin.TabularInline):
@@ -37,3 +37,18 @@ class WebhookEventAdmin(admin.ModelAdmin):
 @admin.register(SandboxCharge)
 class SandboxChargeAdmin(admin.ModelAdmin):
     list_display = ["provider_payment_id", "status", "amount", "currency", "amount_refunded", "created_at"]
+
+
+@admin.register(PaymentMethodSetting)
+class PaymentMethodSettingAdmin(admin.ModelAdmin):
+    """Staff's switches per payment method; the methods themselves come from the code (one row each)."""
+
+    list_display = ["id", "code", "name", "is_active", "min_order_total", "max_order_total", "currencies"]
+    list_editable = ["is_active"]
+    readonly_fields = ["id", "code", "created_at", "updated_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # rows come from the registry (data migration, or the first staff change through the API)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # deactivate instead: orders keep naming the method

@@ -50,6 +50,7 @@ def _paymob() -> PaymentProvider:
         api_base=settings.PAYMOB_API_BASE,
         api_key=settings.PAYMOB_API_KEY,
         timeout=settings.PAYMENT_GATEWAY_TIMEOUT,
+        intention_expiration=settings.PAYMOB_INTENTION_EXPIRATION or None,
     )
 
 

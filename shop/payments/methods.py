@@ -1,4 +1,15 @@
-"""The payment methods a shop offers, from configuration. Checkout and ``GET /payments/methods/`` read this.
+"""The payment methods a shop offers. Checkout, ``POST /payments/create-intent/`` and ``GET /payments/methods/``
+read this.
+
+Three layers decide what is offered, each able only to narrow the one before:
+1. the registry below (``KNOWN_METHODS``): what the code supports, each method with a code and a fixed number;
+2. the deployment: ``PAYMENT_METHODS`` (which methods, in order) and the gateway keys (a gateway without its
+   keys is not offered);
+3. staff: a ``PaymentMethodSetting`` row per method (Django admin or ``PATCH /payments/methods/{id}/``) that can
+   deactivate it or limit it to order totals and currencies. No row: active, no limits.
+
+A method is named by its code (``"stripe"``) or by its number (``2``, or ``"2"``: the integer id the
+address/shipping/payment-method checkout API sends).
 
 ``kind`` tells the client what happens after checkout:
 - ``direct``: nothing to pay online now (cash on delivery); the order proceeds unpaid.
@@ -6,33 +17,53 @@
 - ``client``: confirm in the browser with ``client_secret`` (Stripe.js).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from decimal import Decimal
 
 from django.conf import settings
 
 
 @dataclass(frozen=True)
 class PaymentMethod:
+    """One offered method. ``number`` is its integer id; limits are in the shop currency, inclusive."""
+
     id: str
     provider: str
     name: str
     kind: str
     currencies: tuple[str, ...] = ()
+    number: int = 0
+    is_active: bool = True
+    min_order_total: Decimal | None = None
+    max_order_total: Decimal | None = None
+    offered: bool = True  # staff's list only: active, deployed and configured
 
     @property
     def is_online(self) -> bool:
         return self.kind != "direct"
 
+    def refusal(self, *, total: Decimal, currency: str) -> str | None:
+        """Why this method cannot pay an order of ``total`` in ``currency`` (None: it can)."""
+        if self.currencies and currency.upper() not in self.currencies:
+            return f"{self.name} is not available in {currency.upper()}."
+        if self.min_order_total is not None and total < self.min_order_total:
+            return f"{self.name} needs an order total of at least {self.min_order_total}."
+        if self.max_order_total is not None and total > self.max_order_total:
+            return f"{self.name} takes orders up to {self.max_order_total}."
+        return None
+
 
 KNOWN_METHODS = {
-    "stripe": PaymentMethod("stripe", "stripe", "Card (Stripe)", "client"),
-    "paymob": PaymentMethod("paymob", "paymob", "Card / wallet (Paymob)", "redirect", ("EGP",)),
+    "stripe": PaymentMethod("stripe", "stripe", "Card (Stripe)", "client", number=1),
+    "paymob": PaymentMethod("paymob", "paymob", "Card / wallet (Paymob)", "redirect", ("EGP",), number=2),
     "intasend": PaymentMethod(
-        "intasend", "intasend", "M-Pesa / card (IntaSend)", "redirect", ("KES", "USD", "EUR", "GBP")
+        "intasend", "intasend", "M-Pesa / card (IntaSend)", "redirect", ("KES", "USD", "EUR", "GBP"), number=3
     ),
-    "sandbox": PaymentMethod("sandbox", "sandbox", "Sandbox (test payments, no network)", "redirect"),
-    "cod": PaymentMethod("cod", "cod", "Cash on delivery", "direct"),
+    "sandbox": PaymentMethod("sandbox", "sandbox", "Sandbox (test payments, no network)", "redirect", number=4),
+    "cod": PaymentMethod("cod", "cod", "Cash on delivery", "direct", number=5),
 }
+BY_NUMBER = {method.number: method for method in KNOWN_METHODS.values()}
+NO_DEFAULT = "none"
 
 
 def _configured(provider: str) -> bool:
@@ -45,10 +76,64 @@ def _configured(provider: str) -> bool:
     }.get(provider, True)
 
 
+def _registered(ref: str | int) -> PaymentMethod | None:
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+        return BY_NUMBER.get(int(ref))
+    return KNOWN_METHODS.get(ref)
+
+
+def _with_setting(method: PaymentMethod, setting) -> PaymentMethod:
+    if setting is None:
+        return method
+    currencies = tuple(code for code in setting.currencies.split(",") if code) or method.currencies
+    return replace(method, name=setting.name or method.name, is_active=setting.is_active, currencies=currencies,
+                   min_order_total=setting.min_order_total, max_order_total=setting.max_order_total)
+
+
+def _settings_for(numbers: list[int]) -> dict:
+    from .models import PaymentMethodSetting
+
+    return {row.pk: row for row in PaymentMethodSetting.objects.filter(pk__in=numbers)}
+
+
+def _deployed(ref: str | int) -> PaymentMethod | None:
+    method = _registered(ref)
+    if method is None or method.id not in settings.PAYMENT_METHODS or not _configured(method.provider):
+        return None
+    return method
+
+
 def enabled_methods() -> list[PaymentMethod]:
-    return [method for name in settings.PAYMENT_METHODS if (method := method_get(name)) is not None]
+    """The active methods, in ``PAYMENT_METHODS`` order (one query)."""
+    deployed = [method for code in settings.PAYMENT_METHODS if (method := _deployed(code)) is not None]
+    rows = _settings_for([method.number for method in deployed])
+    return [method for base in deployed if (method := _with_setting(base, rows.get(base.number))).is_active]
 
 
-def method_get(method_id: str) -> PaymentMethod | None:
-    method = KNOWN_METHODS.get(method_id) if method_id in settings.PAYMENT_METHODS else None
-    return method if method is not None and _configured(method.provider) else None
+def all_methods() -> list[PaymentMethod]:
+    """Every registry method with staff's settings, ``offered`` or not (staff's view; one query)."""
+    rows = _settings_for(list(BY_NUMBER))
+    offered = {method.number for method in enabled_methods()}
+    return [replace(_with_setting(base, rows.get(number)), offered=number in offered)
+            for number, base in sorted(BY_NUMBER.items())]
+
+
+def method_get(ref: str | int) -> PaymentMethod | None:
+    """The active method named by code or number, with staff's limits; None if it is not offered (one query)."""
+    base = _deployed(ref)
+    if base is None:
+        return None
+    method = _with_setting(base, _settings_for([base.number]).get(base.number))
+    return method if method.is_active else None
+
+
+def default_method() -> PaymentMethod | None:
+    """The method a checkout without ``payment_method`` opens: ``DEFAULT_PAYMENT_METHOD``, else the first active
+    method of ``PAYMENT_METHODS``; None when ``DEFAULT_PAYMENT_METHOD`` is ``none`` or nothing is offered."""
+    choice = settings.DEFAULT_PAYMENT_METHOD
+    if choice == NO_DEFAULT:
+        return None
+    if choice:
+        return method_get(choice)
+    methods = enabled_methods()
+    return methods[0] if methods else None

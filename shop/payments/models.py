@@ -1,6 +1,8 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 
 from shop.core.models import TimeStampedModel
@@ -148,3 +150,39 @@ class SandboxCharge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider_payment_id} ({self.status})"
+
+
+class PaymentMethodSetting(TimeStampedModel):
+    """Staff's switches for one payment method of the registry (``shop.payments.methods.KNOWN_METHODS``).
+
+    The primary key is the method's fixed number in that registry (stripe 1, paymob 2, intasend 3, sandbox 4,
+    cod 5): the integer id clients may send as ``payment_method``. A method without a row is offered with no
+    limits; a row can turn it off or limit it to order totals within ``[min_order_total, max_order_total]``
+    (shop currency, inclusive) and to some currencies. ``PAYMENT_METHODS`` and the gateway keys still decide
+    which methods exist on this server at all.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True)
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=100, blank=True, help_text="Shown to customers; empty: the built-in name.")
+    is_active = models.BooleanField(default=True)
+    min_order_total = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True,
+                                          validators=[MinValueValidator(Decimal("0.00"))])
+    max_order_total = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True,
+                                          validators=[MinValueValidator(Decimal("0.00"))])
+    currencies = models.CharField(
+        max_length=200, blank=True,
+        validators=[RegexValidator(r"^([A-Z]{3}(,[A-Z]{3})*)?$", "Comma-separated ISO 4217 codes, e.g. EGP,USD.")],
+        help_text="Comma-separated ISO 4217 codes this method may be used in; empty: the provider's own.",
+    )
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({'active' if self.is_active else 'inactive'})"
+
+    def clean(self) -> None:
+        if (self.min_order_total is not None and self.max_order_total is not None
+                and self.min_order_total > self.max_order_total):
+            raise ValidationError({"max_order_total": "Must not be below min_order_total."})

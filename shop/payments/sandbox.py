@@ -1,15 +1,21 @@
 """A provider with no keys and no network, so a newcomer can walk the whole payment flow on `make run`.
 
-Its "gateway side" is the ``SandboxCharge`` table. The checkout URL is ``GET /payments/sandbox/{payment id}/``
-(the "hosted page": the payment and its two buttons); ``POST /payments/sandbox/{payment id}/succeed/`` (or
-``/fail/``) changes the charge's state and then runs exactly the path a real, verified webhook runs.
+Its "gateway side" is the ``SandboxCharge`` table. Its hosted checkout page (the payment's ``checkout_url``, the
+``next_step`` a checkout answers) is ``GET /payments/sandbox/pay/<token>/``: an HTML page with Succeed / Fail
+buttons, authorised by the signed token in its URL (a browser follows a redirect; it cannot add a Bearer
+header). After a button it redirects to the checkout's ``return_url`` like a real gateway. For scripts,
+``POST /payments/sandbox/{payment id}/succeed/`` (or ``/fail/``) with the owner's Bearer token does the same.
+Both change the charge's state and then run exactly the path a real, verified webhook runs.
 """
 
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core import signing
 
 from .providers.base import (
     GatewayRejected,
@@ -47,9 +53,11 @@ class SandboxProvider(PaymentProvider):
         )
 
     @staticmethod
-    def checkout_url(reference: str) -> str:
-        """Our reference is ``pay_<payment id>``; the sandbox's page lives under the payment id."""
-        return f"{settings.PUBLIC_BASE_URL}/payments/sandbox/{reference.removeprefix('pay_')}/"
+    def checkout_url(request: PaymentRequest, provider_payment_id: str) -> str:
+        """The hosted page for this charge, on this API's public base (our reference is ``pay_<payment id>``)."""
+        token = page_token_make(payment_id=int(request.reference.removeprefix("pay_")),
+                                provider_payment_id=provider_payment_id, return_url=request.return_url)
+        return f"{request.public_base_url.rstrip('/')}/payments/sandbox/pay/{token}/"
 
     def _charge(self, provider_payment_id: str):
         from .models import SandboxCharge
@@ -67,7 +75,7 @@ class SandboxProvider(PaymentProvider):
             amount=request.amount,
             currency=request.currency.upper(),
         )
-        return self._state(charge, self.checkout_url(request.reference))
+        return self._state(charge, self.checkout_url(request, charge.provider_payment_id))
 
     def retrieve_payment(self, provider_payment_id: str) -> ProviderPayment:
         return self._state(self._charge(provider_payment_id))
@@ -106,3 +114,41 @@ class SandboxProvider(PaymentProvider):
             provider_payment_id=provider_payment_id, reference="", status=status, amount=charge.amount,
             currency=charge.currency, failure_message=DECLINE_MESSAGE if status == PaymentStatus.FAILED else "",
         )
+
+
+# --- The hosted page's token -----------------------------------------------------------------------------------
+# A django.core.signing token (HMAC with SECRET_KEY, timestamped): whoever holds the page URL may pay or decline
+# that one charge, as with a real gateway's checkout link. It names the payment *and* its charge, so a token
+# never works for another attempt (nor for a reused id after a database reset), and carries the return URL the
+# checkout asked for, so nobody can point the page's redirect elsewhere.
+
+PAGE_TOKEN_SALT = "shop.payments.sandbox.page"
+PAGE_TOKEN_GRACE = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class PageToken:
+    payment_id: int
+    provider_payment_id: str
+    return_url: str  # "" when the checkout gave none: the page shows the outcome itself
+
+
+def page_token_max_age() -> timedelta:
+    """How long a page link works: the order's payment window (``ORDER_PAYMENT_TIMEOUT_MINUTES``), plus ten
+    minutes so a customer who pays in the last minute still gets the outcome page and the redirect."""
+    return timedelta(minutes=settings.ORDER_PAYMENT_TIMEOUT_MINUTES) + PAGE_TOKEN_GRACE
+
+
+def page_token_make(*, payment_id: int, provider_payment_id: str, return_url: str = "") -> str:
+    """A URL-safe token (``[A-Za-z0-9_:-]``, about 100 characters plus the compressed return URL)."""
+    return signing.dumps({"p": payment_id, "c": provider_payment_id, "r": return_url}, salt=PAGE_TOKEN_SALT,
+                         compress=True)
+
+
+def page_token_read(token: str) -> PageToken | None:
+    """The token's content, or None when it is malformed, tampered with, signed with another key, or expired."""
+    try:
+        data = signing.loads(token, salt=PAGE_TOKEN_SALT, max_age=page_token_max_age())
+        return PageToken(payment_id=int(data["p"]), provider_payment_id=str(data["c"]), return_url=str(data["r"]))
+    except (signing.BadSignature, KeyError, TypeError, ValueError):  # SignatureExpired is a BadSignature
+        return None

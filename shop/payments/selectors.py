@@ -31,3 +31,10 @@ def payment_statistics(*, user) -> dict:
     )
     spent = (row.pop("total_spent") or 0) - (row.pop("total_refunded") or 0)
     return {**row, "total_spent": f"{spent:.2f}"}
+
+
+def sandbox_payment_for_page(*, payment_id: int, provider_payment_id: str) -> Payment | None:
+    """The sandbox attempt a hosted-page token names: the payment *and* its charge must match, so a token
+    never reaches another attempt. The order comes along (its key and total are on the page)."""
+    return (Payment.objects.select_related("order")
+            .filter(pk=payment_id, provider="sandbox", provider_payment_id=provider_payment_id).first())

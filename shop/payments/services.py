@@ -9,19 +9,22 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from shop.core.exceptions import ApplicationError, NotFound, ServiceUnavailable
+from shop.core.idempotency import idempotency_key_reused
+from shop.core.links import public_base_url
 from shop.core.metrics import record_payment, record_webhook
 from shop.core.tasks import enqueue_on_commit
 from shop.orders.locks import order_lock
 from shop.orders.models import Order
 from shop.orders.services import order_cancel_locked, order_mark_processing_locked
-from shop.payments.methods import method_get
+from shop.payments.methods import PaymentMethod, method_get
 
 from .gateways import provider_get
-from .models import Payment, Refund, WebhookEvent
+from .models import Payment, PaymentMethodSetting, Refund, WebhookEvent
 from .providers.base import (
     Customer,
     GatewayRejected,
@@ -35,6 +38,7 @@ from .providers.base import (
     WebhookVerificationError,
 )
 from .providers.base import WebhookEvent as GatewayEvent
+from .return_urls import return_url_for_order
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +92,7 @@ def order_payment_recalculate(order: Order) -> None:
 
 # --- Starting a payment ---------------------------------------------------------------------------------------
 
-def _payment_request(payment: Payment, order: Order) -> PaymentRequest:
+def _payment_request(payment: Payment, order: Order, *, return_url: str, base_url: str) -> PaymentRequest:
     address = getattr(order, "shipping_address", None)
     user = order.user
     return PaymentRequest(
@@ -104,15 +108,41 @@ def _payment_request(payment: Payment, order: Order) -> PaymentRequest:
         ),
         items=tuple(LineItem(item.product_name, item.unit_price, item.quantity) for item in order.items.all()),
         description=f"Order {order.order_key}",
-        return_url=settings.PAYMENT_RETURN_URL.format(order_id=order.pk, order_key=order.order_key),
-        notification_url=f"{settings.PUBLIC_BASE_URL}/payments/webhooks/{payment.provider}/",
+        return_url=return_url_for_order(return_url=return_url, order_id=order.pk, order_key=order.order_key),
+        notification_url=f"{base_url}/payments/webhooks/{payment.provider}/",
+        public_base_url=base_url,
         idempotency_key=payment.idempotency_key,
         metadata={"order_id": str(order.pk), "order_key": order.order_key},
     )
 
 
-def _reserve_attempt(*, order_id: int, user, provider: str, currency: str, idempotency_key: str) -> Payment:
-    """Under the order lock: reuse this order's open attempt with the provider, or record a new one."""
+def _reserve_attempt(*, order_id: int, user, provider: str, currency: str, idempotency_key: str,
+                     method: PaymentMethod, reopen_id: int | None = None) -> Payment:
+    """Under the order lock: the attempt this request pays with (see ``_reserve_attempt_locked``).
+
+    A key saved meanwhile for this request under another transaction is replayed; for another request it raises
+    ApplicationError 422 ``idempotency_key_reused``.
+    """
+    try:
+        return _reserve_attempt_locked(order_id=order_id, user=user, provider=provider, currency=currency,
+                                       idempotency_key=idempotency_key, method=method, reopen_id=reopen_id)
+    except IntegrityError:
+        # The same key for another order, saved meanwhile under that order's lock: replay it or refuse.
+        existing = idempotency_key and _attempt_for_key(idempotency_key, order_id=order_id, provider=provider,
+                                                        currency=currency)
+        if not existing:
+            raise
+        return existing
+
+
+def _reserve_attempt_locked(*, order_id: int, user, provider: str, currency: str, idempotency_key: str,
+                            method: PaymentMethod, reopen_id: int | None = None) -> Payment:
+    """Under the order lock: the attempt this request pays with.
+
+    The one its ``idempotency_key`` names; else this order's open (pending) attempt with the provider; else the
+    failed attempt ``reopen_id`` whose gateway object takes a new try (checked by the caller, re-checked here
+    under the lock); else a new attempt. A failed attempt is never overwritten: it stays, with its message.
+    """
     with transaction.atomic():
         order = order_lock(order_id=order_id, **({} if user is None else {"user": user}))
         if order is None:
@@ -124,21 +154,28 @@ def _reserve_attempt(*, order_id: int, user, provider: str, currency: str, idemp
             )
         if order.is_fully_paid:
             raise ApplicationError("This order is already paid.", code="order_paid")
+        refusal = method.refusal(total=order.total, currency=currency)
+        if refusal:
+            raise ApplicationError(refusal, code="method_unavailable")
         if idempotency_key:
-            existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
+            existing = _attempt_for_key(idempotency_key, order_id=order.pk, provider=provider, currency=currency)
             if existing is not None:
-                if existing.order_id != order.pk:
-                    raise ApplicationError("This idempotency key was used for another order.",
-                                           code="idempotency_conflict")
                 return existing
         reusable = (
             Payment.objects.select_for_update()
-            .filter(order=order, provider=provider, status__in=(Payment.Status.PENDING, Payment.Status.FAILED),
-                    amount=order.total, currency=currency)
+            .filter(order=order, provider=provider, status=Payment.Status.PENDING, amount=order.total,
+                    currency=currency)
             .order_by("-id").first()
         )
         if reusable is not None:
             return reusable
+        if reopen_id is not None:
+            reopened = Payment.objects.select_for_update().filter(
+                pk=reopen_id, order=order, status=Payment.Status.FAILED, amount=order.total).first()
+            if reopened is not None:
+                reopened.status = Payment.Status.PENDING  # the failure message stays: the last try's outcome
+                reopened.save(update_fields=["status", "updated_at"])
+                return reopened
         payment = Payment(
             order=order, user_id=order.user_id, provider=provider, amount=order.total, currency=currency,
             idempotency_key=idempotency_key or f"order-{order.pk}-{uuid.uuid4().hex}",
@@ -152,12 +189,39 @@ def _reserve_attempt(*, order_id: int, user, provider: str, currency: str, idemp
         return payment
 
 
-def payment_start(*, order_id: int, user, method_id: str, currency: str | None = None,
-                  idempotency_key: str = "") -> Payment:
-    """Create (or reuse) the order's payment with a provider and open it at the gateway.
+def _attempt_for_key(idempotency_key: str, *, order_id: int, provider: str, currency: str) -> Payment | None:
+    """The attempt already recorded under ``idempotency_key``, or None. The attempt row holds the whole request
+    (order, provider, currency), so it is its own fingerprint: a key reused for a different request is the 422
+    ``idempotency_key_reused`` (shop/core/idempotency.py), never another request's payment."""
+    existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None and (existing.order_id, existing.provider, existing.currency) != (
+            order_id, provider, currency):
+        raise idempotency_key_reused()
+    return existing
 
-    A gateway that is down answers 503 and changes nothing but the attempt's recorded failure.
+
+def payment_start(*, order_id: int, user, method_id: str, currency: str | None = None,
+                  idempotency_key: str = "", client_idempotency_key: str = "", return_url: str = "",
+                  base_url: str = "") -> Payment:
+    """Open a payment attempt for the order with the method named by ``method_id`` (code or number).
+
+    Every new gateway checkout is a new ``Payment`` row; an open attempt, or a failed one whose gateway object
+    can take a new try (``PaymentProvider.reusable_after_failure``), is answered instead. 400 if the method is
+    not offered or its limits refuse the order; 503 (nothing changed but the attempt's recorded failure) if the
+    gateway is down, refuses to answer usefully, or answers a payment id another payment already holds.
+
+    ``idempotency_key`` is one of ours (e.g. ``checkout-<order_key>``); ``client_idempotency_key`` is one the
+    API caller chose, scoped to ``user`` (two customers' keys never meet, and never meet ours). The same key
+    again with the same order, method and currency returns the same attempt; with anything else it raises
+    ApplicationError 422 ``idempotency_key_reused``.
+
+    ``return_url``: where a hosted page sends the customer back (already checked by ``return_url_check``;
+    ``""``: ``PAYMENT_RETURN_URL``). ``base_url``: this API's public base as the customer reached it
+    (``shop.core.links.public_base_url(request)``; ``""``: the configured one), for webhook URLs and the sandbox
+    page. An open attempt is reused as it was opened (its checkout URL and return URL unchanged).
     """
+    if client_idempotency_key:
+        idempotency_key = f"client-{user.pk if user is not None else 'staff'}-{client_idempotency_key}"
     method = method_get(method_id)
     if method is None:
         raise ApplicationError(f"Payment method '{method_id}' is not available.", code="method_unavailable")
@@ -169,25 +233,58 @@ def payment_start(*, order_id: int, user, method_id: str, currency: str | None =
     if not provider.supports_currency(currency):
         raise ApplicationError(f"{provider.display_name} does not accept {currency}.", code="unsupported_currency")
     payment = _reserve_attempt(order_id=order_id, user=user, provider=provider.identifier, currency=currency,
-                               idempotency_key=idempotency_key)
-    if payment.provider_payment_id and payment.status == Payment.Status.PENDING:
-        return payment  # an open attempt: the client reuses its client_secret / checkout_url
+                               idempotency_key=idempotency_key, method=method,
+                               reopen_id=None if idempotency_key else _reopenable(provider, order_id, user, currency))
+    if payment.provider_payment_id:
+        # Opened at the gateway already: the open attempt (the client reuses its client_secret / checkout_url),
+        # a reopened one, or the attempt an idempotency key names, answered as it is.
+        return payment
     order = Order.objects.select_related("user", "shipping_address").prefetch_related("items").get(pk=payment.order_id)
     try:
-        result = _gateway_call(provider, provider.create_payment, _payment_request(payment, order))
+        gateway_request = _payment_request(payment, order, return_url=return_url,
+                                           base_url=(base_url or public_base_url()).rstrip("/"))
+        result = _gateway_call(provider, provider.create_payment, gateway_request)
     except ApplicationError as exc:
         Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.FAILED, failure_message=exc.message[:500])
         raise
-    with transaction.atomic():
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
-        payment.provider_payment_id = result.provider_payment_id
-        payment.provider_invoice_id = result.provider_invoice_id
-        payment.client_secret = result.client_secret
-        payment.checkout_url = result.checkout_url
-        payment.status = Payment.Status.PENDING
-        payment.failure_message = ""
-        payment.save()
+    try:
+        with transaction.atomic():
+            payment = Payment.objects.select_for_update().get(pk=payment.pk)
+            payment.provider_payment_id = result.provider_payment_id
+            payment.provider_invoice_id = result.provider_invoice_id
+            payment.client_secret = result.client_secret
+            payment.checkout_url = result.checkout_url
+            payment.status = Payment.Status.PENDING
+            payment.failure_message = ""
+            payment.save()
+    except IntegrityError:
+        # The gateway answered an id another payment of ours already holds (a misbehaving or replayed gateway).
+        # Never attach one gateway payment to two of ours: this attempt fails like any other gateway failure.
+        logger.error("%s answered payment id %s, which payment %s cannot take: already held by another payment",
+                     provider.display_name, result.provider_payment_id, payment.pk)
+        message = (f"{provider.display_name} answered with a payment id that belongs to another payment. "
+                   "Nothing was charged; please try again.")
+        Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.FAILED, failure_message=message[:500])
+        raise ServiceUnavailable(message, code="gateway_bad_response") from None
     return payment
+
+
+def _reopenable(provider: PaymentProvider, order_id: int, user, currency: str) -> int | None:
+    """The order's latest failed attempt with ``provider`` whose gateway object can take a new try (a Stripe
+    PaymentIntent back in ``requires_payment_method``), or None. Asks the gateway, so outside any transaction;
+    a gateway that cannot answer means a new attempt."""
+    candidate = (
+        Payment.objects.filter(order_id=order_id, provider=provider.identifier, status=Payment.Status.FAILED,
+                               currency=currency, amount=F("order__total"), **({} if user is None else {"user": user}))
+        .exclude(provider_payment_id="").order_by("-id").values_list("pk", "provider_payment_id").first()
+    )
+    if candidate is None:
+        return None
+    try:
+        reusable = _gateway_call(provider, provider.reusable_after_failure, candidate[1])
+    except ApplicationError:
+        return None
+    return candidate[0] if reusable else None
 
 
 # --- Applying the gateway's truth -------------------------------------------------------------------------------
@@ -266,6 +363,14 @@ def _apply(order: Order, payment: Payment, state: ProviderPayment) -> str:
     if status == PaymentStatus.FAILED:
         payment.status = Payment.Status.FAILED
         payment.failure_message = (state.failure_message or "The payment failed.")[:500]
+        if payment.provider in settings.PAYMENT_FAILURE_RELEASES_ORDER:
+            # This method's policy: a failed payment ends the order (stock released) instead of waiting for a
+            # retry until the payment deadline.
+            payment.save()
+            if order.status in PAYABLE_ORDER_STATUSES and not order.is_fully_paid:
+                order_cancel_locked(order, by=None, reason=Order.CancelReason.PAYMENT_FAILED,
+                                    note=f"The payment failed: {payment.failure_message}")
+            return payment.status
     elif status == PaymentStatus.PROCESSING:
         payment.status = Payment.Status.PROCESSING
     elif status == PaymentStatus.CANCELLED:
@@ -716,11 +821,15 @@ def payment_collect(*, payment_id: int, user) -> Payment:
 
 
 def payment_sandbox_outcome(*, payment_id: int, user, succeed: bool) -> str:
-    """The sandbox's 'customer paid / card declined' button, through the same path as a verified webhook."""
+    """The sandbox's 'customer paid / card declined' button, through the same path as a verified webhook.
+
+    ``user``: the caller, limited to their own payments (staff: any); ``None`` when the caller was authorised
+    otherwise (the hosted page's signed token, bound to this payment). Returns the webhook outcome.
+    """
     from .sandbox import SandboxProvider
 
     payment = Payment.objects.filter(pk=payment_id, provider="sandbox").first()
-    if payment is None or (not user.is_staff and payment.user_id != user.pk):
+    if payment is None or (user is not None and not user.is_staff and payment.user_id != user.pk):
         raise NotFound("Payment not found.")
     provider = provider_get("sandbox")
     assert isinstance(provider, SandboxProvider)
@@ -735,3 +844,29 @@ def payment_sandbox_outcome(*, payment_id: int, user, succeed: bool) -> str:
         status=PaymentStatus.SUCCEEDED if succeed else PaymentStatus.FAILED,
     )
     return webhook_process(provider_name="sandbox", event=event)
+
+
+# --- Payment method settings (staff) ------------------------------------------------------------------------------
+
+@transaction.atomic
+def payment_method_setting_save(*, number: int, data: dict) -> PaymentMethodSetting:
+    """Staff switch a registry method on or off, rename it, or limit it (``data``: any of ``is_active``, ``name``,
+    ``min_order_total``, ``max_order_total`` (Decimal or None), ``currencies`` (list of ISO 4217 codes)).
+
+    404 for a number the registry does not know; 400 naming the field when the limits do not validate.
+    """
+    from .methods import BY_NUMBER
+
+    method = BY_NUMBER.get(number)
+    if method is None:
+        raise NotFound("Payment method not found.")
+    PaymentMethodSetting.objects.get_or_create(pk=number, defaults={"code": method.id})
+    setting = PaymentMethodSetting.objects.select_for_update().get(pk=number)
+    for field in ("is_active", "name", "min_order_total", "max_order_total"):
+        if field in data:
+            setattr(setting, field, data[field])
+    if "currencies" in data:
+        setting.currencies = ",".join(code.upper() for code in data["currencies"])
+    setting.full_clean()
+    setting.save()
+    return setting

@@ -54,3 +54,12 @@ def page(browser, request):
 def shot(page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def expect(page, selector: str, text: str | None = None):
+    """The first element matching ``selector`` (and containing ``text``), once it is visible."""
+    locator = page.locator(selector)
+    if text is not None:
+        locator = locator.filter(has_text=text)
+    locator.first.wait_for(state="visible")
+    return locator.first

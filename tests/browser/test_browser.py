@@ -12,19 +12,11 @@ from shop.catalog.models import Product, ProductImage
 from shop.catalog.tests.factories import CategoryFactory, ProductFactory
 from shop.orders.models import Order, ShipmentEvent
 from shop.orders.tests.factories import place_order
-from tests.browser.conftest import ARTIFACTS, shot
+from tests.browser.conftest import ARTIFACTS, expect, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "Browser-Test-Pass-1"
-
-
-def expect(page, selector: str, text: str | None = None):
-    locator = page.locator(selector)
-    if text is not None:
-        locator = locator.filter(has_text=text)
-    locator.first.wait_for(state="visible")
-    return locator.first
 
 
 def test_swagger_ui_executes_get_products(page, live_server):

@@ -356,6 +356,11 @@ class FakePaymob(FakeGateway):
         query["hmac"] = sign(txn, self.hmac_secret)
         return query
 
+    def answer_next_intention_with_order_id(self, order_id: int) -> None:
+        """Misbehave like a replaying or buggy gateway: the next intention carries ``order_id`` again."""
+        with self.lock:
+            self._order_ids = itertools.chain([order_id], self._order_ids)
+
     def intention(self, key: Any) -> dict[str, Any]:
         with self.lock:
             intention = self.intentions[self.orders[self._order_for(key)]["intention"]]

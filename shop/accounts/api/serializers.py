@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from shop.accounts.models import Address, User
+from shop.core.countries import CountryField, country_name
 
 
 class UserOutput(serializers.ModelSerializer):
@@ -22,6 +23,20 @@ class AuthOutput(serializers.Serializer):
 
 class DetailOutput(serializers.Serializer):
     detail = serializers.CharField()
+
+
+class PasswordChangedOutput(serializers.Serializer):
+    detail = serializers.CharField()
+    tokens = TokenPairOutput(
+        required=False,
+        help_text="A fresh session for this client (every earlier token, this one's included, has ended). "
+                  "Omitted when the request was cookie-authenticated or sent ?use_cookies=true: the new tokens "
+                  "are set as cookies instead.")
+
+
+class CsrfTokenOutput(serializers.Serializer):
+    csrf_token = serializers.CharField(help_text="Send it back in the X-CSRFToken header on cookie-authenticated "
+                                                 "writes.")
 
 
 class MessageOutput(serializers.Serializer):
@@ -71,7 +86,11 @@ class ProfileInput(serializers.Serializer):
 
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    email = serializers.EmailField(max_length=254, required=False)
+    email = serializers.EmailField(max_length=254, required=False,
+                                   help_text="A new login e-mail needs `current_password`; the old address is told.")
+    current_password = serializers.CharField(max_length=128, required=False, allow_blank=True, write_only=True,
+                                             style={"input_type": "password"},
+                                             help_text="Required when `email` changes.")
 
 
 class StaffUserCreateInput(RegisterInput):
@@ -95,11 +114,14 @@ class PasswordResetConfirmInput(serializers.Serializer):
 
 
 class AddressSerializer(serializers.ModelSerializer):
-    country = serializers.RegexField(r"^[A-Za-z]{2}$", help_text="ISO 3166-1 alpha-2 code",
-                                     error_messages={"invalid": "Use a two-letter ISO country code."})
+    country = CountryField()
+    country_name = serializers.SerializerMethodField(help_text="English name of `country`.")
 
     class Meta:
         model = Address
         fields = ["id", "full_name", "phone", "email", "address_line_1", "address_line_2", "city", "state",
-                  "postal_code", "country", "is_default", "created_at", "updated_at"]
-        read_only_fields = ["id", "created_at", "updated_at"]
+                  "postal_code", "country", "country_name", "is_default", "created_at", "updated_at"]
+        read_only_fields = ["id", "country_name", "created_at", "updated_at"]
+
+    def get_country_name(self, address: Address) -> str:
+        return country_name(address.country)

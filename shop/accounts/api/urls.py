@@ -7,6 +7,7 @@ urlpatterns = [
     path("login/", views.LoginApi.as_view(), name="auth-login"),
     path("logout/", views.LogoutApi.as_view(), name="auth-logout"),
     path("token/refresh/", views.TokenRefreshApi.as_view(), name="auth-token-refresh"),
+    path("csrf/", views.CsrfTokenApi.as_view(), name="auth-csrf"),
     path("change-password/", views.ChangePasswordApi.as_view(), name="auth-change-password"),
     path("me/", views.MeApi.as_view(), name="auth-me"),
     path("users/", views.UserListApi.as_view(), name="auth-users"),

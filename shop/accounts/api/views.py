@@ -1,7 +1,9 @@
 from django.conf import settings
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 from rest_framework.generics import ListAPIView
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
@@ -14,15 +16,17 @@ from shop.accounts.models import Address
 from shop.accounts.throttling import throttles_for
 from shop.core.exceptions import ApplicationError
 
-from .cookies import delete_auth_cookies, set_auth_cookies, wants_cookies
+from .cookies import delete_auth_cookies, has_auth_cookies, set_auth_cookies, used_cookies, wants_cookies
 from .examples import LOGIN_EXAMPLES, REGISTER_EXAMPLES
 from .serializers import (
     AddressSerializer,
     AuthOutput,
     ChangePasswordInput,
+    CsrfTokenOutput,
     DetailOutput,
     LoginInput,
     LogoutOutput,
+    PasswordChangedOutput,
     PasswordResetConfirmInput,
     PasswordResetInput,
     ProfileInput,
@@ -165,20 +169,61 @@ class TokenRefreshApi(APIView):
 
 
 class LogoutApi(APIView):
-    @extend_schema(request=RefreshInput, responses={200: LogoutOutput}, tags=["auth"])
-    def post(self, request):
-        """Log out.
+    """Bearer sessions: authentication required, the body's refresh token blacklisted (401 if it is not valid).
 
-        Blacklists the refresh token (from the body or the cookie) so it can never be used again, and deletes the
-        auth cookies. An access token already issued keeps working until it expires, a few minutes at most.
+    Cookie sessions (auth cookies and no ``Authorization`` header) always end: after the CSRF check, the refresh
+    token is blacklisted if it still can be, and both cookies are deleted in a 200 even when the access cookie
+    expired or the refresh cookie is stale. A 401 there would leave HttpOnly cookies no script can remove.
+    """
+
+    permission_classes = (AllowAny,)  # checked in post(): a stale cookie session is let through to end
+
+    def perform_authentication(self, request):
+        """An expired, revoked or garbled access *cookie* leaves the request anonymous instead of a 401, so the
+        cookie session can still end; a bad ``Authorization`` header stays a 401."""
+        try:
+            super().perform_authentication(request)
+        except AuthenticationFailed:
+            if "HTTP_AUTHORIZATION" in request.META:
+                raise
+
+    @extend_schema(request=RefreshInput, responses={200: LogoutOutput}, tags=["auth"],
+                   summary="Log out (blacklist the refresh token, delete the auth cookies)")
+    def post(self, request):
+        """Blacklists the refresh token (from the body or, in cookie mode, the cookie) so it can never be used
+        again, and deletes the auth cookies; a cookie session always ends, even with a stale cookie. An access
+        token already issued keeps working until it expires, a few minutes at most.
         """
-        token, _ = _refresh_token_from(request)
-        services.token_blacklist(refresh=token, user=request.user)
+        cookie_session = "HTTP_AUTHORIZATION" not in request.META and has_auth_cookies(request)
+        if not cookie_session:
+            if not request.user.is_authenticated:
+                raise NotAuthenticated()
+            token, _ = _refresh_token_from(request)
+            services.token_blacklist(refresh=token, user=request.user)
+            return self._logged_out("blacklisted and cannot be reused")
+        enforce_csrf(request._request)  # a cross-site page must not be able to log the visitor out
+        body = RefreshInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        token = body.validated_data.get("refresh") or request.COOKIES.get(settings.JWT_COOKIE_REFRESH)
+        user = request.user if request.user.is_authenticated else None
+        outcome = "blacklisted and cannot be reused"
+        try:
+            if not token:
+                raise ApplicationError("No refresh token.", code="token_not_valid", status_code=401)
+            services.token_blacklist(refresh=token, user=user)
+        except ApplicationError as exc:
+            if exc.code != "token_not_valid":
+                raise
+            outcome = "was already invalid, expired or blacklisted"
+        return self._logged_out(outcome)
+
+    @staticmethod
+    def _logged_out(refresh_outcome: str) -> Response:
         minutes = int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds() // 60)
         response = Response({
             "detail": "Logged out successfully",
             "security_info": {
-                "refresh_token": "blacklisted and cannot be reused",
+                "refresh_token": refresh_outcome,
                 "access_token": f"will expire naturally in ~{minutes} minutes",
                 "cookies": "deleted (if cookie-based auth was used)",
             },
@@ -186,9 +231,44 @@ class LogoutApi(APIView):
         delete_auth_cookies(response)
         return response
 
+    def handle_exception(self, exc):
+        """A cookie session refused for another reason (someone else's token: 403) still loses its cookies;
+        a failed CSRF check does not (that would let any site log the visitor out)."""
+        response = super().handle_exception(exc)
+        csrf_refused = getattr(exc, "get_codes", lambda: None)() == "csrf_failed"
+        if has_auth_cookies(self.request) and not csrf_refused and "HTTP_AUTHORIZATION" not in self.request.META:
+            delete_auth_cookies(response)
+        return response
+
+
+class CsrfTokenApi(APIView):
+    """The CSRF token for a single-page app on another origin, which cannot read the API's csrftoken cookie."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    @extend_schema(
+        responses={200: CsrfTokenOutput}, tags=["auth"], summary="Get a CSRF token (and the csrftoken cookie)",
+        description="Sets the `csrftoken` cookie and answers its value. Cookie-authenticated writes (cookie mode) "
+                    "send it back in the `X-CSRFToken` header. A front end on another origin must be listed in "
+                    "`CORS_ALLOWED_ORIGINS` (to read this answer) and `CSRF_TRUSTED_ORIGINS` (for its writes to "
+                    "pass the Origin check), and must be on the same site as the API for the cookies to be sent.",
+    )
+    def get(self, request):
+        response = Response({"csrf_token": get_token(request._request)})
+        response["Cache-Control"] = "no-store"  # per-browser: never from a shared cache
+        return response
+
 
 class ChangePasswordApi(APIView):
-    @extend_schema(request=ChangePasswordInput, responses={200: DetailOutput}, tags=["auth"])
+    @extend_schema(
+        request=ChangePasswordInput, responses={200: PasswordChangedOutput}, parameters=[USE_COOKIES], tags=["auth"],
+        summary="Change your password (ends every session; this client gets a fresh one)",
+        description="Every access and refresh token issued before the change stops working at once, on every "
+                    "device. The answer carries a new token pair for the client that made the change (or sets "
+                    "new cookies when it authenticated with cookies or sends `?use_cookies=true`), so a "
+                    "single-page app stays logged in without asking for the new password again.",
+    )
     def post(self, request):
         """Change your password.
 
@@ -198,7 +278,13 @@ class ChangePasswordApi(APIView):
         serializer.is_valid(raise_exception=True)
         services.user_change_password(user=request.user, old_password=serializer.validated_data["old_password"],
                                       new_password=serializer.validated_data["new_password"])
-        return Response({"detail": "Password changed successfully"})
+        pair = services.tokens_for(request.user)
+        response = Response({"detail": "Password changed successfully"})
+        if wants_cookies(request) or used_cookies(request):
+            set_auth_cookies(request, response, pair)
+        else:
+            response.data["tokens"] = {"access": pair.access, "refresh": pair.refresh}
+        return response
 
 
 class MeApi(APIView):
@@ -210,7 +296,9 @@ class MeApi(APIView):
         """
         return Response(UserOutput(request.user).data)
 
-    @extend_schema(request=ProfileInput, responses={200: UserOutput}, tags=["auth"])
+    @extend_schema(request=ProfileInput, responses={200: UserOutput}, tags=["auth"],
+                   description="Changing `email` (the login) needs `current_password` (400 naming it when missing "
+                               "or wrong) and sends a notice to the previous address.")
     def patch(self, request):
         """Update your profile.
 
@@ -218,7 +306,9 @@ class MeApi(APIView):
         """
         serializer = ProfileInput(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        user = services.user_update(user=request.user, data=serializer.validated_data)
+        data = dict(serializer.validated_data)
+        current_password = data.pop("current_password", None)
+        user = services.user_update(user=request.user, data=data, current_password=current_password)
         return Response(UserOutput(user).data)
 
     @extend_schema(request=ProfileInput, responses={200: UserOutput}, tags=["auth"])

@@ -16,9 +16,10 @@ def tokens_for_login(client: APIClient, user, password: str = DEFAULT_PASSWORD) 
     return response.json()["tokens"]
 
 
-def bearer(access: str) -> APIClient:
+def bearer(access: str, scheme: str = "Bearer") -> APIClient:
+    """A client sending ``Authorization: <scheme> <access>`` (``Token`` is accepted beside ``Bearer``)."""
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    client.credentials(HTTP_AUTHORIZATION=f"{scheme} {access}")
     return client
 
 

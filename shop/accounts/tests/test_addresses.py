@@ -13,13 +13,15 @@ VALID = {"full_name": "John Doe", "phone": "0712345678", "email": "john@example.
          "city": "Nairobi", "country": "ke"}
 
 
-def test_create_first_address_becomes_default_and_country_is_uppercased(user, user_client):
-    response = user_client.post("/auth/addresses/", VALID)
+@pytest.mark.parametrize("country", ["ke", "KE", "KEN", "Kenya", "kenya"])
+def test_create_first_address_becomes_default_and_country_is_stored_as_its_code(user, user_client, country):
+    response = user_client.post("/auth/addresses/", {**VALID, "country": country})
 
     assert response.status_code == 201
     body = response.json()
     assert body["is_default"] is True
-    assert body["country"] == "KE"
+    assert (body["country"], body["country_name"]) == ("KE", "Kenya")
+    assert Address.objects.get().country == "KE"
     assert {k: body[k] for k in ("full_name", "address_line_1", "city", "address_line_2", "state")} == {
         "full_name": "John Doe", "address_line_1": "Street 1", "city": "Nairobi", "address_line_2": "", "state": ""}
     assert Address.objects.get().user == user
@@ -34,7 +36,8 @@ def test_a_new_default_replaces_the_old_one(user, user_client):
     assert defaults == {first["id"]: False, second["id"]: True, third["id"]: False}
 
 
-@pytest.mark.parametrize(("field", "value"), [("country", "Kenya"), ("country", ""), ("full_name", ""),
+@pytest.mark.parametrize(("field", "value"), [("country", "Narnia"), ("country", "ZZ"), ("country", ""),
+                                              ("full_name", ""),
                                               ("address_line_1", ""), ("city", ""), ("email", "not-an-email"),
                                               ("full_name", "x" * 151)])
 def test_invalid_addresses_are_400(user_client, field, value):
@@ -42,6 +45,9 @@ def test_invalid_addresses_are_400(user_client, field, value):
 
     assert response.status_code == 400
     assert field in response.json()["errors"]
+    if field == "country" and value:
+        assert response.json()["errors"]["country"] == [
+            f"'{value}' is not a country: send an ISO 3166-1 code such as KE or an English name such as Kenya."]
     assert not Address.objects.exists()
 
 

@@ -14,21 +14,32 @@ REGISTER = {"email": "cookie@example.com", "first_name": "Coo", "last_name": "Ki
             "password": "Correct-Horse-42", "password2": "Correct-Horse-42"}
 
 
-def assert_auth_cookies(response):
+def assert_auth_cookies(response, *, secure=False):
     for name in ("access_token", "refresh_token"):
         morsel = response.cookies[name]
         assert morsel.value.count(".") == 2, name  # a JWT
         assert morsel["httponly"] is True
         assert morsel["samesite"] == "Lax"
-        assert morsel["secure"] is True  # DEBUG is off in the tests, as in production
+        assert bool(morsel["secure"]) is secure  # the test client speaks http unless told secure=True
         assert morsel["path"] == "/"
     assert response.cookies["access_token"]["max-age"] == 5 * 60
     assert response.cookies["refresh_token"]["max-age"] == 7 * 24 * 3600
     assert "csrftoken" in response.cookies  # the SPA echoes it in X-CSRFToken
 
 
-def test_cookies_are_secure_exactly_when_debug_is_off():
-    assert settings.DEBUG is False and settings.JWT_COOKIE_SECURE is True
+def test_cookies_are_secure_exactly_when_the_request_is_https(api_client, user):
+    assert settings.JWT_COOKIE_SECURE is None  # not forced: follow the request
+
+    assert_auth_cookies(login(api_client, user.email, cookies=True), secure=False)
+    assert_auth_cookies(login(api_client, user.email, cookies=True, secure=True), secure=True)
+
+
+@pytest.mark.parametrize("forced", [True, False])
+def test_jwt_cookie_secure_forces_the_flag_either_way(api_client, user, settings, forced):
+    settings.JWT_COOKIE_SECURE = forced
+
+    assert_auth_cookies(login(api_client, user.email, cookies=True), secure=forced)
+    assert_auth_cookies(login(api_client, user.email, cookies=True, secure=True), secure=forced)
 
 
 def test_login_with_cookies_sets_cookies_and_omits_tokens(api_client, user):
@@ -142,8 +153,9 @@ def csrf_client(user):
 def test_cookie_authenticated_write_without_csrf_token_is_403(csrf_client):
     response = csrf_client.patch("/auth/me/", {"first_name": "Mallory"}, format="json")
 
-    body = assert_error(response, 403, "permission_denied")
-    assert body["detail"].startswith("CSRF Failed")
+    body = assert_error(response, 403, "csrf_failed")
+    assert body["detail"].startswith("CSRF Failed: CSRF token missing.")
+    assert "X-CSRFToken" in body["detail"] and "CSRF_TRUSTED_ORIGINS" in body["detail"]
 
 
 def test_cookie_authenticated_write_with_csrf_token_succeeds(csrf_client, user):
@@ -159,7 +171,7 @@ def test_cookie_authenticated_post_needs_csrf_token(csrf_client):
                "new_password2": "Brand-New-Pass-9"}
 
     refused = csrf_client.post("/auth/change-password/", payload, format="json")
-    assert_error(refused, 403, "permission_denied")
+    assert_error(refused, 403, "csrf_failed")
 
     token = csrf_client.cookies["csrftoken"].value
     accepted = csrf_client.post("/auth/change-password/", payload, format="json", HTTP_X_CSRFTOKEN=token)
@@ -167,8 +179,10 @@ def test_cookie_authenticated_post_needs_csrf_token(csrf_client):
 
 
 def test_cookie_refresh_and_logout_need_csrf_token(csrf_client):
-    assert_error(csrf_client.post("/auth/token/refresh/", {}, format="json"), 403, "permission_denied")
-    assert_error(csrf_client.post("/auth/logout/", {}, format="json"), 403, "permission_denied")
+    assert_error(csrf_client.post("/auth/token/refresh/", {}, format="json"), 403, "csrf_failed")
+    refused = csrf_client.post("/auth/logout/", {}, format="json")
+    assert_error(refused, 403, "csrf_failed")
+    assert "access_token" not in refused.cookies  # a forged logout does not even delete the cookies
 
     token = csrf_client.cookies["csrftoken"].value
     assert csrf_client.post("/auth/token/refresh/", {}, format="json", HTTP_X_CSRFTOKEN=token).status_code == 200

@@ -7,7 +7,8 @@ from .helpers import assert_error, bearer, login, tokens_for_login
 pytestmark = pytest.mark.django_db
 
 
-def test_login_returns_user_and_tokens_and_stamps_last_login(api_client, user):
+@pytest.mark.parametrize("scheme", ["Bearer", "Token"])  # Token: clients of token-authenticated APIs
+def test_login_returns_user_and_tokens_and_stamps_last_login(api_client, user, scheme):
     assert user.last_login is None
 
     response = login(api_client, user.email.upper())  # the email is matched whatever its case
@@ -17,7 +18,7 @@ def test_login_returns_user_and_tokens_and_stamps_last_login(api_client, user):
     assert body["user"]["id"] == user.pk and body["user"]["email"] == user.email
     assert set(body["user"]) == {"id", "email", "first_name", "last_name", "is_active", "is_staff", "date_joined"}
     assert set(body["tokens"]) == {"access", "refresh"}
-    assert bearer(body["tokens"]["access"]).get("/auth/me/").json()["id"] == user.pk
+    assert bearer(body["tokens"]["access"], scheme).get("/auth/me/").json()["id"] == user.pk
     user.refresh_from_db()
     assert user.last_login is not None
 

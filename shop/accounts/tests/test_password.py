@@ -28,7 +28,9 @@ def test_change_password_swaps_passwords_and_revokes_every_refresh_token(api_cli
     response = change(bearer(first["access"]))
 
     assert response.status_code == 200
-    assert response.json() == {"detail": "Password changed successfully"}
+    body = response.json()
+    assert body == {"detail": "Password changed successfully", "tokens": {"access": body["tokens"]["access"],
+                                                                          "refresh": body["tokens"]["refresh"]}}
     assert_error(login(api_client, user.email), 401, "invalid_credentials")
     assert login(api_client, user.email, NEW).status_code == 200
     for refresh in (first["refresh"], rotated["refresh"]):  # including one issued by rotation

@@ -1,6 +1,6 @@
 import pytest
 
-from .factories import UserFactory
+from .factories import DEFAULT_PASSWORD, UserFactory
 from .helpers import assert_error
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +38,8 @@ def test_patch_updates_names(user_client, user):
 
 
 def test_patch_email_is_normalised(user_client, user):
-    response = user_client.patch("/auth/me/", {"email": "New.Address@Example.COM"}, format="json")
+    response = user_client.patch("/auth/me/", {"email": "New.Address@Example.COM",
+                                               "current_password": DEFAULT_PASSWORD}, format="json")
 
     assert response.status_code == 200 and response.json()["email"] == "new.address@example.com"
     user.refresh_from_db()
@@ -48,8 +49,9 @@ def test_patch_email_is_normalised(user_client, user):
 def test_patch_email_to_someone_elses_is_refused(user_client, user):
     UserFactory(email="taken@example.com")
 
-    body = assert_error(user_client.patch("/auth/me/", {"email": "TAKEN@example.com"}, format="json"), 400,
-                        "email_taken")
+    body = assert_error(user_client.patch("/auth/me/", {"email": "TAKEN@example.com",
+                                                        "current_password": DEFAULT_PASSWORD}, format="json"),
+                        400, "email_taken")
 
     assert body["errors"] == {"email": ["A user with this email already exists."]}
     user.refresh_from_db()

@@ -45,6 +45,7 @@ ORDER = {
         "state": "",
         "postal_code": "",
         "country": "",
+        "country_name": "",
         "created_at": "2026-11-30T10:15:00Z",
     },
     "notes": "",
@@ -56,6 +57,7 @@ ORDER = {
     "needs_refund": False,
     "cancel_reason": "",
     "cancelled_at": None,
+    "payment_outcome": "pending",
     "status_history": [
         {
             "id": 1,
@@ -104,7 +106,7 @@ ORDER = {
             "amount": "119.98",
             "amount_refunded": "0.00",
             "currency": "USD",
-            "checkout_url": "http://127.0.0.1:8000/payments/sandbox/1/",
+            "checkout_url": "http://127.0.0.1:8000/payments/sandbox/pay/eyJwIjoxLCJjIjoic2J4XzI1ZTRkNzY4OWE2MCJ9:1xXsjX:Zk3bWq0example/",
             "provider_payment_id": "sbx_25e4d7689a60751ba944e438",
             "provider_invoice_id": "",
             "failure_message": "",
@@ -137,7 +139,8 @@ CHECKOUT_EXAMPLES = [
         status_codes=["201"],
         value={
             **ORDER,
-            "next_step": "http://127.0.0.1:8000/payments/sandbox/1/",
+            "next_step": "http://127.0.0.1:8000/payments/sandbox/pay/eyJwIjoxLCJjIjoic2J4XzI1ZTRkNzY4OWE2MCJ9:1xXsjX:Zk3bWq0example/",
+            "payment_url": "http://127.0.0.1:8000/payments/sandbox/pay/eyJwIjoxLCJjIjoic2J4XzI1ZTRkNzY4OWE2MCJ9:1xXsjX:Zk3bWq0example/",
             "client_secret": None,
             "payment_id": 1,
         },

@@ -14,3 +14,9 @@ class OrderAdminFilter(django_filters.FilterSet):
     class Meta:
         model = Order
         fields = ["status", "user", "created_from", "created_to"]
+
+    def __init__(self, data=None, *args, **kwargs):
+        if data is not None and isinstance(data.get("status"), str):
+            data = data.copy()
+            data["status"] = data["status"].strip().lower()  # statuses are compared case-insensitively
+        super().__init__(data, *args, **kwargs)

@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from shop.cart.api.serializers import ProductSummaryOutput, VariantSummaryOutput
 from shop.cart.models import CART_MAX_QUANTITY
+from shop.core.countries import CountryField, country_name
 from shop.core.schema import BlankableEmailField, BlankableURLField
 from shop.orders.models import (
     Order,
@@ -15,6 +16,7 @@ from shop.orders.models import (
 )
 from shop.orders.services import LineRequest
 from shop.payments.models import Payment
+from shop.payments.return_urls import RETURN_URL_MAX_LENGTH
 
 # --- Output -----------------------------------------------------------------------------------------------------
 
@@ -36,12 +38,17 @@ class OrderItemOutput(serializers.ModelSerializer):
 
 class OrderAddressOutput(serializers.ModelSerializer):
     email = BlankableEmailField(read_only=True)  # "" for an address given as free text
+    country = serializers.CharField(read_only=True, help_text="ISO 3166-1 alpha-2 code (\"\" if none was given).")
+    country_name = serializers.SerializerMethodField(help_text="English name of `country`.")
 
     class Meta:
         model = OrderAddress
         fields = ["id", "source_address_id", "full_name", "phone", "email", "address_line_1", "address_line_2",
-                  "city", "state", "postal_code", "country", "created_at"]
+                  "city", "state", "postal_code", "country", "country_name", "created_at"]
         read_only_fields = fields
+
+    def get_country_name(self, address: OrderAddress) -> str:
+        return country_name(address.country)
 
 
 class StatusChangeOutput(serializers.ModelSerializer):
@@ -91,13 +98,18 @@ class OrderOutput(serializers.ModelSerializer):
     payments = OrderPaymentOutput(many=True, read_only=True)
     # "" while the order is not cancelled: the schema lists "" beside the reasons (BlankEnum).
     cancel_reason = serializers.ChoiceField(choices=Order.CancelReason.choices, allow_blank=True, read_only=True)
+    payment_outcome = serializers.ChoiceField(
+        choices=Order.PaymentOutcome.choices, read_only=True,
+        help_text="Derived from status, payment and cancel reason, in the Paymob-era API's words: pending, "
+                  "success (paid), failed (the payment failed, was cancelled or could not start), timeout (not "
+                  "paid in time), cancelled (by the customer or staff, or refunded).")
 
     class Meta:
         model = Order
         fields = ["id", "order_key", "user", "status", "created_at", "updated_at", "items", "subtotal",
                   "shipping_fee", "total", "total_price", "shipping_method", "shipping_address", "notes",
                   "payment_method", "payment_status", "is_fully_paid", "paid_at", "payment_deadline", "needs_refund",
-                  "cancel_reason", "cancelled_at", "status_history", "shipment", "payments"]
+                  "cancel_reason", "cancelled_at", "payment_outcome", "status_history", "shipment", "payments"]
         read_only_fields = fields
 
     @extend_schema_field(OrderAddressOutput(allow_null=True))
@@ -120,11 +132,12 @@ class CheckoutOutput(OrderOutput):
     confirm with ``client_secret`` (Stripe.js), or nothing (cash on delivery: keep ``order_key``)."""
 
     next_step = serializers.SerializerMethodField()
+    payment_url = serializers.SerializerMethodField(help_text="The same URL as `next_step` (the Paymob-era name).")
     client_secret = serializers.SerializerMethodField()
     payment_id = serializers.SerializerMethodField()
 
     class Meta(OrderOutput.Meta):
-        fields = [*OrderOutput.Meta.fields, "next_step", "client_secret", "payment_id"]
+        fields = [*OrderOutput.Meta.fields, "next_step", "payment_url", "client_secret", "payment_id"]
         read_only_fields = fields
 
     def _payment(self):
@@ -133,6 +146,9 @@ class CheckoutOutput(OrderOutput):
     def get_next_step(self, order) -> str | None:
         payment = self._payment()
         return (payment.checkout_url or None) if payment else None
+
+    def get_payment_url(self, order) -> str | None:
+        return self.get_next_step(order)
 
     def get_client_secret(self, order) -> str | None:
         payment = self._payment()
@@ -186,10 +202,7 @@ class InlineAddressInput(serializers.Serializer):
     city = serializers.CharField(max_length=100)
     state = serializers.CharField(max_length=100, required=False, allow_blank=True)
     postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
-    country = serializers.RegexField(r"^[A-Za-z]{2}$", error_messages={"invalid": "Use a two-letter ISO country code."})
-
-    def validate_country(self, value: str) -> str:
-        return value.upper()
+    country = CountryField()
 
 
 @extend_schema_field({
@@ -197,7 +210,8 @@ class InlineAddressInput(serializers.Serializer):
         {"type": "string", "maxLength": 255, "description": "Free-text address"},
         {"type": "integer", "description": "Id of an address in your address book"},
         {"type": "object", "description": "Inline address: full_name, phone, email, address_line_1, "
-                                            "address_line_2, city, state, postal_code, country (ISO alpha-2)",
+                                            "address_line_2, city, state, postal_code, country (ISO code or "
+                                            "English name, e.g. KE or Kenya)",
          "required": ["full_name", "address_line_1", "city", "country"],
          "properties": {name: {"type": "string"} for name in (
              "full_name", "phone", "email", "address_line_1", "address_line_2", "city", "state", "postal_code",
@@ -251,18 +265,48 @@ class OrderLineInput(serializers.Serializer):
         return LineRequest(quantity=attrs["quantity"], product_id=product_id, variant_id=variant_id)
 
 
+@extend_schema_field({
+    "oneOf": [{"type": "string", "maxLength": 32, "description": "Method code, e.g. stripe, paymob, cod"},
+              {"type": "integer", "description": "Method id, as listed by GET /payments/methods/"}],
+    "nullable": True,
+    "description": "Omit to use the shop's default method (DEFAULT_PAYMENT_METHOD, else the first offered).",
+})
+class PaymentMethodRefField(serializers.CharField):
+    """A payment method's code or integer id (kept as text: ``shop.payments.methods.method_get`` takes both)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 32)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data).strip().lower()
+
+
 class CheckoutInput(serializers.Serializer):
     shipping_address = ShippingAddressField(required=False, allow_null=True)
     address = serializers.IntegerField(min_value=1, required=False, allow_null=True,
                                        help_text="The same as an address-book id in `shipping_address`.")
     shipping_method = serializers.IntegerField(min_value=1, required=False, allow_null=True)
-    payment_method = serializers.CharField(max_length=32, required=False, allow_blank=True, allow_null=True)
+    payment_method = PaymentMethodRefField(required=False, allow_blank=True, allow_null=True)
+    shipping_fee = serializers.DecimalField(
+        max_digits=12, decimal_places=2, required=False, allow_null=True, write_only=True,
+        help_text="Ignored: the fee comes from `shipping_method`; a client never sets its own. Accepted so that "
+                  "bodies which carry it (the IntaSend-era order API) still validate.")
     notes = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     expected_total = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True,
                                               help_text="If sent and different from the server's total: 400.")
     items = OrderLineInput(many=True, required=False, max_length=100,
                            help_text="Direct order lines; omit to check out the cart.")
     cart_items = OrderLineInput(many=True, required=False, max_length=100, help_text="The same as `items`.")
+    return_url = serializers.CharField(
+        max_length=RETURN_URL_MAX_LENGTH, required=False, allow_blank=True, default="",
+        help_text="Redirect providers (the sandbox page, Paymob, IntaSend): where the customer's browser goes "
+                  "after paying, with `order_key` (and from the sandbox `status`: `paid` or `failed`) added to its "
+                  "query; `{order_id}` and `{order_key}` are filled in. Must be on this site's origin, "
+                  "CORS_ALLOWED_ORIGINS or PAYMENT_RETURN_ORIGINS (else 400 `return_url_not_allowed`).",
+    )
 
     def validate(self, attrs):
         if attrs.get("shipping_address") is None and attrs.get("address") is not None:
@@ -274,8 +318,26 @@ class CheckoutInput(serializers.Serializer):
         return attrs
 
 
+class OrderStatusField(serializers.ChoiceField):
+    """An order status in any case (``CANCELLED`` and ``cancelled`` are the same)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=Order.Status.choices, **kwargs)
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(data.strip().lower() if isinstance(data, str) else data)
+
+
 class OrderStatusInput(serializers.Serializer):
-    status = serializers.ChoiceField(choices=Order.Status.choices)
+    status = OrderStatusField()
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class OrderUpdateInput(serializers.Serializer):
+    """``PATCH /orders/{id}/``: only the status moves here. A customer may only send ``cancelled``."""
+
+    status = OrderStatusField(help_text="Customers: only `cancelled` (their own unpaid order). Staff: any status "
+                                        "the pipeline allows next.")
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 

@@ -1,13 +1,16 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shop.core.exceptions import ApplicationError, NotFound
+from shop.core.links import public_base_url
 from shop.orders import selectors, services
 from shop.orders.models import Order, ShippingMethod
+from shop.payments.return_urls import return_url_check
 
 from .examples import CHECKOUT_EXAMPLES, ORDER_EXAMPLES
 from .filters import OrderAdminFilter
@@ -19,6 +22,7 @@ from .serializers import (
     OrderOutput,
     OrderStatusInput,
     OrderStatusMessageOutput,
+    OrderUpdateInput,
     ShipmentEventInput,
     ShipmentEventOutput,
     ShipmentOutput,
@@ -32,8 +36,12 @@ TAGS = ["orders"]
 ADMIN_TAGS = ["orders (staff)"]
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key", str, location=OpenApiParameter.HEADER, required=False,
-    description="Retrying with the same key returns the order the first request created instead of a second one.",
+    description="Retrying with the same key and the same request returns the order the first request created "
+                "instead of a second one. Keys are per user; the same key with a different request is a 422 "
+                "`idempotency_key_reused` and places nothing.",
 )
+KEY_REUSED = OpenApiResponse(description="`idempotency_key_reused`: this Idempotency-Key was already used with a "
+                                         "different request; nothing was done.")
 
 
 def _order_response(order_id: int, *, status_code: int = status.HTTP_200_OK, user=None) -> Response:
@@ -48,10 +56,12 @@ def _checkout(request) -> Response:
     key = request.headers.get("Idempotency-Key", "").strip() or None
     if key is not None and len(key) > 255:
         raise ApplicationError("Idempotency-Key is longer than 255 characters.", code="invalid_idempotency_key")
+    return_url = return_url_check(data["return_url"], request=request)
     order, created, payment = services.order_place(
         user=request.user, lines=data["lines"], shipping_address=data.get("shipping_address"),
         shipping_method_id=data.get("shipping_method"), payment_method=data.get("payment_method") or None,
         notes=data.get("notes", ""), expected_total=data.get("expected_total"), idempotency_key=key,
+        return_url=return_url, base_url=public_base_url(request),
     )
     order = selectors.order_get(order_id=order.pk)
     return Response(CheckoutOutput(order, context={"payment": payment}).data,
@@ -60,7 +70,7 @@ def _checkout(request) -> Response:
 
 CHECKOUT_SCHEMA = {
     "request": CheckoutInput,
-    "responses": {201: CheckoutOutput, 200: CheckoutOutput},
+    "responses": {201: CheckoutOutput, 200: CheckoutOutput, 422: KEY_REUSED},
     "parameters": [IDEMPOTENCY_KEY],
     "tags": TAGS,
     "examples": CHECKOUT_EXAMPLES,
@@ -70,21 +80,28 @@ CHECKOUT_SCHEMA = {
                    "cancelled, stock and cart restored) and the answer is 503. "
                    "Without `items`: checks out the cart (stock deducted, cart emptied). With `items` (or "
                    "`cart_items`): a direct order; the cart is untouched. 201 for a new order; 200 with the earlier "
-                   "order when the Idempotency-Key was already used. `POST /orders/` does the same.",
+                   "order when the Idempotency-Key was already used for the same request (same body, whichever of "
+                   "the two paths); 422 `idempotency_key_reused` when it was used for a different one. "
+                   "`POST /orders/` does the same.",
 }
 
 
 class OrderListCreateApi(ListAPIView):
-    """GET: the user's orders. POST: the same order placement as ``POST /orders/checkout/`` (documented there)."""
+    """GET: the user's orders (staff: every order). POST: the same order placement as ``POST /orders/checkout/``
+    (documented there)."""
 
     serializer_class = OrderOutput
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Order.objects.none()
+        if self.request.user.is_staff:
+            return selectors.order_list_all()
         return selectors.order_list(user=self.request.user)
 
-    @extend_schema(tags=TAGS, summary="Your orders, newest first")
+    @extend_schema(tags=TAGS, summary="Your orders, newest first (staff: every order)",
+                   description="Customers see their own orders; staff see every customer's (as `GET /orders/admin/`, "
+                               "without its filters).")
     def get(self, request, *args, **kwargs):
         """Paginated, each order with its items, totals, status, payment status and shipment."""
         return super().get(request, *args, **kwargs)
@@ -100,16 +117,64 @@ class OrderCheckoutApi(APIView):
         return _checkout(request)
 
 
+class CartCheckoutAliasApi(APIView):
+    """``POST /api/shop/checkout/cart``: the address/shipping/payment-method checkout API's path and status."""
+
+    @extend_schema(summary="Check out the cart (alias answering 200)",
+                   **{**CHECKOUT_SCHEMA, "responses": {200: CheckoutOutput},
+                      "description": "The same checkout as `POST /orders/checkout/`, at the path and with the 200 "
+                                     "status of clients written for the address/shipping/payment-method checkout "
+                                     "API: `address` (address-book id), `payment_method` (method id or code), "
+                                     "`shipping_method`, `notes`. The answer carries `next_step` for redirect "
+                                     "payments and always `order_key`."})
+    def post(self, request):
+        response = _checkout(request)
+        response.status_code = status.HTTP_200_OK
+        return response
+
+
+FORBIDDEN_UPDATE = "You can only cancel your order here (send {\"status\": \"cancelled\"})."
+
+
 class OrderDetailApi(APIView):
-    @extend_schema(responses={200: OrderOutput}, tags=TAGS, summary="One of your orders", examples=ORDER_EXAMPLES)
+    @extend_schema(responses={200: OrderOutput}, tags=TAGS, summary="One of your orders (staff: any order)",
+                   examples=ORDER_EXAMPLES)
     def get(self, request, order_id: int):
         """Items (name, SKU and price as they were at purchase), totals, shipping address, status with its
         history, payment status and attempts, and the shipment with its tracking events. Another user's order
         answers 404."""
-        order = selectors.order_get(order_id=order_id, user=request.user)
+        order = selectors.order_get(order_id=order_id, user=None if request.user.is_staff else request.user)
         if order is None:
             raise NotFound("Order not found.")
         return Response(OrderOutput(order).data)
+
+    @extend_schema(request=OrderUpdateInput, responses={200: OrderOutput}, tags=TAGS,
+                   summary="Cancel your order, or (staff) move its status",
+                   description="`{\"status\": \"cancelled\"}` cancels with the rules of "
+                               "`POST /orders/{id}/cancel/` (customers: their own unpaid order; stock restored). "
+                               "Staff may set any status the pipeline allows next. A customer sending any other "
+                               "status or field gets 403. Statuses are case-insensitive.")
+    def patch(self, request, order_id: int):
+        if not request.user.is_staff and not selectors.order_exists(order_id=order_id, user=request.user):
+            raise NotFound("Order not found.")  # someone else's order is "not found", never "forbidden"
+        fields = set(request.data) if isinstance(request.data, dict) else set()
+        extra = sorted(fields - set(OrderUpdateInput().fields))
+        if extra and not request.user.is_staff:
+            raise PermissionDenied(FORBIDDEN_UPDATE)
+        if extra:
+            raise ApplicationError(f"Only the status can be changed here, not {', '.join(extra)}.",
+                                   code="not_updatable", extra={"errors": {name: ["Cannot be changed here."]
+                                                                           for name in extra}})
+        serializer = OrderUpdateInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if request.user.is_staff:
+            services.order_set_status(order_id=order_id, status=data["status"], by=request.user, note=data["note"])
+        elif data["status"] == Order.Status.CANCELLED:
+            services.order_cancel(order_id=order_id, owner=request.user, by=request.user, note=data["note"])
+        else:
+            raise PermissionDenied(FORBIDDEN_UPDATE)
+        return _order_response(order_id, user=None if request.user.is_staff else request.user)
 
 
 class OrderCancelApi(APIView):

@@ -26,8 +26,9 @@ def _stock(product) -> int:
     return product.stock_quantity
 
 
-def test_checkout_creates_the_order_in_the_seed_shape(user, user_client, headphones,
+def test_checkout_creates_the_order_in_the_seed_shape(user, user_client, headphones, settings,
                                                       django_capture_on_commit_callbacks):
+    settings.DEFAULT_PAYMENT_METHOD = "none"  # the pay-later flow: POST /payments/create-intent/ comes next
     CartItemFactory(cart__user=user, product=headphones, quantity=2)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -168,6 +169,7 @@ def test_unknown_or_disabled_payment_method_is_a_400(user, user_client, headphon
                                                       (None, True)])
 def test_payment_deadline_only_for_online_payment(user, user_client, headphones, settings, fake_stripe, method,
                                                   has_deadline):
+    settings.DEFAULT_PAYMENT_METHOD = "none"  # without a method the order still waits for an online payment
     settings.ORDER_PAYMENT_TIMEOUT_MINUTES = 30
     settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE = fake_stripe.secret_key, fake_stripe.base_url
     CartItemFactory(cart__user=user, product=headphones)
@@ -242,20 +244,57 @@ def test_someone_elses_address_is_refused(user, other_user, user_client, headpho
     _assert_nothing_changed([(headphones, 50)], [(line.id, 1)])
 
 
-def test_inline_address_object(user, user_client, headphones):
+@pytest.mark.parametrize("country", ["ke", "KE", "KEN", "Kenya", "KENYA"])
+def test_inline_address_object(user, user_client, headphones, country):
     CartItemFactory(cart__user=user, product=headphones)
     address = {"full_name": "John Doe", "phone": "0712345678", "email": "john@example.com",
-               "address_line_1": "Street 1", "city": "Nairobi", "country": "ke"}
+               "address_line_1": "Street 1", "city": "Nairobi", "country": country}
 
-    body = user_client.post("/orders/checkout/", {"shipping_address": address}).json()
+    body = user_client.post("/orders/checkout/", {"shipping_address": address}, format="json").json()
 
     snapshot = body["shipping_address"]
     assert {k: snapshot[k] for k in address} == {**address, "country": "KE"}
-    assert snapshot["source_address_id"] is None
+    assert (snapshot["country_name"], snapshot["source_address_id"]) == ("Kenya", None)
+
+
+def test_the_intasend_era_order_body_is_accepted_as_it_is(user, user_client, headphones, settings):
+    settings.DEFAULT_PAYMENT_METHOD = "none"  # that API opened payments through the payments API afterwards
+    variant = ProductVariantFactory(price_override=Decimal("15.00"), stock_quantity=3)
+    shipping = ShippingMethodFactory(price=Decimal("4.00"))
+    body = {
+        "shipping_address": {"full_name": "John Doe", "phone": "0712345678", "email": "john@example.com",
+                             "address_line_1": "Street 1", "address_line_2": "", "city": "Nairobi", "state": "",
+                             "postal_code": "", "country": "Kenya"},
+        "items": [{"product": headphones.id, "quantity": 2}, {"variant": variant.id, "quantity": 1}],
+        "shipping_method": shipping.id,
+        "shipping_fee": "0.00",  # ignored: the fee is the shipping method's, never the client's
+        "notes": "",
+    }
+
+    response = user_client.post("/orders/", body, format="json")
+
+    assert response.status_code == 201, response.json()
+    order = response.json()
+    assert (order["shipping_address"]["country"], order["shipping_address"]["country_name"]) == ("KE", "Kenya")
+    assert (order["subtotal"], order["shipping_fee"], order["total"]) == ("214.98", "4.00", "218.98")
+    assert (order["payments"], order["is_fully_paid"], order["shipment"]["status"]) == ([], False, "ORDER_PLACED")
+    assert Order.objects.get().shipping_fee == Decimal("4.00")
+
+
+@pytest.mark.parametrize("fee", ["-100.00", "0.00", "999.00", None])
+def test_a_client_sent_shipping_fee_is_ignored(user, user_client, headphones, fee):
+    CartItemFactory(cart__user=user, product=headphones)
+
+    response = user_client.post("/orders/checkout/", {"shipping_fee": fee}, format="json")
+
+    assert response.status_code == 201
+    assert (response.json()["shipping_fee"], response.json()["total"]) == ("0.00", "99.99")
 
 
 @pytest.mark.parametrize("address", [{"full_name": "x"}, {"full_name": "x", "address_line_1": "y", "city": "z",
-                                                          "country": "Kenya"}, ["a"], True, "x" * 256, -3])
+                                                          "country": "Narnia"},
+                                     {"full_name": "x", "address_line_1": "y", "city": "z", "country": "ZZ"},
+                                     ["a"], True, "x" * 256, -3])
 def test_bad_addresses_are_400(user, user_client, headphones, address):
     CartItemFactory(cart__user=user, product=headphones)
 
@@ -324,7 +363,7 @@ def test_failed_checkout_does_not_burn_the_idempotency_key(user, user_client, he
 # --- Direct orders (seeds 001 and 004) ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("key", ["items", "cart_items"])
-def test_direct_order_with_product_ids_leaves_the_cart_alone(user, user_client, headphones, key):
+def test_direct_order_with_product_ids_clears_the_cart(user, user_client, headphones, key):
     lamp = ProductFactory(name="Lamp", price=Decimal("20.00"), stock_quantity=5)
     in_cart = CartItemFactory(cart__user=user, product=lamp, quantity=1)
 
@@ -337,7 +376,9 @@ def test_direct_order_with_product_ids_leaves_the_cart_alone(user, user_client, 
         ("Wireless Headphones", 1, "99.99"), ("Lamp", 4, "20.00")]
     assert body["total"] == "179.99"
     assert (_stock(headphones), _stock(lamp)) == (49, 1)
-    assert list(CartItem.objects.values_list("id", "quantity")) == [(in_cart.id, 1)]
+    # "On successful create, the authenticated user's server-side cart is cleared" (the IntaSend-era order API).
+    assert not CartItem.objects.filter(pk=in_cart.pk).exists()
+    assert user_client.get("/cart/").json()["items"] == []
 
 
 def test_direct_order_with_seed_004_product_and_variant_keys(user, user_client, headphones):

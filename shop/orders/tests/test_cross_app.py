@@ -11,7 +11,8 @@ from shop.orders.models import Order
 pytestmark = pytest.mark.django_db
 
 
-def test_checkout_row_order_created_processing_no_payment_stock_deducted_cart_cleared(user_client):
+def test_checkout_row_order_created_processing_no_payment_stock_deducted_cart_cleared(user_client, settings):
+    settings.DEFAULT_PAYMENT_METHOD = "none"  # pay later through POST /payments/create-intent/
     product = ProductFactory(price=Decimal("99.99"), stock_quantity=50)
     user_client.post("/cart/items/", {"product_id": product.id, "quantity": 2})
 

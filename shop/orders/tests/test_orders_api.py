@@ -24,6 +24,17 @@ def _stock(product) -> int:
     return product.stock_quantity
 
 
+# A customer cancels through the cancel endpoint or, as the IntaSend-era order API does, by PATCHing the status
+# (in any case): the same rules either way.
+CANCEL_ROUTES = ["post-cancel", "patch-status"]
+
+
+def _cancel(client, order_id: int, route: str, **body):
+    if route == "post-cancel":
+        return client.post(f"/orders/{order_id}/cancel/", body, format="json")
+    return client.patch(f"/orders/{order_id}/", {"status": "CANCELLED", **body}, format="json")
+
+
 def _order_in(status: str, *, user, product, staff, quantity=2) -> Order:
     if status == "pending":  # checkout never leaves an order pending; build one for the transition table
         order = place_order(user=user, product=product, quantity=quantity)
@@ -46,6 +57,16 @@ def test_list_shows_only_my_orders_newest_first_paginated(user, other_user, user
     body = response.json()
     assert body["count"] == 2
     assert [order["id"] for order in body["results"]] == [second.id, first.id]
+
+
+def test_staff_list_every_order_on_the_customer_list(user, other_user, staff_client, product):
+    mine = place_order(user=user, product=product)
+    theirs = place_order(user=other_user, product=product)
+
+    body = staff_client.get("/orders/").json()
+
+    assert body["count"] == 2
+    assert [(o["id"], o["user"]) for o in body["results"]] == [(theirs.id, other_user.id), (mine.id, user.id)]
 
 
 def test_detail_of_my_order(user, user_client, product):
@@ -87,7 +108,8 @@ def test_order_detail_query_budget_is_constant_in_items(user, user_client, djang
 
 # --- IDOR: every id-taking endpoint, owner vs other user vs staff vs anonymous ------------------------------------
 
-OWNER_ENDPOINTS = [("get", "/orders/{id}/", None), ("post", "/orders/{id}/cancel/", {})]
+OWNER_ENDPOINTS = [("get", "/orders/{id}/", None), ("post", "/orders/{id}/cancel/", {}),
+                   ("patch", "/orders/{id}/", {"status": "cancelled"})]
 STAFF_ENDPOINTS = [
     ("post", "/orders/admin/{id}/status/", {"status": "shipped"}),
     ("patch", "/orders/{id}/status/", {"status": "shipped"}),
@@ -110,10 +132,12 @@ def test_other_users_get_404_and_anonymous_401_on_owner_endpoints(user, other_cl
     assert _stock(product) == 9
 
 
-def test_staff_reads_orders_through_the_admin_list_not_the_customer_detail(user, staff_client, product):
+def test_staff_read_any_order_through_the_order_endpoints_and_the_admin_list(user, staff_client, product):
     order = place_order(user=user, product=product)
 
-    assert staff_client.get(f"/orders/{order.id}/").status_code == 404
+    detail = staff_client.get(f"/orders/{order.id}/")
+    assert detail.status_code == 200 and (detail.json()["id"], detail.json()["user"]) == (order.id, user.id)
+    assert staff_client.get("/orders/").json()["results"][0]["id"] == order.id
     assert staff_client.get("/orders/admin/").json()["results"][0]["id"] == order.id
 
 
@@ -146,16 +170,22 @@ def test_admin_list_is_staff_only(user_client, api_client):
 
 # --- Cancel -----------------------------------------------------------------------------------------------------
 
-def test_cancel_restores_stock_records_history_and_mails(user, user_client, product,
+@pytest.mark.parametrize("route", CANCEL_ROUTES)
+def test_cancel_restores_stock_records_history_and_mails(user, user_client, product, route,
                                                          django_capture_on_commit_callbacks):
     order = place_order(user=user, product=product, quantity=3)
     assert _stock(product) == 7
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = user_client.post(f"/orders/{order.id}/cancel/", {"note": "changed my mind"})
+        response = _cancel(user_client, order.id, route, note="changed my mind")
 
     assert response.status_code == 200
-    assert response.json() == {"message": "Order cancelled successfully"}
+    if route == "post-cancel":
+        assert response.json() == {"message": "Order cancelled successfully"}
+    else:  # the order itself, as the IntaSend-era API answers
+        body = response.json()
+        assert (body["id"], body["status"], body["cancel_reason"], body["payment_outcome"]) == (
+            order.id, "cancelled", "customer", "cancelled")
     assert _stock(product) == 10
     order.refresh_from_db()
     assert (order.status, order.cancel_reason) == ("cancelled", "customer")
@@ -178,13 +208,14 @@ def test_cancel_variant_order_restores_the_variant_stock(user, user_client):
     assert _stock(variant.product) == 10
 
 
+@pytest.mark.parametrize("route", CANCEL_ROUTES)
 @pytest.mark.parametrize("status", ["shipped", "delivered", "cancelled"])
-def test_cancel_refused_after_shipping_or_twice(user, staff_user, user_client, product, status):
+def test_cancel_refused_after_shipping_or_twice(user, staff_user, user_client, product, status, route):
     order = place_order(user=user, product=product, quantity=2, status=status, staff=staff_user)
     stock = _stock(product)
     history = order.status_history.count()
 
-    response = user_client.post(f"/orders/{order.id}/cancel/")
+    response = _cancel(user_client, order.id, route)
 
     assert response.status_code == 400
     assert response.json() == {"detail": f"Order cannot be cancelled: it is already {status}.",
@@ -193,11 +224,12 @@ def test_cancel_refused_after_shipping_or_twice(user, staff_user, user_client, p
     assert order.status_history.count() == history
 
 
-def test_customer_cannot_cancel_a_paid_order(user, user_client, product):
+@pytest.mark.parametrize("route", CANCEL_ROUTES)
+def test_customer_cannot_cancel_a_paid_order(user, user_client, product, route):
     order = place_order(user=user, product=product)
     Order.objects.filter(pk=order.pk).update(is_fully_paid=True, payment_status="paid")
 
-    response = user_client.post(f"/orders/{order.id}/cancel/")
+    response = _cancel(user_client, order.id, route)
 
     assert response.status_code == 400
     assert response.json()["code"] == "order_paid"
@@ -216,17 +248,48 @@ def test_cancel_after_product_deleted_restores_nothing_for_it_but_still_cancels(
     assert _stock(variant.product) == 10  # the deleted variant's units were not put on the product
 
 
+@pytest.mark.parametrize("body", [{"status": "shipped"}, {"status": "PROCESSING"},
+                                  {"status": "cancelled", "notes": "x"}, {"notes": "rush"}, {"shipping_fee": "0.00"}])
+def test_a_customer_patch_other_than_cancel_is_403_and_changes_nothing(user, user_client, product, body):
+    order = place_order(user=user, product=product)
+
+    response = user_client.patch(f"/orders/{order.id}/", body, format="json")
+
+    assert response.status_code == 403
+    assert response.json() == {"detail": 'You can only cancel your order here (send {"status": "cancelled"}).',
+                               "code": "permission_denied"}
+    order.refresh_from_db()
+    assert (order.status, order.notes, _stock(product)) == ("processing", "", 9)
+
+
+def test_staff_patch_moves_any_order_along_the_pipeline_and_refuses_other_fields(user, staff_client, product):
+    order = place_order(user=user, product=product)
+
+    refused = staff_client.patch(f"/orders/{order.id}/", {"status": "shipped", "notes": "x"}, format="json")
+    shipped = staff_client.patch(f"/orders/{order.id}/", {"status": "Shipped"}, format="json")
+
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "not_updatable"
+    assert refused.json()["errors"] == {"notes": ["Cannot be changed here."]}
+    assert shipped.status_code == 200
+    assert (shipped.json()["id"], shipped.json()["status"]) == (order.id, "shipped")
+    assert staff_client.patch(f"/orders/{order.id}/", {"status": "cancelled"}, format="json").json() == {
+        "detail": "Cannot change an order from shipped to cancelled.", "code": "invalid_transition"}
+
+
 # --- Staff status changes: the full transition table -------------------------------------------------------------
 
+@pytest.mark.parametrize("spelling", [str.lower, str.upper])  # statuses are compared case-insensitively
 @pytest.mark.parametrize("target", STATUSES)
 @pytest.mark.parametrize("source", STATUSES)
-def test_status_transition_table(user, staff_user, staff_client, product, source, target):
+def test_status_transition_table(user, staff_user, staff_client, product, source, target, spelling):
     order = _order_in(source, user=user, product=product, staff=staff_user)
     stock_before = _stock(product)
     history_before = order.status_history.count()
     allowed = target in ALLOWED_TRANSITIONS[source]
 
-    response = staff_client.post(f"/orders/admin/{order.id}/status/", {"status": target, "note": "by the book"})
+    response = staff_client.post(f"/orders/admin/{order.id}/status/",
+                                 {"status": spelling(target), "note": "by the book"})
 
     order.refresh_from_db()
     if allowed:
@@ -301,7 +364,7 @@ def test_admin_list_filters_by_status_user_and_date(user, other_user, staff_user
         return [order["id"] for order in response.json()["results"]]
 
     assert ids("") == [theirs.id, mine.id]
-    assert ids("status=shipped") == [theirs.id]
+    assert ids("status=shipped") == ids("status=SHIPPED") == [theirs.id]
     assert ids(f"user={user.id}") == [mine.id]
     assert ids("created_from=2026-02-01T00:00:00Z") == [theirs.id]
     assert ids("created_to=2026-02-01T00:00:00Z") == [mine.id]

@@ -10,7 +10,7 @@ PAYMENT_START = {
         "stripe_payment_intent_id": None,
         "provider_payment_id": "sbx_25e4d7689a60751ba944e438",
         "provider_invoice_id": "",
-        "checkout_url": "http://127.0.0.1:8000/payments/sandbox/1/",
+        "checkout_url": "http://127.0.0.1:8000/payments/sandbox/pay/eyJwIjoxLCJjIjoic2J4XzI1ZTRkNzY4OWE2MCJ9:1xXsjX:Zk3bWq0example/",
         "status": "pending",
         "status_display": "Pending",
         "amount": "119.98",
@@ -27,8 +27,8 @@ PAYMENT_START = {
     },
     "client_secret": None,
     "publishable_key": None,
-    "checkout_url": "http://127.0.0.1:8000/payments/sandbox/1/",
-    "next_step": "http://127.0.0.1:8000/payments/sandbox/1/",
+    "checkout_url": "http://127.0.0.1:8000/payments/sandbox/pay/eyJwIjoxLCJjIjoic2J4XzI1ZTRkNzY4OWE2MCJ9:1xXsjX:Zk3bWq0example/",
+    "next_step": "http://127.0.0.1:8000/payments/sandbox/pay/eyJwIjoxLCJjIjoic2J4XzI1ZTRkNzY4OWE2MCJ9:1xXsjX:Zk3bWq0example/",
 }
 
 CREATE_INTENT_EXAMPLES = [

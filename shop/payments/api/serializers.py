@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from shop.core.schema import BlankableURLField
 from shop.payments.models import Payment, Refund
+from shop.payments.return_urls import RETURN_URL_MAX_LENGTH
 
 
 class PaymentOrderOutput(serializers.Serializer):
@@ -59,7 +60,15 @@ class CreateIntentInput(serializers.Serializer):
     order_id = serializers.IntegerField(min_value=1)
     payment_method = serializers.CharField(required=False, default="stripe", max_length=32)
     currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False, help_text="ISO 4217; must be the shop's.")
-    idempotency_key = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    idempotency_key = serializers.CharField(
+        required=False, allow_blank=True, max_length=200,
+        help_text="Yours to choose, scoped to you: the same key again with the same order, method and currency "
+                  "returns the same payment; with a different one it is a 422 `idempotency_key_reused`.")
+    return_url = serializers.CharField(
+        max_length=RETURN_URL_MAX_LENGTH, required=False, allow_blank=True, default="",
+        help_text="As at checkout: where a hosted payment page sends the customer back (`order_key` added). "
+                  "An attempt already open keeps the one it was opened with.",
+    )
 
 
 class PaymentIdInput(serializers.Serializer):
@@ -93,11 +102,33 @@ class ConfigOutput(serializers.Serializer):
 
 
 class PaymentMethodOutput(serializers.Serializer):
-    id = serializers.CharField()
+    id = serializers.IntegerField(source="number", help_text="Send it (or `code`) as `payment_method`.")
+    code = serializers.CharField(source="id", help_text="Send it (or `id`) as `payment_method`.")
     provider = serializers.CharField()
     name = serializers.CharField()
     kind = serializers.ChoiceField(choices=["direct", "redirect", "client"])
-    currencies = serializers.ListField(child=serializers.CharField())
+    currencies = serializers.ListField(child=serializers.CharField(), help_text="Empty: any currency.")
+    min_order_total = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True,
+                                               help_text="Orders below this total cannot use it (null: no limit).")
+    max_order_total = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True,
+                                               help_text="Orders above this total cannot use it (null: no limit).")
+
+
+class PaymentMethodAdminOutput(PaymentMethodOutput):
+    is_active = serializers.BooleanField(help_text="Staff's switch.")
+    offered = serializers.BooleanField(help_text="Active, in PAYMENT_METHODS and with its gateway keys set.")
+
+
+class PaymentMethodUpdateInput(serializers.Serializer):
+    is_active = serializers.BooleanField(required=False)
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True,
+                                 help_text="Shown to customers; empty: the built-in name.")
+    min_order_total = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False,
+                                               allow_null=True)
+    max_order_total = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False,
+                                               allow_null=True)
+    currencies = serializers.ListField(child=serializers.RegexField(r"^[A-Za-z]{3}$"), required=False,
+                                       max_length=20, help_text="ISO 4217 codes; empty: the provider's own.")
 
 
 class StatisticsOutput(serializers.Serializer):

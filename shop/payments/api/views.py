@@ -1,14 +1,16 @@
 from django.conf import settings
-from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, OpenApiTypes, extend_schema, extend_schema_view
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shop.core.exceptions import ApplicationError, NotFound
+from shop.core.links import public_base_url
 from shop.payments import selectors, services
-from shop.payments.methods import enabled_methods
+from shop.payments.methods import all_methods, enabled_methods
 from shop.payments.models import Payment
+from shop.payments.return_urls import return_url_check
 
 from .examples import CREATE_INTENT_EXAMPLES, PAYMENT_STATUS_EXAMPLES
 from .serializers import (
@@ -16,7 +18,9 @@ from .serializers import (
     CreateIntentInput,
     MessagePaymentOutput,
     PaymentIdInput,
+    PaymentMethodAdminOutput,
     PaymentMethodOutput,
+    PaymentMethodUpdateInput,
     PaymentOutput,
     PaymentStartOutput,
     PaymentStatusOutput,
@@ -71,17 +75,39 @@ class PaymentConfigApi(APIView):
 class PaymentMethodListApi(APIView):
     permission_classes = (AllowAny,)
 
-    @extend_schema(tags=TAGS, responses={200: PaymentMethodOutput(many=True)})
+    @extend_schema(tags=TAGS, responses={200: PaymentMethodOutput(many=True)}, summary="Payment methods offered",
+                   description="The active methods, in the shop's order; the first is the default of a checkout "
+                               "without `payment_method` (unless DEFAULT_PAYMENT_METHOD says otherwise).")
     def get(self, request):
         """Payment methods offered at checkout.
 
         Public. In the shop's order; a gateway without keys is not offered. Pass a method's `id` as
         `payment_method` to checkout or to create-intent.
         """
-        return Response([
-            {"id": m.id, "provider": m.provider, "name": m.name, "kind": m.kind, "currencies": list(m.currencies)}
-            for m in enabled_methods()
-        ])
+        return Response(PaymentMethodOutput(enabled_methods(), many=True).data)
+
+
+class PaymentMethodAdminListApi(APIView):
+    permission_classes = (IsAdminUser,)
+
+    @extend_schema(tags=TAGS, responses={200: PaymentMethodAdminOutput(many=True)},
+                   summary="Every payment method with staff's settings (staff)")
+    def get(self, request):
+        """Staff only: every method the shop knows, offered or not, with its limits and whether it is active."""
+        return Response(PaymentMethodAdminOutput(all_methods(), many=True).data)
+
+
+class PaymentMethodAdminDetailApi(APIView):
+    permission_classes = (IsAdminUser,)
+
+    @extend_schema(tags=TAGS, request=PaymentMethodUpdateInput, responses={200: PaymentMethodAdminOutput},
+                   summary="Activate, deactivate or limit a payment method (staff)")
+    def patch(self, request, method_id: int):
+        """Staff only. Send only the settings to change; checkout offers the method accordingly."""
+        serializer = PaymentMethodUpdateInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.payment_method_setting_save(number=method_id, data=serializer.validated_data)
+        return Response(PaymentMethodAdminOutput(next(m for m in all_methods() if m.number == method_id)).data)
 
 
 def start_response_body(payment: Payment) -> dict:
@@ -95,8 +121,11 @@ def start_response_body(payment: Payment) -> dict:
 
 
 class PaymentCreateIntentApi(APIView):
-    @extend_schema(tags=TAGS, request=CreateIntentInput, responses={201: PaymentStartOutput},
-                   examples=CREATE_INTENT_EXAMPLES)
+    @extend_schema(tags=TAGS, request=CreateIntentInput, responses={
+        201: PaymentStartOutput,
+        422: OpenApiResponse(description="`idempotency_key_reused`: the key was used for another order, method or "
+                                         "currency; nothing was done."),
+    }, examples=CREATE_INTENT_EXAMPLES)
     def post(self, request):
         """Start (or retry) the payment of one of your orders.
 
@@ -110,7 +139,8 @@ class PaymentCreateIntentApi(APIView):
         data = serializer.validated_data
         payment = services.payment_start(
             order_id=data["order_id"], user=request.user, method_id=data["payment_method"],
-            currency=data.get("currency"), idempotency_key=data.get("idempotency_key", ""),
+            currency=data.get("currency"), client_idempotency_key=data.get("idempotency_key", ""),
+            return_url=return_url_check(data["return_url"], request=request), base_url=public_base_url(request),
         )
         payment = Payment.objects.select_related("order").get(pk=payment.pk)
         return Response(start_response_body(payment), status=201)
@@ -239,10 +269,11 @@ class PaymentCollectApi(APIView):
 
 
 class SandboxCheckoutApi(APIView):
-    """The sandbox payment page.
+    """The sandbox payment, for scripts.
 
-    The sandbox's stand-in for a gateway's hosted payment page (its `next_step`): the payment and the URLs that
-    make it succeed or fail. The sandbox needs no keys and never exists in production settings.
+    The sandbox's stand-in for a gateway's payment page, answered as JSON to a Bearer-authenticated script: the
+    payment and the URLs that make it succeed or fail. Browsers go to the HTML page its `checkout_url` points at.
+    The sandbox needs no keys and is off in production settings.
     """
 
     @extend_schema(tags=TAGS, responses={200: SandboxCheckoutOutput})
@@ -252,7 +283,7 @@ class SandboxCheckoutApi(APIView):
         payment = _payment_or_404(request, payment_id)
         if payment.provider != "sandbox":
             raise NotFound("Payment not found.")
-        base = f"{settings.PUBLIC_BASE_URL}/payments/sandbox/{payment.pk}"
+        base = f"{public_base_url(request)}/payments/sandbox/{payment.pk}"
         return Response({"payment": PaymentOutput(payment).data, "succeed_url": f"{base}/succeed/",
                          "fail_url": f"{base}/fail/"})
 

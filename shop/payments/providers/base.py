@@ -62,8 +62,9 @@ class PaymentRequest:
     customer: Customer
     items: tuple[LineItem, ...] = ()
     description: str = ""
-    return_url: str = ""
+    return_url: str = ""  # where the customer's browser goes after a hosted page; "" for the gateway's default
     notification_url: str = ""
+    public_base_url: str = ""  # this API as the customer reached it: providers we host ourselves (sandbox) link to it
     idempotency_key: str = ""
     metadata: Mapping[str, str] = field(default_factory=dict)
 
@@ -180,6 +181,11 @@ class PaymentProvider(ABC):
         reason: str = "",
         idempotency_key: str = "",
     ) -> RefundResult: ...
+
+    def reusable_after_failure(self, provider_payment_id: str) -> bool:
+        """Whether the gateway object of a failed attempt can take a new try as it is (same client_secret or
+        checkout page). False by default: a retry is a new attempt at the gateway, kept as a new payment."""
+        return False
 
     def retrieve_refund(self, provider_refund_id: str) -> RefundResult:
         """The gateway's current state of one refund (a refund webhook is only a trigger to call this)."""

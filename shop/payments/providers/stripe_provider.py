@@ -165,6 +165,13 @@ class StripeProvider(PaymentProvider):
             )
         return self._payment(intent.to_dict())
 
+    def reusable_after_failure(self, provider_payment_id: str) -> bool:
+        """A declined PaymentIntent goes back to ``requires_payment_method`` and can be confirmed again with the
+        same client_secret (Stripe: "the PaymentIntent's lifecycle"); any other status needs a new intent."""
+        with _translated_errors():
+            intent = self._client.v1.payment_intents.retrieve(provider_payment_id)
+        return intent["status"] == "requires_payment_method"
+
     def cancel_payment(self, provider_payment_id: str) -> ProviderPayment:
         with _translated_errors():
             intent = self._client.v1.payment_intents.cancel(provider_payment_id)

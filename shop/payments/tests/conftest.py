@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from shop.cart.tests.factories import ProductFactory
+from shop.cart.tests.factories import CartItemFactory, ProductFactory
 from shop.orders.tests.factories import place_order
 
 
@@ -22,6 +22,14 @@ def stripe_on(settings, fake_stripe):
 @pytest.fixture
 def product(db):
     return ProductFactory(price=Decimal("49.99"), stock_quantity=5)
+
+
+@pytest.fixture
+def cart(user):
+    """A cart of 2 x a product priced 30.00 now and 25.00 when it was added (checkout charges 50.00); the product."""
+    product = ProductFactory(price=Decimal("30.00"), stock_quantity=4)
+    CartItemFactory(cart__user=user, product=product, quantity=2, price_snapshot=Decimal("25.00"))
+    return product
 
 
 @pytest.fixture

@@ -4,30 +4,43 @@ from decimal import Decimal
 
 import pytest
 
+from shop.accounts.tests.factories import AddressFactory
 from shop.cart.models import CartItem
 from shop.cart.tests.factories import CartItemFactory, ProductFactory
 from shop.orders.models import Order
+from shop.orders.tests.factories import ShippingMethodFactory
 from shop.payments.models import Payment
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def cart(user):
-    product = ProductFactory(price=Decimal("30.00"), stock_quantity=4)
-    CartItemFactory(cart__user=user, product=product, quantity=2, price_snapshot=Decimal("25.00"))
-    return product
+# The address/shipping/payment-method checkout API's path answers 200; its clients send method ids, not codes.
+CHECKOUT_ROUTES = [("/orders/checkout/", "sandbox", 201), ("/api/shop/checkout/cart", 4, 200),
+                   ("/api/shop/checkout/cart", "sandbox", 200), ("/orders/checkout/", "4", 201)]
 
 
-def test_redirect_method_answers_next_step_and_the_payment_settles_the_order(user_client, sandbox_on, cart):
-    response = user_client.post("/orders/checkout/", {"payment_method": "sandbox"}, format="json")
+@pytest.mark.parametrize(("path", "method", "status"), CHECKOUT_ROUTES)
+def test_redirect_method_answers_next_step_and_the_payment_settles_the_order(user, user_client, sandbox_on, cart,
+                                                                            path, method, status):
+    address = AddressFactory(user=user, country="KE")
+    shipping = ShippingMethodFactory(price=Decimal("4.00"))
 
-    assert response.status_code == 201, response.json()
+    response = user_client.post(path, {"address": address.pk, "payment_method": method,
+                                       "shipping_method": shipping.pk, "notes": "Please deliver after 5 PM"},
+                                format="json")
+
+    assert response.status_code == status, response.json()
     body = response.json()
-    assert body["next_step"] == f"http://shop.test/payments/sandbox/{body['payment_id']}/"
+    assert body["next_step"] == body["payment_url"]
+    assert body["next_step"].startswith("http://shop.test/payments/sandbox/pay/")  # the signed browser page
+    assert body["order_key"].startswith("ORD-") and body["payment_method"] == "sandbox"
+    assert (body["total"], body["shipping_fee"], body["notes"]) == ("54.00", "4.00", "Please deliver after 5 PM")
+    assert (body["shipping_address"]["source_address_id"], body["shipping_address"]["country_name"]) == (
+        address.pk, "Kenya")
+    assert not CartItem.objects.filter(cart__user=user).exists()
     assert body["client_secret"] is None
     assert body["payment_id"] == body["payments"][0]["id"]
-    assert body["payments"][0]["status"] == "pending" and body["payments"][0]["amount"] == "50.00"
+    assert body["payments"][0]["status"] == "pending" and body["payments"][0]["amount"] == "54.00"
     assert user_client.post(f"/payments/sandbox/{body['payment_id']}/succeed/").status_code == 200
     order = user_client.get(f"/orders/{body['id']}/").json()
     assert (order["is_fully_paid"], order["payment_status"]) == (True, "paid")
@@ -135,9 +148,10 @@ def test_a_stripe_checkout_runs_a_fixed_number_of_queries_plus_one_stock_update_
         product = ProductFactory(price=Decimal("30.00"), stock_quantity=4)
         CartItemFactory(cart__user=user, product=product, quantity=1, price_snapshot=Decimal("30.00"))
 
-    # 33 for the order, its payment attempt, the PaymentIntent's id and the answer, + 1 guarded UPDATE per product
-    # (was 46 + 1: the payment's full_clean queried every foreign key, unique field and check constraint).
-    with django_assert_max_num_queries(33 + lines):
+    # 35 for the order, its payment attempt, the PaymentIntent's id and the answer, + 1 guarded UPDATE per product
+    # (was 46 + 1: the payment's full_clean queried every foreign key, unique field and check constraint; then 33,
+    # + 2 reads of staff's payment-method settings, at checkout and when the payment opens).
+    with django_assert_max_num_queries(35 + lines):
         response = user_client.post(
             "/orders/checkout/", {"payment_method": "stripe", "shipping_address": ADDRESS}, format="json",
             HTTP_IDEMPOTENCY_KEY=f"budget-{lines}",

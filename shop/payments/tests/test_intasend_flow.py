@@ -106,6 +106,25 @@ def test_failed_webhook_records_the_reason_and_leaves_the_order(user_client, api
     assert (order.status, order.is_fully_paid, product.stock_quantity) == ("processing", False, 3)
 
 
+def test_a_new_checkout_after_a_failed_attempt_is_a_new_attempt_and_the_failed_one_stays(
+    user_client, api_client, intasend_on, order
+):
+    payment = _started(user_client, order)
+    _deliver(api_client, intasend_on.complete(payment.provider_payment_id, "FAILED",
+                                              failed_reason="Request cancelled by user"))
+
+    retry = _create_intent(user_client, order, payment_method="intasend")
+
+    assert retry.status_code == 201
+    assert retry.json()["payment"]["id"] != payment.pk
+    assert retry.json()["checkout_url"] != payment.checkout_url  # a fresh hosted checkout
+    attempts = user_client.get(f"/orders/{order.pk}/").json()["payments"]
+    assert [(p["id"], p["status"], p["failure_message"]) for p in attempts] == [
+        (retry.json()["payment"]["id"], "pending", ""), (payment.pk, "failed", "Request cancelled by user")]
+    again = _create_intent(user_client, order)  # the open attempt is answered again, not a third one
+    assert again.json()["payment"]["id"] == retry.json()["payment"]["id"]
+
+
 def test_processing_then_complete_and_duplicates_ignored(user_client, api_client, intasend_on, order):
     payment = _started(user_client, order)
     processing = intasend_on.complete(payment.provider_payment_id, "PROCESSING")

@@ -1,15 +1,22 @@
 """Seed 001's Paymob flow end to end: our API -> PaymobProvider -> fake Paymob over HTTP -> HMAC-signed callbacks.
 
 Identifiers: ``provider_payment_id`` is Paymob's numeric order id (signed into every callback as ``obj.order.id``),
-``provider_invoice_id`` the intention id. A failed payment leaves the order as it is: stock stays reserved (hard
-reservation) until the customer retries or the payment deadline expires the order.
+``provider_invoice_id`` the intention id. A failed payment cancels the order and restores its stock (the
+Paymob-era API's behaviour, ``PAYMENT_FAILURE_RELEASES_ORDER`` lists paymob by default); with the retry policy the
+stock stays reserved (hard reservation) until the customer retries or the payment deadline expires the order.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
 import pytest
+from django.utils import timezone
 
+from shop.cart.tests.factories import CartItemFactory, ProductFactory
+from shop.orders.models import Order
+from shop.orders.services import expire_unpaid_orders
+from shop.orders.tests.factories import place_order
 from shop.payments.models import Payment, Refund, WebhookEvent
 
 pytestmark = pytest.mark.django_db
@@ -83,12 +90,14 @@ def test_success_callback_marks_payment_succeeded_and_order_fully_paid(user_clie
     assert user_client.get(f"/payments/{payment.pk}/status/").json()["status"] == "succeeded"
 
 
-def test_failure_callback_fails_the_payment_and_leaves_the_order_reserved(
-    user_client, api_client, paymob_on, order, product
+@pytest.mark.parametrize("path", [CALLBACK, "/webhook/"])  # the Paymob-era API's callback path is an alias
+def test_by_default_a_failed_payment_fails_the_order_and_restores_the_stock(
+    user, user_client, api_client, paymob_on, order, product, path
 ):
     payment = _started(user_client, order)
+    body, query = paymob_on.complete(payment.provider_invoice_id, success=False)
 
-    response = _callback(api_client, *paymob_on.complete(payment.provider_invoice_id, success=False))
+    response = api_client.post(f"{path}?{urlencode(query)}", data=body, content_type="application/json")
 
     assert response.status_code == 200
     assert response.json() == {"received": True, "outcome": "failed"}
@@ -96,12 +105,49 @@ def test_failure_callback_fails_the_payment_and_leaves_the_order_reserved(
     order.refresh_from_db()
     product.refresh_from_db()
     assert (payment.status, payment.failure_message) == ("failed", "Do not honor")
+    assert (order.status, order.cancel_reason, order.is_fully_paid, product.stock_quantity) == (
+        "cancelled", "payment_failed", False, 5)
+    seen = user_client.get(f"/orders/{order.pk}/").json()
+    assert (seen["status"], seen["payment_outcome"]) == ("cancelled", "failed")
+    assert [(p["id"], p["status"], p["failure_message"]) for p in seen["payments"]] == [
+        (payment.pk, "failed", "Do not honor")]
+    retry = _create_intent(user_client, order)
+    assert (retry.status_code, retry.json()["code"]) == (400, "order_not_payable")
+
+
+def test_with_the_retry_policy_a_failed_payment_leaves_the_order_reserved_and_a_retry_is_a_new_attempt(
+    user_client, api_client, paymob_on, settings, order, product
+):
+    settings.PAYMENT_FAILURE_RELEASES_ORDER = []
+    payment = _started(user_client, order)
+
+    response = _callback(api_client, *paymob_on.complete(payment.provider_invoice_id, success=False))
+
+    assert response.json() == {"received": True, "outcome": "failed"}
+    order.refresh_from_db()
+    product.refresh_from_db()
     # Hard reservation: the stock stays taken and the order open until a retry pays or the deadline expires it.
     assert (order.status, order.is_fully_paid, product.stock_quantity) == ("processing", False, 3)
+    assert user_client.get(f"/orders/{order.pk}/").json()["payment_outcome"] == "pending"
     retry = _create_intent(user_client, order)
-    assert retry.status_code == 201 and retry.json()["payment"]["id"] == payment.pk
-    assert retry.json()["payment"]["status"] == "pending"
+    assert retry.status_code == 201
+    assert retry.json()["payment"]["id"] != payment.pk and retry.json()["payment"]["status"] == "pending"
     assert retry.json()["payment"]["provider_payment_id"] != payment.provider_payment_id  # a fresh intention
+    attempts = user_client.get(f"/orders/{order.pk}/").json()["payments"]
+    assert [(p["id"], p["status"], p["failure_message"]) for p in attempts] == [
+        (retry.json()["payment"]["id"], "pending", ""), (payment.pk, "failed", "Do not honor")]
+
+
+def test_the_intention_carries_a_ten_minute_expiry_by_default(user_client, paymob_on, settings, order):
+    _started(user_client, order)
+    settings.PAYMOB_INTENTION_EXPIRATION = 0  # Paymob's own default: the field is not sent
+    settings.PAYMENT_FAILURE_RELEASES_ORDER = []
+    other = place_order(user=order.user, product=ProductFactory(price=Decimal("5.00"), stock_quantity=1))
+    _started(user_client, other)
+
+    sent = [r.params for r in paymob_on.requests_to("POST", "/v1/intention/")]
+    assert sent[0]["expiration"] == 600
+    assert "expiration" not in sent[1]
 
 
 @pytest.mark.parametrize("tamper", ["wrong_secret", "missing_hmac", "body_changed"])
@@ -311,3 +357,54 @@ def test_a_callback_and_its_duplicate_stay_within_their_query_budgets(
         assert _callback(api_client, body, query).json()["outcome"] == "succeeded"
     with django_assert_max_num_queries(2):  # a redelivery is one lookup
         assert _callback(api_client, body, query).json()["outcome"] == "duplicate"
+
+
+# --- Clients written for the Paymob direct-order API --------------------------------------------------------------
+
+@pytest.fixture
+def paymob_only(settings, paymob_on):
+    settings.PAYMENT_METHODS = ["paymob"]
+    return paymob_on
+
+
+@pytest.mark.parametrize("outcome", ["success", "failed", "timeout"])
+def test_a_direct_order_without_a_method_opens_paymob_and_ends_in_the_paymob_era_states(
+    user, user_client, api_client, paymob_only, outcome
+):
+    first = ProductFactory(price=Decimal("10.00"), stock_quantity=3)
+    second = ProductFactory(price=Decimal("2.50"), stock_quantity=4)
+    CartItemFactory(cart__user=user, product=first, quantity=1)
+
+    response = user_client.post("/api/v1/orders/", {"cart_items": [{"product_id": first.pk, "quantity": 1},
+                                                                   {"product_id": second.pk, "quantity": 4}]},
+                                format="json")
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    intention = paymob_only.intention(body["payments"][0]["provider_invoice_id"])
+    expected_url = (f"{paymob_only.base_url}/unifiedcheckout/?"
+                    + urlencode({"publicKey": paymob_only.public_key, "clientSecret": intention["client_secret"]}))
+    assert body["payment_url"] == body["next_step"] == expected_url
+    assert [(p["provider"], p["status"], p["amount"]) for p in body["payments"]] == [("paymob", "pending", "20.00")]
+    assert (body["payment_method"], body["payment_outcome"]) == ("paymob", "pending")
+    assert paymob_only.requests_to("POST", "/v1/intention/")[0].params["expiration"] == 600
+    assert user_client.get("/cart/").json()["items"] == []
+    assert (_stock(first), _stock(second)) == (2, 0)
+
+    if outcome == "timeout":
+        Order.objects.filter(pk=body["id"]).update(payment_deadline=timezone.now() - timedelta(seconds=1))
+        assert expire_unpaid_orders() == 1
+    else:
+        callback = paymob_only.complete(intention["id"], success=outcome == "success")
+        assert _callback(api_client, *callback).json()["outcome"] == ("succeeded" if outcome == "success"
+                                                                      else "failed")
+
+    order = user_client.get(f"/orders/{body['id']}/").json()
+    assert order["payment_outcome"] == outcome
+    assert order["status"] == ("processing" if outcome == "success" else "cancelled")
+    assert (_stock(first), _stock(second)) == ((2, 0) if outcome == "success" else (3, 4))
+
+
+def _stock(product) -> int:
+    product.refresh_from_db()
+    return product.stock_quantity

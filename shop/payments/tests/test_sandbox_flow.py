@@ -26,7 +26,9 @@ def test_create_intent_answers_the_sandbox_checkout_page(user_client, sandbox_on
     assert response.status_code == 201, response.json()
     body = response.json()
     payment_id = body["payment"]["id"]
-    assert body["checkout_url"] == body["next_step"] == f"http://shop.test/payments/sandbox/{payment_id}/"
+    # The browser's page: a signed link (no Bearer header needed), on the public base URL.
+    assert body["checkout_url"] == body["next_step"]
+    assert body["next_step"].startswith("http://shop.test/payments/sandbox/pay/")
     assert (body["payment"]["provider"], body["payment"]["status"], body["payment"]["amount"]) == (
         "sandbox", "pending", "99.98")
     charge = SandboxCharge.objects.get(provider_payment_id=body["payment"]["provider_payment_id"])
@@ -112,6 +114,7 @@ def test_a_failed_paymob_attempt_then_a_sandbox_payment_pays_the_order(
     user_client, api_client, paymob_on, settings, order
 ):
     settings.PAYMENTS_SANDBOX_ENABLED = True
+    settings.PAYMENT_FAILURE_RELEASES_ORDER = []  # the retry policy: a failed payment leaves the order open
     paymob = Payment.objects.get(pk=_create_intent(user_client, order, method="paymob").json()["payment"]["id"])
     body, query = paymob_on.complete(paymob.provider_invoice_id, success=False)
     assert api_client.post(f"/payments/webhooks/paymob/?{urlencode(query)}", data=body,

@@ -76,7 +76,7 @@ def test_create_intent_refuses_a_currency_other_than_the_shops(user_client, stri
     assert response.json()["code"] == "currency_mismatch"
 
 
-def test_gateway_down_answers_503_records_the_failure_and_a_retry_reuses_the_attempt(
+def test_gateway_down_answers_503_records_the_failure_and_a_retry_is_a_new_attempt(
     user_client, stripe_on, order, product
 ):
     stripe_on.fail_next(1, status=500)
@@ -92,8 +92,13 @@ def test_gateway_down_answers_503_records_the_failure_and_a_retry_reuses_the_att
 
     retry = _create_intent(user_client, order)
     assert retry.status_code == 201
-    assert retry.json()["payment"]["id"] == payment.pk
+    assert retry.json()["payment"]["id"] != payment.pk
     assert retry.json()["payment"]["status"] == "pending"
+    # The attempt that never opened stays on the order, with what went wrong.
+    attempts = user_client.get(f"/orders/{order.pk}/").json()["payments"]
+    assert [(p["id"], p["status"]) for p in attempts] == [(retry.json()["payment"]["id"], "pending"),
+                                                          (payment.pk, "failed")]
+    assert attempts[1]["failure_message"] == payment.failure_message
 
 
 def test_gateway_timeout_answers_503(user_client, stripe_on, settings, order):
@@ -177,6 +182,26 @@ def test_failed_webhook_records_the_message_and_leaves_the_order(user_client, ap
     assert order.status == "processing"
     retry = _create_intent(user_client, order)  # seed step 6: the user can retry with the same intent
     assert retry.status_code == 201 and retry.json()["payment"]["id"] == payment.pk
+    # The PaymentIntent is back in requires_payment_method: the same attempt and client_secret take the new try.
+    assert (retry.json()["payment"]["status"], retry.json()["client_secret"]) == ("pending", payment.client_secret)
+    assert retry.json()["payment"]["failure_message"] == "Your card was declined."  # the last try's outcome
+    assert Payment.objects.filter(order=order).count() == 1
+
+
+def test_a_failed_attempt_whose_intent_cannot_take_a_new_try_gets_a_new_attempt(user_client, api_client, stripe_on,
+                                                                                 order):
+    payment = Payment.objects.get(pk=_create_intent(user_client, order).json()["payment"]["id"])
+    stripe_on.fail(payment.provider_payment_id)
+    _deliver(api_client, stripe_on, "payment_intent.payment_failed", payment.provider_payment_id)
+    stripe_on.set_status(payment.provider_payment_id, "canceled")
+
+    retry = _create_intent(user_client, order)
+
+    assert retry.status_code == 201
+    assert retry.json()["payment"]["id"] != payment.pk
+    assert retry.json()["payment"]["provider_payment_id"] != payment.provider_payment_id
+    assert list(Payment.objects.filter(order=order).values_list("pk", "status")) == [
+        (retry.json()["payment"]["id"], "pending"), (payment.pk, "failed")]
 
 
 def test_canceled_webhook_cancels_payment_and_order_and_restores_stock(user_client, api_client, stripe_on, order,
@@ -334,8 +359,8 @@ def test_config_and_methods(user_client, api_client, stripe_on):
                                                            "currency": "USD"}
     methods = api_client.get("/payments/methods/").json()
     # Paymob and IntaSend are listed in PAYMENT_METHODS but have no keys here: they are not offered.
-    assert [m["id"] for m in methods] == ["stripe", "sandbox", "cod"]
-    assert {m["id"]: m["kind"] for m in methods}["cod"] == "direct"
+    assert [(m["id"], m["code"]) for m in methods] == [(1, "stripe"), (4, "sandbox"), (5, "cod")]
+    assert {m["code"]: m["kind"] for m in methods}["cod"] == "direct"
 
 
 def test_order_shows_is_fully_paid_recalculated_on_every_change(user_client, api_client, stripe_on, order):

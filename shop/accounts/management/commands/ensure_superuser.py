@@ -3,6 +3,7 @@ import os
 from django.core.management.base import BaseCommand
 
 from shop.accounts.models import User
+from shop.accounts.services import user_sessions_revoke
 
 
 class Command(BaseCommand):
@@ -21,9 +22,12 @@ class Command(BaseCommand):
             return
         changed = not (user.is_staff and user.is_superuser and user.is_active)
         user.is_staff = user.is_superuser = user.is_active = True
-        if not user.check_password(password):
+        new_password = not user.check_password(password)
+        if new_password:
             user.set_password(password)
             changed = True
         if changed:
             user.save()
+        if new_password:
+            user_sessions_revoke(user=user)  # a repaired password ends the sessions of the old one
         self.stdout.write(f"Superuser {email} {'updated' if changed else 'already up to date'}.")

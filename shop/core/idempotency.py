@@ -1,0 +1,56 @@
+"""Idempotency keys that remember *what* was asked, not only that something was.
+
+A client retrying a write sends the same ``Idempotency-Key``; the server answers with the result of the first
+request. If the same key arrives with a *different* request, replaying the first result would silently drop
+what the client now asked for, so the request is refused instead (Stripe's behaviour, and the IETF draft
+"The Idempotency-Key HTTP Header Field", section 2.6: 422 for a key reused with another payload).
+
+The fingerprint is a SHA-256 over a canonical JSON of the operation's name and its validated input, so
+spelling differences the API accepts as equal (``items`` or ``cart_items``, ``product`` or ``product_id``,
+omitted fields or their defaults, ``10.0`` or ``10.00``) are the same request, while any difference in what
+would be done is not.
+"""
+
+import dataclasses
+import hashlib
+import json
+from decimal import Decimal
+
+from .exceptions import ApplicationError
+
+IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+
+
+def _jsonable(value):
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")  # 10.0 and 10.00 are one amount
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=repr)
+    raise TypeError(f"{type(value).__name__} cannot be part of a request fingerprint")
+
+
+def request_fingerprint(operation: str, payload: dict) -> str:
+    """The SHA-256 (64 hex characters) of ``{"operation": operation, "payload": payload}`` as canonical JSON:
+    keys sorted, no whitespace, Decimals normalised, dataclasses as dicts. List order is kept (it is part of
+    the request). Raises TypeError for a value with no canonical JSON form (a programming error)."""
+    canonical = json.dumps({"operation": operation, "payload": payload}, sort_keys=True, separators=(",", ":"),
+                           ensure_ascii=False, default=_jsonable)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def idempotency_key_reused() -> ApplicationError:
+    """The 422 for a key already used with a different request: nothing was done for this one."""
+    return ApplicationError(
+        "This Idempotency-Key was already used with a different request; nothing was done. "
+        "Use a new key for a new request, or resend the original request unchanged to get its result.",
+        code=IDEMPOTENCY_KEY_REUSED, status_code=422,
+    )
+
+
+def check_replay(*, stored_fingerprint: str, fingerprint: str) -> None:
+    """Raise the 422 unless the earlier request's fingerprint matches this one's. An empty stored fingerprint
+    (a row written before fingerprints were kept) is taken as a match: the earlier behaviour, never a false 422."""
+    if stored_fingerprint and stored_fingerprint != fingerprint:
+        raise idempotency_key_reused()
