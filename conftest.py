@@ -90,3 +90,13 @@ def staff_client(staff_user) -> APIClient:
     client = APIClient()
     client.force_authenticate(staff_user)
     return client
+
+
+@pytest.fixture
+def admin_web(staff_user):
+    """A browser session logged in to the Django admin as a superuser (Django's test client)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(staff_user)
+    return client

@@ -45,11 +45,18 @@ def test_bad_page_size_falls_back_to_the_default(staff_client, page_size):
     assert len(staff_client.get(f"/auth/users/?page_size={page_size}").json()["results"]) == 10
 
 
-@pytest.mark.parametrize("page", ["99", "0", "abc"])
-def test_out_of_range_or_bad_page_is_a_json_404(staff_client, page):
-    body = assert_error(staff_client.get(f"/auth/users/?page={page}"), 404, "not_found")
+@pytest.mark.parametrize(
+    ("page", "message"),
+    [
+        ("99", "Page 99 does not exist; pages run from 1 to 1."),
+        ("0", "Page 0 does not exist; pages run from 1 to 1."),
+        ("abc", "'abc' is not a page number; pages are whole numbers from 1."),
+    ],
+)
+def test_out_of_range_or_bad_page_is_a_400_naming_page(staff_client, page, message):
+    body = assert_error(staff_client.get(f"/auth/users/?page={page}"), 400, "invalid")
 
-    assert body["detail"] == "Invalid page."
+    assert body == {"detail": f"page: {message}", "code": "invalid", "errors": {"page": [message]}}
 
 
 def test_links_follow_the_v1_prefix(staff_client):

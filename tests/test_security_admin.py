@@ -13,6 +13,7 @@ from django.db import models
 from shop.accounts.models import User
 from shop.cart.models import Cart
 from shop.catalog.models import Product, ProductVariant
+from shop.core.admin import ReadOnlyAdminMixin
 from shop.orders.models import Order
 from shop.payments.models import Payment
 
@@ -29,6 +30,8 @@ def _admins():
 
 
 def _shown_as_select(model, admin_class, parent):
+    if issubclass(admin_class, ReadOnlyAdminMixin):  # view-only: every field is rendered as text
+        return
     hidden = {*admin_class.raw_id_fields, *getattr(admin_class, "autocomplete_fields", ()),
               *(admin_class.readonly_fields or ()), *(admin_class.exclude or ())}
     listed = None

@@ -74,6 +74,8 @@ TABLE = {
     "products/categories/<slug:slug>/": Route(CATALOG, "/products/categories/{category_slug}/"),
     "products/images/<int:pk>/": Route(CATALOG, "/products/images/{image}/"),
     "products/variants/<int:pk>/": Route(CATALOG, "/products/variants/{variant}/"),
+    "products/<int:pk>/restore/": Route(CATALOG, "/products/{product}/restore/"),
+    "products/variants/<int:pk>/restore/": Route(CATALOG, "/products/variants/{variant}/restore/"),
 }
 
 # Plausible bodies: a refused request must be refused whatever it carries.
@@ -107,6 +109,7 @@ class World:
         self.ids = {
             "address": AddressFactory(user=a).pk,
             "cart_item": CartItemFactory(cart__user=a, product=product).pk,
+            "product": catalog.pk,
             "product_slug": catalog.slug,
             "category_slug": catalog.category.slug,
             "image": ProductImageFactory(product=catalog).pk,

@@ -48,6 +48,8 @@ STAFF_OPERATIONS = {
     ("products/variants/<int:pk>/", "put"): "/products/variants/{variant}/",
     ("products/variants/<int:pk>/", "patch"): "/products/variants/{variant}/",
     ("products/variants/<int:pk>/", "delete"): "/products/variants/{variant}/",
+    ("products/<int:pk>/restore/", "post"): "/products/{product}/restore/",
+    ("products/variants/<int:pk>/restore/", "post"): "/products/variants/{variant}/restore/",
 }
 
 

@@ -316,6 +316,8 @@ DEFAULT_PAYMENT_METHOD = env("DEFAULT_PAYMENT_METHOD", default="").strip().lower
 # Methods whose failed payment releases the order at once (cancelled, stock restored); for the others a failed
 # payment leaves the order reserved so the customer can retry until ORDER_PAYMENT_TIMEOUT_MINUTES.
 PAYMENT_FAILURE_RELEASES_ORDER = env.list("PAYMENT_FAILURE_RELEASES_ORDER", default=["paymob"])
+# The shop's name, as the admin's header and page titles show it.
+SHOP_NAME = env("SHOP_NAME", default="Shop")
 # The currency every price and order total is in. Online payments are taken in this currency only.
 SHOP_CURRENCY = env("SHOP_CURRENCY", default=env("STRIPE_CURRENCY", default="usd")).upper()
 # Absolute base of this API as customers and gateways reach it (sandbox page, webhook URLs). Unset: taken from
@@ -409,6 +411,8 @@ CATALOG_STOCK_MAX_LAG = env.int("CATALOG_STOCK_MAX_LAG", default=5)
 # Largest accepted product image upload, in bytes. Files go through Django's storage API: MEDIA_ROOT by default,
 # the S3-compatible bucket of the Deployment block when AWS_STORAGE_BUCKET_NAME is set.
 CATALOG_IMAGE_MAX_BYTES = env.int("CATALOG_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
+# The admin's "low stock" filter: products with at least one and at most this many units for sale.
+CATALOG_LOW_STOCK_THRESHOLD = env.int("CATALOG_LOW_STOCK_THRESHOLD", default=5)
 # The benchmark's "framework ceiling" view (bench/ceiling_urls.py); never set in production.
 if env.bool("BENCH_CEILING", default=False):
     ROOT_URLCONF = "bench.ceiling_urls"

@@ -81,6 +81,7 @@ class Address(TimeStampedModel):
 
     class Meta:
         ordering = ["-is_default", "-id"]
+        verbose_name_plural = "addresses"
         constraints = [
             models.UniqueConstraint(
                 fields=["user"], condition=models.Q(is_default=True), name="accounts_address_one_default"

@@ -1,10 +1,15 @@
+from django.conf import settings
 from django.contrib import admin, messages
+from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.utils.html import format_html
 
 from . import services
+from .admin_widgets import VariantAdminForm
 from .cache import catalog_invalidate
 from .models import Category, Product, ProductImage, ProductVariant
+from .selectors import with_shown_stock
 
 
 class CatalogAdminMixin:
@@ -52,22 +57,61 @@ class CategoryAdmin(CatalogAdminMixin, admin.ModelAdmin):
             services.category_delete(category=category)
 
 
+def _preview(url: str, size: int):
+    if not url:
+        return "—"
+    return format_html('<img src="{}" alt="" width="{}" height="{}" style="object-fit:cover;border-radius:4px">',
+                       url, size, size)
+
+
+def _image_src(file_name: str, url: str) -> str:
+    """What a customer's browser loads: the uploaded file through its storage, else the linked URL."""
+    return default_storage.url(file_name) if file_name else url
+
+
+class LowStockFilter(admin.SimpleListFilter):
+    """By the units a product can sell (its variants' sum when it has variants): out, low, in stock."""
+
+    title = "stock"
+    parameter_name = "stock"
+
+    def lookups(self, request, model_admin):
+        low = settings.CATALOG_LOW_STOCK_THRESHOLD
+        return [("out", "Out of stock"), ("low", f"Low (1 to {low})"), ("in", f"In stock (over {low})")]
+
+    def queryset(self, request, queryset):
+        low = settings.CATALOG_LOW_STOCK_THRESHOLD
+        return {
+            "out": queryset.filter(shown_stock__lte=0),
+            "low": queryset.filter(shown_stock__gte=1, shown_stock__lte=low),
+            "in": queryset.filter(shown_stock__gt=low),
+        }.get(self.value(), queryset)
+
+
 class ProductImageInline(admin.TabularInline):
     model = ProductImage
     extra = 0
-    fields = ("image_url", "image", "is_primary")
+    fields = ("preview", "image_url", "image", "is_primary")
+    readonly_fields = ("preview",)
+
+    @admin.display(description="preview")
+    def preview(self, image):
+        return _preview(_image_src(image.image.name if image.image else "", image.image_url), 64)
 
 
 class ProductVariantInline(admin.TabularInline):
     model = ProductVariant
+    form = VariantAdminForm
     extra = 0
     fields = ("sku", "barcode", "name", "options", "price_override", "stock_quantity", "is_active", "is_deleted")
 
 
 @admin.register(Product)
 class ProductAdmin(CatalogAdminMixin, admin.ModelAdmin):
-    list_display = ("name", "slug", "category", "price", "stock_quantity", "is_active", "is_deleted", "updated_at")
-    list_filter = ("is_active", "is_deleted", "category")
+    list_display = ("thumbnail", "name", "slug", "category", "price", "stock", "is_active", "is_deleted",
+                    "updated_at")
+    list_display_links = ("thumbnail", "name")
+    list_filter = (LowStockFilter, "is_active", "is_deleted", "category")
     list_select_related = ("category",)
     search_fields = ("name", "slug", "description", "variants__sku")
     prepopulated_fields = {"slug": ("name",)}
@@ -77,6 +121,21 @@ class ProductAdmin(CatalogAdminMixin, admin.ModelAdmin):
     actions = ("activate", "deactivate", "soft_delete")
     list_per_page = 50
     show_full_result_count = False  # no COUNT(*) over 100,000 rows on every page
+
+    def get_queryset(self, request):
+        # Stock and the primary image are columns of the page's one query, whatever the page size.
+        primary = ProductImage.objects.filter(product=OuterRef("pk")).order_by("-is_primary", "id")
+        return with_shown_stock(super().get_queryset(request), staff=True).annotate(
+            thumb_file=Subquery(primary.values("image")[:1]), thumb_url=Subquery(primary.values("image_url")[:1]))
+
+    @admin.display(description="image")
+    def thumbnail(self, product):
+        return _preview(_image_src(product.thumb_file or "", product.thumb_url or ""), 40)
+
+    @admin.display(description="stock", ordering="shown_stock")
+    def stock(self, product):
+        """Units for sale: the variants' sum for a product with variants (the API's stock_quantity)."""
+        return product.shown_stock
 
     @admin.action(description="Activate selected products", permissions=["change"])
     def activate(self, request, queryset):
@@ -105,6 +164,7 @@ class ProductAdmin(CatalogAdminMixin, admin.ModelAdmin):
 
 @admin.register(ProductVariant)
 class ProductVariantAdmin(CatalogAdminMixin, admin.ModelAdmin):
+    form = VariantAdminForm
     list_display = ("sku", "name", "product", "price_override", "stock_quantity", "is_active", "is_deleted")
     list_filter = ("is_active", "is_deleted")
     list_select_related = ("product",)

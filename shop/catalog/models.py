@@ -3,18 +3,26 @@ from decimal import Decimal
 from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 
 from shop.core.models import TimeStampedModel
 
 
 class Category(TimeStampedModel):
     name = models.CharField(max_length=120)
-    slug = models.SlugField(max_length=140, unique=True)
+    # Unique ignoring case (the constraint below); the plain index serves lookups by the exact slug.
+    slug = models.SlugField(max_length=140)
     description = models.TextField(blank=True)
 
     class Meta:
         ordering = ["name", "id"]
         verbose_name_plural = "categories"
+        constraints = [
+            models.UniqueConstraint(
+                Lower("slug"), name="catalog_category_slug_ci_unique",
+                violation_error_message="A category with this slug already exists (slugs ignore case).",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -40,7 +48,9 @@ class Product(TimeStampedModel):
         Category, on_delete=models.SET_NULL, null=True, blank=True, related_name="products"
     )
     name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=220, unique=True)
+    # Unique ignoring case among live products only (the constraint below), so deleting a product frees its slug;
+    # the plain index serves lookups by the exact slug.
+    slug = models.SlugField(max_length=220)
     description = models.TextField(blank=True)
     price = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
     stock_quantity = models.PositiveIntegerField(default=0)
@@ -58,6 +68,10 @@ class Product(TimeStampedModel):
         constraints = [
             models.CheckConstraint(condition=models.Q(stock_quantity__gte=0), name="catalog_product_stock_gte_0"),
             models.CheckConstraint(condition=models.Q(price__gt=0), name="catalog_product_price_gt_0"),
+            models.UniqueConstraint(
+                Lower("slug"), condition=models.Q(is_deleted=False), name="catalog_product_slug_live_ci_unique",
+                violation_error_message="A live product with this slug already exists (slugs ignore case).",
+            ),
         ]
         # Partial indexes over what customers see, one per public ordering (each ends with the id tie-break the
         # API adds, so a page is an index-only scan, even at a deep OFFSET: bench/README.md, "Profiling").
@@ -105,7 +119,8 @@ class ProductVariant(TimeStampedModel):
     """
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants")
-    sku = models.CharField(max_length=64, unique=True)
+    # Unique among live variants only (the constraint below): deleting a variant frees its SKU.
+    sku = models.CharField(max_length=64, db_index=True)
     barcode = models.CharField(max_length=64, blank=True)
     name = models.CharField(max_length=120, help_text="Human label, e.g. 'Red / M'")
     options = models.JSONField(default=dict, blank=True, help_text='e.g. {"colour": "red", "size": "M"}')
@@ -116,11 +131,18 @@ class ProductVariant(TimeStampedModel):
     is_active = models.BooleanField(default=True)
     # Soft delete: order lines from the checkout work may point at a variant, so it is never removed.
     is_deleted = models.BooleanField(default=False)
+    # When it was deleted; equal to its product's deleted_at when it went with the product (a product restore
+    # brings back exactly those).
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(condition=models.Q(stock_quantity__gte=0), name="catalog_variant_stock_gte_0"),
+            models.UniqueConstraint(
+                fields=["sku"], condition=models.Q(is_deleted=False), name="catalog_variant_sku_live_unique",
+                violation_error_message="A live variant with this SKU already exists.",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -7,7 +7,8 @@ import re
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
 
 from shop.core.exceptions import NotFound
 
@@ -26,13 +27,37 @@ def _variants_queryset(*, staff: bool) -> QuerySet[ProductVariant]:
     return variants if staff else variants.filter(is_active=True)
 
 
-def product_queryset(*, user=None, staff: bool | None = None) -> QuerySet[Product]:
-    """Products the user may see (``staff=True``: every live one), with everything the serializer reads."""
+def with_shown_stock(products: QuerySet[Product], *, staff: bool) -> QuerySet[Product]:
+    """Annotate ``shown_stock``: what a product can sell, in one column of the same query (no query per row).
+
+    A product with variants is sold only as one of them (``purchasable_resolve``), so its figure is the sum of
+    the variants' stock (the ones ``staff`` or the public see: live ones, active too for the public; 0 when none
+    is left); a product without variants shows its own ``stock_quantity``.
+    """
+    variants = _variants_queryset(staff=staff).filter(product=OuterRef("pk"))
+    variant_sum = Subquery(
+        variants.order_by().values("product").annotate(total=Sum("stock_quantity")).values("total")[:1],
+        output_field=IntegerField(),
+    )
+    has_variants = Exists(ProductVariant.objects.filter(product=OuterRef("pk")))
+    return products.annotate(
+        shown_stock=Case(When(has_variants, then=Coalesce(variant_sum, Value(0))), default=F("stock_quantity"),
+                         output_field=IntegerField())
+    )
+
+
+def product_queryset(*, user=None, staff: bool | None = None, include_deleted: bool = False) -> QuerySet[Product]:
+    """Products the user may see (``staff=True``: every live one; with ``include_deleted``, the soft-deleted ones
+    too, for the staff list's ``deleted`` filter), with everything the serializer reads. Customers never get a
+    deleted or inactive product, whatever the arguments."""
     if staff is None:
         staff = user_is_catalog_staff(user)
-    products = Product.objects.live() if staff else Product.objects.public()
+    if staff:
+        products = Product.objects.all() if include_deleted else Product.objects.live()
+    else:
+        products = Product.objects.public()
     return (
-        products.select_related("category")
+        with_shown_stock(products, staff=staff).select_related("category")
         .defer("search_vector")
         .prefetch_related(
             Prefetch("images", queryset=ProductImage.objects.order_by("-is_primary", "id")),
@@ -86,6 +111,15 @@ def product_get_for_update(*, slug: str) -> Product:
     if product is None:
         raise NotFound("No product matches the given query.")
     return product
+
+
+def variant_list(*, product: Product, user) -> QuerySet[ProductVariant]:
+    """A product's variants for its variant list: active ones for customers; for catalog staff every one, the
+    soft-deleted included (the list's ``deleted`` filter picks live or deleted ones)."""
+    variants = ProductVariant.objects.filter(product=product).select_related("product").order_by("id")
+    if not user_is_catalog_staff(user):
+        variants = variants.filter(is_active=True, is_deleted=False)
+    return variants
 
 
 def category_list() -> QuerySet[Category]:

@@ -8,10 +8,11 @@ from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, models, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 
-from shop.core.exceptions import ApplicationError
+from shop.core.exceptions import ApplicationError, Conflict, NotFound
 
 from .cache import catalog_invalidate
 from .models import Category, Product, ProductImage, ProductVariant
@@ -40,24 +41,71 @@ def _lock_product(product_id: int) -> Product:
     return Product.objects.select_for_update(of=("self",)).get(pk=product_id)
 
 
+# --- Live identifiers: unique among live rows, slugs ignoring case ----------------------------------------------
+
+def _slug_holder(model: type[models.Model], slug: str, *, exclude_pk: int | None) -> models.Model | None:
+    """The live row whose slug equals ``slug`` ignoring case (served by the ``Lower(slug)`` unique index)."""
+    rows = model.objects.alias(slug_lower=Lower("slug")).filter(slug_lower=slug.lower())
+    if model is Product:
+        rows = rows.filter(is_deleted=False)
+    return rows.exclude(pk=exclude_pk).first()
+
+
+def _sku_holder(sku: str, *, exclude_pk: int | None) -> ProductVariant | None:
+    return ProductVariant.objects.filter(sku=sku, is_deleted=False).exclude(pk=exclude_pk).select_related(
+        "product"
+    ).first()
+
+
+def _check_slug_free(model: type[models.Model], slug: str, *, exclude_pk: int | None = None) -> None:
+    """Raises ``ValidationError({"slug": [...]})`` (400) when a live row already uses the slug, in any case."""
+    holder = _slug_holder(model, slug, exclude_pk=exclude_pk)
+    if holder is not None:
+        noun = model._meta.verbose_name
+        raise ValidationError(
+            {"slug": [f"A {noun} with the slug '{holder.slug}' already exists (slugs ignore case)."]}
+        )
+
+
+def _check_sku_free(sku: str, *, exclude_pk: int | None = None) -> None:
+    if _sku_holder(sku, exclude_pk=exclude_pk) is not None:
+        raise ValidationError({"sku": [f"A variant with the SKU '{sku}' already exists."]})
+
+
+def _save_with_unique(obj: models.Model, *, field: str) -> None:
+    """Save; a unique-constraint race lost to a concurrent writer (both passed the check) is the same 400."""
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError as exc:
+        if "unique" not in str(exc).lower():
+            raise
+        value = getattr(obj, field)
+        raise ValidationError({field: [f"'{value}' was just taken by another write; choose another {field}."]}) \
+            from exc
+
+
 # --- Categories -----------------------------------------------------------------------------------------------
 
 @transaction.atomic
 def category_create(*, name: str, slug: str, description: str = "") -> Category:
+    _check_slug_free(Category, slug)
     category = Category(name=name, slug=slug, description=description)
     category.full_clean()
-    category.save()
+    _save_with_unique(category, field="slug")
     _invalidate_on_commit()
     return category
 
 
 @transaction.atomic
 def category_update(*, category: Category, data: dict[str, Any]) -> Category:
+    if "slug" in data:
+        _check_slug_free(Category, data["slug"], exclude_pk=category.pk)
     for field in CATEGORY_FIELDS:
         if field in data:
             setattr(category, field, data[field])
     category.full_clean()
-    category.save()
+    _save_with_unique(category, field="slug")
     _invalidate_on_commit()
     return category
 
@@ -92,12 +140,13 @@ def product_create(
     is_active: bool = True,
 ) -> Product:
     _check_product_slug(slug)
+    _check_slug_free(Product, slug)
     product = Product(
         name=name, slug=slug, description=description, price=price, stock_quantity=stock_quantity,
         is_active=is_active, category=category,
     )
     product.full_clean(exclude=["search_vector"])
-    product.save()
+    _save_with_unique(product, field="slug")
     _invalidate_on_commit(product_ids=[product.pk])
     return product
 
@@ -109,13 +158,14 @@ def product_update(*, product: Product, data: dict[str, Any]) -> Product:
         raise ApplicationError("This product has been deleted.", code="not_found", status_code=404)
     if "slug" in data:
         _check_product_slug(data["slug"])
+        _check_slug_free(Product, data["slug"], exclude_pk=product.pk)
     if "category" in data and data["category"] is None:
         raise ValidationError({"category_id": ["A product needs a category."]})
     for field in PRODUCT_FIELDS:
         if field in data:
             setattr(product, field, data[field])
     product.full_clean(exclude=["search_vector"])
-    product.save()
+    _save_with_unique(product, field="slug")
     _invalidate_on_commit(product_ids=[product.pk])
     return product
 
@@ -124,7 +174,9 @@ def product_update(*, product: Product, data: dict[str, Any]) -> Product:
 def product_soft_delete(*, product: Product) -> None:
     """Hide the product everywhere customers look; its row stays for the orders that hold it.
 
-    Checkout refuses it (``stock_deduct`` only takes live, active products), so carts drop it there.
+    Checkout refuses it (``stock_deduct`` only takes live, active products), so carts drop it there. Its slug and
+    its live variants' SKUs are freed at once (they are unique among live rows only); the variants are deleted
+    with it, stamped with the product's ``deleted_at`` so :func:`product_restore` brings back exactly those.
     """
     product = _lock_product(product.pk)
     if product.is_deleted:
@@ -133,7 +185,69 @@ def product_soft_delete(*, product: Product) -> None:
     product.is_active = False
     product.deleted_at = timezone.now()
     product.save(update_fields=["is_deleted", "is_active", "deleted_at", "updated_at"])
-    _invalidate_on_commit(product_ids=[product.pk])
+    variant_ids = list(ProductVariant.objects.filter(product=product, is_deleted=False).values_list("pk", flat=True))
+    ProductVariant.objects.filter(pk__in=variant_ids).update(
+        is_deleted=True, deleted_at=product.deleted_at, updated_at=product.deleted_at
+    )
+    _invalidate_on_commit(product_ids=[product.pk], variant_ids=variant_ids)
+
+
+@transaction.atomic
+def product_restore(*, product_id: int, slug: str | None = None, category: Category | None = None) -> Product:
+    """Bring a soft-deleted product back, with the variants deleted together with it; it comes back inactive
+    (``is_active=false``: staff check it, then activate it), so nothing reappears in the shop unreviewed.
+
+    ``slug`` restores it under a new slug (its own may have been reused meanwhile); ``category`` gives it a
+    category when its own was deleted meanwhile. Raises ``NotFound`` (no such product), ``Conflict`` (409)
+    with ``code`` ``not_deleted``, ``slug_taken`` (a live product holds the slug: ``conflict`` names it),
+    ``sku_taken`` (live variants hold SKUs of the variants to restore: ``conflict`` lists them) or
+    ``category_required``, and ``ValidationError`` for a reserved or malformed slug.
+    """
+    product = Product.objects.select_for_update(of=("self",)).filter(pk=product_id).first()
+    if product is None:
+        raise NotFound("No product matches the given query.")
+    if not product.is_deleted:
+        raise Conflict(f"Product '{product.name}' (id {product.pk}) is not deleted.", code="not_deleted")
+    if slug is not None:
+        _check_product_slug(slug)
+        product.slug = slug
+    holder = _slug_holder(Product, product.slug, exclude_pk=product.pk)
+    if holder is not None:
+        raise Conflict(
+            f"Cannot restore '{product.name}': its slug '{product.slug}' is now used by the live product "
+            f"'{holder.name}' (id {holder.pk}). Restore it under another slug: POST /products/{product.pk}/restore/ "
+            f'with {{"slug": "<new-slug>"}}.',
+            code="slug_taken", extra={"conflict": {"slug": product.slug, "product_id": holder.pk}},
+        )
+    if category is not None:
+        product.category = category
+    if product.category_id is None:
+        raise Conflict(
+            f"Cannot restore '{product.name}': its category was deleted. Give it one: "
+            f'POST /products/{product.pk}/restore/ with {{"category_id": <id>}}.',
+            code="category_required",
+        )
+    variants = list(
+        ProductVariant.objects.select_for_update().filter(product=product, is_deleted=True,
+                                                          deleted_at=product.deleted_at).order_by("pk")
+    )
+    taken = sorted(v.sku for v in variants if _sku_holder(v.sku, exclude_pk=v.pk) is not None)
+    if taken:
+        raise Conflict(
+            f"Cannot restore '{product.name}': live variants now use the SKUs {', '.join(taken)} of its deleted "
+            f"variants. Change or delete those live variants first.",
+            code="sku_taken", extra={"conflict": {"skus": taken}},
+        )
+    product.is_deleted = False
+    product.is_active = False
+    product.deleted_at = None
+    product.full_clean(exclude=["search_vector"])
+    _save_with_unique(product, field="slug")
+    ProductVariant.objects.filter(pk__in=[v.pk for v in variants]).update(
+        is_deleted=False, deleted_at=None, updated_at=timezone.now()
+    )
+    _invalidate_on_commit(product_ids=[product.pk], variant_ids=[v.pk for v in variants])
+    return product
 
 
 @transaction.atomic
@@ -247,12 +361,13 @@ def variant_create(
     product = _lock_product(product.pk)
     if product.is_deleted:
         raise ApplicationError("This product has been deleted.", code="not_found", status_code=404)
+    _check_sku_free(sku)
     variant = ProductVariant(
         product=product, sku=sku, name=name, barcode=barcode, options=options or {},
         price_override=price_override, stock_quantity=stock_quantity, is_active=is_active,
     )
     variant.full_clean()
-    variant.save()
+    _save_with_unique(variant, field="sku")
     _touch(product.pk)
     _invalidate_on_commit(product_ids=[product.pk], variant_ids=[variant.pk])
     return variant
@@ -263,13 +378,15 @@ def variant_update(*, variant: ProductVariant, data: dict[str, Any]) -> ProductV
     variant = ProductVariant.objects.select_for_update(of=("self",)).select_related("product").get(pk=variant.pk)
     if variant.is_deleted:
         raise ApplicationError("This variant has been deleted.", code="not_found", status_code=404)
+    if "sku" in data:
+        _check_sku_free(data["sku"], exclude_pk=variant.pk)
     for field in VARIANT_FIELDS:
         if field in data:
             setattr(variant, field, data[field])
     if variant.options is None:
         variant.options = {}
     variant.full_clean()
-    variant.save()
+    _save_with_unique(variant, field="sku")
     _touch(variant.product_id)
     _invalidate_on_commit(product_ids=[variant.product_id], variant_ids=[variant.pk])
     return variant
@@ -277,10 +394,54 @@ def variant_update(*, variant: ProductVariant, data: dict[str, Any]) -> ProductV
 
 @transaction.atomic
 def variant_delete(*, variant: ProductVariant) -> None:
-    """Soft delete: orders may hold the variant. It can no longer be bought (``stock_deduct`` needs it active)."""
+    """Soft delete: orders may hold the variant. It can no longer be bought (``stock_deduct`` needs it active);
+    its SKU is free for a new variant at once."""
+    now = timezone.now()
     updated = ProductVariant.objects.filter(pk=variant.pk, is_deleted=False).update(
-        is_deleted=True, is_active=False, updated_at=timezone.now()
+        is_deleted=True, is_active=False, deleted_at=now, updated_at=now
     )
     if updated:
         _touch(variant.product_id)
         _invalidate_on_commit(product_ids=[variant.product_id], variant_ids=[variant.pk])
+
+
+@transaction.atomic
+def variant_restore(*, variant_id: int, sku: str | None = None) -> ProductVariant:
+    """Bring a soft-deleted variant back, inactive (staff activate it after a check), optionally under a new
+    ``sku`` (its own may have been reused meanwhile).
+
+    Raises ``NotFound``; ``Conflict`` (409) with ``code`` ``not_deleted``, ``product_deleted`` (restore the
+    product first: that brings back the variants deleted with it) or ``sku_taken`` (``conflict`` names the live
+    variant holding the SKU).
+    """
+    variant = ProductVariant.objects.select_for_update(of=("self",)).select_related("product").filter(
+        pk=variant_id
+    ).first()
+    if variant is None:
+        raise NotFound("No variant matches the given query.")
+    if not variant.is_deleted:
+        raise Conflict(f"Variant '{variant.sku}' (id {variant.pk}) is not deleted.", code="not_deleted")
+    if variant.product.is_deleted:
+        raise Conflict(
+            f"Cannot restore variant '{variant.sku}': its product '{variant.product.name}' (id "
+            f"{variant.product_id}) is deleted. Restore the product first: "
+            f"POST /products/{variant.product_id}/restore/.",
+            code="product_deleted",
+        )
+    if sku is not None:
+        variant.sku = sku
+    holder = _sku_holder(variant.sku, exclude_pk=variant.pk)
+    if holder is not None:
+        raise Conflict(
+            f"Cannot restore variant {variant.pk}: its SKU '{variant.sku}' is now used by the live variant "
+            f"{holder.pk} of '{holder.product.name}'. Restore it under another SKU: "
+            f'POST /products/variants/{variant.pk}/restore/ with {{"sku": "<new-sku>"}}.',
+            code="sku_taken", extra={"conflict": {"sku": variant.sku, "variant_id": holder.pk}},
+        )
+    variant.is_deleted = False
+    variant.deleted_at = None
+    variant.full_clean()
+    _save_with_unique(variant, field="sku")
+    _touch(variant.product_id)
+    _invalidate_on_commit(product_ids=[variant.product_id], variant_ids=[variant.pk])
+    return variant

@@ -65,6 +65,10 @@ class CoreConfig(AppConfig):
 
         from config import db_router
 
+        from .admin import admin_site_configure
+
+        admin_site_configure()
+
         # Connected here (not in config/celery.py) so workers, eager tasks in tests and the web process agree.
         signals.task_success.connect(_on_task_success, weak=False, dispatch_uid="shop-task-success")
         signals.task_failure.connect(_on_task_failure, weak=False, dispatch_uid="shop-task-failure")

@@ -54,9 +54,14 @@ def publish_each_operation_once(endpoints):
     return kept
 
 
+def _unwrap(text: str) -> str:
+    """A docstring's paragraphs with their source line breaks removed (Markdown would ignore them anyway)."""
+    return "\n\n".join(re.sub(r"\s+", " ", part).strip() for part in text.strip().split("\n\n") if part.strip())
+
+
 def _paragraphs(doc: str) -> tuple[str, str]:
     first, _, rest = doc.strip().partition("\n\n")
-    return re.sub(r"\s+", " ", first).strip(), rest.strip()
+    return _unwrap(first), _unwrap(rest)
 
 
 class ShopAutoSchema(AutoSchema):
@@ -73,7 +78,7 @@ class ShopAutoSchema(AutoSchema):
         doc = self._docstring()
         first, rest = _paragraphs(doc)
         # An explicit summary leaves the whole docstring to the description; else its first paragraph is taken.
-        return rest if first and self.get_summary() == first.removesuffix(".") else doc
+        return rest if first and self.get_summary() == first.removesuffix(".") else _unwrap(doc)
 
     def get_tags(self) -> list[str]:
         segments = self.path.strip("/").split("/")

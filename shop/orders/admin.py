@@ -1,6 +1,33 @@
-from django.contrib import admin
+"""The shop owner's order desk.
 
+An order's page shows everything about it (lines and totals, the address as it was at checkout, every payment
+attempt with its refunds, the shipment with its tracking, the status history) and changes nothing by itself:
+fulfilment runs through buttons and list actions that call the same services as the staff API
+(``admin_fulfilment.py``), so the order pipeline and the stock, payment and history rules hold here too.
+"""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from shop.core.admin import ReadOnlyAdminMixin, ReadOnlyInlineMixin
+from shop.core.exceptions import ApplicationError
+from shop.payments import services as payment_services
+
+from . import services
+from .admin_fulfilment import ACTIONS
 from .models import Order, OrderAddress, OrderItem, OrderStatusChange, Shipment, ShipmentEvent, ShippingMethod
+
+
+def _refusal_text(exc: Exception) -> str:
+    if isinstance(exc, ApplicationError):
+        return exc.message
+    return "; ".join(exc.messages)
 
 
 @admin.register(ShippingMethod)
@@ -9,49 +36,204 @@ class ShippingMethodAdmin(admin.ModelAdmin):
     list_filter = ["is_active"]
 
 
-class OrderItemInline(admin.TabularInline):
+class OrderItemInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = OrderItem
-    extra = 0
-    can_delete = False
-    readonly_fields = ["product", "variant", "product_name", "variant_description", "sku", "barcode", "quantity",
-                       "unit_price", "line_total"]
+    fields = ["product_name", "variant_description", "sku", "barcode", "quantity", "unit_price", "line_total",
+              "product", "variant"]
 
 
-class OrderAddressInline(admin.StackedInline):
+class OrderAddressInline(ReadOnlyInlineMixin, admin.StackedInline):
     model = OrderAddress
-    extra = 0
-    can_delete = False
+    verbose_name = verbose_name_plural = "shipping address (as given at checkout)"
+    fields = ["full_name", "phone", "email", "address_line_1", "address_line_2", "city", "state", "postal_code",
+              "country"]
 
 
-class OrderStatusChangeInline(admin.TabularInline):
+class OrderStatusChangeInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = OrderStatusChange
-    extra = 0
-    can_delete = False
-    readonly_fields = ["from_status", "to_status", "changed_by", "reason", "note", "created_at"]
+    verbose_name_plural = "status history"
+    fields = ["created_at", "from_status", "to_status", "changed_by", "reason", "note"]
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
-    """Read-mostly: status changes go through the API so stock and history stay consistent."""
+class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only record plus fulfilment: ``has_fulfil_permission`` (the ``change_order`` permission) runs it."""
 
-    list_display = ["order_key", "user", "status", "total", "payment_status", "created_at"]
-    list_filter = ["status", "payment_status"]
-    search_fields = ["order_key", "user__email"]
+    list_display = ["order_key", "id", "customer", "status", "payment_status", "payment_method", "total",
+                    "created_at"]
+    list_display_links = ["order_key"]
+    list_filter = ["status", "payment_status", "payment_method", "created_at"]
+    search_fields = ["order_key", "id__exact", "user__email", "user__first_name", "user__last_name",
+                     "shipping_address__full_name", "shipping_address__email"]
+    search_help_text = "Order key, order id, customer e-mail or name."
+    date_hierarchy = "created_at"
     list_select_related = ["user"]
-    readonly_fields = ["order_key", "user", "status", "subtotal", "shipping_fee", "total", "payment_status",
-                       "is_fully_paid", "paid_at", "payment_deadline", "cancel_reason", "cancelled_at",
-                       "idempotency_key"]
+    actions = ["deliver_selected", "cancel_selected", "collect_selected"]
+    fieldsets = [
+        (None, {"fields": ["order_key", "customer", "status", "created_at", "notes"]}),
+        ("Totals", {"fields": ["subtotal", "shipping_fee", "total", "shipping_method"]}),
+        ("Payment", {"fields": ["payment_method", "payment_status", "is_fully_paid", "paid_at", "payment_deadline",
+                                "needs_refund", "payments_and_refunds"]}),
+        ("Shipment", {"fields": ["shipment_and_tracking"]}),
+        ("Cancellation", {"fields": ["cancel_reason", "cancelled_at"], "classes": ["collapse"]}),
+    ]
+    readonly_fields = ["customer", "created_at", "payments_and_refunds", "shipment_and_tracking"]
     inlines = [OrderAddressInline, OrderItemInline, OrderStatusChangeInline]
+    change_form_template = "admin/orders/order/change_form.html"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user", "shipping_method")
+
+    def get_object(self, request, object_id, from_field=None):
+        # One read for the page's payments, refunds, shipment and tracking events.
+        queryset = self.get_queryset(request).select_related("shipment").prefetch_related(
+            "payments__refunds", "shipment__events")
+        model = queryset.model
+        field = model._meta.pk if from_field is None else model._meta.get_field(from_field)
+        try:
+            return queryset.get(**{field.name: field.to_python(object_id)})
+        except (model.DoesNotExist, DjangoValidationError, ValueError):
+            return None
+
+    def has_fulfil_permission(self, request, obj=None):
+        return request.user.has_perm("orders.change_order")
+
+    # --- Display ---------------------------------------------------------------------------------------------
+
+    @admin.display(description="customer", ordering="user__email")
+    def customer(self, order):
+        name = f"{order.user.first_name} {order.user.last_name}".strip()
+        return f"{name} <{order.user.email}>" if name else order.user.email
+
+    @admin.display(description="payments and refunds")
+    def payments_and_refunds(self, order):
+        return render_to_string("admin/orders/order/payments.html", {"payments": order.payments.all()})
+
+    @admin.display(description="shipment and tracking")
+    def shipment_and_tracking(self, order):
+        shipment = getattr(order, "shipment", None)
+        return render_to_string("admin/orders/order/shipment.html", {"shipment": shipment})
+
+    # --- Fulfilment buttons ------------------------------------------------------------------------------------
+
+    def get_urls(self):
+        return [
+            path("<path:object_id>/fulfil/<str:action>/", self.admin_site.admin_view(self.fulfil_view),
+                 name="orders_order_fulfil"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        order = self.get_object(request, object_id)
+        buttons = []
+        if order is not None and self.has_fulfil_permission(request, order):
+            buttons = [(reverse("admin:orders_order_fulfil", args=[order.pk, name]), form.label, name)
+                       for name, form in ACTIONS.items() if form.offered(order)]
+        return super().change_view(request, object_id, form_url,
+                                   extra_context={**(extra_context or {}), "fulfilment_buttons": buttons})
+
+    def fulfil_view(self, request, object_id, action):
+        form_class = ACTIONS.get(action)
+        order = self.get_object(request, object_id)
+        if form_class is None or order is None:
+            raise Http404("No such order or action.")
+        if not self.has_fulfil_permission(request, order):
+            raise PermissionDenied
+        form = form_class(request.POST if request.method == "POST" else None, order=order)
+        if request.method == "POST" and form.is_valid():
+            try:
+                done = form.run(user=request.user)
+            except (ApplicationError, DjangoValidationError) as exc:
+                self.message_user(request, _refusal_text(exc), messages.ERROR)
+            else:
+                self.message_user(request, done, messages.SUCCESS)
+                return redirect("admin:orders_order_change", order.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts, "original": order, "form": form, "action_label": form_class.label,
+            "action_help": form_class.help,
+            "title": f"{form_class.label}: order {order.order_key}",
+            "change_url": reverse("admin:orders_order_change", args=[order.pk]),
+        }
+        return TemplateResponse(request, "admin/orders/order/fulfil.html", context,
+                                status=400 if request.method == "POST" else 200)
+
+    # --- List actions: the same services, one order at a time, each refusal reported -----------------------------
+
+    def _each(self, request, queryset, verb: str, run) -> None:
+        done, refused = 0, []
+        for order in queryset.order_by("pk"):
+            try:
+                run(order)
+                done += 1
+            except (ApplicationError, DjangoValidationError) as exc:
+                refused.append(f"{order.order_key}: {_refusal_text(exc)}")
+        if done:
+            self.message_user(request, f"{done} order(s) {verb}.", messages.SUCCESS)
+        for line in refused:
+            self.message_user(request, line, messages.ERROR)
+
+    @admin.action(description="Mark selected shipped orders delivered", permissions=["fulfil"])
+    def deliver_selected(self, request, queryset):
+        self._each(request, queryset, "delivered", lambda order: services.order_set_status(
+            order_id=order.pk, status=Order.Status.DELIVERED, by=request.user))
+
+    @admin.action(description="Cancel selected orders (stock back, payments closed or refunded)",
+                  permissions=["fulfil"])
+    def cancel_selected(self, request, queryset):
+        self._each(request, queryset, "cancelled", lambda order: services.order_set_status(
+            order_id=order.pk, status=Order.Status.CANCELLED, by=request.user))
+
+    @admin.action(description="Mark cash on delivery collected for selected orders", permissions=["fulfil"])
+    def collect_selected(self, request, queryset):
+        def collect(order):
+            payment = order.payments.filter(provider="cod").order_by("-id").first()
+            if payment is None:
+                raise ApplicationError("No cash-on-delivery payment on this order.")
+            payment_services.payment_collect(payment_id=payment.pk, user=request.user)
+
+        self._each(request, queryset, "marked paid (cash collected)", collect)
 
 
-class ShipmentEventInline(admin.TabularInline):
+class ShipmentEventInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = ShipmentEvent
-    extra = 0
+    fields = ["occurred_at", "status", "message", "location"]
 
 
 @admin.register(Shipment)
 class ShipmentAdmin(admin.ModelAdmin):
-    list_display = ["order", "status", "carrier", "tracking_number"]
+    """Tracking details are edited here; a new status is recorded as a tracking event by the service, which
+    moves the order through its pipeline (or refuses, with its reason) — never written onto the row directly."""
+
+    list_display = ["order", "status", "carrier", "tracking_number", "delivered_at", "updated_at"]
+    list_filter = ["status"]
+    search_fields = ["order__order_key", "tracking_number"]
     list_select_related = ["order"]
-    raw_id_fields = ["order"]  # a select would list every order on each page
+    fields = ["order", "status", "carrier", "tracking_number", "tracking_url", "estimated_delivery_at",
+              "delivered_at"]
+    readonly_fields = ["order", "delivered_at"]
     inlines = [ShipmentEventInline]
+    TRACKING = ("carrier", "tracking_number", "tracking_url", "estimated_delivery_at")
+
+    def has_add_permission(self, request):
+        return False  # checkout creates each order's shipment
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        changed = set(form.changed_data)
+        details = {field: form.cleaned_data[field] for field in self.TRACKING if field in changed}
+        if details:
+            services.shipment_update(order_id=obj.order_id, data=details)
+        if "status" in changed:
+            services.shipment_event_add(order_id=obj.order_id, status=form.cleaned_data["status"],
+                                        message="Set in the admin", by=request.user)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except (ApplicationError, DjangoValidationError) as exc:  # the transaction is rolled back: nothing saved
+            self.message_user(request, _refusal_text(exc), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+

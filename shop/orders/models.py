@@ -163,6 +163,9 @@ class OrderAddress(models.Model):
     country = models.CharField(max_length=2, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    class Meta:
+        verbose_name_plural = "order addresses"
+
     def __str__(self) -> str:
         return f"{self.full_name}, {self.address_line_1}, {self.city}"
 

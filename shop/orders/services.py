@@ -34,7 +34,7 @@ from .models import (
     ShipmentEvent,
     ShippingMethod,
 )
-from .transitions import CANCELLABLE, can_transition
+from .transitions import CANCELLABLE, ORDER_STATUS_OF_TRACKING, TRACKING_WITHOUT_ORDER_MOVE, can_transition
 
 logger = logging.getLogger(__name__)
 CENT = Decimal("0.01")
@@ -341,28 +341,55 @@ def order_cancel(*, order_id: int, by, owner=None, reason: str = Order.CancelRea
 
 @transaction.atomic
 def order_set_status(*, order_id: int, status: str, by, note: str = "") -> Order:
-    """Staff moves an order along the pipeline; anything outside ``ALLOWED_TRANSITIONS`` is refused."""
+    """Staff moves an order along the pipeline; anything outside ``ALLOWED_TRANSITIONS`` is refused.
+
+    Raises ``ApplicationError`` (``invalid_status``, ``invalid_transition``) or ``NotFound``. Shipping and
+    delivering also record the matching tracking event on the shipment (delivering stamps ``delivered_at``).
+    """
     if status not in Order.Status.values:
         raise ApplicationError(f"'{status}' is not an order status.", code="invalid_status",
                                extra={"errors": {"status": [f"Choose one of {', '.join(Order.Status.values)}."]}})
     order = order_lock(order_id=order_id)
     if order is None:
         raise NotFound("Order not found.")
+    _set_status_locked(order, status=status, by=by, note=note)
+    return order
+
+
+def _set_status_locked(order: Order, *, status: str, by, note: str = "", event: dict | None = None) -> None:
+    """Move a locked order to ``status`` if the pipeline allows it. ``event``: the tracking event to record
+    (status, message, location, occurred_at); by default one saying "Order shipped" / "Order delivered"."""
     if not can_transition(order.status, status):
         raise ApplicationError(f"Cannot change an order from {order.status} to {status}.", code="invalid_transition")
     if status == Order.Status.CANCELLED:
         _cancel_locked(order, by=by, reason=Order.CancelReason.STAFF, note=note)
-        return order
+        return
     previous = order.status
     order.status = status
     order.save(update_fields=["status", "updated_at"])
     _record_status(order, from_status=previous, to_status=status, by=by, reason="staff", note=note)
     shipment = Shipment.objects.filter(order=order).first()
     if shipment is not None and status in (Order.Status.SHIPPED, Order.Status.DELIVERED):
-        shipment_status = Shipment.Status.SHIPPED if status == Order.Status.SHIPPED else Shipment.Status.DELIVERED
-        _shipment_event(shipment, status=shipment_status, message=f"Order {status}")
+        if event is None:
+            shipment_status = Shipment.Status.SHIPPED if status == Order.Status.SHIPPED else Shipment.Status.DELIVERED
+            event = {"status": shipment_status, "message": f"Order {status}"}
+        _shipment_event(shipment, **event)
     if status in (Order.Status.SHIPPED, Order.Status.DELIVERED):
         _notify(order, status)
+
+
+@transaction.atomic
+def order_ship(*, order_id: int, by, carrier: str = "", tracking_number: str = "", tracking_url: str = "",
+               note: str = "") -> Order:
+    """Ship a processing order with its tracking details, in one transaction: the same two services the staff
+    API runs (``order_set_status`` to ``shipped``, then ``shipment_update``), so either both happen or neither.
+
+    Raises what they raise: ``invalid_transition`` unless the order is processing, a validation error for a
+    malformed tracking URL, ``NotFound``.
+    """
+    order = order_set_status(order_id=order_id, status=Order.Status.SHIPPED, by=by, note=note)
+    details = {"carrier": carrier, "tracking_number": tracking_number, "tracking_url": tracking_url}
+    shipment_update(order_id=order_id, data={field: value for field, value in details.items() if value})
     return order
 
 
@@ -404,6 +431,7 @@ def _shipment_lock(order_id: int) -> Shipment:
     shipment = Shipment.objects.filter(order=order).first()
     if shipment is None:
         shipment = Shipment.objects.create(order=order)
+    shipment.order = order  # the locked row, not a second read
     return shipment
 
 
@@ -420,13 +448,55 @@ def shipment_update(*, order_id: int, data: dict) -> Shipment:
     return shipment
 
 
+def _tracking_refusal(order: Order, status: str) -> ApplicationError | None:
+    """Why a tracking event with ``status`` cannot be recorded on ``order`` now, or None if it can."""
+    if order.status == Order.Status.CANCELLED:
+        return ApplicationError("The order is cancelled: its shipment cannot move.", code="order_cancelled")
+    if order.status == Order.Status.DELIVERED:
+        return ApplicationError("The order is delivered: its shipment cannot move.", code="order_delivered")
+    label = Shipment.Status(status).label
+    if status == Shipment.Status.CANCELLED:
+        return ApplicationError("A shipment is cancelled by cancelling its order.", code="invalid_shipment_status",
+                                extra={"errors": {"status": ["Cancel the order instead."]}})
+    target = ORDER_STATUS_OF_TRACKING.get(status)
+    if target is not None:
+        if target == order.status or can_transition(order.status, target):
+            return None
+        return ApplicationError(
+            f"'{label}' means the order is {target}, and an order cannot go from {order.status} to {target}.",
+            code="invalid_transition", extra={"errors": {"status": [f"Not while the order is {order.status}."]}},
+        )
+    if order.status not in TRACKING_WITHOUT_ORDER_MOVE.get(status, frozenset()):
+        return ApplicationError(f"The order is {order.status}: '{label}' would move its shipment backwards.",
+                                code="invalid_shipment_status",
+                                extra={"errors": {"status": [f"Not while the order is {order.status}."]}})
+    return None
+
+
 @transaction.atomic
 def shipment_event_add(*, order_id: int, status: str, message: str = "", location: str = "",
-                       occurred_at: datetime | None = None) -> ShipmentEvent:
-    """Staff record a tracking event; the shipment takes its status (DELIVERED also stamps ``delivered_at``)."""
+                       occurred_at: datetime | None = None, by=None) -> ShipmentEvent:
+    """Staff record a tracking event; the shipment takes its status, and the order follows through its pipeline.
+
+    In transit, out for delivery or shipped on a processing order ships it; delivered on a shipped order delivers
+    it (``delivered_at`` stamped, history row, customer email). Refused (``ApplicationError``) when the order's
+    pipeline refuses that move, for a cancelled or delivered order, for a step backwards (packed after shipping)
+    and for ``CANCELLED`` (cancel the order instead).
+    """
     shipment = _shipment_lock(order_id)
-    if shipment.order.status == Order.Status.CANCELLED:
-        raise ApplicationError("The order is cancelled: its shipment cannot move.", code="order_cancelled")
+    order = shipment.order
+    if status not in Shipment.Status.values:
+        raise ApplicationError(f"'{status}' is not a shipment status.", code="invalid_shipment_status",
+                               extra={"errors": {"status": [f"Choose one of {', '.join(Shipment.Status.values)}."]}})
+    refusal = _tracking_refusal(order, status)
+    if refusal is not None:
+        raise refusal
+    target = ORDER_STATUS_OF_TRACKING.get(status)
+    if target is not None and target != order.status:
+        _set_status_locked(order, status=target, by=by, note=message,
+                           event={"status": status, "message": message, "location": location,
+                                  "occurred_at": occurred_at})
+        return shipment.events.order_by("-id").first()
     return _shipment_event(shipment, status=status, message=message, location=location, occurred_at=occurred_at)
 
 

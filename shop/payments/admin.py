@@ -1,41 +1,42 @@
+"""Payments, refunds and webhook events are records of money that moved: the admin shows them, never edits them.
+Refunds and cash collection run from the order's page (``shop.orders.admin``), through the payment services."""
+
 from django.contrib import admin
+
+from shop.core.admin import ReadOnlyAdminMixin, ReadOnlyInlineMixin
 
 from .models import Payment, PaymentMethodSetting, Refund, SandboxCharge, WebhookEvent
 
 
-class RefundInline(admin.TabularInline):
+class RefundInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = Refund
-    extra = 0
-    can_delete = False
-    readonly_fields = ["amount", "reason", "status", "provider_refund_id", "failure_message", "requested_by",
-                       "created_at"]
+    fields = ["amount", "reason", "status", "provider_refund_id", "failure_message", "requested_by", "created_at"]
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
-    """Read-mostly: money moves through the API and the gateways, never by editing a row here."""
-
+class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "order", "user", "provider", "status", "amount", "amount_refunded", "currency", "flagged",
                     "created_at"]
     list_filter = ["provider", "status", "flagged", "currency"]
     search_fields = ["provider_payment_id", "provider_invoice_id", "user__email", "order__order_key"]
     list_select_related = ["order", "user"]
-    readonly_fields = [field.name for field in Payment._meta.fields if field.name not in ("flagged", "flag_reason")]
+    exclude = ["client_secret"]  # a credential for the customer's browser, not for staff eyes
     inlines = [RefundInline]
     date_hierarchy = "created_at"
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(admin.ModelAdmin):
+class WebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["provider", "event_type", "event_id", "provider_payment_id", "received_at", "processed_at",
                     "outcome"]
     list_filter = ["provider", "event_type"]
     search_fields = ["event_id", "provider_payment_id"]
-    readonly_fields = [field.name for field in WebhookEvent._meta.fields]
 
 
 @admin.register(SandboxCharge)
-class SandboxChargeAdmin(admin.ModelAdmin):
+class SandboxChargeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The sandbox gateway's own side of each charge: what a real gateway's dashboard would show."""
+
     list_display = ["provider_payment_id", "status", "amount", "currency", "amount_refunded", "created_at"]
 
 

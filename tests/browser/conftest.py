@@ -56,6 +56,16 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+PASSWORD = "Browser-Test-Pass-1"
+
+
+@pytest.fixture
+def staff(db):
+    from shop.accounts.tests.factories import UserFactory
+
+    return UserFactory(is_staff=True, is_superuser=True, password=PASSWORD)
+
+
 def expect(page, selector: str, text: str | None = None):
     """The first element matching ``selector`` (and containing ``text``), once it is visible."""
     locator = page.locator(selector)
@@ -63,3 +73,12 @@ def expect(page, selector: str, text: str | None = None):
         locator = locator.filter(has_text=text)
     locator.first.wait_for(state="visible")
     return locator.first
+
+
+def admin_login(page, live_server, staff):
+    page.goto(f"{live_server.url}/admin/")
+    page.fill("#id_username", staff.email)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    expect(page, "#site-name")
+    assert "/admin/login/" not in page.url

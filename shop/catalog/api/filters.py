@@ -1,44 +1,74 @@
+"""Query parameters of the catalog lists (bad values are a 400 naming the parameter: see shop.core.filters)."""
+
+from decimal import Decimal
+
 import django_filters
-from django import forms
-from django.db.models import Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 
-from shop.catalog.models import Category, Product
+from shop.catalog.models import Category, Product, ProductVariant
 from shop.catalog.selectors import product_search
+from shop.core.filters import IdFilter, StrictBooleanFilter, StrictFilterSet, StrictOrderingFilter
+
+PRICE_BOUND = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0")}
 
 
-class IdFilter(django_filters.NumberFilter):
-    """A whole, in-range id: ``1.5`` or a 20-digit number is a 400, not a database overflow."""
+def in_stock_q() -> Q:
+    """Products a customer can buy at least one unit of right now.
 
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", 2**63 - 1)
-        super().__init__(*args, **kwargs)
-
-
-class StableOrderingFilter(django_filters.OrderingFilter):
-    """The requested order, then the id, so equal prices or names never shuffle between pages."""
-
-    def filter(self, qs, value):
-        if value in ([], (), {}, "", None):
-            return qs
-        ordering = [self.get_ordering_value(param) for param in value]
-        return qs.order_by(*ordering, "-id" if ordering[0].startswith("-") else "id")
+    A product with variants is bought as one of them (``shop.cart.services.purchasable_resolve``), so it is in
+    stock when one of its active variants has stock; a product without variants when its own stock is positive.
+    """
+    variants = ProductVariant.objects.filter(product=OuterRef("pk"))
+    buyable_variant = variants.filter(is_active=True, is_deleted=False, stock_quantity__gt=0)
+    return Q(Exists(buyable_variant)) | (~Q(Exists(variants)) & Q(stock_quantity__gt=0))
 
 
-class ProductFilter(django_filters.FilterSet):
-    """Query parameters of ``GET /products/``. Bad values (``category=abc``, ``ordering=password``) give 400."""
+class SoftDeletedFilterSet(StrictFilterSet):
+    """``deleted=true`` lists soft-deleted rows instead of live ones (staff only: the querysets customers get
+    hold no deleted row, so for them it is an empty list)."""
 
-    category = IdFilter(field_name="category_id")
-    category__slug = django_filters.CharFilter(method="filter_category_slug", max_length=140)
-    is_active = django_filters.BooleanFilter(field_name="is_active")
-    search = django_filters.CharFilter(method="filter_search", max_length=200)
-    ordering = StableOrderingFilter(fields=("price", "created_at", "name"))
+    deleted = StrictBooleanFilter(
+        method="filter_deleted",
+        label="true: soft-deleted rows only (catalog staff; customers get an empty list). Default: live rows.",
+    )
+
+    def filter_queryset(self, queryset):
+        if not self.form.cleaned_data.get("deleted"):
+            queryset = queryset.filter(is_deleted=False)
+        return super().filter_queryset(queryset)
+
+    def filter_deleted(self, queryset, name, value):
+        return queryset.filter(is_deleted=True) if value else queryset
+
+
+class ProductFilter(SoftDeletedFilterSet):
+    """Query parameters of ``GET /products/``."""
+
+    category = IdFilter(field_name="category_id", label="Category id.")
+    category__slug = django_filters.CharFilter(method="filter_category_slug", max_length=140,
+                                               label="Category slug.")
+    is_active = StrictBooleanFilter(
+        field_name="is_active", label="Active status; only catalog staff ever see inactive products."
+    )
+    search = django_filters.CharFilter(method="filter_search", max_length=200,
+                                       label="Words in the name or description (ranked on PostgreSQL).")
+    min_price = django_filters.NumberFilter(field_name="price", lookup_expr="gte", **PRICE_BOUND,
+                                            label="Products priced at least this much (the product price).")
+    max_price = django_filters.NumberFilter(field_name="price", lookup_expr="lte", **PRICE_BOUND,
+                                            label="Products priced at most this much (the product price).")
+    in_stock = StrictBooleanFilter(
+        method="filter_in_stock",
+        label="true: products with stock to sell (for a product with variants, an active variant with stock); "
+              "false: the others. Like the stock shown, it may lag a sale by CATALOG_STOCK_MAX_LAG seconds.",
+    )
+    ordering = StrictOrderingFilter(
+        fields=("price", "created_at", "name"),
+        label="Sort order, comma-separated; default newest first (best match first when searching).",
+    )
 
     class Meta:
         model = Product
-        fields = ("category", "category__slug", "is_active", "search", "ordering")
+        fields = ()
 
     def filter_category_slug(self, queryset, name, value):
         # A scalar subquery rather than a join on the slug: PostgreSQL evaluates it once and then walks the
@@ -47,3 +77,14 @@ class ProductFilter(django_filters.FilterSet):
 
     def filter_search(self, queryset, name, value):
         return product_search(queryset, value)
+
+    def filter_in_stock(self, queryset, name, value):
+        return queryset.filter(in_stock_q() if value else ~in_stock_q())
+
+
+class VariantFilter(SoftDeletedFilterSet):
+    """Query parameters of ``GET /products/<slug>/variants/``."""
+
+    class Meta:
+        model = ProductVariant
+        fields = ()

@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from shop.catalog.models import Category, Product, ProductImage, ProductVariant
+from shop.core.serializers import StrictInput
 
 PRICE = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0.01")}
 ALLOWED_IMAGE_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
@@ -68,6 +69,10 @@ class ProductVariantOutput(serializers.ModelSerializer):
 
 class ProductOutput(serializers.ModelSerializer):
     category = CategorySummaryOutput(allow_null=True)
+    stock_quantity = serializers.IntegerField(
+        source="shown_stock", read_only=True,
+        help_text="Units for sale: for a product with variants, the sum of its variants' stock.",
+    )
     images = ProductImageOutput(many=True)
     variants = ProductVariantOutput(many=True)
 
@@ -81,13 +86,13 @@ class ProductOutput(serializers.ModelSerializer):
 
 # --- Input ----------------------------------------------------------------------------------------------------
 
-class CategoryInput(serializers.Serializer):
+class CategoryInput(StrictInput):
     name = serializers.CharField(max_length=120)
     slug = serializers.SlugField(max_length=140)
     description = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class ProductInput(serializers.Serializer):
+class ProductInput(StrictInput):
     name = serializers.CharField(max_length=200)
     slug = serializers.SlugField(max_length=220)
     description = serializers.CharField(allow_blank=True)
@@ -97,7 +102,21 @@ class ProductInput(serializers.Serializer):
     category_id = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), source="category")
 
 
-class ImageUrlInput(serializers.Serializer):
+class ProductRestoreInput(StrictInput):
+    slug = serializers.SlugField(max_length=220, required=False,
+                                 help_text="Restore under this slug (when its own was reused meanwhile).")
+    category_id = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects.all(), source="category", required=False,
+        help_text="The category to restore it into (needed when its own was deleted meanwhile).",
+    )
+
+
+class VariantRestoreInput(StrictInput):
+    sku = serializers.CharField(max_length=64, required=False,
+                                help_text="Restore under this SKU (when its own was reused meanwhile).")
+
+
+class ImageUrlInput(StrictInput):
     image_url = serializers.URLField(max_length=1000, required=False)
     image = serializers.ImageField(required=False, help_text="Multipart upload: JPEG, PNG, GIF or WebP.")
     is_primary = serializers.BooleanField(required=False, default=False)
@@ -117,13 +136,13 @@ class ImageUrlInput(serializers.Serializer):
         return attrs
 
 
-class ImageUpdateInput(serializers.Serializer):
+class ImageUpdateInput(StrictInput):
     product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.live())
     image_url = serializers.URLField(max_length=1000)
     is_primary = serializers.BooleanField(required=False)
 
 
-class VariantInput(serializers.Serializer):
+class VariantInput(StrictInput):
     sku = serializers.CharField(max_length=64)
     barcode = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     name = serializers.CharField(max_length=120)

@@ -4,17 +4,19 @@ Public reads go through :func:`shop.catalog.cache.cached_public_response` (ETag,
 staff, who may see inactive products, are answered uncached.
 """
 
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shop.catalog import selectors, services
 from shop.catalog.cache import cached_public_response, enforce_deferred_rate
+from shop.catalog.models import Product, ProductVariant
+from shop.core.filters import filter_queryset_or_400
 from shop.core.schema import ShopAutoSchema
 
-from .filters import ProductFilter
+from .filters import ProductFilter, VariantFilter
 from .pagination import CatalogPagination
 from .permissions import CatalogWritePermission
 from .serializers import (
@@ -26,8 +28,10 @@ from .serializers import (
     ProductImageOutput,
     ProductInput,
     ProductOutput,
+    ProductRestoreInput,
     ProductVariantOutput,
     VariantInput,
+    VariantRestoreInput,
 )
 from .throttling import CatalogAnonThrottle, CatalogUserThrottle
 
@@ -44,27 +48,25 @@ ERROR = OpenApiResponse(
 
 
 class ListSchema(ShopAutoSchema):
-    """Plain APIViews that answer a page are "list" operations (``products_list``), not "retrieve"."""
+    """Plain APIViews that answer a page are "list" operations (``products_list``), not "retrieve"; their query
+    parameters are read from the view's ``filterset_class`` (the filterset the view filters with), so the schema
+    declares exactly the parameters the list reads."""
 
     def get_operation_id(self):
         operation_id = super().get_operation_id()
         if self.method == "GET" and operation_id.endswith("_retrieve"):
             return operation_id.removesuffix("_retrieve") + "_list"
         return operation_id
+
+    def get_filter_backends(self):
+        if self.method == "GET" and getattr(self.view, "filterset_class", None) is not None:
+            return [DjangoFilterBackend]
+        return []
+
+
 PAGE_PARAMS = [
-    OpenApiParameter("page", int, description="Page number (starts at 1)."),
+    OpenApiParameter("page", int, description="Page number (starts at 1); past the last page is a 400."),
     OpenApiParameter("page_size", int, description="Items per page (default 10, at most 100)."),
-]
-PRODUCT_LIST_PARAMS = [
-    *PAGE_PARAMS,
-    OpenApiParameter("category", int, description="Category id."),
-    OpenApiParameter("category__slug", str, description="Category slug."),
-    OpenApiParameter("is_active", bool, description="Active status; only catalog staff ever see inactive products."),
-    OpenApiParameter("search", str, description="Words in the name or description (ranked on PostgreSQL)."),
-    OpenApiParameter(
-        "ordering", str, enum=["price", "-price", "created_at", "-created_at", "name", "-name"],
-        description="Sort order; default newest first (best match first when searching).",
-    ),
 ]
 
 
@@ -83,6 +85,7 @@ def _paginated(item: type[serializers.Serializer], name: str) -> type[serializer
 
 PaginatedProductOutput = _paginated(ProductOutput, "PaginatedProductOutput")
 PaginatedCategoryOutput = _paginated(CategoryOutput, "PaginatedCategoryOutput")
+PaginatedVariantOutput = _paginated(ProductVariantOutput, "PaginatedVariantOutput")
 
 
 def _page(request, view, queryset, serializer_class) -> dict:
@@ -127,9 +130,14 @@ class CatalogApi(APIView):
 class ProductListCreateApi(CatalogApi):
     schema = ListSchema()
     defer_read_throttle = True
+    filterset_class = ProductFilter
+    queryset = Product.objects.none()  # the schema's model for the filter parameters; reads use the selectors
 
     @extend_schema(
-        summary="List products", tags=TAGS, parameters=PRODUCT_LIST_PARAMS,
+        summary="List products", tags=TAGS, parameters=PAGE_PARAMS,
+        description="Active products, newest first. Catalog staff also see inactive ones, and with "
+                    "`deleted=true` the soft-deleted ones (restore one with `POST /products/<id>/restore/`). "
+                    "A bad parameter value is a 400 naming it.",
         responses={200: PaginatedProductOutput, 304: NOT_MODIFIED, 400: ERROR},
     )
     def get(self, request):
@@ -137,10 +145,8 @@ class ProductListCreateApi(CatalogApi):
         description), sorted by `ordering`; each with its images, variants and stock. Answers carry `ETag` and
         `Last-Modified` for conditional requests (304)."""
         def build():
-            filterset = ProductFilter(request.query_params, queryset=selectors.product_queryset(user=request.user))
-            if not filterset.is_valid():
-                raise ValidationError(filterset.errors)
-            return _page(request, self, filterset.qs, ProductOutput)
+            products = selectors.product_queryset(user=request.user, include_deleted=True)
+            return _page(request, self, filter_queryset_or_400(ProductFilter, request, products), ProductOutput)
 
         return _read(request, "products", build)
 
@@ -189,6 +195,24 @@ class ProductDetailApi(CatalogApi):
         """Staff with catalog permissions only. The product leaves the catalog; orders keep their lines."""
         services.product_soft_delete(product=selectors.product_get_for_update(slug=slug))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ProductRestoreApi(CatalogApi):
+    perm_action = "change"
+    @extend_schema(
+        summary="Restore a soft-deleted product (by id)", tags=TAGS, request=ProductRestoreInput,
+        description="A deleted product is addressed by its id (its slug may belong to a live product by now; "
+                    "`GET /products/?deleted=true` lists deleted products with their ids). It comes back "
+                    "inactive, with the variants deleted together with it. `slug` restores it under a new slug, "
+                    "`category_id` gives it a category when its own was deleted. 409 when its slug or a "
+                    "variant's SKU was reused meanwhile (`slug_taken`, `sku_taken`), when it is not deleted "
+                    "(`not_deleted`) or has no category (`category_required`).",
+        responses={200: ProductOutput, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
+    )
+    def post(self, request, pk):
+        data = _valid(ProductRestoreInput, request)
+        product = services.product_restore(product_id=pk, **data)
+        return Response(_product_out(product))
 
 
 # --- Images ---------------------------------------------------------------------------------------------------
@@ -247,6 +271,25 @@ class ProductImageDetailApi(CatalogApi):
 
 class ProductVariantCreateApi(CatalogApi):
     perm_model = "productvariant"
+    schema = ListSchema()
+    defer_read_throttle = True
+    filterset_class = VariantFilter
+    queryset = ProductVariant.objects.none()  # the schema's model for the filter parameters
+
+    @extend_schema(
+        summary="List a product's variants", tags=TAGS, parameters=PAGE_PARAMS,
+        description="Active variants of a product; catalog staff see inactive ones too, and with `deleted=true` "
+                    "the soft-deleted ones (restore one with `POST /products/variants/<id>/restore/`).",
+        responses={200: PaginatedVariantOutput, 304: NOT_MODIFIED, 400: ERROR, 404: ERROR},
+    )
+    def get(self, request, slug):
+        def build():
+            product = selectors.product_get(slug=slug, user=request.user)
+            variants = selectors.variant_list(product=product, user=request.user)
+            return _page(request, self, filter_queryset_or_400(VariantFilter, request, variants),
+                         ProductVariantOutput)
+
+        return _read(request, "variants", build)
 
     @extend_schema(summary="Add a variant", tags=TAGS, request=VariantInput,
                    responses={201: ProductOutput, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR})
@@ -290,6 +333,22 @@ class ProductVariantDetailApi(CatalogApi):
         """Staff with catalog permissions only. The variant leaves the catalog; orders keep their lines."""
         services.variant_delete(variant=selectors.variant_get(pk=pk, user=request.user))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ProductVariantRestoreApi(CatalogApi):
+    perm_model = "productvariant"
+    perm_action = "change"
+
+    @extend_schema(
+        summary="Restore a soft-deleted variant", tags=TAGS, request=VariantRestoreInput,
+        description="It comes back inactive. `sku` restores it under a new SKU. 409 when its SKU was reused "
+                    "meanwhile (`sku_taken`), its product is deleted (`product_deleted`: restore the product, "
+                    "which brings back the variants deleted with it) or it is not deleted (`not_deleted`).",
+        responses={200: ProductVariantOutput, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
+    )
+    def post(self, request, pk):
+        variant = services.variant_restore(variant_id=pk, **_valid(VariantRestoreInput, request))
+        return Response(ProductVariantOutput(variant).data)
 
 
 # --- Categories -----------------------------------------------------------------------------------------------

@@ -1,5 +1,4 @@
 import pytest
-from django.test import Client
 
 from shop.catalog.models import Category, Product
 
@@ -8,13 +7,6 @@ from .factories import CategoryFactory, ProductFactory, ProductImageFactory, Pro
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "/admin/catalog/product/"
-
-
-@pytest.fixture
-def admin_web(staff_user) -> Client:
-    client = Client()
-    client.force_login(staff_user)
-    return client
 
 
 def test_product_changelist_search_and_filters(admin_web, category):

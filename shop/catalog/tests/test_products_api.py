@@ -48,7 +48,7 @@ def test_list_shows_active_products_with_category_images_and_variants(api_client
     assert item["name"] == "Wireless Headphones"
     assert item["slug"] == "wireless-headphones"
     assert item["price"] == "19.99"
-    assert item["stock_quantity"] == 10
+    assert item["stock_quantity"] == 5  # sold only as its variant: the variant's stock, not the product's own 10
     assert item["is_active"] is True
     assert item["category"] == {"id": product.category.id, "name": "Electronics", "slug": "electronics"}
     assert item["images"] == [

@@ -1,11 +1,31 @@
+"""Query parameters of the order lists (bad values are a 400 naming the parameter: see shop.core.filters)."""
+
 import django_filters
 
+from shop.core.filters import IdFilter, StrictFilterSet
 from shop.orders.models import Order
 
 
-class OrderAdminFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=Order.Status.choices)
-    user = django_filters.NumberFilter(field_name="user_id", min_value=1, max_value=2**63 - 1)
+class OrderFilter(StrictFilterSet):
+    """``GET /orders/``: a customer's own orders."""
+
+    status = django_filters.ChoiceFilter(choices=Order.Status.choices, label="Orders in this status only.")
+
+    class Meta:
+        model = Order
+        fields = ("status",)
+
+    def __init__(self, data=None, *args, **kwargs):
+        if data is not None and isinstance(data.get("status"), str):
+            data = data.copy()
+            data["status"] = data["status"].strip().lower()  # statuses are compared case-insensitively
+        super().__init__(data, *args, **kwargs)
+
+
+class OrderAdminFilter(OrderFilter):
+    """``GET /orders/admin/``: every order (staff)."""
+
+    user = IdFilter(field_name="user_id", label="Orders of this user id.")
     created_from = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte",
                                                     label="Created at or after (ISO 8601)")
     created_to = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte",
@@ -13,10 +33,4 @@ class OrderAdminFilter(django_filters.FilterSet):
 
     class Meta:
         model = Order
-        fields = ["status", "user", "created_from", "created_to"]
-
-    def __init__(self, data=None, *args, **kwargs):
-        if data is not None and isinstance(data.get("status"), str):
-            data = data.copy()
-            data["status"] = data["status"].strip().lower()  # statuses are compared case-insensitively
-        super().__init__(data, *args, **kwargs)
+        fields = ("status", "user", "created_from", "created_to")

@@ -5,6 +5,7 @@ from shop.cart.api.serializers import ProductSummaryOutput, VariantSummaryOutput
 from shop.cart.models import CART_MAX_QUANTITY
 from shop.core.countries import CountryField, country_name
 from shop.core.schema import BlankableEmailField, BlankableURLField
+from shop.core.serializers import StrictInput
 from shop.orders.models import (
     Order,
     OrderAddress,
@@ -182,7 +183,7 @@ class ShippingMethodAdminOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ShippingMethodInput(serializers.Serializer):
+class ShippingMethodInput(StrictInput):
     name = serializers.CharField(max_length=120)
     price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
     free_over = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False,
@@ -328,7 +329,7 @@ class OrderStatusField(serializers.ChoiceField):
         return super().to_internal_value(data.strip().lower() if isinstance(data, str) else data)
 
 
-class OrderStatusInput(serializers.Serializer):
+class OrderStatusInput(StrictInput):
     status = OrderStatusField()
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
@@ -345,14 +346,22 @@ class OrderCancelInput(serializers.Serializer):
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-class ShipmentUpdateInput(serializers.Serializer):
+class ShipmentUpdateInput(StrictInput):
+    """Tracking details only: the shipment's status moves by tracking events, which keep the order in step."""
+
+    unknown_field_hints = {
+        "status": "The status moves by a tracking event (POST /orders/admin/{order_id}/shipment/events/), "
+                  "which moves the order with it.",
+        "delivered_at": "Set by a DELIVERED tracking event.",
+    }
+
     carrier = serializers.CharField(max_length=100, required=False, allow_blank=True)
     tracking_number = serializers.CharField(max_length=100, required=False, allow_blank=True)
     tracking_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
     estimated_delivery_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
-class ShipmentEventInput(serializers.Serializer):
+class ShipmentEventInput(StrictInput):
     status = serializers.ChoiceField(choices=Shipment.Status.choices)
     message = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     location = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")

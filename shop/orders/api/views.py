@@ -13,7 +13,7 @@ from shop.orders.models import Order, ShippingMethod
 from shop.payments.return_urls import return_url_check
 
 from .examples import CHECKOUT_EXAMPLES, ORDER_EXAMPLES
-from .filters import OrderAdminFilter
+from .filters import OrderAdminFilter, OrderFilter
 from .serializers import (
     CheckoutInput,
     CheckoutOutput,
@@ -91,6 +91,7 @@ class OrderListCreateApi(ListAPIView):
     (documented there)."""
 
     serializer_class = OrderOutput
+    filterset_class = OrderFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -99,9 +100,9 @@ class OrderListCreateApi(ListAPIView):
             return selectors.order_list_all()
         return selectors.order_list(user=self.request.user)
 
-    @extend_schema(tags=TAGS, summary="Your orders, newest first (staff: every order)",
+    @extend_schema(tags=TAGS, summary="Your orders, newest first (staff: every order; filterable by status)",
                    description="Customers see their own orders; staff see every customer's (as `GET /orders/admin/`, "
-                               "without its filters).")
+                               "with only its `status` filter).")
     def get(self, request, *args, **kwargs):
         """Paginated, each order with its items, totals, status, payment status and shipment."""
         return super().get(request, *args, **kwargs)
@@ -255,7 +256,9 @@ class ShipmentAdminUpdateApi(APIView):
     permission_classes = (IsAdminUser,)
 
     @extend_schema(request=ShipmentUpdateInput, responses={200: ShipmentOutput}, tags=ADMIN_TAGS,
-                   summary="Set carrier, tracking number/url, estimated delivery (staff)")
+                   summary="Set carrier, tracking number/url, estimated delivery (staff)",
+                   description="Any other field (`status` among them) is refused with 400 naming it: the status "
+                               "moves by a tracking event, which keeps the order in step.")
     def patch(self, request, order_id: int):
         """Staff only. Send only the fields to change; the answer is the shipment with its tracking events."""
         serializer = ShipmentUpdateInput(data=request.data, partial=True)
@@ -269,12 +272,16 @@ class ShipmentAdminEventApi(APIView):
     permission_classes = (IsAdminUser,)
 
     @extend_schema(request=ShipmentEventInput, responses={201: ShipmentEventOutput}, tags=ADMIN_TAGS,
-                   summary="Add a tracking event to an order's shipment (staff)")
+                   summary="Add a tracking event to an order's shipment (staff)",
+                   description="The order follows its pipeline: in transit, out for delivery or shipped on a "
+                               "processing order ships it; delivered on a shipped order delivers it. Refused (400) "
+                               "when the pipeline refuses that move, for cancelled or delivered orders, for a step "
+                               "backwards, and for CANCELLED (cancel the order instead).")
     def post(self, request, order_id: int):
         """Staff only. The customer sees the event in the order's shipment."""
         serializer = ShipmentEventInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        event = services.shipment_event_add(order_id=order_id, **serializer.validated_data)
+        event = services.shipment_event_add(order_id=order_id, by=request.user, **serializer.validated_data)
         return Response(ShipmentEventOutput(event).data, status=status.HTTP_201_CREATED)
 
 

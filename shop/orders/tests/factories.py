@@ -2,8 +2,9 @@ from decimal import Decimal
 
 import factory
 
-from shop.orders.models import ShippingMethod
-from shop.orders.services import LineRequest, order_checkout, order_set_status
+from shop.orders.models import Order, ShippingMethod
+from shop.orders.services import LineRequest, order_checkout, order_place, order_set_status
+from shop.payments.services import payment_sandbox_outcome
 
 
 class ShippingMethodFactory(factory.django.DjangoModelFactory):
@@ -25,4 +26,22 @@ def place_order(*, user, product, quantity: int = 1, variant=None, status: str |
     for step in path.get(status or "processing", []):
         order = order_set_status(order_id=order.pk, status=step, by=staff)
     order.refresh_from_db()
+    return order
+
+
+def paid_order(user, product, quantity=1) -> Order:
+    """A sandbox order paid the way a verified gateway webhook marks it paid."""
+    order, _, payment = order_place(user=user, lines=[LineRequest(quantity=quantity, product_id=product.pk)],
+                                    payment_method="sandbox",
+                                    shipping_address={"full_name": "Ada Lovelace", "address_line_1": "1 Analytical St",
+                                                      "city": "London", "country": "GB"})
+    payment_sandbox_outcome(payment_id=payment.pk, user=user, succeed=True)
+    order.refresh_from_db()
+    assert order.is_fully_paid
+    return order
+
+
+def cod_order(user, product) -> Order:
+    order, _, _ = order_place(user=user, lines=[LineRequest(quantity=1, product_id=product.pk)],
+                              payment_method="cod")
     return order

@@ -1,11 +1,11 @@
 from django.conf import settings
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, OpenApiTypes, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, OpenApiTypes, extend_schema, extend_schema_view
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from shop.core.exceptions import ApplicationError, NotFound
+from shop.core.exceptions import NotFound
 from shop.core.links import public_base_url
 from shop.payments import selectors, services
 from shop.payments.methods import all_methods, enabled_methods
@@ -13,6 +13,7 @@ from shop.payments.models import Payment
 from shop.payments.return_urls import return_url_check
 
 from .examples import CREATE_INTENT_EXAMPLES, PAYMENT_STATUS_EXAMPLES
+from .filters import PaymentFilter
 from .serializers import (
     ConfigOutput,
     CreateIntentInput,
@@ -43,16 +44,14 @@ def _payment_or_404(request, payment_id: int) -> Payment:
 
 class PaymentListApi(ListAPIView):
     serializer_class = PaymentOutput
+    filterset_class = PaymentFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Payment.objects.none()
-        status = self.request.query_params.get("status") or None
-        if status and status not in Payment.Status.values:
-            raise ApplicationError(f"Unknown payment status '{status}'.", code="invalid_status")
-        return selectors.payment_list(user=self.request.user, status=status)
+        return selectors.payment_list(user=self.request.user)
 
-    @extend_schema(tags=TAGS, parameters=[OpenApiParameter("status", str, enum=Payment.Status.values)])
+    @extend_schema(tags=TAGS)
     def get(self, request, *args, **kwargs):
         """Your payments.
 

@@ -203,10 +203,15 @@ def test_the_page_of_an_earlier_attempt_does_not_open_the_next_one(user_client, 
     assert retry.json()["next_step"] != body["next_step"]  # a new charge, a new link
 
     old = _press(api_client, _path(body["next_step"]), "succeed")
+    assert Order.objects.get(pk=body["id"]).is_fully_paid is False  # the old link moved nothing
     new = _press(api_client, _path(retry.json()["next_step"]), "succeed")
 
-    # The failed attempt is reopened with a new charge: the old link names the old charge and opens nothing.
-    assert old.status_code == 404 and INVALID_LINK in old.content.decode()
+    # The retry is a new attempt with its own link; the old link still names the failed attempt, which has ended:
+    # it is refused there and never pays the new one.
+    assert retry.json()["payment"]["id"] != first.pk
+    assert old.status_code == 400 and "<form" not in old.content.decode()
+    first.refresh_from_db()
+    assert first.status == "failed"
     assert new.status_code == 303
     assert Order.objects.get(pk=body["id"]).is_fully_paid is True
 

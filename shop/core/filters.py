@@ -1,0 +1,126 @@
+"""Query parameters of every list endpoint: a bad value is a 400 naming the parameter, never a 500.
+
+Every list view filters through a :class:`StrictFilterSet` (django-filter), either through DRF's filter backend
+(``filterset_class`` on a generic list view: the settings' ``DEFAULT_FILTER_BACKENDS``) or through
+:func:`filter_queryset_or_400` (plain views such as the cached catalog lists). An invalid value raises DRF's
+``ValidationError`` keyed by the parameter, which the exception handler renders as
+``{"detail": "<param>: <message>", "code": "invalid", "errors": {"<param>": [...]}}``; for an enumeration
+(``status``, ``ordering``...) the message lists every valid choice.
+"""
+
+from typing import Any
+
+import django_filters
+from django import forms
+from django.db.models import QuerySet
+from django_filters.fields import BaseCSVField
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework.exceptions import ValidationError
+
+
+def _choices_text(field: forms.ChoiceField) -> str:
+    values = [str(value) for value, _label in field.choices if value not in ("", None)]
+    return ", ".join(values)
+
+
+def _name_the_choices(field: forms.Field) -> None:
+    """Make a choice field's "invalid choice" message list the valid values (``%`` escaped for Django's
+    ``message % params`` formatting)."""
+    if isinstance(field, forms.ChoiceField):
+        choices = _choices_text(field).replace("%", "%%")
+        field.error_messages["invalid_choice"] = f"'%(value)s' is not a valid choice; valid choices: {choices}."
+
+
+class StrictFilterSet(django_filters.FilterSet):
+    """Base of every list filterset: enumeration errors list the valid choices.
+
+    Unknown parameters are ignored (a cache buster or a client's own marker must not break a list), as in
+    django-filter; every declared one is validated by its form field before any query runs.
+    """
+
+    @property
+    def form(self) -> forms.Form:
+        if not hasattr(self, "_form"):
+            form = super().form
+            for field in form.fields.values():
+                _name_the_choices(field)
+        return self._form
+
+
+class StrictCSVField(BaseCSVField):
+    """A comma-separated value whose every item must be present: ``price,,name`` or ``price,`` is refused
+    (django-filter passes the empty item on, and ``order_by("")`` raises ``FieldError``, a 500)."""
+
+    def clean(self, value):
+        if value is not None and any(not str(item).strip() for item in value):
+            valid = f"; valid choices: {_choices_text(self)}" if isinstance(self, forms.ChoiceField) else ""
+            raise forms.ValidationError(
+                f"An empty item between commas; give a comma-separated list of values{valid}.", code="empty_item"
+            )
+        return super().clean(value)
+
+
+class StrictOrderingFilter(django_filters.OrderingFilter):
+    """``ordering=a,-b``: only the declared fields, no empty items; then the id, so rows that tie (equal prices
+    or names) never shuffle between pages.
+
+    The tie-break follows the first key's direction, so the partial ordering indexes (``price, id``...) serve it.
+    """
+
+    base_field_class = StrictCSVField
+
+    def filter(self, qs: QuerySet, value: list[str] | None) -> QuerySet:
+        if value in ([], (), {}, "", None):
+            return qs
+        ordering = [self.get_ordering_value(param) for param in value]
+        return qs.order_by(*ordering, "-id" if ordering[0].startswith("-") else "id")
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(django_filters.NumberFilter):
+    """A whole, in-range id: ``1.5`` or a 20-digit number is a 400, not a database overflow."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
+_TRUE = frozenset({"true", "1", "yes", "on"})
+_FALSE = frozenset({"false", "0", "no", "off"})
+
+
+class StrictBooleanField(forms.Field):
+    """``true``/``false`` (also ``1``/``0``, ``yes``/``no``, any case) or absent; anything else is refused instead
+    of being read as "not given" (what Django's ``NullBooleanField`` does with ``maybe``)."""
+
+    def to_python(self, value: Any) -> bool | None:
+        if value in (None, ""):
+            return None
+        text = str(value).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise forms.ValidationError(f"'{value}' is not a boolean; use true or false.", code="invalid")
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    """A boolean parameter whose bad values are a 400 naming it (see :class:`StrictBooleanField`)."""
+
+    field_class = StrictBooleanField
+
+
+def filter_queryset_or_400(filterset_class: type[StrictFilterSet], request, queryset: QuerySet) -> QuerySet:
+    """``queryset`` filtered by the request's query parameters.
+
+    Raises ``rest_framework.exceptions.ValidationError`` (400, ``errors`` keyed by parameter) on a bad value,
+    exactly as DRF's ``DjangoFilterBackend`` does for generic list views.
+    """
+    filterset = filterset_class(request.query_params, queryset=queryset, request=request)
+    if not filterset.is_valid():
+        raise ValidationError(filterset.errors)
+    return filterset.qs

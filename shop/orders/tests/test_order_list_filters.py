@@ -1,0 +1,79 @@
+"""Issue 11.4: ``status`` on a customer's own ``/orders/`` (it used to return every order) and on the staff list."""
+
+from decimal import Decimal
+
+import pytest
+
+from shop.cart.tests.factories import ProductFactory
+
+from .factories import place_order
+
+pytestmark = pytest.mark.django_db
+
+CHOICES = "pending, processing, shipped, delivered, cancelled"
+# COUNT + page + the prefetches of the orders' related rows: 6, whatever the number of orders on the page.
+QUERY_BUDGET = 6
+
+
+@pytest.fixture
+def orders(user, other_user, staff_user):
+    product = ProductFactory(name="Kettle", price=Decimal("25.00"), stock_quantity=20)
+    return {
+        "processing": place_order(user=user, product=product),
+        "cancelled": place_order(user=user, product=product, status="cancelled", staff=staff_user),
+        "shipped": place_order(user=user, product=product, status="shipped", staff=staff_user),
+        "theirs": place_order(user=other_user, product=product, status="cancelled", staff=staff_user),
+    }
+
+
+def _ids(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, response.content
+    return [order["id"] for order in response.json()["results"]]
+
+
+def test_a_customer_filters_their_own_orders_by_status(user_client, orders):
+    assert _ids(user_client, "/orders/?status=cancelled") == [orders["cancelled"].id]
+    assert _ids(user_client, "/orders/?status=shipped") == [orders["shipped"].id]
+    assert _ids(user_client, "/orders/?status=delivered") == []
+    assert _ids(user_client, "/orders/") == [orders["shipped"].id, orders["cancelled"].id, orders["processing"].id]
+
+
+def test_staff_filter_every_order_by_status(staff_client, orders):
+    assert _ids(staff_client, "/orders/admin/?status=cancelled") == [orders["theirs"].id, orders["cancelled"].id]
+
+
+@pytest.mark.parametrize("url", ["/orders/?status=bogus", "/orders/admin/?status=bogus"])
+def test_an_unknown_status_is_a_400_listing_the_statuses(user_client, staff_client, orders, url):
+    client = staff_client if "admin" in url else user_client
+    message = f"'bogus' is not a valid choice; valid choices: {CHOICES}."
+
+    response = client.get(url)
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": f"status: {message}", "code": "invalid", "errors": {"status": [message]}}
+
+
+def test_payments_status_400_names_the_parameter_and_its_choices(user_client):
+    response = user_client.get("/payments/?status=paid")
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid" and list(body["errors"]) == ["status"]
+    assert body["errors"]["status"] == [
+        "'paid' is not a valid choice; valid choices: pending, processing, succeeded, failed, cancelled, refunded, "
+        "partially_refunded."
+    ]
+
+
+def test_the_order_list_query_count_does_not_grow_with_orders(user, user_client, staff_user, orders,
+                                                             django_assert_max_num_queries):
+    product = ProductFactory(price=Decimal("3.00"), stock_quantity=50)
+    for _ in range(8):
+        place_order(user=user, product=product, status="cancelled", staff=staff_user)
+
+    with django_assert_max_num_queries(QUERY_BUDGET):
+        response = user_client.get("/orders/?status=cancelled")
+
+    assert response.status_code == 200 and response.json()["count"] == 9
+

@@ -1,0 +1,164 @@
+"""``manage.py seed_demo``: a demo shop that does not lie. It creates only what is missing (staff edits survive a
+re-run of ``make run``), ``--reset`` restores the original demo, images are real files served by the app, and a
+demo customer has orders in every state, made through the services."""
+
+import io
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from PIL import Image
+
+from shop.catalog.demo import RETIRED_IMAGE_PREFIX
+from shop.catalog.models import Category, Product, ProductImage, ProductVariant
+from shop.catalog.tests.factories import ProductFactory
+from shop.orders.demo import DEMO_CUSTOMER_EMAIL, DEMO_CUSTOMER_PASSWORD
+from shop.orders.models import Order, ShippingMethod
+from shop.payments.models import Payment, Refund
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def demo_settings(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PAYMENT_METHODS = ["sandbox", "cod"]
+    settings.PAYMENTS_SANDBOX_ENABLED = True
+    settings.SHOP_CURRENCY = "USD"
+
+
+def seed(*args) -> str:
+    out = io.StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def counts():
+    return (Category.objects.count(), Product.objects.count(), ProductImage.objects.count(),
+            ProductVariant.objects.count(), ShippingMethod.objects.count(), Order.objects.count(),
+            Payment.objects.count(), Refund.objects.count())
+
+
+def test_a_fresh_seed_builds_a_shop_with_every_state_to_show(api_client):
+    output = seed()
+
+    assert output.splitlines() == [
+        "Demo data created: 5 categories, 50 products, 100 generated images, 37 variants, 3 shipping methods, "
+        "1 demo customer, 6 demo orders.",
+        f"Demo customer: {DEMO_CUSTOMER_EMAIL} / {DEMO_CUSTOMER_PASSWORD} (orders: paid, waiting to ship, shipped "
+        "with tracking, delivered, cancelled before payment, paid, then refunded, cash on delivery, awaiting payment)",
+    ]
+    shirt = api_client.get("/products/organic-cotton-t-shirt/").json()
+    assert len(shirt["variants"]) == 8 and {"size", "colour"} == set(shirt["variants"][0]["options"])
+    assert shirt["stock_quantity"] == sum(v["stock_quantity"] for v in shirt["variants"]) > 0
+    assert api_client.get("/products/sleeping-bag/").json()["variants"] == []
+    assert [m["name"] for m in api_client.get("/orders/shipping-methods/").json()] == [
+        "Pick up in store", "Standard (3-5 days)", "Express (next day)"]
+
+    login = api_client.post("/auth/login/", {"email": DEMO_CUSTOMER_EMAIL, "password": DEMO_CUSTOMER_PASSWORD},
+                            format="json")
+    assert login.status_code == 200
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {login.json()['tokens']['access']}")
+    orders = {o["id"]: o for o in api_client.get("/orders/", {"page_size": 20}).json()["results"]}
+    states = sorted((o["status"], o["payment_status"], o["payment_method"]) for o in orders.values())
+    assert states == [
+        ("cancelled", "refunded", "sandbox"),  # paid, then refunded in full
+        ("cancelled", "unpaid", "sandbox"),  # cancelled before payment
+        ("delivered", "paid", "sandbox"),
+        ("processing", "paid", "sandbox"),
+        ("processing", "unpaid", "cod"),  # awaiting cash on delivery
+        ("shipped", "paid", "sandbox"),
+    ]
+    shipped = next(o for o in orders.values() if o["status"] == "shipped")
+    assert shipped["shipment"]["carrier"] == "DHL Express" and shipped["shipment"]["tracking_number"]
+    assert [e["status"] for e in shipped["shipment"]["events"]] == ["ORDER_PLACED", "SHIPPED", "IN_TRANSIT"]
+    delivered = next(o for o in orders.values() if o["status"] == "delivered")
+    assert delivered["shipment"]["delivered_at"] is not None
+    assert Refund.objects.get().amount == Payment.objects.get(amount_refunded__gt=0).amount
+    assert api_client.get("/auth/addresses/").json()["count"] == 1
+
+
+def test_images_are_real_pictures_served_by_the_app(api_client, client):
+    seed()
+
+    product = api_client.get("/products/espresso-machine/").json()
+    urls = [image["image_url"] for image in product["images"]]
+    served = client.get(urls[0])
+
+    assert [image["is_primary"] for image in product["images"]] == [True, False]
+    assert all(url.startswith("/media/products/") and url.endswith(".jpg") for url in urls)
+    assert not ProductImage.objects.exclude(image_url="").exists()  # no link to a domain that serves nothing
+    assert served.status_code == 200
+    assert served["Content-Type"] == "image/jpeg"
+    picture = Image.open(io.BytesIO(b"".join(served.streaming_content)))
+    assert (picture.format, picture.size) == ("JPEG", (600, 600))
+
+
+def test_a_rerun_keeps_staff_edits_and_sold_stock(staff_client):
+    seed()
+    before = counts()
+    response = staff_client.patch("/products/wireless-headphones/", {
+        "price": "79.00", "description": "Edited by staff.", "stock_quantity": 3}, format="json")
+    assert response.status_code == 200
+    keyboard_stock = Product.objects.get(slug="mechanical-keyboard").stock_quantity  # one sold by a demo order
+
+    output = seed()
+
+    assert output.splitlines()[0] == ("Demo data: all present, nothing changed (`manage.py seed_demo --reset` "
+                                      "restores the original demo catalog).")
+    assert counts() == before
+    headphones = Product.objects.get(slug="wireless-headphones")
+    assert (headphones.price, headphones.description, headphones.stock_quantity) == (
+        Decimal("79.00"), "Edited by staff.", 3)
+    assert Product.objects.get(slug="mechanical-keyboard").stock_quantity == keyboard_stock == 34
+
+
+def test_reset_restores_the_original_demo_and_keeps_orders_and_staff_products(staff_client):
+    seed()
+    headphones = Product.objects.get(slug="wireless-headphones")
+    Product.objects.filter(pk=headphones.pk).update(price=Decimal("1.00"), description="Oops", stock_quantity=0,
+                                                    is_active=False)
+    ProductImage.objects.filter(product=headphones).delete()
+    ProductImage.objects.create(product=headphones, image_url="https://cdn.example.com/staff.jpg", is_primary=True)
+    ShippingMethod.objects.filter(name="Express (next day)").update(price=Decimal("99.00"))
+    staff_product = ProductFactory(name="Staff Special", price=Decimal("5.00"), stock_quantity=2)
+    orders = list(Order.objects.order_by("pk").values_list("pk", "status", "total"))
+
+    output = seed("--reset")
+
+    assert output.splitlines()[0] == ("Demo restored: 50 demo products back to their original price, description, "
+                                      "stock and images. Created 100 generated images.")
+    headphones.refresh_from_db()
+    assert (headphones.price, headphones.description, headphones.stock_quantity, headphones.is_active) == (
+        Decimal("99.99"), "Over-ear Bluetooth headphones with active noise cancelling and 30-hour battery.", 50, True)
+    assert list(headphones.images.values_list("image_url", "is_primary")) == [("", True), ("", False)]
+    assert Product.objects.get(slug="mechanical-keyboard").stock_quantity == 35  # the original, sold unit back
+    assert ShippingMethod.objects.get(name="Express (next day)").price == Decimal("12.90")
+    staff_product.refresh_from_db()
+    assert (staff_product.price, staff_product.stock_quantity) == (Decimal("5.00"), 2)
+    assert list(Order.objects.order_by("pk").values_list("pk", "status", "total")) == orders
+    assert ProductImage.objects.count() == 100
+
+
+def test_placeholder_images_of_an_older_demo_are_replaced():
+    seed()
+    product = Product.objects.get(slug="dune")
+    ProductImage.objects.filter(product=product).delete()
+    ProductImage.objects.create(product=product, is_primary=True, image_url=f"{RETIRED_IMAGE_PREFIX}dune/main.jpg")
+
+    output = seed()
+
+    assert output.startswith("Demo data created: 2 generated images.")
+    assert not ProductImage.objects.filter(image_url__startswith=RETIRED_IMAGE_PREFIX).exists()
+    assert product.images.count() == 2
+
+
+def test_orders_whose_payment_method_is_off_are_skipped_and_said(settings):
+    settings.PAYMENT_METHODS = ["cod"]
+
+    output = seed()
+
+    assert Order.objects.count() == 1
+    assert "Demo order skipped (paid, waiting to ship: the sandbox payment method is not enabled)." in output
+    settings.PAYMENT_METHODS = ["sandbox", "cod"]
+    assert "6 demo orders" not in seed() and Order.objects.count() == 6  # the missing ones come once enabled

@@ -1,0 +1,141 @@
+"""A shipment moves only with its order: tracking events go through the order pipeline, and the staff endpoints
+refuse (400, naming the field) what they cannot set instead of answering 200 and ignoring it."""
+
+from decimal import Decimal
+
+import pytest
+
+from shop.cart.tests.factories import ProductFactory
+from shop.core.exceptions import ApplicationError
+from shop.orders.models import Order, Shipment
+from shop.orders.services import order_ship
+
+from .factories import ShippingMethodFactory, place_order
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def product():
+    return ProductFactory(name="Lamp", price=Decimal("30.00"), stock_quantity=10)
+
+
+def _snapshot(order: Order):
+    order.refresh_from_db()
+    shipment = order.shipment
+    return (order.status, order.updated_at, shipment.status, shipment.delivered_at, shipment.carrier,
+            shipment.events.count(), order.status_history.count())
+
+
+def test_patching_the_shipment_status_is_refused_naming_the_field(user, staff_user, staff_client, product):
+    order = place_order(user=user, product=product, status="cancelled", staff=staff_user)
+    before = _snapshot(order)
+
+    response = staff_client.patch(f"/orders/admin/{order.id}/shipment/", {"status": "DELIVERED", "carrier": "DHL"},
+                                  format="json")
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid"
+    assert list(body["errors"]) == ["status"]
+    assert "tracking event" in body["errors"]["status"][0]
+    assert body["detail"].startswith("status:")
+    assert _snapshot(order) == before  # the carrier sent alongside is not written either
+
+
+@pytest.mark.parametrize(("url", "body"), [
+    ("/orders/admin/{order}/shipment/", {"carrier": "DHL", "colour": "red"}),
+    ("/orders/admin/{order}/status/", {"status": "shipped", "notify": False}),
+    ("/orders/admin/{order}/shipment/events/", {"status": "IN_TRANSIT", "courier": "DHL"}),
+    ("/orders/admin/shipping-methods/{method}/", {"price": "1.00", "id": 99}),
+    ("/products/{product}/", {"price": "1.00", "stock": 3}),
+])
+def test_staff_writes_refuse_fields_they_would_ignore(user, staff_client, product, url, body):
+    order = place_order(user=user, product=product)
+    method = ShippingMethodFactory(price=Decimal("5.00"))
+    before = (_snapshot(order), method.price, product.price)
+    bad_field = next(key for key in body if key not in ("carrier", "status", "price"))
+
+    response = staff_client.patch(url.format(order=order.pk, method=method.pk, product=product.slug), body,
+                                  format="json") if "events" not in url else staff_client.post(
+        url.format(order=order.pk), body, format="json")
+
+    assert response.status_code == 400, response.json()
+    assert response.json()["code"] == "invalid"
+    assert response.json()["errors"] == {bad_field: ["This field cannot be set here."]}
+    method.refresh_from_db()
+    product.refresh_from_db()
+    assert (_snapshot(order), method.price, product.price) == before
+
+
+def test_a_delivered_event_on_a_shipped_order_delivers_the_order(user, user_client, staff_user, staff_client, product):
+    order = place_order(user=user, product=product, status="shipped", staff=staff_user)
+
+    response = staff_client.post(f"/orders/admin/{order.id}/shipment/events/",
+                                 {"status": "DELIVERED", "message": "Left at the door", "location": "Mombasa"},
+                                 format="json")
+
+    assert response.status_code == 201
+    assert (response.json()["status"], response.json()["message"]) == ("DELIVERED", "Left at the door")
+    seen = user_client.get(f"/orders/{order.id}/").json()
+    assert seen["status"] == "delivered"
+    assert seen["shipment"]["status"] == "DELIVERED"
+    assert seen["shipment"]["delivered_at"] is not None
+    assert [(h["from_status"], h["to_status"], h["changed_by"]) for h in seen["status_history"]][-1] == (
+        "shipped", "delivered", staff_user.pk)
+    assert [e["status"] for e in seen["shipment"]["events"]] == ["ORDER_PLACED", "SHIPPED", "DELIVERED"]
+
+
+def test_in_transit_on_a_processing_order_ships_it(user, staff_client, product):
+    order = place_order(user=user, product=product)
+
+    response = staff_client.post(f"/orders/admin/{order.id}/shipment/events/", {"status": "IN_TRANSIT"},
+                                 format="json")
+
+    assert response.status_code == 201
+    order.refresh_from_db()
+    assert (order.status, order.shipment.status) == ("shipped", "IN_TRANSIT")
+
+
+@pytest.mark.parametrize(("order_status", "event", "code"), [
+    ("processing", "DELIVERED", "invalid_transition"),
+    ("cancelled", "DELIVERED", "order_cancelled"),
+    ("delivered", "IN_TRANSIT", "order_delivered"),
+    ("shipped", "PACKED", "invalid_shipment_status"),
+    ("processing", "CANCELLED", "invalid_shipment_status"),
+])
+def test_events_outside_the_pipeline_are_refused_and_change_nothing(user, staff_user, staff_client, product,
+                                                                    order_status, event, code):
+    order = place_order(user=user, product=product, status=order_status, staff=staff_user)
+    before = _snapshot(order)
+
+    response = staff_client.post(f"/orders/admin/{order.id}/shipment/events/", {"status": event}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == code
+    assert response.json()["detail"]
+    assert _snapshot(order) == before
+
+
+def test_ship_sets_tracking_and_status_together(user, staff_user, product):
+    order = place_order(user=user, product=product)
+
+    order_ship(order_id=order.pk, by=staff_user, carrier="DHL", tracking_number="JD1",
+               tracking_url="https://track.example.com/JD1")
+
+    order.refresh_from_db()
+    shipment = order.shipment
+    assert (order.status, shipment.status, shipment.carrier, shipment.tracking_number, shipment.tracking_url) == (
+        "shipped", Shipment.Status.SHIPPED, "DHL", "JD1", "https://track.example.com/JD1")
+
+
+def test_ship_refused_writes_no_tracking(user, staff_user, product):
+    order = place_order(user=user, product=product, status="cancelled", staff=staff_user)
+
+    with pytest.raises(ApplicationError) as refused:
+        order_ship(order_id=order.pk, by=staff_user, carrier="DHL", tracking_number="JD1")
+
+    assert refused.value.code == "invalid_transition"
+    assert refused.value.message == "Cannot change an order from cancelled to shipped."
+    order.refresh_from_db()
+    assert (order.status, order.shipment.carrier, order.shipment.tracking_number) == ("cancelled", "", "")

@@ -1,0 +1,14 @@
+"""Query parameters of ``GET /payments/`` (bad values are a 400 naming the parameter: see shop.core.filters)."""
+
+import django_filters
+
+from shop.core.filters import StrictFilterSet
+from shop.payments.models import Payment
+
+
+class PaymentFilter(StrictFilterSet):
+    status = django_filters.ChoiceFilter(choices=Payment.Status.choices, label="Payments in this status only.")
+
+    class Meta:
+        model = Payment
+        fields = ("status",)
