@@ -12,7 +12,7 @@ from django.http import HttpResponse, JsonResponse
 from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.http import etag
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularRedocView
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -91,6 +91,8 @@ class IndexApi(APIView):
 
     @extend_schema(
         tags=["service"],
+        # DRF would also honour ?format=json|html; the Accept header is the documented way.
+        parameters=[OpenApiParameter("format", exclude=True)],
         responses={200: inline_serializer("ApiIndex", {
             "name": serializers.CharField(),
             "version": serializers.CharField(),
