@@ -8,7 +8,11 @@ through the real API, with Stripe played by the fake server over HTTP, and check
 - no negative stock;
 - no order both paid and stock-restored: a cancelled order keeps no money (its captured payments are refunded;
   Celery is eager and on_commit callbacks run, so the queued refund has run by the time the step returns);
-- ``is_fully_paid`` equals what its payments say (net captured >= total);
+- ``paid_at`` is set exactly when captured payments once covered the total, and never cleared; ``is_fully_paid``
+  is "paid once and money still kept" (a partial refund never makes a paid order unpaid);
+- a paid order never expires (an order cancelled as expired was not paid before it was cancelled), and no order
+  ships or is delivered without having been paid (online orders, ``ORDERS_ALLOW_UNPAID_FULFILMENT`` off);
+- a customer's partial refund is always refused (403 ``partial_refund_staff_only``), whatever the order's state;
 - every recorded status change is allowed by ``shop/orders/transitions.py`` and the history is one chain.
 
 Each example gets fresh products and users (ids differ between examples), and the checks only look at them,
@@ -184,11 +188,16 @@ class ShopMachine(RuleBasedStateMachine):
         self._deliver(*data.draw(st.sampled_from(self.events)))
 
     @precondition(lambda self: self.payments)
-    @rule(data=st.data(), partial=st.booleans())
-    def refund(self, data, partial):
+    @rule(data=st.data(), partial=st.booleans(), by_staff=st.booleans())
+    def refund(self, data, partial, by_staff):
         payment_id, _ = data.draw(st.sampled_from(self.payments))
         payload = {"payment_id": payment_id, **({"amount": "5.00"} if partial else {})}
-        _ok(self.client.post("/payments/refund/", payload, format="json"), "refund")
+        response = (self.staff_client if by_staff else self.client).post("/payments/refund/", payload, format="json")
+        if partial and not by_staff:
+            assert (response.status_code, response.json()["code"]) == (403, "partial_refund_staff_only")
+            STATS["refund by the customer, partial: 403"] += 1
+            return
+        _ok(response, f"refund{' (staff)' if by_staff else ''}")
 
     @precondition(lambda self: self.payments)
     @rule(data=st.data())
@@ -211,8 +220,13 @@ class ShopMachine(RuleBasedStateMachine):
         for order in Order.objects.filter(user=self.user).prefetch_related("payments", "status_history"):
             payments = list(order.payments.all())
             net = sum((p.net_paid for p in payments), Decimal("0.00"))
-            captured = any(p.status in Payment.CAPTURED for p in payments)
-            assert order.is_fully_paid == (captured and net >= order.total), (order.pk, order.is_fully_paid, net)
+            gross = sum((p.amount for p in payments if p.status in Payment.CAPTURED), Decimal("0.00"))
+            assert order.was_paid == (gross > 0 and gross >= order.total), (order.pk, order.paid_at, gross)
+            assert order.is_fully_paid == (order.was_paid and net > 0), (order.pk, order.is_fully_paid, net)
+            if order.cancel_reason == Order.CancelReason.EXPIRED:
+                assert order.paid_at is None or order.paid_at > order.cancelled_at, (order.pk, order.paid_at)
+            if order.status in (Order.Status.SHIPPED, Order.Status.DELIVERED):
+                assert order.was_paid, (order.pk, order.status, order.payment_status)
             if order.status == Order.Status.CANCELLED:
                 # Stock went back: no money may be kept (the refund of anything captured has run).
                 assert net == 0, (order.pk, [(p.pk, p.status, p.amount, p.amount_refunded) for p in payments])

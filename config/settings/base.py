@@ -334,6 +334,9 @@ PAYMENT_RETURN_ORIGINS = env.list("PAYMENT_RETURN_ORIGINS", default=[])
 PAYMENT_GATEWAY_TIMEOUT = env.float("PAYMENT_GATEWAY_TIMEOUT", default=10.0)
 # The sandbox provider lets anyone mark their own payment paid: never enable it on a real shop.
 PAYMENTS_SANDBOX_ENABLED = env.bool("PAYMENTS_SANDBOX_ENABLED", default=True)
+# Customers may refund their own payment in full while the order has not shipped (it cancels the order): the
+# product's owner refund. false: every refund is made by staff (customers get 403 refund_staff_only).
+PAYMENTS_CUSTOMER_REFUNDS = env.bool("PAYMENTS_CUSTOMER_REFUNDS", default=True)
 # The reference storefront at /demo/ (shop/storefront): on by default, off in production settings.
 DEMO_STOREFRONT_ENABLED = env.bool("DEMO_STOREFRONT_ENABLED", default=True)
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
@@ -420,6 +423,9 @@ if env.bool("BENCH_CEILING", default=False):
 # --- Orders ---------------------------------------------------------------------------------------------
 # An order that must be paid online is cancelled (stock released) when unpaid this long after checkout.
 ORDER_PAYMENT_TIMEOUT_MINUTES = env.int("ORDER_PAYMENT_TIMEOUT_MINUTES", default=30)
+# Staff may ship/deliver an order whose online payment is still pending (400 order_not_paid otherwise).
+# Cash-on-delivery orders always ship unpaid.
+ORDERS_ALLOW_UNPAID_FULFILMENT = env.bool("ORDERS_ALLOW_UNPAID_FULFILMENT", default=False)
 CELERY_BEAT_SCHEDULE["orders-expire-unpaid"] = {
     "task": "shop.orders.tasks.expire_unpaid_orders_task",
     "schedule": 60.0,

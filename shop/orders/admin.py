@@ -9,6 +9,7 @@ fulfilment runs through buttons and list actions that call the same services as 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
@@ -217,6 +218,11 @@ class ShipmentAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # checkout creates each order's shipment
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.URLField):
+            kwargs["assume_scheme"] = "https"  # carriers' tracking pages; Django 6's default
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -68,6 +68,9 @@ class Order(TimeStampedModel):
                                         related_name="+")
     notes = models.CharField(max_length=500, blank=True)
     # Payments (filled by the payments app): which method, whether and when it was paid, when it expires.
+    # Two questions, kept apart (docs/PAYMENTS.md, "Paid"): ``paid_at`` is when the order was first paid in full,
+    # set once and never cleared (a refund does not unpay an order: "was it paid?" decides expiry, cancel rules,
+    # shipping); ``is_fully_paid`` / ``payment_status`` say where the money stands now (partial refunds included).
     payment_method = models.CharField(max_length=32, blank=True)
     payment_status = models.CharField(max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.UNPAID)
     is_fully_paid = models.BooleanField(default=False)
@@ -97,6 +100,11 @@ class Order(TimeStampedModel):
     def __str__(self) -> str:
         return self.order_key
 
+    @property
+    def was_paid(self) -> bool:
+        """True once the order was paid in full, for good: refunds (partial or full) never turn it back."""
+        return self.paid_at is not None
+
     class PaymentOutcome(models.TextChoices):
         """The four order states of the Paymob-era API, plus ``cancelled`` for what it had no word for."""
 
@@ -112,8 +120,9 @@ class Order(TimeStampedModel):
     @property
     def payment_outcome(self) -> str:
         """Derived, never stored: paid -> success; cancelled for want of payment -> failed or timeout; cancelled
-        by a person or refunded -> cancelled; anything else -> pending."""
-        if self.is_fully_paid:
+        by a person or refunded -> cancelled; anything else -> pending. An open order that was paid stays a
+        success whatever was refunded since (nobody awaits its payment: a second one is refused)."""
+        if self.is_fully_paid or (self.was_paid and self.status != self.Status.CANCELLED):
             return self.PaymentOutcome.SUCCESS
         if self.status != self.Status.CANCELLED:
             return self.PaymentOutcome.PENDING

@@ -34,6 +34,7 @@ from .models import (
     ShipmentEvent,
     ShippingMethod,
 )
+from .policy import Action, order_action_check, order_fulfilment_check
 from .transitions import CANCELLABLE, ORDER_STATUS_OF_TRACKING, TRACKING_WITHOUT_ORDER_MOVE, can_transition
 
 logger = logging.getLogger(__name__)
@@ -324,17 +325,15 @@ def _cancel_locked(order: Order, *, by, reason: str, note: str = "") -> None:
 def order_cancel(*, order_id: int, by, owner=None, reason: str = Order.CancelReason.CUSTOMER, note: str = "") -> Order:
     """Cancel a pending or processing order and put its stock back, exactly once.
 
-    ``owner`` restricts the lookup to that user's orders (a customer cancelling); customers cannot cancel an
-    order that is already paid — staff can, and the payments hook handles the refund.
+    ``owner`` restricts the lookup to that user's orders (404 otherwise). Who may cancel is the policy's
+    (``policy.py``, asked for ``by``): customers cannot cancel an order that was paid (400 ``order_paid``, also
+    after a partial refund) — staff can, and the payments hook refunds what was kept.
     """
     filters = {"user": owner} if owner is not None else {}
     order = order_lock(order_id=order_id, **filters)
     if order is None:
         raise NotFound("Order not found.")
-    if order.status not in CANCELLABLE:
-        raise ApplicationError(f"Order cannot be cancelled: it is already {order.status}.", code="not_cancellable")
-    if owner is not None and order.is_fully_paid:
-        raise ApplicationError("This order is already paid; contact support to cancel it.", code="order_paid")
+    order_action_check(actor=by, order=order, action=Action.CANCEL)
     _cancel_locked(order, by=by, reason=reason, note=note)
     return order
 
@@ -345,6 +344,9 @@ def order_set_status(*, order_id: int, status: str, by, note: str = "") -> Order
 
     Raises ``ApplicationError`` (``invalid_status``, ``invalid_transition``) or ``NotFound``. Shipping and
     delivering also record the matching tracking event on the shipment (delivering stamps ``delivered_at``).
+    Cancelling asks the cancel policy (400 ``not_cancellable`` past processing, as every cancel endpoint
+    answers); shipping or delivering an order still waiting for its online payment is 400 ``order_not_paid``
+    (``policy.order_fulfilment_check``), whichever path moves it (this endpoint, a tracking event, the admin).
     """
     if status not in Order.Status.values:
         raise ApplicationError(f"'{status}' is not an order status.", code="invalid_status",
@@ -359,11 +361,15 @@ def order_set_status(*, order_id: int, status: str, by, note: str = "") -> Order
 def _set_status_locked(order: Order, *, status: str, by, note: str = "", event: dict | None = None) -> None:
     """Move a locked order to ``status`` if the pipeline allows it. ``event``: the tracking event to record
     (status, message, location, occurred_at); by default one saying "Order shipped" / "Order delivered"."""
+    if status == Order.Status.CANCELLED:
+        order_action_check(actor=by, order=order, action=Action.CANCEL)
     if not can_transition(order.status, status):
         raise ApplicationError(f"Cannot change an order from {order.status} to {status}.", code="invalid_transition")
     if status == Order.Status.CANCELLED:
         _cancel_locked(order, by=by, reason=Order.CancelReason.STAFF, note=note)
         return
+    if status in (Order.Status.SHIPPED, Order.Status.DELIVERED):
+        order_fulfilment_check(order=order, goods_left=status == Order.Status.DELIVERED)
     previous = order.status
     order.status = status
     order.save(update_fields=["status", "updated_at"])
@@ -394,7 +400,8 @@ def order_ship(*, order_id: int, by, carrier: str = "", tracking_number: str = "
 
 
 def _expirable(order: Order, now: datetime) -> bool:
-    return (order.status in CANCELLABLE and not order.is_fully_paid and order.payment_deadline is not None
+    """Open, past its deadline, and never paid: a paid order never expires, whatever was refunded since."""
+    return (order.status in CANCELLABLE and not order.was_paid and order.payment_deadline is not None
             and order.payment_deadline <= now)
 
 
@@ -402,7 +409,8 @@ def _expirable(order: Order, now: datetime) -> bool:
 def order_expire(*, order_id: int, now: datetime | None = None, skip_locked: bool = False) -> bool:
     """Cancel an unpaid order whose payment deadline has passed (reason ``expired``). True if it expired now.
 
-    Everything is re-checked under the row lock: a paid, cancelled or shipped order never expires.
+    Everything is re-checked under the row lock: an order that was ever paid in full (``paid_at``; a partial
+    or full refund does not clear it), a cancelled or a shipped order never expires.
     """
     now = now or timezone.now()
     order = order_lock(order_id=order_id, skip_locked=skip_locked)
@@ -416,7 +424,7 @@ def expire_unpaid_orders(*, now: datetime | None = None, limit: int = 500) -> in
     """Expire every overdue unpaid order, each in its own short transaction; orders busy elsewhere wait a round."""
     now = now or timezone.now()
     candidates = list(
-        Order.objects.filter(status__in=CANCELLABLE, is_fully_paid=False, payment_deadline__lte=now)
+        Order.objects.filter(status__in=CANCELLABLE, paid_at__isnull=True, payment_deadline__lte=now)
         .order_by("payment_deadline", "pk").values_list("pk", flat=True)[:limit]
     )
     return sum(order_expire(order_id=pk, now=now, skip_locked=True) for pk in candidates)

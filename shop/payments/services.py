@@ -20,6 +20,7 @@ from shop.core.metrics import record_payment, record_webhook
 from shop.core.tasks import enqueue_on_commit
 from shop.orders.locks import order_lock
 from shop.orders.models import Order
+from shop.orders.policy import Action, order_action_check
 from shop.orders.services import order_cancel_locked, order_mark_processing_locked
 from shop.payments.methods import PaymentMethod, method_get
 
@@ -73,18 +74,27 @@ def _payment_lock(payment_id: int, *, user=None) -> tuple[Order, Payment]:
 
 
 def order_payment_recalculate(order: Order) -> None:
-    """``is_fully_paid``: what succeeded payments brought in, minus refunds, covers the total. Order locked."""
+    """Recompute the order's payment facts from all its payments, with the order row locked.
+
+    - ``paid_at``: set the first time captured payments cover the total (their amounts before refunds); never
+      cleared, so "was this order paid?" (expiry, cancel rules, shipping) survives any refund.
+    - ``is_fully_paid``: paid in full once and the shop still holds money for it; only a refund of everything
+      turns it false again, a partial refund does not.
+    - ``payment_status``: ``unpaid``; ``paid``; ``partially_refunded`` (some refunded, some kept);
+      ``refunded`` (nothing kept).
+    """
     payments = list(order.payments.all())
+    captured = [payment for payment in payments if payment.status in Payment.CAPTURED]
+    gross = sum((payment.amount for payment in captured), Decimal("0.00"))
     net = sum((payment.net_paid for payment in payments), Decimal("0.00"))
     refunded = any(payment.amount_refunded > 0 for payment in payments)
-    order.is_fully_paid = net >= order.total and any(p.status in Payment.CAPTURED for p in payments)
-    if order.is_fully_paid:
-        order.payment_status = Order.PaymentStatus.PARTIALLY_REFUNDED if refunded else Order.PaymentStatus.PAID
-        order.paid_at = order.paid_at or timezone.now()
-    elif refunded:
-        order.payment_status = (
-            Order.PaymentStatus.PARTIALLY_REFUNDED if net > 0 else Order.PaymentStatus.REFUNDED
-        )
+    if captured and gross >= order.total and order.paid_at is None:
+        order.paid_at = timezone.now()
+    order.is_fully_paid = order.was_paid and net > 0
+    if refunded:
+        order.payment_status = Order.PaymentStatus.PARTIALLY_REFUNDED if net > 0 else Order.PaymentStatus.REFUNDED
+    elif order.was_paid:
+        order.payment_status = Order.PaymentStatus.PAID
     else:
         order.payment_status = Order.PaymentStatus.UNPAID
     order.save(update_fields=["is_fully_paid", "payment_status", "paid_at", "updated_at"])
@@ -152,7 +162,7 @@ def _reserve_attempt_locked(*, order_id: int, user, provider: str, currency: str
                 f"Order {order.pk} is {order.status}; only pending or processing orders can be paid.",
                 code="order_not_payable",
             )
-        if order.is_fully_paid:
+        if order.was_paid:  # a partial refund does not open the order to a second payment
             raise ApplicationError("This order is already paid.", code="order_paid")
         refusal = method.refusal(total=order.total, currency=currency)
         if refusal:
@@ -367,7 +377,7 @@ def _apply(order: Order, payment: Payment, state: ProviderPayment) -> str:
             # This method's policy: a failed payment ends the order (stock released) instead of waiting for a
             # retry until the payment deadline.
             payment.save()
-            if order.status in PAYABLE_ORDER_STATUSES and not order.is_fully_paid:
+            if order.status in PAYABLE_ORDER_STATUSES and not order.was_paid:  # a stale attempt fails: paid goes on
                 order_cancel_locked(order, by=None, reason=Order.CancelReason.PAYMENT_FAILED,
                                     note=f"The payment failed: {payment.failure_message}")
             return payment.status
@@ -376,7 +386,7 @@ def _apply(order: Order, payment: Payment, state: ProviderPayment) -> str:
     elif status == PaymentStatus.CANCELLED:
         payment.status = Payment.Status.CANCELLED
         payment.save()
-        if order.status in PAYABLE_ORDER_STATUSES and not order.is_fully_paid:
+        if order.status in PAYABLE_ORDER_STATUSES and not order.was_paid:
             order_cancel_locked(order, by=None, reason=Order.CancelReason.PAYMENT_CANCELLED,
                                 note="The payment was cancelled at the gateway.")
         return payment.status
@@ -709,13 +719,18 @@ def payment_gateway_cancel(*, provider: PaymentProvider, provider_payment_id: st
 
 
 def payment_cancel(*, payment_id: int, user) -> Payment:
-    """Cancel an open payment at the gateway, then its order (stock restored): no order waits on it."""
-    payment = Payment.objects.filter(pk=payment_id).first()
+    """Cancel an open payment at the gateway, then its order (stock restored): no order waits on it.
+
+    An order that was paid keeps going: only the stale attempt closes. The policy (``shop.orders.policy``,
+    ``CLOSE_ATTEMPT``) is asked before the gateway is told anything.
+    """
+    payment = Payment.objects.select_related("order").filter(pk=payment_id).first()
     if payment is None or (not user.is_staff and payment.user_id != user.pk):
         raise NotFound("Payment not found.")
     if payment.status not in Payment.ACTIVE:
         raise ApplicationError(f"Payment is {payment.status}; only pending or processing payments can be cancelled.",
                                code="not_cancellable")
+    order_action_check(actor=user, order=payment.order, action=Action.CLOSE_ATTEMPT)
     if payment.provider_payment_id:
         provider = provider_get(payment.provider)
         payment_gateway_cancel(provider=provider, provider_payment_id=payment.provider_payment_id)
@@ -724,7 +739,7 @@ def payment_cancel(*, payment_id: int, user) -> Payment:
         if payment.status in Payment.ACTIVE:
             payment.status = Payment.Status.CANCELLED
             payment.save()
-        if order.status in PAYABLE_ORDER_STATUSES and not order.is_fully_paid:
+        if order.status in PAYABLE_ORDER_STATUSES and not order.was_paid:
             order_cancel_locked(order, by=user, reason=Order.CancelReason.PAYMENT_CANCELLED,
                                 note="Payment cancelled by the customer.")
     return payment
@@ -755,9 +770,20 @@ def payments_cancel_for_order(order: Order) -> None:
 
 def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reason: str = "") -> Payment:
     """Refund all or part of a captured payment. The amount is reserved under the payment lock before the
-    gateway is called, so concurrent refunds can never return more than was paid."""
+    gateway is called, so concurrent refunds can never return more than was paid.
+
+    ``user`` None is the system (automatic refunds). Who may refund what, and when, is the policy's
+    (``shop.orders.policy``): a customer only in full, only their own order, only before it ships (403
+    ``partial_refund_staff_only``, 400 ``not_cancellable``), checked under the locks before anything moves.
+    A refund that leaves the shop holding nothing for an open order cancels it (stock restored once); a partial
+    refund keeps the order going and never turns it unpaid.
+    """
     with transaction.atomic():
         order, payment = _payment_lock(payment_id, user=user)
+        # A customer's refund is all that is left of the payment, never another amount (not even on a payment
+        # with nothing left): any amount but that is a partial refund, which is the shop's decision.
+        partial = amount is not None and amount != payment.amount - payment.amount_refunded
+        order_action_check(actor=user, order=order, action=Action.REFUND_PARTIAL if partial else Action.REFUND_FULL)
         if not payment.can_be_refunded:
             raise ApplicationError(f"Payment is {payment.status}; only succeeded payments can be refunded.",
                                    code="not_refundable")
@@ -772,6 +798,9 @@ def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reas
         refund = Refund.objects.create(payment=payment, amount=amount, reason=reason, requested_by=user)
         payment.amount_refunded += amount
         payment.save(update_fields=["amount_refunded", "updated_at"])
+        # The order says at once what the reservation leaves kept: staff cannot ship an order whose money is
+        # on its way back while the gateway is being asked (the shipping rule reads is_fully_paid under this lock).
+        order_payment_recalculate(order)
     provider = provider_get(payment.provider)
     try:
         result = _gateway_call(provider, provider.refund_payment, payment.provider_payment_id, amount=amount,
@@ -781,6 +810,7 @@ def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reas
             order, payment = _payment_lock(payment_id)
             payment.amount_refunded -= amount
             payment.save(update_fields=["amount_refunded", "updated_at"])
+            order_payment_recalculate(order)
             Refund.objects.filter(pk=refund.pk).update(status=Refund.Status.FAILED, failure_message=exc.message[:500])
         raise
     if result.status == RefundStatus.FAILED:
@@ -791,6 +821,7 @@ def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reas
             order, payment = _payment_lock(payment_id)
             payment.amount_refunded -= amount
             payment.save(update_fields=["amount_refunded", "updated_at"])
+            order_payment_recalculate(order)
             Refund.objects.filter(pk=refund.pk).update(status=Refund.Status.FAILED, failure_message=message,
                                                        provider_refund_id=result.provider_refund_id)
         raise ApplicationError(f"The refund failed at {provider.display_name}: {message}.", code="refund_failed")
@@ -801,7 +832,8 @@ def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reas
         payment.status = Payment.Status.REFUNDED if fully else Payment.Status.PARTIALLY_REFUNDED
         payment.save(update_fields=["status", "updated_at"])
         order_payment_recalculate(order)
-        if fully and order.status in PAYABLE_ORDER_STATUSES and not order.is_fully_paid:
+        # Cancel only when nothing is kept for the order any more (a second, duplicate payment may still be).
+        if fully and order.status in PAYABLE_ORDER_STATUSES and order.payment_status == Order.PaymentStatus.REFUNDED:
             order_cancel_locked(order, by=user, reason=Order.CancelReason.REFUNDED, note="Payment refunded.")
     return payment
 

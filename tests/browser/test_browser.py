@@ -77,7 +77,7 @@ def test_admin_creates_a_product_with_an_image(page, live_server, staff):
 
 
 def test_staff_ship_an_order_and_the_admin_lists_it(page, live_server, staff):
-    order = place_order(user=UserFactory(), product=ProductFactory(stock_quantity=5), quantity=1)
+    order = place_order(user=UserFactory(), product=ProductFactory(stock_quantity=5), quantity=1, paid=True)
 
     shipped = _staff_api(live_server, staff, "PATCH", f"/orders/admin/{order.pk}/status/", {"status": "shipped"})
     event = _staff_api(live_server, staff, "POST", f"/orders/admin/{order.pk}/shipment/events/",

@@ -10,7 +10,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from shop.accounts.models import User
 from shop.catalog.models import Product
 from shop.orders.services import LineRequest, order_checkout, order_set_status
-from shop.payments.services import payment_start
+from shop.payments.services import payment_sandbox_outcome, payment_start
 
 PASSWORD = "Fuzz-pass-123!"  # noqa: S105 - a throwaway database's password
 
@@ -32,7 +32,9 @@ for owner in (customer, staff):
             payment_start(order_id=order.pk, user=owner, method_id="sandbox")
         elif index == 1:
             payment_start(order_id=order.pk, user=owner, method_id="cod")
-        elif index == 2:
+        elif index == 2:  # paid first: an order waiting for its online payment cannot ship
+            paid = payment_start(order_id=order.pk, user=owner, method_id="sandbox")
+            payment_sandbox_outcome(payment_id=paid.pk, user=owner, succeed=True)
             order_set_status(order_id=order.pk, status="shipped", by=staff)
 
 print("FUZZ-TOKENS " + json.dumps({

@@ -180,7 +180,11 @@ class OrderDetailApi(APIView):
 
 class OrderCancelApi(APIView):
     @extend_schema(request=OrderCancelInput, responses={200: OrderMessageOutput}, tags=TAGS,
-                   summary="Cancel your pending or processing order (stock is restored)")
+                   summary="Cancel your pending or processing order (stock is restored)",
+                   description="Customers cannot cancel an order that was paid (400 `order_paid`, also after a "
+                               "partial refund: a full refund through `POST /payments/refund/` cancels it instead) "
+                               "or one that has shipped or is cancelled (400 `not_cancellable`). "
+                               "Policy: docs/PAYMENTS.md, \"Who may cancel and refund\".")
     def post(self, request, order_id: int):
         """Allowed while the order is pending or processing and not yet paid; otherwise refused with a message
         saying why (a paid order is cancelled by the shop's staff, who refund it). Open payments are cancelled."""
@@ -229,11 +233,19 @@ class OrderAdminListApi(ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
+STATUS_DESCRIPTION = (
+    "Moves allowed by the transition table only (400 `invalid_transition`). Cancelling a shipped, delivered or "
+    "cancelled order is 400 `not_cancellable`; cancelling a paid order refunds what was kept. An order still "
+    "waiting for its online payment cannot go to `shipped` or `delivered` (400 `order_not_paid`) unless it is cash "
+    "on delivery or `ORDERS_ALLOW_UNPAID_FULFILMENT=true` (docs/PAYMENTS.md, \"Shipping\")."
+)
+
+
 class OrderAdminStatusApi(APIView):
     permission_classes = (IsAdminUser,)
 
     @extend_schema(request=OrderStatusInput, responses={200: OrderStatusMessageOutput}, tags=ADMIN_TAGS,
-                   summary="Move an order along the status pipeline (staff)")
+                   summary="Move an order along the status pipeline (staff)", description=STATUS_DESCRIPTION)
     def post(self, request, order_id: int):
         """Only the transitions of the order pipeline are allowed (pending -> processing -> shipped -> delivered,
         cancel before shipping); anything else answers 409 naming the current status. Also served at
@@ -246,7 +258,7 @@ class OrderAdminStatusApi(APIView):
         return Response({"message": "Order status updated successfully", "order": OrderOutput(order).data})
 
     @extend_schema(request=OrderStatusInput, responses={200: OrderStatusMessageOutput}, tags=ADMIN_TAGS,
-                   summary="Move an order along the status pipeline (staff)")
+                   summary="Move an order along the status pipeline (staff)", description=STATUS_DESCRIPTION)
     def patch(self, request, order_id: int):
         """The same as POST."""
         return self.post(request, order_id)
@@ -276,7 +288,9 @@ class ShipmentAdminEventApi(APIView):
                    description="The order follows its pipeline: in transit, out for delivery or shipped on a "
                                "processing order ships it; delivered on a shipped order delivers it. Refused (400) "
                                "when the pipeline refuses that move, for cancelled or delivered orders, for a step "
-                               "backwards, and for CANCELLED (cancel the order instead).")
+                               "backwards, and for CANCELLED (cancel the order instead). Shipping or delivering "
+                               "this way an order still waiting for its online payment is 400 `order_not_paid`, "
+                               "as the status endpoint answers (docs/PAYMENTS.md, \"Shipping\").")
     def post(self, request, order_id: int):
         """Staff only. The customer sees the event in the order's shipment."""
         serializer = ShipmentEventInput(data=request.data)

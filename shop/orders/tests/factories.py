@@ -4,7 +4,7 @@ import factory
 
 from shop.orders.models import Order, ShippingMethod
 from shop.orders.services import LineRequest, order_checkout, order_place, order_set_status
-from shop.payments.services import payment_sandbox_outcome
+from shop.payments.services import payment_sandbox_outcome, payment_start
 
 
 class ShippingMethodFactory(factory.django.DjangoModelFactory):
@@ -16,11 +16,27 @@ class ShippingMethodFactory(factory.django.DjangoModelFactory):
     is_active = True
 
 
-def place_order(*, user, product, quantity: int = 1, variant=None, status: str | None = None, staff=None, **kwargs):
-    """An order placed through the real checkout service (direct line), optionally moved to ``status``."""
+def pay_order(*, order, user):
+    """Pay ``order`` in full through the real sandbox provider (create the attempt, the customer pays)."""
+    payment = payment_start(order_id=order.pk, user=user, method_id="sandbox")
+    payment_sandbox_outcome(payment_id=payment.pk, user=user, succeed=True)
+    return payment
+
+
+def place_order(*, user, product, quantity: int = 1, variant=None, status: str | None = None, staff=None,
+                paid: bool | None = None, **kwargs):
+    """An order placed through the real checkout service (direct line), optionally moved to ``status``.
+
+    ``paid`` pays it with the sandbox first; by default only orders sent to shipped or delivered are paid (an
+    unpaid online order cannot ship). ``paid=False`` with ``ORDERS_ALLOW_UNPAID_FULFILMENT`` ships it unpaid.
+    """
     order, _ = order_checkout(
         user=user, lines=[LineRequest(quantity=quantity, product_id=product.pk,
                                       variant_id=variant.pk if variant else None)], **kwargs)
+    if paid is None:
+        paid = status in ("shipped", "delivered")
+    if paid:
+        pay_order(order=order, user=user)
     path = {"processing": [], "shipped": ["shipped"], "delivered": ["shipped", "delivered"],
             "cancelled": ["cancelled"]}
     for step in path.get(status or "processing", []):

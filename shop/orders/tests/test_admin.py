@@ -12,7 +12,7 @@ from django.utils.html import escape
 from shop.accounts.tests.factories import UserFactory
 from shop.cart.tests.factories import ProductFactory
 from shop.orders.models import Order, OrderStatusChange, Shipment
-from shop.orders.services import order_ship
+from shop.orders.services import LineRequest, order_place, order_ship
 from shop.payments.models import Payment, Refund, WebhookEvent
 
 from .factories import cod_order, paid_order, place_order
@@ -265,12 +265,13 @@ def test_fulfilment_needs_the_change_permission(client, user, product, payments_
 
 # --- Records nobody edits ------------------------------------------------------------------------------------
 
-def test_orders_and_money_records_cannot_be_added_changed_or_deleted(admin_web, user, product, payments_on):
+def test_orders_and_money_records_cannot_be_added_changed_or_deleted(admin_web, user, staff_user, product,
+                                                                     payments_on):
     order = paid_order(user, product)
     payment = order.payments.get()
     from shop.payments.services import payment_refund
 
-    payment_refund(payment_id=payment.pk, user=user, amount=Decimal("5.00"))
+    payment_refund(payment_id=payment.pk, user=staff_user, amount=Decimal("5.00"))  # partial: the shop's call
     refund = Refund.objects.get()
     event = WebhookEvent.objects.create(provider="sandbox", event_id="evt_1", event_type="payment.succeeded")
     before = snapshot(order)
@@ -313,6 +314,25 @@ def test_the_shipment_page_cannot_deliver_a_cancelled_unpaid_order(admin_web, us
     assert snapshot(order) == before
     assert order.shipment.carrier == ""  # nothing of the refused save is kept
     assert admin_web.get(f"/api/v1/orders/{order.pk}/").status_code in (401, 403, 404)  # session is not API auth
+
+
+def test_the_shipment_page_and_the_ship_button_refuse_an_unpaid_online_order(admin_web, user, product, payments_on):
+    order, _, _ = order_place(user=user, lines=[LineRequest(quantity=1, product_id=product.pk)],
+                              payment_method="sandbox")  # the customer has not paid yet
+    before = snapshot(order)
+    refusal = (f"Order {order.order_key} is waiting for its online payment; it cannot be shipped or delivered "
+               "before it is paid.")
+
+    button = fulfil(admin_web, order, "ship", {"carrier": "DHL"})
+    page = admin_web.post(f"/admin/orders/shipment/{order.shipment.pk}/change/",
+                          _shipment_form(order, status="SHIPPED", carrier="DHL"))
+
+    assert page.status_code == 302 and messages_of(page) == [("error", refusal)]
+    assert button.status_code == 400 and messages_of(button) == [("error", refusal)]
+    assert snapshot(order) == before
+    assert order.shipment.carrier == ""
+    order_page = admin_web.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    assert 'name="payment_method"' not in order_page  # switching it to cash on delivery would let it ship unpaid
 
 
 def test_the_shipment_page_delivers_a_paid_order_through_the_service(admin_web, user, staff_user, product,

@@ -60,8 +60,7 @@ def test_order_within_its_deadline_does_not_expire(user, product):
 
 
 def test_a_paid_order_never_expires(user, product):
-    order = _overdue(place_order(user=user, product=product))
-    Order.objects.filter(pk=order.pk).update(is_fully_paid=True, payment_status="paid")
+    order = _overdue(place_order(user=user, product=product, paid=True))
 
     assert expire_unpaid_orders() == 0
     assert order_expire(order_id=order.pk) is False
@@ -71,8 +70,9 @@ def test_a_paid_order_never_expires(user, product):
 
 
 @pytest.mark.parametrize("status", ["shipped", "delivered", "cancelled"])
-def test_orders_past_processing_never_expire(user, staff_user, product, status):
-    order = _overdue(place_order(user=user, product=product, status=status, staff=staff_user))
+def test_orders_past_processing_never_expire(user, staff_user, product, status, settings):
+    settings.ORDERS_ALLOW_UNPAID_FULFILMENT = True  # shipped unpaid: only the status keeps it from expiring
+    order = _overdue(place_order(user=user, product=product, status=status, staff=staff_user, paid=False))
     stock = _stock(product)
 
     assert expire_unpaid_orders() == 0

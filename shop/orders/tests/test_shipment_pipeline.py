@@ -87,7 +87,7 @@ def test_a_delivered_event_on_a_shipped_order_delivers_the_order(user, user_clie
 
 
 def test_in_transit_on_a_processing_order_ships_it(user, staff_client, product):
-    order = place_order(user=user, product=product)
+    order = place_order(user=user, product=product, paid=True)  # paid: an unpaid online order would not ship
 
     response = staff_client.post(f"/orders/admin/{order.id}/shipment/events/", {"status": "IN_TRANSIT"},
                                  format="json")
@@ -118,7 +118,7 @@ def test_events_outside_the_pipeline_are_refused_and_change_nothing(user, staff_
 
 
 def test_ship_sets_tracking_and_status_together(user, staff_user, product):
-    order = place_order(user=user, product=product)
+    order = place_order(user=user, product=product, paid=True)
 
     order_ship(order_id=order.pk, by=staff_user, carrier="DHL", tracking_number="JD1",
                tracking_url="https://track.example.com/JD1")

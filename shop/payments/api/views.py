@@ -180,7 +180,12 @@ class PaymentForOrderApi(APIView):
 
 
 class PaymentCancelApi(APIView):
-    @extend_schema(tags=TAGS, request=PaymentIdInput, responses={200: MessagePaymentOutput})
+    @extend_schema(tags=TAGS, request=PaymentIdInput, responses={200: MessagePaymentOutput},
+                   summary="Cancel an open payment attempt (and its unpaid order)",
+                   description="Closes a pending or processing attempt at the gateway and here. If the order was "
+                               "never paid it is cancelled too (stock restored); a paid order goes on. Customers "
+                               "cannot close an attempt once the order has shipped (400 `not_cancellable`). "
+                               "Policy: docs/PAYMENTS.md, \"Who may cancel and refund\".")
     def post(self, request):
         """Cancel an open payment, and its order.
 
@@ -195,7 +200,17 @@ class PaymentCancelApi(APIView):
 
 
 class PaymentRefundApi(APIView):
-    @extend_schema(tags=TAGS, request=RefundInput, responses={200: MessagePaymentOutput})
+    @extend_schema(tags=TAGS, request=RefundInput, responses={200: MessagePaymentOutput},
+                   summary="Refund a payment (customers: in full, before shipping; staff: any amount)",
+                   description="Without `amount` (or with all that is left) a full refund, which cancels an open "
+                               "order and restores its stock once; staff may refund any amount at any time, and a "
+                               "partial refund keeps the order paid. Customers: their own payment, in full, while "
+                               "the order is pending or processing; another amount is 403 "
+                               "`partial_refund_staff_only`, after shipping or on a cancelled order 400 "
+                               "`not_cancellable` (as `POST /orders/{id}/cancel/` answers), and with "
+                               "`PAYMENTS_CUSTOMER_REFUNDS=false` 403 `refund_staff_only`. Then the payment's own "
+                               "checks: 400 `not_refundable`, `refund_exceeds_balance`, `refund_failed`. "
+                               "Policy: docs/PAYMENTS.md, \"Who may cancel and refund\".")
     def post(self, request):
         """Refund a successful payment, fully or in part.
 

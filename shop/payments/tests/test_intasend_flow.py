@@ -188,10 +188,11 @@ def test_refund_is_a_chargeback_on_the_invoice(user_client, api_client, intasend
     assert (payment.status, payment.amount_refunded, refund.status) == ("refunded", Decimal("99.98"), "succeeded")
 
 
-def test_a_cancelled_chargeback_releases_the_amount_and_flags_the_payment(user_client, api_client, intasend_on,
-                                                                          order):
+def test_a_cancelled_chargeback_releases_the_amount_and_flags_the_payment(
+    staff_client, user_client, api_client, intasend_on, order
+):
     payment = _paid(user_client, api_client, intasend_on, order)
-    assert user_client.post("/payments/refund/", {"payment_id": payment.pk, "amount": "10.00"},
+    assert staff_client.post("/payments/refund/", {"payment_id": payment.pk, "amount": "10.00"},
                             format="json").status_code == 200
 
     response = _deliver(api_client, intasend_on.resolve_chargeback(1, "CANCELLED"))
@@ -204,10 +205,10 @@ def test_a_cancelled_chargeback_releases_the_amount_and_flags_the_payment(user_c
     assert (order.is_fully_paid, order.payment_status) == (True, "paid")
 
 
-def test_partial_chargeback(user_client, api_client, intasend_on, order):
+def test_partial_chargeback(staff_client, user_client, api_client, intasend_on, order):
     payment = _paid(user_client, api_client, intasend_on, order)
 
-    response = user_client.post("/payments/refund/", {"payment_id": payment.pk, "amount": "10.00"}, format="json")
+    response = staff_client.post("/payments/refund/", {"payment_id": payment.pk, "amount": "10.00"}, format="json")
 
     assert response.status_code == 200
     assert response.json()["payment"]["status"] == "partially_refunded"

@@ -268,12 +268,14 @@ def test_full_refund_cancels_the_order_and_restores_stock(user_client, api_clien
     assert refunds[0][2]["amount"] == "9998" and refunds[0][2]["reason"] == "requested_by_customer"
 
 
-def test_partial_refunds_add_up_and_can_never_exceed_the_payment(user_client, api_client, stripe_on, order):
+def test_partial_refunds_add_up_and_can_never_exceed_the_payment(
+    staff_client, user_client, api_client, stripe_on, order
+):
     payment = _paid(user_client, api_client, stripe_on, order)
 
-    first = user_client.post("/payments/refund/", {"payment_id": payment.pk, "amount": "40.00"}, format="json")
-    too_much = user_client.post("/payments/refund/", {"payment_id": payment.pk, "amount": "60.00"}, format="json")
-    rest = user_client.post("/payments/refund/", {"payment_id": payment.pk, "amount": "59.98"}, format="json")
+    first = staff_client.post("/payments/refund/", {"payment_id": payment.pk, "amount": "40.00"}, format="json")
+    too_much = staff_client.post("/payments/refund/", {"payment_id": payment.pk, "amount": "60.00"}, format="json")
+    rest = staff_client.post("/payments/refund/", {"payment_id": payment.pk, "amount": "59.98"}, format="json")
 
     assert first.status_code == 200 and first.json()["payment"]["status"] == "partially_refunded"
     assert too_much.status_code == 400 and too_much.json()["code"] == "refund_exceeds_balance"
@@ -363,9 +365,18 @@ def test_config_and_methods(user_client, api_client, stripe_on):
     assert {m["code"]: m["kind"] for m in methods}["cod"] == "direct"
 
 
-def test_order_shows_is_fully_paid_recalculated_on_every_change(user_client, api_client, stripe_on, order):
+def test_order_shows_is_fully_paid_recalculated_on_every_change(
+    staff_client, user_client, api_client, stripe_on, order
+):
     payment = _paid(user_client, api_client, stripe_on, order)
     assert Order.objects.get(pk=order.pk).is_fully_paid
-    user_client.post("/payments/refund/", {"payment_id": payment.pk, "amount": "0.01"}, format="json")
+    paid_at = Order.objects.get(pk=order.pk).paid_at
+    staff_client.post("/payments/refund/", {"payment_id": payment.pk, "amount": "0.01"}, format="json")
     order.refresh_from_db()
-    assert not order.is_fully_paid and order.payment_status == "partially_refunded"
+    # A partial refund never makes a paid order unpaid: still paid in full once, part of it returned.
+    assert (order.is_fully_paid, order.payment_status, order.paid_at) == (True, "partially_refunded", paid_at)
+    staff_client.post("/payments/refund/", {"payment_id": payment.pk}, format="json")
+    order.refresh_from_db()
+    # Everything returned: no longer fully paid, cancelled by the refund, but it was paid (paid_at is history).
+    assert (order.is_fully_paid, order.payment_status, order.status, order.paid_at) == (
+        False, "refunded", "cancelled", paid_at)

@@ -42,10 +42,11 @@ def _paid(user_client, api_client, fake, order) -> Payment:
     return payment
 
 
-def _pending_refund(user_client, fake, payment, amount=None) -> Refund:
+def _pending_refund(client, fake, payment, amount=None) -> Refund:
+    """A refund the fake leaves pending: in full (as the customer may) or partial (``client`` must be staff)."""
     fake.next_refund_status = "pending"
     body = {"payment_id": payment.pk, **({} if amount is None else {"amount": amount})}
-    response = user_client.post("/payments/refund/", body, format="json")
+    response = client.post("/payments/refund/", body, format="json")
     assert response.status_code == 200, response.json()
     refund = Refund.objects.get(payment=payment, status="pending")
     assert refund.provider_refund_id.startswith("re_")
@@ -61,9 +62,11 @@ def _state(payment, order):
     }
 
 
-def test_a_pending_refund_that_succeeds_is_settled_by_refund_updated(user_client, api_client, stripe_on, order):
+def test_a_pending_refund_that_succeeds_is_settled_by_refund_updated(
+    staff_client, user_client, api_client, stripe_on, order
+):
     payment = _paid(user_client, api_client, stripe_on, order)
-    refund = _pending_refund(user_client, stripe_on, payment, amount="40.00")
+    refund = _pending_refund(staff_client, stripe_on, payment, amount="40.00")
     before = _state(payment, order)
     assert before["payment"] == ("partially_refunded", Decimal("40.00"), False)
 
@@ -79,9 +82,11 @@ def test_a_pending_refund_that_succeeds_is_settled_by_refund_updated(user_client
     assert stripe_on.requests_to("GET", f"/v1/refunds/{refund.provider_refund_id}")
 
 
-def test_an_event_while_the_refund_is_still_pending_leaves_it_pending(user_client, api_client, stripe_on, order):
+def test_an_event_while_the_refund_is_still_pending_leaves_it_pending(
+    staff_client, user_client, api_client, stripe_on, order
+):
     payment = _paid(user_client, api_client, stripe_on, order)
-    refund = _pending_refund(user_client, stripe_on, payment, amount="40.00")
+    refund = _pending_refund(staff_client, stripe_on, payment, amount="40.00")
     # The event's copy says succeeded (events arrive out of order), but a re-read of Stripe still says pending.
     claimed = {**stripe_on.refund(refund.provider_refund_id), "status": "succeeded"}
 
@@ -94,10 +99,10 @@ def test_an_event_while_the_refund_is_still_pending_leaves_it_pending(user_clien
 
 
 def test_a_pending_refund_that_fails_gives_the_amount_back_and_flags_the_payment(
-    user_client, api_client, stripe_on, order, product, django_assert_max_num_queries
+    staff_client, user_client, api_client, stripe_on, order, product, django_assert_max_num_queries
 ):
     payment = _paid(user_client, api_client, stripe_on, order)
-    refund = _pending_refund(user_client, stripe_on, payment, amount="40.00")
+    refund = _pending_refund(staff_client, stripe_on, payment, amount="40.00")
 
     failed = stripe_on.settle_refund(refund.provider_refund_id, "failed", failure_reason="insufficient_funds")
     # Dedupe row, payment lookup, the payment re-read applied under the order -> payment locks (as for any
@@ -119,15 +124,17 @@ def test_a_pending_refund_that_fails_gives_the_amount_back_and_flags_the_payment
     detail = user_client.get(f"/payments/{payment.pk}/").json()
     assert (detail["status"], detail["amount_refunded"]) == ("succeeded", "0.00")
     # The money is refundable again.
-    again = user_client.post("/payments/refund/", {"payment_id": payment.pk, "amount": "40.00"}, format="json")
+    again = staff_client.post("/payments/refund/", {"payment_id": payment.pk, "amount": "40.00"}, format="json")
     assert again.status_code == 200 and again.json()["payment"]["amount_refunded"] == "40.00"
 
 
-def test_a_canceled_refund_through_the_older_event_also_fails_it(user_client, api_client, stripe_on, order):
+def test_a_canceled_refund_through_the_older_event_also_fails_it(
+    staff_client, user_client, api_client, stripe_on, order
+):
     payment = _paid(user_client, api_client, stripe_on, order)
-    first = user_client.post("/payments/refund/", {"payment_id": payment.pk, "amount": "10.00"}, format="json")
+    first = staff_client.post("/payments/refund/", {"payment_id": payment.pk, "amount": "10.00"}, format="json")
     assert first.status_code == 200  # succeeded at once
-    refund = _pending_refund(user_client, stripe_on, payment, amount="30.00")
+    refund = _pending_refund(staff_client, stripe_on, payment, amount="30.00")
 
     canceled = stripe_on.settle_refund(refund.provider_refund_id, "canceled")
     response = _deliver(api_client, stripe_on, "charge.refund.updated", canceled)
@@ -137,7 +144,7 @@ def test_a_canceled_refund_through_the_older_event_also_fails_it(user_client, ap
     assert (refund.status, refund.failure_message) == ("failed", "the refund was canceled")
     assert _state(payment, order) == {
         "payment": ("partially_refunded", Decimal("10.00"), True),
-        "order": ("processing", "partially_refunded", False, False),
+        "order": ("processing", "partially_refunded", True, False),  # a partial refund leaves it paid
     }
 
 
@@ -170,9 +177,11 @@ def test_a_failed_full_refund_does_not_uncancel_the_order_and_flags_it(
     assert (body["status"], body["payment_status"], body["needs_refund"]) == ("cancelled", "paid", True)
 
 
-def test_duplicate_and_repeated_events_for_a_settled_refund_change_nothing(user_client, api_client, stripe_on, order):
+def test_duplicate_and_repeated_events_for_a_settled_refund_change_nothing(
+    staff_client, user_client, api_client, stripe_on, order
+):
     payment = _paid(user_client, api_client, stripe_on, order)
-    refund = _pending_refund(user_client, stripe_on, payment, amount="40.00")
+    refund = _pending_refund(staff_client, stripe_on, payment, amount="40.00")
     failed = stripe_on.settle_refund(refund.provider_refund_id, "failed", failure_reason="declined")
     payload, signature = stripe_on.make_event("refund.failed", failed)
     assert _post_event(api_client, payload, signature).json()["outcome"] == "refund_failed"
@@ -237,12 +246,14 @@ def test_a_refund_made_in_the_dashboard_is_still_counted_by_the_payment_re_read(
     assert not Refund.objects.exists()
 
 
-def test_a_stale_payment_read_never_counts_a_refund_we_know_failed(user_client, api_client, stripe_on, order):
+def test_a_stale_payment_read_never_counts_a_refund_we_know_failed(
+    staff_client, user_client, api_client, stripe_on, order
+):
     """The rule in ``_absorb_gateway_refunds``: settlement owns decreases; a payment read taken before a
     refund failed (a ``charge.refunded`` webhook racing ``refund.failed``) cannot count it again, while a
     refund made outside the shop afterwards still raises ``amount_refunded``."""
     payment = _paid(user_client, api_client, stripe_on, order)
-    refund = _pending_refund(user_client, stripe_on, payment, amount="40.00")
+    refund = _pending_refund(staff_client, stripe_on, payment, amount="40.00")
     stale = ProviderPayment(
         provider_payment_id=payment.provider_payment_id,
         status=PaymentStatus.PARTIALLY_REFUNDED,
@@ -269,9 +280,11 @@ def test_a_stale_payment_read_never_counts_a_refund_we_know_failed(user_client, 
     assert _state(payment, order)["payment"] == ("partially_refunded", Decimal("25.00"), True)
 
 
-def test_stripe_unreachable_is_a_503_and_the_redelivery_settles(user_client, api_client, stripe_on, order):
+def test_stripe_unreachable_is_a_503_and_the_redelivery_settles(
+    staff_client, user_client, api_client, stripe_on, order
+):
     payment = _paid(user_client, api_client, stripe_on, order)
-    refund = _pending_refund(user_client, stripe_on, payment, amount="40.00")
+    refund = _pending_refund(staff_client, stripe_on, payment, amount="40.00")
     failed = stripe_on.settle_refund(refund.provider_refund_id, "failed", failure_reason="declined")
     payload, signature = stripe_on.make_event("refund.failed", failed)
 

@@ -74,7 +74,9 @@ def test_concurrent_paymob_callbacks_pay_once(user_client, paymob_on, order):
     _assert_paid_once(results, payment, order)
 
 
-def test_concurrent_events_for_one_failed_stripe_refund_release_its_amount_once(user_client, stripe_on, order):
+def test_concurrent_events_for_one_failed_stripe_refund_release_its_amount_once(
+    staff_client, user_client, stripe_on, order
+):
     from decimal import Decimal
 
     from shop.payments.models import Refund
@@ -83,7 +85,7 @@ def test_concurrent_events_for_one_failed_stripe_refund_release_its_amount_once(
     stripe_on.succeed(payment.provider_payment_id)
     assert user_client.post("/payments/sync-status/", {"payment_id": payment.pk}, format="json").status_code == 200
     stripe_on.next_refund_status = "pending"
-    refunded = user_client.post("/payments/refund/", {"payment_id": payment.pk, "amount": "40.00"}, format="json")
+    refunded = staff_client.post("/payments/refund/", {"payment_id": payment.pk, "amount": "40.00"}, format="json")
     assert refunded.status_code == 200, refunded.json()
     refund = Refund.objects.get(payment=payment)
     failed = stripe_on.settle_refund(refund.provider_refund_id, "failed", failure_reason="declined")

@@ -542,7 +542,8 @@ async function orderView(id) {
         : "The payment did not go through. You can try again.", returned.get("status") === "paid" ? "success" : "error");
     }
   }
-  const open = !order.is_fully_paid && ["pending", "processing"].includes(order.status);
+  // "Was it paid?" is paid_at (never cleared by a refund): a paid order is neither paid again nor cancelled here.
+  const open = !order.paid_at && ["pending", "processing"].includes(order.status);
   // Paying again makes sense for a redirect method (a payment page); cash on delivery is paid at the door.
   const payable = open && methods.some((method) => method.id === order.payment_method && method.kind === "redirect");
   const payAgain = h("button", { type: "button", id: "pay-now", onclick: async () => {

@@ -1,0 +1,157 @@
+"""Who may cancel or refund an order, and when: the one policy every endpoint asks (docs/PAYMENTS.md,
+"Who may cancel and refund").
+
+The endpoints and the action each one asks about:
+
+- ``POST /orders/{id}/cancel/``, staff ``POST /orders/admin/{id}/status/ {"status": "cancelled"}``: ``CANCEL``;
+- ``POST /payments/refund/``: ``REFUND_FULL`` (no amount, or exactly all that is left of the payment) or
+  ``REFUND_PARTIAL`` (any other amount);
+- ``POST /payments/cancel/``: ``CLOSE_ATTEMPT`` (close an open payment attempt; it also cancels the order when
+  the order was never paid, and that cancellation is the ``CANCEL`` rule).
+
+The answer depends on who asks (staff, the customer who owns the order, or the system: expiry and automatic
+refunds act as staff) and on the order's stage, read under its row lock:
+
+    stage                 actor     CANCEL                    REFUND_FULL               REFUND_PARTIAL
+    open, never paid      customer  yes                       yes (nothing captured)    403 partial...
+    open, paid            customer  400 order_paid            yes: cancels the order    403 partial...
+    shipped or delivered  customer  400 not_cancellable       400 not_cancellable       403 partial...
+    cancelled             customer  400 not_cancellable       400 not_cancellable       403 partial...
+    open, paid or not     staff     yes                       yes                       yes
+    shipped or delivered  staff     400 not_cancellable       yes                       yes
+    cancelled             staff     400 not_cancellable       yes                       yes
+
+``CLOSE_ATTEMPT``: a customer may close an attempt while the order is open (a paid order keeps going: only the
+stale attempt closes), never once it has shipped (400 ``not_cancellable``: a cash-on-delivery attempt must stay
+collectable); staff always.
+
+(``403 partial...`` is ``partial_refund_staff_only``.) "Open" is pending or processing; "paid" means the order
+was paid in full once (``Order.paid_at``), so a partial refund never makes it cancellable by the customer
+again. A customer's refund is a cancellation with the money back: it is refused exactly where the cancel
+endpoint refuses, except for the one difference the product makes — a paid, unshipped order can be refunded
+(which cancels it and restores stock once) but not plainly cancelled. Refunds that are not the customer's
+own cancellation (partial amounts, after shipping, on a cancelled order) are staff decisions: 403 for the
+customer whatever the stage when partial, the cancel answer when full. With ``PAYMENTS_CUSTOMER_REFUNDS=false``
+every customer refund is 403 ``refund_staff_only``.
+
+The refund's own checks (a succeeded payment, an amount within what is left) come after this policy.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.conf import settings
+
+from shop.core.exceptions import ApplicationError
+from shop.payments.methods import KNOWN_METHODS
+
+from .models import Order
+from .transitions import CANCELLABLE
+
+
+class Action(StrEnum):
+    CANCEL = "cancel"
+    REFUND_FULL = "refund_full"
+    REFUND_PARTIAL = "refund_partial"
+    CLOSE_ATTEMPT = "close_attempt"
+
+
+class Stage(StrEnum):
+    OPEN_UNPAID = "open_unpaid"
+    OPEN_PAID = "open_paid"
+    SHIPPED = "shipped"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    status_code: int
+    code: str
+    message: str  # formatted with the order's ``status``
+
+
+NOT_CANCELLABLE = Refusal(400, "not_cancellable", "Order cannot be cancelled: it is already {status}.")
+ORDER_PAID = Refusal(400, "order_paid", "This order is already paid; contact support to cancel it.")
+PARTIAL_STAFF_ONLY = Refusal(403, "partial_refund_staff_only",
+                             "Only the shop can refund part of a payment; a full refund cancels an unshipped order.")
+REFUNDS_STAFF_ONLY = Refusal(403, "refund_staff_only", "Refunds are made by the shop; contact support.")
+
+# What a customer (the order's owner) gets, per stage and action; None = allowed. Staff and the system are
+# refused only what nobody may do: cancel an order past processing.
+CUSTOMER_RULES: dict[Stage, dict[Action, Refusal | None]] = {
+    Stage.OPEN_UNPAID: {Action.CANCEL: None, Action.REFUND_FULL: None, Action.REFUND_PARTIAL: PARTIAL_STAFF_ONLY,
+                        Action.CLOSE_ATTEMPT: None},
+    Stage.OPEN_PAID: {Action.CANCEL: ORDER_PAID, Action.REFUND_FULL: None, Action.REFUND_PARTIAL: PARTIAL_STAFF_ONLY,
+                      Action.CLOSE_ATTEMPT: None},
+    Stage.SHIPPED: {Action.CANCEL: NOT_CANCELLABLE, Action.REFUND_FULL: NOT_CANCELLABLE,
+                    Action.REFUND_PARTIAL: PARTIAL_STAFF_ONLY, Action.CLOSE_ATTEMPT: NOT_CANCELLABLE},
+    Stage.CANCELLED: {Action.CANCEL: NOT_CANCELLABLE, Action.REFUND_FULL: NOT_CANCELLABLE,
+                      Action.REFUND_PARTIAL: PARTIAL_STAFF_ONLY, Action.CLOSE_ATTEMPT: None},
+}
+STAFF_RULES: dict[Stage, dict[Action, Refusal | None]] = {
+    stage: {action: NOT_CANCELLABLE if action == Action.CANCEL and stage in (Stage.SHIPPED, Stage.CANCELLED)
+            else None for action in Action}
+    for stage in Stage
+}
+
+
+def order_stage(order: Order) -> Stage:
+    """The stage of ``order`` the policy reads: open (pending/processing) paid or not, shipped, cancelled."""
+    if order.status == Order.Status.CANCELLED:
+        return Stage.CANCELLED
+    if order.status not in CANCELLABLE:
+        return Stage.SHIPPED  # shipped or delivered: the goods have left
+    return Stage.OPEN_PAID if order.was_paid else Stage.OPEN_UNPAID
+
+
+def order_action_refusal(*, actor, order: Order, action: Action) -> Refusal | None:
+    """The policy's answer: ``None`` if ``actor`` may do ``action`` on ``order`` now, else the refusal.
+
+    ``actor`` is the user asking (``None`` for the system: expiry, automatic refunds). Staff and the system
+    share one row of the table; anyone else is the customer (ownership is checked by the caller's lookup).
+    """
+    is_staff = actor is None or actor.is_staff
+    refund = action in (Action.REFUND_FULL, Action.REFUND_PARTIAL)
+    if refund and not is_staff and not settings.PAYMENTS_CUSTOMER_REFUNDS:
+        return REFUNDS_STAFF_ONLY
+    rules = STAFF_RULES if is_staff else CUSTOMER_RULES
+    return rules[order_stage(order)][action]
+
+
+def order_action_check(*, actor, order: Order, action: Action) -> None:
+    """Raise the policy's refusal as an ``ApplicationError`` (400 or 403 with its stable code); see the table."""
+    refusal = order_action_refusal(actor=actor, order=order, action=action)
+    if refusal is not None:
+        raise ApplicationError(refusal.message.format(status=order.status), code=refusal.code,
+                               status_code=refusal.status_code)
+
+
+# --- Fulfilment: may staff send the goods? -----------------------------------------------------------------------
+
+ORDER_NOT_PAID = "order_not_paid"
+
+
+def _pays_on_delivery(order: Order) -> bool:
+    """The order was checked out with a direct method (cash on delivery): it ships unpaid by design."""
+    method = KNOWN_METHODS.get(order.payment_method)  # the method it was placed with, enabled or not today
+    return method is not None and not method.is_online
+
+
+def order_fulfilment_check(*, order: Order, goods_left: bool = False) -> None:
+    """Refuse (400 ``order_not_paid``) to ship an order that is waiting for an online payment.
+
+    Asked by the one status move every path shares (``services._set_status_locked``: the status endpoints,
+    tracking events that move the order, the admin). Shipping needs the order paid in full and its money still
+    kept (``is_fully_paid``: a refund of all of it, done or in flight, stops the goods). Once the goods have left
+    (``goods_left``: recording ``delivered``) it only needs to have been paid once (``was_paid``): a refund after
+    shipping does not call the parcel back. Cash-on-delivery orders and shops with
+    ``ORDERS_ALLOW_UNPAID_FULFILMENT=true`` skip the check. Called with the order row locked.
+    """
+    if settings.ORDERS_ALLOW_UNPAID_FULFILMENT or _pays_on_delivery(order):
+        return
+    if not order.was_paid:
+        raise ApplicationError(f"Order {order.order_key} is waiting for its online payment; it cannot be shipped or "
+                               "delivered before it is paid.", code=ORDER_NOT_PAID)
+    if not goods_left and not order.is_fully_paid:
+        raise ApplicationError(f"Order {order.order_key}'s payment was refunded in full; it cannot be shipped.",
+                               code=ORDER_NOT_PAID)
