@@ -16,6 +16,7 @@ from shop.core.exceptions import ApplicationError, Conflict, NotFound
 
 from .cache import catalog_invalidate
 from .models import Category, Product, ProductImage, ProductVariant
+from .selectors import with_shown_stock
 
 # Product slugs that would be shadowed by the catalog's own routes under /products/.
 RESERVED_SLUGS = frozenset({"categories", "images", "variants"})
@@ -152,10 +153,31 @@ def product_create(
 
 
 @transaction.atomic
+def _check_stock_field(product: Product, stock_quantity: int) -> bool:
+    """A product with variants sells only through them: its stock is their sum (``with_shown_stock``), so its own
+    ``stock_quantity`` is not set. Sending the sum the API shows (a GET sent back by PUT) changes nothing and
+    passes; any other figure is 400 ``stock_on_variants`` naming ``stock_quantity``. True when the product has
+    variants (the figure is then not written)."""
+    if not ProductVariant.objects.filter(product=product).exists():
+        return False
+    shown = with_shown_stock(Product.objects.filter(pk=product.pk), staff=True).values_list(
+        "shown_stock", flat=True).get()
+    if stock_quantity != shown:
+        raise ApplicationError(
+            f"'{product.name}' is sold in variants: its stock ({shown}) is the sum of its variants' stock. "
+            "Change the variants' stock_quantity instead.", code="stock_on_variants",
+            extra={"errors": {"stock_quantity": ["The sum of the variants' stock: edit the variants."]}})
+    return True
+
+
 def product_update(*, product: Product, data: dict[str, Any]) -> Product:
+    """Staff change a product's fields (``data``: any of ``PRODUCT_FIELDS``). Raises ``ApplicationError``
+    (404 deleted, 400 ``stock_on_variants`` for a stock figure on a product with variants), ``ValidationError``."""
     product = _lock_product(product.pk)
     if product.is_deleted:
         raise ApplicationError("This product has been deleted.", code="not_found", status_code=404)
+    if "stock_quantity" in data and _check_stock_field(product, data["stock_quantity"]):
+        data = {field: value for field, value in data.items() if field != "stock_quantity"}
     if "slug" in data:
         _check_product_slug(data["slug"])
         _check_slug_free(Product, data["slug"], exclude_pk=product.pk)

@@ -445,8 +445,20 @@ def _shipment_lock(order_id: int) -> Shipment:
 
 @transaction.atomic
 def shipment_update(*, order_id: int, data: dict) -> Shipment:
-    """Staff set carrier, tracking number/url, estimated delivery."""
+    """Staff set carrier, tracking number/url, estimated delivery (``data``: any of those four).
+
+    Refused (``ApplicationError``, 400) for a cancelled order (``order_cancelled``: nothing ships, so it has no
+    tracking). A delivered order's carrier, tracking number and URL may still be corrected (a typo the customer
+    needs fixed to follow a return or claim), but not its estimated delivery (``order_delivered``: it arrived).
+    """
     shipment = _shipment_lock(order_id)
+    if shipment.order.status == Order.Status.CANCELLED:
+        raise ApplicationError("The order is cancelled: its shipment gets no tracking details.",
+                               code="order_cancelled")
+    if shipment.order.status == Order.Status.DELIVERED and "estimated_delivery_at" in data:
+        raise ApplicationError("The order is delivered: it has no estimated delivery any more.",
+                               code="order_delivered",
+                               extra={"errors": {"estimated_delivery_at": ["Not on a delivered order."]}})
     allowed = ("carrier", "tracking_number", "tracking_url", "estimated_delivery_at")
     for field in allowed:
         if field in data:
@@ -487,7 +499,8 @@ def shipment_event_add(*, order_id: int, status: str, message: str = "", locatio
     """Staff record a tracking event; the shipment takes its status, and the order follows through its pipeline.
 
     In transit, out for delivery or shipped on a processing order ships it; delivered on a shipped order delivers
-    it (``delivered_at`` stamped, history row, customer email). Refused (``ApplicationError``) when the order's
+    it (``delivered_at`` stamped, history row, customer email). ``message`` is shown to the customer with the event
+    (empty: the status's label, e.g. "In transit"). Refused (``ApplicationError``) when the order's
     pipeline refuses that move, for a cancelled or delivered order, for a step backwards (packed after shipping)
     and for ``CANCELLED`` (cancel the order instead).
     """
@@ -499,9 +512,11 @@ def shipment_event_add(*, order_id: int, status: str, message: str = "", locatio
     refusal = _tracking_refusal(order, status)
     if refusal is not None:
         raise refusal
+    note = message
+    message = message or Shipment.Status(status).label  # customers read events: "In transit", never blank
     target = ORDER_STATUS_OF_TRACKING.get(status)
     if target is not None and target != order.status:
-        _set_status_locked(order, status=target, by=by, note=message,
+        _set_status_locked(order, status=target, by=by, note=note,
                            event={"status": status, "message": message, "location": location,
                                   "occurred_at": occurred_at})
         return shipment.events.order_by("-id").first()
@@ -535,6 +550,12 @@ def order_cancel_locked(order: Order, *, by, reason: str, note: str = "") -> Non
     if order.status not in CANCELLABLE:
         raise ApplicationError(f"Order cannot be cancelled: it is already {order.status}.", code="not_cancellable")
     _cancel_locked(order, by=by, reason=reason, note=note)
+
+
+def order_refund_notify(order: Order, *, refund_id: int) -> None:
+    """Tell the customer, after commit, what a refund gives back (``refund:<id>`` e-mail, sent once). For refunds
+    that leave the order open; a refund that cancels it is told by the cancellation e-mail."""
+    _notify(order, f"refund:{refund_id}")
 
 
 def order_mark_processing_locked(order: Order, *, reason: str) -> None:

@@ -180,13 +180,21 @@ class ProductDetailApi(CatalogApi):
     @extend_schema(summary="Replace a product", tags=TAGS, request=ProductInput,
                    responses={200: ProductOutput, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR})
     def put(self, request, slug):
-        """Staff with catalog permissions only. Every field is sent."""
+        """Staff with catalog permissions only. Every field is sent.
+
+        A product with variants is sold only through them: its `stock_quantity` is the sum of its variants' stock.
+        Sending that same figure changes nothing; any other is 400 `stock_on_variants` naming `stock_quantity`
+        (change the variants' stock instead)."""
         return self._update(request, slug, partial=False)
 
     @extend_schema(summary="Update a product", tags=TAGS, request=ProductInput,
                    responses={200: ProductOutput, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR})
     def patch(self, request, slug):
-        """Staff with catalog permissions only. Send only the fields to change."""
+        """Staff with catalog permissions only. Send only the fields to change.
+
+        A product with variants is sold only through them: its `stock_quantity` is the sum of its variants' stock.
+        Sending that same figure changes nothing; any other is 400 `stock_on_variants` naming `stock_quantity`
+        (change the variants' stock instead)."""
         return self._update(request, slug, partial=True)
 
     @extend_schema(summary="Soft-delete a product", tags=TAGS,
@@ -250,7 +258,11 @@ class ProductImageDetailApi(CatalogApi):
     @extend_schema(summary="Replace a product image", tags=TAGS, request=ImageUpdateInput,
                    responses={200: ProductImageOutput, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR})
     def put(self, request, pk):
-        """Staff with catalog permissions only. Every field is sent."""
+        """Staff with catalog permissions only. Every field is sent.
+
+        A product with variants is sold only through them: its `stock_quantity` is the sum of its variants' stock.
+        Sending that same figure changes nothing; any other is 400 `stock_on_variants` naming `stock_quantity`
+        (change the variants' stock instead)."""
         return self._update(request, pk, partial=False)
 
     @extend_schema(summary="Update a product image", tags=TAGS, request=ImageUpdateInput,
@@ -318,13 +330,21 @@ class ProductVariantDetailApi(CatalogApi):
     @extend_schema(summary="Replace a variant", tags=TAGS, request=VariantInput,
                    responses={200: ProductVariantOutput, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR})
     def put(self, request, pk):
-        """Staff with catalog permissions only. Every field is sent."""
+        """Staff with catalog permissions only. Every field is sent.
+
+        A product with variants is sold only through them: its `stock_quantity` is the sum of its variants' stock.
+        Sending that same figure changes nothing; any other is 400 `stock_on_variants` naming `stock_quantity`
+        (change the variants' stock instead)."""
         return self._update(request, pk, partial=False)
 
     @extend_schema(summary="Update a variant", tags=TAGS, request=VariantInput,
                    responses={200: ProductVariantOutput, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR})
     def patch(self, request, pk):
-        """Staff with catalog permissions only. Send only the fields to change."""
+        """Staff with catalog permissions only. Send only the fields to change.
+
+        A product with variants is sold only through them: its `stock_quantity` is the sum of its variants' stock.
+        Sending that same figure changes nothing; any other is 400 `stock_on_variants` naming `stock_quantity`
+        (change the variants' stock instead)."""
         return self._update(request, pk, partial=True)
 
     @extend_schema(summary="Delete (soft) a variant", tags=TAGS,
@@ -397,13 +417,21 @@ class CategoryDetailApi(CatalogApi):
     @extend_schema(summary="Replace a category", tags=TAGS, request=CategoryInput,
                    responses={200: CategoryOutput, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR})
     def put(self, request, slug):
-        """Staff with catalog permissions only. Every field is sent."""
+        """Staff with catalog permissions only. Every field is sent.
+
+        A product with variants is sold only through them: its `stock_quantity` is the sum of its variants' stock.
+        Sending that same figure changes nothing; any other is 400 `stock_on_variants` naming `stock_quantity`
+        (change the variants' stock instead)."""
         return self._update(request, slug, partial=False)
 
     @extend_schema(summary="Update a category", tags=TAGS, request=CategoryInput,
                    responses={200: CategoryOutput, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR})
     def patch(self, request, slug):
-        """Staff with catalog permissions only. Send only the fields to change."""
+        """Staff with catalog permissions only. Send only the fields to change.
+
+        A product with variants is sold only through them: its `stock_quantity` is the sum of its variants' stock.
+        Sending that same figure changes nothing; any other is 400 `stock_on_variants` naming `stock_quantity`
+        (change the variants' stock instead)."""
         return self._update(request, slug, partial=True)
 
     @extend_schema(summary="Delete a category (refused while it has live products)", tags=TAGS,

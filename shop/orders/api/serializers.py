@@ -53,10 +53,21 @@ class OrderAddressOutput(serializers.ModelSerializer):
 
 
 class StatusChangeOutput(serializers.ModelSerializer):
+    note = serializers.SerializerMethodField(
+        help_text="Why the status changed. In a customer's answer only the customer's own notes are shown (\"\" "
+                  "for notes staff wrote: they are for the shop); staff see every note.")
+
     class Meta:
         model = OrderStatusChange
         fields = ["id", "from_status", "to_status", "changed_by", "reason", "note", "created_at"]
         read_only_fields = fields
+
+    def get_note(self, change: OrderStatusChange) -> str:
+        if self.context.get("staff_view"):
+            return change.note
+        if change.changed_by_id is None:  # the system's own words ("Payment refunded."), unless a staff move
+            return "" if change.reason in (Order.CancelReason.STAFF, "staff") else change.note
+        return change.note if change.changed_by_id == change.order.user_id else ""
 
 
 class ShipmentEventOutput(serializers.ModelSerializer):
@@ -123,7 +134,7 @@ class OrderOutput(serializers.ModelSerializer):
     @extend_schema_field(ShipmentOutput(allow_null=True))
     def get_shipment(self, order: Order):
         try:
-            return ShipmentOutput(order.shipment).data
+            return ShipmentOutput(order.shipment, context=self.context).data
         except Shipment.DoesNotExist:
             return None
 
@@ -306,7 +317,8 @@ class CheckoutInput(serializers.Serializer):
         help_text="Redirect providers (the sandbox page, Paymob, IntaSend): where the customer's browser goes "
                   "after paying, with `order_key` (and from the sandbox `status`: `paid` or `failed`) added to its "
                   "query; `{order_id}` and `{order_key}` are filled in. Must be on this site's origin, "
-                  "CORS_ALLOWED_ORIGINS or PAYMENT_RETURN_ORIGINS (else 400 `return_url_not_allowed`).",
+                  "CORS_ALLOWED_ORIGINS or PAYMENT_RETURN_ORIGINS (else 400 `return_url_not_allowed`); a path "
+                  "(`/demo/#/orders/{order_id}`) is on this site: it is resolved against the request's origin.",
     )
 
     def validate(self, attrs):

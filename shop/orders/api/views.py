@@ -46,7 +46,7 @@ KEY_REUSED = OpenApiResponse(description="`idempotency_key_reused`: this Idempot
 
 def _order_response(order_id: int, *, status_code: int = status.HTTP_200_OK, user=None) -> Response:
     order = selectors.order_get(order_id=order_id, user=user)
-    return Response(OrderOutput(order).data, status=status_code)
+    return Response(OrderOutput(order, context={"staff_view": user is None}).data, status=status_code)
 
 
 def _checkout(request) -> Response:
@@ -100,6 +100,9 @@ class OrderListCreateApi(ListAPIView):
             return selectors.order_list_all()
         return selectors.order_list(user=self.request.user)
 
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "staff_view": self.request.user.is_staff}
+
     @extend_schema(tags=TAGS, summary="Your orders, newest first (staff: every order; filterable by status)",
                    description="Customers see their own orders; staff see every customer's (as `GET /orders/admin/`, "
                                "with only its `status` filter).")
@@ -147,7 +150,7 @@ class OrderDetailApi(APIView):
         order = selectors.order_get(order_id=order_id, user=None if request.user.is_staff else request.user)
         if order is None:
             raise NotFound("Order not found.")
-        return Response(OrderOutput(order).data)
+        return Response(OrderOutput(order, context={"staff_view": request.user.is_staff}).data)
 
     @extend_schema(request=OrderUpdateInput, responses={200: OrderOutput}, tags=TAGS,
                    summary="Cancel your order, or (staff) move its status",
@@ -227,6 +230,9 @@ class OrderAdminListApi(ListAPIView):
             return Order.objects.none()
         return selectors.order_list_all()
 
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "staff_view": True}
+
     @extend_schema(tags=ADMIN_TAGS, summary="All orders (staff), filterable by status, user and date range")
     def get(self, request, *args, **kwargs):
         """Staff only, paginated, newest first."""
@@ -255,7 +261,8 @@ class OrderAdminStatusApi(APIView):
         order = services.order_set_status(order_id=order_id, status=serializer.validated_data["status"],
                                           by=request.user, note=serializer.validated_data["note"])
         order = selectors.order_get(order_id=order.pk)
-        return Response({"message": "Order status updated successfully", "order": OrderOutput(order).data})
+        return Response({"message": "Order status updated successfully",
+                         "order": OrderOutput(order, context={"staff_view": True}).data})
 
     @extend_schema(request=OrderStatusInput, responses={200: OrderStatusMessageOutput}, tags=ADMIN_TAGS,
                    summary="Move an order along the status pipeline (staff)", description=STATUS_DESCRIPTION)
@@ -270,7 +277,10 @@ class ShipmentAdminUpdateApi(APIView):
     @extend_schema(request=ShipmentUpdateInput, responses={200: ShipmentOutput}, tags=ADMIN_TAGS,
                    summary="Set carrier, tracking number/url, estimated delivery (staff)",
                    description="Any other field (`status` among them) is refused with 400 naming it: the status "
-                               "moves by a tracking event, which keeps the order in step.")
+                               "moves by a tracking event, which keeps the order in step. A cancelled order's "
+                               "shipment takes no tracking details (400 `order_cancelled`); a delivered order's "
+                               "carrier, tracking number and URL may be corrected, its estimated delivery not "
+                               "(400 `order_delivered`).")
     def patch(self, request, order_id: int):
         """Staff only. Send only the fields to change; the answer is the shipment with its tracking events."""
         serializer = ShipmentUpdateInput(data=request.data, partial=True)
