@@ -5,8 +5,8 @@ from django.db import transaction
 
 from shop.catalog.models import Product, ProductVariant
 from shop.core.exceptions import ApplicationError, NotFound
-from shop.orders.locks import cart_lock
 
+from .locks import cart_lock
 from .models import CART_MAX_QUANTITY, Cart, CartItem
 
 
