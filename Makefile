@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint check-migrations schema clean
+.PHONY: install run test lint lint-imports typecheck check-migrations schema clean
 .PHONY: serve
 
 install: $(STAMP)
@@ -38,6 +38,12 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 
+lint-imports: install
+	$(BIN)/lint-imports
+
+typecheck: install
+	$(BIN)/mypy
+
 check-migrations: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
@@ -45,7 +51,7 @@ schema: install
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file schema.yml
 
 clean:
-	rm -rf $(VENV) db.sqlite3 .pytest_cache .ruff_cache staticfiles .pytest-media
+	rm -rf $(VENV) db.sqlite3 .pytest_cache .ruff_cache .mypy_cache .import_linter_cache .grimp_cache staticfiles .pytest-media
 
 # The production server on this machine: production settings (DEBUG off, HTTPS redirect, secure cookies),
 # gunicorn with gunicorn.conf.py, static files collected and served by whitenoise. It reads the same environment
