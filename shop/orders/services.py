@@ -69,7 +69,7 @@ def _notify(order: Order, kind: str) -> None:
 
 
 def _cancel_active_payments(order: Order) -> None:
-    """Hook for the payments app: cancel every active payment of ``order`` (seed 000: "No orphaned payments").
+    """Hook for the payments app: cancel every active payment of ``order`` (no payment outlives its order).
 
     Called with the order row locked, inside the cancelling transaction, after stock is restored and the order
     is marked cancelled (lock order: ... -> order -> payment).
@@ -244,7 +244,7 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
         raise ApplicationError(f"The order total is {total}, not {expected_total}: review your cart and retry.",
                                code="total_mismatch", extra={"total": str(total)})
 
-    # Stock before any write (seed 000: "validated before any changes"): a losing checkout in a rush for a hot
+    # Stock before any write (every line is validated before anything changes): a losing checkout in a rush for a hot
     # product fails here, cheaply. Measured against taking stock last (shorter hot-row lock): no difference
     # visible on the shared bench machine, so the simpler, fail-fast order stays (bench/README.md).
     stock_deduct(lines=[StockLine(line.product.pk, line.quantity, line.variant.pk if line.variant else None)
@@ -252,7 +252,7 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
 
     now = timezone.now()
     needs_online_payment = method is None or method.is_online
-    # Written straight as processing (seed 000: checkout moves pending -> processing; the history shows both).
+    # Written straight as processing (checkout moves pending -> processing; the history shows both).
     order = Order(
         user=user, status=Order.Status.PROCESSING, subtotal=subtotal, shipping_fee=shipping_fee, total=total,
         shipping_method=shipping, notes=notes, payment_method=method.id if method else "",
@@ -327,8 +327,8 @@ def order_cancel(*, order_id: int, by, owner=None, reason: str = Order.CancelRea
     """Cancel a pending or processing order and put its stock back, exactly once.
 
     ``owner`` restricts the lookup to that user's orders (404 otherwise). Who may cancel is the policy's
-    (``policy.py``, asked for ``by``): customers cannot cancel an order that was paid (seed 004; 400
-    ``order_paid``, also after a partial refund) — staff can, and the payments hook refunds what was kept.
+    (``policy.py``, asked for ``by``): customers cannot cancel an order that was paid (400 ``order_paid``, also
+    after a partial refund) — staff can, and the payments hook refunds what was kept.
     """
     filters = {"user": owner} if owner is not None else {}
     order = order_lock(order_id=order_id, **filters)
@@ -539,7 +539,7 @@ def order_cancel_locked(order: Order, *, by, reason: str, note: str = "") -> Non
 
 
 def order_mark_processing_locked(order: Order, *, reason: str) -> None:
-    """A payment succeeded on a pending order: move it on to processing (seed 000's webhook row)."""
+    """A payment succeeded on a pending order: move it on to processing (the payment webhook's transition)."""
     if order.status != Order.Status.PENDING:
         return
     order.status = Order.Status.PROCESSING
@@ -547,7 +547,7 @@ def order_mark_processing_locked(order: Order, *, reason: str) -> None:
     _record_status(order, from_status=Order.Status.PENDING, to_status=Order.Status.PROCESSING, reason=reason)
 
 
-# --- Checkout that also starts the payment (seed 003) -----------------------------------------------------------
+# --- Checkout that also starts the payment --------------------------------------------------------------------
 
 def order_place(*, user, lines: list[LineRequest] | None = None, payment_method: str | None = None,
                 return_url: str = "", base_url: str = "", **checkout):

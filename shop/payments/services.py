@@ -719,7 +719,7 @@ def payment_gateway_cancel(*, provider: PaymentProvider, provider_payment_id: st
 
 
 def payment_cancel(*, payment_id: int, user) -> Payment:
-    """Cancel an open payment at the gateway, then its order (stock restored) — seed 000's cross-app row.
+    """Cancel an open payment at the gateway, then its order (stock restored): no order waits on it.
 
     An order that was paid keeps going: only the stale attempt closes. The policy (``shop.orders.policy``,
     ``CLOSE_ATTEMPT``) is asked before the gateway is told anything.
