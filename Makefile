@@ -9,7 +9,7 @@ STAMP     := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 PIP       := $(BIN)/python -m pip install --disable-pip-version-check --progress-bar off
 
-.PHONY: install install-dev run test lint check-migrations schema clean
+.PHONY: install install-dev run test lint lint-imports typecheck check-migrations schema clean
 .PHONY: serve
 
 install: $(STAMP)
@@ -29,7 +29,7 @@ $(STAMP): requirements.lock | $(VENV)/bin/python
 	@echo "==> Runtime requirements installed"
 
 $(DEV_STAMP): $(STAMP) requirements-dev.lock
-	@echo "==> Installing test and browser tooling (requirements-dev.lock: pytest, ruff, Playwright, schemathesis)"
+	@echo "==> Installing test and browser tooling (requirements-dev.lock: pytest, ruff, mypy, import-linter, Playwright, schemathesis)"
 	$(PIP) -r requirements.lock -r requirements-dev.lock
 	@touch $(DEV_STAMP)
 	@echo "==> Development requirements installed"
@@ -57,6 +57,12 @@ test: install-dev
 lint: install-dev
 	$(BIN)/ruff check .
 
+lint-imports: install-dev
+	$(BIN)/lint-imports
+
+typecheck: install-dev
+	$(BIN)/mypy
+
 check-migrations: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
@@ -64,7 +70,7 @@ schema: install
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file schema.yml
 
 clean:
-	rm -rf $(VENV) db.sqlite3 .pytest_cache .ruff_cache staticfiles .pytest-media
+	rm -rf $(VENV) db.sqlite3 .pytest_cache .ruff_cache .mypy_cache .import_linter_cache .grimp_cache staticfiles .pytest-media
 
 # The production server on this machine: production settings (DEBUG off, HTTPS redirect, secure cookies),
 # gunicorn with gunicorn.conf.py, static files collected and served by whitenoise. It reads the same environment

@@ -5,7 +5,7 @@ a product's stock here is an administrative correction under the product's row l
 
 from collections.abc import Iterable
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
@@ -20,6 +20,8 @@ from .selectors import with_shown_stock
 
 # Product slugs that would be shadowed by the catalog's own routes under /products/.
 RESERVED_SLUGS = frozenset({"categories", "images", "variants"})
+SluggedModel = TypeVar("SluggedModel", Product, Category)  # the models addressed by slug
+Row = TypeVar("Row", bound=models.Model)
 
 PRODUCT_FIELDS = ("name", "slug", "description", "price", "stock_quantity", "is_active", "category")
 CATEGORY_FIELDS = ("name", "slug", "description")
@@ -44,21 +46,24 @@ def _lock_product(product_id: int) -> Product:
 
 # --- Live identifiers: unique among live rows, slugs ignoring case ----------------------------------------------
 
-def _slug_holder(model: type[models.Model], slug: str, *, exclude_pk: int | None) -> models.Model | None:
+def _slug_holder(model: type[SluggedModel], slug: str, *, exclude_pk: int | None) -> SluggedModel | None:
     """The live row whose slug equals ``slug`` ignoring case (served by the ``Lower(slug)`` unique index)."""
-    rows = model.objects.alias(slug_lower=Lower("slug")).filter(slug_lower=slug.lower())
-    if model is Product:
-        rows = rows.filter(is_deleted=False)
-    return rows.exclude(pk=exclude_pk).first()
+    live = {"is_deleted": False} if model is Product else {}  # categories are deleted for real
+    rows = model.objects.alias(slug_lower=Lower("slug")).filter(slug_lower=slug.lower(), **live)
+    return _excluding(rows, exclude_pk).first()
 
 
 def _sku_holder(sku: str, *, exclude_pk: int | None) -> ProductVariant | None:
-    return ProductVariant.objects.filter(sku=sku, is_deleted=False).exclude(pk=exclude_pk).select_related(
-        "product"
-    ).first()
+    rows = ProductVariant.objects.filter(sku=sku, is_deleted=False).select_related("product")
+    return _excluding(rows, exclude_pk).first()
 
 
-def _check_slug_free(model: type[models.Model], slug: str, *, exclude_pk: int | None = None) -> None:
+def _excluding(rows: models.QuerySet[Row], pk: int | None) -> models.QuerySet[Row]:
+    """``rows`` without the row ``pk`` (the one being saved); all of them when there is none yet."""
+    return rows if pk is None else rows.exclude(pk=pk)
+
+
+def _check_slug_free(model: type[SluggedModel], slug: str, *, exclude_pk: int | None = None) -> None:
     """Raises ``ValidationError({"slug": [...]})`` (400) when a live row already uses the slug, in any case."""
     holder = _slug_holder(model, slug, exclude_pk=exclude_pk)
     if holder is not None:
@@ -360,7 +365,7 @@ def product_image_delete(*, image: ProductImage) -> None:
     ProductImage.objects.filter(pk=image.pk).delete()
     _promote_first_image(product_id)
     _touch(product_id)
-    if file is not None:
+    if file is not None and file.name:  # a FieldFile is truthy exactly when it has a name: same test as above
         name, storage = file.name, file.storage
         transaction.on_commit(partial(storage.delete, name))
     _invalidate_on_commit(product_ids=[product_id])

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from shop.accounts.models import Address
+from shop.cart.locks import cart_lock
 from shop.cart.models import CartItem
 from shop.cart.services import cart_clear, purchasable_resolve
 from shop.catalog.models import Product, ProductVariant
@@ -24,7 +25,7 @@ from shop.core.metrics import record_checkout
 from shop.core.tasks import enqueue_on_commit
 from shop.payments.methods import default_method, method_get
 
-from .locks import cart_lock, order_lock
+from .locks import order_lock
 from .models import (
     Order,
     OrderAddress,

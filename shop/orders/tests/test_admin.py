@@ -10,7 +10,7 @@ from django.contrib.messages import get_messages
 from django.utils.html import escape
 
 from shop.accounts.tests.factories import UserFactory
-from shop.cart.tests.factories import ProductFactory
+from shop.catalog.tests.factories import ProductFactory
 from shop.orders.models import Order, OrderStatusChange, Shipment
 from shop.orders.services import LineRequest, order_place, order_ship
 from shop.payments.models import Payment, Refund, WebhookEvent

@@ -6,7 +6,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from shop.cart.tests.factories import ProductFactory
+from shop.catalog.tests.factories import ProductFactory
 from shop.orders.models import Order, OrderNotification
 from shop.orders.notifications import order_email_send
 from shop.orders.services import expire_unpaid_orders, order_expire

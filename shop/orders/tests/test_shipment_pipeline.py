@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from shop.cart.tests.factories import ProductFactory
+from shop.catalog.tests.factories import ProductFactory
 from shop.core.exceptions import ApplicationError
 from shop.orders.models import Order, Shipment
 from shop.orders.services import order_ship

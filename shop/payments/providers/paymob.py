@@ -164,7 +164,7 @@ class PaymobProvider(PaymentProvider):
     identifier = "paymob"
     display_name = "Paymob"
     kind = "redirect"
-    currencies = ("EGP",)
+    currencies: tuple[str, ...] = ("EGP",)
     supports_refunds = True
     supports_partial_refunds = True
 
@@ -248,7 +248,7 @@ class PaymobProvider(PaymentProvider):
             raise GatewayRejected(str(exc), code="invalid_amount") from exc
 
     def _items(self, request: PaymentRequest, currency: str, amount_cents: int) -> list[dict[str, Any]]:
-        items = [
+        items: list[dict[str, Any]] = [
             {
                 "name": item.name[:50],
                 "amount": self._cents(item.unit_amount, currency),
