@@ -157,7 +157,6 @@ def product_create(
     return product
 
 
-@transaction.atomic
 def _check_stock_field(product: Product, stock_quantity: int) -> bool:
     """A product with variants sells only through them: its stock is their sum (``with_shown_stock``), so its own
     ``stock_quantity`` is not set. Sending the sum the API shows (a GET sent back by PUT) changes nothing and
@@ -165,7 +164,8 @@ def _check_stock_field(product: Product, stock_quantity: int) -> bool:
     variants (the figure is then not written)."""
     if not ProductVariant.objects.filter(product=product).exists():
         return False
-    shown = with_shown_stock(Product.objects.filter(pk=product.pk), staff=True).values_list(
+    # ``shown_stock`` is an annotation, which django-stubs cannot see on the plain Product queryset type.
+    shown = with_shown_stock(Product.objects.filter(pk=product.pk), staff=True).values_list(  # type: ignore[misc]
         "shown_stock", flat=True).get()
     if stock_quantity != shown:
         raise ApplicationError(
@@ -175,6 +175,7 @@ def _check_stock_field(product: Product, stock_quantity: int) -> bool:
     return True
 
 
+@transaction.atomic
 def product_update(*, product: Product, data: dict[str, Any]) -> Product:
     """Staff change a product's fields (``data``: any of ``PRODUCT_FIELDS``). Raises ``ApplicationError``
     (404 deleted, 400 ``stock_on_variants`` for a stock figure on a product with variants), ``ValidationError``."""
