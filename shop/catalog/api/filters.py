@@ -6,7 +6,7 @@ import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q, Subquery
 
-from shop.catalog.models import Category, Product, ProductVariant
+from shop.catalog.models import Category, Product, ProductVariant, same_text
 from shop.catalog.selectors import product_search, user_is_catalog_staff
 from shop.core.filters import IdFilter, StrictBooleanFilter, StrictFilterSet, StrictOrderingFilter
 
@@ -97,8 +97,11 @@ class ProductFilter(SoftDeletedFilterSet):
 
     def filter_category_slug(self, queryset, name, value):
         # A scalar subquery rather than a join on the slug: PostgreSQL evaluates it once and then walks the
-        # (category, ordering) index of that one category, instead of the whole catalog's ordering index.
-        return queryset.filter(category_id=Subquery(Category.objects.filter(slug=value).values("id")[:1]))
+        # (category, ordering) index of that one category, instead of the whole catalog's ordering index. The slug
+        # matches ignoring case, as category slugs are unique.
+        return queryset.filter(
+            category_id=Subquery(Category.objects.filter(same_text("slug", value)).values("id")[:1])
+        )
 
     def filter_search(self, queryset, name, value):
         return product_search(queryset, value)

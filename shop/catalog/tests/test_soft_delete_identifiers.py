@@ -74,7 +74,7 @@ def test_a_deleted_variant_frees_its_sku(staff_client, product):
     variant = ProductVariantFactory(product=product, sku="HAT-M")
     taken = error(staff_client.post(f"/products/{product.slug}/variants/", {"sku": "HAT-M", "name": "M"},
                                     format="json"), 400)
-    assert taken["errors"] == {"sku": ["A variant with the SKU 'HAT-M' already exists."]}
+    assert taken["errors"] == {"sku": ["A variant with the SKU 'HAT-M' already exists (SKUs ignore case)."]}
     assert staff_client.delete(f"/products/variants/{variant.id}/").status_code == 204
 
     response = staff_client.post(f"/products/{product.slug}/variants/", {"sku": "HAT-M", "name": "M"}, format="json")
