@@ -587,6 +587,11 @@ def order_place(*, user, lines: list[LineRequest] | None = None, payment_method:
         except ApplicationError as exc:
             order_checkout_undo(order_id=order.pk, refill_cart=lines is None)
             record_checkout(f"undone_{exc.code}")
+            # The order stays visible, cancelled (``payment_unavailable``), as the record of what happened; the
+            # answer says so, so "nothing changed" is never claimed for an order the customer can see.
+            exc.message = (f"{exc.message} Order {order.order_key} was cancelled and its stock released"
+                           f"{'; your cart is as it was' if lines is None else ''}.")
+            exc.extra = {**exc.extra, "order_id": order.pk, "order_status": Order.Status.CANCELLED}
             raise
     if lines is not None:
         # A direct order empties the cart too ("on successful create, the user's cart is cleared"), once its

@@ -53,8 +53,7 @@ def _gateway_call(provider: PaymentProvider, call, *args, **kwargs):
         return call(*args, **kwargs)
     except GatewayUnavailable as exc:
         raise ServiceUnavailable(
-            f"{provider.display_name} could not be reached ({exc.message}). Nothing was charged or changed; "
-            "please try again.",
+            f"{provider.display_name} could not be reached ({exc.message}). Nothing was charged; please try again.",
             code="gateway_unavailable",
         ) from exc
     except GatewayRejected as exc:
@@ -987,7 +986,9 @@ def payment_method_setting_save(*, number: int, data: dict) -> PaymentMethodSett
     """Staff switch a registry method on or off, rename it, or limit it (``data``: any of ``is_active``, ``name``,
     ``min_order_total``, ``max_order_total`` (Decimal or None), ``currencies`` (list of ISO 4217 codes)).
 
-    404 for a number the registry does not know; 400 naming the field when the limits do not validate.
+    404 for a number the registry does not know; 400 naming the field when the limits do not validate, and
+    400 ``unsupported_currency`` naming ``currencies`` (with the provider's list) for a currency the provider
+    itself does not take (``PaymentMethod.currencies`` in the registry; empty = any).
     """
     from .methods import BY_NUMBER
 
@@ -1000,7 +1001,13 @@ def payment_method_setting_save(*, number: int, data: dict) -> PaymentMethodSett
         if field in data:
             setattr(setting, field, data[field])
     if "currencies" in data:
-        setting.currencies = ",".join(code.upper() for code in data["currencies"])
+        codes = [code.upper() for code in data["currencies"]]
+        unsupported = [code for code in codes if method.currencies and code not in method.currencies]
+        if unsupported:
+            message = (f"{method.name} does not take {', '.join(unsupported)}; it takes "
+                       f"{', '.join(method.currencies)}.")
+            raise ApplicationError(message, code="unsupported_currency", extra={"errors": {"currencies": [message]}})
+        setting.currencies = ",".join(codes)
     setting.full_clean()
     setting.save()
     return setting
