@@ -109,8 +109,24 @@ class OrderOutput(serializers.ModelSerializer):
         fields = ["id", "order_key", "user", "status", "created_at", "updated_at", "items", "subtotal",
                   "shipping_fee", "total", "total_price", "shipping_method", "shipping_address", "notes",
                   "payment_method", "payment_status", "is_fully_paid", "paid_at", "payment_deadline", "needs_refund",
-                  "cancel_reason", "cancelled_at", "payment_outcome", "status_history", "shipment", "payments"]
+                  "cancel_reason", "cancelled_at", "payment_outcome", "status_history", "shipment", "payments",
+                  "next_step", "payment_url"]
         read_only_fields = fields
+
+    next_step = serializers.SerializerMethodField(
+        help_text="Where to send the customer to pay: the open attempt's hosted checkout page (null when nothing "
+                  "is open, or the method has no page: Stripe.js, cash on delivery).")
+    payment_url = serializers.SerializerMethodField(help_text="The same URL as `next_step` (the Paymob-era name).")
+
+    def get_next_step(self, order: Order) -> str | None:
+        # From the prefetched attempts (selectors.order_queryset, newest first): no query per order in a list.
+        for payment in order.payments.all():
+            if payment.status in Payment.ACTIVE and payment.checkout_url:
+                return payment.checkout_url
+        return None
+
+    def get_payment_url(self, order: Order) -> str | None:
+        return self.get_next_step(order)
 
     @extend_schema_field(OrderAddressOutput(allow_null=True))
     def get_shipping_address(self, order: Order):
@@ -131,13 +147,11 @@ class CheckoutOutput(OrderOutput):
     """The order, plus what the client does next to pay (seed 003): go to ``next_step`` (redirect providers),
     confirm with ``client_secret`` (Stripe.js), or nothing (cash on delivery: keep ``order_key``)."""
 
-    next_step = serializers.SerializerMethodField()
-    payment_url = serializers.SerializerMethodField(help_text="The same URL as `next_step` (the Paymob-era name).")
     client_secret = serializers.SerializerMethodField()
     payment_id = serializers.SerializerMethodField()
 
     class Meta(OrderOutput.Meta):
-        fields = [*OrderOutput.Meta.fields, "next_step", "payment_url", "client_secret", "payment_id"]
+        fields = [*OrderOutput.Meta.fields, "client_secret", "payment_id"]
         read_only_fields = fields
 
     def _payment(self):
@@ -146,9 +160,6 @@ class CheckoutOutput(OrderOutput):
     def get_next_step(self, order) -> str | None:
         payment = self._payment()
         return (payment.checkout_url or None) if payment else None
-
-    def get_payment_url(self, order) -> str | None:
-        return self.get_next_step(order)
 
     def get_client_secret(self, order) -> str | None:
         payment = self._payment()
