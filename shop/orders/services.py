@@ -122,8 +122,10 @@ def _shipping_method_resolve(shipping_method_id: int | None) -> ShippingMethod |
     return method
 
 
-def _address_snapshot(*, user, shipping_address) -> dict | None:
-    """Copy the address out of whatever the client sent: free text, an address-book id, or an inline object."""
+def _address_snapshot(*, user, shipping_address, address_field: str = "shipping_address") -> dict | None:
+    """Copy the address out of whatever the client sent: free text, an address-book id, or an inline object.
+    ``address_field``: the request field that carried it (``address`` for the checkout-alias clients), which an
+    error names."""
     if shipping_address is None or shipping_address == "":
         return None
     if isinstance(shipping_address, str):
@@ -132,7 +134,7 @@ def _address_snapshot(*, user, shipping_address) -> dict | None:
         address = Address.objects.filter(pk=shipping_address, user=user).first()
         if address is None:
             raise ApplicationError("Address not found in your address book.", code="address_not_found",
-                                   extra={"errors": {"shipping_address": ["Address not found."]}})
+                                   extra={"errors": {address_field: ["Address not found."]}})
         return {"source_address_id": address.pk, **{field: getattr(address, field) for field in ADDRESS_FIELDS}}
     return {field: shipping_address.get(field, "") or "" for field in ADDRESS_FIELDS}
 
@@ -181,6 +183,7 @@ def order_checkout(
     notes: str = "",
     expected_total: Decimal | None = None,
     idempotency_key: str | None = None,
+    address_field: str = "shipping_address",
 ) -> tuple[Order, bool]:
     """Place an order from the cart (``lines=None``) or from ``lines`` (a direct order; the cart is untouched).
 
@@ -190,7 +193,8 @@ def order_checkout(
     ``created=False``; used for a different request (other lines, address, method, notes...) it raises
     ApplicationError 422 ``idempotency_key_reused`` and changes nothing. "The same request" is the same
     arguments to this function, whichever endpoint or spelling carried them; a cart checkout's request is its
-    arguments, not the cart's contents (a retry finds the cart already emptied).
+    arguments, not the cart's contents (a retry finds the cart already emptied). ``address_field`` is only the
+    name errors give the address (the field the client sent it in).
     """
     fingerprint = ""
     if idempotency_key:
@@ -206,7 +210,7 @@ def order_checkout(
             return _checkout(user=user, lines=lines, shipping_address=shipping_address,
                              shipping_method_id=shipping_method_id, payment_method=payment_method, notes=notes,
                              expected_total=expected_total, idempotency_key=idempotency_key,
-                             fingerprint=fingerprint)
+                             fingerprint=fingerprint, address_field=address_field)
     except IntegrityError:
         # Two requests with the same key got past the lookup: the unique constraint let one order through.
         if idempotency_key:
@@ -217,7 +221,7 @@ def order_checkout(
 
 
 def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_method, notes, expected_total,
-              idempotency_key, fingerprint) -> tuple[Order, bool]:
+              idempotency_key, fingerprint, address_field="shipping_address") -> tuple[Order, bool]:
     # The cart lock serialises one user's checkouts (cart or direct), so the key check below is race-free.
     cart = cart_lock(user=user)
     if idempotency_key:
@@ -226,7 +230,7 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
             return existing, False
     method = _payment_method_resolve(payment_method)
     shipping = _shipping_method_resolve(shipping_method_id)
-    address = _address_snapshot(user=user, shipping_address=shipping_address)
+    address = _address_snapshot(user=user, shipping_address=shipping_address, address_field=address_field)
     from_cart = lines is None
     resolved = _cart_lines(cart) if from_cart else _direct_lines(lines)
 

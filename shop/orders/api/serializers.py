@@ -5,7 +5,7 @@ from shop.cart.api.serializers import ProductSummaryOutput, VariantSummaryOutput
 from shop.cart.models import CART_MAX_QUANTITY
 from shop.core.countries import CountryField, country_name
 from shop.core.schema import BlankableURLField
-from shop.core.serializers import StrictInput
+from shop.core.serializers import StrictInput, status_input
 from shop.orders.models import (
     Order,
     OrderAddress,
@@ -322,6 +322,7 @@ class CheckoutInput(serializers.Serializer):
     def validate(self, attrs):
         if attrs.get("shipping_address") is None and attrs.get("address") is not None:
             attrs["shipping_address"] = attrs["address"]
+            attrs["address_field"] = "address"  # errors about it name the field the client sent
         lines = attrs.get("items") if attrs.get("items") is not None else attrs.get("cart_items")
         if lines is not None and not lines:
             raise serializers.ValidationError({"items": ["An order needs at least one item."]})
@@ -330,13 +331,14 @@ class CheckoutInput(serializers.Serializer):
 
 
 class OrderStatusField(serializers.ChoiceField):
-    """An order status in any case (``CANCELLED`` and ``cancelled`` are the same)."""
+    """An order status in any case and either spelling (``CANCELLED``, ``canceled`` and ``cancelled`` are the
+    same)."""
 
     def __init__(self, **kwargs):
         super().__init__(choices=Order.Status.choices, **kwargs)
 
     def to_internal_value(self, data):
-        return super().to_internal_value(data.strip().lower() if isinstance(data, str) else data)
+        return super().to_internal_value(status_input(data))
 
 
 class OrderStatusInput(StrictInput):
@@ -371,8 +373,15 @@ class ShipmentUpdateInput(StrictInput):
     estimated_delivery_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
+class ShipmentStatusField(serializers.ChoiceField):
+    """A shipment status in any case and either spelling of ``cancelled``."""
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(status_input(data))
+
+
 class ShipmentEventInput(StrictInput):
-    status = serializers.ChoiceField(choices=Shipment.Status.choices)
+    status = ShipmentStatusField(choices=Shipment.Status.choices)
     message = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     location = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     occurred_at = serializers.DateTimeField(required=False, allow_null=True)
