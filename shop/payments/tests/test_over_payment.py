@@ -13,8 +13,8 @@ from django.db import connection
 
 from shop.orders.models import Order
 from shop.payments.models import Payment
-from shop.payments.services import payment_apply_state
 from shop.payments.providers.base import PaymentStatus, ProviderPayment
+from shop.payments.services import payment_apply_state
 
 pytestmark = pytest.mark.django_db
 
