@@ -374,10 +374,11 @@ class ShipmentUpdateInput(StrictInput):
 
 
 class ShipmentStatusField(serializers.ChoiceField):
-    """A shipment status in any case and either spelling of ``cancelled``."""
+    """A shipment status (``IN_TRANSIT``) in any case, ``CANCELED`` as ``CANCELLED``."""
 
     def to_internal_value(self, data):
-        return super().to_internal_value(status_input(data))
+        text = status_input(data)
+        return super().to_internal_value(text.upper() if isinstance(text, str) else text)
 
 
 class ShipmentEventInput(StrictInput):
