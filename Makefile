@@ -3,20 +3,39 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
-STAMP  := $(VENV)/.installed
+# Two stamps: `make run` needs the runtime only; tests, lint and the browser tooling (Playwright alone is ~165 MB)
+# are installed on the first `make test`, `make lint` or `make install-dev` (CI runs that).
+STAMP     := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+PIP       := $(BIN)/python -m pip install --disable-pip-version-check --progress-bar off
 
-.PHONY: install run test lint check-migrations schema clean
+.PHONY: install install-dev run test lint lint-imports typecheck check-migrations schema clean
 .PHONY: serve
 
 install: $(STAMP)
 
-$(STAMP): requirements.lock requirements-dev.lock
+install-dev: $(DEV_STAMP)
+
+$(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock -r requirements-dev.lock
+	@echo "==> Creating the virtual environment in $(VENV)/"
+	@$(PYTHON) -m venv $(VENV)
+
+$(STAMP): requirements.lock | $(VENV)/bin/python
+	@echo "==> Installing the runtime requirements (requirements.lock) into $(VENV)/"
+	@echo "    first run only: about a minute while pip downloads and installs $$(grep -c '^[a-zA-Z]' requirements.lock) packages"
+	$(PIP) -r requirements.lock
 	@touch $(STAMP)
+	@echo "==> Runtime requirements installed"
+
+$(DEV_STAMP): $(STAMP) requirements-dev.lock
+	@echo "==> Installing test and browser tooling (requirements-dev.lock: pytest, ruff, mypy, import-linter, Playwright, schemathesis)"
+	$(PIP) -r requirements.lock -r requirements-dev.lock
+	@touch $(DEV_STAMP)
+	@echo "==> Development requirements installed"
 
 run: install
+	@echo "==> Applying database migrations"
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py ensure_superuser
 	$(BIN)/python manage.py seed_demo
@@ -32,11 +51,17 @@ run: install
 	trap 'kill $$EXPIRER 2>/dev/null' EXIT INT TERM; \
 	PORT=$(PORT) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-test: install
+test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check .
+
+lint-imports: install-dev
+	$(BIN)/lint-imports
+
+typecheck: install-dev
+	$(BIN)/mypy
 
 check-migrations: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
@@ -45,7 +70,7 @@ schema: install
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file schema.yml
 
 clean:
-	rm -rf $(VENV) db.sqlite3 .pytest_cache .ruff_cache staticfiles .pytest-media
+	rm -rf $(VENV) db.sqlite3 .pytest_cache .ruff_cache .mypy_cache .import_linter_cache .grimp_cache staticfiles .pytest-media
 
 # The production server on this machine: production settings (DEBUG off, HTTPS redirect, secure cookies),
 # gunicorn with gunicorn.conf.py, static files collected and served by whitenoise. It reads the same environment

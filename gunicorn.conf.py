@@ -81,6 +81,16 @@ def on_starting(server):
         stale.unlink()
 
 
+def when_ready(server):
+    # Each worker thread keeps one persistent database connection (DB_CONN_MAX_AGE), one more per thread with a
+    # read replica: say the total at start-up, where it can be checked against PostgreSQL's max_connections.
+    per_thread = 2 if os.environ.get("DATABASE_REPLICA_URL") else 1
+    server.log.info(
+        "database connection budget: %d workers x %d threads x %d = up to %d connections (docs/SCALING.md)",
+        workers, threads, per_thread, workers * threads * per_thread,
+    )
+
+
 def pre_fork(server, worker):
     # Move everything the preloaded master allocated out of the garbage collector's reach, so collections in
     # the workers do not write to (and so un-share) those pages: what CPython's gc.freeze() was added for.

@@ -6,14 +6,16 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from shop.accounts.api.urls import v1_aliases
 from shop.core.metrics import metrics_view
-from shop.core.views import HealthApi, RedocApi
+from shop.core.views import HealthApi, IndexApi, RedocApi, redoc_bundle
 from shop.orders.api.views import CartCheckoutAliasApi
 from shop.payments.api.views import WebhookApi
 from shop.payments.pages import SandboxPageView
 from shop.storefront.views import StorefrontView
 
-# The seed's paths at the root, and the same API again under /api/v1/ for clients that want a versioned base.
+# The API at the root (the documented paths), and again under /api/v1/ for clients that want a versioned base:
+# the schema publishes each operation once, at its root path (shop/core/schema.py, publish_each_operation_once).
 api_patterns = [
+    path("", IndexApi.as_view(), name="index"),
     path("auth/", include("shop.accounts.api.urls")),
     path("products/", include("shop.catalog.api.urls")),
     path("cart/", include("shop.cart.api.urls")),
@@ -29,6 +31,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", RedocApi.as_view(url_name="schema"), name="redoc"),
+    path("api/redoc/redoc.standalone.js", redoc_bundle, name="redoc-bundle"),
     # Pages for a person in a browser, not API operations: outside the schema, mounted once.
     path("payments/sandbox/pay/<str:token>/", SandboxPageView.as_view(), name="sandbox-page"),
     path("demo/", StorefrontView.as_view(), name="storefront"),

@@ -97,7 +97,7 @@ def test_procfile_declares_web_worker_beat_and_a_migrating_release():
 
 def load_gunicorn_config(monkeypatch, tmp_path, **env: str) -> dict:
     for name in ("WEB_CONCURRENCY", "PORT", "BIND_ADDRESS", "GUNICORN_THREADS", "GUNICORN_MAX_REQUESTS",
-                 "GUNICORN_PRELOAD"):
+                 "GUNICORN_PRELOAD", "DATABASE_REPLICA_URL"):
         monkeypatch.delenv(name, raising=False)
     # Set here so loading the file does not point this process's /metrics at a fresh directory.
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
@@ -161,3 +161,28 @@ def test_gunicorn_access_log_is_one_json_object_with_the_request_id(monkeypatch,
     assert line["duration_ms"] == 12.5
     assert line["method"] == "POST" and line["path"] == "/orders/checkout/"
     assert line["logger"] == "gunicorn.access" and line["level"] == "INFO"
+
+
+class _Server:
+    """What gunicorn passes to ``when_ready``: only its logger is used."""
+
+    def __init__(self, config):
+        from gunicorn.config import Config
+
+        self.log = config["JsonLogger"](Config())
+        self.stream = io.StringIO()
+        self.log.error_log.handlers = [logging.StreamHandler(self.stream)]
+
+
+@pytest.mark.parametrize(("env", "budget"), [
+    ({"WEB_CONCURRENCY": "3", "GUNICORN_THREADS": "4"}, "3 workers x 4 threads x 1 = up to 12 connections"),
+    ({"WEB_CONCURRENCY": "5", "DATABASE_REPLICA_URL": "postgres://replica/shop"},
+     "5 workers x 1 threads x 2 = up to 10 connections"),
+])
+def test_make_serve_states_its_database_connection_budget(monkeypatch, tmp_path, env, budget):
+    config = load_gunicorn_config(monkeypatch, tmp_path, **env)
+    server = _Server(config)
+
+    config["when_ready"](server)
+
+    assert f"database connection budget: {budget}" in server.stream.getvalue()

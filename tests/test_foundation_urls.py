@@ -1,16 +1,16 @@
-"""Seed 000's paths at the root and, the same views, under /api/v1/; seed 001's names under /api/v1/ only."""
+"""The API's paths at the root and, the same views, under /api/v1/; four other names under /api/v1/ only."""
 
 import pytest
 from django.urls import Resolver404, resolve
 
 from shop.accounts.api import views
 
-SEED_PATHS = ["/auth/register/", "/auth/login/", "/auth/logout/", "/auth/token/refresh/", "/auth/change-password/",
+ROOT_PATHS = ["/auth/register/", "/auth/login/", "/auth/logout/", "/auth/token/refresh/", "/auth/change-password/",
               "/auth/me/", "/auth/users/", "/auth/password-reset/", "/auth/password-reset/confirm/", "/health/"]
 
 
-@pytest.mark.parametrize("path", SEED_PATHS)
-def test_every_seed_path_also_works_under_api_v1(path):
+@pytest.mark.parametrize("path", ROOT_PATHS)
+def test_every_root_path_also_works_under_api_v1(path):
     assert resolve(f"/api/v1{path}").func.view_class is resolve(path).func.view_class
 
 
@@ -23,7 +23,7 @@ def test_every_seed_path_also_works_under_api_v1(path):
         ("/api/v1/profile/", views.MeApi),
     ],
 )
-def test_seed_001_aliases(path, view):
+def test_api_v1_only_names(path, view):
     assert resolve(path).func.view_class is view
     with pytest.raises(Resolver404):
         resolve(path.removeprefix("/api/v1"))  # the short names exist only under the versioned base

@@ -60,7 +60,8 @@ def test_no_select_of_a_growing_table(label, model, admin_class, parent):
 @pytest.mark.django_db
 def test_a_cart_page_stays_small_with_a_big_catalog(client):
     from shop.accounts.tests.factories import UserFactory
-    from shop.cart.tests.factories import CartItemFactory, ProductFactory
+    from shop.cart.tests.factories import CartItemFactory
+    from shop.catalog.tests.factories import ProductFactory
 
     ProductFactory.create_batch(60)
     item = CartItemFactory()

@@ -67,7 +67,7 @@ def user_register(*, email: str, password: str, first_name: str = "", last_name:
 def user_login(*, email: str, password: str) -> User:
     """Credentials checked, then ``last_login`` stamped (as SIMPLE_JWT's UPDATE_LAST_LOGIN promises)."""
     user = user_authenticate(email=email, password=password)
-    update_last_login(None, user)
+    update_last_login(User, user)  # the receiver's signature (sender, user); it ignores the sender
     return user
 
 
@@ -98,7 +98,8 @@ def token_refresh(*, refresh: str) -> TokenPair:
 
     invalid = ApplicationError("Token is invalid, expired or already used.", code="token_not_valid", status_code=401)
     try:
-        token = RefreshToken(refresh)  # signature, expiry, type, blacklist
+        # simplejwt annotates the argument as a Token; it is the encoded string (its docs and its own views).
+        token = RefreshToken(refresh)  # type: ignore[arg-type]  # signature, expiry, type, blacklist
     except TokenError as exc:
         raise invalid from exc
     with transaction.atomic():
@@ -125,7 +126,7 @@ def token_blacklist(*, refresh: str, user: User | None = None) -> None:
     invalid = ApplicationError("Refresh token is invalid, expired or already blacklisted.", code="token_not_valid",
                                status_code=401)
     try:
-        token = RefreshToken(refresh)
+        token = RefreshToken(refresh)  # type: ignore[arg-type]  # the encoded string, as above
     except TokenError as exc:
         raise invalid from exc
     if user is not None and str(token.get(jwt_settings.USER_ID_CLAIM)) != str(user.pk):

@@ -26,7 +26,7 @@ class CartItem(TimeStampedModel):
     quantity = models.PositiveIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(CART_MAX_QUANTITY)]
     )
-    # The unit price when the line was first added; checkout charges this (seed 000 "price consistency").
+    # The unit price when the line was first added; checkout charges this (the price the customer saw).
     price_snapshot = models.DecimalField(max_digits=12, decimal_places=2,
                                          validators=[MinValueValidator(Decimal("0.01"))])
 

@@ -5,8 +5,8 @@ from django.db import transaction
 
 from shop.catalog.models import Product, ProductVariant
 from shop.core.exceptions import ApplicationError, NotFound
-from shop.orders.locks import cart_lock
 
+from .locks import cart_lock
 from .models import CART_MAX_QUANTITY, Cart, CartItem
 
 
@@ -43,9 +43,10 @@ def purchasable_resolve(*, product_id: int | None, variant_id: int | None) -> tu
     else:
         if product_id is None:
             raise ApplicationError("Give a product_id or a variant_id.", code="product_required")
-        product = Product.objects.filter(pk=product_id).first()
-        if product is None:
+        found = Product.objects.filter(pk=product_id).first()
+        if found is None:
             raise ApplicationError(f"Product {product_id} does not exist.", code="product_not_found")
+        product = found
     if not product.is_active or product.is_deleted:
         raise ApplicationError(f"'{product.name}' is not available.", code="product_unavailable")
     if variant is None and product.variants.exists():

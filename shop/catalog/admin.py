@@ -69,6 +69,9 @@ def _image_src(file_name: str, url: str) -> str:
     return default_storage.url(file_name) if file_name else url
 
 
+VARIANT_STOCK_HELP = "The sum of its variants' stock: edit the variants."
+
+
 class LowStockFilter(admin.SimpleListFilter):
     """By the units a product can sell (its variants' sum when it has variants): out, low, in stock."""
 
@@ -136,6 +139,34 @@ class ProductAdmin(CatalogAdminMixin, admin.ModelAdmin):
     def stock(self, product):
         """Units for sale: the variants' sum for a product with variants (the API's stock_quantity)."""
         return product.shown_stock
+
+    @admin.display(description="stock quantity")
+    def variant_stock(self, product):
+        return product.shown_stock
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if obj is not None and obj.variants.exists():
+            return (*fields, "variant_stock")
+        return fields
+
+    def get_exclude(self, request, obj=None):
+        exclude = super().get_exclude(request, obj) or ()
+        if obj is not None and obj.variants.exists():
+            return (*exclude, "stock_quantity")  # shown read-only as the variants' sum instead (variant_stock)
+        return exclude
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if "variant_stock" in fields:  # where the editable field would stand
+            fields.remove("variant_stock")
+            fields.insert(fields.index("price") + 1 if "price" in fields else len(fields), "variant_stock")
+        return fields
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None and obj.variants.exists():
+            kwargs["help_texts"] = {"variant_stock": VARIANT_STOCK_HELP}
+        return super().get_form(request, obj, change, **kwargs)
 
     @admin.action(description="Activate selected products", permissions=["change"])
     def activate(self, request, queryset):

@@ -1,9 +1,11 @@
 """The demo shop's catalog: categories, 50 products with generated images and stock, some sold in variants.
 
-:func:`demo_catalog_seed` creates what is missing and leaves everything else as staff left it; with
-``reset=True`` it puts every demo category, product, image and variant back as first seeded (products staff
-created themselves are never touched). Images are drawn with Pillow into the media storage (``MEDIA_ROOT`` or the
-S3 bucket), so any storefront shows them without a network.
+:func:`demo_catalog_seed` creates only what never existed and leaves everything else as staff left it: a demo
+product or variant staff deleted stays deleted (its soft-deleted row is found by slug or SKU), and a category or
+image set staff removed is not drawn again (``DemoSeedRecord`` remembers what was created once). With
+``reset=True`` it puts every demo category, product, image and variant back as first seeded, bringing deleted
+ones back (products staff created themselves are never touched). Images are drawn with Pillow into the media
+storage (``MEDIA_ROOT`` or the S3 bucket), so any storefront shows them without a network.
 """
 
 import io
@@ -17,7 +19,7 @@ from django.utils.text import slugify
 from PIL import Image, ImageDraw, ImageFont
 
 from .cache import catalog_invalidate
-from .models import Category, Product, ProductImage, ProductVariant
+from .models import Category, DemoSeedRecord, Product, ProductImage, ProductVariant
 
 # Images the first demo linked to a placeholder domain that serves nothing: replaced by generated ones.
 RETIRED_IMAGE_PREFIX = "https://images.example.com/demo/"
@@ -79,10 +81,11 @@ CATALOG = {
     ],
     ("Sports & Outdoors", "sports-outdoors", "Gear for training, hiking and camping."): [
         ("Yoga Mat", "6 mm non-slip mat with carrying strap.", "29.00", 60),
-        ("Adjustable Dumbbells", "Pair of dumbbells adjustable from 2 to 24 kg.", "299.00", 8),
+        # Low and out of stock on purpose: the admin's stock filter and the storefront have something to show.
+        ("Adjustable Dumbbells", "Pair of dumbbells adjustable from 2 to 24 kg.", "299.00", 3),
         ("Hiking Backpack 30L", "Ventilated back panel, rain cover included.", "79.90", 25),
         ("Insulated Water Bottle", "Keeps drinks cold 24 hours, hot 12 hours.", "24.00", 140),
-        ("Camping Tent 2P", "Freestanding two-person tent, 2.1 kg.", "189.00", 9),
+        ("Camping Tent 2P", "Freestanding two-person tent, 2.1 kg.", "189.00", 0),
         ("Resistance Bands", "Set of five latex-free bands with handles.", "19.99", 75),
         ("Trekking Poles", "Collapsible carbon poles with cork grips.", "69.00", 20),
         ("Headlamp", "Rechargeable 400-lumen headlamp with red light mode.", "32.00", 50),
@@ -160,55 +163,108 @@ def _remove_images(images) -> None:
         image.delete()
 
 
+def demo_seeded(name: str) -> bool:
+    """True once ``seed_demo`` created the demo item ``name`` (``"category:books"``), whatever became of it."""
+    return DemoSeedRecord.objects.filter(name=name).exists()
+
+
+def demo_seed_record(name: str) -> None:
+    """Remember that the demo item ``name`` exists (created now, or found present)."""
+    DemoSeedRecord.objects.get_or_create(name=name)
+
+
+def _kept(model, **lookup):
+    """The live row with this identifier, else the newest soft-deleted one, else None."""
+    return model.objects.filter(**lookup).order_by("is_deleted", "-pk").first()
+
+
+def _category(slug: str, defaults: dict, *, reset: bool, created: Counter) -> Category | None:
+    name = f"category:{slug}"
+    category = Category.objects.filter(slug=slug).first()
+    if reset:
+        category, made = Category.objects.update_or_create(slug=slug, defaults=defaults)
+    elif category is None and not demo_seeded(name):
+        category, made = Category.objects.create(slug=slug, **defaults), True
+    else:
+        made = False
+        created["left_deleted"] += category is None
+    created["categories"] += made
+    if category is not None:
+        demo_seed_record(name)
+    return category
+
+
+def _product(slug: str, defaults: dict, *, reset: bool, created: Counter) -> Product | None:
+    """The demo product ``slug``: created if it never existed; a deleted one stays deleted unless ``reset``
+    (which brings the kept row back, with the variants deleted with it, as first seeded)."""
+    product = _kept(Product, slug=slug)
+    if product is None:
+        created["products"] += 1
+        return Product.objects.create(slug=slug, **defaults)
+    if not reset:
+        created["left_deleted"] += product.is_deleted
+        return None if product.is_deleted else product
+    if product.is_deleted and product.deleted_at is not None:
+        ProductVariant.objects.filter(product=product, is_deleted=True, deleted_at=product.deleted_at).update(
+            is_deleted=False, deleted_at=None)
+    for field, value in defaults.items():
+        setattr(product, field, value)
+    product.save()
+    created["restored_products"] += 1
+    _remove_images(product.images.all())
+    return product
+
+
+def _variant(sku: str, defaults: dict, *, reset: bool, created: Counter) -> None:
+    variant = _kept(ProductVariant, sku=sku)
+    if variant is None:
+        ProductVariant.objects.create(sku=sku, **defaults)
+        created["variants"] += 1
+    elif reset:
+        for field, value in {**defaults, "deleted_at": None}.items():
+            setattr(variant, field, value)
+        variant.save()
+    else:
+        created["left_deleted"] += variant.is_deleted
+
+
 @transaction.atomic
 def demo_catalog_seed(*, reset: bool = False) -> Counter:
-    """Create the missing demo categories, products, images and variants; ``reset`` restores them all.
+    """Create the demo categories, products, images and variants that never existed; ``reset`` restores them all
+    (deleted ones included).
 
-    Returns what was created (``categories``, ``products``, ``images``, ``variants``) and, with ``reset``, what
-    was restored (``restored_products``). Demo images still pointing at the retired placeholder domain are
-    replaced. The public catalog cache is invalidated after commit when anything changed.
+    Returns what was created (``categories``, ``products``, ``images``, ``variants``), how many demo items staff
+    deleted were left deleted (``left_deleted``) and, with ``reset``, what was restored (``restored_products``).
+    Demo images still pointing at the retired placeholder domain are replaced. The public catalog cache is
+    invalidated after commit when anything changed.
     """
     created = Counter()
-    _remove_images(ProductImage.objects.filter(image_url__startswith=RETIRED_IMAGE_PREFIX))
+    retired = ProductImage.objects.filter(image_url__startswith=RETIRED_IMAGE_PREFIX)
+    redraw = set(retired.values_list("product_id", flat=True))
+    _remove_images(retired)
     for position, ((cat_name, cat_slug, cat_description), items) in enumerate(CATALOG.items()):
-        category_defaults = {"name": cat_name, "description": cat_description}
-        if reset:
-            category, made = Category.objects.update_or_create(slug=cat_slug, defaults=category_defaults)
-        else:
-            category, made = Category.objects.get_or_create(slug=cat_slug, defaults=category_defaults)
-        created["categories"] += made
+        category = _category(cat_slug, {"name": cat_name, "description": cat_description}, reset=reset,
+                             created=created)
         colours = PALETTE[position % len(PALETTE)]
         for index, (name, description, price, stock) in enumerate(items):
             slug = slugify(name)
             defaults = {"name": name, "description": description, "price": Decimal(price), "stock_quantity": stock,
                         "category": category, "is_active": True, "is_deleted": False, "deleted_at": None}
-            if reset:
-                # The live product with this slug: a deleted one keeps its row (slugs are unique among live ones).
-                product, made = Product.objects.update_or_create(slug=slug, is_deleted=False, defaults=defaults)
-                created["restored_products"] += not made
-                if not made:
-                    _remove_images(product.images.all())
-            else:
-                product, made = Product.objects.get_or_create(slug=slug, is_deleted=False, defaults=defaults)
-            created["products"] += made
-            if not product.images.exists():
+            product = _product(slug, defaults, reset=reset, created=created)
+            if product is None:
+                continue  # staff deleted it: it stays deleted, and so do its variants and images
+            images = f"images:{slug}"
+            if not product.images.exists() and (reset or product.pk in redraw or not demo_seeded(images)):
                 created["images"] += _add_images(product, category=cat_name, colours=colours)
+            demo_seed_record(images)
             for combo_index, combo in enumerate(_combinations(VARIANTS.get(slug, []))):
                 code = "-".join(value.replace("/", "") for value in combo.values()).upper()
-                variant_defaults = {
+                _variant(f"{slug[:40].upper()}-{code}", {
                     "product": product, "name": " / ".join(combo.values()), "options": combo,
                     "barcode": f"200{position + 1:03d}{index:02d}{combo_index:04d}",
                     "stock_quantity": 5 + (combo_index * 3) % 17, "price_override": None, "is_active": True,
                     "is_deleted": False,
-                }
-                sku = f"{slug[:40].upper()}-{code}"
-                if reset:
-                    _, made = ProductVariant.objects.update_or_create(sku=sku, is_deleted=False,
-                                                                      defaults=variant_defaults)
-                else:
-                    _, made = ProductVariant.objects.get_or_create(sku=sku, is_deleted=False,
-                                                                   defaults=variant_defaults)
-                created["variants"] += made
-    if reset or created:
+                }, reset=reset, created=created)
+    if reset or any(created[key] for key in ("categories", "products", "images", "variants")):
         transaction.on_commit(catalog_invalidate)
     return created

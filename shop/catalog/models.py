@@ -151,3 +151,16 @@ class ProductVariant(TimeStampedModel):
     @property
     def price(self) -> Decimal:
         return self.price_override if self.price_override is not None else self.product.price
+
+
+class DemoSeedRecord(models.Model):
+    """One demo item ``manage.py seed_demo`` has created once, by a stable name: ``category:books``,
+    ``images:dune``, ``shipping:Express (next day)``. Without ``--reset`` the seed creates only what has no
+    record and no row, so an item the shop owner deleted (even hard-deleted: a category, a shipping method,
+    an image) stays deleted. Products and variants are soft-deleted and found by their kept rows instead."""
+
+    name = models.CharField(max_length=255, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name

@@ -89,7 +89,7 @@ def product_search(queryset: QuerySet[Product], text: str) -> QuerySet[Product]:
 
 
 def product_get(*, slug: str, user) -> Product:
-    """By slug; a number that is no product's slug is tried as the id (seed 001's ``/api/v1/products/<id>/``)."""
+    """By slug; a number that is no product's slug is tried as the id (``/products/<id>/`` works too)."""
     products = product_queryset(user=user)
     product = products.filter(slug=slug).first()
     if product is None and slug.isdigit():

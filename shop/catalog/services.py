@@ -5,7 +5,7 @@ a product's stock here is an administrative correction under the product's row l
 
 from collections.abc import Iterable
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
@@ -16,9 +16,12 @@ from shop.core.exceptions import ApplicationError, Conflict, NotFound
 
 from .cache import catalog_invalidate
 from .models import Category, Product, ProductImage, ProductVariant
+from .selectors import with_shown_stock
 
 # Product slugs that would be shadowed by the catalog's own routes under /products/.
 RESERVED_SLUGS = frozenset({"categories", "images", "variants"})
+SluggedModel = TypeVar("SluggedModel", Product, Category)  # the models addressed by slug
+Row = TypeVar("Row", bound=models.Model)
 
 PRODUCT_FIELDS = ("name", "slug", "description", "price", "stock_quantity", "is_active", "category")
 CATEGORY_FIELDS = ("name", "slug", "description")
@@ -43,21 +46,24 @@ def _lock_product(product_id: int) -> Product:
 
 # --- Live identifiers: unique among live rows, slugs ignoring case ----------------------------------------------
 
-def _slug_holder(model: type[models.Model], slug: str, *, exclude_pk: int | None) -> models.Model | None:
+def _slug_holder(model: type[SluggedModel], slug: str, *, exclude_pk: int | None) -> SluggedModel | None:
     """The live row whose slug equals ``slug`` ignoring case (served by the ``Lower(slug)`` unique index)."""
-    rows = model.objects.alias(slug_lower=Lower("slug")).filter(slug_lower=slug.lower())
-    if model is Product:
-        rows = rows.filter(is_deleted=False)
-    return rows.exclude(pk=exclude_pk).first()
+    live = {"is_deleted": False} if model is Product else {}  # categories are deleted for real
+    rows = model.objects.alias(slug_lower=Lower("slug")).filter(slug_lower=slug.lower(), **live)
+    return _excluding(rows, exclude_pk).first()
 
 
 def _sku_holder(sku: str, *, exclude_pk: int | None) -> ProductVariant | None:
-    return ProductVariant.objects.filter(sku=sku, is_deleted=False).exclude(pk=exclude_pk).select_related(
-        "product"
-    ).first()
+    rows = ProductVariant.objects.filter(sku=sku, is_deleted=False).select_related("product")
+    return _excluding(rows, exclude_pk).first()
 
 
-def _check_slug_free(model: type[models.Model], slug: str, *, exclude_pk: int | None = None) -> None:
+def _excluding(rows: models.QuerySet[Row], pk: int | None) -> models.QuerySet[Row]:
+    """``rows`` without the row ``pk`` (the one being saved); all of them when there is none yet."""
+    return rows if pk is None else rows.exclude(pk=pk)
+
+
+def _check_slug_free(model: type[SluggedModel], slug: str, *, exclude_pk: int | None = None) -> None:
     """Raises ``ValidationError({"slug": [...]})`` (400) when a live row already uses the slug, in any case."""
     holder = _slug_holder(model, slug, exclude_pk=exclude_pk)
     if holder is not None:
@@ -151,11 +157,33 @@ def product_create(
     return product
 
 
+def _check_stock_field(product: Product, stock_quantity: int) -> bool:
+    """A product with variants sells only through them: its stock is their sum (``with_shown_stock``), so its own
+    ``stock_quantity`` is not set. Sending the sum the API shows (a GET sent back by PUT) changes nothing and
+    passes; any other figure is 400 ``stock_on_variants`` naming ``stock_quantity``. True when the product has
+    variants (the figure is then not written)."""
+    if not ProductVariant.objects.filter(product=product).exists():
+        return False
+    # ``shown_stock`` is an annotation, which django-stubs cannot see on the plain Product queryset type.
+    shown = with_shown_stock(Product.objects.filter(pk=product.pk), staff=True).values_list(  # type: ignore[misc]
+        "shown_stock", flat=True).get()
+    if stock_quantity != shown:
+        raise ApplicationError(
+            f"'{product.name}' is sold in variants: its stock ({shown}) is the sum of its variants' stock. "
+            "Change the variants' stock_quantity instead.", code="stock_on_variants",
+            extra={"errors": {"stock_quantity": ["The sum of the variants' stock: edit the variants."]}})
+    return True
+
+
 @transaction.atomic
 def product_update(*, product: Product, data: dict[str, Any]) -> Product:
+    """Staff change a product's fields (``data``: any of ``PRODUCT_FIELDS``). Raises ``ApplicationError``
+    (404 deleted, 400 ``stock_on_variants`` for a stock figure on a product with variants), ``ValidationError``."""
     product = _lock_product(product.pk)
     if product.is_deleted:
         raise ApplicationError("This product has been deleted.", code="not_found", status_code=404)
+    if "stock_quantity" in data and _check_stock_field(product, data["stock_quantity"]):
+        data = {field: value for field, value in data.items() if field != "stock_quantity"}
     if "slug" in data:
         _check_product_slug(data["slug"])
         _check_slug_free(Product, data["slug"], exclude_pk=product.pk)
@@ -338,7 +366,7 @@ def product_image_delete(*, image: ProductImage) -> None:
     ProductImage.objects.filter(pk=image.pk).delete()
     _promote_first_image(product_id)
     _touch(product_id)
-    if file is not None:
+    if file is not None and file.name:  # a FieldFile is truthy exactly when it has a name: same test as above
         name, storage = file.name, file.storage
         transaction.on_commit(partial(storage.delete, name))
     _invalidate_on_commit(product_ids=[product_id])

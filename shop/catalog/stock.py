@@ -4,7 +4,8 @@ A purchase line names a product, or a product *variant* (which has its own stock
 conditional UPDATE (``stock >= q``), so two checkouts can never take the same unit even without a prior
 SELECT ... FOR UPDATE; every shortage is collected and reported together. Lines are applied in a fixed
 order (products by id, then variants by id) so concurrent multi-line checkouts cannot deadlock.
-Callers must already be inside ``transaction.atomic()``: a shortage raises and rolls back what was applied.
+Callers must already be inside ``transaction.atomic()`` (a shortage raises and rolls back what was applied);
+both functions raise ``TransactionRequired`` when they are not (``shop.core.locking``).
 """
 
 from collections import defaultdict
@@ -16,6 +17,7 @@ from django.db import transaction
 from django.db.models import F
 
 from shop.core.exceptions import ApplicationError
+from shop.core.locking import transaction_required
 
 from .models import Product, ProductVariant
 
@@ -90,8 +92,13 @@ def _shortage_for_variant(variant_id: int, requested: int) -> Shortage:
                     "insufficient_stock")
 
 
+@transaction_required
 def stock_deduct(*, lines: Iterable[StockLine]) -> None:
-    """Take stock for every line, or raise :class:`InsufficientStock` naming every line that cannot be served."""
+    """Take stock for every line, or raise :class:`InsufficientStock` naming every line that cannot be served.
+
+    Also raises ``ApplicationError`` (``invalid_quantity``) for a quantity below 1, and ``TransactionRequired``
+    outside ``transaction.atomic()``.
+    """
     products, variants = _merge(lines)
     shortages: list[Shortage] = []
     for product_id, quantity in products.items():
@@ -115,8 +122,12 @@ def stock_deduct(*, lines: Iterable[StockLine]) -> None:
     _invalidate_after_commit(products, variants)
 
 
+@transaction_required
 def stock_restore(*, lines: Iterable[StockLine]) -> None:
-    """Give stock back (cancel, expiry, refund). Restores even to inactive or deleted products: the units exist."""
+    """Give stock back (cancel, expiry, refund). Restores even to inactive or deleted products: the units exist.
+
+    Raises ``TransactionRequired`` outside ``transaction.atomic()``.
+    """
     products, variants = _merge(lines)
     for product_id, quantity in products.items():
         Product.objects.filter(pk=product_id).update(stock_quantity=F("stock_quantity") + quantity)

@@ -1,4 +1,8 @@
-"""OpenAPI: every operation declares the error answers it can give, all in the one ``ErrorOutput`` shape.
+"""OpenAPI: each operation published once, with a summary, a description and its domain's tag, and declaring
+the error answers it can give, all in the one ``ErrorOutput`` shape.
+
+Summaries and descriptions come from ``@extend_schema(summary=..., description=...)`` or, failing that, the view
+method's docstring (else the view class's): its first paragraph is the summary, the rest the description.
 
 Views declare their success responses (and any error with a richer body); this postprocessing hook adds the
 errors every endpoint shares, so clients and the schemathesis run (tests/fuzz) see the real set of statuses:
@@ -9,8 +13,76 @@ errors every endpoint shares, so clients and the schemathesis run (tests/fuzz) s
 - any other error a view declares by description only (e.g. 422 ``idempotency_key_reused``).
 """
 
+import re
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import get_doc
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+# The API is served at the root (the paths clients are documented against) and again under this prefix, for
+# clients that want a versioned base URL. The schema publishes the root paths; the prefixed copies are aliases.
+ALIAS_PREFIX = "/api/v1/"
+
+# The tag of an operation whose view names none: its path's first segment's domain.
+DOMAIN_TAGS = {"auth": "auth", "products": "catalog", "cart": "cart", "orders": "orders", "payments": "payments",
+               "health": "service", "": "service"}
+
+
+def operation_key(callback, method: str) -> tuple:
+    """What makes two routes the same operation: the view class, its ``as_view()`` arguments and the method."""
+    view = getattr(callback, "cls", callback)
+    initkwargs = getattr(callback, "initkwargs", {}) or {}
+    return view, tuple(sorted((name, repr(value)) for name, value in initkwargs.items())), method.upper()
+
+
+def publish_each_operation_once(endpoints):
+    """drf-spectacular preprocessing hook: keep one path per operation.
+
+    ``endpoints`` are ``(path, path_regex, method, callback)`` tuples in URL order. An operation served at
+    several paths is published at the first root path that serves it (the URL conf lists the documented path
+    first, e.g. ``/orders/admin/{id}/status/`` before ``/orders/{id}/status/``), an ``/api/v1/`` copy only when
+    nothing at the root serves it. The other paths still answer; they are aliases left out of the schema.
+    """
+    ordered = sorted(endpoints, key=lambda endpoint: endpoint[0].startswith(ALIAS_PREFIX))  # stable: URL order
+    published, kept = set(), []
+    for path, path_regex, method, callback in ordered:
+        key = operation_key(callback, method)
+        if key not in published:
+            published.add(key)
+            kept.append((path, path_regex, method, callback))
+    return kept
+
+
+def _unwrap(text: str) -> str:
+    """A docstring's paragraphs with their source line breaks removed (Markdown would ignore them anyway)."""
+    return "\n\n".join(re.sub(r"\s+", " ", part).strip() for part in text.strip().split("\n\n") if part.strip())
+
+
+def _paragraphs(doc: str) -> tuple[str, str]:
+    first, _, rest = doc.strip().partition("\n\n")
+    return _unwrap(first), _unwrap(rest)
+
+
+class ShopAutoSchema(AutoSchema):
+    """drf-spectacular's schema with summaries from docstrings and one tag per domain (see the module doc)."""
+
+    def _docstring(self) -> str:
+        handler = getattr(self.view, getattr(self.view, "action", None) or self.method.lower(), None)
+        return get_doc(handler) or get_doc(self.view.__class__)
+
+    def get_summary(self) -> str | None:
+        return _paragraphs(self._docstring())[0].removesuffix(".") or None
+
+    def get_description(self) -> str:
+        doc = self._docstring()
+        first, rest = _paragraphs(doc)
+        # An explicit summary leaves the whole docstring to the description; else its first paragraph is taken.
+        return rest if first and self.get_summary() == first.removesuffix(".") else _unwrap(doc)
+
+    def get_tags(self) -> list[str]:
+        segments = self.path.strip("/").split("/")
+        return [DOMAIN_TAGS.get(segments[0], segments[0])]
 
 ERROR_COMPONENT = "ErrorOutput"
 _ALWAYS = {
@@ -72,3 +144,8 @@ def _error_output_schema() -> dict:
 @extend_schema_field({"anyOf": [{"type": "string", "format": "uri"}, {"type": "string", "enum": [""]}]})
 class BlankableURLField(serializers.URLField):
     """A URL that may still be empty (``URLField(blank=True)``): the schema says ``""`` or a URI, not just a URI."""
+
+
+@extend_schema_field({"anyOf": [{"type": "string", "format": "email"}, {"type": "string", "enum": [""]}]})
+class BlankableEmailField(serializers.EmailField):
+    """An e-mail address that may be empty (``EmailField(blank=True)``), e.g. on an address given as free text."""

@@ -1,13 +1,22 @@
+import functools
+import hashlib
 import logging
+from pathlib import Path
 
+from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig
 from django.db import connection
-from django.http import JsonResponse
-from drf_spectacular.utils import extend_schema, inline_serializer
+from django.http import HttpResponse, JsonResponse
+from django.templatetags.static import static
+from django.urls import reverse
+from django.views.decorators.http import etag
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularRedocView
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer, TemplateHTMLRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -52,6 +61,8 @@ class HealthApi(APIView):
         },
     )
     def get(self, request):
+        """For load balancers and uptime checks: 200 when the database and the cache answer, else 503 naming which
+        one does not. Public, never throttled."""
         database, cache_ok = _database_ok(), _cache_ok()
         body = {
             "status": "ok" if database and cache_ok else "degraded",
@@ -59,6 +70,54 @@ class HealthApi(APIView):
             "cache": "ok" if cache_ok else "unreachable",
         }
         return Response(body, status=200 if database and cache_ok else 503)
+
+
+INDEX_LINKS = {
+    "docs": ("/api/docs/", "API reference (Swagger UI): try every operation"),
+    "redoc": ("/api/redoc/", "API reference (ReDoc)"),
+    "schema": ("/api/schema/", "OpenAPI schema (YAML; ?format=json for JSON)"),
+    "admin": ("/admin/", "Django admin for shop staff"),
+    "health": ("/health/", "Database and cache reachability"),
+}
+
+
+class IndexApi(APIView):
+    """What this server is and where its docs are: JSON for programs, a small page for browsers."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    renderer_classes = (JSONRenderer, TemplateHTMLRenderer)  # JSON unless the client asks for text/html
+    template_name = "core/index.html"
+
+    @extend_schema(
+        tags=["service"],
+        # DRF would also honour ?format=json|html; the Accept header is the documented way.
+        parameters=[OpenApiParameter("format", exclude=True)],
+        responses={200: inline_serializer("ApiIndex", {
+            "name": serializers.CharField(),
+            "version": serializers.CharField(),
+            "description": serializers.CharField(),
+            "links": serializers.DictField(child=serializers.URLField(),
+                                           help_text="docs, redoc, schema, admin, health: absolute URLs"),
+        })},
+    )
+    def get(self, request):
+        """The API index.
+
+        The API's name and version and absolute links to its documentation (Swagger UI, ReDoc, the OpenAPI
+        schema), the admin and the health check. Browsers asking for `text/html` get the same as a small page.
+        """
+        spectacular = settings.SPECTACULAR_SETTINGS
+        body = {
+            "name": spectacular["TITLE"],
+            "version": spectacular["VERSION"],
+            "description": spectacular["DESCRIPTION"],
+            "links": {name: request.build_absolute_uri(path) for name, (path, _) in INDEX_LINKS.items()},
+        }
+        if isinstance(request.accepted_renderer, TemplateHTMLRenderer):
+            pages = [(body["links"][name], title) for name, (_, title) in INDEX_LINKS.items()]
+            return Response({**body, "pages": pages, "root": request.build_absolute_uri("/")})
+        return Response(body)
 
 
 def json_404(request, exception=None):
@@ -88,6 +147,36 @@ def csrf_failure(request, reason=""):
 
 
 class RedocApi(SpectacularRedocView):
-    """ReDoc served from our own static files only (the stock page pulls fonts from Google)."""
+    """ReDoc served from our own files only: the stock page pulls fonts from Google (core/redoc.html drops them)
+    and the bundle a logo from Redocly's CDN (:func:`redoc_bundle` swaps in a local one)."""
 
     template_name = "core/redoc.html"
+
+    @staticmethod
+    def _redoc_standalone():
+        return reverse("redoc-bundle")
+
+
+# ReDoc's sidebar footer renders <img src=...> with this address hard-coded in the bundle: every visitor's browser
+# would fetch it from Redocly's CDN. No setting turns it off (drf-spectacular-sidecar ships the bundle as built).
+REDOC_CDN_LOGO = b"https://cdn.redoc.ly/redoc/logo-mini.svg"
+
+
+@functools.cache
+def _redoc_bundle() -> tuple[bytes, str]:
+    """The sidecar's ``redoc.standalone.js`` (about 1 MB) with the CDN logo pointing at our static copy, and its
+    ETag. Read once per process."""
+    source = Path(finders.find("drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js")).read_bytes()
+    bundle = source.replace(REDOC_CDN_LOGO, static("core/redoc-logo.svg").encode())
+    return bundle, '"' + hashlib.sha256(bundle).hexdigest()[:32] + '"'
+
+
+@etag(lambda request: _redoc_bundle()[1])
+def redoc_bundle(request):
+    """``GET /api/redoc/redoc.standalone.js``: ReDoc's script, served locally with no external address in it.
+
+    Answers 304 to a matching ``If-None-Match``; browsers may keep it a day.
+    """
+    response = HttpResponse(_redoc_bundle()[0], content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

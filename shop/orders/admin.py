@@ -6,6 +6,8 @@ fulfilment runs through buttons and list actions that call the same services as 
 (``admin_fulfilment.py``), so the order pipeline and the stock, payment and history rules hold here too.
 """
 
+from decimal import Decimal
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -19,10 +21,15 @@ from django.urls import path, reverse
 from shop.core.admin import ReadOnlyAdminMixin, ReadOnlyInlineMixin
 from shop.core.exceptions import ApplicationError
 from shop.payments import services as payment_services
+from shop.payments.models import Payment
 
 from . import services
-from .admin_fulfilment import ACTIONS
+from .admin_fulfilment import ACTIONS, collect_target
 from .models import Order, OrderAddress, OrderItem, OrderStatusChange, Shipment, ShipmentEvent, ShippingMethod
+from .transitions import CANCELLABLE
+
+NEEDS_REFUND_HELP = ("Set when money arrived for an order that no longer wants it (paid after it expired or was "
+                     "cancelled): the shop must give it back. The refunds under Payments show whether it did.")
 
 
 def _refusal_text(exc: Exception) -> str:
@@ -96,6 +103,19 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         except (model.DoesNotExist, DjangoValidationError, ValueError):
             return None
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        # Read as a question the owner answers by looking at the refunds, not as a statement about the order.
+        kwargs["help_texts"] = {"needs_refund": NEEDS_REFUND_HELP}
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or not obj.was_paid:
+            return fieldsets
+        # A paid order has no deadline left to meet: the field would only suggest one.
+        return [(name, {**options, "fields": [f for f in options["fields"] if f != "payment_deadline"]})
+                for name, options in fieldsets]
+
     def has_fulfil_permission(self, request, obj=None):
         return request.user.has_perm("orders.change_order")
 
@@ -152,7 +172,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts, "original": order, "form": form, "action_label": form_class.label,
-            "action_help": form_class.help,
+            "action_help": form_class.help, "refusal": form.refusal() if request.method != "POST" else "",
             "title": f"{form_class.label}: order {order.order_key}",
             "change_url": reverse("admin:orders_order_change", args=[order.pk]),
         }
@@ -179,21 +199,77 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         self._each(request, queryset, "delivered", lambda order: services.order_set_status(
             order_id=order.pk, status=Order.Status.DELIVERED, by=request.user))
 
+    def _confirm(self, request, queryset, *, action: str, title: str, verb: str, rows: list[dict]):
+        """The intermediate page Django's ``delete_selected`` shows: what each selected order will undergo
+        (stock back, money refunded or marked collected, or refused and why), and a button that posts the
+        same action again with ``post=yes``. Nothing moves until then."""
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title, "verb": verb, "opts": self.opts, "rows": rows, "action": action,
+            "queryset": queryset, "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media,
+        }
+        return TemplateResponse(request, "admin/orders/order/action_confirmation.html", context)
+
+    @staticmethod
+    def _money(amounts: dict[str, Decimal]) -> str:
+        return " + ".join(f"{amount} {currency}" for currency, amount in sorted(amounts.items()))
+
+    def _cancel_preview(self, order: Order) -> dict:
+        """What cancelling ``order`` would do, read without locks (the service decides again under them)."""
+        if order.status not in CANCELLABLE:
+            return {"order": order, "refused": f"Order cannot be cancelled: it is already {order.status}."}
+        refund: dict[str, Decimal] = {}
+        closed = 0
+        for payment in order.payments.all():
+            if payment.status in Payment.ACTIVE:
+                closed += 1
+            elif payment.net_paid > 0:
+                refund[payment.currency.upper()] = refund.get(payment.currency.upper(), Decimal("0")) + payment.net_paid
+        units = sum(item.quantity for item in order.items.all())
+        effects = [f"{units} unit(s) back in stock"]
+        if refund:
+            effects.append(f"refund {self._money(refund)} in full")
+        if closed:
+            effects.append(f"{closed} open payment(s) closed")
+        return {"order": order, "effects": effects}
+
     @admin.action(description="Cancel selected orders (stock back, payments closed or refunded)",
                   permissions=["fulfil"])
     def cancel_selected(self, request, queryset):
+        if request.POST.get("post") != "yes":
+            orders = queryset.order_by("pk").select_related("user").prefetch_related("payments", "items")
+            return self._confirm(request, queryset, action="cancel_selected", title="Cancel these orders?",
+                                 verb="Yes, cancel them and refund what is listed",
+                                 rows=[self._cancel_preview(order) for order in orders])
         self._each(request, queryset, "cancelled", lambda order: services.order_set_status(
             order_id=order.pk, status=Order.Status.CANCELLED, by=request.user))
+        return None
+
+    def _collect_preview(self, order: Order) -> dict:
+        payment = collect_target(order)
+        try:
+            payment_services.payment_collect_check(payment)
+        except ApplicationError as exc:
+            return {"order": order, "refused": exc.message}
+        return {"order": order, "effects": [f"{payment.amount} {payment.currency.upper()} recorded as collected; "
+                                            "the order counts as paid"]}
 
     @admin.action(description="Mark cash on delivery collected for selected orders", permissions=["fulfil"])
     def collect_selected(self, request, queryset):
+        if request.POST.get("post") != "yes":
+            orders = queryset.order_by("pk").select_related("user").prefetch_related("payments")
+            return self._confirm(request, queryset, action="collect_selected", title="Record cash as collected?",
+                                 verb="Yes, the courier brought this cash",
+                                 rows=[self._collect_preview(order) for order in orders])
+
         def collect(order):
-            payment = order.payments.filter(provider="cod").order_by("-id").first()
-            if payment is None:
-                raise ApplicationError("No cash-on-delivery payment on this order.")
+            payment = collect_target(order)
+            payment_services.payment_collect_check(payment)  # no payment at all: refused with its reason
             payment_services.payment_collect(payment_id=payment.pk, user=request.user)
 
-        self._each(request, queryset, "marked paid (cash collected)", collect)
+        self._each(request, queryset.prefetch_related("payments"), "marked paid (cash collected)", collect)
+        return None
 
 
 class ShipmentEventInline(ReadOnlyInlineMixin, admin.TabularInline):
@@ -233,8 +309,8 @@ class ShipmentAdmin(admin.ModelAdmin):
         if details:
             services.shipment_update(order_id=obj.order_id, data=details)
         if "status" in changed:
-            services.shipment_event_add(order_id=obj.order_id, status=form.cleaned_data["status"],
-                                        message="Set in the admin", by=request.user)
+            # No message: the customer reads the status's own label ("In transit"), not an admin's workings.
+            services.shipment_event_add(order_id=obj.order_id, status=form.cleaned_data["status"], by=request.user)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:

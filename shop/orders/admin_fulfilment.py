@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django import forms
 
+from shop.core.exceptions import ApplicationError
 from shop.payments import services as payment_services
 from shop.payments.models import Payment, Refund
 
@@ -30,6 +31,10 @@ class FulfilmentForm(forms.Form):
     @classmethod
     def offered(cls, order: Order) -> bool:
         return True
+
+    def refusal(self) -> str:
+        """Why the service would refuse this action now, shown on the form's page; "" when it would not."""
+        return ""
 
     def run(self, *, user) -> str:
         raise NotImplementedError
@@ -114,10 +119,6 @@ def _refundable(order: Order):
     return order.payments.filter(status__in=(Payment.Status.SUCCEEDED, Payment.Status.PARTIALLY_REFUNDED))
 
 
-def _collectable(order: Order):
-    return order.payments.filter(provider="cod", status__in=Payment.ACTIVE)
-
-
 class RefundForm(FulfilmentForm):
     label = "Refund"
     help = "Leave the amount empty to refund everything left on the payment. The gateway is asked at once."
@@ -142,23 +143,44 @@ class RefundForm(FulfilmentForm):
         return f"Refund recorded on payment #{payment.pk}: {payment.amount_refunded} {payment.currency} refunded."
 
 
+def collect_target(order: Order) -> Payment | None:
+    """The payment "mark cash collected" acts on: the newest open cash-on-delivery attempt, else the newest
+    cash-on-delivery attempt, else the newest attempt of any kind (so the service says why it cannot be
+    collected), else None. Reads ``order.payments.all()`` (prefetch it for lists)."""
+    payments = sorted(order.payments.all(), key=lambda p: p.pk, reverse=True)
+    for wanted in (lambda p: p.provider == "cod" and p.status in Payment.ACTIVE, lambda p: p.provider == "cod",
+                   lambda p: True):
+        found = next((p for p in payments if wanted(p)), None)
+        if found is not None:
+            return found
+    return None
+
+
 class CollectForm(FulfilmentForm):
     label = "Mark cash collected"
     help = "The courier brought the cash: the cash-on-delivery payment succeeds and the order counts as paid."
 
-    payment = PaymentChoiceField(queryset=Payment.objects.none(), empty_label=None)
-
     def __init__(self, *args, order, **kwargs):
         super().__init__(*args, order=order, **kwargs)
-        self.fields["payment"].queryset = _collectable(order)
+        self.payment = collect_target(order)
 
     @classmethod
     def offered(cls, order):
         return any(p.provider == "cod" and p.status in Payment.ACTIVE for p in order.payments.all())
 
+    def refusal(self) -> str:
+        """The service's refusal, shown on the page before anything is posted ("" when it can be collected)."""
+        try:
+            payment_services.payment_collect_check(self.payment)
+        except ApplicationError as exc:
+            return exc.message
+        return ""
+
     def run(self, *, user):
-        payment = payment_services.payment_collect(payment_id=self.cleaned_data["payment"].pk, user=user)
-        return f"Cash collected: payment #{payment.pk} succeeded."
+        if self.payment is None:
+            payment_services.payment_collect_check(None)  # raises: nothing to collect
+        payment = payment_services.payment_collect(payment_id=self.payment.pk, user=user)
+        return f"Cash collected: payment #{payment.pk} ({payment.amount} {payment.currency}) succeeded."
 
 
 ACTIONS: dict[str, type[FulfilmentForm]] = {

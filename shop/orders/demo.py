@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.test.utils import override_settings
 
 from shop.accounts.models import Address, User
+from shop.catalog.demo import demo_seed_record, demo_seeded
 from shop.catalog.models import Product, ProductVariant
 from shop.core.exceptions import ApplicationError
 from shop.payments.methods import method_get
@@ -53,14 +54,21 @@ DEMO_ORDERS = [
 
 
 def demo_shipping_methods_seed(*, reset: bool = False) -> int:
-    """Create the missing demo shipping methods (``reset``: restore their prices). Returns how many were created."""
+    """Create the demo shipping methods that never existed (one staff deleted or turned off stays so);
+    ``reset`` restores them all, active with their prices. Returns how many were created."""
     created = 0
     for name, price, free_over in SHIPPING_METHODS:
         defaults = {"price": price, "free_over": free_over, "is_active": True}
+        record = f"shipping:{name}"
         if reset:
             _, made = ShippingMethod.objects.update_or_create(name=name, defaults=defaults)
+        elif not ShippingMethod.objects.filter(name=name).exists() and not demo_seeded(record):
+            ShippingMethod.objects.create(name=name, **defaults)
+            made = True
         else:
-            _, made = ShippingMethod.objects.get_or_create(name=name, defaults=defaults)
+            made = False
+        if made or ShippingMethod.objects.filter(name=name).exists():
+            demo_seed_record(record)
         created += made
     return created
 
@@ -82,10 +90,10 @@ def demo_customer_seed(*, reset: bool = False) -> tuple[User, bool]:
 
 
 def _line(reference: str, quantity: int) -> LineRequest:
-    variant = ProductVariant.objects.filter(sku=reference).first()
+    variant = ProductVariant.objects.filter(sku=reference, is_deleted=False).first()
     if variant is not None:
         return LineRequest(quantity=quantity, product_id=variant.product_id, variant_id=variant.pk)
-    return LineRequest(quantity=quantity, product_id=Product.objects.get(slug=reference).pk)
+    return LineRequest(quantity=quantity, product_id=Product.objects.live().get(slug=reference).pk)
 
 
 def _place(spec: DemoOrder, user: User, shipping: ShippingMethod | None) -> None:
@@ -135,5 +143,11 @@ def demo_orders_seed(*, user: User) -> tuple[int, list[str]]:
     return placed, skipped
 
 
-def demo_order_states() -> list[str]:
-    return [spec.state for spec in DEMO_ORDERS]
+def demo_order_states(*, user: User) -> list[str]:
+    """Where each of ``user``'s demo orders stands now, read from the database (staff may have moved them since
+    they were seeded), e.g. ``"ORD-1A2B3C4D5E6F7A8B  shipped, paid (sandbox)"``; one never placed is not listed."""
+    orders = Order.objects.filter(user=user, idempotency_key__in=[spec.key for spec in DEMO_ORDERS])
+    by_key = {order.idempotency_key: order for order in orders}
+    return [f"{order.order_key}  {order.get_status_display().lower()}, "
+            f"{order.get_payment_status_display().lower()} ({order.payment_method})"
+            for spec in DEMO_ORDERS if (order := by_key.get(spec.key)) is not None]

@@ -1,23 +1,27 @@
-"""Row locks, always taken in this order across the codebase: cart -> stock rows -> order -> payment.
+"""The order's row lock. The house lock order (AGENTS.md rule 2) is cart -> order -> payment, with stock rows
+moved by ``shop.catalog.stock``'s guarded UPDATEs (in id order) under whichever of those the path holds:
 
-Each helper evaluates its queryset (a lazy ``select_for_update`` locks nothing). Stock rows are locked by
-``shop.catalog.stock``'s guarded UPDATEs, in id order. Cancelling an order locks the order and then the stock
-rows it restores; that cannot deadlock with checkout because checkout never locks an existing order.
+- checkout: cart (``shop.cart.locks.cart_lock``) -> stock rows; the order is a new row nobody else can lock;
+- cancel, expiry, staff cancel: order -> stock rows restored -> the order's payments closed;
+- refund, payment cancel, webhook or sync that cancels: order -> payment -> stock rows restored;
+- undoing a checkout whose payment could not start: cart -> order -> stock rows -> payments.
+
+The order row is the gate: nothing locks an existing order's payments without holding the order first (the one
+exception, ``payment_start`` saving the gateway's answer, locks only that payment and waits for nothing else),
+so the two orders of "stock" and "payment" under one order cannot deadlock. Never lock a cart after an order.
+
+Each helper evaluates its queryset (a lazy ``select_for_update`` locks nothing) and raises ``TransactionRequired``
+outside ``transaction.atomic()`` (``shop.core.locking``).
 """
 
-from shop.cart.models import Cart
+from shop.core.locking import transaction_required
+
+from .models import Order
 
 
-def cart_lock(*, user) -> Cart:
-    """The user's cart, created if needed, locked until the end of the transaction."""
-    Cart.objects.get_or_create(user=user)
-    return list(Cart.objects.select_for_update().filter(user=user).order_by("pk"))[0]
-
-
-def order_lock(*, order_id: int, skip_locked: bool = False, **filters):
+@transaction_required
+def order_lock(*, order_id: int, skip_locked: bool = False, **filters) -> Order | None:
     """The order, locked (``None`` if it does not exist, does not match ``filters``, or is busy with skip_locked)."""
-    from .models import Order
-
     rows = list(
         Order.objects.select_for_update(skip_locked=skip_locked).filter(pk=order_id, **filters).order_by("pk")
     )

@@ -1,12 +1,22 @@
 """Order emails. Each (order, kind) is sent at most once: the claim row is written before sending and
-removed again if sending fails, so a retry sends it and a duplicate task does not."""
+removed again if sending fails, so a retry sends it and a duplicate task does not.
+
+Kinds: ``confirmation``, ``shipped``, ``delivered``, ``cancelled``, ``expired``, and ``refund:<refund id>`` (one
+e-mail per refund that leaves the order open, e.g. a partial refund; a refund that cancels the order is told by
+the cancellation e-mail, which says what was refunded or is on its way).
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 
-from .models import Order, OrderNotification
+from shop.payments.models import Payment, Refund
+
+from .models import Order, OrderNotification, Shipment
 
 SUBJECTS = {
     "confirmation": "Your order {key} is confirmed",
@@ -14,6 +24,7 @@ SUBJECTS = {
     "delivered": "Your order {key} was delivered",
     "cancelled": "Your order {key} was cancelled",
     "expired": "Your order {key} expired unpaid",
+    "refund": "A refund for your order {key}",
 }
 TEMPLATES = {
     "confirmation": "orders/order_confirmation.txt",
@@ -21,15 +32,80 @@ TEMPLATES = {
     "delivered": "orders/order_status.txt",
     "cancelled": "orders/order_status.txt",
     "expired": "orders/order_expired.txt",
+    "refund": "orders/order_refund.txt",
 }
 
 
+@dataclass(frozen=True)
+class RefundLine:
+    """An amount of money in one currency, e.g. ``RefundLine(Decimal("49.99"), "EGP")`` → ``"49.99 EGP"``."""
+
+    amount: Decimal
+    currency: str
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"
+
+
+@dataclass(frozen=True)
+class RefundSummary:
+    """What an order's customer gets back, per currency: ``refunded`` confirmed by the gateway, ``on_its_way``
+    asked for and not yet confirmed (a pending refund) or queued (money still held on a cancelled order); each a
+    list of ``"49.99 EGP"`` strings, one per currency."""
+
+    refunded: list[str]
+    on_its_way: list[str]
+
+
+def _lines(totals: dict[str, Decimal]) -> list[str]:
+    return [str(RefundLine(amount, currency)) for currency, amount in sorted(totals.items()) if amount > 0]
+
+
+def order_refund_summary(order: Order) -> RefundSummary:
+    """Sum the order's refunds (two queries). On a cancelled order, money still held is counted as on its way:
+    cancelling a paid order queues its full refund (``payments_cancel_for_order``)."""
+    refunded: dict[str, Decimal] = {}
+    pending: dict[str, Decimal] = {}
+    for refund in Refund.objects.filter(payment__order=order).select_related("payment"):
+        currency = refund.payment.currency.upper()
+        if refund.status == Refund.Status.SUCCEEDED:
+            refunded[currency] = refunded.get(currency, Decimal("0")) + refund.amount
+        elif refund.status == Refund.Status.PENDING:
+            pending[currency] = pending.get(currency, Decimal("0")) + refund.amount
+    if order.status == Order.Status.CANCELLED:
+        for payment in Payment.objects.filter(order=order, status__in=Payment.CAPTURED):
+            if payment.net_paid > 0:
+                currency = payment.currency.upper()
+                pending[currency] = pending.get(currency, Decimal("0")) + payment.net_paid
+    return RefundSummary(refunded=_lines(refunded), on_its_way=_lines(pending))
+
+
+def _context(order: Order, kind: str, refund_id: int | None) -> dict | None:
+    context = {"order": order, "user": order.user, "kind": kind}
+    if kind == "cancelled":
+        context["refunds"] = order_refund_summary(order)
+    if kind in ("shipped", "delivered"):
+        context["shipment"] = Shipment.objects.filter(order=order).first()
+    if kind == "refund":
+        refund = Refund.objects.select_related("payment").filter(pk=refund_id, payment__order=order).first()
+        if refund is None or refund.status == Refund.Status.FAILED:
+            return None
+        context["refund"] = refund
+        context["refund_amount"] = RefundLine(refund.amount, refund.payment.currency.upper())
+    return context
+
+
 def order_email_send(*, order_id: int, kind: str) -> bool:
-    """Send the ``kind`` email for an order; False if already sent, the order is gone, or the kind is unknown."""
-    if kind not in SUBJECTS:
+    """Send the ``kind`` email for an order; False if already sent, the order (or the refund of a
+    ``refund:<id>`` kind) is gone or failed, or the kind is unknown."""
+    base, _, refund_id = kind.partition(":")
+    if base not in SUBJECTS or (base == "refund") != refund_id.isdigit():
         return False
     order = Order.objects.select_related("user").prefetch_related("items").filter(pk=order_id).first()
     if order is None:
+        return False
+    context = _context(order, base, int(refund_id) if refund_id else None)
+    if context is None:
         return False
     try:
         with transaction.atomic():
@@ -38,8 +114,8 @@ def order_email_send(*, order_id: int, kind: str) -> bool:
         return False
     try:
         send_mail(
-            subject=SUBJECTS[kind].format(key=order.order_key),
-            message=render_to_string(TEMPLATES[kind], {"order": order, "user": order.user, "kind": kind}),
+            subject=SUBJECTS[base].format(key=order.order_key),
+            message=render_to_string(TEMPLATES[base], context),
             from_email=settings.DEFAULT_FROM_EMAIL,
             recipient_list=[order.user.email],
         )

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from shop.accounts.models import Address
+from shop.cart.locks import cart_lock
 from shop.cart.models import CartItem
 from shop.cart.services import cart_clear, purchasable_resolve
 from shop.catalog.models import Product, ProductVariant
@@ -24,7 +25,7 @@ from shop.core.metrics import record_checkout
 from shop.core.tasks import enqueue_on_commit
 from shop.payments.methods import default_method, method_get
 
-from .locks import cart_lock, order_lock
+from .locks import order_lock
 from .models import (
     Order,
     OrderAddress,
@@ -68,7 +69,7 @@ def _notify(order: Order, kind: str) -> None:
 
 
 def _cancel_active_payments(order: Order) -> None:
-    """Hook for the payments app: cancel every active payment of ``order`` (seed 000: "No orphaned payments").
+    """Hook for the payments app: cancel every active payment of ``order`` (no payment outlives its order).
 
     Called with the order row locked, inside the cancelling transaction, after stock is restored and the order
     is marked cancelled (lock order: ... -> order -> payment).
@@ -247,7 +248,7 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
         raise ApplicationError(f"The order total is {total}, not {expected_total}: review your cart and retry.",
                                code="total_mismatch", extra={"total": str(total)})
 
-    # Stock before any write (seed 000: "validated before any changes"): a losing checkout in a rush for a hot
+    # Stock before any write (every line is validated before anything changes): a losing checkout in a rush for a hot
     # product fails here, cheaply. Measured against taking stock last (shorter hot-row lock): no difference
     # visible on the shared bench machine, so the simpler, fail-fast order stays (bench/README.md).
     stock_deduct(lines=[StockLine(line.product.pk, line.quantity, line.variant.pk if line.variant else None)
@@ -255,7 +256,7 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
 
     now = timezone.now()
     needs_online_payment = method is None or method.is_online
-    # Written straight as processing (seed 000: checkout moves pending -> processing; the history shows both).
+    # Written straight as processing (checkout moves pending -> processing; the history shows both).
     order = Order(
         user=user, status=Order.Status.PROCESSING, subtotal=subtotal, shipping_fee=shipping_fee, total=total,
         shipping_method=shipping, notes=notes, payment_method=method.id if method else "",
@@ -330,8 +331,8 @@ def order_cancel(*, order_id: int, by, owner=None, reason: str = Order.CancelRea
     """Cancel a pending or processing order and put its stock back, exactly once.
 
     ``owner`` restricts the lookup to that user's orders (404 otherwise). Who may cancel is the policy's
-    (``policy.py``, asked for ``by``): customers cannot cancel an order that was paid (seed 004; 400
-    ``order_paid``, also after a partial refund) — staff can, and the payments hook refunds what was kept.
+    (``policy.py``, asked for ``by``): customers cannot cancel an order that was paid (400 ``order_paid``, also
+    after a partial refund) — staff can, and the payments hook refunds what was kept.
     """
     filters = {"user": owner} if owner is not None else {}
     order = order_lock(order_id=order_id, **filters)
@@ -449,8 +450,20 @@ def _shipment_lock(order_id: int) -> Shipment:
 
 @transaction.atomic
 def shipment_update(*, order_id: int, data: dict) -> Shipment:
-    """Staff set carrier, tracking number/url, estimated delivery."""
+    """Staff set carrier, tracking number/url, estimated delivery (``data``: any of those four).
+
+    Refused (``ApplicationError``, 400) for a cancelled order (``order_cancelled``: nothing ships, so it has no
+    tracking). A delivered order's carrier, tracking number and URL may still be corrected (a typo the customer
+    needs fixed to follow a return or claim), but not its estimated delivery (``order_delivered``: it arrived).
+    """
     shipment = _shipment_lock(order_id)
+    if shipment.order.status == Order.Status.CANCELLED:
+        raise ApplicationError("The order is cancelled: its shipment gets no tracking details.",
+                               code="order_cancelled")
+    if shipment.order.status == Order.Status.DELIVERED and "estimated_delivery_at" in data:
+        raise ApplicationError("The order is delivered: it has no estimated delivery any more.",
+                               code="order_delivered",
+                               extra={"errors": {"estimated_delivery_at": ["Not on a delivered order."]}})
     allowed = ("carrier", "tracking_number", "tracking_url", "estimated_delivery_at")
     for field in allowed:
         if field in data:
@@ -491,7 +504,8 @@ def shipment_event_add(*, order_id: int, status: str, message: str = "", locatio
     """Staff record a tracking event; the shipment takes its status, and the order follows through its pipeline.
 
     In transit, out for delivery or shipped on a processing order ships it; delivered on a shipped order delivers
-    it (``delivered_at`` stamped, history row, customer email). Refused (``ApplicationError``) when the order's
+    it (``delivered_at`` stamped, history row, customer email). ``message`` is shown to the customer with the event
+    (empty: the status's label, e.g. "In transit"). Refused (``ApplicationError``) when the order's
     pipeline refuses that move, for a cancelled or delivered order, for a step backwards (packed after shipping)
     and for ``CANCELLED`` (cancel the order instead).
     """
@@ -503,9 +517,11 @@ def shipment_event_add(*, order_id: int, status: str, message: str = "", locatio
     refusal = _tracking_refusal(order, status)
     if refusal is not None:
         raise refusal
+    note = message
+    message = message or Shipment.Status(status).label  # customers read events: "In transit", never blank
     target = ORDER_STATUS_OF_TRACKING.get(status)
     if target is not None and target != order.status:
-        _set_status_locked(order, status=target, by=by, note=message,
+        _set_status_locked(order, status=target, by=by, note=note,
                            event={"status": status, "message": message, "location": location,
                                   "occurred_at": occurred_at})
         return shipment.events.order_by("-id").first()
@@ -541,8 +557,14 @@ def order_cancel_locked(order: Order, *, by, reason: str, note: str = "") -> Non
     _cancel_locked(order, by=by, reason=reason, note=note)
 
 
+def order_refund_notify(order: Order, *, refund_id: int) -> None:
+    """Tell the customer, after commit, what a refund gives back (``refund:<id>`` e-mail, sent once). For refunds
+    that leave the order open; a refund that cancels it is told by the cancellation e-mail."""
+    _notify(order, f"refund:{refund_id}")
+
+
 def order_mark_processing_locked(order: Order, *, reason: str) -> None:
-    """A payment succeeded on a pending order: move it on to processing (seed 000's webhook row)."""
+    """A payment succeeded on a pending order: move it on to processing (the payment webhook's transition)."""
     if order.status != Order.Status.PENDING:
         return
     order.status = Order.Status.PROCESSING
@@ -550,7 +572,7 @@ def order_mark_processing_locked(order: Order, *, reason: str) -> None:
     _record_status(order, from_status=Order.Status.PENDING, to_status=Order.Status.PROCESSING, reason=reason)
 
 
-# --- Checkout that also starts the payment (seed 003) -----------------------------------------------------------
+# --- Checkout that also starts the payment --------------------------------------------------------------------
 
 def order_place(*, user, lines: list[LineRequest] | None = None, payment_method: str | None = None,
                 return_url: str = "", base_url: str = "", **checkout):

@@ -115,6 +115,11 @@ class Refund(TimeStampedModel):
         ordering = ["-id"]
         constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="payments_refund_amount_gt_0")]
 
+    def __str__(self) -> str:
+        """``"Refund #3: 10.00 USD, succeeded"`` (the admin's inline rows and messages)."""
+        currency = self.payment.currency.upper() if self.payment_id else ""
+        return f"Refund #{self.pk}: {self.amount} {currency}, {self.get_status_display().lower()}".replace("  ", " ")
+
 
 class WebhookEvent(models.Model):
     """Every gateway event we accepted, once: a redelivery with the same id is acknowledged and ignored."""

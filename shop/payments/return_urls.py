@@ -47,10 +47,15 @@ def return_origins_allowed(request=None) -> set[str]:
 def return_url_check(url: str, *, request=None) -> str:
     """``url`` itself when it may be redirected to (``""`` passes: no return URL); else a 400.
 
+    A path on this site (``"/demo/#/orders/{order_id}"``: one leading slash) is resolved against the site's
+    public base URL for this request (``public_base_url``: ``PUBLIC_BASE_URL``, else the request's own origin)
+    and the absolute URL is returned; ``"//host/..."`` (another host) is not a path and is checked as a URL.
     Raises ``ApplicationError`` with code ``return_url_not_allowed`` and ``errors.return_url``.
     """
     if not url:
         return ""
+    if url.startswith("/") and not url.startswith("//") and (request is not None or settings.PUBLIC_BASE_URL):
+        url = public_base_url(request) + url
     if len(url) > RETURN_URL_MAX_LENGTH:
         message = f"return_url is longer than {RETURN_URL_MAX_LENGTH} characters."
     elif not _ambiguous(url) and origin_of(url) and origin_of(url) in return_origins_allowed(request):

@@ -17,7 +17,7 @@ def payment_get(*, payment_id: int, user) -> Payment | None:
 
 
 def payment_for_order(*, order_id: int, user) -> Payment | None:
-    """The order's most recent attempt (seed 000 returns one payment per order)."""
+    """The order's most recent attempt (the API answers one payment per order here)."""
     return payment_list(user=user).filter(order_id=order_id).first()
 
 

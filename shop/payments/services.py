@@ -22,7 +22,7 @@ from shop.core.tasks import enqueue_on_commit
 from shop.orders.locks import order_lock
 from shop.orders.models import Order
 from shop.orders.policy import Action, order_action_check
-from shop.orders.services import order_cancel_locked, order_mark_processing_locked
+from shop.orders.services import order_cancel_locked, order_mark_processing_locked, order_refund_notify
 from shop.payments.methods import PaymentMethod, default_method, method_get
 
 from .gateways import provider_get
@@ -799,7 +799,7 @@ def payment_gateway_cancel(*, provider: PaymentProvider, provider_payment_id: st
 
 
 def payment_cancel(*, payment_id: int, user) -> Payment:
-    """Cancel an open payment at the gateway, then its order (stock restored) — seed 000's cross-app row.
+    """Cancel an open payment at the gateway, then its order (stock restored): no order waits on it.
 
     An order that was paid keeps going: only the stale attempt closes. The policy (``shop.orders.policy``,
     ``CLOSE_ATTEMPT``) is asked before the gateway is told anything.
@@ -808,7 +808,8 @@ def payment_cancel(*, payment_id: int, user) -> Payment:
     if payment is None or (not user.is_staff and payment.user_id != user.pk):
         raise NotFound("Payment not found.")
     if payment.status not in Payment.ACTIVE:
-        raise ApplicationError(f"Payment is {payment.status}; only pending or processing payments can be cancelled.",
+        raise ApplicationError(f"This payment {_status_phrase(payment)}; only a pending or processing payment can be "
+                               "cancelled.",
                                code="not_cancellable")
     order_action_check(actor=user, order=payment.order, action=Action.CLOSE_ATTEMPT)
     if payment.provider_payment_id:
@@ -875,7 +876,8 @@ def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reas
         partial = amount is not None and amount != payment.amount - payment.amount_refunded
         order_action_check(actor=user, order=order, action=Action.REFUND_PARTIAL if partial else Action.REFUND_FULL)
         if not payment.can_be_refunded:
-            raise ApplicationError(f"Payment is {payment.status}; only succeeded payments can be refunded.",
+            raise ApplicationError(f"This payment {_status_phrase(payment)}; only money taken and not yet refunded "
+                                   "can be refunded.",
                                    code="not_refundable")
         amount = payment.refundable_amount if amount is None else amount
         if amount <= 0:
@@ -925,6 +927,10 @@ def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reas
         # Cancel only when nothing is kept for the order any more (a second, duplicate payment may still be).
         if fully and order.status in PAYABLE_ORDER_STATUSES and order.payment_status == Order.PaymentStatus.REFUNDED:
             order_cancel_locked(order, by=user, reason=Order.CancelReason.REFUNDED, note="Payment refunded.")
+        elif order.status != Order.Status.CANCELLED:
+            # The order goes on (a partial refund, or one after delivery): the customer is told what comes back.
+            # A cancelled order's e-mail already says what is refunded or on its way.
+            order_refund_notify(order, refund_id=refund.pk)
     return payment
 
 
@@ -936,17 +942,45 @@ def payment_flag(*, payment_id: int, reason: str) -> None:
     payment.save(update_fields=["flagged", "flag_reason", "updated_at"])
 
 
+_STATUS_PHRASES = {
+    Payment.Status.PENDING: "is pending",
+    Payment.Status.PROCESSING: "is processing",
+    Payment.Status.SUCCEEDED: "has already succeeded",
+    Payment.Status.FAILED: "failed",
+    Payment.Status.CANCELLED: "was cancelled",
+    Payment.Status.REFUNDED: "was refunded",
+    Payment.Status.PARTIALLY_REFUNDED: "was partly refunded",
+}
+
+
+def _status_phrase(payment: Payment) -> str:
+    """``"has already succeeded"``, ``"was cancelled"`` ...: a payment's status as the verb of a sentence."""
+    return _STATUS_PHRASES.get(payment.status, f"is {payment.status}")
+
+
+def payment_collect_check(payment: Payment | None, *, order: Order | None = None) -> None:
+    """Refuse (``ApplicationError``) what ``payment_collect`` refuses, without locks: for pages that preview an
+    action (the admin's confirmation page). ``None``: the order has no payment at all (400 ``not_cod``).
+    ``order``: the payment's order when the caller holds it (locked), else it is read. An order already paid
+    online is 400 ``order_paid``: taking the cash too would be an over-payment."""
+    if payment is None or payment.provider != "cod":
+        raise ApplicationError("Only cash-on-delivery payments are collected by hand; this order has none.",
+                               code="not_cod")
+    if payment.status not in Payment.CAPTURED and (order or payment.order).was_paid:
+        raise ApplicationError("This order is already paid; the cash must not be taken.", code="order_paid")
+    if payment.status not in Payment.ACTIVE:
+        if payment.status in Payment.CAPTURED:
+            message = f"This cash-on-delivery payment {_status_phrase(payment)}: the cash was collected before."
+        else:
+            message = f"This cash-on-delivery payment {_status_phrase(payment)}: there is no cash to collect."
+        raise ApplicationError(message, code="not_collectable")
+
+
 def payment_collect(*, payment_id: int, user) -> Payment:
     """Staff record cash collected on delivery: the payment succeeds and the order counts as paid."""
     with transaction.atomic():
         order, payment = _payment_lock(payment_id)
-        if payment.provider != "cod":
-            raise ApplicationError("Only cash-on-delivery payments are collected by hand.", code="not_cod")
-        if payment.status not in Payment.CAPTURED and order.was_paid:
-            # Paid online meanwhile: taking the cash too would be an over-payment.
-            raise ApplicationError("This order is already paid; the cash must not be taken.", code="order_paid")
-        if payment.status not in Payment.ACTIVE:
-            raise ApplicationError(f"Payment is {payment.status}; it cannot be collected.", code="not_collectable")
+        payment_collect_check(payment, order=order)
         _apply(order, payment, ProviderPayment(provider_payment_id=payment.provider_payment_id,
                                                status=PaymentStatus.SUCCEEDED, amount=payment.amount,
                                                currency=payment.currency))
@@ -970,7 +1004,8 @@ def payment_sandbox_outcome(*, payment_id: int, user, succeed: bool) -> str:
         raise ApplicationError("This payment was never opened.", code="not_started")
     if payment.status not in Payment.ACTIVE:
         # A real gateway cannot decline a charge it already took (or one that was closed) either.
-        raise ApplicationError(f"Payment is {payment.status}; only an open sandbox payment can succeed or fail.",
+        raise ApplicationError(f"This payment {_status_phrase(payment)}; only an open sandbox payment can succeed "
+                               "or fail.",
                                code="not_open")
     event = _gateway_call(
         provider, provider.set_outcome, payment.provider_payment_id,

@@ -12,7 +12,7 @@ from shop.catalog.models import Product, ProductImage
 from shop.catalog.tests.factories import CategoryFactory, ProductFactory
 from shop.orders.models import Order, ShipmentEvent
 from shop.orders.tests.factories import place_order
-from tests.browser.conftest import PASSWORD, admin_login, expect, shot
+from tests.browser.conftest import ARTIFACTS, PASSWORD, admin_login, expect, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,13 +20,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_swagger_ui_executes_get_products(page, live_server):
     ProductFactory(name="Swagger Lamp", price=Decimal("12.50"))
     # A deep link opens the operation (Swagger UI renders a long spec's other sections as they scroll into view).
-    page.goto(f"{live_server.url}/api/docs/#/products/products_list")
+    page.goto(f"{live_server.url}/api/docs/#/catalog/products_list")
 
-    operation = expect(page, "#operations-products-products_list")
+    operation = expect(page, "#operations-catalog-products_list")
     operation.get_by_role("button", name="Try it out").click()
     operation.get_by_role("button", name="Execute").click()
 
-    status = expect(page, "#operations-products-products_list .live-responses-table tbody .response-col_status")
+    status = expect(page, "#operations-catalog-products_list .live-responses-table tbody .response-col_status")
     assert status.inner_text().strip() == "200"
     body = operation.locator(".responses-wrapper .live-responses-table .microlight").first
     body.wait_for(state="visible")
@@ -97,3 +97,23 @@ def test_staff_ship_an_order_and_the_admin_lists_it(page, live_server, staff):
     order.refresh_from_db()
     assert order.status == Order.Status.SHIPPED
     assert ShipmentEvent.objects.filter(shipment__order=order, message="Left the warehouse").exists()
+
+
+@pytest.mark.parametrize(("path", "ready"), [
+    ("/api/redoc/", "img[alt='redocly logo'][src='/static/core/redoc-logo.svg']"),  # the footer logo, local
+    ("/api/docs/", "#operations-orders-orders_checkout_create"),
+    ("/", "a[href$='/api/docs/']"),
+], ids=["redoc", "swagger", "index"])
+def test_docs_pages_load_nothing_from_elsewhere(page, live_server, path, ready):
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
+
+    page.goto(f"{live_server.url}{path}")
+    expect(page, ready)
+    page.wait_for_load_state("networkidle")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"docs-{path.strip('/').replace('/', '-') or 'index'}.png"))
+
+    local = (live_server.url, f"blob:{live_server.url}", "data:")  # ReDoc runs its search worker from a blob
+    assert requested and all(url.startswith(local) for url in requested), requested
+    page.goto("about:blank")  # the fixture's closing full-page shot of the whole reference would weigh 9 MB

@@ -11,6 +11,7 @@ from shop.accounts.tests.factories import UserFactory
 from shop.catalog.models import Product
 from shop.catalog.tests.factories import ProductFactory, ProductVariantFactory
 from shop.orders.models import Order
+from shop.orders.services import order_ship, shipment_event_add
 from shop.orders.tests.factories import ShippingMethodFactory
 from tests.browser.conftest import expect, shot
 
@@ -106,6 +107,20 @@ def test_a_customer_buys_one_product_through_the_storefront(page, live_server, s
     assert "paid" in row.inner_text()
     shot(page, "storefront-orders")
 
+    # Staff ship it with tracking: the order page shows the shipment, its link and its events, in words.
+    order_ship(order_id=order.pk, by=None, carrier="DHL Express", tracking_number="JD014600001",
+               tracking_url="https://track.example.com/JD014600001", note="Fragile, ask Sam")
+    shipment_event_add(order_id=order.pk, status="IN_TRANSIT", location="Nairobi")
+    page.locator("#orders a", has_text=order.order_key).click()
+    expect(page, "#shipment-status", "In transit")
+    assert page.locator("#shipment-carrier").inner_text() == "DHL Express"
+    assert page.locator("#tracking-number").inner_text() == "JD014600001"
+    assert page.locator("#tracking-link").get_attribute("href") == "https://track.example.com/JD014600001"
+    events = page.locator("#shipment-events li").all_inner_texts()  # newest first
+    assert [event.endswith(words) for event, words in zip(events, (
+        "In transit (Nairobi)", "Shipped — Order shipped", "Order placed"), strict=True)] == [True, True, True]
+    shot(page, "storefront-order-shipped")
+
 
 def test_variants_cart_edits_a_lapsed_session_and_paying_again_after_a_declined_card(page, live_server, shop):
     UserFactory(email="bo@example.com", first_name="Bo", password=PASSWORD)
@@ -168,4 +183,5 @@ def test_variants_cart_edits_a_lapsed_session_and_paying_again_after_a_declined_
     order = Order.objects.get(user__email="bo@example.com")
     assert (order.payment_status, order.total) == ("paid", Decimal("50.00"))
     assert [(item.variant_id, item.quantity) for item in order.items.all()] == [(large.pk, 1)]
-    assert list(order.payments.values_list("status", flat=True)) == ["succeeded"]  # the failed attempt, reopened
+    # Every attempt is kept: the declined one stays failed beside the one that paid.
+    assert sorted(order.payments.values_list("status", flat=True)) == ["failed", "succeeded"]

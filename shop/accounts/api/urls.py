@@ -17,7 +17,7 @@ urlpatterns = [
     path("addresses/<int:pk>/", views.AddressDetailApi.as_view(), name="auth-address-detail"),
 ]
 
-# Seed 001's names for the same operations, mounted under /api/v1/ only.
+# Other names for the same operations (token, token/refresh, register, profile), mounted under /api/v1/ only.
 v1_aliases = [
     path("token/", views.TokenObtainApi.as_view(), name="v1-token"),
     path("token/refresh/", views.TokenRefreshApi.as_view(), name="v1-token-refresh"),

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 from rest_framework.generics import ListAPIView
@@ -17,6 +17,7 @@ from shop.accounts.throttling import throttles_for
 from shop.core.exceptions import ApplicationError
 
 from .cookies import delete_auth_cookies, has_auth_cookies, set_auth_cookies, used_cookies, wants_cookies
+from .examples import LOGIN_EXAMPLES, REGISTER_EXAMPLES
 from .serializers import (
     AddressSerializer,
     AuthOutput,
@@ -40,6 +41,11 @@ USE_COOKIES = OpenApiParameter(
     "use_cookies", bool, description="Deliver tokens as HttpOnly cookies instead of the body."
 )
 
+
+# Refresh answers the new pair in the body, or (cookie mode) sets it as cookies and answers only a detail message.
+TOKENS_OR_DETAIL = PolymorphicProxySerializer(
+    component_name="TokenRefreshResult", serializers=[TokenPairOutput, DetailOutput], resource_type_field_name=None
+)
 
 # Endpoints that can set auth cookies read JSON only. A cross-site HTML form can POST urlencoded data without a
 # CORS preflight; accepting it would let another site log a visitor into the attacker's account (login CSRF).
@@ -78,8 +84,16 @@ class RegisterApi(APIView):
     permission_classes = (AllowAny,)
     throttle_classes = throttles_for("register")
 
-    @extend_schema(request=RegisterInput, responses={201: AuthOutput}, parameters=[USE_COOKIES], tags=["auth"])
+    @extend_schema(request=RegisterInput, responses={201: AuthOutput}, parameters=[USE_COOKIES], tags=["auth"],
+                   examples=REGISTER_EXAMPLES)
     def post(self, request):
+        """Create an account and log in.
+
+        Answers the new user and a JWT pair (`tokens.access`, `tokens.refresh`). With `?use_cookies=true` the
+        tokens are set as HttpOnly cookies instead and `tokens` is left out. The password must pass the password
+        rules (long enough, not common, not only digits, not like the name or e-mail) and `password2` must repeat
+        it. Limited per client IP and per e-mail address.
+        """
         serializer = RegisterInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -94,8 +108,16 @@ class LoginApi(APIView):
     permission_classes = (AllowAny,)
     throttle_classes = throttles_for("login")
 
-    @extend_schema(request=LoginInput, responses={200: AuthOutput}, parameters=[USE_COOKIES], tags=["auth"])
+    @extend_schema(request=LoginInput, responses={200: AuthOutput}, parameters=[USE_COOKIES], tags=["auth"],
+                   examples=LOGIN_EXAMPLES)
     def post(self, request):
+        """Log in with e-mail and password.
+
+        Answers the user and a JWT pair: send `Authorization: Bearer <access>` with later requests and get a new
+        access token from `POST /auth/token/refresh/` when it expires (5 minutes by default). With
+        `?use_cookies=true` the tokens are set as HttpOnly cookies instead. Limited per client IP and per account;
+        a 429 says when to retry.
+        """
         serializer = LoginInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = services.user_login(**serializer.validated_data)
@@ -103,7 +125,7 @@ class LoginApi(APIView):
 
 
 class TokenObtainApi(APIView):
-    """Seed 001's ``/api/v1/token/``: the same login, answered in simplejwt's plain ``{access, refresh}`` shape."""
+    """``/api/v1/token/``: the same login as ``/auth/login/``, answered in the plain ``{access, refresh}`` shape."""
 
     authentication_classes = ()
     parser_classes = JSON_ONLY
@@ -112,6 +134,11 @@ class TokenObtainApi(APIView):
 
     @extend_schema(request=LoginInput, responses={200: TokenPairOutput}, tags=["auth"])
     def post(self, request):
+        """Log in, answered as a bare token pair.
+
+        The same login as `POST /auth/login/` (same limits), answered as `{access, refresh}` without the user, for
+        clients written for that shape. Served under `/api/v1/` only.
+        """
         serializer = LoginInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         pair = services.tokens_for(services.user_login(**serializer.validated_data))
@@ -124,8 +151,14 @@ class TokenRefreshApi(APIView):
     permission_classes = (AllowAny,)
     throttle_classes = throttles_for("token_refresh")
 
-    @extend_schema(request=RefreshInput, responses={200: TokenPairOutput}, parameters=[USE_COOKIES], tags=["auth"])
+    @extend_schema(request=RefreshInput, responses={200: TOKENS_OR_DETAIL}, parameters=[USE_COOKIES], tags=["auth"])
     def post(self, request):
+        """Get a new access token with the refresh token.
+
+        Send `refresh` in the body, or nothing in cookie mode: the refresh cookie is read (send the `csrftoken`
+        cookie's value in `X-CSRFToken`). The refresh token rotates: the answer carries a new one and the one sent
+        stops working. In cookie mode the new pair is set as cookies and the body only confirms.
+        """
         token, from_cookie = _refresh_token_from(request)
         pair = services.token_refresh(refresh=token)
         if wants_cookies(request) or from_cookie:
@@ -157,6 +190,10 @@ class LogoutApi(APIView):
     @extend_schema(request=RefreshInput, responses={200: LogoutOutput}, tags=["auth"],
                    summary="Log out (blacklist the refresh token, delete the auth cookies)")
     def post(self, request):
+        """Blacklists the refresh token (from the body or, in cookie mode, the cookie) so it can never be used
+        again, and deletes the auth cookies; a cookie session always ends, even with a stale cookie. An access
+        token already issued keeps working until it expires, a few minutes at most.
+        """
         cookie_session = "HTTP_AUTHORIZATION" not in request.META and has_auth_cookies(request)
         if not cookie_session:
             if not request.user.is_authenticated:
@@ -233,6 +270,10 @@ class ChangePasswordApi(APIView):
                     "single-page app stays logged in without asking for the new password again.",
     )
     def post(self, request):
+        """Change your password.
+
+        Needs the current password; the new one must pass the password rules.
+        """
         serializer = ChangePasswordInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.user_change_password(user=request.user, old_password=serializer.validated_data["old_password"],
@@ -249,12 +290,20 @@ class ChangePasswordApi(APIView):
 class MeApi(APIView):
     @extend_schema(responses={200: UserOutput}, tags=["auth"])
     def get(self, request):
+        """Your profile.
+
+        The logged-in user's account: e-mail, names, staff flag and dates.
+        """
         return Response(UserOutput(request.user).data)
 
     @extend_schema(request=ProfileInput, responses={200: UserOutput}, tags=["auth"],
                    description="Changing `email` (the login) needs `current_password` (400 naming it when missing "
                                "or wrong) and sends a notice to the previous address.")
     def patch(self, request):
+        """Update your profile.
+
+        Send only the fields to change; the answer is the whole profile.
+        """
         serializer = ProfileInput(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -264,11 +313,18 @@ class MeApi(APIView):
 
     @extend_schema(request=ProfileInput, responses={200: UserOutput}, tags=["auth"])
     def put(self, request):
+        """Update your profile (PUT).
+
+        The same as PATCH: fields left out keep their values.
+        """
         return self.patch(request)
 
 
 class UserListApi(ListAPIView):
-    """Staff only: the seed's public user list leaks every account, so it is not shipped public."""
+    """Every account (staff).
+
+    Staff only, paginated: a list of every account is never public.
+    """
 
     permission_classes = (IsAdminUser,)
     serializer_class = UserOutput
@@ -278,6 +334,10 @@ class UserListApi(ListAPIView):
 
     @extend_schema(request=StaffUserCreateInput, responses={201: UserOutput}, tags=["auth"])
     def post(self, request):
+        """Create an account (staff).
+
+        `is_staff` is honoured when a superuser creates the account and ignored otherwise.
+        """
         serializer = StaffUserCreateInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -296,6 +356,12 @@ class PasswordResetApi(APIView):
 
     @extend_schema(request=PasswordResetInput, responses={200: DetailOutput}, tags=["auth"])
     def post(self, request):
+        """Ask for a password-reset e-mail.
+
+        Always answers 200 with the same message, whether or not an account has that e-mail, so the answer tells
+        nobody which addresses have accounts. The e-mail links to the front end's reset page (`PASSWORD_RESET_URL`)
+        with a `uid` and a `token` for `POST /auth/password-reset/confirm/`. Limited per client IP and per address.
+        """
         serializer = PasswordResetInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.password_reset_request(email=serializer.validated_data["email"])
@@ -309,6 +375,10 @@ class PasswordResetConfirmApi(APIView):
 
     @extend_schema(request=PasswordResetConfirmInput, responses={200: DetailOutput}, tags=["auth"])
     def post(self, request):
+        """Set a new password with a reset e-mail's uid and token.
+
+        The token works once and expires; the new password must pass the password rules. Log in afterwards.
+        """
         serializer = PasswordResetConfirmInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -317,6 +387,11 @@ class PasswordResetConfirmApi(APIView):
 
 
 class AddressListApi(ListAPIView):
+    """Your address book.
+
+    Your saved addresses, paginated. Checkout accepts an address's id as `shipping_address`.
+    """
+
     permission_classes = (IsAuthenticated,)
     serializer_class = AddressSerializer
 
@@ -327,6 +402,10 @@ class AddressListApi(ListAPIView):
 
     @extend_schema(request=AddressSerializer, responses={201: AddressSerializer}, tags=["auth"])
     def post(self, request):
+        """Add an address to your address book.
+
+        Answers the saved address with its id.
+        """
         serializer = AddressSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         address = services.address_save(user=request.user, data=serializer.validated_data)
@@ -339,14 +418,26 @@ class AddressDetailApi(APIView):
 
     @extend_schema(responses={200: AddressSerializer}, tags=["auth"])
     def get(self, request, pk: int):
+        """One of your addresses.
+
+        Another user's address answers 404.
+        """
         return Response(AddressSerializer(self._get(request, pk)).data)
 
     @extend_schema(request=AddressSerializer, responses={200: AddressSerializer}, tags=["auth"])
     def put(self, request, pk: int):
+        """Replace one of your addresses.
+
+        Every field is sent; another user's address answers 404.
+        """
         return self._update(request, pk, partial=False)
 
     @extend_schema(request=AddressSerializer, responses={200: AddressSerializer}, tags=["auth"])
     def patch(self, request, pk: int):
+        """Update one of your addresses.
+
+        Send only the fields to change; another user's address answers 404.
+        """
         return self._update(request, pk, partial=True)
 
     def _update(self, request, pk: int, *, partial: bool):
@@ -358,5 +449,9 @@ class AddressDetailApi(APIView):
 
     @extend_schema(responses={204: None}, tags=["auth"])
     def delete(self, request, pk: int):
+        """Delete one of your addresses.
+
+        Orders keep their own copy of the address they were shipped to.
+        """
         services.address_delete(address=self._get(request, pk))
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,11 +1,9 @@
-import threading
-
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from shop.accounts.models import Address
 from shop.accounts.tests.factories import AddressFactory, UserFactory
+from tests.concurrency import run_concurrently
 
 pytestmark = pytest.mark.django_db
 
@@ -126,25 +124,6 @@ def test_addresses_need_authentication(api_client):
     assert api_client.post("/auth/addresses/", VALID).status_code == 401
 
 
-def _concurrently(calls):
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
-
-
 def _client(user):
     client = APIClient()
     client.force_authenticate(user)
@@ -156,8 +135,9 @@ def _client(user):
 def test_concurrent_first_addresses_leave_exactly_one_default():
     user = UserFactory()
 
-    statuses = _concurrently([lambda i=i: _client(user).post("/auth/addresses/", {**VALID, "city": f"C{i}"}).status_code
-                              for i in range(4)])
+    statuses = run_concurrently(*[
+        lambda i=i: _client(user).post("/auth/addresses/", {**VALID, "city": f"C{i}"}).status_code for i in range(4)
+    ])
 
     assert statuses == [201] * 4
     assert Address.objects.filter(user=user, is_default=True).count() == 1
@@ -170,7 +150,7 @@ def test_concurrent_default_switches_leave_exactly_one_default():
     AddressFactory(user=user, is_default=True)
     others = AddressFactory.create_batch(4, user=user)
 
-    statuses = _concurrently([lambda a=a: _client(user).patch(f"/auth/addresses/{a.id}/", {"is_default": True})
+    statuses = run_concurrently(*[lambda a=a: _client(user).patch(f"/auth/addresses/{a.id}/", {"is_default": True})
                               .status_code for a in others])
 
     assert statuses == [200] * 4

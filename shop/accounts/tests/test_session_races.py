@@ -4,6 +4,7 @@ Needs PostgreSQL (real row locks); skipped with the reason on SQLite.
 """
 
 import threading
+from functools import partial
 
 import pytest
 from django.db import connection
@@ -12,6 +13,7 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from shop.accounts.models import User
 from shop.accounts.services import password_reset_link_parts
+from tests.concurrency import run_concurrently
 
 from .factories import DEFAULT_PASSWORD, UserFactory
 
@@ -19,25 +21,16 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def race(*requests) -> list:
-    """Run each request (a callable taking a fresh APIClient) in its own thread, all released at once."""
-    barrier = threading.Barrier(len(requests))
-    results: list = [None] * len(requests)
+    """Run each request (a callable taking a fresh APIClient) in its own thread, all released at once.
 
-    def run(index, request):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = request(APIClient(REMOTE_ADDR=f"10.9.0.{index}")).status_code
-        except Exception as exc:  # surfaced by the caller's assertion
-            results[index] = repr(exc)
-        finally:
-            connection.close()
+    Each answers its status code, or the repr of what it raised (surfaced by the caller's assertion).
+    """
 
-    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(requests)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
+    def send(index, request):
+        return request(APIClient(REMOTE_ADDR=f"10.9.0.{index}")).status_code
+
+    results = run_concurrently(*[partial(send, index, request) for index, request in enumerate(requests)])
+    return [repr(result) if isinstance(result, Exception) else result for result in results]
 
 
 def test_the_same_refresh_token_twice_at_once_rotates_only_once():

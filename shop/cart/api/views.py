@@ -5,6 +5,7 @@ from rest_framework.views import APIView
 from shop.cart import selectors, services
 from shop.core.exceptions import NotFound
 
+from .examples import CART_ADD_EXAMPLES
 from .serializers import CartItemAddInput, CartItemOutput, CartItemUpdateInput, CartOutput, MessageOutput
 
 TAGS = ["cart"]
@@ -20,13 +21,18 @@ def _cart_response(user) -> Response:
 class CartApi(APIView):
     @extend_schema(responses={200: CartOutput}, tags=TAGS, summary="The current user's cart")
     def get(self, request):
+        """Each line with the unit price captured when it was added (`price_snapshot`, what checkout charges), line
+        totals, the number of items and the cart total. A user who never added anything gets an empty cart."""
         return _cart_response(request.user)
 
 
 class CartItemAddApi(APIView):
-    @extend_schema(request=CartItemAddInput, responses={200: CartOutput}, tags=TAGS,
+    @extend_schema(request=CartItemAddInput, responses={200: CartOutput}, tags=TAGS, examples=CART_ADD_EXAMPLES,
                    summary="Add a product (or variant) to the cart; adds to the quantity if already there")
     def post(self, request):
+        """Send `product_id` (and `variant_id` when the product has variants) and `quantity` (default 1). Adding
+        what is already in the cart raises its quantity. Refused with a 400 naming the problem when the product is
+        inactive or the quantity is more than the stock. Answers the whole cart."""
         serializer = CartItemAddInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -36,7 +42,10 @@ class CartItemAddApi(APIView):
 
 
 class CartItemDetailApi(APIView):
-    """PUT/PATCH set the quantity (0 removes), DELETE removes. Another user's item is a 404."""
+    """A line of your cart: PUT/PATCH set its quantity (0 removes it), DELETE removes it.
+
+    Another user's item answers 404.
+    """
 
     @extend_schema(request=CartItemUpdateInput, responses={200: ITEM_OR_MESSAGE}, tags=TAGS,
                    summary="Set a cart item's quantity (0 removes it)")
@@ -70,9 +79,11 @@ class CartItemDetailApi(APIView):
 class CartClearApi(APIView):
     @extend_schema(request=None, responses={200: MessageOutput}, tags=TAGS, summary="Remove every item")
     def post(self, request):
+        """Empties your cart (also `DELETE /cart/clear/`)."""
         services.cart_clear(user=request.user)
         return Response({"message": "Cart cleared successfully"})
 
     @extend_schema(request=None, responses={200: MessageOutput}, tags=TAGS, summary="Remove every item")
     def delete(self, request):
+        """Empties your cart (also `POST /cart/clear/`)."""
         return self.post(request)

@@ -1,23 +1,9 @@
-"""Cart factories, and the catalog ones with the round defaults the cart and order tests were written against."""
-
-from decimal import Decimal
+"""Cart factories. Products and variants come from ``shop.catalog.tests.factories`` (the one ProductFactory)."""
 
 import factory
 
 from shop.cart.models import Cart, CartItem
-from shop.catalog.tests import factories as catalog_factories
-from shop.catalog.tests.factories import CategoryFactory  # noqa: F401  (re-exported for the order tests)
-
-
-class ProductFactory(catalog_factories.ProductFactory):
-    price = Decimal("10.00")  # round figures keep the cart and order arithmetic in these tests readable
-
-
-class ProductVariantFactory(catalog_factories.ProductVariantFactory):
-    barcode = factory.Sequence(lambda n: f"40000{n:05d}")
-    name = factory.Sequence(lambda n: f"Size {n}")
-    options = factory.LazyFunction(dict)
-    stock_quantity = 10
+from shop.catalog.tests.factories import ProductFactory
 
 
 class CartFactory(factory.django.DjangoModelFactory):

@@ -3,8 +3,9 @@ from decimal import Decimal
 import pytest
 
 from shop.cart.models import Cart, CartItem
+from shop.catalog.tests.factories import ProductFactory, ProductVariantFactory
 
-from .factories import CartItemFactory, ProductFactory, ProductVariantFactory
+from .factories import CartItemFactory
 
 pytestmark = pytest.mark.django_db
 

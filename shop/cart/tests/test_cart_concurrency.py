@@ -1,34 +1,12 @@
-import threading
-
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from shop.accounts.tests.factories import UserFactory
 from shop.cart.models import Cart, CartItem
-
-from .factories import ProductFactory
+from shop.catalog.tests.factories import ProductFactory
+from tests.concurrency import run_concurrently
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _concurrently(calls):
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 def _client(user):
@@ -40,7 +18,7 @@ def _client(user):
 def test_concurrent_first_requests_create_one_cart():
     user = UserFactory()
 
-    statuses = _concurrently([lambda: _client(user).get("/cart/").status_code for _ in range(6)])
+    statuses = run_concurrently(*[lambda: _client(user).get("/cart/").status_code for _ in range(6)])
 
     assert statuses == [200] * 6
     assert Cart.objects.filter(user=user).count() == 1
@@ -50,7 +28,7 @@ def test_concurrent_adds_of_the_same_product_all_count():
     user = UserFactory()
     product = ProductFactory(stock_quantity=100)
 
-    statuses = _concurrently([
+    statuses = run_concurrently(*[
         lambda: _client(user).post("/cart/items/", {"product_id": product.id, "quantity": 2}).status_code
         for _ in range(6)
     ])
@@ -66,10 +44,10 @@ def test_a_line_added_during_checkout_is_either_ordered_or_kept():
     first, second = ProductFactory(stock_quantity=5), ProductFactory(stock_quantity=5)
     _client(user).post("/cart/items/", {"product_id": first.id})
 
-    results = _concurrently([
+    results = run_concurrently(
         lambda: _client(user).post("/orders/checkout/", {}).status_code,
         lambda: _client(user).post("/cart/items/", {"product_id": second.id}).status_code,
-    ])
+    )
 
     assert results == [201, 200]
     ordered = set(OrderItem.objects.values_list("product_id", flat=True))

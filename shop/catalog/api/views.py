@@ -5,7 +5,6 @@ staff, who may see inactive products, are answered uncached.
 """
 
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -15,6 +14,7 @@ from shop.catalog import selectors, services
 from shop.catalog.cache import cached_public_response, enforce_deferred_rate
 from shop.catalog.models import Product, ProductVariant
 from shop.core.filters import filter_queryset_or_400
+from shop.core.schema import ShopAutoSchema
 
 from .filters import ProductFilter, VariantFilter
 from .pagination import CatalogPagination
@@ -35,6 +35,7 @@ from .serializers import (
 )
 from .throttling import CatalogAnonThrottle, CatalogUserThrottle
 
+TAGS = ["catalog"]
 NOT_MODIFIED = OpenApiResponse(description="Not modified (If-None-Match / If-Modified-Since matched).")
 ERROR = OpenApiResponse(
     response=inline_serializer(
@@ -46,7 +47,7 @@ ERROR = OpenApiResponse(
 )
 
 
-class ListSchema(AutoSchema):
+class ListSchema(ShopAutoSchema):
     """Plain APIViews that answer a page are "list" operations (``products_list``), not "retrieve"; their query
     parameters are read from the view's ``filterset_class`` (the filterset the view filters with), so the schema
     declares exactly the parameters the list reads."""
@@ -133,13 +134,16 @@ class ProductListCreateApi(CatalogApi):
     queryset = Product.objects.none()  # the schema's model for the filter parameters; reads use the selectors
 
     @extend_schema(
-        summary="List products", tags=["products"], parameters=PAGE_PARAMS,
+        summary="List products", tags=TAGS, parameters=PAGE_PARAMS,
         description="Active products, newest first. Catalog staff also see inactive ones, and with "
                     "`deleted=true` the soft-deleted ones (restore one with `POST /products/<id>/restore/`). "
                     "A bad parameter value is a 400 naming it.",
         responses={200: PaginatedProductOutput, 304: NOT_MODIFIED, 400: ERROR},
     )
     def get(self, request):
+        """Public. Active products, filtered by `category` (id), `category__slug` and `search` (name and
+        description), sorted by `ordering`; each with its images, variants and stock. Answers carry `ETag` and
+        `Last-Modified` for conditional requests (304)."""
         def build():
             products = selectors.product_queryset(user=request.user, include_deleted=True)
             return _page(request, self, filter_queryset_or_400(ProductFilter, request, products), ProductOutput)
@@ -147,10 +151,11 @@ class ProductListCreateApi(CatalogApi):
         return _read(request, "products", build)
 
     @extend_schema(
-        summary="Create a product", tags=["products"], request=ProductInput,
+        summary="Create a product", tags=TAGS, request=ProductInput,
         responses={201: ProductOutput, 400: ERROR, 401: ERROR, 403: ERROR},
     )
     def post(self, request):
+        """Staff with catalog permissions only. Answers the created product."""
         product = services.product_create(**_valid(ProductInput, request))
         return Response(_product_out(product), status=status.HTTP_201_CREATED)
 
@@ -158,9 +163,11 @@ class ProductListCreateApi(CatalogApi):
 class ProductDetailApi(CatalogApi):
     defer_read_throttle = True
 
-    @extend_schema(summary="Get a product", tags=["products"],
+    @extend_schema(summary="Get a product", tags=TAGS,
                    responses={200: ProductOutput, 304: NOT_MODIFIED, 404: ERROR})
     def get(self, request, slug):
+        """Public. By slug (a number is also tried as the product's id), with its images, variants and stock.
+        An inactive or deleted product answers 404."""
         return _read(
             request, "product", lambda: ProductOutput(selectors.product_get(slug=slug, user=request.user)).data
         )
@@ -170,19 +177,30 @@ class ProductDetailApi(CatalogApi):
         product = services.product_update(product=product, data=_valid(ProductInput, request, partial=partial))
         return Response(_product_out(product))
 
-    @extend_schema(summary="Replace a product", tags=["products"], request=ProductInput,
+    @extend_schema(summary="Replace a product", tags=TAGS, request=ProductInput,
                    responses={200: ProductOutput, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR})
     def put(self, request, slug):
+        """Staff with catalog permissions only. Every field is sent.
+
+        A product with variants is sold only through them: its `stock_quantity` is the sum of its variants' stock.
+        Sending that same figure changes nothing; any other is 400 `stock_on_variants` naming `stock_quantity`
+        (change the variants' stock instead)."""
         return self._update(request, slug, partial=False)
 
-    @extend_schema(summary="Update a product", tags=["products"], request=ProductInput,
+    @extend_schema(summary="Update a product", tags=TAGS, request=ProductInput,
                    responses={200: ProductOutput, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR})
     def patch(self, request, slug):
+        """Staff with catalog permissions only. Send only the fields to change.
+
+        A product with variants is sold only through them: its `stock_quantity` is the sum of its variants' stock.
+        Sending that same figure changes nothing; any other is 400 `stock_on_variants` naming `stock_quantity`
+        (change the variants' stock instead)."""
         return self._update(request, slug, partial=True)
 
-    @extend_schema(summary="Soft-delete a product", tags=["products"],
+    @extend_schema(summary="Soft-delete a product", tags=TAGS,
                    responses={204: None, 401: ERROR, 403: ERROR, 404: ERROR})
     def delete(self, request, slug):
+        """Staff with catalog permissions only. The product leaves the catalog; orders keep their lines."""
         services.product_soft_delete(product=selectors.product_get_for_update(slug=slug))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -190,7 +208,7 @@ class ProductDetailApi(CatalogApi):
 class ProductRestoreApi(CatalogApi):
     perm_action = "change"
     @extend_schema(
-        summary="Restore a soft-deleted product (by id)", tags=["products"], request=ProductRestoreInput,
+        summary="Restore a soft-deleted product (by id)", tags=TAGS, request=ProductRestoreInput,
         description="A deleted product is addressed by its id (its slug may belong to a live product by now; "
                     "`GET /products/?deleted=true` lists deleted products with their ids). It comes back "
                     "inactive, with the variants deleted together with it. `slug` restores it under a new slug, "
@@ -211,11 +229,13 @@ class ProductImageCreateApi(CatalogApi):
     perm_model = "productimage"
 
     @extend_schema(
-        summary="Add an image (URL or multipart file upload)", tags=["product images"],
+        summary="Add an image (URL or multipart file upload)", tags=TAGS,
         request={"application/json": ImageUrlInput, "multipart/form-data": ImageUrlInput},
         responses={201: ProductOutput, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR},
     )
     def post(self, request, slug):
+        """Staff with catalog permissions only. An `image_url`, or a file sent as multipart form data (stored in the
+        media storage). Answers the product with its images."""
         product = selectors.product_get_for_update(slug=slug)
         services.product_image_add(product=product, **_valid(ImageUrlInput, request))
         return Response(_product_out(product), status=status.HTTP_201_CREATED)
@@ -224,9 +244,10 @@ class ProductImageCreateApi(CatalogApi):
 class ProductImageDetailApi(CatalogApi):
     perm_model = "productimage"
 
-    @extend_schema(summary="Get a product image", tags=["product images"],
+    @extend_schema(summary="Get a product image", tags=TAGS,
                    responses={200: ProductImageOutput, 404: ERROR})
     def get(self, request, pk):
+        """Public. One image of an active product."""
         return Response(ProductImageOutput(selectors.image_get(pk=pk, user=request.user)).data)
 
     def _update(self, request, pk, *, partial: bool):
@@ -234,19 +255,26 @@ class ProductImageDetailApi(CatalogApi):
         image = services.product_image_update(image=image, data=_valid(ImageUpdateInput, request, partial=partial))
         return Response(ProductImageOutput(image).data)
 
-    @extend_schema(summary="Replace a product image", tags=["product images"], request=ImageUpdateInput,
+    @extend_schema(summary="Replace a product image", tags=TAGS, request=ImageUpdateInput,
                    responses={200: ProductImageOutput, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR})
     def put(self, request, pk):
+        """Staff with catalog permissions only. Every field is sent.
+
+        A product with variants is sold only through them: its `stock_quantity` is the sum of its variants' stock.
+        Sending that same figure changes nothing; any other is 400 `stock_on_variants` naming `stock_quantity`
+        (change the variants' stock instead)."""
         return self._update(request, pk, partial=False)
 
-    @extend_schema(summary="Update a product image", tags=["product images"], request=ImageUpdateInput,
+    @extend_schema(summary="Update a product image", tags=TAGS, request=ImageUpdateInput,
                    responses={200: ProductImageOutput, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR})
     def patch(self, request, pk):
+        """Staff with catalog permissions only. Send only the fields to change, e.g. `is_primary`."""
         return self._update(request, pk, partial=True)
 
-    @extend_schema(summary="Delete a product image", tags=["product images"],
+    @extend_schema(summary="Delete a product image", tags=TAGS,
                    responses={204: None, 401: ERROR, 403: ERROR, 404: ERROR})
     def delete(self, request, pk):
+        """Staff with catalog permissions only."""
         services.product_image_delete(image=selectors.image_get(pk=pk, user=request.user))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -261,7 +289,7 @@ class ProductVariantCreateApi(CatalogApi):
     queryset = ProductVariant.objects.none()  # the schema's model for the filter parameters
 
     @extend_schema(
-        summary="List a product's variants", tags=["product variants"], parameters=PAGE_PARAMS,
+        summary="List a product's variants", tags=TAGS, parameters=PAGE_PARAMS,
         description="Active variants of a product; catalog staff see inactive ones too, and with `deleted=true` "
                     "the soft-deleted ones (restore one with `POST /products/variants/<id>/restore/`).",
         responses={200: PaginatedVariantOutput, 304: NOT_MODIFIED, 400: ERROR, 404: ERROR},
@@ -275,9 +303,11 @@ class ProductVariantCreateApi(CatalogApi):
 
         return _read(request, "variants", build)
 
-    @extend_schema(summary="Add a variant", tags=["product variants"], request=VariantInput,
+    @extend_schema(summary="Add a variant", tags=TAGS, request=VariantInput,
                    responses={201: ProductOutput, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR})
     def post(self, request, slug):
+        """Staff with catalog permissions only. A variant has its own SKU, options (e.g. size), price and stock; once a
+        product has variants, carts and orders name the variant. Answers the product with its variants."""
         product = selectors.product_get_for_update(slug=slug)
         services.variant_create(product=product, **_valid(VariantInput, request))
         return Response(_product_out(product), status=status.HTTP_201_CREATED)
@@ -286,9 +316,10 @@ class ProductVariantCreateApi(CatalogApi):
 class ProductVariantDetailApi(CatalogApi):
     perm_model = "productvariant"
 
-    @extend_schema(summary="Get a variant", tags=["product variants"],
+    @extend_schema(summary="Get a variant", tags=TAGS,
                    responses={200: ProductVariantOutput, 404: ERROR})
     def get(self, request, pk):
+        """Public. One variant of an active product, with its options, price and stock."""
         return Response(ProductVariantOutput(selectors.variant_get(pk=pk, user=request.user)).data)
 
     def _update(self, request, pk, *, partial: bool):
@@ -296,19 +327,30 @@ class ProductVariantDetailApi(CatalogApi):
         variant = services.variant_update(variant=variant, data=_valid(VariantInput, request, partial=partial))
         return Response(ProductVariantOutput(variant).data)
 
-    @extend_schema(summary="Replace a variant", tags=["product variants"], request=VariantInput,
+    @extend_schema(summary="Replace a variant", tags=TAGS, request=VariantInput,
                    responses={200: ProductVariantOutput, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR})
     def put(self, request, pk):
+        """Staff with catalog permissions only. Every field is sent.
+
+        A product with variants is sold only through them: its `stock_quantity` is the sum of its variants' stock.
+        Sending that same figure changes nothing; any other is 400 `stock_on_variants` naming `stock_quantity`
+        (change the variants' stock instead)."""
         return self._update(request, pk, partial=False)
 
-    @extend_schema(summary="Update a variant", tags=["product variants"], request=VariantInput,
+    @extend_schema(summary="Update a variant", tags=TAGS, request=VariantInput,
                    responses={200: ProductVariantOutput, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR})
     def patch(self, request, pk):
+        """Staff with catalog permissions only. Send only the fields to change.
+
+        A product with variants is sold only through them: its `stock_quantity` is the sum of its variants' stock.
+        Sending that same figure changes nothing; any other is 400 `stock_on_variants` naming `stock_quantity`
+        (change the variants' stock instead)."""
         return self._update(request, pk, partial=True)
 
-    @extend_schema(summary="Delete (soft) a variant", tags=["product variants"],
+    @extend_schema(summary="Delete (soft) a variant", tags=TAGS,
                    responses={204: None, 401: ERROR, 403: ERROR, 404: ERROR})
     def delete(self, request, pk):
+        """Staff with catalog permissions only. The variant leaves the catalog; orders keep their lines."""
         services.variant_delete(variant=selectors.variant_get(pk=pk, user=request.user))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -318,7 +360,7 @@ class ProductVariantRestoreApi(CatalogApi):
     perm_action = "change"
 
     @extend_schema(
-        summary="Restore a soft-deleted variant", tags=["product variants"], request=VariantRestoreInput,
+        summary="Restore a soft-deleted variant", tags=TAGS, request=VariantRestoreInput,
         description="It comes back inactive. `sku` restores it under a new SKU. 409 when its SKU was reused "
                     "meanwhile (`sku_taken`), its product is deleted (`product_deleted`: restore the product, "
                     "which brings back the variants deleted with it) or it is not deleted (`not_deleted`).",
@@ -336,16 +378,18 @@ class CategoryListCreateApi(CatalogApi):
     schema = ListSchema()
     defer_read_throttle = True
 
-    @extend_schema(summary="List categories", tags=["categories"], parameters=PAGE_PARAMS,
+    @extend_schema(summary="List categories", tags=TAGS, parameters=PAGE_PARAMS,
                    responses={200: PaginatedCategoryOutput, 304: NOT_MODIFIED})
     def get(self, request):
+        """Public, paginated."""
         return cached_public_response(
             request, scope="categories", build=lambda: _page(request, self, selectors.category_list(), CategoryOutput)
         )
 
-    @extend_schema(summary="Create a category", tags=["categories"], request=CategoryInput,
+    @extend_schema(summary="Create a category", tags=TAGS, request=CategoryInput,
                    responses={201: CategoryOutput, 400: ERROR, 401: ERROR, 403: ERROR})
     def post(self, request):
+        """Staff with catalog permissions only."""
         category = services.category_create(**_valid(CategoryInput, request))
         return Response(CategoryOutput(category).data, status=status.HTTP_201_CREATED)
 
@@ -354,9 +398,10 @@ class CategoryDetailApi(CatalogApi):
     perm_model = "category"
     defer_read_throttle = True
 
-    @extend_schema(summary="Get a category with its active products", tags=["categories"],
+    @extend_schema(summary="Get a category with its active products", tags=TAGS,
                    responses={200: CategoryDetailOutput, 304: NOT_MODIFIED, 404: ERROR})
     def get(self, request, slug):
+        """Public. The category and its active products."""
         def build():
             category = selectors.category_get(slug=slug)
             products = selectors.category_products(category=category)
@@ -369,18 +414,30 @@ class CategoryDetailApi(CatalogApi):
         category = services.category_update(category=category, data=_valid(CategoryInput, request, partial=partial))
         return Response(CategoryOutput(category).data)
 
-    @extend_schema(summary="Replace a category", tags=["categories"], request=CategoryInput,
+    @extend_schema(summary="Replace a category", tags=TAGS, request=CategoryInput,
                    responses={200: CategoryOutput, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR})
     def put(self, request, slug):
+        """Staff with catalog permissions only. Every field is sent.
+
+        A product with variants is sold only through them: its `stock_quantity` is the sum of its variants' stock.
+        Sending that same figure changes nothing; any other is 400 `stock_on_variants` naming `stock_quantity`
+        (change the variants' stock instead)."""
         return self._update(request, slug, partial=False)
 
-    @extend_schema(summary="Update a category", tags=["categories"], request=CategoryInput,
+    @extend_schema(summary="Update a category", tags=TAGS, request=CategoryInput,
                    responses={200: CategoryOutput, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR})
     def patch(self, request, slug):
+        """Staff with catalog permissions only. Send only the fields to change.
+
+        A product with variants is sold only through them: its `stock_quantity` is the sum of its variants' stock.
+        Sending that same figure changes nothing; any other is 400 `stock_on_variants` naming `stock_quantity`
+        (change the variants' stock instead)."""
         return self._update(request, slug, partial=True)
 
-    @extend_schema(summary="Delete a category (refused while it has live products)", tags=["categories"],
+    @extend_schema(summary="Delete a category (refused while it has live products)", tags=TAGS,
                    responses={204: None, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR})
     def delete(self, request, slug):
+        """Staff with catalog permissions only. Refused (400) while active products are in it: move or delete them
+        first."""
         services.category_delete(category=selectors.category_get(slug=slug))
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient
@@ -36,7 +38,8 @@ def category(db):
 
 @pytest.fixture
 def product(category):
-    return ProductFactory(category=category, name="Wireless Headphones", slug="wireless-headphones")
+    return ProductFactory(category=category, name="Wireless Headphones", slug="wireless-headphones",
+                          price=Decimal("19.99"))
 
 
 @pytest.fixture

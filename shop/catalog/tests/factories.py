@@ -1,3 +1,5 @@
+"""The one home of catalog factories (``ProductFactory``, ``ProductVariantFactory``) for every app's tests."""
+
 from decimal import Decimal
 
 import factory
@@ -21,7 +23,7 @@ class ProductFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Product {n}")
     slug = factory.Sequence(lambda n: f"product-{n}")
     description = "A sturdy, well-made thing."
-    price = Decimal("19.99")
+    price = Decimal("10.00")  # round figures keep the cart, order and payment arithmetic in tests readable
     stock_quantity = 10
     is_active = True
 

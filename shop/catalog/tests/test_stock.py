@@ -1,13 +1,14 @@
 """stock_deduct / stock_restore: the one place stock moves, for products and variants."""
 
-import threading
+from functools import partial
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from shop.catalog.models import Product, ProductVariant
 from shop.catalog.stock import InsufficientStock, StockLine, stock_deduct, stock_restore
 from shop.core.exceptions import ApplicationError
+from tests.concurrency import run_concurrently
 
 from .factories import ProductFactory, ProductVariantFactory
 
@@ -108,26 +109,15 @@ def test_exact_stock_can_be_taken_to_zero():
 def test_concurrent_checkouts_never_oversell():
     product = ProductFactory(stock_quantity=3)
     variant = ProductVariantFactory(product=product, stock_quantity=3)
-    outcomes: list[str] = []
 
-    def buy(line: StockLine):
-        try:
-            barrier.wait()
-            with transaction.atomic():
-                stock_deduct(lines=[line])
-            outcomes.append("ok")
-        except InsufficientStock:
-            outcomes.append("short")
-        finally:
-            connection.close()
+    def buy(line: StockLine) -> str:
+        with transaction.atomic():
+            stock_deduct(lines=[line])
+        return "ok"
 
     lines = [StockLine(product.id, 1)] * 6 + [StockLine(product.id, 1, variant_id=variant.id)] * 6
-    threads = [threading.Thread(target=buy, args=(line,)) for line in lines]
-    barrier = threading.Barrier(len(threads))
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_concurrently(*[partial(buy, line) for line in lines])
+    outcomes = ["short" if isinstance(result, InsufficientStock) else result for result in results]
 
     assert outcomes.count("ok") == 6
     assert outcomes.count("short") == 6

@@ -56,3 +56,32 @@ def test_the_sum_costs_no_query_per_product(api_client, django_assert_num_querie
         response = api_client.get("/products/", {"page_size": 30})
 
     assert [p["stock_quantity"] for p in response.json()["results"]] == [6] * 30
+
+
+def test_a_stock_figure_on_a_product_with_variants_is_refused_naming_the_field(manager_client, shirt):
+    refused = manager_client.patch("/products/shirt/", {"stock_quantity": 500, "price": "21.00"}, format="json")
+
+    assert refused.status_code == 400
+    body = refused.json()
+    assert (body["code"], list(body["errors"])) == ("stock_on_variants", ["stock_quantity"])
+    assert "sum of its variants' stock" in body["detail"]
+    shirt.refresh_from_db()
+    assert (shirt.stock_quantity, str(shirt.price)) != (500, "21.00") and shirt.stock_quantity == 0
+    # The figure the API shows, sent back (a GET then PUT), changes nothing and passes.
+    same = manager_client.patch("/products/shirt/", {"stock_quantity": 67, "price": "21.00"}, format="json")
+    assert same.status_code == 200, same.json()
+    assert (same.json()["stock_quantity"], same.json()["price"]) == (67, "21.00")
+    shirt.refresh_from_db()
+    assert shirt.stock_quantity == 0
+
+
+def test_the_admin_shows_a_variant_products_stock_read_only_as_the_sum(admin_web, shirt):
+    plain = ProductFactory(slug="mug", stock_quantity=12)
+
+    page = admin_web.get(f"/admin/catalog/product/{shirt.pk}/change/").content.decode()
+    plain_page = admin_web.get(f"/admin/catalog/product/{plain.pk}/change/").content.decode()
+
+    assert 'name="stock_quantity"' not in page
+    assert '<div class="readonly">67</div>' in page
+    assert "<div>The sum of its variants' stock: edit the variants.</div>" in page
+    assert 'name="stock_quantity"' in plain_page and "edit the variants" not in plain_page

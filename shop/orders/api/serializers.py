@@ -4,7 +4,7 @@ from rest_framework import serializers
 from shop.cart.api.serializers import ProductSummaryOutput, VariantSummaryOutput
 from shop.cart.models import CART_MAX_QUANTITY
 from shop.core.countries import CountryField, country_name
-from shop.core.schema import BlankableURLField
+from shop.core.schema import BlankableEmailField, BlankableURLField
 from shop.core.serializers import StrictInput, status_input
 from shop.orders.models import (
     Order,
@@ -23,7 +23,7 @@ from shop.payments.return_urls import RETURN_URL_MAX_LENGTH
 
 
 class OrderItemOutput(serializers.ModelSerializer):
-    """Seed 000's item fields plus seed 004's; name, SKU, barcode and price are the values at purchase."""
+    """An order line; name, SKU, barcode and price are the values at purchase."""
 
     product = ProductSummaryOutput(read_only=True, allow_null=True)
     variant = VariantSummaryOutput(read_only=True, allow_null=True)
@@ -38,6 +38,7 @@ class OrderItemOutput(serializers.ModelSerializer):
 
 
 class OrderAddressOutput(serializers.ModelSerializer):
+    email = BlankableEmailField(read_only=True)  # "" for an address given as free text
     country = serializers.CharField(read_only=True, help_text="ISO 3166-1 alpha-2 code (\"\" if none was given).")
     country_name = serializers.SerializerMethodField(help_text="English name of `country`.")
 
@@ -52,10 +53,21 @@ class OrderAddressOutput(serializers.ModelSerializer):
 
 
 class StatusChangeOutput(serializers.ModelSerializer):
+    note = serializers.SerializerMethodField(
+        help_text="Why the status changed. In a customer's answer only the customer's own notes are shown (\"\" "
+                  "for notes staff wrote: they are for the shop); staff see every note.")
+
     class Meta:
         model = OrderStatusChange
         fields = ["id", "from_status", "to_status", "changed_by", "reason", "note", "created_at"]
         read_only_fields = fields
+
+    def get_note(self, change: OrderStatusChange) -> str:
+        if self.context.get("staff_view"):
+            return change.note
+        if change.changed_by_id is None:  # the system's own words ("Payment refunded."), unless a staff move
+            return "" if change.reason in (Order.CancelReason.STAFF, "staff") else change.note
+        return change.note if change.changed_by_id == change.order.user_id else ""
 
 
 class ShipmentEventOutput(serializers.ModelSerializer):
@@ -77,7 +89,7 @@ class ShipmentOutput(serializers.ModelSerializer):
 
 
 class OrderPaymentOutput(serializers.ModelSerializer):
-    """Seed 004: each payment attempt on the order, newest first."""
+    """Each payment attempt on the order, newest first."""
 
     checkout_url = BlankableURLField(read_only=True)  # "" for providers without a hosted page
 
@@ -91,7 +103,7 @@ class OrderPaymentOutput(serializers.ModelSerializer):
 class OrderOutput(serializers.ModelSerializer):
     items = OrderItemOutput(many=True, read_only=True)
     total_price = serializers.DecimalField(source="total", max_digits=12, decimal_places=2, read_only=True,
-                                           help_text="Seed 000's name for `total` (items plus shipping).")
+                                           help_text="The same as `total` (items plus shipping).")
     shipping_address = serializers.SerializerMethodField()
     shipment = serializers.SerializerMethodField()
     status_history = StatusChangeOutput(many=True, read_only=True)
@@ -138,13 +150,13 @@ class OrderOutput(serializers.ModelSerializer):
     @extend_schema_field(ShipmentOutput(allow_null=True))
     def get_shipment(self, order: Order):
         try:
-            return ShipmentOutput(order.shipment).data
+            return ShipmentOutput(order.shipment, context=self.context).data
         except Shipment.DoesNotExist:
             return None
 
 
 class CheckoutOutput(OrderOutput):
-    """The order, plus what the client does next to pay (seed 003): go to ``next_step`` (redirect providers),
+    """The order, plus what the client does next to pay: go to ``next_step`` (redirect providers),
     confirm with ``client_secret`` (Stripe.js), or nothing (cash on delivery: keep ``order_key``)."""
 
     client_secret = serializers.SerializerMethodField()
@@ -218,9 +230,9 @@ class InlineAddressInput(serializers.Serializer):
 
 @extend_schema_field({
     "oneOf": [
-        {"type": "string", "maxLength": 255, "description": "Free-text address (seed 000)"},
-        {"type": "integer", "description": "Id of an address in your address book (seed 003)"},
-        {"type": "object", "description": "Inline address (seed 004): full_name, phone, email, address_line_1, "
+        {"type": "string", "maxLength": 255, "description": "Free-text address"},
+        {"type": "integer", "description": "Id of an address in your address book"},
+        {"type": "object", "description": "Inline address: full_name, phone, email, address_line_1, "
                                             "address_line_2, city, state, postal_code, country (ISO code or "
                                             "English name, e.g. KE or Kenya)",
          "required": ["full_name", "address_line_1", "city", "country"],
@@ -260,7 +272,7 @@ class ShippingAddressField(serializers.Field):
 
 
 class OrderLineInput(serializers.Serializer):
-    """One line: ``product_id``/``product`` and/or ``variant_id``/``variant`` (seed 001 and 004 spellings)."""
+    """One line: ``product_id``/``product`` and/or ``variant_id``/``variant`` (both spellings are accepted)."""
 
     product_id = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     product = serializers.IntegerField(min_value=1, required=False, allow_null=True)
@@ -298,7 +310,7 @@ class PaymentMethodRefField(serializers.CharField):
 class CheckoutInput(serializers.Serializer):
     shipping_address = ShippingAddressField(required=False, allow_null=True)
     address = serializers.IntegerField(min_value=1, required=False, allow_null=True,
-                                       help_text="Seed 003's name for an address-book id.")
+                                       help_text="The same as an address-book id in `shipping_address`.")
     shipping_method = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     payment_method = PaymentMethodRefField(required=False, allow_blank=True, allow_null=True)
     shipping_fee = serializers.DecimalField(
@@ -310,13 +322,14 @@ class CheckoutInput(serializers.Serializer):
                                               help_text="If sent and different from the server's total: 400.")
     items = OrderLineInput(many=True, required=False, max_length=100,
                            help_text="Direct order lines; omit to check out the cart.")
-    cart_items = OrderLineInput(many=True, required=False, max_length=100, help_text="Seed 001's name for items.")
+    cart_items = OrderLineInput(many=True, required=False, max_length=100, help_text="The same as `items`.")
     return_url = serializers.CharField(
         max_length=RETURN_URL_MAX_LENGTH, required=False, allow_blank=True, default="",
         help_text="Redirect providers (the sandbox page, Paymob, IntaSend): where the customer's browser goes "
                   "after paying, with `order_key` (and from the sandbox `status`: `paid` or `failed`) added to its "
                   "query; `{order_id}` and `{order_key}` are filled in. Must be on this site's origin, "
-                  "CORS_ALLOWED_ORIGINS or PAYMENT_RETURN_ORIGINS (else 400 `return_url_not_allowed`).",
+                  "CORS_ALLOWED_ORIGINS or PAYMENT_RETURN_ORIGINS (else 400 `return_url_not_allowed`); a path "
+                  "(`/demo/#/orders/{order_id}`) is on this site: it is resolved against the request's origin.",
     )
 
     def validate(self, attrs):

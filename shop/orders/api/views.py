@@ -12,6 +12,7 @@ from shop.orders import selectors, services
 from shop.orders.models import Order, ShippingMethod
 from shop.payments.return_urls import return_url_check
 
+from .examples import CHECKOUT_EXAMPLES, ORDER_EXAMPLES
 from .filters import OrderAdminFilter, OrderFilter
 from .serializers import (
     CheckoutInput,
@@ -45,7 +46,7 @@ KEY_REUSED = OpenApiResponse(description="`idempotency_key_reused`: this Idempot
 
 def _order_response(order_id: int, *, status_code: int = status.HTTP_200_OK, user=None) -> Response:
     order = selectors.order_get(order_id=order_id, user=user)
-    return Response(OrderOutput(order).data, status=status_code)
+    return Response(OrderOutput(order, context={"staff_view": user is None}).data, status=status_code)
 
 
 def _checkout(request) -> Response:
@@ -73,6 +74,7 @@ CHECKOUT_SCHEMA = {
     "responses": {201: CheckoutOutput, 200: CheckoutOutput, 422: KEY_REUSED},
     "parameters": [IDEMPOTENCY_KEY],
     "tags": TAGS,
+    "examples": CHECKOUT_EXAMPLES,
     "description": "With `payment_method`, the payment is opened too: `next_step` is the URL to send the customer "
                    "to (redirect providers), `client_secret` confirms it in the browser (Stripe), and neither is set "
                    "for cash on delivery. If the gateway cannot start the payment the checkout is undone (order "
@@ -80,12 +82,14 @@ CHECKOUT_SCHEMA = {
                    "Without `items`: checks out the cart (stock deducted, cart emptied). With `items` (or "
                    "`cart_items`): a direct order; the cart is untouched. 201 for a new order; 200 with the earlier "
                    "order when the Idempotency-Key was already used for the same request (same body, whichever of "
-                   "the two paths); 422 `idempotency_key_reused` when it was used for a different one.",
+                   "the two paths); 422 `idempotency_key_reused` when it was used for a different one. "
+                   "`POST /orders/` does the same.",
 }
 
 
 class OrderListCreateApi(ListAPIView):
-    """GET: the user's orders (staff: every order). POST: seed 001's order creation (same as checkout)."""
+    """GET: the user's orders (staff: every order). POST: the same order placement as ``POST /orders/checkout/``
+    (documented there)."""
 
     serializer_class = OrderOutput
     filterset_class = OrderFilter
@@ -97,13 +101,17 @@ class OrderListCreateApi(ListAPIView):
             return selectors.order_list_all()
         return selectors.order_list(user=self.request.user)
 
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "staff_view": self.request.user.is_staff}
+
     @extend_schema(tags=TAGS, summary="Your orders, newest first (staff: every order; filterable by status)",
                    description="Customers see their own orders; staff see every customer's (as `GET /orders/admin/`, "
                                "with only its `status` filter).")
     def get(self, request, *args, **kwargs):
+        """Paginated, each order with its items, totals, status, payment status and shipment."""
         return super().get(request, *args, **kwargs)
 
-    @extend_schema(summary="Place an order (direct lines or the cart)", **CHECKOUT_SCHEMA)
+    @extend_schema(exclude=True)  # an alias of POST /orders/checkout/: the schema publishes each operation once
     def post(self, request):
         return _checkout(request)
 
@@ -134,12 +142,16 @@ FORBIDDEN_UPDATE = "You can only cancel your order here (send {\"status\": \"can
 
 
 class OrderDetailApi(APIView):
-    @extend_schema(responses={200: OrderOutput}, tags=TAGS, summary="One of your orders (staff: any order)")
+    @extend_schema(responses={200: OrderOutput}, tags=TAGS, summary="One of your orders (staff: any order)",
+                   examples=ORDER_EXAMPLES)
     def get(self, request, order_id: int):
+        """Items (name, SKU and price as they were at purchase), totals, shipping address, status with its
+        history, payment status and attempts, and the shipment with its tracking events. Another user's order
+        answers 404."""
         order = selectors.order_get(order_id=order_id, user=None if request.user.is_staff else request.user)
         if order is None:
             raise NotFound("Order not found.")
-        return Response(OrderOutput(order).data)
+        return Response(OrderOutput(order, context={"staff_view": request.user.is_staff}).data)
 
     @extend_schema(request=OrderUpdateInput, responses={200: OrderOutput}, tags=TAGS,
                    summary="Cancel your order, or (staff) move its status",
@@ -178,6 +190,8 @@ class OrderCancelApi(APIView):
                                "or one that has shipped or is cancelled (400 `not_cancellable`). "
                                "Policy: docs/PAYMENTS.md, \"Who may cancel and refund\".")
     def post(self, request, order_id: int):
+        """Allowed while the order is pending or processing and not yet paid; otherwise refused with a message
+        saying why (a paid order is cancelled by the shop's staff, who refund it). Open payments are cancelled."""
         serializer = OrderCancelInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.order_cancel(order_id=order_id, owner=request.user, by=request.user,
@@ -186,7 +200,10 @@ class OrderCancelApi(APIView):
 
 
 class ShippingMethodListApi(ListAPIView):
-    """Public: shoppers compare shipping costs before logging in."""
+    """Shipping methods customers can choose at checkout, with their costs.
+
+    Public: shoppers compare shipping costs before logging in.
+    """
 
     authentication_classes = ()
     permission_classes = (AllowAny,)
@@ -214,8 +231,12 @@ class OrderAdminListApi(ListAPIView):
             return Order.objects.none()
         return selectors.order_list_all()
 
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "staff_view": True}
+
     @extend_schema(tags=ADMIN_TAGS, summary="All orders (staff), filterable by status, user and date range")
     def get(self, request, *args, **kwargs):
+        """Staff only, paginated, newest first."""
         return super().get(request, *args, **kwargs)
 
 
@@ -233,16 +254,21 @@ class OrderAdminStatusApi(APIView):
     @extend_schema(request=OrderStatusInput, responses={200: OrderStatusMessageOutput}, tags=ADMIN_TAGS,
                    summary="Move an order along the status pipeline (staff)", description=STATUS_DESCRIPTION)
     def post(self, request, order_id: int):
+        """Only the transitions of the order pipeline are allowed (pending -> processing -> shipped -> delivered,
+        cancel before shipping); anything else answers 409 naming the current status. Also served at
+        `/orders/{order_id}/status/`."""
         serializer = OrderStatusInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         order = services.order_set_status(order_id=order_id, status=serializer.validated_data["status"],
                                           by=request.user, note=serializer.validated_data["note"])
         order = selectors.order_get(order_id=order.pk)
-        return Response({"message": "Order status updated successfully", "order": OrderOutput(order).data})
+        return Response({"message": "Order status updated successfully",
+                         "order": OrderOutput(order, context={"staff_view": True}).data})
 
     @extend_schema(request=OrderStatusInput, responses={200: OrderStatusMessageOutput}, tags=ADMIN_TAGS,
                    summary="Move an order along the status pipeline (staff)", description=STATUS_DESCRIPTION)
     def patch(self, request, order_id: int):
+        """The same as POST."""
         return self.post(request, order_id)
 
 
@@ -252,8 +278,12 @@ class ShipmentAdminUpdateApi(APIView):
     @extend_schema(request=ShipmentUpdateInput, responses={200: ShipmentOutput}, tags=ADMIN_TAGS,
                    summary="Set carrier, tracking number/url, estimated delivery (staff)",
                    description="Any other field (`status` among them) is refused with 400 naming it: the status "
-                               "moves by a tracking event, which keeps the order in step.")
+                               "moves by a tracking event, which keeps the order in step. A cancelled order's "
+                               "shipment takes no tracking details (400 `order_cancelled`); a delivered order's "
+                               "carrier, tracking number and URL may be corrected, its estimated delivery not "
+                               "(400 `order_delivered`).")
     def patch(self, request, order_id: int):
+        """Staff only. Send only the fields to change; the answer is the shipment with its tracking events."""
         serializer = ShipmentUpdateInput(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         shipment = services.shipment_update(order_id=order_id, data=serializer.validated_data)
@@ -273,6 +303,7 @@ class ShipmentAdminEventApi(APIView):
                                "this way an order still waiting for its online payment is 400 `order_not_paid`, "
                                "as the status endpoint answers (docs/PAYMENTS.md, \"Shipping\").")
     def post(self, request, order_id: int):
+        """Staff only. The customer sees the event in the order's shipment."""
         serializer = ShipmentEventInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         event = services.shipment_event_add(order_id=order_id, by=request.user, **serializer.validated_data)
@@ -289,11 +320,13 @@ class ShippingMethodAdminListApi(ListAPIView):
 
     @extend_schema(tags=ADMIN_TAGS, summary="Every shipping method, active or not (staff)")
     def get(self, request, *args, **kwargs):
+        """Staff only."""
         return super().get(request, *args, **kwargs)
 
     @extend_schema(request=ShippingMethodInput, responses={201: ShippingMethodAdminOutput}, tags=ADMIN_TAGS,
                    summary="Create a shipping method (staff)")
     def post(self, request):
+        """Staff only. Active methods are offered at checkout."""
         serializer = ShippingMethodInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         method = services.shipping_method_save(data=serializer.validated_data)
@@ -312,6 +345,7 @@ class ShippingMethodAdminDetailApi(APIView):
     @extend_schema(request=ShippingMethodInput(partial=True), responses={200: ShippingMethodAdminOutput},
                    tags=ADMIN_TAGS, summary="Change a shipping method (staff)")
     def patch(self, request, method_id: int):
+        """Staff only. Send only the fields to change."""
         method = self._get(method_id)
         serializer = ShippingMethodInput(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -321,5 +355,6 @@ class ShippingMethodAdminDetailApi(APIView):
     @extend_schema(responses={204: None}, tags=ADMIN_TAGS,
                    summary="Retire a shipping method (staff); it is deactivated, not deleted")
     def delete(self, request, method_id: int):
+        """Staff only. It is no longer offered at checkout; orders that used it keep referring to it."""
         services.shipping_method_deactivate(method=self._get(method_id))
         return Response(status=status.HTTP_204_NO_CONTENT)

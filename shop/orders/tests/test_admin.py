@@ -10,7 +10,7 @@ from django.contrib.messages import get_messages
 from django.utils.html import escape
 
 from shop.accounts.tests.factories import UserFactory
-from shop.cart.tests.factories import ProductFactory
+from shop.catalog.tests.factories import ProductFactory
 from shop.orders.models import Order, OrderStatusChange, Shipment
 from shop.orders.services import LineRequest, order_place, order_ship
 from shop.payments.models import Payment, Refund, WebhookEvent
@@ -222,11 +222,29 @@ def test_collect_cash_on_delivery(admin_web, user, product, payments_on):
     again = fulfil(admin_web, order, "collect", {"payment": payment.pk})
 
     assert "Mark cash collected" in page
-    assert messages_of(response) == [("success", f"Cash collected: payment #{payment.pk} succeeded.")]
+    assert messages_of(response) == [("success", f"Cash collected: payment #{payment.pk} (40.00 USD) succeeded.")]
     order.refresh_from_db()
     assert (order.is_fully_paid, order.payment_status) == (True, "paid")
-    assert again.status_code == 400  # no longer offered: the form has nothing to choose
-    assert "Select a valid choice" in again.content.decode()
+    assert again.status_code == 400  # the service refuses, in a sentence
+    assert messages_of(again) == [
+        ("error", "This cash-on-delivery payment has already succeeded: the cash was collected before.")]
+
+
+def test_collect_on_an_order_not_paid_by_cash_shows_the_services_refusal_not_an_empty_form(admin_web, user,
+                                                                                         product, payments_on):
+    order = paid_order(user, product)
+    before = snapshot(order)
+
+    page = admin_web.get(f"/admin/orders/order/{order.pk}/fulfil/collect/")
+    posted = fulfil(admin_web, order, "collect")
+
+    refusal = "Only cash-on-delivery payments are collected by hand; this order has none."
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert f'id="fulfil-refusal">{escape(refusal)}<' in html
+    assert "<select" not in html and "This field is required" not in html
+    assert posted.status_code == 400 and messages_of(posted) == [("error", refusal)]
+    assert snapshot(order) == before
 
 
 def test_list_actions_run_each_order_through_the_service_and_report_refusals(admin_web, user, staff_user,
@@ -246,6 +264,70 @@ def test_list_actions_run_each_order_through_the_service_and_report_refusals(adm
     shipped.refresh_from_db()
     processing.refresh_from_db()
     assert (shipped.status, processing.status) == ("delivered", "processing")
+
+
+def test_bulk_cancel_shows_what_will_be_refunded_and_moves_nothing_until_confirmed(
+    admin_web, user, staff_user, product, payments_on, django_capture_on_commit_callbacks
+):
+    paid = paid_order(user, product)
+    unpaid = cod_order(user, product)
+    shipped = paid_order(user, product)
+    order_ship(order_id=shipped.pk, by=staff_user)
+    before = [snapshot(order) for order in (paid, unpaid, shipped)]
+    product.refresh_from_db()
+    stock = product.stock_quantity
+    selected = {"action": "cancel_selected", "_selected_action": [paid.pk, unpaid.pk, shipped.pk]}
+
+    page = admin_web.post("/admin/orders/order/", selected)
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    rows = {row["order"].pk: row for row in page.context["rows"]}
+    assert rows[paid.pk]["effects"] == ["1 unit(s) back in stock", "refund 40.00 USD in full"]
+    assert rows[unpaid.pk]["effects"] == ["1 unit(s) back in stock", "1 open payment(s) closed"]
+    assert rows[shipped.pk]["refused"] == "Order cannot be cancelled: it is already shipped."
+    assert "refund 40.00 USD in full" in html and 'name="post" value="yes"' in html
+    assert "Yes, cancel them and refund what is listed" in html
+    assert [snapshot(order) for order in (paid, unpaid, shipped)] == before  # nothing moved yet
+    product.refresh_from_db()
+    assert product.stock_quantity == stock
+
+    with django_capture_on_commit_callbacks(execute=True):  # the refund runs after commit
+        done = admin_web.post("/admin/orders/order/", {**selected, "post": "yes"})
+
+    assert done.status_code == 302
+    assert messages_of(done) == [
+        ("success", "2 order(s) cancelled."),
+        ("error", f"{shipped.order_key}: Order cannot be cancelled: it is already shipped."),
+    ]
+    paid.refresh_from_db()
+    assert (paid.status, paid.payment_status, paid.payments.get().amount_refunded) == (
+        "cancelled", "refunded", Decimal("40.00"))
+
+
+def test_bulk_collect_confirms_the_cash_first_and_says_why_an_order_is_refused(admin_web, user, product,
+                                                                              payments_on):
+    cod = cod_order(user, product)
+    card = paid_order(user, product)
+    selected = {"action": "collect_selected", "_selected_action": [cod.pk, card.pk]}
+
+    page = admin_web.post("/admin/orders/order/", selected)
+
+    assert page.status_code == 200
+    rows = {row["order"].pk: row for row in page.context["rows"]}
+    assert rows[cod.pk]["effects"] == ["40.00 USD recorded as collected; the order counts as paid"]
+    assert rows[card.pk]["refused"] == "Only cash-on-delivery payments are collected by hand; this order has none."
+    cod.refresh_from_db()
+    assert cod.payment_status == "unpaid"
+
+    done = admin_web.post("/admin/orders/order/", {**selected, "post": "yes"})
+
+    assert messages_of(done) == [
+        ("success", "1 order(s) marked paid (cash collected)."),
+        ("error", f"{card.order_key}: Only cash-on-delivery payments are collected by hand; this order has none."),
+    ]
+    cod.refresh_from_db()
+    assert (cod.payment_status, cod.is_fully_paid) == ("paid", True)
 
 
 def test_fulfilment_needs_the_change_permission(client, user, product, payments_on):
@@ -310,9 +392,21 @@ def test_the_shipment_page_cannot_deliver_a_cancelled_unpaid_order(admin_web, us
                                  _shipment_form(order, status="DELIVERED", carrier="DHL"))
 
     assert response.status_code == 302
-    assert messages_of(response) == [("error", "The order is cancelled: its shipment cannot move.")]
+    assert messages_of(response) == [("error", "The order is cancelled: its shipment gets no tracking details.")]
     assert snapshot(order) == before
     assert order.shipment.carrier == ""  # nothing of the refused save is kept
+
+
+def test_the_shipment_page_gives_a_cancelled_order_no_tracking_details(admin_web, user, staff_user, product):
+    order = place_order(user=user, product=product, status="cancelled", staff=staff_user)
+
+    response = admin_web.post(f"/admin/orders/shipment/{order.shipment.pk}/change/",
+                              _shipment_form(order, carrier="DHL", tracking_number="JD1"))
+
+    assert response.status_code == 302
+    assert messages_of(response) == [("error", "The order is cancelled: its shipment gets no tracking details.")]
+    shipment = Shipment.objects.get(order=order)
+    assert (shipment.carrier, shipment.tracking_number) == ("", "")
     assert admin_web.get(f"/api/v1/orders/{order.pk}/").status_code in (401, 403, 404)  # session is not API auth
 
 
@@ -349,7 +443,7 @@ def test_the_shipment_page_delivers_a_paid_order_through_the_service(admin_web, 
     assert (order.status, shipment.status, shipment.tracking_number) == ("delivered", "DELIVERED", "JD9")
     assert shipment.delivered_at is not None
     assert OrderStatusChange.objects.filter(order=order, to_status="delivered", changed_by=staff_user).exists()
-    assert shipment.events.last().message == "Set in the admin"
+    assert shipment.events.last().message == "Delivered"  # the status's label: customers read it
 
 
 def test_a_payment_page_is_text_only_and_hides_the_client_secret(admin_web, user, product, payments_on):
@@ -364,3 +458,21 @@ def test_a_payment_page_is_text_only_and_hides_the_client_secret(admin_web, user
     assert "<select" not in page and "<input type=\"text\"" not in page
     assert payment.provider_payment_id in page
     assert "pi_123_secret_456" not in page
+
+
+def test_a_paid_orders_page_hides_the_deadline_explains_needs_refund_and_names_refunds(admin_web, user, product,
+                                                                                      payments_on):
+    paid = paid_order(user, product)
+    unpaid = cod_order(user, product)
+    payment = paid.payments.get()
+    fulfil(admin_web, paid, "refund", {"payment": payment.pk, "amount": "10.00"})
+    refund = Refund.objects.get(payment=payment)
+
+    paid_page = admin_web.get(f"/admin/orders/order/{paid.pk}/change/").content.decode()
+    unpaid_page = admin_web.get(f"/admin/orders/order/{unpaid.pk}/change/").content.decode()
+    payment_page = admin_web.get(f"/admin/payments/payment/{payment.pk}/change/").content.decode()
+
+    assert "field-payment_deadline" not in paid_page and "field-payment_deadline" in unpaid_page
+    assert "the shop must give it back" in paid_page
+    assert str(refund) == f"Refund #{refund.pk}: 10.00 USD, succeeded"
+    assert "Refund object" not in payment_page and escape(str(refund)) in payment_page

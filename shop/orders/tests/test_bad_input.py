@@ -2,7 +2,8 @@
 
 import pytest
 
-from shop.cart.tests.factories import CartItemFactory, ProductFactory
+from shop.cart.tests.factories import CartItemFactory
+from shop.catalog.tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
 

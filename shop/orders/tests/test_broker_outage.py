@@ -2,7 +2,8 @@ import pytest
 
 from config.celery import app
 from shop.cart.models import CartItem
-from shop.cart.tests.factories import CartItemFactory, ProductFactory
+from shop.cart.tests.factories import CartItemFactory
+from shop.catalog.tests.factories import ProductFactory
 from shop.orders.models import Order
 
 

@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from shop.accounts.tests.factories import AddressFactory
 from shop.cart.models import CartItem
-from shop.cart.tests.factories import CartItemFactory, ProductFactory, ProductVariantFactory
+from shop.cart.tests.factories import CartItemFactory
+from shop.catalog.tests.factories import ProductFactory, ProductVariantFactory
 from shop.orders.models import Order, OrderItem, Shipment
 
 from .factories import ShippingMethodFactory

@@ -1,21 +1,20 @@
 """Invariants under real concurrency: threads, each with its own PostgreSQL connection, released together."""
 
 import random
-import threading
 from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from shop.accounts.tests.factories import UserFactory
 from shop.cart.models import CartItem
-from shop.cart.tests.factories import CartItemFactory, ProductFactory, ProductVariantFactory
+from shop.cart.tests.factories import CartItemFactory
 from shop.catalog.models import Product, ProductVariant
+from shop.catalog.tests.factories import ProductFactory, ProductVariantFactory
 from shop.core.exceptions import ApplicationError
 from shop.orders.models import Order, OrderItem, OrderStatusChange
 from shop.orders.services import (
@@ -26,31 +25,9 @@ from shop.orders.services import (
     order_expire,
     order_set_status,
 )
+from tests.concurrency import run_concurrently
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_concurrently(*calls):
-    """Start every call at the same moment in its own thread; return results (or the exception raised)."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        except Exception as exc:  # reported to the test, which asserts on it
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung"
-    return results
 
 
 def _assert_only_domain_refusals(results):

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from shop.cart.models import CartItem
-from shop.cart.tests.factories import ProductFactory
+from shop.catalog.tests.factories import ProductFactory
 from shop.orders.models import Order
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from shop.cart.tests.factories import ProductFactory
+from shop.catalog.tests.factories import ProductFactory
 from shop.orders.models import Order, OrderNotification
 from shop.orders.notifications import order_email_send
 from shop.orders.services import expire_unpaid_orders, order_expire
@@ -159,3 +159,17 @@ class BrokenBackend:
 
     def send_messages(self, messages):
         raise OSError("SMTP server unreachable")
+
+
+def test_an_eager_task_logs_no_kombu_hostname_warning(settings, caplog):
+    """Without Redis, tasks run in-process; the in-memory broker URL names a host, so kombu has nothing to warn
+    about on every e-mail (the tester saw "No hostname was supplied" under `make run`)."""
+    import logging
+
+    from django.conf import settings as live
+
+    caplog.set_level(logging.WARNING, logger="kombu")
+    assert send_order_email.delay(999999, "confirmation").get() is False
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("kombu")] == []
+    if not live.REDIS_URL:
+        assert live.CELERY_BROKER_URL == "memory://localhost/"

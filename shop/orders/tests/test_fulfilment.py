@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 
-from shop.cart.tests.factories import ProductFactory
+from shop.catalog.tests.factories import ProductFactory
 from shop.orders.models import Order
 from shop.payments.models import Payment, SandboxCharge
 

@@ -5,7 +5,8 @@ from decimal import Decimal
 import pytest
 
 from shop.cart.models import CartItem
-from shop.cart.tests.factories import CartItemFactory, ProductFactory
+from shop.cart.tests.factories import CartItemFactory
+from shop.catalog.tests.factories import ProductFactory
 from shop.orders.models import Order, OrderItem
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from shop.cart.tests.factories import ProductFactory
+from shop.catalog.tests.factories import ProductFactory
 
 from .factories import place_order
 

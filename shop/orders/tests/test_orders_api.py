@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 
-from shop.cart.tests.factories import ProductFactory, ProductVariantFactory
+from shop.catalog.tests.factories import ProductFactory, ProductVariantFactory
 from shop.orders.models import Order, OrderStatusChange
 from shop.orders.transitions import ALLOWED_TRANSITIONS
 

@@ -42,11 +42,17 @@ def counts():
 def test_a_fresh_seed_builds_a_shop_with_every_state_to_show(api_client):
     output = seed()
 
+    keys = {o.idempotency_key: o.order_key for o in Order.objects.all()}
     assert output.splitlines() == [
         "Demo data created: 5 categories, 50 products, 100 generated images, 37 variants, 3 shipping methods, "
         "1 demo customer, 6 demo orders.",
-        f"Demo customer: {DEMO_CUSTOMER_EMAIL} / {DEMO_CUSTOMER_PASSWORD} (orders: paid, waiting to ship, shipped "
-        "with tracking, delivered, cancelled before payment, paid, then refunded, cash on delivery, awaiting payment)",
+        f"Demo customer: {DEMO_CUSTOMER_EMAIL} / {DEMO_CUSTOMER_PASSWORD}, 6 demo orders as they stand now:",
+        f"  {keys['demo-paid']}  processing, paid (sandbox)",
+        f"  {keys['demo-shipped']}  shipped, paid (sandbox)",
+        f"  {keys['demo-delivered']}  delivered, paid (sandbox)",
+        f"  {keys['demo-cancelled']}  cancelled, unpaid (sandbox)",
+        f"  {keys['demo-refunded']}  cancelled, refunded (sandbox)",
+        f"  {keys['demo-cod']}  processing, unpaid (cod)",
     ]
     shirt = api_client.get("/products/organic-cotton-t-shirt/").json()
     assert len(shirt["variants"]) == 8 and {"size", "colour"} == set(shirt["variants"][0]["options"])
@@ -161,4 +167,54 @@ def test_orders_whose_payment_method_is_off_are_skipped_and_said(settings):
     assert Order.objects.count() == 1
     assert "Demo order skipped (paid, waiting to ship: the sandbox payment method is not enabled)." in output
     settings.PAYMENT_METHODS = ["sandbox", "cod"]
-    assert "6 demo orders" not in seed() and Order.objects.count() == 6  # the missing ones come once enabled
+    again = seed()  # the missing ones come once enabled
+    assert again.startswith("Demo data created: 5 demo orders.") and Order.objects.count() == 6
+
+
+def test_a_rerun_leaves_what_staff_deleted_deleted_and_says_so(staff_client):
+    seed()
+    assert staff_client.delete("/products/jump-rope/").status_code == 204
+    shirt_variant = ProductVariant.objects.get(sku="ORGANIC-COTTON-T-SHIRT-S-WHITE")
+    assert staff_client.delete(f"/products/variants/{shirt_variant.pk}/").status_code == 204
+    books = Category.objects.get(slug="books")
+    Product.objects.filter(category=books).update(is_deleted=True)
+    books.delete()
+    ShippingMethod.objects.filter(name="Express (next day)").delete()
+    ProductImage.objects.filter(product__slug="espresso-machine").delete()
+    paid = Order.objects.get(idempotency_key="demo-paid")
+    assert staff_client.post(f"/orders/admin/{paid.pk}/status/", {"status": "shipped"},
+                             format="json").status_code == 200
+    before = counts()
+
+    output = seed()
+
+    assert counts() == before
+    assert not Product.objects.filter(slug="jump-rope", is_deleted=False).exists()
+    assert not ProductVariant.objects.filter(sku=shirt_variant.sku, is_deleted=False).exists()
+    assert not Category.objects.filter(slug="books").exists()
+    assert not ShippingMethod.objects.filter(name="Express (next day)").exists()
+    assert Product.objects.get(slug="espresso-machine").images.count() == 0
+    lines = output.splitlines()
+    assert lines[0] == ("Demo data: all present, nothing changed (`manage.py seed_demo --reset` restores the "
+                        "original demo catalog).")
+    assert lines[1] == "Left deleted: 13 demo item(s) staff deleted (`manage.py seed_demo --reset` brings them back)."
+    assert f"  {paid.order_key}  shipped, paid (sandbox)" in lines  # where it stands now, not where it began
+
+    restored = seed("--reset")
+
+    assert restored.startswith("Demo restored: 50 demo products")
+    rope = Product.objects.get(slug="jump-rope", is_deleted=False)
+    assert (rope.is_active, rope.stock_quantity, Product.objects.filter(slug="jump-rope").count()) == (True, 110, 1)
+    assert ProductVariant.objects.get(sku=shirt_variant.sku, is_deleted=False).pk == shirt_variant.pk
+    assert Product.objects.get(slug="dune").category.slug == "books"
+    assert ShippingMethod.objects.filter(name="Express (next day)", is_active=True).exists()
+
+
+def test_the_demo_has_low_and_out_of_stock_products_for_the_filters(admin_web):
+    seed()
+
+    low = admin_web.get("/admin/catalog/product/", {"stock": "low"})
+    out = admin_web.get("/admin/catalog/product/", {"stock": "out"})
+
+    assert [p.slug for p in low.context["cl"].result_list] == ["adjustable-dumbbells"]
+    assert [p.slug for p in out.context["cl"].result_list] == ["camping-tent-2p"]

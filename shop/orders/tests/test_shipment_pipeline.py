@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from shop.cart.tests.factories import ProductFactory
+from shop.catalog.tests.factories import ProductFactory
 from shop.core.exceptions import ApplicationError
 from shop.orders.models import Order, Shipment
 from shop.orders.services import order_ship
@@ -139,3 +139,74 @@ def test_ship_refused_writes_no_tracking(user, staff_user, product):
     assert refused.value.message == "Cannot change an order from cancelled to shipped."
     order.refresh_from_db()
     assert (order.status, order.shipment.carrier, order.shipment.tracking_number) == ("cancelled", "", "")
+
+
+def test_a_cancelled_orders_shipment_gets_no_tracking_details(user, staff_user, staff_client, product):
+    order = place_order(user=user, product=product, status="cancelled", staff=staff_user)
+    before = _snapshot(order)
+
+    response = staff_client.patch(f"/orders/admin/{order.id}/shipment/",
+                                  {"carrier": "DHL", "tracking_number": "JD1"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "The order is cancelled: its shipment gets no tracking details.",
+                               "code": "order_cancelled"}
+    assert _snapshot(order) == before
+    assert order.shipment.tracking_number == ""
+
+
+def test_a_delivered_orders_tracking_number_can_be_corrected_but_not_its_estimated_delivery(
+    user, staff_user, staff_client, product
+):
+    order = place_order(user=user, product=product, status="delivered", staff=staff_user)
+
+    fixed = staff_client.patch(f"/orders/admin/{order.id}/shipment/", {"tracking_number": "JD2-FIXED"},
+                               format="json")
+    estimate = staff_client.patch(f"/orders/admin/{order.id}/shipment/",
+                                  {"estimated_delivery_at": "2030-01-01T00:00:00Z"}, format="json")
+
+    assert fixed.status_code == 200, fixed.json()
+    assert (fixed.json()["tracking_number"], fixed.json()["status"]) == ("JD2-FIXED", "DELIVERED")
+    assert estimate.status_code == 400
+    assert estimate.json()["code"] == "order_delivered"
+    assert list(estimate.json()["errors"]) == ["estimated_delivery_at"]
+    order.shipment.refresh_from_db()
+    assert order.shipment.estimated_delivery_at is None
+
+
+def test_customers_read_tracking_events_in_words_and_never_staff_notes(user, user_client, staff_user, staff_client,
+                                                                       product):
+    order = place_order(user=user, product=product, status="processing", paid=True)
+    shipped = staff_client.post(f"/orders/admin/{order.id}/status/", {"status": "shipped", "note": "Fragile, ask Sam"},
+                                format="json")
+    assert shipped.status_code == 200
+    assert staff_client.post(f"/orders/admin/{order.id}/shipment/events/", {"status": "IN_TRANSIT"},
+                             format="json").status_code == 201
+
+    mine = user_client.get(f"/orders/{order.id}/").json()
+    staff_view = staff_client.get(f"/orders/{order.id}/").json()
+
+    assert [(e["status"], e["message"]) for e in mine["shipment"]["events"]] == [
+        ("ORDER_PLACED", "Order placed"), ("SHIPPED", "Order shipped"), ("IN_TRANSIT", "In transit")]
+    assert [h["note"] for h in mine["status_history"] if h["to_status"] == "shipped"] == [""]
+    assert [h["note"] for h in staff_view["status_history"] if h["to_status"] == "shipped"] == ["Fragile, ask Sam"]
+    listed = user_client.get("/orders/").json()["results"][0]
+    assert [h["note"] for h in listed["status_history"] if h["to_status"] == "shipped"] == [""]
+
+
+def test_the_shipped_email_carries_the_carrier_tracking_number_and_link(user, staff_user, product,
+                                                                       django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    order = place_order(user=user, product=product, status="processing", paid=True)
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order_ship(order_id=order.pk, by=staff_user, carrier="DHL Express", tracking_number="JD0146",
+                   tracking_url="https://track.example.com/JD0146")
+
+    assert [m.subject for m in mail.outbox] == [f"Your order {order.order_key} has shipped"]
+    body = mail.outbox[0].body
+    assert "Carrier:         DHL Express" in body
+    assert "Tracking number: JD0146" in body
+    assert "Track it here:   https://track.example.com/JD0146" in body

@@ -53,7 +53,7 @@ class PaymentStartOutput(serializers.Serializer):
     client_secret = serializers.CharField(allow_null=True, help_text="For Stripe.js confirmCardPayment().")
     publishable_key = serializers.CharField(allow_null=True)
     checkout_url = serializers.CharField(allow_null=True, help_text="Redirect providers: where to send the customer.")
-    next_step = serializers.CharField(allow_null=True, help_text="Same as checkout_url (seed 003 name).")
+    next_step = serializers.CharField(allow_null=True, help_text="The same as checkout_url.")
 
 
 class CreateIntentInput(serializers.Serializer):

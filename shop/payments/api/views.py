@@ -1,5 +1,5 @@
 from django.conf import settings
-from drf_spectacular.utils import OpenApiResponse, OpenApiTypes, extend_schema
+from drf_spectacular.utils import OpenApiResponse, OpenApiTypes, extend_schema, extend_schema_view
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
@@ -12,6 +12,7 @@ from shop.payments.methods import all_methods, enabled_methods
 from shop.payments.models import Payment
 from shop.payments.return_urls import return_url_check
 
+from .examples import CREATE_INTENT_EXAMPLES, PAYMENT_STATUS_EXAMPLES
 from .filters import PaymentFilter
 from .serializers import (
     ConfigOutput,
@@ -52,12 +53,21 @@ class PaymentListApi(ListAPIView):
 
     @extend_schema(tags=TAGS)
     def get(self, request, *args, **kwargs):
+        """Your payments.
+
+        Every payment attempt on your orders, newest first, paginated; `?status=` filters by status.
+        """
         return super().get(request, *args, **kwargs)
 
 
 class PaymentConfigApi(APIView):
     @extend_schema(tags=TAGS, responses={200: ConfigOutput})
     def get(self, request):
+        """Client-side payment settings.
+
+        The Stripe publishable key (empty when Stripe is not configured) and the shop's currency, for a front end
+        that confirms card payments with Stripe.js.
+        """
         return Response({"publishable_key": settings.STRIPE_PUBLISHABLE_KEY, "currency": settings.SHOP_CURRENCY})
 
 
@@ -68,6 +78,11 @@ class PaymentMethodListApi(APIView):
                    description="The active methods, in the shop's order; the first is the default of a checkout "
                                "without `payment_method` (unless DEFAULT_PAYMENT_METHOD says otherwise).")
     def get(self, request):
+        """Payment methods offered at checkout.
+
+        Public. In the shop's order; a gateway without keys is not offered. Pass a method's `id` as
+        `payment_method` to checkout or to create-intent.
+        """
         return Response(PaymentMethodOutput(enabled_methods(), many=True).data)
 
 
@@ -77,6 +92,7 @@ class PaymentMethodAdminListApi(APIView):
     @extend_schema(tags=TAGS, responses={200: PaymentMethodAdminOutput(many=True)},
                    summary="Every payment method with staff's settings (staff)")
     def get(self, request):
+        """Staff only: every method the shop knows, offered or not, with its limits and whether it is active."""
         return Response(PaymentMethodAdminOutput(all_methods(), many=True).data)
 
 
@@ -86,6 +102,7 @@ class PaymentMethodAdminDetailApi(APIView):
     @extend_schema(tags=TAGS, request=PaymentMethodUpdateInput, responses={200: PaymentMethodAdminOutput},
                    summary="Activate, deactivate or limit a payment method (staff)")
     def patch(self, request, method_id: int):
+        """Staff only. Send only the settings to change; checkout offers the method accordingly."""
         serializer = PaymentMethodUpdateInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.payment_method_setting_save(number=method_id, data=serializer.validated_data)
@@ -107,8 +124,15 @@ class PaymentCreateIntentApi(APIView):
         201: PaymentStartOutput,
         422: OpenApiResponse(description="`idempotency_key_reused`: the key was used for another order, method or "
                                          "currency; nothing was done."),
-    })
+    }, examples=CREATE_INTENT_EXAMPLES)
     def post(self, request):
+        """Start (or retry) the payment of one of your orders.
+
+        Opens a payment with the chosen method for the order's unpaid amount. The answer says what the client
+        does next: send the customer to `next_step` (redirect providers and the sandbox), or confirm the card in
+        the browser with `client_secret` and `publishable_key` (Stripe). An order that is already paid or
+        cancelled is refused with a message saying so.
+        """
         serializer = CreateIntentInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -124,18 +148,31 @@ class PaymentCreateIntentApi(APIView):
 class PaymentDetailApi(APIView):
     @extend_schema(tags=TAGS, responses={200: PaymentOutput})
     def get(self, request, payment_id: int):
+        """One of your payments.
+
+        The attempt with its method, amount, currency, status and refunds. Another user's payment answers 404.
+        """
         return Response(PaymentOutput(_payment_or_404(request, payment_id)).data)
 
 
 class PaymentStatusApi(APIView):
-    @extend_schema(tags=TAGS, responses={200: PaymentStatusOutput})
+    @extend_schema(tags=TAGS, responses={200: PaymentStatusOutput}, examples=PAYMENT_STATUS_EXAMPLES)
     def get(self, request, payment_id: int):
+        """A payment's status, for polling.
+
+        Poll this after the customer returns from the payment page: `is_successful` turns true once the gateway
+        confirmed the payment (by webhook or a status sync).
+        """
         return Response(PaymentStatusOutput(_payment_or_404(request, payment_id)).data)
 
 
 class PaymentForOrderApi(APIView):
     @extend_schema(tags=TAGS, responses={200: PaymentOutput})
     def get(self, request, order_id: int):
+        """The latest payment of one of your orders.
+
+        The order's most recent attempt; 404 when it has none.
+        """
         payment = selectors.payment_for_order(order_id=order_id, user=request.user)
         if payment is None:
             raise NotFound("No payment found for this order.")
@@ -150,6 +187,11 @@ class PaymentCancelApi(APIView):
                                "cannot close an attempt once the order has shipped (400 `not_cancellable`). "
                                "Policy: docs/PAYMENTS.md, \"Who may cancel and refund\".")
     def post(self, request):
+        """Cancel an open payment, and its order.
+
+        Cancels the payment at the gateway, then the order, putting its stock back. A payment that already
+        succeeded cannot be cancelled (ask for a refund).
+        """
         serializer = PaymentIdInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         payment = services.payment_cancel(payment_id=serializer.validated_data["payment_id"], user=request.user)
@@ -170,6 +212,11 @@ class PaymentRefundApi(APIView):
                                "checks: 400 `not_refundable`, `refund_exceeds_balance`, `refund_failed`. "
                                "Policy: docs/PAYMENTS.md, \"Who may cancel and refund\".")
     def post(self, request):
+        """Refund a successful payment, fully or in part.
+
+        Without `amount` the rest of the payment is refunded. The gateway is asked first; a refund it refuses
+        answers 400 and changes nothing.
+        """
         serializer = RefundInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -182,6 +229,11 @@ class PaymentRefundApi(APIView):
 class PaymentSyncApi(APIView):
     @extend_schema(tags=TAGS, request=SyncInput, responses={200: MessagePaymentOutput})
     def post(self, request):
+        """Re-read a payment's status from its gateway.
+
+        For when a webhook is late: asks the gateway for the payment's real state and records it (order marked
+        paid on success). Identify the payment by `payment_id` or the gateway's `payment_intent_id`.
+        """
         serializer = SyncInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -197,13 +249,22 @@ class PaymentSyncApi(APIView):
         return Response({"message": "Payment status synced.", "payment": PaymentOutput(payment).data})
 
 
+@extend_schema_view(post=extend_schema(
+    summary="Record a payment confirmed in the browser",
+    description="After Stripe.js confirmed the card, call this so the order is updated without waiting for the "
+                "webhook. The gateway's own state is read and recorded, as `POST /payments/sync-status/` does.",
+))
 class PaymentConfirmApi(PaymentSyncApi):
-    """Seed 002's confirm: the card is confirmed in the browser (Stripe.js); this records the gateway's answer."""
+    """The card is confirmed in the browser (Stripe.js); this records the gateway's answer, as sync-status does."""
 
 
 class PaymentStatisticsApi(APIView):
     @extend_schema(tags=TAGS, responses={200: StatisticsOutput})
     def get(self, request):
+        """Your payment totals.
+
+        How many of your payments are in each status, and the total spent net of refunds.
+        """
         return Response(selectors.payment_statistics(user=request.user))
 
 
@@ -212,14 +273,22 @@ class PaymentCollectApi(APIView):
 
     @extend_schema(tags=TAGS, request=None, responses={200: MessagePaymentOutput})
     def post(self, request, payment_id: int):
+        """Mark a cash-on-delivery payment collected (staff).
+
+        Staff only: the cash was handed over on delivery; the payment succeeds and the order becomes paid.
+        """
         payment = services.payment_collect(payment_id=payment_id, user=request.user)
         payment = Payment.objects.select_related("order").get(pk=payment.pk)
         return Response({"message": "Payment collected.", "payment": PaymentOutput(payment).data})
 
 
 class SandboxCheckoutApi(APIView):
-    """The sandbox payment for scripts (Bearer): the payment and its two outcome endpoints. Browsers use the
-    HTML page its ``checkout_url`` points at (``shop.payments.pages``)."""
+    """The sandbox payment, for scripts.
+
+    The sandbox's stand-in for a gateway's payment page, answered as JSON to a Bearer-authenticated script: the
+    payment and the URLs that make it succeed or fail. Browsers go to the HTML page its `checkout_url` points at.
+    The sandbox needs no keys and is off in production settings.
+    """
 
     @extend_schema(tags=TAGS, responses={200: SandboxCheckoutOutput})
     def get(self, request, payment_id: int):
@@ -238,6 +307,11 @@ class SandboxOutcomeApi(APIView):
 
     @extend_schema(tags=TAGS, request=None, responses={200: MessagePaymentOutput})
     def post(self, request, payment_id: int):
+        """Finish a sandbox payment: `succeed/` pays it, `fail/` fails it.
+
+        Runs the same path a verified gateway webhook runs, so the order becomes paid (or stays unpaid) exactly as
+        with a real gateway. Only where the sandbox is enabled.
+        """
         if not settings.PAYMENTS_SANDBOX_ENABLED:
             raise NotFound("The sandbox provider is disabled.")
         services.payment_sandbox_outcome(payment_id=payment_id, user=request.user, succeed=self.succeed)
@@ -256,6 +330,12 @@ class WebhookApi(APIView):
 
     @extend_schema(tags=["webhooks"], request=OpenApiTypes.OBJECT, responses={200: WebhookOutput})
     def post(self, request):
+        """Receive a payment gateway's event (server to server).
+
+        Called by the gateway, never by a front end: Stripe at `/payments/webhook/` (also `/payments/webhooks/stripe/`),
+        Paymob and IntaSend at their own paths. Verified by the gateway's signature, HMAC or challenge, deduplicated
+        by event id, and acted on only after re-reading the payment's state from the gateway.
+        """
         body = request.body  # the raw bytes the signature was computed over
         outcome = services.webhook_receive(provider_name=self.provider, body=body, headers=request.headers,
                                            query=request.query_params)

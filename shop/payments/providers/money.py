@@ -16,14 +16,14 @@ ZERO_DECIMAL_CURRENCIES = frozenset({
 THREE_DECIMAL_CURRENCIES = frozenset({"BHD", "JOD", "KWD", "OMR", "TND"})
 
 
-def normalise_currency(currency: str) -> str:
+def normalise_currency(currency: str | None) -> str:
     code = (currency or "").strip().upper()
     if len(code) != 3 or not code.isalpha() or not code.isascii():
         raise ValueError(f"{currency!r} is not an ISO 4217 currency code")
     return code
 
 
-def currency_exponent(currency: str) -> int:
+def currency_exponent(currency: str | None) -> int:
     code = normalise_currency(currency)
     if code in ZERO_DECIMAL_CURRENCIES:
         return 0
@@ -67,7 +67,7 @@ def to_minor_units(amount: Decimal | int, currency: str, *, multiple_of: int = 1
     return result
 
 
-def from_minor_units(value: int, currency: str) -> Decimal:
+def from_minor_units(value: int, currency: str | None) -> Decimal:
     """Integer minor units -> major-unit Decimal at the currency's exponent: 1050 USD -> Decimal("10.50")."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"minor units must be an int, not {type(value).__name__}")

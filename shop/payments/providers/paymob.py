@@ -164,7 +164,7 @@ class PaymobProvider(PaymentProvider):
     identifier = "paymob"
     display_name = "Paymob"
     kind = "redirect"
-    currencies = ("EGP",)
+    currencies: tuple[str, ...] = ("EGP",)
     supports_refunds = True
     supports_partial_refunds = True
 
@@ -189,7 +189,7 @@ class PaymobProvider(PaymentProvider):
         self._integration_ids = [int(i) for i in integration_ids]
         self._api_key = api_key
         self._api_base = api_base.rstrip("/")
-        # Seed 001's hosted page; regional accounts may use e.g. https://eg.checkout.paymob.com/ instead.
+        # Paymob's hosted checkout page; regional accounts may use e.g. https://eg.checkout.paymob.com/ instead.
         self._checkout_base = checkout_base or f"{self._api_base}/unifiedcheckout/"
         self._expiration = intention_expiration
         if currencies is not None:
@@ -248,7 +248,7 @@ class PaymobProvider(PaymentProvider):
             raise GatewayRejected(str(exc), code="invalid_amount") from exc
 
     def _items(self, request: PaymentRequest, currency: str, amount_cents: int) -> list[dict[str, Any]]:
-        items = [
+        items: list[dict[str, Any]] = [
             {
                 "name": item.name[:50],
                 "amount": self._cents(item.unit_amount, currency),

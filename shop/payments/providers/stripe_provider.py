@@ -141,6 +141,8 @@ class StripeProvider(PaymentProvider):
 
     def create_payment(self, request: PaymentRequest) -> ProviderPayment:
         currency = self._checked_currency(request.currency)
+        # A plain dict: stripe 16's PaymentIntentCreateParams no longer lists `payment_method_types` (it has
+        # `allowed_payment_method_types`), so the typed form would refuse what this provider sends today.
         params: dict[str, Any] = {
             "amount": stripe_minor_units(request.amount, currency),
             "currency": currency.lower(),
@@ -153,9 +155,11 @@ class StripeProvider(PaymentProvider):
         }
         if request.description:
             params["description"] = request.description
-        options = {"idempotency_key": request.idempotency_key} if request.idempotency_key else None
+        options: stripe.RequestOptions | None = (
+            {"idempotency_key": request.idempotency_key} if request.idempotency_key else None
+        )
         with _translated_errors():
-            intent = self._client.v1.payment_intents.create(params=params, options=options)
+            intent = self._client.v1.payment_intents.create(params=params, options=options)  # type: ignore[arg-type]
         return self._payment(intent.to_dict())
 
     def retrieve_payment(self, provider_payment_id: str) -> ProviderPayment:
@@ -194,13 +198,13 @@ class StripeProvider(PaymentProvider):
                 f"refund currency {code} does not match the payment's {current.currency}",
                 code="currency_mismatch",
             )
-        params: dict[str, Any] = {
+        params: stripe.params.RefundCreateParams = {
             "payment_intent": provider_payment_id,
             "amount": stripe_minor_units(amount, code),
         }
         if reason in REFUND_REASONS:
             params["reason"] = reason
-        options = {"idempotency_key": idempotency_key} if idempotency_key else None
+        options: stripe.RequestOptions | None = {"idempotency_key": idempotency_key} if idempotency_key else None
         with _translated_errors():
             refund = self._client.v1.refunds.create(params=params, options=options).to_dict()
         return self._refund(refund)

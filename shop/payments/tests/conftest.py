@@ -2,7 +2,8 @@ from decimal import Decimal
 
 import pytest
 
-from shop.cart.tests.factories import CartItemFactory, ProductFactory
+from shop.cart.tests.factories import CartItemFactory
+from shop.catalog.tests.factories import ProductFactory
 from shop.orders.tests.factories import place_order
 
 

@@ -6,7 +6,8 @@ import pytest
 
 from shop.accounts.tests.factories import AddressFactory
 from shop.cart.models import CartItem
-from shop.cart.tests.factories import CartItemFactory, ProductFactory
+from shop.cart.tests.factories import CartItemFactory
+from shop.catalog.tests.factories import ProductFactory
 from shop.orders.models import Order
 from shop.orders.tests.factories import ShippingMethodFactory
 from shop.payments.models import Payment

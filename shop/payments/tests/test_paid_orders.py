@@ -13,7 +13,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from shop.cart.tests.factories import ProductFactory
+from shop.catalog.tests.factories import ProductFactory
 from shop.orders.models import Order
 from shop.orders.services import expire_unpaid_orders, order_expire
 from shop.payments.models import Payment, SandboxCharge
@@ -171,6 +171,47 @@ def test_the_cancelled_email_tells_a_paying_customer_the_money_goes_back(
             assert response.status_code == 200, response.json()
 
     bodies = {m.subject: m.body for m in mail.outbox if "cancelled" in m.subject}
-    assert "The money you paid and we still hold is refunded to you." in bodies[
-        f"Your order {paid.order_key} was cancelled"]
-    assert "refunded" not in bodies[f"Your order {unpaid.order_key} was cancelled"]
+    currency = Payment.objects.get(order=paid).currency.upper()
+    paid_body = bodies[f"Your order {paid.order_key} was cancelled"]
+    # Eagerly the refund ran before the e-mail (on-commit order): it names the amount refunded, in its currency.
+    assert f"We have refunded 10.00 {currency} to you." in paid_body
+    assert "Any payment in progress" not in paid_body
+    unpaid_body = bodies[f"Your order {unpaid.order_key} was cancelled"]
+    assert "Nothing was charged: any payment in progress has been cancelled." in unpaid_body
+    assert "refund" not in unpaid_body
+
+
+def test_the_cancelled_email_says_a_refund_is_on_its_way_when_it_is_not_done_yet(user_client, sandbox_on, ten):
+    from shop.orders.notifications import order_email_send
+
+    order, payment = _checkout_paid(user_client, ten, quantity=1)
+    # The cancel queued the refund and the e-mail runs first (workers may take them in any order).
+    Order.objects.filter(pk=order.pk).update(status="cancelled")
+    mail.outbox.clear()
+
+    assert order_email_send(order_id=order.pk, kind="cancelled") is True
+
+    assert (f"A refund of 10.00 {payment.currency.upper()} is on its way to you" in mail.outbox[0].body), (
+        mail.outbox[0].body)
+
+
+def test_a_partial_refund_emails_the_customer_the_amount_once(
+    user_client, staff_client, sandbox_on, ten, django_capture_on_commit_callbacks
+):
+    order, payment = _checkout_paid(user_client, ten)
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        refund = staff_client.post("/payments/refund/", {"payment_id": payment.pk, "amount": "5.00"}, format="json")
+    assert refund.status_code == 200, refund.json()
+    from shop.payments.models import Refund
+
+    refund_row = Refund.objects.get(payment=payment)
+    from shop.orders.tasks import send_order_email
+
+    assert send_order_email.delay(order.pk, f"refund:{refund_row.pk}").get() is False  # never twice
+
+    assert [m.subject for m in mail.outbox] == [f"A refund for your order {order.order_key}"]
+    body = mail.outbox[0].body
+    assert f"We have refunded 5.00 {payment.currency.upper()} to you for your order {order.order_key}." in body
+    assert "The rest of your order goes on as before." in body

@@ -13,7 +13,8 @@ from urllib.parse import urlencode
 import pytest
 from django.utils import timezone
 
-from shop.cart.tests.factories import CartItemFactory, ProductFactory
+from shop.cart.tests.factories import CartItemFactory
+from shop.catalog.tests.factories import ProductFactory
 from shop.orders.models import Order
 from shop.orders.services import expire_unpaid_orders
 from shop.orders.tests.factories import place_order

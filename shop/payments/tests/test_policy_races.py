@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from shop.cart.tests.factories import ProductFactory
+from shop.catalog.tests.factories import ProductFactory
 from shop.core.exceptions import ApplicationError
 from shop.orders.models import Order
 from shop.orders.services import expire_unpaid_orders, order_set_status

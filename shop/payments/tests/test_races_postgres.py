@@ -4,44 +4,25 @@ Whatever the interleaving, the end state is one of the two consistent ones: a pa
 cancelled, or a cancelled order whose money went back. Never a paid order whose stock was restored.
 """
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
-from shop.cart.tests.factories import ProductFactory
+from shop.catalog.tests.factories import ProductFactory
 from shop.orders.models import Order
 from shop.orders.services import order_cancel, order_expire
 from shop.orders.tests.factories import place_order
 from shop.payments.models import Payment
 from shop.payments.providers.base import WebhookEvent
 from shop.payments.services import payment_start, webhook_process
+from tests.concurrency import raised, run_concurrently
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def _run_together(*targets):
-    barrier = threading.Barrier(len(targets))
-    errors = []
-
-    def wrap(target):
-        def run():
-            try:
-                barrier.wait()
-                target()
-            except Exception as exc:  # collected and asserted on below
-                errors.append(exc)
-            finally:
-                connection.close()
-        return run
-
-    threads = [threading.Thread(target=wrap(t)) for t in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return errors
+def _run_together(*targets) -> list[Exception]:
+    """What the targets raised, run at once (``[]``: every one returned)."""
+    return raised(run_concurrently(*targets))
 
 
 def _succeeded_event(payment: Payment, n: int) -> WebhookEvent:

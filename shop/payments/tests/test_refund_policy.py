@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from shop.cart.tests.factories import ProductFactory
+from shop.catalog.tests.factories import ProductFactory
 from shop.orders.models import Order
 from shop.orders.policy import Action, Stage, order_action_refusal
 from shop.payments.models import Payment

@@ -237,7 +237,7 @@ def test_the_page_is_a_404_when_the_sandbox_is_off(user_client, api_client, sand
     "https://127.0.0.1:8107/demo/",  # another scheme
     "javascript:alert(1)",
     "//evil.example/x",
-    "/demo/",  # relative: send the full URL of your page
+    "/\\evil.example/x",  # a browser reads "/\" as "//": another host
     "http://evil.example\\@127.0.0.1:8107/",  # a browser goes to evil.example
     "http://user@127.0.0.1:8107/",
     "http://127.0.0.1:8107/demo/\r\nSet-Cookie: x=1",
@@ -284,6 +284,17 @@ def test_configured_origins_are_allowed(user_client, api_client, sandbox_here, s
     location = urlsplit(response["Location"])
     assert (location.netloc, location.path) == ("shop.example", "/thanks")
     assert parse_qs(location.query) == {"from": ["pay"], "order_key": [body["order_key"]], "status": ["paid"]}
+
+
+def test_a_path_is_resolved_against_the_requests_origin(user_client, api_client, sandbox_here, product):
+    body, _ = _placed(user_client, product, return_url="/demo/#/orders/{order_id}")
+    response = _press(api_client, _path(body["next_step"]), "succeed")
+
+    assert response.status_code == 303
+    location = urlsplit(response["Location"])
+    assert (location.scheme, location.netloc, location.path, location.fragment) == (
+        "http", HOST, "/demo/", f"/orders/{body['id']}")
+    assert parse_qs(location.query) == {"order_key": [body["order_key"]], "status": ["paid"]}
 
 
 def test_a_return_url_no_longer_allowed_when_the_button_is_pressed_is_a_400_that_changes_nothing(

@@ -1,13 +1,12 @@
 """Concurrent deliveries of the same webhook on PostgreSQL: real row locks, one transition, no 500s."""
 
-import threading
 from urllib.parse import urlencode
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from shop.payments.models import Payment, WebhookEvent
+from tests.concurrency import run_concurrently
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -15,23 +14,13 @@ DELIVERIES = 6
 
 
 def _concurrently(post) -> list:
-    barrier = threading.Barrier(DELIVERIES)
-    results: list = [None] * DELIVERIES
+    """``post(client)`` delivered DELIVERIES times at once, each on a fresh client: ``(status, body)`` per delivery."""
 
-    def deliver(i: int) -> None:
-        try:
-            barrier.wait()
-            response = post(APIClient())
-            results[i] = (response.status_code, response.json())
-        finally:
-            connection.close()
+    def deliver():
+        response = post(APIClient())
+        return response.status_code, response.json()
 
-    threads = [threading.Thread(target=deliver, args=(i,)) for i in range(DELIVERIES)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return results
+    return run_concurrently(*[deliver] * DELIVERIES)
 
 
 def _start(user_client, order, method: str) -> Payment:

@@ -1,16 +1,19 @@
 """Bulk-create a large catalog for benchmarks: ``manage.py seed_catalog --products 100000``.
 
 Rows go in with ``bulk_create`` in batches (one INSERT per batch); on PostgreSQL the search vector is filled by
-the trigger as rows arrive. Every run adds N new products under a fresh slug token.
+the trigger as rows arrive. Every run adds N new products under a fresh slug token. A progress bar (tqdm) on
+stderr shows how many are in and the time left; ``--no-progress`` turns it off.
 """
 
 import random
 import secrets
+import sys
 import time
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from tqdm import tqdm
 
 from shop.catalog.cache import catalog_invalidate
 from shop.catalog.models import Category, Product, ProductImage, ProductVariant
@@ -33,8 +36,9 @@ class Command(BaseCommand):
         parser.add_argument("--products", type=int, required=True, help="How many products to create.")
         parser.add_argument("--batch-size", type=int, default=5000)
         parser.add_argument("--seed", type=int, default=42, help="Random seed, for reproducible data.")
+        parser.add_argument("--no-progress", action="store_true", help="No progress bar (e.g. in CI logs).")
 
-    def handle(self, *args, products: int, batch_size: int, seed: int, **options):
+    def handle(self, *args, products: int, batch_size: int, seed: int, no_progress: bool = False, **options):
         if products < 1:
             raise CommandError("--products must be at least 1")
         rng = random.Random(seed)
@@ -45,6 +49,8 @@ class Command(BaseCommand):
             for name in CATEGORIES
         ]
         created = 0
+        progress = tqdm(total=products, unit=" products", unit_scale=True, desc="Creating", disable=no_progress,
+                        file=options.get("stderr") or sys.stderr)
         while created < products:
             size = min(batch_size, products - created)
             with transaction.atomic():
@@ -77,7 +83,8 @@ class Command(BaseCommand):
                 ProductImage.objects.bulk_create(images, batch_size=batch_size)
                 ProductVariant.objects.bulk_create(variants, batch_size=batch_size)
             created += size
-            self.stdout.write(f"  {created}/{products} products")
+            progress.update(size)
+        progress.close()
         catalog_invalidate()
         self.stdout.write(self.style.SUCCESS(
             f"Created {products} products in {time.monotonic() - started:.1f}s (slug token {token})."

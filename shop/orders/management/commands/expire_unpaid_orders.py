@@ -1,6 +1,7 @@
 import time
 
 from django.core.management.base import BaseCommand
+from django.db import connections
 
 from shop.orders.services import expire_unpaid_orders
 
@@ -18,6 +19,7 @@ class Command(BaseCommand):
             self.stdout.write(f"expired {expired} unpaid order(s)")
             if loop <= 0:
                 return
+            connections.close_all()  # idle between runs: hold no database connection while sleeping
             try:
                 time.sleep(loop)
             except KeyboardInterrupt:

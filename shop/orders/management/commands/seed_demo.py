@@ -1,7 +1,10 @@
 """The demo shop ``make run`` serves: catalog with generated images, shipping methods, a demo customer with orders.
 
-    manage.py seed_demo            create only what is missing (staff edits to prices, stock... are kept)
-    manage.py seed_demo --reset    restore the original demo catalog, shipping methods and demo password
+    manage.py seed_demo            create only what never existed (staff edits to prices, stock... are kept, and
+                                   demo products, variants, categories, images, shipping methods staff deleted
+                                   stay deleted)
+    manage.py seed_demo --reset    restore the original demo catalog (deleted demo items back too), shipping
+                                   methods and demo password
 
 It says what it created and prints the demo customer's credentials. Orders are history and are never deleted or
 rewritten, not even by ``--reset``: the missing demo orders are placed again, the others stay as they are.
@@ -50,15 +53,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reset", action="store_true",
             help="Put every demo category, product (price, description, stock, images), variant and shipping "
-                 "method back as first seeded, and the demo customer's password. Products staff created and all "
-                 "orders are left alone.",
+                 "method back as first seeded, deleted ones included, and the demo customer's password. Products "
+                 "staff created and all orders are left alone.",
         )
 
     def handle(self, *args, reset: bool = False, **options):
         created = demo_catalog_seed(reset=reset)
         created["shipping_methods"] = demo_shipping_methods_seed(reset=reset)
         user, created["customer"] = demo_customer_seed(reset=reset)
-        with _quiet("celery.app.trace", "kombu.connection"):
+        with _quiet("celery.app.trace"):
             created["orders"], skipped = demo_orders_seed(user=user)
 
         made = [f"{created[key]} {plural}" if created[key] > 1 else f"1 {singular}"
@@ -72,7 +75,13 @@ class Command(BaseCommand):
         else:
             self.stdout.write("Demo data: all present, nothing changed (`manage.py seed_demo --reset` restores the "
                               "original demo catalog).")
+        if created["left_deleted"] and not reset:
+            self.stdout.write(f"Left deleted: {created['left_deleted']} demo item(s) staff deleted "
+                              "(`manage.py seed_demo --reset` brings them back).")
         for reason in skipped:
             self.stdout.write(self.style.WARNING(f"Demo order skipped ({reason})."))
-        self.stdout.write(f"Demo customer: {DEMO_CUSTOMER_EMAIL} / {DEMO_CUSTOMER_PASSWORD} "
-                          f"(orders: {', '.join(demo_order_states())})")
+        states = demo_order_states(user=user)
+        self.stdout.write(f"Demo customer: {DEMO_CUSTOMER_EMAIL} / {DEMO_CUSTOMER_PASSWORD}, "
+                          + (f"{len(states)} demo orders as they stand now:" if states else "no demo orders."))
+        for line in states:
+            self.stdout.write(f"  {line}")

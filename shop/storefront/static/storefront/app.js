@@ -460,7 +460,7 @@ async function checkoutView() {
         ` ${method.name}: ${method.price}`, method.free_over ? ` (free over ${method.free_over})` : ""))) : null,
     h("section", { class: "panel" }, h("h2", {}, "Payment"),
       usable.map((method, index) => h("label", { class: "choice" },
-        h("input", { type: "radio", name: "payment_method", value: method.id, checked: index === 0 }),
+        h("input", { type: "radio", name: "payment_method", value: method.code, checked: index === 0 }),
         ` ${method.name}`))),
     h("section", { class: "panel" }, h("h2", {}, "Summary"),
       h("p", {}, `${cart.total_items} item(s), items total `, h("strong", { id: "checkout-items-total" }, cart.cart_total),
@@ -545,7 +545,7 @@ async function orderView(id) {
   // "Was it paid?" is paid_at (never cleared by a refund): a paid order is neither paid again nor cancelled here.
   const open = !order.paid_at && ["pending", "processing"].includes(order.status);
   // Paying again makes sense for a redirect method (a payment page); cash on delivery is paid at the door.
-  const payable = open && methods.some((method) => method.id === order.payment_method && method.kind === "redirect");
+  const payable = open && methods.some((method) => method.code === order.payment_method && method.kind === "redirect");
   const payAgain = h("button", { type: "button", id: "pay-now", onclick: async () => {
     try {
       const started = await api("/payments/create-intent/", { method: "POST", body: {
@@ -589,8 +589,32 @@ async function orderView(id) {
         h("tr", {}, h("th", { colspan: 3 }, "Subtotal"), h("td", { class: "num" }, order.subtotal)),
         h("tr", {}, h("th", { colspan: 3 }, "Shipping"), h("td", { class: "num" }, order.shipping_fee)),
         h("tr", {}, h("th", { colspan: 3 }, "Total"), h("th", { class: "num", id: "order-total" }, order.total)))),
+    shipmentSection(order.shipment),
     h("p", { class: "actions" }, payable ? payAgain : null,
       open ? cancel : null));
+}
+
+const SHIPMENT_WORDS = { ORDER_PLACED: "Order placed", PACKED: "Packed", SHIPPED: "Shipped", IN_TRANSIT: "In transit",
+  OUT_FOR_DELIVERY: "Out for delivery", DELIVERED: "Delivered", EXCEPTION: "Delivery problem", CANCELLED: "Cancelled" };
+
+/** The order's shipment as GET /orders/<id>/ gives it (`shipment`: status, carrier, tracking_number,
+ *  tracking_url, events [{status, message, location, occurred_at}]): nothing to show until it has moved. */
+function shipmentSection(shipment) {
+  if (!shipment || (shipment.status === "ORDER_PLACED" && !shipment.tracking_number)) return null;
+  const number = shipment.tracking_number || "—";
+  const link = /^https?:\/\//.test(shipment.tracking_url || "")
+    ? h("a", { href: shipment.tracking_url, id: "tracking-link", target: "_blank", rel: "noopener" }, "Track it")
+    : null;
+  return h("section", { id: "shipment" }, h("h2", {}, "Shipment"),
+    h("dl", { class: "facts" },
+      h("dt", {}, "Status"), h("dd", { id: "shipment-status" }, SHIPMENT_WORDS[shipment.status] || shipment.status),
+      h("dt", {}, "Carrier"), h("dd", { id: "shipment-carrier" }, shipment.carrier || "—"),
+      h("dt", {}, "Tracking number"), h("dd", {}, h("span", { id: "tracking-number" }, number), " ", link)),
+    h("ol", { id: "shipment-events", class: "events" }, [...shipment.events].reverse().map((event) => h("li", {},
+      h("time", {}, new Date(event.occurred_at).toLocaleString()), " ",
+      h("strong", {}, SHIPMENT_WORDS[event.status] || event.status),
+      event.message && event.message !== SHIPMENT_WORDS[event.status] ? ` — ${event.message}` : null,
+      event.location ? h("span", { class: "muted" }, ` (${event.location})`) : null))));
 }
 
 // --- 4. The router -----------------------------------------------------------------------------------------------

@@ -1,0 +1,150 @@
+"""OpenAPI examples for checkout and the order (real answers; tests/test_docs_schema.py keeps them true)."""
+
+from drf_spectacular.utils import OpenApiExample
+
+from shop.cart.api.examples import PRODUCT
+
+ORDER = {
+    "id": 1,
+    "order_key": "ORD-AAC29E8E8932D81F",
+    "user": 1,
+    "status": "processing",
+    "created_at": "2026-11-30T10:15:00Z",
+    "updated_at": "2026-11-30T10:15:00Z",
+    "items": [
+        {
+            "id": 1,
+            "product": {**PRODUCT, "stock_quantity": 23},  # two sold
+            "variant": None,
+            "product_name": "Wireless Headphones",
+            "variant_description": "",
+            "sku": "",
+            "barcode": "",
+            "quantity": 2,
+            "unit_price": "59.99",
+            "line_total": "119.98",
+            "price_snapshot": "59.99",
+            "item_total": "119.98",
+            "created_at": "2026-11-30T10:15:00Z",
+        }
+    ],
+    "subtotal": "119.98",
+    "shipping_fee": "0.00",
+    "total": "119.98",
+    "total_price": "119.98",
+    "shipping_method": None,
+    "shipping_address": {
+        "id": 1,
+        "source_address_id": None,
+        "full_name": "",
+        "phone": "",
+        "email": "",
+        "address_line_1": "1 Main St, Springfield",
+        "address_line_2": "",
+        "city": "",
+        "state": "",
+        "postal_code": "",
+        "country": "",
+        "country_name": "",
+        "created_at": "2026-11-30T10:15:00Z",
+    },
+    "notes": "",
+    "payment_method": "sandbox",
+    "payment_status": "unpaid",
+    "is_fully_paid": False,
+    "paid_at": None,
+    "payment_deadline": "2026-11-30T10:45:00Z",
+    "needs_refund": False,
+    "cancel_reason": "",
+    "cancelled_at": None,
+    "payment_outcome": "pending",
+    "status_history": [
+        {
+            "id": 1,
+            "from_status": "",
+            "to_status": "pending",
+            "changed_by": 1,
+            "reason": "created",
+            "note": "",
+            "created_at": "2026-11-30T10:15:00Z",
+        },
+        {
+            "id": 2,
+            "from_status": "pending",
+            "to_status": "processing",
+            "changed_by": 1,
+            "reason": "checkout",
+            "note": "",
+            "created_at": "2026-11-30T10:15:00Z",
+        },
+    ],
+    "shipment": {
+        "id": 1,
+        "status": "ORDER_PLACED",
+        "carrier": "",
+        "tracking_number": "",
+        "tracking_url": "",
+        "estimated_delivery_at": None,
+        "delivered_at": None,
+        "created_at": "2026-11-30T10:15:00Z",
+        "updated_at": "2026-11-30T10:15:00Z",
+        "events": [
+            {
+                "id": 1,
+                "status": "ORDER_PLACED",
+                "message": "Order placed",
+                "location": "",
+                "occurred_at": "2026-11-30T10:15:00Z",
+            }
+        ],
+    },
+    "payments": [
+        {
+            "id": 1,
+            "provider": "sandbox",
+            "status": "pending",
+            "amount": "119.98",
+            "amount_refunded": "0.00",
+            "currency": "USD",
+            "checkout_url": "http://127.0.0.1:8000/payments/sandbox/pay/eyJwIjoxLCJjIjoic2J4XzI1ZTRkNzY4OWE2MCJ9:1xXsjX:Zk3bWq0example/",
+            "provider_payment_id": "sbx_25e4d7689a60751ba944e438",
+            "provider_invoice_id": "",
+            "failure_message": "",
+            "created_at": "2026-11-30T10:15:00Z",
+            "updated_at": "2026-11-30T10:15:00Z",
+        }
+    ],
+    # The open attempt's hosted page, as the checkout answered it.
+    "next_step": "http://127.0.0.1:8000/payments/sandbox/pay/eyJwIjoxLCJjIjoic2J4XzI1ZTRkNzY4OWE2MCJ9:1xXsjX:Zk3bWq0example/",
+    "payment_url": "http://127.0.0.1:8000/payments/sandbox/pay/eyJwIjoxLCJjIjoic2J4XzI1ZTRkNzY4OWE2MCJ9:1xXsjX:Zk3bWq0example/",
+}
+
+CHECKOUT_EXAMPLES = [
+    OpenApiExample(
+        "Check out the cart, pay in the sandbox",
+        request_only=True,
+        value={"payment_method": "sandbox", "shipping_address": "1 Main St, Springfield"},
+    ),
+    OpenApiExample(
+        "A direct order, cash on delivery, to a saved address",
+        request_only=True,
+        value={
+            "items": [{"product_id": 1, "quantity": 2}],
+            "payment_method": "cod",
+            "shipping_address": 3,
+            "shipping_method": 1,
+            "expected_total": "124.98",
+        },
+    ),
+    OpenApiExample(
+        "Order placed: send the customer to next_step",
+        response_only=True,
+        status_codes=["201"],
+        value={
+            **ORDER,
+            "client_secret": None,
+            "payment_id": 1,
+        },
+    ),
+]
+ORDER_EXAMPLES = [OpenApiExample("An order awaiting payment", response_only=True, status_codes=["200"], value=ORDER)]
