@@ -329,9 +329,9 @@ PAYMENT_FAILURE_RELEASES_ORDER = env.list("PAYMENT_FAILURE_RELEASES_ORDER", defa
 SHOP_NAME = env("SHOP_NAME", default="Shop")
 # The currency every price and order total is in. Online payments are taken in this currency only.
 SHOP_CURRENCY = env("SHOP_CURRENCY", default=env("STRIPE_CURRENCY", default="usd")).upper()
-# Absolute base of this API as customers and gateways reach it (sandbox page, webhook URLs). Unset: taken from
-# each request's scheme and Host (any PORT works), and http://127.0.0.1:$PORT where there is no request
-# (shop/core/links.py). Set it in production behind a proxy.
+# Absolute base of this API as customers and gateways reach it (sandbox page, webhook URLs, URLs of uploaded
+# product images). Unset: taken from each request's scheme and Host (any PORT works), and http://127.0.0.1:$PORT
+# where there is no request (shop/core/links.py). Set it in production behind a proxy.
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="").rstrip("/")
 PUBLIC_BASE_URL_FALLBACK = f"http://127.0.0.1:{env.int('PORT', default=8000)}"
 # Where the customer lands after a hosted checkout when the client sent no `return_url`; {order_id} and
