@@ -89,6 +89,13 @@ if IS_POSTGRES:
     DATABASES["default"]["OPTIONS"].setdefault(
         "options", f"-c lock_timeout={env.int('DB_LOCK_TIMEOUT_MS', default=5000)}"
     )
+elif DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Concurrent checkouts on SQLite: BEGIN IMMEDIATE takes the write lock when a transaction starts, so a second
+    # writer waits (up to the same lock timeout) instead of failing at once on a read-to-write upgrade; a wait
+    # that runs out is "database is locked", answered 503 with Retry-After (shop/core/exceptions.py).
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].setdefault("timeout", env.int("DB_LOCK_TIMEOUT_MS", default=5000) / 1000)
+    DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, throttling storage, Celery broker ------------------------------------------------------------
