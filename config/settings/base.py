@@ -164,6 +164,10 @@ JWT_COOKIE_SECURE = env.bool("JWT_COOKIE_SECURE", default=None)
 JWT_COOKIE_SAMESITE = "Lax"
 # Where the password-reset email sends people: a front-end page that posts uid and token back to the API.
 PASSWORD_RESET_URL = env("PASSWORD_RESET_URL", default="http://localhost:3000/reset-password?uid={uid}&token={token}")
+# Where the e-mail verification link sends people: a front-end page that posts the token back to the API.
+EMAIL_VERIFY_URL = env("EMAIL_VERIFY_URL", default="http://localhost:3000/verify-email?token={token}")
+# How long a verification link and code stay valid.
+EMAIL_VERIFICATION_HOURS = env.int("EMAIL_VERIFICATION_HOURS", default=24)
 
 # --- DRF ----------------------------------------------------------------------------------------------
 DEFAULT_THROTTLE_RATES = {
@@ -173,6 +177,8 @@ DEFAULT_THROTTLE_RATES = {
     "register": "10/hour",
     "password_reset": "5/hour",
     "token_refresh": "30/min",
+    "email_verification": "5/hour",
+    "email_verification_confirm": "30/hour",
 }
 # DRF reads only the period's first letter, so "5/month" would silently mean per minute: accept real units only.
 _RATE = r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)s?"
