@@ -89,6 +89,13 @@ if IS_POSTGRES:
     DATABASES["default"]["OPTIONS"].setdefault(
         "options", f"-c lock_timeout={env.int('DB_LOCK_TIMEOUT_MS', default=5000)}"
     )
+elif DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Concurrent checkouts on SQLite: BEGIN IMMEDIATE takes the write lock when a transaction starts, so a second
+    # writer waits (up to the same lock timeout) instead of failing at once on a read-to-write upgrade; a wait
+    # that runs out is "database is locked", answered 503 with Retry-After (shop/core/exceptions.py).
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].setdefault("timeout", env.int("DB_LOCK_TIMEOUT_MS", default=5000) / 1000)
+    DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, throttling storage, Celery broker ------------------------------------------------------------
@@ -157,6 +164,10 @@ JWT_COOKIE_SECURE = env.bool("JWT_COOKIE_SECURE", default=None)
 JWT_COOKIE_SAMESITE = "Lax"
 # Where the password-reset email sends people: a front-end page that posts uid and token back to the API.
 PASSWORD_RESET_URL = env("PASSWORD_RESET_URL", default="http://localhost:3000/reset-password?uid={uid}&token={token}")
+# Where the e-mail verification link sends people: a front-end page that posts the token back to the API.
+EMAIL_VERIFY_URL = env("EMAIL_VERIFY_URL", default="http://localhost:3000/verify-email?token={token}")
+# How long a verification link and code stay valid.
+EMAIL_VERIFICATION_HOURS = env.int("EMAIL_VERIFICATION_HOURS", default=24)
 
 # --- DRF ----------------------------------------------------------------------------------------------
 DEFAULT_THROTTLE_RATES = {
@@ -166,6 +177,8 @@ DEFAULT_THROTTLE_RATES = {
     "register": "10/hour",
     "password_reset": "5/hour",
     "token_refresh": "30/min",
+    "email_verification": "5/hour",
+    "email_verification_confirm": "30/hour",
 }
 # DRF reads only the period's first letter, so "5/month" would silently mean per minute: accept real units only.
 _RATE = r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)s?"
@@ -325,9 +338,9 @@ PAYMENT_FAILURE_RELEASES_ORDER = env.list("PAYMENT_FAILURE_RELEASES_ORDER", defa
 SHOP_NAME = env("SHOP_NAME", default="Shop")
 # The currency every price and order total is in. Online payments are taken in this currency only.
 SHOP_CURRENCY = env("SHOP_CURRENCY", default=env("STRIPE_CURRENCY", default="usd")).upper()
-# Absolute base of this API as customers and gateways reach it (sandbox page, webhook URLs). Unset: taken from
-# each request's scheme and Host (any PORT works), and http://127.0.0.1:$PORT where there is no request
-# (shop/core/links.py). Set it in production behind a proxy.
+# Absolute base of this API as customers and gateways reach it (sandbox page, webhook URLs, URLs of uploaded
+# product images). Unset: taken from each request's scheme and Host (any PORT works), and http://127.0.0.1:$PORT
+# where there is no request (shop/core/links.py). Set it in production behind a proxy.
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="").rstrip("/")
 PUBLIC_BASE_URL_FALLBACK = f"http://127.0.0.1:{env.int('PORT', default=8000)}"
 # Where the customer lands after a hosted checkout when the client sent no `return_url`; {order_id} and

@@ -41,6 +41,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Every JWT carries the version it was issued at (TOKEN_VERSION_CLAIM); a password change, a reset or a
     # deactivation bumps it, so every earlier token (access and refresh) stops working at once.
     token_version = models.PositiveIntegerField(default=0, editable=False)
+    # Proven by a link or code sent to ``email`` (shop/accounts/verification.py); a new e-mail resets it. Claiming
+    # guest orders placed with an address relies on it, so nothing but a confirmed verification sets it.
+    is_email_verified = models.BooleanField(default=False, editable=False)
 
     objects = UserManager()
 
@@ -90,3 +93,24 @@ class Address(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.full_name}, {self.city}"
+
+
+class EmailVerificationCode(models.Model):
+    """The one pending short code of a user's e-mail verification (a new request replaces it).
+
+    ``code_hash`` is an HMAC (SECRET_KEY) of the user id, ``email`` and the 6-digit code, never the code itself;
+    ``email`` is the address the code was sent to, so a code for an address the user has since left is dead.
+    ``attempts`` counts tries (right or wrong), spent by a guarded UPDATE up to ``MAX_ATTEMPTS``.
+    """
+
+    MAX_ATTEMPTS = 5
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True,
+                                related_name="email_verification_code")
+    email = models.EmailField(max_length=254)
+    code_hash = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"verification code for {self.email}"

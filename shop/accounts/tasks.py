@@ -48,6 +48,27 @@ def send_email_changed_notice(user_id: int, old_email: str) -> None:
     ).send()
 
 
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_email_verification(user_id: int) -> None:
+    """E-mail an unverified user a link (``EMAIL_VERIFY_URL`` with ``{token}``) and a 6-digit code, both valid
+    ``EMAIL_VERIFICATION_HOURS``. Nothing is sent to a verified, disabled or deleted account. A retry issues a
+    new code, which replaces the one whose e-mail failed."""
+    from .services import email_verification_issue
+
+    issued = email_verification_issue(user_id=user_id)
+    if issued is None:
+        return
+    user, token, code = issued
+    context = {"user": user, "token": token, "code": code, "hours": settings.EMAIL_VERIFICATION_HOURS,
+               "verify_url": settings.EMAIL_VERIFY_URL.format(token=token)}
+    send_mail(
+        subject="Verify your e-mail address",
+        message=render_to_string("accounts/email_verification_email.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[user.email],
+    )
+
+
 def _masked(email: str) -> str:
     """``jane.doe@example.com`` -> ``j***@example.com``: enough for the owner to recognise, not to hand over."""
     local, _, domain = email.partition("@")

@@ -54,3 +54,21 @@ def throttles_for(scope: str) -> list[type]:
     ip = type(f"{scope.title()}IPThrottle", (IPScopedThrottle,), {"scope": scope})
     account = type(f"{scope.title()}AccountThrottle", (AccountScopedThrottle,), {"scope": scope})
     return [ip, account]
+
+
+class UserScopedThrottle(SimpleRateThrottle):
+    """Per authenticated user (its id); anonymous requests are left to the IP throttle."""
+
+    scope = ""
+
+    def get_cache_key(self, request, view):
+        if not request.user or not request.user.is_authenticated:
+            return None
+        return self.cache_format % {"scope": f"{self.scope}-user", "ident": request.user.pk}
+
+
+def user_throttles_for(scope: str) -> list[type]:
+    """Limits for an authenticated endpoint: ``scope``'s rate per client IP and, separately, per user."""
+    ip = type(f"{scope.title()}IPThrottle", (IPScopedThrottle,), {"scope": scope})
+    user = type(f"{scope.title()}UserThrottle", (UserScopedThrottle,), {"scope": scope})
+    return [ip, user]

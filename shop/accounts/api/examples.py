@@ -1,4 +1,5 @@
-"""OpenAPI examples for register and log in: real answers, tidied; tests/test_docs_schema.py keeps their shape true."""
+"""OpenAPI examples for register, log in and e-mail verification: real answers, tidied; tests/test_docs_schema.py
+keeps the shape of register's and log in's true, tests of e-mail verification its messages."""
 
 from drf_spectacular.utils import OpenApiExample
 
@@ -9,6 +10,7 @@ USER = {
     "last_name": "Lovelace",
     "is_active": True,
     "is_staff": False,
+    "is_email_verified": False,
     "date_joined": "2026-11-30T10:15:00Z",
 }
 TOKENS = {
@@ -36,4 +38,21 @@ REGISTER_EXAMPLES = [
 LOGIN_EXAMPLES = [
     OpenApiExample("Log in", request_only=True, value={"email": "ada@example.com", "password": PASSWORD}),
     OpenApiExample("Logged in", response_only=True, status_codes=["200"], value={"user": USER, "tokens": TOKENS}),
+]
+
+VERIFY_REQUEST_EXAMPLES = [
+    OpenApiExample("Verification e-mail sent", response_only=True, status_codes=["202"],
+                   value={"detail": "A verification e-mail with a link and a code is on its way to your address."}),
+    OpenApiExample("Already verified", response_only=True, status_codes=["200"],
+                   value={"detail": "Your e-mail address is already verified."}),
+]
+VERIFY_CONFIRM_EXAMPLES = [
+    OpenApiExample("With the link's token", request_only=True,
+                   value={"token": "MTpmM2E5YzJkMWI0ZTU2Nzg5MGFiY2RlZjAxMjM0NTY:1tGfXk:Yp0c6Zk1V0xS9Qm2Q4bWx0R1dG8"}),
+    OpenApiExample("With the code (logged in)", request_only=True, value={"code": "042917"}),
+    OpenApiExample("Verified", response_only=True, status_codes=["200"],
+                   value={"detail": "Your e-mail address is verified."}),
+    OpenApiExample("Wrong code", response_only=True, status_codes=["400"],
+                   value={"detail": "The code is not right; 4 tries left.", "code": "verification_invalid",
+                          "attempts_left": 4}),
 ]

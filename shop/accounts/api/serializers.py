@@ -7,8 +7,12 @@ from shop.core.countries import CountryField, country_name
 class UserOutput(serializers.ModelSerializer):
     class Meta:
         model = User
-        fields = ["id", "email", "first_name", "last_name", "is_active", "is_staff", "date_joined"]
+        fields = ["id", "email", "first_name", "last_name", "is_active", "is_staff", "is_email_verified",
+                  "date_joined"]
         read_only_fields = fields
+        extra_kwargs = {"is_email_verified": {
+            "help_text": "Whether `email` was confirmed by a link or code sent to it (POST /auth/verify-email/...); "
+                         "a new e-mail starts unverified."}}
 
 
 class TokenPairOutput(serializers.Serializer):
@@ -110,6 +114,22 @@ class PasswordResetConfirmInput(serializers.Serializer):
     def validate(self, attrs):
         if attrs["new_password"] != attrs["new_password2"]:
             raise serializers.ValidationError({"new_password2": ["Passwords do not match."]})
+        return attrs
+
+
+class EmailVerificationConfirmInput(serializers.Serializer):
+    """Exactly one of ``token`` (from the link; no login needed) or ``code`` (from the e-mail; logged in)."""
+
+    token = serializers.CharField(max_length=256, required=False,
+                                  help_text="The `token` of the e-mailed link. Needs no authentication.")
+    code = serializers.RegexField(r"^[0-9]{6}$", required=False,
+                                  error_messages={"invalid": "Enter the 6-digit code from the e-mail."},
+                                  help_text="The 6-digit code from the e-mail. Needs the account's session.")
+
+    def validate(self, attrs):
+        if ("token" in attrs) == ("code" in attrs):
+            message = "Send either `token` (from the link) or `code` (from the e-mail), not both."
+            raise serializers.ValidationError({"token": [message], "code": [message]})
         return attrs
 
 

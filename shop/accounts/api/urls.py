@@ -13,6 +13,8 @@ urlpatterns = [
     path("users/", views.UserListApi.as_view(), name="auth-users"),
     path("password-reset/", views.PasswordResetApi.as_view(), name="auth-password-reset"),
     path("password-reset/confirm/", views.PasswordResetConfirmApi.as_view(), name="auth-password-reset-confirm"),
+    path("verify-email/request/", views.EmailVerificationRequestApi.as_view(), name="auth-verify-email-request"),
+    path("verify-email/confirm/", views.EmailVerificationConfirmApi.as_view(), name="auth-verify-email-confirm"),
     path("addresses/", views.AddressListApi.as_view(), name="auth-addresses"),
     path("addresses/<int:pk>/", views.AddressDetailApi.as_view(), name="auth-address-detail"),
 ]

@@ -1,8 +1,14 @@
 from django.conf import settings
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
-from rest_framework import status
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 from rest_framework.generics import ListAPIView
 from rest_framework.parsers import JSONParser
@@ -13,17 +19,18 @@ from rest_framework.views import APIView
 from shop.accounts import selectors, services
 from shop.accounts.authentication import enforce_csrf
 from shop.accounts.models import Address
-from shop.accounts.throttling import throttles_for
+from shop.accounts.throttling import throttles_for, user_throttles_for
 from shop.core.exceptions import ApplicationError
 
 from .cookies import delete_auth_cookies, has_auth_cookies, set_auth_cookies, used_cookies, wants_cookies
-from .examples import LOGIN_EXAMPLES, REGISTER_EXAMPLES
+from .examples import LOGIN_EXAMPLES, REGISTER_EXAMPLES, VERIFY_CONFIRM_EXAMPLES, VERIFY_REQUEST_EXAMPLES
 from .serializers import (
     AddressSerializer,
     AuthOutput,
     ChangePasswordInput,
     CsrfTokenOutput,
     DetailOutput,
+    EmailVerificationConfirmInput,
     LoginInput,
     LogoutOutput,
     PasswordChangedOutput,
@@ -293,13 +300,15 @@ class MeApi(APIView):
     def get(self, request):
         """Your profile.
 
-        The logged-in user's account: e-mail, names, staff flag and dates.
+        The logged-in user's account: e-mail (and whether it is verified), names, staff flag and dates.
         """
         return Response(UserOutput(request.user).data)
 
     @extend_schema(request=ProfileInput, responses={200: UserOutput}, tags=["auth"],
                    description="Changing `email` (the login) needs `current_password` (400 naming it when missing "
-                               "or wrong) and sends a notice to the previous address.")
+                               "or wrong), sends a notice to the previous address, and makes the account "
+                               "unverified (`is_email_verified` false) until the new address confirms the "
+                               "verification e-mail sent to it.")
     def patch(self, request):
         """Update your profile.
 
@@ -385,6 +394,75 @@ class PasswordResetConfirmApi(APIView):
         data = serializer.validated_data
         services.password_reset_confirm(uid=data["uid"], token=data["token"], new_password=data["new_password"])
         return Response({"detail": "Password has been reset. Please log in."})
+
+
+ALREADY_VERIFIED = "Your e-mail address is already verified."
+VERIFICATION_ERROR = OpenApiResponse(
+    response=inline_serializer("EmailVerificationError", {
+        "detail": serializers.CharField(),
+        "code": serializers.CharField(help_text="`verification_invalid`, `verification_expired`, "
+                                                "`too_many_attempts`, or `invalid` (see `errors`)."),
+        "attempts_left": serializers.IntegerField(required=False,
+                                                  help_text="Code tries left before a new code is needed."),
+        "errors": serializers.DictField(required=False),
+    }),
+    description="`verification_invalid` (tampered, used or outdated link; wrong code, with `attempts_left`), "
+                "`verification_expired`, `too_many_attempts` (5 tries spent: request a new code), or `invalid` "
+                "input. Nothing is verified.",
+)
+
+
+class EmailVerificationRequestApi(APIView):
+    permission_classes = (IsAuthenticated,)
+    throttle_classes = user_throttles_for("email_verification")
+
+    @extend_schema(
+        request=None, responses={202: DetailOutput, 200: DetailOutput}, tags=["auth"],
+        examples=VERIFY_REQUEST_EXAMPLES, summary="Send me an e-mail verification link and code",
+        description="E-mails the logged-in user's address a link to the front end's `EMAIL_VERIFY_URL` page (its "
+                    "`token` goes to `POST /auth/verify-email/confirm/`) and a 6-digit code, both valid "
+                    "`EMAIL_VERIFICATION_HOURS` (24 by default); a new request replaces the pending code. Answers "
+                    "202 once the e-mail is queued, 200 when the address is already verified. Registering and "
+                    "changing the e-mail send one without asking. Limited per user and per client IP "
+                    "(`email_verification`, 5/hour).",
+    )
+    def post(self, request):
+        if not services.email_verification_request(user=request.user):
+            return Response({"detail": ALREADY_VERIFIED})
+        return Response({"detail": "A verification e-mail with a link and a code is on its way to your address."},
+                        status=status.HTTP_202_ACCEPTED)
+
+
+class EmailVerificationConfirmApi(APIView):
+    permission_classes = (AllowAny,)  # a token needs no session; the code path asks for one in post()
+    throttle_classes = throttles_for("email_verification_confirm")[:1]  # per IP: a token names no one yet
+
+    def perform_authentication(self, request):
+        """Lazy: a link opened in another browser (no session, or a stale cookie) must still verify, so the
+        credentials are read only when a ``code`` needs them."""
+
+    @extend_schema(
+        request=EmailVerificationConfirmInput, responses={200: DetailOutput, 400: VERIFICATION_ERROR},
+        tags=["auth"], examples=VERIFY_CONFIRM_EXAMPLES, summary="Confirm my e-mail address (link token or code)",
+        description="Send the link's `token` (no login needed: it works in any browser) or the e-mail's `code` "
+                    "(logged in as the account). A link stops working once used, when the e-mail or password "
+                    "changes, or after `EMAIL_VERIFICATION_HOURS`; a code after 5 tries, right or wrong. A 200 "
+                    "means the address is verified (a code sent by an already verified account is a 200 saying "
+                    "so): `is_email_verified` on `GET /auth/me/` reads true. Limited per client IP "
+                    "(`email_verification_confirm`, 30/hour).",
+    )
+    def post(self, request):
+        serializer = EmailVerificationConfirmInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if "token" in data:
+            services.email_verification_confirm_token(token=data["token"])
+            return Response({"detail": "Your e-mail address is verified."})
+        if not request.user.is_authenticated:
+            raise NotAuthenticated("Log in to confirm with a code, or send the link's token instead.")
+        if not services.email_verification_confirm_code(user=request.user, code=data["code"]):
+            return Response({"detail": ALREADY_VERIFIED})
+        return Response({"detail": "Your e-mail address is verified."})
 
 
 class AddressListApi(ListAPIView):

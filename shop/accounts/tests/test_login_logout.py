@@ -16,7 +16,8 @@ def test_login_returns_user_and_tokens_and_stamps_last_login(api_client, user, s
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["user"]["id"] == user.pk and body["user"]["email"] == user.email
-    assert set(body["user"]) == {"id", "email", "first_name", "last_name", "is_active", "is_staff", "date_joined"}
+    assert set(body["user"]) == {"id", "email", "first_name", "last_name", "is_active", "is_staff", "is_email_verified",
+                                 "date_joined"}
     assert set(body["tokens"]) == {"access", "refresh"}
     assert bearer(body["tokens"]["access"], scheme).get("/auth/me/").json()["id"] == user.pk
     user.refresh_from_db()

@@ -17,6 +17,7 @@ def test_me_returns_the_profile(user_client, user):
         "last_name": user.last_name,
         "is_active": True,
         "is_staff": False,
+        "is_email_verified": False,
         "date_joined": response.json()["date_joined"],
     }
 

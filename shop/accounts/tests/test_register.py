@@ -31,6 +31,7 @@ def test_register_returns_user_and_working_tokens(api_client):
         "last_name": "Doe",
         "is_active": True,
         "is_staff": False,
+        "is_email_verified": False,
         "date_joined": body["user"]["date_joined"],
     }
     assert set(body["tokens"]) == {"access", "refresh"}
