@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "shop.accounts",
+    "shop.pricing",
     "shop.catalog",
     "shop.cart",
     "shop.orders",
