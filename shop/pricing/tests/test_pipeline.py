@@ -99,7 +99,8 @@ def test_no_rate_is_taxed_at_zero_and_says_so():
     assert (order.tax_source, order.tax_country) == ("no_rate", "KE")
 
 
-@pytest.mark.parametrize(("currency", "price", "total"), [("JPY", D("1000"), D("3000")), ("KWD", D("1.234"), D("3.702"))])
+@pytest.mark.parametrize(("currency", "price", "total"),
+                         [("JPY", D("1000"), D("3000")), ("KWD", D("1.234"), D("3.702"))])
 def test_currencies_with_0_and_3_decimals(currency, price, total):
     order = _price([PriceLine(price, 3)], currency=currency)
     assert order.total == total
@@ -162,8 +163,9 @@ def carts(draw):
     order_discount = from_minor_places(draw(st.integers(0, after)), exponent)
     shipping = draw(st.none() | st.builds(ShippingCharge, st.just(amount(5_000)),
                                           st.sampled_from([None, *classes])))
-    return dict(lines=lines, shipping=shipping, currency=currency, rates=rates, order_discount=order_discount,
-                rounding_mode=draw(st.sampled_from(ROUNDING_MODES)), prices_include_tax=draw(st.booleans()))
+    return {"lines": lines, "shipping": shipping, "currency": currency, "rates": rates,
+            "order_discount": order_discount, "rounding_mode": draw(st.sampled_from(ROUNDING_MODES)),
+            "prices_include_tax": draw(st.booleans())}
 
 
 def from_minor_places(value: int, exponent: int) -> Decimal:
