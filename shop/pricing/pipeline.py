@@ -250,8 +250,16 @@ def _correct_group(items: list[_Taxed], rate: Decimal, mode: RoundingMode) -> No
     target_net = net_total if keep_net else _round_half_up(gross_total * _HUNDRED / (_HUNDRED + rate))
     target_gross = _round_half_up(target_net * (_HUNDRED + rate) / _HUNDRED)
 
-    # Gross and tax move together (net stays): never below a zero tax.
     diff_gross = target_gross - gross_total
+    diff_net = target_net - net_total
+    # An impossible gross in keep-gross mode can need gross and net to move the same way (7 units at 7.7 %: 7 -> 6
+    # both): move them together first (tax stays), so no unit's tax passes through a negative value on the way.
+    if diff_gross and diff_net and (diff_gross > 0) == (diff_net > 0):
+        both = min(diff_gross, diff_net) if diff_gross > 0 else max(diff_gross, diff_net)
+        for item, share in zip(items, _spread(both, items, room=lambda item, d: item.net + d >= 0), strict=True):
+            item.gross += share
+        diff_gross -= both
+    # Gross and tax move together (net stays): never below a zero tax.
     if diff_gross:
         shares = _spread(diff_gross, items, room=lambda item, d: item.tax + d >= 0)
         for item, share in zip(items, shares, strict=True):

@@ -2,13 +2,14 @@
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shop.core.countries import country_code
-from shop.core.exceptions import ApplicationError, NotFound
+from shop.core.exceptions import NotFound
 
 from .. import selectors, services
 from .serializers import TaxClassInput, TaxClassOutput, TaxRateInput, TaxRateOutput
@@ -80,8 +81,8 @@ class TaxRateListCreateApi(ListAPIView):
         country = self.request.query_params.get("country", "")
         code = country_code(country) if country else ""
         if country and not code:
-            raise ApplicationError(f"'{country[:100]}' is not a country: send an ISO 3166-1 code such as DE.",
-                                   code="invalid_country")
+            raise ValidationError({"country": [f"'{country[:100]}' is not a country: send an ISO 3166-1 code such "
+                                               "as DE or an English name."]})
         return selectors.tax_rate_list(country=code, tax_class=self.request.query_params.get("tax_class", ""))
 
     @extend_schema(

@@ -114,4 +114,6 @@ def test_second_rate_for_the_same_class_and_place_is_refused(staff_client):
 def test_list_filter_refuses_an_unknown_country(staff_client):
     response = staff_client.get("/pricing/tax-rates/?country=Atlantis")
     assert response.status_code == 400
-    assert response.json()["code"] == "invalid_country"
+    assert response.json()["code"] == "invalid"
+    assert response.json()["detail"] == ("country: 'Atlantis' is not a country: send an ISO 3166-1 code such as DE "
+                                        "or an English name.")
