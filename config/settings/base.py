@@ -91,6 +91,13 @@ if IS_POSTGRES:
     DATABASES["default"]["OPTIONS"].setdefault(
         "options", f"-c lock_timeout={env.int('DB_LOCK_TIMEOUT_MS', default=5000)}"
     )
+elif DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Concurrent checkouts on SQLite: BEGIN IMMEDIATE takes the write lock when a transaction starts, so a second
+    # writer waits (up to the same lock timeout) instead of failing at once on a read-to-write upgrade; a wait
+    # that runs out is "database is locked", answered 503 with Retry-After (shop/core/exceptions.py).
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].setdefault("timeout", env.int("DB_LOCK_TIMEOUT_MS", default=5000) / 1000)
+    DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, throttling storage, Celery broker ------------------------------------------------------------
@@ -338,9 +345,9 @@ TAX_ROUNDING_MODE = env("TAX_ROUNDING_MODE", default="line").strip().lower()
 if TAX_ROUNDING_MODE not in ("line", "sum_by_net", "sum_by_net_keep_gross"):
     raise ImproperlyConfigured(f"TAX_ROUNDING_MODE={TAX_ROUNDING_MODE!r}: use line, sum_by_net or "
                                "sum_by_net_keep_gross.")
-# Absolute base of this API as customers and gateways reach it (sandbox page, webhook URLs). Unset: taken from
-# each request's scheme and Host (any PORT works), and http://127.0.0.1:$PORT where there is no request
-# (shop/core/links.py). Set it in production behind a proxy.
+# Absolute base of this API as customers and gateways reach it (sandbox page, webhook URLs, URLs of uploaded
+# product images). Unset: taken from each request's scheme and Host (any PORT works), and http://127.0.0.1:$PORT
+# where there is no request (shop/core/links.py). Set it in production behind a proxy.
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="").rstrip("/")
 PUBLIC_BASE_URL_FALLBACK = f"http://127.0.0.1:{env.int('PORT', default=8000)}"
 # Where the customer lands after a hosted checkout when the client sent no `return_url`; {order_id} and

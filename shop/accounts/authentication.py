@@ -3,6 +3,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import CSRFCheck
 from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from shop.core.csrf import csrf_failure_detail
 
@@ -29,6 +30,16 @@ class JWTHeaderOrCookieAuthentication(JWTAuthentication):
     A token issued before the user's last password change, reset or deactivation is refused (401
     ``token_not_valid``): its version claim is compared with the user row simplejwt loads anyway.
     """
+
+    def get_raw_token(self, header: bytes) -> bytes | None:
+        """The token of ``Authorization: <scheme> <token>``, the scheme (``Bearer``, ``Token``) in any case: RFC 7235
+        says auth schemes are case-insensitive, and clients send ``bearer``/``token``. simplejwt compares exactly,
+        so a known scheme is put in its configured spelling first."""
+        parts = header.split()
+        schemes = {scheme.lower().encode(): scheme.encode() for scheme in jwt_settings.AUTH_HEADER_TYPES}
+        if parts and parts[0].lower() in schemes:
+            header = b" ".join([schemes[parts[0].lower()], *parts[1:]])
+        return super().get_raw_token(header)
 
     def get_user(self, validated_token):
         user = super().get_user(validated_token)  # the one query: the user row (missing or inactive: 401)

@@ -141,8 +141,17 @@ def _digest(raw: str) -> str:
 
 
 def _entry_name(version: int | str, scope: str, request) -> str:
-    """The cache key of one response: catalog version, scope, and a hash of host + path + normalized query."""
-    return f"catalog:{version}:{scope}:{_digest(f'{request.get_host()}{request.path}?{normalized_query(request)}')}"
+    """The cache key of one response: catalog version, scope, and a hash of scheme + host + path + normalized query.
+
+    A body holds absolute links built from the request's own origin (pagination ``next``/``previous``, image URLs
+    of uploaded files when ``PUBLIC_BASE_URL`` is unset), so each origin has its own entry: ``https://a.test`` is
+    never answered with ``http://b.test``'s links. The hosts are the few of ``ALLOWED_HOSTS``, so this costs a few
+    extra entries and nothing per hit. The other way, storing relative URLs and absolutizing them on the way out,
+    costs a JSON parse, rewrite and render on every hit: measured at 0.13 ms for a 10-product page (11 kB) and
+    1.6 ms for a 100-product page (114 kB), against ~0.6 ms for a whole cached read (docs/SCALING.md).
+    """
+    origin = f"{request.scheme}://{request.get_host()}"
+    return f"catalog:{version}:{scope}:{_digest(f'{origin}{request.path}?{normalized_query(request)}')}"
 
 
 def _not_modified(request, etag: str, last_modified: float) -> bool:

@@ -1,21 +1,74 @@
 """Countries on input and output, from django-countries' ISO 3166-1 table (names in English).
 
-Input takes a code (``KE``, ``ke``, ``KEN``) or an English name (``Kenya``, any case) and stores the alpha-2 code;
+Input takes a code (``KE``, ``ke``, ``KEN``) or an English name in any case (``Kenya``, ``United States``,
+``Korea, Republic of``, ``South Korea``, ``Ivory Coast``) and stores the alpha-2 code;
 anything else is refused, naming what to send.
 """
 
+import re
+import unicodedata
+from functools import lru_cache
+
 from django_countries import countries
+from django_countries.data import COUNTRIES as ISO_NAMES
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+# Names people use that django-countries does not ship in any form (its data are ISO 3166-1's short names, its
+# common names such as "South Korea", and a few former ISO names). Only what those lack belongs here.
+EVERYDAY_NAMES = {
+    "united states": "US", "usa": "US", "u s a": "US",  # ISO: "United States of America"
+    "uk": "GB", "great britain": "GB", "britain": "GB",  # ISO: "United Kingdom of Great Britain and ..."
+    "ivory coast": "CI",  # ISO: "Côte d'Ivoire" only
+    "burma": "MM",  # ISO: "Myanmar"
+    "cape verde": "CV",  # ISO since 2013: "Cabo Verde"
+    "east timor": "TL",  # ISO: "Timor-Leste"
+    "uae": "AE",
+    "vatican": "VA",
+}
+
+
+def _key(name: str) -> str:
+    """A name reduced to what identifies it: lower case, no accents, no punctuation, no "the"."""
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    words = re.sub(r"[^a-z0-9]+", " ", text).split()
+    return " ".join(word for word in words if word != "the")
+
+
+def _spellings(name: str) -> list[str]:
+    """ISO writes qualified names as "Korea (the Republic of)" or "Palestine, State of"; people also write
+    "Korea, Republic of" (the older ISO lists) and "Republic of Korea": all three reduce to the same keys."""
+    match = re.fullmatch(r"\s*(.+?)\s*(?:\((.+)\)|,(.+))\s*", name)
+    if not match:
+        return [name]
+    base, qualifier = match.group(1), match.group(2) or match.group(3)
+    return [name, f"{qualifier} {base}"]
+
+
+@lru_cache(maxsize=1)
+def _names_index() -> dict[str, str]:
+    """Key of every English name django-countries knows -> alpha-2 code: its display (common) names, ISO 3166-1
+    short names, and former names (``shadowed_names``), then the everyday names above. First name wins."""
+    index: dict[str, str] = {}
+    sources = [(code, str(name)) for code, name in countries]
+    sources += [(code, str(name)) for code, name in ISO_NAMES.items()]
+    sources += [(code, str(name)) for code, names in countries.shadowed_names.items() for name in names]
+    for code, name in sources:
+        for spelling in _spellings(name):
+            index.setdefault(_key(spelling), code)
+    for name, code in EVERYDAY_NAMES.items():
+        index.setdefault(_key(name), code)
+    return index
+
 
 def country_code(value: str) -> str:
-    """The ISO 3166-1 alpha-2 code for a code (alpha-2, alpha-3 or numeric) or an English country name; "" if
-    the value is neither."""
+    """The ISO 3166-1 alpha-2 code for a code (alpha-2, alpha-3 or numeric) or an English country name in any case
+    ("Kenya", "united states", "Korea, Republic of", "South Korea", "Ivory Coast", "UK"); "" if the value is
+    neither. Names come from django-countries (``_names_index``), plus ``EVERYDAY_NAMES``."""
     text = value.strip()
     if not text:
         return ""
-    return countries.alpha2(text) or countries.by_name(text) or ""
+    return countries.alpha2(text) or _names_index().get(_key(text), "")
 
 
 def country_name(code: str) -> str:

@@ -63,9 +63,17 @@ def _summary(errors) -> str:
     return str(errors)
 
 
+# SQLite's answers when another connection holds the lock past the busy timeout (SQLITE_BUSY: "database is
+# locked") or a shared-cache table lock (SQLITE_LOCKED: "database table is locked"): https://sqlite.org/rescode.html
+SQLITE_BUSY_MESSAGES = ("database is locked", "database table is locked", "database schema is locked")
+
+
 def _is_lock_timeout(exc: Exception) -> bool:
+    """A lock wait that gave up: PostgreSQL's lock_timeout or a deadlock, or SQLite busy/locked. Retryable."""
     cause = getattr(exc, "__cause__", None)
-    return getattr(cause, "sqlstate", None) in ("55P03", "40P01")  # lock_not_available, deadlock_detected
+    if getattr(cause, "sqlstate", None) in ("55P03", "40P01"):  # lock_not_available, deadlock_detected
+        return True
+    return str(exc).lower().startswith(SQLITE_BUSY_MESSAGES)
 
 
 def api_exception_handler(exc, context):

@@ -48,6 +48,19 @@ class StrictFilterSet(django_filters.FilterSet):
         return self._form
 
 
+class StatusFilterSet(StrictFilterSet):
+    """A filter set with a ``status`` parameter compared in any case and either spelling (``CANCELED``,
+    ``canceled``, ``cancelled``): ``shop.core.serializers.status_input``."""
+
+    def __init__(self, data=None, *args, **kwargs):
+        from shop.core.serializers import status_input
+
+        if data is not None and isinstance(data.get("status"), str):
+            data = data.copy()
+            data["status"] = status_input(data["status"])
+        super().__init__(data, *args, **kwargs)
+
+
 class StrictCSVField(BaseCSVField):
     """A comma-separated value whose every item must be present: ``price,,name`` or ``price,`` is refused
     (django-filter passes the empty item on, and ``order_by("")`` raises ``FieldError``, a 500)."""

@@ -1,4 +1,4 @@
-"""Absolute links to this API, and query strings added to links that may carry a fragment.
+"""Absolute links to this API (and to its media files), and query strings added to links that may carry a fragment.
 
 The public base URL is, in order: ``PUBLIC_BASE_URL`` when set (production behind a proxy: the name customers
 and gateways use); else the scheme and host of the request being answered (``request.build_absolute_uri``, so
@@ -19,6 +19,19 @@ def public_base_url(request=None) -> str:
     if request is not None:
         return request.build_absolute_uri("/").rstrip("/")
     return settings.PUBLIC_BASE_URL_FALLBACK.rstrip("/")
+
+
+def absolute_url(url: str, base_url: str) -> str:
+    """``url`` as a link a page on another origin can follow.
+
+    An absolute URL (``https://bucket.s3.amazonaws.com/products/7/a.jpg`` from S3 storage or an absolute
+    ``MEDIA_URL``, an ``image_url`` staff typed) or a scheme-relative ``//cdn.example/a.jpg`` is returned
+    unchanged; a path (``/media/products/7/a.jpg``, what the file storage gives) gets ``base_url`` in front, which
+    callers take from :func:`public_base_url` (``"http://a.test"`` + path). ``""`` stays ``""`` (no image).
+    """
+    if not url or urlsplit(url).scheme or url.startswith("//"):
+        return url
+    return f"{base_url.rstrip('/')}{url if url.startswith('/') else '/' + url}"
 
 
 def origin_of(url: str) -> str:

@@ -32,3 +32,16 @@ class RefuseUnknownFieldsMixin:
 
 class StrictInput(RefuseUnknownFieldsMixin, serializers.Serializer):
     """A plain input serializer that refuses undeclared fields (see the module docstring)."""
+
+
+# US spelling -> ours: "canceled" is what Stripe and most US-written clients send for "cancelled".
+STATUS_SPELLINGS = {"canceled": "cancelled"}
+
+
+def status_input(value):
+    """A status as a client sent it, made comparable: trimmed, any case, US spelling accepted (``CANCELED`` ->
+    ``cancelled``). Non-strings are returned as they are, for the field to refuse."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip().lower()
+    return STATUS_SPELLINGS.get(text, text)

@@ -76,7 +76,9 @@ class Order(TimeStampedModel):
     is_fully_paid = models.BooleanField(default=False)
     paid_at = models.DateTimeField(null=True, blank=True)
     payment_deadline = models.DateTimeField(null=True, blank=True)
-    needs_refund = models.BooleanField(default=False, help_text="Paid after it expired: the money must go back.")
+    needs_refund = models.BooleanField(
+        default=False, help_text="The shop holds money it must give back (paid after cancellation, or paid twice); "
+                                 "false once the refund is accepted.")
     cancel_reason = models.CharField(max_length=20, choices=CancelReason.choices, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     # A retried checkout with the same key returns this order instead of creating another.

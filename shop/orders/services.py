@@ -123,8 +123,10 @@ def _shipping_method_resolve(shipping_method_id: int | None) -> ShippingMethod |
     return method
 
 
-def _address_snapshot(*, user, shipping_address) -> dict | None:
-    """Copy the address out of whatever the client sent: free text, an address-book id, or an inline object."""
+def _address_snapshot(*, user, shipping_address, address_field: str = "shipping_address") -> dict | None:
+    """Copy the address out of whatever the client sent: free text, an address-book id, or an inline object.
+    ``address_field``: the request field that carried it (``address`` for the checkout-alias clients), which an
+    error names."""
     if shipping_address is None or shipping_address == "":
         return None
     if isinstance(shipping_address, str):
@@ -133,7 +135,7 @@ def _address_snapshot(*, user, shipping_address) -> dict | None:
         address = Address.objects.filter(pk=shipping_address, user=user).first()
         if address is None:
             raise ApplicationError("Address not found in your address book.", code="address_not_found",
-                                   extra={"errors": {"shipping_address": ["Address not found."]}})
+                                   extra={"errors": {address_field: ["Address not found."]}})
         return {"source_address_id": address.pk, **{field: getattr(address, field) for field in ADDRESS_FIELDS}}
     return {field: shipping_address.get(field, "") or "" for field in ADDRESS_FIELDS}
 
@@ -182,6 +184,7 @@ def order_checkout(
     notes: str = "",
     expected_total: Decimal | None = None,
     idempotency_key: str | None = None,
+    address_field: str = "shipping_address",
 ) -> tuple[Order, bool]:
     """Place an order from the cart (``lines=None``) or from ``lines`` (a direct order; the cart is untouched).
 
@@ -191,7 +194,8 @@ def order_checkout(
     ``created=False``; used for a different request (other lines, address, method, notes...) it raises
     ApplicationError 422 ``idempotency_key_reused`` and changes nothing. "The same request" is the same
     arguments to this function, whichever endpoint or spelling carried them; a cart checkout's request is its
-    arguments, not the cart's contents (a retry finds the cart already emptied).
+    arguments, not the cart's contents (a retry finds the cart already emptied). ``address_field`` is only the
+    name errors give the address (the field the client sent it in).
     """
     fingerprint = ""
     if idempotency_key:
@@ -207,7 +211,7 @@ def order_checkout(
             return _checkout(user=user, lines=lines, shipping_address=shipping_address,
                              shipping_method_id=shipping_method_id, payment_method=payment_method, notes=notes,
                              expected_total=expected_total, idempotency_key=idempotency_key,
-                             fingerprint=fingerprint)
+                             fingerprint=fingerprint, address_field=address_field)
     except IntegrityError:
         # Two requests with the same key got past the lookup: the unique constraint let one order through.
         if idempotency_key:
@@ -218,7 +222,7 @@ def order_checkout(
 
 
 def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_method, notes, expected_total,
-              idempotency_key, fingerprint) -> tuple[Order, bool]:
+              idempotency_key, fingerprint, address_field="shipping_address") -> tuple[Order, bool]:
     # The cart lock serialises one user's checkouts (cart or direct), so the key check below is race-free.
     cart = cart_lock(user=user)
     if idempotency_key:
@@ -227,7 +231,7 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
             return existing, False
     method = _payment_method_resolve(payment_method)
     shipping = _shipping_method_resolve(shipping_method_id)
-    address = _address_snapshot(user=user, shipping_address=shipping_address)
+    address = _address_snapshot(user=user, shipping_address=shipping_address, address_field=address_field)
     from_cart = lines is None
     resolved = _cart_lines(cart) if from_cart else _direct_lines(lines)
 
@@ -609,6 +613,11 @@ def order_place(*, user, lines: list[LineRequest] | None = None, payment_method:
         except ApplicationError as exc:
             order_checkout_undo(order_id=order.pk, refill_cart=lines is None)
             record_checkout(f"undone_{exc.code}")
+            # The order stays visible, cancelled (``payment_unavailable``), as the record of what happened; the
+            # answer says so, so "nothing changed" is never claimed for an order the customer can see.
+            exc.message = (f"{exc.message} Order {order.order_key} was cancelled and its stock released"
+                           f"{'; your cart is as it was' if lines is None else ''}.")
+            exc.extra = {**exc.extra, "order_id": order.pk, "order_status": Order.Status.CANCELLED}
             raise
     if lines is not None:
         # A direct order empties the cart too ("on successful create, the user's cart is cleared"), once its

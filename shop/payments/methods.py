@@ -42,9 +42,20 @@ class PaymentMethod:
     def is_online(self) -> bool:
         return self.kind != "direct"
 
+    @property
+    def supported_currencies(self) -> tuple[str, ...]:
+        """What the provider itself takes (the registry's list, from its documentation); () = any."""
+        registered = KNOWN_METHODS.get(self.id)
+        return registered.currencies if registered else self.currencies
+
+    def takes_currency(self, currency: str) -> bool:
+        """Both the provider and staff's list (if any) take ``currency``."""
+        code = currency.upper()
+        return all(not allowed or code in allowed for allowed in (self.supported_currencies, self.currencies))
+
     def refusal(self, *, total: Decimal, currency: str) -> str | None:
         """Why this method cannot pay an order of ``total`` in ``currency`` (None: it can)."""
-        if self.currencies and currency.upper() not in self.currencies:
+        if not self.takes_currency(currency):
             return f"{self.name} is not available in {currency.upper()}."
         if self.min_order_total is not None and total < self.min_order_total:
             return f"{self.name} needs an order total of at least {self.min_order_total}."
@@ -104,10 +115,12 @@ def _deployed(ref: str | int) -> PaymentMethod | None:
 
 
 def enabled_methods() -> list[PaymentMethod]:
-    """The active methods, in ``PAYMENT_METHODS`` order (one query)."""
+    """The active methods that take the shop's currency, in ``PAYMENT_METHODS`` order (one query): a method that
+    cannot take ``SHOP_CURRENCY`` (Paymob in a USD shop) is never offered, since every order would fail."""
     deployed = [method for code in settings.PAYMENT_METHODS if (method := _deployed(code)) is not None]
     rows = _settings_for([method.number for method in deployed])
-    return [method for base in deployed if (method := _with_setting(base, rows.get(base.number))).is_active]
+    return [method for base in deployed if (method := _with_setting(base, rows.get(base.number))).is_active
+            and method.takes_currency(settings.SHOP_CURRENCY)]
 
 
 def all_methods() -> list[PaymentMethod]:
@@ -128,12 +141,28 @@ def method_get(ref: str | int) -> PaymentMethod | None:
 
 
 def default_method() -> PaymentMethod | None:
-    """The method a checkout without ``payment_method`` opens: ``DEFAULT_PAYMENT_METHOD``, else the first active
-    method of ``PAYMENT_METHODS``; None when ``DEFAULT_PAYMENT_METHOD`` is ``none`` or nothing is offered."""
+    """The method a checkout without ``payment_method`` opens: ``DEFAULT_PAYMENT_METHOD``, else the first offered
+    method of ``PAYMENT_METHODS`` (``enabled_methods``); None only when ``DEFAULT_PAYMENT_METHOD`` is ``none``.
+
+    Raises ApplicationError 400 ``invalid_payment_method`` (the answer an explicit unavailable method gets) when
+    that default is not available (deactivated, not configured, or not taking the shop's currency) or nothing
+    is offered: a checkout must never place an order that no method can pay. The order total's limits are
+    checked by the caller, against the method returned.
+    """
+    from shop.core.exceptions import ApplicationError
+
     choice = settings.DEFAULT_PAYMENT_METHOD
     if choice == NO_DEFAULT:
         return None
     if choice:
-        return method_get(choice)
-    methods = enabled_methods()
-    return methods[0] if methods else None
+        method = method_get(choice)
+        if method is not None and method.takes_currency(settings.SHOP_CURRENCY):
+            return method
+        message = f"The shop's payment method '{choice}' is not available now."
+    else:
+        methods = enabled_methods()
+        if methods:
+            return methods[0]
+        message = "No payment method is available now."
+    raise ApplicationError(message, code="invalid_payment_method",
+                           extra={"errors": {"payment_method": [message]}})

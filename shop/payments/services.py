@@ -6,6 +6,7 @@ Lock order, as everywhere: order -> payment.
 
 import logging
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -22,7 +23,7 @@ from shop.orders.locks import order_lock
 from shop.orders.models import Order
 from shop.orders.policy import Action, order_action_check
 from shop.orders.services import order_cancel_locked, order_mark_processing_locked, order_refund_notify
-from shop.payments.methods import PaymentMethod, method_get
+from shop.payments.methods import PaymentMethod, default_method, method_get
 
 from .gateways import provider_get
 from .models import Payment, PaymentMethodSetting, Refund, WebhookEvent
@@ -52,8 +53,7 @@ def _gateway_call(provider: PaymentProvider, call, *args, **kwargs):
         return call(*args, **kwargs)
     except GatewayUnavailable as exc:
         raise ServiceUnavailable(
-            f"{provider.display_name} could not be reached ({exc.message}). Nothing was charged or changed; "
-            "please try again.",
+            f"{provider.display_name} could not be reached ({exc.message}). Nothing was charged; please try again.",
             code="gateway_unavailable",
         ) from exc
     except GatewayRejected as exc:
@@ -91,13 +91,26 @@ def order_payment_recalculate(order: Order) -> None:
     if captured and gross >= order.total and order.paid_at is None:
         order.paid_at = timezone.now()
     order.is_fully_paid = order.was_paid and net > 0
-    if refunded:
-        order.payment_status = Order.PaymentStatus.PARTIALLY_REFUNDED if net > 0 else Order.PaymentStatus.REFUNDED
+    if refunded and net <= 0:
+        order.payment_status = Order.PaymentStatus.REFUNDED
+    elif refunded and net < order.total:
+        order.payment_status = Order.PaymentStatus.PARTIALLY_REFUNDED
     elif order.was_paid:
+        # Also after an over-payment went back: what is kept still covers the order.
         order.payment_status = Order.PaymentStatus.PAID
     else:
         order.payment_status = Order.PaymentStatus.UNPAID
-    order.save(update_fields=["is_fully_paid", "payment_status", "paid_at", "updated_at"])
+    order.needs_refund = _holds_money_to_return(order, net)
+    order.save(update_fields=["is_fully_paid", "payment_status", "paid_at", "needs_refund", "updated_at"])
+
+
+def _holds_money_to_return(order: Order, net: Decimal) -> bool:
+    """``needs_refund``: the shop keeps money it must give back — any at all for a cancelled order, or more than
+    the total for an open one (a second attempt paid too). A refund counts as soon as the gateway accepted it
+    (``amount_refunded``); one that later fails comes back into ``net`` and sets this again."""
+    if order.status == Order.Status.CANCELLED:
+        return net > 0
+    return net > order.total
 
 
 # --- Starting a payment ---------------------------------------------------------------------------------------
@@ -171,6 +184,18 @@ def _reserve_attempt_locked(*, order_id: int, user, provider: str, currency: str
             existing = _attempt_for_key(idempotency_key, order_id=order.pk, provider=provider, currency=currency)
             if existing is not None:
                 return existing
+        if not method.is_online and order.payment_method not in ("", method.id):
+            # Switching a placed online order to cash on delivery would keep its payment deadline (the expiry
+            # sweep would cancel it) and let it ship unpaid under its old method: refused, documented.
+            raise ApplicationError(
+                f"This order is paid by {order.payment_method}; {method.name} can only be chosen at checkout.",
+                code="method_switch_refused",
+                extra={"errors": {"payment_method": [f"Choose {order.payment_method} or another online method."]}})
+        if not method.is_online and order.payment_method == "":
+            # Placed without a method (DEFAULT_PAYMENT_METHOD=none): choosing cash on delivery now makes it a
+            # cash order, with no payment deadline, under this lock.
+            order.payment_method, order.payment_deadline = method.id, None
+            order.save(update_fields=["payment_method", "payment_deadline", "updated_at"])
         reusable = (
             Payment.objects.select_for_update()
             .filter(order=order, provider=provider, status=Payment.Status.PENDING, amount=order.total,
@@ -185,6 +210,7 @@ def _reserve_attempt_locked(*, order_id: int, user, provider: str, currency: str
             if reopened is not None:
                 reopened.status = Payment.Status.PENDING  # the failure message stays: the last try's outcome
                 reopened.save(update_fields=["status", "updated_at"])
+                _attempt_opened_locked(order, reopened, method)
                 return reopened
         payment = Payment(
             order=order, user_id=order.user_id, provider=provider, amount=order.total, currency=currency,
@@ -232,6 +258,8 @@ def payment_start(*, order_id: int, user, method_id: str, currency: str | None =
     """
     if client_idempotency_key:
         idempotency_key = f"client-{user.pk if user is not None else 'staff'}-{client_idempotency_key}"
+    if not method_id:
+        method_id = _method_of_order(order_id=order_id, user=user)
     method = method_get(method_id)
     if method is None:
         raise ApplicationError(f"Payment method '{method_id}' is not available.", code="method_unavailable")
@@ -259,6 +287,7 @@ def payment_start(*, order_id: int, user, method_id: str, currency: str | None =
         raise
     try:
         with transaction.atomic():
+            order = order_lock(order_id=payment.order_id)  # lock order: order -> payment
             payment = Payment.objects.select_for_update().get(pk=payment.pk)
             payment.provider_payment_id = result.provider_payment_id
             payment.provider_invoice_id = result.provider_invoice_id
@@ -267,6 +296,7 @@ def payment_start(*, order_id: int, user, method_id: str, currency: str | None =
             payment.status = Payment.Status.PENDING
             payment.failure_message = ""
             payment.save()
+            _attempt_opened_locked(order, payment, method)
     except IntegrityError:
         # The gateway answered an id another payment of ours already holds (a misbehaving or replayed gateway).
         # Never attach one gateway payment to two of ours: this attempt fails like any other gateway failure.
@@ -277,6 +307,46 @@ def payment_start(*, order_id: int, user, method_id: str, currency: str | None =
         Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.FAILED, failure_message=message[:500])
         raise ServiceUnavailable(message, code="gateway_bad_response") from None
     return payment
+
+
+def _method_of_order(*, order_id: int, user) -> str:
+    """The method a create-intent without ``payment_method`` pays with: the order's own (the one it was placed
+    or last opened with), else the shop's default (``default_method``). 404 for someone else's order; 400
+    ``payment_method_required`` when neither names a method."""
+    filters = {} if user is None or user.is_staff else {"user": user}
+    order_method = Order.objects.filter(pk=order_id, **filters).values_list("payment_method", flat=True).first()
+    if order_method is None:
+        raise NotFound("Order not found.")
+    if order_method:
+        return order_method
+    default = default_method()
+    if default is None:
+        raise ApplicationError("Choose a payment method for this order.", code="payment_method_required",
+                               extra={"errors": {"payment_method": ["This field is required."]}})
+    return default.id
+
+
+def _attempt_opened_locked(order: Order, payment: Payment, method: PaymentMethod) -> None:
+    """A new attempt is open at the gateway (order and payment locked): it becomes the order's one way to pay.
+
+    The order's other open attempts (another provider's, or an earlier amount's) are closed, and cancelled at
+    the gateway where it can (one order, one open attempt: two open checkouts are how an order gets paid twice).
+    ``Order.payment_method`` follows the attempt, so the shipping rule and the expiry sweep judge the order by
+    how it is being paid now; an order moving from cash on delivery to an online method gets its payment
+    deadline (moving to a direct method after checkout is refused in ``_reserve_attempt_locked``).
+    """
+    for other in Payment.objects.select_for_update().filter(order=order, status__in=Payment.ACTIVE).exclude(
+            pk=payment.pk):
+        _attempt_close_locked(other)
+    fields = []
+    if order.payment_method != method.id:
+        order.payment_method = method.id
+        fields.append("payment_method")
+    if method.is_online and order.payment_deadline is None and not order.was_paid:
+        order.payment_deadline = timezone.now() + timedelta(minutes=settings.ORDER_PAYMENT_TIMEOUT_MINUTES)
+        fields.append("payment_deadline")
+    if fields:
+        order.save(update_fields=[*fields, "updated_at"])
 
 
 def _reopenable(provider: PaymentProvider, order_id: int, user, currency: str) -> int | None:
@@ -337,6 +407,15 @@ def _absorb_gateway_refunds(payment: Payment, gateway_refunded: Decimal) -> None
         payment.amount_refunded = ceiling
 
 
+def _orphan_reason(order: Order) -> str:
+    """Why money arriving now for ``order`` (locked) cannot be kept, or "": cancelled, or already paid."""
+    if order.status == Order.Status.CANCELLED:
+        return "paid after the order was cancelled"
+    if order.was_paid:
+        return "paid again for an order another payment already paid"
+    return ""
+
+
 def _apply(order: Order, payment: Payment, state: ProviderPayment) -> str:
     """Move ``payment`` (and its order) to what the gateway says, with both rows locked. Returns what happened."""
     status = state.status
@@ -350,11 +429,12 @@ def _apply(order: Order, payment: Payment, state: ProviderPayment) -> str:
             payment.status = Payment.Status.SUCCEEDED
             payment.succeeded_at = timezone.now()
             payment.failure_message = ""
-            if order.status == Order.Status.CANCELLED:
-                # Paid after expiry or cancellation: the stock is gone back, so the money must go back too.
-                order.needs_refund = True
-                order.save(update_fields=["needs_refund", "updated_at"])
-                _flag(payment, "paid after the order was cancelled; refund queued")
+            orphan_reason = _orphan_reason(order)
+            if orphan_reason:
+                # Money the order cannot keep: it was cancelled (stock gone back) or another attempt already
+                # paid it (whichever success arrives second is the over-payment). It goes back automatically;
+                # ``needs_refund`` says so until the refund is accepted (order_payment_recalculate).
+                _flag(payment, f"{orphan_reason}; refund queued")
                 from .tasks import refund_orphan_payment
 
                 enqueue_on_commit(refund_orphan_payment, payment.pk)
@@ -750,23 +830,33 @@ def payments_cancel_for_order(order: Order) -> None:
     """The orders app's hook: called with the order locked while it is being cancelled.
 
     Open attempts are closed here at once; the gateway is told after commit, by a retried task. Money already
-    captured (staff cancelling a paid order) goes back: the stock was restored, so the payment is flagged and
-    refunded in full after commit, like a payment that arrives on a cancelled order.
+    captured (staff cancelling a paid order) goes back: the stock was restored, so the payment is refunded in
+    full after commit. That is the routine outcome of a staff cancel, so nothing is flagged: ``needs_refund`` is
+    true until the refund is accepted, and a refund that fails flags the payment then (``payment_refund``).
     """
-    from .tasks import cancel_payment_at_gateway, refund_orphan_payment
+    from .tasks import refund_orphan_payment
 
+    kept = False
     for payment in Payment.objects.select_for_update().filter(order=order):
         if payment.status in Payment.ACTIVE:
-            payment.status = Payment.Status.CANCELLED
-            payment.save(update_fields=["status", "updated_at"])
-            if payment.provider_payment_id:
-                enqueue_on_commit(cancel_payment_at_gateway, payment.pk)
+            _attempt_close_locked(payment)
         elif payment.net_paid > 0:
-            order.needs_refund = True
-            order.save(update_fields=["needs_refund", "updated_at"])
-            _flag(payment, "order cancelled after it was paid; refund queued")
-            payment.save(update_fields=["flagged", "flag_reason", "updated_at"])
+            kept = True
             enqueue_on_commit(refund_orphan_payment, payment.pk)
+    if kept:
+        order_payment_recalculate(order)
+
+
+def _attempt_close_locked(payment: Payment) -> None:
+    """Close an open attempt (order and payment locked); the gateway is told after commit by a retried task
+    (Stripe cancels the PaymentIntent; IntaSend and an unpaid Paymob intention have nothing to cancel and lapse).
+    Should the customer still pay it, the money is an over-payment and goes back (``_apply``)."""
+    from .tasks import cancel_payment_at_gateway
+
+    payment.status = Payment.Status.CANCELLED
+    payment.save(update_fields=["status", "updated_at"])
+    if payment.provider_payment_id:
+        enqueue_on_commit(cancel_payment_at_gateway, payment.pk)
 
 
 def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reason: str = "") -> Payment:
@@ -844,6 +934,14 @@ def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reas
     return payment
 
 
+@transaction.atomic
+def payment_flag(*, payment_id: int, reason: str) -> None:
+    """Flag a payment for a person (``reason``: what to do), under the order -> payment locks."""
+    _order, payment = _payment_lock(payment_id)
+    _flag(payment, reason)
+    payment.save(update_fields=["flagged", "flag_reason", "updated_at"])
+
+
 _STATUS_PHRASES = {
     Payment.Status.PENDING: "is pending",
     Payment.Status.PROCESSING: "is processing",
@@ -860,12 +958,16 @@ def _status_phrase(payment: Payment) -> str:
     return _STATUS_PHRASES.get(payment.status, f"is {payment.status}")
 
 
-def payment_collect_check(payment: Payment | None) -> None:
+def payment_collect_check(payment: Payment | None, *, order: Order | None = None) -> None:
     """Refuse (``ApplicationError``) what ``payment_collect`` refuses, without locks: for pages that preview an
-    action (the admin's confirmation page). ``None``: the order has no payment at all (400 ``not_cod``)."""
+    action (the admin's confirmation page). ``None``: the order has no payment at all (400 ``not_cod``).
+    ``order``: the payment's order when the caller holds it (locked), else it is read. An order already paid
+    online is 400 ``order_paid``: taking the cash too would be an over-payment."""
     if payment is None or payment.provider != "cod":
         raise ApplicationError("Only cash-on-delivery payments are collected by hand; this order has none.",
                                code="not_cod")
+    if payment.status not in Payment.CAPTURED and (order or payment.order).was_paid:
+        raise ApplicationError("This order is already paid; the cash must not be taken.", code="order_paid")
     if payment.status not in Payment.ACTIVE:
         if payment.status in Payment.CAPTURED:
             message = f"This cash-on-delivery payment {_status_phrase(payment)}: the cash was collected before."
@@ -878,7 +980,7 @@ def payment_collect(*, payment_id: int, user) -> Payment:
     """Staff record cash collected on delivery: the payment succeeds and the order counts as paid."""
     with transaction.atomic():
         order, payment = _payment_lock(payment_id)
-        payment_collect_check(payment)
+        payment_collect_check(payment, order=order)
         _apply(order, payment, ProviderPayment(provider_payment_id=payment.provider_payment_id,
                                                status=PaymentStatus.SUCCEEDED, amount=payment.amount,
                                                currency=payment.currency))
@@ -919,7 +1021,9 @@ def payment_method_setting_save(*, number: int, data: dict) -> PaymentMethodSett
     """Staff switch a registry method on or off, rename it, or limit it (``data``: any of ``is_active``, ``name``,
     ``min_order_total``, ``max_order_total`` (Decimal or None), ``currencies`` (list of ISO 4217 codes)).
 
-    404 for a number the registry does not know; 400 naming the field when the limits do not validate.
+    404 for a number the registry does not know; 400 naming the field when the limits do not validate, and
+    400 ``unsupported_currency`` naming ``currencies`` (with the provider's list) for a currency the provider
+    itself does not take (``PaymentMethod.currencies`` in the registry; empty = any).
     """
     from .methods import BY_NUMBER
 
@@ -932,7 +1036,13 @@ def payment_method_setting_save(*, number: int, data: dict) -> PaymentMethodSett
         if field in data:
             setattr(setting, field, data[field])
     if "currencies" in data:
-        setting.currencies = ",".join(code.upper() for code in data["currencies"])
+        codes = [code.upper() for code in data["currencies"]]
+        unsupported = [code for code in codes if method.currencies and code not in method.currencies]
+        if unsupported:
+            message = (f"{method.name} does not take {', '.join(unsupported)}; it takes "
+                       f"{', '.join(method.currencies)}.")
+            raise ApplicationError(message, code="unsupported_currency", extra={"errors": {"currencies": [message]}})
+        setting.currencies = ",".join(codes)
     setting.full_clean()
     setting.save()
     return setting

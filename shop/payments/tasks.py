@@ -40,11 +40,13 @@ def cancel_payment_at_gateway(payment_id: int) -> str:
 
 @shared_task(**RETRY)
 def refund_orphan_payment(payment_id: int) -> str:
-    """A payment that succeeded on an order already cancelled (expired) is refunded in full."""
+    """Money the order cannot keep is refunded in full: a payment on a cancelled (expired) order, an
+    over-payment (another attempt already paid the order), or a paid order staff cancelled. A refund the gateway
+    refuses flags the payment for a person."""
     from shop.core.exceptions import ApplicationError
 
     from .models import Payment
-    from .services import payment_refund
+    from .services import payment_flag, payment_refund
 
     payment = Payment.objects.filter(pk=payment_id).first()
     if payment is None or not payment.can_be_refunded:
@@ -55,5 +57,6 @@ def refund_orphan_payment(payment_id: int) -> str:
         raise
     except ApplicationError as exc:
         logger.error("automatic refund of payment %s failed: %s", payment_id, exc.message)
+        payment_flag(payment_id=payment_id, reason=f"automatic refund failed ({exc.message}); refund it by hand")
         return f"failed: {exc.message}"
     return "refunded"

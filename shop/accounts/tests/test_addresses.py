@@ -25,6 +25,30 @@ def test_create_first_address_becomes_default_and_country_is_stored_as_its_code(
     assert Address.objects.get().user == user
 
 
+@pytest.mark.parametrize(("country", "code", "name"), [
+    ("United States", "US", "United States of America"),
+    ("united states of america", "US", "United States of America"),
+    ("USA", "US", "United States of America"),
+    ("UK", "GB", "United Kingdom"),
+    ("Ivory Coast", "CI", "Côte d'Ivoire"),
+    ("cote d'ivoire", "CI", "Côte d'Ivoire"),
+    ("Korea, Republic of", "KR", "South Korea"),
+    ("South Korea", "KR", "South Korea"),
+    ("Republic of Korea", "KR", "South Korea"),
+    ("Congo, The Democratic Republic of the", "CD", "Democratic Republic of the Congo"),
+    ("Tanzania, United Republic of", "TZ", "Tanzania"),
+    ("Czech Republic", "CZ", "Czechia"),
+    ("The Netherlands", "NL", "Netherlands"),
+    ("British Virgin Islands", "VG", "Virgin Islands (British)"),
+])
+def test_common_and_official_country_names_are_accepted_in_any_case(user_client, country, code, name):
+    response = user_client.post("/auth/addresses/", {**VALID, "country": country})
+
+    assert response.status_code == 201, response.json()
+    assert (response.json()["country"], response.json()["country_name"]) == (code, name)
+    assert Address.objects.get().country == code
+
+
 def test_a_new_default_replaces_the_old_one(user, user_client):
     first = user_client.post("/auth/addresses/", VALID).json()
     second = user_client.post("/auth/addresses/", {**VALID, "city": "Mombasa", "is_default": True}).json()

@@ -38,6 +38,26 @@ def test_a_valid_token_works(user):
     assert bearer(str(AccessToken.for_user(user))).get("/auth/me/").status_code == 200
 
 
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER", "token", "TOKEN", "Token"])
+def test_the_auth_scheme_is_case_insensitive(user, scheme):
+    """RFC 7235: auth schemes are case-insensitive (clients send `bearer <jwt>`, `token <jwt>`)."""
+    response = bearer(str(AccessToken.for_user(user)), scheme=scheme).get("/auth/me/")
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["email"] == user.email
+
+
+@pytest.mark.parametrize("header", ["basic abc", "bearerx abc"])
+def test_other_schemes_are_still_not_ours(user, header):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=header)
+
+    response = client.get("/auth/me/")
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+
+
 @pytest.mark.parametrize("cookie", [False, True])
 def test_expired_access_token(user, cookie):
     token = AccessToken.for_user(user)

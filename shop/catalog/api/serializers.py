@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from shop.catalog.models import Category, Product, ProductImage, ProductVariant
+from shop.core.links import absolute_url, public_base_url
 from shop.core.serializers import StrictInput
 
 PRICE = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0.01")}
@@ -12,6 +13,15 @@ ALLOWED_IMAGE_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
 
 
 # --- Output ---------------------------------------------------------------------------------------------------
+
+def output_context(request) -> dict:
+    """The serializer context of a catalog answer: ``{"request": request, "public_base_url": "https://host"}``.
+
+    Image URLs are made absolute against ``public_base_url`` (``shop.core.links.public_base_url``), computed once
+    per answer rather than once per image.
+    """
+    return {"request": request, "public_base_url": public_base_url(request)}
+
 
 class CategorySummaryOutput(serializers.ModelSerializer):
     class Meta:
@@ -50,10 +60,14 @@ class ProductImageOutput(serializers.ModelSerializer):
         model = ProductImage
         fields = ("id", "product", "image_url", "is_primary")
 
-    @extend_schema_field(serializers.CharField())
+    @extend_schema_field(serializers.URLField(
+        help_text="Absolute URL: an uploaded file's storage URL (a /media/ path gets this API's public base URL in "
+                  "front; S3 URLs are already absolute), else the URL staff gave, unchanged."))
     def get_image_url(self, image) -> str:
         # An uploaded file wins; its storage gives the URL (a /media/ path or an S3 URL).
-        return image.image.url if image.image else image.image_url
+        url = image.image.url if image.image else image.image_url
+        base = self.context.get("public_base_url") or public_base_url(self.context.get("request"))
+        return absolute_url(url, base)
 
 
 class ProductVariantOutput(serializers.ModelSerializer):

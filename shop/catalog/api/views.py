@@ -32,6 +32,7 @@ from .serializers import (
     ProductVariantOutput,
     VariantInput,
     VariantRestoreInput,
+    output_context,
 )
 from .throttling import CatalogAnonThrottle, CatalogUserThrottle
 
@@ -95,7 +96,7 @@ def _page(request, view, queryset, serializer_class) -> dict:
         "count": paginator.page.paginator.count,
         "next": paginator.get_next_link(),
         "previous": paginator.get_previous_link(),
-        "results": serializer_class(page, many=True).data,
+        "results": serializer_class(page, many=True, context=output_context(request)).data,
     }
 
 
@@ -115,8 +116,8 @@ def _valid(serializer_class, request, *, partial: bool = False) -> dict:
     return serializer.validated_data
 
 
-def _product_out(product) -> dict:
-    return ProductOutput(selectors.product_get_for_staff(pk=product.pk)).data
+def _product_out(request, product) -> dict:
+    return ProductOutput(selectors.product_get_for_staff(pk=product.pk), context=output_context(request)).data
 
 
 class CatalogApi(APIView):
@@ -157,7 +158,7 @@ class ProductListCreateApi(CatalogApi):
     def post(self, request):
         """Staff with catalog permissions only. Answers the created product."""
         product = services.product_create(**_valid(ProductInput, request))
-        return Response(_product_out(product), status=status.HTTP_201_CREATED)
+        return Response(_product_out(request, product), status=status.HTTP_201_CREATED)
 
 
 class ProductDetailApi(CatalogApi):
@@ -168,14 +169,16 @@ class ProductDetailApi(CatalogApi):
     def get(self, request, slug):
         """Public. By slug (a number is also tried as the product's id), with its images, variants and stock.
         An inactive or deleted product answers 404."""
-        return _read(
-            request, "product", lambda: ProductOutput(selectors.product_get(slug=slug, user=request.user)).data
-        )
+        def build():
+            product = selectors.product_get(slug=slug, user=request.user)
+            return ProductOutput(product, context=output_context(request)).data
+
+        return _read(request, "product", build)
 
     def _update(self, request, slug, *, partial: bool):
         product = selectors.product_get_for_update(slug=slug)
         product = services.product_update(product=product, data=_valid(ProductInput, request, partial=partial))
-        return Response(_product_out(product))
+        return Response(_product_out(request, product))
 
     @extend_schema(summary="Replace a product", tags=TAGS, request=ProductInput,
                    responses={200: ProductOutput, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR})
@@ -220,7 +223,7 @@ class ProductRestoreApi(CatalogApi):
     def post(self, request, pk):
         data = _valid(ProductRestoreInput, request)
         product = services.product_restore(product_id=pk, **data)
-        return Response(_product_out(product))
+        return Response(_product_out(request, product))
 
 
 # --- Images ---------------------------------------------------------------------------------------------------
@@ -238,7 +241,7 @@ class ProductImageCreateApi(CatalogApi):
         media storage). Answers the product with its images."""
         product = selectors.product_get_for_update(slug=slug)
         services.product_image_add(product=product, **_valid(ImageUrlInput, request))
-        return Response(_product_out(product), status=status.HTTP_201_CREATED)
+        return Response(_product_out(request, product), status=status.HTTP_201_CREATED)
 
 
 class ProductImageDetailApi(CatalogApi):
@@ -248,12 +251,13 @@ class ProductImageDetailApi(CatalogApi):
                    responses={200: ProductImageOutput, 404: ERROR})
     def get(self, request, pk):
         """Public. One image of an active product."""
-        return Response(ProductImageOutput(selectors.image_get(pk=pk, user=request.user)).data)
+        image = selectors.image_get(pk=pk, user=request.user)
+        return Response(ProductImageOutput(image, context=output_context(request)).data)
 
     def _update(self, request, pk, *, partial: bool):
         image = selectors.image_get(pk=pk, user=request.user)
         image = services.product_image_update(image=image, data=_valid(ImageUpdateInput, request, partial=partial))
-        return Response(ProductImageOutput(image).data)
+        return Response(ProductImageOutput(image, context=output_context(request)).data)
 
     @extend_schema(summary="Replace a product image", tags=TAGS, request=ImageUpdateInput,
                    responses={200: ProductImageOutput, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR})
@@ -310,7 +314,7 @@ class ProductVariantCreateApi(CatalogApi):
         product has variants, carts and orders name the variant. Answers the product with its variants."""
         product = selectors.product_get_for_update(slug=slug)
         services.variant_create(product=product, **_valid(VariantInput, request))
-        return Response(_product_out(product), status=status.HTTP_201_CREATED)
+        return Response(_product_out(request, product), status=status.HTTP_201_CREATED)
 
 
 class ProductVariantDetailApi(CatalogApi):

@@ -126,7 +126,7 @@ def test_upload_a_real_file_through_the_storage(staff_client, product, settings,
     image = ProductImage.objects.get(product=product)
     assert image.image.name.startswith(f"products/{product.id}/")
     assert (tmp_path / image.image.name).exists()
-    assert response.json()["images"][0]["image_url"] == f"/media/{image.image.name}"
+    assert response.json()["images"][0]["image_url"] == f"http://testserver/media/{image.image.name}"
     assert response.json()["images"][0]["is_primary"] is True
 
 

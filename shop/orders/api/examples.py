@@ -114,6 +114,9 @@ ORDER = {
             "updated_at": "2026-11-30T10:15:00Z",
         }
     ],
+    # The open attempt's hosted page, as the checkout answered it.
+    "next_step": "http://127.0.0.1:8000/payments/sandbox/pay/eyJwIjoxLCJjIjoic2J4XzI1ZTRkNzY4OWE2MCJ9:1xXsjX:Zk3bWq0example/",
+    "payment_url": "http://127.0.0.1:8000/payments/sandbox/pay/eyJwIjoxLCJjIjoic2J4XzI1ZTRkNzY4OWE2MCJ9:1xXsjX:Zk3bWq0example/",
 }
 
 CHECKOUT_EXAMPLES = [
@@ -139,8 +142,6 @@ CHECKOUT_EXAMPLES = [
         status_codes=["201"],
         value={
             **ORDER,
-            "next_step": "http://127.0.0.1:8000/payments/sandbox/pay/eyJwIjoxLCJjIjoic2J4XzI1ZTRkNzY4OWE2MCJ9:1xXsjX:Zk3bWq0example/",
-            "payment_url": "http://127.0.0.1:8000/payments/sandbox/pay/eyJwIjoxLCJjIjoic2J4XzI1ZTRkNzY4OWE2MCJ9:1xXsjX:Zk3bWq0example/",
             "client_secret": None,
             "payment_id": 1,
         },

@@ -2,11 +2,11 @@
 
 import django_filters
 
-from shop.core.filters import IdFilter, StrictFilterSet
+from shop.core.filters import IdFilter, StatusFilterSet
 from shop.orders.models import Order
 
 
-class OrderFilter(StrictFilterSet):
+class OrderFilter(StatusFilterSet):
     """``GET /orders/``: a customer's own orders."""
 
     status = django_filters.ChoiceFilter(choices=Order.Status.choices, label="Orders in this status only.")
@@ -14,12 +14,6 @@ class OrderFilter(StrictFilterSet):
     class Meta:
         model = Order
         fields = ("status",)
-
-    def __init__(self, data=None, *args, **kwargs):
-        if data is not None and isinstance(data.get("status"), str):
-            data = data.copy()
-            data["status"] = data["status"].strip().lower()  # statuses are compared case-insensitively
-        super().__init__(data, *args, **kwargs)
 
 
 class OrderAdminFilter(OrderFilter):

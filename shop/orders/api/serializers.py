@@ -5,7 +5,7 @@ from shop.cart.api.serializers import ProductSummaryOutput, VariantSummaryOutput
 from shop.cart.models import CART_MAX_QUANTITY
 from shop.core.countries import CountryField, country_name
 from shop.core.schema import BlankableEmailField, BlankableURLField
-from shop.core.serializers import StrictInput
+from shop.core.serializers import StrictInput, status_input
 from shop.orders.models import (
     Order,
     OrderAddress,
@@ -121,8 +121,24 @@ class OrderOutput(serializers.ModelSerializer):
         fields = ["id", "order_key", "user", "status", "created_at", "updated_at", "items", "subtotal",
                   "shipping_fee", "total", "total_price", "shipping_method", "shipping_address", "notes",
                   "payment_method", "payment_status", "is_fully_paid", "paid_at", "payment_deadline", "needs_refund",
-                  "cancel_reason", "cancelled_at", "payment_outcome", "status_history", "shipment", "payments"]
+                  "cancel_reason", "cancelled_at", "payment_outcome", "status_history", "shipment", "payments",
+                  "next_step", "payment_url"]
         read_only_fields = fields
+
+    next_step = serializers.SerializerMethodField(
+        help_text="Where to send the customer to pay: the open attempt's hosted checkout page (null when nothing "
+                  "is open, or the method has no page: Stripe.js, cash on delivery).")
+    payment_url = serializers.SerializerMethodField(help_text="The same URL as `next_step` (the Paymob-era name).")
+
+    def get_next_step(self, order: Order) -> str | None:
+        # From the prefetched attempts (selectors.order_queryset, newest first): no query per order in a list.
+        for payment in order.payments.all():
+            if payment.status in Payment.ACTIVE and payment.checkout_url:
+                return payment.checkout_url
+        return None
+
+    def get_payment_url(self, order: Order) -> str | None:
+        return self.get_next_step(order)
 
     @extend_schema_field(OrderAddressOutput(allow_null=True))
     def get_shipping_address(self, order: Order):
@@ -143,13 +159,11 @@ class CheckoutOutput(OrderOutput):
     """The order, plus what the client does next to pay: go to ``next_step`` (redirect providers),
     confirm with ``client_secret`` (Stripe.js), or nothing (cash on delivery: keep ``order_key``)."""
 
-    next_step = serializers.SerializerMethodField()
-    payment_url = serializers.SerializerMethodField(help_text="The same URL as `next_step` (the Paymob-era name).")
     client_secret = serializers.SerializerMethodField()
     payment_id = serializers.SerializerMethodField()
 
     class Meta(OrderOutput.Meta):
-        fields = [*OrderOutput.Meta.fields, "next_step", "payment_url", "client_secret", "payment_id"]
+        fields = [*OrderOutput.Meta.fields, "client_secret", "payment_id"]
         read_only_fields = fields
 
     def _payment(self):
@@ -158,9 +172,6 @@ class CheckoutOutput(OrderOutput):
     def get_next_step(self, order) -> str | None:
         payment = self._payment()
         return (payment.checkout_url or None) if payment else None
-
-    def get_payment_url(self, order) -> str | None:
-        return self.get_next_step(order)
 
     def get_client_secret(self, order) -> str | None:
         payment = self._payment()
@@ -324,6 +335,7 @@ class CheckoutInput(serializers.Serializer):
     def validate(self, attrs):
         if attrs.get("shipping_address") is None and attrs.get("address") is not None:
             attrs["shipping_address"] = attrs["address"]
+            attrs["address_field"] = "address"  # errors about it name the field the client sent
         lines = attrs.get("items") if attrs.get("items") is not None else attrs.get("cart_items")
         if lines is not None and not lines:
             raise serializers.ValidationError({"items": ["An order needs at least one item."]})
@@ -332,13 +344,14 @@ class CheckoutInput(serializers.Serializer):
 
 
 class OrderStatusField(serializers.ChoiceField):
-    """An order status in any case (``CANCELLED`` and ``cancelled`` are the same)."""
+    """An order status in any case and either spelling (``CANCELLED``, ``canceled`` and ``cancelled`` are the
+    same)."""
 
     def __init__(self, **kwargs):
         super().__init__(choices=Order.Status.choices, **kwargs)
 
     def to_internal_value(self, data):
-        return super().to_internal_value(data.strip().lower() if isinstance(data, str) else data)
+        return super().to_internal_value(status_input(data))
 
 
 class OrderStatusInput(StrictInput):
@@ -373,8 +386,16 @@ class ShipmentUpdateInput(StrictInput):
     estimated_delivery_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
+class ShipmentStatusField(serializers.ChoiceField):
+    """A shipment status (``IN_TRANSIT``) in any case, ``CANCELED`` as ``CANCELLED``."""
+
+    def to_internal_value(self, data):
+        text = status_input(data)
+        return super().to_internal_value(text.upper() if isinstance(text, str) else text)
+
+
 class ShipmentEventInput(StrictInput):
-    status = serializers.ChoiceField(choices=Shipment.Status.choices)
+    status = ShipmentStatusField(choices=Shipment.Status.choices)
     message = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     location = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     occurred_at = serializers.DateTimeField(required=False, allow_null=True)

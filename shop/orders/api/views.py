@@ -59,6 +59,7 @@ def _checkout(request) -> Response:
     return_url = return_url_check(data["return_url"], request=request)
     order, created, payment = services.order_place(
         user=request.user, lines=data["lines"], shipping_address=data.get("shipping_address"),
+        address_field=data.get("address_field", "shipping_address"),
         shipping_method_id=data.get("shipping_method"), payment_method=data.get("payment_method") or None,
         notes=data.get("notes", ""), expected_total=data.get("expected_total"), idempotency_key=key,
         return_url=return_url, base_url=public_base_url(request),

@@ -234,14 +234,19 @@ def test_shipping_address_may_be_an_address_id(user, user_client, headphones):
     assert body["shipping_address"]["source_address_id"] == address.id
 
 
-def test_someone_elses_address_is_refused(user, other_user, user_client, headphones):
+@pytest.mark.parametrize(("url", "field"), [("/orders/checkout/", "address"),
+                                            ("/api/shop/checkout/cart", "address"),
+                                            ("/orders/checkout/", "shipping_address")])
+def test_someone_elses_address_is_refused_naming_the_field_sent(user, other_user, user_client, headphones, url,
+                                                                field):
     theirs = AddressFactory(user=other_user)
     line = CartItemFactory(cart__user=user, product=headphones)
 
-    response = user_client.post("/orders/checkout/", {"address": theirs.id})
+    response = user_client.post(url, {field: theirs.id}, format="json")
 
     assert response.status_code == 400
-    assert response.json()["code"] == "address_not_found"
+    assert response.json() == {"detail": "Address not found in your address book.", "code": "address_not_found",
+                               "errors": {field: ["Address not found."]}}
     _assert_nothing_changed([(headphones, 50)], [(line.id, 1)])
 
 

@@ -39,6 +39,12 @@ def test_a_customer_filters_their_own_orders_by_status(user_client, orders):
     assert _ids(user_client, "/orders/") == [orders["shipped"].id, orders["cancelled"].id, orders["processing"].id]
 
 
+@pytest.mark.parametrize("spelling", ["canceled", "CANCELED", " Cancelled "])
+def test_the_us_spelling_and_any_case_filter_cancelled_orders(user_client, staff_client, orders, spelling):
+    assert _ids(user_client, f"/orders/?status={spelling}") == [orders["cancelled"].id]
+    assert _ids(staff_client, f"/orders/admin/?status={spelling}") == [orders["theirs"].id, orders["cancelled"].id]
+
+
 def test_staff_filter_every_order_by_status(staff_client, orders):
     assert _ids(staff_client, "/orders/admin/?status=cancelled") == [orders["theirs"].id, orders["cancelled"].id]
 

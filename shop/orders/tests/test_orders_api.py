@@ -35,6 +35,19 @@ def _cancel(client, order_id: int, route: str, **body):
     return client.patch(f"/orders/{order_id}/", {"status": "CANCELLED", **body}, format="json")
 
 
+@pytest.mark.parametrize("spelling", ["canceled", "Canceled"])
+def test_the_us_spelling_cancels_too(user, user_client, staff_client, product, spelling):
+    mine, staffs = place_order(user=user, product=product), place_order(user=user, product=product)
+
+    by_customer = user_client.patch(f"/orders/{mine.pk}/", {"status": spelling}, format="json")
+    by_staff = staff_client.post(f"/orders/admin/{staffs.pk}/status/", {"status": spelling}, format="json")
+
+    assert by_customer.status_code == 200, by_customer.json()
+    assert by_customer.json()["status"] == "cancelled"
+    assert by_staff.status_code == 200, by_staff.json()
+    assert by_staff.json()["order"]["status"] == "cancelled"
+
+
 def _order_in(status: str, *, user, product, staff, quantity=2) -> Order:
     """A paid order in ``status`` (paid, so that the shipping rule lets the transition table through)."""
     if status == "pending":  # checkout never leaves an order pending; build one for the transition table

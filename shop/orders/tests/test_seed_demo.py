@@ -92,7 +92,8 @@ def test_images_are_real_pictures_served_by_the_app(api_client, client):
     served = client.get(urls[0])
 
     assert [image["is_primary"] for image in product["images"]] == [True, False]
-    assert all(url.startswith("/media/products/") and url.endswith(".jpg") for url in urls)
+    # Absolute, so a front end on another origin can show them: the API's own origin in front of MEDIA_URL.
+    assert all(url.startswith("http://testserver/media/products/") and url.endswith(".jpg") for url in urls)
     assert not ProductImage.objects.exclude(image_url="").exists()  # no link to a domain that serves nothing
     assert served.status_code == 200
     assert served["Content-Type"] == "image/jpeg"

@@ -2,11 +2,11 @@
 
 import django_filters
 
-from shop.core.filters import StrictFilterSet
+from shop.core.filters import StatusFilterSet
 from shop.payments.models import Payment
 
 
-class PaymentFilter(StrictFilterSet):
+class PaymentFilter(StatusFilterSet):
     status = django_filters.ChoiceFilter(choices=Payment.Status.choices, label="Payments in this status only.")
 
     class Meta:

@@ -58,7 +58,10 @@ class PaymentStartOutput(serializers.Serializer):
 
 class CreateIntentInput(serializers.Serializer):
     order_id = serializers.IntegerField(min_value=1)
-    payment_method = serializers.CharField(required=False, default="stripe", max_length=32)
+    payment_method = serializers.CharField(
+        required=False, allow_blank=True, max_length=32,
+        help_text="Method code or id. Omitted: the order's own method (the one it was placed with), else the "
+                  "shop's default.")
     currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False, help_text="ISO 4217; must be the shop's.")
     idempotency_key = serializers.CharField(
         required=False, allow_blank=True, max_length=200,

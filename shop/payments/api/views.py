@@ -137,7 +137,7 @@ class PaymentCreateIntentApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         payment = services.payment_start(
-            order_id=data["order_id"], user=request.user, method_id=data["payment_method"],
+            order_id=data["order_id"], user=request.user, method_id=data.get("payment_method", ""),
             currency=data.get("currency"), client_idempotency_key=data.get("idempotency_key", ""),
             return_url=return_url_check(data["return_url"], request=request), base_url=public_base_url(request),
         )

@@ -71,7 +71,13 @@ def test_gateway_down_at_checkout_undoes_it_completely(user, user_client, stripe
                                 HTTP_IDEMPOTENCY_KEY="try-1")
 
     assert response.status_code == 503
+    order = Order.objects.get()
+    # The order stays visible, cancelled: the answer says so rather than "nothing changed".
     assert response.json()["code"] == "gateway_unavailable"
+    assert response.json()["detail"].endswith(
+        f"Nothing was charged; please try again. Order {order.order_key} was cancelled and its stock released; "
+        "your cart is as it was.")
+    assert (response.json()["order_id"], response.json()["order_status"]) == (order.pk, "cancelled")
     cart.refresh_from_db()
     assert cart.stock_quantity == 4
     assert list(CartItem.objects.filter(cart__user=user).values_list("product_id", "quantity", "price_snapshot")) == [
@@ -152,7 +158,8 @@ def test_a_stripe_checkout_runs_a_fixed_number_of_queries_plus_one_stock_update_
     # 35 for the order, its payment attempt, the PaymentIntent's id and the answer, + 1 guarded UPDATE per product
     # (was 46 + 1: the payment's full_clean queried every foreign key, unique field and check constraint; then 33,
     # + 2 reads of staff's payment-method settings, at checkout and when the payment opens).
-    with django_assert_max_num_queries(35 + lines):
+    # + 2: the order is locked before the opened attempt is recorded, and its other open attempts are closed.
+    with django_assert_max_num_queries(37 + lines):
         response = user_client.post(
             "/orders/checkout/", {"payment_method": "stripe", "shipping_address": ADDRESS}, format="json",
             HTTP_IDEMPOTENCY_KEY=f"budget-{lines}",

@@ -44,12 +44,16 @@ def test_keys_are_per_caller_and_never_meet_the_shops_own(user, user_client, oth
     # the key checkout itself gives an order's payment
     shops = payment_start(order_id=order.pk, user=user, method_id="sandbox",
                           idempotency_key=f"checkout-{order.order_key}")
-    mine = _create_intent(user_client, order, method="cod", idempotency_key="same")
+    # cash on delivery on another order: the first one pays online now, and cannot switch to cash
+    mine = _create_intent(user_client, place_order(user=user, product=product, quantity=1), method="cod",
+                          idempotency_key="same")
     their_answer = _create_intent(other_client, theirs, idempotency_key="same")
-    guessed = _create_intent(other_client, theirs, method="cod", idempotency_key=f"checkout-{order.order_key}")
+    their_cash_order = place_order(user=other_user, product=product, quantity=1)
+    guessed = _create_intent(other_client, their_cash_order, method="cod",
+                             idempotency_key=f"checkout-{order.order_key}")
 
     assert (mine.status_code, their_answer.status_code, guessed.status_code) == (201, 201, 201), guessed.json()
     ids = {shops.pk, mine.json()["payment"]["id"], their_answer.json()["payment"]["id"],
            guessed.json()["payment"]["id"]}
     assert len(ids) == 4
-    assert guessed.json()["payment"]["order"]["id"] == theirs.pk
+    assert guessed.json()["payment"]["order"]["id"] == their_cash_order.pk

@@ -85,11 +85,10 @@ def _partial_refund_outside_the_shop(staff_client, payment: Payment, amount: str
 def test_after_a_partial_refund_every_decision_still_sees_a_paid_order(
     user_client, staff_client, sandbox_on, ten, refund, amount, django_capture_on_commit_callbacks
 ):
-    # A cash-on-delivery attempt opened before paying online stays open: the customer can close it later.
+    # A cash-on-delivery order the customer then pays online: opening the online attempt closed the cash one.
     order = Order.objects.get(pk=user_client.post("/orders/checkout/", {
-        "items": [{"product_id": ten.pk, "quantity": 2}]}, format="json").json()["id"])
-    stale = user_client.post("/payments/create-intent/", {"order_id": order.pk, "payment_method": "cod"},
-                             format="json").json()["payment"]["id"]
+        "items": [{"product_id": ten.pk, "quantity": 2}], "payment_method": "cod"}, format="json").json()["id"])
+    stale = Payment.objects.get(order=order, provider="cod").pk
     started = user_client.post("/payments/create-intent/", {"order_id": order.pk, "payment_method": "sandbox"},
                                format="json").json()["payment"]["id"]
     assert user_client.post(f"/payments/sandbox/{started}/succeed/").status_code == 200
@@ -108,10 +107,10 @@ def test_after_a_partial_refund_every_decision_still_sees_a_paid_order(
     again = user_client.post("/payments/create-intent/", {"order_id": order.pk, "payment_method": "sandbox"},
                              format="json")
     assert (again.status_code, again.json()) == (400, {"detail": "This order is already paid.", "code": "order_paid"})
-    # Closing the stale attempt closes only the attempt; the paid order goes on.
-    with django_capture_on_commit_callbacks(execute=True):
-        closed = user_client.post("/payments/cancel/", {"payment_id": stale}, format="json")
-    assert closed.status_code == 200 and closed.json()["payment"]["status"] == "cancelled"
+    # The cash attempt was closed when the online one opened; it cannot be collected on a paid order.
+    assert Payment.objects.get(pk=stale).status == "cancelled"
+    collect = staff_client.post(f"/payments/{stale}/collect/")
+    assert (collect.status_code, collect.json()["code"]) == (400, "order_paid")
     # Shipping: allowed, the money is kept.
     shipped = staff_client.post(f"/orders/admin/{order.pk}/status/", {"status": "shipped"}, format="json")
     assert shipped.status_code == 200, shipped.json()
@@ -152,7 +151,9 @@ def test_a_refund_of_one_of_two_payments_keeps_the_order(user_client, staff_clie
 
     assert response.status_code == 200, response.json()
     order.refresh_from_db()
-    assert (order.status, order.is_fully_paid, order.payment_status) == ("processing", True, "partially_refunded")
+    # What is kept (the first payment) still covers the order: paid, nothing left to refund.
+    assert (order.status, order.is_fully_paid, order.payment_status, order.needs_refund) == (
+        "processing", True, "paid", False)
     first.refresh_from_db()
     assert first.status == "succeeded"
 

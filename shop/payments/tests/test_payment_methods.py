@@ -165,11 +165,12 @@ def test_a_gateway_answering_an_id_another_payment_holds_undoes_the_checkout_wit
     response = _checkout(user_client, payment_method="paymob")
 
     assert response.status_code == 503
+    undone = Order.objects.exclude(pk=order.pk).get()
     assert response.json() == {
         "detail": "Paymob answered with a payment id that belongs to another payment. Nothing was charged; please "
-                  "try again.",
-        "code": "gateway_bad_response"}
-    undone = Order.objects.exclude(pk=order.pk).get()
+                  f"try again. Order {undone.order_key} was cancelled and its stock released; your cart is as it "
+                  "was.",
+        "code": "gateway_bad_response", "order_id": undone.pk, "order_status": "cancelled"}
     assert (undone.status, undone.cancel_reason) == ("cancelled", "payment_unavailable")
     failed = Payment.objects.get(order=undone)
     assert (failed.status, failed.provider_payment_id) == ("failed", "")
