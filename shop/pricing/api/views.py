@@ -1,5 +1,6 @@
 """Staff API for tax classes and rates (``/pricing/...``): list, create, change, delete."""
 
+from django.core.validators import slug_re
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
@@ -83,7 +84,10 @@ class TaxRateListCreateApi(ListAPIView):
         if country and not code:
             raise ValidationError({"country": [f"'{country[:100]}' is not a country: send an ISO 3166-1 code such "
                                                "as DE or an English name."]})
-        return selectors.tax_rate_list(country=code, tax_class=self.request.query_params.get("tax_class", ""))
+        tax_class = self.request.query_params.get("tax_class", "")
+        if tax_class and not slug_re.fullmatch(tax_class):
+            raise ValidationError({"tax_class": ["Send a tax class code such as standard (letters, digits, - and _)."]})
+        return selectors.tax_rate_list(country=code, tax_class=tax_class)
 
     @extend_schema(
         tags=TAGS, summary="Tax rates (staff), by country and region",

@@ -117,3 +117,10 @@ def test_list_filter_refuses_an_unknown_country(staff_client):
     assert response.json()["code"] == "invalid"
     assert response.json()["detail"] == ("country: 'Atlantis' is not a country: send an ISO 3166-1 code such as DE "
                                         "or an English name.")
+
+
+def test_list_filter_refuses_a_malformed_class_code(staff_client):
+    response = staff_client.get("/pricing/tax-rates/", {"tax_class": "st\x00andard"})
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"tax_class": ["Send a tax class code such as standard (letters, digits, - "
+                                                       "and _)."]}
