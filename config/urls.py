@@ -21,6 +21,7 @@ api_patterns = [
     path("cart/", include("shop.cart.api.urls")),
     path("orders/", include("shop.orders.api.urls")),
     path("payments/", include("shop.payments.api.urls")),
+    path("pricing/", include("shop.pricing.api.urls")),
     path("health/", HealthApi.as_view(), name="health"),
 ]
 

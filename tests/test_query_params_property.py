@@ -56,6 +56,7 @@ def test_the_schema_declares_every_list_and_its_parameters():
         "/orders/": page | {"status"},
         "/orders/admin/": page | {"status", "user", "created_from", "created_to"},
         "/payments/": page | {"status"},
+        "/pricing/tax-rates/": page | {"country", "tax_class"},
         "/products/": page | {"category", "category__slug", "is_active", "search", "ordering", "min_price",
                               "max_price", "in_stock", "deleted"},
         "/products/categories/": page,

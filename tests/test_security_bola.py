@@ -28,6 +28,7 @@ from shop.orders.models import Order, ShippingMethod
 from shop.orders.tests.factories import ShippingMethodFactory, place_order
 from shop.payments.models import Payment
 from shop.payments.pages import INVALID_LINK
+from shop.pricing.models import TaxClass, TaxRate
 from tests.security_routes import api_routes, id_routes, methods_of
 
 OWNED, STAFF, CATALOG = "owned", "staff", "catalog"
@@ -68,6 +69,8 @@ TABLE = {
     "orders/admin/<int:order_id>/shipment/events/": Route(STAFF, "/orders/admin/{order}/shipment/events/"),
     "orders/admin/shipping-methods/<int:method_id>/": Route(STAFF, "/orders/admin/shipping-methods/{method}/"),
     "payments/admin/methods/<int:method_id>/": Route(STAFF, "/payments/admin/methods/{payment_method}/"),
+    "pricing/tax-classes/<int:pk>/": Route(STAFF, "/pricing/tax-classes/{tax_class}/"),
+    "pricing/tax-rates/<int:pk>/": Route(STAFF, "/pricing/tax-rates/{tax_rate}/"),
     "products/<slug:slug>/": Route(CATALOG, "/products/{product_slug}/"),
     "products/<slug:slug>/images/": Route(CATALOG, "/products/{product_slug}/images/"),
     "products/<slug:slug>/variants/": Route(CATALOG, "/products/{product_slug}/variants/"),
@@ -117,6 +120,9 @@ class World:
             "method": ShippingMethodFactory().pk,
             "payment_method": 5,  # cash on delivery, in the registry of payment methods
         }
+        books = TaxClass.objects.create(code="books", name="Books")
+        self.ids["tax_class"] = books.pk
+        self.ids["tax_rate"] = TaxRate.objects.create(tax_class=books, country="DE", rate=7).pk
         order = place_order(user=a, product=product, quantity=1)
         self.ids["order"] = order.pk
         owner = APIClient()
@@ -136,7 +142,8 @@ class World:
 
     @staticmethod
     def snapshot():
-        models = (Address, CartItem, Order, Payment, Product, Category, ProductImage, ProductVariant, ShippingMethod)
+        models = (Address, CartItem, Order, Payment, Product, Category, ProductImage, ProductVariant, ShippingMethod,
+                  TaxClass, TaxRate)
         return {m.__name__: sorted((model_to_dict(row) for row in m.objects.all()), key=lambda r: r["id"])
                 for m in models}
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 from corsheaders.defaults import default_headers as default_cors_headers
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "shop.accounts",
+    "shop.pricing",
     "shop.catalog",
     "shop.cart",
     "shop.orders",
@@ -248,6 +250,8 @@ SPECTACULAR_SETTINGS = {
                                             "sandbox."},
         {"name": "orders (staff)", "description": "Fulfilment for staff: every order, status changes, shipments and "
                                                   "tracking, shipping methods."},
+        {"name": "pricing (staff)", "description": "Tax classes and tax rates per country and region, for staff "
+                                                   "(docs/PRICING.md)."},
         {"name": "webhooks", "description": "Called by payment gateways, never by a front end."},
         {"name": "service", "description": "The API index and health check."},
     ],
@@ -338,6 +342,18 @@ PAYMENT_FAILURE_RELEASES_ORDER = env.list("PAYMENT_FAILURE_RELEASES_ORDER", defa
 SHOP_NAME = env("SHOP_NAME", default="Shop")
 # The currency every price and order total is in. Online payments are taken in this currency only.
 SHOP_CURRENCY = env("SHOP_CURRENCY", default=env("STRIPE_CURRENCY", default="usd")).upper()
+# Taxes (shop/pricing, docs/PRICING.md). The shop's own country (ISO 3166-1 alpha-2): its rates apply when an order
+# has no shipping address to tax by. Empty: such orders find no rate (taxed at 0, and say so).
+SHOP_COUNTRY = env("SHOP_COUNTRY", default="").strip().upper()
+if SHOP_COUNTRY and not re.fullmatch(r"[A-Z]{2}", SHOP_COUNTRY):
+    raise ImproperlyConfigured(f"SHOP_COUNTRY={SHOP_COUNTRY!r}: use an ISO 3166-1 alpha-2 code such as DE or KE.")
+# Whether catalog and shipping prices are entered gross (tax included, what the customer pays: EU/UK retail) or net.
+PRICES_INCLUDE_TAX = env.bool("PRICES_INCLUDE_TAX", default=True)
+# How taxes are rounded: line (each unit's tax on its own), sum_by_net or sum_by_net_keep_gross (pretix's modes).
+TAX_ROUNDING_MODE = env("TAX_ROUNDING_MODE", default="line").strip().lower()
+if TAX_ROUNDING_MODE not in ("line", "sum_by_net", "sum_by_net_keep_gross"):
+    raise ImproperlyConfigured(f"TAX_ROUNDING_MODE={TAX_ROUNDING_MODE!r}: use line, sum_by_net or "
+                               "sum_by_net_keep_gross.")
 # Absolute base of this API as customers and gateways reach it (sandbox page, webhook URLs, URLs of uploaded
 # product images). Unset: taken from each request's scheme and Host (any PORT works), and http://127.0.0.1:$PORT
 # where there is no request (shop/core/links.py). Set it in production behind a proxy.

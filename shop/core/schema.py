@@ -26,6 +26,7 @@ ALIAS_PREFIX = "/api/v1/"
 
 # The tag of an operation whose view names none: its path's first segment's domain.
 DOMAIN_TAGS = {"auth": "auth", "products": "catalog", "cart": "cart", "orders": "orders", "payments": "payments",
+               "pricing": "pricing (staff)",
                "health": "service", "": "service"}
 
 

@@ -1,0 +1,70 @@
+"""Tax classes and the rates that apply to them per country (and, optionally, per region).
+
+A product, a variant and a shipping method will carry a tax class (the issue-15 integration); the rate comes from
+the place the order ships to (``providers.FlatRateTaxProvider``).
+"""
+
+import re
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django_countries.fields import CountryField
+
+SUBDIVISION_RE = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
+
+
+class TaxClass(models.Model):
+    """What kind of goods a line is, for tax: ``standard``, ``reduced``, ``zero``, ``exempt`` (seeded) or any class
+    the shop defines. Exactly one may be the default, the class of a line that names none."""
+
+    code = models.SlugField(max_length=50, unique=True, help_text="Stable identifier, e.g. 'reduced'.")
+    name = models.CharField(max_length=100)
+    is_default = models.BooleanField(default=False, help_text="Lines without a tax class are taxed as this class.")
+
+    class Meta:
+        ordering = ("code",)
+        verbose_name_plural = "tax classes"
+        constraints = [
+            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_tax_class"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class TaxRate(models.Model):
+    """The rate, in percent, of one tax class in one country, or in one region of it (ISO 3166-2, e.g. ``ES-CN``).
+
+    ``region`` empty = the whole country; a region's rate wins over its country's for addresses in that region.
+    """
+
+    tax_class = models.ForeignKey(TaxClass, on_delete=models.CASCADE, related_name="rates")
+    country = CountryField()
+    region = models.CharField(
+        max_length=6, blank=True, default="",
+        validators=[RegexValidator(SUBDIVISION_RE, "Send an ISO 3166-2 subdivision code such as ES-CN or US-CA.")],
+        help_text="ISO 3166-2 subdivision code (e.g. ES-CN); empty for the whole country.",
+    )
+    rate = models.DecimalField(
+        max_digits=7, decimal_places=4,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+        help_text="Percent, e.g. 19 for 19 %.",
+    )
+
+    class Meta:
+        ordering = ("country", "region", "tax_class__code")
+        constraints = [
+            models.UniqueConstraint(fields=["tax_class", "country", "region"], name="one_tax_rate_per_class_and_place"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tax_class.code} {self.region or self.country}: {self.rate} %"
+
+    def clean(self):
+        super().clean()
+        if self.region and self.country and not self.region.startswith(f"{self.country}-"):
+            raise ValidationError({"region": f"{self.region} is not a region of {self.country}: it must start with "
+                                             f"{self.country}-."})

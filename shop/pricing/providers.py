@@ -1,0 +1,73 @@
+"""Tax providers: who says which rate applies to which tax class at an address.
+
+Like the payment providers (``shop/payments/providers``), a small class with an ``identifier`` and one call,
+``rates_for(lines, address) -> TaxRates``. The built-in :class:`FlatRateTaxProvider` reads the shop's own
+:class:`~shop.pricing.models.TaxRate` rows. An external tax service would implement the same call behind a timeout
+and fall back to the flat rates when it fails (issue 15); none is built here.
+"""
+
+from collections.abc import Iterable, Mapping
+from typing import Protocol
+
+from django.conf import settings
+
+from shop.core.countries import country_code
+
+from .models import TaxClass, TaxRate
+from .rates import AppliedRate, TaxRates
+
+
+class HasTaxClass(Protocol):
+    """Anything priced with a tax class code (``None``: the default class): a ``PriceLine``, a ``ShippingCharge``."""
+
+    tax_class: str | None
+
+
+class TaxProvider:
+    """The interface: ``rates_for`` answers the rate of every tax class the lines use, at ``address``."""
+
+    identifier = ""
+
+    def rates_for(self, lines: Iterable[HasTaxClass], address: Mapping[str, str] | None) -> TaxRates:
+        raise NotImplementedError
+
+
+def tax_place(address: Mapping[str, str] | None) -> tuple[str, str]:
+    """``(country, region)`` to tax an order for: the address's country (a code or an English name) and region
+    (``region``, else ``state``; ``"CN"`` or ``"ES-CN"`` both read as ``ES-CN``), else ``SHOP_COUNTRY`` with no
+    region, else ``("", "")``."""
+    address = address or {}
+    country = country_code(str(address.get("country") or ""))
+    if not country:
+        return settings.SHOP_COUNTRY, ""
+    region = str(address.get("region") or address.get("state") or "").strip().upper()
+    if region and not region.startswith(f"{country}-"):
+        region = f"{country}-{region}"
+    return country, region
+
+
+class FlatRateTaxProvider(TaxProvider):
+    """Rates from the ``TaxRate`` table: a region's row wins over its country's; a class with neither is taxed at
+    0 with source ``no_rate``. Two queries (the default class, the rates), whatever the number of lines."""
+
+    identifier = "flat_rate"
+
+    def rates_for(self, lines: Iterable[HasTaxClass], address: Mapping[str, str] | None) -> TaxRates:
+        country, region = tax_place(address)
+        default = TaxClass.objects.filter(is_default=True).values_list("code", flat=True).first() or ""
+        codes = {line.tax_class or default for line in lines} - {""}
+        by_class: dict[str, AppliedRate] = {}
+        if country and codes:
+            rows = TaxRate.objects.filter(country=country, region__in={"", region}, tax_class__code__in=codes)
+            # Country-wide rows first, so a region's row (sorted after "") overwrites its country's.
+            for code, rate in rows.order_by("region").values_list("tax_class__code", "rate"):
+                by_class[code] = AppliedRate(rate=rate)
+        return TaxRates(country=country, region=region, default_class=default, by_class=by_class)
+
+
+PROVIDERS: dict[str, type[TaxProvider]] = {FlatRateTaxProvider.identifier: FlatRateTaxProvider}
+
+
+def tax_provider() -> TaxProvider:
+    """The shop's tax provider (the flat-rate one until another is registered here)."""
+    return FlatRateTaxProvider()
