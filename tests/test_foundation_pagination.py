@@ -38,11 +38,22 @@ def test_page_size_is_honoured_and_capped(staff_client):
     assert len(huge["results"]) == 100
 
 
-@pytest.mark.parametrize("page_size", ["0", "-3", "abc", "1e3"])
-def test_bad_page_size_falls_back_to_the_default(staff_client, page_size):
+@pytest.mark.parametrize("page_size", ["0", "-5", "abc", "1e3", "2.5", ""])
+@pytest.mark.parametrize("path", ["/auth/users/", "/products/", "/products/categories/", "/orders/admin/"])
+def test_a_bad_page_size_is_a_400_naming_page_size_on_every_list(staff_client, page_size, path):
     make_users(15)
 
-    assert len(staff_client.get(f"/auth/users/?page_size={page_size}").json()["results"]) == 10
+    body = assert_error(staff_client.get(path, {"page_size": page_size}), 400, "invalid")
+
+    message = f"'{page_size}' is not a page size; give a whole number from 1 to 100 (larger sizes are cut to 100)."
+    assert body == {"detail": f"page_size: {message}", "code": "invalid", "errors": {"page_size": [message]}}
+
+
+def test_a_customer_gets_the_same_400_from_the_cached_catalog(user_client):
+    body = assert_error(user_client.get("/products/?page_size=abc"), 400, "invalid")
+
+    assert body["errors"] == {"page_size": ["'abc' is not a page size; give a whole number from 1 to 100 (larger "
+                                            "sizes are cut to 100)."]}
 
 
 @pytest.mark.parametrize(

@@ -134,3 +134,41 @@ def test_every_list_parameter_answers_200_or_a_400_naming_it(world, path, role):
         for value in ODD:
             example(query={name: value})(drive)
     drive()
+
+
+def _page_size(text: str) -> int | None:
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
+@pytest.mark.parametrize("path", LISTS)
+def test_page_size_is_a_whole_number_from_1_or_a_400_naming_it(world, path):
+    """On every paginated list: a whole number from 1 gives a page of that many rows (at most 100); anything else
+    (text, 0, negative, a fraction, empty) is a 400 naming ``page_size``, never the default size in silence."""
+    client = world["clients"]["staff"]
+    url = _url(path, world["path_args"])
+
+    @settings(max_examples=60, derandomize=True, deadline=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @given(size=st.one_of(st.text(max_size=12), st.integers(-3, 150).map(str)))
+    @example(size="abc")
+    @example(size="0")
+    @example(size="-5")
+    @example(size="1")
+    @example(size="1000")
+    def drive(size):
+        cache.clear()
+        response = client.get(url, {"page_size": size})
+        wanted = _page_size(size)
+        body = response.json()
+        if wanted is not None and wanted >= 1:
+            assert response.status_code == 200, (size, body)
+            assert len(body["results"]) == min(body["count"], wanted, 100), (size, body)
+            return
+        assert response.status_code == 400, (size, body)
+        assert set(body["errors"]) == {"page_size"} and body["detail"].startswith("page_size: "), body
+        assert body["code"] == "invalid"
+
+    drive()

@@ -284,6 +284,9 @@ CSRF_FAILURE_VIEW = "shop.core.views.csrf_failure"  # the JSON error shape, nami
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="shop@localhost")
+# Where a customer writes to the shop (named in account e-mails, e.g. to get back an account whose login e-mail
+# someone else changed, and their Reply-To). Empty: those e-mails say "reply to this e-mail" instead.
+SHOP_SUPPORT_EMAIL = env("SHOP_SUPPORT_EMAIL", default="").strip()
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -166,10 +166,19 @@ def user_blacklist_all_tokens(*, user: User) -> int:
 
 @transaction.atomic
 def user_change_password(*, user: User, old_password: str, new_password: str) -> None:
+    """Set ``new_password`` after checking ``old_password``, then end every session of the account.
+
+    Raises 400 ``wrong_password`` (naming ``old_password``), 400 ``password_unchanged`` (naming ``new_password``:
+    the same password again would end every session for nothing) and 400 ``invalid`` from Django's password
+    validators (naming ``new_password``). Nothing changes on a refusal.
+    """
     _lock_user(user.pk)
     if not user.check_password(old_password):
         raise ApplicationError("Old password is incorrect.", code="wrong_password",
                                extra={"errors": {"old_password": ["Old password is incorrect."]}})
+    if new_password == old_password:  # the old one was just verified: equal text is the same password
+        message = "The new password is the same as the current one; choose a different password."
+        raise ApplicationError(message, code="password_unchanged", extra={"errors": {"new_password": [message]}})
     _validate_password(new_password, user, field="new_password")
     user.set_password(new_password)
     user.save(update_fields=["password"])

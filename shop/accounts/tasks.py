@@ -1,6 +1,6 @@
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, send_mail
 from django.template.loader import render_to_string
 
 from .models import User
@@ -27,17 +27,25 @@ def send_password_reset_email(user_id: int) -> None:
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_email_changed_notice(user_id: int, old_email: str) -> None:
     """Tell the account's previous address that the login e-mail changed (to whom, when), so an owner who did
-    not make the change learns of it where an intruder cannot hide it."""
+    not make the change learns of it where an intruder cannot hide it.
+
+    A password reset now goes to the new address (perhaps the intruder's), so the notice does not send the owner
+    there: it tells them to write to the shop from the old address (``SHOP_SUPPORT_EMAIL``, also the Reply-To;
+    without it, to reply to the notice), and staff give the account back.
+    """
     user = User.objects.filter(pk=user_id).first()
     if user is None:
         return
-    context = {"user": user, "old_email": old_email, "new_email_masked": _masked(user.email)}
-    send_mail(
+    support = settings.SHOP_SUPPORT_EMAIL
+    context = {"user": user, "old_email": old_email, "new_email_masked": _masked(user.email),
+               "support_email": support, "shop_name": settings.SHOP_NAME}
+    EmailMessage(
         subject="Your e-mail address was changed",
-        message=render_to_string("accounts/email_changed_email.txt", context),
+        body=render_to_string("accounts/email_changed_email.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[old_email],
-    )
+        to=[old_email],
+        reply_to=[support] if support else None,
+    ).send()
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)

@@ -3,14 +3,27 @@ from decimal import Decimal
 from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import Value
 from django.db.models.functions import Lower
+from django.db.models.lookups import Exact
 
 from shop.core.models import TimeStampedModel
 
 
+def same_text(field: str, value: str) -> Exact:
+    """The condition ``LOWER(field) = LOWER(value)``, for ``filter()``: ``field`` equals ``value`` ignoring case.
+
+    Every lookup of an identifier that is unique ignoring case (product and category slugs, variant SKUs) uses it,
+    so it finds exactly the row the uniqueness rule protects. Both sides are lowered by the database, as the
+    ``Lower(...)`` unique indexes below are, so PostgreSQL answers it from those indexes (``LOWER('x')`` is
+    folded to a constant at planning; with the live-rows condition in the query, the partial ones qualify).
+    """
+    return Exact(Lower(field), Lower(Value(value)))
+
+
 class Category(TimeStampedModel):
     name = models.CharField(max_length=120)
-    # Unique ignoring case (the constraint below); the plain index serves lookups by the exact slug.
+    # Unique ignoring case (the constraint below), and looked up ignoring case (same_text) through that index.
     slug = models.SlugField(max_length=140)
     description = models.TextField(blank=True)
 
@@ -49,7 +62,7 @@ class Product(TimeStampedModel):
     )
     name = models.CharField(max_length=200)
     # Unique ignoring case among live products only (the constraint below), so deleting a product frees its slug;
-    # the plain index serves lookups by the exact slug.
+    # looked up ignoring case (same_text) through that index.
     slug = models.SlugField(max_length=220)
     description = models.TextField(blank=True)
     price = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
@@ -119,7 +132,8 @@ class ProductVariant(TimeStampedModel):
     """
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants")
-    # Unique among live variants only (the constraint below): deleting a variant frees its SKU.
+    # Unique ignoring case among live variants only (the constraint below): deleting a variant frees its SKU, and
+    # "abc-1" cannot be live beside "ABC-1" (staff type SKUs by hand and scanners read them in either case).
     sku = models.CharField(max_length=64, db_index=True)
     barcode = models.CharField(max_length=64, blank=True)
     name = models.CharField(max_length=120, help_text="Human label, e.g. 'Red / M'")
@@ -140,8 +154,8 @@ class ProductVariant(TimeStampedModel):
         constraints = [
             models.CheckConstraint(condition=models.Q(stock_quantity__gte=0), name="catalog_variant_stock_gte_0"),
             models.UniqueConstraint(
-                fields=["sku"], condition=models.Q(is_deleted=False), name="catalog_variant_sku_live_unique",
-                violation_error_message="A live variant with this SKU already exists.",
+                Lower("sku"), condition=models.Q(is_deleted=False), name="catalog_variant_sku_live_ci_unique",
+                violation_error_message="A live variant with this SKU already exists (SKUs ignore case).",
             ),
         ]
 

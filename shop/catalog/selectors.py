@@ -12,7 +12,7 @@ from django.db.models.functions import Coalesce
 
 from shop.core.exceptions import NotFound
 
-from .models import Category, Product, ProductImage, ProductVariant
+from .models import Category, Product, ProductImage, ProductVariant, same_text
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -89,9 +89,10 @@ def product_search(queryset: QuerySet[Product], text: str) -> QuerySet[Product]:
 
 
 def product_get(*, slug: str, user) -> Product:
-    """By slug; a number that is no product's slug is tried as the id (``/products/<id>/`` works too)."""
+    """By slug, ignoring case as slug uniqueness does (``HAT-1`` and ``hat-1`` are one product); a number that is
+    no product's slug is tried as the id (``/products/<id>/`` works too)."""
     products = product_queryset(user=user)
-    product = products.filter(slug=slug).first()
+    product = products.filter(same_text("slug", slug)).first()
     if product is None and slug.isdigit():
         product = products.filter(pk=int(slug)).first()
     if product is None:
@@ -105,7 +106,8 @@ def product_get_for_staff(*, pk: int) -> Product:
 
 
 def product_get_for_update(*, slug: str) -> Product:
-    product = Product.objects.live().filter(slug=slug).first()
+    """A live product by slug (ignoring case) or id, for a staff write; raises ``NotFound`` (404)."""
+    product = Product.objects.live().filter(same_text("slug", slug)).first()
     if product is None and slug.isdigit():
         product = Product.objects.live().filter(pk=int(slug)).first()
     if product is None:
@@ -127,7 +129,8 @@ def category_list() -> QuerySet[Category]:
 
 
 def category_get(*, slug: str) -> Category:
-    category = Category.objects.filter(slug=slug).first()
+    """A category by slug, ignoring case as slug uniqueness does; raises ``NotFound`` (404)."""
+    category = Category.objects.filter(same_text("slug", slug)).first()
     if category is None:
         raise NotFound("No category matches the given query.")
     return category

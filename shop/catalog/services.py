@@ -9,13 +9,12 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from shop.core.exceptions import ApplicationError, Conflict, NotFound
 
 from .cache import catalog_invalidate
-from .models import Category, Product, ProductImage, ProductVariant
+from .models import Category, Product, ProductImage, ProductVariant, same_text
 from .selectors import with_shown_stock
 
 # Product slugs that would be shadowed by the catalog's own routes under /products/.
@@ -49,12 +48,13 @@ def _lock_product(product_id: int) -> Product:
 def _slug_holder(model: type[SluggedModel], slug: str, *, exclude_pk: int | None) -> SluggedModel | None:
     """The live row whose slug equals ``slug`` ignoring case (served by the ``Lower(slug)`` unique index)."""
     live = {"is_deleted": False} if model is Product else {}  # categories are deleted for real
-    rows = model.objects.alias(slug_lower=Lower("slug")).filter(slug_lower=slug.lower(), **live)
+    rows = model.objects.filter(same_text("slug", slug), **live)
     return _excluding(rows, exclude_pk).first()
 
 
 def _sku_holder(sku: str, *, exclude_pk: int | None) -> ProductVariant | None:
-    rows = ProductVariant.objects.filter(sku=sku, is_deleted=False).select_related("product")
+    """The live variant whose SKU equals ``sku`` ignoring case (served by the ``Lower(sku)`` unique index)."""
+    rows = ProductVariant.objects.filter(same_text("sku", sku), is_deleted=False).select_related("product")
     return _excluding(rows, exclude_pk).first()
 
 
@@ -74,8 +74,10 @@ def _check_slug_free(model: type[SluggedModel], slug: str, *, exclude_pk: int | 
 
 
 def _check_sku_free(sku: str, *, exclude_pk: int | None = None) -> None:
-    if _sku_holder(sku, exclude_pk=exclude_pk) is not None:
-        raise ValidationError({"sku": [f"A variant with the SKU '{sku}' already exists."]})
+    """Raises ``ValidationError({"sku": [...]})`` (400) when a live variant already uses the SKU, in any case."""
+    holder = _sku_holder(sku, exclude_pk=exclude_pk)
+    if holder is not None:
+        raise ValidationError({"sku": [f"A variant with the SKU '{holder.sku}' already exists (SKUs ignore case)."]})
 
 
 def _save_with_unique(obj: models.Model, *, field: str) -> None:

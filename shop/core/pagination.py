@@ -1,7 +1,9 @@
 """Page-number pagination for every list: ``page`` (from 1) and ``page_size`` (default 10, at most 100).
 
 A ``page`` that is not a whole number or lies past the last page is a 400 naming ``page`` (DRF answers 404
-"Invalid page.", which reads as "this list does not exist"); a bad ``page_size`` falls back to the default.
+"Invalid page.", which reads as "this list does not exist"). A ``page_size`` that is not a whole number or is
+below 1 is a 400 naming ``page_size`` (DRF quietly answers the default size, so a client's typo went unseen); one
+above 100 is cut to 100, as DRF does, so a client asking for "everything" gets the largest page.
 """
 
 from django.core.paginator import EmptyPage, PageNotAnInteger
@@ -14,10 +16,43 @@ def _shown(value) -> str:
     return text if len(text) <= 40 else text[:40] + "..."
 
 
+PAGE_DESCRIPTION = "Page number (starts at 1); a page that is not a whole number or is past the last page is a 400."
+PAGE_SIZE_DESCRIPTION = ("Items per page: default 10, at most 100 (a larger size is cut to 100); not a whole "
+                         "number, or below 1, is a 400 naming page_size.")
+
+
 class PageNumberPagination(pagination.PageNumberPagination):
     page_size = 10
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def get_page_size(self, request) -> int:
+        """The requested ``page_size`` (at most ``max_page_size``), or the default when none is sent.
+
+        Raises ``ValidationError({"page_size": [...]})`` (400) for a value that is not a whole number or is below 1.
+        """
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError:
+            size = 0
+        if size < 1:
+            raise ValidationError(
+                {self.page_size_query_param: [f"'{_shown(raw)}' is not a page size; give a whole number from 1 to "
+                                              f"{self.max_page_size} (larger sizes are cut to {self.max_page_size})."]}
+            )
+        return min(size, self.max_page_size)
+
+    def get_schema_operation_parameters(self, view):
+        """``page`` and ``page_size`` as the schema shows them on every paginated list."""
+        return [
+            {"name": self.page_query_param, "required": False, "in": "query",
+             "description": PAGE_DESCRIPTION, "schema": {"type": "integer"}},
+            {"name": self.page_size_query_param, "required": False, "in": "query",
+             "description": PAGE_SIZE_DESCRIPTION, "schema": {"type": "integer"}},
+        ]
 
     def paginate_queryset(self, queryset, request, view=None):
         """The rows of the requested page; raises ``ValidationError({"page": [...]})`` for a bad page."""

@@ -5,7 +5,7 @@ The endpoints and the action each one asks about:
 
 - ``POST /orders/{id}/cancel/``, staff ``POST /orders/admin/{id}/status/ {"status": "cancelled"}``: ``CANCEL``;
 - ``POST /payments/refund/``: ``REFUND_FULL`` (no amount, or exactly all that is left of the payment) or
-  ``REFUND_PARTIAL`` (any other amount);
+  ``REFUND_PARTIAL`` (any other amount): :func:`refund_action`;
 - ``POST /payments/cancel/``: ``CLOSE_ATTEMPT`` (close an open payment attempt; it also cancels the order when
   the order was never paid, and that cancellation is the ``CANCEL`` rule).
 
@@ -15,8 +15,8 @@ refunds act as staff) and on the order's stage, read under its row lock:
     stage                 actor     CANCEL                    REFUND_FULL               REFUND_PARTIAL
     open, never paid      customer  yes                       yes (nothing captured)    403 partial...
     open, paid            customer  400 order_paid            yes: cancels the order    403 partial...
-    shipped or delivered  customer  400 not_cancellable       400 not_cancellable       403 partial...
-    cancelled             customer  400 not_cancellable       400 not_cancellable       403 partial...
+    shipped or delivered  customer  400 not_cancellable       400 not_cancellable       400 not_cancellable
+    cancelled             customer  400 not_cancellable       400 not_cancellable       400 not_cancellable
     open, paid or not     staff     yes                       yes                       yes
     shipped or delivered  staff     400 not_cancellable       yes                       yes
     cancelled             staff     400 not_cancellable       yes                       yes
@@ -30,14 +30,19 @@ was paid in full once (``Order.paid_at``), so a partial refund never makes it ca
 again. A customer's refund is a cancellation with the money back: it is refused exactly where the cancel
 endpoint refuses, except for the one difference the product makes — a paid, unshipped order can be refunded
 (which cancels it and restores stock once) but not plainly cancelled. Refunds that are not the customer's
-own cancellation (partial amounts, after shipping, on a cancelled order) are staff decisions: 403 for the
-customer whatever the stage when partial, the cancel answer when full. With ``PAYMENTS_CUSTOMER_REFUNDS=false``
-every customer refund is 403 ``refund_staff_only``.
+own cancellation (partial amounts, after shipping, on a cancelled order) are staff decisions. The order's
+state answers first: where the order refuses a full refund (``not_cancellable``), a partial one gets the same
+answer, so the same situation gets the same code with or without ``amount``; only where a full refund would be
+allowed is another amount 403 ``partial_refund_staff_only``. With ``PAYMENTS_CUSTOMER_REFUNDS=false`` every
+customer refund is 403 ``refund_staff_only``.
 
-The refund's own checks (a succeeded payment, an amount within what is left) come after this policy.
+The refund's own checks (a succeeded payment, an amount within what is left) come after this policy; a payment
+with nothing left to refund is asked as a full refund (:func:`refund_action`), so it answers
+``not_refundable`` with or without an amount.
 """
 
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 
 from django.conf import settings
@@ -83,10 +88,11 @@ CUSTOMER_RULES: dict[Stage, dict[Action, Refusal | None]] = {
                         Action.CLOSE_ATTEMPT: None},
     Stage.OPEN_PAID: {Action.CANCEL: ORDER_PAID, Action.REFUND_FULL: None, Action.REFUND_PARTIAL: PARTIAL_STAFF_ONLY,
                       Action.CLOSE_ATTEMPT: None},
+    # The order's state answers before the amount: a partial refund is refused as the full one is.
     Stage.SHIPPED: {Action.CANCEL: NOT_CANCELLABLE, Action.REFUND_FULL: NOT_CANCELLABLE,
-                    Action.REFUND_PARTIAL: PARTIAL_STAFF_ONLY, Action.CLOSE_ATTEMPT: NOT_CANCELLABLE},
+                    Action.REFUND_PARTIAL: NOT_CANCELLABLE, Action.CLOSE_ATTEMPT: NOT_CANCELLABLE},
     Stage.CANCELLED: {Action.CANCEL: NOT_CANCELLABLE, Action.REFUND_FULL: NOT_CANCELLABLE,
-                      Action.REFUND_PARTIAL: PARTIAL_STAFF_ONLY, Action.CLOSE_ATTEMPT: None},
+                      Action.REFUND_PARTIAL: NOT_CANCELLABLE, Action.CLOSE_ATTEMPT: None},
 }
 STAFF_RULES: dict[Stage, dict[Action, Refusal | None]] = {
     stage: {action: NOT_CANCELLABLE if action == Action.CANCEL and stage in (Stage.SHIPPED, Stage.CANCELLED)
@@ -102,6 +108,17 @@ def order_stage(order: Order) -> Stage:
     if order.status not in CANCELLABLE:
         return Stage.SHIPPED  # shipped or delivered: the goods have left
     return Stage.OPEN_PAID if order.was_paid else Stage.OPEN_UNPAID
+
+
+def refund_action(*, payment, amount: Decimal | None) -> Action:
+    """Which refund a request for ``amount`` of ``payment`` (a ``shop.payments.models.Payment``, read under its
+    lock) is: ``REFUND_FULL`` with no amount, with exactly what is left to refund (``amount`` minus what was
+    refunded or is being refunded), or when nothing is left (the refund's own check then answers
+    ``not_refundable``, as it does without an amount); ``REFUND_PARTIAL`` for any other amount.
+    """
+    if amount is None or not payment.can_be_refunded:
+        return Action.REFUND_FULL
+    return Action.REFUND_FULL if amount == payment.refundable_amount else Action.REFUND_PARTIAL
 
 
 def order_action_refusal(*, actor, order: Order, action: Action) -> Refusal | None:

@@ -21,7 +21,7 @@ from shop.core.metrics import record_payment, record_webhook
 from shop.core.tasks import enqueue_on_commit
 from shop.orders.locks import order_lock
 from shop.orders.models import Order
-from shop.orders.policy import Action, order_action_check
+from shop.orders.policy import Action, order_action_check, refund_action
 from shop.orders.services import order_cancel_locked, order_mark_processing_locked, order_refund_notify
 from shop.payments.methods import PaymentMethod, default_method, method_get
 
@@ -871,10 +871,9 @@ def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reas
     """
     with transaction.atomic():
         order, payment = _payment_lock(payment_id, user=user)
-        # A customer's refund is all that is left of the payment, never another amount (not even on a payment
-        # with nothing left): any amount but that is a partial refund, which is the shop's decision.
-        partial = amount is not None and amount != payment.amount - payment.amount_refunded
-        order_action_check(actor=user, order=order, action=Action.REFUND_PARTIAL if partial else Action.REFUND_FULL)
+        # A customer's refund is all that is left of the payment: any other amount is a partial refund, the
+        # shop's decision (the policy's refund_action says which one this is).
+        order_action_check(actor=user, order=order, action=refund_action(payment=payment, amount=amount))
         if not payment.can_be_refunded:
             raise ApplicationError(f"This payment {_status_phrase(payment)}; only money taken and not yet refunded "
                                    "can be refunded.",

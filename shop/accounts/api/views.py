@@ -279,7 +279,8 @@ class ChangePasswordApi(APIView):
     def post(self, request):
         """Change your password.
 
-        Needs the current password; the new one must pass the password rules.
+        Needs the current password; the new one must pass the password rules and differ from the current one
+        (400 `password_unchanged` naming `new_password`: nothing changes and no session ends).
         """
         serializer = ChangePasswordInput(data=request.data)
         serializer.is_valid(raise_exception=True)

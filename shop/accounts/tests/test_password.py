@@ -60,6 +60,21 @@ def test_new_password_goes_through_the_validators(user_client, user):
     assert user.check_password(DEFAULT_PASSWORD)
 
 
+def test_the_same_password_again_is_refused_and_keeps_every_session(api_client, user):
+    other_device = tokens_for_login(api_client, user)
+    client = bearer(tokens_for_login(api_client, user)["access"])
+
+    body = assert_error(change(client, new=DEFAULT_PASSWORD, new2=DEFAULT_PASSWORD), 400, "password_unchanged")
+
+    message = "The new password is the same as the current one; choose a different password."
+    assert body == {"detail": message, "code": "password_unchanged", "errors": {"new_password": [message]}}
+    assert bearer(other_device["access"]).get("/auth/me/").status_code == 200  # no session was ended
+    assert api_client.post("/auth/token/refresh/", {"refresh": other_device["refresh"]},
+                           format="json").status_code == 200
+    user.refresh_from_db()
+    assert user.check_password(DEFAULT_PASSWORD)
+
+
 def test_change_password_needs_authentication(api_client):
     assert_error(change(api_client), 401, "not_authenticated")
 

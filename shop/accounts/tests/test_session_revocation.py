@@ -231,6 +231,37 @@ def test_a_new_email_with_the_password_changes_it_and_tells_the_old_address(user
     assert login(APIClient(), "jane.new@example.com").status_code == 200
 
 
+@pytest.mark.parametrize(("support", "how", "reply_to"), [
+    ("help@shop.example", "write to help@shop.example", ["help@shop.example"]),
+    ("", "reply to this e-mail", []),
+])
+def test_the_old_address_is_told_how_to_get_the_account_back_not_to_reset_its_password(
+        user_client, user, settings, django_capture_on_commit_callbacks, support, how, reply_to):
+    """A reset link now goes to the new address (perhaps an intruder's): the notice sends the owner to the shop."""
+    settings.SHOP_SUPPORT_EMAIL, settings.SHOP_NAME = support, "Hat Shop"
+    user.first_name = "Jane"
+    user.save(update_fields=["first_name"])
+    old_email = user.email
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = user_client.patch("/auth/me/", {"email": "intruder@example.net",
+                                                   "current_password": DEFAULT_PASSWORD}, format="json")
+
+    assert response.status_code == 200, response.content
+    [notice] = [message for message in mail.outbox if message.to == [old_email]]
+    assert (notice.to, notice.reply_to) == ([old_email], reply_to)
+    assert notice.body == (
+        "Hello Jane,\n\n"
+        f"The login e-mail address of your account was changed from {old_email} to i***@example.net.\n"
+        "It was changed by someone who knew your password.\n\n"
+        "If it was you, there is nothing to do.\n\n"
+        "If it was not you, a password reset will not help: its link now goes to the new address, not to this one.\n"
+        f"Instead, {how} from this address ({old_email}) and say that you did not make the change.\n"
+        "Hat Shop will check that the account is yours and give it back to this address; then reset your\n"
+        "password from here, which also signs the other person out.\n"
+    )
+
+
 def test_names_and_the_same_email_need_no_password_and_send_nothing(user_client, user,
                                                                     django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):

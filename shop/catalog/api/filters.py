@@ -3,10 +3,11 @@
 from decimal import Decimal
 
 import django_filters
+from django import forms
 from django.db.models import Exists, OuterRef, Q, Subquery
 
-from shop.catalog.models import Category, Product, ProductVariant
-from shop.catalog.selectors import product_search
+from shop.catalog.models import Category, Product, ProductVariant, same_text
+from shop.catalog.selectors import product_search, user_is_catalog_staff
 from shop.core.filters import IdFilter, StrictBooleanFilter, StrictFilterSet, StrictOrderingFilter
 
 PRICE_BOUND = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0")}
@@ -23,17 +24,40 @@ def in_stock_q() -> Q:
     return Q(Exists(buyable_variant)) | (~Q(Exists(variants)) & Q(stock_quantity__gt=0))
 
 
+class PriceRangeForm(forms.Form):
+    """The product list's filter form: a ``min_price`` above ``max_price`` is a 400 naming both (it can match
+    nothing; the client has swapped them)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        low, high = cleaned.get("min_price"), cleaned.get("max_price")
+        if low is not None and high is not None and low > high:
+            message = (f"min_price ({low}) is above max_price ({high}); give a range whose minimum is at most its "
+                       "maximum.")
+            raise forms.ValidationError({"min_price": [message], "max_price": [message]})
+        return cleaned
+
+
 class SoftDeletedFilterSet(StrictFilterSet):
-    """``deleted=true`` lists soft-deleted rows instead of live ones (staff only: the querysets customers get
-    hold no deleted row, so for them it is an empty list)."""
+    """``deleted=true`` lists soft-deleted rows instead of live ones, for catalog staff only.
+
+    Anyone else's ``deleted`` is ignored like any unknown parameter, whatever its value: they get the live list
+    (not an empty page, not a 400 for a value they have no use for). The public cache stores that live list under
+    the URL as sent; staff reads bypass the cache, so no staff-shaped page is ever cached.
+    """
 
     deleted = StrictBooleanFilter(
         method="filter_deleted",
-        label="true: soft-deleted rows only (catalog staff; customers get an empty list). Default: live rows.",
+        label="true: soft-deleted rows only (catalog staff; ignored for anyone else). Default: live rows.",
     )
 
+    def __init__(self, data=None, queryset=None, *, request=None, **kwargs):
+        super().__init__(data, queryset, request=request, **kwargs)
+        if not user_is_catalog_staff(getattr(request, "user", None)):
+            del self.filters["deleted"]
+
     def filter_queryset(self, queryset):
-        if not self.form.cleaned_data.get("deleted"):
+        if not self.form.cleaned_data.get("deleted"):  # also when the field is not there (not staff)
             queryset = queryset.filter(is_deleted=False)
         return super().filter_queryset(queryset)
 
@@ -69,11 +93,15 @@ class ProductFilter(SoftDeletedFilterSet):
     class Meta:
         model = Product
         fields = ()
+        form = PriceRangeForm
 
     def filter_category_slug(self, queryset, name, value):
         # A scalar subquery rather than a join on the slug: PostgreSQL evaluates it once and then walks the
-        # (category, ordering) index of that one category, instead of the whole catalog's ordering index.
-        return queryset.filter(category_id=Subquery(Category.objects.filter(slug=value).values("id")[:1]))
+        # (category, ordering) index of that one category, instead of the whole catalog's ordering index. The slug
+        # matches ignoring case, as category slugs are unique.
+        return queryset.filter(
+            category_id=Subquery(Category.objects.filter(same_text("slug", value)).values("id")[:1])
+        )
 
     def filter_search(self, queryset, name, value):
         return product_search(queryset, value)

@@ -14,6 +14,7 @@ from shop.catalog import selectors, services
 from shop.catalog.cache import cached_public_response, enforce_deferred_rate
 from shop.catalog.models import Product, ProductVariant
 from shop.core.filters import filter_queryset_or_400
+from shop.core.pagination import PAGE_DESCRIPTION, PAGE_SIZE_DESCRIPTION
 from shop.core.schema import ShopAutoSchema
 
 from .filters import ProductFilter, VariantFilter
@@ -66,8 +67,8 @@ class ListSchema(ShopAutoSchema):
 
 
 PAGE_PARAMS = [
-    OpenApiParameter("page", int, description="Page number (starts at 1); past the last page is a 400."),
-    OpenApiParameter("page_size", int, description="Items per page (default 10, at most 100)."),
+    OpenApiParameter("page", int, description=PAGE_DESCRIPTION),
+    OpenApiParameter("page_size", int, description=PAGE_SIZE_DESCRIPTION),
 ]
 
 

@@ -74,7 +74,7 @@ def test_a_deleted_variant_frees_its_sku(staff_client, product):
     variant = ProductVariantFactory(product=product, sku="HAT-M")
     taken = error(staff_client.post(f"/products/{product.slug}/variants/", {"sku": "HAT-M", "name": "M"},
                                     format="json"), 400)
-    assert taken["errors"] == {"sku": ["A variant with the SKU 'HAT-M' already exists."]}
+    assert taken["errors"] == {"sku": ["A variant with the SKU 'HAT-M' already exists (SKUs ignore case)."]}
     assert staff_client.delete(f"/products/variants/{variant.id}/").status_code == 204
 
     response = staff_client.post(f"/products/{product.slug}/variants/", {"sku": "HAT-M", "name": "M"}, format="json")
@@ -137,8 +137,11 @@ def test_staff_list_deleted_products_customers_never_see_them(api_client, user_c
     assert [row["id"] for row in staff_client.get("/products/?deleted=false").json()["results"]] == [live.id]
     assert [row["id"] for row in staff_client.get("/products/").json()["results"]] == [live.id]
     for client in (api_client, user_client):
-        assert client.get("/products/?deleted=true").json() == {"count": 0, "next": None, "previous": None,
-                                                                "results": []}
+        # A staff-only filter from anyone else is ignored, like an unknown parameter: the live catalog.
+        for query in ("deleted=true", "deleted=maybe", "deleted=false"):
+            response = client.get(f"/products/?{query}")
+            assert response.status_code == 200, response.content
+            assert [row["id"] for row in response.json()["results"]] == [live.id] and response.json()["count"] == 1
         assert client.get("/products/gone/").status_code == 404
 
 
@@ -152,7 +155,24 @@ def test_staff_list_a_products_deleted_variants(api_client, staff_client, produc
     assert [row["id"] for row in staff_client.get(url).json()["results"]] == [kept.id]
     public = api_client.get(url)
     assert public.status_code == 200 and [row["sku"] for row in public.json()["results"]] == ["A"]
-    assert api_client.get(f"{url}?deleted=true").json()["results"] == []
+    ignored = api_client.get(f"{url}?deleted=true")  # staff-only: the live variants, as without it
+    assert ignored.status_code == 200 and [row["sku"] for row in ignored.json()["results"]] == ["A"]
+
+
+def test_the_cache_never_keeps_a_staff_shaped_or_empty_page_for_customers(api_client, user_client, staff_client,
+                                                                           category):
+    live = ProductFactory(category=category, slug="live")
+    gone = ProductFactory(category=category, slug="gone", is_deleted=True, is_active=False)
+
+    staff_page = staff_client.get("/products/?deleted=true")
+    first, again = user_client.get("/products/?deleted=true"), api_client.get("/products/?deleted=true")
+
+    assert staff_page["Cache-Control"] == "private, no-store"  # staff reads are never stored
+    assert [row["id"] for row in staff_page.json()["results"]] == [gone.id]
+    assert (first["X-Cache"], again["X-Cache"]) == ("MISS", "HIT")
+    for response in (first, again):
+        assert [row["id"] for row in response.json()["results"]] == [live.id] and response.json()["count"] == 1
+    assert staff_client.get("/products/?deleted=true").json()["results"][0]["id"] == gone.id
 
 
 # --- Restore --------------------------------------------------------------------------------------------------

@@ -207,7 +207,8 @@ class PaymentRefundApi(APIView):
                                "partial refund keeps the order paid. Customers: their own payment, in full, while "
                                "the order is pending or processing; another amount is 403 "
                                "`partial_refund_staff_only`, after shipping or on a cancelled order 400 "
-                               "`not_cancellable` (as `POST /orders/{id}/cancel/` answers), and with "
+                               "`not_cancellable` with or without an amount (as `POST /orders/{id}/cancel/` "
+                               "answers), and with "
                                "`PAYMENTS_CUSTOMER_REFUNDS=false` 403 `refund_staff_only`. Then the payment's own "
                                "checks: 400 `not_refundable`, `refund_exceeds_balance`, `refund_failed`. "
                                "Policy: docs/PAYMENTS.md, \"Who may cancel and refund\".")

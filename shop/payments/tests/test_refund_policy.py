@@ -12,7 +12,7 @@ import pytest
 
 from shop.catalog.tests.factories import ProductFactory
 from shop.orders.models import Order
-from shop.orders.policy import Action, Stage, order_action_refusal
+from shop.orders.policy import PARTIAL_STAFF_ONLY, Action, Stage, order_action_refusal, refund_action
 from shop.payments.models import Payment
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +24,7 @@ STOCK = 5
 EXPECTED = {
     ("customer", "unpaid", "cancel"): (200, None, "cancelled"),
     ("customer", "unpaid", "refund_full"): (400, "not_refundable", "processing"),
-    ("customer", "unpaid", "refund_partial"): (403, "partial_refund_staff_only", "processing"),
+    ("customer", "unpaid", "refund_partial"): (400, "not_refundable", "processing"),  # as without an amount
     ("customer", "paid", "cancel"): (400, "order_paid", "processing"),
     ("customer", "paid", "refund_full"): (200, None, "cancelled"),
     ("customer", "paid", "refund_partial"): (403, "partial_refund_staff_only", "processing"),
@@ -33,13 +33,13 @@ EXPECTED = {
     ("customer", "partially_refunded", "refund_partial"): (403, "partial_refund_staff_only", "processing"),
     ("customer", "shipped", "cancel"): (400, "not_cancellable", "shipped"),
     ("customer", "shipped", "refund_full"): (400, "not_cancellable", "shipped"),
-    ("customer", "shipped", "refund_partial"): (403, "partial_refund_staff_only", "shipped"),
+    ("customer", "shipped", "refund_partial"): (400, "not_cancellable", "shipped"),
     ("customer", "delivered", "cancel"): (400, "not_cancellable", "delivered"),
     ("customer", "delivered", "refund_full"): (400, "not_cancellable", "delivered"),
-    ("customer", "delivered", "refund_partial"): (403, "partial_refund_staff_only", "delivered"),
+    ("customer", "delivered", "refund_partial"): (400, "not_cancellable", "delivered"),
     ("customer", "cancelled", "cancel"): (400, "not_cancellable", "cancelled"),
     ("customer", "cancelled", "refund_full"): (400, "not_cancellable", "cancelled"),
-    ("customer", "cancelled", "refund_partial"): (403, "partial_refund_staff_only", "cancelled"),
+    ("customer", "cancelled", "refund_partial"): (400, "not_cancellable", "cancelled"),
     ("staff", "unpaid", "cancel"): (200, None, "cancelled"),
     ("staff", "unpaid", "refund_full"): (400, "not_refundable", "processing"),
     ("staff", "unpaid", "refund_partial"): (400, "not_refundable", "processing"),
@@ -147,13 +147,53 @@ def test_the_policy_gives_the_same_answer_to_the_same_situation_through_every_en
             assert (cancel.code, refund) == ("order_paid", None)
         else:
             assert cancel == refund, stage
-        assert order_action_refusal(actor=customer, order=order, action=Action.REFUND_PARTIAL).status_code == 403
+        # The order's state answers before the amount: partial is refused as full is, else 403 staff-only.
+        partial = order_action_refusal(actor=customer, order=order, action=Action.REFUND_PARTIAL)
+        assert partial == (refund or PARTIAL_STAFF_ONLY), stage
         for action in (Action.REFUND_FULL, Action.REFUND_PARTIAL):
             assert order_action_refusal(actor=staff, order=order, action=action) is None
             assert order_action_refusal(actor=None, order=order, action=action) is None  # the system
     # Every (actor, state) of the table above is one of these stages, answered as the policy says.
     assert {state for _, state, _ in EXPECTED} == {"unpaid", "paid", "partially_refunded", "shipped", "delivered",
                                                    "cancelled"}
+
+
+@pytest.mark.parametrize("state", ["unpaid", "paid", "partially_refunded", "shipped", "delivered", "cancelled"])
+@pytest.mark.parametrize("amount", ["20.00", "15.00", "5.00", "0.01"])
+def test_a_customer_gets_the_same_refusal_with_or_without_an_amount(user_client, staff_client, sandbox_on, ten,
+                                                                      state, amount):
+    """Where the order (or the payment) refuses the refund, sending an amount changes nothing in the answer; where
+    a refund is allowed, only exactly what is left is one (the full refund), any other amount is 403."""
+    order, payment = _order_in(state, user_client=user_client, staff_client=staff_client, product=ten)
+    left = payment.refundable_amount
+
+    with_amount = user_client.post("/payments/refund/", {"payment_id": payment.pk, "amount": amount}, format="json")
+
+    if state in ("paid", "partially_refunded"):  # a full refund is allowed here
+        if Decimal(amount) == left:
+            assert with_amount.status_code == 200, with_amount.json()
+            assert with_amount.json()["payment"]["amount_refunded"] == "20.00"
+        else:
+            assert with_amount.status_code == 403
+            assert with_amount.json() == {"detail": PARTIAL_STAFF_ONLY.message, "code": "partial_refund_staff_only"}
+        return
+    without = user_client.post("/payments/refund/", {"payment_id": payment.pk}, format="json")
+    assert with_amount.status_code == without.status_code == 400
+    assert with_amount.json() == without.json()
+    assert with_amount.json()["code"] == ("not_refundable" if state == "unpaid" else "not_cancellable")
+    payment.refresh_from_db()
+    assert payment.amount_refunded == Decimal("0.00")
+
+
+def test_which_refund_an_amount_asks_for():
+    paid = Payment(amount=Decimal("20.00"), amount_refunded=Decimal("5.00"), status=Payment.Status.PARTIALLY_REFUNDED)
+    pending = Payment(amount=Decimal("20.00"), status=Payment.Status.PENDING)
+
+    assert refund_action(payment=paid, amount=None) == Action.REFUND_FULL
+    assert refund_action(payment=paid, amount=Decimal("15.00")) == Action.REFUND_FULL  # all that is left
+    assert refund_action(payment=paid, amount=Decimal("20.00")) == Action.REFUND_PARTIAL  # the original total
+    assert refund_action(payment=paid, amount=Decimal("1.00")) == Action.REFUND_PARTIAL
+    assert refund_action(payment=pending, amount=Decimal("20.00")) == Action.REFUND_FULL  # nothing to refund
 
 
 def test_customer_refunds_can_be_switched_off(user_client, staff_client, sandbox_on, ten, settings):
