@@ -177,6 +177,16 @@ class FakeStripe(FakeGateway):
                 code="amount_invalid",
                 param="amount",
             )
+        if "payment_method_types" in params:
+            # Stripe's answer since API version 2026-09-30.endive (changelog: "Removes the payment method types
+            # parameter from Payment Intents and Setup Intents"); the SDK pins a later version.
+            return _error(
+                400,
+                "payment_method_types is no longer supported on this API version; use allowed_payment_method_types, "
+                "excluded_payment_method_types or dynamic payment methods.",
+                code="payment_method_types_no_longer_supported",
+                param="payment_method_types",
+            )
         intent_id = f"pi_{secrets.token_hex(12)}"
         intent = {
             "id": intent_id,
@@ -197,7 +207,7 @@ class FakeStripe(FakeGateway):
             "livemode": False,
             "metadata": params.get("metadata", {}),
             "payment_method": None,
-            "payment_method_types": params.get("payment_method_types", ["card"]),
+            "payment_method_types": params.get("allowed_payment_method_types", ["card"]),
             "status": "requires_payment_method",
         }
         self.intents[intent_id] = intent

@@ -122,13 +122,13 @@ class StripeProvider(PaymentProvider):
         api_base: str | None = None,
         timeout: float = 10.0,
         max_network_retries: int = 0,
-        payment_method_types: tuple[str, ...] = ("card",),
+        allowed_payment_method_types: tuple[str, ...] = ("card",),
         webhook_tolerance: int = 300,
     ) -> None:
         self.publishable_key = publishable_key
         self._webhook_secret = webhook_secret
         self._webhook_tolerance = webhook_tolerance
-        self._payment_method_types = list(payment_method_types)
+        self._allowed_payment_method_types = list(allowed_payment_method_types)
         self._client = stripe.StripeClient(
             secret_key,
             base_addresses={"api": api_base.rstrip("/")} if api_base else None,
@@ -141,12 +141,14 @@ class StripeProvider(PaymentProvider):
 
     def create_payment(self, request: PaymentRequest) -> ProviderPayment:
         currency = self._checked_currency(request.currency)
-        # A plain dict: stripe 16's PaymentIntentCreateParams no longer lists `payment_method_types` (it has
-        # `allowed_payment_method_types`), so the typed form would refuse what this provider sends today.
+        # `allowed_payment_method_types`, not `payment_method_types`: from API version 2026-09-30.endive (the SDK
+        # pins 2026-10-28.endive) Stripe answers 400 `payment_method_types_no_longer_supported` to the old
+        # parameter on create (Stripe changelog, "Removes the payment method types parameter from Payment Intents
+        # and Setup Intents"). The intent still reports the resulting list in `payment_method_types`.
         params: dict[str, Any] = {
             "amount": stripe_minor_units(request.amount, currency),
             "currency": currency.lower(),
-            "payment_method_types": self._payment_method_types,
+            "allowed_payment_method_types": self._allowed_payment_method_types,
             "metadata": {
                 **request.metadata,
                 "reference": request.reference,

@@ -65,12 +65,27 @@ def test_create_sends_minor_units_and_returns_the_client_secret(provider, fake_s
     assert sent.params == {
         "amount": "1050",
         "currency": "usd",
-        "payment_method_types": ["card"],
+        "allowed_payment_method_types": ["card"],
         "metadata": {"reference": "pay_42", "order_id": "42"},
         "description": "Order #42",
     }
     assert sent.headers["idempotency-key"] == "order-42-attempt-1"
     assert sent.headers["authorization"] == f"Bearer {fake_stripe.secret_key}"
+
+
+def test_the_old_payment_method_types_parameter_is_refused_as_stripe_does_now(fake_stripe):
+    """The SDK's pinned API version refuses `payment_method_types` on create; the fake answers as Stripe does, so a
+    provider that sent it would fail every checkout here as it would in production."""
+    client = stripe.StripeClient(fake_stripe.secret_key, base_addresses={"api": fake_stripe.base_url})
+
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.payment_intents.create(params={"amount": 1050, "currency": "usd",
+                                                 "payment_method_types": ["card"]})  # type: ignore[typeddict-unknown-key]
+
+    assert refused.value.code == "payment_method_types_no_longer_supported"
+    intent = client.v1.payment_intents.create(params={"amount": 1050, "currency": "usd",
+                                                      "allowed_payment_method_types": ["card"]})
+    assert intent.payment_method_types == ["card"]
 
 
 def test_zero_decimal_currency_goes_out_unscaled(provider, fake_stripe):
