@@ -12,7 +12,7 @@ Two facts about a currency, from two sources, kept apart on purpose:
 
 :func:`to_minor` / :func:`from_minor` convert at the gateway boundary. Decimal end to end: a float never enters,
 and an amount finer than the currency allows is refused rather than rounded, because a silent rounding is a silent
-change of what the customer pays. (Formerly ``shop/payments/providers/money.py``, which re-exports these names.)
+change of what the customer pays.
 """
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation

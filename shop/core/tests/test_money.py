@@ -6,7 +6,6 @@ import pytest
 from babel.core import get_global
 
 from shop.core.money import currency_exponent, from_minor, minor_unit, quantize, to_minor
-from shop.payments.providers import money as provider_money
 
 
 @pytest.mark.parametrize(("currency", "digits"), [("JPY", 0), ("jpy", 0), ("KWD", 3), ("EUR", 2), ("KES", 2)])
@@ -42,7 +41,3 @@ def test_every_cldr_amount_converts_to_gateway_minor_units_exactly():
         step = Decimal(1).scaleb(-minor_unit(code))
         assert from_minor(to_minor(step * 12345, code), code) == step * 12345
 
-
-def test_provider_module_reexports_the_core_helpers():
-    assert provider_money.to_minor_units is to_minor
-    assert provider_money.from_minor_units is from_minor

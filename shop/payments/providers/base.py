@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .money import normalise_currency
+from shop.core.money import normalise_currency
 
 
 class PaymentStatus:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
+from shop.core.money import from_minor_units, normalise_currency, to_minor_units
+
 from .base import (
     GatewayRejected,
     PaymentProvider,
@@ -15,7 +17,6 @@ from .base import (
     WebhookEvent,
     WebhookVerificationError,
 )
-from .money import from_minor_units, normalise_currency, to_minor_units
 
 _PREFIX = "cod_"
 

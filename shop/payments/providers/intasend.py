@@ -23,6 +23,8 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
+from shop.core.money import format_major, parse_major
+
 from ._http import JsonApi, parse_json
 from .base import (
     GatewayRejected,
@@ -36,7 +38,6 @@ from .base import (
     WebhookEvent,
     WebhookVerificationError,
 )
-from .money import format_major, parse_major
 
 # Documented as COMPLETE in payloads and COMPLETED in the state table: accept both.
 _STATES = {

@@ -36,6 +36,8 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
+from shop.core.money import from_minor_units, to_minor_units
+
 from ._http import ApiAnswer, JsonApi, parse_json
 from .base import (
     GatewayRejected,
@@ -49,7 +51,6 @@ from .base import (
     WebhookEvent,
     WebhookVerificationError,
 )
-from .money import from_minor_units, to_minor_units
 
 # The order Paymob concatenates the transaction callback's values in before HMAC-SHA512.
 TRANSACTION_HMAC_FIELDS = (

@@ -14,6 +14,8 @@ from typing import Any
 
 import stripe
 
+from shop.core.money import THREE_DECIMAL_CURRENCIES, from_minor_units, to_minor_units
+
 from .base import (
     GatewayRejected,
     GatewayUnavailable,
@@ -27,7 +29,6 @@ from .base import (
     WebhookVerificationError,
     lower_headers,
 )
-from .money import THREE_DECIMAL_CURRENCIES, from_minor_units, to_minor_units
 
 REFUND_REASONS = frozenset({"duplicate", "fraudulent", "requested_by_customer"})
 

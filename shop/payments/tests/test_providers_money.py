@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from shop.payments.providers.money import (
+from shop.core.money import (
     currency_exponent,
     format_major,
     from_minor_units,
