@@ -14,9 +14,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from shop.accounts.models import Address
-from shop.cart.locks import cart_lock
+from shop.cart.locks import cart_lock, carts_lock, guest_cart_lock
 from shop.cart.models import CartItem
 from shop.cart.services import cart_clear, purchasable_resolve
+from shop.cart.tokens import cart_token_hash
 from shop.catalog.models import Product, ProductVariant
 from shop.catalog.stock import StockLine, stock_deduct, stock_restore
 from shop.core.exceptions import ApplicationError, NotFound
@@ -25,6 +26,7 @@ from shop.core.metrics import record_checkout
 from shop.core.tasks import enqueue_on_commit
 from shop.payments.methods import default_method, method_get
 
+from .actors import GuestBuyer
 from .locks import order_lock
 from .models import (
     Order,
@@ -80,6 +82,7 @@ def _cancel_active_payments(order: Order) -> None:
 
 
 def _record_status(order: Order, *, from_status: str, to_status: str, by=None, reason: str = "", note: str = ""):
+    by = by if getattr(by, "is_authenticated", False) else None  # a guest (``GuestAccess``) is recorded as nobody
     OrderStatusChange.objects.create(order=order, from_status=from_status, to_status=to_status, changed_by=by,
                                      reason=reason, note=note[:500])
 
@@ -165,10 +168,17 @@ def _direct_lines(lines: list[LineRequest]) -> list[_Line]:
     return resolved
 
 
-def _order_for_key(*, user, idempotency_key: str, fingerprint: str) -> Order | None:
-    """This user's earlier order under ``idempotency_key`` (keys are per user), or None. Raises the 422
-    ``idempotency_key_reused`` when that order was placed by a different request."""
-    existing = Order.objects.filter(user=user, idempotency_key=idempotency_key).first()
+def _buyer_filter(user, guest: GuestBuyer | None) -> dict:
+    """Whose orders an Idempotency-Key is looked up among: the user's, or a guest's from that guest cart."""
+    if guest is None:
+        return {"user": user}
+    return {"user__isnull": True, "guest_cart__token_hash": cart_token_hash(guest.cart_token)}
+
+
+def _order_for_key(*, user, idempotency_key: str, fingerprint: str, guest: GuestBuyer | None = None) -> Order | None:
+    """This buyer's earlier order under ``idempotency_key`` (keys are per user, a guest's per guest cart), or None.
+    Raises the 422 ``idempotency_key_reused`` when that order was placed by a different request."""
+    existing = Order.objects.filter(**_buyer_filter(user, guest), idempotency_key=idempotency_key).first()
     if existing is not None:
         check_replay(stored_fingerprint=existing.idempotency_fingerprint, fingerprint=fingerprint)
     return existing
@@ -185,6 +195,7 @@ def order_checkout(
     expected_total: Decimal | None = None,
     idempotency_key: str | None = None,
     address_field: str = "shipping_address",
+    guest: GuestBuyer | None = None,
 ) -> tuple[Order, bool]:
     """Place an order from the cart (``lines=None``) or from ``lines`` (a direct order; the cart is untouched).
 
@@ -195,15 +206,17 @@ def order_checkout(
     ApplicationError 422 ``idempotency_key_reused`` and changes nothing. "The same request" is the same
     arguments to this function, whichever endpoint or spelling carried them; a cart checkout's request is its
     arguments, not the cart's contents (a retry finds the cart already emptied). ``address_field`` is only the
-    name errors give the address (the field the client sent it in).
+    name errors give the address (the field the client sent it in). ``guest`` (with ``user=None``): a guest's
+    checkout of the guest cart its token opens (404 otherwise); the order has no user and keeps ``guest.email``.
     """
     fingerprint = ""
     if idempotency_key:
         fingerprint = request_fingerprint("order_checkout", {
             "lines": lines, "shipping_address": shipping_address, "shipping_method_id": shipping_method_id,
             "payment_method": payment_method or None, "notes": notes, "expected_total": expected_total,
+            **({"email": guest.email} if guest else {}),
         })
-        existing = _order_for_key(user=user, idempotency_key=idempotency_key, fingerprint=fingerprint)
+        existing = _order_for_key(user=user, idempotency_key=idempotency_key, fingerprint=fingerprint, guest=guest)
         if existing is not None:
             return existing, False
     try:
@@ -211,22 +224,24 @@ def order_checkout(
             return _checkout(user=user, lines=lines, shipping_address=shipping_address,
                              shipping_method_id=shipping_method_id, payment_method=payment_method, notes=notes,
                              expected_total=expected_total, idempotency_key=idempotency_key,
-                             fingerprint=fingerprint, address_field=address_field)
+                             fingerprint=fingerprint, address_field=address_field, guest=guest)
     except IntegrityError:
         # Two requests with the same key got past the lookup: the unique constraint let one order through.
         if idempotency_key:
-            existing = _order_for_key(user=user, idempotency_key=idempotency_key, fingerprint=fingerprint)
+            existing = _order_for_key(user=user, idempotency_key=idempotency_key, fingerprint=fingerprint,
+                                      guest=guest)
             if existing is not None:
                 return existing, False
         raise
 
 
 def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_method, notes, expected_total,
-              idempotency_key, fingerprint, address_field="shipping_address") -> tuple[Order, bool]:
-    # The cart lock serialises one user's checkouts (cart or direct), so the key check below is race-free.
-    cart = cart_lock(user=user)
+              idempotency_key, fingerprint, address_field="shipping_address",
+              guest: GuestBuyer | None = None) -> tuple[Order, bool]:
+    # The cart lock serialises one buyer's checkouts (cart or direct), so the key check below is race-free.
+    cart = guest_cart_lock(token=guest.cart_token) if guest else cart_lock(user=user)
     if idempotency_key:
-        existing = _order_for_key(user=user, idempotency_key=idempotency_key, fingerprint=fingerprint)
+        existing = _order_for_key(user=user, idempotency_key=idempotency_key, fingerprint=fingerprint, guest=guest)
         if existing is not None:
             return existing, False
     method = _payment_method_resolve(payment_method)
@@ -258,7 +273,8 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
     needs_online_payment = method is None or method.is_online
     # Written straight as processing (checkout moves pending -> processing; the history shows both).
     order = Order(
-        user=user, status=Order.Status.PROCESSING, subtotal=subtotal, shipping_fee=shipping_fee, total=total,
+        user=user, email=guest.email if guest else user.email, guest_cart=cart if guest else None,
+        status=Order.Status.PROCESSING, subtotal=subtotal, shipping_fee=shipping_fee, total=total,
         shipping_method=shipping, notes=notes, payment_method=method.id if method else "",
         payment_deadline=now + timedelta(minutes=settings.ORDER_PAYMENT_TIMEOUT_MINUTES)
         if needs_online_payment else None,
@@ -630,7 +646,11 @@ def order_place(*, user, lines: list[LineRequest] | None = None, payment_method:
 def order_checkout_undo(*, order_id: int, refill_cart: bool) -> None:
     """Take back a checkout whose payment could not start: stock restored once, cart lines as they were."""
     order = Order.objects.get(pk=order_id)
-    cart = cart_lock(user=order.user)  # lock order: cart -> stock -> order
+    # Lock order: cart -> stock -> order. A guest's cart may be gone (merged at a login): nothing to refill.
+    if order.user_id is not None:
+        cart = cart_lock(user=order.user)
+    else:
+        cart = next(iter(carts_lock(cart_ids=[order.guest_cart_id] if order.guest_cart_id else [])), None)
     order = order_lock(order_id=order_id)
     if order.status not in CANCELLABLE:
         return
@@ -638,7 +658,7 @@ def order_checkout_undo(*, order_id: int, refill_cart: bool) -> None:
                    note="The payment could not be started; the checkout was undone.")
     order.idempotency_key = order.idempotency_fingerprint = ""  # a retry with the same key places a fresh order
     order.save(update_fields=["idempotency_key", "idempotency_fingerprint", "updated_at"])
-    if not refill_cart:
+    if not refill_cart or cart is None:
         return
     for item in order.items.all():
         if item.product_id is None:

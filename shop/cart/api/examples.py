@@ -36,3 +36,11 @@ CART_ADD_EXAMPLES = [
     OpenApiExample("A product's variant", request_only=True, value={"product_id": 7, "variant_id": 12, "quantity": 1}),
     OpenApiExample("The cart after adding", response_only=True, status_codes=["200"], value=CART),
 ]
+
+GUEST_CART_EXAMPLES = [
+    OpenApiExample("A new guest cart", response_only=True, status_codes=["201"], value={
+        "id": 7, "user": None, "created_at": "2026-11-30T10:15:00Z", "updated_at": "2026-11-30T10:15:00Z",
+        "items": [], "total_items": 0, "cart_total": "0.00",
+        "cart_token": "q3Yk0cW2oI6dJ8xF1rT5uV9sZ4bN7mE0aL2hG6pC8wQ",
+    }),
+]
