@@ -65,7 +65,13 @@ class MergeReport:
     adjustments: list[LineAdjustment] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """JSON-ready: prices as strings with their two decimals ("12.50"), never floats."""
+        answer = asdict(self)
+        for adjustment in answer["adjustments"]:
+            for name in ("old_price", "new_price"):
+                if adjustment[name] is not None:
+                    adjustment[name] = f"{adjustment[name]:.2f}"
+        return answer
 
 
 def _line_name(product: Product, variant: ProductVariant | None) -> str:
