@@ -38,7 +38,6 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 from rest_framework.test import APIClient
-
 from rest_framework.throttling import SimpleRateThrottle
 
 from shop.accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
@@ -46,9 +45,9 @@ from shop.catalog.models import Product
 from shop.catalog.tests.factories import ProductFactory
 from shop.orders.models import Order, OrderItem
 from shop.orders.services import order_expire
+from shop.orders.tests.guests import ADDRESS
 from shop.orders.transitions import can_transition
 from shop.payments.models import Payment
-from shop.orders.tests.guests import ADDRESS
 from shop.payments.tests.conftest import stripe_on  # noqa: F401 (fixture)
 
 INITIAL_STOCK = 12
@@ -341,7 +340,7 @@ def test_orders_stock_and_payments_stay_consistent_under_random_operations(strip
     assert connection.vendor == "postgresql"
     # Hundreds of logins and guest checkouts from one test client: the rate limits are not what is tested here.
     monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES",
-                        {scope: "100000/min" for scope in SimpleRateThrottle.THROTTLE_RATES})
+                        dict.fromkeys(SimpleRateThrottle.THROTTLE_RATES, "100000/min"))
     ShopMachine.fake = stripe_on
     started = time.monotonic()
     run_state_machine_as_test(
