@@ -3,6 +3,7 @@
 from drf_spectacular.utils import OpenApiExample
 
 from shop.cart.api.examples import PRODUCT
+from shop.payments.api.examples import PAYMENT_START
 
 ORDER = {
     "id": 1,
@@ -176,4 +177,18 @@ GUEST_ORDER_EXAMPLES = [OpenApiExample("A guest's order awaiting payment", respo
 ORDER_CLAIM_EXAMPLES = [
     OpenApiExample("One guest order claimed", response_only=True, status_codes=["200"],
                    value={"claimed": 1, "orders": [{**GUEST_ORDER, "user": 1}]}),
+]
+GUEST_PAY_EXAMPLES = [
+    OpenApiExample("Pay again in the sandbox", request_only=True,
+                   value={"payment_method": "sandbox", "return_url": "/demo/#/guest-orders/{order_key}"}),
+    OpenApiExample("Payment opened: send the guest to next_step", response_only=True, status_codes=["201"],
+                   value=PAYMENT_START),
+]
+GUEST_CANCEL_EXAMPLES = [
+    OpenApiExample("Cancel", request_only=True, value={"note": "Ordered the wrong size"}),
+    OpenApiExample("The cancelled order", response_only=True, status_codes=["200"], value={
+        **GUEST_ORDER, "status": "cancelled", "cancel_reason": "customer", "cancelled_at": "2026-11-30T10:20:00Z",
+        "payment_outcome": "cancelled", "next_step": None, "payment_url": None,
+        "payments": [{**GUEST_ORDER["payments"][0], "status": "cancelled"}],
+    }),
 ]

@@ -30,12 +30,19 @@ from shop.orders.guest import (
 )
 from shop.orders.models import Order
 from shop.payments import services as payment_services
+from shop.payments.api.examples import PAYMENT_STATUS_EXAMPLES
 from shop.payments.api.serializers import PaymentStartOutput, PaymentStatusOutput
 from shop.payments.api.views import start_response_body
 from shop.payments.models import Payment
 from shop.payments.return_urls import return_url_check
 
-from .examples import GUEST_CHECKOUT_EXAMPLES, GUEST_ORDER_EXAMPLES, ORDER_CLAIM_EXAMPLES
+from .examples import (
+    GUEST_CANCEL_EXAMPLES,
+    GUEST_CHECKOUT_EXAMPLES,
+    GUEST_ORDER_EXAMPLES,
+    GUEST_PAY_EXAMPLES,
+    ORDER_CLAIM_EXAMPLES,
+)
 from .serializers import (
     GuestCheckoutInput,
     GuestCheckoutOutput,
@@ -153,7 +160,7 @@ class GuestOrderApi(GuestOrderView):
 
 class GuestOrderPayApi(GuestOrderView):
     @extend_schema(request=GuestPayInput, responses={201: PaymentStartOutput, 404: NO_VALID_TOKEN},
-                   parameters=ORDER_TOKEN_PARAMETERS, tags=TAGS,
+                   parameters=ORDER_TOKEN_PARAMETERS, tags=TAGS, examples=GUEST_PAY_EXAMPLES,
                    summary="Start (or retry) paying a guest's order",
                    description="`POST /payments/create-intent/` for a guest: opens a payment for the order's unpaid "
                                "amount with `payment_method` (default: the order's own) and answers what to do next "
@@ -179,7 +186,8 @@ class GuestOrderPayApi(GuestOrderView):
 
 class GuestOrderPaymentApi(GuestOrderView):
     @extend_schema(responses={200: PaymentStatusOutput, 404: NO_VALID_TOKEN}, parameters=ORDER_TOKEN_PARAMETERS,
-                   tags=TAGS, summary="A guest order's latest payment status, for polling",
+                   tags=TAGS, examples=PAYMENT_STATUS_EXAMPLES,
+                   summary="A guest order's latest payment status, for polling",
                    description="The newest attempt's status: `is_successful` turns true once the gateway confirmed "
                                "it (webhook or sync). 404 when no payment was opened yet.")
     def get(self, request, order_key: str):
@@ -193,7 +201,7 @@ class GuestOrderPaymentApi(GuestOrderView):
 
 class GuestOrderPaymentSyncApi(GuestOrderView):
     @extend_schema(request=None, responses={200: PaymentStatusOutput, 404: NO_VALID_TOKEN},
-                   parameters=ORDER_TOKEN_PARAMETERS, tags=TAGS,
+                   parameters=ORDER_TOKEN_PARAMETERS, tags=TAGS, examples=PAYMENT_STATUS_EXAMPLES,
                    summary="Re-read a guest order's payment from its gateway",
                    description="`POST /payments/sync-status/` (and `/payments/confirm/` after Stripe.js) for a guest: "
                                "asks the gateway for the newest attempt's true state and records it (the order is "
@@ -210,7 +218,8 @@ class GuestOrderPaymentSyncApi(GuestOrderView):
 
 class GuestOrderCancelApi(GuestOrderView):
     @extend_schema(request=OrderCancelInput, responses={200: OrderOutput, 404: NO_VALID_TOKEN},
-                   parameters=ORDER_TOKEN_PARAMETERS, tags=TAGS, summary="Cancel a guest's unpaid order",
+                   parameters=ORDER_TOKEN_PARAMETERS, tags=TAGS, examples=GUEST_CANCEL_EXAMPLES,
+                   summary="Cancel a guest's unpaid order",
                    description="A customer's cancel (`POST /orders/{id}/cancel/`) for a guest: allowed while the "
                                "order is pending or processing and unpaid (stock restored, open payments "
                                "cancelled); a paid order is 400 `order_paid`, a shipped or cancelled one 400 "
