@@ -20,6 +20,7 @@ from shop.core.exceptions import ApplicationError
 from shop.core.tasks import enqueue_on_commit
 
 from . import verification
+from .errors import AccountErrorCode
 from .models import Address, EmailVerificationCode, User
 from .selectors import user_get_by_email
 from .tokens import REVOKED_MESSAGE, refresh_token_for, token_is_current
@@ -47,7 +48,7 @@ def _validate_password(password: str, user: User | None = None, *, field: str = 
 
 def _email_taken() -> ApplicationError:
     message = "A user with this email already exists."
-    return ApplicationError(message, code="email_taken", extra={"errors": {"email": [message]}})
+    return ApplicationError(message, code=AccountErrorCode.EMAIL_TAKEN, extra={"errors": {"email": [message]}})
 
 
 @transaction.atomic
@@ -80,11 +81,11 @@ def user_authenticate(*, email: str, password: str) -> User:
     user = user_get_by_email(email=email)
     if user is None:
         make_password(password)  # same work as a real check, so timing does not tell the two apart
-        raise ApplicationError("Invalid email or password.", code="invalid_credentials", status_code=401)
+        raise ApplicationError("Invalid email or password.", code=AccountErrorCode.INVALID_CREDENTIALS, status_code=401)
     if not user.check_password(password):
-        raise ApplicationError("Invalid email or password.", code="invalid_credentials", status_code=401)
+        raise ApplicationError("Invalid email or password.", code=AccountErrorCode.INVALID_CREDENTIALS, status_code=401)
     if not user.is_active:
-        raise ApplicationError("This account is disabled.", code="account_disabled", status_code=403)
+        raise ApplicationError("This account is disabled.", code=AccountErrorCode.ACCOUNT_DISABLED, status_code=403)
     return user
 
 
@@ -100,7 +101,8 @@ def token_refresh(*, refresh: str) -> TokenPair:
     """Rotate: the presented refresh token is blacklisted and a new pair issued; reuse of the old one is a 401."""
     from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 
-    invalid = ApplicationError("Token is invalid, expired or already used.", code="token_not_valid", status_code=401)
+    invalid = ApplicationError("Token is invalid, expired or already used.", code=AccountErrorCode.TOKEN_NOT_VALID,
+                               status_code=401)
     try:
         # simplejwt annotates the argument as a Token; it is the encoded string (its docs and its own views).
         token = RefreshToken(refresh)  # type: ignore[arg-type]  # signature, expiry, type, blacklist
@@ -109,7 +111,7 @@ def token_refresh(*, refresh: str) -> TokenPair:
     with transaction.atomic():
         version = _lock_user(token.get(jwt_settings.USER_ID_CLAIM))
         if version is not None and not token_is_current(token, version):
-            raise ApplicationError(REVOKED_MESSAGE, code="token_not_valid", status_code=401)
+            raise ApplicationError(REVOKED_MESSAGE, code=AccountErrorCode.TOKEN_NOT_VALID, status_code=401)
         serializer = TokenRefreshSerializer(data={"refresh": refresh})  # re-checks the blacklist under the lock
         try:
             serializer.is_valid(raise_exception=True)
@@ -118,7 +120,7 @@ def token_refresh(*, refresh: str) -> TokenPair:
             raise invalid from exc
         except AuthenticationFailed as exc:
             # A disabled account. Raised as is, DRF would turn it into a 403 on this unauthenticated view.
-            raise ApplicationError(str(exc.detail), code="no_active_account", status_code=401) from exc
+            raise ApplicationError(str(exc.detail), code=AccountErrorCode.NO_ACTIVE_ACCOUNT, status_code=401) from exc
     data = serializer.validated_data
     return TokenPair(access=data["access"], refresh=data["refresh"])
 
@@ -127,14 +129,15 @@ def token_refresh(*, refresh: str) -> TokenPair:
 def token_blacklist(*, refresh: str, user: User | None = None) -> None:
     """Log a session out. With ``user``, only that user's own token: a leaked token is no licence to end
     someone else's session through this endpoint."""
-    invalid = ApplicationError("Refresh token is invalid, expired or already blacklisted.", code="token_not_valid",
+    invalid = ApplicationError("Refresh token is invalid, expired or already blacklisted.",
+                               code=AccountErrorCode.TOKEN_NOT_VALID,
                                status_code=401)
     try:
         token = RefreshToken(refresh)  # type: ignore[arg-type]  # the encoded string, as above
     except TokenError as exc:
         raise invalid from exc
     if user is not None and str(token.get(jwt_settings.USER_ID_CLAIM)) != str(user.pk):
-        raise ApplicationError("This refresh token belongs to another account.", code="token_mismatch",
+        raise ApplicationError("This refresh token belongs to another account.", code=AccountErrorCode.TOKEN_MISMATCH,
                                status_code=403)
     _lock_user(token.get(jwt_settings.USER_ID_CLAIM))
     try:
@@ -174,18 +177,19 @@ def user_change_password(*, user: User, old_password: str, new_password: str) ->
     """
     _lock_user(user.pk)
     if not user.check_password(old_password):
-        raise ApplicationError("Old password is incorrect.", code="wrong_password",
+        raise ApplicationError("Old password is incorrect.", code=AccountErrorCode.WRONG_PASSWORD,
                                extra={"errors": {"old_password": ["Old password is incorrect."]}})
     if new_password == old_password:  # the old one was just verified: equal text is the same password
         message = "The new password is the same as the current one; choose a different password."
-        raise ApplicationError(message, code="password_unchanged", extra={"errors": {"new_password": [message]}})
+        raise ApplicationError(message, code=AccountErrorCode.PASSWORD_UNCHANGED,
+                               extra={"errors": {"new_password": [message]}})
     _validate_password(new_password, user, field="new_password")
     user.set_password(new_password)
     user.save(update_fields=["password"])
     user_sessions_revoke(user=user)
 
 
-def _current_password_refused(message: str, code: str) -> ApplicationError:
+def _current_password_refused(message: str, code: AccountErrorCode) -> ApplicationError:
     return ApplicationError(message, code=code, extra={"errors": {"current_password": [message]}})
 
 
@@ -207,9 +211,9 @@ def user_update(*, user: User, data: dict, current_password: str | None = None) 
     if "email" in changed:
         if not current_password:
             raise _current_password_refused("Enter your current password to change your e-mail address.",
-                                            "current_password_required")
+                                            AccountErrorCode.CURRENT_PASSWORD_REQUIRED)
         if not user.check_password(current_password):
-            raise _current_password_refused("Current password is incorrect.", "wrong_password")
+            raise _current_password_refused("Current password is incorrect.", AccountErrorCode.WRONG_PASSWORD)
         clash = user_get_by_email(email=data["email"])
         if clash is not None and clash.pk != user.pk:
             raise _email_taken()
@@ -285,12 +289,12 @@ def email_verification_confirm_token(*, token: str) -> User:
     The user row is locked and read fresh, so a racing e-mail change cannot be verified by the old address.
     """
     invalid = ApplicationError(f"This verification link is invalid or has already been used; {_ASK_AGAIN}.",
-                               code="verification_invalid")
+                               code=AccountErrorCode.VERIFICATION_INVALID)
     try:
         user_id = verification.token_user_id(token)
     except verification.TokenExpired:
         raise ApplicationError(f"This verification link has expired; {_ASK_AGAIN}.",
-                               code="verification_expired") from None
+                               code=AccountErrorCode.VERIFICATION_EXPIRED) from None
     except verification.TokenInvalid:
         raise invalid from None
     user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
@@ -317,9 +321,10 @@ def email_verification_confirm_code(*, user: User, code: str) -> bool:
         pending = EmailVerificationCode.objects.filter(user=fresh).first()
         if pending is None or pending.email != fresh.email:
             error = ApplicationError(f"No verification code is pending for your address; {_ASK_AGAIN}.",
-                                     code="verification_invalid", extra={"attempts_left": 0})
+                                     code=AccountErrorCode.VERIFICATION_INVALID, extra={"attempts_left": 0})
         elif pending.expires_at <= timezone.now():
-            error = ApplicationError(f"This code has expired; {_ASK_AGAIN}.", code="verification_expired")
+            error = ApplicationError(f"This code has expired; {_ASK_AGAIN}.",
+                                     code=AccountErrorCode.VERIFICATION_EXPIRED)
         else:
             error = _spend_code_attempt(fresh, pending, code)
         if error is None:
@@ -336,7 +341,7 @@ def _spend_code_attempt(user: User, pending: EmailVerificationCode, code: str) -
     spent = EmailVerificationCode.objects.filter(pk=pending.pk, attempts__lt=limit).update(
         attempts=F("attempts") + 1)
     too_many = ApplicationError(f"Too many wrong codes; this one no longer works, {_ASK_AGAIN}.",
-                                code="too_many_attempts", extra={"attempts_left": 0})
+                                code=AccountErrorCode.TOO_MANY_ATTEMPTS, extra={"attempts_left": 0})
     if not spent:
         return too_many
     if verification.code_matches(stored_hash=pending.code_hash, user_id=user.pk, email=user.email, code=code):
@@ -345,7 +350,7 @@ def _spend_code_attempt(user: User, pending: EmailVerificationCode, code: str) -
     if left <= 0:
         return too_many
     return ApplicationError(f"The code is not right; {left} {'try' if left == 1 else 'tries'} left.",
-                            code="verification_invalid", extra={"attempts_left": left})
+                            code=AccountErrorCode.VERIFICATION_INVALID, extra={"attempts_left": left})
 
 
 def password_reset_request(*, email: str) -> None:
@@ -364,7 +369,7 @@ def password_reset_link_parts(*, user: User) -> tuple[str, str]:
 
 @transaction.atomic
 def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
-    invalid = ApplicationError("The reset link is invalid or has expired.", code="invalid_reset_token")
+    invalid = ApplicationError("The reset link is invalid or has expired.", code=AccountErrorCode.INVALID_RESET_TOKEN)
     try:
         # Locked (see _lock_user) and read fresh: two confirms with one link cannot both pass the token check.
         user = User.objects.select_for_update().get(pk=int(force_str(urlsafe_base64_decode(uid))), is_active=True)

@@ -3,16 +3,19 @@ a checkout is running is never lost between "order created" and "cart cleared"."
 
 from django.db import transaction
 
+from shop.catalog.errors import CatalogErrorCode
 from shop.catalog.models import Product, ProductVariant
 from shop.core.exceptions import ApplicationError, NotFound
 
+from .errors import CartErrorCode
 from .locks import cart_lock
 from .models import CART_MAX_QUANTITY, Cart, CartItem
 
 
 def _check_quantity(quantity: int) -> None:
     if not 1 <= quantity <= CART_MAX_QUANTITY:
-        raise ApplicationError(f"Quantity must be between 1 and {CART_MAX_QUANTITY}.", code="invalid_quantity",
+        raise ApplicationError(f"Quantity must be between 1 and {CART_MAX_QUANTITY}.",
+                               code=CatalogErrorCode.INVALID_QUANTITY,
                                extra={"errors": {"quantity": [f"Must be between 1 and {CART_MAX_QUANTITY}."]}})
 
 
@@ -23,7 +26,7 @@ def _check_stock(item: CartItem) -> None:
     if item.quantity > available:
         name = f"{product.name} ({variant.name})" if variant is not None else product.name
         raise ApplicationError(f"Not enough stock for '{name}': {item.quantity} requested, {available} available.",
-                               code="insufficient_stock")
+                               code=CatalogErrorCode.INSUFFICIENT_STOCK)
 
 
 def purchasable_resolve(*, product_id: int | None, variant_id: int | None) -> tuple[Product, ProductVariant | None]:
@@ -35,25 +38,26 @@ def purchasable_resolve(*, product_id: int | None, variant_id: int | None) -> tu
     if variant_id is not None:
         variant = ProductVariant.objects.select_related("product").filter(pk=variant_id).first()
         if variant is None:
-            raise ApplicationError(f"Variant {variant_id} does not exist.", code="variant_not_found")
+            raise ApplicationError(f"Variant {variant_id} does not exist.", code=CartErrorCode.VARIANT_NOT_FOUND)
         if product_id is not None and variant.product_id != product_id:
             raise ApplicationError(f"Variant {variant_id} does not belong to product {product_id}.",
-                                   code="variant_mismatch")
+                                   code=CartErrorCode.VARIANT_MISMATCH)
         product = variant.product
     else:
         if product_id is None:
-            raise ApplicationError("Give a product_id or a variant_id.", code="product_required")
+            raise ApplicationError("Give a product_id or a variant_id.", code=CartErrorCode.PRODUCT_REQUIRED)
         found = Product.objects.filter(pk=product_id).first()
         if found is None:
-            raise ApplicationError(f"Product {product_id} does not exist.", code="product_not_found")
+            raise ApplicationError(f"Product {product_id} does not exist.", code=CartErrorCode.PRODUCT_NOT_FOUND)
         product = found
     if not product.is_active or product.is_deleted:
-        raise ApplicationError(f"'{product.name}' is not available.", code="product_unavailable")
+        raise ApplicationError(f"'{product.name}' is not available.", code=CartErrorCode.PRODUCT_UNAVAILABLE)
     if variant is None and product.variants.exists():
         raise ApplicationError(f"'{product.name}' comes in variants: choose one with variant_id.",
-                               code="variant_required")
+                               code=CartErrorCode.VARIANT_REQUIRED)
     if variant is not None and not variant.is_active:
-        raise ApplicationError(f"'{product.name} ({variant.name})' is not available.", code="product_unavailable")
+        raise ApplicationError(f"'{product.name} ({variant.name})' is not available.",
+                               code=CartErrorCode.PRODUCT_UNAVAILABLE)
     return product, variant
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from shop.core.exceptions import ApplicationError, Conflict, NotFound
 
 from .cache import catalog_invalidate
+from .errors import CatalogErrorCode
 from .models import Category, Product, ProductImage, ProductVariant, same_text
 from .selectors import with_shown_stock
 
@@ -127,7 +128,7 @@ def category_delete(*, category: Category) -> None:
         shown = ", ".join(live[:20]) + (", ..." if len(live) > 20 else "")
         raise ApplicationError(
             f"Category '{category.name}' still has products: {shown}. Delete or move them first.",
-            code="category_not_empty",
+            code=CatalogErrorCode.CATEGORY_NOT_EMPTY,
             extra={"products": live[:20]},
         )
     category.delete()  # on_delete=SET_NULL detaches soft-deleted products; orders keep showing them
@@ -172,7 +173,7 @@ def _check_stock_field(product: Product, stock_quantity: int) -> bool:
     if stock_quantity != shown:
         raise ApplicationError(
             f"'{product.name}' is sold in variants: its stock ({shown}) is the sum of its variants' stock. "
-            "Change the variants' stock_quantity instead.", code="stock_on_variants",
+            "Change the variants' stock_quantity instead.", code=CatalogErrorCode.STOCK_ON_VARIANTS,
             extra={"errors": {"stock_quantity": ["The sum of the variants' stock: edit the variants."]}})
     return True
 
@@ -183,7 +184,7 @@ def product_update(*, product: Product, data: dict[str, Any]) -> Product:
     (404 deleted, 400 ``stock_on_variants`` for a stock figure on a product with variants), ``ValidationError``."""
     product = _lock_product(product.pk)
     if product.is_deleted:
-        raise ApplicationError("This product has been deleted.", code="not_found", status_code=404)
+        raise NotFound("This product has been deleted.")
     if "stock_quantity" in data and _check_stock_field(product, data["stock_quantity"]):
         data = {field: value for field, value in data.items() if field != "stock_quantity"}
     if "slug" in data:
@@ -237,7 +238,7 @@ def product_restore(*, product_id: int, slug: str | None = None, category: Categ
     if product is None:
         raise NotFound("No product matches the given query.")
     if not product.is_deleted:
-        raise Conflict(f"Product '{product.name}' (id {product.pk}) is not deleted.", code="not_deleted")
+        raise Conflict(f"Product '{product.name}' (id {product.pk}) is not deleted.", code=CatalogErrorCode.NOT_DELETED)
     if slug is not None:
         _check_product_slug(slug)
         product.slug = slug
@@ -247,7 +248,7 @@ def product_restore(*, product_id: int, slug: str | None = None, category: Categ
             f"Cannot restore '{product.name}': its slug '{product.slug}' is now used by the live product "
             f"'{holder.name}' (id {holder.pk}). Restore it under another slug: POST /products/{product.pk}/restore/ "
             f'with {{"slug": "<new-slug>"}}.',
-            code="slug_taken", extra={"conflict": {"slug": product.slug, "product_id": holder.pk}},
+            code=CatalogErrorCode.SLUG_TAKEN, extra={"conflict": {"slug": product.slug, "product_id": holder.pk}},
         )
     if category is not None:
         product.category = category
@@ -255,7 +256,7 @@ def product_restore(*, product_id: int, slug: str | None = None, category: Categ
         raise Conflict(
             f"Cannot restore '{product.name}': its category was deleted. Give it one: "
             f'POST /products/{product.pk}/restore/ with {{"category_id": <id>}}.',
-            code="category_required",
+            code=CatalogErrorCode.CATEGORY_REQUIRED,
         )
     variants = list(
         ProductVariant.objects.select_for_update().filter(product=product, is_deleted=True,
@@ -266,7 +267,7 @@ def product_restore(*, product_id: int, slug: str | None = None, category: Categ
         raise Conflict(
             f"Cannot restore '{product.name}': live variants now use the SKUs {', '.join(taken)} of its deleted "
             f"variants. Change or delete those live variants first.",
-            code="sku_taken", extra={"conflict": {"skus": taken}},
+            code=CatalogErrorCode.SKU_TAKEN, extra={"conflict": {"skus": taken}},
         )
     product.is_deleted = False
     product.is_active = False
@@ -310,7 +311,7 @@ def product_image_add(*, product: Product, image_url: str = "", image=None, is_p
     """
     product = _lock_product(product.pk)
     if product.is_deleted:
-        raise ApplicationError("This product has been deleted.", code="not_found", status_code=404)
+        raise NotFound("This product has been deleted.")
     if bool(image_url) == bool(image):
         raise ValidationError({"image_url": ["Give either image_url or an uploaded image, not both."]})
     has_images = ProductImage.objects.filter(product=product).exists()
@@ -390,7 +391,7 @@ def variant_create(
 ) -> ProductVariant:
     product = _lock_product(product.pk)
     if product.is_deleted:
-        raise ApplicationError("This product has been deleted.", code="not_found", status_code=404)
+        raise NotFound("This product has been deleted.")
     _check_sku_free(sku)
     variant = ProductVariant(
         product=product, sku=sku, name=name, barcode=barcode, options=options or {},
@@ -407,7 +408,7 @@ def variant_create(
 def variant_update(*, variant: ProductVariant, data: dict[str, Any]) -> ProductVariant:
     variant = ProductVariant.objects.select_for_update(of=("self",)).select_related("product").get(pk=variant.pk)
     if variant.is_deleted:
-        raise ApplicationError("This variant has been deleted.", code="not_found", status_code=404)
+        raise NotFound("This variant has been deleted.")
     if "sku" in data:
         _check_sku_free(data["sku"], exclude_pk=variant.pk)
     for field in VARIANT_FIELDS:
@@ -450,13 +451,13 @@ def variant_restore(*, variant_id: int, sku: str | None = None) -> ProductVarian
     if variant is None:
         raise NotFound("No variant matches the given query.")
     if not variant.is_deleted:
-        raise Conflict(f"Variant '{variant.sku}' (id {variant.pk}) is not deleted.", code="not_deleted")
+        raise Conflict(f"Variant '{variant.sku}' (id {variant.pk}) is not deleted.", code=CatalogErrorCode.NOT_DELETED)
     if variant.product.is_deleted:
         raise Conflict(
             f"Cannot restore variant '{variant.sku}': its product '{variant.product.name}' (id "
             f"{variant.product_id}) is deleted. Restore the product first: "
             f"POST /products/{variant.product_id}/restore/.",
-            code="product_deleted",
+            code=CatalogErrorCode.PRODUCT_DELETED,
         )
     if sku is not None:
         variant.sku = sku
@@ -466,7 +467,7 @@ def variant_restore(*, variant_id: int, sku: str | None = None) -> ProductVarian
             f"Cannot restore variant {variant.pk}: its SKU '{variant.sku}' is now used by the live variant "
             f"{holder.pk} of '{holder.product.name}'. Restore it under another SKU: "
             f'POST /products/variants/{variant.pk}/restore/ with {{"sku": "<new-sku>"}}.',
-            code="sku_taken", extra={"conflict": {"sku": variant.sku, "variant_id": holder.pk}},
+            code=CatalogErrorCode.SKU_TAKEN, extra={"conflict": {"sku": variant.sku, "variant_id": holder.pk}},
         )
     variant.is_deleted = False
     variant.deleted_at = None
