@@ -16,13 +16,14 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from shop.core.enqueue import enqueue_on_commit
 from shop.core.exceptions import ApplicationError
-from shop.core.tasks import enqueue_on_commit
 
 from . import verification
 from .errors import AccountErrorCode
 from .models import Address, EmailVerificationCode, User
 from .selectors import user_get_by_email
+from .tasks import send_email_changed_notice, send_email_verification, send_password_reset_email
 from .tokens import REVOKED_MESSAGE, refresh_token_for, token_is_current
 
 
@@ -226,8 +227,6 @@ def user_update(*, user: User, data: dict, current_password: str | None = None) 
         user.full_clean(exclude=["password"])
         user.save(update_fields=changed)
     if "email" in changed:
-        from .tasks import send_email_changed_notice
-
         EmailVerificationCode.objects.filter(user=user).delete()
         enqueue_on_commit(send_email_changed_notice, user.pk, old_email)
         email_verification_request(user=user)
@@ -245,8 +244,6 @@ def email_verification_request(*, user: User) -> bool:
     Returns False, sending nothing, when the address is already verified. The link and code are made by the
     task (:func:`email_verification_issue`), so no secret waits in the broker.
     """
-    from .tasks import send_email_verification
-
     if user.is_email_verified:
         return False
     enqueue_on_commit(send_email_verification, user.pk)
@@ -355,8 +352,6 @@ def _spend_code_attempt(user: User, pending: EmailVerificationCode, code: str) -
 
 def password_reset_request(*, email: str) -> None:
     """Always succeeds from the caller's view, so the answer never tells whether an account exists."""
-    from .tasks import send_password_reset_email
-
     user = user_get_by_email(email=email)
     if user is None or not user.is_active or not user.has_usable_password():
         return

@@ -21,10 +21,14 @@ logger = logging.getLogger(__name__)
 
 
 class ApplicationError(Exception):
-    """A refusal the client can act on: a message for people, a stable code for programs."""
+    """A refusal the client can act on: a message for people, a stable code for programs.
+
+    ``code`` is a member of an app's error-code enum (``shop/<app>/errors.py``, see ``shop.core.errors``);
+    ``extra`` adds keys to the body (``errors`` for field messages, ``conflict``, ``attempts_left``, ...).
+    """
 
     status_code = status.HTTP_400_BAD_REQUEST
-    default_code = CoreErrorCode.INVALID
+    default_code: str = CoreErrorCode.INVALID
 
     def __init__(self, message: str, *, code: str | None = None, status_code: int | None = None, extra=None):
         super().__init__(message)

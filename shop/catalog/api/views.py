@@ -177,7 +177,7 @@ class ProductDetailApi(CatalogApi):
         return _read(request, "product", build)
 
     def _update(self, request, slug, *, partial: bool):
-        product = selectors.product_get_for_update(slug=slug)
+        product = selectors.product_get_live(slug=slug)
         product = services.product_update(product=product, data=_valid(ProductInput, request, partial=partial))
         return Response(_product_out(request, product))
 
@@ -205,7 +205,7 @@ class ProductDetailApi(CatalogApi):
                    responses={204: None, 401: ERROR, 403: ERROR, 404: ERROR})
     def delete(self, request, slug):
         """Staff with catalog permissions only. The product leaves the catalog; orders keep their lines."""
-        services.product_soft_delete(product=selectors.product_get_for_update(slug=slug))
+        services.product_soft_delete(product=selectors.product_get_live(slug=slug))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -240,7 +240,7 @@ class ProductImageCreateApi(CatalogApi):
     def post(self, request, slug):
         """Staff with catalog permissions only. An `image_url`, or a file sent as multipart form data (stored in the
         media storage). Answers the product with its images."""
-        product = selectors.product_get_for_update(slug=slug)
+        product = selectors.product_get_live(slug=slug)
         services.product_image_add(product=product, **_valid(ImageUrlInput, request))
         return Response(_product_out(request, product), status=status.HTTP_201_CREATED)
 
@@ -313,7 +313,7 @@ class ProductVariantCreateApi(CatalogApi):
     def post(self, request, slug):
         """Staff with catalog permissions only. A variant has its own SKU, options (e.g. size), price and stock; once a
         product has variants, carts and orders name the variant. Answers the product with its variants."""
-        product = selectors.product_get_for_update(slug=slug)
+        product = selectors.product_get_live(slug=slug)
         services.variant_create(product=product, **_valid(VariantInput, request))
         return Response(_product_out(request, product), status=status.HTTP_201_CREATED)
 
