@@ -1,15 +1,14 @@
+"""Registration, login and JWT sessions (refresh, logout, ending every session), password change and profile
+updates."""
+
 from dataclasses import dataclass
 
 from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import update_last_login
-from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
-from django.utils.encoding import force_bytes, force_str
-from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
@@ -19,12 +18,12 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from shop.core.enqueue import enqueue_on_commit
 from shop.core.exceptions import ApplicationError
 
-from . import verification
-from .errors import AccountErrorCode
-from .models import Address, EmailVerificationCode, User
-from .selectors import user_get_by_email
-from .tasks import send_email_changed_notice, send_email_verification, send_password_reset_email
-from .tokens import REVOKED_MESSAGE, refresh_token_for, token_is_current
+from ..errors import AccountErrorCode
+from ..models import EmailVerificationCode, User
+from ..selectors import user_get_by_email
+from ..tasks import send_email_changed_notice
+from ..tokens import REVOKED_MESSAGE, refresh_token_for, token_is_current
+from .email_verification import email_verification_request
 
 
 @dataclass(frozen=True)
@@ -231,186 +230,3 @@ def user_update(*, user: User, data: dict, current_password: str | None = None) 
         enqueue_on_commit(send_email_changed_notice, user.pk, old_email)
         email_verification_request(user=user)
     return user
-
-
-# --- e-mail verification ------------------------------------------------------------------------------------
-
-_ASK_AGAIN = "ask for a new one with POST /auth/verify-email/request/"
-
-
-def email_verification_request(*, user: User) -> bool:
-    """Send ``user`` a verification e-mail (a link and a code) once the current transaction commits.
-
-    Returns False, sending nothing, when the address is already verified. The link and code are made by the
-    task (:func:`email_verification_issue`), so no secret waits in the broker.
-    """
-    if user.is_email_verified:
-        return False
-    enqueue_on_commit(send_email_verification, user.pk)
-    return True
-
-
-@transaction.atomic
-def email_verification_issue(*, user_id: int) -> tuple[User, str, str] | None:
-    """A fresh ``(user, link token, code)`` for an active, unverified user; None otherwise (nothing to send).
-
-    The code replaces any pending one (its hash stored, ``EMAIL_VERIFICATION_HOURS`` to live, 0 attempts
-    spent); earlier links stay valid until they expire or the state they vouch for changes.
-    """
-    user = User.objects.select_for_update().filter(pk=user_id, is_active=True, is_email_verified=False).first()
-    if user is None:
-        return None
-    code = verification.code_make()
-    EmailVerificationCode.objects.update_or_create(user=user, defaults={
-        "email": user.email,
-        "code_hash": verification.code_hash(user_id=user.pk, email=user.email, code=code),
-        "expires_at": timezone.now() + verification.lifetime(),
-        "attempts": 0,
-    })
-    return user, verification.token_make(user), code
-
-
-def _mark_verified(user: User) -> None:
-    user.is_email_verified = True
-    user.save(update_fields=["is_email_verified"])
-    EmailVerificationCode.objects.filter(user=user).delete()
-
-
-@transaction.atomic
-def email_verification_confirm_token(*, token: str) -> User:
-    """Verify the e-mail a link token was made for. Needs no session: the token names its user.
-
-    Raises 400 ``verification_expired`` for a genuine token older than ``EMAIL_VERIFICATION_HOURS``, 400
-    ``verification_invalid`` for anything else that fails: tampered, an unknown or disabled user, an e-mail
-    changed since, a link already used (the verified flag is part of what it signs), a password changed since.
-    The user row is locked and read fresh, so a racing e-mail change cannot be verified by the old address.
-    """
-    invalid = ApplicationError(f"This verification link is invalid or has already been used; {_ASK_AGAIN}.",
-                               code=AccountErrorCode.VERIFICATION_INVALID)
-    try:
-        user_id = verification.token_user_id(token)
-    except verification.TokenExpired:
-        raise ApplicationError(f"This verification link has expired; {_ASK_AGAIN}.",
-                               code=AccountErrorCode.VERIFICATION_EXPIRED) from None
-    except verification.TokenInvalid:
-        raise invalid from None
-    user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
-    if user is None or not verification.token_matches(token, user):
-        raise invalid
-    _mark_verified(user)
-    return user
-
-
-def email_verification_confirm_code(*, user: User, code: str) -> bool:
-    """Verify ``user``'s e-mail with the code sent to it. Returns False when it was already verified.
-
-    Every try spends one of the code's ``MAX_ATTEMPTS`` through a guarded UPDATE, so parallel guesses cannot
-    try more. Raises 400 ``verification_invalid`` (no pending code, a code for an address the user has left,
-    or a wrong code: ``attempts_left`` says how many tries remain), ``verification_expired``, or
-    ``too_many_attempts`` (the code is spent; a new one must be requested). A wrong try stays counted: the
-    error is raised after the transaction that counted it commits.
-    """
-    error = None
-    with transaction.atomic():
-        fresh = User.objects.select_for_update().get(pk=user.pk)
-        if fresh.is_email_verified:
-            return False
-        pending = EmailVerificationCode.objects.filter(user=fresh).first()
-        if pending is None or pending.email != fresh.email:
-            error = ApplicationError(f"No verification code is pending for your address; {_ASK_AGAIN}.",
-                                     code=AccountErrorCode.VERIFICATION_INVALID, extra={"attempts_left": 0})
-        elif pending.expires_at <= timezone.now():
-            error = ApplicationError(f"This code has expired; {_ASK_AGAIN}.",
-                                     code=AccountErrorCode.VERIFICATION_EXPIRED)
-        else:
-            error = _spend_code_attempt(fresh, pending, code)
-        if error is None:
-            _mark_verified(fresh)
-            user.is_email_verified = True
-    if error is not None:
-        raise error
-    return True
-
-
-def _spend_code_attempt(user: User, pending: EmailVerificationCode, code: str) -> ApplicationError | None:
-    """One try: None when ``code`` is right, else the error to answer (the try is counted either way)."""
-    limit = EmailVerificationCode.MAX_ATTEMPTS
-    spent = EmailVerificationCode.objects.filter(pk=pending.pk, attempts__lt=limit).update(
-        attempts=F("attempts") + 1)
-    too_many = ApplicationError(f"Too many wrong codes; this one no longer works, {_ASK_AGAIN}.",
-                                code=AccountErrorCode.TOO_MANY_ATTEMPTS, extra={"attempts_left": 0})
-    if not spent:
-        return too_many
-    if verification.code_matches(stored_hash=pending.code_hash, user_id=user.pk, email=user.email, code=code):
-        return None
-    left = limit - pending.attempts - 1
-    if left <= 0:
-        return too_many
-    return ApplicationError(f"The code is not right; {left} {'try' if left == 1 else 'tries'} left.",
-                            code=AccountErrorCode.VERIFICATION_INVALID, extra={"attempts_left": left})
-
-
-def password_reset_request(*, email: str) -> None:
-    """Always succeeds from the caller's view, so the answer never tells whether an account exists."""
-    user = user_get_by_email(email=email)
-    if user is None or not user.is_active or not user.has_usable_password():
-        return
-    enqueue_on_commit(send_password_reset_email, user.pk)
-
-
-def password_reset_link_parts(*, user: User) -> tuple[str, str]:
-    return urlsafe_base64_encode(force_bytes(user.pk)), default_token_generator.make_token(user)
-
-
-@transaction.atomic
-def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
-    invalid = ApplicationError("The reset link is invalid or has expired.", code=AccountErrorCode.INVALID_RESET_TOKEN)
-    try:
-        # Locked (see _lock_user) and read fresh: two confirms with one link cannot both pass the token check.
-        user = User.objects.select_for_update().get(pk=int(force_str(urlsafe_base64_decode(uid))), is_active=True)
-    except (ValueError, TypeError, OverflowError, User.DoesNotExist):
-        raise invalid from None
-    if not default_token_generator.check_token(user, token):
-        raise invalid
-    _validate_password(new_password, user, field="new_password")
-    user.set_password(new_password)
-    user.save(update_fields=["password"])
-    user_sessions_revoke(user=user)
-    return user
-
-
-def _address_book_lock(user: User) -> None:
-    """Serialise one user's address-book writes: concurrent "first address" or "make default" requests would
-    otherwise each see no other default and collide on the one-default constraint."""
-    list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
-
-
-@transaction.atomic
-def address_save(*, user: User, data: dict, address: Address | None = None) -> Address:
-    """Create or update an address book entry; making one the default unsets the previous default."""
-    _address_book_lock(user)
-    address = address or Address(user=user)
-    for field, value in data.items():
-        setattr(address, field, value)
-    if address.country:
-        address.country = address.country.upper()
-    first = not Address.objects.filter(user=user).exclude(pk=address.pk).exists()
-    if first:
-        address.is_default = True
-    if address.is_default:
-        Address.objects.filter(user=user, is_default=True).exclude(pk=address.pk).update(is_default=False)
-    address.full_clean()
-    address.save()
-    return address
-
-
-@transaction.atomic
-def address_delete(*, address: Address) -> None:
-    _address_book_lock(address.user)
-    was_default, user = address.is_default, address.user
-    address.delete()
-    if was_default:
-        successor = Address.objects.filter(user=user).order_by("-id").first()
-        if successor:
-            successor.is_default = True
-            successor.save(update_fields=["is_default"])
