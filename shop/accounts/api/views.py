@@ -1,3 +1,11 @@
+"""Thin account views: validate, call one service, serialize (JWT in the body or in HttpOnly cookies).
+
+Why one module over 400 lines: it is one thin class per operation (register, login, token refresh and logout,
+CSRF, password change and reset, profile, staff users, e-mail verification, the address book), and about a third of
+it is each operation's OpenAPI declaration; the session views share the cookie and token-answer helpers at the top.
+Split it by area (a ``views/`` package re-exporting the classes for urls.py) when a new area is added.
+"""
+
 from django.conf import settings
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404
