@@ -6,6 +6,7 @@ The answer's ``cart_merge`` says what happened, line by line.
 
 from shop.core.exceptions import ApplicationError
 
+from .errors import CartErrorCode
 from .guest import MergeStrategy, cart_merge_guest
 from .tokens import cart_token_of
 
@@ -18,7 +19,7 @@ def _strategy(request) -> str:
         return MergeStrategy.MERGE
     if raw not in {strategy.value for strategy in MergeStrategy}:
         choices = ", ".join(MergeStrategy)
-        raise ApplicationError(f"{MERGE_HEADER} must be one of {choices}.", code="invalid_cart_merge",
+        raise ApplicationError(f"{MERGE_HEADER} must be one of {choices}.", code=CartErrorCode.INVALID_CART_MERGE,
                                extra={"errors": {MERGE_HEADER: [f"Choose one of {choices}."]}})
     return raw
 

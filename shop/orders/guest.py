@@ -23,6 +23,7 @@ from django.core import signing
 from django.db import transaction
 from django.utils.crypto import constant_time_compare
 
+from shop.accounts.errors import AccountErrorCode
 from shop.core.exceptions import ApplicationError
 from shop.payments.models import Payment
 
@@ -101,8 +102,8 @@ def guest_orders_claim(*, user) -> list[Order]:
     guest's cancel, move each order once. Its payments follow it. A claimed order's guest links stop working.
     """
     if not user.is_email_verified:
-        raise ApplicationError(f"Your e-mail address is not verified. {VERIFY_HINT}", code="email_not_verified",
-                               status_code=403)
+        raise ApplicationError(f"Your e-mail address is not verified. {VERIFY_HINT}",
+                               code=AccountErrorCode.EMAIL_NOT_VERIFIED, status_code=403)
     email = normalise_email(user.email)
     candidates = list(Order.objects.filter(user__isnull=True, email=email).order_by("pk").values_list("pk", flat=True))
     claimed = []
