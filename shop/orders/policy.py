@@ -48,8 +48,8 @@ from enum import StrEnum
 from django.conf import settings
 
 from shop.core.exceptions import ApplicationError
-from shop.payments.methods import KNOWN_METHODS
 
+from .hooks import payment_method_pays_on_delivery
 from .models import Order
 from .transitions import CANCELLABLE
 
@@ -150,8 +150,7 @@ ORDER_NOT_PAID = "order_not_paid"
 
 def _pays_on_delivery(order: Order) -> bool:
     """The order was checked out with a direct method (cash on delivery): it ships unpaid by design."""
-    method = KNOWN_METHODS.get(order.payment_method)  # the method it was placed with, enabled or not today
-    return method is not None and not method.is_online
+    return payment_method_pays_on_delivery(order.payment_method)  # the method it was placed with, enabled or not
 
 
 def order_fulfilment_check(*, order: Order, goods_left: bool = False) -> None:

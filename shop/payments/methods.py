@@ -77,6 +77,13 @@ BY_NUMBER = {method.number: method for method in KNOWN_METHODS.values()}
 NO_DEFAULT = "none"
 
 
+def pays_on_delivery(code: str) -> bool:
+    """Whether ``code`` names a registry method with no online payment (cash on delivery), offered today or not:
+    an order placed with it ships unpaid by design (``shop.orders.policy``)."""
+    method = KNOWN_METHODS.get(code)
+    return method is not None and not method.is_online
+
+
 def _configured(provider: str) -> bool:
     """A gateway without its keys is not offered: listing it would only lead to a 503 at checkout."""
     return {

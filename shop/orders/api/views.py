@@ -10,6 +10,7 @@ from shop.core.exceptions import ApplicationError, NotFound
 from shop.core.links import public_base_url
 from shop.orders import selectors, services
 from shop.orders.models import Order, ShippingMethod
+from shop.payments.checkout import order_place_and_pay
 from shop.payments.return_urls import return_url_check
 
 from .examples import CHECKOUT_EXAMPLES, ORDER_EXAMPLES
@@ -57,7 +58,7 @@ def _checkout(request) -> Response:
     if key is not None and len(key) > 255:
         raise ApplicationError("Idempotency-Key is longer than 255 characters.", code="invalid_idempotency_key")
     return_url = return_url_check(data["return_url"], request=request)
-    order, created, payment = services.order_place(
+    order, created, payment = order_place_and_pay(
         user=request.user, lines=data["lines"], shipping_address=data.get("shipping_address"),
         address_field=data.get("address_field", "shipping_address"),
         shipping_method_id=data.get("shipping_method"), payment_method=data.get("payment_method") or None,

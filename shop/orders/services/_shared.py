@@ -1,5 +1,4 @@
-"""What the order services share: history rows, shipment events, customer e-mails after commit, and the
-payments hook called when an order is cancelled."""
+"""What the order services share: history rows, shipment events, customer e-mails after commit."""
 
 from datetime import datetime
 
@@ -13,23 +12,13 @@ from ..models import (
     Shipment,
     ShipmentEvent,
 )
+from ..tasks import send_order_email
 
 
 def _notify(order: Order, kind: str) -> None:
-    from ..tasks import send_order_email
-
+    """E-mail the customer about ``order`` (``kind``: confirmation, cancelled, shipped, ``refund:<id>`` ...) once
+    the transaction commits."""
     enqueue_on_commit(send_order_email, order.pk, kind)
-
-
-def _cancel_active_payments(order: Order) -> None:
-    """Hook for the payments app: cancel every active payment of ``order`` (no payment outlives its order).
-
-    Called with the order row locked, inside the cancelling transaction, after stock is restored and the order
-    is marked cancelled (lock order: ... -> order -> payment).
-    """
-    from shop.payments.services import payments_cancel_for_order
-
-    payments_cancel_for_order(order)
 
 
 def _record_status(order: Order, *, from_status: str, to_status: str, by=None, reason: str = "", note: str = ""):

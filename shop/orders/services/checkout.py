@@ -12,14 +12,13 @@ from django.utils import timezone
 from shop.accounts.models import Address
 from shop.cart.locks import cart_lock
 from shop.cart.models import CartItem
-from shop.cart.services import cart_clear, purchasable_resolve
+from shop.cart.services import purchasable_resolve
 from shop.catalog.models import Product, ProductVariant
 from shop.catalog.stock import StockLine, stock_deduct
 from shop.core.exceptions import ApplicationError
 from shop.core.idempotency import check_replay, request_fingerprint
-from shop.core.metrics import record_checkout
-from shop.payments.methods import default_method, method_get
 
+from ..hooks import PaymentMethodFacts, payment_method_get
 from ..locks import order_lock
 from ..models import (
     Order,
@@ -32,7 +31,7 @@ from ..models import (
 )
 from ..transitions import CANCELLABLE
 from ._shared import _notify
-from .cancel import _cancel_locked
+from .cancel import _cancel_and_restock_locked
 
 CENT = Decimal("0.01")
 MAX_ORDER_TOTAL = Decimal("1e10")  # the money columns hold 12 digits, 2 of them decimals
@@ -59,10 +58,10 @@ class _Line:
 
 # --- Checkout -------------------------------------------------------------------------------------------------
 
-def _payment_method_resolve(payment_method: str | None):
+def _payment_method_resolve(payment_method: str | None) -> PaymentMethodFacts | None:
     if not payment_method:
         return None
-    method = method_get(payment_method)
+    method = payment_method_get(payment_method)
     if method is None:
         raise ApplicationError(f"Payment method '{payment_method}' is not available.", code="invalid_payment_method",
                                extra={"errors": {"payment_method": ["Unknown or disabled payment method."]}})
@@ -131,7 +130,7 @@ def _order_for_key(*, user, idempotency_key: str, fingerprint: str) -> Order | N
     return existing
 
 
-def order_checkout(
+def order_create(
     *,
     user,
     lines: list[LineRequest] | None = None,
@@ -143,7 +142,8 @@ def order_checkout(
     idempotency_key: str | None = None,
     address_field: str = "shipping_address",
 ) -> tuple[Order, bool]:
-    """Place an order from the cart (``lines=None``) or from ``lines`` (a direct order; the cart is untouched).
+    """Place an order from the cart (``lines=None``) or from ``lines`` (a direct order; the cart is untouched),
+    opening no payment (``shop.payments.checkout.order_place_and_pay`` does both).
 
     One transaction: lock the cart, take stock, write the order, its items, address snapshot, shipment and
     history, empty the cart. Any refusal rolls all of it back. Returns ``(order, created)``; with an
@@ -156,6 +156,7 @@ def order_checkout(
     """
     fingerprint = ""
     if idempotency_key:
+        # "order_checkout": the name fingerprints were first stored under; keys saved before the rename still match.
         fingerprint = request_fingerprint("order_checkout", {
             "lines": lines, "shipping_address": shipping_address, "shipping_method_id": shipping_method_id,
             "payment_method": payment_method or None, "notes": notes, "expected_total": expected_total,
@@ -252,69 +253,18 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
     return order, True
 
 
-# --- Checkout that also starts the payment --------------------------------------------------------------------
-
-def order_place(*, user, lines: list[LineRequest] | None = None, payment_method: str | None = None,
-                return_url: str = "", base_url: str = "", **checkout):
-    """Checkout, then open the payment with the chosen method. Returns ``(order, created, payment)``.
-
-    ``payment_method`` is a method code or number; without one, the shop's default method is used
-    (``shop.payments.methods.default_method``: ``DEFAULT_PAYMENT_METHOD``, else the first active method), and no
-    payment is opened when there is none. A direct order (``lines``) also empties the user's cart once it is
-    placed and its payment opened. ``return_url`` and ``base_url`` go to ``payment_start`` (where a hosted
-    payment page sends the customer back; this API's public base as the customer reached it).
-
-    The gateway is called after the order commits (no row lock is held across the network). If it cannot
-    start the payment (down, 5xx, refused), the checkout is undone: the order is cancelled with its stock
-    restored, the cart refilled as it was, and the error (503 or 400) goes to the client; the failed attempt
-    stays recorded on the cancelled order.
-    """
-    from shop.payments.models import Payment
-    from shop.payments.services import payment_start
-
-    if not payment_method:
-        default = default_method()
-        payment_method = default.id if default else None
-    try:
-        order, created = order_checkout(user=user, lines=lines, payment_method=payment_method, **checkout)
-    except ApplicationError as exc:
-        record_checkout(exc.code)
-        raise
-    record_checkout("placed" if created else "replayed")
-    if not created:
-        payment = Payment.objects.filter(order=order).order_by("-id").first() if order.payment_method else None
-        return order, created, payment
-    payment = None
-    if order.payment_method:
-        try:
-            payment = payment_start(order_id=order.pk, user=user, method_id=order.payment_method,
-                                    idempotency_key=f"checkout-{order.order_key}", return_url=return_url,
-                                    base_url=base_url)
-        except ApplicationError as exc:
-            order_checkout_undo(order_id=order.pk, refill_cart=lines is None)
-            record_checkout(f"undone_{exc.code}")
-            # The order stays visible, cancelled (``payment_unavailable``), as the record of what happened; the
-            # answer says so, so "nothing changed" is never claimed for an order the customer can see.
-            exc.message = (f"{exc.message} Order {order.order_key} was cancelled and its stock released"
-                           f"{'; your cart is as it was' if lines is None else ''}.")
-            exc.extra = {**exc.extra, "order_id": order.pk, "order_status": Order.Status.CANCELLED}
-            raise
-    if lines is not None:
-        # A direct order empties the cart too ("on successful create, the user's cart is cleared"), once its
-        # payment has opened: an undone checkout leaves the cart as it was.
-        cart_clear(user=user)
-    return order, created, payment
-
-
 @transaction.atomic
-def order_checkout_undo(*, order_id: int, refill_cart: bool) -> None:
-    """Take back a checkout whose payment could not start: stock restored once, cart lines as they were."""
+def order_create_undo(*, order_id: int, refill_cart: bool) -> None:
+    """Take back a checkout whose payment could not start: the order cancelled with its stock restored once,
+    the cart lines as they were (``refill_cart``: it was a checkout from the cart). Lock order: cart -> order ->
+    stock -> payments."""
     order = Order.objects.get(pk=order_id)
-    cart = cart_lock(user=order.user)  # lock order: cart -> stock -> order
-    order = order_lock(order_id=order_id)
-    if order.status not in CANCELLABLE:
+    cart = cart_lock(user=order.user)  # the cart first: never lock a cart after an order
+    locked = order_lock(order_id=order_id)
+    if locked is None or locked.status not in CANCELLABLE:
         return
-    _cancel_locked(order, by=None, reason=Order.CancelReason.PAYMENT_UNAVAILABLE,
+    order = locked
+    _cancel_and_restock_locked(order, by=None, reason=Order.CancelReason.PAYMENT_UNAVAILABLE,
                    note="The payment could not be started; the checkout was undone.")
     order.idempotency_key = order.idempotency_fingerprint = ""  # a retry with the same key places a fresh order
     order.save(update_fields=["idempotency_key", "idempotency_fingerprint", "updated_at"])

@@ -10,7 +10,7 @@ from ..models import (
     Order,
 )
 from ..transitions import CANCELLABLE
-from .cancel import _cancel_locked
+from .cancel import _cancel_and_restock_locked
 
 
 def _expirable(order: Order, now: datetime) -> bool:
@@ -30,7 +30,8 @@ def order_expire(*, order_id: int, now: datetime | None = None, skip_locked: boo
     order = order_lock(order_id=order_id, skip_locked=skip_locked)
     if order is None or not _expirable(order, now):
         return False
-    _cancel_locked(order, by=None, reason=Order.CancelReason.EXPIRED, note="Not paid before the payment deadline.")
+    _cancel_and_restock_locked(order, by=None, reason=Order.CancelReason.EXPIRED,
+                               note="Not paid before the payment deadline.")
     return True
 
 

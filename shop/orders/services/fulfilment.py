@@ -17,7 +17,7 @@ from ..models import (
 from ..policy import Action, order_action_check, order_fulfilment_check
 from ..transitions import ORDER_STATUS_OF_TRACKING, TRACKING_WITHOUT_ORDER_MOVE, can_transition
 from ._shared import _notify, _record_status, _shipment_event
-from .cancel import _cancel_locked
+from .cancel import _cancel_and_restock_locked
 
 
 @transaction.atomic
@@ -48,7 +48,7 @@ def _set_status_locked(order: Order, *, status: str, by, note: str = "", event: 
     if not can_transition(order.status, status):
         raise ApplicationError(f"Cannot change an order from {order.status} to {status}.", code="invalid_transition")
     if status == Order.Status.CANCELLED:
-        _cancel_locked(order, by=by, reason=Order.CancelReason.STAFF, note=note)
+        _cancel_and_restock_locked(order, by=by, reason=Order.CancelReason.STAFF, note=note)
         return
     if status in (Order.Status.SHIPPED, Order.Status.DELIVERED):
         order_fulfilment_check(order=order, goods_left=status == Order.Status.DELIVERED)

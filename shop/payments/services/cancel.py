@@ -9,7 +9,7 @@ from shop.core.exceptions import ApplicationError, NotFound, ServiceUnavailable
 from shop.core.tasks import enqueue_on_commit
 from shop.orders.models import Order
 from shop.orders.policy import Action, order_action_check
-from shop.orders.services import order_cancel_locked
+from shop.orders.services import order_cancel_and_restock_locked
 
 from ..gateways import provider_get
 from ..locks import _payment_lock
@@ -79,7 +79,7 @@ def payment_cancel(*, payment_id: int, user) -> Payment:
             payment.status = Payment.Status.CANCELLED
             payment.save()
         if order.status in PAYABLE_ORDER_STATUSES and not order.was_paid:
-            order_cancel_locked(order, by=user, reason=Order.CancelReason.PAYMENT_CANCELLED,
+            order_cancel_and_restock_locked(order, by=user, reason=Order.CancelReason.PAYMENT_CANCELLED,
                                 note="Payment cancelled by the customer.")
     return payment
 

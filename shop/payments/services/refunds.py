@@ -9,7 +9,7 @@ from django.db import transaction
 from shop.core.exceptions import ApplicationError, ServiceUnavailable
 from shop.orders.models import Order
 from shop.orders.policy import order_action_check, refund_action
-from shop.orders.services import order_cancel_locked, order_refund_notify
+from shop.orders.services import order_cancel_and_restock_locked, order_refund_notify
 
 from ..gateways import provider_get
 from ..locks import _payment_lock
@@ -93,7 +93,8 @@ def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reas
         order_payment_recalculate(order)
         # Cancel only when nothing is kept for the order any more (a second, duplicate payment may still be).
         if fully and order.status in PAYABLE_ORDER_STATUSES and order.payment_status == Order.PaymentStatus.REFUNDED:
-            order_cancel_locked(order, by=user, reason=Order.CancelReason.REFUNDED, note="Payment refunded.")
+            order_cancel_and_restock_locked(order, by=user, reason=Order.CancelReason.REFUNDED,
+                                            note="Payment refunded.")
         elif order.status != Order.Status.CANCELLED:
             # The order goes on (a partial refund, or one after delivery): the customer is told what comes back.
             # A cancelled order's e-mail already says what is refunded or on its way.

@@ -134,7 +134,7 @@ def _reserve_attempt_locked(*, order_id: int, user, provider: str, currency: str
             order=order, user_id=order.user_id, provider=provider, amount=order.total, currency=currency,
             idempotency_key=idempotency_key or f"order-{order.pk}-{uuid.uuid4().hex}",
         )
-        # Field validation only, as order_checkout does: the order and its user come from the row locked above,
+        # Field validation only, as order_create does: the order and its user come from the row locked above,
         # and the database enforces the unique keys and the amount checks race-free. The full version cost 12
         # statements of a checkout's 48 (a SELECT per foreign key and unique field, and a SAVEPOINT + SELECT +
         # RELEASE per check constraint): bench/README.md, "Profiling".

@@ -11,7 +11,7 @@ from shop.core.exceptions import ApplicationError, NotFound
 from shop.core.metrics import record_payment
 from shop.core.tasks import enqueue_on_commit
 from shop.orders.models import Order
-from shop.orders.services import order_cancel_locked, order_mark_processing_locked
+from shop.orders.services import order_cancel_and_restock_locked, order_mark_processing_locked
 
 from ..gateways import provider_get
 from ..locks import _payment_lock
@@ -148,7 +148,7 @@ def _apply(order: Order, payment: Payment, state: ProviderPayment) -> str:
             # retry until the payment deadline.
             payment.save()
             if order.status in PAYABLE_ORDER_STATUSES and not order.was_paid:  # a stale attempt fails: paid goes on
-                order_cancel_locked(order, by=None, reason=Order.CancelReason.PAYMENT_FAILED,
+                order_cancel_and_restock_locked(order, by=None, reason=Order.CancelReason.PAYMENT_FAILED,
                                     note=f"The payment failed: {payment.failure_message}")
             return payment.status
     elif status == PaymentStatus.PROCESSING:
@@ -157,7 +157,7 @@ def _apply(order: Order, payment: Payment, state: ProviderPayment) -> str:
         payment.status = Payment.Status.CANCELLED
         payment.save()
         if order.status in PAYABLE_ORDER_STATUSES and not order.was_paid:
-            order_cancel_locked(order, by=None, reason=Order.CancelReason.PAYMENT_CANCELLED,
+            order_cancel_and_restock_locked(order, by=None, reason=Order.CancelReason.PAYMENT_CANCELLED,
                                 note="The payment was cancelled at the gateway.")
         return payment.status
     else:
