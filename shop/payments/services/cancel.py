@@ -12,13 +12,14 @@ from shop.orders.policy import Action, order_action_check
 from shop.orders.services import order_cancel_and_restock_locked
 
 from ..gateways import provider_get
-from ..locks import _payment_lock
+from ..locks import order_payments_lock, payment_lock_with_order
 from ..models import Payment
 from ..providers.base import (
     GatewayRejected,
     GatewayUnavailable,
     PaymentProvider,
 )
+from ..transitions import payment_status_set_locked
 from ._shared import PAYABLE_ORDER_STATUSES, _status_phrase
 from .state import order_payment_recalculate
 
@@ -74,9 +75,9 @@ def payment_cancel(*, payment_id: int, user) -> Payment:
         provider = provider_get(payment.provider)
         payment_gateway_cancel(provider=provider, provider_payment_id=payment.provider_payment_id)
     with transaction.atomic():
-        order, payment = _payment_lock(payment_id)
+        order, payment = payment_lock_with_order(payment_id=payment_id)
         if payment.status in Payment.ACTIVE:
-            payment.status = Payment.Status.CANCELLED
+            payment_status_set_locked(payment, to=Payment.Status.CANCELLED)
             payment.save()
         if order.status in PAYABLE_ORDER_STATUSES and not order.was_paid:
             order_cancel_and_restock_locked(order, by=user, reason=Order.CancelReason.PAYMENT_CANCELLED,
@@ -95,7 +96,7 @@ def payments_cancel_for_order(order: Order) -> None:
     from ..tasks import refund_orphan_payment
 
     kept = False
-    for payment in Payment.objects.select_for_update().filter(order=order):
+    for payment in order_payments_lock(order=order):
         if payment.status in Payment.ACTIVE:
             _attempt_close_locked(payment)
         elif payment.net_paid > 0:
@@ -111,7 +112,7 @@ def _attempt_close_locked(payment: Payment) -> None:
     Should the customer still pay it, the money is an over-payment and goes back (``_apply``)."""
     from ..tasks import cancel_payment_at_gateway
 
-    payment.status = Payment.Status.CANCELLED
+    payment_status_set_locked(payment, to=Payment.Status.CANCELLED)
     payment.save(update_fields=["status", "updated_at"])
     if payment.provider_payment_id:
         enqueue_on_commit(cancel_payment_at_gateway, payment.pk)

@@ -8,7 +8,7 @@ from shop.core.exceptions import ApplicationError, NotFound
 from shop.orders.models import Order
 
 from ..gateways import provider_get
-from ..locks import _payment_lock
+from ..locks import payment_lock_with_order
 from ..models import Payment, PaymentMethodSetting
 from ..providers.base import (
     PaymentStatus,
@@ -40,7 +40,7 @@ def payment_collect_check(payment: Payment | None, *, order: Order | None = None
 def payment_collect(*, payment_id: int, user) -> Payment:
     """Staff record cash collected on delivery: the payment succeeds and the order counts as paid."""
     with transaction.atomic():
-        order, payment = _payment_lock(payment_id)
+        order, payment = payment_lock_with_order(payment_id=payment_id)
         payment_collect_check(payment, order=order)
         _apply(order, payment, ProviderPayment(provider_payment_id=payment.provider_payment_id,
                                                status=PaymentStatus.SUCCEEDED, amount=payment.amount,

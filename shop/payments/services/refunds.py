@@ -12,7 +12,7 @@ from shop.orders.policy import order_action_check, refund_action
 from shop.orders.services import order_cancel_and_restock_locked, order_refund_notify
 
 from ..gateways import provider_get
-from ..locks import _payment_lock
+from ..locks import payment_lock_with_order, refund_lock
 from ..models import Payment, Refund
 from ..providers.base import (
     GatewayRejected,
@@ -21,6 +21,7 @@ from ..providers.base import (
     RefundStatus,
 )
 from ..providers.base import WebhookEvent as GatewayEvent
+from ..transitions import payment_status_set_locked
 from ._shared import _flag, _gateway_call, _status_phrase
 from .state import PAYABLE_ORDER_STATUSES, order_payment_recalculate
 
@@ -38,7 +39,7 @@ def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reas
     refund keeps the order going and never turns it unpaid.
     """
     with transaction.atomic():
-        order, payment = _payment_lock(payment_id, user=user)
+        order, payment = payment_lock_with_order(payment_id=payment_id, user=user)
         # A customer's refund is all that is left of the payment: any other amount is a partial refund, the
         # shop's decision (the policy's refund_action says which one this is).
         order_action_check(actor=user, order=order, action=refund_action(payment=payment, amount=amount))
@@ -66,7 +67,7 @@ def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reas
                                currency=payment.currency, reason=reason, idempotency_key=f"refund-{refund.pk}")
     except ApplicationError as exc:
         with transaction.atomic():
-            order, payment = _payment_lock(payment_id)
+            order, payment = payment_lock_with_order(payment_id=payment_id)
             payment.amount_refunded -= amount
             payment.save(update_fields=["amount_refunded", "updated_at"])
             order_payment_recalculate(order)
@@ -77,7 +78,7 @@ def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reas
         # customer is told, and nothing else changes.
         message = (result.failure_message or "the gateway refused it")[:500]
         with transaction.atomic():
-            order, payment = _payment_lock(payment_id)
+            order, payment = payment_lock_with_order(payment_id=payment_id)
             payment.amount_refunded -= amount
             payment.save(update_fields=["amount_refunded", "updated_at"])
             order_payment_recalculate(order)
@@ -85,10 +86,10 @@ def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reas
                                                        provider_refund_id=result.provider_refund_id)
         raise ApplicationError(f"The refund failed at {provider.display_name}: {message}.", code="refund_failed")
     with transaction.atomic():
-        order, payment = _payment_lock(payment_id)
+        order, payment = payment_lock_with_order(payment_id=payment_id)
         Refund.objects.filter(pk=refund.pk).update(status=result.status, provider_refund_id=result.provider_refund_id)
         fully = payment.amount_refunded >= payment.amount
-        payment.status = Payment.Status.REFUNDED if fully else Payment.Status.PARTIALLY_REFUNDED
+        payment_status_set_locked(payment, to=Payment.Status.REFUNDED if fully else Payment.Status.PARTIALLY_REFUNDED)
         payment.save(update_fields=["status", "updated_at"])
         order_payment_recalculate(order)
         # Cancel only when nothing is kept for the order any more (a second, duplicate payment may still be).
@@ -105,7 +106,7 @@ def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reas
 @transaction.atomic
 def payment_flag(*, payment_id: int, reason: str) -> None:
     """Flag a payment for a person (``reason``: what to do), under the order -> payment locks."""
-    _order, payment = _payment_lock(payment_id)
+    _order, payment = payment_lock_with_order(payment_id=payment_id)
     _flag(payment, reason)
     payment.save(update_fields=["flagged", "flag_reason", "updated_at"])
 
@@ -169,13 +170,12 @@ def _refund_settle(*, payment_id: int, provider_refund_id: str, status: str, fai
     the gateway says belongs to another payment (``gateway_payment_id``) is never settled here.
     """
     with transaction.atomic():
-        order, payment = _payment_lock(payment_id)
+        order, payment = payment_lock_with_order(payment_id=payment_id)
         if gateway_payment_id and gateway_payment_id != payment.provider_payment_id:
             logger.warning("refund %s belongs to %s, not payment %s; not settled", provider_refund_id,
                            gateway_payment_id, payment_id)
             return None
-        refund = Refund.objects.select_for_update().filter(payment=payment, provider_refund_id=provider_refund_id,
-                                                           status=Refund.Status.PENDING).first()
+        refund = refund_lock(payment=payment, provider_refund_id=provider_refund_id, status=Refund.Status.PENDING)
         if refund is None:
             return None
         return _refund_settle_locked(order, payment, refund, status=status, failure_message=failure_message,
@@ -200,11 +200,11 @@ def _refund_settle_locked(order: Order, payment: Payment, refund: Refund, *, sta
     if refund.status == Refund.Status.FAILED:
         payment.amount_refunded = max(payment.amount_refunded - refund.amount, Decimal("0.00"))
         if payment.amount_refunded >= payment.amount:
-            payment.status = Payment.Status.REFUNDED
+            payment_status_set_locked(payment, to=Payment.Status.REFUNDED)
         elif payment.amount_refunded > 0:
-            payment.status = Payment.Status.PARTIALLY_REFUNDED
+            payment_status_set_locked(payment, to=Payment.Status.PARTIALLY_REFUNDED)
         else:
-            payment.status = Payment.Status.SUCCEEDED
+            payment_status_set_locked(payment, to=Payment.Status.SUCCEEDED)
         _flag(payment, f"{flag_reason}: {refund.amount} {payment.currency} was not refunded")
         payment.save()
         if order.status == Order.Status.CANCELLED and not order.needs_refund:

@@ -18,6 +18,7 @@ from shop.orders.models import Order
 from shop.payments.methods import PaymentMethod, default_method, method_get
 
 from ..gateways import provider_get
+from ..locks import order_payments_lock, payment_lock_with_order
 from ..models import Payment
 from ..providers.base import (
     Customer,
@@ -26,6 +27,7 @@ from ..providers.base import (
     PaymentRequest,
 )
 from ..return_urls import return_url_for_order
+from ..transitions import payment_status_set_locked
 from ._shared import PAYABLE_ORDER_STATUSES, _gateway_call
 from .cancel import _attempt_close_locked
 
@@ -114,19 +116,16 @@ def _reserve_attempt_locked(*, order_id: int, user, provider: str, currency: str
             # cash order, with no payment deadline, under this lock.
             order.payment_method, order.payment_deadline = method.id, None
             order.save(update_fields=["payment_method", "payment_deadline", "updated_at"])
-        reusable = (
-            Payment.objects.select_for_update()
-            .filter(order=order, provider=provider, status=Payment.Status.PENDING, amount=order.total,
-                    currency=currency)
-            .order_by("-id").first()
-        )
-        if reusable is not None:
-            return reusable
+        open_attempts = order_payments_lock(order=order, provider=provider, status=Payment.Status.PENDING,
+                                            amount=order.total, currency=currency)
+        if open_attempts:
+            return open_attempts[-1]  # the latest
         if reopen_id is not None:
-            reopened = Payment.objects.select_for_update().filter(
-                pk=reopen_id, order=order, status=Payment.Status.FAILED, amount=order.total).first()
-            if reopened is not None:
-                reopened.status = Payment.Status.PENDING  # the failure message stays: the last try's outcome
+            failed = order_payments_lock(order=order, pk=reopen_id, status=Payment.Status.FAILED, amount=order.total)
+            if failed:
+                reopened = failed[0]
+                # The failure message stays: the last try's outcome.
+                payment_status_set_locked(reopened, to=Payment.Status.PENDING)
                 reopened.save(update_fields=["status", "updated_at"])
                 _attempt_opened_locked(order, reopened, method)
                 return reopened
@@ -201,17 +200,16 @@ def payment_start(*, order_id: int, user, method_id: str, currency: str | None =
                                            base_url=(base_url or public_base_url()).rstrip("/"))
         result = _gateway_call(provider, provider.create_payment, gateway_request)
     except ApplicationError as exc:
-        Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.FAILED, failure_message=exc.message[:500])
+        _attempt_fail(payment_id=payment.pk, message=exc.message)
         raise
     try:
         with transaction.atomic():
-            order = order_lock(order_id=payment.order_id)  # lock order: order -> payment
-            payment = Payment.objects.select_for_update().get(pk=payment.pk)
+            order, payment = payment_lock_with_order(payment_id=payment.pk, order_id=payment.order_id)
             payment.provider_payment_id = result.provider_payment_id
             payment.provider_invoice_id = result.provider_invoice_id
             payment.client_secret = result.client_secret
             payment.checkout_url = result.checkout_url
-            payment.status = Payment.Status.PENDING
+            payment_status_set_locked(payment, to=Payment.Status.PENDING)
             payment.failure_message = ""
             payment.save()
             _attempt_opened_locked(order, payment, method)
@@ -222,9 +220,18 @@ def payment_start(*, order_id: int, user, method_id: str, currency: str | None =
                      provider.display_name, result.provider_payment_id, payment.pk)
         message = (f"{provider.display_name} answered with a payment id that belongs to another payment. "
                    "Nothing was charged; please try again.")
-        Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.FAILED, failure_message=message[:500])
+        _attempt_fail(payment_id=payment.pk, message=message)
         raise ServiceUnavailable(message, code="gateway_bad_response") from None
     return payment
+
+
+def _attempt_fail(*, payment_id: int, message: str) -> None:
+    """The gateway could not open the attempt: it fails with ``message``, under the order -> payment locks."""
+    with transaction.atomic():
+        _order, payment = payment_lock_with_order(payment_id=payment_id)
+        payment_status_set_locked(payment, to=Payment.Status.FAILED)
+        payment.failure_message = message[:500]
+        payment.save(update_fields=["status", "failure_message", "updated_at"])
 
 
 def _method_of_order(*, order_id: int, user) -> str:
@@ -253,9 +260,9 @@ def _attempt_opened_locked(order: Order, payment: Payment, method: PaymentMethod
     how it is being paid now; an order moving from cash on delivery to an online method gets its payment
     deadline (moving to a direct method after checkout is refused in ``_reserve_attempt_locked``).
     """
-    for other in Payment.objects.select_for_update().filter(order=order, status__in=Payment.ACTIVE).exclude(
-            pk=payment.pk):
-        _attempt_close_locked(other)
+    for other in order_payments_lock(order=order, status__in=Payment.ACTIVE):
+        if other.pk != payment.pk:
+            _attempt_close_locked(other)
     fields = []
     if order.payment_method != method.id:
         order.payment_method = method.id

@@ -14,7 +14,7 @@ from shop.orders.models import Order
 from shop.orders.services import order_cancel_and_restock_locked, order_mark_processing_locked
 
 from ..gateways import provider_get
-from ..locks import _payment_lock
+from ..locks import payment_lock_with_order
 from ..models import Payment, Refund
 from ..providers.base import (
     GatewayRejected,
@@ -22,6 +22,7 @@ from ..providers.base import (
     PaymentStatus,
     ProviderPayment,
 )
+from ..transitions import payment_status_set_locked
 from ._shared import BINDS_ID_FROM_WEBHOOK, PAYABLE_ORDER_STATUSES, _flag, _gateway_call
 
 
@@ -116,7 +117,7 @@ def _apply(order: Order, payment: Payment, state: ProviderPayment) -> str:
                                f"{payment.currency}; not marked paid")
                 payment.save()
                 return "flagged_mismatch"
-            payment.status = Payment.Status.SUCCEEDED
+            payment_status_set_locked(payment, to=Payment.Status.SUCCEEDED)
             payment.succeeded_at = timezone.now()
             payment.failure_message = ""
             orphan_reason = _orphan_reason(order)
@@ -132,16 +133,16 @@ def _apply(order: Order, payment: Payment, state: ProviderPayment) -> str:
                 order_mark_processing_locked(order, reason="payment_succeeded")
         _absorb_gateway_refunds(payment, state.amount_refunded or Decimal("0"))
         if payment.amount_refunded >= payment.amount:
-            payment.status = Payment.Status.REFUNDED
+            payment_status_set_locked(payment, to=Payment.Status.REFUNDED)
         elif payment.amount_refunded > 0:
-            payment.status = Payment.Status.PARTIALLY_REFUNDED
+            payment_status_set_locked(payment, to=Payment.Status.PARTIALLY_REFUNDED)
         payment.save()
         order_payment_recalculate(order)
         return payment.status
     if payment.status in Payment.CAPTURED or payment.status == Payment.Status.CANCELLED:
         return "ignored_stale"  # a late failure or cancel never overrides money already taken or a closed attempt
     if status == PaymentStatus.FAILED:
-        payment.status = Payment.Status.FAILED
+        payment_status_set_locked(payment, to=Payment.Status.FAILED)
         payment.failure_message = (state.failure_message or "The payment failed.")[:500]
         if payment.provider in settings.PAYMENT_FAILURE_RELEASES_ORDER:
             # This method's policy: a failed payment ends the order (stock released) instead of waiting for a
@@ -152,9 +153,9 @@ def _apply(order: Order, payment: Payment, state: ProviderPayment) -> str:
                                     note=f"The payment failed: {payment.failure_message}")
             return payment.status
     elif status == PaymentStatus.PROCESSING:
-        payment.status = Payment.Status.PROCESSING
+        payment_status_set_locked(payment, to=Payment.Status.PROCESSING)
     elif status == PaymentStatus.CANCELLED:
-        payment.status = Payment.Status.CANCELLED
+        payment_status_set_locked(payment, to=Payment.Status.CANCELLED)
         payment.save()
         if order.status in PAYABLE_ORDER_STATUSES and not order.was_paid:
             order_cancel_and_restock_locked(order, by=None, reason=Order.CancelReason.PAYMENT_CANCELLED,
@@ -168,7 +169,7 @@ def _apply(order: Order, payment: Payment, state: ProviderPayment) -> str:
 
 def payment_apply_state(*, payment_id: int, state: ProviderPayment) -> str:
     with transaction.atomic():
-        order, payment = _payment_lock(payment_id)
+        order, payment = payment_lock_with_order(payment_id=payment_id)
         before = payment.status
         outcome = _apply(order, payment, state)
     if payment.status != before:

@@ -9,7 +9,7 @@ from shop.core.exceptions import ApplicationError, ServiceUnavailable
 from shop.core.metrics import record_webhook
 
 from ..gateways import provider_get
-from ..locks import _payment_lock
+from ..locks import payment_lock_with_order
 from ..models import Payment, WebhookEvent
 from ..providers.base import (
     GatewayRejected,
@@ -141,7 +141,7 @@ def _payment_bind(*, payment_id: int, gateway_id: str, state: ProviderPayment) -
                        _invoice_reference(state))
         return "ignored: the invoice belongs to another payment"
     with transaction.atomic():
-        order, payment = _payment_lock(payment_id)
+        order, payment = payment_lock_with_order(payment_id=payment_id)
         if payment.provider_payment_id != gateway_id:
             if payment.status in Payment.CAPTURED:
                 # Money was already taken on another invoice: never move the payment off it.
