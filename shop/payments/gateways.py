@@ -82,6 +82,21 @@ def _sandbox() -> PaymentProvider:
     return SandboxProvider()
 
 
+# Every provider the code supports, by identifier: the one list the methods registry (``methods.KNOWN_METHODS``)
+# and the capability lookups are derived from. Adding a gateway: its class here and a builder below.
+PROVIDER_CLASSES: dict[str, type[PaymentProvider]] = {
+    cls.identifier: cls
+    for cls in (StripeProvider, PaymobProvider, IntaSendProvider, SandboxProvider, CashOnDeliveryProvider)
+}
+
+
+def provider_class(name: str) -> type[PaymentProvider]:
+    """The provider class behind ``name``, deployed or not: its capabilities are class attributes, readable
+    for a payment whose method the shop no longer offers. A name the code does not know gets the base class:
+    every capability off."""
+    return PROVIDER_CLASSES.get(name, PaymentProvider)
+
+
 _BUILDERS = {
     "stripe": _stripe,
     "paymob": _paymob,

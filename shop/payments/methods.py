@@ -22,6 +22,8 @@ from decimal import Decimal
 
 from django.conf import settings
 
+from .gateways import PROVIDER_CLASSES
+
 
 @dataclass(frozen=True)
 class PaymentMethod:
@@ -64,14 +66,12 @@ class PaymentMethod:
         return None
 
 
+# The registry, derived from the provider classes (``gateways.PROVIDER_CLASSES``): one method per provider, with
+# the provider's number, name, kind and currencies. Numbers are fixed (stripe 1, paymob 2, intasend 3, sandbox 4,
+# cod 5): clients send them and ``PaymentMethodSetting`` rows are keyed by them.
 KNOWN_METHODS = {
-    "stripe": PaymentMethod("stripe", "stripe", "Card (Stripe)", "client", number=1),
-    "paymob": PaymentMethod("paymob", "paymob", "Card / wallet (Paymob)", "redirect", ("EGP",), number=2),
-    "intasend": PaymentMethod(
-        "intasend", "intasend", "M-Pesa / card (IntaSend)", "redirect", ("KES", "USD", "EUR", "GBP"), number=3
-    ),
-    "sandbox": PaymentMethod("sandbox", "sandbox", "Sandbox (test payments, no network)", "redirect", number=4),
-    "cod": PaymentMethod("cod", "cod", "Cash on delivery", "direct", number=5),
+    code: PaymentMethod(code, code, cls.method_name, cls.kind, tuple(cls.currencies), number=cls.method_number)
+    for code, cls in sorted(PROVIDER_CLASSES.items(), key=lambda item: item[1].method_number)
 }
 BY_NUMBER = {method.number: method for method in KNOWN_METHODS.values()}
 NO_DEFAULT = "none"

@@ -28,6 +28,9 @@ class CashOnDeliveryProvider(PaymentProvider):
     currencies = ()
     supports_refunds = False
     supports_partial_refunds = False
+    method_number, method_name = 5, "Cash on delivery"
+    collected_by_hand = True
+    holds_funds_locally = True  # our Payment row is the ledger: nothing at a gateway to compare amounts with
 
     def create_payment(self, request: PaymentRequest) -> ProviderPayment:
         currency = self._checked_currency(request.currency)

@@ -168,6 +168,9 @@ class PaymobProvider(PaymentProvider):
     currencies: tuple[str, ...] = ("EGP",)
     supports_refunds = True
     supports_partial_refunds = True
+    method_number, method_name = 2, "Card / wallet (Paymob)"
+    webhooks_signed = True  # every transaction callback carries an HMAC
+    not_paid_yet_codes = frozenset({"no_transaction"})  # an inquiry before the customer paid
 
     def __init__(
         self,

@@ -23,6 +23,7 @@ from .base import (
     PaymentRequest,
     PaymentStatus,
     ProviderPayment,
+    RefundNotice,
     RefundResult,
     RefundStatus,
     WebhookEvent,
@@ -41,6 +42,9 @@ PAYMENT_STATUS_EVENTS = frozenset(
         "payment_intent.processing",
     }
 )
+
+# Events whose object is a refund: its status may have moved (pending -> succeeded / failed / canceled).
+REFUND_EVENTS = frozenset({"refund.updated", "refund.failed", "charge.refund.updated"})
 
 _REFUND_STATUSES = {
     "succeeded": RefundStatus.SUCCEEDED,
@@ -114,6 +118,8 @@ class StripeProvider(PaymentProvider):
     currencies = ()
     supports_refunds = True
     supports_partial_refunds = True
+    method_number, method_name = 1, "Card (Stripe)"
+    webhooks_signed = True  # Stripe-Signature on every event
 
     def __init__(
         self,
@@ -298,6 +304,10 @@ class StripeProvider(PaymentProvider):
         elif kind == "refund":
             payment_id = obj.get("payment_intent") or ""
             amount = from_minor_units(obj["amount"], currency)
+        refund = None
+        if event_type in REFUND_EVENTS and kind == "refund" and obj.get("id"):
+            # The refund's status may have moved (pending -> succeeded / failed / canceled): a trigger to read it.
+            refund = RefundNotice(provider_refund_id=str(obj["id"]))
         return WebhookEvent(
             provider=self.identifier,
             event_id=event["id"],
@@ -309,4 +319,5 @@ class StripeProvider(PaymentProvider):
             currency=currency if amount is not None else None,
             failure_message=failure,
             raw=event,
+            refund=refund,
         )

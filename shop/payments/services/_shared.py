@@ -50,8 +50,3 @@ _STATUS_PHRASES = {
 def _status_phrase(payment: Payment) -> str:
     """``"has already succeeded"``, ``"was cancelled"`` ...: a payment's status as the verb of a sentence."""
     return _STATUS_PHRASES.get(payment.status, f"is {payment.status}")
-
-
-
-# Gateways whose create answer names a checkout and whose webhooks name the payment itself (see above).
-BINDS_ID_FROM_WEBHOOK = frozenset({"intasend"})

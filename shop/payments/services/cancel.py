@@ -27,19 +27,13 @@ logger = logging.getLogger(__name__)
 
 # --- Cancelling and refunding -------------------------------------------------------------------------------------
 
-# The gateway has nothing open to cancel: IntaSend has no cancel API (its checkout just lapses), Paymob cannot
-# cancel an unpaid intention (it expires). Our side closing the attempt is the whole cancellation; should the
-# customer still pay, the success lands on a cancelled order and is refunded (``_apply``).
-NOTHING_TO_CANCEL = frozenset({"not_cancellable"})
-
-
 def payment_gateway_cancel(*, provider: PaymentProvider, provider_payment_id: str) -> str:
     """Tell the gateway an attempt is abandoned. 400 if it refuses for a reason people must see (e.g. already
     paid), 503 if it cannot be reached; "nothing to cancel" when only our side holds the attempt open."""
     try:
         provider.cancel_payment(provider_payment_id)
     except GatewayRejected as exc:
-        if exc.code in NOTHING_TO_CANCEL:
+        if exc.code in provider.nothing_to_cancel_codes:
             logger.info("%s has nothing to cancel for %s: %s", provider.display_name, provider_payment_id,
                         exc.message)
             return "nothing to cancel at the gateway"

@@ -7,7 +7,7 @@ from django.db import transaction
 from shop.core.exceptions import ApplicationError, NotFound
 from shop.orders.models import Order
 
-from ..gateways import provider_get
+from ..gateways import provider_class, provider_get
 from ..locks import payment_lock_with_order
 from ..models import Payment, PaymentMethodSetting
 from ..providers.base import (
@@ -24,7 +24,7 @@ def payment_collect_check(payment: Payment | None, *, order: Order | None = None
     action (the admin's confirmation page). ``None``: the order has no payment at all (400 ``not_cod``).
     ``order``: the payment's order when the caller holds it (locked), else it is read. An order already paid
     online is 400 ``order_paid``: taking the cash too would be an over-payment."""
-    if payment is None or payment.provider != "cod":
+    if payment is None or not provider_class(payment.provider).collected_by_hand:
         raise ApplicationError("Only cash-on-delivery payments are collected by hand; this order has none.",
                                code="not_cod")
     if payment.status not in Payment.CAPTURED and (order or payment.order).was_paid:

@@ -18,9 +18,9 @@ from ..providers.base import (
     GatewayRejected,
     GatewayUnavailable,
     PaymentProvider,
+    RefundNotice,
     RefundStatus,
 )
-from ..providers.base import WebhookEvent as GatewayEvent
 from ..transitions import payment_status_set_locked
 from ._shared import _flag, _gateway_call, _status_phrase
 from .state import PAYABLE_ORDER_STATUSES, order_payment_recalculate
@@ -111,40 +111,22 @@ def payment_flag(*, payment_id: int, reason: str) -> None:
     payment.save(update_fields=["flagged", "flag_reason", "updated_at"])
 
 
-# An IntaSend refund is a chargeback that starts PENDING and is settled later; its webhook says how.
-_CHARGEBACK_SETTLED = {"COMPLETED": Refund.Status.SUCCEEDED, "COMPLETE": Refund.Status.SUCCEEDED,
-                       "CANCELLED": Refund.Status.FAILED}
+def refund_notice_settle(*, payment_id: int, provider: PaymentProvider, notice: RefundNotice) -> str | None:
+    """Settle our pending Refund a verified webhook names (``notice``), after the payment itself was re-read.
 
-
-def _chargeback_settle(*, payment_id: int, payload) -> str | None:
-    """Settle our pending Refund from a (challenge-verified, invoice re-read) chargeback webhook.
-
-    A cancelled chargeback means the customer did not get the money back: the amount is released from
+    A notice that settles the refund itself (IntaSend's completed or cancelled chargeback) is applied as it is;
+    one that is only a trigger (Stripe's refund events) is confirmed by reading the refund from the gateway. A
+    failed refund means the customer did not get the money back: the amount is released from
     ``amount_refunded`` and the payment flagged for a person (the order may already be cancelled and restocked).
+    A refund the shop did not create (made in the gateway's dashboard) or already settled is left alone: the
+    payment re-read that ran before this already did what it always does with it. None: nothing settled.
     """
-    chargeback_id = str(payload.get("chargeback_id") or "") if isinstance(payload, dict) else ""
-    settled = _CHARGEBACK_SETTLED.get(str(payload.get("status") or "").upper()) if chargeback_id else None
-    if settled is None:
-        return None
-    return _refund_settle(payment_id=payment_id, provider_refund_id=chargeback_id, status=settled,
-                          flag_reason=f"chargeback {chargeback_id} was cancelled")
-
-
-# Stripe events whose object is a refund: its status may have moved (pending -> succeeded / failed / canceled).
-STRIPE_REFUND_EVENTS = frozenset({"refund.updated", "refund.failed", "charge.refund.updated"})
-
-
-def _stripe_refund_settle(*, payment_id: int, provider: PaymentProvider, event: GatewayEvent) -> str | None:
-    """Settle our pending Refund named by a (signature-verified) Stripe refund event, from a re-read of it.
-
-    A refund the shop did not create (made in Stripe's dashboard) or already settled is left alone: the
-    payment re-read that ran before this already did what it always does with it.
-    """
-    data = event.raw.get("data") if isinstance(event.raw, dict) else None
-    obj = data.get("object") if isinstance(data, dict) else None
-    refund_id = str(obj.get("id") or "") if isinstance(obj, dict) and obj.get("object") == "refund" else ""
-    if not refund_id or not Refund.objects.filter(payment_id=payment_id, provider_refund_id=refund_id,
-                                                  status=Refund.Status.PENDING).exists():
+    refund_id = notice.provider_refund_id
+    if notice.status is not None:
+        return _refund_settle(payment_id=payment_id, provider_refund_id=refund_id, status=notice.status,
+                              flag_reason=notice.failed_reason or f"refund {refund_id} failed")
+    if not Refund.objects.filter(payment_id=payment_id, provider_refund_id=refund_id,
+                                 status=Refund.Status.PENDING).exists():
         return None
     try:
         state = provider.retrieve_refund(refund_id)

@@ -13,7 +13,7 @@ from shop.core.tasks import enqueue_on_commit
 from shop.orders.models import Order
 from shop.orders.services import order_cancel_and_restock_locked, order_mark_processing_locked
 
-from ..gateways import provider_get
+from ..gateways import provider_class, provider_get
 from ..locks import payment_lock_with_order
 from ..models import Payment, Refund
 from ..providers.base import (
@@ -23,7 +23,7 @@ from ..providers.base import (
     ProviderPayment,
 )
 from ..transitions import payment_status_set_locked
-from ._shared import BINDS_ID_FROM_WEBHOOK, PAYABLE_ORDER_STATUSES, _flag, _gateway_call
+from ._shared import PAYABLE_ORDER_STATUSES, _flag, _gateway_call
 
 
 def order_payment_recalculate(order: Order) -> None:
@@ -66,13 +66,10 @@ def _holds_money_to_return(order: Order, net: Decimal) -> bool:
     return net > order.total
 
 
-# Providers that hold no amounts: our Payment row is the ledger (cash on delivery's retrieve/cancel answer
-# amount 0 and currency ""), so there is nothing on the gateway side to compare against.
-LOCAL_LEDGER_PROVIDERS = frozenset({"cod"})
-
-
 def _gateway_amount_differs(payment: Payment, state: ProviderPayment) -> bool:
-    if payment.provider in LOCAL_LEDGER_PROVIDERS:
+    """The gateway reports another amount or currency than the payment's (never for a provider that holds no
+    amounts: ``holds_funds_locally``, our row is the ledger)."""
+    if provider_class(payment.provider).holds_funds_locally:
         return False
     return state.amount != payment.amount or (state.currency or "").upper() != payment.currency.upper()
 
@@ -184,9 +181,9 @@ def payment_sync(*, payment_id: int, user=None) -> Payment:
         raise NotFound("Payment not found.")
     if not payment.provider_payment_id:
         raise ApplicationError("This payment was never opened at the gateway.", code="not_started")
-    if payment.provider in BINDS_ID_FROM_WEBHOOK and not payment.provider_invoice_id:
-        return payment  # IntaSend: no invoice to read until the customer pays; its first webhook brings the id
     provider = provider_get(payment.provider)
+    if provider.binds_payment_id_from_webhook and not payment.provider_invoice_id:
+        return payment  # IntaSend: no invoice to read until the customer pays; its first webhook brings the id
     state = _gateway_call(provider, _retrieve_if_paid, provider, payment.provider_payment_id)
     if state is None:
         return payment  # the customer has not paid yet: nothing at the gateway to apply
@@ -194,15 +191,11 @@ def payment_sync(*, payment_id: int, user=None) -> Payment:
     return Payment.objects.get(pk=payment.pk)
 
 
-# A read before the customer paid: Paymob has no transaction for the order yet.
-NOT_PAID_YET = frozenset({"no_transaction"})
-
-
 def _retrieve_if_paid(provider: PaymentProvider, provider_payment_id: str) -> ProviderPayment | None:
     try:
         return provider.retrieve_payment(provider_payment_id)
     except GatewayRejected as exc:
-        if exc.code in NOT_PAID_YET:
+        if exc.code in provider.not_paid_yet_codes:  # e.g. Paymob: no transaction before the customer paid
             return None
         raise
 

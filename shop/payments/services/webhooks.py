@@ -19,8 +19,8 @@ from ..providers.base import (
     WebhookVerificationError,
 )
 from ..providers.base import WebhookEvent as GatewayEvent
-from ._shared import BINDS_ID_FROM_WEBHOOK, _flag
-from .refunds import STRIPE_REFUND_EVENTS, _chargeback_settle, _stripe_refund_settle
+from ._shared import _flag
+from .refunds import refund_notice_settle
 from .state import _apply, payment_apply_state
 
 logger = logging.getLogger(__name__)
@@ -38,9 +38,6 @@ logger = logging.getLogger(__name__)
 #   becomes ``provider_payment_id`` and the checkout id moves to ``provider_invoice_id`` (``_payment_bind``).
 # - Sandbox ``sbx_...``, cash on delivery ``cod_pay_<pk>``: their own ids.
 
-# Gateways whose webhooks are signed per message (HMAC / signature): when the gateway cannot be re-read, the
-# verified event itself may be acted on. IntaSend's static challenge is not enough for that.
-SIGNED_WEBHOOKS = frozenset({"stripe", "paymob", "sandbox"})
 
 
 def _find_payment(provider: str, event: GatewayEvent) -> Payment | None:
@@ -88,7 +85,7 @@ def _webhook_outcome(provider_name: str, event: GatewayEvent) -> str:
                        event.provider_payment_id or event.reference)
         return "ignored: unknown payment"
     provider = provider_get(provider_name)
-    bind = (provider_name in BINDS_ID_FROM_WEBHOOK and bool(event.provider_payment_id)
+    bind = (provider.binds_payment_id_from_webhook and bool(event.provider_payment_id)
             and event.provider_payment_id != payment.provider_payment_id)
     gateway_id = event.provider_payment_id if bind else payment.provider_payment_id
     try:
@@ -96,7 +93,7 @@ def _webhook_outcome(provider_name: str, event: GatewayEvent) -> str:
         # what the payment now is.
         state = provider.retrieve_payment(gateway_id)
     except GatewayUnavailable as exc:
-        if exc.code != "not_configured" or provider_name not in SIGNED_WEBHOOKS:
+        if exc.code != "not_configured" or not provider.webhooks_signed:
             raise ServiceUnavailable(f"Could not confirm the event with {provider.display_name}; retry later.",
                                      code="gateway_unavailable") from exc
         # Reads are not configured (Paymob without PAYMOB_API_KEY): the callback's HMAC authenticated the
@@ -105,7 +102,7 @@ def _webhook_outcome(provider_name: str, event: GatewayEvent) -> str:
             return f"ignored: {event.event_type} needs a read from {provider.display_name}, which is not configured"
         state = _state_from_event(payment, event)
     except (GatewayRejected, NotImplementedError) as exc:
-        if provider_name not in SIGNED_WEBHOOKS:
+        if not provider.webhooks_signed:
             # Only a shared challenge vouches for this event, and the gateway does not know what it names:
             # never act on it. A 503 lets a genuine but early event be redelivered.
             raise ServiceUnavailable(f"{provider.display_name} does not confirm this event yet; retry later.",
@@ -117,17 +114,9 @@ def _webhook_outcome(provider_name: str, event: GatewayEvent) -> str:
     if bind:
         return _payment_bind(payment_id=payment.pk, gateway_id=gateway_id, state=state)
     outcome = payment_apply_state(payment_id=payment.pk, state=state)
-    if provider_name == "intasend" and event.event_type.startswith("chargeback."):
-        return _chargeback_settle(payment_id=payment.pk, payload=event.raw) or outcome
-    if provider_name == "stripe" and event.event_type in STRIPE_REFUND_EVENTS:
-        return _stripe_refund_settle(payment_id=payment.pk, provider=provider, event=event) or outcome
+    if event.refund is not None:
+        return refund_notice_settle(payment_id=payment.pk, provider=provider, notice=event.refund) or outcome
     return outcome
-
-
-def _invoice_reference(state: ProviderPayment) -> str:
-    """The reference IntaSend echoes in a re-read invoice (``api_ref``), from the provider's audit copy."""
-    invoice = state.raw.get("invoice") if isinstance(state.raw, dict) else None
-    return str(invoice.get("api_ref") or "") if isinstance(invoice, dict) else ""
 
 
 def _payment_bind(*, payment_id: int, gateway_id: str, state: ProviderPayment) -> str:
@@ -136,9 +125,9 @@ def _payment_bind(*, payment_id: int, gateway_id: str, state: ProviderPayment) -
     The invoice was re-read from the gateway; it must echo this payment's reference, or a webhook naming one
     payment could attach another payment's invoice to it.
     """
-    if _invoice_reference(state) != f"pay_{payment_id}":
+    if state.reference != f"pay_{payment_id}":
         logger.warning("payment %s: invoice %s carries reference %r, not ours; not bound", payment_id, gateway_id,
-                       _invoice_reference(state))
+                       state.reference)
         return "ignored: the invoice belongs to another payment"
     with transaction.atomic():
         order, payment = payment_lock_with_order(payment_id=payment_id)
