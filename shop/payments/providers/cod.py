@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-from shop.core.money import from_minor_units, normalise_currency, to_minor_units
+from shop.core.money import from_minor, normalise_currency, to_minor
 
 from .base import (
     GatewayRejected,
@@ -36,7 +36,7 @@ class CashOnDeliveryProvider(PaymentProvider):
         currency = self._checked_currency(request.currency)
         try:
             # Same precision rule as online payments: the courier cannot collect 10.005 USD either.
-            amount = from_minor_units(to_minor_units(request.amount, currency), currency)
+            amount = from_minor(to_minor(request.amount, currency), currency)
         except ValueError as exc:
             raise GatewayRejected(str(exc), code="invalid_amount") from exc
         return ProviderPayment(

@@ -36,7 +36,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-from shop.core.money import from_minor_units, to_minor_units
+from shop.core.money import from_minor, to_minor
 
 from ._http import ApiAnswer, JsonApi, parse_json
 from .base import (
@@ -237,7 +237,7 @@ class PaymobProvider(PaymentProvider):
         return ProviderPayment(
             provider_payment_id=order_id,
             status=PaymentStatus.PENDING,
-            amount=from_minor_units(amount_cents, currency),
+            amount=from_minor(amount_cents, currency),
             currency=currency,
             client_secret=client_secret,
             checkout_url=f"{self._checkout_base}?{query}",
@@ -247,7 +247,7 @@ class PaymobProvider(PaymentProvider):
 
     def _cents(self, amount: Decimal, currency: str) -> int:
         try:
-            return to_minor_units(amount, currency)
+            return to_minor(amount, currency)
         except ValueError as exc:
             raise GatewayRejected(str(exc), code="invalid_amount") from exc
 
@@ -318,7 +318,7 @@ class PaymobProvider(PaymentProvider):
         return ProviderPayment(
             provider_payment_id=_order_id(txn),
             status=PaymentStatus.CANCELLED,
-            amount=from_minor_units(int(txn["amount_cents"]), currency),
+            amount=from_minor(int(txn["amount_cents"]), currency),
             currency=currency,
             raw=answer.raw,
         )
@@ -358,7 +358,7 @@ class PaymobProvider(PaymentProvider):
         return RefundResult(
             provider_refund_id=str(refund.get("id") or ""),
             status=status,
-            amount=from_minor_units(int(refund.get("amount_cents", cents)), code),
+            amount=from_minor(int(refund.get("amount_cents", cents)), code),
             currency=code,
             raw=answer.raw,
         )
@@ -370,13 +370,13 @@ class PaymobProvider(PaymentProvider):
         return ProviderPayment(
             provider_payment_id=_order_id(txn),
             status=status,
-            amount=from_minor_units(int(txn["amount_cents"]), currency),
+            amount=from_minor(int(txn["amount_cents"]), currency),
             currency=currency,
             provider_invoice_id=str(claims.get("next_payment_intention") or "")
             if isinstance(claims, Mapping)
             else "",
             failure_message=_failure_message(txn) if status == PaymentStatus.FAILED else "",
-            amount_refunded=from_minor_units(int(txn.get("refunded_amount_cents") or 0), currency),
+            amount_refunded=from_minor(int(txn.get("refunded_amount_cents") or 0), currency),
             raw=txn,
         )
 
@@ -509,7 +509,7 @@ class PaymobProvider(PaymentProvider):
             provider_payment_id=_order_id(obj),
             reference=str(reference or ""),
             status=status,
-            amount=from_minor_units(int(obj["amount_cents"]), currency),
+            amount=from_minor(int(obj["amount_cents"]), currency),
             currency=currency,
             failure_message=_failure_message(obj) if status == PaymentStatus.FAILED else "",
             raw=raw,
