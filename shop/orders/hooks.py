@@ -9,6 +9,8 @@ needs the payments side, it calls a hook here, which ``PaymentsConfig.ready()`` 
   limits, or None. Checkout checks it against the order's total inside its transaction.
 - ``payment_method_pays_on_delivery(code)``: whether the method an order was placed with takes no online
   payment (cash on delivery), enabled or not today; the fulfilment policy lets such an order ship unpaid.
+- ``order_email_payment_facts(order=, kind=, refund_id=)``: what a ``cancelled`` or ``refund`` e-mail says comes
+  back to the customer (template context), or None when there is nothing to send (the refund failed or is gone).
 
 With no payments app registered, no method is offered and cancelling touches no payment.
 """
@@ -40,6 +42,7 @@ OrderCallback = Callable[["Order"], None]
 _order_cancelled: list[OrderCallback] = []
 _method_get: list[Callable[[str], PaymentMethodFacts | None]] = []
 _pays_on_delivery: list[Callable[[str], bool]] = []
+_email_facts: list[Callable[..., dict | None]] = []
 
 
 def order_cancelled_register(callback: OrderCallback) -> None:
@@ -53,6 +56,16 @@ def payment_methods_register(*, get: Callable[[str], PaymentMethodFacts | None],
     """Name the payments app's method lookups (a second registration replaces the first)."""
     _method_get[:] = [get]
     _pays_on_delivery[:] = [pays_on_delivery]
+
+
+def order_email_facts_register(facts: Callable[..., dict | None]) -> None:
+    """Name the payments app's e-mail facts (``facts(order=, kind=, refund_id=) -> dict | None``)."""
+    _email_facts[:] = [facts]
+
+
+def order_email_payment_facts(*, order: Order, kind: str, refund_id: int | None) -> dict | None:
+    """The payment facts an order e-mail of ``kind`` shows (``{}`` without a payments app)."""
+    return _email_facts[0](order=order, kind=kind, refund_id=refund_id) if _email_facts else {}
 
 
 def order_cancelled_run(order: Order) -> None:

@@ -170,7 +170,7 @@ def shipment_event_add(*, order_id: int, status: str, message: str = "", locatio
         _set_status_locked(order, status=target, by=by, note=note,
                            event={"status": status, "message": message, "location": location,
                                   "occurred_at": occurred_at})
-        return shipment.events.order_by("-id").first()
+        return shipment.events.latest("id")  # the event the move just recorded
     return _shipment_event(shipment, status=status, message=message, location=location, occurred_at=occurred_at)
 
 

@@ -36,7 +36,7 @@ def _flag(payment: Payment, reason: str) -> None:
     logger.warning("payment %s flagged: %s", payment.pk, reason)
 
 
-_STATUS_PHRASES = {
+_STATUS_PHRASES: dict[str, str] = {
     Payment.Status.PENDING: "is pending",
     Payment.Status.PROCESSING: "is processing",
     Payment.Status.SUCCEEDED: "has already succeeded",

@@ -69,6 +69,9 @@ def webhook_process(*, provider_name: str, event: GatewayEvent) -> str:
 
 
 def _state_from_event(payment: Payment, event: GatewayEvent) -> ProviderPayment:
+    """The payment state a verified event carries itself (for an event that has one: ``status`` not None)."""
+    if event.status is None:
+        raise ValueError(f"{event.event_type} carries no payment state")
     return ProviderPayment(
         provider_payment_id=event.provider_payment_id or payment.provider_payment_id, status=event.status,
         amount=event.amount if event.amount is not None else payment.amount,
