@@ -22,6 +22,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
+from .errors import PaymentErrorCode
 from .gateways import PROVIDER_CLASSES
 
 
@@ -171,5 +172,5 @@ def default_method() -> PaymentMethod | None:
         if methods:
             return methods[0]
         message = "No payment method is available now."
-    raise ApplicationError(message, code="invalid_payment_method",
+    raise ApplicationError(message, code=PaymentErrorCode.INVALID_PAYMENT_METHOD,
                            extra={"errors": {"payment_method": [message]}})

@@ -12,6 +12,7 @@ from django.utils import timezone
 from shop.catalog.stock import StockLine, stock_restore
 from shop.core.exceptions import ApplicationError, NotFound
 
+from ..errors import OrderErrorCode
 from ..hooks import order_cancelled_run
 from ..locks import order_lock
 from ..models import (
@@ -82,7 +83,8 @@ def order_cancel_and_restock_locked(order: Order, *, by, reason: str, note: str 
     cancelled by the customer or at the gateway, and a failed payment that releases its order do. Raises
     ApplicationError 400 ``not_cancellable`` when the order is past cancelling."""
     if order.status not in CANCELLABLE:
-        raise ApplicationError(f"Order cannot be cancelled: it is already {order.status}.", code="not_cancellable")
+        raise ApplicationError(f"Order cannot be cancelled: it is already {order.status}.",
+                               code=OrderErrorCode.NOT_CANCELLABLE)
     _cancel_and_restock_locked(order, by=by, reason=reason, note=note)
 
 

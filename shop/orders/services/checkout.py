@@ -18,6 +18,7 @@ from shop.catalog.stock import StockLine, stock_deduct
 from shop.core.exceptions import ApplicationError
 from shop.core.idempotency import check_replay, request_fingerprint
 
+from ..errors import OrderErrorCode
 from ..hooks import PaymentMethodFacts, payment_method_get
 from ..locks import order_lock
 from ..models import (
@@ -63,7 +64,8 @@ def _payment_method_resolve(payment_method: str | None) -> PaymentMethodFacts | 
         return None
     method = payment_method_get(payment_method)
     if method is None:
-        raise ApplicationError(f"Payment method '{payment_method}' is not available.", code="invalid_payment_method",
+        raise ApplicationError(f"Payment method '{payment_method}' is not available.",
+                               code=OrderErrorCode.INVALID_PAYMENT_METHOD,
                                extra={"errors": {"payment_method": ["Unknown or disabled payment method."]}})
     return method
 
@@ -74,7 +76,7 @@ def _shipping_method_resolve(shipping_method_id: int | None) -> ShippingMethod |
     method = ShippingMethod.objects.filter(pk=shipping_method_id, is_active=True).first()
     if method is None:
         raise ApplicationError(f"Shipping method {shipping_method_id} is not available.",
-                               code="invalid_shipping_method",
+                               code=OrderErrorCode.INVALID_SHIPPING_METHOD,
                                extra={"errors": {"shipping_method": ["Unknown or inactive shipping method."]}})
     return method
 
@@ -90,7 +92,7 @@ def _address_snapshot(*, user, shipping_address, address_field: str = "shipping_
     if isinstance(shipping_address, int):
         address = Address.objects.filter(pk=shipping_address, user=user).first()
         if address is None:
-            raise ApplicationError("Address not found in your address book.", code="address_not_found",
+            raise ApplicationError("Address not found in your address book.", code=OrderErrorCode.ADDRESS_NOT_FOUND,
                                    extra={"errors": {address_field: ["Address not found."]}})
         return {"source_address_id": address.pk, **{field: getattr(address, field) for field in ADDRESS_FIELDS}}
     return {field: shipping_address.get(field, "") or "" for field in ADDRESS_FIELDS}
@@ -99,20 +101,20 @@ def _address_snapshot(*, user, shipping_address, address_field: str = "shipping_
 def _cart_lines(cart) -> list[_Line]:
     items = list(CartItem.objects.filter(cart=cart).select_related("product", "variant").order_by("id"))
     if not items:
-        raise ApplicationError("Your cart is empty.", code="cart_empty")
+        raise ApplicationError("Your cart is empty.", code=OrderErrorCode.CART_EMPTY)
     # A product may have gained variants since it was put in the cart: it must now be bought as one of them.
     plain = {item.product_id for item in items if item.variant_id is None}
     with_variants = set(ProductVariant.objects.filter(product_id__in=plain).values_list("product_id", flat=True))
     for item in items:
         if item.variant_id is None and item.product_id in with_variants:
             raise ApplicationError(f"'{item.product.name}' now comes in variants: choose one in your cart.",
-                                   code="variant_required")
+                                   code=OrderErrorCode.VARIANT_REQUIRED)
     return [_Line(item.product, item.variant, item.quantity, item.price_snapshot) for item in items]
 
 
 def _direct_lines(lines: list[LineRequest]) -> list[_Line]:
     if not lines:
-        raise ApplicationError("An order needs at least one item.", code="items_required")
+        raise ApplicationError("An order needs at least one item.", code=OrderErrorCode.ITEMS_REQUIRED)
     resolved = []
     for line in lines:
         product, variant = purchasable_resolve(product_id=line.product_id, variant_id=line.variant_id)
@@ -197,14 +199,14 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
     shipping_fee = shipping.fee_for(subtotal) if shipping else Decimal("0.00")
     total = (subtotal + shipping_fee).quantize(CENT)
     if total >= MAX_ORDER_TOTAL:
-        raise ApplicationError("This order is too large to place in one go.", code="order_too_large")
+        raise ApplicationError("This order is too large to place in one go.", code=OrderErrorCode.ORDER_TOO_LARGE)
     refusal = method.refusal(total=total, currency=settings.SHOP_CURRENCY) if method else None
     if refusal:
-        raise ApplicationError(refusal, code="invalid_payment_method",
+        raise ApplicationError(refusal, code=OrderErrorCode.INVALID_PAYMENT_METHOD,
                                extra={"errors": {"payment_method": [refusal]}})
     if expected_total is not None and expected_total.quantize(CENT) != total:
         raise ApplicationError(f"The order total is {total}, not {expected_total}: review your cart and retry.",
-                               code="total_mismatch", extra={"total": str(total)})
+                               code=OrderErrorCode.TOTAL_MISMATCH, extra={"total": str(total)})
 
     # Stock before any write (every line is validated before anything changes): a losing checkout in a rush for a hot
     # product fails here, cheaply. Measured against taking stock last (shorter hot-row lock): no difference

@@ -7,6 +7,7 @@ from django.db import transaction
 
 from shop.core.exceptions import ApplicationError, NotFound
 
+from ..errors import OrderErrorCode
 from ..locks import order_lock
 from ..models import (
     Order,
@@ -31,7 +32,7 @@ def order_set_status(*, order_id: int, status: str, by, note: str = "") -> Order
     (``policy.order_fulfilment_check``), whichever path moves it (this endpoint, a tracking event, the admin).
     """
     if status not in Order.Status.values:
-        raise ApplicationError(f"'{status}' is not an order status.", code="invalid_status",
+        raise ApplicationError(f"'{status}' is not an order status.", code=OrderErrorCode.INVALID_STATUS,
                                extra={"errors": {"status": [f"Choose one of {', '.join(Order.Status.values)}."]}})
     order = order_lock(order_id=order_id)
     if order is None:
@@ -46,7 +47,8 @@ def _set_status_locked(order: Order, *, status: str, by, note: str = "", event: 
     if status == Order.Status.CANCELLED:
         order_action_check(actor=by, order=order, action=Action.CANCEL)
     if not can_transition(order.status, status):
-        raise ApplicationError(f"Cannot change an order from {order.status} to {status}.", code="invalid_transition")
+        raise ApplicationError(f"Cannot change an order from {order.status} to {status}.",
+                               code=OrderErrorCode.INVALID_TRANSITION)
     if status == Order.Status.CANCELLED:
         _cancel_and_restock_locked(order, by=by, reason=Order.CancelReason.STAFF, note=note)
         return
@@ -105,10 +107,10 @@ def shipment_update(*, order_id: int, data: dict) -> Shipment:
     shipment = _shipment_lock(order_id)
     if shipment.order.status == Order.Status.CANCELLED:
         raise ApplicationError("The order is cancelled: its shipment gets no tracking details.",
-                               code="order_cancelled")
+                               code=OrderErrorCode.ORDER_CANCELLED)
     if shipment.order.status == Order.Status.DELIVERED and "estimated_delivery_at" in data:
         raise ApplicationError("The order is delivered: it has no estimated delivery any more.",
-                               code="order_delivered",
+                               code=OrderErrorCode.ORDER_DELIVERED,
                                extra={"errors": {"estimated_delivery_at": ["Not on a delivered order."]}})
     allowed = ("carrier", "tracking_number", "tracking_url", "estimated_delivery_at")
     for field in allowed:
@@ -122,12 +124,15 @@ def shipment_update(*, order_id: int, data: dict) -> Shipment:
 def _tracking_refusal(order: Order, status: str) -> ApplicationError | None:
     """Why a tracking event with ``status`` cannot be recorded on ``order`` now, or None if it can."""
     if order.status == Order.Status.CANCELLED:
-        return ApplicationError("The order is cancelled: its shipment cannot move.", code="order_cancelled")
+        return ApplicationError("The order is cancelled: its shipment cannot move.",
+                                code=OrderErrorCode.ORDER_CANCELLED)
     if order.status == Order.Status.DELIVERED:
-        return ApplicationError("The order is delivered: its shipment cannot move.", code="order_delivered")
+        return ApplicationError("The order is delivered: its shipment cannot move.",
+                                code=OrderErrorCode.ORDER_DELIVERED)
     label = Shipment.Status(status).label
     if status == Shipment.Status.CANCELLED:
-        return ApplicationError("A shipment is cancelled by cancelling its order.", code="invalid_shipment_status",
+        return ApplicationError("A shipment is cancelled by cancelling its order.",
+                                code=OrderErrorCode.INVALID_SHIPMENT_STATUS,
                                 extra={"errors": {"status": ["Cancel the order instead."]}})
     target = ORDER_STATUS_OF_TRACKING.get(status)
     if target is not None:
@@ -135,11 +140,12 @@ def _tracking_refusal(order: Order, status: str) -> ApplicationError | None:
             return None
         return ApplicationError(
             f"'{label}' means the order is {target}, and an order cannot go from {order.status} to {target}.",
-            code="invalid_transition", extra={"errors": {"status": [f"Not while the order is {order.status}."]}},
+            code=OrderErrorCode.INVALID_TRANSITION,
+            extra={"errors": {"status": [f"Not while the order is {order.status}."]}},
         )
     if order.status not in TRACKING_WITHOUT_ORDER_MOVE.get(status, frozenset()):
         return ApplicationError(f"The order is {order.status}: '{label}' would move its shipment backwards.",
-                                code="invalid_shipment_status",
+                                code=OrderErrorCode.INVALID_SHIPMENT_STATUS,
                                 extra={"errors": {"status": [f"Not while the order is {order.status}."]}})
     return None
 
@@ -158,7 +164,7 @@ def shipment_event_add(*, order_id: int, status: str, message: str = "", locatio
     shipment = _shipment_lock(order_id)
     order = shipment.order
     if status not in Shipment.Status.values:
-        raise ApplicationError(f"'{status}' is not a shipment status.", code="invalid_shipment_status",
+        raise ApplicationError(f"'{status}' is not a shipment status.", code=OrderErrorCode.INVALID_SHIPMENT_STATUS,
                                extra={"errors": {"status": [f"Choose one of {', '.join(Shipment.Status.values)}."]}})
     refusal = _tracking_refusal(order, status)
     if refusal is not None:

@@ -6,6 +6,7 @@ import logging
 from shop.core.exceptions import ApplicationError, ServiceUnavailable
 from shop.orders.models import Order
 
+from ..errors import PaymentErrorCode
 from ..models import Payment
 from ..providers.base import (
     GatewayRejected,
@@ -24,10 +25,11 @@ def _gateway_call(provider: PaymentProvider, call, *args, **kwargs):
     except GatewayUnavailable as exc:
         raise ServiceUnavailable(
             f"{provider.display_name} could not be reached ({exc.message}). Nothing was charged; please try again.",
-            code="gateway_unavailable",
+            code=PaymentErrorCode.GATEWAY_UNAVAILABLE,
         ) from exc
     except GatewayRejected as exc:
-        raise ApplicationError(f"{provider.display_name} refused: {exc.message}", code="gateway_rejected") from exc
+        raise ApplicationError(f"{provider.display_name} refused: {exc.message}",
+                               code=PaymentErrorCode.GATEWAY_REJECTED) from exc
 
 
 def _flag(payment: Payment, reason: str) -> None:

@@ -11,6 +11,7 @@ from shop.orders.models import Order
 from shop.orders.policy import Action, order_action_check
 from shop.orders.services import order_cancel_and_restock_locked
 
+from ..errors import PaymentErrorCode
 from ..gateways import provider_get
 from ..locks import order_payments_lock, payment_lock_with_order
 from ..models import Payment
@@ -19,6 +20,7 @@ from ..providers.base import (
     GatewayUnavailable,
     PaymentProvider,
 )
+from ..tasks import cancel_payment_at_gateway, refund_orphan_payment
 from ..transitions import payment_status_set_locked
 from ._shared import PAYABLE_ORDER_STATUSES, _status_phrase
 from .state import order_payment_recalculate
@@ -37,7 +39,8 @@ def payment_gateway_cancel(*, provider: PaymentProvider, provider_payment_id: st
             logger.info("%s has nothing to cancel for %s: %s", provider.display_name, provider_payment_id,
                         exc.message)
             return "nothing to cancel at the gateway"
-        raise ApplicationError(f"{provider.display_name} refused: {exc.message}", code="gateway_rejected") from exc
+        raise ApplicationError(f"{provider.display_name} refused: {exc.message}",
+                               code=PaymentErrorCode.GATEWAY_REJECTED) from exc
     except GatewayUnavailable as exc:
         if exc.code == "not_configured":
             # Cancelling needs a credential this server lacks (Paymob's api_key): close our side anyway; an
@@ -46,7 +49,7 @@ def payment_gateway_cancel(*, provider: PaymentProvider, provider_payment_id: st
             return "not configured to cancel at the gateway"
         raise ServiceUnavailable(
             f"{provider.display_name} could not be reached ({exc.message}). Nothing was changed; please try again.",
-            code="gateway_unavailable",
+            code=PaymentErrorCode.GATEWAY_UNAVAILABLE,
         ) from exc
     return "cancelled"
 
@@ -63,7 +66,7 @@ def payment_cancel(*, payment_id: int, user) -> Payment:
     if payment.status not in Payment.ACTIVE:
         raise ApplicationError(f"This payment {_status_phrase(payment)}; only a pending or processing payment can be "
                                "cancelled.",
-                               code="not_cancellable")
+                               code=PaymentErrorCode.PAYMENT_NOT_CANCELLABLE)
     order_action_check(actor=user, order=payment.order, action=Action.CLOSE_ATTEMPT)
     if payment.provider_payment_id:
         provider = provider_get(payment.provider)
@@ -87,8 +90,6 @@ def payments_cancel_for_order(order: Order) -> None:
     full after commit. That is the routine outcome of a staff cancel, so nothing is flagged: ``needs_refund`` is
     true until the refund is accepted, and a refund that fails flags the payment then (``payment_refund``).
     """
-    from ..tasks import refund_orphan_payment
-
     kept = False
     for payment in order_payments_lock(order=order):
         if payment.status in Payment.ACTIVE:
@@ -104,8 +105,6 @@ def _attempt_close_locked(payment: Payment) -> None:
     """Close an open attempt (order and payment locked); the gateway is told after commit by a retried task
     (Stripe cancels the PaymentIntent; IntaSend and an unpaid Paymob intention have nothing to cancel and lapse).
     Should the customer still pay it, the money is an over-payment and goes back (``_apply``)."""
-    from ..tasks import cancel_payment_at_gateway
-
     payment_status_set_locked(payment, to=Payment.Status.CANCELLED)
     payment.save(update_fields=["status", "updated_at"])
     if payment.provider_payment_id:

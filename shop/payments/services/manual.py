@@ -7,13 +7,16 @@ from django.db import transaction
 from shop.core.exceptions import ApplicationError, NotFound
 from shop.orders.models import Order
 
+from ..errors import PaymentErrorCode
 from ..gateways import provider_class, provider_get
 from ..locks import payment_lock_with_order
+from ..methods import BY_NUMBER
 from ..models import Payment, PaymentMethodSetting
 from ..providers.base import (
     PaymentStatus,
     ProviderPayment,
 )
+from ..sandbox import SandboxProvider
 from ._shared import _gateway_call, _status_phrase
 from .state import _apply
 from .webhooks import webhook_process
@@ -26,15 +29,16 @@ def payment_collect_check(payment: Payment | None, *, order: Order | None = None
     online is 400 ``order_paid``: taking the cash too would be an over-payment."""
     if payment is None or not provider_class(payment.provider).collected_by_hand:
         raise ApplicationError("Only cash-on-delivery payments are collected by hand; this order has none.",
-                               code="not_cod")
+                               code=PaymentErrorCode.NOT_COD)
     if payment.status not in Payment.CAPTURED and (order or payment.order).was_paid:
-        raise ApplicationError("This order is already paid; the cash must not be taken.", code="order_paid")
+        raise ApplicationError("This order is already paid; the cash must not be taken.",
+                               code=PaymentErrorCode.ORDER_PAID)
     if payment.status not in Payment.ACTIVE:
         if payment.status in Payment.CAPTURED:
             message = f"This cash-on-delivery payment {_status_phrase(payment)}: the cash was collected before."
         else:
             message = f"This cash-on-delivery payment {_status_phrase(payment)}: there is no cash to collect."
-        raise ApplicationError(message, code="not_collectable")
+        raise ApplicationError(message, code=PaymentErrorCode.NOT_COLLECTABLE)
 
 
 def payment_collect(*, payment_id: int, user) -> Payment:
@@ -54,20 +58,18 @@ def payment_sandbox_outcome(*, payment_id: int, user, succeed: bool) -> str:
     ``user``: the caller, limited to their own payments (staff: any); ``None`` when the caller was authorised
     otherwise (the hosted page's signed token, bound to this payment). Returns the webhook outcome.
     """
-    from ..sandbox import SandboxProvider
-
     payment = Payment.objects.filter(pk=payment_id, provider="sandbox").first()
     if payment is None or (user is not None and not user.is_staff and payment.user_id != user.pk):
         raise NotFound("Payment not found.")
     provider = provider_get("sandbox")
     assert isinstance(provider, SandboxProvider)
     if not payment.provider_payment_id:
-        raise ApplicationError("This payment was never opened.", code="not_started")
+        raise ApplicationError("This payment was never opened.", code=PaymentErrorCode.NOT_STARTED)
     if payment.status not in Payment.ACTIVE:
         # A real gateway cannot decline a charge it already took (or one that was closed) either.
         raise ApplicationError(f"This payment {_status_phrase(payment)}; only an open sandbox payment can succeed "
                                "or fail.",
-                               code="not_open")
+                               code=PaymentErrorCode.NOT_OPEN)
     event = _gateway_call(
         provider, provider.set_outcome, payment.provider_payment_id,
         status=PaymentStatus.SUCCEEDED if succeed else PaymentStatus.FAILED,
@@ -86,8 +88,6 @@ def payment_method_setting_save(*, number: int, data: dict) -> PaymentMethodSett
     400 ``unsupported_currency`` naming ``currencies`` (with the provider's list) for a currency the provider
     itself does not take (``PaymentMethod.currencies`` in the registry; empty = any).
     """
-    from ..methods import BY_NUMBER
-
     method = BY_NUMBER.get(number)
     if method is None:
         raise NotFound("Payment method not found.")
@@ -102,7 +102,8 @@ def payment_method_setting_save(*, number: int, data: dict) -> PaymentMethodSett
         if unsupported:
             message = (f"{method.name} does not take {', '.join(unsupported)}; it takes "
                        f"{', '.join(method.currencies)}.")
-            raise ApplicationError(message, code="unsupported_currency", extra={"errors": {"currencies": [message]}})
+            raise ApplicationError(message, code=PaymentErrorCode.UNSUPPORTED_CURRENCY,
+                                   extra={"errors": {"currencies": [message]}})
         setting.currencies = ",".join(codes)
     setting.full_clean()
     setting.save()

@@ -11,6 +11,7 @@ from shop.orders.models import Order
 from shop.orders.policy import order_action_check, refund_action
 from shop.orders.services import order_cancel_and_restock_locked, order_refund_notify
 
+from ..errors import PaymentErrorCode
 from ..gateways import provider_get
 from ..locks import payment_lock_with_order, refund_lock
 from ..models import Payment, Refund
@@ -46,14 +47,14 @@ def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reas
         if not payment.can_be_refunded:
             raise ApplicationError(f"This payment {_status_phrase(payment)}; only money taken and not yet refunded "
                                    "can be refunded.",
-                                   code="not_refundable")
+                                   code=PaymentErrorCode.NOT_REFUNDABLE)
         amount = payment.refundable_amount if amount is None else amount
         if amount <= 0:
-            raise ApplicationError("Refund amount must be positive.", code="invalid_amount")
+            raise ApplicationError("Refund amount must be positive.", code=PaymentErrorCode.INVALID_AMOUNT)
         if amount > payment.refundable_amount:
             raise ApplicationError(
                 f"Refund amount {amount} exceeds what is left to refund ({payment.refundable_amount}).",
-                code="refund_exceeds_balance",
+                code=PaymentErrorCode.REFUND_EXCEEDS_BALANCE,
             )
         refund = Refund.objects.create(payment=payment, amount=amount, reason=reason, requested_by=user)
         payment.amount_refunded += amount
@@ -84,7 +85,8 @@ def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reas
             order_payment_recalculate(order)
             Refund.objects.filter(pk=refund.pk).update(status=Refund.Status.FAILED, failure_message=message,
                                                        provider_refund_id=result.provider_refund_id)
-        raise ApplicationError(f"The refund failed at {provider.display_name}: {message}.", code="refund_failed")
+        raise ApplicationError(f"The refund failed at {provider.display_name}: {message}.",
+                               code=PaymentErrorCode.REFUND_FAILED)
     with transaction.atomic():
         order, payment = payment_lock_with_order(payment_id=payment_id)
         Refund.objects.filter(pk=refund.pk).update(status=result.status, provider_refund_id=result.provider_refund_id)
@@ -132,7 +134,7 @@ def refund_notice_settle(*, payment_id: int, provider: PaymentProvider, notice: 
         state = provider.retrieve_refund(refund_id)
     except GatewayUnavailable as exc:
         raise ServiceUnavailable(f"Could not read refund {refund_id} from {provider.display_name}; retry later.",
-                                 code="gateway_unavailable") from exc
+                                 code=PaymentErrorCode.GATEWAY_UNAVAILABLE) from exc
     except GatewayRejected as exc:
         logger.warning("payment %s: %s cannot show refund %s (%s); left pending", payment_id,
                        provider.display_name, refund_id, exc.message)

@@ -17,6 +17,7 @@ from shop.orders.locks import order_lock
 from shop.orders.models import Order
 from shop.payments.methods import PaymentMethod, default_method, method_get
 
+from ..errors import PaymentErrorCode
 from ..gateways import provider_get
 from ..locks import order_payments_lock, payment_lock_with_order
 from ..models import Payment
@@ -93,13 +94,13 @@ def _reserve_attempt_locked(*, order_id: int, user, provider: str, currency: str
         if order.status not in PAYABLE_ORDER_STATUSES:
             raise ApplicationError(
                 f"Order {order.pk} is {order.status}; only pending or processing orders can be paid.",
-                code="order_not_payable",
+                code=PaymentErrorCode.ORDER_NOT_PAYABLE,
             )
         if order.was_paid:  # a partial refund does not open the order to a second payment
-            raise ApplicationError("This order is already paid.", code="order_paid")
+            raise ApplicationError("This order is already paid.", code=PaymentErrorCode.ORDER_PAID)
         refusal = method.refusal(total=order.total, currency=currency)
         if refusal:
-            raise ApplicationError(refusal, code="method_unavailable")
+            raise ApplicationError(refusal, code=PaymentErrorCode.METHOD_UNAVAILABLE)
         if idempotency_key:
             existing = _attempt_for_key(idempotency_key, order_id=order.pk, provider=provider, currency=currency)
             if existing is not None:
@@ -109,7 +110,7 @@ def _reserve_attempt_locked(*, order_id: int, user, provider: str, currency: str
             # sweep would cancel it) and let it ship unpaid under its old method: refused, documented.
             raise ApplicationError(
                 f"This order is paid by {order.payment_method}; {method.name} can only be chosen at checkout.",
-                code="method_switch_refused",
+                code=PaymentErrorCode.METHOD_SWITCH_REFUSED,
                 extra={"errors": {"payment_method": [f"Choose {order.payment_method} or another online method."]}})
         if not method.is_online and order.payment_method == "":
             # Placed without a method (DEFAULT_PAYMENT_METHOD=none): choosing cash on delivery now makes it a
@@ -179,14 +180,16 @@ def payment_start(*, order_id: int, user, method_id: str, currency: str | None =
         method_id = _method_of_order(order_id=order_id, user=user)
     method = method_get(method_id)
     if method is None:
-        raise ApplicationError(f"Payment method '{method_id}' is not available.", code="method_unavailable")
+        raise ApplicationError(f"Payment method '{method_id}' is not available.",
+                               code=PaymentErrorCode.METHOD_UNAVAILABLE)
     provider = provider_get(method.provider)
     currency = (currency or settings.SHOP_CURRENCY).upper()
     if currency != settings.SHOP_CURRENCY:
         raise ApplicationError(f"Orders are priced in {settings.SHOP_CURRENCY}; pay in that currency.",
-                               code="currency_mismatch")
+                               code=PaymentErrorCode.CURRENCY_MISMATCH)
     if not provider.supports_currency(currency):
-        raise ApplicationError(f"{provider.display_name} does not accept {currency}.", code="unsupported_currency")
+        raise ApplicationError(f"{provider.display_name} does not accept {currency}.",
+                               code=PaymentErrorCode.UNSUPPORTED_CURRENCY)
     payment = _reserve_attempt(order_id=order_id, user=user, provider=provider.identifier, currency=currency,
                                idempotency_key=idempotency_key, method=method,
                                reopen_id=None if idempotency_key else _reopenable(provider, order_id, user, currency))
@@ -221,7 +224,7 @@ def payment_start(*, order_id: int, user, method_id: str, currency: str | None =
         message = (f"{provider.display_name} answered with a payment id that belongs to another payment. "
                    "Nothing was charged; please try again.")
         _attempt_fail(payment_id=payment.pk, message=message)
-        raise ServiceUnavailable(message, code="gateway_bad_response") from None
+        raise ServiceUnavailable(message, code=PaymentErrorCode.GATEWAY_BAD_RESPONSE) from None
     return payment
 
 
@@ -246,7 +249,7 @@ def _method_of_order(*, order_id: int, user) -> str:
         return order_method
     default = default_method()
     if default is None:
-        raise ApplicationError("Choose a payment method for this order.", code="payment_method_required",
+        raise ApplicationError("Choose a payment method for this order.", code=PaymentErrorCode.PAYMENT_METHOD_REQUIRED,
                                extra={"errors": {"payment_method": ["This field is required."]}})
     return default.id
 

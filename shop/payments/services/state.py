@@ -13,6 +13,7 @@ from shop.core.tasks import enqueue_on_commit
 from shop.orders.models import Order
 from shop.orders.services import order_cancel_and_restock_locked, order_mark_processing_locked
 
+from ..errors import PaymentErrorCode
 from ..gateways import provider_class, provider_get
 from ..locks import payment_lock_with_order
 from ..models import Payment, Refund
@@ -22,6 +23,7 @@ from ..providers.base import (
     PaymentStatus,
     ProviderPayment,
 )
+from ..tasks import refund_orphan_payment
 from ..transitions import payment_status_set_locked
 from ._shared import PAYABLE_ORDER_STATUSES, _flag, _gateway_call
 
@@ -123,8 +125,6 @@ def _apply(order: Order, payment: Payment, state: ProviderPayment) -> str:
                 # paid it (whichever success arrives second is the over-payment). It goes back automatically;
                 # ``needs_refund`` says so until the refund is accepted (order_payment_recalculate).
                 _flag(payment, f"{orphan_reason}; refund queued")
-                from ..tasks import refund_orphan_payment
-
                 enqueue_on_commit(refund_orphan_payment, payment.pk)
             elif order.status == Order.Status.PENDING:
                 order_mark_processing_locked(order, reason="payment_succeeded")
@@ -180,7 +180,7 @@ def payment_sync(*, payment_id: int, user=None) -> Payment:
     if payment is None or (user is not None and not user.is_staff and payment.user_id != user.pk):
         raise NotFound("Payment not found.")
     if not payment.provider_payment_id:
-        raise ApplicationError("This payment was never opened at the gateway.", code="not_started")
+        raise ApplicationError("This payment was never opened at the gateway.", code=PaymentErrorCode.NOT_STARTED)
     provider = provider_get(payment.provider)
     if provider.binds_payment_id_from_webhook and not payment.provider_invoice_id:
         return payment  # IntaSend: no invoice to read until the customer pays; its first webhook brings the id

@@ -8,6 +8,7 @@ from django.utils import timezone
 from shop.core.exceptions import ApplicationError, ServiceUnavailable
 from shop.core.metrics import record_webhook
 
+from ..errors import PaymentErrorCode
 from ..gateways import provider_get
 from ..locks import payment_lock_with_order
 from ..models import Payment, WebhookEvent
@@ -98,7 +99,7 @@ def _webhook_outcome(provider_name: str, event: GatewayEvent) -> str:
     except GatewayUnavailable as exc:
         if exc.code != "not_configured" or not provider.webhooks_signed:
             raise ServiceUnavailable(f"Could not confirm the event with {provider.display_name}; retry later.",
-                                     code="gateway_unavailable") from exc
+                                     code=PaymentErrorCode.GATEWAY_UNAVAILABLE) from exc
         # Reads are not configured (Paymob without PAYMOB_API_KEY): the callback's HMAC authenticated the
         # transaction it carries, so act on that. An event with no state of its own needs a read: skip it.
         if event.status is None:
@@ -109,7 +110,7 @@ def _webhook_outcome(provider_name: str, event: GatewayEvent) -> str:
             # Only a shared challenge vouches for this event, and the gateway does not know what it names:
             # never act on it. A 503 lets a genuine but early event be redelivered.
             raise ServiceUnavailable(f"{provider.display_name} does not confirm this event yet; retry later.",
-                                     code="gateway_unconfirmed") from exc
+                                     code=PaymentErrorCode.GATEWAY_UNCONFIRMED) from exc
         if event.status is None:
             return f"ignored: {event.event_type} could not be confirmed"
         # A signed event the gateway cannot show yet (Paymob's inquiry lags its callback): act on the event.
@@ -155,7 +156,7 @@ def webhook_receive(*, provider_name: str, body: bytes, headers, query) -> str:
         event = provider.parse_webhook(body=body, headers=headers, query=query)
     except WebhookVerificationError as exc:
         record_webhook(provider_name, "bad_signature")
-        raise ApplicationError(f"Webhook rejected: {exc.message}", code="invalid_signature") from exc
+        raise ApplicationError(f"Webhook rejected: {exc.message}", code=PaymentErrorCode.INVALID_SIGNATURE) from exc
     outcome = webhook_process(provider_name=provider.identifier, event=event)
     record_webhook(provider_name, outcome.split(":")[0])
     return outcome
