@@ -1,5 +1,8 @@
 """Paymob Accept: Intention API + Unified Checkout, HMAC-signed transaction callbacks.
 
+Over ~400 lines on purpose: one gateway's whole wire format (two APIs, the legacy auth token, the HMAC field
+order of two callback shapes) read in one place; split, each half would need the other to be understood.
+
 Identifiers. ``provider_payment_id`` is Paymob's numeric *order id* (``intention_order_id`` in the create
 answer), not the intention id (``pi_...``, kept as ``provider_invoice_id``). The order id is the one
 identifier that the create answer returns, that every transaction callback carries under the HMAC
