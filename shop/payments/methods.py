@@ -22,7 +22,9 @@ from decimal import Decimal
 
 from django.conf import settings
 
-from .errors import PaymentErrorCode
+from shop.core.exceptions import ApplicationError
+from shop.orders.errors import OrderErrorCode
+
 from .gateways import PROVIDER_CLASSES
 
 
@@ -157,8 +159,6 @@ def default_method() -> PaymentMethod | None:
     is offered: a checkout must never place an order that no method can pay. The order total's limits are
     checked by the caller, against the method returned.
     """
-    from shop.core.exceptions import ApplicationError
-
     choice = settings.DEFAULT_PAYMENT_METHOD
     if choice == NO_DEFAULT:
         return None
@@ -172,5 +172,5 @@ def default_method() -> PaymentMethod | None:
         if methods:
             return methods[0]
         message = "No payment method is available now."
-    raise ApplicationError(message, code=PaymentErrorCode.INVALID_PAYMENT_METHOD,
+    raise ApplicationError(message, code=OrderErrorCode.INVALID_PAYMENT_METHOD,
                            extra={"errors": {"payment_method": [message]}})

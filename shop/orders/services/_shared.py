@@ -4,7 +4,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from shop.core.tasks import enqueue_on_commit
+from shop.core.enqueue import enqueue_on_commit
 
 from ..models import (
     Order,

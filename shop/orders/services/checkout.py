@@ -10,9 +10,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from shop.accounts.models import Address
+from shop.cart.errors import CartErrorCode
 from shop.cart.locks import cart_lock
 from shop.cart.models import CartItem
-from shop.cart.services import purchasable_resolve
+from shop.cart.selectors import purchasable_get
 from shop.catalog.models import Product, ProductVariant
 from shop.catalog.stock import StockLine, stock_deduct
 from shop.core.exceptions import ApplicationError
@@ -108,7 +109,7 @@ def _cart_lines(cart) -> list[_Line]:
     for item in items:
         if item.variant_id is None and item.product_id in with_variants:
             raise ApplicationError(f"'{item.product.name}' now comes in variants: choose one in your cart.",
-                                   code=OrderErrorCode.VARIANT_REQUIRED)
+                                   code=CartErrorCode.VARIANT_REQUIRED)
     return [_Line(item.product, item.variant, item.quantity, item.price_snapshot) for item in items]
 
 
@@ -117,7 +118,7 @@ def _direct_lines(lines: list[LineRequest]) -> list[_Line]:
         raise ApplicationError("An order needs at least one item.", code=OrderErrorCode.ITEMS_REQUIRED)
     resolved = []
     for line in lines:
-        product, variant = purchasable_resolve(product_id=line.product_id, variant_id=line.variant_id)
+        product, variant = purchasable_get(product_id=line.product_id, variant_id=line.variant_id)
         price = variant.price if variant is not None else product.price
         resolved.append(_Line(product, variant, line.quantity, price))
     return resolved

@@ -5,8 +5,8 @@ import logging
 
 from django.db import transaction
 
+from shop.core.enqueue import enqueue_on_commit
 from shop.core.exceptions import ApplicationError, NotFound, ServiceUnavailable
-from shop.core.tasks import enqueue_on_commit
 from shop.orders.models import Order
 from shop.orders.policy import Action, order_action_check
 from shop.orders.services import order_cancel_and_restock_locked

@@ -5,6 +5,7 @@ method settings."""
 from django.db import transaction
 
 from shop.core.exceptions import ApplicationError, NotFound
+from shop.orders.errors import OrderErrorCode
 from shop.orders.models import Order
 
 from ..errors import PaymentErrorCode
@@ -32,7 +33,7 @@ def payment_collect_check(payment: Payment | None, *, order: Order | None = None
                                code=PaymentErrorCode.NOT_COD)
     if payment.status not in Payment.CAPTURED and (order or payment.order).was_paid:
         raise ApplicationError("This order is already paid; the cash must not be taken.",
-                               code=PaymentErrorCode.ORDER_PAID)
+                               code=OrderErrorCode.ORDER_PAID)
     if payment.status not in Payment.ACTIVE:
         if payment.status in Payment.CAPTURED:
             message = f"This cash-on-delivery payment {_status_phrase(payment)}: the cash was collected before."

@@ -13,6 +13,7 @@ from django.utils import timezone
 from shop.core.exceptions import ApplicationError, NotFound, ServiceUnavailable
 from shop.core.idempotency import idempotency_key_reused
 from shop.core.links import public_base_url
+from shop.orders.errors import OrderErrorCode
 from shop.orders.locks import order_lock
 from shop.orders.models import Order
 from shop.payments.methods import PaymentMethod, default_method, method_get
@@ -97,7 +98,7 @@ def _reserve_attempt_locked(*, order_id: int, user, provider: str, currency: str
                 code=PaymentErrorCode.ORDER_NOT_PAYABLE,
             )
         if order.was_paid:  # a partial refund does not open the order to a second payment
-            raise ApplicationError("This order is already paid.", code=PaymentErrorCode.ORDER_PAID)
+            raise ApplicationError("This order is already paid.", code=OrderErrorCode.ORDER_PAID)
         refusal = method.refusal(total=order.total, currency=currency)
         if refusal:
             raise ApplicationError(refusal, code=PaymentErrorCode.METHOD_UNAVAILABLE)

@@ -7,9 +7,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from shop.core.enqueue import enqueue_on_commit
 from shop.core.exceptions import ApplicationError, NotFound
 from shop.core.metrics import record_payment
-from shop.core.tasks import enqueue_on_commit
 from shop.orders.models import Order
 from shop.orders.services import order_cancel_and_restock_locked, order_mark_processing_locked
 

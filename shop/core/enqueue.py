@@ -1,3 +1,7 @@
+"""Queueing Celery tasks after commit: the one way services hand work to a worker (AGENTS.md rule 5).
+
+It defines no task itself: each app's tasks live in its own ``tasks.py``."""
+
 import logging
 from functools import partial
 
