@@ -10,8 +10,6 @@ from .locks import cart_lock
 from .models import CART_MAX_QUANTITY, Cart, CartItem
 from .selectors import purchasable_get
 
-purchasable_resolve = purchasable_get  # alias until orders/payments reshape lands
-
 
 def _check_quantity(quantity: int) -> None:
     if not 1 <= quantity <= CART_MAX_QUANTITY:

@@ -10,8 +10,10 @@ from shop.core.exceptions import ApplicationError, NotFound
 from shop.core.links import public_base_url
 from shop.orders import selectors, services
 from shop.orders.models import Order, ShippingMethod
+from shop.payments.checkout import order_place_and_pay
 from shop.payments.return_urls import return_url_check
 
+from ..errors import OrderErrorCode
 from .examples import CHECKOUT_EXAMPLES, ORDER_EXAMPLES
 from .filters import OrderAdminFilter, OrderFilter
 from .serializers import (
@@ -55,9 +57,10 @@ def _checkout(request) -> Response:
     data = serializer.validated_data
     key = request.headers.get("Idempotency-Key", "").strip() or None
     if key is not None and len(key) > 255:
-        raise ApplicationError("Idempotency-Key is longer than 255 characters.", code="invalid_idempotency_key")
+        raise ApplicationError("Idempotency-Key is longer than 255 characters.",
+                               code=OrderErrorCode.INVALID_IDEMPOTENCY_KEY)
     return_url = return_url_check(data["return_url"], request=request)
-    order, created, payment = services.order_place(
+    order, created, payment = order_place_and_pay(
         user=request.user, lines=data["lines"], shipping_address=data.get("shipping_address"),
         address_field=data.get("address_field", "shipping_address"),
         shipping_method_id=data.get("shipping_method"), payment_method=data.get("payment_method") or None,
@@ -168,8 +171,8 @@ class OrderDetailApi(APIView):
             raise PermissionDenied(FORBIDDEN_UPDATE)
         if extra:
             raise ApplicationError(f"Only the status can be changed here, not {', '.join(extra)}.",
-                                   code="not_updatable", extra={"errors": {name: ["Cannot be changed here."]
-                                                                           for name in extra}})
+                                   code=OrderErrorCode.NOT_UPDATABLE,
+                                   extra={"errors": {name: ["Cannot be changed here."] for name in extra}})
         serializer = OrderUpdateInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

@@ -184,8 +184,9 @@ class PaymentCancelApi(APIView):
                    summary="Cancel an open payment attempt (and its unpaid order)",
                    description="Closes a pending or processing attempt at the gateway and here. If the order was "
                                "never paid it is cancelled too (stock restored); a paid order goes on. Customers "
-                               "cannot close an attempt once the order has shipped (400 `not_cancellable`). "
-                               "Policy: docs/PAYMENTS.md, \"Who may cancel and refund\".")
+                               "cannot close an attempt once the order has shipped (400 `not_cancellable`). A payment "
+                               "that is no longer open (succeeded, failed, cancelled, refunded) is 400 "
+                               "`payment_not_cancellable`. Policy: docs/PAYMENTS.md, \"Who may cancel and refund\".")
     def post(self, request):
         """Cancel an open payment, and its order.
 
