@@ -12,6 +12,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from shop.core.exceptions import ApplicationError, Conflict, NotFound
+from shop.pricing.models import TaxClass
 
 from .cache import catalog_invalidate
 from .models import Category, Product, ProductImage, ProductVariant, same_text
@@ -22,10 +23,10 @@ RESERVED_SLUGS = frozenset({"categories", "images", "variants"})
 SluggedModel = TypeVar("SluggedModel", Product, Category)  # the models addressed by slug
 Row = TypeVar("Row", bound=models.Model)
 
-PRODUCT_FIELDS = ("name", "slug", "description", "price", "stock_quantity", "is_active", "category")
+PRODUCT_FIELDS = ("name", "slug", "description", "price", "stock_quantity", "is_active", "category", "tax_class")
 CATEGORY_FIELDS = ("name", "slug", "description")
 IMAGE_FIELDS = ("image_url", "is_primary", "product")
-VARIANT_FIELDS = ("sku", "barcode", "name", "options", "price_override", "stock_quantity", "is_active")
+VARIANT_FIELDS = ("sku", "barcode", "name", "options", "price_override", "stock_quantity", "is_active", "tax_class")
 
 
 def _invalidate_on_commit(*, product_ids: Iterable[int] = (), variant_ids: Iterable[int] = ()) -> None:
@@ -146,12 +147,14 @@ def product_create(
     description: str = "",
     stock_quantity: int = 0,
     is_active: bool = True,
+    tax_class: TaxClass | None = None,
 ) -> Product:
+    """Staff create a product; ``tax_class`` None: taxed as the shop's default class."""
     _check_product_slug(slug)
     _check_slug_free(Product, slug)
     product = Product(
         name=name, slug=slug, description=description, price=price, stock_quantity=stock_quantity,
-        is_active=is_active, category=category,
+        is_active=is_active, category=category, tax_class=tax_class,
     )
     product.full_clean(exclude=["search_vector"])
     _save_with_unique(product, field="slug")
@@ -387,14 +390,16 @@ def variant_create(
     price_override=None,
     stock_quantity: int = 0,
     is_active: bool = True,
+    tax_class: TaxClass | None = None,
 ) -> ProductVariant:
+    """Staff add a variant; ``tax_class`` None: taxed as its product."""
     product = _lock_product(product.pk)
     if product.is_deleted:
         raise ApplicationError("This product has been deleted.", code="not_found", status_code=404)
     _check_sku_free(sku)
     variant = ProductVariant(
         product=product, sku=sku, name=name, barcode=barcode, options=options or {},
-        price_override=price_override, stock_quantity=stock_quantity, is_active=is_active,
+        price_override=price_override, stock_quantity=stock_quantity, is_active=is_active, tax_class=tax_class,
     )
     variant.full_clean()
     _save_with_unique(variant, field="sku")

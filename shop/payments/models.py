@@ -110,6 +110,10 @@ class Refund(TimeStampedModel):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The tax inside ``amount`` and its split by rate ([{"rate", "base", "amount"}], like the order's tax_lines),
+    # from the order's stored prices (shop/orders/refunds.py): a credit note's figures.
+    tax = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    tax_lines = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -119,6 +123,26 @@ class Refund(TimeStampedModel):
         """``"Refund #3: 10.00 USD, succeeded"`` (the admin's inline rows and messages)."""
         currency = self.payment.currency.upper() if self.payment_id else ""
         return f"Refund #{self.pk}: {self.amount} {currency}, {self.get_status_display().lower()}".replace("  ", " ")
+
+
+class RefundLine(models.Model):
+    """What one refund gives back of one order line (``order_item``) or of shipping (``order_item`` null):
+    ``quantity`` units (0 when an amount refund was spread over the line), ``amount`` gross with ``tax`` in it.
+    The refunds of a line never add up to more than its stored gross (shop/orders/refunds.py)."""
+
+    refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="lines")
+    order_item = models.ForeignKey("orders.OrderItem", on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="refund_lines")
+    quantity = models.PositiveIntegerField(default=0)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    tax = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    tax_rate = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal("0"))
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.amount} of {'shipping' if self.order_item_id is None else f'line {self.order_item_id}'}"
 
 
 class WebhookEvent(models.Model):
