@@ -126,11 +126,18 @@ class Refund(TimeStampedModel):
 
 
 class RefundLine(models.Model):
-    """What one refund gives back of one order line (``order_item``) or of shipping (``order_item`` null):
-    ``quantity`` units (0 when an amount refund was spread over the line), ``amount`` gross with ``tax`` in it.
-    The refunds of a line never add up to more than its stored gross (shop/orders/refunds.py)."""
+    """What one refund gives back of one order line (``item``, with ``order_item``), of shipping (``shipping``) or
+    of money paid beyond the order (``excess``: a second payment; no tax in it): ``quantity`` units (0 when an
+    amount refund was spread over the line), ``amount`` gross with ``tax`` in it, taxed at ``tax_rate``. The
+    refunds of a line never add up to more than its stored gross (``shop/payments/refund_split.py``)."""
+
+    class Kind(models.TextChoices):
+        ITEM = "item", "Order line"
+        SHIPPING = "shipping", "Shipping"
+        EXCESS = "excess", "Paid beyond the order"
 
     refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="lines")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ITEM)
     order_item = models.ForeignKey("orders.OrderItem", on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="refund_lines")
     quantity = models.PositiveIntegerField(default=0)
@@ -142,7 +149,7 @@ class RefundLine(models.Model):
         ordering = ["id"]
 
     def __str__(self) -> str:
-        return f"{self.amount} of {'shipping' if self.order_item_id is None else f'line {self.order_item_id}'}"
+        return f"{self.amount} of {self.get_kind_display().lower()} {self.order_item_id or ''}".strip()
 
 
 class WebhookEvent(models.Model):

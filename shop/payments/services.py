@@ -6,6 +6,7 @@ Lock order, as everywhere: order -> payment.
 
 import logging
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 
@@ -26,7 +27,7 @@ from shop.orders.services import order_cancel_locked, order_mark_processing_lock
 from shop.payments.methods import PaymentMethod, default_method, method_get
 
 from .gateways import provider_get
-from .models import Payment, PaymentMethodSetting, Refund, WebhookEvent
+from .models import Payment, PaymentMethodSetting, Refund, RefundLine, WebhookEvent
 from .providers.base import (
     Customer,
     GatewayRejected,
@@ -40,6 +41,7 @@ from .providers.base import (
     WebhookVerificationError,
 )
 from .providers.base import WebhookEvent as GatewayEvent
+from .refund_split import RefundLineRequest, refund_split_amount, refund_split_lines
 from .return_urls import return_url_for_order
 
 logger = logging.getLogger(__name__)
@@ -859,9 +861,16 @@ def _attempt_close_locked(payment: Payment) -> None:
         enqueue_on_commit(cancel_payment_at_gateway, payment.pk)
 
 
-def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reason: str = "") -> Payment:
+def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reason: str = "",
+                   lines: Sequence[RefundLineRequest] | None = None, shipping: bool = False) -> Payment:
     """Refund all or part of a captured payment. The amount is reserved under the payment lock before the
     gateway is called, so concurrent refunds can never return more than was paid.
+
+    By line: ``lines`` (units of order lines) and/or ``shipping`` refund exactly what is left of those, from the
+    order's stored prices (``refund_split.refund_split_lines``); without them, ``amount`` (default: all that is
+    left) is spread over the lines with its tax (``refund_split_amount``). Either way the refund stores its tax,
+    its tax lines and one ``RefundLine`` per line, and no line is refunded more than it cost (400 naming
+    ``lines``). ``lines`` with ``amount`` is refused (400 ``refund_lines_or_amount``).
 
     ``user`` None is the system (automatic refunds). Who may refund what, and when, is the policy's
     (``shop.orders.policy``): a customer only in full, only their own order, only before it ships (403
@@ -871,6 +880,13 @@ def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reas
     """
     with transaction.atomic():
         order, payment = _payment_lock(payment_id, user=user)
+        split = None
+        if lines or shipping:
+            if amount is not None:
+                raise ApplicationError("Send either lines (and shipping) or an amount, not both.",
+                                       code="refund_lines_or_amount", extra={"errors": {"amount": ["Not with lines."]}})
+            split = refund_split_lines(order=order, lines=lines or [], shipping=shipping)
+            amount = split.amount
         # A customer's refund is all that is left of the payment: any other amount is a partial refund, the
         # shop's decision (the policy's refund_action says which one this is).
         order_action_check(actor=user, order=order, action=refund_action(payment=payment, amount=amount))
@@ -886,7 +902,10 @@ def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reas
                 f"Refund amount {amount} exceeds what is left to refund ({payment.refundable_amount}).",
                 code="refund_exceeds_balance",
             )
-        refund = Refund.objects.create(payment=payment, amount=amount, reason=reason, requested_by=user)
+        split = split or refund_split_amount(order=order, amount=amount)
+        refund = Refund.objects.create(payment=payment, amount=amount, reason=reason, requested_by=user,
+                                       tax=split.tax, tax_lines=split.tax_lines)
+        RefundLine.objects.bulk_create(split.rows(refund))
         payment.amount_refunded += amount
         payment.save(update_fields=["amount_refunded", "updated_at"])
         # The order says at once what the reservation leaves kept: staff cannot ship an order whose money is
