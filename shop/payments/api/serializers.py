@@ -7,8 +7,8 @@ from shop.cart.models import CART_MAX_QUANTITY
 from shop.core.schema import BlankableURLField
 from shop.payments.models import Payment, Refund, RefundLine
 from shop.payments.refund_split import RefundLineRequest
-from shop.pricing.api.serializers import MONEY, PercentField, TaxLineOutput, tax_lines_data
 from shop.payments.return_urls import RETURN_URL_MAX_LENGTH
+from shop.pricing.api.serializers import MONEY, PercentField, TaxLineOutput, tax_lines_data
 
 
 class PaymentOrderOutput(serializers.Serializer):
