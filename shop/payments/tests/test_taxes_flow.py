@@ -213,3 +213,29 @@ def test_rate_and_price_changes_after_checkout_leave_the_order_its_refunds_and_i
     assert (before["items"][0]["net"], before["items"][0]["tax"]) == ("200.00", "38.00")
     assert (refund["amount"], refund["tax"], refund["tax_lines"]) == (
         "119.00", "19.00", [{"rate": "19", "base": "100.00", "amount": "19.00"}])
+
+
+@pytest.mark.parametrize("lines", [1, 4])
+def test_checkout_cart_and_order_reads_cost_the_same_queries_whatever_the_number_of_lines(
+    user, user_client, germany, settings, lines, django_assert_max_num_queries
+):
+    settings.SHOP_COUNTRY = "DE"
+    reduced = TaxClass.objects.get(code="reduced")
+    for index in range(lines):
+        product = ProductFactory(price=Decimal("10.00"), stock_quantity=5, tax_class=reduced if index % 2 else None)
+        CartItemFactory(cart__user=user, product=product, quantity=2)
+    courier = ShippingMethodFactory(price=Decimal("4.90"), tax_class=reduced)
+
+    # the cart and its lines (2), the tax provider (2)
+    with django_assert_max_num_queries(4):
+        assert len(user_client.get("/cart/").json()["items"]) == lines
+    # as a sandbox checkout without tax classes (shop/payments/tests/test_checkout_payment.py), + 1 for the tax
+    # classes the lines and shipping name; + 1 guarded stock UPDATE per line
+    with django_assert_max_num_queries(41 + lines):
+        order = _checkout(user_client, {"shipping_address": GERMANY, "shipping_method": courier.pk})
+    # the order with its address and shipment, and the prefetches of lines, history, events and payments: 6
+    with django_assert_max_num_queries(6):
+        detail = user_client.get(f"/orders/{order['id']}/").json()
+    assert len(detail["items"]) == lines and detail["shipping"]["tax_rate"] == "7"
+    with django_assert_max_num_queries(6):
+        assert user_client.get("/orders/").json()["count"] == 1
