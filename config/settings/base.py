@@ -400,6 +400,8 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
     # otherwise both be called PaymentStatusEnum, one silently describing the other's values.
     "PaymentAttemptStatusEnum": "shop.payments.models.Payment.Status",
     "OrderPaymentStatusEnum": "shop.orders.models.Order.PaymentStatus",
+    "RefundLineKindEnum": "shop.payments.models.RefundLine.Kind",
+    "PaymentMethodKindEnum": ["direct", "redirect", "client"],
 })
 
 # --- Deployment -----------------------------------------------------------------------------------------

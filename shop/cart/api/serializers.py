@@ -31,7 +31,9 @@ class VariantSummaryOutput(serializers.ModelSerializer):
 
 
 class CartItemOutput(serializers.ModelSerializer):
-    """A cart line priced now (context ``pricing``: :class:`shop.cart.pricing.CartPrice` of the whole cart)."""
+    """A cart line, priced now with the whole cart."""
+
+    # Reads the serializer context's ``pricing`` (shop.cart.pricing.CartPrice of the whole cart).
 
     product = ProductSummaryOutput(read_only=True)
     variant = VariantSummaryOutput(read_only=True, allow_null=True)
@@ -97,8 +99,10 @@ class CartItemOutput(serializers.ModelSerializer):
 
 
 class CartOutput(serializers.ModelSerializer):
-    """The cart with its lines and totals, priced by the pipeline (context ``pricing``). No shipping method is
-    chosen yet: `shipping` is zero and the tax place is the shop's country (`SHOP_COUNTRY`) until checkout."""
+    """The cart with its lines and totals. No shipping method is chosen yet: `shipping` is zero, and the tax is
+    the shop's country's (`SHOP_COUNTRY`) until checkout gives an address."""
+
+    # Reads the serializer context's ``pricing`` (shop.cart.pricing.CartPrice).
 
     items = CartItemOutput(many=True, read_only=True)
     total_items = serializers.SerializerMethodField()

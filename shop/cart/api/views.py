@@ -5,7 +5,7 @@ from rest_framework.views import APIView
 from shop.cart import selectors, services
 from shop.core.exceptions import NotFound
 
-from .examples import CART_ADD_EXAMPLES
+from .examples import CART_ADD_EXAMPLES, CART_EXAMPLES
 from .serializers import CartItemAddInput, CartItemOutput, CartItemUpdateInput, CartOutput, MessageOutput
 
 TAGS = ["cart"]
@@ -29,7 +29,7 @@ def _item_response(user, item_id: int) -> Response:
 
 
 class CartApi(APIView):
-    @extend_schema(responses={200: CartOutput}, tags=TAGS, summary="The current user's cart")
+    @extend_schema(responses={200: CartOutput}, tags=TAGS, summary="The current user's cart", examples=CART_EXAMPLES)
     def get(self, request):
         """Each line with the unit price checkout charges (`price_snapshot` = `unit_price`: the price you saw when
         adding it, held for `CART_PRICE_HOLD_MINUTES`, then the catalog's; `price_changed` says when it moved), its

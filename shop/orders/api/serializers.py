@@ -363,7 +363,9 @@ class CheckoutInput(serializers.Serializer):
                   "bodies which carry it (the IntaSend-era order API) still validate.")
     notes = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     expected_total = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True,
-                                              help_text="If sent and different from the server's total: 400.")
+                                              help_text="The total the customer saw (the cart's `total` plus "
+                                                        "shipping); if it differs from the server's: 409 "
+                                                        "`total_mismatch` with the current `total`.")
     items = OrderLineInput(many=True, required=False, max_length=100,
                            help_text="Direct order lines; omit to check out the cart.")
     cart_items = OrderLineInput(many=True, required=False, max_length=100, help_text="The same as `items`.")

@@ -121,8 +121,8 @@ class RefundLineOutput(serializers.ModelSerializer):
 
 
 class RefundOutput(serializers.ModelSerializer):
-    """A refund with its tax: ``amount`` (gross) contains ``tax``; ``tax_lines`` split it by rate (a credit note's
-    figures); ``lines`` say what it gave back of each order line, of shipping, or beyond the order."""
+    """A refund with its tax: `amount` (gross) contains `tax`; `tax_lines` split it by rate (a credit note's
+    figures); `lines` say what it gave back of each order line, of shipping, or beyond the order (`excess`)."""
 
     amount = serializers.DecimalField(**MONEY)
     tax = serializers.DecimalField(**MONEY)
