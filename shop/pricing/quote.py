@@ -12,6 +12,7 @@ from django.conf import settings
 
 from shop.core.exceptions import ApplicationError
 
+from .errors import PricingErrorCode
 from .pipeline import OrderPrice, PriceLine, PricingError, ShippingCharge, price_order
 from .providers import TaxProvider, tax_provider
 
@@ -43,4 +44,5 @@ def price_quote(
             rates=rates, order_discount=order_discount,
         )
     except PricingError as exc:
-        raise ApplicationError(f"These lines cannot be priced: {exc}.", code="unpriceable") from exc
+        raise ApplicationError(f"These lines cannot be priced: {exc}.",
+                               code=PricingErrorCode.UNPRICEABLE) from exc
