@@ -7,6 +7,7 @@ import pytest
 
 from shop.cart.tests.factories import CartItemFactory
 from shop.catalog.tests.factories import ProductFactory, ProductVariantFactory
+from shop.orders.models import ShippingMethod
 from shop.orders.tests.factories import ShippingMethodFactory
 from shop.payments.models import Payment, Refund
 from shop.pricing.models import TaxClass, TaxRate
@@ -239,3 +240,21 @@ def test_checkout_cart_and_order_reads_cost_the_same_queries_whatever_the_number
     assert len(detail["items"]) == lines and detail["shipping"]["tax_rate"] == "7"
     with django_assert_max_num_queries(6):
         assert user_client.get("/orders/").json()["count"] == 1
+
+
+def test_staff_set_tax_classes_in_the_admin_and_the_order_page_shows_the_taxes(
+    admin_web, user_client, germany
+):
+    reduced = TaxClass.objects.get(code="reduced")
+    added = admin_web.post("/admin/orders/shippingmethod/add/", {"name": "Parcel", "price": "4.28",
+                                                                 "tax_class": reduced.pk, "is_active": "on"})
+    assert added.status_code == 302, added.content.decode()[:2000]
+    product = ProductFactory(price=Decimal("10.70"), stock_quantity=5, tax_class=reduced)
+    assert f'<option value="{reduced.pk}" selected>' in admin_web.get(
+        f"/admin/catalog/product/{product.pk}/change/").content.decode()
+    order = _checkout(user_client, {"items": [{"product_id": product.pk}], "shipping_address": GERMANY,
+                                    "shipping_method": ShippingMethod.objects.get(name="Parcel").pk})
+    assert order["shipping"] == {"net": "4.00", "tax": "0.28", "gross": "4.28", "tax_rate": "7"}
+
+    page = admin_web.get(f"/admin/orders/order/{order['id']}/change/").content.decode()
+    assert "0.98" in page and "14.98" in page and "reduced" in page  # tax total, total, the line's class
