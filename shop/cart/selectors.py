@@ -28,10 +28,6 @@ def cart_priced_for_user(*, user) -> tuple[Cart, CartPrice]:
     return cart, cart_price(cart.items.all())
 
 
-def cart_item_get(*, user, item_id: int) -> CartItem | None:
-    return cart_items_queryset().filter(pk=item_id, cart__user=user).first()
-
-
 def purchasable_get(*, product_id: int | None, variant_id: int | None) -> tuple[Product, ProductVariant | None]:
     """The product (and variant) a cart or order line names, refused unless a customer can buy it: a read, it
     locks and changes nothing.
