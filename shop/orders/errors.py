@@ -47,5 +47,5 @@ class OrderErrorCode(StrEnum):
     PARTIAL_REFUND_STAFF_ONLY = "partial_refund_staff_only"
     # A customer refund while PAYMENTS_CUSTOMER_REFUNDS is off (403).
     REFUND_STAFF_ONLY = "refund_staff_only"
-    # The client's expected_total differs from the order's computed total (400, ``total`` in the body).
+    # The client's expected_total differs from the order's computed total (409, ``total`` and ``currency`` in the body).
     TOTAL_MISMATCH = "total_mismatch"

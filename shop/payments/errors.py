@@ -50,6 +50,16 @@ class PaymentErrorCode(StrEnum):
     REFUND_EXCEEDS_BALANCE = "refund_exceeds_balance"
     # The gateway refused the refund in its answer; the amount is released (400).
     REFUND_FAILED = "refund_failed"
+    # A refund by line asks for more units of a line than are left to refund (400, names ``lines``).
+    REFUND_EXCEEDS_LINE = "refund_exceeds_line"
+    # A refund by line names the same order line twice (400, names ``lines``).
+    REFUND_LINE_DUPLICATE = "refund_line_duplicate"
+    # A refund by line of lines (or shipping) with nothing left to refund (400, names ``lines``).
+    NOTHING_TO_REFUND = "nothing_to_refund"
+    # A refund by line names a line that is not this order's (400, names ``lines``).
+    REFUND_LINE_UNKNOWN = "refund_line_unknown"
+    # A refund sent with both ``lines`` (or ``shipping``) and an ``amount`` (400).
+    REFUND_LINES_OR_AMOUNT = "refund_lines_or_amount"
     # A return_url outside this site, CORS_ALLOWED_ORIGINS and PAYMENT_RETURN_ORIGINS (400).
     RETURN_URL_NOT_ALLOWED = "return_url_not_allowed"
     # A currency the provider itself does not take (400).

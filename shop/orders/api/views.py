@@ -42,6 +42,9 @@ IDEMPOTENCY_KEY = OpenApiParameter(
                 "instead of a second one. Keys are per user; the same key with a different request is a 422 "
                 "`idempotency_key_reused` and places nothing.",
 )
+TOTAL_MISMATCH = OpenApiResponse(
+    description="`total_mismatch`: `expected_total` is not the order's current total (a price hold ran out, a "
+                "price or rate changed); `total` is the current one. Nothing was placed.")
 KEY_REUSED = OpenApiResponse(description="`idempotency_key_reused`: this Idempotency-Key was already used with a "
                                          "different request; nothing was done.")
 
@@ -74,7 +77,7 @@ def _checkout(request) -> Response:
 
 CHECKOUT_SCHEMA = {
     "request": CheckoutInput,
-    "responses": {201: CheckoutOutput, 200: CheckoutOutput, 422: KEY_REUSED},
+    "responses": {201: CheckoutOutput, 200: CheckoutOutput, 409: TOTAL_MISMATCH, 422: KEY_REUSED},
     "parameters": [IDEMPOTENCY_KEY],
     "tags": TAGS,
     "examples": CHECKOUT_EXAMPLES,
@@ -86,7 +89,13 @@ CHECKOUT_SCHEMA = {
                    "`cart_items`): a direct order; the cart is untouched. 201 for a new order; 200 with the earlier "
                    "order when the Idempotency-Key was already used for the same request (same body, whichever of "
                    "the two paths); 422 `idempotency_key_reused` when it was used for a different one. "
-                   "`POST /orders/` does the same.",
+                   "`POST /orders/` does the same. "
+                   "Every amount comes from the pricing pipeline (docs/PRICING.md): taxed at the shipping address's "
+                   "country (and region), else the shop's; the order stores each line's `net`, `tax`, `gross` and "
+                   "`tax_rate` and the order's `tax_lines`, which later rate or price changes never alter. A cart "
+                   "line is charged the price held for it (`CART_PRICE_HOLD_MINUTES`); send the cart's `total` as "
+                   "`expected_total` to get a 409 `total_mismatch` with the current `total` instead of an order at "
+                   "a price the customer did not see.",
 }
 
 

@@ -13,10 +13,11 @@ from shop.accounts.models import Address
 from shop.cart.errors import CartErrorCode
 from shop.cart.locks import cart_lock
 from shop.cart.models import CartItem
+from shop.cart.pricing import held_unit_price
 from shop.cart.selectors import purchasable_get
-from shop.catalog.models import Product, ProductVariant
+from shop.catalog.models import ProductVariant
 from shop.catalog.stock import StockLine, stock_deduct
-from shop.core.exceptions import ApplicationError
+from shop.core.exceptions import ApplicationError, Conflict
 from shop.core.idempotency import check_replay, request_fingerprint
 
 from ..errors import OrderErrorCode
@@ -31,11 +32,11 @@ from ..models import (
     ShipmentEvent,
     ShippingMethod,
 )
+from ..pricing import CheckoutLine, checkout_price, order_item_price_fields, order_price_fields
 from ..transitions import CANCELLABLE
 from ._shared import _notify
 from .cancel import _cancel_and_restock_locked
 
-CENT = Decimal("0.01")
 MAX_ORDER_TOTAL = Decimal("1e10")  # the money columns hold 12 digits, 2 of them decimals
 ADDRESS_FIELDS = ("full_name", "phone", "email", "address_line_1", "address_line_2", "city", "state", "postal_code",
                   "country")
@@ -48,14 +49,6 @@ class LineRequest:
     quantity: int
     product_id: int | None = None
     variant_id: int | None = None
-
-
-@dataclass(frozen=True)
-class _Line:
-    product: Product
-    variant: ProductVariant | None
-    quantity: int
-    unit_price: Decimal
 
 
 # --- Checkout -------------------------------------------------------------------------------------------------
@@ -99,7 +92,7 @@ def _address_snapshot(*, user, shipping_address, address_field: str = "shipping_
     return {field: shipping_address.get(field, "") or "" for field in ADDRESS_FIELDS}
 
 
-def _cart_lines(cart) -> list[_Line]:
+def _cart_lines(cart) -> list[CheckoutLine]:
     items = list(CartItem.objects.filter(cart=cart).select_related("product", "variant").order_by("id"))
     if not items:
         raise ApplicationError("Your cart is empty.", code=OrderErrorCode.CART_EMPTY)
@@ -110,17 +103,18 @@ def _cart_lines(cart) -> list[_Line]:
         if item.variant_id is None and item.product_id in with_variants:
             raise ApplicationError(f"'{item.product.name}' now comes in variants: choose one in your cart.",
                                    code=CartErrorCode.VARIANT_REQUIRED)
-    return [_Line(item.product, item.variant, item.quantity, item.price_snapshot) for item in items]
+    now = timezone.now()  # the price hold: the held price, or the catalog's once it ran out (shop/cart/pricing.py)
+    return [CheckoutLine(item.product, item.variant, item.quantity, held_unit_price(item, now=now)) for item in items]
 
 
-def _direct_lines(lines: list[LineRequest]) -> list[_Line]:
+def _direct_lines(lines: list[LineRequest]) -> list[CheckoutLine]:
     if not lines:
         raise ApplicationError("An order needs at least one item.", code=OrderErrorCode.ITEMS_REQUIRED)
     resolved = []
     for line in lines:
         product, variant = purchasable_get(product_id=line.product_id, variant_id=line.variant_id)
         price = variant.price if variant is not None else product.price
-        resolved.append(_Line(product, variant, line.quantity, price))
+        resolved.append(CheckoutLine(product, variant, line.quantity, price))
     return resolved
 
 
@@ -196,18 +190,17 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
     from_cart = lines is None
     resolved = _cart_lines(cart) if from_cart else _direct_lines(lines)
 
-    subtotal = sum((line.unit_price * line.quantity for line in resolved), Decimal("0")).quantize(CENT)
-    shipping_fee = shipping.fee_for(subtotal) if shipping else Decimal("0.00")
-    total = (subtotal + shipping_fee).quantize(CENT)
+    price = checkout_price(lines=resolved, shipping_method=shipping, address=address)
+    total = price.total
     if total >= MAX_ORDER_TOTAL:
         raise ApplicationError("This order is too large to place in one go.", code=OrderErrorCode.ORDER_TOO_LARGE)
     refusal = method.refusal(total=total, currency=settings.SHOP_CURRENCY) if method else None
     if refusal:
         raise ApplicationError(refusal, code=OrderErrorCode.INVALID_PAYMENT_METHOD,
                                extra={"errors": {"payment_method": [refusal]}})
-    if expected_total is not None and expected_total.quantize(CENT) != total:
-        raise ApplicationError(f"The order total is {total}, not {expected_total}: review your cart and retry.",
-                               code=OrderErrorCode.TOTAL_MISMATCH, extra={"total": str(total)})
+    if expected_total is not None and expected_total != total:
+        raise Conflict(f"The order total is {total}, not {expected_total}: review your cart and retry.",
+                       code=OrderErrorCode.TOTAL_MISMATCH, extra={"total": str(total), "currency": price.currency})
 
     # Stock before any write (every line is validated before anything changes): a losing checkout in a rush for a hot
     # product fails here, cheaply. Measured against taking stock last (shorter hot-row lock): no difference
@@ -219,8 +212,8 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
     needs_online_payment = method is None or method.is_online
     # Written straight as processing (checkout moves pending -> processing; the history shows both).
     order = Order(
-        user=user, status=Order.Status.PROCESSING, subtotal=subtotal, shipping_fee=shipping_fee, total=total,
-        shipping_method=shipping, notes=notes, payment_method=method.id if method else "",
+        user=user, status=Order.Status.PROCESSING, **order_price_fields(price), shipping_method=shipping,
+        notes=notes, payment_method=method.id if method else "",
         payment_deadline=now + timedelta(minutes=settings.ORDER_PAYMENT_TIMEOUT_MINUTES)
         if needs_online_payment else None,
         idempotency_key=idempotency_key or "", idempotency_fingerprint=fingerprint,
@@ -232,10 +225,9 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
             order=order, product=line.product, variant=line.variant, product_name=line.product.name,
             variant_description=line.variant.name if line.variant else "",
             sku=line.variant.sku if line.variant else "", barcode=line.variant.barcode if line.variant else "",
-            quantity=line.quantity, unit_price=line.unit_price, line_total=(line.unit_price * line.quantity),
-            created_at=now,
+            quantity=line.quantity, **order_item_price_fields(priced), created_at=now,
         )
-        for line in resolved
+        for line, priced in zip(resolved, price.lines, strict=True)
     ])
     if address is not None:
         snapshot = OrderAddress(order=order, **address)

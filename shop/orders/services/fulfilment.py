@@ -185,7 +185,7 @@ def shipment_event_add(*, order_id: int, status: str, message: str = "", locatio
 @transaction.atomic
 def shipping_method_save(*, data: dict, method: ShippingMethod | None = None) -> ShippingMethod:
     method = method or ShippingMethod()
-    for field in ("name", "price", "free_over", "is_active"):
+    for field in ("name", "price", "free_over", "is_active", "tax_class"):
         if field in data:
             setattr(method, field, data[field])
     method.full_clean()

@@ -2,6 +2,7 @@
 from a gateway's refund or chargeback event."""
 
 import logging
+from collections.abc import Sequence
 from decimal import Decimal
 
 from django.db import transaction
@@ -14,7 +15,7 @@ from shop.orders.services import order_cancel_and_restock_locked, order_refund_n
 from ..errors import PaymentErrorCode
 from ..gateways import provider_get
 from ..locks import payment_lock_with_order, refund_lock
-from ..models import Payment, Refund
+from ..models import Payment, Refund, RefundLine
 from ..providers.base import (
     GatewayRejected,
     GatewayUnavailable,
@@ -22,6 +23,7 @@ from ..providers.base import (
     RefundNotice,
     RefundStatus,
 )
+from ..refund_split import RefundLineRequest, refund_split_amount, refund_split_lines
 from ..transitions import payment_status_set_locked
 from ._shared import _flag, _gateway_call, _status_phrase
 from .state import PAYABLE_ORDER_STATUSES, order_payment_recalculate
@@ -29,9 +31,16 @@ from .state import PAYABLE_ORDER_STATUSES, order_payment_recalculate
 logger = logging.getLogger(__name__)
 
 
-def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reason: str = "") -> Payment:
+def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reason: str = "",
+                   lines: Sequence[RefundLineRequest] | None = None, shipping: bool = False) -> Payment:
     """Refund all or part of a captured payment. The amount is reserved under the payment lock before the
     gateway is called, so concurrent refunds can never return more than was paid.
+
+    By line: ``lines`` (units of order lines) and/or ``shipping`` refund exactly what is left of those, from the
+    order's stored prices (``refund_split.refund_split_lines``); without them, ``amount`` (default: all that is
+    left) is spread over the lines with its tax (``refund_split_amount``). Either way the refund stores its tax,
+    its tax lines and one ``RefundLine`` per line, and no line is refunded more than it cost (400 naming
+    ``lines``). ``lines`` with ``amount`` is refused (400 ``refund_lines_or_amount``).
 
     ``user`` None is the system (automatic refunds). Who may refund what, and when, is the policy's
     (``shop.orders.policy``): a customer only in full, only their own order, only before it ships (403
@@ -41,6 +50,14 @@ def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reas
     """
     with transaction.atomic():
         order, payment = payment_lock_with_order(payment_id=payment_id, user=user)
+        split = None
+        if lines or shipping:
+            if amount is not None:
+                raise ApplicationError("Send either lines (and shipping) or an amount, not both.",
+                                       code=PaymentErrorCode.REFUND_LINES_OR_AMOUNT,
+                                       extra={"errors": {"amount": ["Not with lines."]}})
+            split = refund_split_lines(order=order, lines=lines or [], shipping=shipping)
+            amount = split.amount
         # A customer's refund is all that is left of the payment: any other amount is a partial refund, the
         # shop's decision (the policy's refund_action says which one this is).
         order_action_check(actor=user, order=order, action=refund_action(payment=payment, amount=amount))
@@ -56,7 +73,10 @@ def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reas
                 f"Refund amount {amount} exceeds what is left to refund ({payment.refundable_amount}).",
                 code=PaymentErrorCode.REFUND_EXCEEDS_BALANCE,
             )
-        refund = Refund.objects.create(payment=payment, amount=amount, reason=reason, requested_by=user)
+        split = split or refund_split_amount(order=order, amount=amount)
+        refund = Refund.objects.create(payment=payment, amount=amount, reason=reason, requested_by=user,
+                                       tax=split.tax, tax_lines=split.tax_lines)
+        RefundLine.objects.bulk_create(split.rows(refund))
         payment.amount_refunded += amount
         payment.save(update_fields=["amount_refunded", "updated_at"])
         # The order says at once what the reservation leaves kept: staff cannot ship an order whose money is
