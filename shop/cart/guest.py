@@ -18,6 +18,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from django.db import transaction
+from django.utils import timezone
 
 from shop.catalog.models import Product, ProductVariant
 
@@ -114,7 +115,9 @@ def _take_line(cart: Cart, guest_line: CartItem, existing: CartItem | None, has_
     if price != guest_line.price_snapshot:
         adjust(Adjustment.REPRICED, quantity, old_price=guest_line.price_snapshot, new_price=price)
     line = existing or CartItem(cart=cart, product=product, variant=variant)
-    line.quantity, line.price_snapshot = quantity, price
+    # Taken over as if added now: today's price, held from now (shop/cart/pricing.py), the old one remembered.
+    line.quantity, line.price_snapshot, line.priced_at = quantity, price, timezone.now()
+    line.price_changed_from = guest_line.price_snapshot if price != guest_line.price_snapshot else None
     line.full_clean(exclude=["cart"], validate_unique=False, validate_constraints=False)
     line.save()
     report.lines_merged += 1

@@ -5,12 +5,14 @@ from shop.core.exceptions import ApplicationError
 
 from .errors import CartErrorCode
 from .models import Cart, CartItem
+from .pricing import CartPrice, cart_price
 from .tokens import cart_token_hash, guest_cart_cutoff
 
 
 def cart_items_queryset():
-    # variant__product: a variant's price falls back to its product's price.
-    return CartItem.objects.select_related("product", "variant__product").order_by("id")
+    # variant__product: a variant's price falls back to its product's price; the tax classes price the line.
+    return CartItem.objects.select_related(
+        "product__tax_class", "variant__product", "variant__tax_class").order_by("id")
 
 
 def cart_get_for_user(*, user) -> Cart:
@@ -18,6 +20,13 @@ def cart_get_for_user(*, user) -> Cart:
     cart, _ = Cart.objects.get_or_create(user=user)
     prefetch_related_objects([cart], Prefetch("items", queryset=cart_items_queryset()))
     return cart
+
+
+def cart_priced_for_user(*, user) -> tuple[Cart, CartPrice]:
+    """The user's cart (as :func:`cart_get_for_user`) and what it costs now (``shop.cart.pricing.cart_price``):
+    two queries for the cart and its lines, two for the tax rates, whatever the number of lines."""
+    cart = cart_get_for_user(user=user)
+    return cart, cart_price(cart.items.all())
 
 
 def guest_cart_get(*, token: str | None) -> Cart | None:
@@ -32,14 +41,12 @@ def guest_cart_get(*, token: str | None) -> Cart | None:
     return cart
 
 
-def cart_item_get(*, user=None, cart_token: str | None = None, item_id: int) -> CartItem | None:
-    """One line of the owner's cart (the user's, else the guest cart of ``cart_token``); None if not theirs."""
-    if user is not None:
-        return cart_items_queryset().filter(pk=item_id, cart__user=user).first()
-    if not cart_token:
+def cart_priced_for_guest(*, token: str | None) -> tuple[Cart, CartPrice] | None:
+    """The live guest cart ``token`` opens and what it costs now (as :func:`cart_priced_for_user`), or None."""
+    cart = guest_cart_get(token=token)
+    if cart is None:
         return None
-    return cart_items_queryset().filter(pk=item_id, cart__token_hash=cart_token_hash(cart_token),
-                                        cart__user__isnull=True, cart__updated_at__gte=guest_cart_cutoff()).first()
+    return cart, cart_price(cart.items.all())
 
 
 def purchasable_get(*, product_id: int | None, variant_id: int | None) -> tuple[Product, ProductVariant | None]:

@@ -6,16 +6,16 @@ user, ``cart_token`` (a guest cart; a missing, unknown or expired token is a 404
 """
 
 from django.db import transaction
+from django.utils import timezone
 
 from shop.catalog.errors import CatalogErrorCode
 from shop.core.exceptions import ApplicationError, NotFound
 
 from .locks import owner_cart_lock
 from .models import CART_MAX_QUANTITY, Cart, CartItem
+from .pricing import catalog_unit_price
 from .selectors import purchasable_get
 from .tokens import cart_token_hash, cart_token_new
-
-purchasable_resolve = purchasable_get  # alias until orders/payments reshape lands
 
 
 def _check_quantity(quantity: int) -> None:
@@ -35,10 +35,20 @@ def _check_stock(item: CartItem) -> None:
                                code=CatalogErrorCode.INSUFFICIENT_STOCK)
 
 
+def _reprice(item: CartItem) -> None:
+    """The customer adds more of a line: it takes the catalog's price now and a fresh hold. A price that moved is
+    remembered (``price_changed_from``) so the cart answer says so; one that did not clears an older change."""
+    price = catalog_unit_price(item)
+    item.price_changed_from = item.price_snapshot if price != item.price_snapshot else None
+    item.price_snapshot = price
+    item.priced_at = timezone.now()
+
+
 @transaction.atomic
 def cart_item_add(*, user=None, cart_token: str | None = None, product_id: int | None,
                   variant_id: int | None = None, quantity: int = 1) -> Cart:
-    """Add a line, or add to the quantity of the same product/variant already in the cart."""
+    """Add a line, or add to the quantity of the same product/variant already in the cart, which re-prices the
+    whole line at the catalog's price now (``shop/cart/pricing.py``: the price hold)."""
     _check_quantity(quantity)
     cart = owner_cart_lock(user=user, cart_token=cart_token)
     product, variant = purchasable_get(product_id=product_id, variant_id=variant_id)
@@ -47,8 +57,10 @@ def cart_item_add(*, user=None, cart_token: str | None = None, product_id: int |
         price = variant.price if variant is not None else product.price
         item = CartItem(cart=cart, product=product, variant=variant, quantity=quantity, price_snapshot=price)
     else:
+        item.product, item.variant = product, variant  # the rows just read: no second query for the price
         item.quantity += quantity
         _check_quantity(item.quantity)
+        _reprice(item)
     _check_stock(item)
     item.full_clean()
     item.save()
@@ -57,7 +69,8 @@ def cart_item_add(*, user=None, cart_token: str | None = None, product_id: int |
 
 @transaction.atomic
 def cart_item_update(*, user=None, cart_token: str | None = None, item_id: int, quantity: int) -> CartItem | None:
-    """Set a line's quantity; 0 removes it (and returns None). A line of another cart is a 404."""
+    """Set a line's quantity; 0 removes it (and returns None); a line of another cart is a 404. Raising it adds
+    more of the line, which re-prices it as adding does; lowering it keeps the held price."""
     cart = owner_cart_lock(user=user, cart_token=cart_token)
     item = CartItem.objects.select_related("product", "variant").filter(pk=item_id, cart=cart).first()
     if item is None:
@@ -66,12 +79,15 @@ def cart_item_update(*, user=None, cart_token: str | None = None, item_id: int, 
         item.delete()
         return None
     _check_quantity(quantity)
+    fields = ["quantity", "updated_at"]
     if quantity > item.quantity:
         item.quantity = quantity
         _check_stock(item)
+        _reprice(item)
+        fields += ["price_snapshot", "priced_at", "price_changed_from"]
     item.quantity = quantity
     item.full_clean()
-    item.save(update_fields=["quantity", "updated_at"])
+    item.save(update_fields=fields)
     return item
 
 

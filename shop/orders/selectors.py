@@ -40,7 +40,7 @@ def shipping_method_list() -> QuerySet[ShippingMethod]:
 
 
 def shipping_method_list_all() -> QuerySet[ShippingMethod]:
-    return ShippingMethod.objects.order_by("id")
+    return ShippingMethod.objects.select_related("tax_class").order_by("id")
 
 
 def guest_order_get(*, order_key: str, token: str | None) -> Order | None:

@@ -24,23 +24,51 @@ CART = {
             "quantity": 2,
             "price_snapshot": "59.99",
             "item_total": "119.98",
+            "unit_price": "59.99",
+            "net": "100.82",
+            "tax": "19.16",
+            "gross": "119.98",
+            "tax_rate": "19",
+            "tax_class": "standard",
+            "price_changed": None,
             "created_at": "2026-11-30T10:15:00Z",
         }
     ],
     "total_items": 2,
     "cart_total": "119.98",
+    # Taxed at the shop's country (SHOP_COUNTRY=DE, 19 %): the cart has no address yet.
+    "subtotal": "119.98",
+    "shipping": {"net": "0.00", "tax": "0.00", "gross": "0.00", "tax_rate": "0"},
+    "discount": "0.00",
+    "tax_total": "19.16",
+    "total": "119.98",
+    "currency": "EUR",
+    "prices_include_tax": True,
+    "tax_lines": [{"rate": "19", "base": "100.82", "amount": "19.16"}],
+    "tax_source": "rate",
 }
+# A line whose hold ran out while the catalog price rose (CART_PRICE_HOLD_MINUTES): re-priced, and flagged.
+REPRICED_LINE = {**CART["items"][0], "price_snapshot": "64.99", "unit_price": "64.99", "item_total": "129.98",
+                 "net": "109.22", "tax": "20.76", "gross": "129.98",
+                 "price_changed": {"old": "59.99", "new": "64.99"}}
 
 CART_ADD_EXAMPLES = [
     OpenApiExample("Two of a product", request_only=True, value={"product_id": 1, "quantity": 2}),
     OpenApiExample("A product's variant", request_only=True, value={"product_id": 7, "variant_id": 12, "quantity": 1}),
     OpenApiExample("The cart after adding", response_only=True, status_codes=["200"], value=CART),
 ]
+CART_EXAMPLES = [
+    OpenApiExample("A cart, taxed at the shop's country", response_only=True, status_codes=["200"], value=CART),
+    OpenApiExample("A line re-priced after its price hold", response_only=True, status_codes=["200"],
+                   value={**CART, "items": [REPRICED_LINE], "cart_total": "129.98", "subtotal": "129.98",
+                          "tax_total": "20.76", "total": "129.98",
+                          "tax_lines": [{"rate": "19", "base": "109.22", "amount": "20.76"}]}),
+]
 
 GUEST_CART_EXAMPLES = [
     OpenApiExample("A new guest cart", response_only=True, status_codes=["201"], value={
-        "id": 7, "user": None, "created_at": "2026-11-30T10:15:00Z", "updated_at": "2026-11-30T10:15:00Z",
-        "items": [], "total_items": 0, "cart_total": "0.00",
+        **CART, "id": 7, "user": None, "items": [], "total_items": 0, "cart_total": "0.00", "subtotal": "0.00",
+        "tax_total": "0.00", "total": "0.00", "tax_lines": [],
         "cart_token": "q3Yk0cW2oI6dJ8xF1rT5uV9sZ4bN7mE0aL2hG6pC8wQ",
     }),
 ]

@@ -1,10 +1,17 @@
-from decimal import Decimal
-
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from shop.cart.models import CART_MAX_QUANTITY, Cart, CartItem
 from shop.catalog.models import Product, ProductVariant
+from shop.pricing.api.serializers import (
+    PercentField,
+    PriceChangeOutput,
+    ShippingPriceOutput,
+    TaxLineOutput,
+    tax_lines_data,
+)
+
+MONEY_FIELD = serializers.DecimalField(max_digits=14, decimal_places=2)
 
 
 class ProductSummaryOutput(serializers.ModelSerializer):
@@ -24,34 +31,144 @@ class VariantSummaryOutput(serializers.ModelSerializer):
 
 
 class CartItemOutput(serializers.ModelSerializer):
+    """A cart line, priced now with the whole cart."""
+
+    # Reads the serializer context's ``pricing`` (shop.cart.pricing.CartPrice of the whole cart).
+
     product = ProductSummaryOutput(read_only=True)
     variant = VariantSummaryOutput(read_only=True, allow_null=True)
-    item_total = serializers.DecimalField(max_digits=None, decimal_places=2, read_only=True)
+    price_snapshot = serializers.SerializerMethodField(
+        help_text="The unit price checkout charges now: the price you saw when adding, held for "
+                  "CART_PRICE_HOLD_MINUTES, then the catalog's (the same as `unit_price`).")
+    item_total = serializers.SerializerMethodField(help_text="`unit_price` x `quantity`.")
+    unit_price = serializers.SerializerMethodField(help_text="The same as `price_snapshot`.")
+    net = serializers.SerializerMethodField(help_text="The line after discounts, without tax.")
+    tax = serializers.SerializerMethodField()
+    gross = serializers.SerializerMethodField(help_text="`net` + `tax`: what the line costs.")
+    tax_rate = serializers.SerializerMethodField(help_text="Percent, e.g. \"19\".")
+    tax_class = serializers.SerializerMethodField(help_text="The tax class code the line is taxed as.")
+    price_changed = serializers.SerializerMethodField(
+        help_text="Set when the unit price moved since you saw it (the hold ran out, or adding more re-priced the "
+                  "line): the `old` and `new` unit price. Null otherwise.")
 
     class Meta:
         model = CartItem
-        fields = ["id", "product", "variant", "quantity", "price_snapshot", "item_total", "created_at"]
+        fields = ["id", "product", "variant", "quantity", "price_snapshot", "item_total", "unit_price", "net", "tax",
+                  "gross", "tax_rate", "tax_class", "price_changed", "created_at"]
         read_only_fields = fields
+
+    def _line(self, item: CartItem):
+        return self.context["pricing"].lines[item.pk]
+
+    @extend_schema_field(MONEY_FIELD)
+    def get_price_snapshot(self, item: CartItem) -> str:
+        return str(self._line(item).unit_price)
+
+    @extend_schema_field(MONEY_FIELD)
+    def get_unit_price(self, item: CartItem) -> str:
+        return str(self._line(item).unit_price)
+
+    @extend_schema_field(MONEY_FIELD)
+    def get_item_total(self, item: CartItem) -> str:
+        line = self._line(item)
+        return str(line.unit_price * line.quantity)
+
+    @extend_schema_field(MONEY_FIELD)
+    def get_net(self, item: CartItem) -> str:
+        return str(self._line(item).net)
+
+    @extend_schema_field(MONEY_FIELD)
+    def get_tax(self, item: CartItem) -> str:
+        return str(self._line(item).tax)
+
+    @extend_schema_field(MONEY_FIELD)
+    def get_gross(self, item: CartItem) -> str:
+        return str(self._line(item).gross)
+
+    @extend_schema_field(PercentField())
+    def get_tax_rate(self, item: CartItem) -> str:
+        return PercentField().to_representation(self._line(item).tax_rate)
+
+    def get_tax_class(self, item: CartItem) -> str:
+        return self._line(item).tax_class
+
+    @extend_schema_field(PriceChangeOutput(allow_null=True))
+    def get_price_changed(self, item: CartItem):
+        change = self.context["pricing"].changes.get(item.pk)
+        return None if change is None else {"old": str(change.old), "new": str(change.new)}
 
 
 class CartOutput(serializers.ModelSerializer):
+    """The cart with its lines and totals. No shipping method is chosen yet: `shipping` is zero, and the tax is
+    the shop's country's (`SHOP_COUNTRY`) until checkout gives an address."""
+
+    # Reads the serializer context's ``pricing`` (shop.cart.pricing.CartPrice).
+
     items = CartItemOutput(many=True, read_only=True)
     total_items = serializers.SerializerMethodField()
-    cart_total = serializers.SerializerMethodField()
+    cart_total = serializers.SerializerMethodField(help_text="The same as `total`.")
+    subtotal = serializers.SerializerMethodField(help_text="The lines at their unit prices, before discounts.")
+    shipping = serializers.SerializerMethodField()
+    discount = serializers.SerializerMethodField()
+    tax_total = serializers.SerializerMethodField()
+    total = serializers.SerializerMethodField(help_text="What checkout charges for these lines (before shipping).")
+    currency = serializers.SerializerMethodField()
+    prices_include_tax = serializers.SerializerMethodField()
+    tax_lines = serializers.SerializerMethodField()
+    tax_source = serializers.SerializerMethodField(
+        help_text="`no_rate` when some line found no tax rate at the place taxed (and was taxed at 0), else `rate`.")
 
     class Meta:
         model = Cart
-        fields = ["id", "user", "created_at", "updated_at", "items", "total_items", "cart_total"]
+        fields = ["id", "user", "created_at", "updated_at", "items", "total_items", "cart_total", "subtotal",
+                  "shipping", "discount", "tax_total", "total", "currency", "prices_include_tax", "tax_lines",
+                  "tax_source"]
         read_only_fields = fields
+
+    def _price(self):
+        return self.context["pricing"].price
 
     @extend_schema_field(serializers.IntegerField())
     def get_total_items(self, cart: Cart) -> int:
         return sum(item.quantity for item in cart.items.all())
 
-    @extend_schema_field(serializers.DecimalField(max_digits=None, decimal_places=2))
+    @extend_schema_field(MONEY_FIELD)
     def get_cart_total(self, cart: Cart) -> str:
-        total = sum((item.item_total for item in cart.items.all()), Decimal("0.00"))
-        return f"{total:.2f}"
+        return str(self._price().total)
+
+    @extend_schema_field(MONEY_FIELD)
+    def get_subtotal(self, cart: Cart) -> str:
+        return str(self._price().subtotal)
+
+    @extend_schema_field(ShippingPriceOutput())
+    def get_shipping(self, cart: Cart):
+        return ShippingPriceOutput(self._price().shipping).data
+
+    @extend_schema_field(MONEY_FIELD)
+    def get_discount(self, cart: Cart) -> str:
+        return str(self._price().discount)
+
+    @extend_schema_field(MONEY_FIELD)
+    def get_tax_total(self, cart: Cart) -> str:
+        return str(self._price().tax_total)
+
+    @extend_schema_field(MONEY_FIELD)
+    def get_total(self, cart: Cart) -> str:
+        return str(self._price().total)
+
+    def get_currency(self, cart: Cart) -> str:
+        return self._price().currency
+
+    def get_prices_include_tax(self, cart: Cart) -> bool:
+        return self._price().prices_include_tax
+
+    @extend_schema_field(TaxLineOutput(many=True))
+    def get_tax_lines(self, cart: Cart):
+        return tax_lines_data(self._price().tax_lines)
+
+    @extend_schema_field(serializers.ChoiceField(choices=["rate", "no_rate"]))
+    def get_tax_source(self, cart: Cart) -> str:
+        return self._price().tax_source
 
 
 class GuestCartCreatedOutput(CartOutput):

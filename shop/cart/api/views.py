@@ -8,7 +8,7 @@ from shop.cart import selectors, services
 from shop.cart.tokens import CART_TOKEN_HEADER, cart_token_of
 from shop.core.exceptions import NotFound
 
-from .examples import CART_ADD_EXAMPLES, GUEST_CART_EXAMPLES
+from .examples import CART_ADD_EXAMPLES, CART_EXAMPLES, GUEST_CART_EXAMPLES
 from .serializers import (
     CartItemAddInput,
     CartItemOutput,
@@ -43,14 +43,30 @@ def cart_owner(request) -> dict:
     return {"cart_token": cart_token_of(request)}
 
 
-def _cart_response(request) -> Response:
+def _priced_cart(request):
+    """The request's cart (the user's, else the guest cart of its X-Cart-Token: 404 when that opens none) and
+    what it costs now."""
     owner = cart_owner(request)
     if "user" in owner:
-        return Response(CartOutput(selectors.cart_get_for_user(user=owner["user"])).data)
-    cart = selectors.guest_cart_get(token=owner["cart_token"])
-    if cart is None:
+        return selectors.cart_priced_for_user(user=owner["user"])
+    priced = selectors.cart_priced_for_guest(token=owner["cart_token"])
+    if priced is None:
         raise NotFound("Cart not found.")
-    return Response(CartOutput(cart).data)
+    return priced
+
+
+def _cart_response(request) -> Response:
+    cart, pricing = _priced_cart(request)
+    return Response(CartOutput(cart, context={"pricing": pricing}).data)
+
+
+def _item_response(request, item_id: int) -> Response:
+    """One line as the cart prices it (its tax may depend on the other lines: the rounding mode is per order)."""
+    cart, pricing = _priced_cart(request)
+    item = next((item for item in cart.items.all() if item.pk == item_id), None)
+    if item is None:
+        raise NotFound("Cart item not found.")
+    return Response(CartItemOutput(item, context={"pricing": pricing}).data)
 
 
 class CartApi(APIView):
@@ -60,10 +76,13 @@ class CartApi(APIView):
         return [HasCartOwner()] if self.request.method == "GET" else super().get_permissions()
 
     @extend_schema(responses={200: CartOutput}, tags=TAGS, summary="Your cart (or a guest's, by X-Cart-Token)",
-                   parameters=[CART_TOKEN])
+                   parameters=[CART_TOKEN], examples=CART_EXAMPLES)
     def get(self, request):
-        """Each line with the unit price captured when it was added (`price_snapshot`, what checkout charges), line
-        totals, the number of items and the cart total. A user who never added anything gets an empty cart.
+        """Each line with the unit price checkout charges (`price_snapshot` = `unit_price`: the price you saw when
+        adding it, held for `CART_PRICE_HOLD_MINUTES`, then the catalog's; `price_changed` says when it moved), its
+        `net`, `tax`, `gross` and `tax_rate`, and for the cart `subtotal`, `shipping`, `discount`, `tax_total`,
+        `total` (= `cart_total`), `currency` and the invoice's `tax_lines`. Taxed at the shop's country
+        (`SHOP_COUNTRY`) until checkout gives an address. A user who never added anything gets an empty cart.
         Without a login, `X-Cart-Token` names a guest cart (`user` is null); a wrong or expired token is a 404."""
         return _cart_response(request)
 
@@ -78,8 +97,9 @@ class CartApi(APIView):
         into the account's cart. Logged in: answers your own cart (200), nothing is created."""
         if request.user and request.user.is_authenticated:
             return _cart_response(request)
-        cart, token = services.guest_cart_create()
-        body = {**CartOutput(selectors.guest_cart_get(token=token)).data, "cart_token": token}
+        _, token = services.guest_cart_create()
+        cart, pricing = selectors.cart_priced_for_guest(token=token)
+        body = {**CartOutput(cart, context={"pricing": pricing}).data, "cart_token": token}
         return Response(body, status=status.HTTP_201_CREATED)
 
 
@@ -118,7 +138,7 @@ class CartItemDetailApi(APIView):
                                          quantity=serializer.validated_data["quantity"])
         if item is None:
             return Response({"message": "Cart item removed successfully"})
-        return Response(CartItemOutput(item).data)
+        return _item_response(request.user, item.pk)
 
     @extend_schema(request=CartItemUpdateInput, responses={200: ITEM_OR_MESSAGE}, tags=TAGS,
                    summary="Set a cart item's quantity (0 removes it)", parameters=[CART_TOKEN])
@@ -133,10 +153,7 @@ class CartItemDetailApi(APIView):
 
     @extend_schema(responses={200: CartItemOutput}, tags=TAGS, summary="One cart item", parameters=[CART_TOKEN])
     def get(self, request, item_id: int):
-        item = selectors.cart_item_get(**cart_owner(request), item_id=item_id)
-        if item is None:
-            raise NotFound("Cart item not found.")
-        return Response(CartItemOutput(item).data)
+        return _item_response(request, item_id)
 
 
 class CartClearApi(APIView):

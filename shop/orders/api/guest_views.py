@@ -21,18 +21,13 @@ from shop.core.exceptions import ApplicationError, NotFound
 from shop.core.links import public_base_url
 from shop.orders import selectors, services
 from shop.orders.actors import GuestAccess
-from shop.orders.guest import (
-    ORDER_TOKEN_HEADER,
-    guest_orders_claim,
-    order_access_expires_in,
-    order_access_token,
-    order_guest_place,
-)
+from shop.orders.guest import ORDER_TOKEN_HEADER, order_access_expires_in, order_access_token
 from shop.orders.models import Order
 from shop.payments import services as payment_services
 from shop.payments.api.examples import PAYMENT_STATUS_EXAMPLES
 from shop.payments.api.serializers import PaymentStartOutput, PaymentStatusOutput
 from shop.payments.api.views import start_response_body
+from shop.payments.guest import guest_orders_claim, order_guest_place
 from shop.payments.models import Payment
 from shop.payments.return_urls import return_url_check
 

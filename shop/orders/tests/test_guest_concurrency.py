@@ -11,9 +11,9 @@ from shop.cart.guest import cart_merge_guest
 from shop.cart.models import Cart, CartItem
 from shop.catalog.tests.factories import ProductFactory
 from shop.core.exceptions import NotFound
-from shop.orders.guest import order_guest_place
 from shop.orders.models import Order
 from shop.orders.tests.guests import ADDRESS, guest_cart
+from shop.payments.guest import order_guest_place
 from tests.concurrency import raised, run_concurrently
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

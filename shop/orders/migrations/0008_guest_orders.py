@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cart', '0002_guest_carts'),
-        ('orders', '0006_needs_refund_meaning'),
+        ('cart', '0003_guest_carts'),
+        ('orders', '0007_order_prices'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('payments', '0003_payment_method_settings_rows'),
+        ('payments', '0004_refund_tax'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
