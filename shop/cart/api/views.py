@@ -138,7 +138,7 @@ class CartItemDetailApi(APIView):
                                          quantity=serializer.validated_data["quantity"])
         if item is None:
             return Response({"message": "Cart item removed successfully"})
-        return _item_response(request.user, item.pk)
+        return _item_response(request, item.pk)
 
     @extend_schema(request=CartItemUpdateInput, responses={200: ITEM_OR_MESSAGE}, tags=TAGS,
                    summary="Set a cart item's quantity (0 removes it)", parameters=[CART_TOKEN])

@@ -21,6 +21,7 @@ from shop.core.exceptions import ApplicationError, NotFound
 from shop.core.links import public_base_url
 from shop.orders import selectors, services
 from shop.orders.actors import GuestAccess
+from shop.orders.errors import OrderErrorCode
 from shop.orders.guest import ORDER_TOKEN_HEADER, order_access_expires_in, order_access_token
 from shop.orders.models import Order
 from shop.payments import services as payment_services
@@ -128,7 +129,8 @@ class GuestCheckoutApi(APIView):
         data = serializer.validated_data
         key = request.headers.get("Idempotency-Key", "").strip() or None
         if key is not None and len(key) > 255:
-            raise ApplicationError("Idempotency-Key is longer than 255 characters.", code="invalid_idempotency_key")
+            raise ApplicationError("Idempotency-Key is longer than 255 characters.",
+                                   code=OrderErrorCode.INVALID_IDEMPOTENCY_KEY)
         order, created, payment = order_guest_place(
             cart_token=cart_token, email=data["email"], shipping_address=dict(data["shipping_address"]),
             shipping_method_id=data.get("shipping_method"), payment_method=data.get("payment_method") or None,
