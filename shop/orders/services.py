@@ -23,6 +23,8 @@ from shop.core.exceptions import ApplicationError, NotFound
 from shop.core.idempotency import check_replay, request_fingerprint
 from shop.core.metrics import record_checkout
 from shop.core.tasks import enqueue_on_commit
+from shop.events.services import event_record
+from shop.events.types import EventType
 from shop.payments.methods import default_method, method_get
 
 from .locks import order_lock
@@ -79,13 +81,30 @@ def _cancel_active_payments(order: Order) -> None:
     payments_cancel_for_order(order)
 
 
+_STATUS_EVENT = {Order.Status.CANCELLED: EventType.ORDER_CANCELLED, Order.Status.SHIPPED: EventType.ORDER_SHIPPED,
+                 Order.Status.DELIVERED: EventType.ORDER_DELIVERED}
+
+
 def _record_status(order: Order, *, from_status: str, to_status: str, by=None, reason: str = "", note: str = ""):
+    """The history row and the outbox event of one status change (the order row is locked by the caller).
+
+    An undone checkout (``payment_unavailable``) emits nothing: its order.created was never announced."""
     OrderStatusChange.objects.create(order=order, from_status=from_status, to_status=to_status, changed_by=by,
                                      reason=reason, note=note[:500])
+    if reason != Order.CancelReason.PAYMENT_UNAVAILABLE:
+        event_record(type=_STATUS_EVENT.get(to_status, EventType.ORDER_STATUS_CHANGED), resource_id=order.pk,
+                     data={"from_status": from_status, "to_status": to_status, "reason": reason})
+
+
+def order_created_announce(order: Order) -> None:
+    """Record order.created (order row locked or just inserted): at checkout for an order with no payment to open,
+    else once its payment has opened (``payment_start``), so a checkout undone because the gateway failed emits
+    nothing."""
+    event_record(type=EventType.ORDER_CREATED, resource_id=order.pk, data={"status": order.status})
 
 
 def _shipment_event(shipment: Shipment, *, status: str, message: str, location: str = "",
-                    occurred_at: datetime | None = None) -> ShipmentEvent:
+                    occurred_at: datetime | None = None, announce: bool = True) -> ShipmentEvent:
     occurred_at = occurred_at or timezone.now()
     event = ShipmentEvent(shipment=shipment, status=status, message=message, location=location,
                           occurred_at=occurred_at)
@@ -97,6 +116,10 @@ def _shipment_event(shipment: Shipment, *, status: str, message: str, location: 
         shipment.delivered_at = occurred_at
         fields.append("delivered_at")
     shipment.save(update_fields=fields)
+    if announce:  # a tracking event that moves the order is announced by that status change's event
+        event_record(type=EventType.SHIPMENT_TRACKING_EVENT, resource_id=shipment.order_id,
+                     data={"status": status, "message": message, "location": location,
+                           "occurred_at": occurred_at.isoformat()})
     return event
 
 
@@ -291,6 +314,8 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
     ])
     if from_cart:
         CartItem.objects.filter(cart=cart).delete()
+    if method is None:
+        order_created_announce(order)
     _notify(order, "confirmation")
     return order, True
 
@@ -320,7 +345,8 @@ def _cancel_locked(order: Order, *, by, reason: str, note: str = "") -> None:
     _record_status(order, from_status=previous, to_status=Order.Status.CANCELLED, by=by, reason=reason, note=note)
     shipment = Shipment.objects.filter(order=order).first()
     if shipment is not None:
-        _shipment_event(shipment, status=Shipment.Status.CANCELLED, message="Order cancelled", occurred_at=now)
+        _shipment_event(shipment, status=Shipment.Status.CANCELLED, message="Order cancelled", occurred_at=now,
+                        announce=False)
     _cancel_active_payments(order)
     if reason != Order.CancelReason.PAYMENT_UNAVAILABLE:  # an undone checkout: the client was told at once
         _notify(order, "expired" if reason == Order.CancelReason.EXPIRED else "cancelled")
@@ -384,7 +410,7 @@ def _set_status_locked(order: Order, *, status: str, by, note: str = "", event: 
         if event is None:
             shipment_status = Shipment.Status.SHIPPED if status == Order.Status.SHIPPED else Shipment.Status.DELIVERED
             event = {"status": shipment_status, "message": f"Order {status}"}
-        _shipment_event(shipment, **event)
+        _shipment_event(shipment, **event, announce=False)
     if status in (Order.Status.SHIPPED, Order.Status.DELIVERED):
         _notify(order, status)
 
@@ -609,7 +635,7 @@ def order_place(*, user, lines: list[LineRequest] | None = None, payment_method:
         try:
             payment = payment_start(order_id=order.pk, user=user, method_id=order.payment_method,
                                     idempotency_key=f"checkout-{order.order_key}", return_url=return_url,
-                                    base_url=base_url)
+                                    base_url=base_url, announce_order=True)
         except ApplicationError as exc:
             order_checkout_undo(order_id=order.pk, refill_cart=lines is None)
             record_checkout(f"undone_{exc.code}")

@@ -19,10 +19,17 @@ from shop.core.idempotency import idempotency_key_reused
 from shop.core.links import public_base_url
 from shop.core.metrics import record_payment, record_webhook
 from shop.core.tasks import enqueue_on_commit
+from shop.events.services import event_record
+from shop.events.types import EventType
 from shop.orders.locks import order_lock
 from shop.orders.models import Order
 from shop.orders.policy import Action, order_action_check, refund_action
-from shop.orders.services import order_cancel_locked, order_mark_processing_locked, order_refund_notify
+from shop.orders.services import (
+    order_cancel_locked,
+    order_created_announce,
+    order_mark_processing_locked,
+    order_refund_notify,
+)
 from shop.payments.methods import PaymentMethod, default_method, method_get
 
 from .gateways import provider_get
@@ -90,6 +97,7 @@ def order_payment_recalculate(order: Order) -> None:
     refunded = any(payment.amount_refunded > 0 for payment in payments)
     if captured and gross >= order.total and order.paid_at is None:
         order.paid_at = timezone.now()
+        event_record(type=EventType.ORDER_PAID, resource_id=order.pk, data={"total": str(order.total)})
     order.is_fully_paid = order.was_paid and net > 0
     if refunded and net <= 0:
         order.payment_status = Order.PaymentStatus.REFUNDED
@@ -238,7 +246,7 @@ def _attempt_for_key(idempotency_key: str, *, order_id: int, provider: str, curr
 
 def payment_start(*, order_id: int, user, method_id: str, currency: str | None = None,
                   idempotency_key: str = "", client_idempotency_key: str = "", return_url: str = "",
-                  base_url: str = "") -> Payment:
+                  base_url: str = "", announce_order: bool = False) -> Payment:
     """Open a payment attempt for the order with the method named by ``method_id`` (code or number).
 
     Every new gateway checkout is a new ``Payment`` row; an open attempt, or a failed one whose gateway object
@@ -297,6 +305,8 @@ def payment_start(*, order_id: int, user, method_id: str, currency: str | None =
             payment.failure_message = ""
             payment.save()
             _attempt_opened_locked(order, payment, method)
+            if announce_order:  # a checkout's order is announced once its payment has opened
+                order_created_announce(order)
     except IntegrityError:
         # The gateway answered an id another payment of ours already holds (a misbehaving or replayed gateway).
         # Never attach one gateway payment to two of ours: this attempt fails like any other gateway failure.
@@ -429,6 +439,8 @@ def _apply(order: Order, payment: Payment, state: ProviderPayment) -> str:
             payment.status = Payment.Status.SUCCEEDED
             payment.succeeded_at = timezone.now()
             payment.failure_message = ""
+            event_record(type=EventType.PAYMENT_SUCCEEDED, resource_id=payment.pk,
+                         data={"amount": str(payment.amount), "currency": payment.currency})
             orphan_reason = _orphan_reason(order)
             if orphan_reason:
                 # Money the order cannot keep: it was cancelled (stock gone back) or another attempt already
@@ -451,6 +463,9 @@ def _apply(order: Order, payment: Payment, state: ProviderPayment) -> str:
     if payment.status in Payment.CAPTURED or payment.status == Payment.Status.CANCELLED:
         return "ignored_stale"  # a late failure or cancel never overrides money already taken or a closed attempt
     if status == PaymentStatus.FAILED:
+        if payment.status != Payment.Status.FAILED:
+            event_record(type=EventType.PAYMENT_FAILED, resource_id=payment.pk,
+                         data={"failure_message": (state.failure_message or "The payment failed.")[:500]})
         payment.status = Payment.Status.FAILED
         payment.failure_message = (state.failure_message or "The payment failed.")[:500]
         if payment.provider in settings.PAYMENT_FAILURE_RELEASES_ORDER:
@@ -704,6 +719,9 @@ def _refund_settle_locked(order: Order, payment: Payment, refund: Refund, *, sta
     if refund.status == Refund.Status.FAILED:
         refund.failure_message = (failure_message or "The refund failed at the gateway.")[:500]
     refund.save(update_fields=["status", "failure_message", "updated_at"])
+    event_record(type=EventType.REFUND_SUCCEEDED if refund.status == Refund.Status.SUCCEEDED
+                 else EventType.REFUND_FAILED, resource_id=refund.pk,
+                 data={"amount": str(refund.amount), "payment_id": payment.pk})
     if refund.status == Refund.Status.FAILED:
         payment.amount_refunded = max(payment.amount_refunded - refund.amount, Decimal("0.00"))
         if payment.amount_refunded >= payment.amount:
@@ -903,6 +921,8 @@ def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reas
             payment.save(update_fields=["amount_refunded", "updated_at"])
             order_payment_recalculate(order)
             Refund.objects.filter(pk=refund.pk).update(status=Refund.Status.FAILED, failure_message=exc.message[:500])
+            event_record(type=EventType.REFUND_FAILED, resource_id=refund.pk,
+                         data={"amount": str(amount), "payment_id": payment.pk})
         raise
     if result.status == RefundStatus.FAILED:
         # Refused in the create answer itself (a closed card account): the reserved amount goes back, the
@@ -915,10 +935,15 @@ def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reas
             order_payment_recalculate(order)
             Refund.objects.filter(pk=refund.pk).update(status=Refund.Status.FAILED, failure_message=message,
                                                        provider_refund_id=result.provider_refund_id)
+            event_record(type=EventType.REFUND_FAILED, resource_id=refund.pk,
+                         data={"amount": str(amount), "payment_id": payment.pk})
         raise ApplicationError(f"The refund failed at {provider.display_name}: {message}.", code="refund_failed")
     with transaction.atomic():
         order, payment = _payment_lock(payment_id)
         Refund.objects.filter(pk=refund.pk).update(status=result.status, provider_refund_id=result.provider_refund_id)
+        if result.status == RefundStatus.SUCCEEDED:  # pending ones are announced when they settle
+            event_record(type=EventType.REFUND_SUCCEEDED, resource_id=refund.pk,
+                         data={"amount": str(amount), "payment_id": payment.pk})
         fully = payment.amount_refunded >= payment.amount
         payment.status = Payment.Status.REFUNDED if fully else Payment.Status.PARTIALLY_REFUNDED
         payment.save(update_fields=["status", "updated_at"])
