@@ -122,8 +122,8 @@ def stock_deduct(*, lines: Iterable[StockLine]) -> None:
             low.append((row[1], variant_id, row[0], _threshold(row[2])))
     if shortages:
         raise InsufficientStock(shortages)
-    for product_id, variant_id, left, threshold in low:
-        _stock_low(product_id, variant_id=variant_id, left=left, threshold=threshold)
+    for low_product, low_variant, left, threshold in low:
+        _stock_low(low_product, variant_id=low_variant, left=left, threshold=threshold)
     _invalidate_after_commit(products, variants)
 
 

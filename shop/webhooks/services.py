@@ -158,7 +158,8 @@ def event_body(event: Event) -> str:
     """The exact text delivered for ``event``: the same object ``GET /events/`` lists for it."""
     from shop.events.api.serializers import EventOutput
 
-    return json.dumps(dict(EventOutput(event).data), separators=(",", ":"), default=str)
+    data: dict[str, Any] = dict(EventOutput(event).data)  # type: ignore[call-overload]
+    return json.dumps(data, separators=(",", ":"), default=str)
 
 
 def event_relay(*, event_id: int) -> list[int]:
