@@ -22,6 +22,7 @@ from shop.core.locking import transaction_required
 from shop.events.services import event_record
 from shop.events.types import EventType
 
+from .errors import CatalogErrorCode
 from .models import Product, ProductVariant
 
 
@@ -48,7 +49,7 @@ class Shortage:
 
 
 class InsufficientStock(ApplicationError):
-    default_code = "insufficient_stock"
+    default_code = CatalogErrorCode.INSUFFICIENT_STOCK
 
     def __init__(self, shortages: list[Shortage]):
         self.shortages = shortages
@@ -63,7 +64,7 @@ def _merge(lines: Iterable[StockLine]) -> tuple[dict[int, int], dict[int, int]]:
     variants: dict[int, int] = defaultdict(int)
     for line in lines:
         if line.quantity <= 0:
-            raise ApplicationError("Quantities must be positive.", code="invalid_quantity")
+            raise ApplicationError("Quantities must be positive.", code=CatalogErrorCode.INVALID_QUANTITY)
         if line.variant_id is None:
             products[line.product_id] += line.quantity
         else:

@@ -23,12 +23,13 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from shop.core.enqueue import enqueue_on_commit
 from shop.core.exceptions import ApplicationError, NotFound
-from shop.core.tasks import enqueue_on_commit
 from shop.events.models import Event
 from shop.events.services import event_store_object
 from shop.events.types import STATUS_CHANGE_TYPES, EventType
 
+from .errors import WebhookErrorCode
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .renderers import render
 from .sender import SendResult, webhook_send
@@ -49,7 +50,7 @@ def _check_events(events: list[str]) -> list[str]:
     unknown = [name for name in events if name != ALL_EVENTS and name not in EventType.values]
     if unknown or not events:
         message = (f"Unknown event types: {', '.join(unknown)}." if unknown else "Choose at least one event type.")
-        raise ApplicationError(message, code="invalid_event_types", extra={"errors": {"events": [
+        raise ApplicationError(message, code=WebhookErrorCode.INVALID_EVENT_TYPES, extra={"errors": {"events": [
             f"{message} Valid: {ALL_EVENTS}, {', '.join(EventType.values)}."]}})
     return list(dict.fromkeys(events))
 
@@ -93,7 +94,7 @@ def endpoint_update(*, endpoint_id: int, data: dict[str, Any]) -> WebhookEndpoin
 def _endpoint_lock(endpoint_id: int) -> WebhookEndpoint:
     endpoint = WebhookEndpoint.objects.select_for_update().filter(pk=endpoint_id).first()
     if endpoint is None:
-        raise NotFound("Webhook endpoint not found.", code="webhook_not_found")
+        raise NotFound("Webhook endpoint not found.", code=WebhookErrorCode.WEBHOOK_NOT_FOUND)
     return endpoint
 
 
@@ -130,7 +131,7 @@ def endpoint_ping(*, endpoint_id: int) -> WebhookDelivery:
     staff see at once whether the receiver answers and verifies. Works on an inactive endpoint too."""
     endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id).first()
     if endpoint is None:
-        raise NotFound("Webhook endpoint not found.", code="webhook_not_found")
+        raise NotFound("Webhook endpoint not found.", code=WebhookErrorCode.WEBHOOK_NOT_FOUND)
     now = timezone.now()
     message_id = f"msg_ping_{secret_generate()[6:22].replace('/', '_').replace('+', '-')}"
     body = json.dumps({"id": message_id, "type": PING, "timestamp": _iso(now),
@@ -288,11 +289,11 @@ def delivery_redeliver(*, delivery_id: int) -> WebhookDelivery:
     pending or in flight (``delivery_in_progress``, 409)."""
     original = WebhookDelivery.objects.select_for_update().filter(pk=delivery_id).first()
     if original is None:
-        raise NotFound("Webhook delivery not found.", code="webhook_delivery_not_found")
+        raise NotFound("Webhook delivery not found.", code=WebhookErrorCode.WEBHOOK_DELIVERY_NOT_FOUND)
     if original.event_type == PING:
-        raise ApplicationError("A ping is not redelivered: send a new one.", code="ping_not_redelivered")
+        raise ApplicationError("A ping is not redelivered: send a new one.", code=WebhookErrorCode.PING_NOT_REDELIVERED)
     if original.status in (Status.PENDING, Status.SENDING):
-        raise ApplicationError("This delivery is still being attempted.", code="delivery_in_progress",
+        raise ApplicationError("This delivery is still being attempted.", code=WebhookErrorCode.DELIVERY_IN_PROGRESS,
                                status_code=409)
     now = timezone.now()
     copy = WebhookDelivery.objects.create(

@@ -17,9 +17,11 @@ from django.conf import settings
 
 from shop.core.exceptions import ApplicationError
 
+from .errors import WebhookErrorCode
+
 
 class UnsafeURL(ApplicationError):
-    default_code = "webhook_url_refused"
+    default_code = WebhookErrorCode.WEBHOOK_URL_REFUSED
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ these import services inside the task)."""
 
 from celery import shared_task
 
-from shop.core.tasks import enqueue
+from shop.core.enqueue import enqueue
 
 
 def queue_relay(event_id: int) -> None:

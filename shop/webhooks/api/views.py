@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from shop.core.exceptions import NotFound
 
 from .. import selectors, services
+from ..errors import WebhookErrorCode
 from . import examples
 from .filters import DeliveryFilter
 from .serializers import DeliveryOutput, EndpointInput, EndpointOutput, EndpointWithSecretOutput
@@ -53,7 +54,7 @@ class EndpointDetailApi(APIView):
         """Staff only. The endpoint, without its secret."""
         endpoint = selectors.endpoint_get(endpoint_id=pk)
         if endpoint is None:
-            raise NotFound("Webhook endpoint not found.", code="webhook_not_found")
+            raise NotFound("Webhook endpoint not found.", code=WebhookErrorCode.WEBHOOK_NOT_FOUND)
         return Response(EndpointOutput(endpoint).data)
 
     @extend_schema(request=EndpointInput(partial=True), responses={200: EndpointOutput}, tags=TAGS,
@@ -123,7 +124,7 @@ class DeliveryDetailApi(APIView):
         """Staff only. The delivery with its attempts."""
         delivery = selectors.delivery_get(delivery_id=pk)
         if delivery is None:
-            raise NotFound("Webhook delivery not found.", code="webhook_delivery_not_found")
+            raise NotFound("Webhook delivery not found.", code=WebhookErrorCode.WEBHOOK_DELIVERY_NOT_FOUND)
         return Response(DeliveryOutput(delivery).data)
 
 
