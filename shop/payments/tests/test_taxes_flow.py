@@ -231,8 +231,9 @@ def test_checkout_cart_and_order_reads_cost_the_same_queries_whatever_the_number
     with django_assert_max_num_queries(4):
         assert len(user_client.get("/cart/").json()["items"]) == lines
     # as a sandbox checkout without tax classes (shop/payments/tests/test_checkout_payment.py), + 1 for the tax
-    # classes the lines and shipping name; + 1 guarded stock UPDATE per line
-    with django_assert_max_num_queries(41 + lines):
+    # classes the lines and shipping name, + 1 for the order.created event in the outbox; + 1 guarded stock UPDATE
+    # per line
+    with django_assert_max_num_queries(42 + lines):
         order = _checkout(user_client, {"shipping_address": GERMANY, "shipping_method": courier.pk})
     # the order with its address and shipment, and the prefetches of lines, history, events and payments: 6
     with django_assert_max_num_queries(6):
