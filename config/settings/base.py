@@ -481,7 +481,6 @@ CELERY_BEAT_SCHEDULE["orders-expire-unpaid"] = {
     "task": "shop.orders.tasks.expire_unpaid_orders_task",
     "schedule": 60.0,
 }
-<<<<<<< HEAD
 # Guest carts (no login, X-Cart-Token) untouched this many days are abandoned: their token stops working and the
 # hourly beat task deletes them.
 GUEST_CART_DAYS = env.int("GUEST_CART_DAYS", default=30)
@@ -493,7 +492,6 @@ CELERY_BEAT_SCHEDULE["cart-delete-abandoned-guest-carts"] = {
 GUEST_ORDER_LINK_DAYS = env.int("GUEST_ORDER_LINK_DAYS", default=30)
 # Front-end page the confirmation e-mail's guest order link opens ({order_key}, {token} filled in).
 GUEST_ORDER_URL = env("GUEST_ORDER_URL", default="http://localhost:3000/orders/guest/{order_key}?token={token}")
-=======
 # --- Outbound webhooks (docs/WEBHOOKS.md) ---------------------------------------------------------------
 # Attempts per delivery (the first included); network errors, 5xx, 408 and 429 are retried, other 4xx never.
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
@@ -516,7 +514,6 @@ WEBHOOK_ALLOW_LOOPBACK = env.bool("WEBHOOK_ALLOW_LOOPBACK", default=False)
 WEBHOOK_SWEEP_SECONDS = env.float("WEBHOOK_SWEEP_SECONDS", default=30.0)
 CELERY_BEAT_SCHEDULE["webhooks-sweep"] = {"task": "shop.webhooks.tasks.sweep", "schedule": WEBHOOK_SWEEP_SECONDS}
 
->>>>>>> main
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
     "OrderStatusEnum": "shop.orders.models.Order.Status",
     "ShipmentStatusEnum": "shop.orders.models.Shipment.Status",

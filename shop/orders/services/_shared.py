@@ -23,8 +23,10 @@ def _notify(order: Order, kind: str) -> None:
     enqueue_on_commit(send_order_email, order.pk, kind)
 
 
-_STATUS_EVENT: dict[str, EventType] = {Order.Status.CANCELLED: EventType.ORDER_CANCELLED, Order.Status.SHIPPED: EventType.ORDER_SHIPPED,
-                 Order.Status.DELIVERED: EventType.ORDER_DELIVERED}
+_STATUS_EVENT: dict[str, EventType] = {
+    Order.Status.CANCELLED: EventType.ORDER_CANCELLED, Order.Status.SHIPPED: EventType.ORDER_SHIPPED,
+    Order.Status.DELIVERED: EventType.ORDER_DELIVERED,
+}
 
 
 def _record_status(order: Order, *, from_status: str, to_status: str, by=None, reason: str = "", note: str = ""):
