@@ -1,5 +1,6 @@
 from django.db.models import Prefetch, QuerySet
 
+from shop.catalog.selectors import lines_with_product_shown_stock
 from shop.payments.models import Payment
 
 from .models import Order, OrderItem, OrderStatusChange, ShipmentEvent, ShippingMethod
@@ -8,7 +9,8 @@ from .models import Order, OrderItem, OrderStatusChange, ShipmentEvent, Shipping
 def order_queryset() -> QuerySet[Order]:
     """Orders shaped for the order serializer: a fixed number of queries however many orders and items."""
     return Order.objects.select_related("shipping_address", "shipment").prefetch_related(
-        Prefetch("items", queryset=OrderItem.objects.select_related("product", "variant__product").order_by("id")),
+        Prefetch("items", queryset=lines_with_product_shown_stock(
+            OrderItem.objects.select_related("product", "variant__product").order_by("id"))),
         Prefetch("status_history", queryset=OrderStatusChange.objects.order_by("id")),
         Prefetch("shipment__events", queryset=ShipmentEvent.objects.order_by("occurred_at", "id")),
         Prefetch("payments", queryset=Payment.objects.order_by("-created_at", "-id")),
