@@ -45,8 +45,12 @@ CART_MERGED = {
 LOGIN_EXAMPLES = [
     OpenApiExample("Log in", request_only=True, value={"email": "ada@example.com", "password": PASSWORD}),
     OpenApiExample("Logged in", response_only=True, status_codes=["200"], value={"user": USER, "tokens": TOKENS}),
+]
+TOKEN_OBTAIN_EXAMPLES = [
+    OpenApiExample("Log in", request_only=True, value={"email": "ada@example.com", "password": PASSWORD}),
+    OpenApiExample("Logged in", response_only=True, status_codes=["200"], value=TOKENS),
     OpenApiExample("Logged in, guest cart merged", response_only=True, status_codes=["200"],
-                   value={"user": USER, "tokens": TOKENS, "cart_merge": CART_MERGED}),
+                   value={**TOKENS, "cart_merge": CART_MERGED}),
 ]
 
 VERIFY_REQUEST_EXAMPLES = [

@@ -34,7 +34,13 @@ from shop.core.errors import CoreErrorCode
 from shop.core.exceptions import ApplicationError
 
 from .cookies import delete_auth_cookies, has_auth_cookies, set_auth_cookies, used_cookies, wants_cookies
-from .examples import LOGIN_EXAMPLES, REGISTER_EXAMPLES, VERIFY_CONFIRM_EXAMPLES, VERIFY_REQUEST_EXAMPLES
+from .examples import (
+    LOGIN_EXAMPLES,
+    REGISTER_EXAMPLES,
+    TOKEN_OBTAIN_EXAMPLES,
+    VERIFY_CONFIRM_EXAMPLES,
+    VERIFY_REQUEST_EXAMPLES,
+)
 from .serializers import (
     AddressSerializer,
     AuthOutput,
@@ -167,7 +173,7 @@ class TokenObtainApi(APIView):
     throttle_classes = throttles_for("login")
 
     @extend_schema(request=LoginInput, responses={200: TokenObtainOutput}, parameters=[CART_TOKEN, CART_MERGE],
-                   tags=["auth"])
+                   tags=["auth"], examples=TOKEN_OBTAIN_EXAMPLES)
     def post(self, request):
         """Log in, answered as a bare token pair.
 
