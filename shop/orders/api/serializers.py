@@ -1,3 +1,10 @@
+"""Input and output serializers of the orders API (customers', guests' and staff's).
+
+Over ~400 lines on purpose: one small class per request or answer shape, most of them read-only outputs whose
+fields the OpenAPI schema publishes; splitting them by audience would scatter the shared line, address and
+shipment shapes that every order answer nests.
+"""
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
