@@ -17,7 +17,8 @@ RESERVED_SLUGS = frozenset({"categories", "images", "variants"})
 SluggedModel = TypeVar("SluggedModel", Product, Category)  # the models addressed by slug
 Row = TypeVar("Row", bound=models.Model)
 
-PRODUCT_FIELDS = ("name", "slug", "description", "price", "stock_quantity", "is_active", "category", "tax_class")
+PRODUCT_FIELDS = ("name", "slug", "description", "price", "stock_quantity", "is_active", "category", "tax_class",
+                  "low_stock_threshold")
 CATEGORY_FIELDS = ("name", "slug", "description")
 IMAGE_FIELDS = ("image_url", "is_primary", "product")
 VARIANT_FIELDS = ("sku", "barcode", "name", "options", "price_override", "stock_quantity", "is_active", "tax_class")
