@@ -6,6 +6,7 @@ from shop.core.exceptions import ApplicationError
 from .errors import CartErrorCode
 from .models import Cart, CartItem
 from .pricing import CartPrice, cart_price
+from .tokens import cart_token_hash, guest_cart_cutoff
 
 
 def cart_items_queryset():
@@ -25,6 +26,26 @@ def cart_priced_for_user(*, user) -> tuple[Cart, CartPrice]:
     """The user's cart (as :func:`cart_get_for_user`) and what it costs now (``shop.cart.pricing.cart_price``):
     two queries for the cart and its lines, two for the tax rates, whatever the number of lines."""
     cart = cart_get_for_user(user=user)
+    return cart, cart_price(cart.items.all())
+
+
+def guest_cart_get(*, token: str | None) -> Cart | None:
+    """The live guest cart ``token`` opens, with its items, products and variants (three queries), or None for
+    a missing, unknown, closed or abandoned token (``GUEST_CART_DAYS``)."""
+    if not token:
+        return None
+    cart = Cart.objects.filter(token_hash=cart_token_hash(token), user__isnull=True,
+                               updated_at__gte=guest_cart_cutoff()).first()
+    if cart is not None:
+        prefetch_related_objects([cart], Prefetch("items", queryset=cart_items_queryset()))
+    return cart
+
+
+def cart_priced_for_guest(*, token: str | None) -> tuple[Cart, CartPrice] | None:
+    """The live guest cart ``token`` opens and what it costs now (as :func:`cart_priced_for_user`), or None."""
+    cart = guest_cart_get(token=token)
+    if cart is None:
+        return None
     return cart, cart_price(cart.items.all())
 
 

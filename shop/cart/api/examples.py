@@ -64,3 +64,11 @@ CART_EXAMPLES = [
                           "tax_total": "20.76", "total": "129.98",
                           "tax_lines": [{"rate": "19", "base": "109.22", "amount": "20.76"}]}),
 ]
+
+GUEST_CART_EXAMPLES = [
+    OpenApiExample("A new guest cart", response_only=True, status_codes=["201"], value={
+        **CART, "id": 7, "user": None, "items": [], "total_items": 0, "cart_total": "0.00", "subtotal": "0.00",
+        "tax_total": "0.00", "total": "0.00", "tax_lines": [],
+        "cart_token": "q3Yk0cW2oI6dJ8xF1rT5uV9sZ4bN7mE0aL2hG6pC8wQ",
+    }),
+]
