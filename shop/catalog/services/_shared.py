@@ -9,8 +9,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from shop.core.models import same_text
+
 from ..cache import catalog_invalidate
-from ..models import Category, Product, ProductVariant, same_text
+from ..models import Category, Product, ProductVariant
 
 # Product slugs that would be shadowed by the catalog's own routes under /products/.
 RESERVED_SLUGS = frozenset({"categories", "images", "variants"})
