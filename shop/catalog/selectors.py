@@ -27,8 +27,9 @@ from django.db.models.functions import Coalesce
 from django.db.models.query import ModelIterable
 
 from shop.core.exceptions import NotFound
+from shop.core.models import same_text
 
-from .models import Category, Product, ProductImage, ProductVariant, same_text
+from .models import Category, Product, ProductImage, ProductVariant
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _Line = TypeVar("_Line", bound=Model)
