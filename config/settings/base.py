@@ -173,6 +173,23 @@ EMAIL_VERIFY_URL = env("EMAIL_VERIFY_URL", default="http://localhost:3000/verify
 # How long a verification link and code stay valid.
 EMAIL_VERIFICATION_HOURS = env.int("EMAIL_VERIFICATION_HOURS", default=24)
 
+def _env_int_at_least(name: str, default: int, minimum: int) -> int:
+    """An integer setting read from the environment, refused at start-up below ``minimum`` (a 0-day lifetime
+    would make every token expire as it is issued, and answer 500s instead of a clear message)."""
+    value = env.int(name, default=default)
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name}={value}: use {minimum} or more.")
+    return value
+
+
+def _env_float_above(name: str, default: float, floor: float) -> float:
+    """A number setting from the environment, refused at start-up unless greater than ``floor``."""
+    value = env.float(name, default=default)
+    if not value > floor:
+        raise ImproperlyConfigured(f"{name}={value}: use a number greater than {floor:g}.")
+    return value
+
+
 # --- DRF ----------------------------------------------------------------------------------------------
 DEFAULT_THROTTLE_RATES = {
     "anon": "600/min",
@@ -188,7 +205,8 @@ DEFAULT_THROTTLE_RATES = {
     "order_claim": "10/hour",  # per client IP and per user
 }
 # DRF reads only the period's first letter, so "5/month" would silently mean per minute: accept real units only.
-_RATE = r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)s?"
+# A count of 0 would refuse every request of the scope: at least 1.
+_RATE = r"[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day)s?"
 
 
 def _parse_throttle_rates(raw: str) -> dict[str, str]:
@@ -483,35 +501,35 @@ CELERY_BEAT_SCHEDULE["orders-expire-unpaid"] = {
 }
 # Guest carts (no login, X-Cart-Token) untouched this many days are abandoned: their token stops working and the
 # hourly beat task deletes them.
-GUEST_CART_DAYS = env.int("GUEST_CART_DAYS", default=30)
+GUEST_CART_DAYS = _env_int_at_least("GUEST_CART_DAYS", 30, 1)
 CELERY_BEAT_SCHEDULE["cart-delete-abandoned-guest-carts"] = {
     "task": "shop.cart.tasks.guest_carts_delete_abandoned_task",
     "schedule": 3600.0,
 }
 # Days a guest order's access token (checkout answer, confirmation e-mail) opens that order.
-GUEST_ORDER_LINK_DAYS = env.int("GUEST_ORDER_LINK_DAYS", default=30)
+GUEST_ORDER_LINK_DAYS = _env_int_at_least("GUEST_ORDER_LINK_DAYS", 30, 1)
 # Front-end page the confirmation e-mail's guest order link opens ({order_key}, {token} filled in).
 GUEST_ORDER_URL = env("GUEST_ORDER_URL", default="http://localhost:3000/orders/guest/{order_key}?token={token}")
 # --- Outbound webhooks (docs/WEBHOOKS.md) ---------------------------------------------------------------
 # Attempts per delivery (the first included); network errors, 5xx, 408 and 429 are retried, other 4xx never.
-WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_MAX_ATTEMPTS = _env_int_at_least("WEBHOOK_MAX_ATTEMPTS", 8, 1)
 # Wait after the first failed attempt, x4 after each further one, capped, plus up to 25 % jitter (defaults: the
 # 8 attempts span at least 29.7 hours). A Retry-After on a 429/503 is honoured when it asks for longer.
-WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=60.0)
-WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=12 * 3600.0)
+WEBHOOK_RETRY_BASE_SECONDS = _env_float_above("WEBHOOK_RETRY_BASE_SECONDS", 60.0, 0)
+WEBHOOK_RETRY_MAX_SECONDS = _env_float_above("WEBHOOK_RETRY_MAX_SECONDS", 12 * 3600.0, 0)
 # Seconds one attempt may take in all (connect at most 5, send, the answer read): a deadline, not per read.
-WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_TIMEOUT_SECONDS = _env_float_above("WEBHOOK_TIMEOUT_SECONDS", 10.0, 0)
 # An endpoint is turned off (staff e-mailed) after this many failed attempts in a row.
-WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=20)
+WEBHOOK_DISABLE_AFTER_FAILURES = _env_int_at_least("WEBHOOK_DISABLE_AFTER_FAILURES", 20, 1)
 # After a secret rotation the previous secret keeps signing (a second signature) for this long.
-WEBHOOK_SECRET_OVERLAP_HOURS = env.int("WEBHOOK_SECRET_OVERLAP_HOURS", default=24)
+WEBHOOK_SECRET_OVERLAP_HOURS = _env_int_at_least("WEBHOOK_SECRET_OVERLAP_HOURS", 24, 0)
 # Settled deliveries (succeeded or failed) and their attempt log are kept this many days.
-WEBHOOK_DELIVERY_RETENTION_DAYS = env.int("WEBHOOK_DELIVERY_RETENTION_DAYS", default=30)
+WEBHOOK_DELIVERY_RETENTION_DAYS = _env_int_at_least("WEBHOOK_DELIVERY_RETENTION_DAYS", 30, 1)
 # Let endpoints on loopback addresses (127.0.0.0/8, ::1) through the SSRF guard: local development and tests
 # only. Private, link-local and metadata addresses are always refused.
 WEBHOOK_ALLOW_LOOPBACK = env.bool("WEBHOOK_ALLOW_LOOPBACK", default=False)
 # How often Celery beat runs the sweep: retries due, events a broker outage left unrelayed, log retention.
-WEBHOOK_SWEEP_SECONDS = env.float("WEBHOOK_SWEEP_SECONDS", default=30.0)
+WEBHOOK_SWEEP_SECONDS = _env_float_above("WEBHOOK_SWEEP_SECONDS", 30.0, 0)
 # Without a broker (tasks inline), relay and deliver on a background thread of the process, so no API request
 # waits for a receiver; false: inside the request after its commit (the tests, for determinism).
 WEBHOOK_BACKGROUND_THREAD = env.bool("WEBHOOK_BACKGROUND_THREAD", default=True)

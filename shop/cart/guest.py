@@ -24,7 +24,7 @@ from shop.catalog.models import Product, ProductVariant
 
 from .locks import carts_lock
 from .models import CART_MAX_QUANTITY, Cart, CartItem
-from .tokens import cart_token_hash, guest_cart_cutoff
+from .tokens import cart_token_lookup_hash, guest_cart_cutoff
 
 
 class MergeStrategy(StrEnum):
@@ -49,6 +49,8 @@ class LineAdjustment:
     product_id: int
     variant_id: int | None
     name: str
+    # What the merge asked this line to hold: the guest's quantity plus what the account's cart already held of the
+    # same product/variant (``merge``); the guest's quantity alone for ``replace`` and ``keep``.
     requested_quantity: int
     quantity: int  # what the user's cart holds for this product/variant now (0: dropped or discarded)
     old_price: Decimal | None = None
@@ -97,7 +99,7 @@ def _take_line(cart: Cart, guest_line: CartItem, existing: CartItem | None, has_
                new_price: Decimal | None = None) -> None:
         report.adjustments.append(LineAdjustment(
             kind=kind, product_id=product.pk, variant_id=variant.pk if variant else None,
-            name=_line_name(product, variant), requested_quantity=guest_line.quantity, quantity=quantity,
+            name=_line_name(product, variant), requested_quantity=requested, quantity=quantity,
             old_price=old_price, new_price=new_price))
 
     if not _for_sale(product, variant, has_variants):
@@ -133,8 +135,10 @@ def cart_merge_guest(*, user, token: str, strategy: str = MergeStrategy.MERGE) -
     """
     strategy = MergeStrategy(strategy)
     user_cart, _ = Cart.objects.get_or_create(user=user)
-    guest_id = (Cart.objects.filter(token_hash=cart_token_hash(token), user__isnull=True,
-                                    updated_at__gte=guest_cart_cutoff()).values_list("pk", flat=True).first())
+    token_hash = cart_token_lookup_hash(token)
+    guest_id = None if token_hash is None else (
+        Cart.objects.filter(token_hash=token_hash, user__isnull=True, updated_at__gte=guest_cart_cutoff())
+        .values_list("pk", flat=True).first())
     if guest_id is None:
         return MergeReport(strategy=strategy, cart_found=False)
     locked = {cart.pk: cart for cart in carts_lock(cart_ids=[user_cart.pk, guest_id])}

@@ -7,7 +7,7 @@ from shop.core.exceptions import NotFound
 from shop.core.locking import transaction_required
 
 from .models import Cart
-from .tokens import cart_token_hash, guest_cart_cutoff
+from .tokens import cart_token_lookup_hash, guest_cart_cutoff
 
 CART_NOT_FOUND = "Cart not found."
 
@@ -31,10 +31,11 @@ def guest_cart_lock(*, token: str | None) -> Cart:
     closed (merged) cart or to one abandoned for ``GUEST_CART_DAYS``. Serialises one guest cart's writes and
     checkouts, as ``cart_lock`` does for a user's.
     """
-    if not token:
+    token_hash = cart_token_lookup_hash(token)
+    if token_hash is None:
         raise NotFound(CART_NOT_FOUND)
     rows = list(Cart.objects.select_for_update().filter(
-        token_hash=cart_token_hash(token), user__isnull=True, updated_at__gte=guest_cart_cutoff()).order_by("pk"))
+        token_hash=token_hash, user__isnull=True, updated_at__gte=guest_cart_cutoff()).order_by("pk"))
     if not rows:
         raise NotFound(CART_NOT_FOUND)
     cart = rows[0]

@@ -1,18 +1,20 @@
 from django.db.models import Prefetch, prefetch_related_objects
 
 from shop.catalog.models import Product, ProductVariant
+from shop.catalog.selectors import lines_with_product_shown_stock
 from shop.core.exceptions import ApplicationError
 
 from .errors import CartErrorCode
 from .models import Cart, CartItem
 from .pricing import CartPrice, cart_price
-from .tokens import cart_token_hash, guest_cart_cutoff
+from .tokens import cart_token_lookup_hash, guest_cart_cutoff
 
 
 def cart_items_queryset():
     # variant__product: a variant's price falls back to its product's price; the tax classes price the line.
-    return CartItem.objects.select_related(
-        "product__tax_class", "variant__product", "variant__tax_class").order_by("id")
+    # The nested product's stock is the catalog's figure (summed over variants), in the same query.
+    return lines_with_product_shown_stock(CartItem.objects.select_related(
+        "product__tax_class", "variant__product", "variant__tax_class").order_by("id"))
 
 
 def cart_get_for_user(*, user) -> Cart:
@@ -32,9 +34,10 @@ def cart_priced_for_user(*, user) -> tuple[Cart, CartPrice]:
 def guest_cart_get(*, token: str | None) -> Cart | None:
     """The live guest cart ``token`` opens, with its items, products and variants (three queries), or None for
     a missing, unknown, closed or abandoned token (``GUEST_CART_DAYS``)."""
-    if not token:
+    token_hash = cart_token_lookup_hash(token)
+    if token_hash is None:
         return None
-    cart = Cart.objects.filter(token_hash=cart_token_hash(token), user__isnull=True,
+    cart = Cart.objects.filter(token_hash=token_hash, user__isnull=True,
                                updated_at__gte=guest_cart_cutoff()).first()
     if cart is not None:
         prefetch_related_objects([cart], Prefetch("items", queryset=cart_items_queryset()))
@@ -46,6 +49,13 @@ def cart_priced_for_guest(*, token: str | None) -> tuple[Cart, CartPrice] | None
     cart = guest_cart_get(token=token)
     if cart is None:
         return None
+    return cart, cart_price(cart.items.all())
+
+
+def cart_priced(*, cart: Cart) -> tuple[Cart, CartPrice]:
+    """``cart`` itself (say, one just created) with its lines loaded and what it costs now: no lookup by token, so
+    it answers whatever ``GUEST_CART_DAYS`` says about the cart's age."""
+    prefetch_related_objects([cart], Prefetch("items", queryset=cart_items_queryset()))
     return cart, cart_price(cart.items.all())
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 CART_TOKEN_HEADER = "X-Cart-Token"
 TOKEN_BYTES = 32  # 256 bits (the floor is 128)
-MAX_TOKEN_LENGTH = 128  # a longer header cannot be one of ours: refused without hashing it
+MAX_TOKEN_LENGTH = 128  # a longer header cannot be one of ours: it opens nothing, and is not hashed
 
 
 def cart_token_new() -> str:
@@ -27,14 +27,24 @@ def cart_token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def cart_token_lookup_hash(token: str | None) -> str | None:
+    """The hash a lookup of ``token`` compares, or None when ``token`` cannot be one of ours (missing, or longer
+    than ``MAX_TOKEN_LENGTH``): the caller then finds no cart, exactly as for any other wrong token."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    return cart_token_hash(token)
+
+
 def guest_cart_cutoff(now: datetime | None = None) -> datetime:
     """Guest carts untouched since before this are abandoned: unreachable, then deleted (``GUEST_CART_DAYS``)."""
     return (now or timezone.now()) - timedelta(days=settings.GUEST_CART_DAYS)
 
 
 def cart_token_of(request) -> str | None:
-    """The ``X-Cart-Token`` header's value, or None when absent, blank or too long to be a token."""
+    """The ``X-Cart-Token`` header's value, or None when absent or blank.
+
+    Any other value is answered as a token, whatever its length or shape: a wrong one opens no cart (404
+    ``cart_not_found``), so a client cannot tell a malformed token from an expired one, and a present header is
+    never mistaken for "no token" (401)."""
     token = request.headers.get(CART_TOKEN_HEADER, "").strip()
-    if not token or len(token) > MAX_TOKEN_LENGTH:
-        return None
-    return token
+    return token or None

@@ -3,6 +3,7 @@ from decimal import Decimal
 from django.db.models import DecimalField, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from shop.catalog.selectors import lines_with_product_shown_stock
 from shop.payments.models import Payment, Refund, RefundLine
 
 from .models import Order, OrderItem, OrderStatusChange, ShipmentEvent, ShippingMethod
@@ -31,8 +32,8 @@ def order_queryset() -> QuerySet[Order]:
     """Orders shaped for the order serializer: a fixed number of queries however many orders, items and refunds
     (each line's refunded figures are subqueries of the lines' query)."""
     return Order.objects.select_related("shipping_address", "shipment").prefetch_related(
-        Prefetch("items", queryset=order_items_with_refunds().select_related("product", "variant__product")
-                 .order_by("id")),
+        Prefetch("items", queryset=lines_with_product_shown_stock(
+            order_items_with_refunds().select_related("product", "variant__product").order_by("id"))),
         Prefetch("status_history", queryset=OrderStatusChange.objects.order_by("id")),
         Prefetch("shipment__events", queryset=ShipmentEvent.objects.order_by("occurred_at", "id")),
         Prefetch("payments", queryset=Payment.objects.order_by("-created_at", "-id")),

@@ -35,9 +35,22 @@ REGISTER_EXAMPLES = [
         "Registered and logged in", response_only=True, status_codes=["201"], value={"user": USER, "tokens": TOKENS}
     ),
 ]
+# X-Cart-Token with 800 units of a product the account's cart already held 800 of: 1600 asked for, capped at the
+# 1000-unit line limit (shop/cart/tests/test_cart_merge.py checks this shape against a real answer).
+CART_MERGED = {
+    "strategy": "merge", "cart_found": True, "lines_merged": 1,
+    "adjustments": [{"kind": "capped", "product_id": 7, "variant_id": None, "name": "Canvas tote",
+                     "requested_quantity": 1600, "quantity": 1000, "old_price": None, "new_price": None}],
+}
 LOGIN_EXAMPLES = [
     OpenApiExample("Log in", request_only=True, value={"email": "ada@example.com", "password": PASSWORD}),
     OpenApiExample("Logged in", response_only=True, status_codes=["200"], value={"user": USER, "tokens": TOKENS}),
+]
+TOKEN_OBTAIN_EXAMPLES = [
+    OpenApiExample("Log in", request_only=True, value={"email": "ada@example.com", "password": PASSWORD}),
+    OpenApiExample("Logged in", response_only=True, status_codes=["200"], value=TOKENS),
+    OpenApiExample("Logged in, guest cart merged", response_only=True, status_codes=["200"],
+                   value={**TOKENS, "cart_merge": CART_MERGED}),
 ]
 
 VERIFY_REQUEST_EXAMPLES = [

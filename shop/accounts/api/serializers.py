@@ -35,7 +35,9 @@ class CartMergeAdjustmentOutput(serializers.Serializer):
     product_id = serializers.IntegerField()
     variant_id = serializers.IntegerField(allow_null=True)
     name = serializers.CharField()
-    requested_quantity = serializers.IntegerField(help_text="The guest line's quantity.")
+    requested_quantity = serializers.IntegerField(
+        help_text="What the merge asked this line to hold: the guest line's quantity plus what your cart already "
+                  "held of the same product/variant (merge); the guest line's quantity alone (replace, keep).")
     quantity = serializers.IntegerField(help_text="What your cart holds of it now (0: dropped or discarded).")
     old_price = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
     new_price = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
@@ -54,6 +56,11 @@ class AuthOutput(serializers.Serializer):
     tokens = TokenPairOutput(required=False, help_text="Omitted when ?use_cookies=true (tokens go in cookies).")
     cart_merge = CartMergeOutput(required=False, help_text="Only when the request sent X-Cart-Token: what became "
                                                            "of that guest cart (its token is dead afterwards).")
+
+
+class TokenObtainOutput(TokenPairOutput):
+    cart_merge = CartMergeOutput(required=False, help_text="Only when the request sent X-Cart-Token: what became "
+                                                           "of that guest cart (as on `POST /auth/login/`).")
 
 
 class DetailOutput(serializers.Serializer):

@@ -34,7 +34,13 @@ from shop.core.errors import CoreErrorCode
 from shop.core.exceptions import ApplicationError
 
 from .cookies import delete_auth_cookies, has_auth_cookies, set_auth_cookies, used_cookies, wants_cookies
-from .examples import LOGIN_EXAMPLES, REGISTER_EXAMPLES, VERIFY_CONFIRM_EXAMPLES, VERIFY_REQUEST_EXAMPLES
+from .examples import (
+    LOGIN_EXAMPLES,
+    REGISTER_EXAMPLES,
+    TOKEN_OBTAIN_EXAMPLES,
+    VERIFY_CONFIRM_EXAMPLES,
+    VERIFY_REQUEST_EXAMPLES,
+)
 from .serializers import (
     AddressSerializer,
     AuthOutput,
@@ -51,6 +57,7 @@ from .serializers import (
     RefreshInput,
     RegisterInput,
     StaffUserCreateInput,
+    TokenObtainOutput,
     TokenPairOutput,
     UserOutput,
 )
@@ -165,17 +172,22 @@ class TokenObtainApi(APIView):
     permission_classes = (AllowAny,)
     throttle_classes = throttles_for("login")
 
-    @extend_schema(request=LoginInput, responses={200: TokenPairOutput}, tags=["auth"])
+    @extend_schema(request=LoginInput, responses={200: TokenObtainOutput}, parameters=[CART_TOKEN, CART_MERGE],
+                   tags=["auth"], examples=TOKEN_OBTAIN_EXAMPLES)
     def post(self, request):
         """Log in, answered as a bare token pair.
 
-        The same login as `POST /auth/login/` (same limits), answered as `{access, refresh}` without the user, for
-        clients written for that shape. Served under `/api/v1/` only.
+        The same login as `POST /auth/login/` (same limits, same login hooks), answered as `{access, refresh}`
+        without the user, for clients written for that shape. Served under `/api/v1/` only. With `X-Cart-Token`
+        the guest cart is merged exactly as `POST /auth/login/` merges it (`X-Cart-Merge` picks how; a bad one is a
+        400 and nobody is logged in) and the answer adds `cart_merge`.
         """
         serializer = LoginInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        pair = services.tokens_for(services.user_login(**serializer.validated_data))
-        return Response({"access": pair.access, "refresh": pair.refresh})
+        login_hooks_check(request)
+        user = services.user_login(**serializer.validated_data)
+        pair = services.tokens_for(user)
+        return Response({"access": pair.access, "refresh": pair.refresh, **login_hooks_run(request, user)})
 
 
 class TokenRefreshApi(APIView):

@@ -16,6 +16,13 @@ MONEY_FIELD = serializers.DecimalField(max_digits=14, decimal_places=2)
 
 
 class ProductSummaryOutput(serializers.ModelSerializer):
+    """A line's product. Its lines' selectors annotate ``shown_stock`` (``lines_with_product_shown_stock``)."""
+
+    stock_quantity = serializers.IntegerField(
+        source="shown_stock", read_only=True,
+        help_text="Units for sale, as the catalog says: for a product with variants, the sum of its variants' stock.",
+    )
+
     class Meta:
         model = Product
         fields = ["id", "name", "slug", "price", "stock_quantity", "is_active"]

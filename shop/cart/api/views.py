@@ -97,8 +97,8 @@ class CartApi(APIView):
         into the account's cart. Logged in: answers your own cart (200), nothing is created."""
         if request.user and request.user.is_authenticated:
             return _cart_response(request)
-        _, token = services.guest_cart_create()
-        cart, pricing = selectors.cart_priced_for_guest(token=token)
+        created, token = services.guest_cart_create()
+        cart, pricing = selectors.cart_priced(cart=created)
         body = {**CartOutput(cart, context={"pricing": pricing}).data, "cart_token": token}
         return Response(body, status=status.HTTP_201_CREATED)
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
+from shop.accounts.api.examples import CART_MERGED
 from shop.accounts.api.serializers import CART_MERGE_ADJUSTMENTS, CART_MERGE_STRATEGIES
 from shop.accounts.tests.helpers import login
 from shop.cart.guest import Adjustment, MergeStrategy
@@ -64,8 +65,24 @@ def test_merge_caps_at_the_stock_and_the_line_limit_and_says_so(guest, user):
     report = _login(guest, user, token).json()["cart_merge"]
 
     assert [(a["kind"], a["product_id"], a["requested_quantity"], a["quantity"]) for a in report["adjustments"]] == [
-        ("capped", scarce.pk, 2, 4), ("capped", plenty.pk, 5, CART_MAX_QUANTITY)]
+        ("capped", scarce.pk, 3 + 2, 4), ("capped", plenty.pk, CART_MAX_QUANTITY - 1 + 5, CART_MAX_QUANTITY)]
     assert [line[2] for line in _lines(user)] == [4, CART_MAX_QUANTITY]
+
+
+def test_capped_reports_the_combined_quantity_asked_for(guest, user):
+    plenty = ProductFactory(price=Decimal("1.00"), stock_quantity=5000)
+    CartItemFactory(cart__user=user, product=plenty, quantity=800)
+    token = guest_cart(guest, (plenty, 800))
+
+    report = _login(guest, user, token).json()["cart_merge"]
+
+    assert report["adjustments"] == [{"kind": "capped", "product_id": plenty.pk, "variant_id": None,
+                                      "name": plenty.name, "requested_quantity": 1600, "quantity": 1000,
+                                      "old_price": None, "new_price": None}]
+    assert _lines(user) == [(plenty.pk, None, 1000, Decimal("1.00"))]
+    documented = CART_MERGED["adjustments"][0]
+    assert {**documented, "product_id": plenty.pk, "name": plenty.name} == report["adjustments"][0]
+    assert set(CART_MERGED) == set(report)
 
 
 def test_merge_drops_what_is_no_longer_for_sale_and_reprices_what_changed(guest, user):

@@ -22,7 +22,12 @@ from shop.core.links import public_base_url
 from shop.orders import selectors, services
 from shop.orders.actors import GuestAccess
 from shop.orders.errors import OrderErrorCode
-from shop.orders.guest import ORDER_TOKEN_HEADER, order_access_expires_in, order_access_token
+from shop.orders.guest import (
+    ORDER_TOKEN_HEADER,
+    order_access_expires_in,
+    order_access_token,
+    order_access_token_order_id,
+)
 from shop.orders.models import Order
 from shop.payments import services as payment_services
 from shop.payments.api.examples import PAYMENT_STATUS_EXAMPLES
@@ -61,13 +66,27 @@ NO_VALID_TOKEN = OpenApiResponse(description="No valid access token for this ord
                                              "tampered, expired, or the order was claimed): always this 404.")
 
 
+def _order_token_of(request) -> str | None:
+    """The order access token a guest route received (``?token=``, else the ``X-Order-Token`` header)."""
+    return request.query_params.get("token") or request.headers.get(ORDER_TOKEN_HEADER)
+
+
 class OrderKeyThrottle(SimpleRateThrottle):
-    """Per order named in the URL: a token-guessing run against one order is slowed from every IP at once."""
+    """Per order named in the URL, counting only requests whose token does not open that order: a token-guessing
+    run against one order is slowed from every IP at once, yet cannot lock the order's owner out.
+
+    The order key is not a secret (it travels in ``return_url`` redirects), so a request carrying a token signed
+    for this very order (checked without the database, ``order_access_token_order_id``) is neither refused nor
+    counted here; only the per-IP limit (``GuestOrderIPThrottle``) applies to it. Only the server can sign such a
+    token, so skipping the count for it gives a guesser nothing.
+    """
 
     scope = "guest_order"
 
     def get_cache_key(self, request, view):
         key = str(view.kwargs.get("order_key", ""))
+        if order_access_token_order_id(order_key=key, token=_order_token_of(request)) is not None:
+            return None  # the owner's token: not a failed lookup, never throttled on this scope
         return self.cache_format % {"scope": f"{self.scope}-order",
                                     "ident": hashlib.sha256(key.encode()).hexdigest()}
 
@@ -84,8 +103,7 @@ class GuestOrderView(APIView):
     throttle_classes = (GuestOrderIPThrottle, OrderKeyThrottle)
 
     def guest_order(self, request, order_key: str) -> Order:
-        token = request.query_params.get("token") or request.headers.get(ORDER_TOKEN_HEADER)
-        order = selectors.guest_order_get(order_key=order_key, token=token)
+        order = selectors.guest_order_get(order_key=order_key, token=_order_token_of(request))
         if order is None:
             raise NotFound(NOT_FOUND)
         return order
