@@ -13,6 +13,9 @@ class Cart(TimeStampedModel):
     """One per user, created on first use."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cart")
+    # The voucher code the customer entered (``POST /cart/voucher/``), as the voucher spells it; checked again at
+    # every cart answer and at checkout, which reserves its use (shop/discounts).
+    voucher_code = models.CharField(max_length=40, blank=True, default="")
 
     def __str__(self) -> str:
         return f"Cart of {self.user_id}"

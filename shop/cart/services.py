@@ -5,9 +5,11 @@ from django.db import transaction
 
 from shop.catalog.models import Product, ProductVariant
 from shop.core.exceptions import ApplicationError, NotFound
+from shop.discounts.services import refusal_error
 
 from .locks import cart_lock
 from .models import CART_MAX_QUANTITY, Cart, CartItem
+from .selectors import cart_discounts
 
 
 def _check_quantity(quantity: int) -> None:
@@ -106,5 +108,39 @@ def cart_item_remove(*, user, item_id: int) -> None:
 
 @transaction.atomic
 def cart_clear(*, user) -> None:
+    """Empty the cart, its voucher code too."""
     cart = cart_lock(user=user)
     CartItem.objects.filter(cart=cart).delete()
+    if cart.voucher_code:
+        cart.voucher_code = ""
+        cart.save(update_fields=["voucher_code", "updated_at"])
+
+
+@transaction.atomic
+def cart_voucher_apply(*, user, code: str) -> Cart:
+    """Put a voucher code on the cart, once it applies to what the cart holds now.
+
+    Refused (400, nothing stored, naming ``code``) with the voucher's refusal: ``voucher_invalid``,
+    ``voucher_not_started``, ``voucher_expired``, ``usage_limit_reached``, ``customer_limit_reached`` (by the
+    user's e-mail), ``min_spend_not_met``, ``not_eligible``. A code replaces the one already there. The cart keeps
+    it as the voucher spells it; whether it still applies is worked out again on every cart answer and at checkout
+    (which reserves the use).
+    """
+    cart = cart_lock(user=user)
+    evaluation = cart_discounts(cart=cart, user=user, code=code)
+    if evaluation.refusal is not None:
+        raise refusal_error(evaluation.refusal, field="code")
+    assert evaluation.code is not None  # noqa: S101 - a code without a refusal was found
+    cart.voucher_code = evaluation.code.code
+    cart.save(update_fields=["voucher_code", "updated_at"])
+    return cart
+
+
+@transaction.atomic
+def cart_voucher_remove(*, user) -> Cart:
+    """Take the voucher code off the cart (nothing happens if there is none)."""
+    cart = cart_lock(user=user)
+    if cart.voucher_code:
+        cart.voucher_code = ""
+        cart.save(update_fields=["voucher_code", "updated_at"])
+    return cart

@@ -1,5 +1,6 @@
 from django.db.models import Prefetch, QuerySet
 
+from shop.discounts.models import OrderDiscount
 from shop.payments.models import Payment
 
 from .models import Order, OrderItem, OrderStatusChange, ShipmentEvent, ShippingMethod
@@ -12,6 +13,7 @@ def order_queryset() -> QuerySet[Order]:
         Prefetch("status_history", queryset=OrderStatusChange.objects.order_by("id")),
         Prefetch("shipment__events", queryset=ShipmentEvent.objects.order_by("occurred_at", "id")),
         Prefetch("payments", queryset=Payment.objects.order_by("-created_at", "-id")),
+        Prefetch("discounts", queryset=OrderDiscount.objects.order_by("id")),
     )
 
 

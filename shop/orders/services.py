@@ -23,6 +23,9 @@ from shop.core.exceptions import ApplicationError, NotFound
 from shop.core.idempotency import check_replay, request_fingerprint
 from shop.core.metrics import record_checkout
 from shop.core.tasks import enqueue_on_commit
+from shop.discounts.calculation import DiscountLine
+from shop.discounts.selectors import discounts_evaluate
+from shop.discounts.services import order_discounts_apply, order_voucher_code, redemption_release
 from shop.payments.methods import default_method, method_get
 
 from .locks import order_lock
@@ -185,6 +188,7 @@ def order_checkout(
     expected_total: Decimal | None = None,
     idempotency_key: str | None = None,
     address_field: str = "shipping_address",
+    voucher: str | None = None,
 ) -> tuple[Order, bool]:
     """Place an order from the cart (``lines=None``) or from ``lines`` (a direct order; the cart is untouched).
 
@@ -196,13 +200,21 @@ def order_checkout(
     arguments to this function, whichever endpoint or spelling carried them; a cart checkout's request is its
     arguments, not the cart's contents (a retry finds the cart already emptied). ``address_field`` is only the
     name errors give the address (the field the client sent it in).
+
+    ``voucher``: a voucher code for this order (a cart checkout without one uses the cart's code, if any). Sales
+    and the voucher are taken off the total, and the voucher's use is reserved in this transaction
+    (``shop.discounts.services.order_discounts_apply``): a code that cannot be used is a 400 with its refusal code
+    naming ``voucher`` that changes nothing (the cart keeps its lines and code).
     """
     fingerprint = ""
     if idempotency_key:
-        fingerprint = request_fingerprint("order_checkout", {
+        arguments = {
             "lines": lines, "shipping_address": shipping_address, "shipping_method_id": shipping_method_id,
             "payment_method": payment_method or None, "notes": notes, "expected_total": expected_total,
-        })
+        }
+        if voucher:  # only when given, so the fingerprints of requests without one stay what they were
+            arguments["voucher"] = voucher.strip().lower()
+        fingerprint = request_fingerprint("order_checkout", arguments)
         existing = _order_for_key(user=user, idempotency_key=idempotency_key, fingerprint=fingerprint)
         if existing is not None:
             return existing, False
@@ -211,7 +223,7 @@ def order_checkout(
             return _checkout(user=user, lines=lines, shipping_address=shipping_address,
                              shipping_method_id=shipping_method_id, payment_method=payment_method, notes=notes,
                              expected_total=expected_total, idempotency_key=idempotency_key,
-                             fingerprint=fingerprint, address_field=address_field)
+                             fingerprint=fingerprint, address_field=address_field, voucher=voucher)
     except IntegrityError:
         # Two requests with the same key got past the lookup: the unique constraint let one order through.
         if idempotency_key:
@@ -222,7 +234,7 @@ def order_checkout(
 
 
 def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_method, notes, expected_total,
-              idempotency_key, fingerprint, address_field="shipping_address") -> tuple[Order, bool]:
+              idempotency_key, fingerprint, address_field="shipping_address", voucher=None) -> tuple[Order, bool]:
     # The cart lock serialises one user's checkouts (cart or direct), so the key check below is race-free.
     cart = cart_lock(user=user)
     if idempotency_key:
@@ -237,7 +249,14 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
 
     subtotal = sum((line.unit_price * line.quantity for line in resolved), Decimal("0")).quantize(CENT)
     shipping_fee = shipping.fee_for(subtotal) if shipping else Decimal("0.00")
-    total = (subtotal + shipping_fee).quantize(CENT)
+    discounts = discounts_evaluate(
+        lines=[DiscountLine(key=index, product_id=line.product.pk, variant_id=line.variant.pk if line.variant else None,
+                            category_id=line.product.category_id, unit_price=line.unit_price, quantity=line.quantity)
+               for index, line in enumerate(resolved)],
+        code=voucher if voucher else (cart.voucher_code if from_cart else None), email=user.email,
+        shipping_price=shipping_fee if shipping else None, at_checkout=True,
+    )
+    total = (subtotal + shipping_fee - discounts.discounts.total).quantize(CENT)
     if total >= MAX_ORDER_TOTAL:
         raise ApplicationError("This order is too large to place in one go.", code="order_too_large")
     refusal = method.refusal(total=total, currency=settings.SHOP_CURRENCY) if method else None
@@ -276,6 +295,9 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
         )
         for line in resolved
     ])
+    # The voucher's use is reserved here, after the order row exists (a guarded UPDATE on its counters); no use
+    # left raises, and the whole checkout rolls back. Cash on delivery consumes it at once.
+    order_discounts_apply(order=order, evaluation=discounts, email=user.email, consume=not needs_online_payment)
     if address is not None:
         snapshot = OrderAddress(order=order, **address)
         snapshot.full_clean(exclude=["order"])
@@ -291,6 +313,9 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
     ])
     if from_cart:
         CartItem.objects.filter(cart=cart).delete()
+        if cart.voucher_code:
+            cart.voucher_code = ""
+            cart.save(update_fields=["voucher_code", "updated_at"])
     _notify(order, "confirmation")
     return order, True
 
@@ -321,6 +346,7 @@ def _cancel_locked(order: Order, *, by, reason: str, note: str = "") -> None:
     shipment = Shipment.objects.filter(order=order).first()
     if shipment is not None:
         _shipment_event(shipment, status=Shipment.Status.CANCELLED, message="Order cancelled", occurred_at=now)
+    redemption_release(order_id=order.pk)  # its voucher use goes back, once (lock order: order -> stock -> voucher)
     _cancel_active_payments(order)
     if reason != Order.CancelReason.PAYMENT_UNAVAILABLE:  # an undone checkout: the client was told at once
         _notify(order, "expired" if reason == Order.CancelReason.EXPIRED else "cancelled")
@@ -640,6 +666,10 @@ def order_checkout_undo(*, order_id: int, refill_cart: bool) -> None:
     order.save(update_fields=["idempotency_key", "idempotency_fingerprint", "updated_at"])
     if not refill_cart:
         return
+    code = order_voucher_code(order_id=order.pk)
+    if code and not cart.voucher_code:
+        cart.voucher_code = code
+        cart.save(update_fields=["voucher_code", "updated_at"])
     for item in order.items.all():
         if item.product_id is None:
             continue

@@ -19,6 +19,7 @@ from shop.core.idempotency import idempotency_key_reused
 from shop.core.links import public_base_url
 from shop.core.metrics import record_payment, record_webhook
 from shop.core.tasks import enqueue_on_commit
+from shop.discounts.services import redemption_consume
 from shop.orders.locks import order_lock
 from shop.orders.models import Order
 from shop.orders.policy import Action, order_action_check, refund_action
@@ -90,6 +91,8 @@ def order_payment_recalculate(order: Order) -> None:
     refunded = any(payment.amount_refunded > 0 for payment in payments)
     if captured and gross >= order.total and order.paid_at is None:
         order.paid_at = timezone.now()
+        # Its voucher use is consumed (a no-op for a cancelled order: its use was released, and stays so).
+        redemption_consume(order_id=order.pk)
     order.is_fully_paid = order.was_paid and net > 0
     if refunded and net <= 0:
         order.payment_status = Order.PaymentStatus.REFUNDED

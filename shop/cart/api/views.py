@@ -5,8 +5,15 @@ from rest_framework.views import APIView
 from shop.cart import selectors, services
 from shop.core.exceptions import NotFound
 
-from .examples import CART_ADD_EXAMPLES
-from .serializers import CartItemAddInput, CartItemOutput, CartItemUpdateInput, CartOutput, MessageOutput
+from .examples import CART_ADD_EXAMPLES, CART_VOUCHER_EXAMPLES
+from .serializers import (
+    CartItemAddInput,
+    CartItemOutput,
+    CartItemUpdateInput,
+    CartOutput,
+    CartVoucherInput,
+    MessageOutput,
+)
 
 TAGS = ["cart"]
 ITEM_OR_MESSAGE = PolymorphicProxySerializer(
@@ -15,14 +22,19 @@ ITEM_OR_MESSAGE = PolymorphicProxySerializer(
 
 
 def _cart_response(user) -> Response:
-    return Response(CartOutput(selectors.cart_get_for_user(user=user)).data)
+    """The cart answer: its lines with the sales and the voucher worked out now (a constant number of queries)."""
+    cart = selectors.cart_get_for_user(user=user)
+    evaluation = selectors.cart_discounts(cart=cart, user=user, items=list(cart.items.all()))
+    return Response(CartOutput(cart, context={"evaluation": evaluation}).data)
 
 
 class CartApi(APIView):
     @extend_schema(responses={200: CartOutput}, tags=TAGS, summary="The current user's cart")
     def get(self, request):
         """Each line with the unit price captured when it was added (`price_snapshot`, what checkout charges), line
-        totals, the number of items and the cart total. A user who never added anything gets an empty cart."""
+        totals, the number of items and the cart total. Sales running now and the cart's voucher are applied:
+        `discounts` lists each (source, code, amount), each line its `discount`, and `cart_total` is what the
+        items cost after them. A user who never added anything gets an empty cart."""
         return _cart_response(request.user)
 
 
@@ -87,3 +99,25 @@ class CartClearApi(APIView):
     def delete(self, request):
         """Empties your cart (also `POST /cart/clear/`)."""
         return self.post(request)
+
+
+class CartVoucherApi(APIView):
+    @extend_schema(request=CartVoucherInput, responses={200: CartOutput}, tags=TAGS, examples=CART_VOUCHER_EXAMPLES,
+                   summary="Apply a voucher code to the cart")
+    def post(self, request):
+        """Send `{"code": "..."}` (case does not matter). Answers the whole cart with the voucher in `discounts`.
+        A code that cannot be used on this cart now is a 400 naming `code`, and the cart keeps the code it had:
+        `voucher_invalid` (unknown or switched off), `voucher_not_started`, `voucher_expired`,
+        `min_spend_not_met`, `not_eligible` (covers nothing in the cart, too few items, or lines already on sale),
+        `usage_limit_reached`, `customer_limit_reached`. One voucher per cart: a new code replaces the old one.
+        Checkout checks it again and reserves its use."""
+        serializer = CartVoucherInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.cart_voucher_apply(user=request.user, code=serializer.validated_data["code"])
+        return _cart_response(request.user)
+
+    @extend_schema(request=None, responses={200: CartOutput}, tags=TAGS, summary="Remove the cart's voucher code")
+    def delete(self, request):
+        """Takes the voucher code off the cart (a cart without one is answered as it is). Answers the whole cart."""
+        services.cart_voucher_remove(user=request.user)
+        return _cart_response(request.user)

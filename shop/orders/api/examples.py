@@ -30,6 +30,8 @@ ORDER = {
     ],
     "subtotal": "119.98",
     "shipping_fee": "0.00",
+    "discounts": [],
+    "discount_total": "0.00",
     "total": "119.98",
     "total_price": "119.98",
     "shipping_method": None,

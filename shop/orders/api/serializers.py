@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -6,6 +8,7 @@ from shop.cart.models import CART_MAX_QUANTITY
 from shop.core.countries import CountryField, country_name
 from shop.core.schema import BlankableEmailField, BlankableURLField
 from shop.core.serializers import StrictInput, status_input
+from shop.discounts.models import OrderDiscount
 from shop.orders.models import (
     Order,
     OrderAddress,
@@ -100,8 +103,19 @@ class OrderPaymentOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class OrderDiscountOutput(serializers.ModelSerializer):
+    class Meta:
+        model = OrderDiscount
+        fields = ["source", "code", "name", "target", "amount"]
+        read_only_fields = fields
+
+
 class OrderOutput(serializers.ModelSerializer):
     items = OrderItemOutput(many=True, read_only=True)
+    discounts = OrderDiscountOutput(many=True, read_only=True,
+                                    help_text="What sales and the voucher took off: source (voucher or promotion), "
+                                              "code, name, target (lines, order or shipping), amount.")
+    discount_total = serializers.SerializerMethodField()
     total_price = serializers.DecimalField(source="total", max_digits=12, decimal_places=2, read_only=True,
                                            help_text="The same as `total` (items plus shipping).")
     shipping_address = serializers.SerializerMethodField()
@@ -119,11 +133,18 @@ class OrderOutput(serializers.ModelSerializer):
     class Meta:
         model = Order
         fields = ["id", "order_key", "user", "status", "created_at", "updated_at", "items", "subtotal",
-                  "shipping_fee", "total", "total_price", "shipping_method", "shipping_address", "notes",
+                  "shipping_fee", "discounts", "discount_total", "total", "total_price", "shipping_method",
+                  "shipping_address", "notes",
                   "payment_method", "payment_status", "is_fully_paid", "paid_at", "payment_deadline", "needs_refund",
                   "cancel_reason", "cancelled_at", "payment_outcome", "status_history", "shipment", "payments",
                   "next_step", "payment_url"]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2,
+                                                  help_text="Everything `discounts` took off: `total` = `subtotal` "
+                                                            "+ `shipping_fee` - `discount_total`."))
+    def get_discount_total(self, order: Order) -> str:
+        return f"{sum((item.amount for item in order.discounts.all()), Decimal('0.00')):.2f}"
 
     next_step = serializers.SerializerMethodField(
         help_text="Where to send the customer to pay: the open attempt's hosted checkout page (null when nothing "
@@ -323,6 +344,13 @@ class CheckoutInput(serializers.Serializer):
     items = OrderLineInput(many=True, required=False, max_length=100,
                            help_text="Direct order lines; omit to check out the cart.")
     cart_items = OrderLineInput(many=True, required=False, max_length=100, help_text="The same as `items`.")
+    voucher = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, default="",
+        help_text="A voucher code for this order (case does not matter); a cart checkout without one uses the "
+                  "cart's code. One that cannot be used is a 400 naming `voucher` (voucher_invalid, voucher_expired, "
+                  "voucher_not_started, min_spend_not_met, not_eligible, usage_limit_reached, "
+                  "customer_limit_reached) that places nothing.",
+    )
     return_url = serializers.CharField(
         max_length=RETURN_URL_MAX_LENGTH, required=False, allow_blank=True, default="",
         help_text="Redirect providers (the sandbox page, Paymob, IntaSend): where the customer's browser goes "
