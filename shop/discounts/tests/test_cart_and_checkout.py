@@ -283,13 +283,14 @@ def test_shipping_vouchers_take_money_off_shipping_only(user_client, product):
     assert OrderDiscount.objects.get(order_id=body["id"]).target == "shipping"
 
 
-def test_an_undone_checkout_gives_the_use_back_and_the_code_back_to_the_cart(user, user_client, product, stripe_on):
+def test_an_undone_checkout_gives_the_use_back_and_the_code_back_to_the_cart(user, user_client, product,
+                                                                              stripe_on):  # noqa: F811
     stripe_on.fail_next(1, status=503)
     voucher = VoucherFactory(code="UNDO")
     _fill(user_client, product)
     user_client.post("/cart/voucher/", {"code": "undo"}, format="json")
 
-    response = user_client.post("/orders/checkout/", {"payment_method": "stripe"}, format="json")  # noqa: F811
+    response = user_client.post("/orders/checkout/", {"payment_method": "stripe"}, format="json")
 
     assert response.status_code == 503, response.json()
     voucher.refresh_from_db()
