@@ -22,9 +22,9 @@ class VoucherInput(StrictInput):
                                    help_text="percentage, fixed (an amount) or free_shipping.")
     value = serializers.DecimalField(**MONEY, min_value=Decimal("0"), default=Decimal("0"),
                                      help_text="Percent (0 < value <= 100) or amount off; unused for free shipping.")
-    scope = serializers.ChoiceField(choices=Voucher.Scope.choices, default=Voucher.Scope.ORDER,
-                                    help_text="What it takes money off: order, products, variants, categories or "
-                                              "shipping (free_shipping always applies to shipping).")
+    scope = serializers.ChoiceField(choices=Voucher.Scope.choices, required=False,
+                                    help_text="What it takes money off: order (the default), products, variants, "
+                                              "categories or shipping (free_shipping: shipping, the default then).")
     products = _many(Product.objects.live(), "Product ids, for scope `products`.")
     variants = _many(ProductVariant.objects.filter(is_deleted=False), "Variant ids, for scope `variants`.")
     categories = _many(Category.objects.all(), "Category ids, for scope `categories`.")
