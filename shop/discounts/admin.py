@@ -32,6 +32,7 @@ class ReadOnlyInline(admin.TabularInline):
 
 class RedemptionInline(ReadOnlyInline):
     model = Redemption
+    raw_id_fields = ("order", "code")
     fields = ("order", "code", "email", "status", "amount", "reserved_at", "consumed_at", "released_at")
     readonly_fields = fields
     ordering = ("-reserved_at",)
@@ -145,6 +146,7 @@ class RedemptionAdmin(admin.ModelAdmin):
     list_filter = ("status",)
     search_fields = ("code__code", "email", "order__order_key")
     list_select_related = ("order", "voucher", "code")
+    raw_id_fields = ("order", "voucher", "code")
 
     def has_add_permission(self, request):
         return False
@@ -162,3 +164,4 @@ class OrderDiscountAdmin(RedemptionAdmin):
     list_filter = ("source", "target")
     search_fields = ("code", "name", "order__order_key")
     list_select_related = ("order",)
+    raw_id_fields = ("order", "voucher", "promotion")
