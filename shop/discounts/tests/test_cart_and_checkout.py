@@ -297,3 +297,36 @@ def test_an_undone_checkout_gives_the_use_back_and_the_code_back_to_the_cart(use
     assert voucher.times_used == 0
     assert Redemption.objects.get().status == "released"
     assert Cart.objects.get(user=user).voucher_code == "UNDO"
+
+
+def _checkout_queries(client, products, *, voucher: str | None) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for product in products:
+        _fill(client, product, quantity=1)
+    body = {"voucher": voucher} if voucher else {}
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post("/orders/checkout/", body, format="json")
+    assert response.status_code == 201, response.json()
+    return len(captured.captured_queries)
+
+
+def test_what_discounts_add_to_a_checkout_is_constant_in_lines_and_promotions(user_client):
+    """Stock moves once per line (a guarded UPDATE each), so the checkout as a whole grows with its lines; what
+    sales and a voucher add to it (promotions 3, the code 4, the counters 3-4, the ledger and discount rows 2)
+    does not, whatever the number of lines or of promotions that apply."""
+    VoucherFactory(code="BUDGET", combines_with_promotions=True, per_customer_limit=5)
+    few = ProductFactory.create_batch(1, stock_quantity=50)
+    many = ProductFactory.create_batch(6, stock_quantity=50)
+    plain_few = _checkout_queries(user_client, few, voucher=None)
+    plain_many = _checkout_queries(user_client, many, voucher=None)
+    PromotionFactory(products=few)
+    for product in many:
+        PromotionFactory(products=[product])
+        PromotionFactory(products=[product], kind="fixed", value=Decimal("1.00"))
+
+    with_few = _checkout_queries(user_client, few, voucher="budget")
+    with_many = _checkout_queries(user_client, many, voucher="budget")
+
+    assert with_few - plain_few == with_many - plain_many <= 14, (plain_few, with_few, plain_many, with_many)
