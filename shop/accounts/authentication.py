@@ -6,7 +6,9 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from shop.core.csrf import csrf_failure_detail
+from shop.core.errors import CoreErrorCode
 
+from .errors import AccountErrorCode
 from .tokens import REVOKED_MESSAGE, token_is_current
 
 
@@ -21,7 +23,7 @@ def enforce_csrf(request) -> None:
     check.process_request(request)
     reason = check.process_view(request, None, (), {})
     if reason:
-        raise exceptions.PermissionDenied(csrf_failure_detail(reason), code="csrf_failed")
+        raise exceptions.PermissionDenied(csrf_failure_detail(reason), code=CoreErrorCode.CSRF_FAILED)
 
 
 class JWTHeaderOrCookieAuthentication(JWTAuthentication):
@@ -44,7 +46,7 @@ class JWTHeaderOrCookieAuthentication(JWTAuthentication):
     def get_user(self, validated_token):
         user = super().get_user(validated_token)  # the one query: the user row (missing or inactive: 401)
         if not token_is_current(validated_token, user.token_version):
-            raise exceptions.AuthenticationFailed(REVOKED_MESSAGE, code="token_not_valid")
+            raise exceptions.AuthenticationFailed(REVOKED_MESSAGE, code=AccountErrorCode.TOKEN_NOT_VALID)
         return user
 
     def authenticate(self, request):

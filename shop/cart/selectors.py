@@ -1,8 +1,11 @@
 from django.db.models import Prefetch, prefetch_related_objects
 
+from shop.catalog.models import Product, ProductVariant
+from shop.core.exceptions import ApplicationError
 from shop.discounts.calculation import DiscountLine
 from shop.discounts.selectors import Evaluation, discounts_evaluate
 
+from .errors import CartErrorCode
 from .models import Cart, CartItem
 
 
@@ -36,3 +39,38 @@ def cart_discounts(*, cart: Cart, user, items: list[CartItem] | None = None, cod
         items = list(cart_items_queryset().filter(cart=cart))
     return discounts_evaluate(lines=cart_discount_lines(items), code=cart.voucher_code if code is None else code,
                               email=user.email, shipping_price=None)
+
+
+def purchasable_get(*, product_id: int | None, variant_id: int | None) -> tuple[Product, ProductVariant | None]:
+    """The product (and variant) a cart or order line names, refused unless a customer can buy it: a read, it
+    locks and changes nothing.
+
+    A product with variants must be bought as one of them; a variant must belong to the named product. Raises
+    ``ApplicationError`` (400) with a ``CartErrorCode``: ``product_required``, ``product_not_found``,
+    ``variant_not_found``, ``variant_mismatch``, ``variant_required``, ``product_unavailable``.
+    """
+    variant = None
+    if variant_id is not None:
+        variant = ProductVariant.objects.select_related("product").filter(pk=variant_id).first()
+        if variant is None:
+            raise ApplicationError(f"Variant {variant_id} does not exist.", code=CartErrorCode.VARIANT_NOT_FOUND)
+        if product_id is not None and variant.product_id != product_id:
+            raise ApplicationError(f"Variant {variant_id} does not belong to product {product_id}.",
+                                   code=CartErrorCode.VARIANT_MISMATCH)
+        product = variant.product
+    else:
+        if product_id is None:
+            raise ApplicationError("Give a product_id or a variant_id.", code=CartErrorCode.PRODUCT_REQUIRED)
+        found = Product.objects.filter(pk=product_id).first()
+        if found is None:
+            raise ApplicationError(f"Product {product_id} does not exist.", code=CartErrorCode.PRODUCT_NOT_FOUND)
+        product = found
+    if not product.is_active or product.is_deleted:
+        raise ApplicationError(f"'{product.name}' is not available.", code=CartErrorCode.PRODUCT_UNAVAILABLE)
+    if variant is None and product.variants.exists():
+        raise ApplicationError(f"'{product.name}' comes in variants: choose one with variant_id.",
+                               code=CartErrorCode.VARIANT_REQUIRED)
+    if variant is not None and not variant.is_active:
+        raise ApplicationError(f"'{product.name} ({variant.name})' is not available.",
+                               code=CartErrorCode.PRODUCT_UNAVAILABLE)
+    return product, variant

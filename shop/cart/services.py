@@ -3,18 +3,21 @@ a checkout is running is never lost between "order created" and "cart cleared"."
 
 from django.db import transaction
 
-from shop.catalog.models import Product, ProductVariant
+from shop.catalog.errors import CatalogErrorCode
 from shop.core.exceptions import ApplicationError, NotFound
 from shop.discounts.services import refusal_error
 
 from .locks import cart_lock
 from .models import CART_MAX_QUANTITY, Cart, CartItem
-from .selectors import cart_discounts
+from .selectors import cart_discounts, purchasable_get
+
+purchasable_resolve = purchasable_get  # alias until orders/payments reshape lands
 
 
 def _check_quantity(quantity: int) -> None:
     if not 1 <= quantity <= CART_MAX_QUANTITY:
-        raise ApplicationError(f"Quantity must be between 1 and {CART_MAX_QUANTITY}.", code="invalid_quantity",
+        raise ApplicationError(f"Quantity must be between 1 and {CART_MAX_QUANTITY}.",
+                               code=CatalogErrorCode.INVALID_QUANTITY,
                                extra={"errors": {"quantity": [f"Must be between 1 and {CART_MAX_QUANTITY}."]}})
 
 
@@ -25,38 +28,7 @@ def _check_stock(item: CartItem) -> None:
     if item.quantity > available:
         name = f"{product.name} ({variant.name})" if variant is not None else product.name
         raise ApplicationError(f"Not enough stock for '{name}': {item.quantity} requested, {available} available.",
-                               code="insufficient_stock")
-
-
-def purchasable_resolve(*, product_id: int | None, variant_id: int | None) -> tuple[Product, ProductVariant | None]:
-    """The product (and variant) a line refers to, refused unless a customer can buy it.
-
-    A product with variants must be bought as one of them; a variant must belong to the named product.
-    """
-    variant = None
-    if variant_id is not None:
-        variant = ProductVariant.objects.select_related("product").filter(pk=variant_id).first()
-        if variant is None:
-            raise ApplicationError(f"Variant {variant_id} does not exist.", code="variant_not_found")
-        if product_id is not None and variant.product_id != product_id:
-            raise ApplicationError(f"Variant {variant_id} does not belong to product {product_id}.",
-                                   code="variant_mismatch")
-        product = variant.product
-    else:
-        if product_id is None:
-            raise ApplicationError("Give a product_id or a variant_id.", code="product_required")
-        found = Product.objects.filter(pk=product_id).first()
-        if found is None:
-            raise ApplicationError(f"Product {product_id} does not exist.", code="product_not_found")
-        product = found
-    if not product.is_active or product.is_deleted:
-        raise ApplicationError(f"'{product.name}' is not available.", code="product_unavailable")
-    if variant is None and product.variants.exists():
-        raise ApplicationError(f"'{product.name}' comes in variants: choose one with variant_id.",
-                               code="variant_required")
-    if variant is not None and not variant.is_active:
-        raise ApplicationError(f"'{product.name} ({variant.name})' is not available.", code="product_unavailable")
-    return product, variant
+                               code=CatalogErrorCode.INSUFFICIENT_STOCK)
 
 
 @transaction.atomic
@@ -64,7 +36,7 @@ def cart_item_add(*, user, product_id: int | None, variant_id: int | None = None
     """Add a line, or add to the quantity of the same product/variant already in the cart."""
     _check_quantity(quantity)
     cart = cart_lock(user=user)
-    product, variant = purchasable_resolve(product_id=product_id, variant_id=variant_id)
+    product, variant = purchasable_get(product_id=product_id, variant_id=variant_id)
     item = CartItem.objects.filter(cart=cart, product=product, variant=variant).first()
     if item is None:
         price = variant.price if variant is not None else product.price

@@ -30,7 +30,7 @@ def _variants_queryset(*, staff: bool) -> QuerySet[ProductVariant]:
 def with_shown_stock(products: QuerySet[Product], *, staff: bool) -> QuerySet[Product]:
     """Annotate ``shown_stock``: what a product can sell, in one column of the same query (no query per row).
 
-    A product with variants is sold only as one of them (``purchasable_resolve``), so its figure is the sum of
+    A product with variants is sold only as one of them (the cart's ``purchasable_get``), so its figure is the sum of
     the variants' stock (the ones ``staff`` or the public see: live ones, active too for the public; 0 when none
     is left); a product without variants shows its own ``stock_quantity``.
     """
@@ -105,8 +105,9 @@ def product_get_for_staff(*, pk: int) -> Product:
     return product_queryset(staff=True).get(pk=pk)
 
 
-def product_get_for_update(*, slug: str) -> Product:
-    """A live product by slug (ignoring case) or id, for a staff write; raises ``NotFound`` (404)."""
+def product_get_live(*, slug: str) -> Product:
+    """A live (not soft-deleted) product, active or not, by slug (ignoring case) or id: the row a staff write
+    changes. A plain read: it takes no row lock. Raises ``NotFound`` (404)."""
     product = Product.objects.live().filter(same_text("slug", slug)).first()
     if product is None and slug.isdigit():
         product = Product.objects.live().filter(pk=int(slug)).first()

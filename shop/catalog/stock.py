@@ -19,6 +19,7 @@ from django.db.models import F
 from shop.core.exceptions import ApplicationError
 from shop.core.locking import transaction_required
 
+from .errors import CatalogErrorCode
 from .models import Product, ProductVariant
 
 
@@ -45,7 +46,7 @@ class Shortage:
 
 
 class InsufficientStock(ApplicationError):
-    default_code = "insufficient_stock"
+    default_code = CatalogErrorCode.INSUFFICIENT_STOCK
 
     def __init__(self, shortages: list[Shortage]):
         self.shortages = shortages
@@ -60,7 +61,7 @@ def _merge(lines: Iterable[StockLine]) -> tuple[dict[int, int], dict[int, int]]:
     variants: dict[int, int] = defaultdict(int)
     for line in lines:
         if line.quantity <= 0:
-            raise ApplicationError("Quantities must be positive.", code="invalid_quantity")
+            raise ApplicationError("Quantities must be positive.", code=CatalogErrorCode.INVALID_QUANTITY)
         if line.variant_id is None:
             products[line.product_id] += line.quantity
         else:

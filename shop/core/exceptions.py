@@ -15,14 +15,20 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler
 
+from .errors import CoreErrorCode
+
 logger = logging.getLogger(__name__)
 
 
 class ApplicationError(Exception):
-    """A refusal the client can act on: a message for people, a stable code for programs."""
+    """A refusal the client can act on: a message for people, a stable code for programs.
+
+    ``code`` is a member of an app's error-code enum (``shop/<app>/errors.py``, see ``shop.core.errors``);
+    ``extra`` adds keys to the body (``errors`` for field messages, ``conflict``, ``attempts_left``, ...).
+    """
 
     status_code = status.HTTP_400_BAD_REQUEST
-    default_code = "invalid"
+    default_code: str = CoreErrorCode.INVALID
 
     def __init__(self, message: str, *, code: str | None = None, status_code: int | None = None, extra=None):
         super().__init__(message)
@@ -35,19 +41,19 @@ class ApplicationError(Exception):
 
 class NotFound(ApplicationError):
     status_code = status.HTTP_404_NOT_FOUND
-    default_code = "not_found"
+    default_code = CoreErrorCode.NOT_FOUND
 
 
 class Conflict(ApplicationError):
     status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
+    default_code = CoreErrorCode.CONFLICT
 
 
 class ServiceUnavailable(ApplicationError):
     """A dependency (payment gateway, a lock held too long) failed; nothing was changed, retry later."""
 
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_code = "service_unavailable"
+    default_code = CoreErrorCode.SERVICE_UNAVAILABLE
 
 
 def _summary(errors) -> str:
@@ -94,7 +100,7 @@ def api_exception_handler(exc, context):
     elif isinstance(exc, OperationalError) and _is_lock_timeout(exc):
         logger.warning("lock timeout answered with 503: %s", exc)
         response = Response(
-            {"detail": "The resource is busy; please retry shortly.", "code": "busy"},
+            {"detail": "The resource is busy; please retry shortly.", "code": CoreErrorCode.BUSY},
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
         )
         response["Retry-After"] = "2"
@@ -105,13 +111,13 @@ def api_exception_handler(exc, context):
         return None
     if isinstance(exc, exceptions.ValidationError):
         errors = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
-        response.data = {"detail": _summary(errors), "code": "invalid", "errors": errors}
+        response.data = {"detail": _summary(errors), "code": CoreErrorCode.INVALID, "errors": errors}
     else:
         data = response.data if isinstance(response.data, dict) else {"detail": response.data}
         codes = exc.get_codes() if hasattr(exc, "get_codes") else None
         if not isinstance(codes, str):
             # simplejwt's InvalidToken carries a dict detail with its own "code" (token_not_valid); keep it.
-            codes = data.get("code") if isinstance(data.get("code"), str) else "error"
+            codes = data.get("code") if isinstance(data.get("code"), str) else CoreErrorCode.ERROR
         response.data = {"detail": str(data.get("detail", "")), "code": codes}
         if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
             response.data["retry_after"] = int(exc.wait)

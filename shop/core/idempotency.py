@@ -16,9 +16,8 @@ import hashlib
 import json
 from decimal import Decimal
 
+from .errors import CoreErrorCode
 from .exceptions import ApplicationError
-
-IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
 
 
 def _jsonable(value):
@@ -45,7 +44,7 @@ def idempotency_key_reused() -> ApplicationError:
     return ApplicationError(
         "This Idempotency-Key was already used with a different request; nothing was done. "
         "Use a new key for a new request, or resend the original request unchanged to get its result.",
-        code=IDEMPOTENCY_KEY_REUSED, status_code=422,
+        code=CoreErrorCode.IDEMPOTENCY_KEY_REUSED, status_code=422,
     )
 
 

@@ -20,6 +20,8 @@ from drf_spectacular.plumbing import get_doc
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from .errors import error_codes
+
 # The API is served at the root (the paths clients are documented against) and again under this prefix, for
 # clients that want a versioned base URL. The schema publishes the root paths; the prefixed copies are aliases.
 ALIAS_PREFIX = "/api/v1/"
@@ -104,6 +106,7 @@ def add_error_responses(result, generator, request, public):
     """drf-spectacular postprocessing hook: add the shared error responses and the ``ErrorOutput`` component."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas.setdefault(ERROR_COMPONENT, _error_output_schema())
+    _publish_error_codes(schemas)
     ref = {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}
     for path_item in result.get("paths", {}).values():
         for method, operation in path_item.items():
@@ -124,13 +127,28 @@ def add_error_responses(result, generator, request, public):
     return result
 
 
+def _publish_error_codes(schemas: dict) -> None:
+    """Make the ``code`` of every error body an ``enum`` of the API's codes (``shop.core.errors.error_codes``).
+
+    Error bodies are ``ErrorOutput`` and the few richer shapes views declare (``CatalogError``,
+    ``EmailVerificationError``): any component whose properties are a string ``detail`` and a string ``code``.
+    """
+    codes = error_codes()
+    for component in schemas.values():
+        properties = component.get("properties", {}) if isinstance(component, dict) else {}
+        detail, code = properties.get("detail"), properties.get("code")
+        if detail and code and detail.get("type") == "string" and code.get("type") == "string":
+            code["enum"] = codes
+
+
 def _error_output_schema() -> dict:
     return {
         "type": "object",
         "description": "The API's one error shape.",
         "properties": {
             "detail": {"type": "string", "description": "A message for people."},
-            "code": {"type": "string", "description": "A stable code for programs, e.g. `invalid`, `not_found`."},
+            "code": {"type": "string", "description": "A stable code for programs, e.g. `invalid`, `not_found`; "
+                                                      "every code the API answers is listed."},
             "errors": {
                 "type": "object",
                 "additionalProperties": {},

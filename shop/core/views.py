@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .csrf import csrf_failure_detail
+from .errors import CoreErrorCode
 from .logging import request_id_var
 
 logger = logging.getLogger(__name__)
@@ -121,29 +122,29 @@ class IndexApi(APIView):
 
 
 def json_404(request, exception=None):
-    return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    return JsonResponse({"detail": "Not found.", "code": CoreErrorCode.NOT_FOUND}, status=404)
 
 
 def json_500(request):
     return JsonResponse(
-        {"detail": "Internal server error.", "code": "server_error", "request_id": request_id_var.get()},
+        {"detail": "Internal server error.", "code": CoreErrorCode.SERVER_ERROR, "request_id": request_id_var.get()},
         status=500,
     )
 
 
 def json_400(request, exception=None):
     if isinstance(exception, RequestDataTooBig):  # DATA_UPLOAD_MAX_MEMORY_SIZE: say so, with the right status
-        return JsonResponse({"detail": "Request body too large.", "code": "request_too_large"}, status=413)
-    return JsonResponse({"detail": "Bad request.", "code": "bad_request"}, status=400)
+        return JsonResponse({"detail": "Request body too large.", "code": CoreErrorCode.REQUEST_TOO_LARGE}, status=413)
+    return JsonResponse({"detail": "Bad request.", "code": CoreErrorCode.BAD_REQUEST}, status=400)
 
 
 def json_403(request, exception=None):
-    return JsonResponse({"detail": "Forbidden.", "code": "forbidden"}, status=403)
+    return JsonResponse({"detail": "Forbidden.", "code": CoreErrorCode.FORBIDDEN}, status=403)
 
 
 def csrf_failure(request, reason=""):
     """``CSRF_FAILURE_VIEW``: Django's own CSRF refusals (the admin, any non-API form) in the JSON error shape."""
-    return JsonResponse({"detail": csrf_failure_detail(reason), "code": "csrf_failed"}, status=403)
+    return JsonResponse({"detail": csrf_failure_detail(reason), "code": CoreErrorCode.CSRF_FAILED}, status=403)
 
 
 class RedocApi(SpectacularRedocView):

@@ -1,5 +1,5 @@
-"""The stable ``code`` of every refusal the discounts app answers (``{"detail", "code"}``): one enum, values are
-the strings clients match on. The shopper-facing messages live with the checks that raise them."""
+"""The discounts app's error codes (see ``shop.core.errors``): values are the strings clients match on. The
+shopper-facing messages live with the checks that raise them; bad staff input is ``CoreErrorCode.INVALID``."""
 
 from enum import StrEnum
 
@@ -14,3 +14,6 @@ class DiscountsErrorCode(StrEnum):
     CUSTOMER_LIMIT_REACHED = "customer_limit_reached"  # this customer used it as often as allowed
     VOUCHER_CODE_TAKEN = "voucher_code_taken"  # staff: a code that exists already (codes ignore case)
     VOUCHER_LIMIT_BELOW_USES = "voucher_limit_below_uses"  # staff: a usage limit under the uses already counted
+    VOUCHER_IN_USE = "voucher_in_use"  # staff: orders hold it, so it is switched off rather than deleted (409)
+    VOUCHER_NOT_FOUND = "voucher_not_found"  # staff: no voucher has this id (404)
+    PROMOTION_NOT_FOUND = "promotion_not_found"  # staff: no promotion has this id (404)

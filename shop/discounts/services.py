@@ -29,6 +29,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from shop.catalog.cache import catalog_invalidate
+from shop.core.errors import CoreErrorCode
 from shop.core.exceptions import ApplicationError, Conflict
 from shop.core.locking import transaction_required
 
@@ -177,7 +178,7 @@ def voucher_validate(*, voucher: Voucher, data: dict[str, Any]) -> None:
         if not targets:
             errors[scope] = [f"A voucher for given {scope} needs at least one."]
     if errors:
-        raise ApplicationError(next(iter(errors.values()))[0], code="invalid", extra={"errors": errors})
+        raise ApplicationError(next(iter(errors.values()))[0], code=CoreErrorCode.INVALID, extra={"errors": errors})
 
 
 def _generate_codes(count: int, *, prefix: str, length: int) -> list[str]:
@@ -252,7 +253,7 @@ def voucher_codes_generate(*, voucher: Voucher, count: int, prefix: str = "", le
     """Add ``count`` new unique random codes (``prefix`` + ``length`` characters of an alphabet without 0/O/1/I)
     to ``voucher``. Codes that collide with existing ones are drawn again; returns the new rows."""
     if not 1 <= count <= BULK_CODES_MAX:
-        raise ApplicationError(f"Generate between 1 and {BULK_CODES_MAX} codes at a time.", code="invalid",
+        raise ApplicationError(f"Generate between 1 and {BULK_CODES_MAX} codes at a time.", code=CoreErrorCode.INVALID,
                                extra={"errors": {"count": [f"Between 1 and {BULK_CODES_MAX}."]}})
     made: list[VoucherCode] = []
     for _ in range(5):  # 32^10 codes: a collision is rare, five draws in a row impossible in practice
@@ -273,7 +274,7 @@ def voucher_delete(*, voucher: Voucher) -> None:
     409 ``voucher_in_use`` tells staff to set ``is_active`` false."""
     if Redemption.objects.filter(voucher=voucher).exists():
         raise Conflict("Orders were placed with this voucher: switch it off (is_active false) instead.",
-                       code="voucher_in_use")
+                       code=DiscountsErrorCode.VOUCHER_IN_USE)
     voucher.delete()
 
 
@@ -295,7 +296,7 @@ def promotion_validate(*, promotion: Promotion, data: dict[str, Any]) -> None:
     if not products and not categories:
         errors["products"] = ["Give at least one product or category."]
     if errors:
-        raise ApplicationError(next(iter(errors.values()))[0], code="invalid", extra={"errors": errors})
+        raise ApplicationError(next(iter(errors.values()))[0], code=CoreErrorCode.INVALID, extra={"errors": errors})
 
 
 @transaction.atomic

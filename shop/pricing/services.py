@@ -6,6 +6,7 @@ from django.db import transaction
 
 from shop.core.exceptions import Conflict
 
+from .errors import PricingErrorCode
 from .models import TaxClass, TaxRate
 
 
@@ -20,7 +21,7 @@ def tax_class_save(*, data: dict[str, Any], tax_class: TaxClass | None = None) -
     tax_class = tax_class or TaxClass()
     if tax_class.pk and tax_class.is_default and data.get("is_default") is False:
         raise Conflict("The default tax class stays the default until another class is made the default.",
-                       code="tax_class_default_required")
+                       code=PricingErrorCode.TAX_CLASS_DEFAULT_REQUIRED)
     for field, value in data.items():
         setattr(tax_class, field, value)
     if tax_class.is_default:
@@ -35,7 +36,7 @@ def tax_class_delete(*, tax_class: TaxClass) -> None:
     """Delete a tax class and its rates. The default class is refused (409 ``tax_class_is_default``)."""
     if tax_class.is_default:
         raise Conflict("The default tax class cannot be deleted; make another class the default first.",
-                       code="tax_class_is_default")
+                       code=PricingErrorCode.TAX_CLASS_IS_DEFAULT)
     tax_class.delete()
 
 

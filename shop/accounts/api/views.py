@@ -1,3 +1,11 @@
+"""Thin account views: validate, call one service, serialize (JWT in the body or in HttpOnly cookies).
+
+Why one module over 400 lines: it is one thin class per operation (register, login, token refresh and logout,
+CSRF, password change and reset, profile, staff users, e-mail verification, the address book), and about a third of
+it is each operation's OpenAPI declaration; the session views share the cookie and token-answer helpers at the top.
+Split it by area (a ``views/`` package re-exporting the classes for urls.py) when a new area is added.
+"""
+
 from django.conf import settings
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404
@@ -18,8 +26,10 @@ from rest_framework.views import APIView
 
 from shop.accounts import selectors, services
 from shop.accounts.authentication import enforce_csrf
+from shop.accounts.errors import AccountErrorCode
 from shop.accounts.models import Address
 from shop.accounts.throttling import throttles_for, user_throttles_for
+from shop.core.errors import CoreErrorCode
 from shop.core.exceptions import ApplicationError
 
 from .cookies import delete_auth_cookies, has_auth_cookies, set_auth_cookies, used_cookies, wants_cookies
@@ -79,7 +89,7 @@ def _refresh_token_from(request) -> tuple[str, bool]:
         return token, False
     token = request.COOKIES.get(settings.JWT_COOKIE_REFRESH)
     if not token:
-        raise ApplicationError("No refresh token in the body or cookies.", code="refresh_missing",
+        raise ApplicationError("No refresh token in the body or cookies.", code=AccountErrorCode.REFRESH_MISSING,
                                extra={"errors": {"refresh": ["This field is required."]}})
     enforce_csrf(request._request)
     return token, True
@@ -216,10 +226,10 @@ class LogoutApi(APIView):
         outcome = "blacklisted and cannot be reused"
         try:
             if not token:
-                raise ApplicationError("No refresh token.", code="token_not_valid", status_code=401)
+                raise ApplicationError("No refresh token.", code=AccountErrorCode.TOKEN_NOT_VALID, status_code=401)
             services.token_blacklist(refresh=token, user=user)
         except ApplicationError as exc:
-            if exc.code != "token_not_valid":
+            if exc.code != AccountErrorCode.TOKEN_NOT_VALID:
                 raise
             outcome = "was already invalid, expired or blacklisted"
         return self._logged_out(outcome)
@@ -242,7 +252,7 @@ class LogoutApi(APIView):
         """A cookie session refused for another reason (someone else's token: 403) still loses its cookies;
         a failed CSRF check does not (that would let any site log the visitor out)."""
         response = super().handle_exception(exc)
-        csrf_refused = getattr(exc, "get_codes", lambda: None)() == "csrf_failed"
+        csrf_refused = getattr(exc, "get_codes", lambda: None)() == CoreErrorCode.CSRF_FAILED
         if has_auth_cookies(self.request) and not csrf_refused and "HTTP_AUTHORIZATION" not in self.request.META:
             delete_auth_cookies(response)
         return response

@@ -16,7 +16,7 @@ PRICE_BOUND = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0")}
 def in_stock_q() -> Q:
     """Products a customer can buy at least one unit of right now.
 
-    A product with variants is bought as one of them (``shop.cart.services.purchasable_resolve``), so it is in
+    A product with variants is bought as one of them (``shop.cart.selectors.purchasable_get``), so it is in
     stock when one of its active variants has stock; a product without variants when its own stock is positive.
     """
     variants = ProductVariant.objects.filter(product=OuterRef("pk"))

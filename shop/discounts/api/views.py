@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from shop.core.exceptions import NotFound
 
 from .. import selectors, services
+from ..errors import DiscountsErrorCode
 from ..models import Promotion, Voucher, VoucherCode
 from .examples import PROMOTION_EXAMPLES, USAGE_EXAMPLE, VOUCHER_CODES_EXAMPLES, VOUCHER_EXAMPLES
 from .serializers import (
@@ -30,14 +31,14 @@ TAGS = ["discounts (staff)"]
 def _voucher(pk: int) -> Voucher:
     voucher = selectors.voucher_queryset().filter(pk=pk).first()
     if voucher is None:
-        raise NotFound("Voucher not found.", code="voucher_not_found")
+        raise NotFound("Voucher not found.", code=DiscountsErrorCode.VOUCHER_NOT_FOUND)
     return voucher
 
 
 def _promotion(pk: int) -> Promotion:
     promotion = selectors.promotion_queryset().filter(pk=pk).first()
     if promotion is None:
-        raise NotFound("Promotion not found.", code="promotion_not_found")
+        raise NotFound("Promotion not found.", code=DiscountsErrorCode.PROMOTION_NOT_FOUND)
     return promotion
 
 

@@ -13,6 +13,7 @@ from shop.core.countries import country_code
 from shop.core.exceptions import NotFound
 
 from .. import selectors, services
+from ..errors import PricingErrorCode
 from .serializers import TaxClassInput, TaxClassOutput, TaxRateInput, TaxRateOutput
 
 TAGS = ["pricing (staff)"]
@@ -48,7 +49,7 @@ class TaxClassDetailApi(APIView):
     def _get(self, pk: int):
         tax_class = selectors.tax_class_list().filter(pk=pk).first()
         if tax_class is None:
-            raise NotFound("Tax class not found.", code="tax_class_not_found")
+            raise NotFound("Tax class not found.", code=PricingErrorCode.TAX_CLASS_NOT_FOUND)
         return tax_class
 
     @extend_schema(responses={200: TaxClassOutput}, tags=TAGS, summary="One tax class (staff)")
@@ -116,7 +117,7 @@ class TaxRateDetailApi(APIView):
     def _get(self, pk: int):
         tax_rate = selectors.tax_rate_list().filter(pk=pk).first()
         if tax_rate is None:
-            raise NotFound("Tax rate not found.", code="tax_rate_not_found")
+            raise NotFound("Tax rate not found.", code=PricingErrorCode.TAX_RATE_NOT_FOUND)
         return tax_rate
 
     @extend_schema(responses={200: TaxRateOutput}, tags=TAGS, summary="One tax rate (staff)")

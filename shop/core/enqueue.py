@@ -1,0 +1,27 @@
+"""Queueing Celery tasks after commit: the one way services hand work to a worker (AGENTS.md rule 5).
+
+It defines no task itself: each app's tasks live in its own ``tasks.py``."""
+
+import logging
+from functools import partial
+
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+def _enqueue(task, args: tuple) -> None:
+    try:
+        task.delay(*args)
+    except Exception:  # the broker being down must not turn a committed change into a 500
+        logger.exception("could not queue task %s%r; it must be re-run by hand or by its periodic sweep",
+                         task.name, args)
+
+
+def enqueue_on_commit(task, *args) -> None:
+    """Queue a Celery task once the current transaction commits (never for a rolled-back change).
+
+    Written by hand instead of ``on_commit(..., robust=True)``: Django 5.2 logs ``func.__qualname__`` there,
+    which a ``partial`` lacks, and raises AttributeError instead of logging.
+    """
+    transaction.on_commit(partial(_enqueue, task, args))
