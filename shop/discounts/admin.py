@@ -78,8 +78,23 @@ class PromotionForm(forms.ModelForm):
         return cleaned
 
 
+class ServiceSavedAdmin(admin.ModelAdmin):
+    """Saves the object through its service (``save_through_service``), which also sets its products, variants
+    and categories; only inlines are saved here afterwards."""
+
+    def save_through_service(self, data, instance):
+        raise NotImplementedError
+
+    def save_model(self, request, obj, form, change):
+        obj.pk = self.save_through_service(dict(form.cleaned_data), obj if change else None).pk
+
+    def save_related(self, request, form, formsets, change):
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+
 @admin.register(Voucher)
-class VoucherAdmin(admin.ModelAdmin):
+class VoucherAdmin(ServiceSavedAdmin):
     form = VoucherForm
     list_display = ("name", "kind", "value", "scope", "times_used", "usage_limit", "code_total", "is_active",
                     "starts_at", "ends_at")
@@ -105,37 +120,29 @@ class VoucherAdmin(admin.ModelAdmin):
         return (f"{usage['times_used']} uses held by {usage['orders']} orders ({usage['consumed']} paid), "
                 f"{usage['released']} released, {usage['amount_discounted']} discounted")
 
-    def save_model(self, request, obj, form, change):
-        saved = services.voucher_save(data=dict(form.cleaned_data), voucher=obj if change else None)
-        obj.pk = saved.pk
-
-    def save_related(self, request, form, formsets, change):
-        # Targets were set by the service; only the inline codes are saved here.
-        for formset in formsets:
-            self.save_formset(request, form, formset, change=change)
+    def save_through_service(self, data, instance):
+        return services.voucher_save(data=data, voucher=instance)
 
 
 @admin.register(Promotion)
-class PromotionAdmin(admin.ModelAdmin):
+class PromotionAdmin(ServiceSavedAdmin):
     form = PromotionForm
-    list_display = ("name", "kind", "value", "starts_at", "ends_at", "is_active", "usage_report")
+    list_display = ("name", "kind", "value", "starts_at", "ends_at", "is_active")
     list_filter = ("is_active", "kind")
     search_fields = ("name",)
     autocomplete_fields = ("products", "categories")
 
+    readonly_fields = ("usage_report",)
+
     @admin.display(description="usage")
     def usage_report(self, promotion: Promotion) -> str:
+        if not promotion.pk:
+            return "-"
         usage = selectors.promotion_usage(promotion=promotion)
         return f"{usage['orders']} orders, {usage['amount_discounted']} discounted"
 
-    def save_model(self, request, obj, form, change):
-        data = dict(form.cleaned_data)
-        saved = services.promotion_save(data=data, promotion=obj if change else None)
-        obj.pk = saved.pk
-
-    def save_related(self, request, form, formsets, change):
-        for formset in formsets:
-            self.save_formset(request, form, formset, change=change)
+    def save_through_service(self, data, instance):
+        return services.promotion_save(data=data, promotion=instance)
 
 
 @admin.register(Redemption)

@@ -9,6 +9,16 @@ from django.utils import timezone
 from shop.discounts.models import Promotion, Voucher, VoucherCode
 
 
+def _targets(name: str):
+    """A post-generation hook setting the many-to-many ``name`` from the factory argument of that name."""
+
+    def set_targets(obj, create, extracted, **kwargs):
+        if create and extracted:
+            getattr(obj, name).set(extracted)
+
+    return factory.PostGeneration(set_targets)
+
+
 class VoucherFactory(factory.django.DjangoModelFactory):
     """A 10 % off the order voucher with one code (``code="..."`` names it; default ``CODE<n>``)."""
 
@@ -26,20 +36,9 @@ class VoucherFactory(factory.django.DjangoModelFactory):
         if create:
             VoucherCode.objects.create(voucher=voucher, code=extracted or f"CODE{voucher.pk}")
 
-    @factory.post_generation
-    def products(voucher, create, extracted, **kwargs):
-        if create and extracted:
-            voucher.products.set(extracted)
-
-    @factory.post_generation
-    def variants(voucher, create, extracted, **kwargs):
-        if create and extracted:
-            voucher.variants.set(extracted)
-
-    @factory.post_generation
-    def categories(voucher, create, extracted, **kwargs):
-        if create and extracted:
-            voucher.categories.set(extracted)
+    products = _targets("products")
+    variants = _targets("variants")
+    categories = _targets("categories")
 
 
 class PromotionFactory(factory.django.DjangoModelFactory):
@@ -55,12 +54,5 @@ class PromotionFactory(factory.django.DjangoModelFactory):
     starts_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=1))
     ends_at = None
 
-    @factory.post_generation
-    def products(promotion, create, extracted, **kwargs):
-        if create and extracted:
-            promotion.products.set(extracted)
-
-    @factory.post_generation
-    def categories(promotion, create, extracted, **kwargs):
-        if create and extracted:
-            promotion.categories.set(extracted)
+    products = _targets("products")
+    categories = _targets("categories")
