@@ -357,6 +357,12 @@ TAX_ROUNDING_MODE = env("TAX_ROUNDING_MODE", default="line").strip().lower()
 if TAX_ROUNDING_MODE not in ("line", "sum_by_net", "sum_by_net_keep_gross"):
     raise ImproperlyConfigured(f"TAX_ROUNDING_MODE={TAX_ROUNDING_MODE!r}: use line, sum_by_net or "
                                "sum_by_net_keep_gross.")
+# Minutes a cart line keeps the unit price the customer saw when adding it (docs/PRICING.md, "Price hold"): longer
+# than a shopping session plus payment (ORDER_PAYMENT_TIMEOUT_MINUTES is 30), short enough that a cart left for a
+# day is charged today's prices. After it, or when more of the line is added, the line is re-priced. 0: no hold.
+CART_PRICE_HOLD_MINUTES = env.int("CART_PRICE_HOLD_MINUTES", default=60)
+if CART_PRICE_HOLD_MINUTES < 0:
+    raise ImproperlyConfigured(f"CART_PRICE_HOLD_MINUTES={CART_PRICE_HOLD_MINUTES}: use 0 or more minutes.")
 # Absolute base of this API as customers and gateways reach it (sandbox page, webhook URLs, URLs of uploaded
 # product images). Unset: taken from each request's scheme and Host (any PORT works), and http://127.0.0.1:$PORT
 # where there is no request (shop/core/links.py). Set it in production behind a proxy.
@@ -397,6 +403,8 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
     # otherwise both be called PaymentStatusEnum, one silently describing the other's values.
     "PaymentAttemptStatusEnum": "shop.payments.models.Payment.Status",
     "OrderPaymentStatusEnum": "shop.orders.models.Order.PaymentStatus",
+    "RefundLineKindEnum": "shop.payments.models.RefundLine.Kind",
+    "PaymentMethodKindEnum": ["direct", "redirect", "client"],
 })
 
 # --- Deployment -----------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 
 from shop.core.models import TimeStampedModel
 
@@ -29,9 +30,15 @@ class CartItem(TimeStampedModel):
     quantity = models.PositiveIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(CART_MAX_QUANTITY)]
     )
-    # The unit price when the line was first added; checkout charges this (the price the customer saw).
+    # The unit price the customer saw when the line was (last) priced: checkout charges it while the hold lasts
+    # (CART_PRICE_HOLD_MINUTES after ``priced_at``); after that, or when more of the line is added, the catalog's
+    # price applies again (shop/cart/pricing.py).
     price_snapshot = models.DecimalField(max_digits=12, decimal_places=2,
                                          validators=[MinValueValidator(Decimal("0.01"))])
+    priced_at = models.DateTimeField(default=timezone.now)
+    # The unit price before the line was last re-priced at a different price (adding more of it), so the cart can
+    # tell the customer the price changed; null when the last re-pricing kept the price.
+    price_changed_from = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
 
     class Meta:
         ordering = ["id"]

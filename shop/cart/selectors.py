@@ -1,4 +1,5 @@
 from django.db.models import Prefetch, prefetch_related_objects
+from django.utils import timezone
 
 from shop.catalog.models import Product, ProductVariant
 from shop.core.exceptions import ApplicationError
@@ -7,11 +8,13 @@ from shop.discounts.selectors import Evaluation, discounts_evaluate
 
 from .errors import CartErrorCode
 from .models import Cart, CartItem
+from .pricing import CartPrice, cart_price, held_unit_price
 
 
 def cart_items_queryset():
-    # variant__product: a variant's price falls back to its product's price.
-    return CartItem.objects.select_related("product", "variant__product").order_by("id")
+    # variant__product: a variant's price falls back to its product's price; the tax classes price the line.
+    return CartItem.objects.select_related(
+        "product__tax_class", "variant__product", "variant__tax_class").order_by("id")
 
 
 def cart_get_for_user(*, user) -> Cart:
@@ -21,24 +24,35 @@ def cart_get_for_user(*, user) -> Cart:
     return cart
 
 
-def cart_item_get(*, user, item_id: int) -> CartItem | None:
-    return cart_items_queryset().filter(pk=item_id, cart__user=user).first()
+def cart_priced_for_user(*, user) -> tuple[Cart, CartPrice]:
+    """The user's cart (as :func:`cart_get_for_user`) and what it costs now (``shop.cart.pricing.cart_price``),
+    sales and its voucher included (:func:`cart_discounts`): two queries for the cart and its lines, two for the
+    tax rates, one to three for the sales, four for a voucher code, whatever the number of lines or sales."""
+    cart = cart_get_for_user(user=user)
+    items = list(cart.items.all())
+    now = timezone.now()
+    return cart, cart_price(items, now=now, discounts=cart_discounts(cart=cart, user=user, items=items, now=now))
 
 
-def cart_discount_lines(items) -> list[DiscountLine]:
-    """The cart's lines as the discount calculation reads them (keyed by cart item id, at ``price_snapshot``)."""
+def cart_discount_lines(items, *, now) -> list[DiscountLine]:
+    """The cart's lines as the discount calculation reads them (keyed by cart item id, at the unit price checkout
+    charges now: ``shop.cart.pricing.held_unit_price``)."""
     return [DiscountLine(key=item.pk, product_id=item.product_id, variant_id=item.variant_id,
-                         category_id=item.product.category_id, unit_price=item.price_snapshot, quantity=item.quantity)
+                         category_id=item.product.category_id, unit_price=held_unit_price(item, now=now),
+                         quantity=item.quantity)
             for item in items]
 
 
-def cart_discounts(*, cart: Cart, user, items: list[CartItem] | None = None, code: str | None = None) -> Evaluation:
+def cart_discounts(*, cart: Cart, user, items: list[CartItem] | None = None, code: str | None = None,
+                   now=None) -> Evaluation:
     """What sales and the cart's voucher (or ``code`` instead) take off the cart's ``items`` (``None``: read them)
     now; shipping is not chosen yet. A constant number of queries whatever the number of lines or promotions."""
+    now = now or timezone.now()
     if items is None:
         items = list(cart_items_queryset().filter(cart=cart))
-    return discounts_evaluate(lines=cart_discount_lines(items), code=cart.voucher_code if code is None else code,
-                              email=user.email, shipping_price=None)
+    return discounts_evaluate(lines=cart_discount_lines(items, now=now),
+                              code=cart.voucher_code if code is None else code, email=user.email,
+                              shipping_price=None, now=now)
 
 
 def purchasable_get(*, product_id: int | None, variant_id: int | None) -> tuple[Product, ProductVariant | None]:

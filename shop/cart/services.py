@@ -2,6 +2,7 @@
 a checkout is running is never lost between "order created" and "cart cleared"."""
 
 from django.db import transaction
+from django.utils import timezone
 
 from shop.catalog.errors import CatalogErrorCode
 from shop.core.exceptions import ApplicationError, NotFound
@@ -9,9 +10,8 @@ from shop.discounts.services import refusal_error
 
 from .locks import cart_lock
 from .models import CART_MAX_QUANTITY, Cart, CartItem
+from .pricing import catalog_unit_price
 from .selectors import cart_discounts, purchasable_get
-
-purchasable_resolve = purchasable_get  # alias until orders/payments reshape lands
 
 
 def _check_quantity(quantity: int) -> None:
@@ -31,9 +31,19 @@ def _check_stock(item: CartItem) -> None:
                                code=CatalogErrorCode.INSUFFICIENT_STOCK)
 
 
+def _reprice(item: CartItem) -> None:
+    """The customer adds more of a line: it takes the catalog's price now and a fresh hold. A price that moved is
+    remembered (``price_changed_from``) so the cart answer says so; one that did not clears an older change."""
+    price = catalog_unit_price(item)
+    item.price_changed_from = item.price_snapshot if price != item.price_snapshot else None
+    item.price_snapshot = price
+    item.priced_at = timezone.now()
+
+
 @transaction.atomic
 def cart_item_add(*, user, product_id: int | None, variant_id: int | None = None, quantity: int = 1) -> Cart:
-    """Add a line, or add to the quantity of the same product/variant already in the cart."""
+    """Add a line, or add to the quantity of the same product/variant already in the cart, which re-prices the
+    whole line at the catalog's price now (``shop/cart/pricing.py``: the price hold)."""
     _check_quantity(quantity)
     cart = cart_lock(user=user)
     product, variant = purchasable_get(product_id=product_id, variant_id=variant_id)
@@ -42,8 +52,10 @@ def cart_item_add(*, user, product_id: int | None, variant_id: int | None = None
         price = variant.price if variant is not None else product.price
         item = CartItem(cart=cart, product=product, variant=variant, quantity=quantity, price_snapshot=price)
     else:
+        item.product, item.variant = product, variant  # the rows just read: no second query for the price
         item.quantity += quantity
         _check_quantity(item.quantity)
+        _reprice(item)
     _check_stock(item)
     item.full_clean()
     item.save()
@@ -52,7 +64,8 @@ def cart_item_add(*, user, product_id: int | None, variant_id: int | None = None
 
 @transaction.atomic
 def cart_item_update(*, user, item_id: int, quantity: int) -> CartItem | None:
-    """Set a line's quantity; 0 removes it (and returns None)."""
+    """Set a line's quantity; 0 removes it (and returns None). Raising it adds more of the line, which re-prices
+    it as adding does; lowering it keeps the held price."""
     cart = cart_lock(user=user)
     item = CartItem.objects.select_related("product", "variant").filter(pk=item_id, cart=cart).first()
     if item is None:
@@ -61,12 +74,15 @@ def cart_item_update(*, user, item_id: int, quantity: int) -> CartItem | None:
         item.delete()
         return None
     _check_quantity(quantity)
+    fields = ["quantity", "updated_at"]
     if quantity > item.quantity:
         item.quantity = quantity
         _check_stock(item)
+        _reprice(item)
+        fields += ["price_snapshot", "priced_at", "price_changed_from"]
     item.quantity = quantity
     item.full_clean()
-    item.save(update_fields=["quantity", "updated_at"])
+    item.save(update_fields=fields)
     return item
 
 

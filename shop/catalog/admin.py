@@ -106,7 +106,8 @@ class ProductVariantInline(admin.TabularInline):
     model = ProductVariant
     form = VariantAdminForm
     extra = 0
-    fields = ("sku", "barcode", "name", "options", "price_override", "stock_quantity", "is_active", "is_deleted")
+    fields = ("sku", "barcode", "name", "options", "price_override", "tax_class", "stock_quantity", "is_active",
+              "is_deleted")
 
 
 @admin.register(Product)
@@ -114,7 +115,7 @@ class ProductAdmin(CatalogAdminMixin, admin.ModelAdmin):
     list_display = ("thumbnail", "name", "slug", "category", "price", "stock", "is_active", "is_deleted",
                     "updated_at")
     list_display_links = ("thumbnail", "name")
-    list_filter = (LowStockFilter, "is_active", "is_deleted", "category")
+    list_filter = (LowStockFilter, "is_active", "is_deleted", "category", "tax_class")
     list_select_related = ("category",)
     search_fields = ("name", "slug", "description", "variants__sku")
     prepopulated_fields = {"slug": ("name",)}
@@ -196,8 +197,9 @@ class ProductAdmin(CatalogAdminMixin, admin.ModelAdmin):
 @admin.register(ProductVariant)
 class ProductVariantAdmin(CatalogAdminMixin, admin.ModelAdmin):
     form = VariantAdminForm
-    list_display = ("sku", "name", "product", "price_override", "stock_quantity", "is_active", "is_deleted")
-    list_filter = ("is_active", "is_deleted")
-    list_select_related = ("product",)
+    list_display = ("sku", "name", "product", "price_override", "tax_class", "stock_quantity", "is_active",
+                    "is_deleted")
+    list_filter = ("is_active", "is_deleted", "tax_class")
+    list_select_related = ("product", "tax_class")
     search_fields = ("sku", "barcode", "name", "product__name")
     raw_id_fields = ("product",)

@@ -67,5 +67,5 @@ class VariantAdminForm(forms.ModelForm):
 
     class Meta:
         model = ProductVariant
-        fields = ("product", "sku", "barcode", "name", "options", "price_override", "stock_quantity", "is_active",
-                  "is_deleted")
+        fields = ("product", "sku", "barcode", "name", "options", "price_override", "tax_class", "stock_quantity",
+                  "is_active", "is_deleted")

@@ -70,6 +70,10 @@ class Product(TimeStampedModel):
     is_active = models.BooleanField(default=True)
     is_deleted = models.BooleanField(default=False)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # Taxed as this class; empty = the shop's default class (docs/PRICING.md). Deleting a class puts its products
+    # back on the default class (orders keep the class they were taxed as: it is copied onto each order line).
+    tax_class = models.ForeignKey("pricing.TaxClass", on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="+", help_text="Empty: the default tax class.")
     # Weighted full-text document (name A, description B), kept by a PostgreSQL trigger (migration 0002) so
     # every write path, bulk_create included, keeps it current. Stays NULL on SQLite, which searches by icontains.
     search_vector = SearchVectorField(null=True, blank=True, editable=False)
@@ -100,6 +104,11 @@ class Product(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def tax_class_code(self) -> str | None:
+        """The code of the class this product is taxed as; ``None`` = the shop's default class."""
+        return self.tax_class.code if self.tax_class_id is not None else None
 
 
 def product_image_upload_to(instance: "ProductImage", filename: str) -> str:
@@ -148,6 +157,8 @@ class ProductVariant(TimeStampedModel):
     # When it was deleted; equal to its product's deleted_at when it went with the product (a product restore
     # brings back exactly those).
     deleted_at = models.DateTimeField(null=True, blank=True)
+    tax_class = models.ForeignKey("pricing.TaxClass", on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="+", help_text="Empty: the product's tax class.")
 
     class Meta:
         ordering = ["id"]
@@ -165,6 +176,14 @@ class ProductVariant(TimeStampedModel):
     @property
     def price(self) -> Decimal:
         return self.price_override if self.price_override is not None else self.product.price
+
+    @property
+    def tax_class_code(self) -> str | None:
+        """The code of the class this variant is taxed as: its own, else its product's; ``None`` = the default
+        class. Reads ``tax_class`` and ``product.tax_class``: select them with the variant to spare queries."""
+        if self.tax_class_id is not None:
+            return self.tax_class.code
+        return self.product.tax_class_code
 
 
 class DemoSeedRecord(models.Model):

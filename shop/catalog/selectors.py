@@ -23,7 +23,7 @@ def user_is_catalog_staff(user) -> bool:
 
 
 def _variants_queryset(*, staff: bool) -> QuerySet[ProductVariant]:
-    variants = ProductVariant.objects.filter(is_deleted=False)
+    variants = ProductVariant.objects.filter(is_deleted=False).select_related("tax_class")
     return variants if staff else variants.filter(is_active=True)
 
 
@@ -57,7 +57,7 @@ def product_queryset(*, user=None, staff: bool | None = None, include_deleted: b
     else:
         products = Product.objects.public()
     return (
-        with_shown_stock(products, staff=staff).select_related("category")
+        with_shown_stock(products, staff=staff).select_related("category", "tax_class")
         .defer("search_vector")
         .prefetch_related(
             Prefetch("images", queryset=ProductImage.objects.order_by("-is_primary", "id")),
@@ -119,7 +119,7 @@ def product_get_live(*, slug: str) -> Product:
 def variant_list(*, product: Product, user) -> QuerySet[ProductVariant]:
     """A product's variants for its variant list: active ones for customers; for catalog staff every one, the
     soft-deleted included (the list's ``deleted`` filter picks live or deleted ones)."""
-    variants = ProductVariant.objects.filter(product=product).select_related("product").order_by("id")
+    variants = ProductVariant.objects.filter(product=product).select_related("product", "tax_class").order_by("id")
     if not user_is_catalog_staff(user):
         variants = variants.filter(is_active=True, is_deleted=False)
     return variants
@@ -157,7 +157,8 @@ def image_get(*, pk: int, user) -> ProductImage:
 
 
 def variant_get(*, pk: int, user) -> ProductVariant:
-    variants = ProductVariant.objects.select_related("product").filter(is_deleted=False, product__is_deleted=False)
+    variants = ProductVariant.objects.select_related("product", "tax_class").filter(
+        is_deleted=False, product__is_deleted=False)
     if not user_is_catalog_staff(user):
         variants = variants.filter(is_active=True, product__is_active=True)
     variant = variants.filter(pk=pk).first()

@@ -79,23 +79,7 @@ def error_code_enums() -> list[type[StrEnum]]:
 
 
 def error_codes() -> list[str]:
-    """Every code the API answers, sorted and without repeats: the values of every error-code enum (and, for now,
-    :data:`PENDING_ORDERS_PAYMENTS_CODES`). The schema's ``code`` enum."""
-    return sorted({member.value for enum in error_code_enums() for member in enum} | PENDING_ORDERS_PAYMENTS_CODES)
+    """Every code the API answers, sorted and without repeats: the values of every error-code enum. The schema's
+    ``code`` enum."""
+    return sorted({member.value for enum in error_code_enums() for member in enum})
 
-
-# Codes orders and payments still raise as string literals, published from here so the schema lists every code
-# the API answers (the fuzzer checks answers against it). Those two apps are being reshaped separately and get
-# OrderErrorCode and PaymentErrorCode; once they exist, a test (test_error_codes.py) fails until each code they
-# hold is removed from this list, and the list goes with the last one.
-PENDING_ORDERS_PAYMENTS_CODES = frozenset({
-    "address_not_found", "cart_empty", "currency_mismatch", "gateway_bad_response", "gateway_rejected",
-    "gateway_unavailable", "gateway_unconfirmed", "invalid_amount", "invalid_idempotency_key",
-    "invalid_payment_method", "invalid_shipment_status", "invalid_shipping_method", "invalid_signature",
-    "invalid_status", "invalid_transition", "items_required", "method_disabled", "method_switch_refused",
-    "method_unavailable", "not_cancellable", "not_cod", "not_collectable", "not_open", "not_refundable",
-    "not_started", "not_updatable", "order_cancelled", "order_delivered", "order_not_payable", "order_not_paid",
-    "order_paid", "order_too_large", "partial_refund_staff_only", "payment_method_required",
-    "provider_not_configured", "refund_exceeds_balance", "refund_failed", "refund_staff_only",
-    "return_url_not_allowed", "total_mismatch", "unsupported_currency",
-})

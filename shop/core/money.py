@@ -133,7 +133,3 @@ def parse_major(value: object, currency: str) -> Decimal:
     quantized = amount.quantize(step)
     return quantized if quantized == amount else amount
 
-
-# The names the payment providers have always used.
-to_minor_units = to_minor
-from_minor_units = from_minor

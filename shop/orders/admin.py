@@ -40,14 +40,15 @@ def _refusal_text(exc: Exception) -> str:
 
 @admin.register(ShippingMethod)
 class ShippingMethodAdmin(admin.ModelAdmin):
-    list_display = ["name", "price", "free_over", "is_active"]
-    list_filter = ["is_active"]
+    list_display = ["name", "price", "free_over", "tax_class", "is_active"]
+    list_filter = ["is_active", "tax_class"]
+    list_select_related = ["tax_class"]
 
 
 class OrderItemInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = OrderItem
     fields = ["product_name", "variant_description", "sku", "barcode", "quantity", "unit_price", "line_total",
-              "product", "variant"]
+              "discount", "net", "tax", "gross", "tax_rate", "tax_class", "product", "variant"]
 
 
 class OrderAddressInline(ReadOnlyInlineMixin, admin.StackedInline):
@@ -79,7 +80,9 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     actions = ["deliver_selected", "cancel_selected", "collect_selected"]
     fieldsets = [
         (None, {"fields": ["order_key", "customer", "status", "created_at", "notes"]}),
-        ("Totals", {"fields": ["subtotal", "shipping_fee", "total", "shipping_method"]}),
+        ("Totals", {"fields": ["currency", "subtotal", "discount", "shipping_method", "shipping_net", "shipping_tax",
+                               "shipping_fee", "tax_total", "total", "tax_lines", "tax_source", "tax_country",
+                               "tax_region", "prices_include_tax", "tax_rounding_mode"]}),
         ("Payment", {"fields": ["payment_method", "payment_status", "is_fully_paid", "paid_at", "payment_deadline",
                                 "needs_refund", "payments_and_refunds"]}),
         ("Shipment", {"fields": ["shipment_and_tracking"]}),

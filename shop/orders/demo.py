@@ -14,11 +14,12 @@ from shop.accounts.models import Address, User
 from shop.catalog.demo import demo_seed_record, demo_seeded
 from shop.catalog.models import Product, ProductVariant
 from shop.core.exceptions import ApplicationError
+from shop.payments.checkout import order_place_and_pay
 from shop.payments.methods import method_get
 from shop.payments.services import payment_refund, payment_sandbox_outcome
 
 from .models import Order, ShippingMethod
-from .services import LineRequest, order_cancel, order_place, order_set_status, order_ship, shipment_event_add
+from .services import LineRequest, order_cancel, order_set_status, order_ship, shipment_event_add
 
 DEMO_CUSTOMER_EMAIL = "demo@example.com"
 DEMO_CUSTOMER_PASSWORD = "Demo-shopper-2026"  # noqa: S105 - printed by `make run`; a demo account on a dev machine
@@ -97,7 +98,7 @@ def _line(reference: str, quantity: int) -> LineRequest:
 
 
 def _place(spec: DemoOrder, user: User, shipping: ShippingMethod | None) -> None:
-    order, _, payment = order_place(
+    order, _, payment = order_place_and_pay(
         user=user, lines=[_line(*line) for line in spec.lines], payment_method=spec.method,
         shipping_address=dict(ADDRESS), shipping_method_id=shipping.pk if shipping else None,
         idempotency_key=spec.key, notes="Demo order",

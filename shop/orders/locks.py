@@ -6,9 +6,9 @@ moved by ``shop.catalog.stock``'s guarded UPDATEs (in id order) under whichever 
 - refund, payment cancel, webhook or sync that cancels: order -> payment -> stock rows restored;
 - undoing a checkout whose payment could not start: cart -> order -> stock rows -> payments.
 
-The order row is the gate: nothing locks an existing order's payments without holding the order first (the one
-exception, ``payment_start`` saving the gateway's answer, locks only that payment and waits for nothing else),
-so the two orders of "stock" and "payment" under one order cannot deadlock. Never lock a cart after an order.
+The order row is the gate: nothing locks an existing order's payments without holding the order first
+(``shop.payments.locks.payment_lock_with_order``, ``payment_start`` saving the gateway's answer included), so the
+two orders of "stock" and "payment" under one order cannot deadlock. Never lock a cart after an order.
 
 Each helper evaluates its queryset (a lazy ``select_for_update`` locks nothing) and raises ``TransactionRequired``
 outside ``transaction.atomic()`` (``shop.core.locking``).

@@ -18,6 +18,8 @@ class ShippingMethod(TimeStampedModel):
     free_over = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True,
                                     validators=[MinValueValidator(Decimal("0.00"))])
     is_active = models.BooleanField(default=True)
+    tax_class = models.ForeignKey("pricing.TaxClass", on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="+", help_text="Empty: the default tax class.")
 
     class Meta:
         ordering = ["price", "id"]
@@ -29,6 +31,15 @@ class ShippingMethod(TimeStampedModel):
         if self.free_over is not None and subtotal >= self.free_over:
             return Decimal("0.00")
         return self.price
+
+
+def shop_currency() -> str:
+    """The currency an order is placed in: the shop's (``SHOP_CURRENCY``) at the time."""
+    return settings.SHOP_CURRENCY
+
+
+MONEY = {"max_digits": 12, "decimal_places": 2, "default": Decimal("0.00")}
+RATE = {"max_digits": 7, "decimal_places": 4, "default": Decimal("0")}
 
 
 def new_order_key() -> str:
@@ -61,9 +72,28 @@ class Order(TimeStampedModel):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
     order_key = models.CharField(max_length=32, unique=True, default=new_order_key, editable=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
-    subtotal = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
-    shipping_fee = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
-    total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    # What the pricing pipeline produced at checkout (shop/pricing/pipeline.py), stored so that later price and
+    # rate changes never alter the order, its refunds or its invoice. ``subtotal``: the lines at their unit prices
+    # (before discounts, entry basis); ``shipping_fee``: shipping's gross; ``total``: what the customer pays
+    # (= the lines' and shipping's gross = ``net_total + tax_total``), the amount sent to the gateway.
+    subtotal = models.DecimalField(**MONEY)
+    shipping_fee = models.DecimalField(**MONEY)
+    total = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3, default=shop_currency)
+    prices_include_tax = models.BooleanField(default=True, help_text="Unit prices were entered gross (with tax).")
+    tax_rounding_mode = models.CharField(max_length=24, default="line")
+    discount = models.DecimalField(**MONEY)
+    shipping_net = models.DecimalField(**MONEY)
+    shipping_tax = models.DecimalField(**MONEY)
+    shipping_tax_rate = models.DecimalField(**RATE)
+    shipping_tax_class = models.CharField(max_length=50, blank=True)
+    tax_total = models.DecimalField(**MONEY)
+    # [{"rate": "19", "base": "420.15", "amount": "79.83"}], one per rate, ascending: the invoice's tax lines.
+    tax_lines = models.JSONField(default=list, blank=True)
+    # "rate", or "no_rate" when some taxed amount found no configured rate at the place taxed (taxed at 0).
+    tax_source = models.CharField(max_length=10, default="rate")
+    tax_country = models.CharField(max_length=2, blank=True)
+    tax_region = models.CharField(max_length=6, blank=True)
     shipping_method = models.ForeignKey(ShippingMethod, on_delete=models.SET_NULL, null=True, blank=True,
                                         related_name="+")
     notes = models.CharField(max_length=500, blank=True)
@@ -147,8 +177,17 @@ class OrderItem(models.Model):
     sku = models.CharField(max_length=64, blank=True)
     barcode = models.CharField(max_length=64, blank=True)
     quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    # ``unit_price`` as charged (entry basis: gross when the order's prices_include_tax); ``line_total`` =
+    # unit_price x quantity. The rest is the pipeline's answer for the line: ``discount`` taken off it,
+    # ``net + tax == gross`` after discounts, ``tax_rate`` in percent, ``tax_class`` the code it was taxed as.
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
     line_total = models.DecimalField(max_digits=12, decimal_places=2)
+    discount = models.DecimalField(**MONEY)
+    net = models.DecimalField(**MONEY)
+    tax = models.DecimalField(**MONEY)
+    gross = models.DecimalField(**MONEY)
+    tax_rate = models.DecimalField(**RATE)
+    tax_class = models.CharField(max_length=50, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

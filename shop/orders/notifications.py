@@ -6,16 +6,13 @@ e-mail per refund that leaves the order open, e.g. a partial refund; a refund th
 the cancellation e-mail, which says what was refunded or is on its way).
 """
 
-from dataclasses import dataclass
-from decimal import Decimal
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 
-from shop.payments.models import Payment, Refund
-
+from .hooks import order_email_payment_facts
 from .models import Order, OrderNotification, Shipment
 
 SUBJECTS = {
@@ -36,62 +33,16 @@ TEMPLATES = {
 }
 
 
-@dataclass(frozen=True)
-class RefundLine:
-    """An amount of money in one currency, e.g. ``RefundLine(Decimal("49.99"), "EGP")`` → ``"49.99 EGP"``."""
-
-    amount: Decimal
-    currency: str
-
-    def __str__(self) -> str:
-        return f"{self.amount} {self.currency}"
-
-
-@dataclass(frozen=True)
-class RefundSummary:
-    """What an order's customer gets back, per currency: ``refunded`` confirmed by the gateway, ``on_its_way``
-    asked for and not yet confirmed (a pending refund) or queued (money still held on a cancelled order); each a
-    list of ``"49.99 EGP"`` strings, one per currency."""
-
-    refunded: list[str]
-    on_its_way: list[str]
-
-
-def _lines(totals: dict[str, Decimal]) -> list[str]:
-    return [str(RefundLine(amount, currency)) for currency, amount in sorted(totals.items()) if amount > 0]
-
-
-def order_refund_summary(order: Order) -> RefundSummary:
-    """Sum the order's refunds (two queries). On a cancelled order, money still held is counted as on its way:
-    cancelling a paid order queues its full refund (``payments_cancel_for_order``)."""
-    refunded: dict[str, Decimal] = {}
-    pending: dict[str, Decimal] = {}
-    for refund in Refund.objects.filter(payment__order=order).select_related("payment"):
-        currency = refund.payment.currency.upper()
-        if refund.status == Refund.Status.SUCCEEDED:
-            refunded[currency] = refunded.get(currency, Decimal("0")) + refund.amount
-        elif refund.status == Refund.Status.PENDING:
-            pending[currency] = pending.get(currency, Decimal("0")) + refund.amount
-    if order.status == Order.Status.CANCELLED:
-        for payment in Payment.objects.filter(order=order, status__in=Payment.CAPTURED):
-            if payment.net_paid > 0:
-                currency = payment.currency.upper()
-                pending[currency] = pending.get(currency, Decimal("0")) + payment.net_paid
-    return RefundSummary(refunded=_lines(refunded), on_its_way=_lines(pending))
-
-
 def _context(order: Order, kind: str, refund_id: int | None) -> dict | None:
     context = {"order": order, "user": order.user, "kind": kind}
-    if kind == "cancelled":
-        context["refunds"] = order_refund_summary(order)
     if kind in ("shipped", "delivered"):
         context["shipment"] = Shipment.objects.filter(order=order).first()
-    if kind == "refund":
-        refund = Refund.objects.select_related("payment").filter(pk=refund_id, payment__order=order).first()
-        if refund is None or refund.status == Refund.Status.FAILED:
+    if kind in ("cancelled", "refund"):
+        # What comes back to the customer is the payments app's to say (``shop.payments.notifications``).
+        facts = order_email_payment_facts(order=order, kind=kind, refund_id=refund_id)
+        if facts is None:
             return None
-        context["refund"] = refund
-        context["refund_amount"] = RefundLine(refund.amount, refund.payment.currency.upper())
+        context.update(facts)
     return context
 
 

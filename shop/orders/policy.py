@@ -48,8 +48,9 @@ from enum import StrEnum
 from django.conf import settings
 
 from shop.core.exceptions import ApplicationError
-from shop.payments.methods import KNOWN_METHODS
 
+from .errors import OrderErrorCode
+from .hooks import payment_method_pays_on_delivery
 from .models import Order
 from .transitions import CANCELLABLE
 
@@ -75,11 +76,11 @@ class Refusal:
     message: str  # formatted with the order's ``status``
 
 
-NOT_CANCELLABLE = Refusal(400, "not_cancellable", "Order cannot be cancelled: it is already {status}.")
-ORDER_PAID = Refusal(400, "order_paid", "This order is already paid; contact support to cancel it.")
-PARTIAL_STAFF_ONLY = Refusal(403, "partial_refund_staff_only",
+NOT_CANCELLABLE = Refusal(400, OrderErrorCode.NOT_CANCELLABLE, "Order cannot be cancelled: it is already {status}.")
+ORDER_PAID = Refusal(400, OrderErrorCode.ORDER_PAID, "This order is already paid; contact support to cancel it.")
+PARTIAL_STAFF_ONLY = Refusal(403, OrderErrorCode.PARTIAL_REFUND_STAFF_ONLY,
                              "Only the shop can refund part of a payment; a full refund cancels an unshipped order.")
-REFUNDS_STAFF_ONLY = Refusal(403, "refund_staff_only", "Refunds are made by the shop; contact support.")
+REFUNDS_STAFF_ONLY = Refusal(403, OrderErrorCode.REFUND_STAFF_ONLY, "Refunds are made by the shop; contact support.")
 
 # What a customer (the order's owner) gets, per stage and action; None = allowed. Staff and the system are
 # refused only what nobody may do: cancel an order past processing.
@@ -145,13 +146,12 @@ def order_action_check(*, actor, order: Order, action: Action) -> None:
 
 # --- Fulfilment: may staff send the goods? -----------------------------------------------------------------------
 
-ORDER_NOT_PAID = "order_not_paid"
+ORDER_NOT_PAID = OrderErrorCode.ORDER_NOT_PAID
 
 
 def _pays_on_delivery(order: Order) -> bool:
     """The order was checked out with a direct method (cash on delivery): it ships unpaid by design."""
-    method = KNOWN_METHODS.get(order.payment_method)  # the method it was placed with, enabled or not today
-    return method is not None and not method.is_online
+    return payment_method_pays_on_delivery(order.payment_method)  # the method it was placed with, enabled or not
 
 
 def order_fulfilment_check(*, order: Order, goods_left: bool = False) -> None:

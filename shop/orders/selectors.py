@@ -42,4 +42,4 @@ def shipping_method_list() -> QuerySet[ShippingMethod]:
 
 
 def shipping_method_list_all() -> QuerySet[ShippingMethod]:
-    return ShippingMethod.objects.order_by("id")
+    return ShippingMethod.objects.select_related("tax_class").order_by("id")

@@ -2,7 +2,7 @@ from smtplib import SMTPException
 
 from celery import shared_task
 
-from . import notifications, services
+from . import notifications
 
 
 @shared_task(autoretry_for=(OSError, SMTPException), retry_backoff=True, retry_backoff_max=600, max_retries=6)
@@ -13,4 +13,6 @@ def send_order_email(order_id: int, kind: str) -> bool:
 @shared_task
 def expire_unpaid_orders_task() -> int:
     """Celery beat runs this every minute (``CELERY_BEAT_SCHEDULE``); safe to run concurrently (skip_locked)."""
-    return services.expire_unpaid_orders()
+    from .services import expire_unpaid_orders  # tasks import services inside the task (AGENTS.md rule 5)
+
+    return expire_unpaid_orders()

@@ -5,12 +5,29 @@ from django.contrib import admin
 
 from shop.core.admin import ReadOnlyAdminMixin, ReadOnlyInlineMixin
 
-from .models import Payment, PaymentMethodSetting, Refund, SandboxCharge, WebhookEvent
+from .models import Payment, PaymentMethodSetting, Refund, RefundLine, SandboxCharge, WebhookEvent
 
 
 class RefundInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = Refund
-    fields = ["amount", "reason", "status", "provider_refund_id", "failure_message", "requested_by", "created_at"]
+    fields = ["amount", "tax", "tax_lines", "reason", "status", "provider_refund_id", "failure_message",
+              "requested_by", "created_at"]
+
+
+class RefundLineInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = RefundLine
+    fields = ["kind", "order_item", "quantity", "amount", "tax", "tax_rate"]
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """A refund with its tax and what it gave back of each order line (a credit note's figures)."""
+
+    list_display = ["id", "payment", "amount", "tax", "status", "reason", "created_at"]
+    list_filter = ["status", "reason"]
+    search_fields = ["payment__order__order_key", "provider_refund_id"]
+    list_select_related = ["payment"]
+    inlines = [RefundLineInline]
 
 
 @admin.register(Payment)

@@ -10,6 +10,7 @@ from django.conf import settings
 
 from shop.core.exceptions import ApplicationError, ServiceUnavailable
 
+from .errors import PaymentErrorCode
 from .providers.base import PaymentProvider
 from .providers.cod import CashOnDeliveryProvider
 from .providers.intasend import IntaSendProvider
@@ -21,7 +22,7 @@ from .sandbox import SandboxProvider
 def _not_configured(name: str, *variables: str) -> ServiceUnavailable:
     return ServiceUnavailable(
         f"{name} payments are not configured on this server (missing {', '.join(variables)}).",
-        code="provider_not_configured",
+        code=PaymentErrorCode.PROVIDER_NOT_CONFIGURED,
     )
 
 
@@ -78,8 +79,23 @@ def _provider_for(cls: type[PaymentProvider], config: tuple) -> PaymentProvider:
 
 def _sandbox() -> PaymentProvider:
     if not settings.PAYMENTS_SANDBOX_ENABLED:
-        raise ApplicationError("The sandbox payment provider is disabled.", code="method_disabled")
+        raise ApplicationError("The sandbox payment provider is disabled.", code=PaymentErrorCode.METHOD_DISABLED)
     return SandboxProvider()
+
+
+# Every provider the code supports, by identifier: the one list the methods registry (``methods.KNOWN_METHODS``)
+# and the capability lookups are derived from. Adding a gateway: its class here and a builder below.
+PROVIDER_CLASSES: dict[str, type[PaymentProvider]] = {
+    cls.identifier: cls
+    for cls in (StripeProvider, PaymobProvider, IntaSendProvider, SandboxProvider, CashOnDeliveryProvider)
+}
+
+
+def provider_class(name: str) -> type[PaymentProvider]:
+    """The provider class behind ``name``, deployed or not: its capabilities are class attributes, readable
+    for a payment whose method the shop no longer offers. A name the code does not know gets the base class:
+    every capability off."""
+    return PROVIDER_CLASSES.get(name, PaymentProvider)
 
 
 _BUILDERS = {
@@ -94,5 +110,5 @@ _BUILDERS = {
 def provider_get(name: str) -> PaymentProvider:
     """The provider behind ``name``; 400 when the shop does not offer it, 503 when it lacks its keys."""
     if name not in settings.PAYMENT_METHODS or name not in _BUILDERS:
-        raise ApplicationError(f"Payment method '{name}' is not available.", code="method_unavailable")
+        raise ApplicationError(f"Payment method '{name}' is not available.", code=PaymentErrorCode.METHOD_UNAVAILABLE)
     return _BUILDERS[name]()

@@ -22,6 +22,11 @@ from decimal import Decimal
 
 from django.conf import settings
 
+from shop.core.exceptions import ApplicationError
+from shop.orders.errors import OrderErrorCode
+
+from .gateways import PROVIDER_CLASSES
+
 
 @dataclass(frozen=True)
 class PaymentMethod:
@@ -64,17 +69,22 @@ class PaymentMethod:
         return None
 
 
+# The registry, derived from the provider classes (``gateways.PROVIDER_CLASSES``): one method per provider, with
+# the provider's number, name, kind and currencies. Numbers are fixed (stripe 1, paymob 2, intasend 3, sandbox 4,
+# cod 5): clients send them and ``PaymentMethodSetting`` rows are keyed by them.
 KNOWN_METHODS = {
-    "stripe": PaymentMethod("stripe", "stripe", "Card (Stripe)", "client", number=1),
-    "paymob": PaymentMethod("paymob", "paymob", "Card / wallet (Paymob)", "redirect", ("EGP",), number=2),
-    "intasend": PaymentMethod(
-        "intasend", "intasend", "M-Pesa / card (IntaSend)", "redirect", ("KES", "USD", "EUR", "GBP"), number=3
-    ),
-    "sandbox": PaymentMethod("sandbox", "sandbox", "Sandbox (test payments, no network)", "redirect", number=4),
-    "cod": PaymentMethod("cod", "cod", "Cash on delivery", "direct", number=5),
+    code: PaymentMethod(code, code, cls.method_name, cls.kind, tuple(cls.currencies), number=cls.method_number)
+    for code, cls in sorted(PROVIDER_CLASSES.items(), key=lambda item: item[1].method_number)
 }
 BY_NUMBER = {method.number: method for method in KNOWN_METHODS.values()}
 NO_DEFAULT = "none"
+
+
+def pays_on_delivery(code: str) -> bool:
+    """Whether ``code`` names a registry method with no online payment (cash on delivery), offered today or not:
+    an order placed with it ships unpaid by design (``shop.orders.policy``)."""
+    method = KNOWN_METHODS.get(code)
+    return method is not None and not method.is_online
 
 
 def _configured(provider: str) -> bool:
@@ -149,8 +159,6 @@ def default_method() -> PaymentMethod | None:
     is offered: a checkout must never place an order that no method can pay. The order total's limits are
     checked by the caller, against the method returned.
     """
-    from shop.core.exceptions import ApplicationError
-
     choice = settings.DEFAULT_PAYMENT_METHOD
     if choice == NO_DEFAULT:
         return None
@@ -164,5 +172,5 @@ def default_method() -> PaymentMethod | None:
         if methods:
             return methods[0]
         message = "No payment method is available now."
-    raise ApplicationError(message, code="invalid_payment_method",
+    raise ApplicationError(message, code=OrderErrorCode.INVALID_PAYMENT_METHOD,
                            extra={"errors": {"payment_method": [message]}})

@@ -110,6 +110,10 @@ class Refund(TimeStampedModel):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The tax inside ``amount`` and its split by rate ([{"rate", "base", "amount"}], like the order's tax_lines),
+    # from the order's stored prices (shop/orders/refunds.py): a credit note's figures.
+    tax = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    tax_lines = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -119,6 +123,33 @@ class Refund(TimeStampedModel):
         """``"Refund #3: 10.00 USD, succeeded"`` (the admin's inline rows and messages)."""
         currency = self.payment.currency.upper() if self.payment_id else ""
         return f"Refund #{self.pk}: {self.amount} {currency}, {self.get_status_display().lower()}".replace("  ", " ")
+
+
+class RefundLine(models.Model):
+    """What one refund gives back of one order line (``item``, with ``order_item``), of shipping (``shipping``) or
+    of money paid beyond the order (``excess``: a second payment; no tax in it): ``quantity`` units (0 when an
+    amount refund was spread over the line), ``amount`` gross with ``tax`` in it, taxed at ``tax_rate``. The
+    refunds of a line never add up to more than its stored gross (``shop/payments/refund_split.py``)."""
+
+    class Kind(models.TextChoices):
+        ITEM = "item", "Order line"
+        SHIPPING = "shipping", "Shipping"
+        EXCESS = "excess", "Paid beyond the order"
+
+    refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="lines")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ITEM)
+    order_item = models.ForeignKey("orders.OrderItem", on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="refund_lines")
+    quantity = models.PositiveIntegerField(default=0)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    tax = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    tax_rate = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal("0"))
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.amount} of {self.get_kind_display().lower()} {self.order_item_id or ''}".strip()
 
 
 class WebhookEvent(models.Model):

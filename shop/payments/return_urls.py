@@ -14,6 +14,8 @@ from django.conf import settings
 from shop.core.exceptions import ApplicationError
 from shop.core.links import origin_of, public_base_url, url_with_query
 
+from .errors import PaymentErrorCode
+
 RETURN_URL_MAX_LENGTH = 400  # it travels inside the sandbox page's token, itself inside a 1000-character URL
 # "{order_id}" / "{order_key}", also as a browser's URL parser writes them in a path ("%7Border_id%7D").
 PLACEHOLDER = re.compile(r"(?:\{|%7B)order_(id|key)(?:\}|%7D)", re.IGNORECASE)
@@ -63,7 +65,8 @@ def return_url_check(url: str, *, request=None) -> str:
     else:
         message = ("return_url must be an http(s) URL on this site or on an origin listed in "
                    "CORS_ALLOWED_ORIGINS or PAYMENT_RETURN_ORIGINS.")
-    raise ApplicationError(message, code="return_url_not_allowed", extra={"errors": {"return_url": [message]}})
+    raise ApplicationError(message,
+                           code=PaymentErrorCode.RETURN_URL_NOT_ALLOWED, extra={"errors": {"return_url": [message]}})
 
 
 def return_url_for_order(*, return_url: str, order_id: int, order_key: str) -> str:

@@ -39,6 +39,8 @@ class SandboxProvider(PaymentProvider):
     kind = "redirect"
     supports_refunds = True
     supports_partial_refunds = True
+    method_number, method_name = 4, "Sandbox (test payments, no network)"
+    webhooks_signed = True  # its events come from our own signed page token or a verified call
 
     @staticmethod
     def _state(charge, checkout_url: str = "") -> ProviderPayment:

@@ -1,7 +1,7 @@
 """Tax classes and the rates that apply to them per country (and, optionally, per region).
 
-A product, a variant and a shipping method will carry a tax class (the issue-15 integration); the rate comes from
-the place the order ships to (``providers.FlatRateTaxProvider``).
+A product, a variant (else its product's) and a shipping method carry a tax class (none: the default); the rate
+comes from the place the order ships to (``providers.FlatRateTaxProvider``).
 """
 
 import re

@@ -3,7 +3,7 @@
 Like the payment providers (``shop/payments/providers``), a small class with an ``identifier`` and one call,
 ``rates_for(lines, address) -> TaxRates``. The built-in :class:`FlatRateTaxProvider` reads the shop's own
 :class:`~shop.pricing.models.TaxRate` rows. An external tax service would implement the same call behind a timeout
-and fall back to the flat rates when it fails (issue 15); none is built here.
+and fall back to the flat rates when it fails; none is built here.
 """
 
 from collections.abc import Iterable, Mapping

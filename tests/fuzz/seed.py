@@ -10,7 +10,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from shop.accounts.models import User
 from shop.catalog.models import Product
 from shop.discounts.models import Promotion, Voucher, VoucherCode
-from shop.orders.services import LineRequest, order_checkout, order_set_status
+from shop.orders.services import LineRequest, order_create, order_set_status
 from shop.payments.services import payment_sandbox_outcome, payment_start
 
 PASSWORD = "Fuzz-pass-123!"  # noqa: S105 - a throwaway database's password
@@ -28,7 +28,7 @@ staff = _user("fuzz-staff@example.com", is_staff=True, is_superuser=True)
 products = list(Product.objects.filter(is_active=True, variants__isnull=True).order_by("pk")[:4])
 for owner in (customer, staff):
     for index, product in enumerate(products):
-        order, _ = order_checkout(user=owner, lines=[LineRequest(quantity=1, product_id=product.pk, variant_id=None)])
+        order, _ = order_create(user=owner, lines=[LineRequest(quantity=1, product_id=product.pk, variant_id=None)])
         if index == 0:
             payment_start(order_id=order.pk, user=owner, method_id="sandbox")
         elif index == 1:

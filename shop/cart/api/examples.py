@@ -24,37 +24,67 @@ CART = {
             "quantity": 2,
             "price_snapshot": "59.99",
             "item_total": "119.98",
+            "unit_price": "59.99",
             "discount": "0.00",
-            "discounted_total": "119.98",
+            "net": "100.82",
+            "tax": "19.16",
+            "gross": "119.98",
+            "tax_rate": "19",
+            "tax_class": "standard",
+            "price_changed": None,
             "created_at": "2026-11-30T10:15:00Z",
         }
     ],
     "total_items": 2,
-    "subtotal": "119.98",
-    "discounts": [],
-    "discount_total": "0.00",
     "cart_total": "119.98",
+    # Taxed at the shop's country (SHOP_COUNTRY=DE, 19 %): the cart has no address yet.
+    "subtotal": "119.98",
+    "shipping": {"net": "0.00", "tax": "0.00", "gross": "0.00", "tax_rate": "0"},
+    "discount": "0.00",
+    "discounts": [],
     "voucher": None,
+    "tax_total": "19.16",
+    "total": "119.98",
+    "currency": "EUR",
+    "prices_include_tax": True,
+    "tax_lines": [{"rate": "19", "base": "100.82", "amount": "19.16"}],
+    "tax_source": "rate",
 }
-CART_WITH_VOUCHER = {
-    **CART,
-    "items": [{**CART["items"][0], "discount": "12.00", "discounted_total": "107.98"}],
-    "discounts": [
-        {"source": "promotion", "code": "", "name": "Winter sale", "target": "lines", "amount": "12.00"},
-        {"source": "voucher", "code": "WELCOME10", "name": "10 % off your first order", "target": "order",
-         "amount": "10.80"},
-    ],
-    "discount_total": "22.80",
-    "cart_total": "97.18",
-    "voucher": {"code": "WELCOME10", "applies": True, "refusal": None},
-}
+# A line whose hold ran out while the catalog price rose (CART_PRICE_HOLD_MINUTES): re-priced, and flagged.
+REPRICED_LINE = {**CART["items"][0], "price_snapshot": "64.99", "unit_price": "64.99", "item_total": "129.98",
+                 "net": "109.22", "tax": "20.76", "gross": "129.98",
+                 "price_changed": {"old": "59.99", "new": "64.99"}}
 
 CART_ADD_EXAMPLES = [
     OpenApiExample("Two of a product", request_only=True, value={"product_id": 1, "quantity": 2}),
     OpenApiExample("A product's variant", request_only=True, value={"product_id": 7, "variant_id": 12, "quantity": 1}),
     OpenApiExample("The cart after adding", response_only=True, status_codes=["200"], value=CART),
 ]
+CART_EXAMPLES = [
+    OpenApiExample("A cart, taxed at the shop's country", response_only=True, status_codes=["200"], value=CART),
+    OpenApiExample("A line re-priced after its price hold", response_only=True, status_codes=["200"],
+                   value={**CART, "items": [REPRICED_LINE], "cart_total": "129.98", "subtotal": "129.98",
+                          "tax_total": "20.76", "total": "129.98",
+                          "tax_lines": [{"rate": "19", "base": "109.22", "amount": "20.76"}]}),
+]
 
+# A 10 % sale on the product (6.00 off each unit) and a 10 % order voucher (10 % of 107.98 = 10.80), both priced
+# by the pipeline before tax.
+CART_WITH_VOUCHER = {
+    **CART,
+    "items": [{**CART["items"][0], "discount": "22.80", "net": "81.66", "tax": "15.52", "gross": "97.18"}],
+    "cart_total": "97.18",
+    "discount": "22.80",
+    "discounts": [
+        {"source": "promotion", "code": "", "name": "Winter sale", "target": "lines", "amount": "12.00"},
+        {"source": "voucher", "code": "WELCOME10", "name": "10 % off your first order", "target": "order",
+         "amount": "10.80"},
+    ],
+    "voucher": {"code": "WELCOME10", "applies": True, "refusal": None},
+    "tax_total": "15.52",
+    "total": "97.18",
+    "tax_lines": [{"rate": "19", "base": "81.66", "amount": "15.52"}],
+}
 CART_VOUCHER_EXAMPLES = [
     OpenApiExample("A voucher code", request_only=True, value={"code": "welcome10"}),
     OpenApiExample("The cart with a sale and the voucher", response_only=True, status_codes=["200"],

@@ -1,12 +1,18 @@
-from decimal import Decimal
-
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from shop.cart.models import CART_MAX_QUANTITY, Cart, CartItem
 from shop.catalog.models import Product, ProductVariant
 from shop.core.serializers import StrictInput
-from shop.discounts.calculation import Discounts
+from shop.pricing.api.serializers import (
+    PercentField,
+    PriceChangeOutput,
+    ShippingPriceOutput,
+    TaxLineOutput,
+    tax_lines_data,
+)
+
+MONEY_FIELD = serializers.DecimalField(max_digits=14, decimal_places=2)
 
 
 class ProductSummaryOutput(serializers.ModelSerializer):
@@ -25,40 +31,78 @@ class VariantSummaryOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-MONEY = {"max_digits": None, "decimal_places": 2}
-
-
-def _money(amount: Decimal) -> str:
-    return f"{amount:.2f}"
-
-
-def _discounts(context) -> Discounts:
-    evaluation = context.get("evaluation")
-    return evaluation.discounts if evaluation is not None else Discounts()
-
-
 class CartItemOutput(serializers.ModelSerializer):
+    """A cart line, priced now with the whole cart."""
+
+    # Reads the serializer context's ``pricing`` (shop.cart.pricing.CartPrice of the whole cart).
+
     product = ProductSummaryOutput(read_only=True)
     variant = VariantSummaryOutput(read_only=True, allow_null=True)
-    item_total = serializers.DecimalField(**MONEY, read_only=True,
-                                          help_text="`price_snapshot` x `quantity`, before discounts.")
-    discount = serializers.SerializerMethodField()
-    discounted_total = serializers.SerializerMethodField()
+    price_snapshot = serializers.SerializerMethodField(
+        help_text="The unit price checkout charges now: the price you saw when adding, held for "
+                  "CART_PRICE_HOLD_MINUTES, then the catalog's (the same as `unit_price`).")
+    item_total = serializers.SerializerMethodField(help_text="`unit_price` x `quantity`.")
+    unit_price = serializers.SerializerMethodField(help_text="The same as `price_snapshot`.")
+    discount = serializers.SerializerMethodField(
+        help_text="What comes off this line: its sale price, an item voucher, its share of an order voucher.")
+    net = serializers.SerializerMethodField(help_text="The line after discounts, without tax.")
+    tax = serializers.SerializerMethodField()
+    gross = serializers.SerializerMethodField(help_text="`net` + `tax`: what the line costs.")
+    tax_rate = serializers.SerializerMethodField(help_text="Percent, e.g. \"19\".")
+    tax_class = serializers.SerializerMethodField(help_text="The tax class code the line is taxed as.")
+    price_changed = serializers.SerializerMethodField(
+        help_text="Set when the unit price moved since you saw it (the hold ran out, or adding more re-priced the "
+                  "line): the `old` and `new` unit price. Null otherwise.")
 
     class Meta:
         model = CartItem
-        fields = ["id", "product", "variant", "quantity", "price_snapshot", "item_total", "discount",
-                  "discounted_total", "created_at"]
+        fields = ["id", "product", "variant", "quantity", "price_snapshot", "item_total", "unit_price", "discount",
+                  "net", "tax", "gross", "tax_rate", "tax_class", "price_changed", "created_at"]
         read_only_fields = fields
 
-    @extend_schema_field(serializers.DecimalField(**MONEY, help_text="What sales and an item voucher take off this "
-                                                                      "line (an order voucher is in `discounts`)."))
-    def get_discount(self, item: CartItem) -> str:
-        return _money(_discounts(self.context).line_discounts.get(item.pk, Decimal(0)))
+    def _line(self, item: CartItem):
+        return self.context["pricing"].lines[item.pk]
 
-    @extend_schema_field(serializers.DecimalField(**MONEY, help_text="`item_total` - `discount`."))
-    def get_discounted_total(self, item: CartItem) -> str:
-        return _money(item.item_total - _discounts(self.context).line_discounts.get(item.pk, Decimal(0)))
+    @extend_schema_field(MONEY_FIELD)
+    def get_price_snapshot(self, item: CartItem) -> str:
+        return str(self._line(item).unit_price)
+
+    @extend_schema_field(MONEY_FIELD)
+    def get_unit_price(self, item: CartItem) -> str:
+        return str(self._line(item).unit_price)
+
+    @extend_schema_field(MONEY_FIELD)
+    def get_item_total(self, item: CartItem) -> str:
+        line = self._line(item)
+        return str(line.unit_price * line.quantity)
+
+    @extend_schema_field(MONEY_FIELD)
+    def get_discount(self, item: CartItem) -> str:
+        return str(self._line(item).discount)
+
+    @extend_schema_field(MONEY_FIELD)
+    def get_net(self, item: CartItem) -> str:
+        return str(self._line(item).net)
+
+    @extend_schema_field(MONEY_FIELD)
+    def get_tax(self, item: CartItem) -> str:
+        return str(self._line(item).tax)
+
+    @extend_schema_field(MONEY_FIELD)
+    def get_gross(self, item: CartItem) -> str:
+        return str(self._line(item).gross)
+
+    @extend_schema_field(PercentField())
+    def get_tax_rate(self, item: CartItem) -> str:
+        return PercentField().to_representation(self._line(item).tax_rate)
+
+    def get_tax_class(self, item: CartItem) -> str:
+        return self._line(item).tax_class
+
+    @extend_schema_field(PriceChangeOutput(allow_null=True))
+    def get_price_changed(self, item: CartItem):
+        change = self.context["pricing"].changes.get(item.pk)
+        return None if change is None else {"old": str(change.old), "new": str(change.new)}
 
 
 class DiscountOutput(serializers.Serializer):
@@ -67,8 +111,15 @@ class DiscountOutput(serializers.Serializer):
     name = serializers.CharField()
     target = serializers.ChoiceField(choices=["lines", "order", "shipping"],
                                      help_text="What it takes money off: lines, the whole order, or shipping.")
-    amount = serializers.DecimalField(**MONEY, help_text="Money off (0 for a shipping voucher until checkout, when "
-                                                         "the shipping is known).")
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2,
+                                      help_text="Money off (0 for a shipping voucher until checkout, when the "
+                                                "shipping is known).")
+
+
+def discounts_data(applied) -> list[dict]:
+    """``AppliedDiscount``s (``shop.discounts.calculation``) as :class:`DiscountOutput` rows."""
+    return [{"source": item.source, "code": item.code, "name": item.name, "target": item.target,
+             "amount": f"{item.amount:.2f}"} for item in applied]
 
 
 class VoucherRefusalOutput(serializers.Serializer):
@@ -85,57 +136,92 @@ class CartVoucherOutput(serializers.Serializer):
 
 
 class CartOutput(serializers.ModelSerializer):
+    """The cart with its lines and totals. No shipping method is chosen yet: `shipping` is zero, and the tax is
+    the shop's country's (`SHOP_COUNTRY`) until checkout gives an address."""
+
+    # Reads the serializer context's ``pricing`` (shop.cart.pricing.CartPrice).
+
     items = CartItemOutput(many=True, read_only=True)
     total_items = serializers.SerializerMethodField()
-    subtotal = serializers.SerializerMethodField()
+    cart_total = serializers.SerializerMethodField(help_text="The same as `total`.")
+    subtotal = serializers.SerializerMethodField(help_text="The lines at their unit prices, before discounts.")
+    shipping = serializers.SerializerMethodField()
+    discount = serializers.SerializerMethodField(help_text="What `discounts` take off the items.")
     discounts = serializers.SerializerMethodField()
-    discount_total = serializers.SerializerMethodField()
-    cart_total = serializers.SerializerMethodField()
     voucher = serializers.SerializerMethodField()
+    tax_total = serializers.SerializerMethodField()
+    total = serializers.SerializerMethodField(help_text="What checkout charges for these lines (before shipping).")
+    currency = serializers.SerializerMethodField()
+    prices_include_tax = serializers.SerializerMethodField()
+    tax_lines = serializers.SerializerMethodField()
+    tax_source = serializers.SerializerMethodField(
+        help_text="`no_rate` when some line found no tax rate at the place taxed (and was taxed at 0), else `rate`.")
 
     class Meta:
         model = Cart
-        fields = ["id", "user", "created_at", "updated_at", "items", "total_items", "subtotal", "discounts",
-                  "discount_total", "cart_total", "voucher"]
+        fields = ["id", "user", "created_at", "updated_at", "items", "total_items", "cart_total", "subtotal",
+                  "shipping", "discount", "discounts", "voucher", "tax_total", "total", "currency",
+                  "prices_include_tax", "tax_lines", "tax_source"]
         read_only_fields = fields
+
+    def _price(self):
+        return self.context["pricing"].price
 
     @extend_schema_field(serializers.IntegerField())
     def get_total_items(self, cart: Cart) -> int:
         return sum(item.quantity for item in cart.items.all())
 
-    def _subtotal(self, cart: Cart) -> Decimal:
-        return sum((item.item_total for item in cart.items.all()), Decimal("0.00"))
+    @extend_schema_field(MONEY_FIELD)
+    def get_cart_total(self, cart: Cart) -> str:
+        return str(self._price().total)
 
-    def _goods_discount(self) -> Decimal:
-        discounts = _discounts(self.context)
-        return sum(discounts.line_discounts.values(), Decimal(0)) + discounts.order_discount
-
-    @extend_schema_field(serializers.DecimalField(**MONEY, help_text="The lines at their prices, before discounts."))
+    @extend_schema_field(MONEY_FIELD)
     def get_subtotal(self, cart: Cart) -> str:
-        return _money(self._subtotal(cart))
+        return str(self._price().subtotal)
+
+    @extend_schema_field(ShippingPriceOutput())
+    def get_shipping(self, cart: Cart):
+        return ShippingPriceOutput(self._price().shipping).data
+
+    @extend_schema_field(MONEY_FIELD)
+    def get_discount(self, cart: Cart) -> str:
+        return str(self._price().discount)
 
     @extend_schema_field(DiscountOutput(many=True))
     def get_discounts(self, cart: Cart) -> list:
-        return [{"source": item.source, "code": item.code, "name": item.name, "target": item.target,
-                 "amount": _money(item.amount)} for item in _discounts(self.context).applied]
-
-    @extend_schema_field(serializers.DecimalField(**MONEY, help_text="Everything taken off the items."))
-    def get_discount_total(self, cart: Cart) -> str:
-        return _money(self._goods_discount())
-
-    @extend_schema_field(serializers.DecimalField(**MONEY, help_text="`subtotal` - `discount_total`: what the items "
-                                                                      "cost now, before shipping."))
-    def get_cart_total(self, cart: Cart) -> str:
-        return _money(self._subtotal(cart) - self._goods_discount())
+        evaluation = self.context["pricing"].discounts
+        return discounts_data(evaluation.discounts.applied) if evaluation is not None else []
 
     @extend_schema_field(CartVoucherOutput(allow_null=True))
     def get_voucher(self, cart: Cart) -> dict | None:
         if not cart.voucher_code:
             return None
-        evaluation = self.context.get("evaluation")
+        evaluation = self.context["pricing"].discounts
         refusal = evaluation.refusal if evaluation is not None else None
         return {"code": cart.voucher_code, "applies": refusal is None,
                 "refusal": None if refusal is None else {"code": str(refusal.code), "detail": refusal.message}}
+
+    @extend_schema_field(MONEY_FIELD)
+    def get_tax_total(self, cart: Cart) -> str:
+        return str(self._price().tax_total)
+
+    @extend_schema_field(MONEY_FIELD)
+    def get_total(self, cart: Cart) -> str:
+        return str(self._price().total)
+
+    def get_currency(self, cart: Cart) -> str:
+        return self._price().currency
+
+    def get_prices_include_tax(self, cart: Cart) -> bool:
+        return self._price().prices_include_tax
+
+    @extend_schema_field(TaxLineOutput(many=True))
+    def get_tax_lines(self, cart: Cart):
+        return tax_lines_data(self._price().tax_lines)
+
+    @extend_schema_field(serializers.ChoiceField(choices=["rate", "no_rate"]))
+    def get_tax_source(self, cart: Cart) -> str:
+        return self._price().tax_source
 
 
 class CartItemAddInput(serializers.Serializer):

@@ -5,7 +5,7 @@ from rest_framework.views import APIView
 from shop.cart import selectors, services
 from shop.core.exceptions import NotFound
 
-from .examples import CART_ADD_EXAMPLES, CART_VOUCHER_EXAMPLES
+from .examples import CART_ADD_EXAMPLES, CART_EXAMPLES, CART_VOUCHER_EXAMPLES
 from .serializers import (
     CartItemAddInput,
     CartItemOutput,
@@ -22,19 +22,30 @@ ITEM_OR_MESSAGE = PolymorphicProxySerializer(
 
 
 def _cart_response(user) -> Response:
-    """The cart answer: its lines with the sales and the voucher worked out now (a constant number of queries)."""
-    cart = selectors.cart_get_for_user(user=user)
-    evaluation = selectors.cart_discounts(cart=cart, user=user, items=list(cart.items.all()))
-    return Response(CartOutput(cart, context={"evaluation": evaluation}).data)
+    cart, pricing = selectors.cart_priced_for_user(user=user)
+    return Response(CartOutput(cart, context={"pricing": pricing}).data)
+
+
+def _item_response(user, item_id: int) -> Response:
+    """One line as the cart prices it (its tax may depend on the other lines: the rounding mode is per order)."""
+    cart, pricing = selectors.cart_priced_for_user(user=user)
+    item = next((item for item in cart.items.all() if item.pk == item_id), None)
+    if item is None:
+        raise NotFound("Cart item not found.")
+    return Response(CartItemOutput(item, context={"pricing": pricing}).data)
 
 
 class CartApi(APIView):
-    @extend_schema(responses={200: CartOutput}, tags=TAGS, summary="The current user's cart")
+    @extend_schema(responses={200: CartOutput}, tags=TAGS, summary="The current user's cart", examples=CART_EXAMPLES)
     def get(self, request):
-        """Each line with the unit price captured when it was added (`price_snapshot`, what checkout charges), line
-        totals, the number of items and the cart total. Sales running now and the cart's voucher are applied:
-        `discounts` lists each (source, code, amount), each line its `discount`, and `cart_total` is what the
-        items cost after them. A user who never added anything gets an empty cart."""
+        """Each line with the unit price checkout charges (`price_snapshot` = `unit_price`: the price you saw when
+        adding it, held for `CART_PRICE_HOLD_MINUTES`, then the catalog's; `price_changed` says when it moved), its
+        `net`, `tax`, `gross` and `tax_rate`, and for the cart `subtotal`, `shipping`, `discount`, `tax_total`,
+        `total` (= `cart_total`), `currency` and the invoice's `tax_lines`. Taxed at the shop's country
+        (`SHOP_COUNTRY`) until checkout gives an address. Sales running now and the cart's voucher are priced in:
+        `discounts` lists each (source, code, name, target, amount), each line its `discount`, `discount` their
+        sum, and `voucher` says whether the cart's code still applies. A user who never added anything gets an
+        empty cart."""
         return _cart_response(request.user)
 
 
@@ -68,7 +79,7 @@ class CartItemDetailApi(APIView):
                                          quantity=serializer.validated_data["quantity"])
         if item is None:
             return Response({"message": "Cart item removed successfully"})
-        return Response(CartItemOutput(item).data)
+        return _item_response(request.user, item.pk)
 
     @extend_schema(request=CartItemUpdateInput, responses={200: ITEM_OR_MESSAGE}, tags=TAGS,
                    summary="Set a cart item's quantity (0 removes it)")
@@ -82,10 +93,7 @@ class CartItemDetailApi(APIView):
 
     @extend_schema(responses={200: CartItemOutput}, tags=TAGS, summary="One cart item")
     def get(self, request, item_id: int):
-        item = selectors.cart_item_get(user=request.user, item_id=item_id)
-        if item is None:
-            raise NotFound("Cart item not found.")
-        return Response(CartItemOutput(item).data)
+        return _item_response(request.user, item_id)
 
 
 class CartClearApi(APIView):

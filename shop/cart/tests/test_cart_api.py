@@ -46,8 +46,8 @@ def test_add_item_answers_with_the_full_cart_in_the_seed_shape(user_client):
     assert item["quantity"] == 2
     assert item["price_snapshot"] == "99.99"
     assert item["item_total"] == "199.98"
-    assert set(item) == {"id", "product", "variant", "quantity", "price_snapshot", "item_total", "discount",
-                         "discounted_total", "created_at"}
+    assert set(item) == {"id", "product", "variant", "quantity", "price_snapshot", "item_total", "created_at",
+                         "unit_price", "discount", "net", "tax", "gross", "tax_rate", "tax_class", "price_changed"}
     assert body["total_items"] == 2
     assert body["cart_total"] == "199.98"
 
@@ -264,15 +264,18 @@ def test_cart_is_served_under_api_v1_too(user_client):
 
 
 
-def test_get_cart_query_budget_is_constant_in_the_number_of_items(user, user_client, django_assert_num_queries):
+def test_get_cart_query_budget_is_constant_in_the_number_of_items(user, user_client, django_assert_num_queries,
+                                                                  settings):
+    settings.SHOP_COUNTRY = "DE"  # a place to tax for, so the rates are read too
     CartItemFactory(cart__user=user)
-    # the cart (get_or_create finds it: 1), its items joined with product, variant and variant's product (1), the
-    # live promotions (1; their targets come in two more when there are any: shop/discounts/tests)
-    with django_assert_num_queries(3):
+    # the cart (get_or_create finds it: 1), its items joined with product, variant, variant's product and the tax
+    # classes (1), the tax provider's default class and rates (2), the live promotions (1; their targets come in
+    # two more when there are any: shop/discounts/tests)
+    with django_assert_num_queries(5):
         assert len(user_client.get("/cart/").json()["items"]) == 1
     for _ in range(5):
         CartItemFactory(cart__user=user, variant=ProductVariantFactory())
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(5):
         assert len(user_client.get("/cart/").json()["items"]) == 6
 
 

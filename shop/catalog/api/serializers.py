@@ -8,6 +8,7 @@ from shop.catalog import hooks
 from shop.catalog.models import Category, Product, ProductImage, ProductVariant
 from shop.core.links import absolute_url, public_base_url
 from shop.core.serializers import StrictInput
+from shop.pricing.api.serializers import tax_class_field
 
 PRICE = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0.01")}
 ALLOWED_IMAGE_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
@@ -94,12 +95,15 @@ class ProductImageOutput(serializers.ModelSerializer):
 
 class ProductVariantOutput(SalePriceMixin, serializers.ModelSerializer):
     price = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    tax_class = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True,
+        help_text="The variant's own tax class code; null: taxed as its product.")
 
     class Meta:
         model = ProductVariant
         fields = (
             "id", "product", "sku", "barcode", "name", "options", "price", "sale_price", "price_override",
-            "stock_quantity", "is_active",
+            "stock_quantity", "is_active", "tax_class",
         )
 
 
@@ -111,12 +115,15 @@ class ProductOutput(SalePriceMixin, serializers.ModelSerializer):
     )
     images = ProductImageOutput(many=True)
     variants = ProductVariantOutput(many=True)
+    tax_class = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True,
+        help_text="The tax class code the product is taxed as; null: the shop's default class.")
 
     class Meta:
         model = Product
         fields = (
             "id", "name", "slug", "description", "price", "sale_price", "stock_quantity", "is_active", "category",
-            "images", "variants", "created_at", "updated_at",
+            "images", "variants", "tax_class", "created_at", "updated_at",
         )
 
 
@@ -136,6 +143,8 @@ class ProductInput(StrictInput):
     stock_quantity = serializers.IntegerField(min_value=0, max_value=2_147_483_647)
     is_active = serializers.BooleanField(required=False, default=True)
     category_id = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), source="category")
+    tax_class = tax_class_field(help_text="A tax class code (`GET /pricing/tax-classes/`); null or absent on "
+                                          "create: the shop's default class.")
 
 
 class ProductRestoreInput(StrictInput):
@@ -186,3 +195,4 @@ class VariantInput(StrictInput):
     price_override = serializers.DecimalField(**PRICE, required=False, allow_null=True, default=None)
     stock_quantity = serializers.IntegerField(min_value=0, max_value=2_147_483_647, required=False, default=0)
     is_active = serializers.BooleanField(required=False, default=True)
+    tax_class = tax_class_field(help_text="A tax class code; null or absent on create: taxed as its product.")

@@ -17,10 +17,10 @@ RESERVED_SLUGS = frozenset({"categories", "images", "variants"})
 SluggedModel = TypeVar("SluggedModel", Product, Category)  # the models addressed by slug
 Row = TypeVar("Row", bound=models.Model)
 
-PRODUCT_FIELDS = ("name", "slug", "description", "price", "stock_quantity", "is_active", "category")
+PRODUCT_FIELDS = ("name", "slug", "description", "price", "stock_quantity", "is_active", "category", "tax_class")
 CATEGORY_FIELDS = ("name", "slug", "description")
 IMAGE_FIELDS = ("image_url", "is_primary", "product")
-VARIANT_FIELDS = ("sku", "barcode", "name", "options", "price_override", "stock_quantity", "is_active")
+VARIANT_FIELDS = ("sku", "barcode", "name", "options", "price_override", "stock_quantity", "is_active", "tax_class")
 
 
 def _invalidate_on_commit(*, product_ids: Iterable[int] = (), variant_ids: Iterable[int] = ()) -> None:

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from shop.core.exceptions import ApplicationError, Conflict, NotFound
+from shop.pricing.models import TaxClass
 
 from ..errors import CatalogErrorCode
 from ..models import Category, Product, ProductVariant
@@ -36,12 +37,14 @@ def product_create(
     description: str = "",
     stock_quantity: int = 0,
     is_active: bool = True,
+    tax_class: TaxClass | None = None,
 ) -> Product:
+    """Staff create a product; ``tax_class`` None: taxed as the shop's default class."""
     _check_product_slug(slug)
     _check_slug_free(Product, slug)
     product = Product(
         name=name, slug=slug, description=description, price=price, stock_quantity=stock_quantity,
-        is_active=is_active, category=category,
+        is_active=is_active, category=category, tax_class=tax_class,
     )
     product.full_clean(exclude=["search_vector"])
     _save_with_unique(product, field="slug")

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from shop.core.exceptions import Conflict, NotFound
+from shop.pricing.models import TaxClass
 
 from ..errors import CatalogErrorCode
 from ..models import Product, ProductVariant
@@ -32,14 +33,16 @@ def variant_create(
     price_override=None,
     stock_quantity: int = 0,
     is_active: bool = True,
+    tax_class: TaxClass | None = None,
 ) -> ProductVariant:
+    """Staff add a variant; ``tax_class`` None: taxed as its product."""
     product = _lock_product(product.pk)
     if product.is_deleted:
         raise NotFound("This product has been deleted.")
     _check_sku_free(sku)
     variant = ProductVariant(
         product=product, sku=sku, name=name, barcode=barcode, options=options or {},
-        price_override=price_override, stock_quantity=stock_quantity, is_active=is_active,
+        price_override=price_override, stock_quantity=stock_quantity, is_active=is_active, tax_class=tax_class,
     )
     variant.full_clean()
     _save_with_unique(variant, field="sku")

@@ -58,8 +58,9 @@ def test_list_shows_active_products_with_category_images_and_variants(api_client
     assert item["variants"] == [{
         "id": variant.id, "product": product.id, "sku": "HP-BLK", "barcode": variant.barcode, "name": "Black",
         "options": {"size": "M"}, "price": "109.00", "sale_price": None, "price_override": "109.00",
-        "stock_quantity": 5, "is_active": True,
+        "stock_quantity": 5, "is_active": True, "tax_class": None,  # none of its own: taxed as its product
     }]
+    assert item["tax_class"] is None  # the shop's default class
     assert "created_at" in item and "updated_at" in item
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from drf_spectacular.generators import SchemaGenerator
 
-from shop.core.errors import PENDING_ORDERS_PAYMENTS_CODES, error_code_enums, error_codes
+from shop.core.errors import error_code_enums, error_codes
 
 SHOP = Path(__file__).resolve().parents[2]
 
@@ -19,12 +19,6 @@ SHOP = Path(__file__).resolve().parents[2]
 # (GatewayRejected, WebhookVerificationError, ...) are not here: their codes stay inside the payments app.
 API_ERRORS = {"ApplicationError", "NotFound", "Conflict", "ServiceUnavailable", "InsufficientStock",
               "PermissionDenied", "AuthenticationFailed", "NotAuthenticated", "Throttled", "Refusal"}
-
-# Orders and payments are being reshaped on their own branch, which gives them OrderErrorCode and
-# PaymentErrorCode; until it lands, their literals are checked against PENDING_ORDERS_PAYMENTS_CODES instead.
-# Remove this allowlist (and that list) once shop/orders/errors.py and shop/payments/errors.py exist.
-ALLOWED_LITERAL_CODES_UNTIL_ORDERS_PAYMENTS_RESHAPE = ("orders/", "payments/")
-
 
 def _callee(node: ast.Call) -> str:
     func = node.func
@@ -75,22 +69,18 @@ GatewayRejected("internal", code="six")
 
 
 def test_every_code_written_in_the_source_is_in_an_error_code_enum():
-    known = set(error_codes()) - PENDING_ORDERS_PAYMENTS_CODES
-    unknown, pending_unlisted = [], []
+    known = set(error_codes())
+    unknown = []
     for relative, path in _source_files():
         for line, code in literal_codes(ast.parse(path.read_text(), filename=str(path))):
             if relative.endswith("examples.py"):  # documentation: the string a client reads, as long as it is real
                 if code not in error_codes():
                     unknown.append(f"shop/{relative}:{line} '{code}': no such code")
-            elif relative.startswith(ALLOWED_LITERAL_CODES_UNTIL_ORDERS_PAYMENTS_RESHAPE):
-                if code not in known and code not in PENDING_ORDERS_PAYMENTS_CODES:
-                    pending_unlisted.append(f"shop/{relative}:{line} {code}")
             elif code in known:
                 unknown.append(f"shop/{relative}:{line} '{code}': raise it as its enum member")
             else:
                 unknown.append(f"shop/{relative}:{line} '{code}': add it to the app's errors.py enum")
     assert unknown == [], "\n".join(unknown)
-    assert pending_unlisted == [], "add to PENDING_ORDERS_PAYMENTS_CODES:\n" + "\n".join(pending_unlisted)
 
 
 def test_a_code_has_one_home():
@@ -101,14 +91,10 @@ def test_a_code_has_one_home():
     shared = {code: names for code, names in homes.items() if len(names) > 1}
     assert shared == {}, "a code in two enums: keep it in the lowest app's enum and import it from there"
     assert {enum.__name__ for enum in error_code_enums()} >= {
-        "CoreErrorCode", "AccountErrorCode", "CatalogErrorCode", "CartErrorCode", "PricingErrorCode"}
+        "CoreErrorCode", "AccountErrorCode", "CatalogErrorCode", "CartErrorCode", "PricingErrorCode",
+        "OrderErrorCode", "PaymentErrorCode"}
     for enum in error_code_enums():
         assert all(member.name == member.value.upper() for member in enum), enum
-
-
-def test_pending_orders_payments_codes_leave_the_list_once_an_enum_holds_them():
-    in_enums = {member.value for enum in error_code_enums() for member in enum}
-    assert PENDING_ORDERS_PAYMENTS_CODES & in_enums == set()
 
 
 def test_the_schema_publishes_every_code_as_the_enum_of_the_error_body():

@@ -45,7 +45,8 @@ def test_a_voucher_code_ignores_case_and_the_cart_lists_it_with_discounted_total
     body = response.json()
     assert body["discounts"] == [{"source": "voucher", "code": "Welcome10", "name": "Welcome", "target": "order",
                                   "amount": "8.00"}]
-    assert (body["subtotal"], body["discount_total"], body["cart_total"]) == ("80.00", "8.00", "72.00")
+    assert (body["subtotal"], body["discount"], body["cart_total"]) == ("80.00", "8.00", "72.00")
+    assert body["items"][0]["discount"] == "8.00"  # the order voucher's share of the one line
     assert body["voucher"] == {"code": "Welcome10", "applies": True, "refusal": None}
     assert user_client.get("/cart/").json()["cart_total"] == "72.00"
 
@@ -61,7 +62,7 @@ def test_a_sale_shows_on_the_line_and_in_discounts(user_client, product):
     body = user_client.get("/cart/").json()
 
     assert body["items"][0]["discount"] == "20.00"  # 2 x (40.00 x 25 %)
-    assert body["items"][0]["discounted_total"] == "60.00"
+    assert body["items"][0]["gross"] == "60.00"
     assert body["discounts"] == [{"source": "promotion", "code": "", "name": "Spring", "target": "lines",
                                   "amount": "20.00"}]
     assert body["cart_total"] == "60.00"
@@ -151,14 +152,15 @@ def test_cart_query_budget_is_constant_in_lines_and_promotions(user, user_client
     _fill(user_client, products[0], quantity=1)
     PromotionFactory(products=[products[0]])
     assert user_client.post("/cart/voucher/", {"code": "ten"}, format="json").status_code == 200
-    # cart, items, promotions + their products and categories (3), the code + its voucher's targets (4)
-    with django_assert_num_queries(9):
+    # cart, items, tax rates (1 with no SHOP_COUNTRY), promotions + their products and categories (3), the code +
+    # its voucher's targets (4)
+    with django_assert_num_queries(10):
         user_client.get("/cart/")
     for product in products[1:]:
         _fill(user_client, product, quantity=2)
         PromotionFactory(products=[product], categories=[category])
         ProductVariantFactory(product=product)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         body = user_client.get("/cart/").json()
     assert len(body["items"]) == 8 and len(body["discounts"]) >= 2
 
@@ -170,7 +172,7 @@ def test_checkout_without_a_voucher_is_unchanged(user_client, product):
 
     body = user_client.post("/orders/checkout/", {}, format="json").json()
 
-    assert (body["subtotal"], body["discount_total"], body["total"], body["discounts"]) == (
+    assert (body["subtotal"], body["discount"], body["total"], body["discounts"]) == (
         "80.00", "0.00", "80.00", [])
     assert Redemption.objects.count() == 0
 
@@ -186,7 +188,8 @@ def test_cart_checkout_takes_the_cart_voucher_reserves_a_use_and_payment_consume
 
     assert response.status_code == 201, response.json()
     body = response.json()
-    assert (body["subtotal"], body["discount_total"], body["total"]) == ("80.00", "13.00", "67.00")
+    assert (body["subtotal"], body["discount"], body["total"]) == ("80.00", "13.00", "67.00")
+    assert [item["discount"] for item in body["items"]] == ["13.00"]
     assert [(d["source"], d["code"], d["amount"]) for d in body["discounts"]] == [
         ("promotion", "", "8.00"), ("voucher", "SAVE5", "5.00")]
     order = Order.objects.get(pk=body["id"])
@@ -278,8 +281,11 @@ def test_shipping_vouchers_take_money_off_shipping_only(user_client, product):
     body = user_client.post("/orders/checkout/", {"shipping_method": method.pk}, format="json").json()
 
     assert (no_method.status_code, no_method.json()["code"]) == (400, "not_eligible")
-    assert (body["subtotal"], body["shipping_fee"], body["discount_total"], body["total"]) == (
-        "80.00", "7.50", "7.50", "80.00")
+    # The shipping is charged after the voucher (7.50 - 7.50); the items' discount is untouched.
+    assert (body["subtotal"], body["shipping_fee"], body["discount"], body["total"]) == (
+        "80.00", "0.00", "0.00", "80.00")
+    assert body["discounts"] == [{"source": "voucher", "code": "SHIPFREE", "name": body["discounts"][0]["name"],
+                                  "target": "shipping", "amount": "7.50"}]
     assert OrderDiscount.objects.get(order_id=body["id"]).target == "shipping"
 
 

@@ -25,15 +25,31 @@ ORDER = {
             "line_total": "119.98",
             "price_snapshot": "59.99",
             "item_total": "119.98",
+            "discount": "0.00",
+            "net": "100.82",
+            "tax": "19.16",
+            "gross": "119.98",
+            "tax_rate": "19",
+            "tax_class": "standard",
             "created_at": "2026-11-30T10:15:00Z",
         }
     ],
     "subtotal": "119.98",
     "shipping_fee": "0.00",
-    "discounts": [],
-    "discount_total": "0.00",
     "total": "119.98",
     "total_price": "119.98",
+    "shipping": {"net": "0.00", "tax": "0.00", "gross": "0.00", "tax_rate": "0"},
+    "discount": "0.00",
+    "discounts": [],
+    "tax_total": "19.16",
+    "currency": "EUR",
+    "tax_lines": [{"rate": "19", "base": "100.82", "amount": "19.16"}],
+    "tax_source": "rate",
+    # A free-text address names no country: taxed at the shop's (SHOP_COUNTRY=DE).
+    "tax_country": "DE",
+    "tax_region": "",
+    "prices_include_tax": True,
+    "tax_rounding_mode": "line",
     "shipping_method": None,
     "shipping_address": {
         "id": 1,
@@ -107,7 +123,7 @@ ORDER = {
             "status": "pending",
             "amount": "119.98",
             "amount_refunded": "0.00",
-            "currency": "USD",
+            "currency": "EUR",
             "checkout_url": "http://127.0.0.1:8000/payments/sandbox/pay/eyJwIjoxLCJjIjoic2J4XzI1ZTRkNzY4OWE2MCJ9:1xXsjX:Zk3bWq0example/",
             "provider_payment_id": "sbx_25e4d7689a60751ba944e438",
             "provider_invoice_id": "",
@@ -120,6 +136,9 @@ ORDER = {
     "next_step": "http://127.0.0.1:8000/payments/sandbox/pay/eyJwIjoxLCJjIjoic2J4XzI1ZTRkNzY4OWE2MCJ9:1xXsjX:Zk3bWq0example/",
     "payment_url": "http://127.0.0.1:8000/payments/sandbox/pay/eyJwIjoxLCJjIjoic2J4XzI1ZTRkNzY4OWE2MCJ9:1xXsjX:Zk3bWq0example/",
 }
+
+TOTAL_MISMATCH = {"detail": "The order total is 129.98, not 119.98: review your cart and retry.",
+                  "code": "total_mismatch", "total": "129.98", "currency": "EUR"}
 
 CHECKOUT_EXAMPLES = [
     OpenApiExample(
@@ -148,5 +167,7 @@ CHECKOUT_EXAMPLES = [
             "payment_id": 1,
         },
     ),
+    OpenApiExample("expected_total is not the current total (a price changed): nothing was placed",
+                   response_only=True, status_codes=["409"], value=TOTAL_MISMATCH),
 ]
 ORDER_EXAMPLES = [OpenApiExample("An order awaiting payment", response_only=True, status_codes=["200"], value=ORDER)]

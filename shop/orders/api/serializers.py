@@ -1,4 +1,3 @@
-from decimal import Decimal
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -21,6 +20,14 @@ from shop.orders.models import (
 from shop.orders.services import LineRequest
 from shop.payments.models import Payment
 from shop.payments.return_urls import RETURN_URL_MAX_LENGTH
+from shop.pricing.api.serializers import (
+    MONEY,
+    PercentField,
+    ShippingPriceOutput,
+    TaxLineOutput,
+    tax_class_field,
+    tax_lines_data,
+)
 
 # --- Output -----------------------------------------------------------------------------------------------------
 
@@ -32,11 +39,20 @@ class OrderItemOutput(serializers.ModelSerializer):
     variant = VariantSummaryOutput(read_only=True, allow_null=True)
     price_snapshot = serializers.DecimalField(source="unit_price", max_digits=12, decimal_places=2, read_only=True)
     item_total = serializers.DecimalField(source="line_total", max_digits=12, decimal_places=2, read_only=True)
+    unit_price = serializers.DecimalField(**MONEY, help_text="As charged: gross when `prices_include_tax`, else net.")
+    line_total = serializers.DecimalField(**MONEY, help_text="`unit_price` x `quantity` (before discounts).")
+    discount = serializers.DecimalField(**MONEY, help_text="What came off this line: its sale price, an item "
+                                                           "voucher and its share of an order voucher.")
+    net = serializers.DecimalField(**MONEY, help_text="The line after discounts, without tax.")
+    tax = serializers.DecimalField(**MONEY)
+    gross = serializers.DecimalField(**MONEY, help_text="`net` + `tax`: what the line cost.")
+    tax_rate = PercentField()
 
     class Meta:
         model = OrderItem
         fields = ["id", "product", "variant", "product_name", "variant_description", "sku", "barcode", "quantity",
-                  "unit_price", "line_total", "price_snapshot", "item_total", "created_at"]
+                  "unit_price", "line_total", "price_snapshot", "item_total", "discount", "net", "tax", "gross",
+                  "tax_rate", "tax_class", "created_at"]
         read_only_fields = fields
 
 
@@ -114,10 +130,24 @@ class OrderOutput(serializers.ModelSerializer):
     items = OrderItemOutput(many=True, read_only=True)
     discounts = OrderDiscountOutput(many=True, read_only=True,
                                     help_text="What sales and the voucher took off: source (voucher or promotion), "
-                                              "code, name, target (lines, order or shipping), amount.")
-    discount_total = serializers.SerializerMethodField()
+                                              "code, name, target (lines, order or shipping), amount. `discount` "
+                                              "is the lines' and order's part; a shipping voucher's is already out "
+                                              "of `shipping_fee`.")
     total_price = serializers.DecimalField(source="total", max_digits=12, decimal_places=2, read_only=True,
                                            help_text="The same as `total` (items plus shipping).")
+    subtotal = serializers.DecimalField(**MONEY, help_text="The lines at their unit prices, before discounts.")
+    shipping_fee = serializers.DecimalField(**MONEY, help_text="Shipping as charged (the same as `shipping.gross`).")
+    total = serializers.DecimalField(**MONEY, help_text="What the customer pays: the lines' and shipping's gross, "
+                                                        "exactly the amount sent to the payment gateway.")
+    discount = serializers.DecimalField(**MONEY, help_text="What sales and a voucher took off the items (their "
+                                                           "sources in `discounts`).")
+    tax_total = serializers.DecimalField(**MONEY)
+    shipping = serializers.SerializerMethodField()
+    tax_lines = serializers.SerializerMethodField(help_text="One per rate, for the invoice: everything taxed at "
+                                                            "`rate` percent, its net `base` and tax `amount`.")
+    tax_source = serializers.ChoiceField(
+        choices=["rate", "no_rate"], read_only=True,
+        help_text="`no_rate` when something found no tax rate at the place taxed (and was taxed at 0).")
     shipping_address = serializers.SerializerMethodField()
     shipment = serializers.SerializerMethodField()
     status_history = StatusChangeOutput(many=True, read_only=True)
@@ -133,18 +163,13 @@ class OrderOutput(serializers.ModelSerializer):
     class Meta:
         model = Order
         fields = ["id", "order_key", "user", "status", "created_at", "updated_at", "items", "subtotal",
-                  "shipping_fee", "discounts", "discount_total", "total", "total_price", "shipping_method",
-                  "shipping_address", "notes",
+                  "shipping_fee", "total", "total_price", "shipping", "discount", "discounts", "tax_total",
+                  "currency", "tax_lines", "tax_source", "tax_country", "tax_region", "prices_include_tax",
+                  "tax_rounding_mode", "shipping_method", "shipping_address", "notes",
                   "payment_method", "payment_status", "is_fully_paid", "paid_at", "payment_deadline", "needs_refund",
                   "cancel_reason", "cancelled_at", "payment_outcome", "status_history", "shipment", "payments",
                   "next_step", "payment_url"]
         read_only_fields = fields
-
-    @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2,
-                                                  help_text="Everything `discounts` took off: `total` = `subtotal` "
-                                                            "+ `shipping_fee` - `discount_total`."))
-    def get_discount_total(self, order: Order) -> str:
-        return f"{sum((item.amount for item in order.discounts.all()), Decimal('0.00')):.2f}"
 
     next_step = serializers.SerializerMethodField(
         help_text="Where to send the customer to pay: the open attempt's hosted checkout page (null when nothing "
@@ -160,6 +185,15 @@ class OrderOutput(serializers.ModelSerializer):
 
     def get_payment_url(self, order: Order) -> str | None:
         return self.get_next_step(order)
+
+    @extend_schema_field(ShippingPriceOutput())
+    def get_shipping(self, order: Order):
+        return ShippingPriceOutput({"net": order.shipping_net, "tax": order.shipping_tax, "gross": order.shipping_fee,
+                                    "tax_rate": order.shipping_tax_rate}).data
+
+    @extend_schema_field(TaxLineOutput(many=True))
+    def get_tax_lines(self, order: Order):
+        return tax_lines_data(order.tax_lines)
 
     @extend_schema_field(OrderAddressOutput(allow_null=True))
     def get_shipping_address(self, order: Order):
@@ -220,9 +254,12 @@ class ShippingMethodOutput(serializers.ModelSerializer):
 
 
 class ShippingMethodAdminOutput(serializers.ModelSerializer):
+    tax_class = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True,
+                                             help_text="The tax class code shipping is taxed as; null: the default.")
+
     class Meta:
         model = ShippingMethod
-        fields = ["id", "name", "price", "free_over", "is_active", "created_at", "updated_at"]
+        fields = ["id", "name", "price", "free_over", "is_active", "tax_class", "created_at", "updated_at"]
         read_only_fields = fields
 
 
@@ -232,6 +269,8 @@ class ShippingMethodInput(StrictInput):
     free_over = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False,
                                          allow_null=True, help_text="Subtotal from which shipping is free.")
     is_active = serializers.BooleanField(default=True)
+    tax_class = tax_class_field(help_text="A tax class code for the shipping charge; null or absent on create: "
+                                          "the default class.")
 
 
 # --- Input ------------------------------------------------------------------------------------------------------
@@ -340,7 +379,9 @@ class CheckoutInput(serializers.Serializer):
                   "bodies which carry it (the IntaSend-era order API) still validate.")
     notes = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     expected_total = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True,
-                                              help_text="If sent and different from the server's total: 400.")
+                                              help_text="The total the customer saw (the cart's `total` plus "
+                                                        "shipping); if it differs from the server's: 409 "
+                                                        "`total_mismatch` with the current `total`.")
     items = OrderLineInput(many=True, required=False, max_length=100,
                            help_text="Direct order lines; omit to check out the cart.")
     cart_items = OrderLineInput(many=True, required=False, max_length=100, help_text="The same as `items`.")

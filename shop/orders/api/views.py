@@ -10,8 +10,10 @@ from shop.core.exceptions import ApplicationError, NotFound
 from shop.core.links import public_base_url
 from shop.orders import selectors, services
 from shop.orders.models import Order, ShippingMethod
+from shop.payments.checkout import order_place_and_pay
 from shop.payments.return_urls import return_url_check
 
+from ..errors import OrderErrorCode
 from .examples import CHECKOUT_EXAMPLES, ORDER_EXAMPLES
 from .filters import OrderAdminFilter, OrderFilter
 from .serializers import (
@@ -40,6 +42,9 @@ IDEMPOTENCY_KEY = OpenApiParameter(
                 "instead of a second one. Keys are per user; the same key with a different request is a 422 "
                 "`idempotency_key_reused` and places nothing.",
 )
+TOTAL_MISMATCH = OpenApiResponse(
+    description="`total_mismatch`: `expected_total` is not the order's current total (a price hold ran out, a "
+                "price or rate changed); `total` is the current one. Nothing was placed.")
 KEY_REUSED = OpenApiResponse(description="`idempotency_key_reused`: this Idempotency-Key was already used with a "
                                          "different request; nothing was done.")
 
@@ -55,9 +60,10 @@ def _checkout(request) -> Response:
     data = serializer.validated_data
     key = request.headers.get("Idempotency-Key", "").strip() or None
     if key is not None and len(key) > 255:
-        raise ApplicationError("Idempotency-Key is longer than 255 characters.", code="invalid_idempotency_key")
+        raise ApplicationError("Idempotency-Key is longer than 255 characters.",
+                               code=OrderErrorCode.INVALID_IDEMPOTENCY_KEY)
     return_url = return_url_check(data["return_url"], request=request)
-    order, created, payment = services.order_place(
+    order, created, payment = order_place_and_pay(
         user=request.user, lines=data["lines"], shipping_address=data.get("shipping_address"),
         address_field=data.get("address_field", "shipping_address"),
         shipping_method_id=data.get("shipping_method"), payment_method=data.get("payment_method") or None,
@@ -71,7 +77,7 @@ def _checkout(request) -> Response:
 
 CHECKOUT_SCHEMA = {
     "request": CheckoutInput,
-    "responses": {201: CheckoutOutput, 200: CheckoutOutput, 422: KEY_REUSED},
+    "responses": {201: CheckoutOutput, 200: CheckoutOutput, 409: TOTAL_MISMATCH, 422: KEY_REUSED},
     "parameters": [IDEMPOTENCY_KEY],
     "tags": TAGS,
     "examples": CHECKOUT_EXAMPLES,
@@ -83,7 +89,13 @@ CHECKOUT_SCHEMA = {
                    "`cart_items`): a direct order; the cart is untouched. 201 for a new order; 200 with the earlier "
                    "order when the Idempotency-Key was already used for the same request (same body, whichever of "
                    "the two paths); 422 `idempotency_key_reused` when it was used for a different one. "
-                   "`POST /orders/` does the same.",
+                   "`POST /orders/` does the same. "
+                   "Every amount comes from the pricing pipeline (docs/PRICING.md): taxed at the shipping address's "
+                   "country (and region), else the shop's; the order stores each line's `net`, `tax`, `gross` and "
+                   "`tax_rate` and the order's `tax_lines`, which later rate or price changes never alter. A cart "
+                   "line is charged the price held for it (`CART_PRICE_HOLD_MINUTES`); send the cart's `total` as "
+                   "`expected_total` to get a 409 `total_mismatch` with the current `total` instead of an order at "
+                   "a price the customer did not see.",
 }
 
 
@@ -168,8 +180,8 @@ class OrderDetailApi(APIView):
             raise PermissionDenied(FORBIDDEN_UPDATE)
         if extra:
             raise ApplicationError(f"Only the status can be changed here, not {', '.join(extra)}.",
-                                   code="not_updatable", extra={"errors": {name: ["Cannot be changed here."]
-                                                                           for name in extra}})
+                                   code=OrderErrorCode.NOT_UPDATABLE,
+                                   extra={"errors": {name: ["Cannot be changed here."] for name in extra}})
         serializer = OrderUpdateInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

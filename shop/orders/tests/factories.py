@@ -3,7 +3,8 @@ from decimal import Decimal
 import factory
 
 from shop.orders.models import Order, ShippingMethod
-from shop.orders.services import LineRequest, order_checkout, order_place, order_set_status
+from shop.orders.services import LineRequest, order_create, order_set_status
+from shop.payments.checkout import order_place_and_pay
 from shop.payments.services import payment_sandbox_outcome, payment_start
 
 
@@ -30,7 +31,7 @@ def place_order(*, user, product, quantity: int = 1, variant=None, status: str |
     ``paid`` pays it with the sandbox first; by default only orders sent to shipped or delivered are paid (an
     unpaid online order cannot ship). ``paid=False`` with ``ORDERS_ALLOW_UNPAID_FULFILMENT`` ships it unpaid.
     """
-    order, _ = order_checkout(
+    order, _ = order_create(
         user=user, lines=[LineRequest(quantity=quantity, product_id=product.pk,
                                       variant_id=variant.pk if variant else None)], **kwargs)
     if paid is None:
@@ -47,7 +48,7 @@ def place_order(*, user, product, quantity: int = 1, variant=None, status: str |
 
 def paid_order(user, product, quantity=1) -> Order:
     """A sandbox order paid the way a verified gateway webhook marks it paid."""
-    order, _, payment = order_place(user=user, lines=[LineRequest(quantity=quantity, product_id=product.pk)],
+    order, _, payment = order_place_and_pay(user=user, lines=[LineRequest(quantity=quantity, product_id=product.pk)],
                                     payment_method="sandbox",
                                     shipping_address={"full_name": "Ada Lovelace", "address_line_1": "1 Analytical St",
                                                       "city": "London", "country": "GB"})
@@ -58,6 +59,6 @@ def paid_order(user, product, quantity=1) -> Order:
 
 
 def cod_order(user, product) -> Order:
-    order, _, _ = order_place(user=user, lines=[LineRequest(quantity=1, product_id=product.pk)],
+    order, _, _ = order_place_and_pay(user=user, lines=[LineRequest(quantity=1, product_id=product.pk)],
                               payment_method="cod")
     return order

@@ -12,7 +12,8 @@ from django.utils.html import escape
 from shop.accounts.tests.factories import UserFactory
 from shop.catalog.tests.factories import ProductFactory
 from shop.orders.models import Order, OrderStatusChange, Shipment
-from shop.orders.services import LineRequest, order_place, order_ship
+from shop.orders.services import LineRequest, order_ship
+from shop.payments.checkout import order_place_and_pay
 from shop.payments.models import Payment, Refund, WebhookEvent
 
 from .factories import cod_order, paid_order, place_order
@@ -411,7 +412,7 @@ def test_the_shipment_page_gives_a_cancelled_order_no_tracking_details(admin_web
 
 
 def test_the_shipment_page_and_the_ship_button_refuse_an_unpaid_online_order(admin_web, user, product, payments_on):
-    order, _, _ = order_place(user=user, lines=[LineRequest(quantity=1, product_id=product.pk)],
+    order, _, _ = order_place_and_pay(user=user, lines=[LineRequest(quantity=1, product_id=product.pk)],
                               payment_method="sandbox")  # the customer has not paid yet
     before = snapshot(order)
     refusal = (f"Order {order.order_key} is waiting for its online payment; it cannot be shipped or delivered "

@@ -147,7 +147,7 @@ def test_expected_total_mismatch_changes_nothing(user, user_client, headphones):
 
     response = user_client.post("/orders/checkout/", {"expected_total": "100.00"})
 
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json()["code"] == "total_mismatch"
     assert response.json()["total"] == "199.98"
     _assert_nothing_changed([(headphones, 50)], [(line.id, 2)])
@@ -361,7 +361,7 @@ def test_failed_checkout_does_not_burn_the_idempotency_key(user, user_client, he
     line = CartItemFactory(cart__user=user, product=headphones, quantity=1)
 
     assert user_client.post("/orders/checkout/", {"expected_total": "1.00"},
-                            HTTP_IDEMPOTENCY_KEY="k").status_code == 400
+                            HTTP_IDEMPOTENCY_KEY="k").status_code == 409
     assert CartItem.objects.get().id == line.id
     assert user_client.post("/orders/checkout/", {}, HTTP_IDEMPOTENCY_KEY="k").status_code == 201
 

@@ -21,7 +21,7 @@ from shop.orders.services import (
     LineRequest,
     expire_unpaid_orders,
     order_cancel,
-    order_checkout,
+    order_create,
     order_expire,
     order_set_status,
 )
@@ -146,7 +146,7 @@ def test_same_idempotency_key_with_different_requests_at_once_makes_one_order():
 
 
 def _placed(product, quantity=2, **kwargs) -> Order:
-    order, _ = order_checkout(user=UserFactory(), lines=[LineRequest(quantity=quantity, product_id=product.pk)],
+    order, _ = order_create(user=UserFactory(), lines=[LineRequest(quantity=quantity, product_id=product.pk)],
                               **kwargs)
     return order
 
@@ -217,7 +217,7 @@ def test_stock_is_conserved_under_a_random_mix_of_operations():
         if user.pk % 2:
             variant = rng.choice(variants)
             lines.append(LineRequest(quantity=rng.randint(1, 2), product_id=variant.product_id, variant_id=variant.pk))
-        return lambda: order_checkout(user=user, lines=lines)
+        return lambda: order_create(user=user, lines=lines)
 
     calls = [checkout(user) for user in users for _ in range(2)]
     for order in existing:

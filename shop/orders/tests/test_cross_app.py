@@ -40,5 +40,6 @@ def test_cancel_row_order_cancelled_stock_restored(user_client):
     assert Order.objects.get().status == "cancelled"                      # Order effect
     product.refresh_from_db()
     assert product.stock_quantity == 50                                   # Stock effect: restored
-    # Payment effect (active payment cancelled) is the payments app's, through services._cancel_active_payments.
+    # Payment effect (active payment cancelled) is the payments app's, through the "order cancelled" hook
+    # (shop/orders/hooks.py).
     assert user_client.get(f"/orders/{order_id}/").json()["status"] == "cancelled"

@@ -109,11 +109,11 @@ def test_order_list_query_budget_is_constant(user, user_client, django_assert_nu
 
 
 def test_order_detail_query_budget_is_constant_in_items(user, user_client, django_assert_num_queries):
-    from shop.orders.services import LineRequest, order_checkout
+    from shop.orders.services import LineRequest, order_create
 
     products = ProductFactory.create_batch(8)
-    small, _ = order_checkout(user=user, lines=[LineRequest(quantity=1, product_id=products[0].pk)])
-    big, _ = order_checkout(user=user, lines=[LineRequest(quantity=1, product_id=p.pk) for p in products])
+    small, _ = order_create(user=user, lines=[LineRequest(quantity=1, product_id=products[0].pk)])
+    big, _ = order_create(user=user, lines=[LineRequest(quantity=1, product_id=p.pk) for p in products])
     # order+address+shipment, items, history, shipment events, payments, discounts
     with django_assert_num_queries(6):
         assert len(user_client.get(f"/orders/{small.id}/").json()["items"]) == 1

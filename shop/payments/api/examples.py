@@ -54,3 +54,27 @@ PAYMENT_STATUS_EXAMPLES = [
         value={"id": 1, "order_id": 1, "status": "succeeded", "status_display": "Succeeded", "is_successful": True},
     ),
 ]
+REFUND = {
+    "id": 1,
+    "amount": "100.00",
+    "tax": "15.97",
+    "tax_lines": [{"rate": "19", "base": "84.03", "amount": "15.97"}],
+    "lines": [{"kind": "item", "order_item": 1, "quantity": 1, "amount": "100.00", "tax": "15.97", "tax_rate": "19"}],
+    "status": "succeeded",
+    "reason": "requested_by_customer",
+    "created_at": "2026-11-30T10:20:00Z",
+}
+REFUND_EXAMPLES = [
+    OpenApiExample("All that is left of the payment", request_only=True, value={"payment_id": 1}),
+    OpenApiExample("An amount (staff)", request_only=True, value={"payment_id": 1, "amount": "10.00"}),
+    OpenApiExample("One unit of an order line, and shipping (staff)", request_only=True,
+                   value={"payment_id": 1, "lines": [{"order_item_id": 1, "quantity": 1}], "shipping": True,
+                          "reason": "requested_by_customer"}),
+    OpenApiExample("Refunded: what came back, with its tax", response_only=True, status_codes=["200"], value={
+        "message": "Payment refunded successfully.",
+        "payment": {**PAYMENT_START["payment"], "status": "partially_refunded", "status_display": "Partially refunded",
+                    "amount": "500.00", "amount_refunded": "100.00", "is_successful": False, "is_pending": False,
+                    "can_be_refunded": True, "order": {**PAYMENT_START["payment"]["order"], "total_amount": "500.00"}},
+        "refund": REFUND,
+    }),
+]

@@ -1,10 +1,14 @@
 from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from shop.cart.models import CART_MAX_QUANTITY
 from shop.core.schema import BlankableURLField
-from shop.payments.models import Payment, Refund
+from shop.payments.models import Payment, Refund, RefundLine
+from shop.payments.refund_split import RefundLineRequest
 from shop.payments.return_urls import RETURN_URL_MAX_LENGTH
+from shop.pricing.api.serializers import MONEY, PercentField, TaxLineOutput, tax_lines_data
 
 
 class PaymentOrderOutput(serializers.Serializer):
@@ -78,10 +82,61 @@ class PaymentIdInput(serializers.Serializer):
     payment_id = serializers.IntegerField(min_value=1)
 
 
+class RefundLineInput(serializers.Serializer):
+    order_item_id = serializers.IntegerField(min_value=1, help_text="An order line's `id` (the order's `items`).")
+    quantity = serializers.IntegerField(min_value=1, max_value=CART_MAX_QUANTITY, required=False, allow_null=True,
+                                        help_text="Units to refund; omitted: all that is left of the line.")
+
+    def validate(self, attrs):
+        return RefundLineRequest(order_item_id=attrs["order_item_id"], quantity=attrs.get("quantity"))
+
+
 class RefundInput(serializers.Serializer):
     payment_id = serializers.IntegerField(min_value=1)
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"), required=False)
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"), required=False,
+                                      help_text="Omitted (and no `lines`): all that is left of the payment. Its "
+                                                "tax is spread over the order's lines (docs/PRICING.md, Refunds).")
+    lines = RefundLineInput(many=True, required=False, max_length=100,
+                            help_text="Refund these order lines (exactly their gross and tax, or their units' "
+                                      "share) instead of an amount.")
+    shipping = serializers.BooleanField(required=False, default=False,
+                                        help_text="With or without `lines`: refund what is left of shipping too.")
     reason = serializers.ChoiceField(choices=Refund.Reason.choices, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs):
+        if (attrs.get("lines") or attrs.get("shipping")) and attrs.get("amount") is not None:
+            raise serializers.ValidationError({"amount": ["Send either an amount or lines (and shipping), not both."]})
+        return attrs
+
+
+class RefundLineOutput(serializers.ModelSerializer):
+    amount = serializers.DecimalField(**MONEY)
+    tax = serializers.DecimalField(**MONEY)
+    tax_rate = PercentField()
+
+    class Meta:
+        model = RefundLine
+        fields = ["kind", "order_item", "quantity", "amount", "tax", "tax_rate"]
+        read_only_fields = fields
+
+
+class RefundOutput(serializers.ModelSerializer):
+    """A refund with its tax: `amount` (gross) contains `tax`; `tax_lines` split it by rate (a credit note's
+    figures); `lines` say what it gave back of each order line, of shipping, or beyond the order (`excess`)."""
+
+    amount = serializers.DecimalField(**MONEY)
+    tax = serializers.DecimalField(**MONEY)
+    tax_lines = serializers.SerializerMethodField()
+    lines = RefundLineOutput(many=True, read_only=True)
+
+    class Meta:
+        model = Refund
+        fields = ["id", "amount", "tax", "tax_lines", "lines", "status", "reason", "created_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(TaxLineOutput(many=True))
+    def get_tax_lines(self, refund: Refund):
+        return tax_lines_data(refund.tax_lines)
 
 
 class SyncInput(serializers.Serializer):
@@ -97,6 +152,10 @@ class SyncInput(serializers.Serializer):
 class MessagePaymentOutput(serializers.Serializer):
     message = serializers.CharField()
     payment = PaymentOutput()
+
+
+class RefundResultOutput(MessagePaymentOutput):
+    refund = RefundOutput()
 
 
 class ConfigOutput(serializers.Serializer):

@@ -12,7 +12,7 @@ from shop.payments.methods import all_methods, enabled_methods
 from shop.payments.models import Payment
 from shop.payments.return_urls import return_url_check
 
-from .examples import CREATE_INTENT_EXAMPLES, PAYMENT_STATUS_EXAMPLES
+from .examples import CREATE_INTENT_EXAMPLES, PAYMENT_STATUS_EXAMPLES, REFUND_EXAMPLES
 from .filters import PaymentFilter
 from .serializers import (
     ConfigOutput,
@@ -26,6 +26,8 @@ from .serializers import (
     PaymentStartOutput,
     PaymentStatusOutput,
     RefundInput,
+    RefundOutput,
+    RefundResultOutput,
     SandboxCheckoutOutput,
     StatisticsOutput,
     SyncInput,
@@ -184,8 +186,9 @@ class PaymentCancelApi(APIView):
                    summary="Cancel an open payment attempt (and its unpaid order)",
                    description="Closes a pending or processing attempt at the gateway and here. If the order was "
                                "never paid it is cancelled too (stock restored); a paid order goes on. Customers "
-                               "cannot close an attempt once the order has shipped (400 `not_cancellable`). "
-                               "Policy: docs/PAYMENTS.md, \"Who may cancel and refund\".")
+                               "cannot close an attempt once the order has shipped (400 `not_cancellable`). A payment "
+                               "that is no longer open (succeeded, failed, cancelled, refunded) is 400 "
+                               "`payment_not_cancellable`. Policy: docs/PAYMENTS.md, \"Who may cancel and refund\".")
     def post(self, request):
         """Cancel an open payment, and its order.
 
@@ -200,8 +203,9 @@ class PaymentCancelApi(APIView):
 
 
 class PaymentRefundApi(APIView):
-    @extend_schema(tags=TAGS, request=RefundInput, responses={200: MessagePaymentOutput},
-                   summary="Refund a payment (customers: in full, before shipping; staff: any amount)",
+    @extend_schema(tags=TAGS, request=RefundInput, responses={200: RefundResultOutput},
+                   examples=REFUND_EXAMPLES,
+                   summary="Refund a payment (customers: in full, before shipping; staff: any amount or lines)",
                    description="Without `amount` (or with all that is left) a full refund, which cancels an open "
                                "order and restores its stock once; staff may refund any amount at any time, and a "
                                "partial refund keeps the order paid. Customers: their own payment, in full, while "
@@ -211,6 +215,12 @@ class PaymentRefundApi(APIView):
                                "answers), and with "
                                "`PAYMENTS_CUSTOMER_REFUNDS=false` 403 `refund_staff_only`. Then the payment's own "
                                "checks: 400 `not_refundable`, `refund_exceeds_balance`, `refund_failed`. "
+                               "Staff may refund by line instead of an amount: `lines` "
+                               "(`[{order_item_id, quantity}]`, quantity omitted = all that is left) and/or "
+                               "`shipping: true` refund exactly what those lines and shipping cost, tax included "
+                               "(400 naming `lines`: `refund_line_unknown`, `refund_exceeds_line`, "
+                               "`nothing_to_refund`). The answer's `refund` carries its `tax`, `tax_lines` and "
+                               "`lines`. "
                                "Policy: docs/PAYMENTS.md, \"Who may cancel and refund\".")
     def post(self, request):
         """Refund a successful payment, fully or in part.
@@ -222,9 +232,12 @@ class PaymentRefundApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         payment = services.payment_refund(payment_id=data["payment_id"], user=request.user,
-                                          amount=data.get("amount"), reason=data["reason"])
+                                          amount=data.get("amount"), reason=data["reason"],
+                                          lines=data.get("lines"), shipping=data["shipping"])
         payment = Payment.objects.select_related("order").get(pk=payment.pk)
-        return Response({"message": "Payment refunded successfully.", "payment": PaymentOutput(payment).data})
+        refund = payment.refunds.prefetch_related("lines").order_by("-id").first()
+        return Response({"message": "Payment refunded successfully.", "payment": PaymentOutput(payment).data,
+                         "refund": RefundOutput(refund).data})
 
 
 class PaymentSyncApi(APIView):

@@ -81,6 +81,7 @@ class ProviderPayment:
     failure_message: str = ""
     amount_refunded: Decimal = Decimal("0")
     raw: Mapping = field(default_factory=dict)
+    reference: str = ""  # our reference ("pay_<pk>") as the gateway echoes it in this read, when it does
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,21 @@ class RefundResult:
 
 
 @dataclass(frozen=True)
+class RefundNotice:
+    """What a webhook says about one refund (Stripe's refund events, IntaSend's chargebacks).
+
+    ``status`` None: the event is only a trigger, read the refund from the gateway (``retrieve_refund``) before
+    acting. A ``RefundStatus`` (succeeded or failed): the event settles it itself, vouched for by the payment
+    re-read that runs first; ``failed_reason`` then says, for people, what failed (e.g. "chargeback 7 was
+    cancelled").
+    """
+
+    provider_refund_id: str
+    status: str | None = None
+    failed_reason: str = ""
+
+
+@dataclass(frozen=True)
 class WebhookEvent:
     provider: str
     event_id: str  # unique per delivery type; the app dedupes on (provider, event_id)
@@ -108,6 +124,7 @@ class WebhookEvent:
     currency: str | None
     failure_message: str = ""
     raw: Mapping = field(default_factory=dict)
+    refund: RefundNotice | None = None  # the event is about one of the payment's refunds
 
 
 class PaymentProviderError(Exception):
@@ -145,6 +162,28 @@ class PaymentProvider(ABC):
     currencies: tuple[str, ...] = ()  # empty = any currency
     supports_refunds: bool = False
     supports_partial_refunds: bool = False
+    # The payment method this provider offers (``shop.payments.methods`` derives its registry from these):
+    # its fixed number (the integer id clients send; ``PaymentMethodSetting`` rows use it as their id) and the
+    # name the method is listed under.
+    method_number: int = 0
+    method_name: str = ""
+    # Capabilities: how this gateway differs, so the services never ask which gateway they talk to.
+    # The gateway holds no amounts (cash on delivery: retrieve/cancel answer amount 0 and currency ""): our
+    # Payment row is the ledger, so there is nothing on the gateway side to compare amounts against.
+    holds_funds_locally: bool = False
+    # Webhooks are signed per message (HMAC / signature): when the gateway cannot be re-read, the verified event
+    # itself may be acted on. A static shared challenge (IntaSend) is not enough for that.
+    webhooks_signed: bool = False
+    # The create answer names a checkout, and the payment's own id (the one retrieve/refund take) arrives with
+    # the first webhook, matched by our reference (IntaSend's invoice): the services then bind it.
+    binds_payment_id_from_webhook: bool = False
+    # ``GatewayRejected`` codes of a read made before the customer paid (nothing at the gateway to apply yet).
+    not_paid_yet_codes: frozenset[str] = frozenset()
+    # ``GatewayRejected`` codes of a cancel that finds nothing open (no cancel API, an unpaid intention that just
+    # expires): our side closing the attempt is the whole cancellation.
+    nothing_to_cancel_codes: frozenset[str] = frozenset({"not_cancellable"})
+    # Staff record the money as collected by hand (cash on delivery): ``payment_collect``.
+    collected_by_hand: bool = False
 
     def supports_currency(self, currency: str) -> bool:
         return not self.currencies or normalise_currency(currency) in self.currencies

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-from shop.core.money import from_minor_units, normalise_currency, to_minor_units
+from shop.core.money import from_minor, normalise_currency, to_minor
 
 from .base import (
     GatewayRejected,
@@ -28,12 +28,15 @@ class CashOnDeliveryProvider(PaymentProvider):
     currencies = ()
     supports_refunds = False
     supports_partial_refunds = False
+    method_number, method_name = 5, "Cash on delivery"
+    collected_by_hand = True
+    holds_funds_locally = True  # our Payment row is the ledger: nothing at a gateway to compare amounts with
 
     def create_payment(self, request: PaymentRequest) -> ProviderPayment:
         currency = self._checked_currency(request.currency)
         try:
             # Same precision rule as online payments: the courier cannot collect 10.005 USD either.
-            amount = from_minor_units(to_minor_units(request.amount, currency), currency)
+            amount = from_minor(to_minor(request.amount, currency), currency)
         except ValueError as exc:
             raise GatewayRejected(str(exc), code="invalid_amount") from exc
         return ProviderPayment(

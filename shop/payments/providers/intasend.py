@@ -33,6 +33,7 @@ from .base import (
     PaymentRequest,
     PaymentStatus,
     ProviderPayment,
+    RefundNotice,
     RefundResult,
     RefundStatus,
     WebhookEvent,
@@ -73,6 +74,9 @@ class IntaSendProvider(PaymentProvider):
     currencies = ("KES", "USD", "EUR", "GBP")
     supports_refunds = True
     supports_partial_refunds = True
+    method_number, method_name = 3, "M-Pesa / card (IntaSend)"
+    # Create answers a checkout id; the invoice (what status/refund take) comes with the first webhook.
+    binds_payment_id_from_webhook = True
 
     def __init__(
         self,
@@ -172,6 +176,7 @@ class IntaSendProvider(PaymentProvider):
             provider_invoice_id=invoice_id,
             failure_message=str(invoice.get("failed_reason") or "") if status == PaymentStatus.FAILED else "",
             raw=raw,
+            reference=str(invoice.get("api_ref") or ""),
         )
 
     def cancel_payment(self, provider_payment_id: str) -> ProviderPayment:
@@ -265,6 +270,10 @@ class IntaSendProvider(PaymentProvider):
         invoice = payload.get("invoice") or {}
         state = str(payload["status"]).upper()
         currency = str(invoice.get("currency") or "").upper() or None
+        chargeback_id = str(payload.get("chargeback_id") or "")
+        settled = _CHARGEBACK_STATES.get(state) if chargeback_id else None
+        if settled == RefundStatus.PENDING:
+            settled = None  # still open: nothing to settle yet
         return WebhookEvent(
             provider=self.identifier,
             event_id=f"chargeback:{payload['chargeback_id']}:{state}",
@@ -275,4 +284,6 @@ class IntaSendProvider(PaymentProvider):
             amount=parse_major(payload["amount"], currency) if currency else None,
             currency=currency,
             raw=raw,
+            refund=RefundNotice(provider_refund_id=chargeback_id, status=settled,
+                                failed_reason=f"chargeback {chargeback_id} was cancelled") if settled else None,
         )

@@ -14,7 +14,7 @@ from typing import Any
 
 import stripe
 
-from shop.core.money import THREE_DECIMAL_CURRENCIES, from_minor_units, to_minor_units
+from shop.core.money import THREE_DECIMAL_CURRENCIES, from_minor, to_minor
 
 from .base import (
     GatewayRejected,
@@ -23,6 +23,7 @@ from .base import (
     PaymentRequest,
     PaymentStatus,
     ProviderPayment,
+    RefundNotice,
     RefundResult,
     RefundStatus,
     WebhookEvent,
@@ -42,6 +43,9 @@ PAYMENT_STATUS_EVENTS = frozenset(
     }
 )
 
+# Events whose object is a refund: its status may have moved (pending -> succeeded / failed / canceled).
+REFUND_EVENTS = frozenset({"refund.updated", "refund.failed", "charge.refund.updated"})
+
 _REFUND_STATUSES = {
     "succeeded": RefundStatus.SUCCEEDED,
     "pending": RefundStatus.PENDING,
@@ -60,7 +64,7 @@ def stripe_minor_units(amount: Decimal | int, currency: str) -> int:
     code = currency.upper()
     step = 10 if code in THREE_DECIMAL_CURRENCIES else 100 if code == "ISK" else 1
     try:
-        return to_minor_units(amount, code, multiple_of=step)
+        return to_minor(amount, code, multiple_of=step)
     except ValueError as exc:
         raise GatewayRejected(f"Stripe cannot charge this amount: {exc}", code="invalid_amount") from exc
 
@@ -114,6 +118,8 @@ class StripeProvider(PaymentProvider):
     currencies = ()
     supports_refunds = True
     supports_partial_refunds = True
+    method_number, method_name = 1, "Card (Stripe)"
+    webhooks_signed = True  # Stripe-Signature on every event
 
     def __init__(
         self,
@@ -226,7 +232,7 @@ class StripeProvider(PaymentProvider):
         return RefundResult(
             provider_refund_id=refund["id"],
             status=status,
-            amount=from_minor_units(refund["amount"], refund["currency"]),
+            amount=from_minor(refund["amount"], refund["currency"]),
             currency=refund["currency"].upper(),
             raw=refund,
             failure_message=failure,
@@ -242,11 +248,11 @@ class StripeProvider(PaymentProvider):
         return ProviderPayment(
             provider_payment_id=intent["id"],
             status=intent_status(intent, refunded),
-            amount=from_minor_units(intent["amount"], currency),
+            amount=from_minor(intent["amount"], currency),
             currency=currency,
             client_secret=intent.get("client_secret") or "",
             failure_message=error.get("message") or "",
-            amount_refunded=from_minor_units(refunded, currency),
+            amount_refunded=from_minor(refunded, currency),
             raw=intent,
         )
 
@@ -284,7 +290,7 @@ class StripeProvider(PaymentProvider):
         if kind == "payment_intent":
             payment_id = obj["id"]
             reference = (obj.get("metadata") or {}).get("reference", "")
-            amount = from_minor_units(obj["amount"], currency)
+            amount = from_minor(obj["amount"], currency)
             failure = (obj.get("last_payment_error") or {}).get("message") or ""
             if event_type in PAYMENT_STATUS_EVENTS:
                 status = intent_status(obj)
@@ -292,12 +298,16 @@ class StripeProvider(PaymentProvider):
             payment_id = obj.get("payment_intent") or ""
             if event_type == "charge.refunded":
                 status = PaymentStatus.REFUNDED if obj.get("refunded") else PaymentStatus.PARTIALLY_REFUNDED
-                amount = from_minor_units(obj["amount_refunded"], currency)
+                amount = from_minor(obj["amount_refunded"], currency)
             else:
-                amount = from_minor_units(obj["amount"], currency)
+                amount = from_minor(obj["amount"], currency)
         elif kind == "refund":
             payment_id = obj.get("payment_intent") or ""
-            amount = from_minor_units(obj["amount"], currency)
+            amount = from_minor(obj["amount"], currency)
+        refund = None
+        if event_type in REFUND_EVENTS and kind == "refund" and obj.get("id"):
+            # The refund's status may have moved (pending -> succeeded / failed / canceled): a trigger to read it.
+            refund = RefundNotice(provider_refund_id=str(obj["id"]))
         return WebhookEvent(
             provider=self.identifier,
             event_id=event["id"],
@@ -309,4 +319,5 @@ class StripeProvider(PaymentProvider):
             currency=currency if amount is not None else None,
             failure_message=failure,
             raw=event,
+            refund=refund,
         )

@@ -5,10 +5,10 @@ import pytest
 from shop.core.money import (
     currency_exponent,
     format_major,
-    from_minor_units,
+    from_minor,
     normalise_currency,
     parse_major,
-    to_minor_units,
+    to_minor,
 )
 
 
@@ -29,7 +29,7 @@ from shop.core.money import (
     ],
 )
 def test_to_minor_units_is_exact(amount, currency, minor):
-    assert to_minor_units(amount, currency) == minor
+    assert to_minor(amount, currency) == minor
 
 
 @pytest.mark.parametrize(
@@ -43,7 +43,7 @@ def test_to_minor_units_is_exact(amount, currency, minor):
     ],
 )
 def test_from_minor_units_keeps_the_currency_exponent(minor, currency, expected):
-    value = from_minor_units(minor, currency)
+    value = from_minor(minor, currency)
     assert isinstance(value, Decimal)
     assert str(value) == expected
 
@@ -61,19 +61,19 @@ def test_from_minor_units_keeps_the_currency_exponent(minor, currency, expected)
 )
 def test_to_minor_units_refuses_instead_of_rounding(amount, currency, message):
     with pytest.raises(ValueError, match=message):
-        to_minor_units(amount, currency)
+        to_minor(amount, currency)
 
 
 @pytest.mark.parametrize("amount", [10.5, "10.50", True, None])
 def test_to_minor_units_rejects_floats_and_other_types(amount):
     with pytest.raises(TypeError, match="Decimal or int"):
-        to_minor_units(amount, "USD")
+        to_minor(amount, "USD")
 
 
 def test_multiple_of_refuses_amounts_off_the_step():
-    assert to_minor_units(Decimal("5.120"), "KWD", multiple_of=10) == 5120
+    assert to_minor(Decimal("5.120"), "KWD", multiple_of=10) == 5120
     with pytest.raises(ValueError, match=r"KWD must be a multiple of 0\.010"):
-        to_minor_units(Decimal("5.125"), "KWD", multiple_of=10)
+        to_minor(Decimal("5.125"), "KWD", multiple_of=10)
 
 
 @pytest.mark.parametrize("currency", ["US", "USDX", "12A", "", "€UR"])

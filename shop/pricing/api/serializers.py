@@ -40,3 +40,66 @@ class TaxRateOutput(serializers.ModelSerializer):
     class Meta:
         model = TaxRate
         fields = ("id", "tax_class", "country", "region", "rate")
+
+
+# --- Priced answers (cart, orders): the pipeline's figures, as strings of the currency's minor unit -----------------
+
+MONEY = {"max_digits": 14, "decimal_places": None, "coerce_to_string": True, "read_only": True}
+
+
+class PercentField(serializers.DecimalField):
+    """A tax rate in percent, written without trailing zeros: ``"19"``, ``"7.7"``, ``"0"``."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", "Percent, e.g. \"19\" for 19 %.")
+        super().__init__(max_digits=7, decimal_places=None, coerce_to_string=True, read_only=True, **kwargs)
+
+    def to_representation(self, value) -> str:
+        return _plain(value)
+
+
+def tax_class_field(*, help_text: str) -> serializers.SlugRelatedField:
+    """A tax class by its code, for product, variant and shipping-method input (``null``: none of its own)."""
+    return serializers.SlugRelatedField(slug_field="code", queryset=TaxClass.objects.all(), required=False,
+                                        allow_null=True, help_text=help_text)
+
+
+class TaxLineOutput(serializers.Serializer):
+    """One invoice tax line: everything taxed at ``rate`` percent, its net ``base`` and its tax ``amount``."""
+
+    rate = PercentField()
+    base = serializers.DecimalField(**MONEY)
+    amount = serializers.DecimalField(**MONEY)
+
+
+class ShippingPriceOutput(serializers.Serializer):
+    """Shipping after tax: ``net + tax == gross`` (zeros when nothing ships or shipping is free)."""
+
+    net = serializers.DecimalField(**MONEY)
+    tax = serializers.DecimalField(**MONEY)
+    gross = serializers.DecimalField(**MONEY)
+    tax_rate = PercentField()
+
+
+class PriceChangeOutput(serializers.Serializer):
+    """A cart line's unit price moved: the price the customer saw (``old``) and the one charged now (``new``)."""
+
+    old = serializers.DecimalField(**MONEY)
+    new = serializers.DecimalField(**MONEY)
+
+
+def tax_lines_data(tax_lines) -> list[dict[str, str]]:
+    """``[{"rate", "base", "amount"}]`` as strings, from the pipeline's ``TaxLine`` objects or stored dicts."""
+    rows = []
+    for line in tax_lines:
+        get = line.get if isinstance(line, dict) else lambda name, line=line: getattr(line, name)
+        rows.append({"rate": _plain(get("rate")), "base": str(get("base")), "amount": str(get("amount"))})
+    return rows
+
+
+def _plain(rate) -> str:
+    """A percentage without trailing zeros: ``19``, ``7.7``, ``0``."""
+    text = str(rate)
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text or "0"

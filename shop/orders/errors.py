@@ -1,0 +1,51 @@
+"""Error codes of the orders app: its services, the cancel/refund/fulfilment policy (``policy.py``) and its API.
+
+A code lives here when orders is the lowest app that answers it; payments, above, reuses these members
+(``ORDER_PAID``, ``INVALID_PAYMENT_METHOD``) rather than keeping a copy. See ``shop.core.errors``.
+"""
+
+from enum import StrEnum
+
+
+class OrderErrorCode(StrEnum):
+    """The ``code`` of an error the orders app answers (``{"detail", "code"}``): the API's contract, one meaning
+    each, values the strings clients already read."""
+
+    # Checkout: an address-book id that is not the caller's (400, ``errors`` names the field).
+    ADDRESS_NOT_FOUND = "address_not_found"
+    # Checkout from an empty cart (400).
+    CART_EMPTY = "cart_empty"
+    # An Idempotency-Key header longer than 255 characters (400).
+    INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
+    # Checkout names a payment method that is unknown, not offered, or refuses the order's total (400).
+    INVALID_PAYMENT_METHOD = "invalid_payment_method"
+    # A tracking event status that is unknown, moves the shipment backwards, or is "cancelled" (400).
+    INVALID_SHIPMENT_STATUS = "invalid_shipment_status"
+    # Checkout names a shipping method that is unknown or inactive (400).
+    INVALID_SHIPPING_METHOD = "invalid_shipping_method"
+    # A status that is not an order status (400).
+    INVALID_STATUS = "invalid_status"
+    # A status move the order pipeline (``transitions.py``) refuses (400).
+    INVALID_TRANSITION = "invalid_transition"
+    # A direct order with no items (400).
+    ITEMS_REQUIRED = "items_required"
+    # The order is past cancelling (shipped, delivered or cancelled): cancel and refund refusals (400).
+    NOT_CANCELLABLE = "not_cancellable"
+    # ``PATCH /orders/{id}/`` with a field other than the status (400).
+    NOT_UPDATABLE = "not_updatable"
+    # A shipment change on a cancelled order (400).
+    ORDER_CANCELLED = "order_cancelled"
+    # A shipment change on a delivered order that it no longer takes (400).
+    ORDER_DELIVERED = "order_delivered"
+    # Shipping or delivering an order still waiting for its online payment (400).
+    ORDER_NOT_PAID = "order_not_paid"
+    # The order was already paid: a customer cancel, a second payment, cash collected after an online payment (400).
+    ORDER_PAID = "order_paid"
+    # A total too large for the money columns (400).
+    ORDER_TOO_LARGE = "order_too_large"
+    # A customer asked for a partial refund: only staff refund part of a payment (403).
+    PARTIAL_REFUND_STAFF_ONLY = "partial_refund_staff_only"
+    # A customer refund while PAYMENTS_CUSTOMER_REFUNDS is off (403).
+    REFUND_STAFF_ONLY = "refund_staff_only"
+    # The client's expected_total differs from the order's computed total (409, ``total`` and ``currency`` in the body).
+    TOTAL_MISMATCH = "total_mismatch"

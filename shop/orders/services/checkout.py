@@ -1,0 +1,318 @@
+"""Checkout: an order placed from the cart or from lines, in one transaction (cart lock, stock, order rows),
+and undoing one whose payment could not start."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from shop.accounts.models import Address
+from shop.cart.errors import CartErrorCode
+from shop.cart.locks import cart_lock
+from shop.cart.models import CartItem
+from shop.cart.pricing import held_unit_price
+from shop.cart.selectors import purchasable_get
+from shop.catalog.models import ProductVariant
+from shop.catalog.stock import StockLine, stock_deduct
+from shop.core.exceptions import ApplicationError, Conflict
+from shop.core.idempotency import check_replay, request_fingerprint
+from shop.discounts.calculation import DiscountLine
+from shop.discounts.selectors import Evaluation, discounts_evaluate
+from shop.discounts.services import order_discounts_apply, order_voucher_code, refusal_error
+
+from ..errors import OrderErrorCode
+from ..hooks import PaymentMethodFacts, payment_method_get
+from ..locks import order_lock
+from ..models import (
+    Order,
+    OrderAddress,
+    OrderItem,
+    OrderStatusChange,
+    Shipment,
+    ShipmentEvent,
+    ShippingMethod,
+)
+from ..pricing import CheckoutLine, checkout_price, order_item_price_fields, order_price_fields, shipping_fee
+from ..transitions import CANCELLABLE
+from ._shared import _notify
+from .cancel import _cancel_and_restock_locked
+
+MAX_ORDER_TOTAL = Decimal("1e10")  # the money columns hold 12 digits, 2 of them decimals
+ADDRESS_FIELDS = ("full_name", "phone", "email", "address_line_1", "address_line_2", "city", "state", "postal_code",
+                  "country")
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    """One line of a direct order: a product or a variant (or both, when they must match) and a quantity."""
+
+    quantity: int
+    product_id: int | None = None
+    variant_id: int | None = None
+
+
+# --- Checkout -------------------------------------------------------------------------------------------------
+
+def _payment_method_resolve(payment_method: str | None) -> PaymentMethodFacts | None:
+    if not payment_method:
+        return None
+    method = payment_method_get(payment_method)
+    if method is None:
+        raise ApplicationError(f"Payment method '{payment_method}' is not available.",
+                               code=OrderErrorCode.INVALID_PAYMENT_METHOD,
+                               extra={"errors": {"payment_method": ["Unknown or disabled payment method."]}})
+    return method
+
+
+def _shipping_method_resolve(shipping_method_id: int | None) -> ShippingMethod | None:
+    if shipping_method_id is None:
+        return None
+    method = ShippingMethod.objects.filter(pk=shipping_method_id, is_active=True).first()
+    if method is None:
+        raise ApplicationError(f"Shipping method {shipping_method_id} is not available.",
+                               code=OrderErrorCode.INVALID_SHIPPING_METHOD,
+                               extra={"errors": {"shipping_method": ["Unknown or inactive shipping method."]}})
+    return method
+
+
+def _address_snapshot(*, user, shipping_address, address_field: str = "shipping_address") -> dict | None:
+    """Copy the address out of whatever the client sent: free text, an address-book id, or an inline object.
+    ``address_field``: the request field that carried it (``address`` for the checkout-alias clients), which an
+    error names."""
+    if shipping_address is None or shipping_address == "":
+        return None
+    if isinstance(shipping_address, str):
+        return {"address_line_1": shipping_address.strip()}
+    if isinstance(shipping_address, int):
+        address = Address.objects.filter(pk=shipping_address, user=user).first()
+        if address is None:
+            raise ApplicationError("Address not found in your address book.", code=OrderErrorCode.ADDRESS_NOT_FOUND,
+                                   extra={"errors": {address_field: ["Address not found."]}})
+        return {"source_address_id": address.pk, **{field: getattr(address, field) for field in ADDRESS_FIELDS}}
+    return {field: shipping_address.get(field, "") or "" for field in ADDRESS_FIELDS}
+
+
+def _cart_lines(cart) -> list[CheckoutLine]:
+    items = list(CartItem.objects.filter(cart=cart).select_related("product", "variant").order_by("id"))
+    if not items:
+        raise ApplicationError("Your cart is empty.", code=OrderErrorCode.CART_EMPTY)
+    # A product may have gained variants since it was put in the cart: it must now be bought as one of them.
+    plain = {item.product_id for item in items if item.variant_id is None}
+    with_variants = set(ProductVariant.objects.filter(product_id__in=plain).values_list("product_id", flat=True))
+    for item in items:
+        if item.variant_id is None and item.product_id in with_variants:
+            raise ApplicationError(f"'{item.product.name}' now comes in variants: choose one in your cart.",
+                                   code=CartErrorCode.VARIANT_REQUIRED)
+    now = timezone.now()  # the price hold: the held price, or the catalog's once it ran out (shop/cart/pricing.py)
+    return [CheckoutLine(item.product, item.variant, item.quantity, held_unit_price(item, now=now)) for item in items]
+
+
+def _direct_lines(lines: list[LineRequest]) -> list[CheckoutLine]:
+    if not lines:
+        raise ApplicationError("An order needs at least one item.", code=OrderErrorCode.ITEMS_REQUIRED)
+    resolved = []
+    for line in lines:
+        product, variant = purchasable_get(product_id=line.product_id, variant_id=line.variant_id)
+        price = variant.price if variant is not None else product.price
+        resolved.append(CheckoutLine(product, variant, line.quantity, price))
+    return resolved
+
+
+def _order_for_key(*, user, idempotency_key: str, fingerprint: str) -> Order | None:
+    """This user's earlier order under ``idempotency_key`` (keys are per user), or None. Raises the 422
+    ``idempotency_key_reused`` when that order was placed by a different request."""
+    existing = Order.objects.filter(user=user, idempotency_key=idempotency_key).first()
+    if existing is not None:
+        check_replay(stored_fingerprint=existing.idempotency_fingerprint, fingerprint=fingerprint)
+    return existing
+
+
+def order_create(
+    *,
+    user,
+    lines: list[LineRequest] | None = None,
+    shipping_address: str | int | dict | None = None,
+    shipping_method_id: int | None = None,
+    payment_method: str | None = None,
+    notes: str = "",
+    expected_total: Decimal | None = None,
+    idempotency_key: str | None = None,
+    address_field: str = "shipping_address",
+    voucher: str | None = None,
+) -> tuple[Order, bool]:
+    """Place an order from the cart (``lines=None``) or from ``lines`` (a direct order; the cart is untouched),
+    opening no payment (``shop.payments.checkout.order_place_and_pay`` does both).
+
+    One transaction: lock the cart, take stock, write the order, its items, address snapshot, shipment and
+    history, empty the cart. Any refusal rolls all of it back. Returns ``(order, created)``; with an
+    ``idempotency_key`` already used by this user for the same request it returns that earlier order and
+    ``created=False``; used for a different request (other lines, address, method, notes...) it raises
+    ApplicationError 422 ``idempotency_key_reused`` and changes nothing. "The same request" is the same
+    arguments to this function, whichever endpoint or spelling carried them; a cart checkout's request is its
+    arguments, not the cart's contents (a retry finds the cart already emptied). ``address_field`` is only the
+    name errors give the address (the field the client sent it in).
+
+    ``voucher``: a voucher code for this order (a cart checkout without one uses the cart's code, if any). Sales
+    and the voucher are priced in (``shop.discounts``), and the voucher's use is reserved in this transaction
+    (``shop.discounts.services.order_discounts_apply``): a code that cannot be used is a 400 with its refusal code
+    naming ``voucher`` that changes nothing (the cart keeps its lines and code).
+    """
+    fingerprint = ""
+    if idempotency_key:
+        arguments = {
+            "lines": lines, "shipping_address": shipping_address, "shipping_method_id": shipping_method_id,
+            "payment_method": payment_method or None, "notes": notes, "expected_total": expected_total,
+        }
+        if voucher:  # only when given, so the fingerprints of requests without one stay what they were
+            arguments["voucher"] = voucher.strip().lower()
+        # "order_checkout": the name fingerprints were first stored under; keys saved before the rename still match.
+        fingerprint = request_fingerprint("order_checkout", arguments)
+        existing = _order_for_key(user=user, idempotency_key=idempotency_key, fingerprint=fingerprint)
+        if existing is not None:
+            return existing, False
+    try:
+        with transaction.atomic():
+            return _checkout(user=user, lines=lines, shipping_address=shipping_address,
+                             shipping_method_id=shipping_method_id, payment_method=payment_method, notes=notes,
+                             expected_total=expected_total, idempotency_key=idempotency_key,
+                             fingerprint=fingerprint, address_field=address_field, voucher=voucher)
+    except IntegrityError:
+        # Two requests with the same key got past the lookup: the unique constraint let one order through.
+        if idempotency_key:
+            existing = _order_for_key(user=user, idempotency_key=idempotency_key, fingerprint=fingerprint)
+            if existing is not None:
+                return existing, False
+        raise
+
+
+def _discounts(*, lines: list[CheckoutLine], code: str | None, email: str, fee) -> Evaluation:
+    """Sales and the voucher ``code`` on the checkout's lines (keyed by index, as the pipeline's), refused at once
+    (400 naming ``voucher``) when the code cannot be used: before any stock moves."""
+    evaluation = discounts_evaluate(
+        lines=[DiscountLine(key=index, product_id=line.product.pk, variant_id=line.variant.pk if line.variant else None,
+                            category_id=line.product.category_id, unit_price=line.unit_price, quantity=line.quantity)
+               for index, line in enumerate(lines)],
+        code=code, email=email, shipping_price=fee, at_checkout=True,
+    )
+    if evaluation.refusal is not None:
+        raise refusal_error(evaluation.refusal, field="voucher")
+    return evaluation
+
+
+def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_method, notes, expected_total,
+              idempotency_key, fingerprint, address_field="shipping_address", voucher=None) -> tuple[Order, bool]:
+    # The cart lock serialises one user's checkouts (cart or direct), so the key check below is race-free.
+    cart = cart_lock(user=user)
+    if idempotency_key:
+        existing = _order_for_key(user=user, idempotency_key=idempotency_key, fingerprint=fingerprint)
+        if existing is not None:
+            return existing, False
+    method = _payment_method_resolve(payment_method)
+    shipping = _shipping_method_resolve(shipping_method_id)
+    address = _address_snapshot(user=user, shipping_address=shipping_address, address_field=address_field)
+    from_cart = lines is None
+    resolved = _cart_lines(cart) if from_cart else _direct_lines(lines)
+
+    found = _discounts(lines=resolved, code=voucher or (cart.voucher_code if from_cart else None), email=user.email,
+                       fee=shipping_fee(lines=resolved, shipping_method=shipping))
+    price = checkout_price(lines=resolved, shipping_method=shipping, address=address,
+                           line_discounts=[found.discounts.line_discounts[index] for index in range(len(resolved))],
+                           order_discount=found.discounts.order_discount,
+                           shipping_discount=found.discounts.shipping_discount)
+    total = price.total
+    if total >= MAX_ORDER_TOTAL:
+        raise ApplicationError("This order is too large to place in one go.", code=OrderErrorCode.ORDER_TOO_LARGE)
+    refusal = method.refusal(total=total, currency=settings.SHOP_CURRENCY) if method else None
+    if refusal:
+        raise ApplicationError(refusal, code=OrderErrorCode.INVALID_PAYMENT_METHOD,
+                               extra={"errors": {"payment_method": [refusal]}})
+    if expected_total is not None and expected_total != total:
+        raise Conflict(f"The order total is {total}, not {expected_total}: review your cart and retry.",
+                       code=OrderErrorCode.TOTAL_MISMATCH, extra={"total": str(total), "currency": price.currency})
+
+    # Stock before any write (every line is validated before anything changes): a losing checkout in a rush for a hot
+    # product fails here, cheaply. Measured against taking stock last (shorter hot-row lock): no difference
+    # visible on the shared bench machine, so the simpler, fail-fast order stays (bench/README.md).
+    stock_deduct(lines=[StockLine(line.product.pk, line.quantity, line.variant.pk if line.variant else None)
+                        for line in resolved])
+
+    now = timezone.now()
+    needs_online_payment = method is None or method.is_online
+    # Written straight as processing (checkout moves pending -> processing; the history shows both).
+    order = Order(
+        user=user, status=Order.Status.PROCESSING, **order_price_fields(price), shipping_method=shipping,
+        notes=notes, payment_method=method.id if method else "",
+        payment_deadline=now + timedelta(minutes=settings.ORDER_PAYMENT_TIMEOUT_MINUTES)
+        if needs_online_payment else None,
+        idempotency_key=idempotency_key or "", idempotency_fingerprint=fingerprint,
+    )
+    order.full_clean(validate_unique=False, validate_constraints=False)  # the database enforces those, race-free
+    order.save()
+    OrderItem.objects.bulk_create([
+        OrderItem(
+            order=order, product=line.product, variant=line.variant, product_name=line.product.name,
+            variant_description=line.variant.name if line.variant else "",
+            sku=line.variant.sku if line.variant else "", barcode=line.variant.barcode if line.variant else "",
+            quantity=line.quantity, **order_item_price_fields(priced), created_at=now,
+        )
+        for line, priced in zip(resolved, price.lines, strict=True)
+    ])
+    # The voucher's use is reserved here, after the order row exists (guarded UPDATEs on its counters, lock order
+    # cart -> stock -> voucher); no use left raises, and the whole checkout rolls back. Cash on delivery consumes it.
+    order_discounts_apply(order=order, evaluation=found, email=user.email, consume=not needs_online_payment)
+    if address is not None:
+        snapshot = OrderAddress(order=order, **address)
+        snapshot.full_clean(exclude=["order"])
+        snapshot.save()
+    shipment = Shipment.objects.create(order=order, status=Shipment.Status.ORDER_PLACED)
+    ShipmentEvent.objects.create(shipment=shipment, status=Shipment.Status.ORDER_PLACED, message="Order placed",
+                                 occurred_at=now)
+    OrderStatusChange.objects.bulk_create([
+        OrderStatusChange(order=order, from_status="", to_status=Order.Status.PENDING, changed_by=user,
+                          reason="created", created_at=now),
+        OrderStatusChange(order=order, from_status=Order.Status.PENDING, to_status=Order.Status.PROCESSING,
+                          changed_by=user, reason="checkout", created_at=now),
+    ])
+    if from_cart:
+        CartItem.objects.filter(cart=cart).delete()
+        if cart.voucher_code:
+            cart.voucher_code = ""
+            cart.save(update_fields=["voucher_code", "updated_at"])
+    _notify(order, "confirmation")
+    return order, True
+
+
+@transaction.atomic
+def order_create_undo(*, order_id: int, refill_cart: bool) -> None:
+    """Take back a checkout whose payment could not start: the order cancelled with its stock restored once,
+    the cart lines as they were (``refill_cart``: it was a checkout from the cart). Lock order: cart -> order ->
+    stock -> payments."""
+    order = Order.objects.get(pk=order_id)
+    cart = cart_lock(user=order.user)  # the cart first: never lock a cart after an order
+    locked = order_lock(order_id=order_id)
+    if locked is None or locked.status not in CANCELLABLE:
+        return
+    order = locked
+    _cancel_and_restock_locked(order, by=None, reason=Order.CancelReason.PAYMENT_UNAVAILABLE,
+                   note="The payment could not be started; the checkout was undone.")
+    order.idempotency_key = order.idempotency_fingerprint = ""  # a retry with the same key places a fresh order
+    order.save(update_fields=["idempotency_key", "idempotency_fingerprint", "updated_at"])
+    if not refill_cart:
+        return
+    code = order_voucher_code(order_id=order.pk)
+    if code and not cart.voucher_code:
+        cart.voucher_code = code
+        cart.save(update_fields=["voucher_code", "updated_at"])
+    for item in order.items.all():
+        if item.product_id is None:
+            continue
+        line, created = CartItem.objects.get_or_create(
+            cart=cart, product_id=item.product_id, variant_id=item.variant_id,
+            defaults={"quantity": item.quantity, "price_snapshot": item.unit_price},
+        )
+        if not created:
+            line.quantity += item.quantity
+            line.save(update_fields=["quantity", "updated_at"])

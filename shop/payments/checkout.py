@@ -1,0 +1,64 @@
+"""Checkout with its payment: the orchestration the order endpoints run. It lives on the payments side, above the
+orders app (AGENTS.md rule 11): the order is placed by ``shop.orders.services.order_create``, then its payment is
+opened by ``payment_start``; a payment that cannot start undoes the checkout (``order_create_undo``)."""
+
+from shop.cart.services import cart_clear
+from shop.core.exceptions import ApplicationError
+from shop.core.metrics import record_checkout
+from shop.orders.models import Order
+from shop.orders.services import LineRequest, order_create, order_create_undo
+
+from .methods import default_method
+from .models import Payment
+from .services import payment_start
+
+
+def order_place_and_pay(*, user, lines: list[LineRequest] | None = None, payment_method: str | None = None,
+                        return_url: str = "", base_url: str = "",
+                        **checkout) -> tuple[Order, bool, Payment | None]:
+    """Place an order (from the cart, or from ``lines``: a direct order), then open its payment with the chosen
+    method. Returns ``(order, created, payment)``; ``checkout``: ``order_create``'s other keyword arguments.
+
+    ``payment_method`` is a method code or number; without one, the shop's default method is used
+    (``shop.payments.methods.default_method``: ``DEFAULT_PAYMENT_METHOD``, else the first active method), and no
+    payment is opened when there is none. A direct order (``lines``) also empties the user's cart once it is
+    placed and its payment opened. ``return_url`` and ``base_url`` go to ``payment_start`` (where a hosted
+    payment page sends the customer back; this API's public base as the customer reached it).
+
+    The gateway is called after the order commits (no row lock is held across the network). If it cannot
+    start the payment (down, 5xx, refused), the checkout is undone: the order is cancelled with its stock
+    restored, the cart refilled as it was, and the error (503 or 400) goes to the client; the failed attempt
+    stays recorded on the cancelled order.
+    """
+    if not payment_method:
+        default = default_method()
+        payment_method = default.id if default else None
+    try:
+        order, created = order_create(user=user, lines=lines, payment_method=payment_method, **checkout)
+    except ApplicationError as exc:
+        record_checkout(exc.code)
+        raise
+    record_checkout("placed" if created else "replayed")
+    if not created:
+        payment = Payment.objects.filter(order=order).order_by("-id").first() if order.payment_method else None
+        return order, created, payment
+    payment = None
+    if order.payment_method:
+        try:
+            payment = payment_start(order_id=order.pk, user=user, method_id=order.payment_method,
+                                    idempotency_key=f"checkout-{order.order_key}", return_url=return_url,
+                                    base_url=base_url)
+        except ApplicationError as exc:
+            order_create_undo(order_id=order.pk, refill_cart=lines is None)
+            record_checkout(f"undone_{exc.code}")
+            # The order stays visible, cancelled (``payment_unavailable``), as the record of what happened; the
+            # answer says so, so "nothing changed" is never claimed for an order the customer can see.
+            exc.message = (f"{exc.message} Order {order.order_key} was cancelled and its stock released"
+                           f"{'; your cart is as it was' if lines is None else ''}.")
+            exc.extra = {**exc.extra, "order_id": order.pk, "order_status": Order.Status.CANCELLED}
+            raise
+    if lines is not None:
+        # A direct order empties the cart too ("on successful create, the user's cart is cleared"), once its
+        # payment has opened: an undone checkout leaves the cart as it was.
+        cart_clear(user=user)
+    return order, created, payment

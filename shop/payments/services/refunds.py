@@ -1,0 +1,220 @@
+"""Refunds: reserve the amount under the payment lock, ask the gateway, settle; and settling a pending refund
+from a gateway's refund or chargeback event."""
+
+import logging
+from collections.abc import Sequence
+from decimal import Decimal
+
+from django.db import transaction
+
+from shop.core.exceptions import ApplicationError, ServiceUnavailable
+from shop.orders.models import Order
+from shop.orders.policy import order_action_check, refund_action
+from shop.orders.services import order_cancel_and_restock_locked, order_refund_notify
+
+from ..errors import PaymentErrorCode
+from ..gateways import provider_get
+from ..locks import payment_lock_with_order, refund_lock
+from ..models import Payment, Refund, RefundLine
+from ..providers.base import (
+    GatewayRejected,
+    GatewayUnavailable,
+    PaymentProvider,
+    RefundNotice,
+    RefundStatus,
+)
+from ..refund_split import RefundLineRequest, refund_split_amount, refund_split_lines
+from ..transitions import payment_status_set_locked
+from ._shared import _flag, _gateway_call, _status_phrase
+from .state import PAYABLE_ORDER_STATUSES, order_payment_recalculate
+
+logger = logging.getLogger(__name__)
+
+
+def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reason: str = "",
+                   lines: Sequence[RefundLineRequest] | None = None, shipping: bool = False) -> Payment:
+    """Refund all or part of a captured payment. The amount is reserved under the payment lock before the
+    gateway is called, so concurrent refunds can never return more than was paid.
+
+    By line: ``lines`` (units of order lines) and/or ``shipping`` refund exactly what is left of those, from the
+    order's stored prices (``refund_split.refund_split_lines``); without them, ``amount`` (default: all that is
+    left) is spread over the lines with its tax (``refund_split_amount``). Either way the refund stores its tax,
+    its tax lines and one ``RefundLine`` per line, and no line is refunded more than it cost (400 naming
+    ``lines``). ``lines`` with ``amount`` is refused (400 ``refund_lines_or_amount``).
+
+    ``user`` None is the system (automatic refunds). Who may refund what, and when, is the policy's
+    (``shop.orders.policy``): a customer only in full, only their own order, only before it ships (403
+    ``partial_refund_staff_only``, 400 ``not_cancellable``), checked under the locks before anything moves.
+    A refund that leaves the shop holding nothing for an open order cancels it (stock restored once); a partial
+    refund keeps the order going and never turns it unpaid.
+    """
+    with transaction.atomic():
+        order, payment = payment_lock_with_order(payment_id=payment_id, user=user)
+        split = None
+        if lines or shipping:
+            if amount is not None:
+                raise ApplicationError("Send either lines (and shipping) or an amount, not both.",
+                                       code=PaymentErrorCode.REFUND_LINES_OR_AMOUNT,
+                                       extra={"errors": {"amount": ["Not with lines."]}})
+            split = refund_split_lines(order=order, lines=lines or [], shipping=shipping)
+            amount = split.amount
+        # A customer's refund is all that is left of the payment: any other amount is a partial refund, the
+        # shop's decision (the policy's refund_action says which one this is).
+        order_action_check(actor=user, order=order, action=refund_action(payment=payment, amount=amount))
+        if not payment.can_be_refunded:
+            raise ApplicationError(f"This payment {_status_phrase(payment)}; only money taken and not yet refunded "
+                                   "can be refunded.",
+                                   code=PaymentErrorCode.NOT_REFUNDABLE)
+        amount = payment.refundable_amount if amount is None else amount
+        if amount <= 0:
+            raise ApplicationError("Refund amount must be positive.", code=PaymentErrorCode.INVALID_AMOUNT)
+        if amount > payment.refundable_amount:
+            raise ApplicationError(
+                f"Refund amount {amount} exceeds what is left to refund ({payment.refundable_amount}).",
+                code=PaymentErrorCode.REFUND_EXCEEDS_BALANCE,
+            )
+        split = split or refund_split_amount(order=order, amount=amount)
+        refund = Refund.objects.create(payment=payment, amount=amount, reason=reason, requested_by=user,
+                                       tax=split.tax, tax_lines=split.tax_lines)
+        RefundLine.objects.bulk_create(split.rows(refund))
+        payment.amount_refunded += amount
+        payment.save(update_fields=["amount_refunded", "updated_at"])
+        # The order says at once what the reservation leaves kept: staff cannot ship an order whose money is
+        # on its way back while the gateway is being asked (the shipping rule reads is_fully_paid under this lock).
+        order_payment_recalculate(order)
+    provider = provider_get(payment.provider)
+    try:
+        result = _gateway_call(provider, provider.refund_payment, payment.provider_payment_id, amount=amount,
+                               currency=payment.currency, reason=reason, idempotency_key=f"refund-{refund.pk}")
+    except ApplicationError as exc:
+        with transaction.atomic():
+            order, payment = payment_lock_with_order(payment_id=payment_id)
+            payment.amount_refunded -= amount
+            payment.save(update_fields=["amount_refunded", "updated_at"])
+            order_payment_recalculate(order)
+            Refund.objects.filter(pk=refund.pk).update(status=Refund.Status.FAILED, failure_message=exc.message[:500])
+        raise
+    if result.status == RefundStatus.FAILED:
+        # Refused in the create answer itself (a closed card account): the reserved amount goes back, the
+        # customer is told, and nothing else changes.
+        message = (result.failure_message or "the gateway refused it")[:500]
+        with transaction.atomic():
+            order, payment = payment_lock_with_order(payment_id=payment_id)
+            payment.amount_refunded -= amount
+            payment.save(update_fields=["amount_refunded", "updated_at"])
+            order_payment_recalculate(order)
+            Refund.objects.filter(pk=refund.pk).update(status=Refund.Status.FAILED, failure_message=message,
+                                                       provider_refund_id=result.provider_refund_id)
+        raise ApplicationError(f"The refund failed at {provider.display_name}: {message}.",
+                               code=PaymentErrorCode.REFUND_FAILED)
+    with transaction.atomic():
+        order, payment = payment_lock_with_order(payment_id=payment_id)
+        Refund.objects.filter(pk=refund.pk).update(status=result.status, provider_refund_id=result.provider_refund_id)
+        fully = payment.amount_refunded >= payment.amount
+        payment_status_set_locked(payment, to=Payment.Status.REFUNDED if fully else Payment.Status.PARTIALLY_REFUNDED)
+        payment.save(update_fields=["status", "updated_at"])
+        order_payment_recalculate(order)
+        # Cancel only when nothing is kept for the order any more (a second, duplicate payment may still be).
+        if fully and order.status in PAYABLE_ORDER_STATUSES and order.payment_status == Order.PaymentStatus.REFUNDED:
+            order_cancel_and_restock_locked(order, by=user, reason=Order.CancelReason.REFUNDED,
+                                            note="Payment refunded.")
+        elif order.status != Order.Status.CANCELLED:
+            # The order goes on (a partial refund, or one after delivery): the customer is told what comes back.
+            # A cancelled order's e-mail already says what is refunded or on its way.
+            order_refund_notify(order, refund_id=refund.pk)
+    return payment
+
+
+@transaction.atomic
+def payment_flag(*, payment_id: int, reason: str) -> None:
+    """Flag a payment for a person (``reason``: what to do), under the order -> payment locks."""
+    _order, payment = payment_lock_with_order(payment_id=payment_id)
+    _flag(payment, reason)
+    payment.save(update_fields=["flagged", "flag_reason", "updated_at"])
+
+
+def refund_notice_settle(*, payment_id: int, provider: PaymentProvider, notice: RefundNotice) -> str | None:
+    """Settle our pending Refund a verified webhook names (``notice``), after the payment itself was re-read.
+
+    A notice that settles the refund itself (IntaSend's completed or cancelled chargeback) is applied as it is;
+    one that is only a trigger (Stripe's refund events) is confirmed by reading the refund from the gateway. A
+    failed refund means the customer did not get the money back: the amount is released from
+    ``amount_refunded`` and the payment flagged for a person (the order may already be cancelled and restocked).
+    A refund the shop did not create (made in the gateway's dashboard) or already settled is left alone: the
+    payment re-read that ran before this already did what it always does with it. None: nothing settled.
+    """
+    refund_id = notice.provider_refund_id
+    if notice.status is not None:
+        return _refund_settle(payment_id=payment_id, provider_refund_id=refund_id, status=notice.status,
+                              flag_reason=notice.failed_reason or f"refund {refund_id} failed")
+    if not Refund.objects.filter(payment_id=payment_id, provider_refund_id=refund_id,
+                                 status=Refund.Status.PENDING).exists():
+        return None
+    try:
+        state = provider.retrieve_refund(refund_id)
+    except GatewayUnavailable as exc:
+        raise ServiceUnavailable(f"Could not read refund {refund_id} from {provider.display_name}; retry later.",
+                                 code=PaymentErrorCode.GATEWAY_UNAVAILABLE) from exc
+    except GatewayRejected as exc:
+        logger.warning("payment %s: %s cannot show refund %s (%s); left pending", payment_id,
+                       provider.display_name, refund_id, exc.message)
+        return None
+    if state.status not in (RefundStatus.SUCCEEDED, RefundStatus.FAILED):
+        return None  # still pending at the gateway
+    return _refund_settle(payment_id=payment_id, provider_refund_id=refund_id, status=state.status,
+                          failure_message=state.failure_message, gateway_payment_id=state.provider_payment_id,
+                          flag_reason=f"refund {refund_id} failed ({state.failure_message or 'no reason given'})")
+
+
+def _refund_settle(*, payment_id: int, provider_refund_id: str, status: str, failure_message: str = "",
+                   gateway_payment_id: str = "", flag_reason: str) -> str | None:
+    """Settle the payment's PENDING Refund with this gateway id, under the order -> payment locks.
+
+    None when there is no such pending refund (unknown to the shop, or already settled): idempotent. A refund
+    the gateway says belongs to another payment (``gateway_payment_id``) is never settled here.
+    """
+    with transaction.atomic():
+        order, payment = payment_lock_with_order(payment_id=payment_id)
+        if gateway_payment_id and gateway_payment_id != payment.provider_payment_id:
+            logger.warning("refund %s belongs to %s, not payment %s; not settled", provider_refund_id,
+                           gateway_payment_id, payment_id)
+            return None
+        refund = refund_lock(payment=payment, provider_refund_id=provider_refund_id, status=Refund.Status.PENDING)
+        if refund is None:
+            return None
+        return _refund_settle_locked(order, payment, refund, status=status, failure_message=failure_message,
+                                     flag_reason=flag_reason)
+
+
+def _refund_settle_locked(order: Order, payment: Payment, refund: Refund, *, status: str, failure_message: str,
+                          flag_reason: str) -> str:
+    """A pending refund's outcome, with order, payment and refund locked.
+
+    Succeeded: only the refund row changes (its amount was counted in ``amount_refunded`` when it was asked for).
+    Failed (Stripe's failed or canceled, IntaSend's cancelled chargeback): the customer got nothing back, so the
+    amount leaves ``amount_refunded``, the payment and order payment statuses are recomputed, and the payment is
+    flagged for a person. Nothing else is undone: a full refund cancelled the order and restored its stock,
+    and a failed refund never un-cancels it or moves stock; the order is marked ``needs_refund`` instead
+    (the shop still holds money for a cancelled order).
+    """
+    refund.status = Refund.Status.SUCCEEDED if status == Refund.Status.SUCCEEDED else Refund.Status.FAILED
+    if refund.status == Refund.Status.FAILED:
+        refund.failure_message = (failure_message or "The refund failed at the gateway.")[:500]
+    refund.save(update_fields=["status", "failure_message", "updated_at"])
+    if refund.status == Refund.Status.FAILED:
+        payment.amount_refunded = max(payment.amount_refunded - refund.amount, Decimal("0.00"))
+        if payment.amount_refunded >= payment.amount:
+            payment_status_set_locked(payment, to=Payment.Status.REFUNDED)
+        elif payment.amount_refunded > 0:
+            payment_status_set_locked(payment, to=Payment.Status.PARTIALLY_REFUNDED)
+        else:
+            payment_status_set_locked(payment, to=Payment.Status.SUCCEEDED)
+        _flag(payment, f"{flag_reason}: {refund.amount} {payment.currency} was not refunded")
+        payment.save()
+        if order.status == Order.Status.CANCELLED and not order.needs_refund:
+            order.needs_refund = True
+            order.save(update_fields=["needs_refund", "updated_at"])
+        order_payment_recalculate(order)
+    return f"refund_{refund.status}"
+
+
