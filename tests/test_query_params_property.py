@@ -57,6 +57,7 @@ def test_the_schema_declares_every_list_and_its_parameters():
         "/discounts/promotions/": page,
         "/discounts/vouchers/": page,
         "/discounts/vouchers/{id}/codes/": page,
+        "/events/": page | {"after", "type", "resource", "resource_id"},
         "/orders/": page | {"status"},
         "/orders/admin/": page | {"status", "user", "created_from", "created_to"},
         "/payments/": page | {"status"},
@@ -65,6 +66,8 @@ def test_the_schema_declares_every_list_and_its_parameters():
                               "max_price", "in_stock", "deleted"},
         "/products/categories/": page,
         "/products/{slug}/variants/": page | {"deleted"},
+        "/webhook-deliveries/": page | {"endpoint", "status", "event_type", "webhook_id"},
+        "/webhooks/": page,
     }
     ordering = next(param for param in OPERATIONS["/products/"] if param["name"] == "ordering")
     assert set(_choices(ordering)) == {"price", "-price", "created_at", "-created_at", "name", "-name"}

@@ -31,6 +31,8 @@ from shop.orders.tests.factories import ShippingMethodFactory, place_order
 from shop.payments.models import Payment
 from shop.payments.pages import INVALID_LINK
 from shop.pricing.models import TaxClass, TaxRate
+from shop.webhooks.models import WebhookDelivery, WebhookEndpoint
+from shop.webhooks.services import endpoint_create
 from tests.security_routes import api_routes, id_routes, methods_of
 
 OWNED, STAFF, CATALOG = "owned", "staff", "catalog"
@@ -78,6 +80,11 @@ TABLE = {
     "discounts/promotions/<int:pk>/usage/": Route(STAFF, "/discounts/promotions/{promotion}/usage/"),
     "pricing/tax-classes/<int:pk>/": Route(STAFF, "/pricing/tax-classes/{tax_class}/"),
     "pricing/tax-rates/<int:pk>/": Route(STAFF, "/pricing/tax-rates/{tax_rate}/"),
+    "webhooks/<int:pk>/": Route(STAFF, "/webhooks/{webhook}/"),
+    "webhooks/<int:pk>/rotate-secret/": Route(STAFF, "/webhooks/{webhook}/rotate-secret/"),
+    "webhooks/<int:pk>/ping/": Route(STAFF, "/webhooks/{webhook}/ping/"),
+    "webhook-deliveries/<int:pk>/": Route(STAFF, "/webhook-deliveries/{webhook_delivery}/"),
+    "webhook-deliveries/<int:pk>/redeliver/": Route(STAFF, "/webhook-deliveries/{webhook_delivery}/redeliver/"),
     "products/<slug:slug>/": Route(CATALOG, "/products/{product_slug}/"),
     "products/<slug:slug>/images/": Route(CATALOG, "/products/{product_slug}/images/"),
     "products/<slug:slug>/variants/": Route(CATALOG, "/products/{product_slug}/variants/"),
@@ -132,6 +139,10 @@ class World:
         self.ids["tax_rate"] = TaxRate.objects.create(tax_class=books, country="DE", rate=7).pk
         self.ids["voucher"] = VoucherFactory().pk
         self.ids["promotion"] = PromotionFactory(products=[catalog]).pk
+        endpoint = endpoint_create(url="http://127.0.0.1:9/hooks", events=["*"])  # nobody listens on port 9
+        self.ids["webhook"] = endpoint.pk
+        self.ids["webhook_delivery"] = WebhookDelivery.objects.create(
+            endpoint=endpoint, message_id="evt_1", event_type="order.created", body="{}", status="failed").pk
         order = place_order(user=a, product=product, quantity=1)
         self.ids["order"] = order.pk
         owner = APIClient()
@@ -152,7 +163,7 @@ class World:
     @staticmethod
     def snapshot():
         models = (Address, CartItem, Order, Payment, Product, Category, ProductImage, ProductVariant, ShippingMethod,
-                  TaxClass, TaxRate, Voucher, VoucherCode, Promotion)
+                  TaxClass, TaxRate, Voucher, VoucherCode, Promotion, WebhookEndpoint, WebhookDelivery)
         return {m.__name__: sorted((model_to_dict(row) for row in m.objects.all()), key=lambda r: r["id"])
                 for m in models}
 

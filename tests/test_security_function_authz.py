@@ -16,6 +16,17 @@ from tests.security_routes import api_routes, methods_of
 from tests.test_security_bola import World
 
 STAFF_OPERATIONS = {
+    ("events/", "get"): "/events/",
+    ("webhooks/", "get"): "/webhooks/",
+    ("webhooks/", "post"): "/webhooks/",
+    ("webhooks/<int:pk>/", "get"): "/webhooks/{webhook}/",
+    ("webhooks/<int:pk>/", "patch"): "/webhooks/{webhook}/",
+    ("webhooks/<int:pk>/", "delete"): "/webhooks/{webhook}/",
+    ("webhooks/<int:pk>/rotate-secret/", "post"): "/webhooks/{webhook}/rotate-secret/",
+    ("webhooks/<int:pk>/ping/", "post"): "/webhooks/{webhook}/ping/",
+    ("webhook-deliveries/", "get"): "/webhook-deliveries/",
+    ("webhook-deliveries/<int:pk>/", "get"): "/webhook-deliveries/{webhook_delivery}/",
+    ("webhook-deliveries/<int:pk>/redeliver/", "post"): "/webhook-deliveries/{webhook_delivery}/redeliver/",
     ("auth/users/", "get"): "/auth/users/",
     ("auth/users/", "post"): "/auth/users/",
     ("discounts/vouchers/", "get"): "/discounts/vouchers/",

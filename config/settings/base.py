@@ -41,11 +41,13 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "shop.accounts",
     "shop.pricing",
+    "shop.events",
     "shop.catalog",
     "shop.discounts",
     "shop.cart",
     "shop.orders",
     "shop.payments",
+    "shop.webhooks",
     "shop.storefront",
 ]
 
@@ -256,6 +258,8 @@ SPECTACULAR_SETTINGS = {
         {"name": "discounts (staff)", "description": "Vouchers and their codes, automatic promotions (sales), and "
                                                      "how often each was used, for staff (docs/PRICING.md)."},
         {"name": "webhooks", "description": "Called by payment gateways, never by a front end."},
+        {"name": "events and webhooks (staff)", "description": "The shop's committed events, and the endpoints "
+                                                               "they are pushed to, signed (docs/WEBHOOKS.md)."},
         {"name": "service", "description": "The API index and health check."},
     ],
     # Root paths are the documented ones; /api/v1/ copies and other aliases answer but are not published twice.
@@ -459,7 +463,8 @@ CATALOG_STOCK_MAX_LAG = env.int("CATALOG_STOCK_MAX_LAG", default=5)
 # Largest accepted product image upload, in bytes. Files go through Django's storage API: MEDIA_ROOT by default,
 # the S3-compatible bucket of the Deployment block when AWS_STORAGE_BUCKET_NAME is set.
 CATALOG_IMAGE_MAX_BYTES = env.int("CATALOG_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
-# The admin's "low stock" filter: products with at least one and at most this many units for sale.
+# The admin's "low stock" filter (products with at least one and at most this many units for sale) and the
+# default threshold of the stock.low event (a product's own low_stock_threshold wins).
 CATALOG_LOW_STOCK_THRESHOLD = env.int("CATALOG_LOW_STOCK_THRESHOLD", default=5)
 # The benchmark's "framework ceiling" view (bench/ceiling_urls.py); never set in production.
 if env.bool("BENCH_CEILING", default=False):
@@ -475,6 +480,28 @@ CELERY_BEAT_SCHEDULE["orders-expire-unpaid"] = {
     "task": "shop.orders.tasks.expire_unpaid_orders_task",
     "schedule": 60.0,
 }
+# --- Outbound webhooks (docs/WEBHOOKS.md) ---------------------------------------------------------------
+# Attempts per delivery (the first included); network errors, 5xx, 408 and 429 are retried, other 4xx never.
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+# Wait after the first failed attempt, x4 after each further one, capped, plus up to 25 % jitter (defaults: the
+# 8 attempts span at least 29.7 hours). A Retry-After on a 429/503 is honoured when it asks for longer.
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=60.0)
+WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=12 * 3600.0)
+# Read/write timeout of one attempt in seconds (connect: at most 5).
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# An endpoint is turned off (staff e-mailed) after this many failed attempts in a row.
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=20)
+# After a secret rotation the previous secret keeps signing (a second signature) for this long.
+WEBHOOK_SECRET_OVERLAP_HOURS = env.int("WEBHOOK_SECRET_OVERLAP_HOURS", default=24)
+# Settled deliveries (succeeded or failed) and their attempt log are kept this many days.
+WEBHOOK_DELIVERY_RETENTION_DAYS = env.int("WEBHOOK_DELIVERY_RETENTION_DAYS", default=30)
+# Let endpoints on loopback addresses (127.0.0.0/8, ::1) through the SSRF guard: local development and tests
+# only. Private, link-local and metadata addresses are always refused.
+WEBHOOK_ALLOW_LOOPBACK = env.bool("WEBHOOK_ALLOW_LOOPBACK", default=False)
+# How often Celery beat runs the sweep: retries due, events a broker outage left unrelayed, log retention.
+WEBHOOK_SWEEP_SECONDS = env.float("WEBHOOK_SWEEP_SECONDS", default=30.0)
+CELERY_BEAT_SCHEDULE["webhooks-sweep"] = {"task": "shop.webhooks.tasks.sweep", "schedule": WEBHOOK_SWEEP_SECONDS}
+
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
     "OrderStatusEnum": "shop.orders.models.Order.Status",
     "ShipmentStatusEnum": "shop.orders.models.Shipment.Status",

@@ -11,3 +11,5 @@ MEDIA_ROOT = BASE_DIR / ".pytest-media"  # noqa: F405
 # No collectstatic before tests: whitenoise serves through the finders, and would warn on every client that
 # staticfiles/ does not exist.
 STATIC_ROOT = None
+# Webhook receivers in the tests are small servers on 127.0.0.1.
+WEBHOOK_ALLOW_LOOPBACK = True

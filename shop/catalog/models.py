@@ -67,6 +67,9 @@ class Product(TimeStampedModel):
     description = models.TextField(blank=True)
     price = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
     stock_quantity = models.PositiveIntegerField(default=0)
+    # A sale that leaves this many units or fewer (of the product, or of one of its variants) emits stock.low;
+    # empty: CATALOG_LOW_STOCK_THRESHOLD.
+    low_stock_threshold = models.PositiveIntegerField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
     is_deleted = models.BooleanField(default=False)
     deleted_at = models.DateTimeField(null=True, blank=True)

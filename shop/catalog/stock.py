@@ -13,11 +13,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import F
 
 from shop.core.exceptions import ApplicationError
 from shop.core.locking import transaction_required
+from shop.events.services import event_record
+from shop.events.types import EventType
 
 from .errors import CatalogErrorCode
 from .models import Product, ProductVariant
@@ -102,25 +105,67 @@ def stock_deduct(*, lines: Iterable[StockLine]) -> None:
     """
     products, variants = _merge(lines)
     shortages: list[Shortage] = []
+    low: list[tuple[int, int | None, int, int]] = []
     for product_id, quantity in products.items():
-        updated = Product.objects.filter(
-            pk=product_id, is_active=True, is_deleted=False, stock_quantity__gte=quantity
-        ).update(stock_quantity=F("stock_quantity") - quantity)
-        if not updated:
+        row = _deduct(_PRODUCT_DEDUCT, [quantity, product_id, True, False, quantity])
+        if row is None:
             shortages.append(_shortage_for_product(product_id, quantity))
+        elif _crossed(row[0], quantity, row[1]):
+            low.append((product_id, None, row[0], _threshold(row[1])))
     for variant_id, quantity in variants.items():
         # Every guard on the variant row itself: a filter through the product join would make Django write
         # ``WHERE id IN (SELECT ... JOIN ...)``, which PostgreSQL does not re-check after waiting for a
         # concurrent buyer's row lock, and the stock would go negative (check-constraint error, not a shortage).
-        updated = ProductVariant.objects.filter(
-            pk=variant_id, is_active=True, stock_quantity__gte=quantity,
-            product_id__in=Product.objects.public().values("pk"),
-        ).update(stock_quantity=F("stock_quantity") - quantity)
-        if not updated:
+        row = _deduct(_VARIANT_DEDUCT, [quantity, variant_id, True, quantity, True, False])
+        if row is None:
             shortages.append(_shortage_for_variant(variant_id, quantity))
+        elif _crossed(row[0], quantity, row[2]):
+            low.append((row[1], variant_id, row[0], _threshold(row[2])))
     if shortages:
         raise InsufficientStock(shortages)
+    for low_product, low_variant, left, threshold in low:
+        _stock_low(low_product, variant_id=low_variant, left=left, threshold=threshold)
     _invalidate_after_commit(products, variants)
+
+
+# The guarded UPDATEs, written out so they answer the stock left (RETURNING, PostgreSQL and SQLite >= 3.35) at no
+# extra query: stock.low is emitted when a sale takes the stock from above the threshold to at or below it.
+_PRODUCT_DEDUCT = (
+    "UPDATE catalog_product SET stock_quantity = stock_quantity - %s "
+    "WHERE id = %s AND is_active = %s AND is_deleted = %s AND stock_quantity >= %s "
+    "RETURNING stock_quantity, low_stock_threshold"
+)
+_VARIANT_DEDUCT = (
+    "UPDATE catalog_productvariant SET stock_quantity = stock_quantity - %s "
+    "WHERE id = %s AND is_active = %s AND stock_quantity >= %s "
+    "AND product_id IN (SELECT id FROM catalog_product WHERE is_active = %s AND is_deleted = %s) "
+    "RETURNING stock_quantity, product_id, "
+    "(SELECT low_stock_threshold FROM catalog_product WHERE catalog_product.id = catalog_productvariant.product_id)"
+)
+
+
+def _deduct(sql: str, params: list) -> tuple | None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def _threshold(own: int | None) -> int:
+    return settings.CATALOG_LOW_STOCK_THRESHOLD if own is None else own
+
+
+def _crossed(left: int, taken: int, own_threshold: int | None) -> bool:
+    threshold = _threshold(own_threshold)
+    return left <= threshold < left + taken
+
+
+def _stock_low(product_id: int, *, variant_id: int | None, left: int, threshold: int) -> None:
+    """Record stock.low for the product. A product's own UPDATE holds its row lock; a variant's does not, so the
+    product row is locked first (the event's sequence runs per product), at one more query only on a crossing."""
+    if variant_id is not None:
+        list(Product.objects.select_for_update().filter(pk=product_id).values_list("pk", flat=True))
+    event_record(type=EventType.STOCK_LOW, resource_id=product_id,
+                 data={"variant_id": variant_id, "stock_quantity": left, "threshold": threshold})
 
 
 @transaction_required

@@ -10,6 +10,12 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 
+def enqueue(task, *args) -> None:
+    """Queue a Celery task now (outside a transaction, e.g. from an after-commit listener); a broker that is down
+    is logged, never raised (the task's periodic sweep, where it has one, catches up)."""
+    _enqueue(task, args)
+
+
 def _enqueue(task, args: tuple) -> None:
     try:
         task.delay(*args)

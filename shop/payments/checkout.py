@@ -47,7 +47,7 @@ def order_place_and_pay(*, user, lines: list[LineRequest] | None = None, payment
         try:
             payment = payment_start(order_id=order.pk, user=user, method_id=order.payment_method,
                                     idempotency_key=f"checkout-{order.order_key}", return_url=return_url,
-                                    base_url=base_url)
+                                    base_url=base_url, announce_order=True)
         except ApplicationError as exc:
             order_create_undo(order_id=order.pk, refill_cart=lines is None)
             record_checkout(f"undone_{exc.code}")

@@ -17,6 +17,8 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from shop.core.enqueue import enqueue_on_commit
 from shop.core.exceptions import ApplicationError
+from shop.events.services import event_record
+from shop.events.types import EventType
 
 from ..errors import AccountErrorCode
 from ..models import EmailVerificationCode, User
@@ -65,6 +67,7 @@ def user_register(*, email: str, password: str, first_name: str = "", last_name:
                                             last_name=last_name)
     except IntegrityError:
         raise _email_taken() from None
+    event_record(type=EventType.CUSTOMER_CREATED, resource_id=user.pk)
     email_verification_request(user=user)
     return user
 

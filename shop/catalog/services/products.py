@@ -9,6 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from shop.core.exceptions import ApplicationError, Conflict, NotFound
+from shop.events.services import event_record
+from shop.events.types import EventType
 from shop.pricing.models import TaxClass
 
 from ..errors import CatalogErrorCode
@@ -48,6 +50,7 @@ def product_create(
     )
     product.full_clean(exclude=["search_vector"])
     _save_with_unique(product, field="slug")
+    event_record(type=EventType.PRODUCT_CREATED, resource_id=product.pk)
     _invalidate_on_commit(product_ids=[product.pk])
     return product
 
@@ -89,6 +92,8 @@ def product_update(*, product: Product, data: dict[str, Any]) -> Product:
             setattr(product, field, data[field])
     product.full_clean(exclude=["search_vector"])
     _save_with_unique(product, field="slug")
+    event_record(type=EventType.PRODUCT_UPDATED, resource_id=product.pk,
+                 data={"fields": sorted(field for field in PRODUCT_FIELDS if field in data)})
     _invalidate_on_commit(product_ids=[product.pk])
     return product
 
@@ -112,6 +117,7 @@ def product_soft_delete(*, product: Product) -> None:
     ProductVariant.objects.filter(pk__in=variant_ids).update(
         is_deleted=True, deleted_at=product.deleted_at, updated_at=product.deleted_at
     )
+    event_record(type=EventType.PRODUCT_DELETED, resource_id=product.pk)
     _invalidate_on_commit(product_ids=[product.pk], variant_ids=variant_ids)
 
 
@@ -169,6 +175,7 @@ def product_restore(*, product_id: int, slug: str | None = None, category: Categ
     ProductVariant.objects.filter(pk__in=[v.pk for v in variants]).update(
         is_deleted=False, deleted_at=None, updated_at=timezone.now()
     )
+    event_record(type=EventType.PRODUCT_UPDATED, resource_id=product.pk, data={"restored": True})
     _invalidate_on_commit(product_ids=[product.pk], variant_ids=[v.pk for v in variants])
     return product
 
@@ -176,7 +183,13 @@ def product_restore(*, product_id: int, slug: str | None = None, category: Categ
 @transaction.atomic
 def product_set_active(*, product_ids: Iterable[int], is_active: bool) -> int:
     """Bulk (de)activation, e.g. from the admin. Deleted products stay deleted."""
-    ids = list(product_ids)
-    count = Product.objects.live().filter(pk__in=ids).update(is_active=is_active, updated_at=timezone.now())
+    ids = sorted(set(product_ids))
+    # Locked in id order (as stock moves take them) so each product.updated event's sequence is computed under
+    # its row lock.
+    changed = list(Product.objects.live().select_for_update().filter(pk__in=ids).exclude(is_active=is_active)
+                   .order_by("pk").values_list("pk", flat=True))
+    count = Product.objects.filter(pk__in=changed).update(is_active=is_active, updated_at=timezone.now())
+    for product_id in changed:
+        event_record(type=EventType.PRODUCT_UPDATED, resource_id=product_id, data={"fields": ["is_active"]})
     _invalidate_on_commit(product_ids=ids)
     return count

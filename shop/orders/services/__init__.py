@@ -10,6 +10,7 @@ Lock order: AGENTS.md rule 2 (``shop/orders/locks.py`` says it for each path). S
 ``shop.catalog.stock``.
 """
 
+from ._shared import order_created_announce
 from .cancel import order_cancel, order_cancel_and_restock_locked
 from .checkout import LineRequest, order_create, order_create_undo
 from .expiry import expire_unpaid_orders, order_expire
@@ -31,6 +32,7 @@ __all__ = [
     "order_cancel_and_restock_locked",
     "order_create",
     "order_create_undo",
+    "order_created_announce",
     "order_expire",
     "order_mark_processing_locked",
     "order_refund_notify",

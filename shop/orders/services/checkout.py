@@ -37,7 +37,7 @@ from ..models import (
 )
 from ..pricing import CheckoutLine, checkout_price, order_item_price_fields, order_price_fields, shipping_fee
 from ..transitions import CANCELLABLE
-from ._shared import _notify
+from ._shared import _notify, order_created_announce
 from .cancel import _cancel_and_restock_locked
 
 MAX_ORDER_TOTAL = Decimal("1e10")  # the money columns hold 12 digits, 2 of them decimals
@@ -281,6 +281,8 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
         if cart.voucher_code:
             cart.voucher_code = ""
             cart.save(update_fields=["voucher_code", "updated_at"])
+    if method is None:
+        order_created_announce(order)
     _notify(order, "confirmation")
     return order, True
 

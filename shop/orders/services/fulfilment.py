@@ -63,7 +63,7 @@ def _set_status_locked(order: Order, *, status: str, by, note: str = "", event: 
         if event is None:
             shipment_status = Shipment.Status.SHIPPED if status == Order.Status.SHIPPED else Shipment.Status.DELIVERED
             event = {"status": shipment_status, "message": f"Order {status}"}
-        _shipment_event(shipment, **event)
+        _shipment_event(shipment, **event, announce=False)
     if status in (Order.Status.SHIPPED, Order.Status.DELIVERED):
         _notify(order, status)
 

@@ -8,6 +8,8 @@ from decimal import Decimal
 from django.db import transaction
 
 from shop.core.exceptions import ApplicationError, ServiceUnavailable
+from shop.events.services import event_record
+from shop.events.types import EventType
 from shop.orders.models import Order
 from shop.orders.policy import order_action_check, refund_action
 from shop.orders.services import order_cancel_and_restock_locked, order_refund_notify
@@ -29,6 +31,12 @@ from ._shared import _flag, _gateway_call, _status_phrase
 from .state import PAYABLE_ORDER_STATUSES, order_payment_recalculate
 
 logger = logging.getLogger(__name__)
+
+
+def _refund_announce(refund_id: int, *, succeeded: bool, amount: Decimal, payment_id: int) -> None:
+    """Record refund.succeeded or refund.failed in the outbox (the payment row, and so the refund, locked)."""
+    event_record(type=EventType.REFUND_SUCCEEDED if succeeded else EventType.REFUND_FAILED, resource_id=refund_id,
+                 data={"amount": str(amount), "payment_id": payment_id})
 
 
 def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reason: str = "",
@@ -93,6 +101,7 @@ def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reas
             payment.save(update_fields=["amount_refunded", "updated_at"])
             order_payment_recalculate(order)
             Refund.objects.filter(pk=refund.pk).update(status=Refund.Status.FAILED, failure_message=exc.message[:500])
+            _refund_announce(refund.pk, succeeded=False, amount=amount, payment_id=payment.pk)
         raise
     if result.status == RefundStatus.FAILED:
         # Refused in the create answer itself (a closed card account): the reserved amount goes back, the
@@ -105,11 +114,14 @@ def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reas
             order_payment_recalculate(order)
             Refund.objects.filter(pk=refund.pk).update(status=Refund.Status.FAILED, failure_message=message,
                                                        provider_refund_id=result.provider_refund_id)
+            _refund_announce(refund.pk, succeeded=False, amount=amount, payment_id=payment.pk)
         raise ApplicationError(f"The refund failed at {provider.display_name}: {message}.",
                                code=PaymentErrorCode.REFUND_FAILED)
     with transaction.atomic():
         order, payment = payment_lock_with_order(payment_id=payment_id)
         Refund.objects.filter(pk=refund.pk).update(status=result.status, provider_refund_id=result.provider_refund_id)
+        if result.status == RefundStatus.SUCCEEDED:  # pending ones are announced when they settle
+            _refund_announce(refund.pk, succeeded=True, amount=amount, payment_id=payment.pk)
         fully = payment.amount_refunded >= payment.amount
         payment_status_set_locked(payment, to=Payment.Status.REFUNDED if fully else Payment.Status.PARTIALLY_REFUNDED)
         payment.save(update_fields=["status", "updated_at"])
@@ -201,6 +213,8 @@ def _refund_settle_locked(order: Order, payment: Payment, refund: Refund, *, sta
     if refund.status == Refund.Status.FAILED:
         refund.failure_message = (failure_message or "The refund failed at the gateway.")[:500]
     refund.save(update_fields=["status", "failure_message", "updated_at"])
+    _refund_announce(refund.pk, succeeded=refund.status == Refund.Status.SUCCEEDED, amount=refund.amount,
+                     payment_id=payment.pk)
     if refund.status == Refund.Status.FAILED:
         payment.amount_refunded = max(payment.amount_refunded - refund.amount, Decimal("0.00"))
         if payment.amount_refunded >= payment.amount:

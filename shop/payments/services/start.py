@@ -16,6 +16,7 @@ from shop.core.links import public_base_url
 from shop.orders.errors import OrderErrorCode
 from shop.orders.locks import order_lock
 from shop.orders.models import Order
+from shop.orders.services import order_created_announce
 from shop.payments.methods import PaymentMethod, default_method, method_get
 
 from ..errors import PaymentErrorCode
@@ -157,7 +158,7 @@ def _attempt_for_key(idempotency_key: str, *, order_id: int, provider: str, curr
 
 def payment_start(*, order_id: int, user, method_id: str, currency: str | None = None,
                   idempotency_key: str = "", client_idempotency_key: str = "", return_url: str = "",
-                  base_url: str = "") -> Payment:
+                  base_url: str = "", announce_order: bool = False) -> Payment:
     """Open a payment attempt for the order with the method named by ``method_id`` (code or number).
 
     Every new gateway checkout is a new ``Payment`` row; an open attempt, or a failed one whose gateway object
@@ -217,6 +218,8 @@ def payment_start(*, order_id: int, user, method_id: str, currency: str | None =
             payment.failure_message = ""
             payment.save()
             _attempt_opened_locked(order, payment, method)
+            if announce_order:  # a checkout's order is announced once its payment has opened
+                order_created_announce(order)
     except IntegrityError:
         # The gateway answered an id another payment of ours already holds (a misbehaving or replayed gateway).
         # Never attach one gateway payment to two of ours: this attempt fails like any other gateway failure.

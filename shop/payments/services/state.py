@@ -11,6 +11,8 @@ from shop.core.enqueue import enqueue_on_commit
 from shop.core.exceptions import ApplicationError, NotFound
 from shop.core.metrics import record_payment
 from shop.discounts.services import redemption_consume
+from shop.events.services import event_record
+from shop.events.types import EventType
 from shop.orders.models import Order
 from shop.orders.services import order_cancel_and_restock_locked, order_mark_processing_locked
 
@@ -48,6 +50,7 @@ def order_payment_recalculate(order: Order) -> None:
         order.paid_at = timezone.now()
         # Its voucher use is consumed (a no-op for a cancelled order: its use was released, and stays so).
         redemption_consume(order_id=order.pk)
+        event_record(type=EventType.ORDER_PAID, resource_id=order.pk, data={"total": str(order.total)})
     order.is_fully_paid = order.was_paid and net > 0
     if refunded and net <= 0:
         order.payment_status = Order.PaymentStatus.REFUNDED
@@ -122,6 +125,8 @@ def _apply(order: Order, payment: Payment, state: ProviderPayment) -> str:
             payment_status_set_locked(payment, to=Payment.Status.SUCCEEDED)
             payment.succeeded_at = timezone.now()
             payment.failure_message = ""
+            event_record(type=EventType.PAYMENT_SUCCEEDED, resource_id=payment.pk,
+                         data={"amount": str(payment.amount), "currency": payment.currency})
             orphan_reason = _orphan_reason(order)
             if orphan_reason:
                 # Money the order cannot keep: it was cancelled (stock gone back) or another attempt already
@@ -142,6 +147,9 @@ def _apply(order: Order, payment: Payment, state: ProviderPayment) -> str:
     if payment.status in Payment.CAPTURED or payment.status == Payment.Status.CANCELLED:
         return "ignored_stale"  # a late failure or cancel never overrides money already taken or a closed attempt
     if status == PaymentStatus.FAILED:
+        if payment.status != Payment.Status.FAILED:
+            event_record(type=EventType.PAYMENT_FAILED, resource_id=payment.pk,
+                         data={"failure_message": (state.failure_message or "The payment failed.")[:500]})
         payment_status_set_locked(payment, to=Payment.Status.FAILED)
         payment.failure_message = (state.failure_message or "The payment failed.")[:500]
         if payment.provider in settings.PAYMENT_FAILURE_RELEASES_ORDER:

@@ -159,9 +159,10 @@ def test_a_stripe_checkout_runs_a_fixed_number_of_queries_plus_one_stock_update_
     # (was 46 + 1: the payment's full_clean queried every foreign key, unique field and check constraint; then 33,
     # + 2 reads of staff's payment-method settings, at checkout and when the payment opens).
     # + 2: the order is locked before the opened attempt is recorded, and its other open attempts are closed.
-    # + 2: the pricing pipeline's tax rates (the default tax class, the rates at the address), whatever the lines.
+    # + 2: the pricing pipeline's tax rates (the default tax class, the rates at the address), whatever the lines;
+    # + 1: the order.created event in the outbox (written when the attempt has opened).
     # + 2: the live promotions at checkout, and the order's discounts in the answer.
-    with django_assert_max_num_queries(41 + lines):
+    with django_assert_max_num_queries(42 + lines):
         response = user_client.post(
             "/orders/checkout/", {"payment_method": "stripe", "shipping_address": ADDRESS}, format="json",
             HTTP_IDEMPOTENCY_KEY=f"budget-{lines}",

@@ -118,7 +118,9 @@ def test_the_over_payment_is_whichever_success_arrives_second(user, sandbox_on, 
     order.refresh_from_db()
     assert (second.flagged, first.flagged) == (False, True)
     assert (order.needs_refund, order.payment_status) == (True, "paid")  # until the refund is made
-    assert len(callbacks) == 1  # one refund queued, for the second arrival
+    # One refund queued, for the second arrival (the other callbacks announce the outbox's events).
+    refunds = [c for c in callbacks if "refund_orphan_payment" in repr(c)]
+    assert len(refunds) == 1
 
 
 def test_cash_cannot_be_collected_on_an_order_paid_online(user_client, staff_client, sandbox_on, product,

@@ -1,0 +1,80 @@
+"""The ``object`` of an event: its resource as the API answers it, rendered with the API's own output serializers.
+
+This app sits above orders, payments, catalog and accounts (pyproject.toml's layers), so it may import their
+serializers, while the apps that record events import only the outbox below them. An event is rendered once, when
+it is first relayed; a resource that no longer exists renders as ``None``.
+"""
+
+from collections.abc import Callable
+
+from django.contrib.auth import get_user_model
+
+from shop.accounts.api.serializers import UserOutput
+from shop.catalog import selectors as catalog_selectors
+from shop.catalog.api.serializers import ProductOutput
+from shop.core.links import public_base_url
+from shop.events.types import Resource
+from shop.orders import selectors as order_selectors
+from shop.orders.api.serializers import OrderOutput
+from shop.payments.api.serializers import PaymentOutput
+from shop.payments.models import Payment, Refund
+
+
+def _order(order_id: int) -> dict | None:
+    order = order_selectors.order_get(order_id=order_id)
+    return OrderOutput(order).data if order else None
+
+
+def _payment(payment_id: int) -> dict | None:
+    payment = Payment.objects.select_related("order").filter(pk=payment_id).first()
+    return PaymentOutput(payment).data if payment else None
+
+
+def _refund(refund_id: int) -> dict | None:
+    refund = Refund.objects.select_related("payment").filter(pk=refund_id).first()
+    if refund is None:
+        return None
+    return {
+        "id": refund.pk, "payment_id": refund.payment_id, "order_id": refund.payment.order_id,
+        "amount": str(refund.amount), "currency": refund.payment.currency, "reason": refund.reason,
+        "status": refund.status, "failure_message": refund.failure_message or None,
+        "created_at": refund.created_at.isoformat().replace("+00:00", "Z"),
+        "updated_at": refund.updated_at.isoformat().replace("+00:00", "Z"),
+    }
+
+
+def _product(product_id: int) -> dict | None:
+    product = catalog_selectors.product_queryset(staff=True, include_deleted=True).filter(pk=product_id).first()
+    if product is None:
+        return None
+    data = ProductOutput(product, context={"request": None, "public_base_url": public_base_url()}).data
+    return {**data, "is_deleted": product.is_deleted}
+
+
+def _customer(user_id: int) -> dict | None:
+    user = get_user_model().objects.filter(pk=user_id).first()
+    return UserOutput(user).data if user else None
+
+
+RENDERERS: dict[str, Callable[[int], dict | None]] = {
+    Resource.ORDER: _order,
+    Resource.PAYMENT: _payment,
+    Resource.REFUND: _refund,
+    Resource.PRODUCT: _product,
+    Resource.CUSTOMER: _customer,
+}
+
+
+def render(resource_type: str, resource_id: int) -> dict | None:
+    """The JSON-able API answer for the resource (``GET /orders/{id}/`` for an order...), or None if it is gone."""
+    data = RENDERERS[resource_type](resource_id)
+    return None if data is None else _plain(data)
+
+
+def _plain(value):
+    """Serializer output (ReturnDict, Decimal already strings) as plain dicts and lists for JSONField."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
