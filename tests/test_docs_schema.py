@@ -188,6 +188,69 @@ def test_purchase_flow_examples_have_the_shape_of_real_answers(schema, api_clien
                 f"examples.py from this answer:\n{json.dumps(real, indent=1)}")
 
 
+GUEST_FLOW = [
+    ("/cart/", "post", "201"),
+    ("/orders/guest/checkout/", "post", "201"),
+    ("/orders/guest/{order_key}/", "get", "200"),
+    ("/orders/guest/{order_key}/pay/", "post", "201"),
+    ("/orders/guest/{order_key}/payment/", "get", "200"),
+    ("/orders/guest/{order_key}/cancel/", "post", "200"),
+    ("/orders/claim/", "post", "200"),
+]
+
+
+@pytest.mark.parametrize(("path", "method", "status"), GUEST_FLOW)
+def test_guest_flow_operations_have_examples_that_fit_their_schemas(schema, path, method, status):
+    operation = schema["paths"][path][method]
+    response = operation["responses"][status]["content"]["application/json"]
+
+    assert response.get("examples"), f"{method.upper()} {path}: no response example"
+    for example in response["examples"].values():
+        jsonschema.validate(example["value"], _resolve(schema, response["schema"]), format_checker=FORMATS)
+
+
+def test_guest_flow_examples_have_the_shape_of_real_answers(schema, api_client, settings):
+    """A guest buys as the README says, then claims the order with a verified account: each example's keys are
+    exactly the real answer's."""
+    from shop.accounts.tests.factories import UserFactory
+    from shop.orders.tests.guests import guest_checkout
+
+    settings.PAYMENT_METHODS = ["sandbox", "cod"]
+    settings.PAYMENTS_SANDBOX_ENABLED = True
+    product = ProductFactory(stock_quantity=10)
+    answers = {}
+
+    def keep(path, method, response):
+        assert response.status_code < 300, response.content
+        answers[(path, method)] = response.json()
+        return response.json()
+
+    cart = keep("/cart/", "post", api_client.post("/cart/"))
+    api_client.post("/cart/items/", {"product_id": product.pk}, format="json", HTTP_X_CART_TOKEN=cart["cart_token"])
+    order = keep("/orders/guest/checkout/", "post", guest_checkout(api_client, cart["cart_token"],
+                                                                  payment_method="sandbox"))
+    url = f"/orders/guest/{order['order_key']}/{{}}?token={order['order_token']}"
+    keep("/orders/guest/{order_key}/", "get", api_client.get(url.format("")))
+    keep("/orders/guest/{order_key}/pay/", "post", api_client.post(url.format("pay/"), {}, format="json"))
+    keep("/orders/guest/{order_key}/payment/", "get", api_client.get(url.format("payment/")))
+    keep("/orders/guest/{order_key}/cancel/", "post", api_client.post(url.format("cancel/")))
+    # A second order, paid on delivery: the claim below takes both.
+    api_client.post("/cart/items/", {"product_id": product.pk}, format="json", HTTP_X_CART_TOKEN=cart["cart_token"])
+    placed = guest_checkout(api_client, cart["cart_token"], payment_method="cod")
+    assert placed.status_code == 201, placed.content
+    claimer = UserFactory(email="grace@example.com", is_email_verified=True)
+    api_client.force_authenticate(claimer)
+    keep("/orders/claim/", "post", api_client.post("/orders/claim/"))
+
+    for (path, method), real in answers.items():
+        status = next(code for p, m, code in GUEST_FLOW if (p, m) == (path, method))
+        examples = schema["paths"][path][method]["responses"][status]["content"]["application/json"]["examples"]
+        for name, example in examples.items():
+            assert _shape(example["value"]) == _shape(real), (
+                f"{method.upper()} {path} example {name!r} no longer matches the real answer: update its "
+                f"examples.py from this answer:\n{json.dumps(real, indent=1)}")
+
+
 JARGON = re.compile(r"\bseeds?\b(?!_demo|_catalog|_users)[^\n]{0,40}", re.I)
 
 

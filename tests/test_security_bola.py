@@ -7,6 +7,8 @@ The table below names every id-taking route of ``config.urls`` (a new one fails
   object's existence is not revealed), anonymous 401, and staff what the ``staff`` column says.
 - ``STAFF``: staff-only. Customers get 403, anonymous 401, staff through.
 - ``CATALOG``: public reads (everyone 200), staff-only writes (customers 403, anonymous 401).
+- ``GUEST``: a guest order's routes, authorised by its order access token alone: here sent tampered, so everyone
+  (anonymous, customers, staff) gets the same JSON 404; tests/test_security_guest.py tries every other wrong token.
 
 "Gets through" means the permission and ownership checks passed: any status but 401, 403 and 404. Every refused
 request must also change nothing: all rows the world is made of are compared before and after.
@@ -28,6 +30,7 @@ from shop.discounts.models import Promotion, Voucher, VoucherCode
 from shop.discounts.tests.factories import PromotionFactory, VoucherFactory
 from shop.orders.models import Order, ShippingMethod
 from shop.orders.tests.factories import ShippingMethodFactory, place_order
+from shop.orders.tests.guests import guest_cart, guest_checkout
 from shop.payments.models import Payment
 from shop.payments.pages import INVALID_LINK
 from shop.pricing.models import TaxClass, TaxRate
@@ -39,6 +42,7 @@ OWNED, STAFF, CATALOG = "owned", "staff", "catalog"
 # Authorised by a signed token in the path, not by who calls (the sandbox's hosted page, like a gateway's
 # checkout link): a tampered token is the same 404 page for everyone, whoever is logged in.
 TOKEN = "token"
+GUEST = "guest"
 THROUGH = "through"  # any status but 401/403/404
 DENIED = (401, 403, 404)
 
@@ -67,6 +71,15 @@ TABLE = {
     "payments/sandbox/<int:payment_id>/fail/": Route(OWNED, "/payments/sandbox/{payment}/fail/", staff=THROUGH),
     "payments/sandbox/pay/<str:token>/": Route(TOKEN, "/payments/sandbox/pay/{tampered_page_token}/"),
     "payments/<int:payment_id>/collect/": Route(STAFF, "/payments/{payment}/collect/"),
+    "orders/guest/<str:order_key>/": Route(GUEST, "/orders/guest/{guest_order_key}/?token={tampered_order_token}"),
+    "orders/guest/<str:order_key>/pay/": Route(
+        GUEST, "/orders/guest/{guest_order_key}/pay/?token={tampered_order_token}"),
+    "orders/guest/<str:order_key>/payment/": Route(
+        GUEST, "/orders/guest/{guest_order_key}/payment/?token={tampered_order_token}"),
+    "orders/guest/<str:order_key>/payment/sync/": Route(
+        GUEST, "/orders/guest/{guest_order_key}/payment/sync/?token={tampered_order_token}"),
+    "orders/guest/<str:order_key>/cancel/": Route(
+        GUEST, "/orders/guest/{guest_order_key}/cancel/?token={tampered_order_token}"),
     "orders/<int:order_id>/status/": Route(STAFF, "/orders/{order}/status/"),
     "orders/admin/<int:order_id>/status/": Route(STAFF, "/orders/admin/{order}/status/"),
     "orders/admin/<int:order_id>/shipment/": Route(STAFF, "/orders/admin/{order}/shipment/"),
@@ -153,6 +166,12 @@ class World:
         self.ids["payment"] = started.json()["payment"]["id"]
         token = started.json()["next_step"].rstrip("/").rsplit("/", 1)[1]
         self.ids["tampered_page_token"] = token[:-1] + ("A" if token[-1] != "A" else "B")
+        guest = APIClient()
+        placed = guest_checkout(guest, guest_cart(guest, (product, 1)), payment_method="sandbox")
+        assert placed.status_code == 201, placed.json()
+        self.ids["guest_order_key"] = placed.json()["order_key"]
+        order_token = placed.json()["order_token"]
+        self.ids["tampered_order_token"] = order_token[:-1] + ("A" if order_token[-1] != "A" else "B")
 
     def client(self, role):
         client = APIClient()
@@ -182,7 +201,7 @@ def sandbox_on(settings):
 
 
 def expected(route: Route, method: str, role: str):
-    if route.kind == TOKEN:
+    if route.kind in (TOKEN, GUEST):
         return 404
     if role == "anonymous":
         return 200 if (route.kind == CATALOG and method == "get") else 401

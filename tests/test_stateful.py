@@ -19,6 +19,10 @@ through the real API, with Stripe played by the fake server over HTTP, and check
   orders holding a use (its ledger rows reserved or consumed), never above its limit; a use is released exactly
   when its order is cancelled (expired, refunded, payment cancelled or failed), consumed exactly when an order
   that still holds it is paid.
+- guests too: a guest fills a guest cart, checks out, pays and cancels through the guest routes with the order
+  access token; the customer logs in with the guest cart's token (merge, replace or keep) and claims the guest
+  orders placed with their verified e-mail. Every guest order stays reachable by its token exactly while it is
+  unclaimed, belongs to nobody or to the customer, and a merged guest cart's token opens nothing.
 
 Each example gets fresh products and users (ids differ between examples), and the checks only look at them,
 so examples need no database cleanup; the whole test's rows are flushed by ``transaction=True`` at the end.
@@ -32,19 +36,22 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
 
-from shop.accounts.tests.factories import UserFactory
+from shop.accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from shop.catalog.models import Product
 from shop.catalog.tests.factories import ProductFactory
 from shop.discounts.models import Redemption, Voucher
 from shop.discounts.tests.factories import VoucherFactory
 from shop.orders.models import Order, OrderItem
 from shop.orders.services import order_expire
+from shop.orders.tests.guests import ADDRESS
 from shop.orders.transitions import can_transition
 from shop.payments.models import Payment
 from shop.payments.tests.conftest import stripe_on  # noqa: F401 (fixture)
@@ -78,7 +85,7 @@ class ShopMachine(RuleBasedStateMachine):
 
     def __init__(self):
         super().__init__()
-        self.user = UserFactory()
+        self.user = UserFactory(is_email_verified=True)
         self.staff = UserFactory(is_staff=True, is_superuser=True)
         self.products = [ProductFactory(price=price, stock_quantity=INITIAL_STOCK) for price in PRICES]
         self.client = APIClient()
@@ -93,6 +100,10 @@ class ShopMachine(RuleBasedStateMachine):
         self.voucher = VoucherFactory(usage_limit=VOUCHER_USES, kind="fixed", value=Decimal("3.00"))
         self.code = self.voucher.codes.get().code
         self.voucher_applied = False
+        self.guest = APIClient()
+        self.guest_token: str | None = None  # the guest's live cart token, if any
+        self.dead_tokens: list[str] = []  # tokens of guest carts merged at a login
+        self.guest_orders: list[dict] = []  # {"id", "order_key", "order_token"} of every guest order
 
     # --- rules -------------------------------------------------------------------------------------------------
 
@@ -221,6 +232,10 @@ class ShopMachine(RuleBasedStateMachine):
         payload = {"payment_id": payment_id, **({"amount": "5.00"} if partial else {})}
         before = Payment.objects.select_related("order").get(pk=payment_id)
         response = (self.staff_client if by_staff else self.client).post("/payments/refund/", payload, format="json")
+        if not by_staff and before.order.user_id != self.user.pk:  # an unclaimed guest order: not theirs
+            assert (response.status_code, response.json()["code"]) == (404, "not_found"), response.json()
+            STATS["refund by the customer of a guest's payment: 404"] += 1
+            return
         if partial and not by_staff and before.refundable_amount != Decimal("5.00"):  # 5.00 left: a full refund
             if before.order.status in ("shipped", "delivered", "cancelled"):
                 expected = (400, "not_cancellable")  # the order's state answers before the amount
@@ -232,6 +247,66 @@ class ShopMachine(RuleBasedStateMachine):
             STATS[f"refund by the customer, partial: {expected[0]} {expected[1]}"] += 1
             return
         _ok(response, f"refund{' (staff)' if by_staff else ''}")
+
+    # --- guests ------------------------------------------------------------------------------------------------
+
+    @rule(index=st.integers(0, len(PRICES) - 1), quantity=st.integers(1, 3))
+    def guest_add_to_cart(self, index, quantity):
+        if self.guest_token is None:
+            self.guest_token = _ok(self.guest.post("/cart/"), "guest_cart")["cart_token"]
+        _ok(self.guest.post("/cart/items/", {"product_id": self.products[index].pk, "quantity": quantity},
+                            format="json", HTTP_X_CART_TOKEN=self.guest_token), "guest_add_to_cart")
+
+    @precondition(lambda self: self.guest_token)
+    @rule()
+    def guest_checkout(self):
+        body = _ok(self.guest.post("/orders/guest/checkout/", {
+            "email": self.user.email.upper(), "shipping_address": ADDRESS, "payment_method": "stripe",
+        }, format="json", HTTP_X_CART_TOKEN=self.guest_token), "guest_checkout")
+        if "order_token" in body:
+            self.guest_orders.append({key: body[key] for key in ("id", "order_key", "order_token")})
+            self.order_ids.append(body["id"])  # staff moves, expiry and webhooks reach it as any order
+            if body["payment_id"]:
+                payment = Payment.objects.get(pk=body["payment_id"])
+                self.payments.append((payment.pk, payment.provider_payment_id))
+
+    def _guest_url(self, order: dict, suffix: str = "") -> str:
+        return f"/orders/guest/{order['order_key']}/{suffix}?token={order['order_token']}"
+
+    @precondition(lambda self: self.guest_orders)
+    @rule(data=st.data())
+    def guest_pay(self, data):
+        order = data.draw(st.sampled_from(self.guest_orders))
+        body = _ok(self.guest.post(self._guest_url(order, "pay/"), {}, format="json"), "guest_pay")
+        if "payment" in body:
+            entry = (body["payment"]["id"], body["payment"]["provider_payment_id"])
+            if entry not in self.payments:
+                self.payments.append(entry)
+            if self.fake.intent(entry[1])["status"] == "requires_payment_method":
+                self.fake.succeed(entry[1])
+                self._event("payment_intent.succeeded", entry[1])
+
+    @precondition(lambda self: self.guest_orders)
+    @rule(data=st.data())
+    def guest_cancel(self, data):
+        _ok(self.guest.post(self._guest_url(data.draw(st.sampled_from(self.guest_orders)), "cancel/")),
+            "guest_cancel")
+
+    @precondition(lambda self: self.guest_token)
+    @rule(strategy=st.sampled_from(["merge", "replace", "keep"]))
+    def login_with_the_guest_cart(self, strategy):
+        response = APIClient().post("/auth/login/", {"email": self.user.email, "password": DEFAULT_PASSWORD},
+                                    format="json", HTTP_X_CART_TOKEN=self.guest_token, HTTP_X_CART_MERGE=strategy)
+        body = _ok(response, f"login_merge:{strategy}")
+        assert body["cart_merge"]["cart_found"] is True, body
+        self.dead_tokens.append(self.guest_token)
+        self.guest_token = None
+        self.cart_filled = self.cart_filled or body["cart_merge"]["lines_merged"] > 0
+
+    @precondition(lambda self: self.guest_orders)
+    @rule()
+    def claim(self):
+        _ok(self.client.post("/orders/claim/"), "claim")
 
     @precondition(lambda self: self.payments)
     @rule(data=st.data())
@@ -268,8 +343,19 @@ class ShopMachine(RuleBasedStateMachine):
         STATS[f"voucher uses held {voucher.times_used}"] += 1
 
     @invariant()
+    def guest_orders_are_reachable_exactly_while_unclaimed(self):
+        owners = dict(Order.objects.filter(pk__in=[o["id"] for o in self.guest_orders]).values_list("pk", "user"))
+        for order in self.guest_orders:
+            assert owners[order["id"]] in (None, self.user.pk), order
+            status = self.guest.get(self._guest_url(order)).status_code
+            assert status == (200 if owners[order["id"]] is None else 404), (order, status)
+        for token in self.dead_tokens[-2:]:
+            assert self.guest.get("/cart/", HTTP_X_CART_TOKEN=token).status_code == 404
+
+    @invariant()
     def orders_are_consistent_with_their_payments_and_history(self):
-        for order in Order.objects.filter(user=self.user).prefetch_related("payments", "status_history"):
+        mine_or_guests = Q(user=self.user) | Q(pk__in=self.order_ids)
+        for order in Order.objects.filter(mine_or_guests).prefetch_related("payments", "status_history"):
             payments = list(order.payments.all())
             net = sum((p.net_paid for p in payments), Decimal("0.00"))
             gross = sum((p.amount for p in payments if p.status in Payment.CAPTURED), Decimal("0.00"))
@@ -294,8 +380,11 @@ class ShopMachine(RuleBasedStateMachine):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_orders_stock_and_payments_stay_consistent_under_random_operations(stripe_on):  # noqa: F811
+def test_orders_stock_and_payments_stay_consistent_under_random_operations(stripe_on, monkeypatch):  # noqa: F811
     assert connection.vendor == "postgresql"
+    # Hundreds of logins and guest checkouts from one test client: the rate limits are not what is tested here.
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES",
+                        dict.fromkeys(SimpleRateThrottle.THROTTLE_RATES, "100000/min"))
     ShopMachine.fake = stripe_on
     started = time.monotonic()
     run_state_machine_as_test(

@@ -184,6 +184,9 @@ DEFAULT_THROTTLE_RATES = {
     "token_refresh": "30/min",
     "email_verification": "5/hour",
     "email_verification_confirm": "30/hour",
+    "guest_checkout": "20/hour",  # per client IP and per e-mail
+    "guest_order": "120/min",  # guest order reads and payment steps: per client IP and per order (polling fits)
+    "order_claim": "10/hour",  # per client IP and per user
 }
 # DRF reads only the period's first letter, so "5/month" would silently mean per minute: accept real units only.
 _RATE = r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)s?"
@@ -278,8 +281,8 @@ CORS_ALLOW_CREDENTIALS = True
 # Every request header the API reads (a preflight refusing one makes the browser drop the request): the library's
 # defaults (Accept, Authorization, Content-Type, X-CSRFToken...), checkout's Idempotency-Key, a request id to
 # follow across services, the guest-cart token, and the catalog's conditional-request headers.
-CORS_ALLOW_HEADERS = (*default_cors_headers, "idempotency-key", "x-request-id", "x-cart-token", "if-none-match",
-                      "if-modified-since")
+CORS_ALLOW_HEADERS = (*default_cors_headers, "idempotency-key", "x-request-id", "x-cart-token", "x-cart-merge",
+                      "x-order-token", "if-none-match", "if-modified-since")
 # Response headers a browser script may read: the request id to quote, how long to wait after a 429/503, the
 # catalog's validators for conditional requests.
 CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After", "ETag", "Last-Modified", "X-Cache"]
@@ -407,6 +410,7 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
     # otherwise both be called PaymentStatusEnum, one silently describing the other's values.
     "PaymentAttemptStatusEnum": "shop.payments.models.Payment.Status",
     "OrderPaymentStatusEnum": "shop.orders.models.Order.PaymentStatus",
+    "CartMergeAdjustmentEnum": "shop.accounts.api.serializers.CART_MERGE_ADJUSTMENTS",
     "RefundLineKindEnum": "shop.payments.models.RefundLine.Kind",
     "PaymentMethodKindEnum": ["direct", "redirect", "client"],
 })
@@ -480,6 +484,17 @@ CELERY_BEAT_SCHEDULE["orders-expire-unpaid"] = {
     "task": "shop.orders.tasks.expire_unpaid_orders_task",
     "schedule": 60.0,
 }
+# Guest carts (no login, X-Cart-Token) untouched this many days are abandoned: their token stops working and the
+# hourly beat task deletes them.
+GUEST_CART_DAYS = env.int("GUEST_CART_DAYS", default=30)
+CELERY_BEAT_SCHEDULE["cart-delete-abandoned-guest-carts"] = {
+    "task": "shop.cart.tasks.guest_carts_delete_abandoned_task",
+    "schedule": 3600.0,
+}
+# Days a guest order's access token (checkout answer, confirmation e-mail) opens that order.
+GUEST_ORDER_LINK_DAYS = env.int("GUEST_ORDER_LINK_DAYS", default=30)
+# Front-end page the confirmation e-mail's guest order link opens ({order_key}, {token} filled in).
+GUEST_ORDER_URL = env("GUEST_ORDER_URL", default="http://localhost:3000/orders/guest/{order_key}?token={token}")
 # --- Outbound webhooks (docs/WEBHOOKS.md) ---------------------------------------------------------------
 # Attempts per delivery (the first included); network errors, 5xx, 408 and 429 are retried, other 4xx never.
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)

@@ -26,3 +26,4 @@ class AccountErrorCode(StrEnum):
     VERIFICATION_EXPIRED = "verification_expired"  # the verification link or code is past its time (400)
     TOO_MANY_ATTEMPTS = "too_many_attempts"  # the verification code's tries are spent (400)
     INVALID_RESET_TOKEN = "invalid_reset_token"  # a password-reset link that is invalid or expired (400)
+    EMAIL_NOT_VERIFIED = "email_not_verified"  # what needs a verified e-mail (claiming guest orders) refused (403)

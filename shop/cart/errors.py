@@ -15,3 +15,4 @@ class CartErrorCode(StrEnum):
     VARIANT_MISMATCH = "variant_mismatch"  # the variant belongs to another product than the one named
     VARIANT_REQUIRED = "variant_required"  # the product comes in variants: name one
     PRODUCT_UNAVAILABLE = "product_unavailable"  # the product or variant is inactive or deleted
+    INVALID_CART_MERGE = "invalid_cart_merge"  # X-Cart-Merge names no strategy (400, ``errors["X-Cart-Merge"]``)

@@ -11,15 +11,35 @@ CART_MAX_QUANTITY = 1000
 
 
 class Cart(TimeStampedModel):
-    """One per user, created on first use."""
+    """A user's cart (one per user, created on first use) or a guest's (no user; reached by its cart token).
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cart")
+    A guest cart stores only the SHA-256 of its token (``token_hash``): the token itself (``shop.cart.guest``,
+    256 random bits) is given to the client once and never kept, so a database read reveals no usable token.
+    ``updated_at`` is bumped by every write, which is what makes a guest cart "abandoned" after
+    ``GUEST_CART_DAYS``.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cart",
+                                null=True, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
     # The voucher code the customer entered (``POST /cart/voucher/``), as the voucher spells it; checked again at
     # every cart answer and at checkout, which reserves its use (shop/discounts).
     voucher_code = models.CharField(max_length=40, blank=True, default="")
 
+    class Meta:
+        constraints = [
+            # Exactly one owner: a user, or the holder of a guest token.
+            models.CheckConstraint(
+                condition=(models.Q(user__isnull=False, token_hash__isnull=True)
+                           | models.Q(user__isnull=True, token_hash__isnull=False)),
+                name="cart_user_xor_guest_token",
+            ),
+        ]
+        indexes = [models.Index(fields=["updated_at"], condition=models.Q(user__isnull=True),
+                                name="cart_guest_updated_idx")]
+
     def __str__(self) -> str:
-        return f"Cart of {self.user_id}"
+        return f"Cart of {self.user_id}" if self.user_id else f"Guest cart {self.pk}"
 
 
 class CartItem(TimeStampedModel):

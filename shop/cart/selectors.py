@@ -9,6 +9,7 @@ from shop.discounts.selectors import Evaluation, discounts_evaluate
 from .errors import CartErrorCode
 from .models import Cart, CartItem
 from .pricing import CartPrice, cart_price, held_unit_price
+from .tokens import cart_token_hash, guest_cart_cutoff
 
 
 def cart_items_queryset():
@@ -31,7 +32,7 @@ def cart_priced_for_user(*, user) -> tuple[Cart, CartPrice]:
     cart = cart_get_for_user(user=user)
     items = list(cart.items.all())
     now = timezone.now()
-    return cart, cart_price(items, now=now, discounts=cart_discounts(cart=cart, user=user, items=items, now=now))
+    return cart, cart_price(items, now=now, discounts=cart_discounts(cart=cart, email=user.email, items=items, now=now))
 
 
 def cart_discount_lines(items, *, now) -> list[DiscountLine]:
@@ -43,16 +44,41 @@ def cart_discount_lines(items, *, now) -> list[DiscountLine]:
             for item in items]
 
 
-def cart_discounts(*, cart: Cart, user, items: list[CartItem] | None = None, code: str | None = None,
+def cart_discounts(*, cart: Cart, email: str, items: list[CartItem] | None = None, code: str | None = None,
                    now=None) -> Evaluation:
     """What sales and the cart's voucher (or ``code`` instead) take off the cart's ``items`` (``None``: read them)
-    now; shipping is not chosen yet. A constant number of queries whatever the number of lines or promotions."""
+    now; shipping is not chosen yet. ``email`` is the customer's for a per-customer limit (``""`` for a guest
+    cart: not asked until checkout gives one). A constant number of queries whatever the number of lines or
+    promotions."""
     now = now or timezone.now()
     if items is None:
         items = list(cart_items_queryset().filter(cart=cart))
     return discounts_evaluate(lines=cart_discount_lines(items, now=now),
-                              code=cart.voucher_code if code is None else code, email=user.email,
+                              code=cart.voucher_code if code is None else code, email=email,
                               shipping_price=None, now=now)
+
+
+def guest_cart_get(*, token: str | None) -> Cart | None:
+    """The live guest cart ``token`` opens, with its items, products and variants (three queries), or None for
+    a missing, unknown, closed or abandoned token (``GUEST_CART_DAYS``)."""
+    if not token:
+        return None
+    cart = Cart.objects.filter(token_hash=cart_token_hash(token), user__isnull=True,
+                               updated_at__gte=guest_cart_cutoff()).first()
+    if cart is not None:
+        prefetch_related_objects([cart], Prefetch("items", queryset=cart_items_queryset()))
+    return cart
+
+
+def cart_priced_for_guest(*, token: str | None) -> tuple[Cart, CartPrice] | None:
+    """The live guest cart ``token`` opens and what it costs now, sales and its voucher included (as
+    :func:`cart_priced_for_user`; the voucher's per-customer limit waits for checkout's e-mail), or None."""
+    cart = guest_cart_get(token=token)
+    if cart is None:
+        return None
+    items = list(cart.items.all())
+    now = timezone.now()
+    return cart, cart_price(items, now=now, discounts=cart_discounts(cart=cart, email="", items=items, now=now))
 
 
 def purchasable_get(*, product_id: int | None, variant_id: int | None) -> tuple[Product, ProductVariant | None]:

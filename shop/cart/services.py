@@ -1,5 +1,9 @@
 """Cart writes. Every write locks the cart row first (the same lock checkout takes), so a line added while
-a checkout is running is never lost between "order created" and "cart cleared"."""
+a checkout is running is never lost between "order created" and "cart cleared".
+
+Each write names its cart by owner: ``user`` (a logged-in customer's cart, created on first use) or, without a
+user, ``cart_token`` (a guest cart; a missing, unknown or expired token is a 404 ``NotFound``).
+"""
 
 from django.db import transaction
 from django.utils import timezone
@@ -8,10 +12,11 @@ from shop.catalog.errors import CatalogErrorCode
 from shop.core.exceptions import ApplicationError, NotFound
 from shop.discounts.services import refusal_error
 
-from .locks import cart_lock
+from .locks import owner_cart_lock
 from .models import CART_MAX_QUANTITY, Cart, CartItem
 from .pricing import catalog_unit_price
 from .selectors import cart_discounts, purchasable_get
+from .tokens import cart_token_hash, cart_token_new
 
 
 def _check_quantity(quantity: int) -> None:
@@ -41,11 +46,12 @@ def _reprice(item: CartItem) -> None:
 
 
 @transaction.atomic
-def cart_item_add(*, user, product_id: int | None, variant_id: int | None = None, quantity: int = 1) -> Cart:
+def cart_item_add(*, user=None, cart_token: str | None = None, product_id: int | None,
+                  variant_id: int | None = None, quantity: int = 1) -> Cart:
     """Add a line, or add to the quantity of the same product/variant already in the cart, which re-prices the
     whole line at the catalog's price now (``shop/cart/pricing.py``: the price hold)."""
     _check_quantity(quantity)
-    cart = cart_lock(user=user)
+    cart = owner_cart_lock(user=user, cart_token=cart_token)
     product, variant = purchasable_get(product_id=product_id, variant_id=variant_id)
     item = CartItem.objects.filter(cart=cart, product=product, variant=variant).first()
     if item is None:
@@ -63,10 +69,10 @@ def cart_item_add(*, user, product_id: int | None, variant_id: int | None = None
 
 
 @transaction.atomic
-def cart_item_update(*, user, item_id: int, quantity: int) -> CartItem | None:
-    """Set a line's quantity; 0 removes it (and returns None). Raising it adds more of the line, which re-prices
-    it as adding does; lowering it keeps the held price."""
-    cart = cart_lock(user=user)
+def cart_item_update(*, user=None, cart_token: str | None = None, item_id: int, quantity: int) -> CartItem | None:
+    """Set a line's quantity; 0 removes it (and returns None); a line of another cart is a 404. Raising it adds
+    more of the line, which re-prices it as adding does; lowering it keeps the held price."""
+    cart = owner_cart_lock(user=user, cart_token=cart_token)
     item = CartItem.objects.select_related("product", "variant").filter(pk=item_id, cart=cart).first()
     if item is None:
         raise NotFound("Cart item not found.")
@@ -87,17 +93,18 @@ def cart_item_update(*, user, item_id: int, quantity: int) -> CartItem | None:
 
 
 @transaction.atomic
-def cart_item_remove(*, user, item_id: int) -> None:
-    cart = cart_lock(user=user)
+def cart_item_remove(*, user=None, cart_token: str | None = None, item_id: int) -> None:
+    """Remove a line; a line of another cart is a 404."""
+    cart = owner_cart_lock(user=user, cart_token=cart_token)
     deleted, _ = CartItem.objects.filter(pk=item_id, cart=cart).delete()
     if not deleted:
         raise NotFound("Cart item not found.")
 
 
 @transaction.atomic
-def cart_clear(*, user) -> None:
-    """Empty the cart, its voucher code too."""
-    cart = cart_lock(user=user)
+def cart_clear(*, user=None, cart_token: str | None = None) -> None:
+    """Remove every line of the owner's cart, its voucher code too."""
+    cart = owner_cart_lock(user=user, cart_token=cart_token)
     CartItem.objects.filter(cart=cart).delete()
     if cart.voucher_code:
         cart.voucher_code = ""
@@ -105,17 +112,18 @@ def cart_clear(*, user) -> None:
 
 
 @transaction.atomic
-def cart_voucher_apply(*, user, code: str) -> Cart:
-    """Put a voucher code on the cart, once it applies to what the cart holds now.
+def cart_voucher_apply(*, user=None, cart_token: str | None = None, code: str) -> Cart:
+    """Put a voucher code on the owner's cart (the user's, else the guest cart of ``cart_token``: 404 when that
+    opens none), once it applies to what the cart holds now.
 
     Refused (400, nothing stored, naming ``code``) with the voucher's refusal: ``voucher_invalid``,
     ``voucher_not_started``, ``voucher_expired``, ``usage_limit_reached``, ``customer_limit_reached`` (by the
-    user's e-mail), ``min_spend_not_met``, ``not_eligible``. A code replaces the one already there. The cart keeps
-    it as the voucher spells it; whether it still applies is worked out again on every cart answer and at checkout
-    (which reserves the use).
+    user's e-mail; a guest's is known only at checkout, which checks it), ``min_spend_not_met``, ``not_eligible``.
+    A code replaces the one already there. The cart keeps it as the voucher spells it; whether it still applies is
+    worked out again on every cart answer and at checkout (which reserves the use).
     """
-    cart = cart_lock(user=user)
-    evaluation = cart_discounts(cart=cart, user=user, code=code)
+    cart = owner_cart_lock(user=user, cart_token=cart_token)
+    evaluation = cart_discounts(cart=cart, email=user.email if user is not None else "", code=code)
     if evaluation.refusal is not None:
         raise refusal_error(evaluation.refusal, field="code")
     assert evaluation.code is not None  # noqa: S101 - a code without a refusal was found
@@ -125,10 +133,22 @@ def cart_voucher_apply(*, user, code: str) -> Cart:
 
 
 @transaction.atomic
-def cart_voucher_remove(*, user) -> Cart:
-    """Take the voucher code off the cart (nothing happens if there is none)."""
-    cart = cart_lock(user=user)
+def cart_voucher_remove(*, user=None, cart_token: str | None = None) -> Cart:
+    """Take the voucher code off the owner's cart (nothing happens if there is none; a guest token that opens no
+    cart is a 404)."""
+    cart = owner_cart_lock(user=user, cart_token=cart_token)
     if cart.voucher_code:
         cart.voucher_code = ""
         cart.save(update_fields=["voucher_code", "updated_at"])
     return cart
+
+
+@transaction.atomic
+def guest_cart_create() -> tuple[Cart, str]:
+    """A new, empty guest cart and its token (``POST /cart/`` without a login). Returns ``(cart, token)``: the
+    token is shown to the client once; only its hash is stored (``shop.cart.tokens``)."""
+    token = cart_token_new()
+    cart = Cart(token_hash=cart_token_hash(token))
+    cart.full_clean()
+    cart.save()
+    return cart, token

@@ -72,7 +72,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     "created_at"]
     list_display_links = ["order_key"]
     list_filter = ["status", "payment_status", "payment_method", "created_at"]
-    search_fields = ["order_key", "id__exact", "user__email", "user__first_name", "user__last_name",
+    search_fields = ["order_key", "id__exact", "email", "user__email", "user__first_name", "user__last_name",
                      "shipping_address__full_name", "shipping_address__email"]
     search_help_text = "Order key, order id, customer e-mail or name."
     date_hierarchy = "created_at"
@@ -126,6 +126,8 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="customer", ordering="user__email")
     def customer(self, order):
+        if order.user is None:  # a guest's order: the e-mail it keeps
+            return f"{order.email} (guest)"
         name = f"{order.user.first_name} {order.user.last_name}".strip()
         return f"{name} <{order.user.email}>" if name else order.user.email
 

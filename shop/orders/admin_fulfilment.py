@@ -11,6 +11,7 @@ from django import forms
 
 from shop.core.exceptions import ApplicationError
 from shop.payments import services as payment_services
+from shop.payments.gateways import provider_class
 from shop.payments.models import Payment, Refund
 
 from . import services
@@ -143,13 +144,17 @@ class RefundForm(FulfilmentForm):
         return f"Refund recorded on payment #{payment.pk}: {payment.amount_refunded} {payment.currency} refunded."
 
 
+def _by_hand(payment: Payment) -> bool:
+    """Whether staff collect this payment's money by hand (cash on delivery): the provider's capability."""
+    return provider_class(payment.provider).collected_by_hand
+
+
 def collect_target(order: Order) -> Payment | None:
     """The payment "mark cash collected" acts on: the newest open cash-on-delivery attempt, else the newest
     cash-on-delivery attempt, else the newest attempt of any kind (so the service says why it cannot be
     collected), else None. Reads ``order.payments.all()`` (prefetch it for lists)."""
     payments = sorted(order.payments.all(), key=lambda p: p.pk, reverse=True)
-    for wanted in (lambda p: p.provider == "cod" and p.status in Payment.ACTIVE, lambda p: p.provider == "cod",
-                   lambda p: True):
+    for wanted in (lambda p: _by_hand(p) and p.status in Payment.ACTIVE, _by_hand, lambda p: True):
         found = next((p for p in payments if wanted(p)), None)
         if found is not None:
             return found
@@ -166,7 +171,7 @@ class CollectForm(FulfilmentForm):
 
     @classmethod
     def offered(cls, order):
-        return any(p.provider == "cod" and p.status in Payment.ACTIVE for p in order.payments.all())
+        return any(_by_hand(p) and p.status in Payment.ACTIVE for p in order.payments.all())
 
     def refusal(self) -> str:
         """The service's refusal, shown on the page before anything is posted ("" when it can be collected)."""

@@ -11,6 +11,10 @@ class OrderErrorCode(StrEnum):
     """The ``code`` of an error the orders app answers (``{"detail", "code"}``): the API's contract, one meaning
     each, values the strings clients already read."""
 
+    # A guest checkout without what a guest must give (400, naming the field).
+    EMAIL_REQUIRED = "email_required"
+    ADDRESS_REQUIRED = "address_required"
+
     # Checkout: an address-book id that is not the caller's (400, ``errors`` names the field).
     ADDRESS_NOT_FOUND = "address_not_found"
     # Checkout from an empty cart (400).

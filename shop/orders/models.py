@@ -69,7 +69,16 @@ class Order(TimeStampedModel):
         PAYMENT_UNAVAILABLE = "payment_unavailable", "Payment could not be started"
         REFUNDED = "refunded", "Refunded"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
+    # No user: a guest's order, reached with its order access token (``shop.orders.guest``) until a user whose
+    # verified e-mail is ``email`` claims it.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders",
+                             null=True, blank=True)
+    # The buyer's e-mail at checkout, normalised (stripped, lower case): a guest's only contact, and what a
+    # claim matches against the claiming user's verified address.
+    email = models.EmailField(blank=True, default="")
+    # The guest cart the order was checked out from: scopes a guest's Idempotency-Key (guests have no user) and
+    # lets an undone checkout refill it. Cleared when the abandoned cart is deleted.
+    guest_cart = models.ForeignKey("cart.Cart", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     order_key = models.CharField(max_length=32, unique=True, default=new_order_key, editable=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
     # What the pricing pipeline produced at checkout (shop/pricing/pipeline.py), stored so that later price and
@@ -122,9 +131,13 @@ class Order(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(fields=["user", "idempotency_key"], condition=~models.Q(idempotency_key=""),
                                     name="orders_order_unique_idempotency_key"),
+            models.UniqueConstraint(fields=["guest_cart", "idempotency_key"],
+                                    condition=models.Q(user__isnull=True) & ~models.Q(idempotency_key=""),
+                                    name="orders_order_unique_guest_idempotency_key"),
             models.CheckConstraint(condition=models.Q(total__gte=0), name="orders_order_total_gte_0"),
         ]
         indexes = [
+            models.Index(fields=["email"], condition=models.Q(user__isnull=True), name="orders_order_guest_email_idx"),
             models.Index(fields=["status", "payment_deadline"], name="orders_order_expiry_idx"),
             models.Index(fields=["user", "-created_at"], name="orders_order_user_idx"),
         ]

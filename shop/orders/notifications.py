@@ -33,8 +33,22 @@ TEMPLATES = {
 }
 
 
+def _recipient(order: Order) -> str:
+    """A customer's current e-mail; a guest's the one given at checkout."""
+    return order.user.email if order.user is not None else order.email
+
+
 def _context(order: Order, kind: str, refund_id: int | None) -> dict | None:
-    context = {"order": order, "user": order.user, "kind": kind}
+    address = getattr(order, "shipping_address", None)
+    # A guest has no account: the greeting uses the name on the shipping address.
+    greeted = order.user or {"first_name": getattr(address, "full_name", ""), "email": order.email}
+    context = {"order": order, "user": greeted, "kind": kind}
+    if kind == "confirmation" and order.user is None:
+        from .guest import order_access_expires_in, order_access_link
+
+        # A fresh token, signed now: the link works for GUEST_ORDER_LINK_DAYS from this e-mail.
+        context["guest_link"] = order_access_link(order)
+        context["guest_link_days"] = order_access_expires_in().days
     if kind in ("shipped", "delivered"):
         context["shipment"] = Shipment.objects.filter(order=order).first()
     if kind in ("cancelled", "refund"):
@@ -52,7 +66,8 @@ def order_email_send(*, order_id: int, kind: str) -> bool:
     base, _, refund_id = kind.partition(":")
     if base not in SUBJECTS or (base == "refund") != refund_id.isdigit():
         return False
-    order = Order.objects.select_related("user").prefetch_related("items").filter(pk=order_id).first()
+    order = (Order.objects.select_related("user", "shipping_address").prefetch_related("items")
+             .filter(pk=order_id).first())
     if order is None:
         return False
     context = _context(order, base, int(refund_id) if refund_id else None)
@@ -68,7 +83,7 @@ def order_email_send(*, order_id: int, kind: str) -> bool:
             subject=SUBJECTS[base].format(key=order.order_key),
             message=render_to_string(TEMPLATES[base], context),
             from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[order.user.email],
+            recipient_list=[_recipient(order)],
         )
     except Exception:
         claim.delete()  # let the retry send it

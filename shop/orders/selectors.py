@@ -43,3 +43,19 @@ def shipping_method_list() -> QuerySet[ShippingMethod]:
 
 def shipping_method_list_all() -> QuerySet[ShippingMethod]:
     return ShippingMethod.objects.select_related("tax_class").order_by("id")
+
+
+def guest_order_get(*, order_key: str, token: str | None) -> Order | None:
+    """The guest order ``order_key`` names, shaped for the order serializer, if ``token`` is a live access token
+    issued for it (``shop.orders.guest``) and no user has claimed it; None otherwise, whatever the reason."""
+    from .guest import order_access_token_order_id
+
+    order_id = order_access_token_order_id(order_key=order_key, token=token)
+    if order_id is None:
+        return None
+    return order_queryset().filter(pk=order_id, order_key=order_key, user__isnull=True).first()
+
+
+def guest_order_latest_payment(*, order: Order) -> Payment | None:
+    """The order's newest payment attempt, from the prefetched ``payments`` (no query)."""
+    return next(iter(order.payments.all()), None)

@@ -1,4 +1,6 @@
-"""Builds the configured provider for a payment method. The only module that reads gateway settings.
+"""Builds the configured provider for a payment method from the gateway settings (``methods._configured`` reads
+the same keys only to say whether a method is configured; the Stripe publishable key is handed to clients by
+``payments/api/views.py``).
 
 Providers are built once per configuration and reused: each holds an HTTP connection pool, and Paymob's
 legacy auth token (one extra round trip per read) lives for an hour. A changed setting builds a new one.
@@ -84,7 +86,8 @@ def _sandbox() -> PaymentProvider:
 
 
 # Every provider the code supports, by identifier: the one list the methods registry (``methods.KNOWN_METHODS``)
-# and the capability lookups are derived from. Adding a gateway: its class here and a builder below.
+# and the capability lookups are derived from. Adding a gateway: its class in providers/ and here, a builder below,
+# its keys in settings (and methods._configured), its webhook route in api/urls.py and a fake server in tests/fakes/.
 PROVIDER_CLASSES: dict[str, type[PaymentProvider]] = {
     cls.identifier: cls
     for cls in (StripeProvider, PaymobProvider, IntaSendProvider, SandboxProvider, CashOnDeliveryProvider)

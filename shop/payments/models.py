@@ -28,7 +28,9 @@ class Payment(TimeStampedModel):
     CAPTURED = (Status.SUCCEEDED, Status.PARTIALLY_REFUNDED, Status.REFUNDED)
 
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="payments")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments")
+    # The order's user; none for a guest's order (set when the order is claimed).
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments",
+                             null=True, blank=True)
     provider = models.CharField(max_length=20)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
     amount = models.DecimalField(max_digits=12, decimal_places=2)

@@ -5,7 +5,10 @@
 1. A fresh database: ``FUZZ_DATABASE_URL`` (a PostgreSQL one is dropped and re-created), else PostgreSQL database
    ``shop_fuzz_run_<pid>`` on 127.0.0.1:5432 when it answers, else a SQLite file in a temporary directory.
 2. ``migrate``, ``seed_demo``, then ``tests/fuzz/seed.py``: a customer, a staff user, orders and payments
-   (sandbox, COD, shipped), and an access token for each user.
+   (sandbox, COD, shipped), and an access token for each user; a guest's order with its order access token and a
+   guest cart with its cart token. A schemathesis config file pins the guest routes' ``order_key``, ``token`` /
+   ``X-Order-Token`` and every ``X-Cart-Token`` to those, so the guest operations are fuzzed past their token
+   check (every wrong token is tests/test_security_guest.py's job).
 3. The app under gunicorn on a free 127.0.0.1 port, throttles raised, payment methods sandbox + COD.
 4. ``schemathesis run`` over every operation of the app's own schema (``/api/schema/``) twice, with each
    token, and the checks not_a_server_error, status_code_conformance, content_type_conformance and
@@ -99,11 +102,28 @@ def _wait_healthy(base: str, server: subprocess.Popen) -> None:
     raise SystemExit("the app did not answer within 60s")
 
 
-def _run_schemathesis(*, label: str, base: str, token: str, report_dir: Path) -> dict:
+def _guest_config(tokens: dict, path: Path) -> Path:
+    """A schemathesis config pinning the guest parameters to the seeded guest's (TOML basic strings: the tokens
+    are URL-safe base64 and ``:``, nothing to escape)."""
+    order = {"path.order_key": tokens["guest_order_key"], "query.token": tokens["guest_order_token"],
+             "header.X-Order-Token": tokens["guest_order_token"]}
+    cart = {"header.X-Cart-Token": tokens["guest_cart_token"]}
+
+    def table(values: dict) -> str:
+        return "{ " + ", ".join(f'"{name}" = "{value}"' for name, value in values.items()) + " }"
+
+    # The cart token only where a guest uses it: a login or register sending it would merge the cart away.
+    path.write_text("[parameters]\n" + "".join(f'"{name}" = "{value}"\n' for name, value in order.items())
+                    + '\n[[operations]]\ninclude-path-regex = "^/(cart|orders/guest)/"\n'
+                    + f"parameters = {table(order | cart)}\n")
+    return path
+
+
+def _run_schemathesis(*, label: str, base: str, token: str, report_dir: Path, config: Path) -> dict:
     report = report_dir / f"{label}.json"
     junit = report_dir / f"{label}.xml"
     command = [
-        str(VENV_BIN / "schemathesis"), "run", f"{base}/api/schema/?format=json",
+        str(VENV_BIN / "schemathesis"), "--config-file", str(config), "run", f"{base}/api/schema/?format=json",
         "--url", base,
         "--checks", CHECKS,
         "--header", f"Authorization: Bearer {token}",
@@ -175,8 +195,10 @@ def _fuzz(*, env: dict, tmp: Path, report_dir: Path) -> list[dict]:
     try:
         _wait_healthy(base, server)
         _log(f"app on {base} (log: {log_path})")
+        config = _guest_config(tokens, tmp / "schemathesis.toml")
         for label in ("customer", "staff"):
-            results.append(_run_schemathesis(label=label, base=base, token=tokens[label], report_dir=report_dir))
+            results.append(_run_schemathesis(label=label, base=base, token=tokens[label], report_dir=report_dir,
+                                             config=config))
     finally:
         server.terminate()
         try:
@@ -197,7 +219,8 @@ def main() -> int:
     env.update(
         DATABASE_URL=database_url,
         THROTTLE_RATES=("login=100000/min,register=100000/min,password_reset=100000/min,"
-                        "token_refresh=100000/min,anon=100000000/min,user=100000000/min"),
+                        "token_refresh=100000/min,anon=100000000/min,user=100000000/min,"
+                        "guest_checkout=100000/min,guest_order=100000/min,order_claim=100000/min"),
         PAYMENT_METHODS="sandbox,cod",
         PAYMENTS_SANDBOX_ENABLED="true",
         JWT_ACCESS_MINUTES="120",

@@ -1,4 +1,5 @@
-"""Seed the fuzz database: a customer, a staff user, a few orders and payments; print both users' JWTs as JSON.
+"""Seed the fuzz database: a customer, a staff user, a few orders and payments, a guest's cart and order; print
+both users' JWTs and the guest's tokens as JSON.
 
 Run through ``manage.py shell`` by ``run_schemathesis.py`` after ``migrate`` and ``seed_demo``.
 """
@@ -8,9 +9,12 @@ import json
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from shop.accounts.models import User
+from shop.cart.services import cart_item_add, guest_cart_create
 from shop.catalog.models import Product
 from shop.discounts.models import Promotion, Voucher, VoucherCode
+from shop.orders.guest import order_access_token
 from shop.orders.services import LineRequest, order_create, order_set_status
+from shop.payments.guest import order_guest_place
 from shop.payments.services import payment_sandbox_outcome, payment_start
 
 PASSWORD = "Fuzz-pass-123!"  # noqa: S105 - a throwaway database's password
@@ -46,7 +50,19 @@ if not VoucherCode.objects.filter(code="FUZZ10").exists():
                                     starts_at=voucher.created_at)
     sale.products.set(products[:2])
 
+# A guest: one cart checked out (its order paid in the sandbox's way, left open), one cart still filling.
+ADDRESS = {"full_name": "Fuzz Guest", "address_line_1": "1 Main St", "city": "Nairobi", "country": "KE"}
+_, bought = guest_cart_create()
+cart_item_add(cart_token=bought, product_id=products[0].pk, quantity=1)
+guest_order, _, _ = order_guest_place(cart_token=bought, email="fuzz-guest@example.com", shipping_address=ADDRESS,
+                                      payment_method="sandbox")
+_, filling = guest_cart_create()
+cart_item_add(cart_token=filling, product_id=products[1].pk, quantity=1)
+
 print("FUZZ-TOKENS " + json.dumps({
     "customer": str(RefreshToken.for_user(customer).access_token),
     "staff": str(RefreshToken.for_user(staff).access_token),
+    "guest_order_key": guest_order.order_key,
+    "guest_order_token": order_access_token(guest_order),
+    "guest_cart_token": filling,
 }))

@@ -20,9 +20,40 @@ class TokenPairOutput(serializers.Serializer):
     refresh = serializers.CharField()
 
 
+# What a login's cart merge may report per guest line (the cart app's ``shop.cart.guest.Adjustment``; accounts sits
+# below the cart, so the names are repeated here and a test keeps the two equal).
+CART_MERGE_ADJUSTMENTS = ("capped", "dropped_inactive", "dropped_out_of_stock", "repriced", "discarded")
+CART_MERGE_STRATEGIES = ("merge", "replace", "keep")
+
+
+class CartMergeAdjustmentOutput(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=CART_MERGE_ADJUSTMENTS,
+        help_text="capped: quantity lowered to the stock or the line limit; dropped_inactive / dropped_out_of_stock: "
+                  "not taken over; repriced: today's price applies (old_price -> new_price); discarded: strategy "
+                  "keep left the guest line behind.")
+    product_id = serializers.IntegerField()
+    variant_id = serializers.IntegerField(allow_null=True)
+    name = serializers.CharField()
+    requested_quantity = serializers.IntegerField(help_text="The guest line's quantity.")
+    quantity = serializers.IntegerField(help_text="What your cart holds of it now (0: dropped or discarded).")
+    old_price = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    new_price = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+
+
+class CartMergeOutput(serializers.Serializer):
+    strategy = serializers.ChoiceField(choices=CART_MERGE_STRATEGIES)
+    cart_found = serializers.BooleanField(help_text="False: the X-Cart-Token opened no live guest cart; nothing "
+                                                    "changed.")
+    lines_merged = serializers.IntegerField()
+    adjustments = CartMergeAdjustmentOutput(many=True)
+
+
 class AuthOutput(serializers.Serializer):
     user = UserOutput()
     tokens = TokenPairOutput(required=False, help_text="Omitted when ?use_cookies=true (tokens go in cookies).")
+    cart_merge = CartMergeOutput(required=False, help_text="Only when the request sent X-Cart-Token: what became "
+                                                           "of that guest cart (its token is dead afterwards).")
 
 
 class DetailOutput(serializers.Serializer):

@@ -27,6 +27,7 @@ from rest_framework.views import APIView
 from shop.accounts import selectors, services
 from shop.accounts.authentication import enforce_csrf
 from shop.accounts.errors import AccountErrorCode
+from shop.accounts.hooks import login_hooks_check, login_hooks_run
 from shop.accounts.models import Address
 from shop.accounts.throttling import throttles_for, user_throttles_for
 from shop.core.errors import CoreErrorCode
@@ -57,6 +58,17 @@ from .serializers import (
 USE_COOKIES = OpenApiParameter(
     "use_cookies", bool, description="Deliver tokens as HttpOnly cookies instead of the body."
 )
+CART_TOKEN = OpenApiParameter(
+    "X-Cart-Token", str, location=OpenApiParameter.HEADER, required=False,
+    description="A guest cart's token (from `POST /cart/`): its lines are merged into your cart and the token "
+                "dies; the answer's `cart_merge` lists what was adjusted.",
+)
+CART_MERGE = OpenApiParameter(
+    "X-Cart-Merge", str, location=OpenApiParameter.HEADER, required=False, enum=["merge", "replace", "keep"],
+    description="With X-Cart-Token: `merge` (default: quantities added, capped at the stock and the line limit), "
+                "`replace` (your cart becomes the guest cart) or `keep` (your cart stays; the guest lines are "
+                "dropped). Anything else is a 400 `invalid_cart_merge` and nobody is logged in.",
+)
 
 
 # Refresh answers the new pair in the body, or (cookie mode) sets it as cookies and answers only a detail message.
@@ -71,7 +83,7 @@ JSON_ONLY = (JSONParser,)
 
 def _auth_response(request, user, status_code: int) -> Response:
     pair = services.tokens_for(user)
-    body = {"user": UserOutput(user).data}
+    body = {"user": UserOutput(user).data, **login_hooks_run(request, user)}
     if wants_cookies(request):
         response = Response(body, status=status_code)
         set_auth_cookies(request, response, pair)
@@ -101,18 +113,20 @@ class RegisterApi(APIView):
     permission_classes = (AllowAny,)
     throttle_classes = throttles_for("register")
 
-    @extend_schema(request=RegisterInput, responses={201: AuthOutput}, parameters=[USE_COOKIES], tags=["auth"],
-                   examples=REGISTER_EXAMPLES)
+    @extend_schema(request=RegisterInput, responses={201: AuthOutput},
+                   parameters=[USE_COOKIES, CART_TOKEN, CART_MERGE], tags=["auth"], examples=REGISTER_EXAMPLES)
     def post(self, request):
         """Create an account and log in.
 
         Answers the new user and a JWT pair (`tokens.access`, `tokens.refresh`). With `?use_cookies=true` the
         tokens are set as HttpOnly cookies instead and `tokens` is left out. The password must pass the password
         rules (long enough, not common, not only digits, not like the name or e-mail) and `password2` must repeat
-        it. Limited per client IP and per e-mail address.
+        it. Limited per client IP and per e-mail address. With `X-Cart-Token` the guest cart becomes the new
+        account's cart (`cart_merge` in the answer).
         """
         serializer = RegisterInput(data=request.data)
         serializer.is_valid(raise_exception=True)
+        login_hooks_check(request)
         data = serializer.validated_data
         user = services.user_register(email=data["email"], password=data["password"],
                                       first_name=data["first_name"], last_name=data["last_name"])
@@ -125,18 +139,20 @@ class LoginApi(APIView):
     permission_classes = (AllowAny,)
     throttle_classes = throttles_for("login")
 
-    @extend_schema(request=LoginInput, responses={200: AuthOutput}, parameters=[USE_COOKIES], tags=["auth"],
-                   examples=LOGIN_EXAMPLES)
+    @extend_schema(request=LoginInput, responses={200: AuthOutput},
+                   parameters=[USE_COOKIES, CART_TOKEN, CART_MERGE], tags=["auth"], examples=LOGIN_EXAMPLES)
     def post(self, request):
         """Log in with e-mail and password.
 
         Answers the user and a JWT pair: send `Authorization: Bearer <access>` with later requests and get a new
         access token from `POST /auth/token/refresh/` when it expires (5 minutes by default). With
         `?use_cookies=true` the tokens are set as HttpOnly cookies instead. Limited per client IP and per account;
-        a 429 says when to retry.
+        a 429 says when to retry. With `X-Cart-Token` the guest cart is merged into your cart (`X-Cart-Merge`
+        picks how) and the answer's `cart_merge` lists every adjustment.
         """
         serializer = LoginInput(data=request.data)
         serializer.is_valid(raise_exception=True)
+        login_hooks_check(request)
         user = services.user_login(**serializer.validated_data)
         return _auth_response(request, user, status.HTTP_200_OK)
 

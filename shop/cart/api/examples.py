@@ -90,3 +90,10 @@ CART_VOUCHER_EXAMPLES = [
     OpenApiExample("The cart with a sale and the voucher", response_only=True, status_codes=["200"],
                    value=CART_WITH_VOUCHER),
 ]
+GUEST_CART_EXAMPLES = [
+    OpenApiExample("A new guest cart", response_only=True, status_codes=["201"], value={
+        **CART, "id": 7, "user": None, "items": [], "total_items": 0, "cart_total": "0.00", "subtotal": "0.00",
+        "tax_total": "0.00", "total": "0.00", "tax_lines": [],
+        "cart_token": "q3Yk0cW2oI6dJ8xF1rT5uV9sZ4bN7mE0aL2hG6pC8wQ",
+    }),
+]

@@ -224,6 +224,14 @@ class CartOutput(serializers.ModelSerializer):
         return self._price().tax_source
 
 
+class GuestCartCreatedOutput(CartOutput):
+    cart_token = serializers.CharField(read_only=True, help_text="Send as X-Cart-Token; shown only this once.")
+
+    class Meta(CartOutput.Meta):
+        fields = [*CartOutput.Meta.fields, "cart_token"]
+        read_only_fields = fields
+
+
 class CartItemAddInput(serializers.Serializer):
     product_id = serializers.IntegerField(min_value=1, required=False,
                                           help_text="Required unless variant_id is given.")

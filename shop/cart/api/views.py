@@ -1,17 +1,21 @@
-from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shop.cart import selectors, services
+from shop.cart.tokens import CART_TOKEN_HEADER, cart_token_of
 from shop.core.exceptions import NotFound
 
-from .examples import CART_ADD_EXAMPLES, CART_EXAMPLES, CART_VOUCHER_EXAMPLES
+from .examples import CART_ADD_EXAMPLES, CART_EXAMPLES, CART_VOUCHER_EXAMPLES, GUEST_CART_EXAMPLES
 from .serializers import (
     CartItemAddInput,
     CartItemOutput,
     CartItemUpdateInput,
     CartOutput,
     CartVoucherInput,
+    GuestCartCreatedOutput,
     MessageOutput,
 )
 
@@ -19,16 +23,47 @@ TAGS = ["cart"]
 ITEM_OR_MESSAGE = PolymorphicProxySerializer(
     component_name="CartItemUpdateResult", serializers=[CartItemOutput, MessageOutput], resource_type_field_name=None
 )
+CART_TOKEN = OpenApiParameter(
+    CART_TOKEN_HEADER, str, location=OpenApiParameter.HEADER, required=False,
+    description="A guest's cart token (from `POST /cart/` without a login). Without a login it names the cart; a "
+                "wrong, closed or expired token is a 404. Ignored when the request is logged in (your own cart).",
+)
 
 
-def _cart_response(user) -> Response:
-    cart, pricing = selectors.cart_priced_for_user(user=user)
+class HasCartOwner(BasePermission):
+    """A logged-in user (their cart) or a request carrying ``X-Cart-Token`` (a guest cart); neither is a 401."""
+
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user and request.user.is_authenticated) or cart_token_of(request) is not None
+
+
+def cart_owner(request) -> dict:
+    """The keyword arguments naming the request's cart to the cart services and selectors."""
+    if request.user and request.user.is_authenticated:
+        return {"user": request.user}
+    return {"cart_token": cart_token_of(request)}
+
+
+def _priced_cart(request):
+    """The request's cart (the user's, else the guest cart of its X-Cart-Token: 404 when that opens none) and
+    what it costs now."""
+    owner = cart_owner(request)
+    if "user" in owner:
+        return selectors.cart_priced_for_user(user=owner["user"])
+    priced = selectors.cart_priced_for_guest(token=owner["cart_token"])
+    if priced is None:
+        raise NotFound("Cart not found.")
+    return priced
+
+
+def _cart_response(request) -> Response:
+    cart, pricing = _priced_cart(request)
     return Response(CartOutput(cart, context={"pricing": pricing}).data)
 
 
-def _item_response(user, item_id: int) -> Response:
+def _item_response(request, item_id: int) -> Response:
     """One line as the cart prices it (its tax may depend on the other lines: the rounding mode is per order)."""
-    cart, pricing = selectors.cart_priced_for_user(user=user)
+    cart, pricing = _priced_cart(request)
     item = next((item for item in cart.items.all() if item.pk == item_id), None)
     if item is None:
         raise NotFound("Cart item not found.")
@@ -36,7 +71,13 @@ def _item_response(user, item_id: int) -> Response:
 
 
 class CartApi(APIView):
-    @extend_schema(responses={200: CartOutput}, tags=TAGS, summary="The current user's cart", examples=CART_EXAMPLES)
+    permission_classes = (AllowAny,)  # GET checks HasCartOwner itself; POST creates a guest cart for anyone
+
+    def get_permissions(self):
+        return [HasCartOwner()] if self.request.method == "GET" else super().get_permissions()
+
+    @extend_schema(responses={200: CartOutput}, tags=TAGS, summary="Your cart (or a guest's, by X-Cart-Token)",
+                   parameters=[CART_TOKEN], examples=CART_EXAMPLES)
     def get(self, request):
         """Each line with the unit price checkout charges (`price_snapshot` = `unit_price`: the price you saw when
         adding it, held for `CART_PRICE_HOLD_MINUTES`, then the catalog's; `price_changed` says when it moved), its
@@ -45,12 +86,32 @@ class CartApi(APIView):
         (`SHOP_COUNTRY`) until checkout gives an address. Sales running now and the cart's voucher are priced in:
         `discounts` lists each (source, code, name, target, amount), each line its `discount`, `discount` their
         sum, and `voucher` says whether the cart's code still applies. A user who never added anything gets an
-        empty cart."""
-        return _cart_response(request.user)
+        empty cart.
+        Without a login, `X-Cart-Token` names a guest cart (`user` is null); a wrong or expired token is a 404."""
+        return _cart_response(request)
+
+    @extend_schema(request=None, responses={201: GuestCartCreatedOutput, 200: CartOutput}, tags=TAGS,
+                   summary="Start a guest cart (no login): answers its cart_token",
+                   examples=GUEST_CART_EXAMPLES)
+    def post(self, request):
+        """Without a login: creates an empty guest cart and answers it with its `cart_token` (256 random bits,
+        shown only this once; the server keeps only a hash). Send it as `X-Cart-Token` with every cart request
+        and with guest checkout (`POST /orders/guest/checkout/`). A guest cart untouched for `GUEST_CART_DAYS`
+        (30 by default) expires: its token then answers 404. Logging in or registering with the header merges it
+        into the account's cart. Logged in: answers your own cart (200), nothing is created."""
+        if request.user and request.user.is_authenticated:
+            return _cart_response(request)
+        _, token = services.guest_cart_create()
+        cart, pricing = selectors.cart_priced_for_guest(token=token)
+        body = {**CartOutput(cart, context={"pricing": pricing}).data, "cart_token": token}
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class CartItemAddApi(APIView):
+    permission_classes = (HasCartOwner,)
+
     @extend_schema(request=CartItemAddInput, responses={200: CartOutput}, tags=TAGS, examples=CART_ADD_EXAMPLES,
+                   parameters=[CART_TOKEN],
                    summary="Add a product (or variant) to the cart; adds to the quantity if already there")
     def post(self, request):
         """Send `product_id` (and `variant_id` when the product has variants) and `quantity` (default 1). Adding
@@ -59,73 +120,84 @@ class CartItemAddApi(APIView):
         serializer = CartItemAddInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        services.cart_item_add(user=request.user, product_id=data.get("product_id"),
+        services.cart_item_add(**cart_owner(request), product_id=data.get("product_id"),
                                variant_id=data.get("variant_id"), quantity=data["quantity"])
-        return _cart_response(request.user)
+        return _cart_response(request)
 
 
 class CartItemDetailApi(APIView):
     """A line of your cart: PUT/PATCH set its quantity (0 removes it), DELETE removes it.
 
-    Another user's item answers 404.
+    Another user's item answers 404. Guests send `X-Cart-Token`; another cart's line is a 404 too.
     """
 
+    permission_classes = (HasCartOwner,)
+
     @extend_schema(request=CartItemUpdateInput, responses={200: ITEM_OR_MESSAGE}, tags=TAGS,
-                   summary="Set a cart item's quantity (0 removes it)")
+                   summary="Set a cart item's quantity (0 removes it)", parameters=[CART_TOKEN])
     def put(self, request, item_id: int):
         serializer = CartItemUpdateInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        item = services.cart_item_update(user=request.user, item_id=item_id,
+        item = services.cart_item_update(**cart_owner(request), item_id=item_id,
                                          quantity=serializer.validated_data["quantity"])
         if item is None:
             return Response({"message": "Cart item removed successfully"})
-        return _item_response(request.user, item.pk)
+        return _item_response(request, item.pk)
 
     @extend_schema(request=CartItemUpdateInput, responses={200: ITEM_OR_MESSAGE}, tags=TAGS,
-                   summary="Set a cart item's quantity (0 removes it)")
+                   summary="Set a cart item's quantity (0 removes it)", parameters=[CART_TOKEN])
     def patch(self, request, item_id: int):
         return self.put(request, item_id)
 
-    @extend_schema(request=None, responses={200: MessageOutput}, tags=TAGS, summary="Remove a cart item")
+    @extend_schema(request=None, responses={200: MessageOutput}, tags=TAGS, summary="Remove a cart item",
+                   parameters=[CART_TOKEN])
     def delete(self, request, item_id: int):
-        services.cart_item_remove(user=request.user, item_id=item_id)
+        services.cart_item_remove(**cart_owner(request), item_id=item_id)
         return Response({"message": "Cart item removed successfully"})
 
-    @extend_schema(responses={200: CartItemOutput}, tags=TAGS, summary="One cart item")
+    @extend_schema(responses={200: CartItemOutput}, tags=TAGS, summary="One cart item", parameters=[CART_TOKEN])
     def get(self, request, item_id: int):
-        return _item_response(request.user, item_id)
+        return _item_response(request, item_id)
 
 
 class CartClearApi(APIView):
-    @extend_schema(request=None, responses={200: MessageOutput}, tags=TAGS, summary="Remove every item")
+    permission_classes = (HasCartOwner,)
+
+    @extend_schema(request=None, responses={200: MessageOutput}, tags=TAGS, summary="Remove every item",
+                   parameters=[CART_TOKEN])
     def post(self, request):
         """Empties your cart (also `DELETE /cart/clear/`)."""
-        services.cart_clear(user=request.user)
+        services.cart_clear(**cart_owner(request))
         return Response({"message": "Cart cleared successfully"})
 
-    @extend_schema(request=None, responses={200: MessageOutput}, tags=TAGS, summary="Remove every item")
+    @extend_schema(request=None, responses={200: MessageOutput}, tags=TAGS, summary="Remove every item",
+                   parameters=[CART_TOKEN])
     def delete(self, request):
         """Empties your cart (also `POST /cart/clear/`)."""
         return self.post(request)
 
 
 class CartVoucherApi(APIView):
+    permission_classes = (HasCartOwner,)
+
     @extend_schema(request=CartVoucherInput, responses={200: CartOutput}, tags=TAGS, examples=CART_VOUCHER_EXAMPLES,
-                   summary="Apply a voucher code to the cart")
+                   parameters=[CART_TOKEN], summary="Apply a voucher code to the cart")
     def post(self, request):
         """Send `{"code": "..."}` (case does not matter). Answers the whole cart with the voucher in `discounts`.
         A code that cannot be used on this cart now is a 400 naming `code`, and the cart keeps the code it had:
         `voucher_invalid` (unknown or switched off), `voucher_not_started`, `voucher_expired`,
         `min_spend_not_met`, `not_eligible` (covers nothing in the cart, too few items, or lines already on sale),
         `usage_limit_reached`, `customer_limit_reached`. One voucher per cart: a new code replaces the old one.
-        Checkout checks it again and reserves its use."""
+        Checkout checks it again and reserves its use. Guests send `X-Cart-Token`: their per-customer limit is
+        checked at guest checkout, by the e-mail given there."""
         serializer = CartVoucherInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.cart_voucher_apply(user=request.user, code=serializer.validated_data["code"])
-        return _cart_response(request.user)
+        services.cart_voucher_apply(**cart_owner(request), code=serializer.validated_data["code"])
+        return _cart_response(request)
 
-    @extend_schema(request=None, responses={200: CartOutput}, tags=TAGS, summary="Remove the cart's voucher code")
+    @extend_schema(request=None, responses={200: CartOutput}, tags=TAGS, parameters=[CART_TOKEN],
+                   summary="Remove the cart's voucher code")
     def delete(self, request):
         """Takes the voucher code off the cart (a cart without one is answered as it is). Answers the whole cart."""
-        services.cart_voucher_remove(user=request.user)
-        return _cart_response(request.user)
+        services.cart_voucher_remove(**cart_owner(request))
+        return _cart_response(request)

@@ -3,11 +3,13 @@
 from drf_spectacular.utils import OpenApiExample
 
 from shop.cart.api.examples import PRODUCT
+from shop.payments.api.examples import PAYMENT_START
 
 ORDER = {
     "id": 1,
     "order_key": "ORD-AAC29E8E8932D81F",
     "user": 1,
+    "email": "ada@example.com",
     "status": "processing",
     "created_at": "2026-11-30T10:15:00Z",
     "updated_at": "2026-11-30T10:15:00Z",
@@ -171,3 +173,45 @@ CHECKOUT_EXAMPLES = [
                    response_only=True, status_codes=["409"], value=TOTAL_MISMATCH),
 ]
 ORDER_EXAMPLES = [OpenApiExample("An order awaiting payment", response_only=True, status_codes=["200"], value=ORDER)]
+
+GUEST_ADDRESS = {"full_name": "Grace Hopper", "phone": "+1 555 0100", "address_line_1": "1 Main St",
+                 "city": "Springfield", "postal_code": "12345", "country": "US"}
+GUEST_ORDER = {
+    **ORDER,
+    "user": None,
+    "email": "grace@example.com",
+    "shipping_address": {**ORDER["shipping_address"], **GUEST_ADDRESS, "address_line_1": "1 Main St",
+                         "email": "", "address_line_2": "", "state": "", "country_name": "United States"},
+    "status_history": [{**change, "changed_by": None} for change in ORDER["status_history"]],
+}
+ORDER_TOKEN = "eyJvIjoxLCJrIjoiT1JELUFBQzI5RThFODkzMkQ4MUYifQ:1vPq2s:Wm9vLnNpZ25hdHVyZS1leGFtcGxlLW9ubHk"
+GUEST_CHECKOUT_EXAMPLES = [
+    OpenApiExample("A guest checks out, pays in the sandbox", request_only=True, value={
+        "email": "grace@example.com", "shipping_address": GUEST_ADDRESS, "payment_method": "sandbox",
+        "return_url": "/demo/#/guest-order",
+    }),
+    OpenApiExample("Order placed: keep order_token, send the guest to next_step", response_only=True,
+                   status_codes=["201"], value={**GUEST_ORDER, "client_secret": None, "payment_id": 1,
+                                                "order_token": ORDER_TOKEN,
+                                                "order_token_expires_at": "2026-12-30T10:15:00Z"}),
+]
+GUEST_ORDER_EXAMPLES = [OpenApiExample("A guest's order awaiting payment", response_only=True, status_codes=["200"],
+                                       value=GUEST_ORDER)]
+ORDER_CLAIM_EXAMPLES = [
+    OpenApiExample("One guest order claimed", response_only=True, status_codes=["200"],
+                   value={"claimed": 1, "orders": [{**GUEST_ORDER, "user": 1}]}),
+]
+GUEST_PAY_EXAMPLES = [
+    OpenApiExample("Pay again in the sandbox", request_only=True,
+                   value={"payment_method": "sandbox", "return_url": "/demo/#/guest-orders/{order_key}"}),
+    OpenApiExample("Payment opened: send the guest to next_step", response_only=True, status_codes=["201"],
+                   value=PAYMENT_START),
+]
+GUEST_CANCEL_EXAMPLES = [
+    OpenApiExample("Cancel", request_only=True, value={"note": "Ordered the wrong size"}),
+    OpenApiExample("The cancelled order", response_only=True, status_codes=["200"], value={
+        **GUEST_ORDER, "status": "cancelled", "cancel_reason": "customer", "cancelled_at": "2026-11-30T10:20:00Z",
+        "payment_outcome": "cancelled", "next_step": None, "payment_url": None,
+        "payments": [{**GUEST_ORDER["payments"][0], "status": "cancelled"}],
+    }),
+]

@@ -133,6 +133,7 @@ class OrderOutput(serializers.ModelSerializer):
                                               "code, name, target (lines, order or shipping), amount. `discount` "
                                               "is the lines' and order's part; a shipping voucher's is already out "
                                               "of `shipping_fee`.")
+    email = BlankableEmailField(read_only=True, help_text="The buyer's e-mail at checkout (a guest's only contact).")
     total_price = serializers.DecimalField(source="total", max_digits=12, decimal_places=2, read_only=True,
                                            help_text="The same as `total` (items plus shipping).")
     subtotal = serializers.DecimalField(**MONEY, help_text="The lines at their unit prices, before discounts.")
@@ -162,7 +163,7 @@ class OrderOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Order
-        fields = ["id", "order_key", "user", "status", "created_at", "updated_at", "items", "subtotal",
+        fields = ["id", "order_key", "user", "email", "status", "created_at", "updated_at", "items", "subtotal",
                   "shipping_fee", "total", "total_price", "shipping", "discount", "discounts", "tax_total",
                   "currency", "tax_lines", "tax_source", "tax_country", "tax_region", "prices_include_tax",
                   "tax_rounding_mode", "shipping_method", "shipping_address", "notes",
@@ -235,6 +236,31 @@ class CheckoutOutput(OrderOutput):
     def get_payment_id(self, order) -> int | None:
         payment = self._payment()
         return payment.pk if payment else None
+
+
+class GuestCheckoutOutput(CheckoutOutput):
+    """A guest's order as checkout answers it, with the order access token that opens it on the guest routes."""
+
+    order_token = serializers.SerializerMethodField(
+        help_text="Opens this order on `/orders/guest/{order_key}/...` (as `?token=` or `X-Order-Token`) until "
+                  "`order_token_expires_at`; the confirmation e-mail carries a link with one too. Keep it secret.")
+    order_token_expires_at = serializers.SerializerMethodField()
+
+    class Meta(CheckoutOutput.Meta):
+        fields = [*CheckoutOutput.Meta.fields, "order_token", "order_token_expires_at"]
+        read_only_fields = fields
+
+    def get_order_token(self, order) -> str:
+        return self.context["order_token"]
+
+    @extend_schema_field(serializers.DateTimeField())
+    def get_order_token_expires_at(self, order):
+        return serializers.DateTimeField().to_representation(self.context["order_token_expires_at"])
+
+
+class OrderClaimOutput(serializers.Serializer):
+    claimed = serializers.IntegerField(help_text="How many guest orders became yours now (0: none were waiting).")
+    orders = OrderOutput(many=True)
 
 
 class OrderMessageOutput(serializers.Serializer):
@@ -470,3 +496,36 @@ class ShipmentEventInput(StrictInput):
     occurred_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
+class GuestCheckoutInput(serializers.Serializer):
+    """A guest's checkout of the guest cart named by ``X-Cart-Token``."""
+
+    email = serializers.EmailField(max_length=254, help_text="Where the confirmation (with the order link) goes; "
+                                                             "the order keeps it.")
+    shipping_address = InlineAddressInput()
+    shipping_method = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    payment_method = PaymentMethodRefField(required=False, allow_blank=True, allow_null=True)
+    notes = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    expected_total = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True,
+                                              help_text="If sent and different from the server's total: 400.")
+    voucher = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, default="",
+        help_text="A voucher code for this order (case does not matter); without one the guest cart's code "
+                  "(`POST /cart/voucher/`) is used. Its per-customer limit counts by `email`. One that cannot be "
+                  "used is a 400 naming `voucher` (as at checkout) that places nothing.",
+    )
+    return_url = serializers.CharField(
+        max_length=RETURN_URL_MAX_LENGTH, required=False, allow_blank=True, default="",
+        help_text="As at checkout: where a hosted payment page sends the guest back (`order_key` added). The "
+                  "page the guest comes back to reads the order with the token it kept.")
+
+
+class GuestPayInput(serializers.Serializer):
+    payment_method = serializers.CharField(
+        required=False, allow_blank=True, max_length=32,
+        help_text="Method code or id. Omitted: the order's own method, else the shop's default.")
+    idempotency_key = serializers.CharField(
+        required=False, allow_blank=True, max_length=200,
+        help_text="Yours to choose, scoped to this order: the same key again with the same method returns the same "
+                  "payment; with another one it is a 422 `idempotency_key_reused`.")
+    return_url = serializers.CharField(max_length=RETURN_URL_MAX_LENGTH, required=False, allow_blank=True,
+                                       default="", help_text="As at checkout.")

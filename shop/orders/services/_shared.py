@@ -23,15 +23,17 @@ def _notify(order: Order, kind: str) -> None:
     enqueue_on_commit(send_order_email, order.pk, kind)
 
 
-_STATUS_EVENT: dict[str, EventType] = {Order.Status.CANCELLED: EventType.ORDER_CANCELLED,
-                                       Order.Status.SHIPPED: EventType.ORDER_SHIPPED,
-                                       Order.Status.DELIVERED: EventType.ORDER_DELIVERED}
+_STATUS_EVENT: dict[str, EventType] = {
+    Order.Status.CANCELLED: EventType.ORDER_CANCELLED, Order.Status.SHIPPED: EventType.ORDER_SHIPPED,
+    Order.Status.DELIVERED: EventType.ORDER_DELIVERED,
+}
 
 
 def _record_status(order: Order, *, from_status: str, to_status: str, by=None, reason: str = "", note: str = ""):
     """The history row and the outbox event of one status change (the order row is locked by the caller).
 
     An undone checkout (``payment_unavailable``) emits nothing: its order.created was never announced."""
+    by = by if getattr(by, "is_authenticated", False) else None  # a guest (``GuestAccess``) is recorded as nobody
     OrderStatusChange.objects.create(order=order, from_status=from_status, to_status=to_status, changed_by=by,
                                      reason=reason, note=note[:500])
     if reason != Order.CancelReason.PAYMENT_UNAVAILABLE:

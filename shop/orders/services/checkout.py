@@ -11,10 +11,11 @@ from django.utils import timezone
 
 from shop.accounts.models import Address
 from shop.cart.errors import CartErrorCode
-from shop.cart.locks import cart_lock
-from shop.cart.models import CartItem
+from shop.cart.locks import cart_lock, carts_lock, guest_cart_lock
+from shop.cart.models import Cart, CartItem
 from shop.cart.pricing import held_unit_price
 from shop.cart.selectors import purchasable_get
+from shop.cart.tokens import cart_token_hash
 from shop.catalog.models import ProductVariant
 from shop.catalog.stock import StockLine, stock_deduct
 from shop.core.exceptions import ApplicationError, Conflict
@@ -23,6 +24,7 @@ from shop.discounts.calculation import DiscountLine
 from shop.discounts.selectors import Evaluation, discounts_evaluate
 from shop.discounts.services import order_discounts_apply, order_voucher_code, refusal_error
 
+from ..actors import GuestBuyer
 from ..errors import OrderErrorCode
 from ..hooks import PaymentMethodFacts, payment_method_get
 from ..locks import order_lock
@@ -121,10 +123,17 @@ def _direct_lines(lines: list[LineRequest]) -> list[CheckoutLine]:
     return resolved
 
 
-def _order_for_key(*, user, idempotency_key: str, fingerprint: str) -> Order | None:
-    """This user's earlier order under ``idempotency_key`` (keys are per user), or None. Raises the 422
-    ``idempotency_key_reused`` when that order was placed by a different request."""
-    existing = Order.objects.filter(user=user, idempotency_key=idempotency_key).first()
+def _buyer_filter(user, guest: GuestBuyer | None) -> dict:
+    """Whose orders an Idempotency-Key is looked up among: the user's, or a guest's from that guest cart."""
+    if guest is None:
+        return {"user": user}
+    return {"user__isnull": True, "guest_cart__token_hash": cart_token_hash(guest.cart_token)}
+
+
+def _order_for_key(*, user, idempotency_key: str, fingerprint: str, guest: GuestBuyer | None = None) -> Order | None:
+    """This buyer's earlier order under ``idempotency_key`` (keys are per user, a guest's per guest cart), or None.
+    Raises the 422 ``idempotency_key_reused`` when that order was placed by a different request."""
+    existing = Order.objects.filter(**_buyer_filter(user, guest), idempotency_key=idempotency_key).first()
     if existing is not None:
         check_replay(stored_fingerprint=existing.idempotency_fingerprint, fingerprint=fingerprint)
     return existing
@@ -142,6 +151,7 @@ def order_create(
     idempotency_key: str | None = None,
     address_field: str = "shipping_address",
     voucher: str | None = None,
+    guest: GuestBuyer | None = None,
 ) -> tuple[Order, bool]:
     """Place an order from the cart (``lines=None``) or from ``lines`` (a direct order; the cart is untouched),
     opening no payment (``shop.payments.checkout.order_place_and_pay`` does both).
@@ -153,24 +163,27 @@ def order_create(
     ApplicationError 422 ``idempotency_key_reused`` and changes nothing. "The same request" is the same
     arguments to this function, whichever endpoint or spelling carried them; a cart checkout's request is its
     arguments, not the cart's contents (a retry finds the cart already emptied). ``address_field`` is only the
-    name errors give the address (the field the client sent it in).
+    name errors give the address (the field the client sent it in). ``guest`` (with ``user=None``): a guest's
+    checkout of the guest cart its token opens (404 otherwise); the order has no user and keeps ``guest.email``.
 
     ``voucher``: a voucher code for this order (a cart checkout without one uses the cart's code, if any). Sales
     and the voucher are priced in (``shop.discounts``), and the voucher's use is reserved in this transaction
-    (``shop.discounts.services.order_discounts_apply``): a code that cannot be used is a 400 with its refusal code
-    naming ``voucher`` that changes nothing (the cart keeps its lines and code).
+    (``shop.discounts.services.order_discounts_apply``), counted against its per-customer limit by the buyer's
+    e-mail (a guest's ``guest.email``): a code that cannot be used is a 400 with its refusal code naming
+    ``voucher`` that changes nothing (the cart keeps its lines and code).
     """
     fingerprint = ""
     if idempotency_key:
         arguments = {
             "lines": lines, "shipping_address": shipping_address, "shipping_method_id": shipping_method_id,
             "payment_method": payment_method or None, "notes": notes, "expected_total": expected_total,
+            **({"email": guest.email} if guest else {}),
         }
         if voucher:  # only when given, so the fingerprints of requests without one stay what they were
             arguments["voucher"] = voucher.strip().lower()
         # "order_checkout": the name fingerprints were first stored under; keys saved before the rename still match.
         fingerprint = request_fingerprint("order_checkout", arguments)
-        existing = _order_for_key(user=user, idempotency_key=idempotency_key, fingerprint=fingerprint)
+        existing = _order_for_key(user=user, idempotency_key=idempotency_key, fingerprint=fingerprint, guest=guest)
         if existing is not None:
             return existing, False
     try:
@@ -178,11 +191,13 @@ def order_create(
             return _checkout(user=user, lines=lines, shipping_address=shipping_address,
                              shipping_method_id=shipping_method_id, payment_method=payment_method, notes=notes,
                              expected_total=expected_total, idempotency_key=idempotency_key,
-                             fingerprint=fingerprint, address_field=address_field, voucher=voucher)
+                             fingerprint=fingerprint, address_field=address_field, voucher=voucher,
+                             guest=guest)
     except IntegrityError:
         # Two requests with the same key got past the lookup: the unique constraint let one order through.
         if idempotency_key:
-            existing = _order_for_key(user=user, idempotency_key=idempotency_key, fingerprint=fingerprint)
+            existing = _order_for_key(user=user, idempotency_key=idempotency_key, fingerprint=fingerprint,
+                                      guest=guest)
             if existing is not None:
                 return existing, False
         raise
@@ -203,11 +218,12 @@ def _discounts(*, lines: list[CheckoutLine], code: str | None, email: str, fee) 
 
 
 def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_method, notes, expected_total,
-              idempotency_key, fingerprint, address_field="shipping_address", voucher=None) -> tuple[Order, bool]:
-    # The cart lock serialises one user's checkouts (cart or direct), so the key check below is race-free.
-    cart = cart_lock(user=user)
+              idempotency_key, fingerprint, address_field="shipping_address", voucher=None,
+              guest: GuestBuyer | None = None) -> tuple[Order, bool]:
+    # The cart lock serialises one buyer's checkouts (cart or direct), so the key check below is race-free.
+    cart = guest_cart_lock(token=guest.cart_token) if guest else cart_lock(user=user)
     if idempotency_key:
-        existing = _order_for_key(user=user, idempotency_key=idempotency_key, fingerprint=fingerprint)
+        existing = _order_for_key(user=user, idempotency_key=idempotency_key, fingerprint=fingerprint, guest=guest)
         if existing is not None:
             return existing, False
     method = _payment_method_resolve(payment_method)
@@ -216,7 +232,8 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
     from_cart = lines is None
     resolved = _cart_lines(cart) if from_cart else _direct_lines(lines)
 
-    found = _discounts(lines=resolved, code=voucher or (cart.voucher_code if from_cart else None), email=user.email,
+    email = guest.email if guest else user.email  # the buyer's: a voucher's per-customer limit counts by it
+    found = _discounts(lines=resolved, code=voucher or (cart.voucher_code if from_cart else None), email=email,
                        fee=shipping_fee(lines=resolved, shipping_method=shipping))
     price = checkout_price(lines=resolved, shipping_method=shipping, address=address,
                            line_discounts=[found.discounts.line_discounts[index] for index in range(len(resolved))],
@@ -243,7 +260,8 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
     needs_online_payment = method is None or method.is_online
     # Written straight as processing (checkout moves pending -> processing; the history shows both).
     order = Order(
-        user=user, status=Order.Status.PROCESSING, **order_price_fields(price), shipping_method=shipping,
+        user=user, email=email, guest_cart=cart if guest else None,
+        status=Order.Status.PROCESSING, **order_price_fields(price), shipping_method=shipping,
         notes=notes, payment_method=method.id if method else "",
         payment_deadline=now + timedelta(minutes=settings.ORDER_PAYMENT_TIMEOUT_MINUTES)
         if needs_online_payment else None,
@@ -262,7 +280,7 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
     ])
     # The voucher's use is reserved here, after the order row exists (guarded UPDATEs on its counters, lock order
     # cart -> stock -> voucher); no use left raises, and the whole checkout rolls back. Cash on delivery consumes it.
-    order_discounts_apply(order=order, evaluation=found, email=user.email, consume=not needs_online_payment)
+    order_discounts_apply(order=order, evaluation=found, email=email, consume=not needs_online_payment)
     if address is not None:
         snapshot = OrderAddress(order=order, **address)
         snapshot.full_clean(exclude=["order"])
@@ -293,7 +311,12 @@ def order_create_undo(*, order_id: int, refill_cart: bool) -> None:
     the cart lines as they were (``refill_cart``: it was a checkout from the cart). Lock order: cart -> order ->
     stock -> payments."""
     order = Order.objects.get(pk=order_id)
-    cart = cart_lock(user=order.user)  # the cart first: never lock a cart after an order
+    # The cart first: never lock a cart after an order. A guest's cart may be gone (merged at a login).
+    cart: Cart | None
+    if order.user_id is not None:
+        cart = cart_lock(user=order.user)
+    else:
+        cart = next(iter(carts_lock(cart_ids=[order.guest_cart_id] if order.guest_cart_id else [])), None)
     locked = order_lock(order_id=order_id)
     if locked is None or locked.status not in CANCELLABLE:
         return
@@ -302,7 +325,7 @@ def order_create_undo(*, order_id: int, refill_cart: bool) -> None:
                    note="The payment could not be started; the checkout was undone.")
     order.idempotency_key = order.idempotency_fingerprint = ""  # a retry with the same key places a fresh order
     order.save(update_fields=["idempotency_key", "idempotency_fingerprint", "updated_at"])
-    if not refill_cart:
+    if not refill_cart or cart is None:
         return
     code = order_voucher_code(order_id=order.pk)
     if code and not cart.voucher_code:

@@ -477,3 +477,21 @@ def test_a_paid_orders_page_hides_the_deadline_explains_needs_refund_and_names_r
     assert "the shop must give it back" in paid_page
     assert str(refund) == f"Refund #{refund.pk}: 10.00 USD, succeeded"
     assert "Refund object" not in payment_page and escape(str(refund)) in payment_page
+
+
+def test_a_guest_order_is_listed_searched_and_shown_with_its_email(admin_web, payments_on):
+    from rest_framework.test import APIClient
+
+    from .guests import guest_cart, guest_checkout
+
+    guest = APIClient()
+    placed = guest_checkout(guest, guest_cart(guest, (ProductFactory(stock_quantity=5), 1)), payment_method="cod")
+    assert placed.status_code == 201, placed.content
+    order = Order.objects.get(pk=placed.json()["id"])
+
+    listed = admin_web.get("/admin/orders/order/?q=grace%40example")
+    page = admin_web.get(f"/admin/orders/order/{order.pk}/change/")
+
+    assert listed.status_code == 200 and order.order_key in listed.content.decode()
+    assert "grace@example.com (guest)" in listed.content.decode()
+    assert page.status_code == 200 and order.order_key in page.content.decode()

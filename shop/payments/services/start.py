@@ -41,13 +41,17 @@ logger = logging.getLogger(__name__)
 def _payment_request(payment: Payment, order: Order, *, return_url: str, base_url: str) -> PaymentRequest:
     address = getattr(order, "shipping_address", None)
     user = order.user
+    # A guest's order has no user: the e-mail it keeps, the name on its shipping address.
+    first_name, _, last_name = (getattr(address, "full_name", "") or "").partition(" ")
+    if user is not None:
+        first_name, last_name = user.first_name, user.last_name
     return PaymentRequest(
         reference=f"pay_{payment.pk}",
         order_id=order.pk,
         amount=payment.amount,
         currency=payment.currency,
         customer=Customer(
-            email=user.email, first_name=user.first_name, last_name=user.last_name,
+            email=user.email if user is not None else order.email, first_name=first_name, last_name=last_name,
             phone=getattr(address, "phone", ""), street=getattr(address, "address_line_1", ""),
             city=getattr(address, "city", ""), country=getattr(address, "country", ""),
             postal_code=getattr(address, "postal_code", ""), state=getattr(address, "state", ""),

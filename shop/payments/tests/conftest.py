@@ -81,3 +81,14 @@ def sandbox_on(settings):
 def cod_on(settings):
     settings.PAYMENT_METHODS = ALL_METHODS
     settings.SHOP_CURRENCY = "USD"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_gateway_clients():
+    """Providers are cached per configuration (``gateways._provider_for``) and keep what a gateway gave them (the
+    Paymob auth token); the fakes forget it between tests, so each test starts with fresh clients."""
+    from shop.payments.gateways import _provider_for
+
+    _provider_for.cache_clear()
+    yield
+    _provider_for.cache_clear()

@@ -28,7 +28,7 @@ from shop.core.money import (
         (7, "USD", 700),
     ],
 )
-def test_to_minor_units_is_exact(amount, currency, minor):
+def test_to_minor_is_exact(amount, currency, minor):
     assert to_minor(amount, currency) == minor
 
 
@@ -42,7 +42,7 @@ def test_to_minor_units_is_exact(amount, currency, minor):
         (0, "KES", "0.00"),
     ],
 )
-def test_from_minor_units_keeps_the_currency_exponent(minor, currency, expected):
+def test_from_minor_keeps_the_currency_exponent(minor, currency, expected):
     value = from_minor(minor, currency)
     assert isinstance(value, Decimal)
     assert str(value) == expected
@@ -59,13 +59,13 @@ def test_from_minor_units_keeps_the_currency_exponent(minor, currency, expected)
         (Decimal("Infinity"), "USD", "not a finite number"),
     ],
 )
-def test_to_minor_units_refuses_instead_of_rounding(amount, currency, message):
+def test_to_minor_refuses_instead_of_rounding(amount, currency, message):
     with pytest.raises(ValueError, match=message):
         to_minor(amount, currency)
 
 
 @pytest.mark.parametrize("amount", [10.5, "10.50", True, None])
-def test_to_minor_units_rejects_floats_and_other_types(amount):
+def test_to_minor_rejects_floats_and_other_types(amount):
     with pytest.raises(TypeError, match="Decimal or int"):
         to_minor(amount, "USD")
 

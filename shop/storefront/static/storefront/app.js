@@ -14,12 +14,28 @@
  * Paying: checkout answers `next_step` for a redirect provider (the sandbox here): the browser goes there, the
  * customer presses a button, the payment page sends the browser back to the `return_url` we gave, with
  * ?order_key=...&status=paid|failed. The order page then reads the order from the API: the query is a hint only.
+ *
+ * Guests buy without an account. POST /cart/ (no login) answers a cart_token, kept in localStorage and sent as
+ * X-Cart-Token with every cart call; guest checkout (POST /orders/guest/checkout/) answers the order with an
+ * order_token, kept per order key and sent as X-Order-Token to /orders/guest/<order_key>/ (read, pay, cancel).
+ * Logging in or signing up sends the cart token too: the API merges the guest cart into the account's cart and
+ * the token dies. A customer with a verified e-mail claims the guest orders placed with it (POST /orders/claim/).
  */
 "use strict";
 
 const API = ""; // same origin. A front end elsewhere puts the API's origin here and is listed in CORS_ALLOWED_ORIGINS.
 const PAGE_SIZE = 12;
 const state = { user: null, cartCount: 0 };
+
+// Guest tokens live in localStorage: they are the guest's only key to the cart and to their orders.
+const guestTokens = {
+  cart: () => localStorage.getItem("shop.cartToken"),
+  setCart: (token) => (token ? localStorage.setItem("shop.cartToken", token) : localStorage.removeItem("shop.cartToken")),
+  orders: () => JSON.parse(localStorage.getItem("shop.guestOrders") || "{}"),
+  order: (key) => guestTokens.orders()[key] || null,
+  setOrder: (key, token) => localStorage.setItem("shop.guestOrders",
+    JSON.stringify({ ...guestTokens.orders(), [key]: token })),
+};
 
 // --- 1. Talking to the API ---------------------------------------------------------------------------------------
 
@@ -60,6 +76,8 @@ async function csrfToken() {
  */
 async function api(path, { method = "GET", body, headers = {}, retry = true } = {}) {
   const init = { method, credentials: "same-origin", headers: { Accept: "application/json", ...headers } };
+  // Nobody logged in: the guest cart's token names the cart (and is merged by a login or sign-up).
+  if (!state.user && guestTokens.cart()) init.headers["X-Cart-Token"] = guestTokens.cart();
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json"; // auth endpoints accept JSON only (no cross-site forms)
     init.body = JSON.stringify(body);
@@ -105,17 +123,24 @@ async function loadUser() {
   }
 }
 
-/** GET /cart/: only its item count, for the header. */
+/** GET /cart/: only its item count, for the header (a guest's by X-Cart-Token; a dead token is forgotten). */
 async function loadCartCount() {
-  if (!state.user) {
+  if (!state.user && !guestTokens.cart()) {
     state.cartCount = 0;
     return;
   }
   try {
     state.cartCount = (await api("/cart/")).total_items;
-  } catch (_) {
+  } catch (error) {
+    if (!state.user && error.status === 404) guestTokens.setCart(null); // expired or merged: start afresh
     state.cartCount = 0;
   }
+}
+
+/** A guest's first add to cart: POST /cart/ without a login answers a new guest cart and its cart_token. */
+async function ensureGuestCart() {
+  if (state.user || guestTokens.cart()) return;
+  guestTokens.setCart((await api("/cart/", { method: "POST" })).cart_token);
 }
 
 // --- 2. Building the page ----------------------------------------------------------------------------------------
@@ -289,8 +314,8 @@ async function productView(slug) {
     h("button", { type: "submit", id: "add-to-cart" }, "Add to cart"));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    if (!state.user) return navigate(`#/login?next=${encodeURIComponent(location.hash)}`);
     return submitting(form, async () => {
+      await ensureGuestCart(); // no account needed: a guest cart
       const values = formData(form);
       const line = { product_id: product.id, quantity: Number(values.quantity) || 1 };
       if (values.variant_id) line.variant_id = Number(values.variant_id);
@@ -310,10 +335,10 @@ async function productView(slug) {
         price, stock, h("p", {}, product.description), form)));
 }
 
-/** The cart: GET /cart/; change a quantity: PATCH /cart/items/<id>/ {quantity}; remove: DELETE /cart/items/<id>/. */
+/** The cart: GET /cart/; change a quantity: PATCH /cart/items/<id>/ {quantity}; remove: DELETE /cart/items/<id>/.
+ *  A guest's the same, with X-Cart-Token. */
 async function cartView() {
-  if (!state.user) return needLogin();
-  const cart = await api("/cart/");
+  const cart = !state.user && !guestTokens.cart() ? { items: [], total_items: 0 } : await api("/cart/");
   state.cartCount = cart.total_items;
   renderNav();
   if (!cart.items.length) {
@@ -390,18 +415,24 @@ function renderAuthForm(path, query, { id, title, button, fields, footer }) {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     submitting(form, async () => {
-      const answer = await api(path, { method: "POST", body: formData(form) });
-      await loggedIn(answer.user, query);
+      const answer = await api(path, { method: "POST", body: formData(form) }); // carries X-Cart-Token, if any
+      await loggedIn(answer, query);
     });
   });
   render(form);
 }
 
-async function loggedIn(user, query) {
+async function loggedIn(answer, query) {
+  const user = answer.user;
   state.user = user;
+  guestTokens.setCart(null); // merged into the account's cart: the API closed the guest cart
   await loadCartCount();
   renderNav();
-  flash(`Welcome, ${user.first_name || user.email}.`, "success", true);
+  // cart_merge lists what could not be taken over as it was (capped, dropped, re-priced).
+  const changes = (answer.cart_merge && answer.cart_merge.adjustments) || [];
+  const notes = changes.map((change) => `${change.name}: ${change.kind.replaceAll("_", " ")}`).join("; ");
+  flash(`Welcome, ${user.first_name || user.email}.${notes ? ` Your cart was merged (${notes}).` : ""}`,
+    "success", true);
   navigate(query.get("next") || "#/");
 }
 
@@ -423,7 +454,7 @@ async function logout() {
  * Idempotency-Key header (one per visit of this page: a double click or a retry never makes two orders).
  */
 async function checkoutView() {
-  if (!state.user) return needLogin();
+  if (!state.user) return guestCheckoutView();
   const [cart, addresses, shippingMethods, paymentMethods] = await Promise.all([
     api("/cart/"), api("/auth/addresses/?page_size=100"), api("/orders/shipping-methods/"), api("/payments/methods/"),
   ]);
@@ -506,6 +537,123 @@ async function checkoutView() {
   toggleNewAddress();
 }
 
+/**
+ * Guest checkout, no account: GET /cart/ (X-Cart-Token), GET /orders/shipping-methods/, GET /payments/methods/,
+ * then POST /orders/guest/checkout/ {email, shipping_address: {...}, shipping_method, payment_method, return_url}
+ * with X-Cart-Token and an Idempotency-Key. The answer's order_token is the guest's key to the order: kept here
+ * per order key (the confirmation e-mail carries a link with one too).
+ */
+async function guestCheckoutView() {
+  if (!guestTokens.cart()) return navigate("#/cart");
+  const [cart, shippingMethods, paymentMethods] = await Promise.all([
+    api("/cart/"), api("/orders/shipping-methods/"), api("/payments/methods/"),
+  ]);
+  if (!cart.items.length) return navigate("#/cart");
+  const idempotencyKey = crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
+  const usable = paymentMethods.filter((method) => method.kind !== "client"); // no Stripe.js in this demo
+  const form = h("form", { id: "guest-checkout-form", class: "checkout" },
+    h("h1", {}, "Checkout as a guest"),
+    h("p", { class: "muted" }, "Have an account? ", h("a", { href: "#/login?next=%23%2Fcheckout" }, "Log in"),
+      " and your cart comes with you."),
+    h("section", { class: "panel" }, h("h2", {}, "Contact"),
+      field("Email", h("input", { name: "email", type: "email", required: true, autocomplete: "email",
+        id: "guest-email" }))),
+    h("section", { class: "panel" }, h("h2", {}, "Ship to"),
+      field("Full name", h("input", { name: "full_name", required: true, autocomplete: "name" })),
+      field("Phone", h("input", { name: "phone", autocomplete: "tel" })),
+      field("Street and number", h("input", { name: "address_line_1", required: true,
+        autocomplete: "address-line1" })),
+      field("City", h("input", { name: "city", required: true, autocomplete: "address-level2" })),
+      field("Postal code", h("input", { name: "postal_code", autocomplete: "postal-code" })),
+      field("Country (two letters)", h("input", { name: "country", maxlength: 2, value: "US", required: true,
+        autocomplete: "country" }))),
+    shippingMethods.length ? h("section", { class: "panel" }, h("h2", {}, "Shipping"),
+      shippingMethods.map((method, index) => h("label", { class: "choice" },
+        h("input", { type: "radio", name: "shipping_method", value: method.id, checked: index === 0 }),
+        ` ${method.name}: ${method.price}`))) : null,
+    h("section", { class: "panel" }, h("h2", {}, "Payment"),
+      usable.map((method, index) => h("label", { class: "choice" },
+        h("input", { type: "radio", name: "payment_method", value: method.code, checked: index === 0 }),
+        ` ${method.name}`))),
+    h("section", { class: "panel" }, h("h2", {}, "Summary"),
+      h("p", {}, `${cart.total_items} item(s), items total `, h("strong", {}, cart.cart_total), ".")),
+    h("button", { type: "submit", id: "place-order" }, "Place order"));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    submitting(form, async () => {
+      const values = formData(form);
+      const order = await api("/orders/guest/checkout/", {
+        method: "POST",
+        headers: { "Idempotency-Key": idempotencyKey },
+        body: {
+          email: values.email,
+          shipping_address: { full_name: values.full_name, phone: values.phone, address_line_1: values.address_line_1,
+            city: values.city, postal_code: values.postal_code, country: values.country },
+          shipping_method: values.shipping_method ? Number(values.shipping_method) : null,
+          payment_method: values.payment_method,
+          return_url: `${location.origin}${location.pathname}#/guest-orders/{order_key}`,
+        },
+      });
+      guestTokens.setOrder(order.order_key, order.order_token);
+      state.cartCount = 0;
+      if (order.next_step) {
+        window.location.assign(order.next_step);
+      } else {
+        navigate(`#/guest-orders/${order.order_key}`);
+      }
+    });
+  });
+  render(form);
+}
+
+/**
+ * A guest's order: GET /orders/guest/<order_key>/ with X-Order-Token (the token kept at checkout, or the one in
+ * the e-mail's link: #/guest-orders/<key>?token=...). Pay again: POST /orders/guest/<key>/pay/; cancel an unpaid
+ * order: POST /orders/guest/<key>/cancel/. A wrong or expired token is a 404, like an order that does not exist.
+ */
+async function guestOrderView(key, query) {
+  if (query.get("token")) guestTokens.setOrder(key, query.get("token"));
+  const headers = { "X-Order-Token": guestTokens.order(key) || "" };
+  const returned = new URLSearchParams(location.search);
+  const order = await api(`/orders/guest/${encodeURIComponent(key)}/`, { headers });
+  if (returned.has("order_key")) {
+    history.replaceState(null, "", location.pathname + location.hash);
+    flash(returned.get("status") === "paid" ? "Thank you! Your payment went through."
+      : "The payment did not go through. You can try again.", returned.get("status") === "paid" ? "success" : "error");
+  }
+  const open = !order.paid_at && ["pending", "processing"].includes(order.status);
+  const payAgain = h("button", { type: "button", id: "pay-now", onclick: async () => {
+    try {
+      const started = await api(`/orders/guest/${encodeURIComponent(key)}/pay/`, { method: "POST", headers, body: {
+        return_url: `${location.origin}${location.pathname}#/guest-orders/{order_key}` } });
+      if (started.next_step) window.location.assign(started.next_step);
+    } catch (error) {
+      flash(errorText(error), "error");
+    }
+  } }, "Pay now");
+  const cancel = h("button", { type: "button", class: "secondary", id: "cancel-order", onclick: async () => {
+    try {
+      await api(`/orders/guest/${encodeURIComponent(key)}/cancel/`, { method: "POST", headers, body: {} });
+      flash("The order is cancelled.");
+      guestOrderView(key, new URLSearchParams());
+    } catch (error) {
+      flash(errorText(error), "error");
+    }
+  } }, "Cancel order");
+  render(h("h1", {}, "Order ", h("span", { id: "order-key" }, order.order_key)),
+    h("p", { class: "muted" }, `Placed as a guest with ${order.email}. Keep this page's link: it is your key to the `
+      + "order. Create an account with that e-mail and verify it to keep your orders together."),
+    h("dl", { class: "facts" },
+      h("dt", {}, "Status"), h("dd", { id: "order-status" }, order.status),
+      h("dt", {}, "Payment"), h("dd", {}, h("span", { id: "order-payment-status",
+        class: `badge ${order.is_fully_paid ? "ok" : "wait"}` }, order.payment_status)),
+      h("dt", {}, "Total"), h("dd", { id: "order-total" }, order.total)),
+    h("ul", {}, order.items.map((item) => h("li", {}, `${item.quantity} x ${item.product_name} `,
+      h("span", { class: "muted" }, item.line_total)))),
+    shipmentSection(order.shipment),
+    h("p", { class: "actions" }, open && order.payment_method !== "cod" ? payAgain : null, open ? cancel : null));
+}
+
 /** Your orders: GET /orders/?page= (newest first, paginated). */
 async function ordersView(query) {
   if (!state.user) return needLogin();
@@ -515,7 +663,19 @@ async function ordersView(query) {
     h("td", {}, h("a", { href: `#/orders/${order.id}` }, order.order_key)),
     h("td", {}, new Date(order.created_at).toLocaleString()),
     h("td", {}, order.status), h("td", {}, order.payment_status), h("td", { class: "num" }, order.total)));
-  render(h("h1", {}, "Your orders"),
+  // Orders placed as a guest with this account's e-mail: POST /orders/claim/ (a verified e-mail only; the 403
+  // says how to verify).
+  const claim = h("button", { type: "button", class: "secondary", id: "claim-orders", onclick: async () => {
+    try {
+      const claimed = await api("/orders/claim/", { method: "POST" });
+      flash(claimed.claimed ? `${claimed.claimed} guest order(s) added to your account.` : "No guest orders to add.",
+        "success", true);
+      ordersView(query);
+    } catch (error) {
+      flash(errorText(error), "error");
+    }
+  } }, "Add my guest orders");
+  render(h("h1", {}, "Your orders"), h("p", {}, claim),
     rows.length
       ? h("table", { class: "lines", id: "orders" },
         h("thead", {}, h("tr", {}, h("th", {}, "Order"), h("th", {}, "Placed"), h("th", {}, "Status"),
@@ -628,6 +788,7 @@ const ROUTES = [
   [/^#\/login$/, loginView],
   [/^#\/orders$/, ordersView],
   [/^#\/orders\/(\d+)$/, orderView],
+  [/^#\/guest-orders\/([^/]+)$/, guestOrderView],
 ];
 
 async function route() {

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cart', '0002_price_hold'),
+        ('cart', '0003_guest_carts'),
     ]
 
     operations = [
