@@ -259,3 +259,45 @@ def test_schema_and_readme_speak_of_the_product(schema):
     text = json.dumps(schema) + (ROOT / "README.md").read_text()
 
     assert JARGON.findall(text) == []
+
+
+REFUND_READS = [("/payments/refund/", "post", "200"), ("/payments/{payment_id}/", "get", "200"),
+                ("/payments/order/{order_id}/", "get", "200")]
+
+
+@pytest.mark.parametrize(("path", "method", "status"), REFUND_READS)
+def test_refund_and_payment_read_examples_fit_their_schemas(schema, path, method, status):
+    response = schema["paths"][path][method]["responses"][status]["content"]["application/json"]
+
+    assert response.get("examples"), f"{method.upper()} {path}: no response example"
+    for example in response["examples"].values():
+        jsonschema.validate(example["value"], _resolve(schema, response["schema"]), format_checker=FORMATS)
+
+
+def test_refund_and_payment_read_examples_have_the_shape_of_real_answers(schema, user_client, staff_client,
+                                                                        settings):
+    """A staff refund by line and shipping of a paid sandbox order, then the payment read back both ways."""
+    from shop.orders.tests.factories import ShippingMethodFactory
+
+    settings.PAYMENT_METHODS, settings.PAYMENTS_SANDBOX_ENABLED = ["sandbox"], True
+    product = ProductFactory(stock_quantity=10)
+    order = user_client.post("/orders/checkout/", {
+        "payment_method": "sandbox", "shipping_method": ShippingMethodFactory().pk, "items": [
+            {"product_id": product.pk, "quantity": 2}], "shipping_address": "1 Main St, Springfield"},
+        format="json").json()
+    assert user_client.post(f"/payments/sandbox/{order['payment_id']}/succeed/").status_code in (200, 302)
+    refund = staff_client.post("/payments/refund/", {"payment_id": order["payment_id"], "shipping": True, "lines": [
+        {"order_item_id": order["items"][0]["id"], "quantity": 1}]}, format="json")
+    assert refund.status_code == 200, refund.content
+    answers = {
+        "/payments/refund/": refund.json(),
+        "/payments/{payment_id}/": user_client.get(f"/payments/{order['payment_id']}/").json(),
+        "/payments/order/{order_id}/": user_client.get(f"/payments/order/{order['id']}/").json(),
+    }
+
+    for path, method, status in REFUND_READS:
+        examples = schema["paths"][path][method]["responses"][status]["content"]["application/json"]["examples"]
+        for name, example in examples.items():
+            assert _shape(example["value"]) == _shape(answers[path]), (
+                f"{method.upper()} {path} example {name!r} no longer matches the real answer:\n"
+                f"{json.dumps(answers[path], indent=1)}")

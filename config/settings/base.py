@@ -502,7 +502,7 @@ WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 # 8 attempts span at least 29.7 hours). A Retry-After on a 429/503 is honoured when it asks for longer.
 WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=60.0)
 WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=12 * 3600.0)
-# Read/write timeout of one attempt in seconds (connect: at most 5).
+# Seconds one attempt may take in all (connect at most 5, send, the answer read): a deadline, not per read.
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 # An endpoint is turned off (staff e-mailed) after this many failed attempts in a row.
 WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=20)
@@ -515,6 +515,9 @@ WEBHOOK_DELIVERY_RETENTION_DAYS = env.int("WEBHOOK_DELIVERY_RETENTION_DAYS", def
 WEBHOOK_ALLOW_LOOPBACK = env.bool("WEBHOOK_ALLOW_LOOPBACK", default=False)
 # How often Celery beat runs the sweep: retries due, events a broker outage left unrelayed, log retention.
 WEBHOOK_SWEEP_SECONDS = env.float("WEBHOOK_SWEEP_SECONDS", default=30.0)
+# Without a broker (tasks inline), relay and deliver on a background thread of the process, so no API request
+# waits for a receiver; false: inside the request after its commit (the tests, for determinism).
+WEBHOOK_BACKGROUND_THREAD = env.bool("WEBHOOK_BACKGROUND_THREAD", default=True)
 CELERY_BEAT_SCHEDULE["webhooks-sweep"] = {"task": "shop.webhooks.tasks.sweep", "schedule": WEBHOOK_SWEEP_SECONDS}
 
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({

@@ -13,3 +13,6 @@ MEDIA_ROOT = BASE_DIR / ".pytest-media"  # noqa: F405
 STATIC_ROOT = None
 # Webhook receivers in the tests are small servers on 127.0.0.1.
 WEBHOOK_ALLOW_LOOPBACK = True
+# Deliveries run inline after the commit, so a test asserts on the receiver at once (a test turns it on to prove
+# that requests do not wait: shop/webhooks/tests/test_attempt_deadline.py).
+WEBHOOK_BACKGROUND_THREAD = False

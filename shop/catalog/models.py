@@ -3,22 +3,9 @@ from decimal import Decimal
 from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Value
 from django.db.models.functions import Lower
-from django.db.models.lookups import Exact
 
 from shop.core.models import TimeStampedModel
-
-
-def same_text(field: str, value: str) -> Exact:
-    """The condition ``LOWER(field) = LOWER(value)``, for ``filter()``: ``field`` equals ``value`` ignoring case.
-
-    Every lookup of an identifier that is unique ignoring case (product and category slugs, variant SKUs) uses it,
-    so it finds exactly the row the uniqueness rule protects. Both sides are lowered by the database, as the
-    ``Lower(...)`` unique indexes below are, so PostgreSQL answers it from those indexes (``LOWER('x')`` is
-    folded to a constant at planning; with the live-rows condition in the query, the partial ones qualify).
-    """
-    return Exact(Lower(field), Lower(Value(value)))
 
 
 class Category(TimeStampedModel):

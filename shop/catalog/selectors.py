@@ -11,8 +11,9 @@ from django.db.models import Case, Exists, F, IntegerField, OuterRef, Prefetch, 
 from django.db.models.functions import Coalesce
 
 from shop.core.exceptions import NotFound
+from shop.core.models import same_text
 
-from .models import Category, Product, ProductImage, ProductVariant, same_text
+from .models import Category, Product, ProductImage, ProductVariant
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 

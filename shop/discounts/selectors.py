@@ -12,7 +12,8 @@ from django.conf import settings
 from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
-from shop.catalog.models import Category, Product, ProductVariant, same_text
+from shop.catalog.models import Category, Product, ProductVariant
+from shop.core.models import same_text
 
 from .calculation import DiscountLine, Discounts, PromotionRule, VoucherRefused, VoucherRule, discounts_compute
 from .errors import DiscountsErrorCode

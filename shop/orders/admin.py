@@ -22,6 +22,8 @@ from shop.core.admin import ReadOnlyAdminMixin, ReadOnlyInlineMixin
 from shop.core.exceptions import ApplicationError
 from shop.payments import services as payment_services
 from shop.payments.models import Payment
+from shop.pricing.admin import tax_lines_admin_text
+from shop.pricing.rates import percent_text
 
 from . import services
 from .admin_fulfilment import ACTIONS, collect_target
@@ -48,7 +50,12 @@ class ShippingMethodAdmin(admin.ModelAdmin):
 class OrderItemInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = OrderItem
     fields = ["product_name", "variant_description", "sku", "barcode", "quantity", "unit_price", "line_total",
-              "discount", "net", "tax", "gross", "tax_rate", "tax_class", "product", "variant"]
+              "discount", "net", "tax", "gross", "tax_rate_percent", "tax_class", "product", "variant"]
+    readonly_fields = ["tax_rate_percent"]
+
+    @admin.display(description="tax rate (%)")
+    def tax_rate_percent(self, item):
+        return percent_text(item.tax_rate)
 
 
 class OrderAddressInline(ReadOnlyInlineMixin, admin.StackedInline):
@@ -81,14 +88,14 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["order_key", "customer", "status", "created_at", "notes"]}),
         ("Totals", {"fields": ["currency", "subtotal", "discount", "shipping_method", "shipping_net", "shipping_tax",
-                               "shipping_fee", "tax_total", "total", "tax_lines", "tax_source", "tax_country",
+                               "shipping_fee", "tax_total", "total", "tax_lines_display", "tax_source", "tax_country",
                                "tax_region", "prices_include_tax", "tax_rounding_mode"]}),
         ("Payment", {"fields": ["payment_method", "payment_status", "is_fully_paid", "paid_at", "payment_deadline",
                                 "needs_refund", "payments_and_refunds"]}),
         ("Shipment", {"fields": ["shipment_and_tracking"]}),
         ("Cancellation", {"fields": ["cancel_reason", "cancelled_at"], "classes": ["collapse"]}),
     ]
-    readonly_fields = ["customer", "created_at", "payments_and_refunds", "shipment_and_tracking"]
+    readonly_fields = ["customer", "created_at", "tax_lines_display", "payments_and_refunds", "shipment_and_tracking"]
     inlines = [OrderAddressInline, OrderItemInline, OrderStatusChangeInline]
     change_form_template = "admin/orders/order/change_form.html"
 
@@ -130,6 +137,10 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return f"{order.email} (guest)"
         name = f"{order.user.first_name} {order.user.last_name}".strip()
         return f"{name} <{order.user.email}>" if name else order.user.email
+
+    @admin.display(description="tax lines")
+    def tax_lines_display(self, order):
+        return tax_lines_admin_text(order.tax_lines)
 
     @admin.display(description="payments and refunds")
     def payments_and_refunds(self, order):

@@ -140,7 +140,7 @@ class RefundForm(FulfilmentForm):
         payment = payment_services.payment_refund(
             payment_id=self.cleaned_data["payment"].pk, user=user, amount=self.cleaned_data["amount"],
             reason=self.cleaned_data["reason"],
-        )
+        ).payment
         return f"Refund recorded on payment #{payment.pk}: {payment.amount_refunded} {payment.currency} refunded."
 
 

@@ -99,7 +99,9 @@ class Order(TimeStampedModel):
     tax_total = models.DecimalField(**MONEY)
     # [{"rate": "19", "base": "420.15", "amount": "79.83"}], one per rate, ascending: the invoice's tax lines.
     tax_lines = models.JSONField(default=list, blank=True)
-    # "rate", or "no_rate" when some taxed amount found no configured rate at the place taxed (taxed at 0).
+    # "rate"; "no_rate" when some taxed amount found no configured rate at the place taxed (taxed at 0);
+    # "country" when the address's state is not an ISO 3166-2 code and the country's rates applied
+    # (shop/pricing/rates.py, TaxSource).
     tax_source = models.CharField(max_length=10, default="rate")
     tax_country = models.CharField(max_length=2, blank=True)
     tax_region = models.CharField(max_length=6, blank=True)

@@ -16,6 +16,7 @@ from shop.catalog.models import Product, ProductVariant
 from shop.pricing.models import TaxClass
 from shop.pricing.pipeline import LinePrice, OrderPrice, PriceLine, ShippingCharge
 from shop.pricing.quote import price_quote
+from shop.pricing.rates import tax_lines_text
 
 from .models import ShippingMethod
 
@@ -98,8 +99,7 @@ def order_price_fields(price: OrderPrice) -> dict[str, Any]:
         "tax_rounding_mode": price.rounding_mode, "discount": price.discount, "shipping_net": price.shipping.net,
         "shipping_tax": price.shipping.tax, "shipping_tax_rate": price.shipping.tax_rate,
         "shipping_tax_class": price.shipping.tax_class, "tax_total": price.tax_total,
-        "tax_lines": [{"rate": str(line.rate), "base": str(line.base), "amount": str(line.amount)}
-                      for line in price.tax_lines],
+        "tax_lines": tax_lines_text(price.tax_lines),
         "tax_source": price.tax_source, "tax_country": price.tax_country, "tax_region": price.tax_region,
     }
 

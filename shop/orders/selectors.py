@@ -1,15 +1,39 @@
-from django.db.models import Prefetch, QuerySet
+from decimal import Decimal
+
+from django.db.models import DecimalField, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from shop.discounts.models import OrderDiscount
-from shop.payments.models import Payment
+from shop.payments.models import Payment, Refund, RefundLine
 
 from .models import Order, OrderItem, OrderStatusChange, ShipmentEvent, ShippingMethod
 
 
+def _refunded(column: str, output_field, zero) -> Coalesce:
+    """The sum of ``column`` over the line's refund lines of refunds that did not fail (pending ones included:
+    that money is on its way back), 0 when there are none: a subquery in the lines' own query, no extra query."""
+    rows = (RefundLine.objects.filter(order_item=OuterRef("pk")).exclude(refund__status=Refund.Status.FAILED)
+            .order_by().values("order_item").annotate(total=Sum(column)).values("total"))
+    return Coalesce(Subquery(rows, output_field=output_field), Value(zero), output_field=output_field)
+
+
+def order_items_with_refunds() -> QuerySet[OrderItem]:
+    """Order lines with what was refunded of each so far: ``refunded_quantity`` (units), ``refunded_amount``
+    (gross) and ``refunded_tax`` (major units), from the refund lines of refunds that did not fail."""
+    money = DecimalField(max_digits=12, decimal_places=2)
+    return OrderItem.objects.annotate(
+        refunded_quantity=_refunded("quantity", IntegerField(), 0),
+        refunded_amount=_refunded("amount", money, Decimal("0.00")),
+        refunded_tax=_refunded("tax", money, Decimal("0.00")),
+    )
+
+
 def order_queryset() -> QuerySet[Order]:
-    """Orders shaped for the order serializer: a fixed number of queries however many orders and items."""
+    """Orders shaped for the order serializer: a fixed number of queries however many orders, items and refunds
+    (each line's refunded figures are subqueries of the lines' query)."""
     return Order.objects.select_related("shipping_address", "shipment").prefetch_related(
-        Prefetch("items", queryset=OrderItem.objects.select_related("product", "variant__product").order_by("id")),
+        Prefetch("items", queryset=order_items_with_refunds().select_related("product", "variant__product")
+                 .order_by("id")),
         Prefetch("status_history", queryset=OrderStatusChange.objects.order_by("id")),
         Prefetch("shipment__events", queryset=ShipmentEvent.objects.order_by("occurred_at", "id")),
         Prefetch("payments", queryset=Payment.objects.order_by("-created_at", "-id")),

@@ -4,19 +4,31 @@ Refunds and cash collection run from the order's page (``shop.orders.admin``), t
 from django.contrib import admin
 
 from shop.core.admin import ReadOnlyAdminMixin, ReadOnlyInlineMixin
+from shop.pricing.admin import tax_lines_admin_text
+from shop.pricing.rates import percent_text
 
 from .models import Payment, PaymentMethodSetting, Refund, RefundLine, SandboxCharge, WebhookEvent
 
 
 class RefundInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = Refund
-    fields = ["amount", "tax", "tax_lines", "reason", "status", "provider_refund_id", "failure_message",
+    fields = ["amount", "tax", "tax_lines_display", "reason", "status", "provider_refund_id", "failure_message",
               "requested_by", "created_at"]
+    readonly_fields = ["tax_lines_display"]
+
+    @admin.display(description="tax lines")
+    def tax_lines_display(self, refund):
+        return tax_lines_admin_text(refund.tax_lines)
 
 
 class RefundLineInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = RefundLine
-    fields = ["kind", "order_item", "quantity", "amount", "tax", "tax_rate"]
+    fields = ["kind", "order_item", "quantity", "amount", "tax", "tax_rate_percent"]
+    readonly_fields = ["tax_rate_percent"]
+
+    @admin.display(description="tax rate (%)")
+    def tax_rate_percent(self, line):
+        return percent_text(line.tax_rate)
 
 
 @admin.register(Refund)

@@ -129,8 +129,9 @@ class Refund(TimeStampedModel):
 
 class RefundLine(models.Model):
     """What one refund gives back of one order line (``item``, with ``order_item``), of shipping (``shipping``) or
-    of money paid beyond the order (``excess``: a second payment; no tax in it): ``quantity`` units (0 when an
-    amount refund was spread over the line), ``amount`` gross with ``tax`` in it, taxed at ``tax_rate``. The
+    of money paid beyond the order (``excess``: a second payment; no tax in it): ``quantity`` units (an amount
+    refund spread over the line: all its units left when it took all the money left of it, else 0; shipping 1 or
+    0; excess 0), ``amount`` gross with ``tax`` in it, taxed at ``tax_rate``. The
     refunds of a line never add up to more than its stored gross (``shop/payments/refund_split.py``)."""
 
     class Kind(models.TextChoices):

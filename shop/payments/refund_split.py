@@ -10,8 +10,9 @@ each, so far, are their ``RefundLine`` rows (of refunds that did not fail). Two 
 - **By amount** (:func:`refund_split_amount`, the existing amount refunds): the amount is spread over the lines and
   shipping in proportion to what is left of each, by the largest remainder method (to the minor unit, the shares
   add up to the amount, none above what is left); its tax is each share's part of what is left of that line's
-  tax, the total rounded once half up and spread by largest remainder too. Anything above what is left of the
-  whole order (money paid twice) is ``excess``, with no tax in it.
+  tax, the total rounded once half up and spread by largest remainder too. A share that takes all that is left of
+  a line counts its units left as refunded (shipping: 1), a smaller one 0 units. Anything above what is left of
+  the whole order (money paid twice) is ``excess``, with no tax in it and 0 units.
 
 Either way no line (nor shipping) is ever refunded more than its gross, nor more tax than it had. Pure
 arithmetic on what the caller read (under the order's lock); errors are ``ApplicationError`` 400 naming ``lines``.
@@ -29,6 +30,7 @@ from shop.core.exceptions import ApplicationError
 from shop.core.money import minor_unit
 from shop.orders.models import Order
 from shop.pricing.pipeline import allocate
+from shop.pricing.rates import tax_lines_text
 
 from .errors import PaymentErrorCode
 from .models import Refund, RefundLine
@@ -78,8 +80,8 @@ class RefundSplit:
             if part.kind != Kind.EXCESS:
                 by_rate[part.tax_rate][0] += part.amount - part.tax
                 by_rate[part.tax_rate][1] += part.tax
-        return [{"rate": str(rate), "base": str(base), "amount": str(tax)}
-                for rate, (base, tax) in sorted(by_rate.items())]
+        return tax_lines_text({"rate": rate, "base": base, "amount": tax}
+                              for rate, (base, tax) in sorted(by_rate.items()))
 
     def rows(self, refund: Refund) -> list[RefundLine]:
         """The ``RefundLine`` rows to store with ``refund``."""
@@ -190,7 +192,11 @@ def refund_split_amount(*, order: Order, amount: Decimal) -> RefundSplit:
     missing = _half_up(sum(exact, Fraction(0))) - sum(taxes)
     for index in sorted(range(len(exact)), key=lambda i: (-(exact[i] - taxes[i]), i))[:missing]:
         taxes[index] += 1
-    parts = [RefundPart(left.kind, left.order_item_id, 0, _major(share, exponent), _major(tax, exponent), left.rate)
+    # A share that takes all the money left of a line takes its units left too (shipping: its one), as refunding
+    # the rest of the line by line would: the line then reads as refunded in full (the order's refunded_quantity).
+    # A smaller share is money, not units: quantity 0.
+    parts = [RefundPart(left.kind, left.order_item_id, max(left.units, 0) if share == left.gross else 0,
+                        _major(share, exponent), _major(tax, exponent), left.rate)
              for left, share, tax in zip(lefts, shares, taxes, strict=True) if share > 0]
     if wanted > spread:
         parts.append(RefundPart(Kind.EXCESS, None, 0, _major(wanted - spread, exponent), Decimal(0), Decimal(0)))

@@ -1,10 +1,23 @@
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
-from .models import Payment
+from .models import Payment, Refund, RefundLine
+
+
+def refund_queryset() -> QuerySet[Refund]:
+    """Refunds shaped for ``RefundOutput``: with their lines (one query for all of them), newest first."""
+    return Refund.objects.prefetch_related(Prefetch("lines", queryset=RefundLine.objects.order_by("id"))).order_by(
+        "-id")
+
+
+def refund_get(*, refund_id: int) -> Refund:
+    """One refund with its lines and its payment (and the payment's order), for the refund endpoint's answer."""
+    return refund_queryset().select_related("payment__order").get(pk=refund_id)
 
 
 def payment_list(*, user, status: str | None = None) -> QuerySet[Payment]:
-    queryset = Payment.objects.select_related("order")
+    """The payments ``user`` may read (staff: everyone's), newest first, each with its order and its refunds
+    (and their lines): three queries for any number of payments, refunds and refund lines."""
+    queryset = Payment.objects.select_related("order").prefetch_related(Prefetch("refunds", queryset=refund_queryset()))
     if not user.is_staff:
         queryset = queryset.filter(user=user)
     if status:

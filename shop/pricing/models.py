@@ -11,7 +11,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django_countries.fields import CountryField
+
+from .rates import percent_text
 
 SUBDIVISION_RE = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
 
@@ -20,7 +23,9 @@ class TaxClass(models.Model):
     """What kind of goods a line is, for tax: ``standard``, ``reduced``, ``zero``, ``exempt`` (seeded) or any class
     the shop defines. Exactly one may be the default, the class of a line that names none."""
 
-    code = models.SlugField(max_length=50, unique=True, help_text="Stable identifier, e.g. 'reduced'.")
+    # Unique ignoring case, like product slugs and SKUs (the constraint below), and looked up ignoring case
+    # (``shop.core.models.same_text``): ``Books`` names the class ``books``.
+    code = models.SlugField(max_length=50, help_text="Stable identifier, e.g. 'reduced' (case is ignored).")
     name = models.CharField(max_length=100)
     is_default = models.BooleanField(default=False, help_text="Lines without a tax class are taxed as this class.")
 
@@ -29,6 +34,10 @@ class TaxClass(models.Model):
         verbose_name_plural = "tax classes"
         constraints = [
             models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_tax_class"),
+            models.UniqueConstraint(
+                Lower("code"), name="pricing_taxclass_code_ci_unique",
+                violation_error_message="A tax class with this code already exists (codes ignore case).",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -61,7 +70,7 @@ class TaxRate(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.tax_class.code} {self.region or self.country}: {self.rate} %"
+        return f"{self.tax_class.code} {self.region or self.country}: {percent_text(self.rate)} %"
 
     def clean(self):
         super().clean()

@@ -121,7 +121,8 @@ class OrderPrice:
     """A priced order. ``subtotal`` = the product lines at their unit prices before any discount (entry basis);
     ``discount`` = all line and order discounts; ``net_total + tax_total == total`` = the lines' and shipping's
     gross; ``tax_lines`` one per rate, ascending. ``tax_source`` is ``no_rate`` when any taxed amount found no
-    configured rate (and was taxed at 0), else ``rate``; ``tax_country``/``tax_region`` the place taxed for."""
+    configured rate (and was taxed at 0), else ``country`` when the country's rate stood in for a region that is
+    not an ISO 3166-2 code, else ``rate``; ``tax_country``/``tax_region`` the place taxed for."""
 
     lines: tuple[LinePrice, ...]
     shipping: ShippingPrice
@@ -341,7 +342,7 @@ def price_order(
         return _major(value, code)
 
     priced = []
-    sources: set[str] = set()
+    sources: set[TaxSource] = set()
     for line, item, listed, discount, share in zip(lines, items, list_amounts, line_discounts, shares, strict=True):
         applied = rates.for_class(line.tax_class)
         sources.add(applied.source)
@@ -377,9 +378,17 @@ def price_order(
         lines=tuple(priced), shipping=shipping_price, subtotal=money(sum(list_amounts)),
         discount=money(sum(line_discounts) + order_off), net_total=money(total - tax_total),
         tax_total=money(tax_total), total=money(total), currency=code, prices_include_tax=prices_include_tax,
-        rounding_mode=rounding_mode, tax_lines=tax_lines, tax_source="no_rate" if "no_rate" in sources else "rate",
+        rounding_mode=rounding_mode, tax_lines=tax_lines, tax_source=_order_source(sources),
         tax_country=rates.country, tax_region=rates.region,
     )
+
+
+def _order_source(sources: set[TaxSource]) -> TaxSource:
+    """The order's ``tax_source``: ``no_rate`` if anything found no rate, else ``country`` if a country's rate
+    stood in for the address's unreadable region, else ``rate``."""
+    if "no_rate" in sources:
+        return "no_rate"
+    return "country" if "country" in sources else "rate"
 
 
 def _major(value: int, currency: str) -> Decimal:

@@ -13,7 +13,7 @@ from django.conf import settings
 
 from shop.core.countries import country_code
 
-from .models import TaxClass, TaxRate
+from .models import SUBDIVISION_RE, TaxClass, TaxRate
 from .rates import AppliedRate, TaxRates
 
 
@@ -32,28 +32,42 @@ class TaxProvider:
         raise NotImplementedError
 
 
+def _region_text(address: Mapping[str, str]) -> str:
+    """What the address says its region is (``region``, else ``state``), trimmed and upper-cased; "" for none."""
+    return str(address.get("region") or address.get("state") or "").strip().upper()
+
+
 def tax_place(address: Mapping[str, str] | None) -> tuple[str, str]:
     """``(country, region)`` to tax an order for: the address's country (a code or an English name) and region
     (``region``, else ``state``; ``"CN"`` or ``"ES-CN"`` both read as ``ES-CN``), else ``SHOP_COUNTRY`` with no
-    region, else ``("", "")``."""
+    region, else ``("", "")``.
+
+    The region is used only when it is an ISO 3166-2 subdivision code of that country (``SUBDIVISION_RE``): a
+    state written as a name ("Bayern", "New York", "N.Y.") or a code of another country gives ``""``, so the order
+    is taxed at the country's rates (``FlatRateTaxProvider`` says so with ``tax_source: "country"``) and never
+    refused for what a customer wrote in the state field.
+    """
     address = address or {}
     country = country_code(str(address.get("country") or ""))
     if not country:
         return settings.SHOP_COUNTRY, ""
-    region = str(address.get("region") or address.get("state") or "").strip().upper()
+    region = _region_text(address)
     if region and not region.startswith(f"{country}-"):
         region = f"{country}-{region}"
-    return country, region
+    return country, region if SUBDIVISION_RE.fullmatch(region) and region.startswith(f"{country}-") else ""
 
 
 class FlatRateTaxProvider(TaxProvider):
     """Rates from the ``TaxRate`` table: a region's row wins over its country's; a class with neither is taxed at
-    0 with source ``no_rate``. Two queries (the default class, the rates), whatever the number of lines."""
+    0 with source ``no_rate``. An address whose region (state) is not a subdivision code of its country
+    (:func:`tax_place`) gets its country's rows with source ``country``: no regional rate could be looked up.
+    Two queries (the default class, the rates), whatever the number of lines."""
 
     identifier = "flat_rate"
 
     def rates_for(self, lines: Iterable[HasTaxClass], address: Mapping[str, str] | None) -> TaxRates:
         country, region = tax_place(address)
+        unread = bool(address and country and not region and _region_text(address))
         default = TaxClass.objects.filter(is_default=True).values_list("code", flat=True).first() or ""
         codes = {line.tax_class or default for line in lines} - {""}
         by_class: dict[str, AppliedRate] = {}
@@ -61,7 +75,7 @@ class FlatRateTaxProvider(TaxProvider):
             rows = TaxRate.objects.filter(country=country, region__in={"", region}, tax_class__code__in=codes)
             # Country-wide rows first, so a region's row (sorted after "") overwrites its country's.
             for code, rate in rows.order_by("region").values_list("tax_class__code", "rate"):
-                by_class[code] = AppliedRate(rate=rate)
+                by_class[code] = AppliedRate(rate=rate, source="country" if unread else "rate")
         return TaxRates(country=country, region=region, default_class=default, by_class=by_class)
 
 

@@ -9,8 +9,11 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Literal
 
-#: ``rate``: a configured rate applied; ``no_rate``: nothing configured for this class at this place, taxed at 0.
-TaxSource = Literal["rate", "no_rate"]
+#: ``rate``: a configured rate applied; ``no_rate``: nothing configured for this class at this place, taxed at 0;
+#: ``country``: the country's rate applied because the address's region (state) is not an ISO 3166-2 code, so no
+#: regional rate could be looked up.
+TaxSource = Literal["rate", "no_rate", "country"]
+TAX_SOURCES: tuple[TaxSource, ...] = ("rate", "no_rate", "country")
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,25 @@ class AppliedRate:
 
 
 NO_RATE = AppliedRate(rate=Decimal(0), source="no_rate")
+
+
+def percent_text(rate: Decimal | int | str) -> str:
+    """A rate in percent as every answer, stored tax line and admin page writes it: no trailing zeros, no
+    exponent (``Decimal("19.0000")`` -> ``"19"``, ``"7.50"`` -> ``"7.5"``, ``0`` -> ``"0"``)."""
+    text = f"{Decimal(str(rate)):f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+def tax_lines_text(tax_lines) -> list[dict[str, str]]:
+    """``[{"rate", "base", "amount"}]`` as strings with the rate in :func:`percent_text` form, from the pipeline's
+    ``TaxLine`` objects or stored dicts (stored ones may predate the normal form: ``"19.0000"``)."""
+    rows = []
+    for line in tax_lines:
+        get = line.get if isinstance(line, dict) else lambda name, line=line: getattr(line, name)
+        rows.append({"rate": percent_text(get("rate")), "base": str(get("base")), "amount": str(get("amount"))})
+    return rows
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,11 @@
 
 from typing import Any
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 
 from shop.core.exceptions import Conflict
+from shop.core.models import same_text
 
 from .errors import PricingErrorCode
 from .models import TaxClass, TaxRate
@@ -16,7 +18,8 @@ def tax_class_save(*, data: dict[str, Any], tax_class: TaxClass | None = None) -
 
     Making a class the default takes the flag from the previous default in the same transaction; un-defaulting the
     default class is refused (409 ``tax_class_default_required``): make another class the default instead.
-    Raises Django's ``ValidationError`` (400) for a duplicate code or a bad value.
+    Raises Django's ``ValidationError`` (400 naming ``code``) for a code another class has, in any case
+    (``Books`` when ``books`` exists), or a bad value.
     """
     tax_class = tax_class or TaxClass()
     if tax_class.pk and tax_class.is_default and data.get("is_default") is False:
@@ -24,10 +27,21 @@ def tax_class_save(*, data: dict[str, Any], tax_class: TaxClass | None = None) -
                        code=PricingErrorCode.TAX_CLASS_DEFAULT_REQUIRED)
     for field, value in data.items():
         setattr(tax_class, field, value)
+    holder = TaxClass.objects.filter(same_text("code", tax_class.code)).exclude(pk=tax_class.pk).first()
+    if holder is not None:
+        raise ValidationError({"code": [f"A tax class with the code '{holder.code}' already exists (codes ignore "
+                                        "case)."]})
     if tax_class.is_default:
         TaxClass.objects.select_for_update().filter(is_default=True).exclude(pk=tax_class.pk).update(is_default=False)
     tax_class.full_clean()
-    tax_class.save()
+    try:
+        with transaction.atomic():
+            tax_class.save()
+    except IntegrityError as exc:  # a concurrent write took the code after the check above
+        if "pricing_taxclass_code_ci_unique" not in str(exc):
+            raise
+        raise ValidationError({"code": [f"'{tax_class.code}' was just taken by another write; choose another code."]}
+                              ) from exc
     return tax_class
 
 

@@ -11,4 +11,4 @@ class WebhookErrorCode(StrEnum):
     WEBHOOK_NOT_FOUND = "webhook_not_found"  # (404)
     WEBHOOK_DELIVERY_NOT_FOUND = "webhook_delivery_not_found"  # (404)
     PING_NOT_REDELIVERED = "ping_not_redelivered"  # a ping is sent anew, never redelivered
-    DELIVERY_IN_PROGRESS = "delivery_in_progress"  # the original delivery is still being attempted (409)
+    DELIVERY_IN_PROGRESS = "delivery_in_progress"  # an attempt of the delivery is in flight (409)

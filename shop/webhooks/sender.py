@@ -1,9 +1,17 @@
 """The HTTP edge of webhook delivery: one signed POST with httpx, explicit timeouts, no redirects, no proxies.
 
+``WEBHOOK_TIMEOUT_SECONDS`` bounds the whole attempt (connect, send, the answer's headers and the excerpt read),
+not each read: httpx's timeouts are per socket operation, so a receiver trickling a byte a second would never trip
+them. A timer shuts the attempt's socket at the deadline (each attempt opens its own connection, so there is one
+socket to shut), the blocked read fails at once, and the attempt is recorded as timed out and retried.
+
 Answers what happened as a :class:`SendResult`; never raises for the receiver's failures (a refused connection,
 a timeout, a 500 are results the caller records and may retry).
 """
 
+import contextlib
+import socket
+import threading
 import time
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -48,8 +56,10 @@ def _http() -> httpx.Client:
     if _client is None:
         seconds = settings.WEBHOOK_TIMEOUT_SECONDS
         # trust_env=False: no proxy from the environment, so the connection goes to the address the guard checked.
+        # No keep-alive: each attempt has its own connection, the one socket its deadline shuts (_Deadline).
         _client = httpx.Client(timeout=httpx.Timeout(seconds, connect=min(seconds, 5.0)), follow_redirects=False,
-                               trust_env=False, headers={"User-Agent": "shop-webhooks/1"})
+                               trust_env=False, headers={"User-Agent": "shop-webhooks/1"},
+                               limits=httpx.Limits(max_keepalive_connections=0))
     return _client
 
 
@@ -63,6 +73,48 @@ def _retry_after(value: str | None) -> float | None:
         return max(0.0, (parsedate_to_datetime(value) - timezone.now()).total_seconds())
     except (TypeError, ValueError):
         return None
+
+
+class _Deadline:
+    """One attempt's overall deadline: learns the attempt's socket from httpx's ``trace`` hook and shuts it when
+    ``seconds`` have passed since ``start()``, whatever the attempt is doing."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.expired = threading.Event()
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def start(self) -> "_Deadline":
+        self._timer.start()
+        return self
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+    def trace(self, name: str, info: dict) -> None:
+        if name != "connection.connect_tcp.complete":
+            return
+        sock = info["return_value"].get_extra_info("socket")
+        with self._lock:
+            self._sockets.append(sock)
+            late = self.expired.is_set()
+        if late:
+            self._shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired.set()
+            sockets = list(self._sockets)
+        for sock in sockets:
+            self._shut(sock)
+
+    @staticmethod
+    def _shut(sock: socket.socket) -> None:
+        with contextlib.suppress(OSError):  # already closed
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def webhook_send(*, url: str, message_id: str, body: str, secrets_in_force: list[str]) -> SendResult:
@@ -80,17 +132,25 @@ def webhook_send(*, url: str, message_id: str, body: str, secrets_in_force: list
     except UnsafeURL as refusal:
         return SendResult(status=None, error=refusal.message[:500], headers=headers, url=url, refused=True)
     started = time.monotonic()
+    deadline = _Deadline(settings.WEBHOOK_TIMEOUT_SECONDS).start()
     try:
         with _http().stream("POST", target.url, content=body.encode(), headers={**headers, "host": target.host},
-                            extensions={"sni_hostname": target.hostname}) as response:
+                            extensions={"sni_hostname": target.hostname, "trace": deadline.trace}) as response:
             excerpt = b""
             for chunk in response.iter_bytes():
                 excerpt += chunk
-                if len(excerpt) >= EXCERPT_CHARS * 4:
+                if len(excerpt) >= EXCERPT_CHARS * 4 or deadline.expired.is_set():
                     break
     except httpx.HTTPError as error:
-        return SendResult(status=None, error=f"{type(error).__name__}: {error}"[:500], headers=headers, url=url,
-                          latency_ms=int((time.monotonic() - started) * 1000))
+        if not deadline.expired.is_set():
+            return SendResult(status=None, error=f"{type(error).__name__}: {error}"[:500], headers=headers, url=url,
+                              latency_ms=int((time.monotonic() - started) * 1000))
+    finally:
+        deadline.cancel()
+    if deadline.expired.is_set():
+        return SendResult(status=None, headers=headers, url=url, latency_ms=int((time.monotonic() - started) * 1000),
+                          error=f"Timeout: no complete answer within {settings.WEBHOOK_TIMEOUT_SECONDS:g} s "
+                                "(WEBHOOK_TIMEOUT_SECONDS, for the whole attempt).")
     return SendResult(
         status=response.status_code, excerpt=excerpt.decode("utf-8", "replace")[:EXCERPT_CHARS], headers=headers,
         latency_ms=int((time.monotonic() - started) * 1000), url=url,

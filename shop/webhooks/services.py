@@ -2,14 +2,15 @@
 
 The flow: ``event_record`` (shop.events) commits an event; the listener this app registers queues
 ``relay_event`` (tasks.py), which runs ``event_relay``: render the resource once, create one delivery per
-subscribed active endpoint, queue their first attempts. ``delivery_attempt`` sends one attempt (outside any
-transaction: no lock is held while a receiver thinks) and records it; retries and anything a broker outage left
-behind are picked up by ``webhooks_sweep`` (Celery beat, every ``WEBHOOK_SWEEP_SECONDS``).
+subscribed endpoint (active or not: an inactive one's wait for it), queue the active ones' first attempts.
+``delivery_attempt`` sends one attempt (outside any transaction: no lock is held while a receiver thinks) and
+records it; retries and anything a broker outage left behind are picked up by ``webhooks_sweep`` (Celery beat,
+every ``WEBHOOK_SWEEP_SECONDS``).
 
-Ordering: a delivery is claimed only when no earlier delivery (lower ``sequence``) of the same resource to the same
-endpoint is still pending or in flight, by a guarded UPDATE, so two workers can never send a resource's events out
-of order, and a delivery that finally failed no longer holds the ones after it (the receiver can reconcile with
-``GET /events/``).
+Ordering: a delivery is claimed only when no earlier event (lower ``sequence``) of the same resource is still
+unrelayed and no earlier delivery of it to the same endpoint is pending or in flight, by a guarded UPDATE, so
+relays and workers running at once can never send a resource's events out of order, and a delivery that finally
+failed no longer holds the ones after it (the receiver can reconcile with ``GET /events/``).
 """
 
 import json
@@ -23,7 +24,6 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from shop.core.enqueue import enqueue_on_commit
 from shop.core.exceptions import ApplicationError, NotFound
 from shop.events.models import Event
 from shop.events.services import event_store_object
@@ -35,7 +35,7 @@ from .renderers import render
 from .sender import SendResult, webhook_send
 from .signing import secret_generate
 from .ssrf import url_check
-from .tasks import deliver, notify_endpoint_disabled
+from .tasks import deliver, notify_endpoint_disabled, queue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -47,12 +47,14 @@ Status = WebhookDelivery.Status
 # --- Endpoints -------------------------------------------------------------------------------------------------
 
 def _check_events(events: list[str]) -> list[str]:
+    """The list as stored: duplicates dropped in first-seen order, and ``["*"]`` alone when ``*`` is in it (all
+    events: the others add nothing). Raises ``invalid_event_types`` (400 naming ``events``)."""
     unknown = [name for name in events if name != ALL_EVENTS and name not in EventType.values]
     if unknown or not events:
         message = (f"Unknown event types: {', '.join(unknown)}." if unknown else "Choose at least one event type.")
         raise ApplicationError(message, code=WebhookErrorCode.INVALID_EVENT_TYPES, extra={"errors": {"events": [
             f"{message} Valid: {ALL_EVENTS}, {', '.join(EventType.values)}."]}})
-    return list(dict.fromkeys(events))
+    return [ALL_EVENTS] if ALL_EVENTS in events else list(dict.fromkeys(events))
 
 
 @transaction.atomic
@@ -107,8 +109,11 @@ def endpoint_delete(*, endpoint_id: int) -> None:
 @transaction.atomic
 def endpoint_rotate_secret(*, endpoint_id: int, now: datetime | None = None) -> WebhookEndpoint:
     """A new secret (answered once); the current one keeps signing beside it for ``WEBHOOK_SECRET_OVERLAP_HOURS``
-    (both signatures in ``webhook-signature``), so receivers switch without refusing a delivery. Rotating again
-    during an overlap ends the older secret at once."""
+    (both signatures in ``webhook-signature``), so receivers switch without refusing a delivery.
+
+    At most two secrets sign: the current one and the one it replaced. Rotating again during an overlap makes the
+    current secret the previous one (with a fresh overlap) and ends the oldest at once: a receiver still holding
+    that one refuses deliveries from then on."""
     endpoint = _endpoint_lock(endpoint_id)
     endpoint.previous_secret = endpoint.secret
     endpoint.previous_secret_expires_at = (now or timezone.now()) + timedelta(
@@ -164,8 +169,13 @@ def event_body(event: Event) -> str:
 
 
 def event_relay(*, event_id: int) -> list[int]:
-    """Render ``event``'s resource, create one delivery per subscribed active endpoint and queue each; answers the
-    new deliveries' ids. Idempotent: an event already relayed (by the on-commit task or the sweep) answers []."""
+    """Render ``event``'s resource, create one delivery per subscribed endpoint and queue those of active
+    endpoints; answers the new deliveries' ids. Idempotent: an event already relayed (by the on-commit task or the
+    sweep) answers [].
+
+    Every endpoint that existed when the event was recorded and subscribes to its type gets a delivery, active or
+    not: an inactive endpoint's deliveries wait (pending) and go out in order once it is turned on. An endpoint
+    created after the event was recorded gets none (it never receives the past)."""
     event = Event.objects.filter(pk=event_id, relayed_at__isnull=True).first()
     if event is None:
         return []
@@ -175,7 +185,7 @@ def event_relay(*, event_id: int) -> list[int]:
     with transaction.atomic():
         if not event_store_object(event_id=event.pk, obj=event.object):
             return []
-        endpoints = [endpoint for endpoint in WebhookEndpoint.objects.filter(is_active=True)
+        endpoints = [endpoint for endpoint in WebhookEndpoint.objects.filter(created_at__lte=event.occurred_at)
                      if subscribed(endpoint, event.type)]
         deliveries = WebhookDelivery.objects.bulk_create([
             WebhookDelivery(endpoint=endpoint, event=event, message_id=event.public_id, event_type=event.type,
@@ -183,28 +193,48 @@ def event_relay(*, event_id: int) -> list[int]:
                             body=body, next_attempt_at=event.relayed_at)
             for endpoint in endpoints
         ])
-        ids = [delivery.pk for delivery in deliveries]
-        for delivery_id in ids:
-            enqueue_on_commit(deliver, delivery_id)
-    return ids
+        active = {endpoint.pk for endpoint in endpoints if endpoint.is_active}
+        for delivery in deliveries:
+            if delivery.endpoint_id in active:
+                queue_on_commit(deliver, delivery.pk)
+    return [delivery.pk for delivery in deliveries]
 
 
 # --- Attempts ----------------------------------------------------------------------------------------------------
 
 def _earlier_unsettled():
+    """Deliveries of the same resource to the same endpoint with a lower sequence, still pending or in flight."""
     return WebhookDelivery.objects.filter(
         endpoint_id=OuterRef("endpoint_id"), resource_key=OuterRef("resource_key"), sequence__lt=OuterRef("sequence"),
         status__in=(Status.PENDING, Status.SENDING),
     ).exclude(resource_key="")
 
 
+def _earlier_unrelayed():
+    """Committed events of the delivery's resource with a lower sequence that no relay has turned into deliveries
+    yet: until one is relayed nobody knows whether this endpoint gets it, so the delivery waits for it. (A
+    resource's events commit in sequence order, under its row lock, so every earlier one is visible here.)"""
+    same_resource = Event.objects.filter(pk=OuterRef(OuterRef("event_id")), resource_type=OuterRef("resource_type"),
+                                         resource_id=OuterRef("resource_id"))
+    return Event.objects.filter(relayed_at__isnull=True, sequence__lt=OuterRef("sequence")).filter(
+        Exists(same_resource))
+
+
+def _sendable() -> Q:
+    """A pending delivery may go now: its endpoint is active, and nothing earlier of its resource is unrelayed or
+    unsettled there. Written as correlated subqueries, not joins, so a claiming UPDATE is one statement whose
+    ``status = 'pending'`` PostgreSQL re-checks on the row after waiting for another claimer's lock."""
+    return (Q(Exists(WebhookEndpoint.objects.filter(pk=OuterRef("endpoint_id"), is_active=True)))
+            & ~Q(Exists(_earlier_unsettled())) & ~Q(Exists(_earlier_unrelayed())))
+
+
 def _claim(delivery_id: int, now: datetime) -> bool:
-    """Take a due delivery for one attempt (pending -> sending) unless an earlier one of its resource is unsettled
-    there; a guarded UPDATE, so exactly one worker wins and order per resource holds across workers."""
+    """Take a due delivery for one attempt (pending -> sending) unless an earlier event of its resource is
+    unrelayed, or its delivery unsettled there (``_sendable``); a guarded UPDATE, so exactly one worker wins and
+    order per resource holds across workers."""
     return bool(
-        WebhookDelivery.objects.filter(pk=delivery_id, status=Status.PENDING, next_attempt_at__lte=now,
-                                       endpoint__is_active=True)
-        .filter(~Exists(_earlier_unsettled()))
+        WebhookDelivery.objects.filter(pk=delivery_id, status=Status.PENDING, next_attempt_at__lte=now)
+        .filter(_sendable())
         .update(status=Status.SENDING, claimed_at=now)
     )
 
@@ -240,8 +270,20 @@ def _attempt_claimed(delivery_id: int, *, count_failures: bool = True) -> int | 
     return _record(delivery, result, started=started, count_failures=count_failures)
 
 
-@transaction.atomic
 def _record(delivery: WebhookDelivery, result: SendResult, *, started: datetime, count_failures: bool) -> int | None:
+    """Record the attempt, then (after that commit, so a delivery created meanwhile is seen) answer the next
+    pending delivery of the same resource to the same endpoint when this one settled."""
+    if not _record_attempt(delivery, result, started=started, count_failures=count_failures):
+        return None
+    return (WebhookDelivery.objects.filter(endpoint_id=delivery.endpoint_id, resource_key=delivery.resource_key,
+                                           sequence__gt=delivery.sequence, status=Status.PENDING)
+            .order_by("sequence", "id").values_list("pk", flat=True).first())
+
+
+@transaction.atomic
+def _record_attempt(delivery: WebhookDelivery, result: SendResult, *, started: datetime,
+                    count_failures: bool) -> bool:
+    """Write the attempt and the delivery's new state; True when it settled and may have a next one."""
     number = delivery.attempts + 1
     finished = timezone.now()
     retry = (not result.ok and result.retryable and delivery.event_type != PING
@@ -265,11 +307,7 @@ def _record(delivery: WebhookDelivery, result: SendResult, *, started: datetime,
             consecutive_failures=0)
     elif count_failures:
         _count_failure(delivery.endpoint_id)
-    if status == Status.PENDING or not delivery.resource_key:
-        return None
-    return (WebhookDelivery.objects.filter(endpoint_id=delivery.endpoint_id, resource_key=delivery.resource_key,
-                                           sequence__gt=delivery.sequence, status=Status.PENDING)
-            .order_by("sequence", "id").values_list("pk", flat=True).first())
+    return status != Status.PENDING and bool(delivery.resource_key)
 
 
 def _count_failure(endpoint_id: int) -> None:
@@ -279,29 +317,38 @@ def _count_failure(endpoint_id: int) -> None:
         is_active=False, disabled_reason=f"Disabled after {limit} consecutive failed attempts.",
         updated_at=timezone.now())
     if disabled:
-        enqueue_on_commit(notify_endpoint_disabled, endpoint_id)
+        queue_on_commit(notify_endpoint_disabled, endpoint_id)
 
 
 @transaction.atomic
 def delivery_redeliver(*, delivery_id: int) -> WebhookDelivery:
     """Queue the same message again (same ``webhook-id`` and body, fresh timestamp and signatures) as a new
-    delivery with its own attempts; the original keeps its log. Refused for a ping and while the original is still
-    pending or in flight (``delivery_in_progress``, 409)."""
+    delivery with its own attempts; the original keeps its log.
+
+    A delivery still waiting for its next attempt (pending: a retry's wait, a long ``Retry-After``) is not copied:
+    its next attempt is made due now and queued, and it is answered itself (the order per resource still holds: it
+    goes once nothing earlier of its resource is unsettled, and only to an active endpoint). Refused for a ping
+    (``ping_not_redelivered``) and while an attempt is in flight (``delivery_in_progress``, 409)."""
     original = WebhookDelivery.objects.select_for_update().filter(pk=delivery_id).first()
     if original is None:
         raise NotFound("Webhook delivery not found.", code=WebhookErrorCode.WEBHOOK_DELIVERY_NOT_FOUND)
     if original.event_type == PING:
         raise ApplicationError("A ping is not redelivered: send a new one.", code=WebhookErrorCode.PING_NOT_REDELIVERED)
-    if original.status in (Status.PENDING, Status.SENDING):
-        raise ApplicationError("This delivery is still being attempted.", code=WebhookErrorCode.DELIVERY_IN_PROGRESS,
-                               status_code=409)
+    if original.status == Status.SENDING:
+        raise ApplicationError("An attempt of this delivery is in flight.",
+                               code=WebhookErrorCode.DELIVERY_IN_PROGRESS, status_code=409)
     now = timezone.now()
+    if original.status == Status.PENDING:
+        original.next_attempt_at = now
+        original.save(update_fields=["next_attempt_at", "updated_at"])
+        queue_on_commit(deliver, original.pk)
+        return original
     copy = WebhookDelivery.objects.create(
         endpoint_id=original.endpoint_id, event_id=original.event_id, message_id=original.message_id,
         event_type=original.event_type, resource_key=original.resource_key, sequence=original.sequence,
         body=original.body, next_attempt_at=now, redelivery_of=original,
     )
-    enqueue_on_commit(deliver, copy.pk)
+    queue_on_commit(deliver, copy.pk)
     return copy
 
 
@@ -322,8 +369,8 @@ def webhooks_sweep(*, now: datetime | None = None, limit: int = 500) -> dict[str
     reclaimed = WebhookDelivery.objects.filter(status=Status.SENDING, claimed_at__lt=stuck_before).exclude(
         event_type=PING).update(status=Status.PENDING, claimed_at=None, next_attempt_at=now)
     due = list(
-        WebhookDelivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=now, endpoint__is_active=True)
-        .filter(~Exists(_earlier_unsettled())).order_by("next_attempt_at", "id").values_list("pk", flat=True)[:limit]
+        WebhookDelivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=now)
+        .filter(_sendable()).order_by("next_attempt_at", "id").values_list("pk", flat=True)[:limit]
     )
     for delivery_id in due:
         deliver.delay(delivery_id)

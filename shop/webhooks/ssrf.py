@@ -5,7 +5,9 @@ Checked when an endpoint is created or changed (``url_check``) and again before 
 checked (``Target``: the IP in the URL, the name in ``Host`` and in TLS's SNI, which is also the name the
 certificate is verified against), so a name cannot resolve to a public address for the check and to a private
 one for the connection (DNS rebinding). ``WEBHOOK_ALLOW_LOOPBACK`` lets loopback addresses through, for local
-development and the tests; private, link-local and metadata addresses stay refused.
+development and the tests; private, link-local and metadata addresses stay refused. An IPv6 address that carries
+an IPv4 one (IPv4-mapped, IPv4-compatible, NAT64, 6to4, Teredo: ``embedded_ipv4``) is judged by that IPv4 as well,
+and an embedded loopback is refused even with ``WEBHOOK_ALLOW_LOOPBACK``.
 """
 
 import ipaddress
@@ -33,12 +35,44 @@ class Target:
     hostname: str
 
 
+_NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))  # RFC 6052, RFC 8215
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # RFC 4291's deprecated ::a.b.c.d
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries and may reach: IPv4-mapped ``::ffff:a.b.c.d``, IPv4-compatible
+    ``::a.b.c.d``, NAT64 ``64:ff9b::/96`` (and the local-use ``64:ff9b:1::/48``; the IPv4 is the last 32 bits),
+    6to4 ``2002:AABB:CCDD::/16`` and Teredo ``2001::/32`` (its server and its de-obfuscated client). Empty for
+    any other address. Sources: RFC 4291 2.5.5, RFC 6052 2.2, RFC 8215, RFC 3056 2, RFC 4380 4."""
+    found: list[ipaddress.IPv4Address] = []
+    if address.ipv4_mapped is not None:
+        found.append(address.ipv4_mapped)
+    low32 = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if any(address in network for network in _NAT64):
+        found.append(low32)
+    if address in _IPV4_COMPATIBLE and int(address) > 1:  # not :: (unspecified) or ::1 (loopback), judged as IPv6
+        found.append(low32)
+    if address.sixtofour is not None:
+        found.append(address.sixtofour)
+    if address.teredo is not None:
+        found.extend(address.teredo)
+    return found
+
+
 def _refused_reason(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
-    mapped = getattr(address, "ipv4_mapped", None)
-    if mapped is not None:
-        address = mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        for inner in embedded_ipv4(address):
+            reason = _judge(inner, embedded=True)
+            if reason:
+                return f"{reason} (the IPv4 {inner} embedded in an IPv6 address)"
+    return _judge(address)
+
+
+def _judge(address: ipaddress.IPv4Address | ipaddress.IPv6Address, *, embedded: bool = False) -> str | None:
     if address.is_loopback:
-        return None if settings.WEBHOOK_ALLOW_LOOPBACK else "a loopback address"
+        # WEBHOOK_ALLOW_LOOPBACK is for a receiver on this machine (127.0.0.1, ::1); a loopback IPv4 wrapped in
+        # IPv6 reaches some translator's own loopback, never that, so it stays refused.
+        return None if settings.WEBHOOK_ALLOW_LOOPBACK and not embedded else "a loopback address"
     if address.is_link_local:
         return "a link-local address (cloud metadata lives there)"
     if address.is_private:

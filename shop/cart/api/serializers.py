@@ -11,6 +11,7 @@ from shop.pricing.api.serializers import (
     TaxLineOutput,
     tax_lines_data,
 )
+from shop.pricing.rates import TAX_SOURCES
 
 MONEY_FIELD = serializers.DecimalField(max_digits=14, decimal_places=2)
 
@@ -155,7 +156,8 @@ class CartOutput(serializers.ModelSerializer):
     prices_include_tax = serializers.SerializerMethodField()
     tax_lines = serializers.SerializerMethodField()
     tax_source = serializers.SerializerMethodField(
-        help_text="`no_rate` when some line found no tax rate at the place taxed (and was taxed at 0), else `rate`.")
+        help_text="`no_rate` when some line found no tax rate at the place taxed (and was taxed at 0), else `rate` "
+                  "(the cart has no address: never `country`, which only an order's address can give).")
 
     class Meta:
         model = Cart
@@ -219,7 +221,7 @@ class CartOutput(serializers.ModelSerializer):
     def get_tax_lines(self, cart: Cart):
         return tax_lines_data(self._price().tax_lines)
 
-    @extend_schema_field(serializers.ChoiceField(choices=["rate", "no_rate"]))
+    @extend_schema_field(serializers.ChoiceField(choices=TAX_SOURCES))  # one enum with the orders' tax_source
     def get_tax_source(self, cart: Cart) -> str:
         return self._price().tax_source
 

@@ -6,9 +6,10 @@ import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q, Subquery
 
-from shop.catalog.models import Category, Product, ProductVariant, same_text
+from shop.catalog.models import Category, Product, ProductVariant
 from shop.catalog.selectors import product_search, user_is_catalog_staff
 from shop.core.filters import IdFilter, StrictBooleanFilter, StrictFilterSet, StrictOrderingFilter
+from shop.core.models import same_text
 
 PRICE_BOUND = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0")}
 

@@ -123,8 +123,11 @@ class ProductOutput(SalePriceMixin, serializers.ModelSerializer):
         model = Product
         fields = (
             "id", "name", "slug", "description", "price", "sale_price", "stock_quantity", "is_active", "category",
-            "images", "variants", "tax_class", "created_at", "updated_at",
+            "images", "variants", "tax_class", "low_stock_threshold", "created_at", "updated_at",
         )
+        extra_kwargs = {"low_stock_threshold": {"help_text": (
+            "Units at or below which a sale emits `stock.low` (docs/WEBHOOKS.md); null: "
+            "`CATALOG_LOW_STOCK_THRESHOLD`.")}}
 
 
 # --- Input ----------------------------------------------------------------------------------------------------
@@ -145,6 +148,10 @@ class ProductInput(StrictInput):
     category_id = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), source="category")
     tax_class = tax_class_field(help_text="A tax class code (`GET /pricing/tax-classes/`); null or absent on "
                                           "create: the shop's default class.")
+    low_stock_threshold = serializers.IntegerField(
+        min_value=0, max_value=2_147_483_647, required=False, allow_null=True,
+        help_text="Units at or below which a sale emits `stock.low`; null or absent on create: "
+                  "`CATALOG_LOW_STOCK_THRESHOLD`.")
 
 
 class ProductRestoreInput(StrictInput):

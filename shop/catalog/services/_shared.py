@@ -9,15 +9,18 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from shop.core.models import same_text
+
 from ..cache import catalog_invalidate
-from ..models import Category, Product, ProductVariant, same_text
+from ..models import Category, Product, ProductVariant
 
 # Product slugs that would be shadowed by the catalog's own routes under /products/.
 RESERVED_SLUGS = frozenset({"categories", "images", "variants"})
 SluggedModel = TypeVar("SluggedModel", Product, Category)  # the models addressed by slug
 Row = TypeVar("Row", bound=models.Model)
 
-PRODUCT_FIELDS = ("name", "slug", "description", "price", "stock_quantity", "is_active", "category", "tax_class")
+PRODUCT_FIELDS = ("name", "slug", "description", "price", "stock_quantity", "is_active", "category", "tax_class",
+                  "low_stock_threshold")
 CATEGORY_FIELDS = ("name", "slug", "description")
 IMAGE_FIELDS = ("image_url", "is_primary", "product")
 VARIANT_FIELDS = ("sku", "barcode", "name", "options", "price_override", "stock_quantity", "is_active", "tax_class")

@@ -40,13 +40,15 @@ def product_create(
     stock_quantity: int = 0,
     is_active: bool = True,
     tax_class: TaxClass | None = None,
+    low_stock_threshold: int | None = None,
 ) -> Product:
-    """Staff create a product; ``tax_class`` None: taxed as the shop's default class."""
+    """Staff create a product; ``tax_class`` None: taxed as the shop's default class; ``low_stock_threshold``
+    (units) None: ``stock.low`` uses ``CATALOG_LOW_STOCK_THRESHOLD``."""
     _check_product_slug(slug)
     _check_slug_free(Product, slug)
     product = Product(
         name=name, slug=slug, description=description, price=price, stock_quantity=stock_quantity,
-        is_active=is_active, category=category, tax_class=tax_class,
+        is_active=is_active, category=category, tax_class=tax_class, low_stock_threshold=low_stock_threshold,
     )
     product.full_clean(exclude=["search_vector"])
     _save_with_unique(product, field="slug")
@@ -73,9 +75,15 @@ def _check_stock_field(product: Product, stock_quantity: int) -> bool:
     return True
 
 
+def _stored_values(product: Product, fields: list[str]) -> dict[str, Any]:
+    """What the row holds for ``fields`` (a relation by its id), to compare before and after a change."""
+    return {field: product.serializable_value(field) for field in fields}
+
+
 @transaction.atomic
 def product_update(*, product: Product, data: dict[str, Any]) -> Product:
-    """Staff change a product's fields (``data``: any of ``PRODUCT_FIELDS``). Raises ``ApplicationError``
+    """Staff change a product's fields (``data``: any of ``PRODUCT_FIELDS``); ``product.updated`` names in
+    ``data.fields`` those whose value actually changed, and is not recorded when none did. Raises ``ApplicationError``
     (404 deleted, 400 ``stock_on_variants`` for a stock figure on a product with variants), ``ValidationError``."""
     product = _lock_product(product.pk)
     if product.is_deleted:
@@ -87,13 +95,15 @@ def product_update(*, product: Product, data: dict[str, Any]) -> Product:
         _check_slug_free(Product, data["slug"], exclude_pk=product.pk)
     if "category" in data and data["category"] is None:
         raise ValidationError({"category_id": ["A product needs a category."]})
-    for field in PRODUCT_FIELDS:
-        if field in data:
-            setattr(product, field, data[field])
-    product.full_clean(exclude=["search_vector"])
+    given = [field for field in PRODUCT_FIELDS if field in data]
+    before = _stored_values(product, given)
+    for field in given:
+        setattr(product, field, data[field])
+    product.full_clean(exclude=["search_vector"])  # also turns "9.50" into Decimal, so the comparison is fair
     _save_with_unique(product, field="slug")
-    event_record(type=EventType.PRODUCT_UPDATED, resource_id=product.pk,
-                 data={"fields": sorted(field for field in PRODUCT_FIELDS if field in data)})
+    changed = sorted(field for field, value in _stored_values(product, given).items() if value != before[field])
+    if changed:  # a PATCH that sends what is already there is not a change: no event
+        event_record(type=EventType.PRODUCT_UPDATED, resource_id=product.pk, data={"fields": changed})
     _invalidate_on_commit(product_ids=[product.pk])
     return product
 

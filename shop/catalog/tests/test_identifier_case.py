@@ -4,7 +4,8 @@ one row its uniqueness protects, whichever case the client types (``HAT-5B375`` 
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from shop.catalog.models import Category, Product, ProductVariant, same_text
+from shop.catalog.models import Category, Product, ProductVariant
+from shop.core.models import same_text
 
 from .factories import CategoryFactory, ProductFactory, ProductImageFactory, ProductVariantFactory
 

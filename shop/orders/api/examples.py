@@ -33,6 +33,9 @@ ORDER = {
             "gross": "119.98",
             "tax_rate": "19",
             "tax_class": "standard",
+            "refunded_quantity": 0,
+            "refunded_amount": "0.00",
+            "refunded_tax": "0.00",
             "created_at": "2026-11-30T10:15:00Z",
         }
     ],

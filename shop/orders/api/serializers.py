@@ -1,3 +1,11 @@
+"""Input and output serializers of the orders API (customers', guests' and staff's).
+
+Over ~400 lines on purpose: one small class per request or answer shape, most of them read-only outputs whose
+fields the OpenAPI schema publishes; splitting them by audience would scatter the shared line, address and
+shipment shapes that every order answer nests.
+"""
+
+from decimal import Decimal, InvalidOperation
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -28,6 +36,7 @@ from shop.pricing.api.serializers import (
     tax_class_field,
     tax_lines_data,
 )
+from shop.pricing.rates import TAX_SOURCES
 
 # --- Output -----------------------------------------------------------------------------------------------------
 
@@ -47,12 +56,21 @@ class OrderItemOutput(serializers.ModelSerializer):
     tax = serializers.DecimalField(**MONEY)
     gross = serializers.DecimalField(**MONEY, help_text="`net` + `tax`: what the line cost.")
     tax_rate = PercentField()
+    refunded_quantity = serializers.IntegerField(
+        read_only=True, help_text="Units refunded so far (refunds by line; an amount refund counts a line's units "
+                                  "only when it took all that was left of it). Failed refunds do not count; "
+                                  "pending ones do.")
+    refunded_amount = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True,
+                                               help_text="Gross refunded of this line so far, by line or as its "
+                                                         "share of amount refunds.")
+    refunded_tax = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True,
+                                            help_text="The tax in `refunded_amount`.")
 
     class Meta:
         model = OrderItem
         fields = ["id", "product", "variant", "product_name", "variant_description", "sku", "barcode", "quantity",
                   "unit_price", "line_total", "price_snapshot", "item_total", "discount", "net", "tax", "gross",
-                  "tax_rate", "tax_class", "created_at"]
+                  "tax_rate", "tax_class", "refunded_quantity", "refunded_amount", "refunded_tax", "created_at"]
         read_only_fields = fields
 
 
@@ -147,8 +165,10 @@ class OrderOutput(serializers.ModelSerializer):
     tax_lines = serializers.SerializerMethodField(help_text="One per rate, for the invoice: everything taxed at "
                                                             "`rate` percent, its net `base` and tax `amount`.")
     tax_source = serializers.ChoiceField(
-        choices=["rate", "no_rate"], read_only=True,
-        help_text="`no_rate` when something found no tax rate at the place taxed (and was taxed at 0).")
+        choices=TAX_SOURCES, read_only=True,
+        help_text="`no_rate` when something found no tax rate at the place taxed (and was taxed at 0); `country` "
+                  "when the address's `state` is not an ISO 3166-2 subdivision code (a name such as \"Bayern\"), so "
+                  "the country's rates applied and no regional one could; else `rate`.")
     shipping_address = serializers.SerializerMethodField()
     shipment = serializers.SerializerMethodField()
     status_history = StatusChangeOutput(many=True, read_only=True)
@@ -393,6 +413,26 @@ class PaymentMethodRefField(serializers.CharField):
         return super().to_internal_value(data).strip().lower()
 
 
+class ExpectedTotalField(serializers.DecimalField):
+    """An amount compared by value with the order's total: any number of decimals is accepted (a client's
+    ``661.870`` or ``661.8700`` is ``661.87``), so a finer amount that is not the total is a 409 mismatch, never a
+    400. An amount equal to whole cents is answered in two decimals (``661.87``), so the same total spelled two
+    ways is one request for idempotency."""
+
+    CENT = Decimal("0.01")
+
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=None, decimal_places=None, **kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            cents = value.quantize(self.CENT)
+        except InvalidOperation:  # too large to hold cents: it is no order's total, and compares unequal
+            return value
+        return cents if cents == value else value
+
+
 class CheckoutInput(serializers.Serializer):
     shipping_address = ShippingAddressField(required=False, allow_null=True)
     address = serializers.IntegerField(min_value=1, required=False, allow_null=True,
@@ -404,10 +444,11 @@ class CheckoutInput(serializers.Serializer):
         help_text="Ignored: the fee comes from `shipping_method`; a client never sets its own. Accepted so that "
                   "bodies which carry it (the IntaSend-era order API) still validate.")
     notes = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
-    expected_total = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True,
-                                              help_text="The total the customer saw (the cart's `total` plus "
-                                                        "shipping); if it differs from the server's: 409 "
-                                                        "`total_mismatch` with the current `total`.")
+    expected_total = ExpectedTotalField(required=False, allow_null=True,
+                                        help_text="The total the customer saw (the cart's `total` plus shipping), "
+                                                  "with any number of decimals (`661.870` is `661.87`); if it "
+                                                  "differs from the server's in value: 409 `total_mismatch` with "
+                                                  "the current `total`.")
     items = OrderLineInput(many=True, required=False, max_length=100,
                            help_text="Direct order lines; omit to check out the cart.")
     cart_items = OrderLineInput(many=True, required=False, max_length=100, help_text="The same as `items`.")

@@ -1,4 +1,5 @@
-"""OpenAPI examples for starting and polling a payment (tests/test_docs_schema.py keeps them true)."""
+"""OpenAPI examples for starting, polling, reading and refunding a payment (tests/test_docs_schema.py keeps them
+true)."""
 
 from drf_spectacular.utils import OpenApiExample
 
@@ -76,5 +77,11 @@ REFUND_EXAMPLES = [
                     "amount": "500.00", "amount_refunded": "100.00", "is_successful": False, "is_pending": False,
                     "can_be_refunded": True, "order": {**PAYMENT_START["payment"]["order"], "total_amount": "500.00"}},
         "refund": REFUND,
+    }),
+]
+PAYMENT_READ_EXAMPLES = [
+    OpenApiExample("Paid, then one line refunded", response_only=True, status_codes=["200"], value={
+        **REFUND_EXAMPLES[-1].value["payment"],
+        "refunds": [REFUND],
     }),
 ]

@@ -98,19 +98,30 @@ class RefundInput(serializers.Serializer):
                                                 "tax is spread over the order's lines (docs/PRICING.md, Refunds).")
     lines = RefundLineInput(many=True, required=False, max_length=100,
                             help_text="Refund these order lines (exactly their gross and tax, or their units' "
-                                      "share) instead of an amount.")
-    shipping = serializers.BooleanField(required=False, default=False,
-                                        help_text="With or without `lines`: refund what is left of shipping too.")
+                                      "share) instead of an amount. Sent at all (even `[]`), the refund is by "
+                                      "line: `[]` without `shipping: true` refunds nothing (400 "
+                                      "`nothing_to_refund`).")
+    shipping = serializers.BooleanField(required=False,
+                                        help_text="With or without `lines`: refund what is left of shipping too. "
+                                                  "Sent at all (even `false`), the refund is by line, never by "
+                                                  "amount.")
     reason = serializers.ChoiceField(choices=Refund.Reason.choices, required=False, allow_blank=True, default="")
 
     def validate(self, attrs):
-        if (attrs.get("lines") or attrs.get("shipping")) and attrs.get("amount") is not None:
+        # What was sent decides the kind of refund, not whether it is truthy: `"lines": []` or `"shipping": false`
+        # ask for a refund by line (of nothing), never for the full refund an absent `amount` means.
+        if ("lines" in attrs or "shipping" in attrs) and attrs.get("amount") is not None:
             raise serializers.ValidationError({"amount": ["Send either an amount or lines (and shipping), not both."]})
         return attrs
 
 
 class RefundLineOutput(serializers.ModelSerializer):
-    amount = serializers.DecimalField(**MONEY)
+    """What a refund gave back of one order line (`kind` `item`, `order_item` its id), of shipping (`shipping`) or
+    of money paid beyond the order (`excess`). `quantity`: the units it refunded; an amount refund counts the units
+    of a line (or shipping's 1) only when it took all that was left of it, else 0 (a share of the line's money,
+    not of its units)."""
+
+    amount = serializers.DecimalField(**MONEY, help_text="Gross, with `tax` in it.")
     tax = serializers.DecimalField(**MONEY)
     tax_rate = PercentField()
 
@@ -137,6 +148,17 @@ class RefundOutput(serializers.ModelSerializer):
     @extend_schema_field(TaxLineOutput(many=True))
     def get_tax_lines(self, refund: Refund):
         return tax_lines_data(refund.tax_lines)
+
+
+class PaymentReadOutput(PaymentOutput):
+    """A payment as its reads answer it (`GET /payments/`, `/payments/{id}/`, `/payments/order/{id}/`): with its
+    refunds, newest first, each with its tax and what it gave back of each order line and of shipping."""
+
+    refunds = RefundOutput(many=True, read_only=True)
+
+    class Meta(PaymentOutput.Meta):
+        fields = [*PaymentOutput.Meta.fields, "refunds"]
+        read_only_fields = fields
 
 
 class SyncInput(serializers.Serializer):

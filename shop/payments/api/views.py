@@ -12,7 +12,7 @@ from shop.payments.methods import all_methods, enabled_methods
 from shop.payments.models import Payment
 from shop.payments.return_urls import return_url_check
 
-from .examples import CREATE_INTENT_EXAMPLES, PAYMENT_STATUS_EXAMPLES, REFUND_EXAMPLES
+from .examples import CREATE_INTENT_EXAMPLES, PAYMENT_READ_EXAMPLES, PAYMENT_STATUS_EXAMPLES, REFUND_EXAMPLES
 from .filters import PaymentFilter
 from .serializers import (
     ConfigOutput,
@@ -23,6 +23,7 @@ from .serializers import (
     PaymentMethodOutput,
     PaymentMethodUpdateInput,
     PaymentOutput,
+    PaymentReadOutput,
     PaymentStartOutput,
     PaymentStatusOutput,
     RefundInput,
@@ -45,7 +46,7 @@ def _payment_or_404(request, payment_id: int) -> Payment:
 
 
 class PaymentListApi(ListAPIView):
-    serializer_class = PaymentOutput
+    serializer_class = PaymentReadOutput
     filterset_class = PaymentFilter
 
     def get_queryset(self):
@@ -57,7 +58,8 @@ class PaymentListApi(ListAPIView):
     def get(self, request, *args, **kwargs):
         """Your payments.
 
-        Every payment attempt on your orders, newest first, paginated; `?status=` filters by status.
+        Every payment attempt on your orders, newest first, paginated, each with its `refunds`; `?status=` filters
+        by status.
         """
         return super().get(request, *args, **kwargs)
 
@@ -148,13 +150,14 @@ class PaymentCreateIntentApi(APIView):
 
 
 class PaymentDetailApi(APIView):
-    @extend_schema(tags=TAGS, responses={200: PaymentOutput})
+    @extend_schema(tags=TAGS, responses={200: PaymentReadOutput}, examples=PAYMENT_READ_EXAMPLES)
     def get(self, request, payment_id: int):
         """One of your payments.
 
-        The attempt with its method, amount, currency, status and refunds. Another user's payment answers 404.
+        The attempt with its method, amount, currency, status and `refunds` (newest first: amount, status, tax,
+        tax lines, and per order line and shipping what each gave back). Another user's payment answers 404.
         """
-        return Response(PaymentOutput(_payment_or_404(request, payment_id)).data)
+        return Response(PaymentReadOutput(_payment_or_404(request, payment_id)).data)
 
 
 class PaymentStatusApi(APIView):
@@ -169,16 +172,17 @@ class PaymentStatusApi(APIView):
 
 
 class PaymentForOrderApi(APIView):
-    @extend_schema(tags=TAGS, responses={200: PaymentOutput})
+    @extend_schema(tags=TAGS, responses={200: PaymentReadOutput}, examples=PAYMENT_READ_EXAMPLES)
     def get(self, request, order_id: int):
         """The latest payment of one of your orders.
 
-        The order's most recent attempt; 404 when it has none.
+        The order's most recent attempt, with its `refunds` as `GET /payments/{id}/` answers them; 404 when it
+        has none.
         """
         payment = selectors.payment_for_order(order_id=order_id, user=request.user)
         if payment is None:
             raise NotFound("No payment found for this order.")
-        return Response(PaymentOutput(payment).data)
+        return Response(PaymentReadOutput(payment).data)
 
 
 class PaymentCancelApi(APIView):
@@ -219,8 +223,10 @@ class PaymentRefundApi(APIView):
                                "(`[{order_item_id, quantity}]`, quantity omitted = all that is left) and/or "
                                "`shipping: true` refund exactly what those lines and shipping cost, tax included "
                                "(400 naming `lines`: `refund_line_unknown`, `refund_exceeds_line`, "
-                               "`nothing_to_refund`). The answer's `refund` carries its `tax`, `tax_lines` and "
-                               "`lines`. "
+                               "`nothing_to_refund`). Sending `lines` or `shipping` at all makes it a refund by "
+                               "line: `\"lines\": []` or `\"shipping\": false` alone refund nothing (400 "
+                               "`nothing_to_refund`), never everything. The answer's `refund` is the refund this "
+                               "request made, with its `tax`, `tax_lines` and `lines`. "
                                "Policy: docs/PAYMENTS.md, \"Who may cancel and refund\".")
     def post(self, request):
         """Refund a successful payment, fully or in part.
@@ -231,12 +237,13 @@ class PaymentRefundApi(APIView):
         serializer = RefundInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        payment = services.payment_refund(payment_id=data["payment_id"], user=request.user,
+        created = services.payment_refund(payment_id=data["payment_id"], user=request.user,
                                           amount=data.get("amount"), reason=data["reason"],
-                                          lines=data.get("lines"), shipping=data["shipping"])
-        payment = Payment.objects.select_related("order").get(pk=payment.pk)
-        refund = payment.refunds.prefetch_related("lines").order_by("-id").first()
-        return Response({"message": "Payment refunded successfully.", "payment": PaymentOutput(payment).data,
+                                          lines=data.get("lines"), shipping=data.get("shipping"))
+        # The refund this request created, by its id: never the payment's newest, which under concurrent refunds
+        # may be someone else's.
+        refund = selectors.refund_get(refund_id=created.pk)
+        return Response({"message": "Payment refunded successfully.", "payment": PaymentOutput(refund.payment).data,
                          "refund": RefundOutput(refund).data})
 
 

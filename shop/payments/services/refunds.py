@@ -40,15 +40,18 @@ def _refund_announce(refund_id: int, *, succeeded: bool, amount: Decimal, paymen
 
 
 def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reason: str = "",
-                   lines: Sequence[RefundLineRequest] | None = None, shipping: bool = False) -> Payment:
-    """Refund all or part of a captured payment. The amount is reserved under the payment lock before the
-    gateway is called, so concurrent refunds can never return more than was paid.
+                   lines: Sequence[RefundLineRequest] | None = None, shipping: bool | None = None) -> Refund:
+    """Refund all or part of a captured payment; returns the ``Refund`` this call created (its ``payment`` the
+    payment as this call left it), never another caller's. The amount is reserved under the payment lock before
+    the gateway is called, so concurrent refunds can never return more than was paid.
 
     By line: ``lines`` (units of order lines) and/or ``shipping`` refund exactly what is left of those, from the
-    order's stored prices (``refund_split.refund_split_lines``); without them, ``amount`` (default: all that is
-    left) is spread over the lines with its tax (``refund_split_amount``). Either way the refund stores its tax,
-    its tax lines and one ``RefundLine`` per line, and no line is refunded more than it cost (400 naming
-    ``lines``). ``lines`` with ``amount`` is refused (400 ``refund_lines_or_amount``).
+    order's stored prices (``refund_split.refund_split_lines``). ``None`` means "not asked"; anything else, even
+    ``[]`` or ``False``, makes it a refund by line, so ``lines=[]`` without ``shipping=True`` refunds nothing
+    (400 ``nothing_to_refund`` naming ``lines``), never everything. With neither, ``amount`` (default: all that
+    is left) is spread over the lines with its tax (``refund_split_amount``). Either way the refund stores its
+    tax, its tax lines and one ``RefundLine`` per line, and no line is refunded more than it cost (400 naming
+    ``lines``). ``lines`` or ``shipping`` with ``amount`` is refused (400 ``refund_lines_or_amount``).
 
     ``user`` None is the system (automatic refunds). Who may refund what, and when, is the policy's
     (``shop.orders.policy``): a customer only in full, only their own order, only before it ships (403
@@ -59,12 +62,12 @@ def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reas
     with transaction.atomic():
         order, payment = payment_lock_with_order(payment_id=payment_id, user=user)
         split = None
-        if lines or shipping:
+        if lines is not None or shipping is not None:
             if amount is not None:
                 raise ApplicationError("Send either lines (and shipping) or an amount, not both.",
                                        code=PaymentErrorCode.REFUND_LINES_OR_AMOUNT,
                                        extra={"errors": {"amount": ["Not with lines."]}})
-            split = refund_split_lines(order=order, lines=lines or [], shipping=shipping)
+            split = refund_split_lines(order=order, lines=lines or [], shipping=bool(shipping))
             amount = split.amount
         # A customer's refund is all that is left of the payment: any other amount is a partial refund, the
         # shop's decision (the policy's refund_action says which one this is).
@@ -119,7 +122,9 @@ def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reas
                                code=PaymentErrorCode.REFUND_FAILED)
     with transaction.atomic():
         order, payment = payment_lock_with_order(payment_id=payment_id)
-        Refund.objects.filter(pk=refund.pk).update(status=result.status, provider_refund_id=result.provider_refund_id)
+        refund.status, refund.provider_refund_id = result.status, result.provider_refund_id
+        refund.save(update_fields=["status", "provider_refund_id", "updated_at"])
+        refund.payment = payment
         if result.status == RefundStatus.SUCCEEDED:  # pending ones are announced when they settle
             _refund_announce(refund.pk, succeeded=True, amount=amount, payment_id=payment.pk)
         fully = payment.amount_refunded >= payment.amount
@@ -134,7 +139,7 @@ def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reas
             # The order goes on (a partial refund, or one after delivery): the customer is told what comes back.
             # A cancelled order's e-mail already says what is refunded or on its way.
             order_refund_notify(order, refund_id=refund.pk)
-    return payment
+    return refund
 
 
 @transaction.atomic

@@ -1,9 +1,42 @@
+from django.utils.encoding import smart_str
 from rest_framework import serializers
 
 from shop.core.countries import CountryField
+from shop.core.models import same_text
 from shop.core.serializers import StrictInput
 
 from ..models import TaxClass, TaxRate
+from ..rates import percent_text, tax_lines_text
+
+
+class TaxClassCodeField(serializers.SlugRelatedField):
+    """A tax class named by its code, ignoring case (``STANDARD`` is ``standard``), as codes are unique ignoring
+    case. Answers the class; an unknown code is a 400 naming the field."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="code", queryset=TaxClass.objects.all(), **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        found = self.get_queryset().filter(same_text("code", data)).first()
+        if found is None:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=smart_str(data))
+        return found
+
+
+MONEY = {"max_digits": 14, "decimal_places": None, "coerce_to_string": True, "read_only": True}
+
+
+class PercentField(serializers.DecimalField):
+    """A tax rate in percent, written without trailing zeros: ``"19"``, ``"7.7"``, ``"0"``."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", "Percent, e.g. \"19\" for 19 %.")
+        super().__init__(max_digits=7, decimal_places=None, coerce_to_string=True, read_only=True, **kwargs)
+
+    def to_representation(self, value) -> str:
+        return percent_text(value)
 
 
 class TaxClassInput(StrictInput):
@@ -20,8 +53,7 @@ class TaxClassOutput(serializers.ModelSerializer):
 
 
 class TaxRateInput(StrictInput):
-    tax_class = serializers.SlugRelatedField(slug_field="code", queryset=TaxClass.objects.all(),
-                                             help_text="The tax class's code, e.g. `standard`.")
+    tax_class = TaxClassCodeField(help_text="The tax class's code, e.g. `standard` (case is ignored).")
     country = CountryField()
     region = serializers.RegexField(r"^[A-Za-z]{2}-[A-Za-z0-9]{1,3}$", max_length=6, required=False, allow_blank=True,
                                     help_text="ISO 3166-2 subdivision code (e.g. `ES-CN`); empty for the whole "
@@ -36,32 +68,19 @@ class TaxRateInput(StrictInput):
 class TaxRateOutput(serializers.ModelSerializer):
     tax_class = serializers.SlugRelatedField(slug_field="code", read_only=True)
     country = serializers.CharField(source="country.code", read_only=True)
+    rate = PercentField()
 
     class Meta:
         model = TaxRate
         fields = ("id", "tax_class", "country", "region", "rate")
 
 
-# --- Priced answers (cart, orders): the pipeline's figures, as strings of the currency's minor unit -----------------
-
-MONEY = {"max_digits": 14, "decimal_places": None, "coerce_to_string": True, "read_only": True}
-
-
-class PercentField(serializers.DecimalField):
-    """A tax rate in percent, written without trailing zeros: ``"19"``, ``"7.7"``, ``"0"``."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("help_text", "Percent, e.g. \"19\" for 19 %.")
-        super().__init__(max_digits=7, decimal_places=None, coerce_to_string=True, read_only=True, **kwargs)
-
-    def to_representation(self, value) -> str:
-        return _plain(value)
-
-
 def tax_class_field(*, help_text: str) -> serializers.SlugRelatedField:
     """A tax class by its code, for product, variant and shipping-method input (``null``: none of its own)."""
-    return serializers.SlugRelatedField(slug_field="code", queryset=TaxClass.objects.all(), required=False,
-                                        allow_null=True, help_text=help_text)
+    return TaxClassCodeField(required=False, allow_null=True, help_text=help_text)
+
+
+# --- Priced answers (cart, orders): the pipeline's figures, as strings of the currency's minor unit -----------------
 
 
 class TaxLineOutput(serializers.Serializer):
@@ -90,16 +109,4 @@ class PriceChangeOutput(serializers.Serializer):
 
 def tax_lines_data(tax_lines) -> list[dict[str, str]]:
     """``[{"rate", "base", "amount"}]`` as strings, from the pipeline's ``TaxLine`` objects or stored dicts."""
-    rows = []
-    for line in tax_lines:
-        get = line.get if isinstance(line, dict) else lambda name, line=line: getattr(line, name)
-        rows.append({"rate": _plain(get("rate")), "base": str(get("base")), "amount": str(get("amount"))})
-    return rows
-
-
-def _plain(rate) -> str:
-    """A percentage without trailing zeros: ``19``, ``7.7``, ``0``."""
-    text = str(rate)
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text or "0"
+    return tax_lines_text(tax_lines)

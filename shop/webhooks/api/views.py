@@ -1,6 +1,7 @@
 """Staff API for outbound webhooks: endpoints (``/webhooks/``) and the delivery log (``/webhook-deliveries/``)."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import IsAdminUser
@@ -16,6 +17,18 @@ from .filters import DeliveryFilter
 from .serializers import DeliveryOutput, EndpointInput, EndpointOutput, EndpointWithSecretOutput
 
 TAGS = ["events and webhooks (staff)"]
+ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)  # the path takes any text, answered 404
+_ENDPOINT_MISSING = ("Webhook endpoint not found.", WebhookErrorCode.WEBHOOK_NOT_FOUND)
+_DELIVERY_MISSING = ("Webhook delivery not found.", WebhookErrorCode.WEBHOOK_DELIVERY_NOT_FOUND)
+
+
+def _pk(value: str, missing: tuple[str, WebhookErrorCode]) -> int:
+    """The id in the path as a number; anything else (``abc``) is the same 404 as an id that does not exist, so
+    every missing endpoint answers ``webhook_not_found`` (every missing delivery ``webhook_delivery_not_found``)
+    instead of the router's generic ``not_found``."""
+    if not value.isascii() or not value.isdigit() or len(value) > 18:
+        raise NotFound(missing[0], code=missing[1])
+    return int(value)
 
 
 class EndpointListCreateApi(ListAPIView):
@@ -48,54 +61,56 @@ class EndpointListCreateApi(ListAPIView):
 class EndpointDetailApi(APIView):
     permission_classes = (IsAdminUser,)
 
-    @extend_schema(responses={200: EndpointOutput}, tags=TAGS, summary="One webhook endpoint (staff)",
+    @extend_schema(parameters=[ID], responses={200: EndpointOutput}, tags=TAGS, summary="One webhook endpoint (staff)",
                    examples=[examples.ENDPOINT_EXAMPLE])
-    def get(self, request, pk: int):
+    def get(self, request, pk: str):
         """Staff only. The endpoint, without its secret."""
-        endpoint = selectors.endpoint_get(endpoint_id=pk)
+        endpoint = selectors.endpoint_get(endpoint_id=_pk(pk, _ENDPOINT_MISSING))
         if endpoint is None:
-            raise NotFound("Webhook endpoint not found.", code=WebhookErrorCode.WEBHOOK_NOT_FOUND)
+            raise NotFound(_ENDPOINT_MISSING[0], code=_ENDPOINT_MISSING[1])
         return Response(EndpointOutput(endpoint).data)
 
-    @extend_schema(request=EndpointInput(partial=True), responses={200: EndpointOutput}, tags=TAGS,
+    @extend_schema(parameters=[ID], request=EndpointInput(partial=True), responses={200: EndpointOutput}, tags=TAGS,
                    summary="Change a webhook endpoint (staff)", examples=[examples.ENDPOINT_EXAMPLE])
-    def patch(self, request, pk: int):
+    def patch(self, request, pk: str):
         """Staff only. Any of `url` (checked as at creation), `events`, `is_active`, `description`. Turning a
         disabled endpoint back on clears its failure count; its waiting deliveries go out with the next sweep."""
         serializer = EndpointInput(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        endpoint = services.endpoint_update(endpoint_id=pk, data=serializer.validated_data)
+        endpoint = services.endpoint_update(endpoint_id=_pk(pk, _ENDPOINT_MISSING), data=serializer.validated_data)
         return Response(EndpointOutput(endpoint).data)
 
-    @extend_schema(responses={204: None}, tags=TAGS, summary="Delete a webhook endpoint (staff)")
-    def delete(self, request, pk: int):
+    @extend_schema(parameters=[ID], responses={204: None}, tags=TAGS, summary="Delete a webhook endpoint (staff)")
+    def delete(self, request, pk: str):
         """Staff only. The endpoint and its delivery log are deleted; nothing more is sent to it."""
-        services.endpoint_delete(endpoint_id=pk)
+        services.endpoint_delete(endpoint_id=_pk(pk, _ENDPOINT_MISSING))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class EndpointRotateSecretApi(APIView):
     permission_classes = (IsAdminUser,)
 
-    @extend_schema(request=None, responses={200: EndpointWithSecretOutput}, tags=TAGS,
+    @extend_schema(parameters=[ID], request=None, responses={200: EndpointWithSecretOutput}, tags=TAGS,
                    summary="Rotate a webhook endpoint's secret (staff)", examples=[examples.ENDPOINT_ROTATED_EXAMPLE])
-    def post(self, request, pk: int):
+    def post(self, request, pk: str):
         """Staff only. A new secret, answered this once. Until `rotation_overlap_until`
         (`WEBHOOK_SECRET_OVERLAP_HOURS`, 24 by default) every delivery carries two signatures, one per secret, so
-        the receiver can switch to the new secret whenever it likes within that time."""
-        endpoint = services.endpoint_rotate_secret(endpoint_id=pk)
+        the receiver can switch to the new secret whenever it likes within that time. At most two secrets sign:
+        rotating again during an overlap keeps the secret being replaced (for a fresh overlap) and ends the older
+        one at once."""
+        endpoint = services.endpoint_rotate_secret(endpoint_id=_pk(pk, _ENDPOINT_MISSING))
         return Response(EndpointWithSecretOutput(endpoint).data)
 
 
 class EndpointPingApi(APIView):
     permission_classes = (IsAdminUser,)
 
-    @extend_schema(request=None, responses={200: DeliveryOutput}, tags=TAGS,
+    @extend_schema(parameters=[ID], request=None, responses={200: DeliveryOutput}, tags=TAGS,
                    summary="Ping a webhook endpoint (staff)", examples=[examples.PING_EXAMPLE])
-    def post(self, request, pk: int):
+    def post(self, request, pk: str):
         """Staff only. Sends a signed `webhook.ping` now (one attempt, no retry, not counted as a failure) and
         answers its delivery with the receiver's answer: status, an excerpt, latency."""
-        delivery = services.endpoint_ping(endpoint_id=pk)
+        delivery = services.endpoint_ping(endpoint_id=_pk(pk, _ENDPOINT_MISSING))
         return Response(DeliveryOutput(selectors.delivery_get(delivery_id=delivery.pk)).data)
 
 
@@ -118,25 +133,27 @@ class DeliveryListApi(ListAPIView):
 class DeliveryDetailApi(APIView):
     permission_classes = (IsAdminUser,)
 
-    @extend_schema(responses={200: DeliveryOutput}, tags=TAGS, summary="One webhook delivery (staff)",
+    @extend_schema(parameters=[ID], responses={200: DeliveryOutput}, tags=TAGS, summary="One webhook delivery (staff)",
                    examples=[examples.DELIVERY_EXAMPLE])
-    def get(self, request, pk: int):
+    def get(self, request, pk: str):
         """Staff only. The delivery with its attempts."""
-        delivery = selectors.delivery_get(delivery_id=pk)
+        delivery = selectors.delivery_get(delivery_id=_pk(pk, _DELIVERY_MISSING))
         if delivery is None:
-            raise NotFound("Webhook delivery not found.", code=WebhookErrorCode.WEBHOOK_DELIVERY_NOT_FOUND)
+            raise NotFound(_DELIVERY_MISSING[0], code=_DELIVERY_MISSING[1])
         return Response(DeliveryOutput(delivery).data)
 
 
 class DeliveryRedeliverApi(APIView):
     permission_classes = (IsAdminUser,)
 
-    @extend_schema(request=None, responses={202: DeliveryOutput}, tags=TAGS,
+    @extend_schema(parameters=[ID], request=None, responses={202: DeliveryOutput}, tags=TAGS,
                    summary="Redeliver a webhook (staff)", examples=[examples.REDELIVERY_EXAMPLE])
-    def post(self, request, pk: int):
+    def post(self, request, pk: str):
         """Staff only. Sends the same message again (same `webhook-id` and body, new timestamp and signatures) as
-        a new delivery with its own attempts and retries. 409 `delivery_in_progress` while the original is still
-        being attempted; a ping is not redelivered."""
-        delivery = services.delivery_redeliver(delivery_id=pk)
+        a new delivery with its own attempts and retries. A delivery still waiting for its next attempt (a retry's
+        wait, a long `Retry-After`) is sent now instead, and answered itself (after anything earlier of its
+        resource to that endpoint, and only while the endpoint is active). 409 `delivery_in_progress` while an
+        attempt is in flight; a ping is not redelivered."""
+        delivery = services.delivery_redeliver(delivery_id=_pk(pk, _DELIVERY_MISSING))
         return Response(DeliveryOutput(selectors.delivery_get(delivery_id=delivery.pk)).data,
                         status=status.HTTP_202_ACCEPTED)

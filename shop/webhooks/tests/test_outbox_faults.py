@@ -6,7 +6,6 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 
-from config.celery import app as celery_app
 from shop.cart.models import Cart, CartItem
 from shop.catalog.tests.factories import ProductFactory
 from shop.events.models import Event
@@ -23,34 +22,6 @@ def endpoint(receiver):
     endpoint = services.endpoint_create(url=receiver.url, events=["*"])
     receiver.secret = endpoint.secret
     return endpoint
-
-
-def _fresh_connections():
-    """Forget pooled broker connections, so the next publish connects to the broker configured now."""
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
-@pytest.fixture
-def broker_down():
-    """Celery really publishing, to a broker nobody listens on: every .delay() raises (and is logged)."""
-    conf = celery_app.conf
-    saved = conf.task_always_eager, conf.broker_url, conf.broker_connection_retry, conf.broker_connection_max_retries
-    conf.task_always_eager = False
-    conf.broker_url = "redis://127.0.0.1:1/0"
-    conf.broker_connection_retry, conf.broker_connection_max_retries = False, 0
-    conf.task_publish_retry = False
-    saved_timeout, conf.broker_connection_timeout = conf.broker_connection_timeout, 0.2
-    _fresh_connections()
-
-    def back():
-        conf.task_always_eager, conf.broker_url, conf.broker_connection_retry, \
-            conf.broker_connection_max_retries = saved
-        conf.task_publish_retry, conf.broker_connection_timeout = True, saved_timeout
-        _fresh_connections()
-
-    yield back
-    back()
 
 
 def _fill_cart(user, product, quantity=1):
