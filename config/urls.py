@@ -22,6 +22,7 @@ api_patterns = [
     path("orders/", include("shop.orders.api.urls")),
     path("payments/", include("shop.payments.api.urls")),
     path("pricing/", include("shop.pricing.api.urls")),
+    path("discounts/", include("shop.discounts.api.urls")),
     path("events/", include("shop.events.api.urls")),
     path("", include("shop.webhooks.api.urls")),
     path("health/", HealthApi.as_view(), name="health"),

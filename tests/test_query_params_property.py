@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 
 from shop.accounts.tests.factories import AddressFactory, UserFactory
 from shop.catalog.tests.factories import CategoryFactory, ProductFactory, ProductVariantFactory
+from shop.discounts.tests.factories import VoucherFactory
 from shop.orders.tests.factories import place_order
 
 pytestmark = pytest.mark.django_db
@@ -53,6 +54,9 @@ def test_the_schema_declares_every_list_and_its_parameters():
     assert declared == {
         "/auth/addresses/": page,
         "/auth/users/": page,
+        "/discounts/promotions/": page,
+        "/discounts/vouchers/": page,
+        "/discounts/vouchers/{id}/codes/": page,
         "/events/": page | {"after", "type", "resource", "resource_id"},
         "/orders/": page | {"status"},
         "/orders/admin/": page | {"status", "user", "created_from", "created_to"},
@@ -79,11 +83,12 @@ def world(db):
     ProductVariantFactory(product=ProductFactory(category=category, slug="shirt"), stock_quantity=2)
     place_order(user=customer, product=product)
     AddressFactory(user=customer)
+    voucher = VoucherFactory()
     clients = {}
     for role, user in (("customer", customer), ("staff", staff)):
         clients[role] = APIClient()
         clients[role].force_authenticate(user)
-    return {"clients": clients, "path_args": {"slug": product.slug}}
+    return {"clients": clients, "path_args": {"slug": product.slug, "id": str(voucher.pk)}}
 
 
 def _url(path: str, path_args: dict) -> str:

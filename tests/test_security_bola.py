@@ -26,6 +26,8 @@ from shop.cart.models import CartItem
 from shop.cart.tests.factories import CartItemFactory
 from shop.catalog.models import Category, Product, ProductImage, ProductVariant
 from shop.catalog.tests.factories import ProductFactory, ProductImageFactory, ProductVariantFactory
+from shop.discounts.models import Promotion, Voucher, VoucherCode
+from shop.discounts.tests.factories import PromotionFactory, VoucherFactory
 from shop.orders.models import Order, ShippingMethod
 from shop.orders.tests.factories import ShippingMethodFactory, place_order
 from shop.orders.tests.guests import guest_cart, guest_checkout
@@ -84,6 +86,11 @@ TABLE = {
     "orders/admin/<int:order_id>/shipment/events/": Route(STAFF, "/orders/admin/{order}/shipment/events/"),
     "orders/admin/shipping-methods/<int:method_id>/": Route(STAFF, "/orders/admin/shipping-methods/{method}/"),
     "payments/admin/methods/<int:method_id>/": Route(STAFF, "/payments/admin/methods/{payment_method}/"),
+    "discounts/vouchers/<int:pk>/": Route(STAFF, "/discounts/vouchers/{voucher}/"),
+    "discounts/vouchers/<int:pk>/codes/": Route(STAFF, "/discounts/vouchers/{voucher}/codes/"),
+    "discounts/vouchers/<int:pk>/usage/": Route(STAFF, "/discounts/vouchers/{voucher}/usage/"),
+    "discounts/promotions/<int:pk>/": Route(STAFF, "/discounts/promotions/{promotion}/"),
+    "discounts/promotions/<int:pk>/usage/": Route(STAFF, "/discounts/promotions/{promotion}/usage/"),
     "pricing/tax-classes/<int:pk>/": Route(STAFF, "/pricing/tax-classes/{tax_class}/"),
     "pricing/tax-rates/<int:pk>/": Route(STAFF, "/pricing/tax-rates/{tax_rate}/"),
     "webhooks/<str:pk>/": Route(STAFF, "/webhooks/{webhook}/"),
@@ -143,6 +150,8 @@ class World:
         books = TaxClass.objects.create(code="books", name="Books")
         self.ids["tax_class"] = books.pk
         self.ids["tax_rate"] = TaxRate.objects.create(tax_class=books, country="DE", rate=7).pk
+        self.ids["voucher"] = VoucherFactory().pk
+        self.ids["promotion"] = PromotionFactory(products=[catalog]).pk
         endpoint = endpoint_create(url="http://127.0.0.1:9/hooks", events=["*"])  # nobody listens on port 9
         self.ids["webhook"] = endpoint.pk
         self.ids["webhook_delivery"] = WebhookDelivery.objects.create(
@@ -173,7 +182,7 @@ class World:
     @staticmethod
     def snapshot():
         models = (Address, CartItem, Order, Payment, Product, Category, ProductImage, ProductVariant, ShippingMethod,
-                  TaxClass, TaxRate, WebhookEndpoint, WebhookDelivery)
+                  TaxClass, TaxRate, Voucher, VoucherCode, Promotion, WebhookEndpoint, WebhookDelivery)
         return {m.__name__: sorted((model_to_dict(row) for row in m.objects.all()), key=lambda r: r["id"])
                 for m in models}
 

@@ -15,6 +15,10 @@ through the real API, with Stripe played by the fake server over HTTP, and check
 - a customer's partial refund is always refused: as the full refund is where the order's state or the payment
   refuses it (400 ``not_cancellable``, ``not_refundable``), else 403 ``partial_refund_staff_only``;
 - every recorded status change is allowed by ``shop/orders/transitions.py`` and the history is one chain;
+- vouchers (a code with 1 use, applied to the cart before some checkouts): the voucher's use counter equals the
+  orders holding a use (its ledger rows reserved or consumed), never above its limit; a use is released exactly
+  when its order is cancelled (expired, refunded, payment cancelled or failed), consumed exactly when an order
+  that still holds it is paid.
 - guests too: a guest fills a guest cart, checks out, pays and cancels through the guest routes with the order
   access token; the customer logs in with the guest cart's token (merge, replace or keep) and claims the guest
   orders placed with their verified e-mail. Every guest order stays reachable by its token exactly while it is
@@ -43,6 +47,8 @@ from rest_framework.throttling import SimpleRateThrottle
 from shop.accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from shop.catalog.models import Product
 from shop.catalog.tests.factories import ProductFactory
+from shop.discounts.models import Redemption, Voucher
+from shop.discounts.tests.factories import VoucherFactory
 from shop.orders.models import Order, OrderItem
 from shop.orders.services import order_expire
 from shop.orders.tests.guests import ADDRESS
@@ -59,6 +65,7 @@ STEPS = 25
 RANDOM = os.environ.get("STATEFUL_RANDOM") == "1"
 
 ALLOWED_ANSWERS = {200, 201, 400, 404, 409}
+VOUCHER_USES = 1  # one use: checkouts and cart codes run into the limit, and released uses come back
 
 
 STATS: Counter = Counter()
@@ -90,6 +97,9 @@ class ShopMachine(RuleBasedStateMachine):
         self.payments: list[tuple[int, str]] = []  # (payment id, Stripe intent id)
         self.events: list[tuple[bytes, str]] = []  # every webhook delivered, for re-delivery
         self.cart_filled = False
+        self.voucher = VoucherFactory(usage_limit=VOUCHER_USES, kind="fixed", value=Decimal("3.00"))
+        self.code = self.voucher.codes.get().code
+        self.voucher_applied = False
         self.guest = APIClient()
         self.guest_token: str | None = None  # the guest's live cart token, if any
         self.dead_tokens: list[str] = []  # tokens of guest carts merged at a login
@@ -104,13 +114,29 @@ class ShopMachine(RuleBasedStateMachine):
         self.cart_filled = self.cart_filled or "items" in body or "id" in body
 
     @precondition(lambda self: self.cart_filled)
+    @rule(lowercase=st.booleans())
+    def apply_voucher(self, lowercase):
+        code = self.code.lower() if lowercase else self.code
+        body = _ok(self.client.post("/cart/voucher/", {"code": code}, format="json"), "apply_voucher")
+        self.voucher_applied = "items" in body
+
+    @precondition(lambda self: self.voucher_applied)
     @rule()
-    def checkout(self):
-        body = _ok(self.client.post("/orders/checkout/", {"shipping_address": "1 Main St, Nairobi",
-                                                          "payment_method": "stripe"}, format="json"), "checkout")
+    def remove_voucher(self):
+        _ok(self.client.delete("/cart/voucher/"), "remove_voucher")
+        self.voucher_applied = False
+
+    @precondition(lambda self: self.cart_filled)
+    @rule(with_voucher=st.booleans())
+    def checkout(self, with_voucher):
+        request = {"shipping_address": "1 Main St, Nairobi", "payment_method": "stripe"}
+        if with_voucher:
+            request["voucher"] = self.code
+        body = _ok(self.client.post("/orders/checkout/", request, format="json"),
+                   f"checkout{' with the voucher' if with_voucher else ''}")
         if "id" in body and body["id"] not in self.order_ids:
             self.order_ids.append(body["id"])
-            self.cart_filled = False
+            self.cart_filled = self.voucher_applied = False
 
     @precondition(lambda self: self.order_ids)
     @rule(data=st.data())
@@ -297,6 +323,24 @@ class ShopMachine(RuleBasedStateMachine):
             held = sum(OrderItem.objects.filter(product=product).exclude(order__status=Order.Status.CANCELLED)
                        .values_list("quantity", flat=True))
             assert product.stock_quantity + held == INITIAL_STOCK, (product.pk, product.stock_quantity, held)
+
+    @invariant()
+    def voucher_uses_equal_the_orders_holding_one(self):
+        voucher = Voucher.objects.get(pk=self.voucher.pk)
+        redemptions = list(Redemption.objects.filter(voucher=voucher).select_related("order"))
+        holding = [r for r in redemptions if r.status in Redemption.HOLDING]
+        assert voucher.times_used == len(holding) <= VOUCHER_USES, (voucher.times_used, len(holding))
+        assert voucher.codes.get().times_used == voucher.times_used
+        for redemption in redemptions:
+            order = redemption.order
+            cancelled = order.status == Order.Status.CANCELLED
+            assert (redemption.status == Redemption.Status.RELEASED) == cancelled, (order.pk, redemption.status)
+            if not cancelled:
+                consumed = redemption.status == Redemption.Status.CONSUMED
+                assert consumed == order.was_paid, (order.pk, redemption.status, order.paid_at)
+            discounted = sum(d.amount for d in order.discounts.all())
+            assert order.total == order.subtotal + order.shipping_fee - discounted, (order.pk, order.total)
+        STATS[f"voucher uses held {voucher.times_used}"] += 1
 
     @invariant()
     def guest_orders_are_reachable_exactly_while_unclaimed(self):

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "shop.pricing",
     "shop.events",
     "shop.catalog",
+    "shop.discounts",
     "shop.cart",
     "shop.orders",
     "shop.payments",
@@ -275,6 +276,8 @@ SPECTACULAR_SETTINGS = {
                                                   "tracking, shipping methods."},
         {"name": "pricing (staff)", "description": "Tax classes and tax rates per country and region, for staff "
                                                    "(docs/PRICING.md)."},
+        {"name": "discounts (staff)", "description": "Vouchers and their codes, automatic promotions (sales), and "
+                                                     "how often each was used, for staff (docs/PRICING.md)."},
         {"name": "webhooks", "description": "Called by payment gateways, never by a front end."},
         {"name": "events and webhooks (staff)", "description": "The shop's committed events, and the endpoints "
                                                                "they are pushed to, signed (docs/WEBHOOKS.md)."},
@@ -538,4 +541,7 @@ CELERY_BEAT_SCHEDULE["webhooks-sweep"] = {"task": "shop.webhooks.tasks.sweep", "
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
     "OrderStatusEnum": "shop.orders.models.Order.Status",
     "ShipmentStatusEnum": "shop.orders.models.Shipment.Status",
+    "VoucherKindEnum": "shop.discounts.models.DiscountKind",
+    "PromotionKindEnum": "shop.discounts.models.PROMOTION_KINDS",
+    "PaymentMethodKindEnum": ["direct", "redirect", "client"],  # the payment method answer's `kind`
 })

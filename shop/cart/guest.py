@@ -11,6 +11,11 @@ Every moved line is checked as if it were added now: a product or variant that i
 a quantity above the stock or the line limit (``CART_MAX_QUANTITY``) is capped, and a line whose price changed
 since the guest saw it takes today's price. Each of those is reported as an adjustment. Whatever the strategy,
 the guest cart is then deleted: its token opens nothing any more.
+
+The guest cart's voucher code (``POST /cart/voucher/``): ``merge`` carries it over only when the user's cart has
+none (a code the user chose is never overwritten by one typed while logged out); ``replace`` takes it in place of
+the user's when the guest cart has one; ``keep`` leaves the user's cart, code included, as it was. A carried code
+is checked again on the next cart answer and at checkout, now against the user's e-mail (``voucher.applies``).
 """
 
 from dataclasses import asdict, dataclass, field
@@ -142,7 +147,7 @@ def cart_merge_guest(*, user, token: str, strategy: str = MergeStrategy.MERGE) -
     if guest_id is None:
         return MergeReport(strategy=strategy, cart_found=False)
     locked = {cart.pk: cart for cart in carts_lock(cart_ids=[user_cart.pk, guest_id])}
-    guest = locked.get(guest_id)
+    guest, user_cart = locked.get(guest_id), locked[user_cart.pk]  # read under the locks (voucher code too)
     if guest is None or guest.user_id is not None:
         return MergeReport(strategy=strategy, cart_found=False)  # merged by a concurrent login meanwhile
     report = MergeReport(strategy=strategy, cart_found=True)
@@ -164,6 +169,9 @@ def cart_merge_guest(*, user, token: str, strategy: str = MergeStrategy.MERGE) -
         for line in guest_lines:
             _take_line(user_cart, line, existing.get((line.product_id, line.variant_id)),
                        line.product_id in with_variants, report)
+        if guest.voucher_code and (strategy == MergeStrategy.REPLACE or not user_cart.voucher_code):
+            user_cart.voucher_code = guest.voucher_code
+            user_cart.save(update_fields=["voucher_code", "updated_at"])
     guest.delete()  # the token opens nothing any more
     return report
 

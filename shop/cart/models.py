@@ -22,6 +22,9 @@ class Cart(TimeStampedModel):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cart",
                                 null=True, blank=True)
     token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    # The voucher code the customer entered (``POST /cart/voucher/``), as the voucher spells it; checked again at
+    # every cart answer and at checkout, which reserves its use (shop/discounts).
+    voucher_code = models.CharField(max_length=40, blank=True, default="")
 
     class Meta:
         constraints = [

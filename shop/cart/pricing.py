@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 
+from shop.discounts.selectors import Evaluation
 from shop.pricing.pipeline import LinePrice, OrderPrice, PriceLine
 from shop.pricing.quote import price_quote
 
@@ -75,14 +76,21 @@ class CartPrice:
     price: OrderPrice
     lines: Mapping[int, LinePrice] = field(default_factory=dict)
     changes: Mapping[int, PriceChange] = field(default_factory=dict)
+    discounts: Evaluation | None = None  # the sales and voucher priced in (``shop.discounts``), None: none asked
 
 
 def cart_price(items: Iterable[CartItem], *, address: Mapping[str, str] | None = None,
-               now: datetime | None = None) -> CartPrice:
+               now: datetime | None = None, discounts: Evaluation | None = None) -> CartPrice:
     """Price the cart's ``items`` (with ``product__tax_class``, ``variant__tax_class`` selected: then two queries,
-    the tax provider's, whatever the number of lines) for ``address`` (``None``: the shop's country)."""
+    the tax provider's, whatever the number of lines) for ``address`` (``None``: the shop's country), less the
+    ``discounts`` worked out on the same lines and held prices (``shop.cart.selectors.cart_discounts``)."""
     now = now or timezone.now()
     items = list(items)
-    price = price_quote(lines=[cart_price_line(item, now=now) for item in items], address=address)
+    found = discounts.discounts if discounts is not None else None
+    price = price_quote(
+        lines=[cart_price_line(item, now=now, discount=found.line_discounts.get(item.pk, Decimal(0)) if found
+                               else Decimal(0)) for item in items],
+        address=address, order_discount=found.order_discount if found else Decimal(0),
+    )
     changes = {item.pk: change for item in items if (change := price_change(item, now=now)) is not None}
-    return CartPrice(price=price, lines={line.key: line for line in price.lines}, changes=changes)
+    return CartPrice(price=price, lines={line.key: line for line in price.lines}, changes=changes, discounts=discounts)

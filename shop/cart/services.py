@@ -10,11 +10,12 @@ from django.utils import timezone
 
 from shop.catalog.errors import CatalogErrorCode
 from shop.core.exceptions import ApplicationError, NotFound
+from shop.discounts.services import refusal_error
 
 from .locks import owner_cart_lock
 from .models import CART_MAX_QUANTITY, Cart, CartItem
 from .pricing import catalog_unit_price
-from .selectors import purchasable_get
+from .selectors import cart_discounts, purchasable_get
 from .tokens import cart_token_hash, cart_token_new
 
 
@@ -102,9 +103,44 @@ def cart_item_remove(*, user=None, cart_token: str | None = None, item_id: int) 
 
 @transaction.atomic
 def cart_clear(*, user=None, cart_token: str | None = None) -> None:
-    """Remove every line of the owner's cart."""
+    """Remove every line of the owner's cart, its voucher code too."""
     cart = owner_cart_lock(user=user, cart_token=cart_token)
     CartItem.objects.filter(cart=cart).delete()
+    if cart.voucher_code:
+        cart.voucher_code = ""
+        cart.save(update_fields=["voucher_code", "updated_at"])
+
+
+@transaction.atomic
+def cart_voucher_apply(*, user=None, cart_token: str | None = None, code: str) -> Cart:
+    """Put a voucher code on the owner's cart (the user's, else the guest cart of ``cart_token``: 404 when that
+    opens none), once it applies to what the cart holds now.
+
+    Refused (400, nothing stored, naming ``code``) with the voucher's refusal: ``voucher_invalid``,
+    ``voucher_not_started``, ``voucher_expired``, ``usage_limit_reached``, ``customer_limit_reached`` (by the
+    user's e-mail; a guest's is known only at checkout, which checks it), ``min_spend_not_met``, ``not_eligible``.
+    A code replaces the one already there. The cart keeps it as the voucher spells it; whether it still applies is
+    worked out again on every cart answer and at checkout (which reserves the use).
+    """
+    cart = owner_cart_lock(user=user, cart_token=cart_token)
+    evaluation = cart_discounts(cart=cart, email=user.email if user is not None else "", code=code)
+    if evaluation.refusal is not None:
+        raise refusal_error(evaluation.refusal, field="code")
+    assert evaluation.code is not None  # noqa: S101 - a code without a refusal was found
+    cart.voucher_code = evaluation.code.code
+    cart.save(update_fields=["voucher_code", "updated_at"])
+    return cart
+
+
+@transaction.atomic
+def cart_voucher_remove(*, user=None, cart_token: str | None = None) -> Cart:
+    """Take the voucher code off the owner's cart (nothing happens if there is none; a guest token that opens no
+    cart is a 404)."""
+    cart = owner_cart_lock(user=user, cart_token=cart_token)
+    if cart.voucher_code:
+        cart.voucher_code = ""
+        cart.save(update_fields=["voucher_code", "updated_at"])
+    return cart
 
 
 @transaction.atomic

@@ -8,6 +8,11 @@ expire after ``CATALOG_CACHE_TTL``.
 
 Only public responses (anonymous users and customers, who all see the same catalog) are cached; staff may see
 inactive products and bypass it. The cache is an optimisation: any cache failure means "compute it".
+
+Sale prices (``shop.catalog.hooks``) change at a sale's start and end with no write to bump the version, so an
+entry is kept no longer than the next such boundary (its timeout), and its ``Last-Modified`` is never earlier than
+the last boundary passed: a page switches to or from its sale price at that moment, and a client's
+``If-Modified-Since`` from before it is not answered 304.
 """
 
 import hashlib
@@ -25,6 +30,8 @@ from django.http import HttpResponse
 from django.utils.http import http_date, parse_http_date_safe, quote_etag
 from rest_framework.exceptions import Throttled
 from rest_framework.renderers import JSONRenderer
+
+from . import hooks
 
 logger = logging.getLogger(__name__)
 
@@ -316,15 +323,20 @@ def cached_public_response(request, *, scope: str, build: Callable[[], dict | li
         etag = quote_etag(hashlib.sha256(body).hexdigest()[:32])
         return _respond(request, body, etag, time.time(), cache_state="BYPASS")
     if found.entry is not None:
-        body, etag = found.entry
-        return _respond(request, body, etag, found.version_at, cache_state="HIT")
+        body, etag, *dated = found.entry
+        return _respond(request, body, etag, dated[0] if dated else found.version_at, cache_state="HIT")
+    # The sale-price window is read before build(): if a boundary passes while it runs, the answer is not kept.
+    last_switch, next_switch = hooks.price_window(datetime.now(tz=UTC))
     body = JSONRenderer().render(build())
     etag = quote_etag(hashlib.sha256(body).hexdigest()[:32])
-    try:
-        cache.set(_entry_name(found.version, scope, request), (body, etag), timeout=_ttl())
-    except Exception:
-        logger.warning("catalog cache write failed", exc_info=True)
-    return _respond(request, body, etag, found.version_at, cache_state="MISS")
+    last_modified = max(found.version_at, last_switch.timestamp()) if last_switch else found.version_at
+    timeout = _ttl() if next_switch is None else min(_ttl(), int(next_switch.timestamp() - time.time()))
+    if timeout > 0:
+        try:
+            cache.set(_entry_name(found.version, scope, request), (body, etag, last_modified), timeout=timeout)
+        except Exception:
+            logger.warning("catalog cache write failed", exc_info=True)
+    return _respond(request, body, etag, last_modified, cache_state="MISS")
 
 
 def memoized(request, name: str, compute: Callable[[], T]) -> T:

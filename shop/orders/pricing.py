@@ -48,6 +48,14 @@ def _line_class(line: CheckoutLine, codes: Mapping[int, str]) -> str | None:
     return codes[line.product.tax_class_id] if line.product.tax_class_id is not None else None
 
 
+def shipping_fee(*, lines: Sequence[CheckoutLine], shipping_method: ShippingMethod | None) -> Decimal | None:
+    """What ``shipping_method`` charges for ``lines`` before any voucher (free over its ``free_over``, compared with
+    the lines at their unit prices), or None without a shipping method."""
+    if shipping_method is None:
+        return None
+    return shipping_method.fee_for(sum((line.unit_price * line.quantity for line in lines), Decimal(0)))
+
+
 def checkout_price(
     *,
     lines: Sequence[CheckoutLine],
@@ -55,12 +63,15 @@ def checkout_price(
     address: Mapping[str, Any] | None,
     line_discounts: Sequence[Decimal] | None = None,
     order_discount: Decimal = Decimal(0),
+    shipping_discount: Decimal = Decimal(0),
 ) -> OrderPrice:
     """Price an order: ``lines`` (their ``LinePrice.key`` is the line's index), shipping by ``shipping_method``'s
     fee for the lines' subtotal (free over its ``free_over``), taxed for ``address`` (a snapshot dict with
     ``country`` and ``state``; ``None``: the shop's country). ``line_discounts`` (one amount per line, for the
-    whole line) and ``order_discount`` are taken off as docs/PRICING.md describes. One query for the tax classes
-    (none when nothing names one) and the tax provider's two, whatever the number of lines. Raises
+    whole line) and ``order_discount`` are taken off as docs/PRICING.md describes; ``shipping_discount`` (a
+    shipping voucher's, at most the fee: ``shop.discounts``) comes off the shipping fee before it is taxed. One
+    query for the tax classes (none when nothing names one) and the tax provider's two, whatever the number of
+    lines. Raises
     ``ApplicationError`` 400 ``unpriceable`` for a discount the lines cannot take."""
     codes = _tax_class_codes(lines, shipping_method)
     discounts = list(line_discounts) if line_discounts is not None else [Decimal(0)] * len(lines)
@@ -70,10 +81,10 @@ def checkout_price(
         for index, (line, discount) in enumerate(zip(lines, discounts, strict=True))
     ]
     shipping = None
-    if shipping_method is not None:
-        subtotal = sum((line.unit_price * line.quantity for line in lines), Decimal(0))
+    fee = shipping_fee(lines=lines, shipping_method=shipping_method)
+    if shipping_method is not None and fee is not None:
         shipping = ShippingCharge(
-            price=shipping_method.fee_for(subtotal),
+            price=fee - shipping_discount,
             tax_class=codes[shipping_method.tax_class_id] if shipping_method.tax_class_id is not None else None,
         )
     address = {"country": address.get("country", ""), "state": address.get("state", "")} if address else None

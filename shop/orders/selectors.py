@@ -4,6 +4,7 @@ from django.db.models import DecimalField, IntegerField, OuterRef, Prefetch, Que
 from django.db.models.functions import Coalesce
 
 from shop.catalog.selectors import lines_with_product_shown_stock
+from shop.discounts.models import OrderDiscount
 from shop.payments.models import Payment, Refund, RefundLine
 
 from .models import Order, OrderItem, OrderStatusChange, ShipmentEvent, ShippingMethod
@@ -37,6 +38,7 @@ def order_queryset() -> QuerySet[Order]:
         Prefetch("status_history", queryset=OrderStatusChange.objects.order_by("id")),
         Prefetch("shipment__events", queryset=ShipmentEvent.objects.order_by("occurred_at", "id")),
         Prefetch("payments", queryset=Payment.objects.order_by("-created_at", "-id")),
+        Prefetch("discounts", queryset=OrderDiscount.objects.order_by("id")),
     )
 
 

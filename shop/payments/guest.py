@@ -27,15 +27,18 @@ VERIFY_HINT = ("Verify your e-mail address first: POST /auth/verify-email/reques
 
 def order_guest_place(*, cart_token: str, email: str, shipping_address: dict, shipping_method_id: int | None = None,
                       payment_method: str | None = None, notes: str = "", expected_total: Decimal | None = None,
-                      idempotency_key: str | None = None, return_url: str = "", base_url: str = ""):
+                      idempotency_key: str | None = None, return_url: str = "", base_url: str = "",
+                      voucher: str | None = None):
     """A guest's checkout of the guest cart ``cart_token`` opens: ``order_place_and_pay`` with no user.
 
     ``email`` (kept on the order, normalised) and ``shipping_address`` (an inline address: full name, line 1,
     city, country at least) are required. Everything else is the user's checkout: payment methods, the
     ``Idempotency-Key`` (scoped to the guest cart), stock taken by guarded updates, the payment deadline.
-    Returns ``(order, created, payment)`` (``shop.payments.checkout.order_place_and_pay``). Raises ``NotFound``
-    for a wrong or expired cart token and whatever
-    checkout raises (``cart_empty``, ``insufficient_stock``, ...).
+    ``voucher`` (else the guest cart's code) is priced in and its use reserved as at a user's checkout; its
+    per-customer limit counts by the normalised ``email`` (``Order.email``), so a guest and an account with the
+    same address share it. Returns ``(order, created, payment)`` (``shop.payments.checkout.order_place_and_pay``).
+    Raises ``NotFound`` for a wrong or expired cart token and whatever checkout raises (``cart_empty``,
+    ``insufficient_stock``, ``customer_limit_reached`` naming ``voucher``, ...).
     """
     email = normalise_email(email)
     if not email:
@@ -47,7 +50,8 @@ def order_guest_place(*, cart_token: str, email: str, shipping_address: dict, sh
     return order_place_and_pay(user=None, guest=GuestBuyer(cart_token=cart_token, email=email),
                        shipping_address=shipping_address, shipping_method_id=shipping_method_id,
                        payment_method=payment_method, notes=notes, expected_total=expected_total,
-                       idempotency_key=idempotency_key, return_url=return_url, base_url=base_url)
+                       idempotency_key=idempotency_key, return_url=return_url, base_url=base_url,
+                       voucher=voucher)
 
 
 @transaction.atomic

@@ -24,7 +24,9 @@ Left out, on purpose (each has its own tests):
 Environment: FUZZ_MAX_EXAMPLES (fuzzing-phase cases per operation, default 5; the examples and coverage phases
 add their own, ~6,500 per run in all), FUZZ_SEED, FUZZ_WORKERS (default 1: with 2, schemathesis 4.32 + Hypothesis
 sometimes raise "AST constructor recursion depth mismatch" from threads describing lambdas at once — a tool error),
-FUZZ_DATABASE_URL, FUZZ_REDIS_URL (default: none — cache and throttles in process memory), FUZZ_REPORT_DIR.
+FUZZ_DATABASE_URL, FUZZ_REDIS_URL (default: none — cache and throttles in process memory), FUZZ_REPORT_DIR,
+FUZZ_INCLUDE_PATH_REGEX (only the operations whose path matches, e.g. ``^/(discounts|cart)/``, with a lower
+FUZZ_MIN_CASES).
 """
 
 import json
@@ -137,6 +139,8 @@ def _run_schemathesis(*, label: str, base: str, token: str, report_dir: Path, co
     ]
     if os.environ.get("FUZZ_SEED"):
         command += ["--seed", os.environ["FUZZ_SEED"]]
+    if os.environ.get("FUZZ_INCLUDE_PATH_REGEX"):  # a focused run over some operations (set FUZZ_MIN_CASES too)
+        command += ["--include-path-regex", os.environ["FUZZ_INCLUDE_PATH_REGEX"]]
     for option, value in EXCLUDED:
         command += [option, value]
     _log(f"schemathesis as {label}")

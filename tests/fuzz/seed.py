@@ -11,6 +11,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from shop.accounts.models import User
 from shop.cart.services import cart_item_add, guest_cart_create
 from shop.catalog.models import Product
+from shop.discounts.models import Promotion, Voucher, VoucherCode
 from shop.orders.guest import order_access_token
 from shop.orders.services import LineRequest, order_create, order_set_status
 from shop.payments.guest import order_guest_place
@@ -40,6 +41,14 @@ for owner in (customer, staff):
             paid = payment_start(order_id=order.pk, user=owner, method_id="sandbox")
             payment_sandbox_outcome(payment_id=paid.pk, user=owner, succeed=True)
             order_set_status(order_id=order.pk, status="shipped", by=staff)
+
+# A voucher with a code and a running sale, so the discounts operations have something to read and change.
+if not VoucherCode.objects.filter(code="FUZZ10").exists():
+    voucher = Voucher.objects.create(name="Fuzz 10 %", kind="percentage", value=10, usage_limit=1000)
+    VoucherCode.objects.create(voucher=voucher, code="FUZZ10")
+    sale = Promotion.objects.create(name="Fuzz sale", kind="percentage", value=15,
+                                    starts_at=voucher.created_at)
+    sale.products.set(products[:2])
 
 # A guest: one cart checked out (its order paid in the sandbox's way, left open), one cart still filling.
 ADDRESS = {"full_name": "Fuzz Guest", "address_line_1": "1 Main St", "city": "Nairobi", "country": "KE"}

@@ -25,6 +25,7 @@ CART = {
             "price_snapshot": "59.99",
             "item_total": "119.98",
             "unit_price": "59.99",
+            "discount": "0.00",
             "net": "100.82",
             "tax": "19.16",
             "gross": "119.98",
@@ -40,6 +41,8 @@ CART = {
     "subtotal": "119.98",
     "shipping": {"net": "0.00", "tax": "0.00", "gross": "0.00", "tax_rate": "0"},
     "discount": "0.00",
+    "discounts": [],
+    "voucher": None,
     "tax_total": "19.16",
     "total": "119.98",
     "currency": "EUR",
@@ -65,6 +68,28 @@ CART_EXAMPLES = [
                           "tax_lines": [{"rate": "19", "base": "109.22", "amount": "20.76"}]}),
 ]
 
+# A 10 % sale on the product (6.00 off each unit) and a 10 % order voucher (10 % of 107.98 = 10.80), both priced
+# by the pipeline before tax.
+CART_WITH_VOUCHER = {
+    **CART,
+    "items": [{**CART["items"][0], "discount": "22.80", "net": "81.66", "tax": "15.52", "gross": "97.18"}],
+    "cart_total": "97.18",
+    "discount": "22.80",
+    "discounts": [
+        {"source": "promotion", "code": "", "name": "Winter sale", "target": "lines", "amount": "12.00"},
+        {"source": "voucher", "code": "WELCOME10", "name": "10 % off your first order", "target": "order",
+         "amount": "10.80"},
+    ],
+    "voucher": {"code": "WELCOME10", "applies": True, "refusal": None},
+    "tax_total": "15.52",
+    "total": "97.18",
+    "tax_lines": [{"rate": "19", "base": "81.66", "amount": "15.52"}],
+}
+CART_VOUCHER_EXAMPLES = [
+    OpenApiExample("A voucher code", request_only=True, value={"code": "welcome10"}),
+    OpenApiExample("The cart with a sale and the voucher", response_only=True, status_codes=["200"],
+                   value=CART_WITH_VOUCHER),
+]
 GUEST_CART_EXAMPLES = [
     OpenApiExample("A new guest cart", response_only=True, status_codes=["201"], value={
         **CART, "id": 7, "user": None, "items": [], "total_items": 0, "cart_total": "0.00", "subtotal": "0.00",

@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from shop.cart.models import CART_MAX_QUANTITY, Cart, CartItem
 from shop.catalog.models import Product, ProductVariant
+from shop.core.serializers import StrictInput
 from shop.pricing.api.serializers import (
     PercentField,
     PriceChangeOutput,
@@ -50,6 +51,8 @@ class CartItemOutput(serializers.ModelSerializer):
                   "CART_PRICE_HOLD_MINUTES, then the catalog's (the same as `unit_price`).")
     item_total = serializers.SerializerMethodField(help_text="`unit_price` x `quantity`.")
     unit_price = serializers.SerializerMethodField(help_text="The same as `price_snapshot`.")
+    discount = serializers.SerializerMethodField(
+        help_text="What comes off this line: its sale price, an item voucher, its share of an order voucher.")
     net = serializers.SerializerMethodField(help_text="The line after discounts, without tax.")
     tax = serializers.SerializerMethodField()
     gross = serializers.SerializerMethodField(help_text="`net` + `tax`: what the line costs.")
@@ -61,8 +64,8 @@ class CartItemOutput(serializers.ModelSerializer):
 
     class Meta:
         model = CartItem
-        fields = ["id", "product", "variant", "quantity", "price_snapshot", "item_total", "unit_price", "net", "tax",
-                  "gross", "tax_rate", "tax_class", "price_changed", "created_at"]
+        fields = ["id", "product", "variant", "quantity", "price_snapshot", "item_total", "unit_price", "discount",
+                  "net", "tax", "gross", "tax_rate", "tax_class", "price_changed", "created_at"]
         read_only_fields = fields
 
     def _line(self, item: CartItem):
@@ -80,6 +83,10 @@ class CartItemOutput(serializers.ModelSerializer):
     def get_item_total(self, item: CartItem) -> str:
         line = self._line(item)
         return str(line.unit_price * line.quantity)
+
+    @extend_schema_field(MONEY_FIELD)
+    def get_discount(self, item: CartItem) -> str:
+        return str(self._line(item).discount)
 
     @extend_schema_field(MONEY_FIELD)
     def get_net(self, item: CartItem) -> str:
@@ -106,6 +113,36 @@ class CartItemOutput(serializers.ModelSerializer):
         return None if change is None else {"old": str(change.old), "new": str(change.new)}
 
 
+class DiscountOutput(serializers.Serializer):
+    source = serializers.ChoiceField(choices=["voucher", "promotion"], help_text="A voucher code or a sale.")
+    code = serializers.CharField(help_text="The voucher code; empty for a sale.")
+    name = serializers.CharField()
+    target = serializers.ChoiceField(choices=["lines", "order", "shipping"],
+                                     help_text="What it takes money off: lines, the whole order, or shipping.")
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2,
+                                      help_text="Money off (0 for a shipping voucher until checkout, when the "
+                                                "shipping is known).")
+
+
+def discounts_data(applied) -> list[dict]:
+    """``AppliedDiscount``s (``shop.discounts.calculation``) as :class:`DiscountOutput` rows."""
+    return [{"source": item.source, "code": item.code, "name": item.name, "target": item.target,
+             "amount": f"{item.amount:.2f}"} for item in applied]
+
+
+class VoucherRefusalOutput(serializers.Serializer):
+    code = serializers.CharField(help_text="voucher_invalid, voucher_expired, voucher_not_started, min_spend_not_met, "
+                                           "not_eligible, usage_limit_reached or customer_limit_reached.")
+    detail = serializers.CharField()
+
+
+class CartVoucherOutput(serializers.Serializer):
+    code = serializers.CharField()
+    applies = serializers.BooleanField(help_text="False when the cart changed (or the voucher did) so that it no "
+                                                 "longer applies; checkout would refuse it with `refusal`.")
+    refusal = VoucherRefusalOutput(allow_null=True)
+
+
 class CartOutput(serializers.ModelSerializer):
     """The cart with its lines and totals. No shipping method is chosen yet: `shipping` is zero, and the tax is
     the shop's country's (`SHOP_COUNTRY`) until checkout gives an address."""
@@ -117,7 +154,9 @@ class CartOutput(serializers.ModelSerializer):
     cart_total = serializers.SerializerMethodField(help_text="The same as `total`.")
     subtotal = serializers.SerializerMethodField(help_text="The lines at their unit prices, before discounts.")
     shipping = serializers.SerializerMethodField()
-    discount = serializers.SerializerMethodField()
+    discount = serializers.SerializerMethodField(help_text="What `discounts` take off the items.")
+    discounts = serializers.SerializerMethodField()
+    voucher = serializers.SerializerMethodField()
     tax_total = serializers.SerializerMethodField()
     total = serializers.SerializerMethodField(help_text="What checkout charges for these lines (before shipping).")
     currency = serializers.SerializerMethodField()
@@ -130,8 +169,8 @@ class CartOutput(serializers.ModelSerializer):
     class Meta:
         model = Cart
         fields = ["id", "user", "created_at", "updated_at", "items", "total_items", "cart_total", "subtotal",
-                  "shipping", "discount", "tax_total", "total", "currency", "prices_include_tax", "tax_lines",
-                  "tax_source"]
+                  "shipping", "discount", "discounts", "voucher", "tax_total", "total", "currency",
+                  "prices_include_tax", "tax_lines", "tax_source"]
         read_only_fields = fields
 
     def _price(self):
@@ -156,6 +195,20 @@ class CartOutput(serializers.ModelSerializer):
     @extend_schema_field(MONEY_FIELD)
     def get_discount(self, cart: Cart) -> str:
         return str(self._price().discount)
+
+    @extend_schema_field(DiscountOutput(many=True))
+    def get_discounts(self, cart: Cart) -> list:
+        evaluation = self.context["pricing"].discounts
+        return discounts_data(evaluation.discounts.applied) if evaluation is not None else []
+
+    @extend_schema_field(CartVoucherOutput(allow_null=True))
+    def get_voucher(self, cart: Cart) -> dict | None:
+        if not cart.voucher_code:
+            return None
+        evaluation = self.context["pricing"].discounts
+        refusal = evaluation.refusal if evaluation is not None else None
+        return {"code": cart.voucher_code, "applies": refusal is None,
+                "refusal": None if refusal is None else {"code": str(refusal.code), "detail": refusal.message}}
 
     @extend_schema_field(MONEY_FIELD)
     def get_tax_total(self, cart: Cart) -> str:
@@ -208,3 +261,7 @@ class CartItemUpdateInput(serializers.Serializer):
 
 class MessageOutput(serializers.Serializer):
     message = serializers.CharField()
+
+
+class CartVoucherInput(StrictInput):
+    code = serializers.CharField(max_length=40, help_text="A voucher code; case does not matter.")

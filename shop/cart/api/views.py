@@ -8,12 +8,13 @@ from shop.cart import selectors, services
 from shop.cart.tokens import CART_TOKEN_HEADER, cart_token_of
 from shop.core.exceptions import NotFound
 
-from .examples import CART_ADD_EXAMPLES, CART_EXAMPLES, GUEST_CART_EXAMPLES
+from .examples import CART_ADD_EXAMPLES, CART_EXAMPLES, CART_VOUCHER_EXAMPLES, GUEST_CART_EXAMPLES
 from .serializers import (
     CartItemAddInput,
     CartItemOutput,
     CartItemUpdateInput,
     CartOutput,
+    CartVoucherInput,
     GuestCartCreatedOutput,
     MessageOutput,
 )
@@ -82,7 +83,10 @@ class CartApi(APIView):
         adding it, held for `CART_PRICE_HOLD_MINUTES`, then the catalog's; `price_changed` says when it moved), its
         `net`, `tax`, `gross` and `tax_rate`, and for the cart `subtotal`, `shipping`, `discount`, `tax_total`,
         `total` (= `cart_total`), `currency` and the invoice's `tax_lines`. Taxed at the shop's country
-        (`SHOP_COUNTRY`) until checkout gives an address. A user who never added anything gets an empty cart.
+        (`SHOP_COUNTRY`) until checkout gives an address. Sales running now and the cart's voucher are priced in:
+        `discounts` lists each (source, code, name, target, amount), each line its `discount`, `discount` their
+        sum, and `voucher` says whether the cart's code still applies. A user who never added anything gets an
+        empty cart.
         Without a login, `X-Cart-Token` names a guest cart (`user` is null); a wrong or expired token is a 404."""
         return _cart_response(request)
 
@@ -171,3 +175,29 @@ class CartClearApi(APIView):
     def delete(self, request):
         """Empties your cart (also `POST /cart/clear/`)."""
         return self.post(request)
+
+
+class CartVoucherApi(APIView):
+    permission_classes = (HasCartOwner,)
+
+    @extend_schema(request=CartVoucherInput, responses={200: CartOutput}, tags=TAGS, examples=CART_VOUCHER_EXAMPLES,
+                   parameters=[CART_TOKEN], summary="Apply a voucher code to the cart")
+    def post(self, request):
+        """Send `{"code": "..."}` (case does not matter). Answers the whole cart with the voucher in `discounts`.
+        A code that cannot be used on this cart now is a 400 naming `code`, and the cart keeps the code it had:
+        `voucher_invalid` (unknown or switched off), `voucher_not_started`, `voucher_expired`,
+        `min_spend_not_met`, `not_eligible` (covers nothing in the cart, too few items, or lines already on sale),
+        `usage_limit_reached`, `customer_limit_reached`. One voucher per cart: a new code replaces the old one.
+        Checkout checks it again and reserves its use. Guests send `X-Cart-Token`: their per-customer limit is
+        checked at guest checkout, by the e-mail given there."""
+        serializer = CartVoucherInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.cart_voucher_apply(**cart_owner(request), code=serializer.validated_data["code"])
+        return _cart_response(request)
+
+    @extend_schema(request=None, responses={200: CartOutput}, tags=TAGS, parameters=[CART_TOKEN],
+                   summary="Remove the cart's voucher code")
+    def delete(self, request):
+        """Takes the voucher code off the cart (a cart without one is answered as it is). Answers the whole cart."""
+        services.cart_voucher_remove(**cart_owner(request))
+        return _cart_response(request)

@@ -47,7 +47,7 @@ def test_add_item_answers_with_the_full_cart_in_the_seed_shape(user_client):
     assert item["price_snapshot"] == "99.99"
     assert item["item_total"] == "199.98"
     assert set(item) == {"id", "product", "variant", "quantity", "price_snapshot", "item_total", "created_at",
-                         "unit_price", "net", "tax", "gross", "tax_rate", "tax_class", "price_changed"}
+                         "unit_price", "discount", "net", "tax", "gross", "tax_rate", "tax_class", "price_changed"}
     assert body["total_items"] == 2
     assert body["cart_total"] == "199.98"
 
@@ -269,12 +269,13 @@ def test_get_cart_query_budget_is_constant_in_the_number_of_items(user, user_cli
     settings.SHOP_COUNTRY = "DE"  # a place to tax for, so the rates are read too
     CartItemFactory(cart__user=user)
     # the cart (get_or_create finds it: 1), its items joined with product, variant, variant's product and the tax
-    # classes (1), the tax provider's default class and rates (2)
-    with django_assert_num_queries(4):
+    # classes (1), the tax provider's default class and rates (2), the live promotions (1; their targets come in
+    # two more when there are any: shop/discounts/tests)
+    with django_assert_num_queries(5):
         assert len(user_client.get("/cart/").json()["items"]) == 1
     for _ in range(5):
         CartItemFactory(cart__user=user, variant=ProductVariantFactory())
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         assert len(user_client.get("/cart/").json()["items"]) == 6
 
 

@@ -4,6 +4,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from shop.catalog import hooks
 from shop.catalog.models import Category, Product, ProductImage, ProductVariant
 from shop.core.links import absolute_url, public_base_url
 from shop.core.serializers import StrictInput
@@ -16,12 +17,33 @@ ALLOWED_IMAGE_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
 # --- Output ---------------------------------------------------------------------------------------------------
 
 def output_context(request) -> dict:
-    """The serializer context of a catalog answer: ``{"request": request, "public_base_url": "https://host"}``.
+    """The serializer context of a catalog answer: ``{"request": request, "public_base_url": "https://host",
+    "sale_prices": SalePrices}``.
 
     Image URLs are made absolute against ``public_base_url`` (``shop.core.links.public_base_url``), computed once
-    per answer rather than once per image.
+    per answer rather than once per image; sale prices (``shop.catalog.hooks``) are read once per answer too.
     """
-    return {"request": request, "public_base_url": public_base_url(request)}
+    return {"request": request, "public_base_url": public_base_url(request), "sale_prices": hooks.sale_prices()}
+
+
+SALE_PRICE_HELP = ("The unit price while a sale runs (the regular one is `price`); null when not on sale. Pages "
+                   "switch at the sale's start and end.")
+
+
+class SalePriceMixin(serializers.Serializer):
+    """``sale_price`` beside ``price``: what a unit costs while a promotion covers it (``shop.catalog.hooks``)."""
+
+    sale_price = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True,
+                                                  help_text=SALE_PRICE_HELP))
+    def get_sale_price(self, obj) -> str | None:
+        sales = self.context.get("sale_prices")
+        if sales is None:
+            sales = self.context["sale_prices"] = hooks.sale_prices()
+        product = obj.product if isinstance(obj, ProductVariant) else obj
+        price = sales.unit_price(product.pk, product.category_id, obj.price)
+        return None if price is None else f"{price:.2f}"
 
 
 class CategorySummaryOutput(serializers.ModelSerializer):
@@ -36,10 +58,10 @@ class CategoryOutput(serializers.ModelSerializer):
         fields = ("id", "name", "slug", "description")
 
 
-class CategoryProductOutput(serializers.ModelSerializer):
+class CategoryProductOutput(SalePriceMixin, serializers.ModelSerializer):
     class Meta:
         model = Product
-        fields = ("id", "name", "slug", "price")
+        fields = ("id", "name", "slug", "price", "sale_price")
 
 
 class CategoryDetailOutput(serializers.ModelSerializer):
@@ -51,7 +73,7 @@ class CategoryDetailOutput(serializers.ModelSerializer):
 
     @extend_schema_field(CategoryProductOutput(many=True))
     def get_products(self, category):
-        return CategoryProductOutput(self.context["products"], many=True).data
+        return CategoryProductOutput(self.context["products"], many=True, context=self.context).data
 
 
 class ProductImageOutput(serializers.ModelSerializer):
@@ -71,7 +93,7 @@ class ProductImageOutput(serializers.ModelSerializer):
         return absolute_url(url, base)
 
 
-class ProductVariantOutput(serializers.ModelSerializer):
+class ProductVariantOutput(SalePriceMixin, serializers.ModelSerializer):
     price = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
     tax_class = serializers.SlugRelatedField(
         slug_field="code", read_only=True, allow_null=True,
@@ -80,12 +102,12 @@ class ProductVariantOutput(serializers.ModelSerializer):
     class Meta:
         model = ProductVariant
         fields = (
-            "id", "product", "sku", "barcode", "name", "options", "price", "price_override", "stock_quantity",
-            "is_active", "tax_class",
+            "id", "product", "sku", "barcode", "name", "options", "price", "sale_price", "price_override",
+            "stock_quantity", "is_active", "tax_class",
         )
 
 
-class ProductOutput(serializers.ModelSerializer):
+class ProductOutput(SalePriceMixin, serializers.ModelSerializer):
     category = CategorySummaryOutput(allow_null=True)
     stock_quantity = serializers.IntegerField(
         source="shown_stock", read_only=True,
@@ -100,8 +122,8 @@ class ProductOutput(serializers.ModelSerializer):
     class Meta:
         model = Product
         fields = (
-            "id", "name", "slug", "description", "price", "stock_quantity", "is_active", "category", "images",
-            "variants", "tax_class", "low_stock_threshold", "created_at", "updated_at",
+            "id", "name", "slug", "description", "price", "sale_price", "stock_quantity", "is_active", "category",
+            "images", "variants", "tax_class", "low_stock_threshold", "created_at", "updated_at",
         )
         extra_kwargs = {"low_stock_threshold": {"help_text": (
             "Units at or below which a sale emits `stock.low` (docs/WEBHOOKS.md); null: "

@@ -39,7 +39,7 @@ def test_detail_lists_only_active_products(api_client, category):
     assert response.status_code == 200
     assert response.json() == {
         "id": category.id, "name": "Electronics", "slug": "electronics", "description": "",
-        "products": [{"id": shown.id, "name": "Amp", "slug": "amp", "price": "10.00"}],
+        "products": [{"id": shown.id, "name": "Amp", "slug": "amp", "price": "10.00", "sale_price": None}],
     }
 
 

@@ -48,6 +48,7 @@ def test_list_shows_active_products_with_category_images_and_variants(api_client
     assert item["name"] == "Wireless Headphones"
     assert item["slug"] == "wireless-headphones"
     assert item["price"] == "19.99"
+    assert item["sale_price"] is None  # no promotion covers it
     assert item["stock_quantity"] == 5  # sold only as its variant: the variant's stock, not the product's own 10
     assert item["is_active"] is True
     assert item["category"] == {"id": product.category.id, "name": "Electronics", "slug": "electronics"}
@@ -56,8 +57,8 @@ def test_list_shows_active_products_with_category_images_and_variants(api_client
     ]
     assert item["variants"] == [{
         "id": variant.id, "product": product.id, "sku": "HP-BLK", "barcode": variant.barcode, "name": "Black",
-        "options": {"size": "M"}, "price": "109.00", "price_override": "109.00", "stock_quantity": 5,
-        "is_active": True, "tax_class": None,  # none of its own: taxed as its product
+        "options": {"size": "M"}, "price": "109.00", "sale_price": None, "price_override": "109.00",
+        "stock_quantity": 5, "is_active": True, "tax_class": None,  # none of its own: taxed as its product
     }]
     assert item["tax_class"] is None  # the shop's default class
     assert "created_at" in item and "updated_at" in item
@@ -166,15 +167,16 @@ def test_customer_sees_public_catalog_only(user_client, category):
 
 
 def test_list_runs_four_queries_whatever_the_page_size(api_client, category, django_assert_num_queries):
-    """1 COUNT + 1 page (category joined) + 1 images + 1 variants, for 5 or 50 products with 3 images and 2
-    variants each; another page or order of the same filter reuses the memoized COUNT."""
+    """1 COUNT + 1 page (category joined) + 1 images + 1 variants + 2 for sale prices (the live promotions, and the
+    window they hold for, which bounds the cached answer), for 5 or 50 products with 3 images and 2 variants each;
+    another page or order of the same filter reuses the memoized COUNT."""
     for product in ProductFactory.create_batch(50, category=category):
         ProductImageFactory.create_batch(3, product=product)
         ProductVariantFactory.create_batch(2, product=product)
 
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(6):
         small = api_client.get(LIST, {"page_size": 5})
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(5):
         large = api_client.get(LIST, {"page_size": 50, "ordering": "price"})
 
     assert len(small.json()["results"]) == 5
@@ -210,11 +212,11 @@ def test_the_memoized_count_follows_catalog_writes(api_client, staff_client, cat
 
 
 def test_detail_runs_three_queries_whatever_the_images_and_variants(api_client, product, django_assert_num_queries):
-    """1 product (category joined) + 1 images + 1 variants."""
+    """1 product (category joined) + 1 images + 1 variants + 2 for sale prices (live promotions, their window)."""
     ProductImageFactory.create_batch(8, product=product)
     ProductVariantFactory.create_batch(6, product=product)
 
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(5):
         response = api_client.get(detail(product.slug))
 
     assert response.status_code == 200

@@ -29,7 +29,7 @@ def test_create_a_variant_and_see_it_on_the_product(staff_client, api_client, pr
     variant = ProductVariant.objects.get(sku="HP-RED-M")
     expected = {
         "id": variant.id, "product": product.id, "sku": "HP-RED-M", "barcode": "4006381333931", "name": "Red / M",
-        "options": {"colour": "red", "size": "M"}, "price": "24.50", "price_override": "24.50",
+        "options": {"colour": "red", "size": "M"}, "price": "24.50", "sale_price": None, "price_override": "24.50",
         "stock_quantity": 7, "is_active": True, "tax_class": None,
     }
     assert response.json()["variants"] == [expected]

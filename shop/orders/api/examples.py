@@ -45,6 +45,7 @@ ORDER = {
     "total_price": "119.98",
     "shipping": {"net": "0.00", "tax": "0.00", "gross": "0.00", "tax_rate": "0"},
     "discount": "0.00",
+    "discounts": [],
     "tax_total": "19.16",
     "currency": "EUR",
     "tax_lines": [{"rate": "19", "base": "100.82", "amount": "19.16"}],

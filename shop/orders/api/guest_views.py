@@ -135,7 +135,9 @@ class GuestCheckoutApi(APIView):
                     "deadline work as for `POST /orders/checkout/`. The answer adds `order_token`: it opens the "
                     "order on `/orders/guest/{order_key}/` (read, pay, poll, cancel) until "
                     "`order_token_expires_at` (`GUEST_ORDER_LINK_DAYS`); the confirmation e-mail carries a link "
-                    "with one. A wrong or expired cart token is a 404. Limited per client IP and per e-mail.",
+                    "with one. The cart's voucher (`POST /cart/voucher/` with the token) or `voucher` is priced in "
+                    "and its use reserved; its per-customer limit counts by `email`. A wrong or expired cart token "
+                    "is a 404. Limited per client IP and per e-mail.",
     )
     def post(self, request):
         """Place a guest's order from their guest cart."""
@@ -154,6 +156,7 @@ class GuestCheckoutApi(APIView):
             shipping_method_id=data.get("shipping_method"), payment_method=data.get("payment_method") or None,
             notes=data.get("notes", ""), expected_total=data.get("expected_total"), idempotency_key=key,
             return_url=return_url_check(data["return_url"], request=request), base_url=public_base_url(request),
+            voucher=data.get("voucher") or None,
         )
         order = selectors.order_get(order_id=order.pk)
         context = {"payment": payment, "order_token": order_access_token(order),

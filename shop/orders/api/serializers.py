@@ -15,6 +15,7 @@ from shop.cart.models import CART_MAX_QUANTITY
 from shop.core.countries import CountryField, country_name
 from shop.core.schema import BlankableEmailField, BlankableURLField
 from shop.core.serializers import StrictInput, status_input
+from shop.discounts.models import OrderDiscount
 from shop.orders.models import (
     Order,
     OrderAddress,
@@ -49,7 +50,8 @@ class OrderItemOutput(serializers.ModelSerializer):
     item_total = serializers.DecimalField(source="line_total", max_digits=12, decimal_places=2, read_only=True)
     unit_price = serializers.DecimalField(**MONEY, help_text="As charged: gross when `prices_include_tax`, else net.")
     line_total = serializers.DecimalField(**MONEY, help_text="`unit_price` x `quantity` (before discounts).")
-    discount = serializers.DecimalField(**MONEY)
+    discount = serializers.DecimalField(**MONEY, help_text="What came off this line: its sale price, an item "
+                                                           "voucher and its share of an order voucher.")
     net = serializers.DecimalField(**MONEY, help_text="The line after discounts, without tax.")
     tax = serializers.DecimalField(**MONEY)
     gross = serializers.DecimalField(**MONEY, help_text="`net` + `tax`: what the line cost.")
@@ -135,8 +137,20 @@ class OrderPaymentOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class OrderDiscountOutput(serializers.ModelSerializer):
+    class Meta:
+        model = OrderDiscount
+        fields = ["source", "code", "name", "target", "amount"]
+        read_only_fields = fields
+
+
 class OrderOutput(serializers.ModelSerializer):
     items = OrderItemOutput(many=True, read_only=True)
+    discounts = OrderDiscountOutput(many=True, read_only=True,
+                                    help_text="What sales and the voucher took off: source (voucher or promotion), "
+                                              "code, name, target (lines, order or shipping), amount. `discount` "
+                                              "is the lines' and order's part; a shipping voucher's is already out "
+                                              "of `shipping_fee`.")
     email = BlankableEmailField(read_only=True, help_text="The buyer's e-mail at checkout (a guest's only contact).")
     total_price = serializers.DecimalField(source="total", max_digits=12, decimal_places=2, read_only=True,
                                            help_text="The same as `total` (items plus shipping).")
@@ -144,7 +158,8 @@ class OrderOutput(serializers.ModelSerializer):
     shipping_fee = serializers.DecimalField(**MONEY, help_text="Shipping as charged (the same as `shipping.gross`).")
     total = serializers.DecimalField(**MONEY, help_text="What the customer pays: the lines' and shipping's gross, "
                                                         "exactly the amount sent to the payment gateway.")
-    discount = serializers.DecimalField(**MONEY)
+    discount = serializers.DecimalField(**MONEY, help_text="What sales and a voucher took off the items (their "
+                                                           "sources in `discounts`).")
     tax_total = serializers.DecimalField(**MONEY)
     shipping = serializers.SerializerMethodField()
     tax_lines = serializers.SerializerMethodField(help_text="One per rate, for the invoice: everything taxed at "
@@ -169,8 +184,8 @@ class OrderOutput(serializers.ModelSerializer):
     class Meta:
         model = Order
         fields = ["id", "order_key", "user", "email", "status", "created_at", "updated_at", "items", "subtotal",
-                  "shipping_fee", "total", "total_price", "shipping", "discount", "tax_total", "currency",
-                  "tax_lines", "tax_source", "tax_country", "tax_region", "prices_include_tax",
+                  "shipping_fee", "total", "total_price", "shipping", "discount", "discounts", "tax_total",
+                  "currency", "tax_lines", "tax_source", "tax_country", "tax_region", "prices_include_tax",
                   "tax_rounding_mode", "shipping_method", "shipping_address", "notes",
                   "payment_method", "payment_status", "is_fully_paid", "paid_at", "payment_deadline", "needs_refund",
                   "cancel_reason", "cancelled_at", "payment_outcome", "status_history", "shipment", "payments",
@@ -437,6 +452,13 @@ class CheckoutInput(serializers.Serializer):
     items = OrderLineInput(many=True, required=False, max_length=100,
                            help_text="Direct order lines; omit to check out the cart.")
     cart_items = OrderLineInput(many=True, required=False, max_length=100, help_text="The same as `items`.")
+    voucher = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, default="",
+        help_text="A voucher code for this order (case does not matter); a cart checkout without one uses the "
+                  "cart's code. One that cannot be used is a 400 naming `voucher` (voucher_invalid, voucher_expired, "
+                  "voucher_not_started, min_spend_not_met, not_eligible, usage_limit_reached, "
+                  "customer_limit_reached) that places nothing.",
+    )
     return_url = serializers.CharField(
         max_length=RETURN_URL_MAX_LENGTH, required=False, allow_blank=True, default="",
         help_text="Redirect providers (the sandbox page, Paymob, IntaSend): where the customer's browser goes "
@@ -526,6 +548,12 @@ class GuestCheckoutInput(serializers.Serializer):
     notes = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     expected_total = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True,
                                               help_text="If sent and different from the server's total: 400.")
+    voucher = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, default="",
+        help_text="A voucher code for this order (case does not matter); without one the guest cart's code "
+                  "(`POST /cart/voucher/`) is used. Its per-customer limit counts by `email`. One that cannot be "
+                  "used is a 400 naming `voucher` (as at checkout) that places nothing.",
+    )
     return_url = serializers.CharField(
         max_length=RETURN_URL_MAX_LENGTH, required=False, allow_blank=True, default="",
         help_text="As at checkout: where a hosted payment page sends the guest back (`order_key` added). The "

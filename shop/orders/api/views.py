@@ -68,7 +68,7 @@ def _checkout(request) -> Response:
         address_field=data.get("address_field", "shipping_address"),
         shipping_method_id=data.get("shipping_method"), payment_method=data.get("payment_method") or None,
         notes=data.get("notes", ""), expected_total=data.get("expected_total"), idempotency_key=key,
-        return_url=return_url, base_url=public_base_url(request),
+        return_url=return_url, base_url=public_base_url(request), voucher=data.get("voucher") or None,
     )
     order = selectors.order_get(order_id=order.pk)
     return Response(CheckoutOutput(order, context={"payment": payment}).data,

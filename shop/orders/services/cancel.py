@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from shop.catalog.stock import StockLine, stock_restore
 from shop.core.exceptions import ApplicationError, NotFound
+from shop.discounts.services import redemption_release
 
 from ..errors import OrderErrorCode
 from ..hooks import order_cancelled_run
@@ -55,6 +56,7 @@ def _cancel_and_restock_locked(order: Order, *, by, reason: str, note: str = "")
     if shipment is not None:
         _shipment_event(shipment, status=Shipment.Status.CANCELLED, message="Order cancelled", occurred_at=now,
                         announce=False)
+    redemption_release(order_id=order.pk)  # its voucher use goes back, once (order -> stock -> voucher counters)
     order_cancelled_run(order)  # the payments app: open attempts closed, money kept refunded
     if reason != Order.CancelReason.PAYMENT_UNAVAILABLE:  # an undone checkout: the client was told at once
         _notify(order, "expired" if reason == Order.CancelReason.EXPIRED else "cancelled")

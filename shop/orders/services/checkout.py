@@ -20,6 +20,9 @@ from shop.catalog.models import ProductVariant
 from shop.catalog.stock import StockLine, stock_deduct
 from shop.core.exceptions import ApplicationError, Conflict
 from shop.core.idempotency import check_replay, request_fingerprint
+from shop.discounts.calculation import DiscountLine
+from shop.discounts.selectors import Evaluation, discounts_evaluate
+from shop.discounts.services import order_discounts_apply, order_voucher_code, refusal_error
 
 from ..actors import GuestBuyer
 from ..errors import OrderErrorCode
@@ -34,7 +37,7 @@ from ..models import (
     ShipmentEvent,
     ShippingMethod,
 )
-from ..pricing import CheckoutLine, checkout_price, order_item_price_fields, order_price_fields
+from ..pricing import CheckoutLine, checkout_price, order_item_price_fields, order_price_fields, shipping_fee
 from ..transitions import CANCELLABLE
 from ._shared import _notify, order_created_announce
 from .cancel import _cancel_and_restock_locked
@@ -147,6 +150,7 @@ def order_create(
     expected_total: Decimal | None = None,
     idempotency_key: str | None = None,
     address_field: str = "shipping_address",
+    voucher: str | None = None,
     guest: GuestBuyer | None = None,
 ) -> tuple[Order, bool]:
     """Place an order from the cart (``lines=None``) or from ``lines`` (a direct order; the cart is untouched),
@@ -161,15 +165,24 @@ def order_create(
     arguments, not the cart's contents (a retry finds the cart already emptied). ``address_field`` is only the
     name errors give the address (the field the client sent it in). ``guest`` (with ``user=None``): a guest's
     checkout of the guest cart its token opens (404 otherwise); the order has no user and keeps ``guest.email``.
+
+    ``voucher``: a voucher code for this order (a cart checkout without one uses the cart's code, if any). Sales
+    and the voucher are priced in (``shop.discounts``), and the voucher's use is reserved in this transaction
+    (``shop.discounts.services.order_discounts_apply``), counted against its per-customer limit by the buyer's
+    e-mail (a guest's ``guest.email``): a code that cannot be used is a 400 with its refusal code naming
+    ``voucher`` that changes nothing (the cart keeps its lines and code).
     """
     fingerprint = ""
     if idempotency_key:
-        # "order_checkout": the name fingerprints were first stored under; keys saved before the rename still match.
-        fingerprint = request_fingerprint("order_checkout", {
+        arguments = {
             "lines": lines, "shipping_address": shipping_address, "shipping_method_id": shipping_method_id,
             "payment_method": payment_method or None, "notes": notes, "expected_total": expected_total,
             **({"email": guest.email} if guest else {}),
-        })
+        }
+        if voucher:  # only when given, so the fingerprints of requests without one stay what they were
+            arguments["voucher"] = voucher.strip().lower()
+        # "order_checkout": the name fingerprints were first stored under; keys saved before the rename still match.
+        fingerprint = request_fingerprint("order_checkout", arguments)
         existing = _order_for_key(user=user, idempotency_key=idempotency_key, fingerprint=fingerprint, guest=guest)
         if existing is not None:
             return existing, False
@@ -178,7 +191,8 @@ def order_create(
             return _checkout(user=user, lines=lines, shipping_address=shipping_address,
                              shipping_method_id=shipping_method_id, payment_method=payment_method, notes=notes,
                              expected_total=expected_total, idempotency_key=idempotency_key,
-                             fingerprint=fingerprint, address_field=address_field, guest=guest)
+                             fingerprint=fingerprint, address_field=address_field, voucher=voucher,
+                             guest=guest)
     except IntegrityError:
         # Two requests with the same key got past the lookup: the unique constraint let one order through.
         if idempotency_key:
@@ -189,8 +203,22 @@ def order_create(
         raise
 
 
+def _discounts(*, lines: list[CheckoutLine], code: str | None, email: str, fee) -> Evaluation:
+    """Sales and the voucher ``code`` on the checkout's lines (keyed by index, as the pipeline's), refused at once
+    (400 naming ``voucher``) when the code cannot be used: before any stock moves."""
+    evaluation = discounts_evaluate(
+        lines=[DiscountLine(key=index, product_id=line.product.pk, variant_id=line.variant.pk if line.variant else None,
+                            category_id=line.product.category_id, unit_price=line.unit_price, quantity=line.quantity)
+               for index, line in enumerate(lines)],
+        code=code, email=email, shipping_price=fee, at_checkout=True,
+    )
+    if evaluation.refusal is not None:
+        raise refusal_error(evaluation.refusal, field="voucher")
+    return evaluation
+
+
 def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_method, notes, expected_total,
-              idempotency_key, fingerprint, address_field="shipping_address",
+              idempotency_key, fingerprint, address_field="shipping_address", voucher=None,
               guest: GuestBuyer | None = None) -> tuple[Order, bool]:
     # The cart lock serialises one buyer's checkouts (cart or direct), so the key check below is race-free.
     cart = guest_cart_lock(token=guest.cart_token) if guest else cart_lock(user=user)
@@ -204,7 +232,13 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
     from_cart = lines is None
     resolved = _cart_lines(cart) if from_cart else _direct_lines(lines)
 
-    price = checkout_price(lines=resolved, shipping_method=shipping, address=address)
+    email = guest.email if guest else user.email  # the buyer's: a voucher's per-customer limit counts by it
+    found = _discounts(lines=resolved, code=voucher or (cart.voucher_code if from_cart else None), email=email,
+                       fee=shipping_fee(lines=resolved, shipping_method=shipping))
+    price = checkout_price(lines=resolved, shipping_method=shipping, address=address,
+                           line_discounts=[found.discounts.line_discounts[index] for index in range(len(resolved))],
+                           order_discount=found.discounts.order_discount,
+                           shipping_discount=found.discounts.shipping_discount)
     total = price.total
     if total >= MAX_ORDER_TOTAL:
         raise ApplicationError("This order is too large to place in one go.", code=OrderErrorCode.ORDER_TOO_LARGE)
@@ -226,7 +260,7 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
     needs_online_payment = method is None or method.is_online
     # Written straight as processing (checkout moves pending -> processing; the history shows both).
     order = Order(
-        user=user, email=guest.email if guest else user.email, guest_cart=cart if guest else None,
+        user=user, email=email, guest_cart=cart if guest else None,
         status=Order.Status.PROCESSING, **order_price_fields(price), shipping_method=shipping,
         notes=notes, payment_method=method.id if method else "",
         payment_deadline=now + timedelta(minutes=settings.ORDER_PAYMENT_TIMEOUT_MINUTES)
@@ -244,6 +278,9 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
         )
         for line, priced in zip(resolved, price.lines, strict=True)
     ])
+    # The voucher's use is reserved here, after the order row exists (guarded UPDATEs on its counters, lock order
+    # cart -> stock -> voucher); no use left raises, and the whole checkout rolls back. Cash on delivery consumes it.
+    order_discounts_apply(order=order, evaluation=found, email=email, consume=not needs_online_payment)
     if address is not None:
         snapshot = OrderAddress(order=order, **address)
         snapshot.full_clean(exclude=["order"])
@@ -259,6 +296,9 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
     ])
     if from_cart:
         CartItem.objects.filter(cart=cart).delete()
+        if cart.voucher_code:
+            cart.voucher_code = ""
+            cart.save(update_fields=["voucher_code", "updated_at"])
     if method is None:
         order_created_announce(order)
     _notify(order, "confirmation")
@@ -287,6 +327,10 @@ def order_create_undo(*, order_id: int, refill_cart: bool) -> None:
     order.save(update_fields=["idempotency_key", "idempotency_fingerprint", "updated_at"])
     if not refill_cart or cart is None:
         return
+    code = order_voucher_code(order_id=order.pk)
+    if code and not cart.voucher_code:
+        cart.voucher_code = code
+        cart.save(update_fields=["voucher_code", "updated_at"])
     for item in order.items.all():
         if item.product_id is None:
             continue

@@ -99,13 +99,14 @@ def test_detail_of_my_order(user, user_client, product):
 def test_order_list_query_budget_is_constant(user, user_client, django_assert_num_queries):
     for _ in range(2):
         place_order(user=user, product=ProductFactory())
-    # count, orders+address+shipment, items+product+variant+variant's product, history, shipment events, payments
-    with django_assert_num_queries(6):
+    # count, orders+address+shipment, items+product+variant+variant's product, history, shipment events, payments,
+    # discounts
+    with django_assert_num_queries(7):
         assert len(user_client.get("/orders/").json()["results"]) == 2
     for _ in range(6):
         variant = ProductVariantFactory()
         place_order(user=user, product=variant.product, variant=variant, quantity=2)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         assert len(user_client.get("/orders/").json()["results"]) == 8
 
 
@@ -115,10 +116,10 @@ def test_order_detail_query_budget_is_constant_in_items(user, user_client, djang
     products = ProductFactory.create_batch(8)
     small, _ = order_create(user=user, lines=[LineRequest(quantity=1, product_id=products[0].pk)])
     big, _ = order_create(user=user, lines=[LineRequest(quantity=1, product_id=p.pk) for p in products])
-    # order+address+shipment, items, history, shipment events, payments
-    with django_assert_num_queries(5):
+    # order+address+shipment, items, history, shipment events, payments, discounts
+    with django_assert_num_queries(6):
         assert len(user_client.get(f"/orders/{small.id}/").json()["items"]) == 1
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         assert len(user_client.get(f"/orders/{big.id}/").json()["items"]) == 8
 
 
@@ -457,10 +458,11 @@ def test_history_is_listed_on_the_order(user, user_client, staff_user, product):
 
 def test_admin_list_query_budget_is_constant(user, other_user, staff_client, django_assert_num_queries):
     place_order(user=user, product=ProductFactory())
-    # count, orders+address+shipment, items, history, shipment events, payments (staff is force-authenticated)
-    with django_assert_num_queries(6):
+    # count, orders+address+shipment, items, history, shipment events, payments, discounts (staff is
+    # force-authenticated)
+    with django_assert_num_queries(7):
         assert len(staff_client.get("/orders/admin/").json()["results"]) == 1
     for buyer in (user, other_user) * 3:
         place_order(user=buyer, product=ProductFactory(), quantity=2)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         assert len(staff_client.get("/orders/admin/").json()["results"]) == 7

@@ -10,6 +10,7 @@ from django.utils import timezone
 from shop.core.enqueue import enqueue_on_commit
 from shop.core.exceptions import ApplicationError, NotFound
 from shop.core.metrics import record_payment
+from shop.discounts.services import redemption_consume
 from shop.events.services import event_record
 from shop.events.types import EventType
 from shop.orders.models import Order
@@ -47,6 +48,8 @@ def order_payment_recalculate(order: Order) -> None:
     refunded = any(payment.amount_refunded > 0 for payment in payments)
     if captured and gross >= order.total and order.paid_at is None:
         order.paid_at = timezone.now()
+        # Its voucher use is consumed (a no-op for a cancelled order: its use was released, and stays so).
+        redemption_consume(order_id=order.pk)
         event_record(type=EventType.ORDER_PAID, resource_id=order.pk, data={"total": str(order.total)})
     order.is_fully_paid = order.was_paid and net > 0
     if refunded and net <= 0:

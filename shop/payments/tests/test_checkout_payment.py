@@ -114,7 +114,7 @@ def test_order_lists_every_payment_attempt_newest_first_in_constant_queries(
     user_client.post(f"/payments/sandbox/{body['payment_id']}/fail/")
     user_client.post("/payments/create-intent/", {"order_id": body["id"], "payment_method": "stripe"}, format="json")
 
-    with django_assert_num_queries(5):  # order+address+shipment, items, history, shipment events, payments
+    with django_assert_num_queries(6):  # order+address+shipment, items, history, shipment events, payments, discounts
         order = user_client.get(f"/orders/{body['id']}/").json()
 
     assert [(p["provider"], p["status"]) for p in order["payments"]] == [("stripe", "pending"), ("sandbox", "failed")]
@@ -161,7 +161,8 @@ def test_a_stripe_checkout_runs_a_fixed_number_of_queries_plus_one_stock_update_
     # + 2: the order is locked before the opened attempt is recorded, and its other open attempts are closed.
     # + 2: the pricing pipeline's tax rates (the default tax class, the rates at the address), whatever the lines;
     # + 1: the order.created event in the outbox (written when the attempt has opened).
-    with django_assert_max_num_queries(40 + lines):
+    # + 2: the live promotions at checkout, and the order's discounts in the answer.
+    with django_assert_max_num_queries(42 + lines):
         response = user_client.post(
             "/orders/checkout/", {"payment_method": "stripe", "shipping_address": ADDRESS}, format="json",
             HTTP_IDEMPOTENCY_KEY=f"budget-{lines}",

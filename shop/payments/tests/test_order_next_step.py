@@ -44,16 +44,16 @@ def test_nothing_to_pay_reads_back_as_null(user_client, staff_client, sandbox_on
 
 def test_listing_orders_costs_the_same_queries_however_many_are_open(user_client, sandbox_on,
                                                                      django_assert_max_num_queries):
-    # count, page, and one prefetch each for items, history, shipment events and payments (the shipment and
-    # address are joined): 6 for one order, 6 for five.
+    # count, page, and one prefetch each for items, history, shipment events, payments and discounts (the
+    # shipment and address are joined): 7 for one order, 7 for five.
     product = ProductFactory(price=Decimal("5.00"), stock_quantity=50)
     _placed(user_client, product)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         user_client.get("/orders/")
     for _ in range(4):
         _placed(user_client, product)
 
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         response = user_client.get("/orders/")
 
     assert response.status_code == 200

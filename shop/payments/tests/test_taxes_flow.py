@@ -227,19 +227,21 @@ def test_checkout_cart_and_order_reads_cost_the_same_queries_whatever_the_number
         CartItemFactory(cart__user=user, product=product, quantity=2)
     courier = ShippingMethodFactory(price=Decimal("4.90"), tax_class=reduced)
 
-    # the cart and its lines (2), the tax provider (2)
-    with django_assert_max_num_queries(4):
+    # the cart and its lines (2), the tax provider (2), the live promotions (1)
+    with django_assert_max_num_queries(5):
         assert len(user_client.get("/cart/").json()["items"]) == lines
     # as a sandbox checkout without tax classes (shop/payments/tests/test_checkout_payment.py), + 1 for the tax
     # classes the lines and shipping name, + 1 for the order.created event in the outbox; + 1 guarded stock UPDATE
     # per line
-    with django_assert_max_num_queries(42 + lines):
+    # + 2: the live promotions, the order's discounts in the answer
+    with django_assert_max_num_queries(44 + lines):
         order = _checkout(user_client, {"shipping_address": GERMANY, "shipping_method": courier.pk})
-    # the order with its address and shipment, and the prefetches of lines, history, events and payments: 6
-    with django_assert_max_num_queries(6):
+    # the order with its address and shipment, and the prefetches of lines, history, events, payments and
+    # discounts: 7
+    with django_assert_max_num_queries(7):
         detail = user_client.get(f"/orders/{order['id']}/").json()
     assert len(detail["items"]) == lines and detail["shipping"]["tax_rate"] == "7"
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         assert user_client.get("/orders/").json()["count"] == 1
 
 

@@ -1,0 +1,128 @@
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from shop.catalog.models import Category, Product, ProductVariant
+from shop.core.serializers import StrictInput
+
+from ..models import CODE_MAX_LENGTH, PROMOTION_KINDS, DiscountKind, Promotion, Voucher, VoucherCode
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+CODE_RE = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
+
+
+def _many(model_queryset, help_text: str):
+    return serializers.PrimaryKeyRelatedField(queryset=model_queryset, many=True, required=False,
+                                              help_text=help_text)
+
+
+class VoucherInput(StrictInput):
+    name = serializers.CharField(max_length=120)
+    kind = serializers.ChoiceField(choices=DiscountKind.choices, default=DiscountKind.PERCENTAGE,
+                                   help_text="percentage, fixed (an amount) or free_shipping.")
+    value = serializers.DecimalField(**MONEY, min_value=Decimal("0"), default=Decimal("0"),
+                                     help_text="Percent (0 < value <= 100) or amount off; unused for free shipping.")
+    scope = serializers.ChoiceField(choices=Voucher.Scope.choices, required=False,
+                                    help_text="What it takes money off: order (the default), products, variants, "
+                                              "categories or shipping (free_shipping: shipping, the default then).")
+    products = _many(Product.objects.live(), "Product ids, for scope `products`.")
+    variants = _many(ProductVariant.objects.filter(is_deleted=False), "Variant ids, for scope `variants`.")
+    categories = _many(Category.objects.all(), "Category ids, for scope `categories`.")
+    min_spend = serializers.DecimalField(**MONEY, min_value=Decimal("0"), required=False, allow_null=True,
+                                         help_text="The goods (after sale prices) must come to at least this.")
+    min_quantity = serializers.IntegerField(min_value=1, max_value=1_000_000, required=False, allow_null=True,
+                                            help_text="At least this many units it applies to.")
+    starts_at = serializers.DateTimeField(required=False, allow_null=True)
+    ends_at = serializers.DateTimeField(required=False, allow_null=True)
+    usage_limit = serializers.IntegerField(min_value=1, max_value=2_147_483_647, required=False, allow_null=True,
+                                           help_text="Uses over all its codes; null: unlimited.")
+    code_usage_limit = serializers.IntegerField(min_value=1, max_value=2_147_483_647, required=False,
+                                                allow_null=True, help_text="Uses per code (1: one-time codes).")
+    per_customer_limit = serializers.IntegerField(min_value=1, max_value=2_147_483_647, required=False,
+                                                  allow_null=True, help_text="Uses per customer e-mail address.")
+    combines_with_promotions = serializers.BooleanField(required=False, default=False,
+                                                        help_text="False: lines on sale are left out of its base.")
+    is_active = serializers.BooleanField(required=False, default=True)
+    codes = serializers.ListField(
+        child=serializers.RegexField(CODE_RE, max_length=CODE_MAX_LENGTH), required=False, max_length=1000,
+        help_text="Codes to create with it (letters, digits, - and _; case is ignored). More: POST .../codes/.",
+    )
+
+
+class VoucherOutput(serializers.ModelSerializer):
+    products = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    variants = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    categories = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    code_count = serializers.IntegerField(read_only=True, default=0, help_text="How many codes it has.")
+
+    class Meta:
+        model = Voucher
+        fields = ("id", "name", "kind", "value", "scope", "products", "variants", "categories", "min_spend",
+                  "min_quantity", "starts_at", "ends_at", "usage_limit", "code_usage_limit", "per_customer_limit",
+                  "combines_with_promotions", "is_active", "times_used", "code_count", "created_at", "updated_at")
+        read_only_fields = fields
+
+
+class VoucherCodeOutput(serializers.ModelSerializer):
+    class Meta:
+        model = VoucherCode
+        fields = ("id", "code", "times_used", "created_at")
+        read_only_fields = fields
+
+
+class VoucherCodesInput(StrictInput):
+    count = serializers.IntegerField(min_value=1, max_value=10_000, required=False,
+                                     help_text="Generate this many new random unique codes.")
+    prefix = serializers.RegexField(r"^[A-Za-z0-9_-]*$", max_length=10, required=False, default="",
+                                    help_text="Generated codes start with it (upper-cased).")
+    length = serializers.IntegerField(min_value=6, max_value=20, required=False, default=10,
+                                      help_text="Random characters per generated code.")
+    codes = serializers.ListField(child=serializers.RegexField(CODE_RE, max_length=CODE_MAX_LENGTH), required=False,
+                                  max_length=1000, help_text="Or: exactly these codes.")
+
+    def validate(self, attrs):
+        if bool(attrs.get("count")) == bool(attrs.get("codes")):
+            raise serializers.ValidationError({"count": ["Give either count (to generate codes) or codes."]})
+        if attrs.get("count") and len(attrs.get("prefix", "")) + attrs.get("length", 10) > CODE_MAX_LENGTH:
+            raise serializers.ValidationError({"prefix": [f"prefix + length must be at most {CODE_MAX_LENGTH}."]})
+        return attrs
+
+
+class VoucherCodesOutput(serializers.Serializer):
+    created = serializers.IntegerField()
+    codes = VoucherCodeOutput(many=True)
+
+
+class UsageOutput(serializers.Serializer):
+    times_used = serializers.IntegerField(help_text="Uses held now (reserved or consumed; released ones are not).")
+    orders = serializers.IntegerField(help_text="Orders holding a use (not cancelled or expired).")
+    amount_discounted = serializers.DecimalField(**MONEY, help_text="What it took off those orders.")
+
+
+class VoucherUsageOutput(UsageOutput):
+    reserved = serializers.IntegerField(help_text="Orders holding a use, not paid yet.")
+    consumed = serializers.IntegerField(help_text="Orders holding a use, paid (or cash on delivery).")
+    released = serializers.IntegerField(help_text="Uses given back by cancelled or expired orders.")
+
+
+class PromotionInput(StrictInput):
+    name = serializers.CharField(max_length=120)
+    kind = serializers.ChoiceField(choices=PROMOTION_KINDS, default=DiscountKind.PERCENTAGE,
+                                   help_text="percentage or fixed (an amount off each unit).")
+    value = serializers.DecimalField(**MONEY, min_value=Decimal("0.01"))
+    products = _many(Product.objects.live(), "Product ids on sale.")
+    categories = _many(Category.objects.all(), "Category ids whose products are on sale.")
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField(required=False, allow_null=True, help_text="Null: until switched off.")
+    is_active = serializers.BooleanField(required=False, default=True)
+
+
+class PromotionOutput(serializers.ModelSerializer):
+    products = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    categories = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = Promotion
+        fields = ("id", "name", "kind", "value", "products", "categories", "starts_at", "ends_at", "is_active",
+                  "created_at", "updated_at")
+        read_only_fields = fields

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class DiscountsConfig(AppConfig):
+    name = "shop.discounts"
+    label = "discounts"
+    verbose_name = "Vouchers and promotions"
+
+    def ready(self) -> None:
+        from shop.catalog import hooks
+
+        from .catalog_prices import PromotionSalePricing
+
+        hooks.sale_pricing_register(PromotionSalePricing())
