@@ -71,7 +71,9 @@ def expect(page, selector: str, text: str | None = None):
     locator = page.locator(selector)
     if text is not None:
         locator = locator.filter(has_text=text)
-    locator.first.wait_for(state="visible")
+    # 90 s, not Playwright's 30: Swagger UI builds the whole reference (the schema is generated on first request)
+    # before the first operation shows, which took over 30 s on a loaded CI machine.
+    locator.first.wait_for(state="visible", timeout=90_000)
     return locator.first
 
 

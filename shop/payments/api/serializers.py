@@ -139,6 +139,8 @@ class RefundOutput(serializers.ModelSerializer):
     tax = serializers.DecimalField(**MONEY)
     tax_lines = serializers.SerializerMethodField()
     lines = RefundLineOutput(many=True, read_only=True)
+    # Blank when no reason was given: the schema must say so (the fuzzer caught "" against the bare enum).
+    reason = serializers.ChoiceField(choices=Refund.Reason.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Refund
