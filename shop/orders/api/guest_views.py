@@ -17,11 +17,10 @@ from rest_framework.views import APIView
 
 from shop.accounts.throttling import IPScopedThrottle, throttles_for, user_throttles_for
 from shop.cart.tokens import CART_TOKEN_HEADER, cart_token_of
-from shop.core.exceptions import ApplicationError, NotFound
+from shop.core.exceptions import NotFound
 from shop.core.links import public_base_url
 from shop.orders import selectors, services
 from shop.orders.actors import GuestAccess
-from shop.orders.errors import OrderErrorCode
 from shop.orders.guest import (
     ORDER_TOKEN_HEADER,
     order_access_expires_in,
@@ -52,6 +51,7 @@ from .serializers import (
     OrderClaimOutput,
     OrderOutput,
 )
+from .views import idempotency_key_of
 
 TAGS = ["orders"]
 NOT_FOUND = "Order not found."
@@ -108,6 +108,13 @@ class GuestOrderView(APIView):
             raise NotFound(NOT_FOUND)
         return order
 
+    def guest_latest_payment(self, request, order_key: str) -> Payment:
+        """The newest payment attempt of the token's order; 404 without a valid token, or with no attempt yet."""
+        payment = selectors.guest_order_latest_payment(order=self.guest_order(request, order_key))
+        if payment is None:
+            raise NotFound("No payment found for this order.")
+        return payment
+
 
 def _guest_order_response(order_id: int) -> Response:
     order = selectors.order_queryset().get(pk=order_id)
@@ -147,10 +154,7 @@ class GuestCheckoutApi(APIView):
         serializer = GuestCheckoutInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        key = request.headers.get("Idempotency-Key", "").strip() or None
-        if key is not None and len(key) > 255:
-            raise ApplicationError("Idempotency-Key is longer than 255 characters.",
-                                   code=OrderErrorCode.INVALID_IDEMPOTENCY_KEY)
+        key = idempotency_key_of(request)
         order, created, payment = order_guest_place(
             cart_token=cart_token, email=data["email"], shipping_address=dict(data["shipping_address"]),
             shipping_method_id=data.get("shipping_method"), payment_method=data.get("payment_method") or None,
@@ -210,10 +214,7 @@ class GuestOrderPaymentApi(GuestOrderView):
                                "it (webhook or sync). 404 when no payment was opened yet.")
     def get(self, request, order_key: str):
         """Poll the payment of a guest order."""
-        order = self.guest_order(request, order_key)
-        payment = selectors.guest_order_latest_payment(order=order)
-        if payment is None:
-            raise NotFound("No payment found for this order.")
+        payment = self.guest_latest_payment(request, order_key)
         return Response(PaymentStatusOutput(payment).data)
 
 
@@ -226,10 +227,7 @@ class GuestOrderPaymentSyncApi(GuestOrderView):
                                "marked paid on success), for when a webhook is late.")
     def post(self, request, order_key: str):
         """Sync the latest payment of a guest order with its gateway."""
-        order = self.guest_order(request, order_key)
-        payment = selectors.guest_order_latest_payment(order=order)
-        if payment is None:
-            raise NotFound("No payment found for this order.")
+        payment = self.guest_latest_payment(request, order_key)
         payment = payment_services.payment_sync(payment_id=payment.pk, user=None)
         return Response(PaymentStatusOutput(payment).data)
 

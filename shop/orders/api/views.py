@@ -54,14 +54,22 @@ def _order_response(order_id: int, *, status_code: int = status.HTTP_200_OK, use
     return Response(OrderOutput(order, context={"staff_view": user is None}).data, status=status_code)
 
 
-def _checkout(request) -> Response:
-    serializer = CheckoutInput(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    data = serializer.validated_data
+def idempotency_key_of(request) -> str | None:
+    """The request's ``Idempotency-Key`` header, stripped (None when absent or blank). Raises 400
+    ``invalid_idempotency_key`` over 255 characters (the column's length). Both checkouts, user and guest, read it
+    here."""
     key = request.headers.get("Idempotency-Key", "").strip() or None
     if key is not None and len(key) > 255:
         raise ApplicationError("Idempotency-Key is longer than 255 characters.",
                                code=OrderErrorCode.INVALID_IDEMPOTENCY_KEY)
+    return key
+
+
+def _checkout(request) -> Response:
+    serializer = CheckoutInput(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    key = idempotency_key_of(request)
     return_url = return_url_check(data["return_url"], request=request)
     order, created, payment = order_place_and_pay(
         user=request.user, lines=data["lines"], shipping_address=data.get("shipping_address"),
