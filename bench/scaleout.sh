@@ -17,13 +17,18 @@
 # two thirds, with customers that retry a 502/503/504 or a cut connection (the same Idempotency-Key, the same signed
 # webhook event); the flow's database check then proves no order or payment was lost.
 #
+# Knobs: SCALEOUT_CONFIGS ("1x2 2x2 1x4"), SCALEOUT_FAILOVER (2x2; empty: none), SCALEOUT_SAVE (a file for the raw
+# JSON lines), BENCH_DURATION (30, at most 60; the failover run needs 12+), BENCH_ROUNDS (1), BENCH_WARMUP (3),
+# BENCH_CONCURRENCY (8), BENCH_REGISTER_SHARE (0.2), BENCH_DB (shop_bench_scaleout), BENCH_PRODUCTS, BENCH_USERS,
+# BENCH_REDIS_URL (redis://127.0.0.1:6379/15), BENCH_PORT_BASE (8790), BENCH_STRIPE_PORT, BENCH_MAX_REQUESTS (0).
+#
 # Everything listens on 127.0.0.1 only: the balancer on BENCH_PORT_BASE (8790), nodes on the next ports, the fake
 # Stripe on BENCH_PORT_BASE+9. Each flow run is bounded by `timeout`; a trap on EXIT stops every process this
 # script started (balancer, nodes, fake Stripe, samplers) by pid. Exit status non-zero if any run or check failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-CONFIGS="${SCALEOUT_CONFIGS:-1x2 2x2 1x4}"
+CONFIGS="${SCALEOUT_CONFIGS-1x2 2x2 1x4}"   # set but empty: only the failover run
 FAILOVER="${SCALEOUT_FAILOVER-2x2}"
 ROUNDS="${BENCH_ROUNDS:-1}"
 PRODUCTS="${BENCH_PRODUCTS:-100000}"
@@ -208,7 +213,7 @@ run_config() {  # run_config NxW [round]
   echo
   echo "requests per node (HAProxy): $($PY bench/scaleout_lb.py stats --brief "$RUN_DIR/haproxy.sock")"
   grep -v '^{' "$out.cpu.txt"
-  record "$label" "$out" "$status"
+  record "$label (round ${2:-1})" "$out" "$status"
   (( status == 0 )) || FAILED=1
   stop_cluster
 }
@@ -221,6 +226,7 @@ run_failover() {  # run_failover NxW: kill the last node a third of the way in, 
   back_at=$(( ${WARMUP%.*} + 2 * ${DURATION%.*} / 3 ))
   echo
   echo "=== failover: ${label}, node ${nodes} killed (SIGKILL, master and workers) at ${kill_at} s, started again at ${back_at} s (load $(cut -d' ' -f1-3 /proc/loadavg)) ==="
+  echo "=== failover" >> "$RUN_DIR/haproxy.log"
   start_cluster "$nodes" "$workers"
   run_driver "$out" --retries 3 --retry-pause 0.2
   start_sampler "$out.cpu.json"
@@ -239,7 +245,7 @@ run_failover() {  # run_failover NxW: kill the last node a third of the way in, 
   echo "after the run:     $($PY bench/scaleout_lb.py stats --brief "$RUN_DIR/haproxy.sock")"
   sed -n '/^| step/,$p' "$out.flow.txt" | grep -v '^{' || tail -20 "$out.flow.txt"
   echo "HAProxy's log of abnormal exchanges (termination state: first letter who broke it, second when):"
-  grep -vE '^\[(NOTICE|WARNING)\]' "$RUN_DIR/haproxy.log" | tail -n 20 || true
+  sed -n '/=== failover/,$p' "$RUN_DIR/haproxy.log" | grep -vE '^\[(NOTICE|WARNING)\]' | tail -n 40 || true
   grep -v '^{' "$out.cpu.txt"
   record "failover ${label}" "$out" "$status"
   (( status == 0 )) || FAILED=1
@@ -264,11 +270,16 @@ for _ in $(seq 1 50); do grep -q "fake Stripe on" "$RUN_DIR/fake-stripe.log" && 
 echo "PostgreSQL ${DB} (${PRODUCTS} products, ${USERS} seeded users), Redis ${REDIS_URL}, ${CONCURRENCY} customers," \
   "${DURATION} s measured after ${WARMUP} s warm-up per configuration; $(nproc) cores shared by everything"
 
+# Rounds alternate the order (A B C, C B A, ...), so a machine whose background load drifts during the run
+# weighs on every configuration alike.
+REVERSED=$(printf '%s\n' $CONFIGS | tac | tr '\n' ' ')
 for round in $(seq 1 "$ROUNDS"); do
-  for config in $CONFIGS; do run_config "$config" "$round"; done
+  if (( round % 2 )); then order=$CONFIGS; else order=$REVERSED; fi
+  for config in $order; do run_config "$config" "$round"; done
 done
 [[ -z "$FAILOVER" ]] || run_failover "$FAILOVER"
 
+[[ -z "${SCALEOUT_SAVE:-}" ]] || cp "$SUMMARY" "$SCALEOUT_SAVE"   # the raw figures, one JSON line per run
 echo
 echo "=== summary ==="
 $PY - "$SUMMARY" <<'EOF'
@@ -295,6 +306,27 @@ for row in rows:
           f"{db['stock_conserved']} | unfinished: {db['orders_of_unfinished_flows']} | unseen: "
           f"{db['orders_unseen_by_customers']} |" + " |" * 9)
 print("CPU columns: % of one core over the measured window (200% = both cores); 'other' is everything on the "
-      "machine outside these groups (other people's work, Redis included in it only when not listed).")
+      "machine outside these groups (other people's work on a shared machine).")
+print()
+# Load-independent: CPU milliseconds each process group spent per completed flow (warm-up included, as the CPU
+# window is), and what that implies. Redis is shared with other users of the server: an upper bound.
+print("| configuration | flows | nodes ms/flow | postgres ms/flow | haproxy | redis (shared) | fake Stripe "
+      "| load gen | all ours ms/flow | ceiling on 2 idle cores | per node core | per PostgreSQL core |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+for row in rows:
+    flow, cpu = row["flow"], row["cpu"]["cpu_s"]
+    if not flow or not flow["flows_completed_incl_warmup"]:
+        continue
+    n = flow["flows_completed_incl_warmup"]
+    ms = {k: 1000 * v / n for k, v in cpu.items()}
+    nodes = sum(v for k, v in ms.items() if k.startswith("node "))
+    postgres = sum(v for k, v in ms.items() if k.startswith("postgres"))
+    ours = sum(v for k, v in ms.items() if k != "everything else on the machine")
+    print(f"| {row['label']} | {n} | {nodes:.0f} | {postgres:.0f} | {ms['haproxy']:.1f} "
+          f"| {ms['redis-server (shared)']:.1f} | {ms['fake Stripe']:.1f} | {ms['load generator (flow.py)']:.0f} "
+          f"| {ours:.0f} | {2000 / ours:.1f} flows/s | {1000 / nodes:.1f} flows/s | {1000 / postgres:.1f} flows/s |")
+print("ceiling on 2 idle cores = 2,000 ms / all ours per flow (everything on this machine, load generator included); "
+      "per node core = 1,000 / nodes ms; per PostgreSQL core = 1,000 / postgres ms (this database's backends and "
+      "the server's shared WAL writer and checkpointer).")
 EOF
 exit "$FAILED"

@@ -22,7 +22,10 @@ What the configuration does, and why (docs/SCALING.md, "Behind a load balancer",
   node takes them and which a dead node's share is redispatched from (a node's own listen backlog would die with
   it). No stickiness: a JWT or the auth cookies are verified by any node with the same `SECRET_KEY`;
 - health: `GET /health/` every second (HTTP/1.1 with a `Host` the app accepts; the path is exempt from the HTTPS
-  redirect), two failures mark a node down, two successes up again; a refused connection marks it down at once
+  redirect), three failures mark a node down, two successes up again. A check waits for a free sync worker like
+  any request, so on a saturated node it is slow, not failed: with HAProxy's default check timeout (the 1 s
+  interval) both busy nodes were marked down at once under load (measured; docs/SCALING.md), hence
+  `timeout check 5s`. A dead node is caught by traffic instead: a refused connection marks it down at once
   (`observe layer4`), and `retries`/`option redispatch` re-send a request whose connection was refused to another
   node. Only then: a request that reached a node is never re-sent by the balancer (it may have been applied; the
   client retries with its `Idempotency-Key`);
@@ -90,7 +93,8 @@ defaults
     retries 3
     option redispatch 1
     option forwardfor
-    default-server inter 1s fastinter 500ms downinter 1s rise 2 fall 2 observe layer4 error-limit 1 on-error mark-down
+    timeout check 5s
+    default-server inter 1s fastinter 500ms downinter 1s rise 2 fall 3 observe layer4 error-limit 1 on-error mark-down
 
 frontend shop
     {bind}
