@@ -47,26 +47,14 @@ LB_URL="https://127.0.0.1:${LB_PORT}"
 command -v haproxy >/dev/null || { echo "needs haproxy: apt-get install -y haproxy" >&2; exit 2; }
 RUN_DIR=$(mktemp -d /tmp/shop-scaleout.XXXXXX)
 
-# The production settings as `make serve` runs them; only what a benchmark on one machine needs differs.
-export DJANGO_SETTINGS_MODULE=config.settings.production
-SECRET_KEY="$($PY -c 'import secrets; print(secrets.token_urlsafe(50))')"
-export SECRET_KEY                         # one key for every node: a token signed by one is verified by all
-export DEBUG=false
+# The production settings as `make serve` runs them (bench/flow_env.sh: one SECRET_KEY for every node, so a token
+# signed by one is verified by all; raised throttles, eager Celery, the fake Stripe's keys), HTTPS redirect on.
+# shellcheck source=bench/flow_env.sh
+source bench/flow_env.sh
 export NUM_PROXIES=1                      # the balancer appends the client to X-Forwarded-For: throttles use it
 export DATABASE_URL="postgres://postgres@127.0.0.1:5432/${DB}"
 export REDIS_URL="${BENCH_REDIS_URL:-redis://127.0.0.1:6379/15}"
 export CACHE_KEY_PREFIX="scaleout"
-# Raised so the load measures the code, not the limiter (every customer comes from 127.0.0.1).
-export THROTTLE_RATES="anon=100000000/min,user=100000000/min,login=100000000/min,register=100000000/min"
-export CELERY_TASK_ALWAYS_EAGER=true      # as bench/flow_run.sh: order e-mails inside the request, no worker
-export EMAIL_URL="dummymail://"
-export LOG_LEVEL=WARNING
-export PAYMENT_METHODS="stripe,cod"
-export SHOP_CURRENCY=USD
-export STRIPE_SECRET_KEY="sk_test_scaleout_0123456789"
-export STRIPE_PUBLISHABLE_KEY="pk_test_scaleout_0123456789"
-export STRIPE_WEBHOOK_SECRET="whsec_scaleout_0123456789abcdef"
-export STRIPE_API_BASE="http://127.0.0.1:${STRIPE_PORT}"
 export PUBLIC_BASE_URL="$LB_URL"
 export BIND_ADDRESS=127.0.0.1
 export GUNICORN_MAX_REQUESTS="${BENCH_MAX_REQUESTS:-0}"   # as bench/flow_run.sh: no recycling mid-run
