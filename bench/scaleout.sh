@@ -13,8 +13,8 @@
 # of every process group, print the flow's figures, the requests each node served and the CPU table. The first
 # configuration with two nodes or more also runs bench/scaleout_proxy_check.py (cookies, CSRF, forwarded
 # headers through the balancer). The failover run (SCALEOUT_FAILOVER, a configuration with 2+ nodes) kills the
-# last node's gunicorn (master and workers, SIGKILL: a machine lost) a third of the way in and starts it again at
-# two thirds, with customers that retry a 502/503/504 or a cut connection (the same Idempotency-Key, the same signed
+# last node's gunicorn (master and workers, SIGKILL: a machine lost) a third of the way in, at a moment one of its
+# workers is inside a write transaction (bench/scaleout_kill.py), and starts it again at two thirds, with customers that retry a 502/503/504 or a cut connection (the same Idempotency-Key, the same signed
 # webhook event); the flow's database check then proves no order or payment was lost.
 #
 # Knobs: SCALEOUT_CONFIGS ("1x2 2x2 1x4"), SCALEOUT_FAILOVER (2x2; empty: none), SCALEOUT_SAVE (a file for the raw
@@ -207,26 +207,34 @@ run_config() {  # run_config NxW [round]
 }
 
 run_failover() {  # run_failover NxW: kill the last node a third of the way in, start it again at two thirds
-  local label=$1 nodes=${1%x*} workers=${1#*x} out="$RUN_DIR/failover" status=0 victim kill_at back_at
+  local label=$1 nodes=${1%x*} workers=${1#*x} out="$RUN_DIR/failover" status=0 victim kill_at back_at started
   (( nodes > 1 )) || { echo "the failover run needs 2+ nodes, not $label" >&2; FAILED=1; return; }
   victim=$((nodes - 1))
   kill_at=$(( ${WARMUP%.*} + ${DURATION%.*} / 3 ))
   back_at=$(( ${WARMUP%.*} + 2 * ${DURATION%.*} / 3 ))
   echo
-  echo "=== failover: ${label}, node ${nodes} killed (SIGKILL, master and workers) at ${kill_at} s, started again at ${back_at} s (load $(cut -d' ' -f1-3 /proc/loadavg)) ==="
+  echo "=== failover: ${label}, node ${nodes} killed (SIGKILL, master and workers) from ${kill_at} s, started again at ${back_at} s (load $(cut -d' ' -f1-3 /proc/loadavg)) ==="
   echo "=== failover" >> "$RUN_DIR/haproxy.log"
   start_cluster "$nodes" "$workers"
   run_driver "$out" --retries 3 --retry-pause 0.2
+  started=$SECONDS
   start_sampler "$out.cpu.json"
   sleep "$kill_at"
   echo "before the kill:   $($PY bench/scaleout_lb.py stats --brief "$RUN_DIR/haproxy.sock")"
+  # SIGKILL master and workers together, at a moment one of its workers is inside a write transaction if one
+  # comes before the restart is near (a checkout or payment cut in the middle is the case that matters).
+  echo "the kill:          $($PY bench/scaleout_kill.py --master "${NODES[$victim]}" \
+    --within $(( back_at - kill_at > 8 ? back_at - kill_at - 6 : 1 )))"
   stop_node "$victim" KILL
+  echo "node ${nodes} killed at $((SECONDS - started)) s"
   sleep 3
   echo "3 s after it:      $($PY bench/scaleout_lb.py stats --brief "$RUN_DIR/haproxy.sock")"
-  sleep $(( back_at - kill_at - 3 ))
+  (( SECONDS - started < back_at )) && sleep $(( back_at - (SECONDS - started) ))
   start_node "$victim" "$workers"
+  echo "node ${nodes} started again at $((SECONDS - started)) s"
   wait_healthy "http://127.0.0.1:$((PORT_BASE + 1 + victim))/health/"
-  wait_lb_nodes_up && echo "node ${nodes} back UP in the balancer at $(date -u +%T)"
+  echo "node ${nodes} answers /health/ at $((SECONDS - started)) s"
+  wait_lb_nodes_up && echo "node ${nodes} back UP in the balancer at $((SECONDS - started)) s"
   wait "$DRIVER" || status=$?
   DRIVER=""
   stop_sampler
@@ -235,6 +243,7 @@ run_failover() {  # run_failover NxW: kill the last node a third of the way in, 
   echo "HAProxy's log of abnormal exchanges (termination state: first letter who broke it, second when):"
   sed -n '/=== failover/,$p' "$RUN_DIR/haproxy.log" | grep -vE '^\[(NOTICE|WARNING)\]' | tail -n 40 || true
   grep -v '^{' "$out.cpu.txt"
+  echo "(node ${nodes} after its restart is a new process tree: its CPU is in 'everything else')"
   record "failover ${label}" "$out" "$status"
   (( status == 0 )) || FAILED=1
   stop_cluster
