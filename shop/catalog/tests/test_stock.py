@@ -158,7 +158,7 @@ def test_concurrent_multi_line_checkouts_over_overlapping_products_neither_deadl
     results = run_concurrently(*[partial(buy, basket) for basket in baskets])
     errors = [r for r in results if not isinstance(r, InsufficientStock) and r != "ok"]
     assert errors == []  # no deadlock, no lock timeout, no check-constraint error
-    sold = {pk: 0 for pk in ids}
+    sold = dict.fromkeys(ids, 0)
     for basket, result in zip(baskets, results, strict=True):
         if result == "ok":
             for pk in basket:
