@@ -1,4 +1,5 @@
 from collections.abc import Sequence
+from typing import cast
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, prefetch_related_objects
 from django.utils import timezone
@@ -119,8 +120,9 @@ def purchasables_get(*, lines: Sequence[tuple[int | None, int | None]]) -> list[
     variant_ids = {variant_id for _, variant_id in lines if variant_id is not None}
     product_ids = {product_id for product_id, variant_id in lines if variant_id is None and product_id is not None}
     variants = ProductVariant.objects.select_related("product").in_bulk(variant_ids) if variant_ids else {}
-    products = (Product.objects.annotate(has_variants=Exists(ProductVariant.objects.filter(product=OuterRef("pk"))))
-                .in_bulk(product_ids)) if product_ids else {}
+    products = cast("dict[int, Product]", Product.objects.annotate(
+        has_variants=Exists(ProductVariant.objects.filter(product=OuterRef("pk")))).in_bulk(product_ids)
+        if product_ids else {})
     return [_purchasable(product_id, variant_id, products, variants) for product_id, variant_id in lines]
 
 

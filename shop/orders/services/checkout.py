@@ -303,8 +303,9 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
     # (or that it has none).
     Order.shipping_address.related.set_cached_value(order, snapshot)
     lines_loaded = order.items.get_queryset()
-    lines_loaded._result_cache, lines_loaded._prefetch_done = items, True  # as prefetch_related leaves them
-    order._prefetched_objects_cache = {"items": lines_loaded}
+    lines_loaded._result_cache = items  # as prefetch_related leaves them
+    lines_loaded._prefetch_done = True  # type: ignore[attr-defined]
+    order._prefetched_objects_cache = {"items": lines_loaded}  # type: ignore[attr-defined]
     OrderStatusChange.objects.bulk_create([
         OrderStatusChange(order=order, from_status="", to_status=Order.Status.PENDING, changed_by=user,
                           reason="created", created_at=now),
