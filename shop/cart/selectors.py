@@ -117,13 +117,19 @@ def purchasables_get(*, lines: Sequence[tuple[int | None, int | None]]) -> list[
     lines' order, in at most two queries whatever their number (the variants named, with their products; the
     products named without a variant, each with whether it has variants). The first line that cannot be bought
     raises its ``ApplicationError``, as :func:`purchasable_get` would."""
-    variant_ids = {variant_id for _, variant_id in lines if variant_id is not None}
-    product_ids = {product_id for product_id, variant_id in lines if variant_id is None and product_id is not None}
+    # An id no key column can hold names nothing (and SQLite refuses to bind it): left out of the queries.
+    variant_ids = {variant_id for _, variant_id in lines if variant_id is not None and _storable(variant_id)}
+    product_ids = {product_id for product_id, variant_id in lines
+                   if variant_id is None and product_id is not None and _storable(product_id)}
     variants = ProductVariant.objects.select_related("product").in_bulk(variant_ids) if variant_ids else {}
     products = cast("dict[int, Product]", Product.objects.annotate(
         has_variants=Exists(ProductVariant.objects.filter(product=OuterRef("pk")))).in_bulk(product_ids)
         if product_ids else {})
     return [_purchasable(product_id, variant_id, products, variants) for product_id, variant_id in lines]
+
+
+def _storable(key: int) -> bool:
+    return -(2**63) <= key < 2**63
 
 
 def _purchasable(product_id: int | None, variant_id: int | None, products: dict[int, Product],
