@@ -8,7 +8,9 @@ Each checkout goes through Django's test client with a JWT, as ``bench/checkout.
 with ``items``; ``POST /orders/checkout/`` for the cart), with the environment ``bench/checkout_run.sh`` gives the
 server (tasks eager, so a task's own queries are counted with the request: they are listed apart). Prints, per
 case, the counts split into the request's own and the tasks', the difference between N lines and 1 line (what a
-line costs: must be 0 for SQL), and the mean wall and SQL time per checkout. ``--show-sql`` prints the statements
+line costs: must be 0 for SQL), and per checkout the mean wall time, the time spent waiting on SQL, the CPU time of
+this (Django) process and of its PostgreSQL backend (read from /proc: CPU is what two shared cores run out of,
+and it moves much less with the machine's load than wall time does). ``--show-sql`` prints the statements
 of the 1-line direct order; ``--profile`` a pyinstrument tree of ``--repeat`` direct orders. Writes orders (and
 products and users named ``trips-<run>``) into the database: point it at a bench database, never a shop's.
 """
@@ -135,27 +137,45 @@ def checkout(client: Client, token: str, products: list[Product], *, cart: bool)
                        content_type="application/json", **auth)
 
 
+def backend_cpu() -> float:
+    """CPU seconds used so far by this connection's PostgreSQL backend (from /proc: same machine only), or 0."""
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(tally: Tally, client: Client, run: str, lines: int, *, cart: bool, repeat: int) -> dict:
     user, token, products = setup(run + ("c" if cart else "d"), lines)
-    walls, sqls = [], []
+    walls, sqls, cpu, db_cpu = [], [], 0.0, 0.0
     for attempt in range(repeat + 1):  # the first one warms up (the user's cart row, caches, imports)
         if cart:
             cart_fill(user, products)  # outside the counted request
         events_before = Event.objects.count()
         reset_queries()  # the log keeps 9,000 statements: start each count from an empty one
+        db_before = backend_cpu()
         with tally.counting(), CaptureQueriesContext(connection) as queries:
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             response = checkout(client, token, products, cart=cart)
-            wall = time.perf_counter() - started
+            wall, used = time.perf_counter() - started, time.process_time() - cpu_started
         assert response.status_code == 201, (response.status_code, response.content[:500])
         events = Event.objects.count() - events_before
         if attempt:
+            cpu += used
+            db_cpu += backend_cpu() - db_before
             walls.append(wall)
             sqls.append(sum(float(q["time"]) for q in queries.captured_queries))
     statements = [q["sql"] for q in queries.captured_queries]
     return {"statements": statements, "sql": len(statements), "task_sql": tally.task_sql,
             "redis": sum(tally.redis.values()), "redis_detail": dict(tally.redis), "tasks": dict(tally.tasks),
-            "events": events, "wall_ms": statistics.mean(walls) * 1000, "sql_ms": statistics.mean(sqls) * 1000}
+            "events": events, "wall_ms": statistics.mean(walls) * 1000, "sql_ms": statistics.mean(sqls) * 1000,
+            "cpu_ms": cpu * 1000 / repeat, "db_cpu_ms": db_cpu * 1000 / repeat}
 
 
 def main():
@@ -173,7 +193,7 @@ def main():
     print(f"database {connection.vendor} {connection.settings_dict['NAME']}, lines 1 vs {args.lines}, "
           f"{args.repeat} checkouts each, tasks eager (their SQL counted apart)")
     header = (f"{'case':<22}{'SQL':>5}{'of which tasks':>16}{'Redis':>7}{'tasks':>7}{'events':>8}"
-              f"{'wall ms':>9}{'SQL ms':>8}")
+              f"{'wall ms':>9}{'SQL ms':>8}{'CPU ms':>8}{'PG CPU ms':>11}")
     print(header)
     results = {}
     for cart in (False, True):
@@ -182,7 +202,8 @@ def main():
             row = measure(tally, client, run, lines, cart=cart, repeat=args.repeat)
             results[(cart, lines)] = row
             print(f"{name:<22}{row['sql']:>5}{row['task_sql']:>16}{row['redis']:>7}{sum(row['tasks'].values()):>7}"
-                  f"{row['events']:>8}{row['wall_ms']:>9.1f}{row['sql_ms']:>8.1f}")
+                  f"{row['events']:>8}{row['wall_ms']:>9.1f}{row['sql_ms']:>8.1f}{row['cpu_ms']:>8.1f}"
+                  f"{row['db_cpu_ms']:>11.1f}")
     for cart in (False, True):
         one, many = results[(cart, 1)], results[(cart, args.lines)]
         per_line = (many["sql"] - one["sql"]) / (args.lines - 1)
