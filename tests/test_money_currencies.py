@@ -10,6 +10,7 @@ cart, its order and its payment alike. Every figure is checked as the API writes
 from decimal import Decimal
 
 import pytest
+from django.core import mail
 from django.core.checks import run_checks
 
 from shop.cart.models import CartItem
@@ -61,7 +62,8 @@ def _refund(staff_client, payment_id: int, **body):
     return staff_client.post("/payments/refund/", {"payment_id": payment_id, **body}, format="json")
 
 
-def test_a_kwd_shop_prices_taxes_charges_and_refunds_to_the_fils(user_client, staff_client, kwd_shop):
+def test_a_kwd_shop_prices_taxes_charges_and_refunds_to_the_fils(user_client, staff_client, kwd_shop,
+                                                                  django_capture_on_commit_callbacks):
     # Staff price a product in fils; a tenth of a fils is no price.
     created = staff_client.post("/products/", {
         "name": "Cardamom", "slug": "cardamom", "description": "Green pods.", "price": "1.255", "stock_quantity": 5,
@@ -90,7 +92,8 @@ def test_a_kwd_shop_prices_taxes_charges_and_refunds_to_the_fils(user_client, st
     body = {"payment_method": "sandbox", "shipping_address": KUWAIT, "shipping_method": shipping.pk}
     refused = user_client.post("/orders/checkout/", {**body, "expected_total": "2.0051"}, format="json")
     assert (refused.status_code, list(refused.json()["errors"])) == (400, ["expected_total"])
-    response = user_client.post("/orders/checkout/", {**body, "expected_total": "2.0050"}, format="json")
+    with django_capture_on_commit_callbacks(execute=True):  # the confirmation e-mail
+        response = user_client.post("/orders/checkout/", {**body, "expected_total": "2.0050"}, format="json")
     assert response.status_code == 201, response.content
     order = response.json()
     item = order["items"][0]
@@ -101,6 +104,8 @@ def test_a_kwd_shop_prices_taxes_charges_and_refunds_to_the_fils(user_client, st
         "1.255", "0.750", "0.096", "2.005", "2.005")
     assert order["tax_lines"] == [{"rate": "5", "base": "1.909", "amount": "0.096"}]
     assert order["payments"][0]["amount"] == "2.005"
+    confirmation = mail.outbox[-1].body
+    assert "Subtotal: 1.255 KWD" in confirmation and "Total:    2.005 KWD" in confirmation
 
     # Paid in the sandbox: exactly the total, kept to the fils.
     assert user_client.post(f"/payments/sandbox/{order['payment_id']}/succeed/").status_code == 200
@@ -112,7 +117,8 @@ def test_a_kwd_shop_prices_taxes_charges_and_refunds_to_the_fils(user_client, st
     # A partial refund of 0.505 KWD, its tax split over the line and shipping in fils.
     assert (_refund(staff_client, order["payment_id"], amount="0.5055").json()["errors"]
             == {"amount": ["Ensure that there are no more than 3 decimal places (KWD)."]})
-    answer = _refund(staff_client, order["payment_id"], amount="0.505")
+    with django_capture_on_commit_callbacks(execute=True):  # the refund e-mail
+        answer = _refund(staff_client, order["payment_id"], amount="0.505")
     assert answer.status_code == 200, answer.content
     refund = answer.json()["refund"]
     assert (refund["amount"], answer.json()["payment"]["amount_refunded"]) == ("0.505", "0.505")
@@ -128,6 +134,8 @@ def test_a_kwd_shop_prices_taxes_charges_and_refunds_to_the_fils(user_client, st
     payment_read = user_client.get(f"/payments/{order['payment_id']}/").json()
     assert (payment_read["amount"], payment_read["refunds"][0]["amount"], payment_read["order"]["total_amount"]) == (
         "2.005", "0.505", "2.005")
+
+    assert "We have refunded 0.505 KWD to you" in mail.outbox[-1].body
 
     # What the outbox tells webhook subscribers is written the same way.
     assert Event.objects.get(type="order.paid").data["total"] == "2.005"
