@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from shop.cart.models import Cart
 from shop.catalog.tests.factories import CategoryFactory, ProductFactory, ProductVariantFactory
-from shop.discounts.models import OrderDiscount, Redemption, Voucher, VoucherCustomer
+from shop.discounts.models import OrderDiscount, Redemption, Voucher, VoucherCode, VoucherCustomer
 from shop.discounts.tests.factories import PromotionFactory, VoucherFactory
 from shop.orders.models import Order
 from shop.orders.services import order_expire
@@ -77,7 +77,10 @@ def test_a_sale_shows_on_the_line_and_in_discounts(user_client, product):
                                                             "your items come to 80.00 USD."),
     ({"min_quantity": 3}, "not_eligible", "Code NOPE needs at least 3 items it applies to; your order has 2."),
     ({"scope": "categories"}, "not_eligible", "Code NOPE does not apply to anything in your order."),
-    ({"usage_limit": 1, "times_used": 1}, "usage_limit_reached", "Code NOPE has been used up."),
+    # The offer is used up (never this code: another one took the last use), or this code is.
+    ({"usage_limit": 1, "times_used": 1}, "usage_limit_reached",
+     "The offer behind code NOPE has been used up: every use of it is taken."),
+    ({"code_usage_limit": 1, "code_times_used": 1}, "usage_limit_reached", "Code NOPE has been used up."),
 ])
 def test_each_refusal_has_its_code_and_a_message_a_shopper_reads(user, user_client, product, setup, code, message):
     if setup:
@@ -85,9 +88,10 @@ def test_each_refusal_has_its_code_and_a_message_a_shopper_reads(user, user_clie
         for moment in ("starts_at", "ends_at"):
             if moment in setup:
                 setup[moment] = timezone.now() + setup[moment]
-        times_used = setup.pop("times_used", 0)
+        times_used, code_times_used = setup.pop("times_used", 0), setup.pop("code_times_used", 0)
         voucher = VoucherFactory(code="NOPE", categories=[CategoryFactory()], **setup)
         Voucher.objects.filter(pk=voucher.pk).update(times_used=times_used)
+        VoucherCode.objects.filter(voucher=voucher).update(times_used=code_times_used)
     _fill(user_client, product)
 
     response = user_client.post("/cart/voucher/", {"code": "nope"}, format="json")
