@@ -8,6 +8,8 @@ from django.utils import timezone
 
 from shop.cart.models import Cart
 from shop.catalog.tests.factories import CategoryFactory, ProductFactory, ProductVariantFactory
+from shop.core.exceptions import ApplicationError
+from shop.discounts.calculation import DiscountLine
 from shop.discounts.models import OrderDiscount, Redemption, Voucher, VoucherCode, VoucherCustomer
 from shop.discounts.tests.factories import PromotionFactory, VoucherFactory
 from shop.orders.models import Order
@@ -211,6 +213,36 @@ def test_cart_checkout_takes_the_cart_voucher_reserves_a_use_and_payment_consume
     assert order.paid_at is not None and order.total == Decimal("67.00")
 
 
+@pytest.mark.parametrize(("limits", "message"), [
+    ({"usage_limit": 1}, "The offer behind code LAST has been used up: every use of it is taken."),
+    ({"code_usage_limit": 1}, "Code LAST has been used up."),
+])
+def test_checkouts_guarded_counters_tell_a_used_up_offer_from_a_used_up_code(user, product, limits, message):
+    """Between reading the voucher and reserving its use, another order took the last one: the guarded UPDATE that
+    cannot move says which limit it met (the voucher's over all its codes, or this code's own)."""
+    from django.db import transaction
+
+    from shop.discounts.selectors import discounts_evaluate
+    from shop.discounts.services import order_discounts_apply
+    from shop.orders.tests.factories import place_order
+
+    voucher = VoucherFactory(code="LAST", **limits)
+    order = place_order(user=user, product=product)
+    lines = [DiscountLine(key=0, product_id=product.pk, variant_id=None, category_id=product.category_id,
+                          unit_price=product.price, quantity=1)]
+    evaluation = discounts_evaluate(lines=lines, code="last", email=user.email, shipping_price=None,
+                                    at_checkout=True)
+    assert evaluation.refusal is None
+    Voucher.objects.filter(pk=voucher.pk).update(times_used=1)  # another order took it meanwhile
+    VoucherCode.objects.filter(voucher=voucher).update(times_used=1)
+
+    with pytest.raises(ApplicationError) as refused, transaction.atomic():
+        order_discounts_apply(order=order, evaluation=evaluation, email=user.email, consume=False)
+
+    assert (refused.value.code, refused.value.message) == ("usage_limit_reached", message)
+    assert refused.value.extra["errors"] == {"voucher": [message]}
+
+
 def test_cash_on_delivery_consumes_at_checkout(user_client, product):
     VoucherFactory(code="COD")
     _fill(user_client, product)
@@ -281,16 +313,44 @@ def test_shipping_vouchers_take_money_off_shipping_only(user_client, product):
     _fill(user_client, product)
     user_client.post("/cart/voucher/", {"code": "shipfree"}, format="json")
 
-    no_method = user_client.post("/orders/checkout/", {}, format="json")
     body = user_client.post("/orders/checkout/", {"shipping_method": method.pk}, format="json").json()
 
-    assert (no_method.status_code, no_method.json()["code"]) == (400, "not_eligible")
     # The shipping is charged after the voucher (7.50 - 7.50); the items' discount is untouched.
     assert (body["subtotal"], body["shipping_fee"], body["discount"], body["total"]) == (
         "80.00", "0.00", "0.00", "80.00")
     assert body["discounts"] == [{"source": "voucher", "code": "SHIPFREE", "name": body["discounts"][0]["name"],
                                   "target": "shipping", "amount": "7.50"}]
     assert OrderDiscount.objects.get(order_id=body["id"]).target == "shipping"
+
+
+@pytest.mark.parametrize("shipping", ["pickup", "over_free_over", "none"])
+def test_a_shipping_voucher_on_shipping_that_costs_nothing_places_the_order_and_keeps_its_use(
+        user_client, product, shipping):
+    """The cart (no shipping known) says the code applies; checkout agrees: shipping that costs nothing leaves the
+    voucher nothing to take off, so the order is placed without it, and a once-per-customer code is still there
+    for an order whose shipping costs something."""
+    paid = ShippingMethodFactory(price=Decimal("7.50"))
+    chosen = {"pickup": {"shipping_method": ShippingMethodFactory(price=Decimal("0.00")).pk},
+              "over_free_over": {"shipping_method": ShippingMethodFactory(price=Decimal("9.00"),
+                                                                          free_over=Decimal("50.00")).pk},
+              "none": {}}[shipping]
+    voucher = VoucherFactory(code="SHIPFREE", kind="free_shipping", scope="shipping", per_customer_limit=1)
+    _fill(user_client, product)
+    cart = user_client.post("/cart/voucher/", {"code": "shipfree"}, format="json").json()
+
+    placed = user_client.post("/orders/checkout/", {**chosen, "voucher": "shipfree"}, format="json")
+
+    assert cart["voucher"]["applies"] is True
+    assert placed.status_code == 201, placed.json()
+    body = placed.json()
+    assert (body["shipping_fee"], body["total"], body["discounts"]) == ("0.00", "80.00", [])
+    voucher.refresh_from_db()
+    assert (voucher.times_used, Redemption.objects.count()) == (0, 0)
+    _fill(user_client, product)
+    later = user_client.post("/orders/checkout/", {"shipping_method": paid.pk, "voucher": "shipfree"},
+                             format="json").json()
+    assert (later["shipping_fee"], later["discounts"][0]["amount"]) == ("0.00", "7.50")
+    assert Redemption.objects.get().order_id == later["id"]
 
 
 def test_an_undone_checkout_gives_the_use_back_and_the_code_back_to_the_cart(user, user_client, product,
