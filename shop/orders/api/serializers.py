@@ -178,8 +178,9 @@ class OrderOutput(serializers.ModelSerializer):
     payment_outcome = serializers.ChoiceField(
         choices=Order.PaymentOutcome.choices, read_only=True,
         help_text="Derived from status, payment and cancel reason, in the Paymob-era API's words: pending, "
-                  "success (paid), failed (the payment failed, was cancelled or could not start), timeout (not "
-                  "paid in time), cancelled (by the customer or staff, or refunded).")
+                  "success (paid; also after a partial refund), failed (the payment failed, was cancelled or could "
+                  "not start), timeout (not paid in time), cancelled (by the customer or staff, or refunded in "
+                  "full: `payment_status` refunded, whether or not the order was shipped).")
 
     class Meta:
         model = Order
