@@ -400,3 +400,47 @@ def test_what_discounts_add_to_a_checkout_is_constant_in_lines_and_promotions(us
     with_many = _checkout_queries(user_client, many, voucher="budget")
 
     assert with_few - plain_few == with_many - plain_many <= 14, (plain_few, with_few, plain_many, with_many)
+
+
+# --- Direct orders and the cart's voucher --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("sent", [None, "cartcode", "other"])
+def test_a_direct_order_empties_the_cart_and_drops_its_code_which_held_no_use(user, user_client, product, sent):
+    """A successful direct order clears the user's cart, its code too, as a cart checkout does. The cart's code is
+    never used by a direct order (only `voucher` is) and held no use, so dropping it releases nothing: every
+    counter stays where the orders put it."""
+    cart_voucher = VoucherFactory(code="CARTCODE", per_customer_limit=1)
+    other = VoucherFactory(code="OTHER")
+    _fill(user_client, product)
+    user_client.post("/cart/voucher/", {"code": "cartcode"}, format="json")
+    body = {"items": [{"product_id": product.pk, "quantity": 1}], "payment_method": "sandbox",
+            **({"voucher": sent} if sent else {})}
+
+    response = user_client.post("/orders/", body, format="json")
+
+    assert response.status_code == 201, response.json()
+    assert [d["code"] for d in response.json()["discounts"]] == ([sent.upper()] if sent else [])
+    cart = user_client.get("/cart/").json()
+    assert (cart["items"], cart["voucher"], cart["discounts"]) == ([], None, [])
+    cart_voucher.refresh_from_db()
+    other.refresh_from_db()
+    assert (cart_voucher.times_used, other.times_used) == (int(sent == "cartcode"), int(sent == "other"))
+    assert list(Redemption.objects.values_list("code__code", flat=True)) == ([sent.upper()] if sent else [])
+
+
+def test_a_direct_order_whose_payment_cannot_start_leaves_the_cart_and_its_code(user, user_client, product,
+                                                                                 stripe_on):  # noqa: F811
+    stripe_on.fail_next(1, status=503)
+    VoucherFactory(code="CARTCODE")
+    direct = VoucherFactory(code="DIRECT")
+    _fill(user_client, product)
+    user_client.post("/cart/voucher/", {"code": "cartcode"}, format="json")
+
+    response = user_client.post("/orders/", {"items": [{"product_id": product.pk, "quantity": 1}],
+                                             "payment_method": "stripe", "voucher": "direct"}, format="json")
+
+    assert response.status_code == 503, response.json()
+    cart = user_client.get("/cart/").json()
+    assert ([item["quantity"] for item in cart["items"]], cart["voucher"]["code"]) == ([2], "CARTCODE")
+    direct.refresh_from_db()
+    assert (direct.times_used, Redemption.objects.get().status) == (0, "released")  # the order's use went back
