@@ -19,6 +19,9 @@ counters the catalog cache keeps:
   looks every ``CULL_CHECK_EVERY`` writes of a process (``OPTIONS``, default 20), so ``MAX_ENTRIES`` is a soft
   bound, exceeded by at most that many writes per process.
 
+Entries are pickles, as in Django's file cache: whoever can write to ``CACHE_DIR`` can run code in the app, so it
+must be writable by the app's user only (the default, ``.cache/django`` in the project, is).
+
 Measured on this project's machine (tests/test_cache_processes.py has the correctness side): a cached catalog read
 0.64 ms (local memory: 0.23 ms), an ``incr`` 2.4 ms, nearly all of it the ``rename`` that makes a write atomic on
 this disk. Fine for `make run` and a one-machine deployment; Redis for load (docs/SCALING.md).
@@ -63,10 +66,10 @@ class SharedFileCache(FileBasedCache):
         """``(expiry, value)`` of a live entry's file, or None when missing, empty or expired."""
         try:
             with open(fname, "rb") as f:
-                expiry = pickle.load(f)
+                expiry = pickle.load(f)  # noqa: S301 - our own files, as Django's file cache reads them
                 if expiry is not None and expiry < time.time():
                     return None
-                return expiry, pickle.loads(zlib.decompress(f.read()))
+                return expiry, pickle.loads(zlib.decompress(f.read()))  # noqa: S301
         except (FileNotFoundError, EOFError):
             return None
 
@@ -107,7 +110,7 @@ class SharedFileCache(FileBasedCache):
         for fname in filelist:
             try:
                 with open(fname, "rb") as f:
-                    expiry = pickle.load(f)
+                    expiry = pickle.load(f)  # noqa: S301 - our own files
             except (FileNotFoundError, EOFError, pickle.UnpicklingError):
                 self._delete(fname)
                 continue
