@@ -11,7 +11,6 @@ checked directly.
 import json
 import os
 import pickle
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,8 @@ from pathlib import Path
 import pytest
 
 from shop.core.cache_backends import SharedFileCache
+from tests.test_devserver import _start_runserver as start_runserver
+from tests.test_devserver import _stop as stop_server
 
 ROOT = Path(__file__).resolve().parents[1]
 LAG = 2
@@ -58,45 +59,25 @@ def _manage(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _get(port: int, path: str) -> tuple[dict, str]:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:  # noqa: S310
         return json.loads(response.read()), response.headers["X-Cache"]
 
 
 @pytest.fixture
-def server(tmp_path):
+def server(tmp_path, monkeypatch):
+    """`make run`'s server on a migrated SQLite file, without Redis (the settings' own default cache)."""
     env = _env(tmp_path)
     _manage(env, "migrate", "--noinput", "-v0")
-    port = _free_port()
-    process = subprocess.Popen(  # noqa: S603 (our own manage.py)
-        [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )
+    for name in ("REDIS_URL", "CACHE_KEY_PREFIX"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CACHE_DIR", env["CACHE_DIR"])
+    monkeypatch.setenv("CATALOG_STOCK_MAX_LAG", str(LAG))
+    process, port = start_runserver(env["DATABASE_URL"])
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"runserver exited: {process.stderr.read()}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "runserver did not start within 30 s"
-                time.sleep(0.1)
         yield env, port
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_server(process)
 
 
 def test_stock_restored_by_the_expiry_process_reaches_the_servers_cached_page_within_the_lag(server):
