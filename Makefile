@@ -72,7 +72,7 @@ schema: install
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file schema.yml
 
 clean:
-	rm -rf $(VENV) db.sqlite3 .pytest_cache .ruff_cache .mypy_cache .import_linter_cache .grimp_cache staticfiles .pytest-media
+	rm -rf $(VENV) db.sqlite3 .cache .pytest_cache .ruff_cache .mypy_cache .import_linter_cache .grimp_cache staticfiles .pytest-media
 
 # The production server on this machine: production settings (DEBUG off, HTTPS redirect, secure cookies),
 # gunicorn with gunicorn.conf.py, static files collected and served by whitenoise. It reads the same environment

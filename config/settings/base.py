@@ -4,6 +4,7 @@
 hardening a public deployment needs. Every variable is listed in `.env.example`.
 """
 
+import hashlib
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -126,7 +127,22 @@ if REDIS_URL:
     }
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shop"}}
+    # Without Redis: files in CACHE_DIR, shared by every process of this machine (the web server or gunicorn's
+    # workers, the expiry and webhook loops of `make run`): a stock move or catalog write in one reaches the pages
+    # the others cache, within CATALOG_STOCK_MAX_LAG (shop/core/cache_backends.py says why not local memory).
+    # Keys are prefixed by the database they describe, so two databases on one checkout (SQLite for `make run`,
+    # PostgreSQL for the tests' servers) never answer with each other's pages. Several machines need Redis.
+    _database = DATABASES["default"]
+    _cache_scope = hashlib.sha256("|".join(str(_database.get(part) or "") for part in (
+        "ENGINE", "HOST", "PORT", "NAME")).encode()).hexdigest()[:12]
+    CACHES = {
+        "default": {
+            "BACKEND": "shop.core.cache_backends.SharedFileCache",
+            "LOCATION": env("CACHE_DIR", default=str(BASE_DIR / ".cache" / "django")),
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", default=f"shop-{_cache_scope}"),
+            "OPTIONS": {"MAX_ENTRIES": env.int("CACHE_MAX_ENTRIES", default=5000)},
+        }
+    }
 
 # Without Redis, tasks run eagerly in-process; Celery still opens an in-memory producer to serialize their
 # arguments, and kombu warns "No hostname was supplied" on every task when the URL names no host: name one.

@@ -2,10 +2,15 @@
 checks refuse the same things); use counters and the redemption ledger are read-only (they move only with orders)."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html_join
 
+from shop.catalog.models import Product
 from shop.core.admin import MoneyAdminMixin
 from shop.core.exceptions import ApplicationError
 
@@ -13,8 +18,41 @@ from . import selectors, services
 from .models import OrderDiscount, Promotion, Redemption, Voucher, VoucherCode
 
 
+class VoucherCodeFormSet(BaseInlineFormSet):
+    """A voucher's code rows, checked by the staff API's own rule (``services.voucher_code_problems``): the code
+    pattern, unique ignoring case among the rows of this form (which the database's ``Lower(code)`` index would
+    refuse with a 500) and against every code stored (each row's own model validation checks that too). A code an
+    order was placed with is read-only (the API renames nothing either); deleting one is refused by the admin
+    (its ledger rows are protected)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.used_ids = services.code_used_ids(self.queryset.values_list("pk", flat=True)) if self.instance.pk \
+            else set()
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        if form.instance.pk in self.used_ids:
+            form.fields["code"].disabled = True
+            form.fields["code"].help_text = "Orders were placed with it: it stays as it is."
+        return form
+
+    def clean(self):
+        super().clean()
+        leaving = {form.instance.pk for form in self.initial_forms
+                   if self._should_delete_form(form) or "code" in form.changed_data}
+        rows = [form for form in self.forms
+                if form.has_changed() and not self._should_delete_form(form) and "code" in form.changed_data
+                and not form.errors and form.cleaned_data.get("code")]
+        problems = services.voucher_code_problems([form.cleaned_data["code"].strip() for form in rows],
+                                                  exclude_ids=leaving)
+        for index, (_code, message) in problems.items():
+            rows[index].add_error("code", message)
+
+
 class VoucherCodeInline(admin.TabularInline):
     model = VoucherCode
+    formset = VoucherCodeFormSet
     extra = 1
     fields = ("code", "times_used", "created_at")
     readonly_fields = ("times_used", "created_at")
@@ -126,6 +164,44 @@ class VoucherAdmin(ServiceSavedAdmin):
     def save_through_service(self, data, instance):
         return services.voucher_save(data=data, voucher=instance)
 
+    def save_formset(self, request, form, formset, change):
+        """The code rows go through the code services (add, rename, delete), as the staff API's writes do."""
+        if not isinstance(formset, VoucherCodeFormSet):
+            return super().save_formset(request, form, formset, change)
+        voucher = formset.instance
+        formset.deleted_objects, formset.changed_objects = [], []
+        for row in formset.initial_forms:
+            if formset._should_delete_form(row):
+                services.voucher_code_delete(code=row.instance)
+                formset.deleted_objects.append(row.instance)
+            elif "code" in row.changed_data:
+                services.voucher_code_rename(code=row.instance, new=row.cleaned_data["code"])
+                formset.changed_objects.append((row.instance, ["code"]))
+        new = [row.cleaned_data["code"] for row in formset.extra_forms
+               if row.has_changed() and not formset._should_delete_form(row) and row.cleaned_data.get("code")]
+        formset.new_objects = services.voucher_codes_add(voucher=voucher, codes=new) if new else []
+        return None
+
+    def _in_use_message(self) -> str:
+        return services.VOUCHER_IN_USE_MESSAGE.replace("(is_active false)", "(untick “Is active”)")
+
+    def delete_view(self, request, object_id, extra_context=None):
+        """A voucher orders were placed with is kept for their record: say so, as the staff API's 409 does,
+        instead of Django's "your account doesn't have permission to delete redemption"."""
+        if object_id.isdigit() and services.voucher_in_use_ids([int(object_id)]):
+            self.message_user(request, self._in_use_message(), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:discounts_voucher_change", args=[object_id]))
+        return super().delete_view(request, object_id, extra_context)
+
+    def get_deleted_objects(self, objs, request):
+        """For "delete selected": vouchers in use are listed with the reason they stay (and nothing is deleted)."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        in_use = services.voucher_in_use_ids([voucher.pk for voucher in objs])
+        if in_use:
+            reason = self._in_use_message()
+            return deleted, counts, set(), [f"{voucher}: {reason}" for voucher in objs if voucher.pk in in_use]
+        return deleted, counts, perms_needed, protected
+
 
 @admin.register(Promotion)
 class PromotionAdmin(ServiceSavedAdmin):
@@ -135,7 +211,7 @@ class PromotionAdmin(ServiceSavedAdmin):
     search_fields = ("name",)
     autocomplete_fields = ("products", "categories")
 
-    readonly_fields = ("usage_report",)
+    readonly_fields = ("usage_report", "free_products")
 
     @admin.display(description="usage")
     def usage_report(self, promotion: Promotion) -> str:
@@ -143,6 +219,18 @@ class PromotionAdmin(ServiceSavedAdmin):
             return "-"
         usage = selectors.promotion_usage(promotion=promotion)
         return f"{usage['orders']} orders, {usage['amount_discounted']} discounted"
+
+    @admin.display(description="made free")
+    def free_products(self, promotion: Promotion) -> str:
+        """The products this sale brings to 0 now (a sale price never goes below 0)."""
+        if not promotion.pk:
+            return "-"
+        ids = selectors.promotion_free_products(promotion=promotion)
+        if not ids:
+            return "None: every product it covers still costs something."
+        names = Product.objects.filter(pk__in=ids).order_by("pk").values_list("pk", "name")
+        return format_html_join(", ", '<a href="{}">{}</a>', (
+            (reverse("admin:catalog_product_change", args=[pk]), name) for pk, name in names))
 
     def save_through_service(self, data, instance):
         return services.promotion_save(data=data, promotion=instance)

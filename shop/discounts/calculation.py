@@ -18,7 +18,8 @@ Rules, in this order:
      without ``combines_with_promotions`` lines on sale are left out. An empty base: ``not_eligible``.
    - ``min_quantity``: the base must hold at least that many units (``not_eligible``).
    - the amount, rounded once: percentage of the base, or the fixed value (at most the base); free shipping or
-     a shipping voucher off the shipping price.
+     a shipping voucher off the shipping price (at checkout, with shipping that costs nothing, the voucher is
+     left out rather than refused: docs/PRICING.md, "Shipping vouchers").
    - an ``order`` voucher whose base is every line becomes the ``order_discount``; any other is split over its
      base lines by the pipeline's largest-remainder :func:`~shop.pricing.pipeline.allocate`, so its line shares
      add up to it exactly.
@@ -80,10 +81,24 @@ class PromotionRule:
         return product_id in self.product_ids or (category_id is not None and category_id in self.category_ids)
 
     def unit_off(self, unit_price: Decimal, currency: str) -> Decimal:
-        """What this promotion takes off one unit priced ``unit_price``: never more than the unit."""
+        """What this promotion takes off one unit priced ``unit_price``: never more than the unit, so a sale price
+        is never below 0."""
         if self.kind == "percentage":
             return min(quantize(unit_price * self.value / HUNDRED, currency), unit_price)
         return min(self.value, unit_price)
+
+    def free_up_to(self, currency: str) -> Decimal | None:
+        """The highest unit price this promotion brings to 0 (``None``: every price, a 100 % sale).
+
+        Fixed: its value. Percentage ``v`` < 100: ``unit_off`` rounds ``p x v / 100`` half up to the minor unit, so
+        it reaches ``p`` exactly when ``p x (100 - v) / 100`` is at most half a minor unit.
+        """
+        if self.kind != "percentage":
+            return self.value
+        if self.value >= HUNDRED:
+            return None
+        half = Decimal(5).scaleb(-minor_unit(currency) - 1)
+        return half * HUNDRED / (HUNDRED - self.value)
 
 
 @dataclass(frozen=True)
@@ -176,8 +191,10 @@ def discounts_compute(lines: Sequence[DiscountLine], *, promotions: Sequence[Pro
                       at_checkout: bool = False) -> Discounts:
     """Apply promotions, then the voucher, to ``lines`` (see the module docstring).
 
-    ``shipping_price``: the shipping the order pays before discounts, ``None`` when not chosen; ``at_checkout``:
-    a shipping voucher without shipping to discount is refused (``not_eligible``) instead of shown at 0.
+    ``shipping_price``: the shipping the order pays before discounts, ``None`` when not chosen. A shipping voucher
+    takes off what the shipping costs: in a cart (shipping unknown) it is listed at 0; at checkout
+    (``at_checkout``) with shipping that costs nothing (none chosen, or free) it is left out of the answer (not
+    refused, and not applied: the caller holds no use for it).
     Raises :class:`VoucherRefused`. Every amount out is a whole number of the currency's minor units.
     """
     line_discounts = {line.key: ZERO for line in lines}
@@ -225,9 +242,11 @@ def discounts_compute(lines: Sequence[DiscountLine], *, promotions: Sequence[Pro
     if voucher.scope == "shipping":
         if shipping_price is None or shipping_price <= 0:
             if at_checkout:
-                reason = "choose a shipping method" if shipping_price is None else "your shipping is already free"
-                raise VoucherRefused(DiscountsErrorCode.NOT_ELIGIBLE,
-                                     f"Code {voucher.code} takes money off shipping: {reason}.")
+                # Shipping costs nothing (pickup, over the method's free_over, or no method): there is nothing to
+                # take off, and the order goes through without the voucher, which keeps its use for an order
+                # whose shipping costs something. Never a refusal: the cart, which knows no shipping, said it
+                # applies.
+                return Discounts(line_discounts=line_discounts, applied=tuple(applied))
             amount = ZERO
         elif voucher.kind == "free_shipping":
             amount = shipping_price

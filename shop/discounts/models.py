@@ -9,7 +9,7 @@ consumed when paid, released when the order is cancelled or expires), one row pe
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
@@ -19,6 +19,16 @@ from shop.core.money import MONEY_COLUMN, money_text
 
 MONEY = MONEY_COLUMN
 CODE_MAX_LENGTH = 40
+# The one rule for a voucher code, wherever one is made (staff API, admin, bulk generation, a rename): ASCII letters
+# and digits, then also - and _. A customer types it from paper or a screen, and every code made passes this same
+# validator, so none exists that the API would refuse to create.
+CODE_PATTERN = r"\A[A-Za-z0-9][A-Za-z0-9_-]*\Z"
+code_validator = RegexValidator(
+    CODE_PATTERN, code="invalid_code",
+    message="A code is letters A-Z, digits, - and _, and starts with a letter or a digit.",
+)
+# Limits and minimums count uses or units: 0 would make a voucher no one can ever use.
+AT_LEAST_ONE = [MinValueValidator(1)]
 
 
 class DiscountKind(models.TextChoices):
@@ -58,12 +68,12 @@ class Voucher(TimeStampedModel):
     categories = models.ManyToManyField("catalog.Category", blank=True, related_name="+")
     min_spend = models.DecimalField(**MONEY, null=True, blank=True,
                                     validators=[MinValueValidator(Decimal("0.00")), shop_amount_validator])
-    min_quantity = models.PositiveIntegerField(null=True, blank=True)
+    min_quantity = models.PositiveIntegerField(null=True, blank=True, validators=AT_LEAST_ONE)
     starts_at = models.DateTimeField(null=True, blank=True)
     ends_at = models.DateTimeField(null=True, blank=True)
-    usage_limit = models.PositiveIntegerField(null=True, blank=True)
-    code_usage_limit = models.PositiveIntegerField(null=True, blank=True)
-    per_customer_limit = models.PositiveIntegerField(null=True, blank=True)
+    usage_limit = models.PositiveIntegerField(null=True, blank=True, validators=AT_LEAST_ONE)
+    code_usage_limit = models.PositiveIntegerField(null=True, blank=True, validators=AT_LEAST_ONE)
+    per_customer_limit = models.PositiveIntegerField(null=True, blank=True, validators=AT_LEAST_ONE)
     combines_with_promotions = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     # Uses held by orders (reserved or consumed, not released). Moved only by guarded UPDATEs (services.py).
@@ -86,11 +96,12 @@ class Voucher(TimeStampedModel):
 
 
 class VoucherCode(models.Model):
-    """One code of a voucher. Unique ignoring case (``Lower`` index); ``times_used`` counts this code's held
-    uses (guarded by the voucher's ``code_usage_limit``)."""
+    """One code of a voucher. Unique ignoring case (``Lower`` index), of the characters :data:`code_validator`
+    allows; ``times_used`` counts this code's held uses (guarded by the voucher's ``code_usage_limit``). A code an
+    order was placed with (a :class:`Redemption` names it) is never renamed or deleted: orders show it."""
 
     voucher = models.ForeignKey(Voucher, on_delete=models.CASCADE, related_name="codes")
-    code = models.CharField(max_length=CODE_MAX_LENGTH)
+    code = models.CharField(max_length=CODE_MAX_LENGTH, validators=[code_validator])
     times_used = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 

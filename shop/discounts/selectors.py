@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from shop.catalog.models import Category, Product, ProductVariant
@@ -107,8 +107,9 @@ def invalid_code(code: str) -> VoucherRefused:
 def voucher_state_refusal(code: VoucherCode, *, now: datetime, email: str = "") -> VoucherRefused | None:
     """Why ``code`` cannot be used at ``now`` by the customer with ``email`` (``""``: not asked), or None.
 
-    Checked in this order: switched off (``voucher_invalid``), not started, expired, every use taken (the voucher's
-    or this code's: ``usage_limit_reached``), the customer's uses taken (``customer_limit_reached``). A reading,
+    Checked in this order: switched off (``voucher_invalid``), not started, expired, every use of the voucher taken,
+    every use of this code taken (both ``usage_limit_reached``, each with its own message), the customer's uses
+    taken (``customer_limit_reached``). A reading,
     not a promise: checkout's guarded updates decide (``services.voucher_reserve``).
     """
     voucher = code.voucher
@@ -119,9 +120,10 @@ def voucher_state_refusal(code: VoucherCode, *, now: datetime, email: str = "") 
                               f"Code {code.code} can be used from {voucher.starts_at:%Y-%m-%d %H:%M} UTC.")
     if voucher.ends_at is not None and now >= voucher.ends_at:
         return VoucherRefused(DiscountsErrorCode.VOUCHER_EXPIRED, f"Code {code.code} has expired.")
-    if (voucher.usage_limit is not None and voucher.times_used >= voucher.usage_limit) or (
-            voucher.code_usage_limit is not None and code.times_used >= voucher.code_usage_limit):
-        return usage_limit_reached(code.code)
+    if voucher.usage_limit is not None and voucher.times_used >= voucher.usage_limit:
+        return voucher_used_up(code.code)
+    if voucher.code_usage_limit is not None and code.times_used >= voucher.code_usage_limit:
+        return code_used_up(code.code)
     if email and voucher.per_customer_limit is not None:
         used = (VoucherCustomer.objects.filter(voucher=voucher, email=normalise_email(email))
                 .values_list("times_used", flat=True).first()) or 0
@@ -130,7 +132,15 @@ def voucher_state_refusal(code: VoucherCode, *, now: datetime, email: str = "") 
     return None
 
 
-def usage_limit_reached(code: str) -> VoucherRefused:
+def voucher_used_up(code: str) -> VoucherRefused:
+    """The voucher's ``usage_limit`` is reached: every use of the offer, over all its codes, is taken (this code
+    may never have been used itself)."""
+    return VoucherRefused(DiscountsErrorCode.USAGE_LIMIT_REACHED,
+                          f"The offer behind code {code} has been used up: every use of it is taken.")
+
+
+def code_used_up(code: str) -> VoucherRefused:
+    """This code's own limit (``code_usage_limit``: 1 for one-time codes) is reached; the offer may go on."""
     return VoucherRefused(DiscountsErrorCode.USAGE_LIMIT_REACHED, f"Code {code} has been used up.")
 
 
@@ -145,7 +155,8 @@ def customer_limit_reached(code: str, limit: int) -> VoucherRefused:
 @dataclass(frozen=True)
 class Evaluation:
     """What :func:`discounts_evaluate` found: the discounts (promotions always; the voucher's when it applies),
-    the voucher code row (``None``: none given or unknown) and why it does not apply (``None``: it does)."""
+    the voucher code row (``None``: none given, unknown, or left out at checkout because it had nothing to take
+    off) and why it does not apply (``None``: it does)."""
 
     discounts: Discounts
     code: VoucherCode | None
@@ -171,17 +182,53 @@ def discounts_evaluate(*, lines: list[DiscountLine], code: str | None, email: st
                                                                                                 email=email)
     if row is not None and refusal is None:
         try:
-            return Evaluation(discounts_compute(lines, promotions=promotions, voucher=voucher_rule(row),
-                                                shipping_price=shipping_price, currency=currency,
-                                                at_checkout=at_checkout), row, None)
+            found = discounts_compute(lines, promotions=promotions, voucher=voucher_rule(row),
+                                      shipping_price=shipping_price, currency=currency, at_checkout=at_checkout)
         except VoucherRefused as refused:
             refusal = refused
+        else:
+            # Left out without a refusal (a shipping voucher at checkout on shipping that costs nothing): no code,
+            # so checkout holds no use of it.
+            applied = any(item.source == "voucher" for item in found.applied)
+            return Evaluation(found, row if applied else None, None)
     without = discounts_compute(lines, promotions=promotions, voucher=None, shipping_price=shipping_price,
                                 currency=currency)
     return Evaluation(without, row, refusal)
 
 
 # --- Staff: lists and usage ---------------------------------------------------------------------------------------
+
+def products_priced_below(*, amount: Decimal, product_ids: list[int]) -> list[tuple[str, Decimal]]:
+    """``(name, lowest unit price)`` of the live products among ``product_ids`` whose price, or the price of one
+    of whose live variants, is below ``amount``, cheapest first. One query."""
+    cheapest = (ProductVariant.objects.filter(product=OuterRef("pk"), is_deleted=False,
+                                              price_override__isnull=False)
+                .order_by("price_override").values("price_override")[:1])
+    rows = (Product.objects.live().filter(pk__in=product_ids).annotate(variant_low=Subquery(cheapest))
+            .filter(Q(price__lt=amount) | Q(variant_low__lt=amount)).values_list("name", "price", "variant_low"))
+    found = [(name, min(price, low) if low is not None else price) for name, price, low in rows]
+    return sorted(found, key=lambda item: (item[1], item[0]))
+
+
+FREE_PRODUCTS_SHOWN = 50
+
+
+def promotion_free_products(*, promotion: Promotion) -> list[int]:
+    """Ids of the live products (named, or in its categories) that ``promotion`` makes free now: their price, or a
+    live variant's, is at most what it takes off a unit (:meth:`~.calculation.PromotionRule.free_up_to`). Their
+    sale price is 0, never below; staff see the list in the promotion's answer and in the admin. At most
+    :data:`FREE_PRODUCTS_SHOWN`, lowest id first. One query (plus the targets' when not prefetched)."""
+    rule = promotion_rule(promotion)
+    if not rule.product_ids and not rule.category_ids:
+        return []
+    targeted = Product.objects.live().filter(Q(pk__in=rule.product_ids) | Q(category_id__in=rule.category_ids))
+    ceiling = rule.free_up_to(settings.SHOP_CURRENCY)
+    if ceiling is not None:
+        variants = ProductVariant.objects.filter(product=OuterRef("pk"), is_deleted=False,
+                                                 price_override__lte=ceiling)
+        targeted = targeted.filter(Q(price__lte=ceiling) | Exists(variants))
+    return list(targeted.order_by("pk").values_list("pk", flat=True)[:FREE_PRODUCTS_SHOWN])
+
 
 def voucher_codes(*, voucher: Voucher) -> QuerySet[VoucherCode]:
     return VoucherCode.objects.filter(voucher=voucher).order_by("id")

@@ -20,10 +20,12 @@ reservation and release, each in one guarded statement.
 
 import secrets
 from decimal import Decimal
+from enum import StrEnum
 from functools import partial
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Lower
@@ -38,7 +40,16 @@ from shop.core.money import fits_minor_unit, minor_unit
 from . import selectors
 from .calculation import VoucherRefused
 from .errors import DiscountsErrorCode
-from .models import OrderDiscount, Promotion, Redemption, Voucher, VoucherCode, VoucherCustomer
+from .models import (
+    CODE_MAX_LENGTH,
+    OrderDiscount,
+    Promotion,
+    Redemption,
+    Voucher,
+    VoucherCode,
+    VoucherCustomer,
+    code_validator,
+)
 from .selectors import Evaluation
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud and typed from paper
@@ -62,12 +73,12 @@ def _reserve_counters(code: VoucherCode, *, email: str) -> None:
              .update(times_used=F("times_used") + 1))
     if not moved:
         current = Voucher.objects.filter(pk=voucher.pk).values_list("is_active", flat=True).first()
-        raise selectors.usage_limit_reached(code.code) if current else selectors.invalid_code(code.code)
+        raise selectors.voucher_used_up(code.code) if current else selectors.invalid_code(code.code)
     codes = VoucherCode.objects.filter(pk=code.pk)
     if voucher.code_usage_limit is not None:
         codes = codes.filter(times_used__lt=voucher.code_usage_limit)
     if not codes.update(times_used=F("times_used") + 1):
-        raise selectors.usage_limit_reached(code.code)
+        raise selectors.code_used_up(code.code)
     if not email:
         return
     VoucherCustomer.objects.bulk_create([VoucherCustomer(voucher=voucher, email=email)], ignore_conflicts=True)
@@ -166,10 +177,22 @@ def _amount_refusal(value: Decimal) -> str | None:
     return f"Ensure that there are no more than {minor_unit(currency)} decimal places ({currency})."
 
 
+def _targets(instance, name: str, data: dict[str, Any]) -> list:
+    """The ``name`` relation as it will be saved: from ``data`` when given, else what ``instance`` has stored."""
+    if name in data:
+        return list(data[name] or [])
+    return list(getattr(instance, name).all()) if instance.pk else []
+
+
 def voucher_validate(*, voucher: Voucher, data: dict[str, Any]) -> None:
     """Refuse (``ApplicationError`` 400 with ``errors`` per field) rules that cannot work; ``voucher`` holds the
-    new values (its relations are read from ``data`` when there). A free-shipping voucher's scope becomes
-    ``shipping`` unless ``data`` asks for another (refused)."""
+    new values (its relations are read from ``data`` when there, else from what it has stored). A free-shipping
+    voucher's scope becomes ``shipping`` unless ``data`` asks for another (refused).
+
+    Targets must fit the scope: a voucher for given products needs at least one product and takes no variants or
+    categories (and so on for each scope), and ``order`` and ``shipping`` take none: a target the voucher would
+    silently ignore is refused, naming its field (send ``[]`` to clear targets stored before a scope change).
+    """
     errors: dict[str, list[str]] = {}
     if voucher.kind == "free_shipping" and voucher.scope != Voucher.Scope.SHIPPING:
         if "scope" in data:
@@ -185,12 +208,60 @@ def voucher_validate(*, voucher: Voucher, data: dict[str, Any]) -> None:
     if voucher.starts_at and voucher.ends_at and voucher.ends_at <= voucher.starts_at:
         errors["ends_at"] = ["Must be after starts_at."]
     scope = voucher.scope
-    if scope in _RELATIONS:
-        targets = data[scope] if scope in data else (list(getattr(voucher, scope).all()) if voucher.pk else [])
-        if not targets:
-            errors[scope] = [f"A voucher for given {scope} needs at least one."]
+    for relation in _RELATIONS:
+        targets = _targets(voucher, relation, data)
+        if relation == scope and not targets:
+            errors[relation] = [f"A voucher for given {scope} needs at least one."]
+        elif relation != scope and targets:
+            errors[relation] = [f"A voucher whose scope is {scope} takes no {relation}: it would ignore them. "
+                                f"Use scope {relation}, or send an empty list."]
     if errors:
         raise ApplicationError(next(iter(errors.values()))[0], code=CoreErrorCode.INVALID, extra={"errors": errors})
+
+
+# --- Codes: one rule (models.code_validator), unique ignoring case, never renamed or deleted once used ------------
+
+def code_used_ids(code_ids) -> set[int]:
+    """Which of ``code_ids`` an order was placed with (a ledger row names them, whatever its state). One query."""
+    return set(Redemption.objects.filter(code_id__in=list(code_ids)).values_list("code_id", flat=True).distinct())
+
+
+def voucher_code_problems(codes: list[str], *, exclude_ids=()) -> dict[int, tuple[StrEnum, str]]:
+    """Why each of ``codes`` (already stripped) cannot be saved, by its index: ``(error code, message)``.
+
+    Checked: the code rule (:data:`~.models.code_validator`, at most 40 characters; ``invalid``), a code given
+    twice in the list ignoring case (``voucher_code_taken``, on the later one), a code that exists already
+    ignoring case among codes other than ``exclude_ids`` (the rows being renamed; ``voucher_code_taken``). The
+    staff API and the admin (its inline rows too) ask this same function. One query.
+    """
+    problems: dict[int, tuple[StrEnum, str]] = {}
+    seen: set[str] = set()
+    for index, code in enumerate(codes):
+        try:
+            code_validator(code)
+            if len(code) > CODE_MAX_LENGTH:
+                raise ValidationError(f"At most {CODE_MAX_LENGTH} characters.")
+        except ValidationError as exc:
+            problems[index] = (CoreErrorCode.INVALID, f"{code}: {' '.join(exc.messages)}")
+            continue
+        if code.lower() in seen:
+            problems[index] = (DiscountsErrorCode.VOUCHER_CODE_TAKEN, f"{code} is given twice (codes ignore case).")
+        seen.add(code.lower())
+    candidates = [code for index, code in enumerate(codes) if index not in problems]
+    if candidates:
+        taken = {code.lower() for code in _existing(candidates).exclude(pk__in=list(exclude_ids))
+                 .values_list("code", flat=True)}
+        for index, code in enumerate(codes):
+            if index not in problems and code.lower() in taken:
+                problems[index] = (DiscountsErrorCode.VOUCHER_CODE_TAKEN,
+                                   f"{code} exists already (codes ignore case).")
+    return problems
+
+
+def _codes_refusal(codes: list[str], problems: dict[int, tuple[StrEnum, str]], *, field: str) -> ApplicationError:
+    """The 400 for :func:`voucher_code_problems`' answer: the first problem's code, every message under ``field``."""
+    code, message = problems[min(problems)]
+    return ApplicationError(message, code=code, extra={"errors": {field: [problems[i][1] for i in sorted(problems)]}})
 
 
 def _generate_codes(count: int, *, prefix: str, length: int) -> list[str]:
@@ -198,18 +269,11 @@ def _generate_codes(count: int, *, prefix: str, length: int) -> list[str]:
 
 
 def _codes_create(voucher: Voucher, codes: list[str]) -> list[VoucherCode]:
-    """Insert ``codes``; a code that exists (ignoring case, in this list or already) is a 400 naming it."""
-    seen: set[str] = set()
-    for code in codes:
-        if code.lower() in seen:
-            raise ApplicationError(f"Code {code} is given twice.", code=DiscountsErrorCode.VOUCHER_CODE_TAKEN,
-                                   extra={"errors": {"codes": [f"{code} is given twice."]}})
-        seen.add(code.lower())
-    taken = list(_existing(codes).values_list("code", flat=True)[:5]) if codes else []
-    if taken:
-        raise ApplicationError(f"Code {taken[0]} exists already (codes ignore case).",
-                               code=DiscountsErrorCode.VOUCHER_CODE_TAKEN,
-                               extra={"errors": {"codes": [f"Taken: {', '.join(taken)}."]}})
+    """Insert ``codes``; one that breaks the code rule (400 ``invalid``) or exists (ignoring case, in this list or
+    already: 400 ``voucher_code_taken``) is refused, naming it under ``codes``."""
+    problems = voucher_code_problems(codes)
+    if problems:
+        raise _codes_refusal(codes, problems, field="codes")
     try:
         with transaction.atomic():
             return VoucherCode.objects.bulk_create([VoucherCode(voucher=voucher, code=code) for code in codes])
@@ -230,9 +294,9 @@ def voucher_save(*, data: dict[str, Any], voucher: Voucher | None = None) -> Vou
 
     ``data``: the model's fields (``products``, ``variants``, ``categories`` as lists of rows). Refused with a
     400 naming the field: a percentage outside (0, 100], a fixed amount of 0 or with more decimals than the shop
-    currency has, ``ends_at`` before ``starts_at``, a scope of given items without any, a free-shipping voucher
-    for anything but shipping, a code that exists (``voucher_code_taken``), a usage limit below the uses already
-    held (409 ``voucher_limit_below_uses``).
+    currency has, ``ends_at`` before ``starts_at``, a scope of given items without any, targets the scope does not
+    take, a free-shipping voucher for anything but shipping, a code that breaks the code rule or exists
+    (``voucher_code_taken``), a usage limit below the uses already held (409 ``voucher_limit_below_uses``).
     """
     data = dict(data)
     codes = data.pop("codes", None) or []
@@ -257,17 +321,55 @@ def voucher_save(*, data: dict[str, Any], voucher: Voucher | None = None) -> Vou
 
 @transaction.atomic
 def voucher_codes_add(*, voucher: Voucher, codes: list[str]) -> list[VoucherCode]:
-    """Add exactly ``codes`` to ``voucher``; one that exists, ignoring case, is a 400 ``voucher_code_taken``."""
+    """Add exactly ``codes`` to ``voucher``; one that breaks the code rule is a 400 ``invalid``, one that exists,
+    ignoring case, a 400 ``voucher_code_taken``."""
     return _codes_create(voucher, [code.strip() for code in codes])
+
+
+def _code_in_use(code: VoucherCode, doing: str) -> Conflict:
+    return Conflict(f"Orders were placed with code {code.code}: it cannot be {doing} (orders show it). Switch the "
+                    f"voucher off, or add another code.", code=DiscountsErrorCode.VOUCHER_CODE_IN_USE,
+                    extra={"errors": {"code": [f"Orders were placed with {code.code}: it cannot be {doing}."]}})
+
+
+@transaction.atomic
+def voucher_code_rename(*, code: VoucherCode, new: str) -> VoucherCode:
+    """Give a never-used code another spelling (the admin's inline rows). 409 ``voucher_code_in_use`` once an
+    order was placed with it (its orders and their e-mails show it); 400 as :func:`voucher_code_problems` says."""
+    new = new.strip()
+    if code_used_ids([code.pk]):
+        raise _code_in_use(code, "renamed")
+    problems = voucher_code_problems([new], exclude_ids=[code.pk])
+    if problems:
+        raise _codes_refusal([new], problems, field="code")
+    code.code = new
+    code.save(update_fields=["code"])
+    return code
+
+
+@transaction.atomic
+def voucher_code_delete(*, code: VoucherCode) -> None:
+    """Delete a never-used code; 409 ``voucher_code_in_use`` once an order was placed with it."""
+    if code_used_ids([code.pk]):
+        raise _code_in_use(code, "deleted")
+    code.delete()
 
 
 @transaction.atomic
 def voucher_codes_generate(*, voucher: Voucher, count: int, prefix: str = "", length: int = 10) -> list[VoucherCode]:
     """Add ``count`` new unique random codes (``prefix`` + ``length`` characters of an alphabet without 0/O/1/I)
-    to ``voucher``. Codes that collide with existing ones are drawn again; returns the new rows."""
+    to ``voucher``. Codes that collide with existing ones are drawn again; returns the new rows. A prefix that
+    would make codes the code rule refuses (starting with - or _, other characters) is a 400 naming ``prefix``."""
     if not 1 <= count <= BULK_CODES_MAX:
         raise ApplicationError(f"Generate between 1 and {BULK_CODES_MAX} codes at a time.", code=CoreErrorCode.INVALID,
                                extra={"errors": {"count": [f"Between 1 and {BULK_CODES_MAX}."]}})
+    sample = _generate_codes(1, prefix=prefix, length=length)
+    problems = voucher_code_problems(sample)
+    if problems and problems[0][0] == CoreErrorCode.INVALID:
+        raise ApplicationError(f"Codes made with prefix {prefix!r} would break the code rule.",
+                               code=CoreErrorCode.INVALID, extra={"errors": {"prefix": [
+                                   f"{code_validator.message} At most {CODE_MAX_LENGTH} characters with the "
+                                   f"random part."]}})
     made: list[VoucherCode] = []
     for _ in range(5):  # 32^10 codes: a collision is rare, five draws in a row impossible in practice
         wanted = count - len(made)
@@ -281,13 +383,21 @@ def voucher_codes_generate(*, voucher: Voucher, count: int, prefix: str = "", le
     return made
 
 
+VOUCHER_IN_USE_MESSAGE = "Orders were placed with this voucher: switch it off (is_active false) instead."
+
+
+def voucher_in_use_ids(voucher_ids) -> set[int]:
+    """Which of ``voucher_ids`` orders were placed with (kept for their record, never deleted). One query."""
+    return set(Redemption.objects.filter(voucher_id__in=list(voucher_ids)).values_list("voucher_id", flat=True)
+               .distinct())
+
+
 @transaction.atomic
 def voucher_delete(*, voucher: Voucher) -> None:
     """Delete a voucher never used by an order; one that was (the ledger keeps its uses) is switched off instead:
     409 ``voucher_in_use`` tells staff to set ``is_active`` false."""
-    if Redemption.objects.filter(voucher=voucher).exists():
-        raise Conflict("Orders were placed with this voucher: switch it off (is_active false) instead.",
-                       code=DiscountsErrorCode.VOUCHER_IN_USE)
+    if voucher_in_use_ids([voucher.pk]):
+        raise Conflict(VOUCHER_IN_USE_MESSAGE, code=DiscountsErrorCode.VOUCHER_IN_USE)
     voucher.delete()
 
 
@@ -298,7 +408,10 @@ def _catalog_changed() -> None:
 def promotion_validate(*, promotion: Promotion, data: dict[str, Any]) -> None:
     """Refuse (``ApplicationError`` 400 with ``errors`` per field) a promotion that cannot work: a percentage
     outside (0, 100], a fixed amount with more decimals than the shop currency has, ``ends_at`` not after
-    ``starts_at``, no product and no category."""
+    ``starts_at``, no product and no category, a fixed amount above the price of a product it names (or of one of
+    that product's variants): it would make that product free, which a 100 % sale says on purpose and an amount
+    off says by mistake. Products of its categories are not checked (they change):
+    :func:`~.selectors.promotion_free_products` shows those, in the staff answer and the admin."""
     errors: dict[str, list[str]] = {}
     if promotion.kind == "percentage" and not Decimal(0) < promotion.value <= 100:
         errors["value"] = ["A percentage is more than 0 and at most 100."]
@@ -306,11 +419,16 @@ def promotion_validate(*, promotion: Promotion, data: dict[str, Any]) -> None:
         errors["value"] = [refusal]
     if promotion.starts_at and promotion.ends_at and promotion.ends_at <= promotion.starts_at:
         errors["ends_at"] = ["Must be after starts_at."]
-    products = data["products"] if "products" in data else (list(promotion.products.all()) if promotion.pk else [])
-    categories = (data["categories"] if "categories" in data
-                  else (list(promotion.categories.all()) if promotion.pk else []))
+    products = _targets(promotion, "products", data)
+    categories = _targets(promotion, "categories", data)
     if not products and not categories:
         errors["products"] = ["Give at least one product or category."]
+    if promotion.kind == "fixed" and products and "value" not in errors:
+        cheaper = selectors.products_priced_below(amount=promotion.value, product_ids=[p.pk for p in products])
+        if cheaper:
+            listed = ", ".join(f"{name} ({price})" for name, price in cheaper[:5])
+            errors["value"] = [f"{promotion.value} off would make free what costs less: {listed}. Take less off, "
+                               f"or use a percentage (100 % makes it free on purpose)."]
     if errors:
         raise ApplicationError(next(iter(errors.values()))[0], code=CoreErrorCode.INVALID, extra={"errors": errors})
 
@@ -319,7 +437,8 @@ def promotion_validate(*, promotion: Promotion, data: dict[str, Any]) -> None:
 def promotion_save(*, data: dict[str, Any], promotion: Promotion | None = None) -> Promotion:
     """Create or change a promotion (``products``, ``categories`` as lists of rows). Catalog pages show sale
     prices, so the catalog cache moves to a new version after commit. Refused with a 400 naming the field: a
-    percentage outside (0, 100], ``ends_at`` not after ``starts_at``, no product and no category."""
+    percentage outside (0, 100], ``ends_at`` not after ``starts_at``, no product and no category, a fixed amount
+    above the price of a product it names (see :func:`promotion_validate`)."""
     promotion = promotion if promotion is not None else Promotion()
     for name, value in data.items():
         if name not in _RELATIONS:

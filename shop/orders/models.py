@@ -167,9 +167,12 @@ class Order(TimeStampedModel):
 
     @property
     def payment_outcome(self) -> str:
-        """Derived, never stored: paid -> success; cancelled for want of payment -> failed or timeout; cancelled
-        by a person or refunded -> cancelled; anything else -> pending. An open order that was paid stays a
-        success whatever was refunded since (nobody awaits its payment: a second one is refused)."""
+        """Derived, never stored: paid -> success; refunded in full -> cancelled, whatever the order's status (a
+        return after delivery too: no money is kept for it); cancelled for want of payment -> failed or timeout;
+        cancelled by a person -> cancelled; anything else -> pending. A partial refund leaves a success: the shop
+        keeps money for an order that goes on (nobody awaits its payment: a second one is refused)."""
+        if self.was_paid and self.payment_status == self.PaymentStatus.REFUNDED:
+            return self.PaymentOutcome.CANCELLED
         if self.is_fully_paid or (self.was_paid and self.status != self.Status.CANCELLED):
             return self.PaymentOutcome.SUCCESS
         if self.status != self.Status.CANCELLED:

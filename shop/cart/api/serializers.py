@@ -124,8 +124,10 @@ class DiscountOutput(serializers.Serializer):
     name = serializers.CharField()
     target = serializers.ChoiceField(choices=["lines", "order", "shipping"],
                                      help_text="What it takes money off: lines, the whole order, or shipping.")
-    amount = MoneyField(read_only=True, help_text="Money off (0 for a shipping voucher until checkout, when the "
-                                                  "shipping is known).")
+    amount = MoneyField(read_only=True,
+                        help_text="Money off. A shipping voucher shows 0 in the cart (no shipping is chosen yet); at "
+                                  "checkout it takes off what the chosen shipping costs, and on shipping that costs "
+                                  "nothing the order is placed without it, its use kept (docs/PRICING.md).")
 
 
 def discounts_data(applied, currency: str) -> list[dict]:
@@ -144,7 +146,9 @@ class VoucherRefusalOutput(serializers.Serializer):
 class CartVoucherOutput(serializers.Serializer):
     code = serializers.CharField()
     applies = serializers.BooleanField(help_text="False when the cart changed (or the voucher did) so that it no "
-                                                 "longer applies; checkout would refuse it with `refusal`.")
+                                                 "longer applies; checkout would refuse it with `refusal`. True: "
+                                                 "checkout accepts it (a shipping voucher never refuses an order "
+                                                 "for its shipping being free).")
     refusal = VoucherRefusalOutput(allow_null=True)
 
 

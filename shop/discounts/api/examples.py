@@ -36,7 +36,7 @@ PROMOTION_EXAMPLES = [
     OpenApiExample("The promotion", response_only=True, status_codes=["201"], value={
         "id": 1, "name": "Winter sale", "kind": "percentage", "value": "20.00", "products": [], "categories": [2],
         "starts_at": "2026-12-01T00:00:00Z", "ends_at": "2026-12-08T00:00:00Z", "is_active": True,
-        "created_at": "2026-11-30T10:15:00Z", "updated_at": "2026-11-30T10:15:00Z",
+        "created_at": "2026-11-30T10:15:00Z", "updated_at": "2026-11-30T10:15:00Z", "free_products": [],
     }),
 ]
 USAGE_EXAMPLE = {"times_used": 12, "orders": 12, "amount_discounted": "143.20"}

@@ -8,9 +8,13 @@ from shop.catalog.models import Category, Product, ProductVariant
 from shop.core.money import MONEY_COLUMN, money_text
 from shop.core.serializers import MoneyField, StrictInput
 
-from ..models import CODE_MAX_LENGTH, PROMOTION_KINDS, DiscountKind, Promotion, Voucher, VoucherCode
+from .. import selectors
+from ..models import CODE_MAX_LENGTH, PROMOTION_KINDS, DiscountKind, Promotion, Voucher, VoucherCode, code_validator
 
-CODE_RE = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
+
+def _code_field(**kwargs) -> serializers.CharField:
+    """A voucher code under the one rule every code is made by (``models.code_validator``)."""
+    return serializers.CharField(max_length=CODE_MAX_LENGTH, validators=[code_validator], **kwargs)
 
 
 def _many(model_queryset, help_text: str):
@@ -47,7 +51,7 @@ class VoucherInput(StrictInput):
                                                         help_text="False: lines on sale are left out of its base.")
     is_active = serializers.BooleanField(required=False, default=True)
     codes = serializers.ListField(
-        child=serializers.RegexField(CODE_RE, max_length=CODE_MAX_LENGTH), required=False, max_length=1000,
+        child=_code_field(), required=False, max_length=1000,
         help_text="Codes to create with it (letters, digits, - and _; case is ignored). More: POST .../codes/.",
     )
 
@@ -100,12 +104,13 @@ class VoucherCodeOutput(serializers.ModelSerializer):
 class VoucherCodesInput(StrictInput):
     count = serializers.IntegerField(min_value=1, max_value=10_000, required=False,
                                      help_text="Generate this many new random unique codes.")
-    prefix = serializers.RegexField(r"^[A-Za-z0-9_-]*$", max_length=10, required=False, default="",
-                                    help_text="Generated codes start with it (upper-cased).")
+    prefix = serializers.RegexField(r"^([A-Za-z0-9][A-Za-z0-9_-]*)?$", max_length=10, required=False, default="",
+                                    help_text="Generated codes start with it (upper-cased); it starts with a letter "
+                                              "or a digit, like every code.")
     length = serializers.IntegerField(min_value=6, max_value=20, required=False, default=10,
                                       help_text="Random characters per generated code.")
-    codes = serializers.ListField(child=serializers.RegexField(CODE_RE, max_length=CODE_MAX_LENGTH), required=False,
-                                  max_length=1000, help_text="Or: exactly these codes.")
+    codes = serializers.ListField(child=_code_field(), required=False, max_length=1000,
+                                  help_text="Or: exactly these codes.")
 
     def validate(self, attrs):
         if bool(attrs.get("count")) == bool(attrs.get("codes")):
@@ -155,3 +160,19 @@ class PromotionOutput(DiscountValueMixin, serializers.ModelSerializer):
         fields = ("id", "name", "kind", "value", "products", "categories", "starts_at", "ends_at", "is_active",
                   "created_at", "updated_at")
         read_only_fields = fields
+
+
+class PromotionDetailOutput(PromotionOutput):
+    """One promotion, with the products it makes free now (a sale price is never below 0)."""
+
+    free_products = serializers.SerializerMethodField(
+        help_text="Ids of live products (named, or in its categories) whose price, or a variant's, this sale brings "
+                  f"to 0 now: check them (first {selectors.FREE_PRODUCTS_SHOWN}). A fixed amount above the price "
+                  "of a product it names is refused; prices change, so this is read afresh on every answer.")
+
+    class Meta(PromotionOutput.Meta):
+        fields = (*PromotionOutput.Meta.fields, "free_products")
+        read_only_fields = fields
+
+    def get_free_products(self, promotion: Promotion) -> list[int]:
+        return selectors.promotion_free_products(promotion=promotion)

@@ -14,6 +14,7 @@ from ..errors import DiscountsErrorCode
 from ..models import Promotion, Voucher, VoucherCode
 from .examples import PROMOTION_EXAMPLES, USAGE_EXAMPLE, VOUCHER_CODES_EXAMPLES, VOUCHER_EXAMPLES
 from .serializers import (
+    PromotionDetailOutput,
     PromotionInput,
     PromotionOutput,
     UsageOutput,
@@ -66,8 +67,10 @@ class VoucherListCreateApi(ListAPIView):
     def post(self, request):
         """Staff only. The rules (kind, value, scope and its products, variants or categories, minimum spend and
         quantity, validity window, limits, whether it combines with sales) and, in `codes`, its first codes
-        (case is ignored; a code that exists is a 400 `voucher_code_taken`). Generate more with
-        `POST /discounts/vouchers/{id}/codes/`."""
+        (letters A-Z, digits, - and _, starting with a letter or digit; case is ignored; a code that exists is a
+        400 `voucher_code_taken`). Generate more with `POST /discounts/vouchers/{id}/codes/`. Targets must fit
+        the scope: `products` only with scope `products` (likewise `variants`, `categories`), none with `order`
+        or `shipping`; anything else is a 400 naming the field rather than a target silently ignored."""
         voucher = services.voucher_save(data=_valid(VoucherInput, request))
         return Response(VoucherOutput(_voucher(voucher.pk)).data, status=status.HTTP_201_CREATED)
 
@@ -84,7 +87,8 @@ class VoucherDetailApi(APIView):
                    summary="Change a voucher (staff)")
     def patch(self, request, pk: int):
         """Staff only. Send only the fields to change (`codes` adds codes). Orders already placed keep what it
-        took off them. A `usage_limit` below the uses held now is a 409 `voucher_limit_below_uses`."""
+        took off them. A `usage_limit` below the uses held now is a 409 `voucher_limit_below_uses`. Targets must
+        fit the scope: changing `scope` away from `products` needs `"products": []` too (400 naming the field)."""
         voucher = services.voucher_save(data=_valid(VoucherInput, request, partial=True), voucher=_voucher(pk))
         return Response(VoucherOutput(_voucher(voucher.pk)).data)
 
@@ -154,32 +158,35 @@ class PromotionListCreateApi(ListAPIView):
         window."""
         return super().get(request, *args, **kwargs)
 
-    @extend_schema(request=PromotionInput, responses={201: PromotionOutput}, tags=TAGS, examples=PROMOTION_EXAMPLES,
-                   summary="Create a promotion (staff)")
+    @extend_schema(request=PromotionInput, responses={201: PromotionDetailOutput}, tags=TAGS,
+                   examples=PROMOTION_EXAMPLES, summary="Create a promotion (staff)")
     def post(self, request):
         """Staff only. A percentage or a fixed amount off each unit of the given products and of every product in
         the given categories, from `starts_at` until `ends_at` (null: open-ended). Product answers show the sale
         price beside the regular one while it runs, and switch at its start and end by themselves. Where several
-        promotions cover a product, the one taking most off applies."""
+        promotions cover a product, the one taking most off applies. A sale price is never below 0: a fixed amount
+        above the price of a product it names (or of one of its variants) is a 400 naming `value`, and the answer's
+        `free_products` lists the products it brings to 0 (e.g. cheap ones in its categories)."""
         promotion = services.promotion_save(data=_valid(PromotionInput, request))
-        return Response(PromotionOutput(_promotion(promotion.pk)).data, status=status.HTTP_201_CREATED)
+        return Response(PromotionDetailOutput(_promotion(promotion.pk)).data, status=status.HTTP_201_CREATED)
 
 
 class PromotionDetailApi(APIView):
     permission_classes = (IsAdminUser,)
 
-    @extend_schema(responses={200: PromotionOutput}, tags=TAGS, summary="One promotion (staff)")
+    @extend_schema(responses={200: PromotionDetailOutput}, tags=TAGS, summary="One promotion (staff)")
     def get(self, request, pk: int):
-        """Staff only."""
-        return Response(PromotionOutput(_promotion(pk)).data)
+        """Staff only. `free_products`: the products it brings to 0 now."""
+        return Response(PromotionDetailOutput(_promotion(pk)).data)
 
-    @extend_schema(request=PromotionInput(partial=True), responses={200: PromotionOutput}, tags=TAGS,
+    @extend_schema(request=PromotionInput(partial=True), responses={200: PromotionDetailOutput}, tags=TAGS,
                    summary="Change a promotion (staff)")
     def patch(self, request, pk: int):
-        """Staff only. Send only the fields to change. Orders already placed keep what it took off them."""
+        """Staff only. Send only the fields to change. Orders already placed keep what it took off them. Refused
+        as at creation (a fixed amount above the price of a product it names: 400 naming `value`)."""
         promotion = services.promotion_save(data=_valid(PromotionInput, request, partial=True),
                                             promotion=_promotion(pk))
-        return Response(PromotionOutput(_promotion(promotion.pk)).data)
+        return Response(PromotionDetailOutput(_promotion(promotion.pk)).data)
 
     @extend_schema(responses={204: None}, tags=TAGS, summary="Delete a promotion (staff)")
     def delete(self, request, pk: int):

@@ -75,9 +75,10 @@ def test_refusals_carry_their_codes():
             discounts_compute(lines, promotions=[], voucher=voucher, shipping_price=None, currency="EUR")
         assert refused.value.code == code
     shipping = _voucher(kind="free_shipping", scope="shipping")
-    with pytest.raises(VoucherRefused):
-        discounts_compute(lines, promotions=[], voucher=shipping, shipping_price=None, currency="EUR",
-                          at_checkout=True)
+    for free in (None, D("0.00")):  # at checkout, shipping that costs nothing: left out, never refused
+        found = discounts_compute(lines, promotions=[], voucher=shipping, shipping_price=free, currency="EUR",
+                                  at_checkout=True)
+        assert (found.applied, found.shipping_discount, found.voucher_amount) == ((), 0, 0)
     in_cart = discounts_compute(lines, promotions=[], voucher=shipping, shipping_price=None, currency="EUR")
     assert in_cart.shipping_discount == 0 and in_cart.applied[0].target == "shipping"
 

@@ -8,7 +8,9 @@ from django.utils import timezone
 
 from shop.cart.models import Cart
 from shop.catalog.tests.factories import CategoryFactory, ProductFactory, ProductVariantFactory
-from shop.discounts.models import OrderDiscount, Redemption, Voucher, VoucherCustomer
+from shop.core.exceptions import ApplicationError
+from shop.discounts.calculation import DiscountLine
+from shop.discounts.models import OrderDiscount, Redemption, Voucher, VoucherCode, VoucherCustomer
 from shop.discounts.tests.factories import PromotionFactory, VoucherFactory
 from shop.orders.models import Order
 from shop.orders.services import order_expire
@@ -77,7 +79,10 @@ def test_a_sale_shows_on_the_line_and_in_discounts(user_client, product):
                                                             "your items come to 80.00 USD."),
     ({"min_quantity": 3}, "not_eligible", "Code NOPE needs at least 3 items it applies to; your order has 2."),
     ({"scope": "categories"}, "not_eligible", "Code NOPE does not apply to anything in your order."),
-    ({"usage_limit": 1, "times_used": 1}, "usage_limit_reached", "Code NOPE has been used up."),
+    # The offer is used up (never this code: another one took the last use), or this code is.
+    ({"usage_limit": 1, "times_used": 1}, "usage_limit_reached",
+     "The offer behind code NOPE has been used up: every use of it is taken."),
+    ({"code_usage_limit": 1, "code_times_used": 1}, "usage_limit_reached", "Code NOPE has been used up."),
 ])
 def test_each_refusal_has_its_code_and_a_message_a_shopper_reads(user, user_client, product, setup, code, message):
     if setup:
@@ -85,9 +90,10 @@ def test_each_refusal_has_its_code_and_a_message_a_shopper_reads(user, user_clie
         for moment in ("starts_at", "ends_at"):
             if moment in setup:
                 setup[moment] = timezone.now() + setup[moment]
-        times_used = setup.pop("times_used", 0)
+        times_used, code_times_used = setup.pop("times_used", 0), setup.pop("code_times_used", 0)
         voucher = VoucherFactory(code="NOPE", categories=[CategoryFactory()], **setup)
         Voucher.objects.filter(pk=voucher.pk).update(times_used=times_used)
+        VoucherCode.objects.filter(voucher=voucher).update(times_used=code_times_used)
     _fill(user_client, product)
 
     response = user_client.post("/cart/voucher/", {"code": "nope"}, format="json")
@@ -207,6 +213,36 @@ def test_cart_checkout_takes_the_cart_voucher_reserves_a_use_and_payment_consume
     assert order.paid_at is not None and order.total == Decimal("67.00")
 
 
+@pytest.mark.parametrize(("limits", "message"), [
+    ({"usage_limit": 1}, "The offer behind code LAST has been used up: every use of it is taken."),
+    ({"code_usage_limit": 1}, "Code LAST has been used up."),
+])
+def test_checkouts_guarded_counters_tell_a_used_up_offer_from_a_used_up_code(user, product, limits, message):
+    """Between reading the voucher and reserving its use, another order took the last one: the guarded UPDATE that
+    cannot move says which limit it met (the voucher's over all its codes, or this code's own)."""
+    from django.db import transaction
+
+    from shop.discounts.selectors import discounts_evaluate
+    from shop.discounts.services import order_discounts_apply
+    from shop.orders.tests.factories import place_order
+
+    voucher = VoucherFactory(code="LAST", **limits)
+    order = place_order(user=user, product=product)
+    lines = [DiscountLine(key=0, product_id=product.pk, variant_id=None, category_id=product.category_id,
+                          unit_price=product.price, quantity=1)]
+    evaluation = discounts_evaluate(lines=lines, code="last", email=user.email, shipping_price=None,
+                                    at_checkout=True)
+    assert evaluation.refusal is None
+    Voucher.objects.filter(pk=voucher.pk).update(times_used=1)  # another order took it meanwhile
+    VoucherCode.objects.filter(voucher=voucher).update(times_used=1)
+
+    with pytest.raises(ApplicationError) as refused, transaction.atomic():
+        order_discounts_apply(order=order, evaluation=evaluation, email=user.email, consume=False)
+
+    assert (refused.value.code, refused.value.message) == ("usage_limit_reached", message)
+    assert refused.value.extra["errors"] == {"voucher": [message]}
+
+
 def test_cash_on_delivery_consumes_at_checkout(user_client, product):
     VoucherFactory(code="COD")
     _fill(user_client, product)
@@ -277,16 +313,44 @@ def test_shipping_vouchers_take_money_off_shipping_only(user_client, product):
     _fill(user_client, product)
     user_client.post("/cart/voucher/", {"code": "shipfree"}, format="json")
 
-    no_method = user_client.post("/orders/checkout/", {}, format="json")
     body = user_client.post("/orders/checkout/", {"shipping_method": method.pk}, format="json").json()
 
-    assert (no_method.status_code, no_method.json()["code"]) == (400, "not_eligible")
     # The shipping is charged after the voucher (7.50 - 7.50); the items' discount is untouched.
     assert (body["subtotal"], body["shipping_fee"], body["discount"], body["total"]) == (
         "80.00", "0.00", "0.00", "80.00")
     assert body["discounts"] == [{"source": "voucher", "code": "SHIPFREE", "name": body["discounts"][0]["name"],
                                   "target": "shipping", "amount": "7.50"}]
     assert OrderDiscount.objects.get(order_id=body["id"]).target == "shipping"
+
+
+@pytest.mark.parametrize("shipping", ["pickup", "over_free_over", "none"])
+def test_a_shipping_voucher_on_shipping_that_costs_nothing_places_the_order_and_keeps_its_use(
+        user_client, product, shipping):
+    """The cart (no shipping known) says the code applies; checkout agrees: shipping that costs nothing leaves the
+    voucher nothing to take off, so the order is placed without it, and a once-per-customer code is still there
+    for an order whose shipping costs something."""
+    paid = ShippingMethodFactory(price=Decimal("7.50"))
+    chosen = {"pickup": {"shipping_method": ShippingMethodFactory(price=Decimal("0.00")).pk},
+              "over_free_over": {"shipping_method": ShippingMethodFactory(price=Decimal("9.00"),
+                                                                          free_over=Decimal("50.00")).pk},
+              "none": {}}[shipping]
+    voucher = VoucherFactory(code="SHIPFREE", kind="free_shipping", scope="shipping", per_customer_limit=1)
+    _fill(user_client, product)
+    cart = user_client.post("/cart/voucher/", {"code": "shipfree"}, format="json").json()
+
+    placed = user_client.post("/orders/checkout/", {**chosen, "voucher": "shipfree"}, format="json")
+
+    assert cart["voucher"]["applies"] is True
+    assert placed.status_code == 201, placed.json()
+    body = placed.json()
+    assert (body["shipping_fee"], body["total"], body["discounts"]) == ("0.00", "80.00", [])
+    voucher.refresh_from_db()
+    assert (voucher.times_used, Redemption.objects.count()) == (0, 0)
+    _fill(user_client, product)
+    later = user_client.post("/orders/checkout/", {"shipping_method": paid.pk, "voucher": "shipfree"},
+                             format="json").json()
+    assert (later["shipping_fee"], later["discounts"][0]["amount"]) == ("0.00", "7.50")
+    assert Redemption.objects.get().order_id == later["id"]
 
 
 def test_an_undone_checkout_gives_the_use_back_and_the_code_back_to_the_cart(user, user_client, product,
@@ -336,3 +400,47 @@ def test_what_discounts_add_to_a_checkout_is_constant_in_lines_and_promotions(us
     with_many = _checkout_queries(user_client, many, voucher="budget")
 
     assert with_few - plain_few == with_many - plain_many <= 14, (plain_few, with_few, plain_many, with_many)
+
+
+# --- Direct orders and the cart's voucher --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("sent", [None, "cartcode", "other"])
+def test_a_direct_order_empties_the_cart_and_drops_its_code_which_held_no_use(user, user_client, product, sent):
+    """A successful direct order clears the user's cart, its code too, as a cart checkout does. The cart's code is
+    never used by a direct order (only `voucher` is) and held no use, so dropping it releases nothing: every
+    counter stays where the orders put it."""
+    cart_voucher = VoucherFactory(code="CARTCODE", per_customer_limit=1)
+    other = VoucherFactory(code="OTHER")
+    _fill(user_client, product)
+    user_client.post("/cart/voucher/", {"code": "cartcode"}, format="json")
+    body = {"items": [{"product_id": product.pk, "quantity": 1}], "payment_method": "sandbox",
+            **({"voucher": sent} if sent else {})}
+
+    response = user_client.post("/orders/", body, format="json")
+
+    assert response.status_code == 201, response.json()
+    assert [d["code"] for d in response.json()["discounts"]] == ([sent.upper()] if sent else [])
+    cart = user_client.get("/cart/").json()
+    assert (cart["items"], cart["voucher"], cart["discounts"]) == ([], None, [])
+    cart_voucher.refresh_from_db()
+    other.refresh_from_db()
+    assert (cart_voucher.times_used, other.times_used) == (int(sent == "cartcode"), int(sent == "other"))
+    assert list(Redemption.objects.values_list("code__code", flat=True)) == ([sent.upper()] if sent else [])
+
+
+def test_a_direct_order_whose_payment_cannot_start_leaves_the_cart_and_its_code(user, user_client, product,
+                                                                                 stripe_on):  # noqa: F811
+    stripe_on.fail_next(1, status=503)
+    VoucherFactory(code="CARTCODE")
+    direct = VoucherFactory(code="DIRECT")
+    _fill(user_client, product)
+    user_client.post("/cart/voucher/", {"code": "cartcode"}, format="json")
+
+    response = user_client.post("/orders/", {"items": [{"product_id": product.pk, "quantity": 1}],
+                                             "payment_method": "stripe", "voucher": "direct"}, format="json")
+
+    assert response.status_code == 503, response.json()
+    cart = user_client.get("/cart/").json()
+    assert ([item["quantity"] for item in cart["items"]], cart["voucher"]["code"]) == ([2], "CARTCODE")
+    direct.refresh_from_db()
+    assert (direct.times_used, Redemption.objects.get().status) == (0, "released")  # the order's use went back

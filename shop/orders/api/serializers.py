@@ -183,8 +183,9 @@ class OrderOutput(serializers.ModelSerializer):
     payment_outcome = serializers.ChoiceField(
         choices=Order.PaymentOutcome.choices, read_only=True,
         help_text="Derived from status, payment and cancel reason, in the Paymob-era API's words: pending, "
-                  "success (paid), failed (the payment failed, was cancelled or could not start), timeout (not "
-                  "paid in time), cancelled (by the customer or staff, or refunded).")
+                  "success (paid; also after a partial refund), failed (the payment failed, was cancelled or could "
+                  "not start), timeout (not paid in time), cancelled (by the customer or staff, or refunded in "
+                  "full: `payment_status` refunded, whether or not the order was shipped).")
 
     class Meta:
         model = Order
@@ -440,14 +441,15 @@ class CheckoutInput(serializers.Serializer):
                                           "(`661.875` in EUR) is a 400 naming it. If it differs from the server's: "
                                           "409 `total_mismatch` with the current `total`.")
     items = OrderLineInput(many=True, required=False, max_length=100,
-                           help_text="Direct order lines; omit to check out the cart.")
+                           help_text="Direct order lines; omit to check out the cart. Either way a placed order "
+                                     "empties the cart (its voucher code too).")
     cart_items = OrderLineInput(many=True, required=False, max_length=100, help_text="The same as `items`.")
     voucher = serializers.CharField(
         max_length=40, required=False, allow_blank=True, default="",
         help_text="A voucher code for this order (case does not matter); a cart checkout without one uses the "
-                  "cart's code. One that cannot be used is a 400 naming `voucher` (voucher_invalid, voucher_expired, "
-                  "voucher_not_started, min_spend_not_met, not_eligible, usage_limit_reached, "
-                  "customer_limit_reached) that places nothing.",
+                  "cart's code, a direct order (`items`) never does. One that cannot be used is a 400 naming "
+                  "`voucher` (voucher_invalid, voucher_expired, voucher_not_started, min_spend_not_met, "
+                  "not_eligible, usage_limit_reached, customer_limit_reached) that places nothing.",
     )
     return_url = serializers.CharField(
         max_length=RETURN_URL_MAX_LENGTH, required=False, allow_blank=True, default="",

@@ -154,8 +154,9 @@ def order_create(
     method: PaymentMethodFacts | None = None,
     placed: Callable[[Order], None] | None = None,
 ) -> tuple[Order, bool]:
-    """Place an order from the cart (``lines=None``) or from ``lines`` (a direct order; the cart is untouched),
-    opening no payment (``shop.payments.checkout.order_place_and_pay`` does both).
+    """Place an order from the cart (``lines=None``) or from ``lines`` (a direct order, which this function leaves
+    the cart alone for: ``shop.payments.checkout.order_place_and_pay``, which also opens the payment, empties the
+    user's cart and drops its voucher code once the direct order is placed and its payment opened).
 
     One transaction: lock the cart, take stock, write the order, its items, address snapshot, shipment and
     history, empty the cart. Any refusal rolls all of it back. Returns ``(order, created)``; with an
