@@ -35,7 +35,7 @@ from shop.catalog.cache import catalog_invalidate
 from shop.core.errors import CoreErrorCode
 from shop.core.exceptions import ApplicationError, Conflict
 from shop.core.locking import transaction_required
-from shop.core.money import fits_minor_unit, minor_unit
+from shop.core.money import fits_minor_unit, minor_unit, money_text
 
 from . import selectors
 from .calculation import VoucherRefused
@@ -426,9 +426,10 @@ def promotion_validate(*, promotion: Promotion, data: dict[str, Any]) -> None:
     if promotion.kind == "fixed" and products and "value" not in errors:
         cheaper = selectors.products_priced_below(amount=promotion.value, product_ids=[p.pk for p in products])
         if cheaper:
-            listed = ", ".join(f"{name} ({price})" for name, price in cheaper[:5])
-            errors["value"] = [f"{promotion.value} off would make free what costs less: {listed}. Take less off, "
-                               f"or use a percentage (100 % makes it free on purpose)."]
+            currency = settings.SHOP_CURRENCY
+            listed = ", ".join(f"{name} ({money_text(price, currency)})" for name, price in cheaper[:5])
+            errors["value"] = [f"{money_text(promotion.value, currency)} off would make free what costs less: "
+                               f"{listed}. Take less off, or use a percentage (100 % makes it free on purpose)."]
     if errors:
         raise ApplicationError(next(iter(errors.values()))[0], code=CoreErrorCode.INVALID, extra={"errors": errors})
 
