@@ -9,7 +9,6 @@ each response. Used for the access-log figures in bench/README.md ("Uncached pag
 
 import argparse
 import datetime
-import logging
 import os
 import runpy
 import tempfile
