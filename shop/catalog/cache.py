@@ -379,6 +379,36 @@ def cached_public_response(request, *, scope: str, build: Callable[[], dict | li
     return _respond(request, body, etag, last_modified, cache_state="MISS")
 
 
+def _memo_key(request, name: str) -> str | None:
+    version = getattr(request, "catalog_version", None)
+    if version is None:
+        return None
+    return f"catalog:{version}:memo:{_digest(f'{request.get_host()}{request.path}?{name}')}"
+
+
+def memo_get(request, name: str):
+    """The value :func:`memoized` keeps under ``name`` for the version this public read answers for, or None
+    (not kept yet, a staff read, or the cache unreachable). One cache round trip at most."""
+    key = _memo_key(request, name)
+    if key is None:
+        return None
+    try:
+        return cache.get(key)
+    except Exception:
+        return None
+
+
+def memo_set(request, name: str, value) -> None:
+    """Keep ``value`` under ``name`` for the version this public read answers for (nothing for staff reads)."""
+    key = _memo_key(request, name)
+    if key is None:
+        return
+    try:
+        cache.set(key, value, timeout=_ttl())
+    except Exception:
+        logger.warning("catalog cache write failed", exc_info=True)
+
+
 def memoized(request, name: str, compute: Callable[[], T]) -> T:
     """A value derived from the public catalog (a filter's total count), memoized under the version that the
     current public read answers for; computed afresh for staff reads or when the cache cannot help.
@@ -387,20 +417,10 @@ def memoized(request, name: str, compute: Callable[[], T]) -> T:
     on 100,000 products that COUNT was the costliest query of an uncached page (bench/README.md, "Profiling").
     Keyed by the version like the responses, so a memoized value can never outlive a catalog write.
     """
-    version = getattr(request, "catalog_version", None)
-    if version is None:
-        return compute()
-    key = f"catalog:{version}:memo:{_digest(f'{request.get_host()}{request.path}?{name}')}"
-    try:
-        value = cache.get(key)
-    except Exception:
-        value = None
+    value = memo_get(request, name)
     if value is None:
         value = compute()
-        try:
-            cache.set(key, value, timeout=_ttl())
-        except Exception:
-            logger.warning("catalog cache write failed", exc_info=True)
+        memo_set(request, name, value)
     return value
 
 

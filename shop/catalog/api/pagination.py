@@ -7,16 +7,21 @@ Same contract as ``shop.core.pagination.PageNumberPagination`` (``page``, ``page
 - the total ``count`` of a public list is memoized per catalog version and per filter (page, page size and
   ordering do not change it), so paging through one filter counts its rows once per catalog change;
 - a page is fetched by a deferred join: the page's ids first (an index-only scan over the partial ordering
-  indexes, cheap even at a deep OFFSET), then only those rows with their category, images and variants.
+  indexes, cheap even at a deep OFFSET), then only those rows with their category, images and variants;
+- a ranked search whose count is not memoized yet reads its page's ids and its total in one query
+  (``COUNT(*) OVER ()``): ranking already sorts every match, so the total costs no second scan of the full-text
+  index. Plain lists keep their separate COUNT: a window over 100,000 rows costs ~20x the index-only COUNT
+  (EXPLAIN ANALYZE on shop_bench, bench/README.md "Uncached pages, round two").
 """
 
 from functools import partial
 from urllib.parse import urlencode
 
-from django.core.paginator import Paginator
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.db.models import Count, Window
 from django.utils.functional import cached_property
 
-from shop.catalog.cache import memoized
+from shop.catalog.cache import memo_get, memo_set, memoized
 from shop.core.pagination import PageNumberPagination
 
 # Parameters that choose a page or its order, never which rows are counted.
@@ -39,7 +44,45 @@ class CatalogPaginator(Paginator):
             return self.object_list.count()
         return memoized(self.request, _count_name(self.request), self.object_list.count)
 
+    def _ranked(self) -> bool:
+        return "search_rank" in self.object_list.query.annotations and "count" not in self.__dict__
+
+    def _whole(self, number) -> int:
+        """The page number as an int >= 1, or Django's PageNotAnInteger / EmptyPage (the upper bound is checked
+        once the total is known)."""
+        try:
+            if isinstance(number, float) and not number.is_integer():
+                raise ValueError
+            number = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger(self.error_messages["invalid_page"]) from None
+        if number < 1:
+            raise EmptyPage(self.error_messages["min_page"])
+        return number
+
+    def _ranked_page(self, number):
+        """A search page whose total is not known yet: ids and ``COUNT(*) OVER ()`` in one query, then the rows."""
+        if self.request is not None:
+            known = memo_get(self.request, _count_name(self.request))
+            if known is not None:
+                self.__dict__["count"] = known
+                return None
+        bottom = (self._whole(number) - 1) * self.per_page
+        found = list(self.object_list.annotate(total=Window(Count("pk")))
+                     .values_list("pk", "total")[bottom:bottom + self.per_page + self.orphans])
+        if found:  # else an empty search or a page past the end: the COUNT decides which (EmptyPage)
+            self.__dict__["count"] = found[0][1]
+            if self.request is not None:
+                memo_set(self.request, _count_name(self.request), found[0][1])
+        number = self.validate_number(number)
+        keep = self.per_page if number < self.num_pages else len(found)
+        return self._get_page(self.object_list.filter(pk__in=[pk for pk, _ in found[:keep]]), number, self)
+
     def page(self, number):
+        if self._ranked():
+            page = self._ranked_page(number)
+            if page is not None:
+                return page
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = bottom + self.per_page

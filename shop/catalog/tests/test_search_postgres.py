@@ -79,3 +79,30 @@ def test_search_uses_the_gin_index():
 
     assert row is not None
     assert "gin (search_vector)" in row[0]
+
+
+def test_a_ranked_page_reads_its_total_with_its_ids_and_pages_stay_exact(api_client, category,
+                                                                         django_assert_num_queries):
+    """The first page of a search counts its matches in the query that picks the page's ids (no separate COUNT
+    scan of the full-text index); later pages reuse that memoized total; a page past the end is still a 400."""
+    for index in range(23):
+        ProductFactory(category=category, slug=f"lamp-{index}", name=f"Desk Lamp {index}", description="Light.")
+    ProductFactory(category=category, slug="kettle", name="Kettle", description="Boils water.")
+
+    with django_assert_num_queries(6) as first:  # window, ids+total, rows, images, variants, live promotions
+        page_one = api_client.get(LIST, {"search": "lamp", "page_size": 10})
+    assert not any('"__count"' in q["sql"] for q in first.captured_queries)
+    assert any("OVER ()" in q["sql"] for q in first.captured_queries)
+    with django_assert_num_queries(5):  # the memoized total: no count at all
+        page_three = api_client.get(LIST, {"search": "lamp", "page_size": 10, "page": 3})
+
+    assert page_one.json()["count"] == page_three.json()["count"] == 23
+    assert len(slugs(page_one)) == 10 and len(slugs(page_three)) == 3
+    assert page_one.json()["next"] is not None and page_three.json()["next"] is None
+    seen = slugs(page_one) + slugs(api_client.get(LIST, {"search": "lamp", "page_size": 10, "page": 2})) + \
+        slugs(page_three)
+    assert sorted(seen) == sorted(f"lamp-{index}" for index in range(23))
+    past = api_client.get(LIST, {"search": "desk lamp", "page_size": 10, "page": 4})
+    assert past.status_code == 400 and "page" in past.json()["errors"]
+    nothing = api_client.get(LIST, {"search": "zebra"})
+    assert nothing.status_code == 200 and nothing.json()["count"] == 0 and nothing.json()["results"] == []
