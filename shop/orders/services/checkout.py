@@ -222,6 +222,15 @@ def _discounts(*, lines: list[CheckoutLine], code: str | None, email: str, fee) 
     return evaluation
 
 
+def _loaded(instance, name: str, rows: list) -> None:
+    """Leave ``rows`` as ``instance``'s related manager ``name``'s contents, as ``prefetch_related`` does (rows in
+    the order the selectors read them: ``rows`` must already be in it)."""
+    manager = getattr(instance, name).get_queryset()
+    manager._result_cache = rows
+    manager._prefetch_done = True
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[name] = manager
+
+
 def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_method, notes, expected_total,
               idempotency_key, fingerprint, address_field="shipping_address", voucher=None,
               guest: GuestBuyer | None = None, method: PaymentMethodFacts | None = None,
@@ -290,28 +299,30 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
     ])
     # The voucher's use is reserved here, after the order row exists (guarded UPDATEs on its counters, lock order
     # cart -> stock -> voucher); no use left raises, and the whole checkout rolls back. Cash on delivery consumes it.
-    order_discounts_apply(order=order, evaluation=found, email=email, consume=not needs_online_payment)
+    discounts = order_discounts_apply(order=order, evaluation=found, email=email, consume=not needs_online_payment)
     snapshot = None
     if address is not None:
         snapshot = OrderAddress(order=order, **address)
         snapshot.full_clean(exclude=["order"])
         snapshot.save()
     shipment = Shipment.objects.create(order=order, status=Shipment.Status.ORDER_PLACED)
-    ShipmentEvent.objects.create(shipment=shipment, status=Shipment.Status.ORDER_PLACED, message="Order placed",
-                                 occurred_at=now)
-    # What the payment's gateway request reads of the new order, known without a query: its lines and its address
-    # (or that it has none).
-    Order.shipping_address.related.set_cached_value(order, snapshot)
-    lines_loaded = order.items.get_queryset()
-    lines_loaded._result_cache = items  # as prefetch_related leaves them
-    lines_loaded._prefetch_done = True  # type: ignore[attr-defined]
-    order._prefetched_objects_cache = {"items": lines_loaded}  # type: ignore[attr-defined]
-    OrderStatusChange.objects.bulk_create([
+    event = ShipmentEvent.objects.create(shipment=shipment, status=Shipment.Status.ORDER_PLACED,
+                                         message="Order placed", occurred_at=now)
+    history = OrderStatusChange.objects.bulk_create([
         OrderStatusChange(order=order, from_status="", to_status=Order.Status.PENDING, changed_by=user,
                           reason="created", created_at=now),
         OrderStatusChange(order=order, from_status=Order.Status.PENDING, to_status=Order.Status.PROCESSING,
                           changed_by=user, reason="checkout", created_at=now),
     ])
+    # The rows just written, left on the order as prefetch_related would (no query to read them again): the
+    # payment's gateway request reads its lines and address, the checkout's answer the rest
+    # (``shop.orders.selectors.order_of_checkout``).
+    Order.shipping_address.related.set_cached_value(order, snapshot)
+    Order.shipment.related.set_cached_value(order, shipment)
+    _loaded(shipment, "events", [event])
+    _loaded(order, "items", items)
+    _loaded(order, "status_history", history)
+    _loaded(order, "discounts", discounts)
     if from_cart:
         CartItem.objects.filter(cart=cart).delete()
         if cart.voucher_code:
