@@ -67,15 +67,20 @@ def order_of_checkout(*, order: Order, payment: Payment | None) -> Order:
     are 0. Pinned against ``order_get`` field by field by ``shop/payments/tests/test_checkout_answer.py``."""
     lines = list(lines_with_product_shown_stock(
         OrderItem.objects.filter(order=order).select_related("product", "variant__product").order_by("id")))
-    for line in lines:
-        line.refunded_quantity = 0
-        line.refunded_amount = line.refunded_tax = Decimal("0.00")
-    for name, rows in (("items", lines), ("payments", [payment] if payment is not None else [])):
-        manager = getattr(order, name).get_queryset()
-        manager._result_cache = rows
-        manager._prefetch_done = True
-        order.__dict__.setdefault("_prefetched_objects_cache", {})[name] = manager
+    for line in lines:  # order_items_with_refunds' annotations, for an order nothing was refunded of
+        line.__dict__.update(refunded_quantity=0, refunded_amount=Decimal("0.00"), refunded_tax=Decimal("0.00"))
+    rows_as_prefetched(order, "items", lines)
+    rows_as_prefetched(order, "payments", [payment] if payment is not None else [])
     return order
+
+
+def rows_as_prefetched(instance, name: str, rows: list) -> None:
+    """Leave ``rows`` as the contents of ``instance``'s related manager ``name``, as ``prefetch_related`` does (no
+    query to read them): rows already in hand, in the order the selectors read them."""
+    manager = getattr(instance, name).get_queryset()
+    manager._result_cache = rows
+    manager._prefetch_done = True
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[name] = manager
 
 
 def order_exists(*, order_id: int, user) -> bool:

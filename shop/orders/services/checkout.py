@@ -39,6 +39,7 @@ from ..models import (
     ShippingMethod,
 )
 from ..pricing import CheckoutLine, checkout_price, order_item_price_fields, order_price_fields, shipping_fee
+from ..selectors import rows_as_prefetched
 from ..transitions import CANCELLABLE
 from ._shared import _notify, order_created_announce
 from .cancel import _cancel_and_restock_locked
@@ -222,15 +223,6 @@ def _discounts(*, lines: list[CheckoutLine], code: str | None, email: str, fee) 
     return evaluation
 
 
-def _loaded(instance, name: str, rows: list) -> None:
-    """Leave ``rows`` as ``instance``'s related manager ``name``'s contents, as ``prefetch_related`` does (rows in
-    the order the selectors read them: ``rows`` must already be in it)."""
-    manager = getattr(instance, name).get_queryset()
-    manager._result_cache = rows
-    manager._prefetch_done = True
-    instance.__dict__.setdefault("_prefetched_objects_cache", {})[name] = manager
-
-
 def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_method, notes, expected_total,
               idempotency_key, fingerprint, address_field="shipping_address", voucher=None,
               guest: GuestBuyer | None = None, method: PaymentMethodFacts | None = None,
@@ -319,10 +311,10 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
     # (``shop.orders.selectors.order_of_checkout``).
     Order.shipping_address.related.set_cached_value(order, snapshot)
     Order.shipment.related.set_cached_value(order, shipment)
-    _loaded(shipment, "events", [event])
-    _loaded(order, "items", items)
-    _loaded(order, "status_history", history)
-    _loaded(order, "discounts", discounts)
+    rows_as_prefetched(shipment, "events", [event])
+    rows_as_prefetched(order, "items", items)
+    rows_as_prefetched(order, "status_history", history)
+    rows_as_prefetched(order, "discounts", discounts)
     if from_cart:
         CartItem.objects.filter(cart=cart).delete()
         if cart.voucher_code:
