@@ -176,7 +176,8 @@ def order_create(
     ``method``: the method ``payment_method`` names, when the caller has already looked it up (staff's settings are
     then read once per request). ``placed(order)`` is called inside the transaction with a new order, once every
     row is written (the payments side reserves the order's payment attempt there); what it raises rolls the
-    checkout back. The order returned has its items, address and shipment loaded (no query to read them).
+    checkout back. The order returned holds the rows it wrote (items, address, shipment with its event, history,
+    discounts) as prefetched: no query to read them (``shop.orders.selectors.order_of_checkout`` answers from them).
     """
     fingerprint = ""
     if idempotency_key:
