@@ -21,6 +21,7 @@ from shop.catalog.models import ProductVariant
 from shop.catalog.stock import StockLine, stock_deduct
 from shop.core.exceptions import ApplicationError, Conflict
 from shop.core.idempotency import check_replay, request_fingerprint
+from shop.core.money import MONEY_LIMIT, money_text
 from shop.discounts.calculation import DiscountLine
 from shop.discounts.selectors import Evaluation, discounts_evaluate
 from shop.discounts.services import order_discounts_apply, order_voucher_code, refusal_error
@@ -44,7 +45,7 @@ from ..transitions import CANCELLABLE
 from ._shared import _notify, order_created_announce
 from .cancel import _cancel_and_restock_locked
 
-MAX_ORDER_TOTAL = Decimal("1e10")  # the money columns hold 12 digits, 2 of them decimals
+MAX_ORDER_TOTAL = MONEY_LIMIT  # the money columns hold ten whole digits (shop.core.money.MONEY_COLUMN)
 ADDRESS_FIELDS = ("full_name", "phone", "email", "address_line_1", "address_line_2", "city", "state", "postal_code",
                   "country")
 
@@ -256,8 +257,10 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
         raise ApplicationError(refusal, code=OrderErrorCode.INVALID_PAYMENT_METHOD,
                                extra={"errors": {"payment_method": [refusal]}})
     if expected_total is not None and expected_total != total:
-        raise Conflict(f"The order total is {total}, not {expected_total}: review your cart and retry.",
-                       code=OrderErrorCode.TOTAL_MISMATCH, extra={"total": str(total), "currency": price.currency})
+        shown = money_text(total, price.currency)
+        raise Conflict(f"The order total is {shown}, not {money_text(expected_total, price.currency)}: review your "
+                       "cart and retry.", code=OrderErrorCode.TOTAL_MISMATCH,
+                       extra={"total": shown, "currency": price.currency})
 
     # Stock before any write (every line is validated before anything changes): a losing checkout in a rush for a hot
     # product fails here, cheaply. Measured against taking stock last (shorter hot-row lock): no difference
