@@ -70,6 +70,7 @@ def order_of_checkout(*, order: Order, payment: Payment | None) -> Order:
         OrderItem.objects.filter(order=order).select_related("product", "variant__product").order_by("id")))
     for line in lines:  # order_items_with_refunds' annotations, for an order nothing was refunded of
         line.__dict__.update(refunded_quantity=0, refunded_amount=Decimal("0.00"), refunded_tax=Decimal("0.00"))
+        line.order = order  # as the prefetch leaves it: a line's money is written in its order's currency
     rows_as_prefetched(order, "items", lines)
     rows_as_prefetched(order, "payments", [payment] if payment is not None else [])
     return order

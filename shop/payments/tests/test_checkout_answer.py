@@ -159,3 +159,15 @@ def test_a_replayed_checkout_is_read_as_the_order_stands(user, user_client, sand
 
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json()["payment_status"] == "paid" and again.json()["id"] == first.json()["id"]
+
+
+@pytest.mark.parametrize("currency", ["JPY", "KWD"])
+def test_currencies_without_cents_or_with_three_decimals(user, user_client, sandbox_on, settings, currency):
+    settings.SHOP_CURRENCY = currency
+    product = ProductFactory(price=Decimal("1255") if currency == "JPY" else Decimal("1.255"), stock_quantity=9)
+    VoucherFactory(code="TENOFF")
+
+    placed = _check_out(user_client, {"items": [{"product_id": product.pk, "quantity": 3}], "voucher": "TENOFF",
+                                      "payment_method": "sandbox"})
+
+    assert placed["currency"] == currency and placed["discounts"][0]["amount"]
