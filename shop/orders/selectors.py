@@ -5,6 +5,7 @@ from django.db.models.functions import Coalesce
 
 from shop.catalog.selectors import lines_with_product_shown_stock
 from shop.core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+from shop.core.prefetch import rows_as_prefetched
 from shop.discounts.models import OrderDiscount
 from shop.payments.models import Payment, Refund, RefundLine
 
@@ -74,15 +75,6 @@ def order_of_checkout(*, order: Order, payment: Payment | None) -> Order:
     rows_as_prefetched(order, "items", lines)
     rows_as_prefetched(order, "payments", [payment] if payment is not None else [])
     return order
-
-
-def rows_as_prefetched(instance, name: str, rows: list) -> None:
-    """Leave ``rows`` as the contents of ``instance``'s related manager ``name``, as ``prefetch_related`` does (no
-    query to read them): rows already in hand, in the order the selectors read them."""
-    manager = getattr(instance, name).get_queryset()
-    manager._result_cache = rows
-    manager._prefetch_done = True
-    instance.__dict__.setdefault("_prefetched_objects_cache", {})[name] = manager
 
 
 def order_exists(*, order_id: int, user) -> bool:

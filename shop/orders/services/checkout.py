@@ -22,6 +22,7 @@ from shop.catalog.stock import StockLine, stock_deduct
 from shop.core.exceptions import ApplicationError, Conflict
 from shop.core.idempotency import check_replay, request_fingerprint
 from shop.core.money import MONEY_LIMIT, money_text
+from shop.core.prefetch import rows_as_prefetched
 from shop.discounts.calculation import DiscountLine
 from shop.discounts.selectors import Evaluation, discounts_evaluate
 from shop.discounts.services import order_discounts_apply, order_voucher_code, refusal_error
@@ -40,7 +41,6 @@ from ..models import (
     ShippingMethod,
 )
 from ..pricing import CheckoutLine, checkout_price, order_item_price_fields, order_price_fields, shipping_fee
-from ..selectors import rows_as_prefetched
 from ..transitions import CANCELLABLE
 from ._shared import _notify, order_created_announce
 from .cancel import _cancel_and_restock_locked
