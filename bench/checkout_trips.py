@@ -5,8 +5,9 @@ Celery tasks queued and outbox events written, for a direct order and a cart che
         .venv/bin/python bench/checkout_trips.py [--lines 5] [--repeat 20] [--show-sql] [--profile]
 
 Each checkout goes through Django's test client with a JWT, as ``bench/checkout.py`` sends it (``POST /orders/``
-with ``items``; ``POST /orders/checkout/`` for the cart), with the environment ``bench/checkout_run.sh`` gives the
-server (tasks eager, so a task's own queries are counted with the request: they are listed apart). Prints, per
+with ``items``; ``POST /orders/checkout/`` for the cart), with the environment ``TASKS=eager
+bench/checkout_run.sh`` gives the server (tasks eager, so a task's own queries are counted with the request: they
+are listed apart). Prints, per
 case, the counts split into the request's own and the tasks', the difference between N lines and 1 line (what a
 line costs: must be 0 for SQL), and per checkout the mean wall time, the time spent waiting on SQL, the CPU time of
 this (Django) process and of its PostgreSQL backend (read from /proc: CPU is what two shared cores run out of,

@@ -91,13 +91,14 @@ def _reserve_counters(code: VoucherCode, *, email: str) -> None:
 
 @transaction_required
 def order_discounts_apply(*, order: Any, evaluation: Evaluation, email: str, consume: bool,
-                          field: str = "voucher") -> Redemption | None:
+                          field: str = "voucher") -> list[OrderDiscount]:
     """Record what ``evaluation`` took off the new ``order`` and reserve its voucher use (see the module doc).
 
     Inside the checkout's transaction, after the order row is written. ``consume``: the use counts as consumed at
     once (cash on delivery). Raises ``ApplicationError`` 400 (``usage_limit_reached``, ``customer_limit_reached``,
     ``voucher_invalid``, naming ``field``) when the guarded updates find no use left: the caller's transaction
-    then rolls back the order. Returns the ledger row, or ``None`` without a voucher.
+    then rolls back the order. Returns the ``OrderDiscount`` rows written, in id order (the checkout's answer
+    shows them without reading them again); the voucher's ledger row (``Redemption``) is not returned.
     """
     if evaluation.refusal is not None:
         raise refusal_error(evaluation.refusal, field=field)
@@ -108,18 +109,19 @@ def order_discounts_apply(*, order: Any, evaluation: Evaluation, email: str, con
         OrderDiscount.objects.bulk_create(rows)
     code = evaluation.code
     if code is None:
-        return None
+        return rows
     email = selectors.normalise_email(email)
     try:
         _reserve_counters(code, email=email)
     except VoucherRefused as refused:
         raise refusal_error(refused, field=field) from None
     now = timezone.now()
-    return Redemption.objects.create(
+    Redemption.objects.create(
         order=order, voucher_id=code.voucher_id, code=code, email=email, amount=evaluation.discounts.voucher_amount,
         status=Redemption.Status.CONSUMED if consume else Redemption.Status.RESERVED, reserved_at=now,
         consumed_at=now if consume else None,
     )
+    return rows
 
 
 @transaction_required

@@ -162,7 +162,9 @@ class GuestCheckoutApi(APIView):
             return_url=return_url_check(data["return_url"], request=request), base_url=public_base_url(request),
             voucher=data.get("voucher") or None,
         )
-        order = selectors.order_get(order_id=order.pk)
+        # A new order is answered from the rows the checkout wrote; a replayed one is read as it now stands.
+        order = (selectors.order_of_checkout(order=order, payment=payment) if created
+                 else selectors.order_get(order_id=order.pk))
         context = {"payment": payment, "order_token": order_access_token(order),
                    "order_token_expires_at": timezone.now() + order_access_expires_in()}
         return Response(GuestCheckoutOutput(order, context=context).data,

@@ -78,7 +78,9 @@ def _checkout(request) -> Response:
         notes=data.get("notes", ""), expected_total=data.get("expected_total"), idempotency_key=key,
         return_url=return_url, base_url=public_base_url(request), voucher=data.get("voucher") or None,
     )
-    order = selectors.order_get(order_id=order.pk)
+    # A new order is answered from the rows the checkout wrote; a replayed one is read as it now stands.
+    order = (selectors.order_of_checkout(order=order, payment=payment) if created
+             else selectors.order_get(order_id=order.pk))
     return Response(CheckoutOutput(order, context={"payment": payment}).data,
                     status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 

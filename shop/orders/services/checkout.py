@@ -22,6 +22,7 @@ from shop.catalog.stock import StockLine, stock_deduct
 from shop.core.exceptions import ApplicationError, Conflict
 from shop.core.idempotency import check_replay, request_fingerprint
 from shop.core.money import MONEY_LIMIT, money_text
+from shop.core.prefetch import rows_as_prefetched
 from shop.discounts.calculation import DiscountLine
 from shop.discounts.selectors import Evaluation, discounts_evaluate
 from shop.discounts.services import order_discounts_apply, order_voucher_code, refusal_error
@@ -177,7 +178,8 @@ def order_create(
     ``method``: the method ``payment_method`` names, when the caller has already looked it up (staff's settings are
     then read once per request). ``placed(order)`` is called inside the transaction with a new order, once every
     row is written (the payments side reserves the order's payment attempt there); what it raises rolls the
-    checkout back. The order returned has its items, address and shipment loaded (no query to read them).
+    checkout back. The order returned holds the rows it wrote (items, address, shipment with its event, history,
+    discounts) as prefetched: no query to read them (``shop.orders.selectors.order_of_checkout`` answers from them).
     """
     fingerprint = ""
     if idempotency_key:
@@ -294,28 +296,30 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
     ])
     # The voucher's use is reserved here, after the order row exists (guarded UPDATEs on its counters, lock order
     # cart -> stock -> voucher); no use left raises, and the whole checkout rolls back. Cash on delivery consumes it.
-    order_discounts_apply(order=order, evaluation=found, email=email, consume=not needs_online_payment)
+    discounts = order_discounts_apply(order=order, evaluation=found, email=email, consume=not needs_online_payment)
     snapshot = None
     if address is not None:
         snapshot = OrderAddress(order=order, **address)
         snapshot.full_clean(exclude=["order"])
         snapshot.save()
     shipment = Shipment.objects.create(order=order, status=Shipment.Status.ORDER_PLACED)
-    ShipmentEvent.objects.create(shipment=shipment, status=Shipment.Status.ORDER_PLACED, message="Order placed",
-                                 occurred_at=now)
-    # What the payment's gateway request reads of the new order, known without a query: its lines and its address
-    # (or that it has none).
-    Order.shipping_address.related.set_cached_value(order, snapshot)
-    lines_loaded = order.items.get_queryset()
-    lines_loaded._result_cache = items  # as prefetch_related leaves them
-    lines_loaded._prefetch_done = True  # type: ignore[attr-defined]
-    order._prefetched_objects_cache = {"items": lines_loaded}  # type: ignore[attr-defined]
-    OrderStatusChange.objects.bulk_create([
+    event = ShipmentEvent.objects.create(shipment=shipment, status=Shipment.Status.ORDER_PLACED,
+                                         message="Order placed", occurred_at=now)
+    history = OrderStatusChange.objects.bulk_create([
         OrderStatusChange(order=order, from_status="", to_status=Order.Status.PENDING, changed_by=user,
                           reason="created", created_at=now),
         OrderStatusChange(order=order, from_status=Order.Status.PENDING, to_status=Order.Status.PROCESSING,
                           changed_by=user, reason="checkout", created_at=now),
     ])
+    # The rows just written, left on the order as prefetch_related would (no query to read them again): the
+    # payment's gateway request reads its lines and address, the checkout's answer the rest
+    # (``shop.orders.selectors.order_of_checkout``).
+    Order.shipping_address.related.set_cached_value(order, snapshot)
+    Order.shipment.related.set_cached_value(order, shipment)
+    rows_as_prefetched(shipment, "events", [event])
+    rows_as_prefetched(order, "items", items)
+    rows_as_prefetched(order, "status_history", history)
+    rows_as_prefetched(order, "discounts", discounts)
     if from_cart:
         CartItem.objects.filter(cart=cart).delete()
         if cart.voucher_code:
