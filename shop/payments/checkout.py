@@ -22,8 +22,10 @@ def order_place_and_pay(*, user, lines: list[LineRequest] | None = None, payment
     ``payment_method`` is a method code or number; without one, the shop's default method is used
     (``shop.payments.methods.default_method``: ``DEFAULT_PAYMENT_METHOD``, else the first active method), and no
     payment is opened when there is none. A direct order (``lines``) also empties the user's cart once it is
-    placed and its payment opened. ``return_url`` and ``base_url`` go to ``payment_start`` (where a hosted
-    payment page sends the customer back; this API's public base as the customer reached it).
+    placed and its payment opened. An order whose total is 0 is placed paid with no method (``order_create``):
+    no payment is opened, whatever ``payment_method`` said. ``return_url`` and ``base_url`` go to
+    ``payment_start`` (where a hosted payment page sends the customer back; this API's public base as the
+    customer reached it).
 
     The gateway is called after the order commits (no row lock is held across the network). If it cannot
     start the payment (down, 5xx, refused), the checkout is undone: the order is cancelled with its stock

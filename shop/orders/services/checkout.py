@@ -173,6 +173,11 @@ def order_create(
     name errors give the address (the field the client sent it in). ``guest`` (with ``user=None``): a guest's
     checkout of the guest cart its token opens (404 otherwise); the order has no user and keeps ``guest.email``.
 
+    A total of 0 (a voucher took everything, shipping included) opens no payment: the order is written paid
+    (``paid_at``, ``is_fully_paid``, ``payment_status`` paid) with no ``payment_method`` and no deadline, its voucher
+    use consumed, order.created and order.paid announced; ``payment_method`` must still name an offered method,
+    but its order-total limits do not apply.
+
     ``voucher``: a voucher code for this order (a cart checkout without one uses the cart's code, if any). Sales
     and the voucher are priced in (``shop.discounts``), and the voucher's use is reserved in this transaction
     (``shop.discounts.services.order_discounts_apply``), counted against its per-customer limit by the buyer's
