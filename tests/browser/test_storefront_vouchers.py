@@ -10,41 +10,28 @@ import pytest
 
 from shop.accounts.tests.factories import UserFactory
 from shop.catalog.models import Product
-from shop.catalog.tests.factories import ProductFactory
 from shop.discounts.models import Redemption
 from shop.discounts.tests.factories import VoucherFactory
 from shop.orders.models import Order
 from shop.orders.tests.factories import ShippingMethodFactory
 from shop.payments.models import Payment
-from tests.browser.conftest import expect, shot
+from tests.browser.conftest import (
+    STOREFRONT_PASSWORD,
+    expect,
+    guest_checkout_form,
+    sandbox_pay,
+    shot,
+    storefront_login,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "Storefront-Pass-1"
-
 
 @pytest.fixture
-def shop(settings):
-    """The sandbox and cash on delivery, a 24.50 lantern, a courier at 5.00 and the demo's WELCOME10."""
-    settings.PAYMENT_METHODS = ["sandbox", "cod"]
-    settings.PAYMENTS_SANDBOX_ENABLED = True
-    settings.DEMO_STOREFRONT_ENABLED = True
-    settings.PUBLIC_BASE_URL = ""
-    lantern = ProductFactory(name="Storm Lantern", slug="storm-lantern", price=Decimal("24.50"), stock_quantity=5)
-    ShippingMethodFactory(name="Courier", price=Decimal("5.00"))
+def shop(lantern_shop):
+    """The storefront's lantern and courier, and the demo's WELCOME10 (10 % off from a spend of 30.00)."""
     VoucherFactory(code="WELCOME10", name="Welcome", value=Decimal("10"), min_spend=Decimal("30.00"))
-    return lantern
-
-
-@pytest.fixture
-def fresh_page(page, live_server, shop):
-    """No guest token left in localStorage by an earlier test of the session."""
-    page.goto(f"{live_server.url}/demo/")
-    page.evaluate("localStorage.clear()")
-    page.reload()
-    expect(page, "#products a", "Storm Lantern")
-    yield page
-    page.evaluate("localStorage.clear()")
+    return lantern_shop
 
 
 def _add_lantern(page, quantity: int) -> None:
@@ -63,13 +50,8 @@ def _apply(page, code: str) -> None:
 
 def test_a_customer_applies_a_voucher_and_pays_the_discounted_total(fresh_page, live_server, shop):
     page = fresh_page
-    UserFactory(email="bo@example.com", first_name="Bo", password=PASSWORD)
-    page.click("#nav-login")
-    form = expect(page, "#login-form")
-    form.locator("input[name=email]").fill("bo@example.com")
-    form.locator("input[name=password]").fill(PASSWORD)
-    form.get_by_role("button", name="Log in").click()
-    expect(page, "#nav-user", "bo@example.com")
+    UserFactory(email="bo@example.com", first_name="Bo", password=STOREFRONT_PASSWORD)
+    storefront_login(page, "bo@example.com")
     _add_lantern(page, 1)
     expect(page, "#cart-total", "24.50")
 
@@ -105,9 +87,7 @@ def test_a_customer_applies_a_voucher_and_pays_the_discounted_total(fresh_page, 
     checkout.locator("input[name=country]").fill("KE")
     checkout.locator("label.choice", has_text="Sandbox").locator("input").check()
     checkout.locator("#place-order").click()
-    page.wait_for_url(re.compile(r"/payments/sandbox/pay/[^/]+/$"))
-    expect(page, "#amount", "49.10")
-    page.get_by_role("button", name="Succeed").click()
+    sandbox_pay(page, "49.10")
 
     page.wait_for_url(re.compile(r"/demo/#/orders/\d+$"))
     expect(page, "#order-payment-status", "paid")
@@ -137,13 +117,7 @@ def test_a_guest_removes_a_voucher_then_one_covering_everything_leaves_nothing_t
     _apply(page, "onthehouse")
     expect(page, "#cart-total", "0.00")
     assert page.locator("#cart .discount-line td.discount").inner_text() == "−49.00"
-    page.click("#to-checkout")
-    checkout = expect(page, "#guest-checkout-form")
-    checkout.locator("input[name=email]").fill("guest@example.com")
-    checkout.locator("input[name=full_name]").fill("Grace Guest")
-    checkout.locator("input[name=address_line_1]").fill("1 Harbour Road")
-    checkout.locator("input[name=city]").fill("Mombasa")
-    checkout.locator("input[name=country]").fill("KE")
+    checkout = guest_checkout_form(page, "guest@example.com")
     checkout.locator("label.choice", has_text="Pick up in store").locator("input").check()
     checkout.locator("label.choice", has_text="Sandbox").locator("input").check()
     checkout.locator("#place-order").click()

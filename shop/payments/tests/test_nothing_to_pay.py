@@ -157,13 +157,20 @@ def test_a_guest_whose_fixed_voucher_covers_the_goods_and_ships_free_pays_nothin
     _nothing_sent(fake)
 
 
-def test_staff_cancel_a_paid_free_order_without_a_refund_to_queue(user_client, staff_client, sandbox_on, shelf,
-                                                                  fake_stripe):
+def _free_order(client, shelf) -> dict:
+    """A sandbox checkout of 2 x 40.00 with a 100 % voucher and free pick-up: the order as answered."""
     product, pickup = shelf
     VoucherFactory(code="ALLFREE", value=Decimal("100"))
-    _fill(user_client, product)
-    order = user_client.post("/orders/checkout/", {"voucher": "ALLFREE", "payment_method": "sandbox",
-                                                   "shipping_method": pickup.pk}, format="json").json()
+    _fill(client, product)
+    response = client.post("/orders/checkout/", {"voucher": "ALLFREE", "payment_method": "sandbox",
+                                                 "shipping_method": pickup.pk}, format="json")
+    assert (response.status_code, response.json()["total"]) == (201, "0.00"), response.json()
+    return response.json()
+
+
+def test_staff_cancel_a_paid_free_order_without_a_refund_to_queue(user_client, staff_client, sandbox_on, shelf):
+    product, _ = shelf
+    order = _free_order(user_client, shelf)
 
     response = staff_client.post(f"/orders/admin/{order['id']}/status/", {"status": "cancelled"}, format="json")
 
@@ -175,11 +182,7 @@ def test_staff_cancel_a_paid_free_order_without_a_refund_to_queue(user_client, s
 
 
 def test_a_free_order_ships_like_any_paid_order(user_client, staff_client, sandbox_on, shelf):
-    product, pickup = shelf
-    VoucherFactory(code="ALLFREE", value=Decimal("100"))
-    _fill(user_client, product)
-    order = user_client.post("/orders/checkout/", {"voucher": "ALLFREE", "payment_method": "sandbox",
-                                                   "shipping_method": pickup.pk}, format="json").json()
+    order = _free_order(user_client, shelf)
 
     shipped = staff_client.post(f"/orders/admin/{order['id']}/status/", {"status": "shipped"}, format="json")
 
