@@ -25,6 +25,7 @@ import itertools
 import json
 import os
 import random
+import ssl
 import statistics
 import sys
 import threading
@@ -78,6 +79,9 @@ SEARCH_WORDS = [
     "oak desk",
     "travel",
 ]
+# With --retries: answers a client retries after (a balancer's "no node answered" or the app's "try again"), as
+# a real client would when a node dies under it; a transport error (connection cut) is retried too.
+RETRYABLE_STATUSES = {502, 503, 504}
 REGISTER_PASSWORD = "Tr4vel-Kettle-93!"  # passes the validators, unlike anything resembling the email
 ADDRESS = {
     "full_name": "Bench Customer",
@@ -104,6 +108,8 @@ class Stats:
         self.cache_hits: Counter = Counter()  # catalog answers with X-Cache: HIT, inside the window
         self.cacheable: Counter = Counter()  # catalog answers with any X-Cache header, inside the window
         self.errors: Counter = Counter()  # whole run, warm-up included
+        self.retried: Counter = Counter()  # failed attempts retried (--retries), whole run: what a failover costs
+        self.retry_bodies: list[str] = []
         self.answered = 0  # whole run, warm-up included: the error rate's denominator with the errors
         self.error_bodies: list[str] = []
         self.max_error_bodies = max_error_bodies
@@ -131,6 +137,12 @@ class Stats:
             if len(self.error_bodies) < self.max_error_bodies:
                 self.error_bodies.append(f"[{step}] {message[:600]}")
 
+    def retry(self, step: str, message: str) -> None:
+        with self.lock:
+            self.retried[step] += 1
+            if len(self.retry_bodies) < self.max_error_bodies:
+                self.retry_bodies.append(f"[{step}] {message[:300]}")
+
     def flow_done(self, finished: float) -> None:
         with self.lock:
             self.flows_done_total += 1
@@ -143,7 +155,11 @@ class Customer:
 
     def __init__(self, args, stats: Stats, shared: "Shared", rng: random.Random):
         self.args, self.stats, self.shared, self.rng = args, stats, shared, rng
-        self.app = httpx.Client(base_url=args.base_url, timeout=args.timeout)
+        self.app = httpx.Client(
+            base_url=args.base_url,
+            timeout=args.timeout,
+            verify=ssl.create_default_context(cafile=args.ca_file) if args.ca_file else True
+        )
         self.gateway = httpx.Client(
             base_url=args.stripe_url,
             timeout=args.timeout,
@@ -152,24 +168,40 @@ class Customer:
         self.signer = FakeStripe()  # only its make_event(): the same event shape and signature the tests use
         self.signer.webhook_secret = os.environ["STRIPE_WEBHOOK_SECRET"]
         self.token = ""
+        self.retried = False  # whether the last call() needed a retry
 
-    def call(self, step: str, method: str, url: str, expect: int, *, client=None, **kwargs) -> httpx.Response:
+    def call(
+        self, step: str, method: str, url: str, expect: int, *, client=None, on_retry: tuple[int, ...] = (), **kwargs
+    ) -> httpx.Response:
+        """One request; any other status than ``expect`` is an error. With ``--retries N`` a transport error or a
+        502/503/504 is retried up to N times (the same headers and body: the same Idempotency-Key, the same signed
+        event), counted in ``retried``, and a retry may also answer ``on_retry`` (e.g. 200 for a replayed checkout
+        whose first attempt was applied). Only the answered attempt's latency is recorded."""
         client = client or self.app
         headers = kwargs.pop("headers", {})
         if self.token and client is self.app:
             headers.setdefault("Authorization", f"Bearer {self.token}")
-        started = time.perf_counter()
-        try:
-            response = client.request(method, url, headers=headers, **kwargs)
-        except httpx.HTTPError as exc:
-            self.stats.error(step, f"{method} {url}: {exc!r}")
-            raise FlowError(step) from exc
-        finished = time.perf_counter()
-        if response.status_code != expect:
-            self.stats.error(step, f"{method} {url} -> {response.status_code}: {response.text}")
-            raise FlowError(step)
-        self.stats.record(step, finished - started, finished, response.headers.get("X-Cache"))
-        return response
+        self.retried = False
+        for attempt in range(self.args.retries + 1):
+            started = time.perf_counter()
+            try:
+                response = client.request(method, url, headers=headers, **kwargs)
+            except httpx.HTTPError as exc:
+                failure, retryable = f"{method} {url}: {exc!r}", True
+            else:
+                finished = time.perf_counter()
+                if response.status_code == expect or (attempt and response.status_code in on_retry):
+                    self.stats.record(step, finished - started, finished, response.headers.get("X-Cache"))
+                    return response
+                failure = f"{method} {url} -> {response.status_code}: {response.text}"
+                retryable = response.status_code in RETRYABLE_STATUSES
+            if not retryable or attempt == self.args.retries:
+                self.stats.error(step, failure)
+                raise FlowError(step)
+            self.stats.retry(step, failure)
+            self.retried = True
+            time.sleep(self.args.retry_pause)
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def check(self, step: str, condition: bool, message: str) -> None:
         if not condition:
@@ -184,6 +216,7 @@ class Customer:
         if seeded:
             index = self.shared.take_user()
             try:
+                self.shared.customer_seen(bench_user_email(index))
                 self.log_in(bench_user_email(index))
                 self.purchase()
             finally:
@@ -194,11 +227,13 @@ class Customer:
 
     def register(self) -> None:
         email = f"flow-{self.shared.run}-{next(self.shared.serial)}@example.com"
-        body = self.call(
+        self.shared.customer_seen(email)
+        response = self.call(
             "register",
             "POST",
             "/auth/register/",
             201,
+            on_retry=(400,),  # a retry after the first attempt created the account: "email_taken", so log in
             json={
                 "email": email,
                 "password": REGISTER_PASSWORD,
@@ -206,14 +241,18 @@ class Customer:
                 "first_name": "Flow",
                 "last_name": "Customer",
             },
-        ).json()
-        self.token = body["tokens"]["access"]
+        )
+        if response.status_code == 400:
+            self.check("register", response.json().get("code") == "email_taken", f"register: {response.text}")
+            self.log_in(email, REGISTER_PASSWORD)
+        else:
+            self.token = response.json()["tokens"]["access"]
         with self.shared.lock:
             self.shared.registered += 1
 
-    def log_in(self, email: str) -> None:
+    def log_in(self, email: str, password: str | None = None) -> None:
         body = self.call(
-            "login", "POST", "/auth/login/", 200, json={"email": email, "password": self.args.password}
+            "login", "POST", "/auth/login/", 200, json={"email": email, "password": password or self.args.password}
         ).json()
         self.token = body["tokens"]["access"]
 
@@ -253,6 +292,7 @@ class Customer:
             "POST",
             "/orders/checkout/",
             201,
+            on_retry=(200,),  # the first attempt was applied: the same Idempotency-Key answers that order again
             json={"shipping_address": ADDRESS, "payment_method": "stripe"},
             headers={"Idempotency-Key": uuid.uuid4().hex},
         ).json()
@@ -291,7 +331,13 @@ class Customer:
             content=payload,
             headers={"Stripe-Signature": signature, "Content-Type": "application/json"},
         ).json()
-        self.check("webhook", answer == {"received": True, "outcome": "succeeded"}, f"webhook answered {answer}")
+        # A redelivered event whose first delivery was processed (the node died before answering) is a duplicate.
+        outcomes = {"succeeded", "duplicate"} if self.retried else {"succeeded"}
+        self.check(
+            "webhook",
+            answer.get("received") is True and answer.get("outcome") in outcomes and len(answer) == 2,
+            f"webhook answered {answer}",
+        )
 
         deadline = time.monotonic() + self.args.poll_timeout
         while True:
@@ -321,6 +367,11 @@ class Shared:
         self.registered = 0
         self.ordered: dict[int, dict[int, int]] = {}  # order id -> {product id: quantity}
         self.paid: dict[int, tuple[int, str]] = {}  # order id -> (payment id, intent id)
+        self.emails: set[str] = set()  # every customer of this run, to find orders none of them saw
+
+    def customer_seen(self, email: str) -> None:
+        with self.lock:
+            self.emails.add(email)
 
     def take_user(self) -> int:
         """A seeded user no other thread is using: two flows must never share one cart."""
@@ -383,6 +434,12 @@ def check_database(shared: Shared, initial_stock: dict[int, int], run_started) -
     unpaid_completed = Order.objects.filter(pk__in=paid_ids, is_fully_paid=False).count()
     # Orders this run placed whose flow did not complete (an error after checkout): reported, and then an error.
     unfinished = [oid for oid in shared.ordered if oid not in shared.paid]
+    # Orders placed for this run's customers that no customer was answered (a lost response and no retry).
+    unseen = (
+        Order.objects.filter(created_at__gte=run_started, user__email__in=shared.emails)
+        .exclude(pk__in=list(shared.ordered))
+        .count()
+    )
 
     touched = sorted({pid for lines in shared.ordered.values() for pid in lines})
     expected = Counter()
@@ -409,6 +466,7 @@ def check_database(shared: Shared, initial_stock: dict[int, int], run_started) -
         "payments_succeeded_in_db": sum(1 for p in payments.values() if p.status == Payment.Status.SUCCEEDED),
         "completed_flows_left_unpaid": unpaid_completed,
         "orders_of_unfinished_flows": len(unfinished),
+        "orders_unseen_by_customers": unseen,
         "products_touched": len(touched),
         "units_sold": sum(expected.values()),
         "stock_conserved": not any(p.startswith("product ") for p in problems),
@@ -467,6 +525,7 @@ def run(args) -> int:
     app_requests = sum(n for step, n in stats.requests.items() if step not in GATEWAY_STEPS)
     total_errors = sum(stats.errors.values())
     total_requests = stats.answered + total_errors
+    every_latency = [s for step, lat in stats.latencies.items() if step not in GATEWAY_STEPS for s in lat]
     db = check_database(shared, initial_stock, run_started)
 
     rows = []
@@ -495,6 +554,10 @@ def run(args) -> int:
         "app_requests_per_s": round(app_requests / window, 1) if window > 0 else 0,
         "errors": total_errors,
         "error_rate": round(total_errors / total_requests, 6) if total_requests else 0,
+        "p50_ms": round(statistics.median(every_latency) * 1000, 1) if every_latency else None,
+        "p99_ms": round(percentile(every_latency, 0.99) * 1000, 1) if every_latency else None,
+        "retried": sum(stats.retried.values()),
+        "retried_by_step": dict(stats.retried),
         "registered": shared.registered,
         "concurrency": args.concurrency,
         "register_share": args.register_share,
@@ -525,8 +588,14 @@ def run(args) -> int:
         f"error rate {summary['error_rate']:.4%}; database: {db['orders_paid_in_db']}/{db['orders_seen_paid']} "
         f"orders paid, {db['payments_succeeded_in_db']} payments succeeded, {db['units_sold']} units sold on "
         f"{db['products_touched']} products, stock conserved: {db['stock_conserved']}, completed flows left "
-        f"unpaid: {db['completed_flows_left_unpaid']}, orders of unfinished flows: {db['orders_of_unfinished_flows']}"
+        f"unpaid: {db['completed_flows_left_unpaid']}, orders of unfinished flows: {db['orders_of_unfinished_flows']}, "
+        f"orders no customer saw: {db['orders_unseen_by_customers']}"
     )
+    print(f"all app requests: p50 {summary['p50_ms']} ms, p99 {summary['p99_ms']} ms")
+    if stats.retried:
+        print(f"retried after a failure (--retries): {summary['retried']} {dict(stats.retried)}")
+    for body in stats.retry_bodies:
+        print("  retried:", body)
     for body in stats.error_bodies:
         print("  error:", body)
     for problem in db["problems"]:
@@ -538,6 +607,7 @@ def run(args) -> int:
         or db["problem_count"]
         or db["completed_flows_left_unpaid"]
         or db["orders_of_unfinished_flows"]
+        or db["orders_unseen_by_customers"]
         or not stats.flows_done
     )
     return 1 if failed else 0
@@ -559,6 +629,9 @@ def main() -> None:
     parser.add_argument("--list-pages", type=int, default=50, help="list pages browsed at random")
     parser.add_argument("--poll-timeout", type=float, default=10.0)
     parser.add_argument("--timeout", type=float, default=30.0, help="per request")
+    parser.add_argument("--retries", type=int, default=0, help="retry a 502/503/504 or a cut connection N times")
+    parser.add_argument("--retry-pause", type=float, default=0.2, help="seconds before a retry")
+    parser.add_argument("--ca-file", help="certificate to trust for an https --base-url (a self-signed balancer)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--max-error-bodies", type=int, default=5)
     parser.add_argument("--stop-on-error", action="store_true")

@@ -26,27 +26,12 @@ PY=.venv/bin/python
 RUN_DIR=$(mktemp -d /tmp/shop-flow-bench.XXXXXX)
 
 # Production settings, the shop's own gunicorn.conf.py; only what a benchmark on one machine needs differs.
-export DJANGO_SETTINGS_MODULE=config.settings.production
-SECRET_KEY="$($PY -c 'import secrets; print(secrets.token_urlsafe(50))')"
-export SECRET_KEY
+# shellcheck source=bench/flow_env.sh
+source bench/flow_env.sh
 export SECURE_SSL_REDIRECT=false          # plain HTTP on 127.0.0.1; production sits behind a TLS proxy
-export DEBUG=false
 export DATABASE_URL="postgres://postgres@127.0.0.1:5432/${DB}"
 export REDIS_URL="${BENCH_REDIS_URL:-redis://127.0.0.1:6379/3}"
 export CACHE_KEY_PREFIX="flowbench"
-# Raised so the load measures the code, not the limiter (every customer comes from 127.0.0.1).
-export THROTTLE_RATES="anon=100000000/min,user=100000000/min,login=100000000/min,register=100000000/min"
-# Celery tasks (order emails) run inside the request: no worker competing for the 2 cores, no queue to drain
-# before the database check, and the task's cost is counted in the latency of the request that queued it.
-export CELERY_TASK_ALWAYS_EAGER=true
-export EMAIL_URL="dummymail://"           # emails are built and dropped: nothing leaves the machine
-export LOG_LEVEL=WARNING
-export PAYMENT_METHODS="stripe,cod"
-export SHOP_CURRENCY=USD
-export STRIPE_SECRET_KEY="sk_test_flowbench_0123456789"
-export STRIPE_PUBLISHABLE_KEY="pk_test_flowbench_0123456789"
-export STRIPE_WEBHOOK_SECRET="whsec_flowbench_0123456789abcdef"
-export STRIPE_API_BASE="http://127.0.0.1:${STRIPE_PORT}"
 export PUBLIC_BASE_URL="http://127.0.0.1:${PORT}"
 # gunicorn.conf.py: workers, port; no recycling, so RSS after the run is that of workers that served all of it.
 export PORT BIND_ADDRESS=127.0.0.1 WEB_CONCURRENCY="$WORKERS"
