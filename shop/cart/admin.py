@@ -1,9 +1,11 @@
 from django.contrib import admin
 
+from shop.core.admin import MoneyAdminMixin
+
 from .models import Cart, CartItem
 
 
-class CartItemInline(admin.TabularInline):
+class CartItemInline(MoneyAdminMixin, admin.TabularInline):
     model = CartItem
     extra = 0
     raw_id_fields = ["product", "variant"]  # a select per line would list the whole catalog

@@ -22,10 +22,12 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from shop.catalog.models import Product, ProductVariant
+from shop.core.money import money_text
 
 from .locks import carts_lock
 from .models import CART_MAX_QUANTITY, Cart, CartItem
@@ -73,12 +75,12 @@ class MergeReport:
     adjustments: list[LineAdjustment] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        """JSON-ready: prices as strings with their two decimals ("12.50"), never floats."""
+        """JSON-ready: prices as strings with the shop currency's digits ("12.50" EUR, "1250" JPY), never floats."""
         answer = asdict(self)
         for adjustment in answer["adjustments"]:
             for name in ("old_price", "new_price"):
                 if adjustment[name] is not None:
-                    adjustment[name] = f"{adjustment[name]:.2f}"
+                    adjustment[name] = money_text(adjustment[name], settings.SHOP_CURRENCY)
         return answer
 
 

@@ -17,9 +17,12 @@ def cart_lock(*, user) -> Cart:
     """The user's cart, created if needed, locked until the end of the transaction.
 
     Raises ``TransactionRequired`` outside ``transaction.atomic()``. Serialises one user's cart writes and
-    checkouts (a checkout takes this lock before anything else).
+    checkouts (a checkout takes this lock before anything else). One query when the cart exists.
     """
-    Cart.objects.get_or_create(user=user)
+    rows = list(Cart.objects.select_for_update().filter(user=user).order_by("pk"))
+    if rows:
+        return rows[0]
+    Cart.objects.get_or_create(user=user)  # a concurrent first request may create it meanwhile: either one stays
     return list(Cart.objects.select_for_update().filter(user=user).order_by("pk"))[0]
 
 

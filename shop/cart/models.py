@@ -5,7 +5,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from shop.core.models import TimeStampedModel
+from shop.core.models import TimeStampedModel, positive_amount_validator
+from shop.core.money import MONEY_COLUMN
 
 CART_MAX_QUANTITY = 1000
 
@@ -53,12 +54,11 @@ class CartItem(TimeStampedModel):
     # The unit price the customer saw when the line was (last) priced: checkout charges it while the hold lasts
     # (CART_PRICE_HOLD_MINUTES after ``priced_at``); after that, or when more of the line is added, the catalog's
     # price applies again (shop/cart/pricing.py).
-    price_snapshot = models.DecimalField(max_digits=12, decimal_places=2,
-                                         validators=[MinValueValidator(Decimal("0.01"))])
+    price_snapshot = models.DecimalField(**MONEY_COLUMN, validators=[positive_amount_validator])
     priced_at = models.DateTimeField(default=timezone.now)
     # The unit price before the line was last re-priced at a different price (adding more of it), so the cart can
     # tell the customer the price changed; null when the last re-pricing kept the price.
-    price_changed_from = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    price_changed_from = models.DecimalField(**MONEY_COLUMN, null=True, blank=True)
 
     class Meta:
         ordering = ["id"]

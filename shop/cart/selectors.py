@@ -1,4 +1,7 @@
-from django.db.models import Prefetch, prefetch_related_objects
+from collections.abc import Sequence
+from typing import cast
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, prefetch_related_objects
 from django.utils import timezone
 
 from shop.catalog.models import Product, ProductVariant
@@ -11,6 +14,13 @@ from .errors import CartErrorCode
 from .models import Cart, CartItem
 from .pricing import CartPrice, cart_price, held_unit_price
 from .tokens import cart_token_lookup_hash, guest_cart_cutoff
+
+
+def cart_holds_anything(*, user) -> bool:
+    """Whether the user's cart has a line or a voucher code (False without a cart): one query, so that emptying an
+    empty cart costs no transaction."""
+    return Cart.objects.filter(user=user).filter(
+        ~Q(voucher_code="") | Exists(CartItem.objects.filter(cart=OuterRef("pk")))).exists()
 
 
 def cart_items_queryset():
@@ -93,15 +103,40 @@ def cart_priced(*, cart: Cart) -> tuple[Cart, CartPrice]:
 
 def purchasable_get(*, product_id: int | None, variant_id: int | None) -> tuple[Product, ProductVariant | None]:
     """The product (and variant) a cart or order line names, refused unless a customer can buy it: a read, it
-    locks and changes nothing.
+    locks and changes nothing (one query).
 
     A product with variants must be bought as one of them; a variant must belong to the named product. Raises
     ``ApplicationError`` (400) with a ``CartErrorCode``: ``product_required``, ``product_not_found``,
     ``variant_not_found``, ``variant_mismatch``, ``variant_required``, ``product_unavailable``.
     """
+    return purchasables_get(lines=[(product_id, variant_id)])[0]
+
+
+def purchasables_get(*, lines: Sequence[tuple[int | None, int | None]]) -> list[tuple[Product, ProductVariant | None]]:
+    """:func:`purchasable_get` for many lines (``(product_id, variant_id)`` pairs) at once: the answers in the
+    lines' order, in at most two queries whatever their number (the variants named, with their products; the
+    products named without a variant, each with whether it has variants). The first line that cannot be bought
+    raises its ``ApplicationError``, as :func:`purchasable_get` would."""
+    # An id no key column can hold names nothing (and SQLite refuses to bind it): left out of the queries.
+    variant_ids = {variant_id for _, variant_id in lines if variant_id is not None and _storable(variant_id)}
+    product_ids = {product_id for product_id, variant_id in lines
+                   if variant_id is None and product_id is not None and _storable(product_id)}
+    variants = ProductVariant.objects.select_related("product").in_bulk(variant_ids) if variant_ids else {}
+    products = cast("dict[int, Product]", Product.objects.annotate(
+        has_variants=Exists(ProductVariant.objects.filter(product=OuterRef("pk")))).in_bulk(product_ids)
+        if product_ids else {})
+    return [_purchasable(product_id, variant_id, products, variants) for product_id, variant_id in lines]
+
+
+def _storable(key: int) -> bool:
+    return -(2**63) <= key < 2**63
+
+
+def _purchasable(product_id: int | None, variant_id: int | None, products: dict[int, Product],
+                 variants: dict[int, ProductVariant]) -> tuple[Product, ProductVariant | None]:
     variant = None
     if variant_id is not None:
-        variant = ProductVariant.objects.select_related("product").filter(pk=variant_id).first()
+        variant = variants.get(variant_id)
         if variant is None:
             raise ApplicationError(f"Variant {variant_id} does not exist.", code=CartErrorCode.VARIANT_NOT_FOUND)
         if product_id is not None and variant.product_id != product_id:
@@ -111,13 +146,13 @@ def purchasable_get(*, product_id: int | None, variant_id: int | None) -> tuple[
     else:
         if product_id is None:
             raise ApplicationError("Give a product_id or a variant_id.", code=CartErrorCode.PRODUCT_REQUIRED)
-        found = Product.objects.filter(pk=product_id).first()
+        found = products.get(product_id)
         if found is None:
             raise ApplicationError(f"Product {product_id} does not exist.", code=CartErrorCode.PRODUCT_NOT_FOUND)
         product = found
     if not product.is_active or product.is_deleted:
         raise ApplicationError(f"'{product.name}' is not available.", code=CartErrorCode.PRODUCT_UNAVAILABLE)
-    if variant is None and product.variants.exists():
+    if variant is None and product.has_variants:  # type: ignore[attr-defined]  # the annotation above
         raise ApplicationError(f"'{product.name}' comes in variants: choose one with variant_id.",
                                code=CartErrorCode.VARIANT_REQUIRED)
     if variant is not None and not variant.is_active:

@@ -5,6 +5,8 @@ from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils.html import format_html
 
+from shop.core.admin import MoneyAdminMixin
+
 from . import services
 from .admin_widgets import VariantAdminForm
 from .cache import catalog_invalidate
@@ -102,7 +104,7 @@ class ProductImageInline(admin.TabularInline):
         return _preview(_image_src(image.image.name if image.image else "", image.image_url), 64)
 
 
-class ProductVariantInline(admin.TabularInline):
+class ProductVariantInline(MoneyAdminMixin, admin.TabularInline):
     model = ProductVariant
     form = VariantAdminForm
     extra = 0
@@ -111,7 +113,7 @@ class ProductVariantInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(CatalogAdminMixin, admin.ModelAdmin):
+class ProductAdmin(MoneyAdminMixin, CatalogAdminMixin, admin.ModelAdmin):
     list_display = ("thumbnail", "name", "slug", "category", "price", "stock", "is_active", "is_deleted",
                     "updated_at")
     list_display_links = ("thumbnail", "name")
@@ -195,7 +197,7 @@ class ProductAdmin(CatalogAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ProductVariant)
-class ProductVariantAdmin(CatalogAdminMixin, admin.ModelAdmin):
+class ProductVariantAdmin(MoneyAdminMixin, CatalogAdminMixin, admin.ModelAdmin):
     form = VariantAdminForm
     list_display = ("sku", "name", "product", "price_override", "tax_class", "stock_quantity", "is_active",
                     "is_deleted")

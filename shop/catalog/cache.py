@@ -25,7 +25,7 @@ from typing import TypeVar
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.http import HttpResponse
 from django.utils.http import http_date, parse_http_date_safe, quote_etag
 from rest_framework.exceptions import Throttled
@@ -162,12 +162,16 @@ def _entry_name(version: int | str, scope: str, request) -> str:
 
 
 def _not_modified(request, etag: str, last_modified: float) -> bool:
-    if_none_match = request.headers.get("If-None-Match")
+    # META, not request.headers: the latter builds a mapping of every header on first use, on every hit.
+    if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
     if if_none_match is not None:  # RFC 9110: when If-None-Match is present, If-Modified-Since is ignored
         tags = [tag.strip() for tag in if_none_match.split(",")]
         return "*" in tags or etag in tags or f"W/{etag}" in tags
-    since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
-    return since is not None and int(last_modified) <= since
+    since = request.META.get("HTTP_IF_MODIFIED_SINCE")
+    if since is None:
+        return False
+    since_seconds = parse_http_date_safe(since)
+    return since_seconds is not None and int(last_modified) <= since_seconds
 
 
 def _respond(request, body: bytes, etag: str, last_modified: float, *, cache_state: str) -> HttpResponse:
@@ -262,12 +266,26 @@ class _Found:
     counted: bool = False
 
 
+# The lookup's fixed keys as the backend spells them, per backend (override_settings(CACHES=...) makes a new one).
+_fixed_keys: dict[int, tuple[object, tuple[str, str, str, str, str]]] = {}
+
+
+def _fixed_keys_of(backend) -> tuple[str, str, str, str, str]:
+    known = _fixed_keys.get(id(backend))
+    if known is None or known[0] is not backend:
+        names = (VERSION_KEY, VERSION_AT_KEY, STOCK_KEY, FOLDED_KEY, FOLDED_AT_KEY)
+        spelled = tuple(str(backend.make_key(name)) for name in names)
+        known = _fixed_keys[id(backend)] = (backend, spelled)  # type: ignore[assignment]
+    return known[1]
+
+
 def _redis_lookup(scope: str, request, window: RateWindow | None) -> _Found | None:
     """The fast path on django-redis; None when it does not apply (then the portable path runs)."""
-    client = getattr(cache, "client", None)
+    backend = caches[DEFAULT_CACHE_ALIAS]  # once: each attribute read through the `cache` proxy costs a lookup
+    client = getattr(backend, "client", None)
     if client is None or not hasattr(client, "get_client"):
         return None
-    template = str(cache.make_key(_entry_name(_VERSION_MARK, scope, request)))
+    template = str(backend.make_key(_entry_name(_VERSION_MARK, scope, request)))
     if template.count(_VERSION_MARK) != 1:  # a custom KEY_FUNCTION that hashes keys: use the portable path
         return None
     head, tail = template.split(_VERSION_MARK)
@@ -275,8 +293,9 @@ def _redis_lookup(scope: str, request, window: RateWindow | None) -> _Found | No
     script = _lua_scripts.get(id(redis))
     if script is None:
         script = _lua_scripts[id(redis)] = redis.register_script(_LOOKUP_LUA)
-    keys = [cache.make_key(VERSION_KEY), cache.make_key(VERSION_AT_KEY), cache.make_key(window.key) if window else ""]
-    keys += [cache.make_key(STOCK_KEY), cache.make_key(FOLDED_KEY), cache.make_key(FOLDED_AT_KEY)]
+    version_key, version_at_key, stock_key, folded_key, folded_at_key = _fixed_keys_of(backend)
+    keys = [version_key, version_at_key, str(backend.make_key(window.key)) if window else "", stock_key, folded_key,
+            folded_at_key]
     args = [head, tail, window.timeout if window else 0, int(time.time() * 1000), _stock_lag() * 1000]
     version, version_at, entry, count = script(keys=keys, args=args, client=redis)
     found = _Found(count=count, counted=True)
@@ -308,14 +327,35 @@ def _lookup(scope: str, request, window: RateWindow | None) -> _Found:
     return found
 
 
+def public_cache_hit(request, *, scope: str, window: RateWindow | None) -> HttpResponse | None:
+    """The cached answer to a public read (200 or 304), or None: not cached, the client over its rate in
+    ``window``, or the cache unavailable. For the views' fast path (``shop.catalog.api.cached_reads``).
+
+    One cache round trip counts the request in ``window`` and finds the entry. The lookup is kept on the request,
+    so when the caller goes on to the full view with None, :func:`cached_public_response` re-uses it instead of
+    counting the request a second time (and the full view answers 429 or builds the page).
+    """
+    found = _lookup(scope, request, window)
+    request.catalog_lookup = (scope, window.key if window else None, found)
+    if found.entry is None or (window is not None and found.count is not None and found.count > window.limit):
+        return None
+    body, etag, *dated = found.entry
+    return _respond(request, body, etag, dated[0] if dated else found.version_at, cache_state="HIT")
+
+
 def cached_public_response(request, *, scope: str, build: Callable[[], dict | list]) -> HttpResponse:
     """Serve ``build()``'s JSON from the cache, filling it on a miss; answer 304 to a matching conditional request.
 
     ``build`` may raise (404, 400): errors are never cached. A read rate window deferred by the catalog throttle
-    is counted in the same cache round trip and enforced here.
+    is counted in the same cache round trip and enforced here, unless :func:`public_cache_hit` already looked
+    this request up (and counted it).
     """
     window = deferred_rate_window(request)
-    found = _lookup(scope, request, window)
+    earlier = getattr(request, "catalog_lookup", None)
+    if earlier is not None and earlier[:2] == (scope, window.key if window else None):
+        found = earlier[2]
+    else:
+        found = _lookup(scope, request, window)
     _check_rate(window, found.count)
     request.catalog_version = found.version  # what build() may memoize under (see memoized())
     if found.version is None:

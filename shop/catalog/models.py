@@ -1,11 +1,11 @@
 from decimal import Decimal
 
 from django.contrib.postgres.search import SearchVectorField
-from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 
-from shop.core.models import TimeStampedModel
+from shop.core.models import TimeStampedModel, positive_amount_validator, shop_amount_validator
+from shop.core.money import MONEY_COLUMN
 
 
 class Category(TimeStampedModel):
@@ -52,7 +52,7 @@ class Product(TimeStampedModel):
     # looked up ignoring case (same_text) through that index.
     slug = models.SlugField(max_length=220)
     description = models.TextField(blank=True)
-    price = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
+    price = models.DecimalField(**MONEY_COLUMN, validators=[positive_amount_validator, shop_amount_validator])
     stock_quantity = models.PositiveIntegerField(default=0)
     # A sale that leaves this many units or fewer (of the product, or of one of its variants) emits stock.low;
     # empty: CATALOG_LOW_STOCK_THRESHOLD.
@@ -138,7 +138,7 @@ class ProductVariant(TimeStampedModel):
     name = models.CharField(max_length=120, help_text="Human label, e.g. 'Red / M'")
     options = models.JSONField(default=dict, blank=True, help_text='e.g. {"colour": "red", "size": "M"}')
     price_override = models.DecimalField(
-        max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(Decimal("0.01"))]
+        **MONEY_COLUMN, null=True, blank=True, validators=[positive_amount_validator, shop_amount_validator]
     )
     stock_quantity = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)

@@ -1,5 +1,11 @@
 import re
 import uuid
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.auth import middleware as auth_middleware
+from django.contrib.messages import middleware as message_middleware
+from django.contrib.sessions import middleware as session_middleware
 
 from .logging import request_id_var
 
@@ -30,3 +36,40 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+# --- Sessions only where a browser page uses them -----------------------------------------------------------
+
+
+def sessionless(request) -> bool:
+    """Whether the request's path is under ``SESSIONLESS_PATH_PREFIXES``: JSON routes that authenticate with JWTs
+    (header or cookie, never the session) and render no page, so Django's session, login and message layers
+    have nothing to do there."""
+    return request.path_info.startswith(settings.SESSIONLESS_PATH_PREFIXES)
+
+
+class _SkippedWhereSessionless:
+    """Runs the Django middleware it is mixed into, except on sessionless paths, where it hands the request on
+    untouched. A subclass of Django's own class, so the admin's system checks still find it in MIDDLEWARE.
+    Under ASGI ``get_response`` is a coroutine function: handing on its coroutine is what awaiting callers expect.
+    """
+
+    get_response: Callable
+
+    def __call__(self, request):
+        if sessionless(request):
+            return self.get_response(request)
+        return super().__call__(request)  # type: ignore[misc]
+
+
+class SessionMiddleware(_SkippedWhereSessionless, session_middleware.SessionMiddleware):
+    """Django's sessions, for the admin and the other browser pages (see ``sessionless``)."""
+
+
+class AuthenticationMiddleware(_SkippedWhereSessionless, auth_middleware.AuthenticationMiddleware):
+    """Django's ``request.user`` from the session, for the admin (see ``sessionless``); API views get their user
+    from DRF's authentication instead."""
+
+
+class MessageMiddleware(_SkippedWhereSessionless, message_middleware.MessageMiddleware):
+    """Django's messages, which only the admin shows (see ``sessionless``)."""

@@ -13,11 +13,24 @@ Two facts about a currency, from two sources, kept apart on purpose:
 :func:`to_minor` / :func:`from_minor` convert at the gateway boundary. Decimal end to end: a float never enters,
 and an amount finer than the currency allows is refused rather than rounded, because a silent rounding is a silent
 change of what the customer pays.
+
+Storage and text: every money column holds :data:`MONEY_COLUMN` (3 decimals, the finest minor unit of a currency the
+shop takes, and 10 whole digits), whatever the shop's currency; :func:`money_text` writes an amount with exactly the
+currency's digits ("100" JPY, "10.00" EUR, "1.250" KWD), so the column's format ("100.000") never reaches a reader.
 """
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from babel.numbers import get_currency_precision
+
+#: How every money column is declared (``models.DecimalField(**MONEY_COLUMN)``): 3 decimals, enough for the
+#: three-decimal currencies (KWD, BHD, OMR, JOD, TND, LYD), and 10 whole digits. A currency CLDR counts more finely
+#: (CLF and UYW: 4 decimals, units of account) is refused at start-up (``pricing.E001``).
+MONEY_DECIMAL_PLACES = 3
+MONEY_MAX_DIGITS = 13
+MONEY_COLUMN = {"max_digits": MONEY_MAX_DIGITS, "decimal_places": MONEY_DECIMAL_PLACES}
+#: Every stored amount is below this (10 whole digits).
+MONEY_LIMIT = Decimal(10) ** (MONEY_MAX_DIGITS - MONEY_DECIMAL_PLACES)
 
 # ISO 4217 exponents that differ from the usual 2 (the lists Stripe documents on /docs/currencies).
 # fmt: off
@@ -78,6 +91,32 @@ def quantize(amount: Decimal | int, currency: str) -> Decimal:
     """
     value = _as_decimal(amount)
     return value.quantize(Decimal(1).scaleb(-minor_unit(currency)), rounding=ROUND_HALF_UP)
+
+
+def fits_minor_unit(amount: Decimal | int, currency: str) -> bool:
+    """Whether ``amount`` is a whole number of the currency's :func:`minor_unit`, by value: ``10.50`` and
+    ``10.500`` fit EUR, ``10.505`` does not; ``100`` fits JPY, ``100.5`` does not."""
+    value = _as_decimal(amount)
+    try:
+        return value == value.quantize(Decimal(1).scaleb(-minor_unit(currency)))
+    except InvalidOperation:  # more digits than the context holds: no amount the shop could store either
+        return False
+
+
+def money_text(amount: Decimal | int, currency: str) -> str:
+    """``amount`` as every answer, e-mail and message writes it: exactly the currency's :func:`minor_unit` digits,
+    whatever the column stored (``Decimal("100.000")`` JPY -> ``"100"``, EUR -> ``"100.00"``, ``Decimal("1.25")``
+    KWD -> ``"1.250"``). Never rounds: an amount finer than the currency (a row written before the shop changed
+    its currency) is written with all its digits, trailing zeros dropped (``"10.505"`` in JPY). No exponent,
+    no ``-0``. ``TypeError`` for a float, ``ValueError`` for NaN, infinity or a malformed currency code."""
+    value = _as_decimal(amount)
+    if fits_minor_unit(value, currency):
+        value = value.quantize(Decimal(1).scaleb(-minor_unit(currency)))
+    else:
+        value = value.normalize()
+    if value.is_zero():
+        value = value.copy_abs()
+    return f"{value:f}"
 
 
 def to_minor(amount: Decimal | int, currency: str, *, multiple_of: int = 1) -> int:

@@ -15,12 +15,16 @@ errors every endpoint shares, so clients and the schemathesis run (tests/fuzz) s
 
 import re
 
+from django.conf import settings
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import get_doc
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .errors import error_codes
+from .money import minor_unit
+from .serializers import MoneyField
 
 # The API is served at the root (the paths clients are documented against) and again under this prefix, for
 # clients that want a versioned base URL. The schema publishes the root paths; the prefixed copies are aliases.
@@ -168,3 +172,32 @@ class BlankableURLField(serializers.URLField):
 @extend_schema_field({"anyOf": [{"type": "string", "format": "email"}, {"type": "string", "enum": [""]}]})
 class BlankableEmailField(serializers.EmailField):
     """An e-mail address that may be empty (``EmailField(blank=True)``), e.g. on an address given as free text."""
+
+
+def money_pattern(digits: int, *, exact: bool, signed: bool = True) -> str:
+    """The regular expression of a money string with ``digits`` decimals: at most ``digits`` in a request
+    (``exact`` false: "10", "10.5" and "10.50" are all 10.50 EUR), exactly ``digits`` in an answer; a minus sign
+    only when ``signed``."""
+    whole = ("^-?" if signed else "^") + rf"\d{{1,{MoneyField.WHOLE_DIGITS}}}"
+    if digits == 0:
+        return whole + "$"
+    return whole + (rf"\.\d{{{digits}}}$" if exact else rf"(?:\.\d{{0,{digits}}})?$")
+
+
+class MoneyFieldExtension(OpenApiSerializerFieldExtension):
+    """How the schema publishes a ``shop.core.serializers.MoneyField``: a string of format ``decimal`` whose pattern
+    has the shop currency's digits (read from ``SHOP_CURRENCY`` when the schema is generated: a KWD shop's schema
+    says three decimals, a JPY shop's none), exactly that many in answers, up to that many in requests."""
+
+    target_class = MoneyField
+
+    def map_serializer_field(self, auto_schema, direction):
+        # drf-spectacular adds the field's own facts (help text, nullable, read-only, default) after this.
+        field = self.target
+        digits = minor_unit(settings.SHOP_CURRENCY)
+        unsigned = field.positive or (field.min_value is not None and field.min_value >= 0)
+        schema = {"type": "string", "format": "decimal",
+                  "pattern": money_pattern(digits, exact=direction == "response", signed=not unsigned)}
+        if direction == "response":
+            schema["example"] = f"{1250:.{digits}f}"
+        return schema

@@ -1,13 +1,23 @@
-"""Input serializers that refuse what they would otherwise ignore.
+"""Serializer building blocks: input that refuses what it would otherwise ignore, and money.
 
 DRF drops keys a serializer does not declare, and read-only ones, without a word: a staff ``PATCH`` with a field
 the endpoint cannot set answered 200 and changed nothing (``{"status": "DELIVERED"}`` on the shipment endpoint).
 A serializer with :class:`RefuseUnknownFieldsMixin` answers 400 naming each such field instead.
+
+Every amount of money an answer shows or a request sends is a :class:`MoneyField`: a string with exactly the
+currency's minor-unit digits, whatever the stored column holds.
 """
 
 from collections.abc import Mapping
+from decimal import Decimal
+from typing import NamedTuple
 
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from rest_framework import serializers
+from rest_framework.fields import get_attribute
+
+from .money import MONEY_COLUMN, MONEY_LIMIT, fits_minor_unit, minor_unit, money_text
 
 
 class RefuseUnknownFieldsMixin:
@@ -45,3 +55,91 @@ def status_input(value):
         return value
     text = value.strip().lower()
     return STATUS_SPELLINGS.get(text, text)
+
+
+class _Amount(NamedTuple):
+    """An amount with the currency it is counted in, from :meth:`MoneyField.get_attribute` to its output."""
+
+    value: Decimal
+    currency: str
+
+
+class MoneyField(serializers.DecimalField):
+    """An amount of money, in answers and requests: a decimal string with exactly the currency's minor-unit digits
+    (CLDR via babel: ``"100"`` JPY, ``"10.00"`` EUR, ``"1.250"`` KWD), never the stored column's three decimals.
+
+    Out: the amount is written in the currency found at ``currency_source`` (a dotted path from the serialized
+    object, ``"currency"`` by default: an order's or a payment's own; ``"order.currency"`` for an order line),
+    else in ``SHOP_CURRENCY`` (catalog prices, cart figures, discounts). It is never rounded
+    (``shop.core.money.money_text``).
+
+    In: an amount in ``SHOP_CURRENCY``, compared by value: ``"10.5"`` and ``"10.500"`` are 10.50 EUR, ``"10.505"``
+    is a 400 naming the field (DRF's ``max_decimal_places``, the error body's ``code`` ``invalid``), as is an amount
+    of 10 whole digits or more (``max_whole_digits``, it would not fit the column). Validated amounts come out
+    exact, at the currency's digits (``Decimal("10.50")``). ``positive=True`` refuses 0 and below (the smallest
+    amount is one minor unit: 0.001 KWD, 1 JPY); ``min_value`` / ``max_value`` work as on DRF's DecimalField.
+
+    The OpenAPI schema (``shop.core.schema.MoneyFieldExtension``) says string, format decimal, with a pattern of
+    the shop currency's digits.
+    """
+
+    default_error_messages = {
+        "max_decimal_places": "Ensure that there are no more than {max_decimal_places} decimal places ({currency}).",
+        "max_whole_digits": "Ensure that there are no more than {max_whole_digits} digits before the decimal point.",
+        "positive": "Ensure this amount is more than 0.",
+    }
+    #: Whole digits an amount may have: what the money columns hold.
+    WHOLE_DIGITS = MONEY_COLUMN["max_digits"] - MONEY_COLUMN["decimal_places"]
+
+    def __init__(self, *, currency_source: str = "currency", positive: bool = False, **kwargs):
+        kwargs.setdefault("coerce_to_string", True)
+        super().__init__(**MONEY_COLUMN, **kwargs)
+        self.currency_source = currency_source
+        self.positive = positive
+
+    @staticmethod
+    def input_currency() -> str:
+        """The currency amounts are sent in: the shop's, read at each request (tests override it)."""
+        return settings.SHOP_CURRENCY
+
+    # -- out ---------------------------------------------------------------------------------------------------
+
+    def _currency_of(self, instance) -> str:
+        try:
+            currency = get_attribute(instance, self.currency_source.split("."))
+        except (AttributeError, KeyError, ObjectDoesNotExist):
+            currency = None
+        return currency if isinstance(currency, str) and currency else settings.SHOP_CURRENCY
+
+    def get_attribute(self, instance):
+        value = super().get_attribute(instance)
+        if value is None or isinstance(value, _Amount):
+            return value
+        return _Amount(value, self._currency_of(instance))
+
+    def to_representation(self, value) -> str:
+        if isinstance(value, _Amount):
+            amount, currency = value
+        else:  # called with a bare amount (``MoneyField().to_representation(x)``): the shop's currency
+            amount, currency = value, settings.SHOP_CURRENCY
+        if not isinstance(amount, Decimal):
+            amount = Decimal(str(amount).strip())
+        return money_text(amount, currency)
+
+    # -- in ----------------------------------------------------------------------------------------------------
+
+    def validate_precision(self, value: Decimal) -> Decimal:
+        currency = self.input_currency()
+        if abs(value) >= MONEY_LIMIT:
+            self.fail("max_whole_digits", max_whole_digits=self.WHOLE_DIGITS)
+        if not fits_minor_unit(value, currency):
+            self.fail("max_decimal_places", max_decimal_places=minor_unit(currency), currency=currency)
+        value = value.quantize(Decimal(1).scaleb(-minor_unit(currency)))
+        if self.positive and value <= 0:
+            self.fail("positive")
+        return value
+
+    def quantize(self, value: Decimal) -> Decimal:
+        # ``validate_precision`` already wrote the amount at the currency's digits; DRF's would pad it to the
+        # column's three.
+        return value

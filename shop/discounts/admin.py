@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 
+from shop.core.admin import MoneyAdminMixin
 from shop.core.exceptions import ApplicationError
 
 from . import selectors, services
@@ -19,7 +20,7 @@ class VoucherCodeInline(admin.TabularInline):
     readonly_fields = ("times_used", "created_at")
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(MoneyAdminMixin, admin.TabularInline):
     extra = 0
     can_delete = False
 
@@ -78,9 +79,11 @@ class PromotionForm(forms.ModelForm):
         return cleaned
 
 
-class ServiceSavedAdmin(admin.ModelAdmin):
+class ServiceSavedAdmin(MoneyAdminMixin, admin.ModelAdmin):
     """Saves the object through its service (``save_through_service``), which also sets its products, variants
-    and categories; only inlines are saved here afterwards."""
+    and categories; only inlines are saved here afterwards. ``value`` is percent or amount: shown as stored."""
+
+    not_money_fields = ("value",)
 
     def save_through_service(self, data, instance):
         raise NotImplementedError
@@ -146,7 +149,7 @@ class PromotionAdmin(ServiceSavedAdmin):
 
 
 @admin.register(Redemption)
-class RedemptionAdmin(admin.ModelAdmin):
+class RedemptionAdmin(MoneyAdminMixin, admin.ModelAdmin):
     """The ledger, read-only: it moves only with orders (checkout, payment, cancel, expiry)."""
 
     list_display = ("order", "voucher", "code", "email", "status", "amount", "reserved_at", "released_at")

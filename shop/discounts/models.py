@@ -8,14 +8,16 @@ consumed when paid, released when the order is cancelled or expires), one row pe
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 
-from shop.core.models import TimeStampedModel
+from shop.core.models import TimeStampedModel, positive_amount_validator, shop_amount_validator
+from shop.core.money import MONEY_COLUMN, money_text
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
+MONEY = MONEY_COLUMN
 CODE_MAX_LENGTH = 40
 
 
@@ -54,7 +56,8 @@ class Voucher(TimeStampedModel):
     products = models.ManyToManyField("catalog.Product", blank=True, related_name="+")
     variants = models.ManyToManyField("catalog.ProductVariant", blank=True, related_name="+")
     categories = models.ManyToManyField("catalog.Category", blank=True, related_name="+")
-    min_spend = models.DecimalField(**MONEY, null=True, blank=True, validators=[MinValueValidator(Decimal("0.00"))])
+    min_spend = models.DecimalField(**MONEY, null=True, blank=True,
+                                    validators=[MinValueValidator(Decimal("0.00")), shop_amount_validator])
     min_quantity = models.PositiveIntegerField(null=True, blank=True)
     starts_at = models.DateTimeField(null=True, blank=True)
     ends_at = models.DateTimeField(null=True, blank=True)
@@ -156,7 +159,7 @@ class Promotion(TimeStampedModel):
 
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=16, choices=PROMOTION_KINDS, default=DiscountKind.PERCENTAGE)
-    value = models.DecimalField(**MONEY, validators=[MinValueValidator(Decimal("0.01"))])
+    value = models.DecimalField(**MONEY, validators=[positive_amount_validator])
     products = models.ManyToManyField("catalog.Product", blank=True, related_name="+")
     categories = models.ManyToManyField("catalog.Category", blank=True, related_name="+")
     starts_at = models.DateTimeField()
@@ -198,4 +201,4 @@ class OrderDiscount(models.Model):
         ordering = ["id"]
 
     def __str__(self) -> str:
-        return f"{self.name}: {self.amount}"
+        return f"{self.name}: {money_text(self.amount, settings.SHOP_CURRENCY)}"  # no query for the order's

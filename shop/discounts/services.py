@@ -23,6 +23,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Lower
@@ -32,6 +33,7 @@ from shop.catalog.cache import catalog_invalidate
 from shop.core.errors import CoreErrorCode
 from shop.core.exceptions import ApplicationError, Conflict
 from shop.core.locking import transaction_required
+from shop.core.money import fits_minor_unit, minor_unit
 
 from . import selectors
 from .calculation import VoucherRefused
@@ -156,6 +158,14 @@ def _save(instance, data: dict[str, Any], relations: tuple[str, ...]) -> None:
             getattr(instance, name).set(data[name])
 
 
+def _amount_refusal(value: Decimal) -> str | None:
+    """Why a fixed ``value`` cannot be an amount of the shop's currency (more decimals than it has), or None."""
+    currency = settings.SHOP_CURRENCY
+    if fits_minor_unit(value, currency):
+        return None
+    return f"Ensure that there are no more than {minor_unit(currency)} decimal places ({currency})."
+
+
 def voucher_validate(*, voucher: Voucher, data: dict[str, Any]) -> None:
     """Refuse (``ApplicationError`` 400 with ``errors`` per field) rules that cannot work; ``voucher`` holds the
     new values (its relations are read from ``data`` when there). A free-shipping voucher's scope becomes
@@ -170,6 +180,8 @@ def voucher_validate(*, voucher: Voucher, data: dict[str, Any]) -> None:
         errors["value"] = ["A percentage is more than 0 and at most 100."]
     if voucher.kind == "fixed" and voucher.value <= 0:
         errors["value"] = ["A fixed amount is more than 0."]
+    elif voucher.kind == "fixed" and (refusal := _amount_refusal(voucher.value)):
+        errors["value"] = [refusal]
     if voucher.starts_at and voucher.ends_at and voucher.ends_at <= voucher.starts_at:
         errors["ends_at"] = ["Must be after starts_at."]
     scope = voucher.scope
@@ -217,9 +229,10 @@ def voucher_save(*, data: dict[str, Any], voucher: Voucher | None = None) -> Vou
     """Create (``voucher=None``; ``data["codes"]``, a list, gives its codes) or change a voucher.
 
     ``data``: the model's fields (``products``, ``variants``, ``categories`` as lists of rows). Refused with a
-    400 naming the field: a percentage outside (0, 100], a fixed amount of 0, ``ends_at`` before ``starts_at``, a
-    scope of given items without any, a free-shipping voucher for anything but shipping, a code that exists
-    (``voucher_code_taken``), a usage limit below the uses already held (409 ``voucher_limit_below_uses``).
+    400 naming the field: a percentage outside (0, 100], a fixed amount of 0 or with more decimals than the shop
+    currency has, ``ends_at`` before ``starts_at``, a scope of given items without any, a free-shipping voucher
+    for anything but shipping, a code that exists (``voucher_code_taken``), a usage limit below the uses already
+    held (409 ``voucher_limit_below_uses``).
     """
     data = dict(data)
     codes = data.pop("codes", None) or []
@@ -284,10 +297,13 @@ def _catalog_changed() -> None:
 
 def promotion_validate(*, promotion: Promotion, data: dict[str, Any]) -> None:
     """Refuse (``ApplicationError`` 400 with ``errors`` per field) a promotion that cannot work: a percentage
-    outside (0, 100], ``ends_at`` not after ``starts_at``, no product and no category."""
+    outside (0, 100], a fixed amount with more decimals than the shop currency has, ``ends_at`` not after
+    ``starts_at``, no product and no category."""
     errors: dict[str, list[str]] = {}
     if promotion.kind == "percentage" and not Decimal(0) < promotion.value <= 100:
         errors["value"] = ["A percentage is more than 0 and at most 100."]
+    if promotion.kind == "fixed" and (refusal := _amount_refusal(promotion.value)):
+        errors["value"] = [refusal]
     if promotion.starts_at and promotion.ends_at and promotion.ends_at <= promotion.starts_at:
         errors["ends_at"] = ["Must be after starts_at."]
     products = data["products"] if "products" in data else (list(promotion.products.all()) if promotion.pk else [])

@@ -18,8 +18,9 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from shop.core.admin import ReadOnlyAdminMixin, ReadOnlyInlineMixin
+from shop.core.admin import MoneyAdminMixin, ReadOnlyAdminMixin, ReadOnlyInlineMixin
 from shop.core.exceptions import ApplicationError
+from shop.core.money import money_text
 from shop.payments import services as payment_services
 from shop.payments.models import Payment
 from shop.pricing.admin import tax_lines_admin_text
@@ -41,13 +42,13 @@ def _refusal_text(exc: Exception) -> str:
 
 
 @admin.register(ShippingMethod)
-class ShippingMethodAdmin(admin.ModelAdmin):
+class ShippingMethodAdmin(MoneyAdminMixin, admin.ModelAdmin):
     list_display = ["name", "price", "free_over", "tax_class", "is_active"]
     list_filter = ["is_active", "tax_class"]
     list_select_related = ["tax_class"]
 
 
-class OrderItemInline(ReadOnlyInlineMixin, admin.TabularInline):
+class OrderItemInline(MoneyAdminMixin, ReadOnlyInlineMixin, admin.TabularInline):
     model = OrderItem
     fields = ["product_name", "variant_description", "sku", "barcode", "quantity", "unit_price", "line_total",
               "discount", "net", "tax", "gross", "tax_rate_percent", "tax_class", "product", "variant"]
@@ -72,7 +73,7 @@ class OrderStatusChangeInline(ReadOnlyInlineMixin, admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class OrderAdmin(MoneyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only record plus fulfilment: ``has_fulfil_permission`` (the ``change_order`` permission) runs it."""
 
     list_display = ["order_key", "id", "customer", "status", "payment_status", "payment_method", "total",
@@ -229,7 +230,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @staticmethod
     def _money(amounts: dict[str, Decimal]) -> str:
-        return " + ".join(f"{amount} {currency}" for currency, amount in sorted(amounts.items()))
+        return " + ".join(f"{money_text(amount, currency)} {currency}" for currency, amount in sorted(amounts.items()))
 
     def _cancel_preview(self, order: Order) -> dict:
         """What cancelling ``order`` would do, read without locks (the service decides again under them)."""
@@ -268,7 +269,8 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             payment_services.payment_collect_check(payment)
         except ApplicationError as exc:
             return {"order": order, "refused": exc.message}
-        return {"order": order, "effects": [f"{payment.amount} {payment.currency.upper()} recorded as collected; "
+        amount = money_text(payment.amount, payment.currency)
+        return {"order": order, "effects": [f"{amount} {payment.currency.upper()} recorded as collected; "
                                             "the order counts as paid"]}
 
     @admin.action(description="Mark cash on delivery collected for selected orders", permissions=["fulfil"])

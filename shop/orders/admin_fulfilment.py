@@ -5,11 +5,12 @@ A form's ``run`` calls exactly one service and returns the success message; what
 worth showing for an order in its current state; the service decides, so a stale page is refused, not obeyed.
 """
 
-from decimal import Decimal
 
 from django import forms
 
 from shop.core.exceptions import ApplicationError
+from shop.core.models import positive_amount_validator
+from shop.core.money import MONEY_COLUMN, money_text
 from shop.payments import services as payment_services
 from shop.payments.gateways import provider_class
 from shop.payments.models import Payment, Refund
@@ -113,7 +114,8 @@ class CancelForm(FulfilmentForm):
 class PaymentChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, payment):
         return (f"#{payment.pk} {payment.provider}, {payment.get_status_display().lower()}, "
-                f"{payment.amount} {payment.currency} (refunded {payment.amount_refunded})")
+                f"{money_text(payment.amount, payment.currency)} {payment.currency} "
+                f"(refunded {money_text(payment.amount_refunded, payment.currency)})")
 
 
 def _refundable(order: Order):
@@ -125,7 +127,8 @@ class RefundForm(FulfilmentForm):
     help = "Leave the amount empty to refund everything left on the payment. The gateway is asked at once."
 
     payment = PaymentChoiceField(queryset=Payment.objects.none(), empty_label=None)
-    amount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"), required=False)
+    # In the payment's currency, with no more decimals than it has (the refund service checks both).
+    amount = forms.DecimalField(**MONEY_COLUMN, required=False, validators=[positive_amount_validator])
     reason = forms.ChoiceField(choices=[("", "---------"), *Refund.Reason.choices], required=False)
 
     def __init__(self, *args, order, **kwargs):
@@ -141,7 +144,8 @@ class RefundForm(FulfilmentForm):
             payment_id=self.cleaned_data["payment"].pk, user=user, amount=self.cleaned_data["amount"],
             reason=self.cleaned_data["reason"],
         ).payment
-        return f"Refund recorded on payment #{payment.pk}: {payment.amount_refunded} {payment.currency} refunded."
+        refunded = money_text(payment.amount_refunded, payment.currency)
+        return f"Refund recorded on payment #{payment.pk}: {refunded} {payment.currency} refunded."
 
 
 def _by_hand(payment: Payment) -> bool:
@@ -185,7 +189,8 @@ class CollectForm(FulfilmentForm):
         if self.payment is None:
             payment_services.payment_collect_check(None)  # raises: nothing to collect
         payment = payment_services.payment_collect(payment_id=self.payment.pk, user=user)
-        return f"Cash collected: payment #{payment.pk} ({payment.amount} {payment.currency}) succeeded."
+        return (f"Cash collected: payment #{payment.pk} ({money_text(payment.amount, payment.currency)} "
+                f"{payment.currency}) succeeded.")
 
 
 ACTIONS: dict[str, type[FulfilmentForm]] = {

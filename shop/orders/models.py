@@ -6,17 +6,18 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from shop.core.models import TimeStampedModel
+from shop.core.models import TimeStampedModel, shop_amount_validator
+from shop.core.money import MONEY_COLUMN
 
 
 class ShippingMethod(TimeStampedModel):
     """Staff-managed (Django admin). ``free_over``: orders whose subtotal reaches it ship free."""
 
     name = models.CharField(max_length=120)
-    price = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"),
-                                validators=[MinValueValidator(Decimal("0.00"))])
-    free_over = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True,
-                                    validators=[MinValueValidator(Decimal("0.00"))])
+    price = models.DecimalField(**MONEY_COLUMN, default=Decimal("0.00"),
+                                validators=[MinValueValidator(Decimal("0.00")), shop_amount_validator])
+    free_over = models.DecimalField(**MONEY_COLUMN, null=True, blank=True,
+                                    validators=[MinValueValidator(Decimal("0.00")), shop_amount_validator])
     is_active = models.BooleanField(default=True)
     tax_class = models.ForeignKey("pricing.TaxClass", on_delete=models.SET_NULL, null=True, blank=True,
                                   related_name="+", help_text="Empty: the default tax class.")
@@ -38,7 +39,7 @@ def shop_currency() -> str:
     return settings.SHOP_CURRENCY
 
 
-MONEY = {"max_digits": 12, "decimal_places": 2, "default": Decimal("0.00")}
+MONEY = {**MONEY_COLUMN, "default": Decimal("0.00")}
 RATE = {"max_digits": 7, "decimal_places": 4, "default": Decimal("0")}
 
 
@@ -195,8 +196,8 @@ class OrderItem(models.Model):
     # ``unit_price`` as charged (entry basis: gross when the order's prices_include_tax); ``line_total`` =
     # unit_price x quantity. The rest is the pipeline's answer for the line: ``discount`` taken off it,
     # ``net + tax == gross`` after discounts, ``tax_rate`` in percent, ``tax_class`` the code it was taxed as.
-    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
-    line_total = models.DecimalField(max_digits=12, decimal_places=2)
+    unit_price = models.DecimalField(**MONEY_COLUMN)
+    line_total = models.DecimalField(**MONEY_COLUMN)
     discount = models.DecimalField(**MONEY)
     net = models.DecimalField(**MONEY)
     tax = models.DecimalField(**MONEY)

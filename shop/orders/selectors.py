@@ -4,6 +4,7 @@ from django.db.models import DecimalField, IntegerField, OuterRef, Prefetch, Que
 from django.db.models.functions import Coalesce
 
 from shop.catalog.selectors import lines_with_product_shown_stock
+from shop.core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from shop.discounts.models import OrderDiscount
 from shop.payments.models import Payment, Refund, RefundLine
 
@@ -21,7 +22,7 @@ def _refunded(column: str, output_field, zero) -> Coalesce:
 def order_items_with_refunds() -> QuerySet[OrderItem]:
     """Order lines with what was refunded of each so far: ``refunded_quantity`` (units), ``refunded_amount``
     (gross) and ``refunded_tax`` (major units), from the refund lines of refunds that did not fail."""
-    money = DecimalField(max_digits=12, decimal_places=2)
+    money = DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES)
     return OrderItem.objects.annotate(
         refunded_quantity=_refunded("quantity", IntegerField(), 0),
         refunded_amount=_refunded("amount", money, Decimal("0.00")),

@@ -3,14 +3,14 @@ Refunds and cash collection run from the order's page (``shop.orders.admin``), t
 
 from django.contrib import admin
 
-from shop.core.admin import ReadOnlyAdminMixin, ReadOnlyInlineMixin
+from shop.core.admin import MoneyAdminMixin, ReadOnlyAdminMixin, ReadOnlyInlineMixin
 from shop.pricing.admin import tax_lines_admin_text
 from shop.pricing.rates import percent_text
 
 from .models import Payment, PaymentMethodSetting, Refund, RefundLine, SandboxCharge, WebhookEvent
 
 
-class RefundInline(ReadOnlyInlineMixin, admin.TabularInline):
+class RefundInline(MoneyAdminMixin, ReadOnlyInlineMixin, admin.TabularInline):
     model = Refund
     fields = ["amount", "tax", "tax_lines_display", "reason", "status", "provider_refund_id", "failure_message",
               "requested_by", "created_at"]
@@ -21,7 +21,7 @@ class RefundInline(ReadOnlyInlineMixin, admin.TabularInline):
         return tax_lines_admin_text(refund.tax_lines)
 
 
-class RefundLineInline(ReadOnlyInlineMixin, admin.TabularInline):
+class RefundLineInline(MoneyAdminMixin, ReadOnlyInlineMixin, admin.TabularInline):
     model = RefundLine
     fields = ["kind", "order_item", "quantity", "amount", "tax", "tax_rate_percent"]
     readonly_fields = ["tax_rate_percent"]
@@ -32,7 +32,7 @@ class RefundLineInline(ReadOnlyInlineMixin, admin.TabularInline):
 
 
 @admin.register(Refund)
-class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class RefundAdmin(MoneyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """A refund with its tax and what it gave back of each order line (a credit note's figures)."""
 
     list_display = ["id", "payment", "amount", "tax", "status", "reason", "created_at"]
@@ -43,7 +43,7 @@ class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PaymentAdmin(MoneyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "order", "user", "provider", "status", "amount", "amount_refunded", "currency", "flagged",
                     "created_at"]
     list_filter = ["provider", "status", "flagged", "currency"]
@@ -63,14 +63,14 @@ class WebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(SandboxCharge)
-class SandboxChargeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class SandboxChargeAdmin(MoneyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """The sandbox gateway's own side of each charge: what a real gateway's dashboard would show."""
 
     list_display = ["provider_payment_id", "status", "amount", "currency", "amount_refunded", "created_at"]
 
 
 @admin.register(PaymentMethodSetting)
-class PaymentMethodSettingAdmin(admin.ModelAdmin):
+class PaymentMethodSettingAdmin(MoneyAdminMixin, admin.ModelAdmin):
     """Staff's switches per payment method; the methods themselves come from the code (one row each)."""
 
     list_display = ["id", "code", "name", "is_active", "min_order_total", "max_order_total", "currencies"]

@@ -2,15 +2,16 @@
 orders app (AGENTS.md rule 11): the order is placed by ``shop.orders.services.order_create``, then its payment is
 opened by ``payment_start``; a payment that cannot start undoes the checkout (``order_create_undo``)."""
 
+from shop.cart.selectors import cart_holds_anything
 from shop.cart.services import cart_clear
 from shop.core.exceptions import ApplicationError
 from shop.core.metrics import record_checkout
 from shop.orders.models import Order
 from shop.orders.services import LineRequest, order_create, order_create_undo
 
-from .methods import default_method
+from .methods import PaymentMethod, default_method, method_get
 from .models import Payment
-from .services import payment_start
+from .services import payment_reserve_for_checkout, payment_start
 
 
 def order_place_and_pay(*, user, lines: list[LineRequest] | None = None, payment_method: str | None = None,
@@ -31,12 +32,26 @@ def order_place_and_pay(*, user, lines: list[LineRequest] | None = None, payment
     start the payment (down, 5xx, refused), the checkout is undone: the order is cancelled with its stock
     restored, the cart refilled as it was, and the error (503 or 400) goes to the client; the failed attempt
     stays recorded on the cancelled order.
+
+    Staff's method settings are read once (the checkout and the payment use that reading), and a new order's
+    payment attempt is reserved in the checkout's own transaction (``payment_reserve_for_checkout``).
     """
+    method: PaymentMethod | None
     if not payment_method:
-        default = default_method()
-        payment_method = default.id if default else None
+        method = default_method()
+        payment_method = method.id if method else None
+    else:
+        method = method_get(payment_method)  # None: order_create refuses the method (or replays an earlier order)
+    reserved: list[Payment] = []
+
+    def reserve(order: Order) -> None:
+        if order.payment_method and method is not None:
+            reserved.append(payment_reserve_for_checkout(order=order, method=method,
+                                                         idempotency_key=f"checkout-{order.order_key}"))
+
     try:
-        order, created = order_create(user=user, lines=lines, payment_method=payment_method, **checkout)
+        order, created = order_create(user=user, lines=lines, payment_method=payment_method, method=method,
+                                      placed=reserve, **checkout)
     except ApplicationError as exc:
         record_checkout(exc.code)
         raise
@@ -49,7 +64,8 @@ def order_place_and_pay(*, user, lines: list[LineRequest] | None = None, payment
         try:
             payment = payment_start(order_id=order.pk, user=user, method_id=order.payment_method,
                                     idempotency_key=f"checkout-{order.order_key}", return_url=return_url,
-                                    base_url=base_url, announce_order=True)
+                                    base_url=base_url, announce_order=True, method=method,
+                                    reserved=reserved[0] if reserved else None)
         except ApplicationError as exc:
             order_create_undo(order_id=order.pk, refill_cart=lines is None)
             record_checkout(f"undone_{exc.code}")
@@ -59,8 +75,9 @@ def order_place_and_pay(*, user, lines: list[LineRequest] | None = None, payment
                            f"{'; your cart is as it was' if lines is None else ''}.")
             exc.extra = {**exc.extra, "order_id": order.pk, "order_status": Order.Status.CANCELLED}
             raise
-    if lines is not None:
-        # A direct order empties the cart too ("on successful create, the user's cart is cleared"), once its
-        # payment has opened: an undone checkout leaves the cart as it was.
+    # A direct order empties the cart too ("on successful create, the user's cart is cleared"), once its payment
+    # has opened: an undone checkout leaves the cart as it was. An empty cart costs one query, not a transaction (a
+    # line added meanwhile stays, as if added just after).
+    if lines is not None and cart_holds_anything(user=user):
         cart_clear(user=user)
     return order, created, payment

@@ -20,6 +20,10 @@ class PaymentErrorCode(StrEnum):
     GATEWAY_UNCONFIRMED = "gateway_unconfirmed"
     # A refund amount that is not positive (400).
     INVALID_AMOUNT = "invalid_amount"
+    # A refund its payment's gateway cannot make exactly: more decimals than the currency has, or off the gateway's
+    # steps (Stripe: KWD, BHD, JOD, OMR, TND in steps of 0.010); nothing is rounded or refunded (400, names
+    # ``amount``, or ``lines`` for a refund by line).
+    AMOUNT_NOT_IN_STEPS = "amount_not_in_steps"
     # A webhook whose signature or challenge does not verify (400).
     INVALID_SIGNATURE = "invalid_signature"
     # The sandbox provider is switched off (400).

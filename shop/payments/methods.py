@@ -23,9 +23,10 @@ from decimal import Decimal
 from django.conf import settings
 
 from shop.core.exceptions import ApplicationError
+from shop.core.money import money_text
 from shop.orders.errors import OrderErrorCode
 
-from .gateways import PROVIDER_CLASSES
+from .gateways import PROVIDER_CLASSES, provider_class
 
 
 @dataclass(frozen=True)
@@ -59,13 +60,17 @@ class PaymentMethod:
         return all(not allowed or code in allowed for allowed in (self.supported_currencies, self.currencies))
 
     def refusal(self, *, total: Decimal, currency: str) -> str | None:
-        """Why this method cannot pay an order of ``total`` in ``currency`` (None: it can)."""
+        """Why this method cannot pay an order of ``total`` in ``currency`` (None: it can): another currency,
+        staff's limits, or a total its gateway cannot charge exactly (Stripe charges KWD in steps of 0.010:
+        ``PaymentProvider.amount_refusal``)."""
         if not self.takes_currency(currency):
             return f"{self.name} is not available in {currency.upper()}."
         if self.min_order_total is not None and total < self.min_order_total:
-            return f"{self.name} needs an order total of at least {self.min_order_total}."
+            return f"{self.name} needs an order total of at least {money_text(self.min_order_total, currency)}."
         if self.max_order_total is not None and total > self.max_order_total:
-            return f"{self.name} takes orders up to {self.max_order_total}."
+            return f"{self.name} takes orders up to {money_text(self.max_order_total, currency)}."
+        if refusal := provider_class(self.provider).amount_refusal(total, currency):
+            return f"{refusal} Choose another payment method."
         return None
 
 

@@ -5,7 +5,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 
-from shop.core.models import TimeStampedModel
+from shop.core.models import TimeStampedModel, shop_amount_validator
+from shop.core.money import MONEY_COLUMN, money_text
 
 
 class Payment(TimeStampedModel):
@@ -33,9 +34,9 @@ class Payment(TimeStampedModel):
                              null=True, blank=True)
     provider = models.CharField(max_length=20)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    amount = models.DecimalField(**MONEY_COLUMN)
     currency = models.CharField(max_length=3)
-    amount_refunded = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    amount_refunded = models.DecimalField(**MONEY_COLUMN, default=Decimal("0.00"))
     provider_payment_id = models.CharField(max_length=255, blank=True, db_index=True)
     provider_invoice_id = models.CharField(max_length=255, blank=True)
     client_secret = models.CharField(max_length=500, blank=True)
@@ -104,7 +105,7 @@ class Refund(TimeStampedModel):
         FAILED = "failed", "Failed"
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    amount = models.DecimalField(**MONEY_COLUMN)
     reason = models.CharField(max_length=32, choices=Reason.choices, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     provider_refund_id = models.CharField(max_length=255, blank=True)
@@ -114,7 +115,7 @@ class Refund(TimeStampedModel):
     )
     # The tax inside ``amount`` and its split by rate ([{"rate", "base", "amount"}], like the order's tax_lines),
     # from the order's stored prices (shop/orders/refunds.py): a credit note's figures.
-    tax = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    tax = models.DecimalField(**MONEY_COLUMN, default=Decimal("0.00"))
     tax_lines = models.JSONField(default=list, blank=True)
 
     class Meta:
@@ -124,7 +125,8 @@ class Refund(TimeStampedModel):
     def __str__(self) -> str:
         """``"Refund #3: 10.00 USD, succeeded"`` (the admin's inline rows and messages)."""
         currency = self.payment.currency.upper() if self.payment_id else ""
-        return f"Refund #{self.pk}: {self.amount} {currency}, {self.get_status_display().lower()}".replace("  ", " ")
+        amount = money_text(self.amount, currency or settings.SHOP_CURRENCY)
+        return f"Refund #{self.pk}: {amount} {currency}, {self.get_status_display().lower()}".replace("  ", " ")
 
 
 class RefundLine(models.Model):
@@ -144,15 +146,16 @@ class RefundLine(models.Model):
     order_item = models.ForeignKey("orders.OrderItem", on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="refund_lines")
     quantity = models.PositiveIntegerField(default=0)
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
-    tax = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    amount = models.DecimalField(**MONEY_COLUMN)
+    tax = models.DecimalField(**MONEY_COLUMN, default=Decimal("0.00"))
     tax_rate = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal("0"))
 
     class Meta:
         ordering = ["id"]
 
     def __str__(self) -> str:
-        return f"{self.amount} of {self.get_kind_display().lower()} {self.order_item_id or ''}".strip()
+        amount = money_text(self.amount, settings.SHOP_CURRENCY)  # no query for the refund's currency in a list
+        return f"{amount} of {self.get_kind_display().lower()} {self.order_item_id or ''}".strip()
 
 
 class WebhookEvent(models.Model):
@@ -182,9 +185,9 @@ class SandboxCharge(models.Model):
 
     provider_payment_id = models.CharField(max_length=64, unique=True)
     status = models.CharField(max_length=20, default="pending")
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    amount = models.DecimalField(**MONEY_COLUMN)
     currency = models.CharField(max_length=3)
-    amount_refunded = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    amount_refunded = models.DecimalField(**MONEY_COLUMN, default=Decimal("0.00"))
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -205,10 +208,10 @@ class PaymentMethodSetting(TimeStampedModel):
     code = models.CharField(max_length=32, unique=True)
     name = models.CharField(max_length=100, blank=True, help_text="Shown to customers; empty: the built-in name.")
     is_active = models.BooleanField(default=True)
-    min_order_total = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True,
-                                          validators=[MinValueValidator(Decimal("0.00"))])
-    max_order_total = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True,
-                                          validators=[MinValueValidator(Decimal("0.00"))])
+    min_order_total = models.DecimalField(**MONEY_COLUMN, null=True, blank=True,
+                                          validators=[MinValueValidator(Decimal("0.00")), shop_amount_validator])
+    max_order_total = models.DecimalField(**MONEY_COLUMN, null=True, blank=True,
+                                          validators=[MinValueValidator(Decimal("0.00")), shop_amount_validator])
     currencies = models.CharField(
         max_length=200, blank=True,
         validators=[RegexValidator(r"^([A-Z]{3}(,[A-Z]{3})*)?$", "Comma-separated ISO 4217 codes, e.g. EGP,USD.")],

@@ -5,6 +5,7 @@ returns. The orders app's e-mails (``shop.orders.notifications``) ask for them t
 from dataclasses import dataclass
 from decimal import Decimal
 
+from shop.core.money import money_text
 from shop.orders.models import Order
 
 from .models import Payment, Refund
@@ -18,7 +19,7 @@ class RefundLine:
     currency: str
 
     def __str__(self) -> str:
-        return f"{self.amount} {self.currency}"
+        return f"{money_text(self.amount, self.currency)} {self.currency}"
 
 
 @dataclass(frozen=True)

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
 from .models import Payment, Refund, RefundLine
@@ -35,6 +37,8 @@ def payment_for_order(*, order_id: int, user) -> Payment | None:
 
 
 def payment_statistics(*, user) -> dict:
+    """The user's payments counted by status (``<status>_count``, ``total_payments``) and ``total_spent``: a
+    Decimal, what captured payments took net of refunds (``StatisticsOutput`` writes it in the shop currency)."""
     counts = {f"{status}_count": Count("id", filter=Q(status=status)) for status in Payment.Status.values}
     row = Payment.objects.filter(user=user).aggregate(
         total_payments=Count("id"),
@@ -42,8 +46,8 @@ def payment_statistics(*, user) -> dict:
         total_refunded=Sum("amount_refunded"),
         **counts,
     )
-    spent = (row.pop("total_spent") or 0) - (row.pop("total_refunded") or 0)
-    return {**row, "total_spent": f"{spent:.2f}"}
+    spent = (row.pop("total_spent") or Decimal(0)) - (row.pop("total_refunded") or Decimal(0))
+    return {**row, "total_spent": spent}
 
 
 def sandbox_payment_for_page(*, payment_id: int, provider_payment_id: str) -> Payment | None:

@@ -13,6 +13,7 @@ from shop.accounts.api.serializers import UserOutput
 from shop.catalog import selectors as catalog_selectors
 from shop.catalog.api.serializers import ProductOutput
 from shop.core.links import public_base_url
+from shop.core.money import money_text
 from shop.events.types import Resource
 from shop.orders import selectors as order_selectors
 from shop.orders.api.serializers import OrderOutput
@@ -36,7 +37,8 @@ def _refund(refund_id: int) -> dict | None:
         return None
     return {
         "id": refund.pk, "payment_id": refund.payment_id, "order_id": refund.payment.order_id,
-        "amount": str(refund.amount), "currency": refund.payment.currency, "reason": refund.reason,
+        "amount": money_text(refund.amount, refund.payment.currency), "currency": refund.payment.currency,
+        "reason": refund.reason,
         "status": refund.status, "failure_message": refund.failure_message or None,
         "created_at": refund.created_at.isoformat().replace("+00:00", "Z"),
         "updated_at": refund.updated_at.isoformat().replace("+00:00", "Z"),

@@ -258,6 +258,9 @@ class FakeStripe(FakeGateway):
         amount = int(params.get("amount", remaining))
         if amount < 1:
             return _error(400, "This value must be greater than or equal to 1.", param="amount")
+        if charge["currency"] in THREE_DECIMAL and amount % 10:
+            return _error(400, "Amounts in three-decimal currencies must end in 0.", code="amount_invalid",
+                          param="amount")
         if amount > remaining:
             return _error(
                 400,

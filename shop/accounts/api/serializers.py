@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from shop.accounts.models import Address, User
 from shop.core.countries import CountryField, country_name
+from shop.core.serializers import MoneyField
 
 
 class UserOutput(serializers.ModelSerializer):
@@ -39,8 +40,8 @@ class CartMergeAdjustmentOutput(serializers.Serializer):
         help_text="What the merge asked this line to hold: the guest line's quantity plus what your cart already "
                   "held of the same product/variant (merge); the guest line's quantity alone (replace, keep).")
     quantity = serializers.IntegerField(help_text="What your cart holds of it now (0: dropped or discarded).")
-    old_price = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
-    new_price = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    old_price = MoneyField(allow_null=True)
+    new_price = MoneyField(allow_null=True)
 
 
 class CartMergeOutput(serializers.Serializer):

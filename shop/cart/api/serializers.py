@@ -3,7 +3,8 @@ from rest_framework import serializers
 
 from shop.cart.models import CART_MAX_QUANTITY, Cart, CartItem
 from shop.catalog.models import Product, ProductVariant
-from shop.core.serializers import StrictInput
+from shop.core.money import money_text
+from shop.core.serializers import MoneyField, StrictInput
 from shop.pricing.api.serializers import (
     PercentField,
     PriceChangeOutput,
@@ -13,12 +14,13 @@ from shop.pricing.api.serializers import (
 )
 from shop.pricing.rates import TAX_SOURCES
 
-MONEY_FIELD = serializers.DecimalField(max_digits=14, decimal_places=2)
+MONEY_FIELD = MoneyField(read_only=True)
 
 
 class ProductSummaryOutput(serializers.ModelSerializer):
     """A line's product. Its lines' selectors annotate ``shown_stock`` (``lines_with_product_shown_stock``)."""
 
+    price = MoneyField(read_only=True)
     stock_quantity = serializers.IntegerField(
         source="shown_stock", read_only=True,
         help_text="Units for sale, as the catalog says: for a product with variants, the sum of its variants' stock.",
@@ -31,7 +33,7 @@ class ProductSummaryOutput(serializers.ModelSerializer):
 
 
 class VariantSummaryOutput(serializers.ModelSerializer):
-    price = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    price = MoneyField(read_only=True)
 
     class Meta:
         model = ProductVariant
@@ -71,34 +73,37 @@ class CartItemOutput(serializers.ModelSerializer):
     def _line(self, item: CartItem):
         return self.context["pricing"].lines[item.pk]
 
+    def _money(self, amount) -> str:
+        return money_text(amount, self.context["pricing"].price.currency)
+
     @extend_schema_field(MONEY_FIELD)
     def get_price_snapshot(self, item: CartItem) -> str:
-        return str(self._line(item).unit_price)
+        return self._money(self._line(item).unit_price)
 
     @extend_schema_field(MONEY_FIELD)
     def get_unit_price(self, item: CartItem) -> str:
-        return str(self._line(item).unit_price)
+        return self._money(self._line(item).unit_price)
 
     @extend_schema_field(MONEY_FIELD)
     def get_item_total(self, item: CartItem) -> str:
         line = self._line(item)
-        return str(line.unit_price * line.quantity)
+        return self._money(line.unit_price * line.quantity)
 
     @extend_schema_field(MONEY_FIELD)
     def get_discount(self, item: CartItem) -> str:
-        return str(self._line(item).discount)
+        return self._money(self._line(item).discount)
 
     @extend_schema_field(MONEY_FIELD)
     def get_net(self, item: CartItem) -> str:
-        return str(self._line(item).net)
+        return self._money(self._line(item).net)
 
     @extend_schema_field(MONEY_FIELD)
     def get_tax(self, item: CartItem) -> str:
-        return str(self._line(item).tax)
+        return self._money(self._line(item).tax)
 
     @extend_schema_field(MONEY_FIELD)
     def get_gross(self, item: CartItem) -> str:
-        return str(self._line(item).gross)
+        return self._money(self._line(item).gross)
 
     @extend_schema_field(PercentField())
     def get_tax_rate(self, item: CartItem) -> str:
@@ -110,7 +115,7 @@ class CartItemOutput(serializers.ModelSerializer):
     @extend_schema_field(PriceChangeOutput(allow_null=True))
     def get_price_changed(self, item: CartItem):
         change = self.context["pricing"].changes.get(item.pk)
-        return None if change is None else {"old": str(change.old), "new": str(change.new)}
+        return None if change is None else {"old": self._money(change.old), "new": self._money(change.new)}
 
 
 class DiscountOutput(serializers.Serializer):
@@ -119,15 +124,15 @@ class DiscountOutput(serializers.Serializer):
     name = serializers.CharField()
     target = serializers.ChoiceField(choices=["lines", "order", "shipping"],
                                      help_text="What it takes money off: lines, the whole order, or shipping.")
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2,
-                                      help_text="Money off (0 for a shipping voucher until checkout, when the "
-                                                "shipping is known).")
+    amount = MoneyField(read_only=True, help_text="Money off (0 for a shipping voucher until checkout, when the "
+                                                  "shipping is known).")
 
 
-def discounts_data(applied) -> list[dict]:
-    """``AppliedDiscount``s (``shop.discounts.calculation``) as :class:`DiscountOutput` rows."""
+def discounts_data(applied, currency: str) -> list[dict]:
+    """``AppliedDiscount``s (``shop.discounts.calculation``) as :class:`DiscountOutput` rows, amounts in
+    ``currency``."""
     return [{"source": item.source, "code": item.code, "name": item.name, "target": item.target,
-             "amount": f"{item.amount:.2f}"} for item in applied]
+             "amount": money_text(item.amount, currency)} for item in applied]
 
 
 class VoucherRefusalOutput(serializers.Serializer):
@@ -176,17 +181,20 @@ class CartOutput(serializers.ModelSerializer):
     def _price(self):
         return self.context["pricing"].price
 
+    def _money(self, amount) -> str:
+        return money_text(amount, self._price().currency)
+
     @extend_schema_field(serializers.IntegerField())
     def get_total_items(self, cart: Cart) -> int:
         return sum(item.quantity for item in cart.items.all())
 
     @extend_schema_field(MONEY_FIELD)
     def get_cart_total(self, cart: Cart) -> str:
-        return str(self._price().total)
+        return self._money(self._price().total)
 
     @extend_schema_field(MONEY_FIELD)
     def get_subtotal(self, cart: Cart) -> str:
-        return str(self._price().subtotal)
+        return self._money(self._price().subtotal)
 
     @extend_schema_field(ShippingPriceOutput())
     def get_shipping(self, cart: Cart):
@@ -194,12 +202,12 @@ class CartOutput(serializers.ModelSerializer):
 
     @extend_schema_field(MONEY_FIELD)
     def get_discount(self, cart: Cart) -> str:
-        return str(self._price().discount)
+        return self._money(self._price().discount)
 
     @extend_schema_field(DiscountOutput(many=True))
     def get_discounts(self, cart: Cart) -> list:
         evaluation = self.context["pricing"].discounts
-        return discounts_data(evaluation.discounts.applied) if evaluation is not None else []
+        return discounts_data(evaluation.discounts.applied, self._price().currency) if evaluation is not None else []
 
     @extend_schema_field(CartVoucherOutput(allow_null=True))
     def get_voucher(self, cart: Cart) -> dict | None:
@@ -212,11 +220,11 @@ class CartOutput(serializers.ModelSerializer):
 
     @extend_schema_field(MONEY_FIELD)
     def get_tax_total(self, cart: Cart) -> str:
-        return str(self._price().tax_total)
+        return self._money(self._price().tax_total)
 
     @extend_schema_field(MONEY_FIELD)
     def get_total(self, cart: Cart) -> str:
-        return str(self._price().total)
+        return self._money(self._price().total)
 
     def get_currency(self, cart: Cart) -> str:
         return self._price().currency
@@ -226,7 +234,7 @@ class CartOutput(serializers.ModelSerializer):
 
     @extend_schema_field(TaxLineOutput(many=True))
     def get_tax_lines(self, cart: Cart):
-        return tax_lines_data(self._price().tax_lines)
+        return tax_lines_data(self._price().tax_lines, self._price().currency)
 
     @extend_schema_field(serializers.ChoiceField(choices=TAX_SOURCES))  # one enum with the orders' tax_source
     def get_tax_source(self, cart: Cart) -> str:

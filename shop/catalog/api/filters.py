@@ -9,9 +9,13 @@ from django.db.models import Exists, OuterRef, Q, Subquery
 from shop.catalog.models import Category, Product, ProductVariant
 from shop.catalog.selectors import product_search, user_is_catalog_staff
 from shop.core.filters import IdFilter, StrictBooleanFilter, StrictFilterSet, StrictOrderingFilter
-from shop.core.models import same_text
+from shop.core.models import same_text, shop_amount_validator
+from shop.core.money import MONEY_MAX_DIGITS
 
-PRICE_BOUND = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0")}
+# An amount of the shop currency, refused with more decimals than it has (1.005 in a EUR shop, 10.5 in a JPY one)
+# as every amount sent is (``shop.core.serializers.MoneyField``).
+PRICE_BOUND = {"max_digits": MONEY_MAX_DIGITS, "decimal_places": None, "min_value": Decimal("0"),
+               "validators": [shop_amount_validator]}
 
 
 def in_stock_q() -> Q:

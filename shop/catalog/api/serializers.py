@@ -1,5 +1,3 @@
-from decimal import Decimal
-
 from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -7,10 +5,10 @@ from rest_framework import serializers
 from shop.catalog import hooks
 from shop.catalog.models import Category, Product, ProductImage, ProductVariant
 from shop.core.links import absolute_url, public_base_url
-from shop.core.serializers import StrictInput
+from shop.core.money import money_text
+from shop.core.serializers import MoneyField, StrictInput
 from shop.pricing.api.serializers import tax_class_field
 
-PRICE = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0.01")}
 ALLOWED_IMAGE_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
 
 
@@ -35,15 +33,14 @@ class SalePriceMixin(serializers.Serializer):
 
     sale_price = serializers.SerializerMethodField()
 
-    @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True,
-                                                  help_text=SALE_PRICE_HELP))
+    @extend_schema_field(MoneyField(read_only=True, allow_null=True, help_text=SALE_PRICE_HELP))
     def get_sale_price(self, obj) -> str | None:
         sales = self.context.get("sale_prices")
         if sales is None:
             sales = self.context["sale_prices"] = hooks.sale_prices()
         product = obj.product if isinstance(obj, ProductVariant) else obj
         price = sales.unit_price(product.pk, product.category_id, obj.price)
-        return None if price is None else f"{price:.2f}"
+        return None if price is None else money_text(price, settings.SHOP_CURRENCY)
 
 
 class CategorySummaryOutput(serializers.ModelSerializer):
@@ -59,6 +56,7 @@ class CategoryOutput(serializers.ModelSerializer):
 
 
 class CategoryProductOutput(SalePriceMixin, serializers.ModelSerializer):
+    price = MoneyField(read_only=True)
     class Meta:
         model = Product
         fields = ("id", "name", "slug", "price", "sale_price")
@@ -94,7 +92,9 @@ class ProductImageOutput(serializers.ModelSerializer):
 
 
 class ProductVariantOutput(SalePriceMixin, serializers.ModelSerializer):
-    price = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    price = MoneyField(read_only=True, help_text="What a unit costs: `price_override`, else the product's price.")
+    price_override = MoneyField(read_only=True, allow_null=True,
+                                help_text="The variant's own price; null: the product's.")
     tax_class = serializers.SlugRelatedField(
         slug_field="code", read_only=True, allow_null=True,
         help_text="The variant's own tax class code; null: taxed as its product.")
@@ -108,6 +108,7 @@ class ProductVariantOutput(SalePriceMixin, serializers.ModelSerializer):
 
 
 class ProductOutput(SalePriceMixin, serializers.ModelSerializer):
+    price = MoneyField(read_only=True)
     category = CategorySummaryOutput(allow_null=True)
     stock_quantity = serializers.IntegerField(
         source="shown_stock", read_only=True,
@@ -142,7 +143,7 @@ class ProductInput(StrictInput):
     name = serializers.CharField(max_length=200)
     slug = serializers.SlugField(max_length=220)
     description = serializers.CharField(allow_blank=True)
-    price = serializers.DecimalField(**PRICE)
+    price = MoneyField(positive=True)
     stock_quantity = serializers.IntegerField(min_value=0, max_value=2_147_483_647)
     is_active = serializers.BooleanField(required=False, default=True)
     category_id = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), source="category")
@@ -199,7 +200,7 @@ class VariantInput(StrictInput):
     barcode = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     name = serializers.CharField(max_length=120)
     options = serializers.DictField(child=serializers.CharField(max_length=100), required=False, default=dict)
-    price_override = serializers.DecimalField(**PRICE, required=False, allow_null=True, default=None)
+    price_override = MoneyField(positive=True, required=False, allow_null=True, default=None)
     stock_quantity = serializers.IntegerField(min_value=0, max_value=2_147_483_647, required=False, default=0)
     is_active = serializers.BooleanField(required=False, default=True)
     tax_class = tax_class_field(help_text="A tax class code; null or absent on create: taxed as its product.")

@@ -15,16 +15,25 @@ from shop.catalog.cache import RateWindow, rate_count
 
 
 class _FixedWindowThrottle(SimpleRateThrottle):
+    def _window(self, ident: str) -> RateWindow:
+        now = time.time()
+        window_number = int(now // self.duration)
+        return RateWindow(key=f"{ident}:w{window_number}", limit=self.num_requests, timeout=self.duration + 1,
+                          wait=(window_number + 1) * self.duration - now)
+
+    def anonymous_window(self, request) -> RateWindow | None:
+        """The window a request without credentials counts in, for the cached read's fast path, which answers
+        before DRF has authenticated anyone (``shop.catalog.api.cached_reads``); None when this throttle does not
+        apply to anonymous clients or has no rate. ``request`` is Django's request (``META`` is all it reads)."""
+        return None
+
     def allow_request(self, request, view):
         if self.rate is None:
             return True
         ident = self.get_cache_key(request, view)
         if ident is None:
             return True
-        now = time.time()
-        window_number = int(now // self.duration)
-        window = RateWindow(key=f"{ident}:w{window_number}", limit=self.num_requests, timeout=self.duration + 1,
-                            wait=(window_number + 1) * self.duration - now)
+        window = self._window(ident)
         self.wait_seconds = window.wait
         if request.method in ("GET", "HEAD") and getattr(view, "defer_read_throttle", False):
             # Counted (and enforced) by the cached read path in its single cache round trip.
@@ -40,10 +49,16 @@ class _FixedWindowThrottle(SimpleRateThrottle):
 class CatalogAnonThrottle(_FixedWindowThrottle):
     scope = "anon"
 
+    def _ident(self, request) -> str:
+        return self.cache_format % {"scope": "catalog-anon", "ident": self.get_ident(request)}
+
     def get_cache_key(self, request, view):
         if request.user and request.user.is_authenticated:
             return None
-        return self.cache_format % {"scope": "catalog-anon", "ident": self.get_ident(request)}
+        return self._ident(request)
+
+    def anonymous_window(self, request) -> RateWindow | None:
+        return None if self.rate is None else self._window(self._ident(request))
 
 
 class CatalogUserThrottle(_FixedWindowThrottle):

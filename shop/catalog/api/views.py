@@ -22,6 +22,7 @@ from shop.core.filters import filter_queryset_or_400
 from shop.core.pagination import PAGE_DESCRIPTION, PAGE_SIZE_DESCRIPTION
 from shop.core.schema import ShopAutoSchema
 
+from .cached_reads import CachedPublicReadMixin
 from .filters import ProductFilter, VariantFilter
 from .pagination import CatalogPagination
 from .permissions import CatalogWritePermission
@@ -134,9 +135,10 @@ class CatalogApi(APIView):
 
 # --- Products -------------------------------------------------------------------------------------------------
 
-class ProductListCreateApi(CatalogApi):
+class ProductListCreateApi(CachedPublicReadMixin, CatalogApi):
     schema = ListSchema()
     defer_read_throttle = True
+    cache_scope = "products"
     filterset_class = ProductFilter
     queryset = Product.objects.none()  # the schema's model for the filter parameters; reads use the selectors
 
@@ -155,7 +157,7 @@ class ProductListCreateApi(CatalogApi):
             products = selectors.product_queryset(user=request.user, include_deleted=True)
             return _page(request, self, filter_queryset_or_400(ProductFilter, request, products), ProductOutput)
 
-        return _read(request, "products", build)
+        return _read(request, self.cache_scope, build)
 
     @extend_schema(
         summary="Create a product", tags=TAGS, request=ProductInput,
@@ -167,8 +169,9 @@ class ProductListCreateApi(CatalogApi):
         return Response(_product_out(request, product), status=status.HTTP_201_CREATED)
 
 
-class ProductDetailApi(CatalogApi):
+class ProductDetailApi(CachedPublicReadMixin, CatalogApi):
     defer_read_throttle = True
+    cache_scope = "product"
 
     @extend_schema(summary="Get a product", tags=TAGS,
                    responses={200: ProductOutput, 304: NOT_MODIFIED, 404: ERROR})
@@ -179,7 +182,7 @@ class ProductDetailApi(CatalogApi):
             product = selectors.product_get(slug=slug, user=request.user)
             return ProductOutput(product, context=output_context(request)).data
 
-        return _read(request, "product", build)
+        return _read(request, self.cache_scope, build)
 
     def _update(self, request, slug, *, partial: bool):
         product = selectors.product_get_live(slug=slug)
@@ -291,10 +294,11 @@ class ProductImageDetailApi(CatalogApi):
 
 # --- Variants -------------------------------------------------------------------------------------------------
 
-class ProductVariantCreateApi(CatalogApi):
+class ProductVariantCreateApi(CachedPublicReadMixin, CatalogApi):
     perm_model = "productvariant"
     schema = ListSchema()
     defer_read_throttle = True
+    cache_scope = "variants"
     filterset_class = VariantFilter
     queryset = ProductVariant.objects.none()  # the schema's model for the filter parameters
 
@@ -311,7 +315,7 @@ class ProductVariantCreateApi(CatalogApi):
             return _page(request, self, filter_queryset_or_400(VariantFilter, request, variants),
                          ProductVariantOutput)
 
-        return _read(request, "variants", build)
+        return _read(request, self.cache_scope, build)
 
     @extend_schema(summary="Add a variant", tags=TAGS, request=VariantInput,
                    responses={201: ProductOutput, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR})
@@ -383,18 +387,20 @@ class ProductVariantRestoreApi(CatalogApi):
 
 # --- Categories -----------------------------------------------------------------------------------------------
 
-class CategoryListCreateApi(CatalogApi):
+class CategoryListCreateApi(CachedPublicReadMixin, CatalogApi):
     perm_model = "category"
     schema = ListSchema()
     defer_read_throttle = True
+    cache_scope = "categories"
 
     @extend_schema(summary="List categories", tags=TAGS, parameters=PAGE_PARAMS,
                    responses={200: PaginatedCategoryOutput, 304: NOT_MODIFIED})
     def get(self, request):
         """Public, paginated."""
-        return cached_public_response(
-            request, scope="categories", build=lambda: _page(request, self, selectors.category_list(), CategoryOutput)
-        )
+        def build():
+            return _page(request, self, selectors.category_list(), CategoryOutput)
+
+        return cached_public_response(request, scope=self.cache_scope, build=build)
 
     @extend_schema(summary="Create a category", tags=TAGS, request=CategoryInput,
                    responses={201: CategoryOutput, 400: ERROR, 401: ERROR, 403: ERROR})
@@ -404,9 +410,10 @@ class CategoryListCreateApi(CatalogApi):
         return Response(CategoryOutput(category).data, status=status.HTTP_201_CREATED)
 
 
-class CategoryDetailApi(CatalogApi):
+class CategoryDetailApi(CachedPublicReadMixin, CatalogApi):
     perm_model = "category"
     defer_read_throttle = True
+    cache_scope = "category"
 
     @extend_schema(summary="Get a category with its active products", tags=TAGS,
                    responses={200: CategoryDetailOutput, 304: NOT_MODIFIED, 404: ERROR})
@@ -417,7 +424,7 @@ class CategoryDetailApi(CatalogApi):
             products = selectors.category_products(category=category)
             return CategoryDetailOutput(category, context={"products": products}).data
 
-        return cached_public_response(request, scope="category", build=build)
+        return cached_public_response(request, scope=self.cache_scope, build=build)
 
     def _update(self, request, slug, *, partial: bool):
         category = selectors.category_get(slug=slug)

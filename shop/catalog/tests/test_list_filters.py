@@ -55,7 +55,7 @@ def test_price_bounds_are_inclusive_and_combine_with_other_filters(api_client, s
         ("min_price=abc", "min_price", "Enter a number."),
         ("max_price=NaN", "max_price", "Enter a number."),
         ("min_price=-1", "min_price", "Ensure this value is greater than or equal to 0."),
-        ("max_price=1.005", "max_price", "Ensure that there are no more than 2 decimal places."),
+        ("max_price=1.005", "max_price", "Ensure that there are no more than 2 decimal places (USD)."),
         ("in_stock=maybe", "in_stock", "'maybe' is not a boolean; use true or false."),
         ("is_active=maybe", "is_active", "'maybe' is not a boolean; use true or false."),
         ("ordering=price,,name", "ordering",

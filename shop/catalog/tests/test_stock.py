@@ -123,3 +123,45 @@ def test_concurrent_checkouts_never_oversell():
     assert outcomes.count("short") == 6
     assert Product.objects.get(pk=product.pk).stock_quantity == 0
     assert ProductVariant.objects.get(pk=variant.pk).stock_quantity == 0
+
+
+@pytest.mark.parametrize("count", [1, 5])
+def test_deduct_and_restore_cost_one_statement_per_kind_whatever_the_number_of_lines(
+    count, django_assert_num_queries
+):
+    products = [ProductFactory(stock_quantity=10, low_stock_threshold=0) for _ in range(count)]
+    variants = [ProductVariantFactory(stock_quantity=10, product__low_stock_threshold=0) for _ in range(count)]
+    lines = [StockLine(p.id, 2) for p in products] + [StockLine(v.product_id, 3, variant_id=v.id) for v in variants]
+
+    with transaction.atomic():
+        with django_assert_num_queries(2):  # the product lines, the variant lines
+            stock_deduct(lines=lines)
+        with django_assert_num_queries(2):
+            stock_restore(lines=lines[:1] + lines[-1:])
+
+    assert [stock_of(p) for p in products] == [10] + [8] * (count - 1)
+    assert [stock_of(v) for v in variants] == [7] * (count - 1) + [10]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_multi_line_checkouts_over_overlapping_products_neither_deadlock_nor_oversell():
+    products = [ProductFactory(stock_quantity=3) for _ in range(4)]
+    ids = [p.id for p in products]
+    baskets = [ids[:3], ids[1:], list(reversed(ids)), ids[::2]] * 3  # overlapping sets, given in any order
+
+    def buy(basket: list[int]) -> str:
+        with transaction.atomic():
+            stock_deduct(lines=[StockLine(pk, 1) for pk in basket])
+        return "ok"
+
+    results = run_concurrently(*[partial(buy, basket) for basket in baskets])
+    errors = [r for r in results if not isinstance(r, InsufficientStock) and r != "ok"]
+    assert errors == []  # no deadlock, no lock timeout, no check-constraint error
+    sold = dict.fromkeys(ids, 0)
+    for basket, result in zip(baskets, results, strict=True):
+        if result == "ok":
+            for pk in basket:
+                sold[pk] += 1
+    assert all(count <= 3 for count in sold.values())
+    assert {pk: Product.objects.get(pk=pk).stock_quantity for pk in ids} == {pk: 3 - sold[pk] for pk in ids}

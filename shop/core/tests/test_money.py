@@ -5,7 +5,17 @@ from decimal import Decimal
 import pytest
 from babel.core import get_global
 
-from shop.core.money import currency_exponent, from_minor, minor_unit, quantize, to_minor
+from shop.core.money import (
+    MONEY_COLUMN,
+    MONEY_LIMIT,
+    currency_exponent,
+    fits_minor_unit,
+    from_minor,
+    minor_unit,
+    money_text,
+    quantize,
+    to_minor,
+)
 
 
 @pytest.mark.parametrize(("currency", "digits"), [("JPY", 0), ("jpy", 0), ("KWD", 3), ("EUR", 2), ("KES", 2)])
@@ -41,3 +51,32 @@ def test_every_cldr_amount_converts_to_gateway_minor_units_exactly():
         step = Decimal(1).scaleb(-minor_unit(code))
         assert from_minor(to_minor(step * 12345, code), code) == step * 12345
 
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "text"),
+    [("100.000", "JPY", "100"), ("100.000", "EUR", "100.00"), ("1.25", "KWD", "1.250"), ("1.255", "KWD", "1.255"),
+     ("-0.000", "EUR", "0.00"), ("1E+3", "EUR", "1000.00"), ("9999999999.999", "KWD", "9999999999.999"),
+     # finer than the currency (a row from before a currency change): every digit kept, never rounded
+     ("10.505", "JPY", "10.505"), ("10.500", "JPY", "10.5")],
+)
+def test_money_text_has_exactly_the_currencys_digits_and_never_rounds(amount, currency, text):
+    assert money_text(Decimal(amount), currency) == text
+    assert Decimal(money_text(Decimal(amount), currency)) == Decimal(amount)
+
+
+@pytest.mark.parametrize(("amount", "currency", "fits"),
+                         [("10.50", "EUR", True), ("10.500", "EUR", True), ("10.505", "EUR", False),
+                          ("100", "JPY", True), ("100.5", "JPY", False), ("1.255", "KWD", True),
+                          ("1.2555", "KWD", False), ("1E+40", "EUR", False)])
+def test_fits_minor_unit_compares_by_value(amount, currency, fits):
+    assert fits_minor_unit(Decimal(amount), currency) is fits
+
+
+def test_the_money_columns_hold_every_currency_the_shop_takes_and_its_old_range():
+    """Three decimals (KWD, BHD, OMR, JOD, TND, LYD) and the ten whole digits the columns always had."""
+    assert (MONEY_COLUMN["max_digits"] - MONEY_COLUMN["decimal_places"], MONEY_COLUMN["decimal_places"]) == (10, 3)
+    assert Decimal("1e10") == MONEY_LIMIT
+    finer = {code for code in get_global("currency_fractions") if code != "DEFAULT"
+             if minor_unit(code) > MONEY_COLUMN["decimal_places"]}
+    assert finer == {"CLF", "UYW"}  # units of account: refused at start-up (pricing.E001)

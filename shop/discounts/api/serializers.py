@@ -1,13 +1,15 @@
 from decimal import Decimal
 
+from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from shop.catalog.models import Category, Product, ProductVariant
-from shop.core.serializers import StrictInput
+from shop.core.money import MONEY_COLUMN, money_text
+from shop.core.serializers import MoneyField, StrictInput
 
 from ..models import CODE_MAX_LENGTH, PROMOTION_KINDS, DiscountKind, Promotion, Voucher, VoucherCode
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
 CODE_RE = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
 
 
@@ -20,16 +22,17 @@ class VoucherInput(StrictInput):
     name = serializers.CharField(max_length=120)
     kind = serializers.ChoiceField(choices=DiscountKind.choices, default=DiscountKind.PERCENTAGE,
                                    help_text="percentage, fixed (an amount) or free_shipping.")
-    value = serializers.DecimalField(**MONEY, min_value=Decimal("0"), default=Decimal("0"),
-                                     help_text="Percent (0 < value <= 100) or amount off; unused for free shipping.")
+    value = serializers.DecimalField(**MONEY_COLUMN, min_value=Decimal("0"), default=Decimal("0"),
+                                     help_text="Percent (0 < value <= 100) or amount off (no more decimals than the "
+                                               "shop currency has); unused for free shipping.")
     scope = serializers.ChoiceField(choices=Voucher.Scope.choices, required=False,
                                     help_text="What it takes money off: order (the default), products, variants, "
                                               "categories or shipping (free_shipping: shipping, the default then).")
     products = _many(Product.objects.live(), "Product ids, for scope `products`.")
     variants = _many(ProductVariant.objects.filter(is_deleted=False), "Variant ids, for scope `variants`.")
     categories = _many(Category.objects.all(), "Category ids, for scope `categories`.")
-    min_spend = serializers.DecimalField(**MONEY, min_value=Decimal("0"), required=False, allow_null=True,
-                                         help_text="The goods (after sale prices) must come to at least this.")
+    min_spend = MoneyField(min_value=Decimal("0"), required=False, allow_null=True,
+                           help_text="The goods (after sale prices) must come to at least this.")
     min_quantity = serializers.IntegerField(min_value=1, max_value=1_000_000, required=False, allow_null=True,
                                             help_text="At least this many units it applies to.")
     starts_at = serializers.DateTimeField(required=False, allow_null=True)
@@ -49,7 +52,31 @@ class VoucherInput(StrictInput):
     )
 
 
-class VoucherOutput(serializers.ModelSerializer):
+VALUE_HELP = ("Percent for `percentage` (`\"12.50\"`), an amount of the shop currency for `fixed` (with its digits, "
+              "like every amount), unused for `free_shipping`.")
+
+
+def discount_value_text(kind: str, value: Decimal) -> str:
+    """A voucher's or promotion's ``value`` as answers write it: a ``fixed`` amount with the shop currency's
+    digits (``money_text``); a percentage with two decimals (``"12.50"``), more only if it has them."""
+    if kind == DiscountKind.FIXED:
+        return money_text(value, settings.SHOP_CURRENCY)
+    cents = value.quantize(Decimal("0.01"))
+    return f"{cents if cents == value else value.normalize():f}"
+
+
+class DiscountValueMixin(serializers.Serializer):
+    """``value`` written by its ``kind`` (:func:`discount_value_text`)."""
+
+    value = serializers.SerializerMethodField(help_text=VALUE_HELP)
+
+    @extend_schema_field(serializers.DecimalField(**MONEY_COLUMN, coerce_to_string=True))
+    def get_value(self, rule) -> str:
+        return discount_value_text(rule.kind, rule.value)
+
+
+class VoucherOutput(DiscountValueMixin, serializers.ModelSerializer):
+    min_spend = MoneyField(read_only=True, allow_null=True)
     products = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     variants = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     categories = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
@@ -96,7 +123,7 @@ class VoucherCodesOutput(serializers.Serializer):
 class UsageOutput(serializers.Serializer):
     times_used = serializers.IntegerField(help_text="Uses held now (reserved or consumed; released ones are not).")
     orders = serializers.IntegerField(help_text="Orders holding a use (not cancelled or expired).")
-    amount_discounted = serializers.DecimalField(**MONEY, help_text="What it took off those orders.")
+    amount_discounted = MoneyField(help_text="What it took off those orders.")
 
 
 class VoucherUsageOutput(UsageOutput):
@@ -109,7 +136,9 @@ class PromotionInput(StrictInput):
     name = serializers.CharField(max_length=120)
     kind = serializers.ChoiceField(choices=PROMOTION_KINDS, default=DiscountKind.PERCENTAGE,
                                    help_text="percentage or fixed (an amount off each unit).")
-    value = serializers.DecimalField(**MONEY, min_value=Decimal("0.01"))
+    value = serializers.DecimalField(**MONEY_COLUMN, min_value=Decimal("0.001"),
+                                     help_text="Percent (0 < value <= 100) or an amount off each unit (no more "
+                                               "decimals than the shop currency has).")
     products = _many(Product.objects.live(), "Product ids on sale.")
     categories = _many(Category.objects.all(), "Category ids whose products are on sale.")
     starts_at = serializers.DateTimeField()
@@ -117,7 +146,7 @@ class PromotionInput(StrictInput):
     is_active = serializers.BooleanField(required=False, default=True)
 
 
-class PromotionOutput(serializers.ModelSerializer):
+class PromotionOutput(DiscountValueMixin, serializers.ModelSerializer):
     products = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     categories = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
 

@@ -5,8 +5,6 @@ fields the OpenAPI schema publishes; splitting them by audience would scatter th
 shipment shapes that every order answer nests.
 """
 
-from decimal import Decimal, InvalidOperation
-
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -14,7 +12,7 @@ from shop.cart.api.serializers import ProductSummaryOutput, VariantSummaryOutput
 from shop.cart.models import CART_MAX_QUANTITY
 from shop.core.countries import CountryField, country_name
 from shop.core.schema import BlankableEmailField, BlankableURLField
-from shop.core.serializers import StrictInput, status_input
+from shop.core.serializers import MoneyField, StrictInput, status_input
 from shop.discounts.models import OrderDiscount
 from shop.orders.models import (
     Order,
@@ -29,7 +27,6 @@ from shop.orders.services import LineRequest
 from shop.payments.models import Payment
 from shop.payments.return_urls import RETURN_URL_MAX_LENGTH
 from shop.pricing.api.serializers import (
-    MONEY,
     PercentField,
     ShippingPriceOutput,
     TaxLineOutput,
@@ -41,30 +38,36 @@ from shop.pricing.rates import TAX_SOURCES
 # --- Output -----------------------------------------------------------------------------------------------------
 
 
+# An order line's amounts are in its order's currency (the order is in the prefetch cache: no query).
+LINE_CURRENCY = "order.currency"
+
+
 class OrderItemOutput(serializers.ModelSerializer):
     """An order line; name, SKU, barcode and price are the values at purchase."""
 
     product = ProductSummaryOutput(read_only=True, allow_null=True)
     variant = VariantSummaryOutput(read_only=True, allow_null=True)
-    price_snapshot = serializers.DecimalField(source="unit_price", max_digits=12, decimal_places=2, read_only=True)
-    item_total = serializers.DecimalField(source="line_total", max_digits=12, decimal_places=2, read_only=True)
-    unit_price = serializers.DecimalField(**MONEY, help_text="As charged: gross when `prices_include_tax`, else net.")
-    line_total = serializers.DecimalField(**MONEY, help_text="`unit_price` x `quantity` (before discounts).")
-    discount = serializers.DecimalField(**MONEY, help_text="What came off this line: its sale price, an item "
-                                                           "voucher and its share of an order voucher.")
-    net = serializers.DecimalField(**MONEY, help_text="The line after discounts, without tax.")
-    tax = serializers.DecimalField(**MONEY)
-    gross = serializers.DecimalField(**MONEY, help_text="`net` + `tax`: what the line cost.")
+    price_snapshot = MoneyField(source="unit_price", currency_source=LINE_CURRENCY, read_only=True)
+    item_total = MoneyField(source="line_total", currency_source=LINE_CURRENCY, read_only=True)
+    unit_price = MoneyField(currency_source=LINE_CURRENCY, read_only=True,
+                            help_text="As charged: gross when `prices_include_tax`, else net.")
+    line_total = MoneyField(currency_source=LINE_CURRENCY, read_only=True,
+                            help_text="`unit_price` x `quantity` (before discounts).")
+    discount = MoneyField(currency_source=LINE_CURRENCY, read_only=True,
+                          help_text="What came off this line: its sale price, an item voucher and its share of an "
+                                    "order voucher.")
+    net = MoneyField(currency_source=LINE_CURRENCY, read_only=True, help_text="The line after discounts, without tax.")
+    tax = MoneyField(currency_source=LINE_CURRENCY, read_only=True)
+    gross = MoneyField(currency_source=LINE_CURRENCY, read_only=True, help_text="`net` + `tax`: what the line cost.")
     tax_rate = PercentField()
     refunded_quantity = serializers.IntegerField(
         read_only=True, help_text="Units refunded so far (refunds by line; an amount refund counts a line's units "
                                   "only when it took all that was left of it). Failed refunds do not count; "
                                   "pending ones do.")
-    refunded_amount = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True,
-                                               help_text="Gross refunded of this line so far, by line or as its "
-                                                         "share of amount refunds.")
-    refunded_tax = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True,
-                                            help_text="The tax in `refunded_amount`.")
+    refunded_amount = MoneyField(currency_source=LINE_CURRENCY, read_only=True,
+                                 help_text="Gross refunded of this line so far, by line or as its share of amount "
+                                           "refunds.")
+    refunded_tax = MoneyField(currency_source=LINE_CURRENCY, read_only=True, help_text="The tax in `refunded_amount`.")
 
     class Meta:
         model = OrderItem
@@ -129,6 +132,8 @@ class OrderPaymentOutput(serializers.ModelSerializer):
     """Each payment attempt on the order, newest first."""
 
     checkout_url = BlankableURLField(read_only=True)  # "" for providers without a hosted page
+    amount = MoneyField(read_only=True)
+    amount_refunded = MoneyField(read_only=True)
 
     class Meta:
         model = Payment
@@ -138,6 +143,7 @@ class OrderPaymentOutput(serializers.ModelSerializer):
 
 
 class OrderDiscountOutput(serializers.ModelSerializer):
+    amount = MoneyField(currency_source="order.currency", read_only=True)
     class Meta:
         model = OrderDiscount
         fields = ["source", "code", "name", "target", "amount"]
@@ -152,15 +158,14 @@ class OrderOutput(serializers.ModelSerializer):
                                               "is the lines' and order's part; a shipping voucher's is already out "
                                               "of `shipping_fee`.")
     email = BlankableEmailField(read_only=True, help_text="The buyer's e-mail at checkout (a guest's only contact).")
-    total_price = serializers.DecimalField(source="total", max_digits=12, decimal_places=2, read_only=True,
-                                           help_text="The same as `total` (items plus shipping).")
-    subtotal = serializers.DecimalField(**MONEY, help_text="The lines at their unit prices, before discounts.")
-    shipping_fee = serializers.DecimalField(**MONEY, help_text="Shipping as charged (the same as `shipping.gross`).")
-    total = serializers.DecimalField(**MONEY, help_text="What the customer pays: the lines' and shipping's gross, "
-                                                        "exactly the amount sent to the payment gateway.")
-    discount = serializers.DecimalField(**MONEY, help_text="What sales and a voucher took off the items (their "
-                                                           "sources in `discounts`).")
-    tax_total = serializers.DecimalField(**MONEY)
+    total_price = MoneyField(source="total", read_only=True, help_text="The same as `total` (items plus shipping).")
+    subtotal = MoneyField(read_only=True, help_text="The lines at their unit prices, before discounts.")
+    shipping_fee = MoneyField(read_only=True, help_text="Shipping as charged (the same as `shipping.gross`).")
+    total = MoneyField(read_only=True, help_text="What the customer pays: the lines' and shipping's gross, exactly "
+                                                 "the amount sent to the payment gateway.")
+    discount = MoneyField(read_only=True, help_text="What sales and a voucher took off the items (their sources in "
+                                                    "`discounts`).")
+    tax_total = MoneyField(read_only=True)
     shipping = serializers.SerializerMethodField()
     tax_lines = serializers.SerializerMethodField(help_text="One per rate, for the invoice: everything taxed at "
                                                             "`rate` percent, its net `base` and tax `amount`.")
@@ -210,11 +215,11 @@ class OrderOutput(serializers.ModelSerializer):
     @extend_schema_field(ShippingPriceOutput())
     def get_shipping(self, order: Order):
         return ShippingPriceOutput({"net": order.shipping_net, "tax": order.shipping_tax, "gross": order.shipping_fee,
-                                    "tax_rate": order.shipping_tax_rate}).data
+                                    "tax_rate": order.shipping_tax_rate, "currency": order.currency}).data
 
     @extend_schema_field(TaxLineOutput(many=True))
     def get_tax_lines(self, order: Order):
-        return tax_lines_data(order.tax_lines)
+        return tax_lines_data(order.tax_lines, order.currency)
 
     @extend_schema_field(OrderAddressOutput(allow_null=True))
     def get_shipping_address(self, order: Order):
@@ -293,6 +298,9 @@ class OrderStatusMessageOutput(serializers.Serializer):
 
 
 class ShippingMethodOutput(serializers.ModelSerializer):
+    price = MoneyField(read_only=True)
+    free_over = MoneyField(read_only=True, allow_null=True, help_text="Orders whose subtotal reaches it ship free.")
+
     class Meta:
         model = ShippingMethod
         fields = ["id", "name", "price", "free_over"]
@@ -300,6 +308,8 @@ class ShippingMethodOutput(serializers.ModelSerializer):
 
 
 class ShippingMethodAdminOutput(serializers.ModelSerializer):
+    price = MoneyField(read_only=True)
+    free_over = MoneyField(read_only=True, allow_null=True, help_text="Orders whose subtotal reaches it ship free.")
     tax_class = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True,
                                              help_text="The tax class code shipping is taxed as; null: the default.")
 
@@ -311,9 +321,9 @@ class ShippingMethodAdminOutput(serializers.ModelSerializer):
 
 class ShippingMethodInput(StrictInput):
     name = serializers.CharField(max_length=120)
-    price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
-    free_over = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False,
-                                         allow_null=True, help_text="Subtotal from which shipping is free.")
+    price = MoneyField(min_value=0)
+    free_over = MoneyField(min_value=0, required=False, allow_null=True,
+                           help_text="Subtotal from which shipping is free.")
     is_active = serializers.BooleanField(default=True)
     tax_class = tax_class_field(help_text="A tax class code for the shipping charge; null or absent on create: "
                                           "the default class.")
@@ -413,42 +423,22 @@ class PaymentMethodRefField(serializers.CharField):
         return super().to_internal_value(data).strip().lower()
 
 
-class ExpectedTotalField(serializers.DecimalField):
-    """An amount compared by value with the order's total: any number of decimals is accepted (a client's
-    ``661.870`` or ``661.8700`` is ``661.87``), so a finer amount that is not the total is a 409 mismatch, never a
-    400. An amount equal to whole cents is answered in two decimals (``661.87``), so the same total spelled two
-    ways is one request for idempotency."""
-
-    CENT = Decimal("0.01")
-
-    def __init__(self, **kwargs):
-        super().__init__(max_digits=None, decimal_places=None, **kwargs)
-
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        try:
-            cents = value.quantize(self.CENT)
-        except InvalidOperation:  # too large to hold cents: it is no order's total, and compares unequal
-            return value
-        return cents if cents == value else value
-
-
 class CheckoutInput(serializers.Serializer):
     shipping_address = ShippingAddressField(required=False, allow_null=True)
     address = serializers.IntegerField(min_value=1, required=False, allow_null=True,
                                        help_text="The same as an address-book id in `shipping_address`.")
     shipping_method = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     payment_method = PaymentMethodRefField(required=False, allow_blank=True, allow_null=True)
-    shipping_fee = serializers.DecimalField(
-        max_digits=12, decimal_places=2, required=False, allow_null=True, write_only=True,
+    shipping_fee = MoneyField(
+        required=False, allow_null=True, write_only=True,
         help_text="Ignored: the fee comes from `shipping_method`; a client never sets its own. Accepted so that "
                   "bodies which carry it (the IntaSend-era order API) still validate.")
     notes = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
-    expected_total = ExpectedTotalField(required=False, allow_null=True,
-                                        help_text="The total the customer saw (the cart's `total` plus shipping), "
-                                                  "with any number of decimals (`661.870` is `661.87`); if it "
-                                                  "differs from the server's in value: 409 `total_mismatch` with "
-                                                  "the current `total`.")
+    expected_total = MoneyField(required=False, allow_null=True,
+                                help_text="The total the customer saw (the cart's `total` plus shipping), compared "
+                                          "by value (`661.870` is `661.87`); more decimals than the currency has "
+                                          "(`661.875` in EUR) is a 400 naming it. If it differs from the server's: "
+                                          "409 `total_mismatch` with the current `total`.")
     items = OrderLineInput(many=True, required=False, max_length=100,
                            help_text="Direct order lines; omit to check out the cart.")
     cart_items = OrderLineInput(many=True, required=False, max_length=100, help_text="The same as `items`.")
@@ -546,8 +536,9 @@ class GuestCheckoutInput(serializers.Serializer):
     shipping_method = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     payment_method = PaymentMethodRefField(required=False, allow_blank=True, allow_null=True)
     notes = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
-    expected_total = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True,
-                                              help_text="If sent and different from the server's total: 400.")
+    expected_total = MoneyField(required=False, allow_null=True,
+                                help_text="As at checkout: if it differs from the server's total, 409 "
+                                          "`total_mismatch` with the current `total`.")
     voucher = serializers.CharField(
         max_length=40, required=False, allow_blank=True, default="",
         help_text="A voucher code for this order (case does not matter); without one the guest cart's code "

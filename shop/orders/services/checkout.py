@@ -1,6 +1,7 @@
 """Checkout: an order placed from the cart or from lines, in one transaction (cart lock, stock, order rows),
 and undoing one whose payment could not start."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -14,12 +15,13 @@ from shop.cart.errors import CartErrorCode
 from shop.cart.locks import cart_lock, carts_lock, guest_cart_lock
 from shop.cart.models import Cart, CartItem
 from shop.cart.pricing import held_unit_price
-from shop.cart.selectors import purchasable_get
+from shop.cart.selectors import purchasables_get
 from shop.cart.tokens import cart_token_hash
 from shop.catalog.models import ProductVariant
 from shop.catalog.stock import StockLine, stock_deduct
 from shop.core.exceptions import ApplicationError, Conflict
 from shop.core.idempotency import check_replay, request_fingerprint
+from shop.core.money import MONEY_LIMIT, money_text
 from shop.discounts.calculation import DiscountLine
 from shop.discounts.selectors import Evaluation, discounts_evaluate
 from shop.discounts.services import order_discounts_apply, order_voucher_code, refusal_error
@@ -44,7 +46,7 @@ from ..transitions import CANCELLABLE
 from ._shared import _notify, order_created_announce
 from .cancel import _cancel_and_restock_locked
 
-MAX_ORDER_TOTAL = Decimal("1e10")  # the money columns hold 12 digits, 2 of them decimals
+MAX_ORDER_TOTAL = MONEY_LIMIT  # the money columns hold ten whole digits (shop.core.money.MONEY_COLUMN)
 # An order whose total is 0 (a voucher took everything, shipping included) opens no payment: no gateway is asked to
 # charge 0 (Stripe, Paymob and IntaSend refuse it). It is placed paid, as a payment covering its total would leave
 # it (``shop.payments.services.state.order_payment_recalculate``), with no method and no payment deadline.
@@ -122,12 +124,9 @@ def _cart_lines(cart) -> list[CheckoutLine]:
 def _direct_lines(lines: list[LineRequest]) -> list[CheckoutLine]:
     if not lines:
         raise ApplicationError("An order needs at least one item.", code=OrderErrorCode.ITEMS_REQUIRED)
-    resolved = []
-    for line in lines:
-        product, variant = purchasable_get(product_id=line.product_id, variant_id=line.variant_id)
-        price = variant.price if variant is not None else product.price
-        resolved.append(CheckoutLine(product, variant, line.quantity, price))
-    return resolved
+    found = purchasables_get(lines=[(line.product_id, line.variant_id) for line in lines])  # 2 queries at most
+    return [CheckoutLine(product, variant, line.quantity, variant.price if variant is not None else product.price)
+            for line, (product, variant) in zip(lines, found, strict=True)]
 
 
 def _buyer_filter(user, guest: GuestBuyer | None) -> dict:
@@ -159,6 +158,8 @@ def order_create(
     address_field: str = "shipping_address",
     voucher: str | None = None,
     guest: GuestBuyer | None = None,
+    method: PaymentMethodFacts | None = None,
+    placed: Callable[[Order], None] | None = None,
 ) -> tuple[Order, bool]:
     """Place an order from the cart (``lines=None``) or from ``lines`` (a direct order; the cart is untouched),
     opening no payment (``shop.payments.checkout.order_place_and_pay`` does both).
@@ -183,6 +184,11 @@ def order_create(
     (``shop.discounts.services.order_discounts_apply``), counted against its per-customer limit by the buyer's
     e-mail (a guest's ``guest.email``): a code that cannot be used is a 400 with its refusal code naming
     ``voucher`` that changes nothing (the cart keeps its lines and code).
+
+    ``method``: the method ``payment_method`` names, when the caller has already looked it up (staff's settings are
+    then read once per request). ``placed(order)`` is called inside the transaction with a new order, once every
+    row is written (the payments side reserves the order's payment attempt there); what it raises rolls the
+    checkout back. The order returned has its items, address and shipment loaded (no query to read them).
     """
     fingerprint = ""
     if idempotency_key:
@@ -204,7 +210,7 @@ def order_create(
                              shipping_method_id=shipping_method_id, payment_method=payment_method, notes=notes,
                              expected_total=expected_total, idempotency_key=idempotency_key,
                              fingerprint=fingerprint, address_field=address_field, voucher=voucher,
-                             guest=guest)
+                             guest=guest, method=method, placed=placed)
     except IntegrityError:
         # Two requests with the same key got past the lookup: the unique constraint let one order through.
         if idempotency_key:
@@ -231,14 +237,16 @@ def _discounts(*, lines: list[CheckoutLine], code: str | None, email: str, fee) 
 
 def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_method, notes, expected_total,
               idempotency_key, fingerprint, address_field="shipping_address", voucher=None,
-              guest: GuestBuyer | None = None) -> tuple[Order, bool]:
+              guest: GuestBuyer | None = None, method: PaymentMethodFacts | None = None,
+              placed: Callable[[Order], None] | None = None) -> tuple[Order, bool]:
     # The cart lock serialises one buyer's checkouts (cart or direct), so the key check below is race-free.
     cart = guest_cart_lock(token=guest.cart_token) if guest else cart_lock(user=user)
     if idempotency_key:
         existing = _order_for_key(user=user, idempotency_key=idempotency_key, fingerprint=fingerprint, guest=guest)
         if existing is not None:
             return existing, False
-    method = _payment_method_resolve(payment_method)
+    if method is None:
+        method = _payment_method_resolve(payment_method)
     shipping = _shipping_method_resolve(shipping_method_id)
     address = _address_snapshot(user=user, shipping_address=shipping_address, address_field=address_field)
     from_cart = lines is None
@@ -262,8 +270,10 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
         raise ApplicationError(refusal, code=OrderErrorCode.INVALID_PAYMENT_METHOD,
                                extra={"errors": {"payment_method": [refusal]}})
     if expected_total is not None and expected_total != total:
-        raise Conflict(f"The order total is {total}, not {expected_total}: review your cart and retry.",
-                       code=OrderErrorCode.TOTAL_MISMATCH, extra={"total": str(total), "currency": price.currency})
+        shown = money_text(total, price.currency)
+        raise Conflict(f"The order total is {shown}, not {money_text(expected_total, price.currency)}: review your "
+                       "cart and retry.", code=OrderErrorCode.TOTAL_MISMATCH,
+                       extra={"total": shown, "currency": price.currency})
 
     # Stock before any write (every line is validated before anything changes): a losing checkout in a rush for a hot
     # product fails here, cheaply. Measured against taking stock last (shorter hot-row lock): no difference
@@ -283,9 +293,12 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
         idempotency_key=idempotency_key or "", idempotency_fingerprint=fingerprint,
         **(_PAID_AS_PLACED | {"paid_at": now} if free else {}),
     )
-    order.full_clean(validate_unique=False, validate_constraints=False)  # the database enforces those, race-free
+    # Fields only: the database enforces the keys, unique fields and checks race-free, and the foreign keys are rows
+    # this transaction holds or has just read (a SELECT each to validate them again).
+    order.full_clean(exclude=["user", "guest_cart", "shipping_method"], validate_unique=False,
+                     validate_constraints=False)
     order.save()
-    OrderItem.objects.bulk_create([
+    items = OrderItem.objects.bulk_create([
         OrderItem(
             order=order, product=line.product, variant=line.variant, product_name=line.product.name,
             variant_description=line.variant.name if line.variant else "",
@@ -298,6 +311,7 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
     # cart -> stock -> voucher); no use left raises, and the whole checkout rolls back. Cash on delivery and an
     # order with nothing to pay consume it at once.
     order_discounts_apply(order=order, evaluation=found, email=email, consume=not needs_online_payment)
+    snapshot = None
     if address is not None:
         snapshot = OrderAddress(order=order, **address)
         snapshot.full_clean(exclude=["order"])
@@ -305,6 +319,13 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
     shipment = Shipment.objects.create(order=order, status=Shipment.Status.ORDER_PLACED)
     ShipmentEvent.objects.create(shipment=shipment, status=Shipment.Status.ORDER_PLACED, message="Order placed",
                                  occurred_at=now)
+    # What the payment's gateway request reads of the new order, known without a query: its lines and its address
+    # (or that it has none).
+    Order.shipping_address.related.set_cached_value(order, snapshot)
+    lines_loaded = order.items.get_queryset()
+    lines_loaded._result_cache = items  # as prefetch_related leaves them
+    lines_loaded._prefetch_done = True  # type: ignore[attr-defined]
+    order._prefetched_objects_cache = {"items": lines_loaded}  # type: ignore[attr-defined]
     OrderStatusChange.objects.bulk_create([
         OrderStatusChange(order=order, from_status="", to_status=Order.Status.PENDING, changed_by=user,
                           reason="created", created_at=now),
@@ -321,6 +342,8 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
     if free:
         event_record(type=EventType.ORDER_PAID, resource_id=order.pk, data={"total": str(order.total)})
     _notify(order, "confirmation")
+    if placed is not None:
+        placed(order)
     return order, True
 
 

@@ -1,20 +1,19 @@
-from decimal import Decimal
-
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from shop.cart.models import CART_MAX_QUANTITY
 from shop.core.schema import BlankableURLField
+from shop.core.serializers import MoneyField
 from shop.payments.models import Payment, Refund, RefundLine
 from shop.payments.refund_split import RefundLineRequest
 from shop.payments.return_urls import RETURN_URL_MAX_LENGTH
-from shop.pricing.api.serializers import MONEY, PercentField, TaxLineOutput, tax_lines_data
+from shop.pricing.api.serializers import PercentField, TaxLineOutput, tax_lines_data
 
 
 class PaymentOrderOutput(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.CharField()
-    total_amount = serializers.DecimalField(source="total", max_digits=12, decimal_places=2)
+    total_amount = MoneyField(source="total")
     created_at = serializers.DateTimeField()
 
 
@@ -28,6 +27,8 @@ class PaymentOutput(serializers.ModelSerializer):
     is_failed = serializers.BooleanField()
     can_be_refunded = serializers.BooleanField()
     checkout_url = BlankableURLField(read_only=True)  # "" for providers that do not redirect (COD, Stripe)
+    amount = MoneyField(read_only=True)
+    amount_refunded = MoneyField(read_only=True)
 
     class Meta:
         model = Payment
@@ -93,9 +94,9 @@ class RefundLineInput(serializers.Serializer):
 
 class RefundInput(serializers.Serializer):
     payment_id = serializers.IntegerField(min_value=1)
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"), required=False,
-                                      help_text="Omitted (and no `lines`): all that is left of the payment. Its "
-                                                "tax is spread over the order's lines (docs/PRICING.md, Refunds).")
+    amount = MoneyField(positive=True, required=False,
+                        help_text="Omitted (and no `lines`): all that is left of the payment. Its tax is spread over "
+                                  "the order's lines (docs/PRICING.md, Refunds).")
     lines = RefundLineInput(many=True, required=False, max_length=100,
                             help_text="Refund these order lines (exactly their gross and tax, or their units' "
                                       "share) instead of an amount. Sent at all (even `[]`), the refund is by "
@@ -121,8 +122,8 @@ class RefundLineOutput(serializers.ModelSerializer):
     of a line (or shipping's 1) only when it took all that was left of it, else 0 (a share of the line's money,
     not of its units)."""
 
-    amount = serializers.DecimalField(**MONEY, help_text="Gross, with `tax` in it.")
-    tax = serializers.DecimalField(**MONEY)
+    amount = MoneyField(currency_source="refund.payment.currency", read_only=True, help_text="Gross, with `tax` in it.")
+    tax = MoneyField(currency_source="refund.payment.currency", read_only=True)
     tax_rate = PercentField()
 
     class Meta:
@@ -135,8 +136,8 @@ class RefundOutput(serializers.ModelSerializer):
     """A refund with its tax: `amount` (gross) contains `tax`; `tax_lines` split it by rate (a credit note's
     figures); `lines` say what it gave back of each order line, of shipping, or beyond the order (`excess`)."""
 
-    amount = serializers.DecimalField(**MONEY)
-    tax = serializers.DecimalField(**MONEY)
+    amount = MoneyField(currency_source="payment.currency", read_only=True)
+    tax = MoneyField(currency_source="payment.currency", read_only=True)
     tax_lines = serializers.SerializerMethodField()
     lines = RefundLineOutput(many=True, read_only=True)
     # Blank when no reason was given: the schema must say so (the fuzzer caught "" against the bare enum).
@@ -149,7 +150,7 @@ class RefundOutput(serializers.ModelSerializer):
 
     @extend_schema_field(TaxLineOutput(many=True))
     def get_tax_lines(self, refund: Refund):
-        return tax_lines_data(refund.tax_lines)
+        return tax_lines_data(refund.tax_lines, refund.payment.currency)
 
 
 class PaymentReadOutput(PaymentOutput):
@@ -194,10 +195,8 @@ class PaymentMethodOutput(serializers.Serializer):
     name = serializers.CharField()
     kind = serializers.ChoiceField(choices=["direct", "redirect", "client"])
     currencies = serializers.ListField(child=serializers.CharField(), help_text="Empty: any currency.")
-    min_order_total = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True,
-                                               help_text="Orders below this total cannot use it (null: no limit).")
-    max_order_total = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True,
-                                               help_text="Orders above this total cannot use it (null: no limit).")
+    min_order_total = MoneyField(allow_null=True, help_text="Orders below this total cannot use it (null: no limit).")
+    max_order_total = MoneyField(allow_null=True, help_text="Orders above this total cannot use it (null: no limit).")
 
 
 class PaymentMethodAdminOutput(PaymentMethodOutput):
@@ -209,17 +208,15 @@ class PaymentMethodUpdateInput(serializers.Serializer):
     is_active = serializers.BooleanField(required=False)
     name = serializers.CharField(max_length=100, required=False, allow_blank=True,
                                  help_text="Shown to customers; empty: the built-in name.")
-    min_order_total = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False,
-                                               allow_null=True)
-    max_order_total = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False,
-                                               allow_null=True)
+    min_order_total = MoneyField(min_value=0, required=False, allow_null=True)
+    max_order_total = MoneyField(min_value=0, required=False, allow_null=True)
     currencies = serializers.ListField(child=serializers.RegexField(r"^[A-Za-z]{3}$"), required=False,
                                        max_length=20, help_text="ISO 4217 codes; empty: the provider's own.")
 
 
 class StatisticsOutput(serializers.Serializer):
     total_payments = serializers.IntegerField()
-    total_spent = serializers.CharField()
+    total_spent = MoneyField(help_text="What your payments took, net of refunds.")
     pending_count = serializers.IntegerField()
     processing_count = serializers.IntegerField()
     succeeded_count = serializers.IntegerField()

@@ -286,7 +286,7 @@ class PaymentStatisticsApi(APIView):
 
         How many of your payments are in each status, and the total spent net of refunds.
         """
-        return Response(selectors.payment_statistics(user=request.user))
+        return Response(StatisticsOutput(selectors.payment_statistics(user=request.user)).data)
 
 
 class PaymentCollectApi(APIView):

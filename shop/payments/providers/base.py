@@ -11,8 +11,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from types import MappingProxyType
 
-from shop.core.money import normalise_currency
+from shop.core.money import currency_exponent, fits_minor_unit, money_text, normalise_currency
 
 
 class PaymentStatus:
@@ -185,8 +186,31 @@ class PaymentProvider(ABC):
     # Staff record the money as collected by hand (cash on delivery): ``payment_collect``.
     collected_by_hand: bool = False
 
+    # The steps the gateway counts an amount in, as multiples of its minor unit per currency (Stripe: 10 for the
+    # three-decimal currencies, whose last digit must be 0); a currency not listed: every minor unit.
+    minor_unit_steps: Mapping[str, int] = MappingProxyType({})
+
     def supports_currency(self, currency: str) -> bool:
         return not self.currencies or normalise_currency(currency) in self.currencies
+
+    @classmethod
+    def amount_step(cls, currency: str) -> Decimal:
+        """The smallest step, in major units, of an amount this gateway charges or refunds in ``currency``: its
+        minor unit (0.01 EUR, 1 JPY, 0.001 KWD), times ``minor_unit_steps`` where the gateway is coarser (Stripe:
+        0.010 KWD). ``ValueError`` for a malformed currency code."""
+        code = normalise_currency(currency)
+        return Decimal(cls.minor_unit_steps.get(code, 1)).scaleb(-currency_exponent(code))
+
+    @classmethod
+    def amount_refusal(cls, amount: Decimal, currency: str) -> str | None:
+        """Why this gateway cannot charge or refund exactly ``amount`` (more decimals than the currency has, or
+        not a whole number of :meth:`amount_step`), or None when it can. Nothing is rounded: a rounded amount
+        would charge or refund the customer something else than the order says."""
+        code = normalise_currency(currency)
+        step = cls.amount_step(code)
+        if not fits_minor_unit(amount, code) or amount % step:
+            return f"{cls.display_name} takes {code} amounts in steps of {step}; {money_text(amount, code)} is not one."
+        return None
 
     def _checked_currency(self, currency: str) -> str:
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 import stripe
@@ -56,15 +57,11 @@ _REFUND_STATUSES = {
 
 
 def stripe_minor_units(amount: Decimal | int, currency: str) -> int:
-    """Minor units as Stripe accepts them; amounts Stripe would need rounded are refused instead.
-
-    Stripe wants the last digit of three-decimal amounts to be 0, and ISK (two decimals on the API)
-    in whole krónur only.
-    """
+    """Minor units as Stripe accepts them; amounts Stripe would need rounded are refused instead
+    (``GatewayRejected`` ``invalid_amount``): see ``StripeProvider.minor_unit_steps``."""
     code = currency.upper()
-    step = 10 if code in THREE_DECIMAL_CURRENCIES else 100 if code == "ISK" else 1
     try:
-        return to_minor(amount, code, multiple_of=step)
+        return to_minor(amount, code, multiple_of=StripeProvider.minor_unit_steps.get(code, 1))
     except ValueError as exc:
         raise GatewayRejected(f"Stripe cannot charge this amount: {exc}", code="invalid_amount") from exc
 
@@ -120,6 +117,11 @@ class StripeProvider(PaymentProvider):
     supports_partial_refunds = True
     method_number, method_name = 1, "Card (Stripe)"
     webhooks_signed = True  # Stripe-Signature on every event
+    # Stripe's "Supported currencies" page: three-decimal currencies (BHD, JOD, KWD, OMR, TND) are sent in
+    # thousandths whose last digit must be 0 ("round amounts to the nearest ten": 5.124 KWD is 5120 or 5130), and
+    # ISK, two decimals on the API, in whole krónur only. The shop never rounds what the customer pays: a total
+    # or refund off these steps is refused before Stripe is called (``PaymentProvider.amount_refusal``).
+    minor_unit_steps = MappingProxyType({**dict.fromkeys(THREE_DECIMAL_CURRENCIES, 10), "ISK": 100})
 
     def __init__(
         self,

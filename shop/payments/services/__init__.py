@@ -18,7 +18,7 @@ order -> payment (``shop/payments/locks.py``).
 from .cancel import payment_cancel, payment_gateway_cancel, payments_cancel_for_order
 from .manual import payment_collect, payment_collect_check, payment_method_setting_save, payment_sandbox_outcome
 from .refunds import payment_flag, payment_refund
-from .start import payment_start
+from .start import payment_reserve_for_checkout, payment_start
 from .state import order_payment_recalculate, payment_apply_state, payment_sync
 from .webhooks import webhook_process, webhook_receive
 
@@ -33,6 +33,7 @@ __all__ = [
     "payment_method_setting_save",
     "payment_refund",
     "payment_sandbox_outcome",
+    "payment_reserve_for_checkout",
     "payment_start",
     "payment_sync",
     "payments_cancel_for_order",

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from shop.core.exceptions import ApplicationError, ServiceUnavailable
+from shop.core.money import money_text
 from shop.events.services import event_record
 from shop.events.types import EventType
 from shop.orders.models import Order
@@ -15,7 +16,7 @@ from shop.orders.policy import order_action_check, refund_action
 from shop.orders.services import order_cancel_and_restock_locked, order_refund_notify
 
 from ..errors import PaymentErrorCode
-from ..gateways import provider_get
+from ..gateways import provider_class, provider_get
 from ..locks import payment_lock_with_order, refund_lock
 from ..models import Payment, Refund, RefundLine
 from ..providers.base import (
@@ -33,10 +34,11 @@ from .state import PAYABLE_ORDER_STATUSES, order_payment_recalculate
 logger = logging.getLogger(__name__)
 
 
-def _refund_announce(refund_id: int, *, succeeded: bool, amount: Decimal, payment_id: int) -> None:
-    """Record refund.succeeded or refund.failed in the outbox (the payment row, and so the refund, locked)."""
+def _refund_announce(refund_id: int, *, succeeded: bool, amount: Decimal, payment: Payment) -> None:
+    """Record refund.succeeded or refund.failed in the outbox (the payment row, and so the refund, locked), the
+    amount written with the payment currency's digits."""
     event_record(type=EventType.REFUND_SUCCEEDED if succeeded else EventType.REFUND_FAILED, resource_id=refund_id,
-                 data={"amount": str(amount), "payment_id": payment_id})
+                 data={"amount": money_text(amount, payment.currency), "payment_id": payment.pk})
 
 
 def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reason: str = "",
@@ -81,9 +83,16 @@ def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reas
             raise ApplicationError("Refund amount must be positive.", code=PaymentErrorCode.INVALID_AMOUNT)
         if amount > payment.refundable_amount:
             raise ApplicationError(
-                f"Refund amount {amount} exceeds what is left to refund ({payment.refundable_amount}).",
+                f"Refund amount {money_text(amount, payment.currency)} exceeds what is left to refund "
+                f"({money_text(payment.refundable_amount, payment.currency)}).",
                 code=PaymentErrorCode.REFUND_EXCEEDS_BALANCE,
             )
+        refusal = provider_class(payment.provider).amount_refusal(amount, payment.currency)
+        if refusal:
+            field = "amount" if split is None else "lines"
+            hint = "" if split is None else " Refund these lines by an amount in those steps instead."
+            raise ApplicationError(f"{refusal}{hint}", code=PaymentErrorCode.AMOUNT_NOT_IN_STEPS,
+                                   extra={"errors": {field: [refusal]}})
         split = split or refund_split_amount(order=order, amount=amount)
         refund = Refund.objects.create(payment=payment, amount=amount, reason=reason, requested_by=user,
                                        tax=split.tax, tax_lines=split.tax_lines)
@@ -104,7 +113,7 @@ def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reas
             payment.save(update_fields=["amount_refunded", "updated_at"])
             order_payment_recalculate(order)
             Refund.objects.filter(pk=refund.pk).update(status=Refund.Status.FAILED, failure_message=exc.message[:500])
-            _refund_announce(refund.pk, succeeded=False, amount=amount, payment_id=payment.pk)
+            _refund_announce(refund.pk, succeeded=False, amount=amount, payment=payment)
         raise
     if result.status == RefundStatus.FAILED:
         # Refused in the create answer itself (a closed card account): the reserved amount goes back, the
@@ -117,7 +126,7 @@ def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reas
             order_payment_recalculate(order)
             Refund.objects.filter(pk=refund.pk).update(status=Refund.Status.FAILED, failure_message=message,
                                                        provider_refund_id=result.provider_refund_id)
-            _refund_announce(refund.pk, succeeded=False, amount=amount, payment_id=payment.pk)
+            _refund_announce(refund.pk, succeeded=False, amount=amount, payment=payment)
         raise ApplicationError(f"The refund failed at {provider.display_name}: {message}.",
                                code=PaymentErrorCode.REFUND_FAILED)
     with transaction.atomic():
@@ -126,7 +135,7 @@ def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reas
         refund.save(update_fields=["status", "provider_refund_id", "updated_at"])
         refund.payment = payment
         if result.status == RefundStatus.SUCCEEDED:  # pending ones are announced when they settle
-            _refund_announce(refund.pk, succeeded=True, amount=amount, payment_id=payment.pk)
+            _refund_announce(refund.pk, succeeded=True, amount=amount, payment=payment)
         fully = payment.amount_refunded >= payment.amount
         payment_status_set_locked(payment, to=Payment.Status.REFUNDED if fully else Payment.Status.PARTIALLY_REFUNDED)
         payment.save(update_fields=["status", "updated_at"])
@@ -219,7 +228,7 @@ def _refund_settle_locked(order: Order, payment: Payment, refund: Refund, *, sta
         refund.failure_message = (failure_message or "The refund failed at the gateway.")[:500]
     refund.save(update_fields=["status", "failure_message", "updated_at"])
     _refund_announce(refund.pk, succeeded=refund.status == Refund.Status.SUCCEEDED, amount=refund.amount,
-                     payment_id=payment.pk)
+                     payment=payment)
     if refund.status == Refund.Status.FAILED:
         payment.amount_refunded = max(payment.amount_refunded - refund.amount, Decimal("0.00"))
         if payment.amount_refunded >= payment.amount:
@@ -228,7 +237,8 @@ def _refund_settle_locked(order: Order, payment: Payment, refund: Refund, *, sta
             payment_status_set_locked(payment, to=Payment.Status.PARTIALLY_REFUNDED)
         else:
             payment_status_set_locked(payment, to=Payment.Status.SUCCEEDED)
-        _flag(payment, f"{flag_reason}: {refund.amount} {payment.currency} was not refunded")
+        _flag(payment, f"{flag_reason}: {money_text(refund.amount, payment.currency)} {payment.currency} was not "
+                       "refunded")
         payment.save()
         if order.status == Order.Status.CANCELLED and not order.needs_refund:
             order.needs_refund = True

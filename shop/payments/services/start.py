@@ -160,9 +160,23 @@ def _attempt_for_key(idempotency_key: str, *, order_id: int, provider: str, curr
     return existing
 
 
+def payment_reserve_for_checkout(*, order: Order, method: PaymentMethod, idempotency_key: str) -> Payment:
+    """The attempt a new order pays with, reserved inside the checkout's own transaction (``order_create``'s
+    ``placed``), which inserted the order a moment before: no other attempt can exist for it, the checkout has
+    just checked ``method``'s limits against its total, and the database enforces the unique key. Spares
+    ``payment_start`` its own transaction (order lock, key and open-attempt lookups) for a checkout; hand the
+    answer to ``payment_start(reserved=...)`` once the checkout has committed."""
+    payment = Payment(order=order, user_id=order.user_id, provider=provider_get(method.provider).identifier,
+                      amount=order.total, currency=settings.SHOP_CURRENCY.upper(), idempotency_key=idempotency_key)
+    payment.full_clean(exclude=["order", "user"], validate_unique=False, validate_constraints=False)
+    payment.save()
+    return payment
+
+
 def payment_start(*, order_id: int, user, method_id: str, currency: str | None = None,
                   idempotency_key: str = "", client_idempotency_key: str = "", return_url: str = "",
-                  base_url: str = "", announce_order: bool = False) -> Payment:
+                  base_url: str = "", announce_order: bool = False, method: PaymentMethod | None = None,
+                  reserved: Payment | None = None) -> Payment:
     """Open a payment attempt for the order with the method named by ``method_id`` (code or number).
 
     Every new gateway checkout is a new ``Payment`` row; an open attempt, or a failed one whose gateway object
@@ -179,12 +193,17 @@ def payment_start(*, order_id: int, user, method_id: str, currency: str | None =
     ``""``: ``PAYMENT_RETURN_URL``). ``base_url``: this API's public base as the customer reached it
     (``shop.core.links.public_base_url(request)``; ``""``: the configured one), for webhook URLs and the sandbox
     page. An open attempt is reused as it was opened (its checkout URL and return URL unchanged).
+
+    ``method``: the method ``method_id`` names, when the caller has looked it up already in this request.
+    ``reserved``: the attempt ``payment_reserve_for_checkout`` reserved for a new order in the checkout's committed
+    transaction (with its order loaded): it is opened at the gateway without being looked up again.
     """
     if client_idempotency_key:
         idempotency_key = f"client-{user.pk if user is not None else 'staff'}-{client_idempotency_key}"
     if not method_id:
         method_id = _method_of_order(order_id=order_id, user=user)
-    method = method_get(method_id)
+    if method is None:
+        method = method_get(method_id)
     if method is None:
         raise ApplicationError(f"Payment method '{method_id}' is not available.",
                                code=PaymentErrorCode.METHOD_UNAVAILABLE)
@@ -196,14 +215,19 @@ def payment_start(*, order_id: int, user, method_id: str, currency: str | None =
     if not provider.supports_currency(currency):
         raise ApplicationError(f"{provider.display_name} does not accept {currency}.",
                                code=PaymentErrorCode.UNSUPPORTED_CURRENCY)
-    payment = _reserve_attempt(order_id=order_id, user=user, provider=provider.identifier, currency=currency,
-                               idempotency_key=idempotency_key, method=method,
-                               reopen_id=None if idempotency_key else _reopenable(provider, order_id, user, currency))
-    if payment.provider_payment_id:
-        # Opened at the gateway already: the open attempt (the client reuses its client_secret / checkout_url),
-        # a reopened one, or the attempt an idempotency key names, answered as it is.
-        return payment
-    order = Order.objects.select_related("user", "shipping_address").prefetch_related("items").get(pk=payment.order_id)
+    if reserved is not None:
+        payment, order = reserved, reserved.order  # the checkout's new order, its items and address loaded
+    else:
+        payment = _reserve_attempt(
+            order_id=order_id, user=user, provider=provider.identifier, currency=currency,
+            idempotency_key=idempotency_key, method=method,
+            reopen_id=None if idempotency_key else _reopenable(provider, order_id, user, currency))
+        if payment.provider_payment_id:
+            # Opened at the gateway already: the open attempt (the client reuses its client_secret / checkout_url),
+            # a reopened one, or the attempt an idempotency key names, answered as it is.
+            return payment
+        order = (Order.objects.select_related("user", "shipping_address").prefetch_related("items")
+                 .get(pk=payment.order_id))
     try:
         gateway_request = _payment_request(payment, order, return_url=return_url,
                                            base_url=(base_url or public_base_url()).rstrip("/"))

@@ -10,6 +10,7 @@ from django.utils import timezone
 from shop.core.enqueue import enqueue_on_commit
 from shop.core.exceptions import ApplicationError, NotFound
 from shop.core.metrics import record_payment
+from shop.core.money import money_text
 from shop.discounts.services import redemption_consume
 from shop.events.services import event_record
 from shop.events.types import EventType
@@ -61,7 +62,8 @@ def order_payment_recalculate(order: Order) -> None:
         order.paid_at = timezone.now()
         # Its voucher use is consumed (a no-op for a cancelled order: its use was released, and stays so).
         redemption_consume(order_id=order.pk)
-        event_record(type=EventType.ORDER_PAID, resource_id=order.pk, data={"total": str(order.total)})
+        event_record(type=EventType.ORDER_PAID, resource_id=order.pk,
+                     data={"total": money_text(order.total, order.currency)})
     order.is_fully_paid = order.was_paid and net > 0
     if refunded and net <= 0:
         order.payment_status = Order.PaymentStatus.REFUNDED
@@ -129,15 +131,15 @@ def _apply(order: Order, payment: Payment, state: ProviderPayment) -> str:
     if status in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED, PaymentStatus.PARTIALLY_REFUNDED):
         if payment.status not in Payment.CAPTURED:
             if _gateway_amount_differs(payment, state):
-                _flag(payment, f"gateway reports {state.amount} {state.currency}, expected {payment.amount} "
-                               f"{payment.currency}; not marked paid")
+                _flag(payment, f"gateway reports {state.amount} {state.currency}, expected "
+                               f"{money_text(payment.amount, payment.currency)} {payment.currency}; not marked paid")
                 payment.save()
                 return "flagged_mismatch"
             payment_status_set_locked(payment, to=Payment.Status.SUCCEEDED)
             payment.succeeded_at = timezone.now()
             payment.failure_message = ""
             event_record(type=EventType.PAYMENT_SUCCEEDED, resource_id=payment.pk,
-                         data={"amount": str(payment.amount), "currency": payment.currency})
+                         data={"amount": money_text(payment.amount, payment.currency), "currency": payment.currency})
             orphan_reason = _orphan_reason(order)
             if orphan_reason:
                 # Money the order cannot keep: it was cancelled (stock gone back) or another attempt already

@@ -3,11 +3,13 @@
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from shop.accounts.tests.factories import AddressFactory
-from shop.cart.models import CartItem
+from shop.cart.models import Cart, CartItem
 from shop.cart.tests.factories import CartItemFactory
-from shop.catalog.tests.factories import ProductFactory
+from shop.catalog.tests.factories import ProductFactory, ProductVariantFactory
 from shop.orders.models import Order
 from shop.orders.tests.factories import ShippingMethodFactory
 from shop.payments.models import Payment
@@ -148,21 +150,23 @@ ADDRESS = {"full_name": "Ada L", "address_line_1": "1 Main St", "city": "Springf
 
 
 @pytest.mark.parametrize("lines", [1, 3])
-def test_a_stripe_checkout_runs_a_fixed_number_of_queries_plus_one_stock_update_per_product(
+def test_a_stripe_checkout_runs_a_fixed_number_of_queries_whatever_its_number_of_products(
     user, user_client, stripe_on, lines, django_assert_max_num_queries
 ):
     for _ in range(lines):
         product = ProductFactory(price=Decimal("30.00"), stock_quantity=4)
         CartItemFactory(cart__user=user, product=product, quantity=1, price_snapshot=Decimal("30.00"))
 
-    # 35 for the order, its payment attempt, the PaymentIntent's id and the answer, + 1 guarded UPDATE per product
-    # (was 46 + 1: the payment's full_clean queried every foreign key, unique field and check constraint; then 33,
-    # + 2 reads of staff's payment-method settings, at checkout and when the payment opens).
-    # + 2: the order is locked before the opened attempt is recorded, and its other open attempts are closed.
-    # + 2: the pricing pipeline's tax rates (the default tax class, the rates at the address), whatever the lines;
-    # + 1: the order.created event in the outbox (written when the attempt has opened).
-    # + 2: the live promotions at checkout, and the order's discounts in the answer.
-    with django_assert_max_num_queries(42 + lines):
+    # 33 for the order, its payment attempt, the PaymentIntent's id and the answer, whatever the number of lines.
+    # History: 46 + 1 per product (the payment's full_clean queried every foreign key, unique field and check
+    # constraint), then 33 + 1; + 2 reads of staff's payment-method settings; + 2 the order locked before the opened
+    # attempt is recorded, its other open attempts closed; + 2 the pricing pipeline's tax rates; + 1 the
+    # order.created event; + 2 the live promotions, the order's discounts in the answer: 42 + 1 per product. Then
+    # (bench/README.md, "Checkout round trips"): one guarded UPDATE for all the products (- 1 per product), the
+    # method's settings read once (- 2), the cart locked in one query (- 1), the order's foreign keys not
+    # re-validated (- 1), the attempt reserved in the checkout's transaction (- 5) and the gateway request built
+    # from the order in hand (- 2), so 33.
+    with django_assert_max_num_queries(33):
         response = user_client.post(
             "/orders/checkout/", {"payment_method": "stripe", "shipping_address": ADDRESS}, format="json",
             HTTP_IDEMPOTENCY_KEY=f"budget-{lines}",
@@ -171,3 +175,26 @@ def test_a_stripe_checkout_runs_a_fixed_number_of_queries_plus_one_stock_update_
     assert response.status_code == 201, response.content
     assert response.json()["client_secret"]
     assert Payment.objects.get().amount == Decimal("30.00") * lines
+
+
+DIRECT_ORDER_BUDGET = 31  # with the answer, for products and variants; bench/README.md, "Checkout round trips"
+
+
+def test_a_direct_order_costs_the_same_queries_whatever_its_number_of_lines(
+    user, user_client, sandbox_on, django_assert_max_num_queries
+):
+    """The bench's checkout (``bench/checkout.py``: a direct order, the default sandbox method): its queries do not
+    grow with its lines, of products or of variants (one guarded UPDATE per kind, one read of what they name)."""
+    Cart.objects.create(user=user)  # as the bench's returning buyers have (a first checkout also creates it)
+    counts = []
+    for products, variants in ((1, 1), (4, 3)):
+        items = [{"product_id": ProductFactory(price=Decimal("5.00"), stock_quantity=9).pk, "quantity": 2}
+                 for _ in range(products)]
+        items += [{"variant_id": ProductVariantFactory(stock_quantity=9).pk, "quantity": 1} for _ in range(variants)]
+        with django_assert_max_num_queries(DIRECT_ORDER_BUDGET), CaptureQueriesContext(connection) as queries:
+            response = user_client.post("/orders/", {"items": items}, format="json")
+        assert response.status_code == 201, response.content
+        assert len(response.json()["items"]) == products + variants
+        counts.append(len(queries))
+
+    assert counts[0] == counts[1]

@@ -40,5 +40,5 @@ def test_concurrent_refunds_each_answer_their_own_refund(user, staff_user, strip
     assert [body["amount"] for body in bodies] == ["10.00", "20.00"]
     assert bodies[0]["id"] != bodies[1]["id"]
     for body in bodies:
-        assert str(Refund.objects.get(pk=body["id"]).amount) == body["amount"]
+        assert Refund.objects.get(pk=body["id"]).amount == Decimal(body["amount"])
     assert Refund.objects.count() == 2

@@ -132,8 +132,8 @@ def test_the_service_returns_the_refund_it_made_and_the_answer_matches_its_row(u
     assert (first.amount, second.amount) == (Decimal("10.00"), Decimal("20.00")) and first.pk != second.pk
     assert second.payment.amount_refunded == Decimal("30.00") and second.status == Refund.Status.SUCCEEDED
     row = Refund.objects.get(pk=answered["refund"]["id"])
-    assert (answered["refund"]["amount"], str(row.amount), answered["payment"]["amount_refunded"]) == (
-        "30.00", "30.00", "60.00")
+    assert (answered["refund"]["amount"], row.amount, answered["payment"]["amount_refunded"]) == (
+        "30.00", Decimal("30.00"), "60.00")
 
 
 # --- 4. Refunds read back --------------------------------------------------------------------------------------

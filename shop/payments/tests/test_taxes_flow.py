@@ -231,10 +231,10 @@ def test_checkout_cart_and_order_reads_cost_the_same_queries_whatever_the_number
     with django_assert_max_num_queries(5):
         assert len(user_client.get("/cart/").json()["items"]) == lines
     # as a sandbox checkout without tax classes (shop/payments/tests/test_checkout_payment.py), + 1 for the tax
-    # classes the lines and shipping name, + 1 for the order.created event in the outbox; + 1 guarded stock UPDATE
-    # per line
-    # + 2: the live promotions, the order's discounts in the answer
-    with django_assert_max_num_queries(44 + lines):
+    # classes the lines and shipping name, + 1 for the order.created event in the outbox, + 2 for the live promotions
+    # and the order's discounts in the answer; was 44 + 1 guarded stock UPDATE per line, now one UPDATE for all the
+    # lines and 10 round trips fewer (bench/README.md, "Checkout round trips")
+    with django_assert_max_num_queries(34):
         order = _checkout(user_client, {"shipping_address": GERMANY, "shipping_method": courier.pk})
     # the order with its address and shipment, and the prefetches of lines, history, events, payments and
     # discounts: 7

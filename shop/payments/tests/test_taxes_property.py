@@ -1,9 +1,11 @@
 """Hypothesis through the stored order: random carts checked out, paid in the sandbox and refunded unit by unit,
-with random prices, quantities, rates, rounding modes, entry bases and currencies with 0 and 2 decimals.
+with random prices, quantities, rates, rounding modes, entry bases and currencies with 0, 2 and 3 decimals.
 
-Invariants read back from the database: the lines' taxes (and shipping's) add up to the order's tax; net + tax =
-gross per line, for shipping and in total; every amount is whole minor units; the gateway was asked for exactly
-the order's total; refunds of a line never exceed it, and refunding everything returns exactly the order."""
+Invariants read back from the database: every figure the pipeline answered is the one stored (no digit lost: a
+KWD tax of 0.096 stays 0.096) and the API writes it with exactly the currency's digits; the lines' taxes (and
+shipping's) add up to the order's tax; net + tax = gross per line, for shipping and in total; every amount is
+whole minor units; the gateway was asked for exactly the order's total; refunds of a line never exceed it, and
+refunding everything returns exactly the order."""
 
 from decimal import Decimal
 
@@ -13,6 +15,7 @@ from hypothesis import strategies as st
 
 from shop.catalog.tests.factories import ProductFactory
 from shop.core.money import minor_unit
+from shop.orders.api.serializers import OrderOutput
 from shop.orders.models import Order
 from shop.orders.services import LineRequest, order_create
 from shop.orders.tests.factories import ShippingMethodFactory, pay_order
@@ -32,13 +35,23 @@ carts = st.fixed_dictionaries({
                        st.sampled_from(["7", "2.5", "0", "8"])),
     "mode": st.sampled_from(MODES),
     "gross": st.booleans(),
-    "currency": st.sampled_from(["USD", "JPY"]),
+    "currency": st.sampled_from(["USD", "JPY", "KWD"]),
     "chunks": st.integers(1, 3),
 })
 
 
+MONEY_FIELDS = ("subtotal", "discount", "shipping_net", "shipping_tax", "shipping_fee", "tax_total", "total")
+LINE_MONEY_FIELDS = ("unit_price", "line_total", "discount", "net", "tax", "gross")
+
+
 def _whole(amount: Decimal, currency: str) -> bool:
     return amount == amount.quantize(Decimal(1).scaleb(-minor_unit(currency)))
+
+
+def _text(amount: Decimal, currency: str) -> str:
+    """What the API must write: the amount at exactly the currency's digits (computed here, not by money_text)."""
+    digits = minor_unit(currency)
+    return f"{amount:.{digits}f}"
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -51,7 +64,7 @@ def test_stored_orders_add_up_and_refunds_never_exceed_a_line(user, staff_user, 
     TaxRate.objects.all().delete()
     for code, rate in zip(("standard", "reduced"), cart["rates"], strict=True):
         TaxRate.objects.create(tax_class=TaxClass.objects.get(code=code), country="DE", rate=Decimal(rate))
-    unit = Decimal(1).scaleb(-minor_unit(cart["currency"]))  # 0.01, or 1 yen
+    unit = Decimal(1).scaleb(-minor_unit(cart["currency"]))  # 0.01, 1 yen or 0.001 KWD
     requests = []
     for minor, quantity, code in cart["lines"]:
         product = ProductFactory(price=max(minor * unit, Decimal("1")), stock_quantity=quantity,
@@ -62,13 +75,26 @@ def test_stored_orders_add_up_and_refunds_never_exceed_a_line(user, staff_user, 
         shipping = ShippingMethodFactory(price=cart["shipping"] * unit,
                                          tax_class=TaxClass.objects.get(code="standard"))
 
-    order, _ = order_create(user=user, lines=requests, shipping_method_id=shipping.pk if shipping else None,
-                              shipping_address={"full_name": "A", "address_line_1": "1", "city": "B",
-                                                "country": "DE"}, payment_method="sandbox")
-    order = Order.objects.get(pk=order.pk)
+    placed, _ = order_create(user=user, lines=requests, shipping_method_id=shipping.pk if shipping else None,
+                             shipping_address={"full_name": "A", "address_line_1": "1", "city": "B",
+                                               "country": "DE"}, payment_method="sandbox")
+    order = Order.objects.get(pk=placed.pk)
     items = list(order.items.order_by("id"))
 
+    # Saved and read back: every figure the pipeline answered, to its last digit, and answered with exactly the
+    # currency's digits.
     currency = order.currency
+    for name in MONEY_FIELDS:
+        assert getattr(order, name) == getattr(placed, name), name  # the pipeline's figure, in memory
+    answer = OrderOutput(order).data
+    for name in ("subtotal", "discount", "shipping_fee", "tax_total", "total"):
+        assert answer[name] == _text(getattr(order, name), currency), name
+    assert (answer["shipping"]["net"], answer["shipping"]["tax"]) == (_text(order.shipping_net, currency),
+                                                                      _text(order.shipping_tax, currency))
+    for line, item in zip(answer["items"], items, strict=True):
+        assert [line[name] for name in LINE_MONEY_FIELDS] == [_text(getattr(item, name), currency)
+                                                              for name in LINE_MONEY_FIELDS]
+
     assert sum(item.tax for item in items) + order.shipping_tax == order.tax_total
     assert sum(item.gross for item in items) + order.shipping_fee == order.total
     for item in items:

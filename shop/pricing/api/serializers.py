@@ -1,9 +1,12 @@
+from decimal import Decimal
+
 from django.utils.encoding import smart_str
 from rest_framework import serializers
 
 from shop.core.countries import CountryField
 from shop.core.models import same_text
-from shop.core.serializers import StrictInput
+from shop.core.money import money_text
+from shop.core.serializers import MoneyField, StrictInput
 
 from ..models import TaxClass, TaxRate
 from ..rates import percent_text, tax_lines_text
@@ -23,9 +26,6 @@ class TaxClassCodeField(serializers.SlugRelatedField):
         if found is None:
             self.fail("does_not_exist", slug_name=self.slug_field, value=smart_str(data))
         return found
-
-
-MONEY = {"max_digits": 14, "decimal_places": None, "coerce_to_string": True, "read_only": True}
 
 
 class PercentField(serializers.DecimalField):
@@ -87,26 +87,28 @@ class TaxLineOutput(serializers.Serializer):
     """One invoice tax line: everything taxed at ``rate`` percent, its net ``base`` and its tax ``amount``."""
 
     rate = PercentField()
-    base = serializers.DecimalField(**MONEY)
-    amount = serializers.DecimalField(**MONEY)
+    base = MoneyField(read_only=True)
+    amount = MoneyField(read_only=True)
 
 
 class ShippingPriceOutput(serializers.Serializer):
     """Shipping after tax: ``net + tax == gross`` (zeros when nothing ships or shipping is free)."""
 
-    net = serializers.DecimalField(**MONEY)
-    tax = serializers.DecimalField(**MONEY)
-    gross = serializers.DecimalField(**MONEY)
+    net = MoneyField(read_only=True)
+    tax = MoneyField(read_only=True)
+    gross = MoneyField(read_only=True)
     tax_rate = PercentField()
 
 
 class PriceChangeOutput(serializers.Serializer):
     """A cart line's unit price moved: the price the customer saw (``old``) and the one charged now (``new``)."""
 
-    old = serializers.DecimalField(**MONEY)
-    new = serializers.DecimalField(**MONEY)
+    old = MoneyField(read_only=True)
+    new = MoneyField(read_only=True)
 
 
-def tax_lines_data(tax_lines) -> list[dict[str, str]]:
-    """``[{"rate", "base", "amount"}]`` as strings, from the pipeline's ``TaxLine`` objects or stored dicts."""
-    return tax_lines_text(tax_lines)
+def tax_lines_data(tax_lines, currency: str) -> list[dict[str, str]]:
+    """``[{"rate", "base", "amount"}]`` as :class:`TaxLineOutput` writes them, from the pipeline's ``TaxLine``
+    objects or stored dicts: the rate in percent, the amounts with ``currency``'s digits (``money_text``)."""
+    return [{**line, "base": money_text(Decimal(line["base"]), currency),
+             "amount": money_text(Decimal(line["amount"]), currency)} for line in tax_lines_text(tax_lines)]

@@ -160,11 +160,12 @@ def test_rates_read_without_trailing_zeros_in_the_rates_api_the_stored_order_and
     assert "7.5000" not in listing and "19.0000" not in listing
 
 
-# --- expected_total is compared by value -----------------------------------------------------------------------
+# --- expected_total is compared by value, with no more decimals than the currency has ------------------------------
 
 @pytest.mark.parametrize(("sent", "status"), [("661.87", 201), ("661.870", 201), ("661.8700000000", 201),
-                                              ("661.875", 409), ("661.871", 409), ("661.9", 409)])
-def test_expected_total_with_any_number_of_decimals_is_compared_by_value(user_client, settings, sent, status):
+                                              ("661.875", 400), ("661.871", 400), ("661.9", 409)])
+def test_expected_total_is_compared_by_value_and_finer_than_the_currency_is_refused(user_client, settings, sent,
+                                                                                     status):
     settings.PAYMENT_METHODS = ["cod"]
     product = ProductFactory(price=Decimal("661.87"), stock_quantity=5)
 
@@ -174,9 +175,13 @@ def test_expected_total_with_any_number_of_decimals_is_compared_by_value(user_cl
     assert response.status_code == status, response.content
     if status == 409:
         assert (response.json()["code"], response.json()["total"]) == ("total_mismatch", "661.87")
-        assert not Order.objects.exists()
+    elif status == 400:  # a cent has no thousandths: no USD total can be it
+        assert response.json()["code"] == "invalid"
+        assert response.json()["errors"] == {
+            "expected_total": ["Ensure that there are no more than 2 decimal places (USD)."]}
     else:
         assert response.json()["total"] == "661.87"
+    assert Order.objects.exists() is (status == 201)
 
 
 def test_the_same_total_spelled_with_more_decimals_is_the_same_idempotent_request(user_client, settings):
