@@ -23,6 +23,13 @@ through the real API, with Stripe played by the fake server over HTTP, and check
   access token; the customer logs in with the guest cart's token (merge, replace or keep) and claims the guest
   orders placed with their verified e-mail. Every guest order stays reachable by its token exactly while it is
   unclaimed, belongs to nobody or to the customer, and a merged guest cart's token opens nothing.
+- guests with vouchers: a guest applies a code to the guest cart (or sends one at checkout) and checks out under
+  the customer's e-mail spelt another way (upper case, padded) or under a second shopper's. Two more vouchers are
+  once per customer: half off (paid through Stripe), and everything off (an order with nothing to pay: placed
+  paid, no payment). After every step, for every voucher: its and its code's use counters equal the orders holding
+  a use; each customer's counter equals the orders holding a use under that normalised e-mail and stays within
+  the limit, guest and account orders alike; a ledger row's e-mail is its order's, normalised. An order with
+  nothing to pay is paid without any payment and fully paid exactly while it is not cancelled.
 
 Each example gets fresh products and users (ids differ between examples), and the checks only look at them,
 so examples need no database cleanup; the whole test's rows are flushed by ``transaction=True`` at the end.
@@ -45,9 +52,11 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
 from shop.accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from shop.cart.models import Cart
+from shop.cart.tokens import cart_token_hash
 from shop.catalog.models import Product
 from shop.catalog.tests.factories import ProductFactory
-from shop.discounts.models import Redemption, Voucher
+from shop.discounts.models import Redemption, Voucher, VoucherCustomer
 from shop.discounts.tests.factories import VoucherFactory
 from shop.orders.models import Order, OrderItem
 from shop.orders.services import order_expire
@@ -66,6 +75,13 @@ RANDOM = os.environ.get("STATEFUL_RANDOM") == "1"
 
 ALLOWED_ANSWERS = {200, 201, 400, 404, 409}
 VOUCHER_USES = 1  # one use: checkouts and cart codes run into the limit, and released uses come back
+RETURNING_GUESTS = 6  # per example: each guest order costs every later step a read by its token (the invariant)
+# The vouchers, by index: a fixed 3.00 with one use over all; 50 % and 100 % off, each once per customer e-mail.
+LIMITED, HALF, FREE = range(3)
+# How a guest spells the e-mail it checks out with: the customer's (per-customer limits count it with the account's
+# orders, however spelt) or a second shopper's.
+GUEST_EMAILS = (lambda user: user.email.upper(), lambda user: f"  {user.email.title()} ",
+                lambda user: "Second.Shopper@Example.com", lambda user: "second.shopper@example.COM")
 
 
 STATS: Counter = Counter()
@@ -99,11 +115,16 @@ class ShopMachine(RuleBasedStateMachine):
         self.cart_filled = False
         self.voucher = VoucherFactory(usage_limit=VOUCHER_USES, kind="fixed", value=Decimal("3.00"))
         self.code = self.voucher.codes.get().code
+        self.vouchers = [self.voucher,
+                         VoucherFactory(kind="percentage", value=Decimal("50"), per_customer_limit=1),
+                         VoucherFactory(kind="percentage", value=Decimal("100"), per_customer_limit=1)]
+        self.codes = [voucher.codes.get().code for voucher in self.vouchers]
         self.voucher_applied = False
         self.guest = APIClient()
         self.guest_token: str | None = None  # the guest's live cart token, if any
         self.dead_tokens: list[str] = []  # tokens of guest carts merged at a login
         self.guest_orders: list[dict] = []  # {"id", "order_key", "order_token"} of every guest order
+        self.returning_guests = 0  # guest carts opened by a_guest_comes_back_with_a_code
 
     # --- rules -------------------------------------------------------------------------------------------------
 
@@ -127,13 +148,13 @@ class ShopMachine(RuleBasedStateMachine):
         self.voucher_applied = False
 
     @precondition(lambda self: self.cart_filled)
-    @rule(with_voucher=st.booleans())
-    def checkout(self, with_voucher):
+    @rule(voucher=st.sampled_from([None, LIMITED, HALF, FREE]))
+    def checkout(self, voucher):
         request = {"shipping_address": "1 Main St, Nairobi", "payment_method": "stripe"}
-        if with_voucher:
-            request["voucher"] = self.code
+        if voucher is not None:
+            request["voucher"] = self.codes[voucher]
         body = _ok(self.client.post("/orders/checkout/", request, format="json"),
-                   f"checkout{' with the voucher' if with_voucher else ''}")
+                   f"checkout{'' if voucher is None else f' with voucher {voucher}'}")
         if "id" in body and body["id"] not in self.order_ids:
             self.order_ids.append(body["id"])
             self.cart_filled = self.voucher_applied = False
@@ -258,11 +279,60 @@ class ShopMachine(RuleBasedStateMachine):
                             format="json", HTTP_X_CART_TOKEN=self.guest_token), "guest_add_to_cart")
 
     @precondition(lambda self: self.guest_token)
+    @rule(voucher=st.sampled_from([LIMITED, HALF, FREE]), lowercase=st.booleans())
+    def guest_apply_voucher(self, voucher, lowercase):
+        """A guest puts a code on the guest cart: no e-mail yet, so only the code's own rules can refuse it."""
+        code = self.codes[voucher].lower() if lowercase else self.codes[voucher]
+        _ok(self.guest.post("/cart/voucher/", {"code": code}, format="json", HTTP_X_CART_TOKEN=self.guest_token),
+            f"guest_apply_voucher {voucher}")
+
+    @precondition(lambda self: self.guest_token)
     @rule()
-    def guest_checkout(self):
-        body = _ok(self.guest.post("/orders/guest/checkout/", {
-            "email": self.user.email.upper(), "shipping_address": ADDRESS, "payment_method": "stripe",
-        }, format="json", HTTP_X_CART_TOKEN=self.guest_token), "guest_checkout")
+    def guest_remove_voucher(self):
+        _ok(self.guest.delete("/cart/voucher/", HTTP_X_CART_TOKEN=self.guest_token), "guest_remove_voucher")
+
+    @precondition(lambda self: self.guest_token)
+    @rule(email=st.integers(0, len(GUEST_EMAILS) - 1))
+    def guest_checkout(self, email):
+        """A guest checks out the guest cart, with the code it carries, if any."""
+        self._guest_checkout(self.guest, self.guest_token, email, None)
+
+    @precondition(lambda self: self.returning_guests < RETURNING_GUESTS)
+    @rule(email=st.integers(0, len(GUEST_EMAILS) - 1), voucher=st.sampled_from([HALF, FREE, LIMITED]),
+          index=st.integers(0, len(PRICES) - 1))
+    def a_guest_comes_back_with_a_code(self, email, voucher, index):
+        """Someone buys one unit as a guest in a new browser (a new guest cart) and sends a code at checkout: the
+        same person coming back under another spelling of their e-mail is how a once-per-customer code is tried
+        twice."""
+        self.returning_guests += 1
+        client = APIClient()
+        token = _ok(client.post("/cart/"), "guest_cart")["cart_token"]
+        added = _ok(client.post("/cart/items/", {"product_id": self.products[index].pk, "quantity": 1},
+                                format="json", HTTP_X_CART_TOKEN=token), "guest_add_to_cart")
+        if "items" in added:
+            self._guest_checkout(client, token, email, voucher)
+
+    def _guest_checkout(self, client: APIClient, token: str, email: int, voucher: int | None):
+        """Check out the guest cart ``token`` under ``GUEST_EMAILS[email]`` (with ``voucher`` sent, else the cart's
+        code): a once-per-customer code is refused (400 ``customer_limit_reached``) exactly when that e-mail,
+        however spelt, already holds its use, whoever placed that order; a refusal places nothing."""
+        request = {"email": GUEST_EMAILS[email](self.user), "shipping_address": ADDRESS, "payment_method": "stripe"}
+        if voucher is not None:
+            request["voucher"] = self.codes[voucher]
+        cart = Cart.objects.get(token_hash=cart_token_hash(token))
+        code = self.codes[voucher] if voucher is not None else cart.voucher_code
+        used = next((v for v, c in zip(self.vouchers, self.codes, strict=True) if c.lower() == code.lower()), None)
+        held = 0 if used is None else Redemption.objects.filter(
+            voucher=used, status__in=Redemption.HOLDING, email=request["email"].strip().lower()).count()
+        orders_before = Order.objects.count()
+        response = client.post("/orders/guest/checkout/", request, format="json", HTTP_X_CART_TOKEN=token)
+        body = _ok(response, f"guest_checkout{'' if voucher is None else f' with voucher {voucher}'}")
+        if used is not None and used.per_customer_limit and cart.items.exists():
+            # The limit answers for that e-mail, however spelt and whoever held the use (a guest or the account).
+            refused = (response.status_code, body.get("code")) == (400, "customer_limit_reached")
+            assert refused == (held >= used.per_customer_limit), (response.status_code, body, held)
+            if refused:
+                assert Order.objects.count() == orders_before
         if "order_token" in body:
             self.guest_orders.append({key: body[key] for key in ("id", "order_key", "order_token")})
             self.order_ids.append(body["id"])  # staff moves, expiry and webhooks reach it as any order
@@ -326,21 +396,31 @@ class ShopMachine(RuleBasedStateMachine):
 
     @invariant()
     def voucher_uses_equal_the_orders_holding_one(self):
-        voucher = Voucher.objects.get(pk=self.voucher.pk)
-        redemptions = list(Redemption.objects.filter(voucher=voucher).select_related("order"))
-        holding = [r for r in redemptions if r.status in Redemption.HOLDING]
-        assert voucher.times_used == len(holding) <= VOUCHER_USES, (voucher.times_used, len(holding))
-        assert voucher.codes.get().times_used == voucher.times_used
-        for redemption in redemptions:
-            order = redemption.order
-            cancelled = order.status == Order.Status.CANCELLED
-            assert (redemption.status == Redemption.Status.RELEASED) == cancelled, (order.pk, redemption.status)
-            if not cancelled:
-                consumed = redemption.status == Redemption.Status.CONSUMED
-                assert consumed == order.was_paid, (order.pk, redemption.status, order.paid_at)
-            discounted = sum(d.amount for d in order.discounts.all())
-            assert order.total == order.subtotal + order.shipping_fee - discounted, (order.pk, order.total)
-        STATS[f"voucher uses held {voucher.times_used}"] += 1
+        for index, voucher in enumerate(Voucher.objects.filter(pk__in=[v.pk for v in self.vouchers]).order_by("pk")):
+            redemptions = list(Redemption.objects.filter(voucher=voucher).select_related("order")
+                               .prefetch_related("order__discounts"))
+            holding = [r for r in redemptions if r.status in Redemption.HOLDING]
+            assert voucher.times_used == len(holding), (index, voucher.times_used, len(holding))
+            assert voucher.usage_limit is None or voucher.times_used <= voucher.usage_limit, index
+            assert voucher.codes.get().times_used == voucher.times_used, index
+            # Per customer: each normalised e-mail's counter is the orders holding a use under it, guest or account.
+            per_email = Counter(r.email for r in holding)
+            counters = dict(VoucherCustomer.objects.filter(voucher=voucher).values_list("email", "times_used"))
+            assert {email: used for email, used in counters.items() if used} == dict(per_email), (index, counters)
+            assert voucher.per_customer_limit is None or max(per_email.values(), default=0) <= \
+                voucher.per_customer_limit, (index, per_email)
+            for redemption in redemptions:
+                order = redemption.order
+                assert redemption.email == order.email.strip().lower(), (order.pk, redemption.email, order.email)
+                cancelled = order.status == Order.Status.CANCELLED
+                assert (redemption.status == Redemption.Status.RELEASED) == cancelled, (order.pk, redemption.status)
+                if not cancelled:
+                    consumed = redemption.status == Redemption.Status.CONSUMED
+                    assert consumed == order.was_paid, (order.pk, redemption.status, order.paid_at)
+                discounted = sum(d.amount for d in order.discounts.all())
+                assert order.total == order.subtotal + order.shipping_fee - discounted, (order.pk, order.total)
+                STATS[f"voucher {index} {'guest' if order.user_id is None else 'account'} {redemption.status}"] += 1
+            STATS[f"voucher {index} uses held {voucher.times_used}"] += 1
 
     @invariant()
     def guest_orders_are_reachable_exactly_while_unclaimed(self):
@@ -359,8 +439,16 @@ class ShopMachine(RuleBasedStateMachine):
             payments = list(order.payments.all())
             net = sum((p.net_paid for p in payments), Decimal("0.00"))
             gross = sum((p.amount for p in payments if p.status in Payment.CAPTURED), Decimal("0.00"))
-            assert order.was_paid == (gross > 0 and gross >= order.total), (order.pk, order.paid_at, gross)
-            assert order.is_fully_paid == (order.was_paid and net > 0), (order.pk, order.is_fully_paid, net)
+            if order.total == 0:
+                # Nothing to pay: placed paid with no payment, fully paid while open; cancelling it refunded 0.
+                cancelled = order.status == Order.Status.CANCELLED
+                assert (order.was_paid, payments, order.payment_method) == (True, [], ""), order.pk
+                assert (order.is_fully_paid, order.payment_status) == (
+                    not cancelled, "refunded" if cancelled else "paid"), (order.pk, order.payment_status)
+                STATS[f"nothing to pay, {order.status}"] += 1
+            else:
+                assert order.was_paid == (gross > 0 and gross >= order.total), (order.pk, order.paid_at, gross)
+                assert order.is_fully_paid == (order.was_paid and net > 0), (order.pk, order.is_fully_paid, net)
             if order.cancel_reason == Order.CancelReason.EXPIRED:
                 assert order.paid_at is None or order.paid_at > order.cancelled_at, (order.pk, order.paid_at)
             if order.status in (Order.Status.SHIPPED, Order.Status.DELIVERED):

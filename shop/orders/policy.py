@@ -15,6 +15,7 @@ refunds act as staff) and on the order's stage, read under its row lock:
     stage                 actor     CANCEL                    REFUND_FULL               REFUND_PARTIAL
     open, never paid      customer  yes                       yes (nothing captured)    403 partial...
     open, paid            customer  400 order_paid            yes: cancels the order    403 partial...
+    open, nothing to pay  customer  yes (refunds 0)           yes (nothing captured)    403 partial...
     shipped or delivered  customer  400 not_cancellable       400 not_cancellable       400 not_cancellable
     cancelled             customer  400 not_cancellable       400 not_cancellable       400 not_cancellable
     open, paid or not     staff     yes                       yes                       yes
@@ -25,16 +26,18 @@ refunds act as staff) and on the order's stage, read under its row lock:
 stale attempt closes), never once it has shipped (400 ``not_cancellable``: a cash-on-delivery attempt must stay
 collectable); staff always.
 
-(``403 partial...`` is ``partial_refund_staff_only``.) "Open" is pending or processing; "paid" means the order
-was paid in full once (``Order.paid_at``), so a partial refund never makes it cancellable by the customer
-again. A customer's refund is a cancellation with the money back: it is refused exactly where the cancel
-endpoint refuses, except for the one difference the product makes — a paid, unshipped order can be refunded
-(which cancels it and restores stock once) but not plainly cancelled. Refunds that are not the customer's
-own cancellation (partial amounts, after shipping, on a cancelled order) are staff decisions. The order's
-state answers first: where the order refuses a full refund (``not_cancellable``), a partial one gets the same
-answer, so the same situation gets the same code with or without ``amount``; only where a full refund would be
-allowed is another amount 403 ``partial_refund_staff_only``. With ``PAYMENTS_CUSTOMER_REFUNDS=false`` every
-customer refund is 403 ``refund_staff_only``.
+(``403 partial...`` is ``partial_refund_staff_only``.) "Open" is pending or processing; "paid" means the order was
+paid in full once (``Order.paid_at``), so a partial refund never makes it cancellable by the customer again.
+"Nothing to pay": an order whose total is 0 (a voucher took everything), paid as placed with no payment; cancelling
+it is its whole refund, of 0, so the customer may, as they may refund a paid order in full (whatever
+``PAYMENTS_CUSTOMER_REFUNDS`` says: no money moves). A customer's refund is a cancellation with the money back: it
+is refused exactly where the cancel endpoint refuses, except for the one difference the product makes — a paid,
+unshipped order can be refunded (which cancels it and restores stock once) but not plainly cancelled. Refunds that
+are not the customer's own cancellation (partial amounts, after shipping, on a cancelled order) are staff decisions.
+The order's state answers first: where the order refuses a full refund (``not_cancellable``), a partial one gets the
+same answer, so the same situation gets the same code with or without ``amount``; only where a full refund would be
+allowed is another amount 403 ``partial_refund_staff_only``. With ``PAYMENTS_CUSTOMER_REFUNDS=false`` every customer
+refund is 403 ``refund_staff_only``.
 
 The refund's own checks (a succeeded payment, an amount within what is left) come after this policy; a payment
 with nothing left to refund is asked as a full refund (:func:`refund_action`), so it answers
@@ -65,6 +68,7 @@ class Action(StrEnum):
 class Stage(StrEnum):
     OPEN_UNPAID = "open_unpaid"
     OPEN_PAID = "open_paid"
+    OPEN_NOTHING_TO_PAY = "open_nothing_to_pay"
     SHIPPED = "shipped"
     CANCELLED = "cancelled"
 
@@ -89,6 +93,8 @@ CUSTOMER_RULES: dict[Stage, dict[Action, Refusal | None]] = {
                         Action.CLOSE_ATTEMPT: None},
     Stage.OPEN_PAID: {Action.CANCEL: ORDER_PAID, Action.REFUND_FULL: None, Action.REFUND_PARTIAL: PARTIAL_STAFF_ONLY,
                       Action.CLOSE_ATTEMPT: None},
+    Stage.OPEN_NOTHING_TO_PAY: {Action.CANCEL: None, Action.REFUND_FULL: None,
+                                Action.REFUND_PARTIAL: PARTIAL_STAFF_ONLY, Action.CLOSE_ATTEMPT: None},
     # The order's state answers before the amount: a partial refund is refused as the full one is.
     Stage.SHIPPED: {Action.CANCEL: NOT_CANCELLABLE, Action.REFUND_FULL: NOT_CANCELLABLE,
                     Action.REFUND_PARTIAL: NOT_CANCELLABLE, Action.CLOSE_ATTEMPT: NOT_CANCELLABLE},
@@ -103,12 +109,15 @@ STAFF_RULES: dict[Stage, dict[Action, Refusal | None]] = {
 
 
 def order_stage(order: Order) -> Stage:
-    """The stage of ``order`` the policy reads: open (pending/processing) paid or not, shipped, cancelled."""
+    """The stage of ``order`` the policy reads: open (pending/processing) paid or not, or with nothing to pay;
+    shipped; cancelled."""
     if order.status == Order.Status.CANCELLED:
         return Stage.CANCELLED
     if order.status not in CANCELLABLE:
         return Stage.SHIPPED  # shipped or delivered: the goods have left
-    return Stage.OPEN_PAID if order.was_paid else Stage.OPEN_UNPAID
+    if order.was_paid:
+        return Stage.OPEN_NOTHING_TO_PAY if order.total == 0 else Stage.OPEN_PAID
+    return Stage.OPEN_UNPAID
 
 
 def refund_action(*, payment, amount: Decimal | None) -> Action:

@@ -25,8 +25,9 @@ def order_place_and_pay(*, user, lines: list[LineRequest] | None = None, payment
     payment is opened when there is none. A direct order (``lines``) also empties the user's cart, its voucher
     code too, once it is placed and its payment opened, as a cart checkout does (the cart's code held no use: a
     code is reserved only by the order placed with it, so dropping it releases nothing; a direct order sends its
-    own ``voucher``). ``return_url`` and ``base_url`` go to ``payment_start`` (where a hosted
-    payment page sends the customer back; this API's public base as the customer reached it).
+    own ``voucher``). An order whose total is 0 is placed paid with no method (``order_create``): no payment is
+    opened, whatever ``payment_method`` said. ``return_url`` and ``base_url`` go to ``payment_start`` (where a
+    hosted payment page sends the customer back; this API's public base as the customer reached it).
 
     The gateway is called after the order commits (no row lock is held across the network). If it cannot
     start the payment (down, 5xx, refused), the checkout is undone: the order is cancelled with its stock

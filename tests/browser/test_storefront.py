@@ -12,7 +12,6 @@ from shop.catalog.models import Product
 from shop.catalog.tests.factories import ProductFactory, ProductVariantFactory
 from shop.orders.models import Order
 from shop.orders.services import order_ship, shipment_event_add
-from shop.orders.tests.factories import ShippingMethodFactory
 from tests.browser.conftest import expect, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -21,16 +20,10 @@ PASSWORD = "Storefront-Pass-1"
 
 
 @pytest.fixture
-def shop(settings):
-    """What a fresh `make run` offers: the sandbox and cash on delivery, links built on the server's own host."""
-    settings.PAYMENT_METHODS = ["sandbox", "cod"]
-    settings.PAYMENTS_SANDBOX_ENABLED = True
-    settings.DEMO_STOREFRONT_ENABLED = True
-    settings.PUBLIC_BASE_URL = ""
-    lantern = ProductFactory(name="Storm Lantern", slug="storm-lantern", price=Decimal("24.50"), stock_quantity=5)
+def shop(lantern_shop):
+    """The lantern and courier of ``lantern_shop``, and a kettle beside them."""
     ProductFactory(name="Camp Kettle", slug="camp-kettle", price=Decimal("31.00"))
-    ShippingMethodFactory(name="Courier", price=Decimal("5.00"))
-    return lantern
+    return lantern_shop
 
 
 def test_a_customer_buys_one_product_through_the_storefront(page, live_server, shop):

@@ -10,10 +10,8 @@ import pytest
 from shop.accounts.tests.factories import UserFactory
 from shop.cart.models import Cart, CartItem
 from shop.catalog.models import Product
-from shop.catalog.tests.factories import ProductFactory
 from shop.orders.models import Order
-from shop.orders.tests.factories import ShippingMethodFactory
-from tests.browser.conftest import expect, shot
+from tests.browser.conftest import expect, guest_checkout_form, sandbox_pay, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,25 +19,8 @@ PASSWORD = "Storefront-Pass-1"
 
 
 @pytest.fixture
-def shop(settings):
-    settings.PAYMENT_METHODS = ["sandbox", "cod"]
-    settings.PAYMENTS_SANDBOX_ENABLED = True
-    settings.DEMO_STOREFRONT_ENABLED = True
-    settings.PUBLIC_BASE_URL = ""
-    lantern = ProductFactory(name="Storm Lantern", slug="storm-lantern", price=Decimal("24.50"), stock_quantity=5)
-    ShippingMethodFactory(name="Courier", price=Decimal("5.00"))
-    return lantern
-
-
-@pytest.fixture
-def fresh_page(page, live_server, shop):
-    """The browser profile is shared by the session's tests: start without any guest token in localStorage."""
-    page.goto(f"{live_server.url}/demo/")
-    page.evaluate("localStorage.clear()")
-    page.reload()
-    expect(page, "#products a", "Storm Lantern")  # the first screen has rendered: the next clicks land on it
-    yield page
-    page.evaluate("localStorage.clear()")
+def shop(lantern_shop):
+    return lantern_shop
 
 
 def test_a_guest_buys_with_the_sandbox_without_an_account(fresh_page, live_server, shop):
@@ -54,20 +35,12 @@ def test_a_guest_buys_with_the_sandbox_without_an_account(fresh_page, live_serve
 
     page.click("#nav-cart")
     expect(page, "#cart-total", "24.50")
-    page.click("#to-checkout")
-    checkout = expect(page, "#guest-checkout-form")
-    checkout.locator("input[name=email]").fill("Guest@Example.com")
-    checkout.locator("input[name=full_name]").fill("Grace Guest")
-    checkout.locator("input[name=address_line_1]").fill("1 Harbour Road")
-    checkout.locator("input[name=city]").fill("Mombasa")
-    checkout.locator("input[name=country]").fill("KE")
+    checkout = guest_checkout_form(page, "Guest@Example.com")
     checkout.locator("label.choice", has_text="Sandbox").locator("input").check()
     shot(page, "storefront-guest-checkout")
     checkout.locator("#place-order").click()
 
-    page.wait_for_url(re.compile(r"/payments/sandbox/pay/[^/]+/$"))
-    expect(page, "#amount", "29.50")
-    page.get_by_role("button", name="Succeed").click()
+    sandbox_pay(page, "29.50")
 
     page.wait_for_url(re.compile(r"/demo/#/guest-orders/ORD-[0-9A-F]+$"))
     expect(page, "#order-payment-status", "paid")

@@ -143,7 +143,8 @@ class GuestCheckoutApi(APIView):
                     "order on `/orders/guest/{order_key}/` (read, pay, poll, cancel) until "
                     "`order_token_expires_at` (`GUEST_ORDER_LINK_DAYS`); the confirmation e-mail carries a link "
                     "with one. The cart's voucher (`POST /cart/voucher/` with the token) or `voucher` is priced in "
-                    "and its use reserved; its per-customer limit counts by `email`. A wrong or expired cart token "
+                    "and its use reserved; its per-customer limit counts by `email`; a total of 0 opens no payment "
+                    "and places the order paid, as for `POST /orders/checkout/`. A wrong or expired cart token "
                     "is a 404. Limited per client IP and per e-mail.",
     )
     def post(self, request):
@@ -241,9 +242,10 @@ class GuestOrderCancelApi(GuestOrderView):
                    description="A customer's cancel (`POST /orders/{id}/cancel/`) for a guest: allowed while the "
                                "order is pending or processing and unpaid (stock restored, open payments "
                                "cancelled); a paid order is 400 `order_paid`, a shipped or cancelled one 400 "
-                               "`not_cancellable`. Answers the cancelled order.")
+                               "`not_cancellable`. An order with nothing to pay (total 0, paid as placed) can be "
+                               "cancelled too: its refund is 0. Answers the cancelled order.")
     def post(self, request, order_key: str):
-        """Cancel a guest order that was not paid."""
+        """Cancel a guest order that was not paid (or had nothing to pay)."""
         order = self.guest_order(request, order_key)
         serializer = OrderCancelInput(data=request.data)
         serializer.is_valid(raise_exception=True)

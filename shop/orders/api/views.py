@@ -94,7 +94,10 @@ CHECKOUT_SCHEMA = {
     "description": "With `payment_method`, the payment is opened too: `next_step` is the URL to send the customer "
                    "to (redirect providers), `client_secret` confirms it in the browser (Stripe), and neither is set "
                    "for cash on delivery. If the gateway cannot start the payment the checkout is undone (order "
-                   "cancelled, stock and cart restored) and the answer is 503. "
+                   "cancelled, stock and cart restored) and the answer is 503. A total of 0 (a voucher took "
+                   "everything, shipping included) opens no payment whatever the method: the order answers "
+                   "`payment_status: \"paid\"`, `is_fully_paid: true`, `payment_method: \"\"`, `payment_id` "
+                   "null, with nothing to do next (docs/PAYMENTS.md, \"Nothing to pay\"). "
                    "Without `items`: checks out the cart (stock deducted, cart emptied, its voucher code with it). "
                    "With `items` (or `cart_items`): a direct order of those lines (the cart's lines and voucher code "
                    "are not used: send `voucher` for one); once it is placed and its payment opened, the user's "
@@ -212,11 +215,14 @@ class OrderCancelApi(APIView):
                    summary="Cancel your pending or processing order (stock is restored)",
                    description="Customers cannot cancel an order that was paid (400 `order_paid`, also after a "
                                "partial refund: a full refund through `POST /payments/refund/` cancels it instead) "
-                               "or one that has shipped or is cancelled (400 `not_cancellable`). "
+                               "or one that has shipped or is cancelled (400 `not_cancellable`). An order with "
+                               "nothing to pay (total 0, paid as placed) can be cancelled while it has not "
+                               "shipped: its refund is 0 and asks no gateway. "
                                "Policy: docs/PAYMENTS.md, \"Who may cancel and refund\".")
     def post(self, request, order_id: int):
-        """Allowed while the order is pending or processing and not yet paid; otherwise refused with a message
-        saying why (a paid order is cancelled by the shop's staff, who refund it). Open payments are cancelled."""
+        """Allowed while the order is pending or processing and not yet paid (or has nothing to pay); otherwise
+        refused with a message saying why (a paid order is cancelled by the shop's staff, who refund it). Open
+        payments are cancelled."""
         serializer = OrderCancelInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.order_cancel(order_id=order_id, owner=request.user, by=request.user,

@@ -26,6 +26,8 @@ from shop.core.prefetch import rows_as_prefetched
 from shop.discounts.calculation import DiscountLine
 from shop.discounts.selectors import Evaluation, discounts_evaluate
 from shop.discounts.services import order_discounts_apply, order_voucher_code, refusal_error
+from shop.events.services import event_record
+from shop.events.types import EventType
 
 from ..actors import GuestBuyer
 from ..errors import OrderErrorCode
@@ -46,6 +48,11 @@ from ._shared import _notify, order_created_announce
 from .cancel import _cancel_and_restock_locked
 
 MAX_ORDER_TOTAL = MONEY_LIMIT  # the money columns hold ten whole digits (shop.core.money.MONEY_COLUMN)
+# An order whose total is 0 (a voucher took everything, shipping included) opens no payment: no gateway is asked to
+# charge 0 (Stripe, Paymob and IntaSend refuse it). It is placed paid, as a payment covering its total would leave
+# it (``shop.payments.services.state.order_payment_recalculate``), with no method and no payment deadline.
+_PAID_AS_PLACED = {"payment_status": Order.PaymentStatus.PAID, "is_fully_paid": True}
+NOTHING_TO_PAY = "Nothing to pay: the order total is 0, so no payment was opened and the order is paid."
 ADDRESS_FIELDS = ("full_name", "phone", "email", "address_line_1", "address_line_2", "city", "state", "postal_code",
                   "country")
 
@@ -169,6 +176,11 @@ def order_create(
     name errors give the address (the field the client sent it in). ``guest`` (with ``user=None``): a guest's
     checkout of the guest cart its token opens (404 otherwise); the order has no user and keeps ``guest.email``.
 
+    A total of 0 (a voucher took everything, shipping included) opens no payment: the order is written paid
+    (``paid_at``, ``is_fully_paid``, ``payment_status`` paid) with no ``payment_method`` and no deadline, its voucher
+    use consumed, order.created and order.paid announced; ``payment_method`` must still name an offered method,
+    but its order-total limits do not apply.
+
     ``voucher``: a voucher code for this order (a cart checkout without one uses the cart's code, if any). Sales
     and the voucher are priced in (``shop.discounts``), and the voucher's use is reserved in this transaction
     (``shop.discounts.services.order_discounts_apply``), counted against its per-customer limit by the buyer's
@@ -253,7 +265,10 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
     total = price.total
     if total >= MAX_ORDER_TOTAL:
         raise ApplicationError("This order is too large to place in one go.", code=OrderErrorCode.ORDER_TOO_LARGE)
-    refusal = method.refusal(total=total, currency=settings.SHOP_CURRENCY) if method else None
+    # Nothing to pay (a voucher took everything, shipping included): no gateway is asked for 0, so the method's
+    # limits do not apply; the order is placed paid (docs/PAYMENTS.md, "Nothing to pay").
+    free = total == 0
+    refusal = method.refusal(total=total, currency=settings.SHOP_CURRENCY) if method and not free else None
     if refusal:
         raise ApplicationError(refusal, code=OrderErrorCode.INVALID_PAYMENT_METHOD,
                                extra={"errors": {"payment_method": [refusal]}})
@@ -270,15 +285,16 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
                         for line in resolved])
 
     now = timezone.now()
-    needs_online_payment = method is None or method.is_online
+    needs_online_payment = not free and (method is None or method.is_online)
     # Written straight as processing (checkout moves pending -> processing; the history shows both).
     order = Order(
         user=user, email=email, guest_cart=cart if guest else None,
         status=Order.Status.PROCESSING, **order_price_fields(price), shipping_method=shipping,
-        notes=notes, payment_method=method.id if method else "",
+        notes=notes, payment_method=method.id if method and not free else "",
         payment_deadline=now + timedelta(minutes=settings.ORDER_PAYMENT_TIMEOUT_MINUTES)
         if needs_online_payment else None,
         idempotency_key=idempotency_key or "", idempotency_fingerprint=fingerprint,
+        **(_PAID_AS_PLACED | {"paid_at": now} if free else {}),
     )
     # Fields only: the database enforces the keys, unique fields and checks race-free, and the foreign keys are rows
     # this transaction holds or has just read (a SELECT each to validate them again).
@@ -295,7 +311,8 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
         for line, priced in zip(resolved, price.lines, strict=True)
     ])
     # The voucher's use is reserved here, after the order row exists (guarded UPDATEs on its counters, lock order
-    # cart -> stock -> voucher); no use left raises, and the whole checkout rolls back. Cash on delivery consumes it.
+    # cart -> stock -> voucher); no use left raises, and the whole checkout rolls back. Cash on delivery and an
+    # order with nothing to pay consume it at once.
     discounts = order_discounts_apply(order=order, evaluation=found, email=email, consume=not needs_online_payment)
     snapshot = None
     if address is not None:
@@ -309,7 +326,7 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
         OrderStatusChange(order=order, from_status="", to_status=Order.Status.PENDING, changed_by=user,
                           reason="created", created_at=now),
         OrderStatusChange(order=order, from_status=Order.Status.PENDING, to_status=Order.Status.PROCESSING,
-                          changed_by=user, reason="checkout", created_at=now),
+                          changed_by=user, reason="checkout", created_at=now, note=NOTHING_TO_PAY if free else ""),
     ])
     # The rows just written, left on the order as prefetch_related would (no query to read them again): the
     # payment's gateway request reads its lines and address, the checkout's answer the rest
@@ -325,8 +342,10 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
         if cart.voucher_code:
             cart.voucher_code = ""
             cart.save(update_fields=["voucher_code", "updated_at"])
-    if method is None:
+    if method is None or free:  # no payment to open: announced now (else once its payment has opened)
         order_created_announce(order)
+    if free:
+        event_record(type=EventType.ORDER_PAID, resource_id=order.pk, data={"total": str(order.total)})
     _notify(order, "confirmation")
     if placed is not None:
         placed(order)

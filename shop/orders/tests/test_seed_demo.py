@@ -12,6 +12,7 @@ from PIL import Image
 from shop.catalog.demo import RETIRED_IMAGE_PREFIX
 from shop.catalog.models import Category, Product, ProductImage, ProductVariant
 from shop.catalog.tests.factories import ProductFactory
+from shop.discounts.models import Promotion, Voucher, VoucherCode
 from shop.orders.demo import DEMO_CUSTOMER_EMAIL, DEMO_CUSTOMER_PASSWORD
 from shop.orders.models import Order, ShippingMethod
 from shop.payments.models import Payment, Refund
@@ -45,7 +46,7 @@ def test_a_fresh_seed_builds_a_shop_with_every_state_to_show(api_client):
     keys = {o.idempotency_key: o.order_key for o in Order.objects.all()}
     assert output.splitlines() == [
         "Demo data created: 5 categories, 50 products, 100 generated images, 37 variants, 3 shipping methods, "
-        "1 demo customer, 6 demo orders.",
+        "1 demo customer, 6 demo orders, 1 voucher, 1 promotion.",
         f"Demo customer: {DEMO_CUSTOMER_EMAIL} / {DEMO_CUSTOMER_PASSWORD}, 6 demo orders as they stand now:",
         f"  {keys['demo-paid']}  processing, paid (sandbox)",
         f"  {keys['demo-shipped']}  shipped, paid (sandbox)",
@@ -53,6 +54,8 @@ def test_a_fresh_seed_builds_a_shop_with_every_state_to_show(api_client):
         f"  {keys['demo-cancelled']}  cancelled, unpaid (sandbox)",
         f"  {keys['demo-refunded']}  cancelled, refunded (sandbox)",
         f"  {keys['demo-cod']}  processing, unpaid (cod)",
+        "Demo voucher: WELCOME10, Welcome: 10 % off your order.",
+        "Demo promotion: Outdoor sale, 15 % off Sports & Outdoors.",
     ]
     shirt = api_client.get("/products/organic-cotton-t-shirt/").json()
     assert len(shirt["variants"]) == 8 and {"size", "colour"} == set(shirt["variants"][0]["options"])
@@ -219,3 +222,70 @@ def test_the_demo_has_low_and_out_of_stock_products_for_the_filters(admin_web):
 
     assert [p.slug for p in low.context["cl"].result_list] == ["adjustable-dumbbells"]
     assert [p.slug for p in out.context["cl"].result_list] == ["camping-tent-2p"]
+
+
+def test_the_demo_has_a_voucher_to_try_and_a_running_sale_that_no_demo_order_is_priced_with(api_client):
+    seed()
+    totals = dict(Order.objects.values_list("idempotency_key", "total"))
+
+    sale = api_client.get("/products/yoga-mat/").json()
+    assert (sale["price"], sale["sale_price"]) == ("29.00", "24.65")  # 15 % off, rounded half up per unit
+    assert api_client.get("/products/dune/").json()["sale_price"] is None
+    assert not Order.objects.filter(discount__gt=0).exists()  # the sale started after the demo orders
+    login = api_client.post("/auth/login/", {"email": DEMO_CUSTOMER_EMAIL, "password": DEMO_CUSTOMER_PASSWORD},
+                            format="json")
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {login.json()['tokens']['access']}")
+    api_client.post("/cart/items/", {"product_id": Product.objects.get(slug="dune").pk, "quantity": 2},
+                    format="json")
+    applied = api_client.post("/cart/voucher/", {"code": "welcome10"}, format="json")
+    assert applied.status_code == 200, applied.json()
+    assert (applied.json()["discount"], applied.json()["cart_total"]) == ("3.00", "26.98")  # 10 % of 29.98
+    placed = api_client.post("/orders/checkout/", {"payment_method": "cod"}, format="json")
+    assert (placed.status_code, placed.json()["total"]) == (201, "26.98")
+    api_client.post("/cart/items/", {"product_id": Product.objects.get(slug="dune").pk, "quantity": 1},
+                    format="json")
+    once = api_client.post("/cart/voucher/", {"code": "WELCOME10"}, format="json")
+    assert (once.status_code, once.json()["code"]) == (400, "customer_limit_reached")  # once per customer
+
+    assert seed().splitlines()[0].startswith("Demo data: all present")
+    demo_totals = Order.objects.filter(idempotency_key__startswith="demo-").values_list("idempotency_key", "total")
+    assert dict(demo_totals) == totals  # what they were before the sale and the voucher existed
+
+
+def test_a_rerun_never_changes_the_demo_voucher_or_sale_and_leaves_deleted_ones_deleted(staff_client):
+    seed()
+    voucher = Voucher.objects.get(codes__code="WELCOME10")
+    edited = staff_client.patch(f"/discounts/vouchers/{voucher.pk}/", {"value": "25", "is_active": False},
+                                format="json")
+    assert edited.status_code == 200, edited.json()
+    Promotion.objects.filter(name="Outdoor sale").update(value=Decimal("40"))
+
+    assert seed().splitlines()[0].startswith("Demo data: all present")
+    voucher.refresh_from_db()
+    assert (voucher.value, voucher.is_active, Voucher.objects.count()) == (Decimal("25.00"), False, 1)
+    assert Promotion.objects.get().value == Decimal("40.00")
+
+    voucher.delete()
+    Promotion.objects.all().delete()
+    output = seed()
+
+    assert not VoucherCode.objects.exists() and not Promotion.objects.exists()
+    assert "Left deleted: 2 demo item(s) staff deleted" in output
+    assert "Demo voucher" not in output and "Demo promotion" not in output
+
+    restored = seed("--reset")
+
+    assert "1 voucher, 1 promotion" in restored.splitlines()[0]
+    assert VoucherCode.objects.get().code == "WELCOME10" and Promotion.objects.get().value == Decimal("15.00")
+
+
+def test_a_code_staff_already_use_is_not_taken_over(staff_client):
+    """A shop that made its own WELCOME10 (any case) before running the demo keeps it as it is."""
+    created = staff_client.post("/discounts/vouchers/", {"name": "Ours", "kind": "fixed", "value": "5.00",
+                                                         "codes": ["welcome10"]}, format="json")
+    assert created.status_code == 201, created.json()
+
+    output = seed()
+
+    assert list(Voucher.objects.values_list("name", "value")) == [("Ours", Decimal("5.00"))]
+    assert "Demo voucher: welcome10, Ours." in output

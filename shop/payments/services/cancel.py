@@ -89,6 +89,8 @@ def payments_cancel_for_order(order: Order) -> None:
     captured (staff cancelling a paid order) goes back: the stock was restored, so the payment is refunded in
     full after commit. That is the routine outcome of a staff cancel, so nothing is flagged: ``needs_refund`` is
     true until the refund is accepted, and a refund that fails flags the payment then (``payment_refund``).
+    An order with nothing to pay has no payment: its refund is 0, asks no gateway, and is done at once (it reads
+    ``refunded``).
     """
     kept = False
     for payment in order_payments_lock(order=order):
@@ -97,7 +99,7 @@ def payments_cancel_for_order(order: Order) -> None:
         elif payment.net_paid > 0:
             kept = True
             enqueue_on_commit(refund_orphan_payment, payment.pk)
-    if kept:
+    if kept or (order.total == 0 and order.was_paid):
         order_payment_recalculate(order)
 
 

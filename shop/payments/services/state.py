@@ -41,7 +41,18 @@ def order_payment_recalculate(order: Order) -> None:
       turns it false again, a partial refund does not.
     - ``payment_status``: ``unpaid``; ``paid``; ``partially_refunded`` (some refunded, some kept);
       ``refunded`` (nothing kept).
+
+    An order with nothing to pay (``total`` 0, placed paid with no payment: docs/PAYMENTS.md, "Nothing to pay")
+    stays ``paid`` and fully paid while it is open; cancelled, its refund of 0 is done: ``refunded``, not fully
+    paid any more.
     """
+    if order.total == 0 and order.was_paid:
+        cancelled = order.status == Order.Status.CANCELLED
+        order.is_fully_paid = not cancelled
+        order.payment_status = Order.PaymentStatus.REFUNDED if cancelled else Order.PaymentStatus.PAID
+        order.needs_refund = False
+        order.save(update_fields=["is_fully_paid", "payment_status", "needs_refund", "updated_at"])
+        return
     payments = list(order.payments.all())
     captured = [payment for payment in payments if payment.status in Payment.CAPTURED]
     gross = sum((payment.amount for payment in captured), Decimal("0.00"))

@@ -12,7 +12,7 @@ import pytest
 
 from shop.catalog.tests.factories import ProductFactory
 from shop.orders.models import Order
-from shop.orders.policy import PARTIAL_STAFF_ONLY, Action, Stage, order_action_refusal, refund_action
+from shop.orders.policy import PARTIAL_STAFF_ONLY, Action, Stage, order_action_refusal, order_stage, refund_action
 from shop.payments.models import Payment
 
 pytestmark = pytest.mark.django_db
@@ -136,11 +136,16 @@ def test_the_policy_gives_the_same_answer_to_the_same_situation_through_every_en
     customer, staff = type("Customer", (), {"is_staff": False})(), type("Staff", (), {"is_staff": True})()
     orders = {
         Stage.OPEN_UNPAID: Order(status=Order.Status.PROCESSING),
-        Stage.OPEN_PAID: Order(status=Order.Status.PROCESSING, paid_at="2026-01-01T00:00:00Z"),
+        Stage.OPEN_PAID: Order(status=Order.Status.PROCESSING, paid_at="2026-01-01T00:00:00Z", total=Decimal("20")),
+        # Placed paid with a total of 0 (docs/PAYMENTS.md, "Nothing to pay"): its cancel is its refund, of 0.
+        Stage.OPEN_NOTHING_TO_PAY: Order(status=Order.Status.PROCESSING, paid_at="2026-01-01T00:00:00Z",
+                                         total=Decimal("0.00")),
         Stage.SHIPPED: Order(status=Order.Status.SHIPPED, paid_at="2026-01-01T00:00:00Z"),
         Stage.CANCELLED: Order(status=Order.Status.CANCELLED),
     }
+    assert set(orders) == set(Stage)
     for stage, order in orders.items():
+        assert order_stage(order) == stage
         cancel = order_action_refusal(actor=customer, order=order, action=Action.CANCEL)
         refund = order_action_refusal(actor=customer, order=order, action=Action.REFUND_FULL)
         if stage == Stage.OPEN_PAID:

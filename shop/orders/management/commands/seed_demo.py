@@ -1,10 +1,12 @@
-"""The demo shop ``make run`` serves: catalog with generated images, shipping methods, a demo customer with orders.
+"""The demo shop ``make run`` serves: catalog with generated images, shipping methods, a demo customer with orders,
+a voucher to try (``WELCOME10``) and a running promotion.
 
     manage.py seed_demo            create only what never existed (staff edits to prices, stock... are kept, and
                                    demo products, variants, categories, images, shipping methods staff deleted
                                    stay deleted)
     manage.py seed_demo --reset    restore the original demo catalog (deleted demo items back too), shipping
-                                   methods and demo password
+                                   methods and demo password; a deleted demo voucher or promotion is made again
+                                   (existing ones, used by orders or edited by staff, are never changed)
 
 It says what it created and prints the demo customer's credentials. Orders are history and are never deleted or
 rewritten, not even by ``--reset``: the missing demo orders are placed again, the others stay as they are.
@@ -16,6 +18,7 @@ from contextlib import contextmanager
 from django.core.management.base import BaseCommand
 
 from shop.catalog.demo import demo_catalog_seed
+from shop.discounts.demo import demo_discounts_describe, demo_discounts_seed
 from shop.orders.demo import (
     DEMO_CUSTOMER_EMAIL,
     DEMO_CUSTOMER_PASSWORD,
@@ -28,7 +31,8 @@ from shop.orders.demo import (
 LABELS = [("categories", "category", "categories"), ("products", "product", "products"),
           ("images", "generated image", "generated images"), ("variants", "variant", "variants"),
           ("shipping_methods", "shipping method", "shipping methods"), ("customer", "demo customer", ""),
-          ("orders", "demo order", "demo orders")]
+          ("orders", "demo order", "demo orders"), ("vouchers", "voucher", "vouchers"),
+          ("promotions", "promotion", "promotions")]
 
 
 @contextmanager
@@ -47,7 +51,7 @@ def _quiet(*names: str):
 
 class Command(BaseCommand):
     help = ("Create what is missing of the demo shop (catalog with images, shipping methods, a demo customer with "
-            "orders); --reset restores the original demo catalog.")
+            "orders, a voucher and a promotion); --reset restores the original demo catalog.")
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -63,6 +67,8 @@ class Command(BaseCommand):
         user, created["customer"] = demo_customer_seed(reset=reset)
         with _quiet("celery.app.trace"):
             created["orders"], skipped = demo_orders_seed(user=user)
+        # After the orders: the demo orders are priced as they always were, whatever runs on sale now.
+        created.update(demo_discounts_seed(reset=reset))
 
         made = [f"{created[key]} {plural}" if created[key] > 1 else f"1 {singular}"
                 for key, singular, plural in LABELS if created[key]]
@@ -85,3 +91,5 @@ class Command(BaseCommand):
                           + (f"{len(states)} demo orders as they stand now:" if states else "no demo orders."))
         for line in states:
             self.stdout.write(f"  {line}")
+        for line in demo_discounts_describe():
+            self.stdout.write(line)

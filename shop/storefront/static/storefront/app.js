@@ -20,6 +20,10 @@
  * order_token, kept per order key and sent as X-Order-Token to /orders/guest/<order_key>/ (read, pay, cancel).
  * Logging in or signing up sends the cart token too: the API merges the guest cart into the account's cart and
  * the token dies. A customer with a verified e-mail claims the guest orders placed with it (POST /orders/claim/).
+ *
+ * Vouchers: the cart applies a code (POST /cart/voucher/, DELETE to remove; a guest's with X-Cart-Token) and shows
+ * the API's `discounts` and discounted totals; checkout takes the cart's code along. A refusal's `detail` is written
+ * for shoppers and shown as it is. An order a voucher brings to 0 is paid as placed: no payment page at all.
  */
 "use strict";
 
@@ -161,8 +165,11 @@ function h(tag, attrs = {}, ...children) {
   return element;
 }
 
+/** Replace the page with `children` (null/false skipped, as h() does: an order with no shipment yet shows no
+ *  "null"). */
 function render(...children) {
-  document.getElementById("view").replaceChildren(...children.flat());
+  document.getElementById("view").replaceChildren(
+    ...children.flat(Infinity).filter((child) => child !== null && child !== undefined && child !== false));
 }
 
 let keepFlash = false;
@@ -335,8 +342,72 @@ async function productView(slug) {
         price, stock, h("p", {}, product.description), form)));
 }
 
+/** What sales and the voucher took off, one row each: the answer's `discounts` [{source, code, name, target,
+ *  amount}] (the cart's and an order's have the same shape). `columns`: how many cells the label spans. */
+function discountRows(discounts, columns) {
+  return (discounts || []).map((discount) => h("tr", { class: "discount-line" },
+    h("th", { colspan: columns }, discount.source === "voucher" ? `Voucher ${discount.code}` : `Sale: ${discount.name}`,
+      discount.source === "voucher" && discount.name ? h("span", { class: "muted" }, ` (${discount.name})`) : null,
+      discount.target === "shipping" ? h("span", { class: "muted" }, " on shipping") : null),
+    h("td", { class: "num discount" }, `−${discount.amount}`)));
+}
+
+/**
+ * The voucher box of the cart, for a signed-in customer and a guest alike (a guest's calls carry X-Cart-Token).
+ * Apply: POST /cart/voucher/ {code}; the answer is the whole cart, priced with it. Remove: DELETE /cart/voucher/.
+ * A code the API refuses is a 400 whose `detail` is written for the shopper ("Code NOPE is not valid.", "Code X
+ * needs a spend of at least 50.00 USD; your items come to 30.00 USD."): shown as it is, next to the field. A code
+ * that stopped applying (the cart changed) stays on the cart with `voucher.applies: false` and its
+ * `refusal.detail`, which checkout would answer too.
+ */
+function voucherBox(cart) {
+  const error = h("p", { class: "error", id: "voucher-error", role: "alert" });
+  if (cart.voucher) {
+    const remove = h("button", { type: "button", class: "secondary", id: "remove-voucher", onclick: async () => {
+      remove.disabled = true;
+      try {
+        await api("/cart/voucher/", { method: "DELETE" });
+        flash(`Voucher ${cart.voucher.code} removed.`);
+        cartView();
+      } catch (failure) {
+        remove.disabled = false;
+        error.textContent = errorText(failure);
+      }
+    } }, "Remove");
+    return h("section", { class: "panel voucher", id: "voucher" }, h("h2", {}, "Voucher"),
+      h("p", {}, "Code ", h("strong", { id: "voucher-code" }, cart.voucher.code), " ",
+        cart.voucher.applies ? h("span", { class: "badge ok" }, "applied") : h("span", { class: "badge wait" },
+          "does not apply"), " ", remove),
+      cart.voucher.refusal ? h("p", { class: "error", id: "voucher-refusal" }, cart.voucher.refusal.detail) : null,
+      error);
+  }
+  const input = h("input", { name: "code", id: "voucher-input", required: true, maxlength: 40,
+    autocomplete: "off", "aria-label": "Voucher code", placeholder: "Voucher code" });
+  const form = h("form", { class: "voucher-form", id: "voucher-form" }, input,
+    h("button", { type: "submit", id: "apply-voucher" }, "Apply"));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const button = form.querySelector("button");
+    button.disabled = true;
+    error.textContent = "";
+    api("/cart/voucher/", { method: "POST", body: { code: input.value.trim() } })
+      .then((priced) => {
+        flash(`Voucher ${priced.voucher.code} applied.`, "success");
+        cartView();
+      })
+      .catch((failure) => {
+        // The API's detail, as the shopper reads it; the code they typed stays in the field to correct.
+        error.textContent = failure instanceof ApiError ? failure.message : errorText(failure);
+        button.disabled = false;
+        input.focus();
+      });
+  });
+  return h("section", { class: "panel voucher", id: "voucher" }, h("h2", {}, "Voucher"), form, error);
+}
+
 /** The cart: GET /cart/; change a quantity: PATCH /cart/items/<id>/ {quantity}; remove: DELETE /cart/items/<id>/.
- *  A guest's the same, with X-Cart-Token. */
+ *  A guest's the same, with X-Cart-Token. The totals are the API's: `subtotal` (lines at their prices), each of
+ *  `discounts` (sales, the voucher), `cart_total` (what checkout charges for the items). */
 async function cartView() {
   const cart = !state.user && !guestTokens.cart() ? { items: [], total_items: 0 } : await api("/cart/");
   state.cartCount = cart.total_items;
@@ -367,13 +438,19 @@ async function cartView() {
       h("td", { class: "num" }, item.price_snapshot), h("td", {}, quantity),
       h("td", { class: "num" }, item.item_total), h("td", {}, remove));
   });
+  const discounted = (cart.discounts || []).length > 0;
   render(h("h1", {}, "Your cart"),
     h("table", { class: "lines", id: "cart" },
       h("thead", {}, h("tr", {}, h("th", {}, "Item"), h("th", { class: "num" }, "Price"), h("th", {}, "Quantity"),
         h("th", { class: "num" }, "Total"), h("th"))),
       h("tbody", {}, rows),
-      h("tfoot", {}, h("tr", {}, h("th", { colspan: 3 }, "Items total"),
-        h("th", { class: "num", id: "cart-total" }, cart.cart_total), h("th")))),
+      h("tfoot", {},
+        discounted ? h("tr", {}, h("th", { colspan: 3 }, "Subtotal"),
+          h("td", { class: "num", id: "cart-subtotal" }, cart.subtotal), h("td")) : null,
+        discountRows(cart.discounts, 3).map((row) => (row.append(h("td")), row)),
+        h("tr", {}, h("th", { colspan: 3 }, "Items total"),
+          h("th", { class: "num", id: "cart-total" }, cart.cart_total), h("th")))),
+    voucherBox(cart),
     h("p", { class: "actions" }, h("a", { class: "button", href: "#/checkout", id: "to-checkout" }, "Check out")));
 }
 
@@ -447,11 +524,43 @@ async function logout() {
   navigate("#/");
 }
 
+/** The checkout's summary of the cart: items total after sales and the voucher (`cart_total`), what each
+ *  discount took, and a voucher that no longer applies (checkout would refuse it: remove it in the cart). */
+function cartSummary(cart) {
+  const voucher = cart.voucher;
+  return h("section", { class: "panel" }, h("h2", {}, "Summary"),
+    (cart.discounts || []).length ? h("table", { class: "lines summary", id: "checkout-discounts" },
+      h("tbody", {}, h("tr", {}, h("th", {}, "Subtotal"), h("td", { class: "num" }, cart.subtotal)),
+        discountRows(cart.discounts, 1))) : null,
+    h("p", {}, `${cart.total_items} item(s), items total `, h("strong", { id: "checkout-items-total" }, cart.cart_total),
+      ". Shipping is added by the shop; the order shows the final total."),
+    voucher && !voucher.applies ? h("p", { class: "error", id: "checkout-voucher-refusal" },
+      `${voucher.refusal ? voucher.refusal.detail : `Code ${voucher.code} does not apply.`} `,
+      h("a", { href: "#/cart" }, "Change it in your cart.")) : null);
+}
+
+/** After checkout: a payment page to go to (`next_step`), or the order itself. An order a voucher brought to 0
+ *  is paid as placed (payment_status "paid", no payment opened): there is nothing to pay, so say so. */
+function afterCheckout(order, orderHash) {
+  state.cartCount = 0;
+  renderNav();
+  if (order.next_step) {
+    window.location.assign(order.next_step); // a redirect provider's payment page (the sandbox here)
+    return;
+  }
+  if (order.paid_at && Number(order.total) === 0) {
+    flash("Nothing to pay: your discounts cover the whole order. It is confirmed.", "success", true);
+  }
+  navigate(orderHash); // cash on delivery (nothing to pay now), or nothing to pay at all
+}
+
 /**
  * Checkout. Reads: GET /cart/, GET /auth/addresses/ (the address book), GET /orders/shipping-methods/,
  * GET /payments/methods/. A new address is saved first (POST /auth/addresses/), then the order is placed with
  * POST /orders/checkout/ {shipping_address: <address id>, shipping_method, payment_method, return_url} and an
- * Idempotency-Key header (one per visit of this page: a double click or a retry never makes two orders).
+ * Idempotency-Key header (one per visit of this page: a double click or a retry never makes two orders). The
+ * cart's voucher comes along by itself; a code that cannot be used any more (its last use went to someone else)
+ * is a 400 whose detail is shown, and nothing is placed.
  */
 async function checkoutView() {
   if (!state.user) return guestCheckoutView();
@@ -493,9 +602,7 @@ async function checkoutView() {
       usable.map((method, index) => h("label", { class: "choice" },
         h("input", { type: "radio", name: "payment_method", value: method.code, checked: index === 0 }),
         ` ${method.name}`))),
-    h("section", { class: "panel" }, h("h2", {}, "Summary"),
-      h("p", {}, `${cart.total_items} item(s), items total `, h("strong", { id: "checkout-items-total" }, cart.cart_total),
-        ". Shipping is added by the shop; the order shows the final total.")),
+    cartSummary(cart),
     h("button", { type: "submit", id: "place-order" }, "Place order"));
 
   const toggleNewAddress = () => {
@@ -525,12 +632,7 @@ async function checkoutView() {
           return_url: `${location.origin}${location.pathname}#/orders/{order_id}`,
         },
       });
-      state.cartCount = 0;
-      if (order.next_step) {
-        window.location.assign(order.next_step); // a redirect provider's payment page (the sandbox here)
-      } else {
-        navigate(`#/orders/${order.id}`); // cash on delivery: nothing to pay now
-      }
+      afterCheckout(order, `#/orders/${order.id}`);
     });
   });
   render(form);
@@ -575,8 +677,7 @@ async function guestCheckoutView() {
       usable.map((method, index) => h("label", { class: "choice" },
         h("input", { type: "radio", name: "payment_method", value: method.code, checked: index === 0 }),
         ` ${method.name}`))),
-    h("section", { class: "panel" }, h("h2", {}, "Summary"),
-      h("p", {}, `${cart.total_items} item(s), items total `, h("strong", {}, cart.cart_total), ".")),
+    cartSummary(cart),
     h("button", { type: "submit", id: "place-order" }, "Place order"));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -595,12 +696,7 @@ async function guestCheckoutView() {
         },
       });
       guestTokens.setOrder(order.order_key, order.order_token);
-      state.cartCount = 0;
-      if (order.next_step) {
-        window.location.assign(order.next_step);
-      } else {
-        navigate(`#/guest-orders/${order.order_key}`);
-      }
+      afterCheckout(order, `#/guest-orders/${order.order_key}`);
     });
   });
   render(form);
@@ -621,7 +717,9 @@ async function guestOrderView(key, query) {
     flash(returned.get("status") === "paid" ? "Thank you! Your payment went through."
       : "The payment did not go through. You can try again.", returned.get("status") === "paid" ? "success" : "error");
   }
-  const open = !order.paid_at && ["pending", "processing"].includes(order.status);
+  const open = ["pending", "processing"].includes(order.status);
+  const unpaid = open && !order.paid_at;
+  const nothingToPay = open && order.paid_at && Number(order.total) === 0; // cancelling it refunds 0
   const payAgain = h("button", { type: "button", id: "pay-now", onclick: async () => {
     try {
       const started = await api(`/orders/guest/${encodeURIComponent(key)}/pay/`, { method: "POST", headers, body: {
@@ -647,11 +745,15 @@ async function guestOrderView(key, query) {
       h("dt", {}, "Status"), h("dd", { id: "order-status" }, order.status),
       h("dt", {}, "Payment"), h("dd", {}, h("span", { id: "order-payment-status",
         class: `badge ${order.is_fully_paid ? "ok" : "wait"}` }, order.payment_status)),
+      order.discounts.length ? [h("dt", {}, "Discounts"), h("dd", { id: "order-discounts" },
+        order.discounts.map((d) => h("div", {}, `${d.source === "voucher" ? `Voucher ${d.code}` : `Sale: ${d.name}`} `
+          + `−${d.amount}`)))] : null,
       h("dt", {}, "Total"), h("dd", { id: "order-total" }, order.total)),
     h("ul", {}, order.items.map((item) => h("li", {}, `${item.quantity} x ${item.product_name} `,
       h("span", { class: "muted" }, item.line_total)))),
     shipmentSection(order.shipment),
-    h("p", { class: "actions" }, open && order.payment_method !== "cod" ? payAgain : null, open ? cancel : null));
+    h("p", { class: "actions" }, unpaid && order.payment_method !== "cod" ? payAgain : null,
+      unpaid || nothingToPay ? cancel : null));
 }
 
 /** Your orders: GET /orders/?page= (newest first, paginated). */
@@ -686,7 +788,8 @@ async function ordersView(query) {
 }
 
 /**
- * One order: GET /orders/<id>/. Coming back from the payment page, the URL carries ?order_key=&status=: a hint
+ * One order: GET /orders/<id>/, its totals as stored at checkout (`subtotal`, each of `discounts`, shipping,
+ * `total`). Coming back from the payment page, the URL carries ?order_key=&status=: a hint
  * for the banner, while the order itself (payment_status) comes from the API. An unpaid order can be paid again:
  * POST /payments/create-intent/ {order_id, payment_method, return_url} answers a fresh next_step; or cancelled:
  * POST /orders/<id>/cancel/.
@@ -702,8 +805,10 @@ async function orderView(id) {
         : "The payment did not go through. You can try again.", returned.get("status") === "paid" ? "success" : "error");
     }
   }
-  // "Was it paid?" is paid_at (never cleared by a refund): a paid order is neither paid again nor cancelled here.
+  // "Was it paid?" is paid_at (never cleared by a refund): a paid order is neither paid again nor cancelled here,
+  // except one with nothing to pay (a voucher took everything): cancelling it is its refund, of 0.
   const open = !order.paid_at && ["pending", "processing"].includes(order.status);
+  const nothingToPay = ["pending", "processing"].includes(order.status) && order.paid_at && Number(order.total) === 0;
   // Paying again makes sense for a redirect method (a payment page); cash on delivery is paid at the door.
   const payable = open && methods.some((method) => method.code === order.payment_method && method.kind === "redirect");
   const payAgain = h("button", { type: "button", id: "pay-now", onclick: async () => {
@@ -747,11 +852,12 @@ async function orderView(id) {
         h("td", { class: "num" }, item.line_total)))),
       h("tfoot", {},
         h("tr", {}, h("th", { colspan: 3 }, "Subtotal"), h("td", { class: "num" }, order.subtotal)),
+        discountRows(order.discounts, 3),
         h("tr", {}, h("th", { colspan: 3 }, "Shipping"), h("td", { class: "num" }, order.shipping_fee)),
         h("tr", {}, h("th", { colspan: 3 }, "Total"), h("th", { class: "num", id: "order-total" }, order.total)))),
     shipmentSection(order.shipment),
     h("p", { class: "actions" }, payable ? payAgain : null,
-      open ? cancel : null));
+      open || nothingToPay ? cancel : null));
 }
 
 const SHIPMENT_WORDS = { ORDER_PLACED: "Order placed", PACKED: "Packed", SHIPPED: "Shipped", IN_TRANSIT: "In transit",
