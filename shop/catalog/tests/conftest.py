@@ -1,3 +1,4 @@
+import time
 from decimal import Decimal
 
 import pytest
@@ -50,3 +51,15 @@ def commit(django_capture_on_commit_callbacks):
         return django_capture_on_commit_callbacks(execute=True)
 
     return run
+
+
+@pytest.fixture
+def fresh_rate_window():
+    """Start a rate-limit test at least 15 s before the current minute's window ends.
+
+    The catalog's throttles count in fixed windows aligned to the clock (``int(time.time() // 60)``,
+    ``shop/catalog/api/throttling.py``): requests that straddle a window's end are counted in two windows, so a
+    test expecting the third request of "2/min" to be refused would pass or fail by the second hand."""
+    remaining = 60 - time.time() % 60
+    if remaining < 15:
+        time.sleep(remaining + 0.05)

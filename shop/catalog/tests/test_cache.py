@@ -361,6 +361,7 @@ def test_invalidation_on_a_cold_cache_starts_a_version(api_client, product):
 
 # --- Read throttling ------------------------------------------------------------------------------------------
 
+@pytest.mark.usefixtures("fresh_rate_window")
 def test_public_reads_are_rate_limited_per_client_with_a_fixed_window(api_client, user_client, product, monkeypatch):
     from shop.catalog.api.throttling import CatalogAnonThrottle, CatalogUserThrottle
 
@@ -377,6 +378,7 @@ def test_public_reads_are_rate_limited_per_client_with_a_fixed_window(api_client
     assert 0 < int(limited["Retry-After"]) <= 60
 
 
+@pytest.mark.usefixtures("fresh_rate_window")
 def test_staff_reads_and_uncached_reads_are_rate_limited_too(api_client, manager_client, product, monkeypatch):
     from shop.catalog.api.throttling import CatalogAnonThrottle, CatalogUserThrottle
 

@@ -90,6 +90,7 @@ def test_a_customer_and_staff_still_read_through_the_full_view(user_client, mana
     assert len(drf_requests) == 3
 
 
+@pytest.mark.usefixtures("fresh_rate_window")
 def test_an_anonymous_client_over_its_rate_gets_429_and_is_counted_once(api_client, product, monkeypatch):
     from shop.catalog.api.throttling import CatalogAnonThrottle
 
