@@ -125,8 +125,11 @@ class StripeProvider(PaymentProvider):
     # Stripe's "Supported currencies" page, section "Minimum and maximum charge amounts"
     # (https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts): a charge below these, in the charge
     # currency, is refused by Stripe (the API reference: "The minimum amount is $0.50 US or equivalent in charge
-    # currency"). Only the currencies that table names are listed; any other currency: no minimum known here, so
-    # none is applied (Stripe may still refuse). Checkout refuses the method below it (``PaymentMethod.refusal``).
+    # currency"; GBP 0.30 and JPY 50 also as merchants quote the table). Re-check the table when Stripe changes it.
+    # Only the currencies it names are listed; any other currency: no minimum known here, so none is applied. Stripe
+    # also refuses a charge that converts to less than the minimum of the account's settlement currency, which no
+    # static table can know: such a checkout is undone with the gateway's message, as before. Checkout refuses the
+    # method below these minimums (``PaymentMethod.refusal``).
     minimum_charges = MappingProxyType({code: Decimal(amount) for code, amount in {
         "USD": "0.50", "AED": "2.00", "AUD": "0.50", "BGN": "1.00", "BRL": "0.50", "CAD": "0.50", "CHF": "0.50",
         "CZK": "15.00", "DKK": "2.50", "EUR": "0.50", "GBP": "0.30", "HKD": "4.00", "HUF": "175.00", "INR": "0.50",
