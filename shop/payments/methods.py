@@ -59,9 +59,17 @@ class PaymentMethod:
         code = currency.upper()
         return all(not allowed or code in allowed for allowed in (self.supported_currencies, self.currencies))
 
+    @property
+    def gateway_min_order_total(self) -> Decimal | None:
+        """The gateway's own minimum charge in ``SHOP_CURRENCY`` (Stripe: 0.50 USD;
+        ``PaymentProvider.minimum_charge``), or None when none is known."""
+        return provider_class(self.provider).minimum_charge(settings.SHOP_CURRENCY)
+
     def refusal(self, *, total: Decimal, currency: str) -> str | None:
         """Why this method cannot pay an order of ``total`` in ``currency`` (None: it can): another currency,
-        staff's limits, or a total its gateway cannot charge exactly (Stripe charges KWD in steps of 0.010:
+        staff's limits, a total under its gateway's minimum charge (Stripe: 0.50 USD;
+        ``PaymentProvider.minimum_charge``; a total of 0 asks no gateway, so checkout does not ask this), or a total
+        its gateway cannot charge exactly (Stripe charges KWD in steps of 0.010:
         ``PaymentProvider.amount_refusal``)."""
         if not self.takes_currency(currency):
             return f"{self.name} is not available in {currency.upper()}."
@@ -69,6 +77,10 @@ class PaymentMethod:
             return f"{self.name} needs an order total of at least {money_text(self.min_order_total, currency)}."
         if self.max_order_total is not None and total > self.max_order_total:
             return f"{self.name} takes orders up to {money_text(self.max_order_total, currency)}."
+        minimum = provider_class(self.provider).minimum_charge(currency)
+        if minimum is not None and total < minimum:
+            return (f"{self.name} cannot charge less than {money_text(minimum, currency)} {currency.upper()}, "
+                    "its gateway's minimum. Choose another payment method.")
         if refusal := provider_class(self.provider).amount_refusal(total, currency):
             return f"{refusal} Choose another payment method."
         return None

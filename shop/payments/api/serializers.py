@@ -197,6 +197,10 @@ class PaymentMethodOutput(serializers.Serializer):
     currencies = serializers.ListField(child=serializers.CharField(), help_text="Empty: any currency.")
     min_order_total = MoneyField(allow_null=True, help_text="Orders below this total cannot use it (null: no limit).")
     max_order_total = MoneyField(allow_null=True, help_text="Orders above this total cannot use it (null: no limit).")
+    gateway_min_order_total = MoneyField(
+        allow_null=True, read_only=True,
+        help_text="The gateway's own minimum charge in the shop currency (Stripe: 0.50 USD): orders to pay below it "
+                  "cannot use it either (null: none known).")
 
 
 class PaymentMethodAdminOutput(PaymentMethodOutput):

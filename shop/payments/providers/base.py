@@ -189,6 +189,9 @@ class PaymentProvider(ABC):
     # The steps the gateway counts an amount in, as multiples of its minor unit per currency (Stripe: 10 for the
     # three-decimal currencies, whose last digit must be 0); a currency not listed: every minor unit.
     minor_unit_steps: Mapping[str, int] = MappingProxyType({})
+    # The smallest amount the gateway charges per currency, in major units (Stripe: 0.50 USD); a currency not
+    # listed: no minimum known, none applied. Refunds are not bound by it.
+    minimum_charges: Mapping[str, Decimal] = MappingProxyType({})
 
     def supports_currency(self, currency: str) -> bool:
         return not self.currencies or normalise_currency(currency) in self.currencies
@@ -200,6 +203,12 @@ class PaymentProvider(ABC):
         0.010 KWD). ``ValueError`` for a malformed currency code."""
         code = normalise_currency(currency)
         return Decimal(cls.minor_unit_steps.get(code, 1)).scaleb(-currency_exponent(code))
+
+    @classmethod
+    def minimum_charge(cls, currency: str) -> Decimal | None:
+        """The smallest amount, in major units of ``currency``, this gateway charges (``minimum_charges``), or None
+        when none is known. ``ValueError`` for a malformed currency code."""
+        return cls.minimum_charges.get(normalise_currency(currency))
 
     @classmethod
     def amount_refusal(cls, amount: Decimal, currency: str) -> str | None:

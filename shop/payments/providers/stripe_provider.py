@@ -122,6 +122,20 @@ class StripeProvider(PaymentProvider):
     # ISK, two decimals on the API, in whole krónur only. The shop never rounds what the customer pays: a total
     # or refund off these steps is refused before Stripe is called (``PaymentProvider.amount_refusal``).
     minor_unit_steps = MappingProxyType({**dict.fromkeys(THREE_DECIMAL_CURRENCIES, 10), "ISK": 100})
+    # Stripe's "Supported currencies" page, section "Minimum and maximum charge amounts"
+    # (https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts): a charge below these, in the charge
+    # currency, is refused by Stripe (the API reference: "The minimum amount is $0.50 US or equivalent in charge
+    # currency"; GBP 0.30 and JPY 50 also as merchants quote the table). Re-check the table when Stripe changes it.
+    # Only the currencies it names are listed; any other currency: no minimum known here, so none is applied. Stripe
+    # also refuses a charge that converts to less than the minimum of the account's settlement currency, which no
+    # static table can know: such a checkout is undone with the gateway's message, as before. Checkout refuses the
+    # method below these minimums (``PaymentMethod.refusal``).
+    minimum_charges = MappingProxyType({code: Decimal(amount) for code, amount in {
+        "USD": "0.50", "AED": "2.00", "AUD": "0.50", "BGN": "1.00", "BRL": "0.50", "CAD": "0.50", "CHF": "0.50",
+        "CZK": "15.00", "DKK": "2.50", "EUR": "0.50", "GBP": "0.30", "HKD": "4.00", "HUF": "175.00", "INR": "0.50",
+        "JPY": "50", "MXN": "10", "MYR": "2", "NOK": "3.00", "NZD": "0.50", "PLN": "2.00", "RON": "2.00",
+        "SEK": "3.00", "SGD": "0.50", "THB": "10",
+    }.items()})
 
     def __init__(
         self,

@@ -57,9 +57,11 @@ def test_methods_are_listed_with_their_ids_and_limits(api_client, sandbox_on, se
     assert response.status_code == 200
     assert response.json() == [
         {"id": 5, "code": "cod", "provider": "cod", "name": "Pay the courier", "kind": "direct",
-         "currencies": ["USD", "KES"], "min_order_total": None, "max_order_total": "200.00"},
+         "currencies": ["USD", "KES"], "min_order_total": None, "max_order_total": "200.00",
+         "gateway_min_order_total": None},
         {"id": 4, "code": "sandbox", "provider": "sandbox", "name": "Sandbox (test payments, no network)",
-         "kind": "redirect", "currencies": [], "min_order_total": None, "max_order_total": None},
+         "kind": "redirect", "currencies": [], "min_order_total": None, "max_order_total": None,
+         "gateway_min_order_total": None},
     ]
 
 
