@@ -35,7 +35,8 @@ from shop.catalog.cache import catalog_invalidate
 from shop.core.errors import CoreErrorCode
 from shop.core.exceptions import ApplicationError, Conflict
 from shop.core.locking import transaction_required
-from shop.core.money import fits_minor_unit, minor_unit, money_text
+from shop.core.models import shop_amount_validator
+from shop.core.money import money_text
 
 from . import selectors
 from .calculation import VoucherRefused
@@ -172,11 +173,13 @@ def _save(instance, data: dict[str, Any], relations: tuple[str, ...]) -> None:
 
 
 def _amount_refusal(value: Decimal) -> str | None:
-    """Why a fixed ``value`` cannot be an amount of the shop's currency (more decimals than it has), or None."""
-    currency = settings.SHOP_CURRENCY
-    if fits_minor_unit(value, currency):
-        return None
-    return f"Ensure that there are no more than {minor_unit(currency)} decimal places ({currency})."
+    """Why a fixed ``value`` cannot be an amount of the shop's currency (more decimals than it has), or None: the
+    message of ``shop.core.models.shop_amount_validator``, the one rule for amounts staff enter."""
+    try:
+        shop_amount_validator(value)
+    except ValidationError as exc:
+        return exc.messages[0]
+    return None
 
 
 def _targets(instance, name: str, data: dict[str, Any]) -> list:
