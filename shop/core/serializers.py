@@ -22,14 +22,15 @@ from .money import MONEY_COLUMN, MONEY_LIMIT, fits_minor_unit, minor_unit, money
 
 
 class FieldsBuiltOnceMixin:
-    """For a read-only ``ModelSerializer`` whose fields depend only on its class (no ``get_fields`` reading the
-    request, the instance or the context): build them from the model once per class, and give each instance
-    copies (:func:`_unbound_copy`), never the built ones: a field is bound to its serializer.
-
-    DRF's ``ModelSerializer.get_fields`` introspects the model and builds every field afresh for each instance,
-    nested ones included (each line of an order): 60 % of the CPU of serializing a checkout's answer
-    (bench/README.md, "Checkout round four").
-    """
+    # For a read-only ``ModelSerializer`` whose fields depend only on its class (no ``get_fields`` reading the
+    # request, the instance or the context): build them from the model once per class, and give each instance
+    # copies (:func:`_unbound_copy`), never the built ones: a field is bound to its serializer.
+    #
+    # DRF's ``ModelSerializer.get_fields`` introspects the model and builds every field afresh for each instance,
+    # nested ones included (each line of an order): 60 % of the CPU of serializing a checkout's answer
+    # (bench/README.md, "Checkout round four").
+    #
+    # (No docstring: the schema would show it as the description of every answer built with this mixin.)
 
     def get_fields(self):
         cls = type(self)
