@@ -11,7 +11,7 @@ currency's minor-unit digits, whatever the stored column holds.
 import copy
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
@@ -32,12 +32,14 @@ class FieldsBuiltOnceMixin:
     #
     # (No docstring: the schema would show it as the description of every answer built with this mixin.)
 
+    _fields_built: ClassVar[dict[str, serializers.Field]]  # set on each class that builds them (not inherited)
+
     def get_fields(self):
         cls = type(self)
         built = cls.__dict__.get("_fields_built")  # this class's own, never a parent class's
         if built is None:
             built = super().get_fields()  # type: ignore[misc]
-            cls._fields_built = built  # type: ignore[attr-defined]  (two threads may both build: the same fields)
+            cls._fields_built = built  # two threads may both build them: the same fields
         return {name: _unbound_copy(field) for name, field in built.items()}
 
 

@@ -49,10 +49,14 @@ def _tax_class():
 def test_the_answer_is_drfs_whatever_the_context():
     tax_class = _tax_class()
     for prefix in ("x:", "y:", "x:"):
-        assert ClassOnce(tax_class, context={"prefix": prefix}).data == ClassOutput(
-            tax_class, context={"prefix": prefix}).data
+        assert (
+            ClassOnce(tax_class, context={"prefix": prefix}).data
+            == ClassOutput(tax_class, context={"prefix": prefix}).data
+        )
     assert [rate["place"] for rate in ClassOnce(tax_class, context={"prefix": "z:"}).data["rates"]] == [
-        "z:DE", "z:ES-CN"]
+        "z:DE",
+        "z:ES-CN",
+    ]
 
 
 def test_no_field_is_shared_between_instances_or_with_the_class():
