@@ -108,6 +108,10 @@ def _page(request, view, queryset, serializer_class) -> dict:
     }
 
 
+# Parameters that choose a page of a list, never its rows or their order.
+_PAGE_ONLY = frozenset({"page", "page_size"})
+
+
 def _product_page(request, products, *, staff: bool) -> dict:
     """A page of products, its results built from plain rows (``product_rows``): the same answer as
     ``_page(..., ProductOutput)``, at a fraction of the CPU on an uncached page."""
@@ -171,7 +175,11 @@ class ProductListCreateApi(CachedPublicReadMixin, CatalogApi):
         def build():
             staff = selectors.user_is_catalog_staff(request.user)
             products = selectors.product_queryset(staff=staff, include_deleted=True)
-            return _product_page(request, filter_queryset_or_400(ProductFilter, request, products), staff=staff)
+            if staff or not request.query_params.keys() <= _PAGE_ONLY:
+                products = filter_queryset_or_400(ProductFilter, request, products)
+            # else a public page of the whole catalog (the most read list): ProductFilter with no parameter keeps
+            # the public rows in their default order, as ``products`` has them, at ~10% of a page's CPU.
+            return _product_page(request, products, staff=staff)
 
         return _read(request, self.cache_scope, build)
 

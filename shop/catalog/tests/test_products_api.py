@@ -166,6 +166,22 @@ def test_customer_sees_public_catalog_only(user_client, category):
     assert response.json()["count"] == 0
 
 
+def test_a_plain_page_answers_what_the_filtered_path_does(api_client, manager_client, category):
+    """A public page with only ``page``/``page_size`` skips the filterset (shop.catalog.api.views): the same rows,
+    in the same order, as through it (an empty ``search`` goes through it and filters nothing)."""
+    ProductFactory.create_batch(5, category=category)
+    ProductFactory(category=category, is_active=False)
+    ProductFactory(category=category, is_deleted=True)
+
+    plain = api_client.get(LIST, {"page": 2, "page_size": 2}).json()
+    filtered = api_client.get(LIST, {"page": 2, "page_size": 2, "search": ""}).json()
+    staff = manager_client.get(LIST).json()
+
+    assert plain["results"] == filtered["results"]
+    assert (plain["count"], filtered["count"], staff["count"]) == (5, 5, 6)  # staff: the inactive one, not deleted
+    assert plain["next"].replace("&search=", "") == filtered["next"].replace("&search=", "")
+
+
 def test_list_runs_a_fixed_number_of_queries_whatever_the_page_size(api_client, category, django_assert_num_queries):
     """1 COUNT + 1 page (category and tax class joined) + 1 images + 1 variants + 2 for sale prices (the live
     promotions, and the window they hold for, which bounds the cached answer), for 5 or 50 products with 3 images
