@@ -174,7 +174,7 @@ class ProductListCreateApi(CachedPublicReadMixin, CatalogApi):
         `Last-Modified` for conditional requests (304)."""
         def build():
             staff = selectors.user_is_catalog_staff(request.user)
-            products = selectors.product_queryset(staff=staff, include_deleted=True)
+            products = selectors.product_list_queryset(staff=staff, include_deleted=True)
             if staff or not request.query_params.keys() <= _PAGE_ONLY:
                 products = filter_queryset_or_400(ProductFilter, request, products)
             # else a public page of the whole catalog (the most read list): ProductFilter with no parameter keeps
