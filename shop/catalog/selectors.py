@@ -98,8 +98,9 @@ def product_queryset(*, user=None, staff: bool | None = None, include_deleted: b
     deleted or inactive product, whatever the arguments."""
     if staff is None:
         staff = user_is_catalog_staff(user)
+    products = product_list_queryset(staff=staff, include_deleted=include_deleted)
     return (
-        with_shown_stock(product_list_queryset(staff=staff, include_deleted=include_deleted), staff=staff).select_related("category", "tax_class")
+        with_shown_stock(products, staff=staff).select_related("category", "tax_class")
         .defer("search_vector")
         .prefetch_related(
             Prefetch("images", queryset=ProductImage.objects.order_by("-is_primary", "id")),

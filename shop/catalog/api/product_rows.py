@@ -60,38 +60,46 @@ def product_page_output(page: ProductPageRows, context: dict) -> list[dict]:
             override = variant["price_override"]
             variant_price = override if override is not None else price
             variant_sale = sales.unit_price(product_id, category_id, variant_price)
-            variants.append({
-                "id": variant["id"],
-                "product": product_id,
-                "sku": str(variant["sku"]),
-                "barcode": str(variant["barcode"]),
-                "name": str(variant["name"]),
-                "options": variant["options"],
-                "price": money_text(variant_price, currency),
-                "sale_price": _money(variant_sale),
-                "price_override": _money(override),
-                "stock_quantity": int(variant["stock_quantity"]),
-                "is_active": bool(variant["is_active"]),
-                "tax_class": variant["tax_class__code"],
-            })
+            variants.append(
+                {
+                    "id": variant["id"],
+                    "product": product_id,
+                    "sku": str(variant["sku"]),
+                    "barcode": str(variant["barcode"]),
+                    "name": str(variant["name"]),
+                    "options": variant["options"],
+                    "price": money_text(variant_price, currency),
+                    "sale_price": _money(variant_sale),
+                    "price_override": _money(override),
+                    "stock_quantity": int(variant["stock_quantity"]),
+                    "is_active": bool(variant["is_active"]),
+                    "tax_class": variant["tax_class__code"],
+                }
+            )
         threshold = row["low_stock_threshold"]
-        results.append({
-            "id": product_id,
-            "name": str(row["name"]),
-            "slug": str(row["slug"]),
-            "description": str(row["description"]),
-            "price": money_text(price, currency),
-            "sale_price": _money(sale),
-            "stock_quantity": int(row["shown_stock"]),
-            "is_active": bool(row["is_active"]),
-            "category": None if category_id is None else {
-                "id": category_id, "name": str(row["category__name"]), "slug": str(row["category__slug"]),
-            },
-            "images": images,
-            "variants": variants,
-            "tax_class": row["tax_class__code"],
-            "low_stock_threshold": None if threshold is None else int(threshold),
-            "created_at": _time(row["created_at"]),
-            "updated_at": _time(row["updated_at"]),
-        })
+        results.append(
+            {
+                "id": product_id,
+                "name": str(row["name"]),
+                "slug": str(row["slug"]),
+                "description": str(row["description"]),
+                "price": money_text(price, currency),
+                "sale_price": _money(sale),
+                "stock_quantity": int(row["shown_stock"]),
+                "is_active": bool(row["is_active"]),
+                "category": None
+                if category_id is None
+                else {
+                    "id": category_id,
+                    "name": str(row["category__name"]),
+                    "slug": str(row["category__slug"]),
+                },
+                "images": images,
+                "variants": variants,
+                "tax_class": row["tax_class__code"],
+                "low_stock_threshold": None if threshold is None else int(threshold),
+                "created_at": _time(row["created_at"]),
+                "updated_at": _time(row["updated_at"]),
+            }
+        )
     return results

@@ -39,16 +39,22 @@ def catalog(settings, tmp_path):
     on_sale, plain = CategoryFactory(name="Sale & Co", slug="sale"), CategoryFactory(name="Plain", slug="plain")
 
     ProductFactory(category=plain, name="Bare", description="", price=Decimal("0.50"), stock_quantity=0)
-    pictured = ProductFactory(category=plain, name="Pictured", tax_class=reduced, low_stock_threshold=3,
-                              price=Decimal("12.345"))
+    pictured = ProductFactory(
+        category=plain, name="Pictured", tax_class=reduced, low_stock_threshold=3, price=Decimal("12.345")
+    )
     ProductImageFactory(product=pictured, image_url="https://cdn.example/a.jpg")
     uploaded = ProductImage(product=pictured, is_primary=True)
     uploaded.image.save("pictured-main.jpg", ContentFile(jpeg_bytes()), save=True)
     ProductImageFactory(product=pictured, image_url="/static/relative.png")
 
     shirt = ProductFactory(category=on_sale, name="Shirt ünïcode", price=Decimal("20.00"), stock_quantity=99)
-    ProductVariantFactory(product=shirt, price_override=Decimal("30.00"), options={"size": "L", "colour": "red"},
-                          tax_class=zero, stock_quantity=2)
+    ProductVariantFactory(
+        product=shirt,
+        price_override=Decimal("30.00"),
+        options={"size": "L", "colour": "red"},
+        tax_class=zero,
+        stock_quantity=2,
+    )
     ProductVariantFactory(product=shirt, options={}, barcode="", stock_quantity=0)
     ProductVariantFactory(product=shirt, is_active=False, stock_quantity=7)  # staff see it, the public do not
     ProductVariantFactory(product=shirt, is_deleted=True, deleted_at=timezone.now(), stock_quantity=11)
@@ -107,8 +113,9 @@ def test_a_search_page_in_rank_order_and_an_empty_page(catalog):
 def test_the_list_answers_what_the_serializer_does(catalog, api_client, manager_client):
     request = APIRequestFactory().get("/products/")
     for client, staff in ((api_client, False), (manager_client, True)):
-        expected = ProductOutput(selectors.product_queryset(staff=staff), many=True,
-                                 context=output_context(request)).data
+        expected = ProductOutput(
+            selectors.product_queryset(staff=staff), many=True, context=output_context(request)
+        ).data
 
         body = client.get("/products/?page_size=100").json()
 
