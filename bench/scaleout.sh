@@ -26,6 +26,9 @@
 # Stripe on BENCH_PORT_BASE+9. Each flow run is bounded by `timeout`; a trap on EXIT stops every process this
 # script started (balancer, nodes, fake Stripe, samplers) by pid. Exit status non-zero if any run or check failed.
 set -euo pipefail
+# The figures in bench/README.md were measured with sync workers (one request per worker; HAProxy's maxconn per
+# node assumes it): keep them unless GUNICORN_THREADS asks for gthread.
+export GUNICORN_THREADS="${GUNICORN_THREADS:-1}"
 cd "$(dirname "$0")/.."
 
 CONFIGS="${SCALEOUT_CONFIGS-1x2 2x2 1x4}"   # set but empty: only the failover run
