@@ -127,7 +127,7 @@ start_cluster() {  # start_cluster NODES WORKERS
   local nodes=$1 workers=$2 args=() i
   for (( i = 0; i < nodes; i++ )); do start_node "$i" "$workers"; args+=(--node $((PORT_BASE + 1 + i))); done
   for (( i = 0; i < nodes; i++ )); do wait_healthy "http://127.0.0.1:$((PORT_BASE + 1 + i))/health/"; done
-  $PY bench/scaleout_lb.py config --port "$LB_PORT" "${args[@]}" --workers "$workers" \
+  $PY bench/scaleout_lb.py config --port "$LB_PORT" "${args[@]}" --workers "$workers" --threads "$GUNICORN_THREADS" \
     --socket "$RUN_DIR/haproxy.sock" --tls-pem "$RUN_DIR/lb.pem" > "$RUN_DIR/haproxy.cfg"
   haproxy -c -q -f "$RUN_DIR/haproxy.cfg"
   haproxy -db -f "$RUN_DIR/haproxy.cfg" >> "$RUN_DIR/haproxy.log" 2>&1 &
@@ -188,7 +188,7 @@ run_config() {  # run_config NxW [round]
   local label=$1 nodes=${1%x*} workers=${1#*x} out status=0
   out="$RUN_DIR/${label}-r${2:-1}"
   echo
-  echo "=== ${label}: ${nodes} node(s) x ${workers} sync workers behind HAProxy (round ${2:-1}; load $(cut -d' ' -f1-3 /proc/loadavg)) ==="
+  echo "=== ${label}: ${nodes} node(s) x ${workers} workers x ${GUNICORN_THREADS} threads behind HAProxy (round ${2:-1}; load $(cut -d' ' -f1-3 /proc/loadavg)) ==="
   start_cluster "$nodes" "$workers"
   if (( nodes > 1 )) && [[ ! -e "$RUN_DIR/proxy-checked" ]]; then
     touch "$RUN_DIR/proxy-checked"

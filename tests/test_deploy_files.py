@@ -97,7 +97,7 @@ def test_procfile_declares_web_worker_beat_and_a_migrating_release():
 
 def load_gunicorn_config(monkeypatch, tmp_path, **env: str) -> dict:
     for name in ("WEB_CONCURRENCY", "PORT", "BIND_ADDRESS", "GUNICORN_THREADS", "GUNICORN_MAX_REQUESTS",
-                 "GUNICORN_PRELOAD", "DATABASE_REPLICA_URL"):
+                 "GUNICORN_KEEPALIVE", "GUNICORN_TIMEOUT", "GUNICORN_PRELOAD", "DATABASE_REPLICA_URL"):
         monkeypatch.delenv(name, raising=False)
     # Set here so loading the file does not point this process's /metrics at a fresh directory.
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
@@ -195,3 +195,19 @@ def test_make_serve_states_its_database_connection_budget(monkeypatch, tmp_path,
     config["when_ready"](server)
 
     assert f"database connection budget: {budget}" in server.stream.getvalue()
+
+
+def test_gunicorn_keeps_idle_connections_longer_than_a_balancer_does(monkeypatch, tmp_path):
+    # A balancer reuses idle upstream connections for up to 60 s (AWS ALB, nginx): the node must not close first.
+    assert load_gunicorn_config(monkeypatch, tmp_path)["keepalive"] > 60
+    assert load_gunicorn_config(monkeypatch, tmp_path, GUNICORN_KEEPALIVE="120")["keepalive"] == 120
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"WEB_CONCURRENCY": "0"}, "WEB_CONCURRENCY=0: at least 1 is expected"),
+    ({"GUNICORN_THREADS": "four"}, "GUNICORN_THREADS='four': a whole number is expected"),
+    ({"GUNICORN_TIMEOUT": "0"}, "GUNICORN_TIMEOUT=0: at least 1 is expected"),
+])
+def test_gunicorn_config_names_a_bad_setting_instead_of_serving_nothing(monkeypatch, tmp_path, env, message):
+    with pytest.raises(SystemExit, match=message):
+        load_gunicorn_config(monkeypatch, tmp_path, **env)
