@@ -12,6 +12,7 @@ set -euo pipefail
 # gthread (gunicorn.conf.py's default).
 export GUNICORN_THREADS="${GUNICORN_THREADS:-1}"
 cd "$(dirname "$0")/.."
+[[ -x .venv/bin/python ]] || { echo "no .venv here: run 'make install' first (README)" >&2; exit 1; }
 
 PRODUCTS="${BENCH_PRODUCTS:-100000}"
 DURATION="${BENCH_DURATION:-5s}"

@@ -13,6 +13,7 @@
 # on a shared machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+[[ -x .venv/bin/python ]] || { echo "no .venv here: run 'make install' first (README)" >&2; exit 1; }
 
 PRODUCTS="${BENCH_PRODUCTS:-100000}"
 DB="${BENCH_DB:-shop_bench}"

@@ -30,6 +30,7 @@ set -euo pipefail
 # node assumes it): keep them unless GUNICORN_THREADS asks for gthread.
 export GUNICORN_THREADS="${GUNICORN_THREADS:-1}"
 cd "$(dirname "$0")/.."
+[[ -x .venv/bin/python ]] || { echo "no .venv here: run 'make install' first (README)" >&2; exit 1; }
 
 CONFIGS="${SCALEOUT_CONFIGS-1x2 2x2 1x4}"   # set but empty: only the failover run
 FAILOVER="${SCALEOUT_FAILOVER-2x2}"
