@@ -8,7 +8,11 @@
 # Needs: PostgreSQL on 127.0.0.1:5432 (user postgres), Redis on 127.0.0.1:6379, wrk (apt-get install wrk).
 # Every request goes to 127.0.0.1 only; each wrk run is bounded by BENCH_DURATION; gunicorn is stopped at the end.
 set -euo pipefail
+# The figures in bench/README.md were measured with sync workers: keep them unless GUNICORN_THREADS asks for
+# gthread (gunicorn.conf.py's default).
+export GUNICORN_THREADS="${GUNICORN_THREADS:-1}"
 cd "$(dirname "$0")/.."
+[[ -x .venv/bin/python ]] || { echo "no .venv here: run 'make install' first (README)" >&2; exit 1; }
 
 PRODUCTS="${BENCH_PRODUCTS:-100000}"
 DURATION="${BENCH_DURATION:-5s}"

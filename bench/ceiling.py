@@ -34,7 +34,7 @@ BARE = os.environ.get("BENCH_BARE", "http://127.0.0.1:8771")
 SECONDS = int(os.environ.get("BENCH_DURATION", "3s").rstrip("s"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 CONNECTIONS = os.environ.get("BENCH_CONNECTIONS", "16 64").split()
-KEEPALIVE = int(os.environ.get("GUNICORN_THREADS", "1") or 1) > 1
+KEEPALIVE = int(os.environ.get("GUNICORN_THREADS", "4") or 4) > 1  # gunicorn.conf.py's default
 SEARCH_LUA = os.environ.get("BENCH_SEARCH_LUA") or None
 PAGES_LUA = "bench/catalog_pages.lua"
 

@@ -5,7 +5,7 @@
 #   bash bench/ceiling.sh                                  # cached reads, 2 workers, 16 and 64 connections
 #   BENCH_CONNECTIONS="16" BENCH_ROUNDS=5 bash bench/ceiling.sh
 #   BENCH_UNCACHED=1 bash bench/ceiling.sh                 # + distinct list pages and searches (mostly misses)
-#   GUNICORN_THREADS=4 bash bench/ceiling.sh               # gthread workers (keep-alive: ab -k), both servers
+#   GUNICORN_THREADS=1 bash bench/ceiling.sh               # sync workers (no keep-alive), both servers
 #
 # Needs: PostgreSQL on 127.0.0.1:5432 with the benchmark database (bench/prepare_db.sh builds it when missing),
 # Redis on 127.0.0.1:6379, ab (apache2-utils), wrk for BENCH_UNCACHED. Every request goes to 127.0.0.1; every
@@ -13,6 +13,7 @@
 # on a shared machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+[[ -x .venv/bin/python ]] || { echo "no .venv here: run 'make install' first (README)" >&2; exit 1; }
 
 PRODUCTS="${BENCH_PRODUCTS:-100000}"
 DB="${BENCH_DB:-shop_bench}"
@@ -34,6 +35,8 @@ export CACHE_KEY_PREFIX="ceilingbench"
 export THROTTLE_RATES="anon=100000000/min,user=100000000/min"
 export BENCH_CEILING=1  # the API server also answers /bench/ceiling/ behind the project's middleware
 export WEB_CONCURRENCY="${BENCH_WORKERS:-2}"
+# gunicorn.conf.py's default (gthread, 4 threads); GUNICORN_THREADS=1 measures sync workers. Both servers alike.
+export GUNICORN_THREADS="${GUNICORN_THREADS:-4}"
 export GUNICORN_MAX_REQUESTS=0  # no worker restarts mid-slice
 export LOG_LEVEL=WARNING
 
@@ -76,7 +79,7 @@ if [[ "${BENCH_UNCACHED:-0}" == "1" ]]; then
   $PY bench/search_terms.py "$SEARCH_LUA"
 fi
 
-echo "gunicorn: ${WEB_CONCURRENCY} workers x ${GUNICORN_THREADS:-1} threads, ${DB}, $(uptime | sed 's/.*load/load/')"
+echo "gunicorn: ${WEB_CONCURRENCY} workers x ${GUNICORN_THREADS} threads, ${DB}, $(uptime | sed 's/.*load/load/')"
 BENCH_API="http://127.0.0.1:${PORT}" BENCH_BARE="http://127.0.0.1:${BARE_PORT}" BENCH_SEARCH_LUA="$SEARCH_LUA" \
   BENCH_API_PID="${PIDS[0]}" BENCH_BARE_PID="${PIDS[1]}" $PY bench/ceiling.py "$SLUG" "$CAT"
 echo "$(uptime | sed 's/.*load/load/') at the end"

@@ -9,6 +9,7 @@
 # is plenty on two cores), DRAIN_SECONDS (how long to wait for the queue to empty, default 120).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+[[ -x .venv/bin/python ]] || { echo "no .venv here: run 'make install' first (README)" >&2; exit 1; }
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/shop_orders}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/2}"
 export JWT_ACCESS_MINUTES=60 THROTTLE_RATES="user=1000000/min,anon=1000000/min" LOG_LEVEL=WARNING
@@ -33,13 +34,16 @@ cpu_of() {
 
 createdb -h 127.0.0.1 -U postgres "${DATABASE_URL##*/}" 2>/dev/null || true
 .venv/bin/python manage.py migrate --noinput -v0
+# The access log (one JSON line per request) goes to a file, as a log shipper would read it: its cost stays in.
+LOGS=$(mktemp -d /tmp/shop-checkout.XXXXXX)
 .venv/bin/gunicorn config.wsgi:application --bind "127.0.0.1:${PORT}" --workers "${WORKERS}" \
-  --log-level warning &
+  --log-level warning --access-logfile "$LOGS/access.log" &
 GUNICORN=$!
 CELERY=""
 cleanup() {
   kill "$GUNICORN" 2>/dev/null; wait "$GUNICORN" 2>/dev/null || true
   if [ -n "$CELERY" ]; then kill "$CELERY" 2>/dev/null; wait "$CELERY" 2>/dev/null || true; fi
+  rm -rf "$LOGS"
 }
 trap cleanup EXIT
 if [ "$TASKS" = worker ]; then
@@ -50,6 +54,8 @@ if [ "$TASKS" = worker ]; then
 fi
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:${PORT}/health/" >/dev/null && break; sleep 0.2; done
 sleep 2  # the worker's pool forked and connected
+echo "gunicorn: ${WORKERS} workers x ${GUNICORN_THREADS:-4} threads (gunicorn.conf.py; GUNICORN_THREADS=1: sync), \
+tasks: ${TASKS}, $(cut -d' ' -f1-3 /proc/loadavg) load"
 GUNICORN_CPU0=$(cpu_of "$GUNICORN")
 CELERY_CPU0=$([ -n "$CELERY" ] && cpu_of "$CELERY" || echo 0)
 START=$(date +%s.%N)
@@ -65,6 +71,6 @@ fi
 END=$(date +%s.%N)
 GUNICORN_CPU=$(echo "$(cpu_of "$GUNICORN") - $GUNICORN_CPU0" | bc)
 CELERY_CPU=$([ -n "$CELERY" ] && echo "$(cpu_of "$CELERY") - $CELERY_CPU0" | bc || echo 0)
-echo "{'tasks': '$TASKS', 'load_s': $(echo "$LOAD_DONE - $START" | bc), 'queue_drained_after_s': \
-$(echo "$END - $LOAD_DONE" | bc), 'gunicorn_cpu_s': $GUNICORN_CPU, 'celery_worker_cpu_s': $CELERY_CPU, \
+echo "{'tasks': '$TASKS', 'load_s': $(printf %.2f "$(echo "$LOAD_DONE - $START" | bc)"), 'queue_drained_after_s': \
+$(printf %.2f "$(echo "$END - $LOAD_DONE" | bc)"), 'gunicorn_cpu_s': $GUNICORN_CPU, 'celery_worker_cpu_s': $CELERY_CPU, \
 'load_avg': '$(cut -d' ' -f1-3 /proc/loadavg)'}"

@@ -10,7 +10,11 @@
 # it started (trap on EXIT). Exit status: the driver's (non-zero on any error or failed database check).
 # Needs PostgreSQL on 127.0.0.1:5432 (user postgres) and Redis on 127.0.0.1:6379. Every request stays on 127.0.0.1.
 set -euo pipefail
+# The figures in bench/README.md were measured with sync workers: keep them unless GUNICORN_THREADS asks for
+# gthread (gunicorn.conf.py's default).
+export GUNICORN_THREADS="${GUNICORN_THREADS:-1}"
 cd "$(dirname "$0")/.."
+[[ -x .venv/bin/python ]] || { echo "no .venv here: run 'make install' first (README)" >&2; exit 1; }
 
 PRODUCTS="${BENCH_PRODUCTS:-100000}"
 USERS="${BENCH_USERS:-10000}"

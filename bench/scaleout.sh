@@ -26,7 +26,11 @@
 # Stripe on BENCH_PORT_BASE+9. Each flow run is bounded by `timeout`; a trap on EXIT stops every process this
 # script started (balancer, nodes, fake Stripe, samplers) by pid. Exit status non-zero if any run or check failed.
 set -euo pipefail
+# The figures in bench/README.md were measured with sync workers (one request per worker; HAProxy's maxconn per
+# node assumes it): keep them unless GUNICORN_THREADS asks for gthread.
+export GUNICORN_THREADS="${GUNICORN_THREADS:-1}"
 cd "$(dirname "$0")/.."
+[[ -x .venv/bin/python ]] || { echo "no .venv here: run 'make install' first (README)" >&2; exit 1; }
 
 CONFIGS="${SCALEOUT_CONFIGS-1x2 2x2 1x4}"   # set but empty: only the failover run
 FAILOVER="${SCALEOUT_FAILOVER-2x2}"
@@ -124,7 +128,7 @@ start_cluster() {  # start_cluster NODES WORKERS
   local nodes=$1 workers=$2 args=() i
   for (( i = 0; i < nodes; i++ )); do start_node "$i" "$workers"; args+=(--node $((PORT_BASE + 1 + i))); done
   for (( i = 0; i < nodes; i++ )); do wait_healthy "http://127.0.0.1:$((PORT_BASE + 1 + i))/health/"; done
-  $PY bench/scaleout_lb.py config --port "$LB_PORT" "${args[@]}" --workers "$workers" \
+  $PY bench/scaleout_lb.py config --port "$LB_PORT" "${args[@]}" --workers "$workers" --threads "$GUNICORN_THREADS" \
     --socket "$RUN_DIR/haproxy.sock" --tls-pem "$RUN_DIR/lb.pem" > "$RUN_DIR/haproxy.cfg"
   haproxy -c -q -f "$RUN_DIR/haproxy.cfg"
   haproxy -db -f "$RUN_DIR/haproxy.cfg" >> "$RUN_DIR/haproxy.log" 2>&1 &
@@ -185,7 +189,7 @@ run_config() {  # run_config NxW [round]
   local label=$1 nodes=${1%x*} workers=${1#*x} out status=0
   out="$RUN_DIR/${label}-r${2:-1}"
   echo
-  echo "=== ${label}: ${nodes} node(s) x ${workers} sync workers behind HAProxy (round ${2:-1}; load $(cut -d' ' -f1-3 /proc/loadavg)) ==="
+  echo "=== ${label}: ${nodes} node(s) x ${workers} workers x ${GUNICORN_THREADS} threads behind HAProxy (round ${2:-1}; load $(cut -d' ' -f1-3 /proc/loadavg)) ==="
   start_cluster "$nodes" "$workers"
   if (( nodes > 1 )) && [[ ! -e "$RUN_DIR/proxy-checked" ]]; then
     touch "$RUN_DIR/proxy-checked"

@@ -93,6 +93,14 @@ class EchoNode(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def do_POST(self):  # noqa: N802
+        self.server.posts_seen.append(time.monotonic())
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def log_message(self, *args):
         pass
 
@@ -105,6 +113,7 @@ def balanced_echo(tmp_path, tls_pem, request):
         pytest.skip("openssl is not installed")
     node = ThreadingHTTPServer(("127.0.0.1", 0), EchoNode)
     node.health_hosts = []
+    node.posts_seen = []
     threading.Thread(target=node.serve_forever, daemon=True).start()
     port, sock = free_port(), tmp_path / "haproxy.sock"
     config = tmp_path / "haproxy.cfg"
@@ -157,3 +166,28 @@ def test_balancer_overwrites_proto_appends_client_and_keeps_host(balanced_echo, 
     assert SimpleRateThrottle.get_ident(None, request) == "203.0.113.9"
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 0}
     assert SimpleRateThrottle.get_ident(None, request) == "10.0.0.2"  # every client would share one bucket
+
+
+def test_config_caps_each_node_at_its_worker_threads(tmp_path):
+    text = haproxy_config(port=8790, nodes=[8791], workers=3, threads=4, socket_path=tmp_path / "haproxy.sock")
+    assert "server node1 127.0.0.1:8791 check maxconn 12" in text
+    assert "maxconn 2\n" in haproxy_config(port=8790, nodes=[8791], workers=2, socket_path=tmp_path / "h.sock")
+
+
+@pytest.mark.parametrize("balanced_echo", [False], ids=["http"], indirect=True)
+def test_a_client_dribbling_its_body_never_holds_a_node(balanced_echo):
+    # gunicorn's timeout does not cut a request inside a gthread worker, so the balancer must keep a slow client to
+    # itself: the node sees the request only once its whole body has arrived (option http-buffer-request).
+    base, node, _ = balanced_echo
+    port = int(base.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+        client.sendall(b"POST /echo/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10\r\n\r\nhello")
+        time.sleep(1.0)
+        assert node.posts_seen == []  # half a body: still at the balancer
+        client.sendall(b"world")
+        answer = b""
+        while not answer.endswith(b"helloworld"):
+            chunk = client.recv(4096)
+            assert chunk, answer
+            answer += chunk
+    assert answer.split(b"\r\n", 1)[0].endswith(b" 200 OK") and len(node.posts_seen) == 1, answer

@@ -97,7 +97,7 @@ def test_procfile_declares_web_worker_beat_and_a_migrating_release():
 
 def load_gunicorn_config(monkeypatch, tmp_path, **env: str) -> dict:
     for name in ("WEB_CONCURRENCY", "PORT", "BIND_ADDRESS", "GUNICORN_THREADS", "GUNICORN_MAX_REQUESTS",
-                 "GUNICORN_PRELOAD", "DATABASE_REPLICA_URL"):
+                 "GUNICORN_KEEPALIVE", "GUNICORN_TIMEOUT", "GUNICORN_PRELOAD", "DATABASE_REPLICA_URL"):
         monkeypatch.delenv(name, raising=False)
     # Set here so loading the file does not point this process's /metrics at a fresh directory.
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
@@ -110,16 +110,24 @@ def test_gunicorn_config_reads_port_and_workers_from_the_environment(monkeypatch
     config = load_gunicorn_config(monkeypatch, tmp_path, WEB_CONCURRENCY="3", PORT="9123")
     assert config["bind"] == "127.0.0.1:9123"
     assert config["workers"] == 3
-    assert config["worker_class"] == "sync"
+    assert config["worker_class"] == "gthread" and config["threads"] == 4
     assert config["max_requests"] == 1000 and config["max_requests_jitter"] == 100
     assert config["graceful_timeout"] >= config["timeout"] > 0
 
 
 def test_gunicorn_config_defaults_to_a_capped_worker_count(monkeypatch, tmp_path):
-    config = load_gunicorn_config(monkeypatch, tmp_path, BIND_ADDRESS="0.0.0.0", GUNICORN_THREADS="4")
-    assert 1 <= config["workers"] <= config["MAX_DEFAULT_WORKERS"]
+    config = load_gunicorn_config(monkeypatch, tmp_path, BIND_ADDRESS="0.0.0.0")
+    cpus = config["_cpu_count"]()
+    # Threaded workers by default: one process per CPU plus one, four threads each.
+    assert config["workers"] == min(cpus + 1, config["MAX_DEFAULT_WORKERS"])
+    assert (config["worker_class"], config["threads"]) == ("gthread", 4)
     assert config["bind"] == "0.0.0.0:8000"
-    assert config["worker_class"] == "gthread"
+
+
+def test_gunicorn_one_thread_means_sync_workers_two_per_cpu(monkeypatch, tmp_path):
+    config = load_gunicorn_config(monkeypatch, tmp_path, GUNICORN_THREADS="1")
+    assert (config["worker_class"], config["threads"]) == ("sync", 1)
+    assert config["workers"] == min(2 * config["_cpu_count"]() + 1, config["MAX_DEFAULT_WORKERS"])
 
 
 def test_gunicorn_preloads_the_app_and_freezes_it_before_each_fork(monkeypatch, tmp_path):
@@ -176,8 +184,9 @@ class _Server:
 
 @pytest.mark.parametrize(("env", "budget"), [
     ({"WEB_CONCURRENCY": "3", "GUNICORN_THREADS": "4"}, "3 workers x 4 threads x 1 = up to 12 connections"),
-    ({"WEB_CONCURRENCY": "5", "DATABASE_REPLICA_URL": "postgres://replica/shop"},
+    ({"WEB_CONCURRENCY": "5", "GUNICORN_THREADS": "1", "DATABASE_REPLICA_URL": "postgres://replica/shop"},
      "5 workers x 1 threads x 2 = up to 10 connections"),
+    ({"WEB_CONCURRENCY": "3"}, "3 workers x 4 threads x 1 = up to 12 connections"),
 ])
 def test_make_serve_states_its_database_connection_budget(monkeypatch, tmp_path, env, budget):
     config = load_gunicorn_config(monkeypatch, tmp_path, **env)
@@ -186,3 +195,19 @@ def test_make_serve_states_its_database_connection_budget(monkeypatch, tmp_path,
     config["when_ready"](server)
 
     assert f"database connection budget: {budget}" in server.stream.getvalue()
+
+
+def test_gunicorn_keeps_idle_connections_longer_than_a_balancer_does(monkeypatch, tmp_path):
+    # A balancer reuses idle upstream connections for up to 60 s (AWS ALB, nginx): the node must not close first.
+    assert load_gunicorn_config(monkeypatch, tmp_path)["keepalive"] > 60
+    assert load_gunicorn_config(monkeypatch, tmp_path, GUNICORN_KEEPALIVE="120")["keepalive"] == 120
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"WEB_CONCURRENCY": "0"}, "WEB_CONCURRENCY=0: at least 1 is expected"),
+    ({"GUNICORN_THREADS": "four"}, "GUNICORN_THREADS='four': a whole number is expected"),
+    ({"GUNICORN_TIMEOUT": "0"}, "GUNICORN_TIMEOUT=0: at least 1 is expected"),
+])
+def test_gunicorn_config_names_a_bad_setting_instead_of_serving_nothing(monkeypatch, tmp_path, env, message):
+    with pytest.raises(SystemExit, match=message):
+        load_gunicorn_config(monkeypatch, tmp_path, **env)

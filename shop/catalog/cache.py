@@ -366,7 +366,8 @@ def cached_public_response(request, *, scope: str, build: Callable[[], dict | li
         body, etag, *dated = found.entry
         return _respond(request, body, etag, dated[0] if dated else found.version_at, cache_state="HIT")
     # The sale-price window is read before build(): if a boundary passes while it runs, the answer is not kept.
-    last_switch, next_switch = hooks.price_window(datetime.now(tz=UTC))
+    sale_prices, last_switch, next_switch = _sale_snapshot(found.version)
+    request.catalog_sale_prices = sale_prices  # what build()'s answer shows (output_context)
     body = JSONRenderer().render(build())
     etag = quote_etag(hashlib.sha256(body).hexdigest()[:32])
     last_modified = max(found.version_at, last_switch.timestamp()) if last_switch else found.version_at
@@ -377,6 +378,31 @@ def cached_public_response(request, *, scope: str, build: Callable[[], dict | li
         except Exception:
             logger.warning("catalog cache write failed", exc_info=True)
     return _respond(request, body, etag, last_modified, cache_state="MISS")
+
+
+def _sale_snapshot(version: int) -> tuple[hooks.SalePrices, datetime | None, datetime | None]:
+    """``hooks.sale_snapshot(now)``, kept under the catalog version until its next sale boundary.
+
+    Every uncached page read the promotions twice (their boundaries, then the live ones): 2 of an uncached list
+    page's 5 queries. Between two boundaries the live promotions change only by a write, and every promotion
+    write moves the catalog version, so one snapshot serves every page of the version until ``next``.
+    """
+    now = datetime.now(tz=UTC)
+    key = f"catalog:{version}:sales"
+    try:
+        kept = cache.get(key)
+    except Exception:
+        kept = None
+    if kept is not None and (kept[2] is None or now < kept[2]):
+        return kept
+    snapshot = hooks.sale_snapshot(now)
+    timeout = _ttl() if snapshot[2] is None else min(_ttl(), int((snapshot[2] - now).total_seconds()))
+    if timeout > 0:
+        try:
+            cache.set(key, snapshot, timeout=timeout)
+        except Exception:
+            logger.warning("catalog cache write failed", exc_info=True)
+    return snapshot
 
 
 def _memo_key(request, name: str) -> str | None:

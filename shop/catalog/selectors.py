@@ -1,9 +1,12 @@
 """Catalog reads, shaped for their readers: a constant number of queries whatever the page size.
 
-A product list page costs 1 COUNT + 1 page query (category joined) + 1 images prefetch + 1 variants prefetch.
+A product list page costs 1 COUNT (memoized per catalog version) + 1 page query (category and tax class joined)
++ 1 images query + 1 variants query (:func:`product_page_rows`).
 """
 
 import re
+from collections import defaultdict
+from dataclasses import dataclass
 from typing import TypeVar, cast
 
 from django.conf import settings
@@ -50,7 +53,8 @@ def with_shown_stock(products: QuerySet[Product], *, staff: bool) -> QuerySet[Pr
 
     A product with variants is sold only as one of them (the cart's ``purchasable_get``), so its figure is the sum of
     the variants' stock (the ones ``staff`` or the public see: live ones, active too for the public; 0 when none
-    is left); a product without variants shows its own ``stock_quantity``.
+    is left); a product without variants shows its own ``stock_quantity``. List pages apply the same rule in
+    Python to the variants they read anyway (:func:`product_page_rows`).
     """
     return products.annotate(shown_stock=_shown_stock(product="pk", own_stock="stock_quantity", staff=staff))
 
@@ -94,10 +98,7 @@ def product_queryset(*, user=None, staff: bool | None = None, include_deleted: b
     deleted or inactive product, whatever the arguments."""
     if staff is None:
         staff = user_is_catalog_staff(user)
-    if staff:
-        products = Product.objects.all() if include_deleted else Product.objects.live()
-    else:
-        products = Product.objects.public()
+    products = product_list_queryset(staff=staff, include_deleted=include_deleted)
     return (
         with_shown_stock(products, staff=staff).select_related("category", "tax_class")
         .defer("search_vector")
@@ -106,6 +107,71 @@ def product_queryset(*, user=None, staff: bool | None = None, include_deleted: b
             Prefetch("variants", queryset=_variants_queryset(staff=staff)),
         )
     )
+
+
+# What a product answer shows, read as plain rows (``product_page_rows``): the product's own columns, with its
+# category and tax class joined.
+PRODUCT_ROW_FIELDS = (
+    "id", "name", "slug", "description", "price", "stock_quantity", "is_active", "category_id", "category__name",
+    "category__slug", "tax_class__code", "low_stock_threshold", "created_at", "updated_at",
+)
+IMAGE_ROW_FIELDS = ("id", "product_id", "image", "image_url", "is_primary")
+VARIANT_ROW_FIELDS = (
+    "id", "product_id", "sku", "barcode", "name", "options", "price_override", "stock_quantity", "is_active",
+    "is_deleted", "tax_class__code",
+)
+
+
+@dataclass(frozen=True)
+class ProductPageRows:
+    """A page of products as plain rows (``values()`` dicts), in the page's order, each with its ``shown_stock``,
+    and each product's images and shown variants (keyed by product id, each list in the order the product answer
+    shows them)."""
+
+    products: list[dict]
+    images: dict[int, list[dict]]
+    variants: dict[int, list[dict]]
+
+
+def product_page_rows(products: QuerySet[Product], *, staff: bool) -> ProductPageRows:
+    """The rows of ``products`` (a page of :func:`product_list_queryset`, filtered and ordered) as plain rows,
+    with the images and variants :func:`product_queryset` would prefetch (live ones; active ones too unless
+    ``staff``) and each product's ``shown_stock``.
+
+    Three queries, none when the page is empty, as the prefetching queryset; but no model instance is built:
+    on an uncached list page the instances, their prefetch bookkeeping and the nested serializers over them
+    were most of the CPU time (bench/README.md, "Uncached catalog pages, round two"). For the same reason
+    ``shown_stock`` is summed here from the page's variants (every one of them is read, hidden ones too) rather
+    than by :func:`with_shown_stock`'s subqueries: the same rule, and shop/catalog/tests/test_product_rows.py
+    asserts the same figures for every case of it.
+    """
+    rows = list(products.prefetch_related(None).values(*PRODUCT_ROW_FIELDS))
+    if not rows:
+        return ProductPageRows(products=[], images={}, variants={})
+    ids = [row["id"] for row in rows]
+    images: dict[int, list[dict]] = defaultdict(list)
+    for image in (ProductImage.objects.filter(product_id__in=ids).order_by("-is_primary", "id")
+                  .values(*IMAGE_ROW_FIELDS)):
+        images[image["product_id"]].append(image)
+    shown: dict[int, list[dict]] = defaultdict(list)
+    has_variants: set[int] = set()
+    for variant in ProductVariant.objects.filter(product_id__in=ids).order_by("id").values(*VARIANT_ROW_FIELDS):
+        has_variants.add(variant["product_id"])
+        if not variant["is_deleted"] and (staff or variant["is_active"]):
+            shown[variant["product_id"]].append(variant)
+    for row in rows:  # with_shown_stock's rule: with variants, the sum of the shown ones' stock
+        product_id = row["id"]
+        row["shown_stock"] = (sum(variant["stock_quantity"] for variant in shown.get(product_id, ()))
+                              if product_id in has_variants else row["stock_quantity"])
+    return ProductPageRows(products=rows, images=images, variants=shown)
+
+
+def product_list_queryset(*, staff: bool, include_deleted: bool = False) -> QuerySet[Product]:
+    """The products a list page filters, counts and pages: those :func:`product_queryset` gives, without what only
+    the page's rows need (``shown_stock``, the joins, the prefetches), which :func:`product_page_rows` reads."""
+    if staff:
+        return Product.objects.all() if include_deleted else Product.objects.live()
+    return Product.objects.public()
 
 
 def product_search(queryset: QuerySet[Product], text: str) -> QuerySet[Product]:

@@ -56,6 +56,12 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         """The rows of the requested page; raises ``ValidationError({"page": [...]})`` for a bad page."""
+        page = self.page_of(queryset, request)
+        return None if page is None else list(page)
+
+    def page_of(self, queryset, request):
+        """The requested Django ``Page``, its ``object_list`` not evaluated yet (for a reader that fetches the
+        rows its own way); raises ``ValidationError({"page": [...]})`` for a bad page."""
         page_size = self.get_page_size(request)
         if not page_size:
             return None
@@ -76,4 +82,4 @@ class PageNumberPagination(pagination.PageNumberPagination):
         if paginator.num_pages > 1 and self.template is not None:
             self.display_page_controls = True
         self.request = request
-        return list(self.page)
+        return self.page

@@ -1,5 +1,6 @@
 """The discounts app's answer to the catalog's sale-price hook (``shop.catalog.hooks``): live promotions, read
-at most once per catalog answer (3 queries whatever the page size or the number of promotions)."""
+at most once per catalog answer (3 queries whatever the page size or the number of promotions), and for the
+public catalog cache at most once per catalog version (``snapshot``)."""
 
 from datetime import datetime
 from decimal import Decimal
@@ -12,8 +13,8 @@ from .calculation import PromotionRule, sale_unit_price
 
 
 class _LivePrices:
-    def __init__(self) -> None:
-        self._rules: list[PromotionRule] | None = None
+    def __init__(self, rules: list[PromotionRule] | None = None) -> None:
+        self._rules = rules  # None: read on first use
 
     def unit_price(self, product_id: int, category_id: int | None, price: Decimal) -> Decimal | None:
         if self._rules is None:
@@ -27,5 +28,6 @@ class PromotionSalePricing:
     def prices(self) -> _LivePrices:
         return _LivePrices()
 
-    def window(self, now: datetime) -> tuple[datetime | None, datetime | None]:
-        return selectors.promotion_boundaries(now=now)
+    def snapshot(self, now: datetime) -> tuple[_LivePrices, datetime | None, datetime | None]:
+        last, next_switch = selectors.promotion_boundaries(now=now)
+        return _LivePrices(selectors.promotions_live(now=now)), last, next_switch

@@ -94,6 +94,6 @@ class CatalogPaginator(Paginator):
 
 
 class CatalogPagination(PageNumberPagination):
-    def paginate_queryset(self, queryset, request, view=None):
+    def page_of(self, queryset, request):
         self.django_paginator_class = partial(CatalogPaginator, request=request)
-        return super().paginate_queryset(queryset, request, view)
+        return super().page_of(queryset, request)

@@ -19,9 +19,12 @@ def output_context(request) -> dict:
     "sale_prices": SalePrices}``.
 
     Image URLs are made absolute against ``public_base_url`` (``shop.core.links.public_base_url``), computed once
-    per answer rather than once per image; sale prices (``shop.catalog.hooks``) are read once per answer too.
+    per answer rather than once per image; sale prices (``shop.catalog.hooks``) are read once per answer too, or
+    taken from the public cache's snapshot for this catalog version (``shop.catalog.cache``).
     """
-    return {"request": request, "public_base_url": public_base_url(request), "sale_prices": hooks.sale_prices()}
+    sale_prices = getattr(request, "catalog_sale_prices", None)
+    return {"request": request, "public_base_url": public_base_url(request),
+            "sale_prices": sale_prices if sale_prices is not None else hooks.sale_prices()}
 
 
 SALE_PRICE_HELP = ("The unit price while a sale runs (the regular one is `price`); null when not on sale. Pages "

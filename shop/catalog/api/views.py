@@ -26,6 +26,7 @@ from .cached_reads import CachedPublicReadMixin
 from .filters import ProductFilter, VariantFilter
 from .pagination import CatalogPagination
 from .permissions import CatalogWritePermission
+from .product_rows import product_page_output
 from .serializers import (
     CategoryDetailOutput,
     CategoryInput,
@@ -107,6 +108,24 @@ def _page(request, view, queryset, serializer_class) -> dict:
     }
 
 
+# Parameters that choose a page of a list, never its rows or their order.
+_PAGE_ONLY = frozenset({"page", "page_size"})
+
+
+def _product_page(request, products, *, staff: bool) -> dict:
+    """A page of products, its results built from plain rows (``product_rows``): the same answer as
+    ``_page(..., ProductOutput)``, at a fraction of the CPU on an uncached page."""
+    paginator = CatalogPagination()
+    page = paginator.page_of(products, request)
+    rows = selectors.product_page_rows(page.object_list, staff=staff)
+    return {
+        "count": page.paginator.count,
+        "next": paginator.get_next_link(),
+        "previous": paginator.get_previous_link(),
+        "results": product_page_output(rows, output_context(request)),
+    }
+
+
 def _read(request, scope: str, build):
     """Catalog staff get fresh, uncached data (they may see inactive products); everyone else the shared cache."""
     if selectors.user_is_catalog_staff(request.user):
@@ -154,8 +173,13 @@ class ProductListCreateApi(CachedPublicReadMixin, CatalogApi):
         description), sorted by `ordering`; each with its images, variants and stock. Answers carry `ETag` and
         `Last-Modified` for conditional requests (304)."""
         def build():
-            products = selectors.product_queryset(user=request.user, include_deleted=True)
-            return _page(request, self, filter_queryset_or_400(ProductFilter, request, products), ProductOutput)
+            staff = selectors.user_is_catalog_staff(request.user)
+            products = selectors.product_list_queryset(staff=staff, include_deleted=True)
+            if staff or not request.query_params.keys() <= _PAGE_ONLY:
+                products = filter_queryset_or_400(ProductFilter, request, products)
+            # else a public page of the whole catalog (the most read list): ProductFilter with no parameter keeps
+            # the public rows in their default order, as ``products`` has them, at ~10% of a page's CPU.
+            return _product_page(request, products, staff=staff)
 
         return _read(request, self.cache_scope, build)
 

@@ -71,3 +71,26 @@ def test_staff_promotion_writes_show_at_once(api_client, staff_client, django_ca
     assert response.status_code == 201
 
     assert api_client.get(url).json()["sale_price"] == "9.00"
+
+
+def test_uncached_pages_read_the_promotions_once_per_catalog_version(
+    api_client, staff_client, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    """The sale prices an uncached page shows are kept per catalog version until the next sale boundary
+    (``shop.catalog.cache``): a second page of the same version reads no promotion, and a promotion saved by staff
+    moves the version, so the next page shows it."""
+    category = CategoryFactory()
+    ProductFactory.create_batch(3, category=category, price=Decimal("10.00"))
+    PromotionFactory(categories=[category], value=Decimal("10"), ends_at=timezone.now() + timedelta(hours=1))
+    assert api_client.get("/products/", {"page_size": 1}).json()["results"][0]["sale_price"] == "9.00"
+
+    with django_assert_num_queries(3):  # page, images, variants: the COUNT and the sale prices are kept
+        second = api_client.get("/products/", {"page_size": 1, "page": 2}).json()
+    assert second["results"][0]["sale_price"] == "9.00"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post("/discounts/promotions/", {
+            "name": "Deeper", "value": "50", "categories": [category.pk],
+            "starts_at": (timezone.now() - timedelta(minutes=1)).isoformat()}, format="json")
+    assert response.status_code == 201
+    assert api_client.get("/products/", {"page_size": 1, "page": 3}).json()["results"][0]["sale_price"] == "5.00"
