@@ -9,6 +9,8 @@ class DiscountsConfig(AppConfig):
     def ready(self) -> None:
         from shop.catalog import hooks
 
+        from . import memo_invalidation
         from .catalog_prices import PromotionSalePricing
 
+        memo_invalidation.connect()
         hooks.sale_pricing_register(PromotionSalePricing())

@@ -7,12 +7,14 @@ are one query plus one per kind of target (products, categories), a voucher by c
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from shop.catalog.models import Category, Product, ProductVariant
+from shop.core.memo import memoized_shared
 from shop.core.models import same_text
 
 from .calculation import DiscountLine, Discounts, PromotionRule, VoucherRefused, VoucherRule, discounts_compute
@@ -36,10 +38,6 @@ def promotion_queryset() -> QuerySet[Promotion]:
                                               Prefetch("categories", queryset=_ids_only(Category)))
 
 
-def _live(now: datetime) -> Q:
-    return Q(is_active=True, starts_at__lte=now) & (Q(ends_at__isnull=True) | Q(ends_at__gt=now))
-
-
 def promotion_rule(promotion: Promotion) -> PromotionRule:
     return PromotionRule(
         id=promotion.pk, name=promotion.name, kind=promotion.kind, value=promotion.value,
@@ -48,9 +46,30 @@ def promotion_rule(promotion: Promotion) -> PromotionRule:
     )
 
 
+PROMOTIONS_MEMO = "promotions"  # the shared memo family (``shop.core.memo``) every promotion write invalidates
+
+
+def _promotions_unended(now: datetime) -> tuple[datetime, list[tuple[datetime, PromotionRule]]]:
+    """``(now, [(starts_at, rule), ...])`` for every active promotion not ended at ``now`` (started or not yet),
+    by id: what :func:`promotions_live` filters by time at the moment it is asked."""
+    rows = promotion_queryset().filter(Q(is_active=True) & (Q(ends_at__isnull=True) | Q(ends_at__gt=now)))
+    return now, [(promotion.starts_at, promotion_rule(promotion)) for promotion in rows.order_by("pk")]
+
+
 def promotions_live(*, now: datetime) -> list[PromotionRule]:
-    """The promotions running at ``now`` (active, ``starts_at <= now < ends_at``), as calculation rules."""
-    return [promotion_rule(promotion) for promotion in promotion_queryset().filter(_live(now)).order_by("pk")]
+    """The promotions running at ``now`` (active, ``starts_at <= now < ends_at``), as calculation rules.
+
+    Every checkout, cart and catalog answer asks this, and staff rarely change promotions: the active promotions
+    not yet ended are memoized (``shop.core.memo``, dropped by every promotion write: ``memo_invalidation``) and
+    filtered here by ``now``, so a memo never serves a promotion that has ended or not started, whenever it was
+    stored. A ``now`` before the memo was stored (it lacks what ended in between) is read from the database."""
+    # Stored as of the caller's ``now`` (never a later one: a caller's own ``now`` is taken a moment before), so
+    # the entry serves every ``now`` from then on.
+    stored_at, rows = memoized_shared(PROMOTIONS_MEMO, "unended",
+                                      partial(_promotions_unended, min(now, timezone.now())))
+    if now < stored_at:
+        stored_at, rows = _promotions_unended(now)
+    return [rule for starts_at, rule in rows if starts_at <= now and (rule.ends_at is None or now < rule.ends_at)]
 
 
 def promotion_boundaries(*, now: datetime) -> tuple[datetime | None, datetime | None]:

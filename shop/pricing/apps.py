@@ -7,4 +7,9 @@ class PricingConfig(AppConfig):
     verbose_name = "Pricing and taxes"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the start-up checks)
+        from . import (
+            checks,  # noqa: F401  (registers the start-up checks)
+            memo_invalidation,
+        )
+
+        memo_invalidation.connect()

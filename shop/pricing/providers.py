@@ -7,12 +7,16 @@ and fall back to the flat rates when it fails; none is built here.
 """
 
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from functools import partial
 from typing import Protocol
 
 from django.conf import settings
 
 from shop.core.countries import country_code
+from shop.core.memo import memoized_shared
 
+from .memo_invalidation import TAX_MEMO
 from .models import SUBDIVISION_RE, TaxClass, TaxRate
 from .rates import AppliedRate, TaxRates
 
@@ -61,22 +65,34 @@ class FlatRateTaxProvider(TaxProvider):
     """Rates from the ``TaxRate`` table: a region's row wins over its country's; a class with neither is taxed at
     0 with source ``no_rate``. An address whose region (state) is not a subdivision code of its country
     (:func:`tax_place`) gets its country's rows with source ``country``: no regional rate could be looked up.
-    Two queries (the default class, the rates), whatever the number of lines."""
+    Every checkout and cart asks, and staff rarely change the rates: the default class and the place's rows are
+    memoized per place (``shop.core.memo``, dropped by every tax class or rate write: ``memo_invalidation``), so a
+    memoized place costs no query, one not memoized yet two (the default class, the place's rates), whatever the
+    number of lines."""
 
     identifier = "flat_rate"
 
     def rates_for(self, lines: Iterable[HasTaxClass], address: Mapping[str, str] | None) -> TaxRates:
         country, region = tax_place(address)
         unread = bool(address and country and not region and _region_text(address))
-        default = TaxClass.objects.filter(is_default=True).values_list("code", flat=True).first() or ""
+        default, place_rates = memoized_shared(TAX_MEMO, f"{country}:{region}", partial(_place_rates, country, region))
         codes = {line.tax_class or default for line in lines} - {""}
         by_class: dict[str, AppliedRate] = {}
-        if country and codes:
-            rows = TaxRate.objects.filter(country=country, region__in={"", region}, tax_class__code__in=codes)
-            # Country-wide rows first, so a region's row (sorted after "") overwrites its country's.
-            for code, rate in rows.order_by("region").values_list("tax_class__code", "rate"):
+        # Country-wide rows first, so a region's row (sorted after "") overwrites its country's.
+        for _region, code, rate in place_rates:
+            if code in codes:
                 by_class[code] = AppliedRate(rate=rate, source="country" if unread else "rate")
         return TaxRates(country=country, region=region, default_class=default, by_class=by_class)
+
+
+def _place_rates(country: str, region: str) -> tuple[str, list[tuple[str, str, Decimal]]]:
+    """``(default class code or "", [(region, class code, rate), ...])``: the rows of every class at this place
+    (the country's, then the region's), what :meth:`FlatRateTaxProvider.rates_for` picks the lines' classes from."""
+    default = TaxClass.objects.filter(is_default=True).values_list("code", flat=True).first() or ""
+    if not country:
+        return default, []
+    rows = TaxRate.objects.filter(country=country, region__in={"", region}).order_by("region", "tax_class__code")
+    return default, list(rows.values_list("region", "tax_class__code", "rate"))
 
 
 PROVIDERS: dict[str, type[TaxProvider]] = {FlatRateTaxProvider.identifier: FlatRateTaxProvider}

@@ -4,7 +4,7 @@ from rest_framework import serializers
 from shop.cart.models import CART_MAX_QUANTITY, Cart, CartItem
 from shop.catalog.models import Product, ProductVariant
 from shop.core.money import money_text
-from shop.core.serializers import MoneyField, StrictInput
+from shop.core.serializers import FieldsBuiltOnceMixin, MoneyField, StrictInput
 from shop.pricing.api.serializers import (
     PercentField,
     PriceChangeOutput,
@@ -17,7 +17,7 @@ from shop.pricing.rates import TAX_SOURCES
 MONEY_FIELD = MoneyField(read_only=True)
 
 
-class ProductSummaryOutput(serializers.ModelSerializer):
+class ProductSummaryOutput(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     """A line's product. Its lines' selectors annotate ``shown_stock`` (``lines_with_product_shown_stock``)."""
 
     price = MoneyField(read_only=True)
@@ -32,7 +32,7 @@ class ProductSummaryOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class VariantSummaryOutput(serializers.ModelSerializer):
+class VariantSummaryOutput(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     price = MoneyField(read_only=True)
 
     class Meta:
@@ -41,7 +41,7 @@ class VariantSummaryOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CartItemOutput(serializers.ModelSerializer):
+class CartItemOutput(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     """A cart line, priced now with the whole cart."""
 
     # Reads the serializer context's ``pricing`` (shop.cart.pricing.CartPrice of the whole cart).
@@ -152,7 +152,7 @@ class CartVoucherOutput(serializers.Serializer):
     refusal = VoucherRefusalOutput(allow_null=True)
 
 
-class CartOutput(serializers.ModelSerializer):
+class CartOutput(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     """The cart with its lines and totals. No shipping method is chosen yet: `shipping` is zero, and the tax is
     the shop's country's (`SHOP_COUNTRY`) until checkout gives an address."""
 

@@ -9,13 +9,16 @@ from django.utils import timezone
 from shop.cart.models import Cart
 from shop.catalog.tests.factories import CategoryFactory, ProductFactory, ProductVariantFactory
 from shop.core.exceptions import ApplicationError
+from shop.core.memo import memo_invalidate
 from shop.discounts.calculation import DiscountLine
 from shop.discounts.models import OrderDiscount, Redemption, Voucher, VoucherCode, VoucherCustomer
+from shop.discounts.selectors import PROMOTIONS_MEMO
 from shop.discounts.tests.factories import PromotionFactory, VoucherFactory
 from shop.orders.models import Order
 from shop.orders.services import order_expire
 from shop.orders.tests.factories import ShippingMethodFactory, pay_order
 from shop.payments.tests.conftest import stripe_on  # noqa: F401 (fixture)
+from shop.pricing.memo_invalidation import TAX_MEMO
 
 pytestmark = pytest.mark.django_db
 
@@ -158,17 +161,21 @@ def test_cart_query_budget_is_constant_in_lines_and_promotions(user, user_client
     _fill(user_client, products[0], quantity=1)
     PromotionFactory(products=[products[0]])
     assert user_client.post("/cart/voucher/", {"code": "ten"}, format="json").status_code == 200
-    # cart, items, tax rates (1 with no SHOP_COUNTRY), promotions + their products and categories (3), the code +
-    # its voucher's targets (4)
-    with django_assert_num_queries(10):
+    # cart, items, the code + its voucher's targets (4); the tax rates (1 with no SHOP_COUNTRY) and the promotions
+    # + their products and categories (3) are memoized (shop.core.memo) since the voucher's answer read them
+    with django_assert_num_queries(6):
         user_client.get("/cart/")
     for product in products[1:]:
         _fill(user_client, product, quantity=2)
         PromotionFactory(products=[product], categories=[category])
         ProductVariantFactory(product=product)
-    with django_assert_num_queries(10):
+    memo_invalidate(PROMOTIONS_MEMO)
+    memo_invalidate(TAX_MEMO)
+    with django_assert_num_queries(10):  # both memos dropped: read again, and kept
         body = user_client.get("/cart/").json()
     assert len(body["items"]) == 8 and len(body["discounts"]) >= 2
+    with django_assert_num_queries(6):
+        assert user_client.get("/cart/").json() == body
 
 
 # --- Checkout, direct orders, the ledger ---------------------------------------------------------------------------
@@ -376,6 +383,8 @@ def _checkout_queries(client, products, *, voucher: str | None) -> int:
     for product in products:
         _fill(client, product, quantity=1)
     body = {"voucher": voucher} if voucher else {}
+    memo_invalidate(PROMOTIONS_MEMO)  # counted as the first checkout after a write, the memos read afresh
+    memo_invalidate(TAX_MEMO)
     with CaptureQueriesContext(connection) as captured:
         response = client.post("/orders/checkout/", body, format="json")
     assert response.status_code == 201, response.json()

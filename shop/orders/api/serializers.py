@@ -12,7 +12,7 @@ from shop.cart.api.serializers import ProductSummaryOutput, VariantSummaryOutput
 from shop.cart.models import CART_MAX_QUANTITY
 from shop.core.countries import CountryField, country_name
 from shop.core.schema import BlankableEmailField, BlankableURLField
-from shop.core.serializers import MoneyField, StrictInput, status_input
+from shop.core.serializers import FieldsBuiltOnceMixin, MoneyField, StrictInput, status_input
 from shop.discounts.models import OrderDiscount
 from shop.orders.models import (
     Order,
@@ -42,7 +42,7 @@ from shop.pricing.rates import TAX_SOURCES
 LINE_CURRENCY = "order.currency"
 
 
-class OrderItemOutput(serializers.ModelSerializer):
+class OrderItemOutput(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     """An order line; name, SKU, barcode and price are the values at purchase."""
 
     product = ProductSummaryOutput(read_only=True, allow_null=True)
@@ -77,7 +77,7 @@ class OrderItemOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OrderAddressOutput(serializers.ModelSerializer):
+class OrderAddressOutput(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     email = BlankableEmailField(read_only=True)  # "" for an address given as free text
     country = serializers.CharField(read_only=True, help_text="ISO 3166-1 alpha-2 code (\"\" if none was given).")
     country_name = serializers.SerializerMethodField(help_text="English name of `country`.")
@@ -92,7 +92,7 @@ class OrderAddressOutput(serializers.ModelSerializer):
         return country_name(address.country)
 
 
-class StatusChangeOutput(serializers.ModelSerializer):
+class StatusChangeOutput(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     note = serializers.SerializerMethodField(
         help_text="Why the status changed. In a customer's answer only the customer's own notes are shown (\"\" "
                   "for notes staff wrote: they are for the shop); staff see every note.")
@@ -110,14 +110,14 @@ class StatusChangeOutput(serializers.ModelSerializer):
         return change.note if change.changed_by_id == change.order.user_id else ""
 
 
-class ShipmentEventOutput(serializers.ModelSerializer):
+class ShipmentEventOutput(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     class Meta:
         model = ShipmentEvent
         fields = ["id", "status", "message", "location", "occurred_at"]
         read_only_fields = fields
 
 
-class ShipmentOutput(serializers.ModelSerializer):
+class ShipmentOutput(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     events = ShipmentEventOutput(many=True, read_only=True)
     tracking_url = BlankableURLField(read_only=True)  # "" until staff set one
 
@@ -128,7 +128,7 @@ class ShipmentOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OrderPaymentOutput(serializers.ModelSerializer):
+class OrderPaymentOutput(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     """Each payment attempt on the order, newest first."""
 
     checkout_url = BlankableURLField(read_only=True)  # "" for providers without a hosted page
@@ -142,7 +142,7 @@ class OrderPaymentOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OrderDiscountOutput(serializers.ModelSerializer):
+class OrderDiscountOutput(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     amount = MoneyField(currency_source="order.currency", read_only=True)
     class Meta:
         model = OrderDiscount
@@ -150,7 +150,7 @@ class OrderDiscountOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OrderOutput(serializers.ModelSerializer):
+class OrderOutput(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     items = OrderItemOutput(many=True, read_only=True)
     discounts = OrderDiscountOutput(many=True, read_only=True,
                                     help_text="What sales and the voucher took off: source (voucher or promotion), "
