@@ -235,6 +235,15 @@ class PromotionAdmin(ServiceSavedAdmin):
     def save_through_service(self, data, instance):
         return services.promotion_save(data=data, promotion=instance)
 
+    # Deleting goes through the service too: catalog pages show sale prices, and the service moves the catalog
+    # cache to a new version (Django's own delete would leave the old sale price on cached pages).
+    def delete_model(self, request, obj):
+        services.promotion_delete(promotion=obj)
+
+    def delete_queryset(self, request, queryset):
+        for promotion in queryset:
+            services.promotion_delete(promotion=promotion)
+
 
 @admin.register(Redemption)
 class RedemptionAdmin(MoneyAdminMixin, admin.ModelAdmin):

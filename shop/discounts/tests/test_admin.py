@@ -64,3 +64,28 @@ def test_staff_create_a_promotion_in_the_admin(admin_web):
     assert admin_web.get("/admin/discounts/promotion/").status_code == 200
     assert admin_web.get("/admin/discounts/redemption/").status_code == 200
     assert admin_web.get("/admin/discounts/orderdiscount/").status_code == 200
+
+
+@pytest.mark.parametrize("how", ["delete page", "bulk action"])
+def test_a_promotion_deleted_in_the_admin_leaves_the_cached_catalog_pages_at_once(
+    admin_web, api_client, django_capture_on_commit_callbacks, how
+):
+    from shop.discounts.tests.factories import PromotionFactory
+
+    product = ProductFactory(price=Decimal("20.00"))
+    promotion = PromotionFactory(products=[product], value=Decimal("50"))
+    url = f"/products/{product.slug}/"
+    assert api_client.get(url).json()["sale_price"] == "10.00"
+    assert api_client.get(url)["X-Cache"] == "HIT"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        if how == "delete page":
+            response = admin_web.post(f"/admin/discounts/promotion/{promotion.pk}/delete/", {"post": "yes"})
+        else:
+            response = admin_web.post("/admin/discounts/promotion/", {
+                "action": "delete_selected", "_selected_action": [promotion.pk], "post": "yes"})
+
+    assert response.status_code == 302 and not Promotion.objects.exists()
+    answer = api_client.get(url)
+    assert (answer["X-Cache"], answer.json()["sale_price"]) == ("MISS", None)
+    assert api_client.get("/products/").json()["results"][0]["sale_price"] is None
