@@ -91,6 +91,8 @@ loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # multiprocess mode). It must be set before a worker imports prometheus_client, hence here.
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="shop-prometheus-")
+# Made here, not only in on_starting: the preloaded app writes its metric files while being imported, before it.
+Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
 
 
 def on_starting(server):
@@ -194,18 +196,24 @@ class JsonLogger(Logger):
         USR1), under the handler's lock as ``StreamHandler.emit`` writes it; any other handler (syslog) gets a
         log record. The access log's formatter is ``%(message)s``, so the bytes written are the same; skipping
         the LogRecord (pid, thread, caller frame) and formatter halves a line's cost (bench/README.md,
-        "Uncached pages, round two")."""
+        "Uncached pages, round two").
+
+        A file handler whose stream is closed (Django's ``dictConfig`` at app import closes every existing
+        handler; ``FileHandler.emit`` reopens on the next record) takes the record path once, which reopens it.
+        """
         if not self.access_log.isEnabledFor(logging.INFO):
             return
         for handler in self.access_log.handlers:
             if type(handler) in (logging.StreamHandler, logging.FileHandler) and handler.level <= logging.INFO \
                     and not handler.filters:
                 with handler.lock:
-                    handler.stream.write(line + handler.terminator)
-                    handler.stream.flush()
-            else:
-                handler.handle(self.access_log.makeRecord(
-                    self.access_log.name, logging.INFO, "gunicorn.conf.py", 0, line, None, None))
+                    stream = handler.stream
+                    if stream is not None:
+                        stream.write(line + handler.terminator)
+                        stream.flush()
+                        continue
+            handler.handle(self.access_log.makeRecord(
+                self.access_log.name, logging.INFO, "gunicorn.conf.py", 0, line, None, None))
 
 
 logger_class = JsonLogger
