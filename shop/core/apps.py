@@ -35,6 +35,20 @@ def _publish_with_request_id(headers=None, **kwargs):
 _request_id_tokens: dict = {}
 
 
+def _task_database_connections(task=None, **kwargs):
+    """Before and after each task a worker runs, what Django does around each request: close a connection that
+    is older than ``CONN_MAX_AGE``, broken or left mid-transaction, and keep the others for the next task (its
+    first query then runs the ``CONN_HEALTH_CHECKS`` ping). Celery's own Django fixup would close every
+    connection both times instead, so each task paid a new PostgreSQL session (``CELERY_DB_REUSE_MAX`` in the
+    settings turns that off; bench/README.md, "Task workers reuse their database connections"). An eager task
+    runs inside its caller's request or transaction, whose connection is not the task's to close."""
+    if getattr(getattr(task, "request", None), "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()
+
+
 def _task_request_id_prerun(task_id=None, task=None, **kwargs):
     from .logging import request_id_var
     from .middleware import safe_request_id
@@ -73,6 +87,8 @@ class CoreConfig(AppConfig):
         signals.task_success.connect(_on_task_success, weak=False, dispatch_uid="shop-task-success")
         signals.task_failure.connect(_on_task_failure, weak=False, dispatch_uid="shop-task-failure")
         signals.task_retry.connect(_on_task_retry, weak=False, dispatch_uid="shop-task-retry")
+        signals.task_prerun.connect(_task_database_connections, weak=False, dispatch_uid="shop-db-prerun")
+        signals.task_postrun.connect(_task_database_connections, weak=False, dispatch_uid="shop-db-postrun")
         # Each task is its own unit of work for read-replica routing: once it writes, it reads from the primary.
         signals.task_prerun.connect(db_router.on_task_prerun, weak=False, dispatch_uid="shop-db-scope-prerun")
         signals.task_postrun.connect(db_router.on_task_postrun, weak=False, dispatch_uid="shop-db-scope-postrun")
