@@ -175,9 +175,14 @@ def product_list_queryset(*, staff: bool, include_deleted: bool = False) -> Quer
 
 
 def product_search(queryset: QuerySet[Product], text: str) -> QuerySet[Product]:
-    """Ranked full-text search on PostgreSQL (name weighs more than description; word prefixes match, so
-    "headph" finds headphones); a case-insensitive substring match elsewhere. Results come best match first
+    """Ranked full-text search on PostgreSQL (every word must match, stemmed by the English dictionary; name
+    weighs more than description); a case-insensitive substring match elsewhere. Results come best match first
     unless the caller orders them.
+
+    Which words also match as the start of a longer word is ``settings.CATALOG_SEARCH_PREFIX``: ``last`` (the
+    default: "wireless headph" finds wireless headphones, "wire headphones" does not; the rule of Algolia's default
+    ``prefixLast`` and of Meilisearch), ``all`` or ``none``. A prefix is a scan of every indexed word it starts,
+    so each one costs the database more than a whole word.
     """
     text = text.strip()
     if not text:
@@ -188,7 +193,10 @@ def product_search(queryset: QuerySet[Product], text: str) -> QuerySet[Product]:
     if not words:
         return queryset.none()
     # Only \w+ tokens reach to_tsquery, so user input can never produce a tsquery syntax error.
-    query = SearchQuery(" & ".join(f"{word}:*" for word in words), search_type="raw", config="english")
+    mode, last = settings.CATALOG_SEARCH_PREFIX, len(words) - 1
+    terms = (f"{word}:*" if mode == "all" or (mode == "last" and index == last) else word
+             for index, word in enumerate(words))
+    query = SearchQuery(" & ".join(terms), search_type="raw", config="english")
     return (
         queryset.filter(search_vector=query)
         .annotate(search_rank=SearchRank(F("search_vector"), query))

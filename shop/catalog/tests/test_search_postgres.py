@@ -47,6 +47,29 @@ def test_word_prefixes_match(api_client, category):
     assert slugs(api_client.get(LIST, {"search": "WIRE"})) == ["headphones"]
 
 
+# CATALOG_SEARCH_PREFIX: which words match as the start of a longer one. Each search below is asked once per test
+# (the response cache would otherwise answer a repeated URL from before the setting changed).
+@pytest.mark.parametrize(("mode", "found"), [
+    ("last", {"wireless headph": True, "wire headphones": False, "headphone wireless": True, "headph": True}),
+    ("all", {"wireless headph": True, "wire headphones": True, "headphone wireless": True, "headph": True}),
+    ("none", {"wireless headph": False, "wire headphones": False, "headphone wireless": True, "headph": False}),
+])
+def test_which_words_match_as_a_prefix_follows_the_setting(api_client, category, settings, mode, found):
+    settings.CATALOG_SEARCH_PREFIX = mode
+    ProductFactory(category=category, slug="headphones", name="Wireless Headphones")
+    ProductFactory(category=category, slug="wire", name="Copper Wire")  # a whole word that "wire" is
+
+    answers = {text: slugs(api_client.get(LIST, {"search": text})) == ["headphones"] for text in found}
+
+    assert answers == found
+
+
+def test_the_default_is_a_prefix_on_the_last_word_only():
+    from django.conf import settings
+
+    assert settings.CATALOG_SEARCH_PREFIX == "last"
+
+
 def test_explicit_ordering_overrides_rank(api_client, category):
     ProductFactory(category=category, slug="dear", name="Lamp Lamp", description="lamp", price=Decimal("50.00"))
     ProductFactory(category=category, slug="cheap", name="Desk", description="A lamp.", price=Decimal("5.00"))
