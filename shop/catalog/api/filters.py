@@ -80,7 +80,9 @@ class ProductFilter(SoftDeletedFilterSet):
         field_name="is_active", label="Active status; only catalog staff ever see inactive products."
     )
     search = django_filters.CharFilter(method="filter_search", max_length=200,
-                                       label="Words in the name or description (ranked on PostgreSQL).")
+                                       label="Words in the name or description, all of them (ranked on "
+                                             "PostgreSQL, where the last word also matches longer words it "
+                                             "starts: \"wireless headph\").")
     min_price = django_filters.NumberFilter(field_name="price", lookup_expr="gte", **PRICE_BOUND,
                                             label="Products priced at least this much (the product price).")
     max_price = django_filters.NumberFilter(field_name="price", lookup_expr="lte", **PRICE_BOUND,
