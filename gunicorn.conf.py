@@ -92,7 +92,11 @@ loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="shop-prometheus-")
 # Made here, not only in on_starting: the preloaded app writes its metric files while being imported, before it.
-Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+try:
+    Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+except OSError as exc:
+    raise SystemExit(f"PROMETHEUS_MULTIPROC_DIR={os.environ['PROMETHEUS_MULTIPROC_DIR']}: cannot make this directory "
+                     f"({exc.strerror})") from None
 
 
 def on_starting(server):
@@ -131,6 +135,14 @@ def on_exit(server):
 
 
 _dumps = json.JSONEncoder(ensure_ascii=True).encode  # json.dumps' own encoder, without its per-call checks
+
+
+def _header_text(value: str | None) -> str | None:
+    """A request header as the client wrote it: WSGI hands header bytes over decoded as ISO-8859-1 (PEP 3333), so
+    UTF-8 text ("ü", two bytes) arrives as two characters; re-decoded here, anything not UTF-8 shown as U+FFFD."""
+    if value is None or value.isascii():
+        return value
+    return value.encode("latin-1").decode("utf-8", "replace")
 
 
 def _now() -> str:
@@ -185,7 +197,7 @@ class JsonLogger(Logger):
                 "duration_ms": round(request_time.total_seconds() * 1000, 3),
                 "bytes": getattr(resp, "sent", None),
                 "remote_addr": environ.get("REMOTE_ADDR"),
-                "user_agent": environ.get("HTTP_USER_AGENT"),
+                "user_agent": _header_text(environ.get("HTTP_USER_AGENT")),
             })
             self._write_access(line)
         except Exception:  # a log line must never break a response

@@ -211,3 +211,10 @@ def test_gunicorn_keeps_idle_connections_longer_than_a_balancer_does(monkeypatch
 def test_gunicorn_config_names_a_bad_setting_instead_of_serving_nothing(monkeypatch, tmp_path, env, message):
     with pytest.raises(SystemExit, match=message):
         load_gunicorn_config(monkeypatch, tmp_path, **env)
+
+
+def test_gunicorn_config_names_a_metrics_directory_it_cannot_make(monkeypatch, tmp_path):
+    (tmp_path / "a-file").write_text("")
+
+    with pytest.raises(SystemExit, match=r"PROMETHEUS_MULTIPROC_DIR=.*a-file/metrics: cannot make this directory"):
+        load_gunicorn_config(monkeypatch, tmp_path, PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "a-file" / "metrics"))

@@ -40,7 +40,8 @@ def _wait_for(predicate, seconds: float = 20.0):
 
 def _get(port: int, path: str) -> httpx.Response | None:
     try:
-        return httpx.get(f"http://127.0.0.1:{port}{path}", timeout=5)
+        # A UTF-8 user agent, as browsers in some locales and apps send: logged as written, not as Latin-1 pairs.
+        return httpx.get(f"http://127.0.0.1:{port}{path}", timeout=5, headers={"User-Agent": "Käse-App/1.0".encode()})
     except httpx.TransportError:
         return None
 
@@ -75,6 +76,7 @@ def test_access_log_file_gets_one_json_line_per_request_and_survives_a_reopen(tm
         logged = _wait_for(lambda: [line for line in _lines(access) if line["request_id"] == request_id])
         assert len(logged) == 1, (access.read_text() if access.exists() else "", errors.read_text())
         assert logged[0]["path"] == "/health/" and logged[0]["status"] == first.status_code
+        assert logged[0]["user_agent"] == "Käse-App/1.0"
 
         # logrotate's way: move the file away, then USR1 makes gunicorn and its workers open a new one.
         access.rename(tmp_path / "access.log.1")

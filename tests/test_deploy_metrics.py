@@ -67,6 +67,19 @@ def test_celery_task_outcomes_are_counted_from_signals():
     assert value("shop_celery_tasks_total", task="tests.deploy.retries_once", state="retry") == retried + 1
 
 
+def test_a_task_past_its_hard_time_limit_counts_as_one_failure():
+    from celery import signals
+    from celery.exceptions import TimeLimitExceeded
+
+    before = value("shop_celery_tasks_total", task="tests.deploy.fails", state="failure")
+    # What Celery 5.7's worker sends for one task killed at its hard time limit: the signal twice, one task id.
+    for _ in range(2):
+        signals.task_failure.send(sender=fails, task_id="hard-limit-1", exception=TimeLimitExceeded(120))
+    signals.task_failure.send(sender=fails, task_id="hard-limit-2", exception=TimeLimitExceeded(120))
+
+    assert value("shop_celery_tasks_total", task="tests.deploy.fails", state="failure") == before + 2
+
+
 def test_metrics_endpoint_is_closed_by_default(client):
     response = client.get("/metrics")
     assert response.status_code == 404

@@ -94,12 +94,26 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+# A connection kept between requests and tasks (CONN_MAX_AGE) that the network silently dropped (a NAT or firewall
+# idle timeout, a failover) is found dead within DB_TCP_TIMEOUT_SECONDS, by TCP keepalive probes while it is idle
+# and by libpq's tcp_user_timeout while a query waits, instead of Linux's defaults (2 hours idle, ~15 minutes of
+# retransmissions): the request or task then fails with OperationalError, which tasks retry. 0 leaves the
+# system's defaults. The names are libpq's connection parameters (PostgreSQL docs, "Parameter Key Words").
+_tcp_timeout = env.int("DB_TCP_TIMEOUT_SECONDS", default=30)
+if _tcp_timeout < 0:
+    raise ImproperlyConfigured(f"DB_TCP_TIMEOUT_SECONDS={_tcp_timeout}: use 0 or more.")
+_DATABASE_TCP_OPTIONS = {
+    "keepalives": 1, "keepalives_idle": _tcp_timeout, "keepalives_interval": max(1, _tcp_timeout // 3),
+    "keepalives_count": 3, "tcp_user_timeout": _tcp_timeout * 1000,
+} if _tcp_timeout else {}
 if IS_POSTGRES:
     # A lock wait longer than this is answered as 503 so clients and gateways retry instead of piling up.
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].setdefault(
         "options", f"-c lock_timeout={env.int('DB_LOCK_TIMEOUT_MS', default=5000)}"
     )
+    for _key, _value in _DATABASE_TCP_OPTIONS.items():
+        DATABASES["default"]["OPTIONS"].setdefault(_key, _value)
 elif DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Concurrent checkouts on SQLite: BEGIN IMMEDIATE takes the write lock when a transaction starts, so a second
     # writer waits (up to the same lock timeout) instead of failing at once on a read-to-write upgrade; a wait
@@ -468,6 +482,9 @@ if env("DATABASE_REPLICA_URL", default=""):
     DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
     DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
     DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["replica"]["ENGINE"].endswith("postgresql"):
+        for _key, _value in _DATABASE_TCP_OPTIONS.items():
+            DATABASES["replica"].setdefault("OPTIONS", {}).setdefault(_key, _value)
     # Tests never create a second database: the replica alias reads the test copy of the primary.
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]

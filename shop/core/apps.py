@@ -1,3 +1,6 @@
+import threading
+from collections import OrderedDict
+
 from django.apps import AppConfig
 
 
@@ -11,9 +14,23 @@ def _on_task_success(sender=None, **kwargs):
     record_celery_task(_task_name(sender), "success")
 
 
-def _on_task_failure(sender=None, **kwargs):
+# Celery 5.7 sends ``task_failure`` twice for a task past its hard time limit (from the request's timeout handler and
+# again from its failure handler, celery/worker/request.py); the ids of recent failures keep that one failure.
+_failures_seen: OrderedDict = OrderedDict()
+_failures_lock = threading.Lock()
+_FAILURES_REMEMBERED = 1024
+
+
+def _on_task_failure(sender=None, task_id=None, **kwargs):
     from .metrics import record_celery_task
 
+    if task_id is not None:
+        with _failures_lock:
+            if task_id in _failures_seen:
+                return
+            _failures_seen[task_id] = None
+            if len(_failures_seen) > _FAILURES_REMEMBERED:
+                _failures_seen.popitem(last=False)
     record_celery_task(_task_name(sender), "failure")
 
 

@@ -5,9 +5,14 @@ It defines no task itself: each app's tasks live in its own ``tasks.py``."""
 import logging
 from functools import partial
 
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 
 logger = logging.getLogger(__name__)
+
+# What a task retries (with backoff) besides its own outside failures: the database lost or busy for a moment (a
+# restart or failover, a connection cut, a lock wait past DB_LOCK_TIMEOUT_MS). Without it such a task failed
+# for good and its e-mail or gateway call never happened; every task that lists these is safe to run twice.
+TRANSIENT_DATABASE_ERRORS = (OperationalError, InterfaceError)
 
 
 def enqueue(task, *args) -> None:

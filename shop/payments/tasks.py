@@ -5,11 +5,13 @@ import logging
 
 from celery import shared_task
 
+from shop.core.enqueue import TRANSIENT_DATABASE_ERRORS
 from shop.core.exceptions import ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 
-RETRY = {"autoretry_for": (ServiceUnavailable,), "retry_backoff": 5, "retry_backoff_max": 600, "max_retries": 10}
+RETRY = {"autoretry_for": (ServiceUnavailable, *TRANSIENT_DATABASE_ERRORS), "retry_backoff": 5,
+         "retry_backoff_max": 600, "max_retries": 10}
 
 
 @shared_task(**RETRY)

@@ -12,11 +12,13 @@ before and after every task: each e-mail paid a new session (bench/email_worker.
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 import warnings
 from pathlib import Path
 
+import psycopg
 import pytest
 from django.db import connection
 
@@ -85,3 +87,50 @@ def test_a_worker_reuses_its_database_session_across_tasks_unless_conn_max_age_i
         assert sessions[0][1] < first_claim  # opened for the first e-mail, still open after the third
     else:
         assert sessions == []
+
+
+def test_the_connection_gives_up_on_a_silent_network_within_the_tcp_timeout():
+    # DB_TCP_TIMEOUT_SECONDS (default 30): keepalive probes while idle, libpq's tcp_user_timeout while a query waits.
+    connection.ensure_connection()
+    parameters = connection.connection.info.get_parameters()
+
+    assert (parameters["keepalives"], parameters["keepalives_idle"], parameters["keepalives_interval"],
+            parameters["keepalives_count"], parameters["tcp_user_timeout"]) == ("1", "30", "10", "3", "30000")
+
+
+def test_an_order_email_that_hits_a_database_error_is_retried_not_lost(user, mailoutbox):
+    """A lock held past the lock timeout (here 200 ms) fails the e-mail's claim with OperationalError, as a
+    PostgreSQL restart or a cut connection would; the task retries (eagerly here, with backoff in a worker) and the
+    e-mail goes out once the lock is gone. Before, the first error ended the task and the e-mail was never sent."""
+    from shop.orders.tasks import send_order_email
+
+    order = place_order(user=user, product=ProductFactory(stock_quantity=5))
+    OrderNotification.objects.filter(order=order).delete()
+    mailoutbox.clear()
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_lock():
+        with psycopg.connect(**{key: value for key, value in connection.get_connection_params().items()
+                                if key != "context"}, autocommit=False) as other:
+            other.execute("LOCK TABLE orders_ordernotification IN ACCESS EXCLUSIVE MODE")
+            locked.set()
+            release.wait(10)
+            time.sleep(0.3)  # still held for the first attempts
+            other.rollback()
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    try:
+        assert locked.wait(10)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '200ms'")
+        release.set()
+        send_order_email.delay(order.pk, "confirmation")
+    finally:
+        release.set()
+        holder.join(15)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout TO DEFAULT")
+
+    assert OrderNotification.objects.filter(order=order, kind="confirmation").count() == 1
+    assert [message.subject for message in mailoutbox] == [f"Your order {order.order_key} is confirmed"]
