@@ -137,10 +137,20 @@ def _current_version() -> tuple[int, float] | None:
 
 
 def normalized_query(request) -> str:
-    """The query string with parameters sorted, so ``?a=1&b=2`` and ``?b=2&a=1`` share one entry."""
+    """The query string with parameters sorted, so ``?a=1&b=2`` and ``?b=2&a=1`` share one entry; a search also
+    names ``CATALOG_SEARCH_PREFIX``, which decides what it finds (:func:`search_mode_suffix`)."""
     items = sorted((key, value) for key in request.GET for value in request.GET.getlist(key))
+    items.extend(search_mode_suffix(request.GET))
     # Re-encoded, so a value holding "&" or "=" (``?a=x%26b%3Dy``) can never share a key with ``?a=x&b=y``.
     return urlencode(items)
+
+
+def search_mode_suffix(params) -> list[tuple[str, str]]:
+    """For a request with ``search``: the setting that decides which products it finds, so a changed
+    ``CATALOG_SEARCH_PREFIX`` (a restart) never answers from a cached page or count of the other mode. Appended
+    after the sorted parameters with the live value: whatever a query adds, a key names the mode its body was
+    built with."""
+    return [("~search_prefix", settings.CATALOG_SEARCH_PREFIX)] if "search" in params else []
 
 
 def _digest(raw: str) -> str:

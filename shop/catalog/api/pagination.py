@@ -21,7 +21,7 @@ from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Count, Window
 from django.utils.functional import cached_property
 
-from shop.catalog.cache import memo_get, memo_set, memoized
+from shop.catalog.cache import memo_get, memo_set, memoized, search_mode_suffix
 from shop.core.pagination import PageNumberPagination
 
 # Parameters that choose a page or its order, never which rows are counted.
@@ -30,7 +30,8 @@ _NOT_COUNTED = {"page", "page_size", "ordering"}
 
 def _count_name(request) -> str:
     params = request.query_params
-    return "count:" + urlencode(sorted((k, v) for k in params if k not in _NOT_COUNTED for v in params.getlist(k)))
+    return "count:" + urlencode(sorted((k, v) for k in params if k not in _NOT_COUNTED for v in params.getlist(k))
+                                + search_mode_suffix(params))
 
 
 class CatalogPaginator(Paginator):

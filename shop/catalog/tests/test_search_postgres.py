@@ -64,6 +64,21 @@ def test_which_words_match_as_a_prefix_follows_the_setting(api_client, category,
     assert answers == found
 
 
+def test_a_changed_search_mode_never_answers_from_the_other_modes_cached_page(api_client, category, settings):
+    ProductFactory(category=category, slug="headphones", name="Wireless Headphones")
+    query = {"search": "wire headphones"}
+
+    settings.CATALOG_SEARCH_PREFIX = "all"
+    found = api_client.get(LIST, query)
+    settings.CATALOG_SEARCH_PREFIX = "last"  # as after a restart with the other setting
+    after = api_client.get(LIST, query)
+
+    assert (slugs(found), found.json()["count"]) == (["headphones"], 1)
+    assert (slugs(after), after.json()["count"]) == ([], 0)
+    settings.CATALOG_SEARCH_PREFIX = "all"
+    assert api_client.get(LIST, query)["X-Cache"] == "HIT"  # each mode keeps its own entry
+
+
 def test_the_default_is_a_prefix_on_the_last_word_only():
     from django.conf import settings
 
