@@ -149,6 +149,21 @@ def test_cancel_at_gateway_task_is_configured_to_retry_with_backoff():
     assert cancel_payment_at_gateway.retry_backoff_max == 600 and send_order_email.retry_backoff_max == 600
 
 
+def test_customer_emails_keep_retrying_through_an_outage_of_minutes():
+    """Each retry waits at most ``retry_backoff * 2**n`` seconds, capped at ``retry_backoff_max`` (Celery's
+    ``get_exponential_backoff_interval``); the sum of the caps is how long an outage an e-mail can outlast. It was
+    63 s (order) and 31 s (account e-mails): a PostgreSQL failover lost them (fresh-eyes QA)."""
+    from django.db import OperationalError
+
+    from shop.accounts.tasks import send_email_changed_notice, send_email_verification, send_password_reset_email
+
+    for task in (send_order_email, send_password_reset_email, send_email_verification, send_email_changed_notice):
+        budget = sum(min(task.retry_backoff * 2 ** attempt, task.retry_backoff_max)
+                     for attempt in range(task.max_retries))
+        assert budget >= 30 * 60, (task.name, budget)
+        assert OperationalError in task.autoretry_for
+
+
 def test_cancel_at_gateway_task_retries_while_stripe_is_down_then_cancels_once(user, user_client, stripe_on,  # noqa: F811
                                                                               product):
     order = place_order(user=user, product=product, quantity=2)

@@ -39,7 +39,11 @@ def _start(**env) -> subprocess.CompletedProcess:
     ("WEBHOOK_SWEEP_SECONDS", "-1", "WEBHOOK_SWEEP_SECONDS=-1.0: use a number greater than 0."),
     ("THROTTLE_RATES", "guest_order=0/min", "THROTTLE_RATES: bad entry 'guest_order=0/min'"),
     ("CATALOG_SEARCH_PREFIX", "first", "CATALOG_SEARCH_PREFIX=first: use last, all or none."),
-    ("DB_TCP_TIMEOUT_SECONDS", "-1", "DB_TCP_TIMEOUT_SECONDS=-1: use 0 or more."),
+    ("DB_TCP_TIMEOUT_SECONDS", "-1", "DB_TCP_TIMEOUT_SECONDS=-1: use 0 to 32767."),
+    ("DB_TCP_TIMEOUT_SECONDS", "40000", "DB_TCP_TIMEOUT_SECONDS=40000: use 0 to 32767."),
+    ("DB_TCP_TIMEOUT_SECONDS", "abc", "DB_TCP_TIMEOUT_SECONDS='abc': use a whole number."),
+    ("GUEST_CART_DAYS", "1.5", "GUEST_CART_DAYS='1.5': use a whole number."),
+    ("WEBHOOK_TIMEOUT_SECONDS", "soon", "WEBHOOK_TIMEOUT_SECONDS='soon': use a number."),
 ])
 def test_nonsensical_numbers_stop_start_up_naming_the_variable(name, value, message):
     result = _start(**{name: value})

@@ -15,7 +15,26 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
-env = environ.Env()
+
+
+class _Env(environ.Env):
+    """django-environ, with a variable that is not a number named at start-up: its own ``int("abc")`` fails with a
+    bare ``ValueError`` that says neither which variable nor what is expected."""
+
+    def int(self, var, default=environ.Env.NOTSET):
+        try:
+            return super().int(var, default=default)
+        except ValueError:
+            raise ImproperlyConfigured(f"{var}={self.ENVIRON.get(var)!r}: use a whole number.") from None
+
+    def float(self, var, default=environ.Env.NOTSET):
+        try:
+            return super().float(var, default=default)
+        except ValueError:
+            raise ImproperlyConfigured(f"{var}={self.ENVIRON.get(var)!r}: use a number.") from None
+
+
+env = _Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEFAULT_SECRET_KEY = "insecure-development-key-change-me"
@@ -100,8 +119,8 @@ IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 # retransmissions): the request or task then fails with OperationalError, which tasks retry. 0 leaves the
 # system's defaults. The names are libpq's connection parameters (PostgreSQL docs, "Parameter Key Words").
 _tcp_timeout = env.int("DB_TCP_TIMEOUT_SECONDS", default=30)
-if _tcp_timeout < 0:
-    raise ImproperlyConfigured(f"DB_TCP_TIMEOUT_SECONDS={_tcp_timeout}: use 0 or more.")
+if not 0 <= _tcp_timeout <= 32767:  # Linux's largest TCP_KEEPIDLE; above it every connection would fail
+    raise ImproperlyConfigured(f"DB_TCP_TIMEOUT_SECONDS={_tcp_timeout}: use 0 to 32767.")
 _DATABASE_TCP_OPTIONS = {
     "keepalives": 1, "keepalives_idle": _tcp_timeout, "keepalives_interval": max(1, _tcp_timeout // 3),
     "keepalives_count": 3, "tcp_user_timeout": _tcp_timeout * 1000,

@@ -3,12 +3,12 @@ from django.conf import settings
 from django.core.mail import EmailMessage, send_mail
 from django.template.loader import render_to_string
 
-from shop.core.enqueue import TRANSIENT_DATABASE_ERRORS
+from shop.core.enqueue import EMAIL_RETRY, TRANSIENT_DATABASE_ERRORS
 
 from .models import User
 
 
-@shared_task(autoretry_for=(OSError, *TRANSIENT_DATABASE_ERRORS), retry_backoff=True, max_retries=5)
+@shared_task(autoretry_for=(OSError, *TRANSIENT_DATABASE_ERRORS), **EMAIL_RETRY)
 def send_password_reset_email(user_id: int) -> None:
     from .services import password_reset_link_parts
 
@@ -26,7 +26,7 @@ def send_password_reset_email(user_id: int) -> None:
     )
 
 
-@shared_task(autoretry_for=(OSError, *TRANSIENT_DATABASE_ERRORS), retry_backoff=True, max_retries=5)
+@shared_task(autoretry_for=(OSError, *TRANSIENT_DATABASE_ERRORS), **EMAIL_RETRY)
 def send_email_changed_notice(user_id: int, old_email: str) -> None:
     """Tell the account's previous address that the login e-mail changed (to whom, when), so an owner who did
     not make the change learns of it where an intruder cannot hide it.
@@ -50,7 +50,7 @@ def send_email_changed_notice(user_id: int, old_email: str) -> None:
     ).send()
 
 
-@shared_task(autoretry_for=(OSError, *TRANSIENT_DATABASE_ERRORS), retry_backoff=True, max_retries=5)
+@shared_task(autoretry_for=(OSError, *TRANSIENT_DATABASE_ERRORS), **EMAIL_RETRY)
 def send_email_verification(user_id: int) -> None:
     """E-mail an unverified user a link (``EMAIL_VERIFY_URL`` with ``{token}``) and a 6-digit code, both valid
     ``EMAIL_VERIFICATION_HOURS``. Nothing is sent to a verified, disabled or deleted account. A retry issues a

@@ -14,6 +14,11 @@ logger = logging.getLogger(__name__)
 # for good and its e-mail or gateway call never happened; every task that lists these is safe to run twice.
 TRANSIENT_DATABASE_ERRORS = (OperationalError, InterfaceError)
 
+# How an e-mail task retries: the first wait up to 5 s, doubling to at most 10 minutes, 10 times (Celery draws each
+# wait at random below its cap, its default jitter): up to ~40 minutes in all, so a database or mail server away
+# for a restart or a failover of a few minutes does not end the e-mail.
+EMAIL_RETRY = {"retry_backoff": 5, "retry_backoff_max": 600, "max_retries": 10}
+
 
 def enqueue(task, *args) -> None:
     """Queue a Celery task now (outside a transaction, e.g. from an after-commit listener); a broker that is down

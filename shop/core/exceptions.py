@@ -8,7 +8,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import OperationalError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -104,6 +104,17 @@ def api_exception_handler(exc, context):
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
         )
         response["Retry-After"] = "2"
+        return response
+    elif isinstance(exc, (OperationalError, InterfaceError)):
+        # The database unreachable or gone mid-request (a restart, a failover, a cut connection): the request could
+        # not finish, and a retry in a moment (a checkout's with the same Idempotency-Key) finds the database back;
+        # Django reconnects for the next request (CONN_HEALTH_CHECKS). Was a 500.
+        logger.error("database unavailable, answered with 503: %s", exc)
+        response = Response(
+            {"detail": "The database is unavailable; please retry shortly.", "code": CoreErrorCode.SERVICE_UNAVAILABLE},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+        response["Retry-After"] = "5"
         return response
 
     response = exception_handler(exc, context)

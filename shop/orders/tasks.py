@@ -2,13 +2,12 @@ from smtplib import SMTPException
 
 from celery import shared_task
 
-from shop.core.enqueue import TRANSIENT_DATABASE_ERRORS
+from shop.core.enqueue import EMAIL_RETRY, TRANSIENT_DATABASE_ERRORS
 
 from . import notifications
 
 
-@shared_task(autoretry_for=(OSError, SMTPException, *TRANSIENT_DATABASE_ERRORS), retry_backoff=True,
-             retry_backoff_max=600, max_retries=6)
+@shared_task(autoretry_for=(OSError, SMTPException, *TRANSIENT_DATABASE_ERRORS), **EMAIL_RETRY)
 def send_order_email(order_id: int, kind: str) -> bool:
     return notifications.order_email_send(order_id=order_id, kind=kind)
 

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import django_filters
 from django import forms
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, Subquery
 
 from shop.catalog.models import Category, Product, ProductVariant
@@ -70,6 +71,16 @@ class SoftDeletedFilterSet(StrictFilterSet):
         return queryset.filter(is_deleted=True) if value else queryset
 
 
+def _search_label() -> str:
+    """The ``search`` parameter's description, for the mode this process runs with (``CATALOG_SEARCH_PREFIX``)."""
+    prefix = {"last": "the last word also matches longer words it starts (\"wireless headph\")",
+              "all": "every word also matches longer words it starts (\"wire headph\")",
+              "none": "whole words only"}[settings.CATALOG_SEARCH_PREFIX]
+    return ("Words in the name or description, at most 200 characters; every word must match. On PostgreSQL "
+            f"results are ranked, words are stemmed (\"lamps\" finds lamp) and common words (\"the\") ignored; "
+            f"{prefix}. Elsewhere the text is matched as a substring.")
+
+
 class ProductFilter(SoftDeletedFilterSet):
     """Query parameters of ``GET /products/``."""
 
@@ -80,9 +91,7 @@ class ProductFilter(SoftDeletedFilterSet):
         field_name="is_active", label="Active status; only catalog staff ever see inactive products."
     )
     search = django_filters.CharFilter(method="filter_search", max_length=200,
-                                       label="Words in the name or description, all of them (ranked on "
-                                             "PostgreSQL, where the last word also matches longer words it "
-                                             "starts: \"wireless headph\").")
+                                       label=_search_label())
     min_price = django_filters.NumberFilter(field_name="price", lookup_expr="gte", **PRICE_BOUND,
                                             label="Products priced at least this much (the product price).")
     max_price = django_filters.NumberFilter(field_name="price", lookup_expr="lte", **PRICE_BOUND,

@@ -134,3 +134,22 @@ def test_an_order_email_that_hits_a_database_error_is_retried_not_lost(user, mai
 
     assert OrderNotification.objects.filter(order=order, kind="confirmation").count() == 1
     assert [message.subject for message in mailoutbox] == [f"Your order {order.order_key} is confirmed"]
+
+
+def test_a_request_that_loses_the_database_is_answered_503_with_retry_after(api_client):
+    """The connection cut under a request (as a restart or failover does) is a 503 the client can retry, not a
+    500; the next request reconnects."""
+    with psycopg.connect(**{key: value for key, value in connection.get_connection_params().items()
+                            if key != "context"}, autocommit=True) as other:
+        connection.ensure_connection()
+        other.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
+    try:
+        response = api_client.get("/products/?page_size=3&probe=lost")
+    finally:
+        connection.close()
+
+    assert response.status_code == 503, response.content
+    assert response.json() == {"detail": "The database is unavailable; please retry shortly.",
+                               "code": "service_unavailable"}
+    assert response["Retry-After"] == "5"
+    assert api_client.get("/products/?page_size=3&probe=back").status_code == 200
