@@ -24,6 +24,14 @@ def test_other_database_errors_stay_unhandled():
     assert api_exception_handler(OperationalError("no such table: nope"), {}) is None  # a logged 500
 
 
+def test_a_closed_connection_is_a_503_the_client_retries():
+    from django.db import InterfaceError
+
+    response = api_exception_handler(InterfaceError("connection already closed"), {})
+
+    assert (response.status_code, response.data["code"], response["Retry-After"]) == (503, "service_unavailable", "5")
+
+
 @pytest.mark.skipif(not ON_SQLITE, reason="SQLite's own locking; PostgreSQL's lock_timeout has its own test")
 def test_sqlite_waits_for_the_lock_and_starts_writes_immediately():
     options = settings.DATABASES["default"]["OPTIONS"]

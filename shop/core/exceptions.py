@@ -82,6 +82,28 @@ def _is_lock_timeout(exc: Exception) -> bool:
     return str(exc).lower().startswith(SQLITE_BUSY_MESSAGES)
 
 
+def _is_database_unavailable(exc: Exception) -> bool:
+    """The connection to PostgreSQL lost or refused, as opposed to an error in what was asked: a closed connection
+    (InterfaceError), libpq's own failures (no SQLSTATE: "consuming input failed"), or SQLSTATE class 08
+    (connection exception), 53 (insufficient resources: too many connections) or 57P (the server shutting down,
+    restarting or not yet accepting connections), per PostgreSQL's "Appendix A. Error Codes". SQLite's
+    OperationalError ("no such table") is a fault of the code, not of availability: it stays a logged 500."""
+    if isinstance(exc, InterfaceError):
+        return True
+    cause = getattr(exc, "__cause__", None)
+    if not hasattr(cause, "sqlstate"):  # not a psycopg error
+        return False
+    sqlstate = cause.sqlstate
+    return sqlstate is None or sqlstate.startswith(("08", "53", "57P"))
+
+
+def _retry_later(detail: str, code: str, *, seconds: int) -> Response:
+    """A 503 with ``Retry-After`` (seconds): nothing was done that a retry would repeat wrongly."""
+    response = Response({"detail": detail, "code": code}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+    response["Retry-After"] = str(seconds)
+    return response
+
+
 def api_exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         body = {"detail": exc.message, "code": exc.code, **exc.extra}
@@ -99,23 +121,14 @@ def api_exception_handler(exc, context):
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, OperationalError) and _is_lock_timeout(exc):
         logger.warning("lock timeout answered with 503: %s", exc)
-        response = Response(
-            {"detail": "The resource is busy; please retry shortly.", "code": CoreErrorCode.BUSY},
-            status=status.HTTP_503_SERVICE_UNAVAILABLE,
-        )
-        response["Retry-After"] = "2"
-        return response
-    elif isinstance(exc, (OperationalError, InterfaceError)):
+        return _retry_later("The resource is busy; please retry shortly.", CoreErrorCode.BUSY, seconds=2)
+    elif isinstance(exc, (OperationalError, InterfaceError)) and _is_database_unavailable(exc):
         # The database unreachable or gone mid-request (a restart, a failover, a cut connection): the request could
         # not finish, and a retry in a moment (a checkout's with the same Idempotency-Key) finds the database back;
         # Django reconnects for the next request (CONN_HEALTH_CHECKS). Was a 500.
         logger.error("database unavailable, answered with 503: %s", exc)
-        response = Response(
-            {"detail": "The database is unavailable; please retry shortly.", "code": CoreErrorCode.SERVICE_UNAVAILABLE},
-            status=status.HTTP_503_SERVICE_UNAVAILABLE,
-        )
-        response["Retry-After"] = "5"
-        return response
+        return _retry_later("The database is unavailable; please retry shortly.", CoreErrorCode.SERVICE_UNAVAILABLE,
+                            seconds=5)
 
     response = exception_handler(exc, context)
     if response is None:
