@@ -301,3 +301,12 @@ def test_refund_and_payment_read_examples_have_the_shape_of_real_answers(schema,
             assert _shape(example["value"]) == _shape(answers[path]), (
                 f"{method.upper()} {path} example {name!r} no longer matches the real answer:\n"
                 f"{json.dumps(answers[path], indent=1)}")
+
+
+def test_the_product_search_parameter_states_its_limit_and_how_words_match(schema, api_client):
+    (search,) = [p for p in schema["paths"]["/products/"]["get"]["parameters"] if p["name"] == "search"]
+
+    assert search["schema"] == {"type": "string", "maxLength": 200}
+    assert "the last word also matches longer words" in search["description"]  # CATALOG_SEARCH_PREFIX=last
+    response = api_client.get("/products/", {"search": "x" * 201})
+    assert (response.status_code, response.json()["code"]) == (400, "invalid")

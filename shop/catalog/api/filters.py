@@ -6,6 +6,7 @@ import django_filters
 from django import forms
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, Subquery
+from drf_spectacular.utils import extend_schema_field
 
 from shop.catalog.models import Category, Product, ProductVariant
 from shop.catalog.selectors import product_search, user_is_catalog_staff
@@ -71,14 +72,17 @@ class SoftDeletedFilterSet(StrictFilterSet):
         return queryset.filter(is_deleted=True) if value else queryset
 
 
+SEARCH_MAX_LENGTH = 200  # characters of a search; longer is a 400 naming the parameter
+
+
 def _search_label() -> str:
     """The ``search`` parameter's description, for the mode this process runs with (``CATALOG_SEARCH_PREFIX``)."""
     prefix = {"last": "the last word also matches longer words it starts (\"wireless headph\")",
               "all": "every word also matches longer words it starts (\"wire headph\")",
               "none": "whole words only"}[settings.CATALOG_SEARCH_PREFIX]
-    return ("Words in the name or description, at most 200 characters; every word must match. On PostgreSQL "
-            f"results are ranked, words are stemmed (\"lamps\" finds lamp) and common words (\"the\") ignored; "
-            f"{prefix}. Elsewhere the text is matched as a substring.")
+    return (f"Words in the name or description, at most {SEARCH_MAX_LENGTH} characters; every word must match. "
+            "On PostgreSQL results are ranked, words are stemmed (\"lamps\" finds lamp) and common words "
+            f"(\"the\") ignored; {prefix}. Elsewhere the text is matched as a substring.")
 
 
 class ProductFilter(SoftDeletedFilterSet):
@@ -90,7 +94,7 @@ class ProductFilter(SoftDeletedFilterSet):
     is_active = StrictBooleanFilter(
         field_name="is_active", label="Active status; only catalog staff ever see inactive products."
     )
-    search = django_filters.CharFilter(method="filter_search", max_length=200,
+    search = django_filters.CharFilter(method="filter_search", max_length=SEARCH_MAX_LENGTH,
                                        label=_search_label())
     min_price = django_filters.NumberFilter(field_name="price", lookup_expr="gte", **PRICE_BOUND,
                                             label="Products priced at least this much (the product price).")
@@ -119,6 +123,8 @@ class ProductFilter(SoftDeletedFilterSet):
             category_id=Subquery(Category.objects.filter(same_text("slug", value)).values("id")[:1])
         )
 
+    # Stated here: with its own schema a filter's label is not read for the description.
+    @extend_schema_field({"type": "string", "maxLength": SEARCH_MAX_LENGTH, "description": _search_label()})
     def filter_search(self, queryset, name, value):
         return product_search(queryset, value)
 
