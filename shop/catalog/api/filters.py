@@ -75,7 +75,7 @@ class SoftDeletedFilterSet(StrictFilterSet):
 SEARCH_MAX_LENGTH = 200  # characters of a search; longer is a 400 naming the parameter
 
 
-def _search_label() -> str:
+def _search_description() -> str:
     """The ``search`` parameter's description, for the mode this process runs with (``CATALOG_SEARCH_PREFIX``)."""
     prefix = {"last": "the last word also matches longer words it starts (\"wireless headph\")",
               "all": "every word also matches longer words it starts (\"wire headph\")",
@@ -83,6 +83,9 @@ def _search_label() -> str:
     return (f"Words in the name or description, at most {SEARCH_MAX_LENGTH} characters; every word must match. "
             "On PostgreSQL results are ranked, words are stemmed (\"lamps\" finds lamp) and common words "
             f"(\"the\") ignored; {prefix}. Elsewhere the text is matched as a substring.")
+
+
+SEARCH_DESCRIPTION = _search_description()
 
 
 class ProductFilter(SoftDeletedFilterSet):
@@ -95,7 +98,7 @@ class ProductFilter(SoftDeletedFilterSet):
         field_name="is_active", label="Active status; only catalog staff ever see inactive products."
     )
     search = django_filters.CharFilter(method="filter_search", max_length=SEARCH_MAX_LENGTH,
-                                       label=_search_label())
+                                       label=SEARCH_DESCRIPTION)
     min_price = django_filters.NumberFilter(field_name="price", lookup_expr="gte", **PRICE_BOUND,
                                             label="Products priced at least this much (the product price).")
     max_price = django_filters.NumberFilter(field_name="price", lookup_expr="lte", **PRICE_BOUND,
@@ -124,7 +127,7 @@ class ProductFilter(SoftDeletedFilterSet):
         )
 
     # Stated here: with its own schema a filter's label is not read for the description.
-    @extend_schema_field({"type": "string", "maxLength": SEARCH_MAX_LENGTH, "description": _search_label()})
+    @extend_schema_field({"type": "string", "maxLength": SEARCH_MAX_LENGTH, "description": SEARCH_DESCRIPTION})
     def filter_search(self, queryset, name, value):
         return product_search(queryset, value)
 

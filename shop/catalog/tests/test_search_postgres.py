@@ -47,8 +47,7 @@ def test_word_prefixes_match(api_client, category):
     assert slugs(api_client.get(LIST, {"search": "WIRE"})) == ["headphones"]
 
 
-# CATALOG_SEARCH_PREFIX: which words match as the start of a longer one. Each search below is asked once per test
-# (the response cache would otherwise answer a repeated URL from before the setting changed).
+# CATALOG_SEARCH_PREFIX: which words match as the start of a longer one.
 @pytest.mark.parametrize(("mode", "found"), [
     ("last", {"wireless headph": True, "wire headphones": False, "headphone wireless": True, "headph": True}),
     ("all", {"wireless headph": True, "wire headphones": True, "headphone wireless": True, "headph": True}),

@@ -18,7 +18,6 @@ import uuid
 import warnings
 from pathlib import Path
 
-import psycopg
 import pytest
 from django.db import connection
 
@@ -29,6 +28,12 @@ from shop.orders.tests.factories import place_order
 ROOT = Path(__file__).resolve().parents[3]
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def _another_connection():
+    """A second psycopg connection to the test database, opened by Django's own backend with the same parameters
+    (not in autocommit: a lock taken on it holds until it rolls back or closes)."""
+    return connection.get_new_connection(connection.get_connection_params())
 
 
 def _sessions(application_name: str) -> list[tuple]:
@@ -110,8 +115,7 @@ def test_an_order_email_that_hits_a_database_error_is_retried_not_lost(user, mai
     locked, release = threading.Event(), threading.Event()
 
     def hold_the_lock():
-        with psycopg.connect(**{key: value for key, value in connection.get_connection_params().items()
-                                if key != "context"}, autocommit=False) as other:
+        with _another_connection() as other:
             other.execute("LOCK TABLE orders_ordernotification IN ACCESS EXCLUSIVE MODE")
             locked.set()
             release.wait(10)
@@ -139,8 +143,7 @@ def test_an_order_email_that_hits_a_database_error_is_retried_not_lost(user, mai
 def test_a_request_that_loses_the_database_is_answered_503_with_retry_after(api_client):
     """The connection cut under a request (as a restart or failover does) is a 503 the client can retry, not a
     500; the next request reconnects."""
-    with psycopg.connect(**{key: value for key, value in connection.get_connection_params().items()
-                            if key != "context"}, autocommit=True) as other:
+    with _another_connection() as other:
         connection.ensure_connection()
         other.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
     try:
