@@ -168,18 +168,56 @@ def test_customer_sees_public_catalog_only(user_client, category):
 
 def test_a_plain_page_answers_what_the_filtered_path_does(api_client, manager_client, category):
     """A public page with only ``page``/``page_size`` skips the filterset (shop.catalog.api.views): the same rows,
-    in the same order, as through it (an empty ``search`` goes through it and filters nothing)."""
+    in the same order, as through it (an empty ``ordering`` goes through it and changes nothing)."""
     ProductFactory.create_batch(5, category=category)
     ProductFactory(category=category, is_active=False)
     ProductFactory(category=category, is_deleted=True)
 
     plain = api_client.get(LIST, {"page": 2, "page_size": 2}).json()
-    filtered = api_client.get(LIST, {"page": 2, "page_size": 2, "search": ""}).json()
+    filtered = api_client.get(LIST, {"page": 2, "page_size": 2, "ordering": ""}).json()
     staff = manager_client.get(LIST).json()
 
     assert plain["results"] == filtered["results"]
     assert (plain["count"], filtered["count"], staff["count"]) == (5, 5, 6)  # staff: the inactive one, not deleted
-    assert plain["next"].replace("&search=", "") == filtered["next"].replace("&search=", "")
+    assert plain["next"] == filtered["next"].replace("ordering=&", "")
+
+
+@pytest.mark.parametrize("text", ["lamp", "  lamp  ", "desk lamp", "", "   "])
+def test_a_plain_search_answers_what_the_filtered_path_does(api_client, category, text):
+    """A public search with only ``search``/``page``/``page_size`` skips the filterset too: the same rows, order
+    and count as through it (an empty ``ordering`` sends it there and changes nothing)."""
+    for name in ("Desk lamp", "Floor lamp", "Lamp shade", "Desk", "Chair"):
+        ProductFactory(category=category, name=name, description="")
+    ProductFactory(category=category, name="Hidden lamp", is_active=False)
+    ProductFactory(category=category, name="Gone lamp", is_deleted=True)
+
+    plain = api_client.get(LIST, {"search": text, "page_size": 2, "page": 1})
+    filtered = api_client.get(LIST, {"search": text, "page_size": 2, "page": 1, "ordering": ""})
+
+    assert plain.status_code == filtered.status_code == 200
+    plain, filtered = plain.json(), filtered.json()
+    assert plain["count"] == filtered["count"] == {"lamp": 3, "desk lamp": 1, "": 5}[text.strip()]
+    assert [row["name"] for row in plain["results"]] == [row["name"] for row in filtered["results"]]
+
+
+@pytest.mark.parametrize("params, parameter", [
+    ({"search": "x" * 201}, "search"),
+    ({"search": "lamp\x00"}, "search"),
+])
+def test_a_search_the_filter_refuses_is_a_400_naming_it(api_client, category, params, parameter):
+    response = api_client.get(LIST, params)
+
+    assert response.status_code == 400
+    assert parameter in response.json()["errors"]
+
+
+def test_a_search_given_twice_uses_the_last_value_as_the_filter_does(api_client, category):
+    ProductFactory(category=category, name="Desk lamp", description="")
+    ProductFactory(category=category, name="Chair", description="")
+
+    response = api_client.get(f"{LIST}?search=chair&search=lamp")
+
+    assert [row["name"] for row in response.json()["results"]] == ["Desk lamp"]
 
 
 def test_list_runs_a_fixed_number_of_queries_whatever_the_page_size(api_client, category, django_assert_num_queries):
