@@ -4,7 +4,7 @@ A sender first claims the e-mail (``OrderNotification``, unique per order and ki
 A claim that was never completed is taken over, so no fault after the claim loses the e-mail: a lost reply to the
 claim (the retry, same token, finds its own claim), an SMTP failure (the claim is released for the retry), the
 database gone with it (the retry finds its own claim), a worker killed or an SMTP hang past the task's hard time
-limit (the claim goes stale after ``CLAIM_LEASE_SECONDS``, and the next sender takes it over). The
+limit (the claim goes stale after ``CLAIM_LEASE_SECONDS`` and ``order_emails_sweep`` hands it to a new task). The
 price is a rare duplicate: when the database fails after SMTP accepted the e-mail and before it is recorded as
 sent, the retry sends it again. A customer told twice beats one never told. (Not covered here: a task that was
 never queued, and one that fails all its retries; both are logged.)

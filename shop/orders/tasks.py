@@ -21,3 +21,10 @@ def expire_unpaid_orders_task() -> int:
 
     return expire_unpaid_orders()
 
+
+@shared_task
+def order_emails_sweep_task() -> int:
+    """Celery beat runs this every minute (``CELERY_BEAT_SCHEDULE``); safe to run concurrently (guarded takeover)."""
+    from .services import order_emails_sweep
+
+    return order_emails_sweep()

@@ -10,6 +10,7 @@ from django.db.migrations.executor import MigrationExecutor
 from shop.catalog.tests.factories import ProductFactory
 from shop.orders.models import OrderNotification
 from shop.orders.notifications import order_email_send
+from shop.orders.services import order_emails_sweep
 from shop.orders.tests.factories import place_order
 
 BEFORE = ("orders", "0009_money_three_decimals")
@@ -40,4 +41,5 @@ def test_rows_written_before_the_migration_stay_sent(user):
                 .values_list("kind", "sent_at", "claimed_at", "claimed_by"))
     assert rows == [("confirmation", sent_at, sent_at, ""), ("shipped", sent_at, sent_at, "")]
     assert order_email_send(order_id=order.pk, kind="confirmation", claim_token="task-1") is False
+    assert order_emails_sweep() == 0
     assert mail.outbox == []

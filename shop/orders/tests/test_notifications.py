@@ -3,10 +3,12 @@ loses the e-mail (shop/orders/notifications.py). The task's id is its claim toke
 
 import time
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from celery.exceptions import Retry
 from django.core import mail
+from django.core.management import call_command
 from django.db import connection
 from django.db.models.functions import Now
 from django.test.utils import CaptureQueriesContext
@@ -14,7 +16,8 @@ from django.test.utils import CaptureQueriesContext
 from shop.catalog.tests.factories import ProductFactory
 from shop.orders.models import OrderNotification
 from shop.orders.notifications import CLAIM_LEASE_SECONDS, OrderEmailInProgress, order_email_send
-from shop.orders.tasks import send_order_email
+from shop.orders.services import order_emails_sweep
+from shop.orders.tasks import order_emails_sweep_task, send_order_email
 from shop.orders.tests.factories import place_order
 from tests.concurrency import run_concurrently
 
@@ -113,6 +116,7 @@ def test_a_sent_email_is_not_sent_again_by_anyone(user):
 
     assert order_email_send(order_id=order.pk, kind="confirmation", claim_token="task-done") is False
     assert order_email_send(order_id=order.pk, kind="confirmation", claim_token="task-5") is False
+    assert order_emails_sweep() == 0
 
     assert mail.outbox == []
     assert OrderNotification.objects.get(pk=claim.pk).claimed_by == "task-done"
@@ -225,3 +229,43 @@ def test_two_senders_taking_over_one_stale_claim_at_once_send_one_email(user):
     assert _subjects() == [f"Your order {order.order_key} is confirmed"]
     after = OrderNotification.objects.get(pk=claim.pk)
     assert after.claimed_by in ("sender-a", "sender-b") and after.sent_at is not None
+
+
+@pytest.mark.django_db
+def test_the_sweep_hands_only_stale_unsent_claims_to_a_new_task_which_sends_them(
+        user, django_capture_on_commit_callbacks):
+    stale, fresh, sent = _order(user), _order(user), _order(user)
+    stale_claim = _claimed(stale, by="task-killed", age=CLAIM_LEASE_SECONDS + 5)
+    fresh_claim = _claimed(fresh, by="task-sending-now", age=CLAIM_LEASE_SECONDS - 30)
+    sent_claim = _claimed(sent, by="task-done", age=CLAIM_LEASE_SECONDS * 10)
+    OrderNotification.objects.filter(pk=sent_claim.pk).update(sent_at=Now() - timedelta(seconds=600))
+    sent_claim.refresh_from_db()
+
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        assert order_emails_sweep() == 1
+        assert order_emails_sweep() == 0  # the claim now belongs to the queued task for a lease
+    assert len(queued) == 1
+
+    assert _subjects() == [f"Your order {stale.order_key} is confirmed"]
+    after = {claim.pk: claim for claim in OrderNotification.objects.all()}
+    assert after[stale_claim.pk].sent_at is not None
+    assert after[stale_claim.pk].claimed_by not in ("task-killed", "")  # the new task's id
+    assert (after[fresh_claim.pk].claimed_by, after[fresh_claim.pk].claimed_at, after[fresh_claim.pk].sent_at) == (
+        "task-sending-now", fresh_claim.claimed_at, None)
+    assert (after[sent_claim.pk].claimed_by, after[sent_claim.pk].sent_at) == ("task-done", sent_claim.sent_at)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_runs_from_beat_and_from_make_runs_loop(user, settings):
+    order = _order(user)
+    _claimed(order, by="task-killed", age=CLAIM_LEASE_SECONDS + 5)
+
+    entry = settings.CELERY_BEAT_SCHEDULE["orders-emails-sweep"]
+    assert entry == {"task": "shop.orders.tasks.order_emails_sweep_task", "schedule": 60.0}
+    assert order_emails_sweep_task.name == entry["task"]
+    out = StringIO()
+    call_command("order_emails_sweep", stdout=out)
+
+    assert out.getvalue() == "order e-mails sweep: 1 handed to a new task\n"
+    assert _subjects() == [f"Your order {order.order_key} is confirmed"]
+    assert order_emails_sweep_task.delay().get() == 0
