@@ -573,6 +573,12 @@ CELERY_BEAT_SCHEDULE["orders-expire-unpaid"] = {
     "task": "shop.orders.tasks.expire_unpaid_orders_task",
     "schedule": 60.0,
 }
+# Order e-mails claimed by a sender that died (a worker killed past CELERY_TASK_TIME_LIMIT) are handed to a new task
+# once their claim is older than the lease (shop/orders/notifications.py, CLAIM_LEASE_SECONDS: 180 s).
+CELERY_BEAT_SCHEDULE["orders-emails-sweep"] = {
+    "task": "shop.orders.tasks.order_emails_sweep_task",
+    "schedule": 60.0,
+}
 # Guest carts (no login, X-Cart-Token) untouched this many days are abandoned: their token stops working and the
 # hourly beat task deletes them.
 GUEST_CART_DAYS = _env_int_at_least("GUEST_CART_DAYS", 30, 1)

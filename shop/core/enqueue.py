@@ -20,24 +20,26 @@ TRANSIENT_DATABASE_ERRORS = (OperationalError, InterfaceError)
 EMAIL_RETRY = {"retry_backoff": 5, "retry_backoff_max": 600, "max_retries": 10}
 
 
-def enqueue(task, *args) -> None:
+def enqueue(task, *args, task_id: str | None = None) -> None:
     """Queue a Celery task now (outside a transaction, e.g. from an after-commit listener); a broker that is down
-    is logged, never raised (the task's periodic sweep, where it has one, catches up)."""
-    _enqueue(task, args)
+    is logged, never raised (the task's periodic sweep, where it has one, catches up). ``task_id``: the id the task
+    runs under (default: a new one), for work handed to it beforehand under that id."""
+    _enqueue(task, args, task_id)
 
 
-def _enqueue(task, args: tuple) -> None:
+def _enqueue(task, args: tuple, task_id: str | None = None) -> None:
     try:
-        task.delay(*args)
+        task.apply_async(args, task_id=task_id)
     except Exception:  # the broker being down must not turn a committed change into a 500
         logger.exception("could not queue task %s%r; it must be re-run by hand or by its periodic sweep",
                          task.name, args)
 
 
-def enqueue_on_commit(task, *args) -> None:
-    """Queue a Celery task once the current transaction commits (never for a rolled-back change).
+def enqueue_on_commit(task, *args, task_id: str | None = None) -> None:
+    """Queue a Celery task once the current transaction commits (never for a rolled-back change); ``task_id`` as
+    for :func:`enqueue`.
 
     Written by hand instead of ``on_commit(..., robust=True)``: Django 5.2 logs ``func.__qualname__`` there,
     which a ``partial`` lacks, and raises AttributeError instead of logging.
     """
-    transaction.on_commit(partial(_enqueue, task, args))
+    transaction.on_commit(partial(_enqueue, task, args, task_id))

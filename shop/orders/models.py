@@ -4,6 +4,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from shop.core.models import TimeStampedModel, shop_amount_validator
@@ -297,14 +298,24 @@ class ShipmentEvent(models.Model):
 
 
 class OrderNotification(models.Model):
-    """One row per email sent, so a retried or duplicated task never mails the customer twice."""
+    """One row per (order, kind) e-mail: claimed by one sender before it is sent, then marked sent, so a retried or
+    duplicated task does not mail the customer twice and a claim whose sender died is taken over
+    (``shop/orders/notifications.py``)."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=20)
-    sent_at = models.DateTimeField(default=timezone.now)
+    # When the current sender claimed it, by the database's clock (the one clock every lease comparison uses).
+    claimed_at = models.DateTimeField(db_default=Now())
+    # Who claimed it: an opaque token, the Celery task id (the same across that task's retries) or a fresh uuid.
+    claimed_by = models.CharField(max_length=255)
+    # NULL while claimed and not yet sent.
+    sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["order", "kind"], name="orders_notification_once")]
+        # The sweep's question (unsent claims older than the lease), answered without reading the sent rows.
+        indexes = [models.Index(fields=["claimed_at"], condition=models.Q(sent_at__isnull=True),
+                                name="orders_notification_unsent")]
 
     def __str__(self) -> str:
         return f"{self.kind} email for order {self.order_id}"

@@ -1,5 +1,6 @@
 """A management command that runs once, or every ``--loop SECONDS`` until interrupted: periodic work for machines
-without Celery beat (``make run`` starts the unpaid-order expiry and the webhooks sweep this way)."""
+without Celery beat (``make run`` starts the unpaid-order expiry, the webhooks sweep and the order e-mails sweep
+this way)."""
 
 import time
 

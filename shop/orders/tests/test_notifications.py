@@ -1,28 +1,271 @@
-"""The confirmation e-mail as a Celery worker sends it: outside any transaction, its claim row one INSERT (no BEGIN
-and COMMIT around it), and a duplicate task sends nothing."""
+"""Order e-mails: claimed, sent, marked sent; a claim whose sender vanished is taken over, so no fault on the way
+loses the e-mail (shop/orders/notifications.py). The task's id is its claim token, shared by its retries."""
+
+import time
+from datetime import timedelta
+from io import StringIO
 
 import pytest
+from celery.exceptions import Retry
 from django.core import mail
+from django.core.management import call_command
 from django.db import connection
+from django.db.models.functions import Now
 from django.test.utils import CaptureQueriesContext
 
 from shop.catalog.tests.factories import ProductFactory
 from shop.orders.models import OrderNotification
-from shop.orders.notifications import order_email_send
+from shop.orders.notifications import CLAIM_LEASE_SECONDS, OrderEmailInProgress, order_email_send
+from shop.orders.services import order_emails_sweep
+from shop.orders.tasks import order_emails_sweep_task, send_order_email
 from shop.orders.tests.factories import place_order
+from tests.concurrency import run_concurrently
+
+
+def _order(user):
+    order = place_order(user=user, product=ProductFactory(stock_quantity=5))
+    OrderNotification.objects.filter(order=order).delete()  # the eager confirmation, where commits run it
+    mail.outbox.clear()
+    return order
+
+
+def _claimed(order, *, by: str, age: float, kind: str = "confirmation") -> OrderNotification:
+    """A claim row as a sender left it ``age`` seconds ago, unsent (database time, as the code writes it)."""
+    claim = OrderNotification.objects.create(order=order, kind=kind, claimed_by=by)
+    OrderNotification.objects.filter(pk=claim.pk).update(claimed_at=Now() - timedelta(seconds=age))
+    claim.refresh_from_db()
+    return claim
+
+
+def _subjects() -> list[str]:
+    return [message.subject for message in mail.outbox]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_claims_and_sends_once_with_no_transaction_around_the_claim(user):
-    order = place_order(user=user, product=ProductFactory(stock_quantity=5))
-    OrderNotification.objects.filter(order=order).delete()
-    mail.outbox.clear()
+def test_a_worker_claims_sends_and_marks_sent_with_no_transaction_around_them(user):
+    order = _order(user)
 
     with CaptureQueriesContext(connection) as queries:
-        assert order_email_send(order_id=order.pk, kind="confirmation") is True
+        assert order_email_send(order_id=order.pk, kind="confirmation", claim_token="task-1") is True
     assert order_email_send(order_id=order.pk, kind="confirmation") is False
 
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [user.email]
-    assert OrderNotification.objects.filter(order=order, kind="confirmation").count() == 1
+    claim = OrderNotification.objects.get(order=order, kind="confirmation")
+    assert claim.claimed_by == "task-1" and claim.sent_at is not None and claim.sent_at >= claim.claimed_at
     statements = [query["sql"].split()[0] for query in queries.captured_queries]
-    assert statements == ["SELECT", "SELECT", "INSERT"], statements  # the order with its lines, the claim
+    # the order with its lines, the claim, marked sent: each statement commits alone
+    assert statements == ["SELECT", "SELECT", "INSERT", "UPDATE"], statements
+
+
+@pytest.mark.django_db
+def test_the_lease_outlasts_the_tasks_hard_time_limit(settings):
+    assert CLAIM_LEASE_SECONDS > settings.CELERY_TASK_TIME_LIMIT
+
+
+@pytest.mark.django_db
+def test_a_retry_after_the_claims_reply_was_lost_sends_once_and_marks_it_sent(user):
+    """The INSERT committed but its reply never came back: the task's retry (same task id) finds its own claim."""
+    order = _order(user)
+    claim = _claimed(order, by="task-lost-reply", age=1)
+
+    result = send_order_email.apply(args=(order.pk, "confirmation"), task_id="task-lost-reply", throw=True)
+
+    assert result.get() is True
+    assert _subjects() == [f"Your order {order.order_key} is confirmed"]
+    claim.refresh_from_db()
+    assert claim.sent_at is not None and claim.claimed_by == "task-lost-reply"
+    assert send_order_email.apply(args=(order.pk, "confirmation"), task_id="task-lost-reply").get() is False
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_another_senders_fresh_claim_is_retried_later_and_sends_nothing(user):
+    order = _order(user)
+    claim = _claimed(order, by="task-sending-now", age=CLAIM_LEASE_SECONDS - 30)  # old, but inside the lease
+
+    with pytest.raises(OrderEmailInProgress):
+        order_email_send(order_id=order.pk, kind="confirmation", claim_token="task-2")
+    with pytest.raises(Retry) as retry:  # the task does not give up: it retries with backoff
+        send_order_email.apply(args=(order.pk, "confirmation"), task_id="task-2", throw=True)
+
+    assert isinstance(retry.value.exc, OrderEmailInProgress)
+    assert mail.outbox == []
+    after = OrderNotification.objects.get(pk=claim.pk)
+    assert (after.claimed_by, after.claimed_at, after.sent_at) == ("task-sending-now", claim.claimed_at, None)
+
+
+@pytest.mark.django_db
+def test_a_stale_claim_is_taken_over_and_sent_once(user):
+    """Its worker was killed, or SMTP hung past the hard time limit: after the lease anyone may send it."""
+    order = _order(user)
+    claim = _claimed(order, by="task-killed", age=CLAIM_LEASE_SECONDS + 5)
+
+    assert order_email_send(order_id=order.pk, kind="confirmation", claim_token="task-3") is True
+    assert order_email_send(order_id=order.pk, kind="confirmation", claim_token="task-4") is False
+
+    assert _subjects() == [f"Your order {order.order_key} is confirmed"]
+    after = OrderNotification.objects.get(pk=claim.pk)
+    assert after.claimed_by == "task-3" and after.claimed_at > claim.claimed_at and after.sent_at is not None
+
+
+@pytest.mark.django_db
+def test_a_sent_email_is_not_sent_again_by_anyone(user):
+    order = _order(user)
+    claim = _claimed(order, by="task-done", age=CLAIM_LEASE_SECONDS * 10)
+    OrderNotification.objects.filter(pk=claim.pk).update(sent_at=Now())
+
+    assert order_email_send(order_id=order.pk, kind="confirmation", claim_token="task-done") is False
+    assert order_email_send(order_id=order.pk, kind="confirmation", claim_token="task-5") is False
+    assert order_emails_sweep() == 0
+
+    assert mail.outbox == []
+    assert OrderNotification.objects.get(pk=claim.pk).claimed_by == "task-done"
+
+
+class RefusingBackend:
+    """An SMTP server that refuses the connection."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise ConnectionRefusedError("SMTP server refused the connection")
+
+
+@pytest.mark.django_db
+def test_a_failed_send_releases_the_claim_and_the_retry_sends_once(user, settings):
+    order = _order(user)
+    settings.EMAIL_BACKEND = "shop.orders.tests.test_notifications.RefusingBackend"
+
+    with pytest.raises(Retry) as retry:
+        send_order_email.apply(args=(order.pk, "confirmation"), task_id="task-6", throw=True)
+    assert isinstance(retry.value.exc, ConnectionRefusedError)
+    assert not OrderNotification.objects.filter(order=order).exists()  # released: the retry need not wait
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert send_order_email.apply(args=(order.pk, "confirmation"), task_id="task-6", throw=True).get() is True
+    assert _subjects() == [f"Your order {order.order_key} is confirmed"]
+    assert OrderNotification.objects.get(order=order).sent_at is not None
+
+
+def _another_connection():
+    """A second psycopg connection to the test database (not in autocommit: its locks hold until it rolls back)."""
+    return connection.get_new_connection(connection.get_connection_params())
+
+
+class DatabaseLostWithSmtpBackend:
+    """SMTP fails and the database connection is cut at the same moment, as when the network under both drops: the
+    claim cannot be released."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        with _another_connection() as other:
+            other.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
+            other.commit()
+        raise OSError("SMTP connection reset")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_smtp_and_the_database_failing_together_leave_the_claim_to_the_tasks_retry(user, settings, caplog):
+    order = _order(user)
+    settings.EMAIL_BACKEND = "shop.orders.tests.test_notifications.DatabaseLostWithSmtpBackend"
+
+    with pytest.raises(Retry) as retry:
+        send_order_email.apply(args=(order.pk, "confirmation"), task_id="task-7", throw=True)
+    assert isinstance(retry.value.exc, OSError)  # the SMTP error is the one retried, not the failed release
+    assert "could not release order e-mail claim" in caplog.text
+    connection.close()  # what a worker does with a broken connection before the next task (shop/core/apps.py)
+    claim = OrderNotification.objects.get(order=order)
+    assert (claim.claimed_by, claim.sent_at) == ("task-7", None)
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert send_order_email.apply(args=(order.pk, "confirmation"), task_id="task-7", throw=True).get() is True
+    assert _subjects() == [f"Your order {order.order_key} is confirmed"]
+    claim.refresh_from_db()
+    assert claim.sent_at is not None
+
+
+def _lock_waiters() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND wait_event_type = 'Lock'")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_senders_taking_over_one_stale_claim_at_once_send_one_email(user):
+    """Both read the stale claim and reach the takeover together: a row lock held elsewhere lines their UPDATEs up,
+    then lets them go one after the other. The second re-checks the guard against the first's committed claim and
+    takes nothing (an UPDATE by id alone would let both send)."""
+    order = _order(user)
+    claim = _claimed(order, by="task-killed", age=CLAIM_LEASE_SECONDS + 5)
+    other = _another_connection()
+    other.execute("SELECT id FROM orders_ordernotification WHERE id = %s FOR UPDATE", [claim.pk])
+
+    def release_when_both_wait():
+        deadline = time.monotonic() + 10
+        while _lock_waiters() < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        waiting = _lock_waiters()
+        other.rollback()
+        return waiting
+
+    try:
+        *results, waiting = run_concurrently(
+            lambda: order_email_send(order_id=order.pk, kind="confirmation", claim_token="sender-a"),
+            lambda: order_email_send(order_id=order.pk, kind="confirmation", claim_token="sender-b"),
+            release_when_both_wait,
+        )
+    finally:
+        other.close()
+
+    assert waiting == 2  # both were at the takeover when it was released
+    assert [result is True for result in results].count(True) == 1, results
+    assert [isinstance(result, OrderEmailInProgress) for result in results].count(True) == 1, results  # retries
+    assert _subjects() == [f"Your order {order.order_key} is confirmed"]
+    after = OrderNotification.objects.get(pk=claim.pk)
+    assert after.claimed_by in ("sender-a", "sender-b") and after.sent_at is not None
+
+
+@pytest.mark.django_db
+def test_the_sweep_hands_only_stale_unsent_claims_to_a_new_task_which_sends_them(
+        user, django_capture_on_commit_callbacks):
+    stale, fresh, sent = _order(user), _order(user), _order(user)
+    stale_claim = _claimed(stale, by="task-killed", age=CLAIM_LEASE_SECONDS + 5)
+    fresh_claim = _claimed(fresh, by="task-sending-now", age=CLAIM_LEASE_SECONDS - 30)
+    sent_claim = _claimed(sent, by="task-done", age=CLAIM_LEASE_SECONDS * 10)
+    OrderNotification.objects.filter(pk=sent_claim.pk).update(sent_at=Now() - timedelta(seconds=600))
+    sent_claim.refresh_from_db()
+
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        assert order_emails_sweep() == 1
+        assert order_emails_sweep() == 0  # the claim now belongs to the queued task for a lease
+    assert len(queued) == 1
+
+    assert _subjects() == [f"Your order {stale.order_key} is confirmed"]
+    after = {claim.pk: claim for claim in OrderNotification.objects.all()}
+    assert after[stale_claim.pk].sent_at is not None
+    assert after[stale_claim.pk].claimed_by not in ("task-killed", "")  # the new task's id
+    assert (after[fresh_claim.pk].claimed_by, after[fresh_claim.pk].claimed_at, after[fresh_claim.pk].sent_at) == (
+        "task-sending-now", fresh_claim.claimed_at, None)
+    assert (after[sent_claim.pk].claimed_by, after[sent_claim.pk].sent_at) == ("task-done", sent_claim.sent_at)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_runs_from_beat_and_from_make_runs_loop(user, settings):
+    order = _order(user)
+    _claimed(order, by="task-killed", age=CLAIM_LEASE_SECONDS + 5)
+
+    entry = settings.CELERY_BEAT_SCHEDULE["orders-emails-sweep"]
+    assert entry == {"task": "shop.orders.tasks.order_emails_sweep_task", "schedule": 60.0}
+    assert order_emails_sweep_task.name == entry["task"]
+    out = StringIO()
+    call_command("order_emails_sweep", stdout=out)
+
+    assert out.getvalue() == "order e-mails sweep: 1 handed to a new task\n"
+    assert _subjects() == [f"Your order {order.order_key} is confirmed"]
+    assert order_emails_sweep_task.delay().get() == 0
