@@ -43,6 +43,8 @@ def _start(**env) -> subprocess.CompletedProcess:
     ("DB_TCP_TIMEOUT_SECONDS", "40000", "DB_TCP_TIMEOUT_SECONDS=40000: use 0 to 32767."),
     ("DB_TCP_TIMEOUT_SECONDS", "abc", "DB_TCP_TIMEOUT_SECONDS='abc': use a whole number."),
     ("GUEST_CART_DAYS", "1.5", "GUEST_CART_DAYS='1.5': use a whole number."),
+    ("EMAIL_TIMEOUT", "0", "EMAIL_TIMEOUT=0: use 1 to 119 seconds"),
+    ("EMAIL_TIMEOUT", "120", "EMAIL_TIMEOUT=120: use 1 to 119 seconds"),
     ("WEBHOOK_TIMEOUT_SECONDS", "soon", "WEBHOOK_TIMEOUT_SECONDS='soon': use a number."),
 ])
 def test_nonsensical_numbers_stop_start_up_naming_the_variable(name, value, message):

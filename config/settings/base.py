@@ -370,6 +370,13 @@ CSRF_FAILURE_VIEW = "shop.core.views.csrf_failure"  # the JSON error shape, nami
 # --- Email, static, media -------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# Seconds an SMTP connect, send or reply may block (Django's default is forever). Well under the task's hard time
+# limit, so a hung mail server fails the send (the claim is released and the task retries) before the worker
+# kills the task, and an eager send (``make run``) cannot hold an order e-mail's claim past its lease.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+if not 1 <= EMAIL_TIMEOUT < CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(f"EMAIL_TIMEOUT={EMAIL_TIMEOUT}: use 1 to {CELERY_TASK_TIME_LIMIT - 1} seconds "
+                               "(under the task time limit, so a hung mail server fails the send, which retries).")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="shop@localhost")
 # Where a customer writes to the shop (named in account e-mails, e.g. to get back an account whose login e-mail
 # someone else changed, and their Reply-To). Empty: those e-mails say "reply to this e-mail" instead.

@@ -36,7 +36,8 @@ CLAIM_LEASE_SECONDS: int = settings.CELERY_TASK_TIME_LIMIT + 60
 A worker kills a task at that limit, and the claim is written after the task started, so a claim this old has no
 live sender in a worker; the 60 s on top cover the kill's own delay and a statement still in flight. Shorter, a
 slow but live sender could be overtaken (a duplicate); longer, a dead sender's e-mail waits longer. A direct call
-or an eager task (no worker, ``make run``) has no such limit: one slower than the lease may be overtaken (logged).
+or an eager task (no worker, ``make run``) has no such limit, only ``EMAIL_TIMEOUT`` (30 s) on each SMTP step:
+a send slower than the lease may be overtaken (logged).
 Compared with the database's clock only (``claimed_at`` is written by it), so the workers' clocks do not matter."""
 
 

@@ -269,3 +269,29 @@ def test_the_sweep_runs_from_beat_and_from_make_runs_loop(user, settings):
     assert out.getvalue() == "order e-mails sweep: 1 handed to a new task\n"
     assert _subjects() == [f"Your order {order.order_key} is confirmed"]
     assert order_emails_sweep_task.delay().get() == 0
+
+
+@pytest.mark.django_db
+def test_a_mail_server_that_never_answers_fails_the_send_within_email_timeout(user, settings):
+    """A real socket that accepts and never speaks SMTP: the send fails after EMAIL_TIMEOUT (not when the worker
+    kills the task, nor never in an eager send), the claim is released, and the error is one the task retries."""
+    import socket
+
+    order = _order(user)
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = silent.getsockname()
+        settings.EMAIL_TIMEOUT = 1
+        started = time.monotonic()
+        with pytest.raises(OSError):  # TimeoutError: in the task's autoretry_for
+            order_email_send(order_id=order.pk, kind="confirmation", claim_token="task-1")
+        waited = time.monotonic() - started
+
+    assert 0.9 <= waited < 10
+    assert not OrderNotification.objects.filter(order=order).exists()  # released: the retry sends it
+
+
+def test_the_default_email_timeout_is_well_under_the_task_time_limit():
+    from django.conf import settings
+
+    assert settings.EMAIL_TIMEOUT == 30 < settings.CELERY_TASK_TIME_LIMIT
