@@ -17,7 +17,7 @@ Same contract as ``shop.core.pagination.PageNumberPagination`` (``page``, ``page
 from functools import partial
 from urllib.parse import urlencode
 
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import Count, Window
 from django.utils.functional import cached_property
 
@@ -32,6 +32,13 @@ def _count_name(request) -> str:
     params = request.query_params
     return "count:" + urlencode(sorted((k, v) for k in params if k not in _NOT_COUNTED for v in params.getlist(k))
                                 + search_mode_suffix(params))
+
+
+class CatalogPage(Page):
+    """A page whose ``ids`` (its products' ids, in its order) are known when its query read them already (a
+    ranked search page), else None: the page's rows can then be read by id (``product_page_rows(ids=...)``)."""
+
+    ids: list[int] | None = None
 
 
 class CatalogPaginator(Paginator):
@@ -76,8 +83,13 @@ class CatalogPaginator(Paginator):
             if self.request is not None:
                 memo_set(self.request, _count_name(self.request), found[0][1])
         number = self.validate_number(number)
-        keep = self.per_page if number < self.num_pages else len(found)
-        return self._get_page(self.object_list.filter(pk__in=[pk for pk, _ in found[:keep]]), number, self)
+        keep = [pk for pk, _ in found[:self.per_page if number < self.num_pages else len(found)]]
+        page = self._get_page(self.object_list.filter(pk__in=keep), number, self)
+        page.ids = keep
+        return page
+
+    def _get_page(self, *args, **kwargs) -> "CatalogPage":
+        return CatalogPage(*args, **kwargs)
 
     def page(self, number):
         if self._ranked():

@@ -138,7 +138,7 @@ def _product_page(request, products, *, staff: bool) -> dict:
     ``_page(..., ProductOutput)``, at a fraction of the CPU on an uncached page."""
     paginator = CatalogPagination()
     page = paginator.page_of(products, request)
-    rows = selectors.product_page_rows(page.object_list, staff=staff)
+    rows = selectors.product_page_rows(page.object_list, staff=staff, ids=page.ids)
     return {
         "count": page.paginator.count,
         "next": paginator.get_next_link(),
