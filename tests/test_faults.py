@@ -20,6 +20,7 @@ from shop.orders.models import Order, OrderItem, OrderNotification, Shipment
 from shop.orders.services import order_cancel
 from shop.orders.tasks import send_order_email
 from shop.orders.tests.factories import place_order
+from shop.orders.tests.test_notifications import as_a_worker
 from shop.payments.models import Payment
 from shop.payments.tasks import cancel_payment_at_gateway
 from shop.payments.tests.conftest import intasend_on, paymob_on, stripe_on  # noqa: F401 (fixtures)
@@ -199,13 +200,15 @@ def test_order_email_task_retries_while_smtp_is_down_then_sends_exactly_once(set
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 1  # refused
 
-    with pytest.raises(Retry):
-        send_order_email.apply(args=(order.pk, "confirmation"), throw=True)
+    with as_a_worker(), pytest.raises(Retry):
+        send_order_email.apply(args=(order.pk, "confirmation"), task_id="task-1", throw=True)
 
-    assert not OrderNotification.objects.filter(order=order).exists()  # the claim was released for the retry
+    claim = OrderNotification.objects.get(order=order)  # kept for the task's retry (and the sweep, if none comes)
+    assert (claim.claimed_by, claim.sent_at) == ("task-1", None)
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    first = send_order_email.apply(args=(order.pk, "confirmation"), throw=True)
-    second = send_order_email.apply(args=(order.pk, "confirmation"), throw=True)
+    with as_a_worker():
+        first = send_order_email.apply(args=(order.pk, "confirmation"), task_id="task-1", throw=True)  # the retry
+        second = send_order_email.apply(args=(order.pk, "confirmation"), task_id="task-2", throw=True)
 
     assert (first.get(), second.get()) == (True, False)
     assert len(mail.outbox) == 1 and order.order_key in mail.outbox[0].subject

@@ -1,13 +1,15 @@
 """Order emails: each (order, kind) sent once, or, after a fault, at least once (a rare duplicate, never a loss).
 
 A sender first claims the e-mail (``OrderNotification``, unique per order and kind), sends it, then marks it sent.
-A claim that was never completed is taken over, so no fault after the claim loses the e-mail: a lost reply to the
-claim (the retry, same token, finds its own claim), an SMTP failure (the claim is released for the retry), the
-database gone with it (the retry finds its own claim), a worker killed or an SMTP hang past the task's hard time
-limit (the claim goes stale after ``CLAIM_LEASE_SECONDS`` and ``order_emails_sweep`` hands it to a new task). The
-price is a rare duplicate: when the database fails after SMTP accepted the e-mail and before it is recorded as
-sent, the retry sends it again. A customer told twice beats one never told. (Not covered here: a task that was
-never queued, and one that fails all its retries; both are logged.)
+A claim that was never completed is kept and taken over, so no fault after the claim loses the e-mail: a lost
+reply to the claim (the retry, same token, finds its own claim), an SMTP failure or outage (the claim stays the
+task's; its retry sends), the database gone with it (the same), a worker killed, while sending or while its retry
+waits, or an SMTP hang past the task's hard time limit, or an inline task (``make run``) that does not retry
+(the claim goes stale after ``CLAIM_LEASE_SECONDS`` and ``order_emails_sweep`` hands it to a new task, again until
+a mail server takes it). A message the mail server refuses for good (5xx) is dropped and logged. An e-mail sent
+but not recorded (the database failed right after) is recorded by the retry, not sent again. The one duplicate
+left: a mail server that accepted the message but whose reply never came; every attempt carries the same
+``Message-ID``. (Not covered here: a task that was never queued, e.g. the broker down at commit; logged.)
 
 Kinds: ``confirmation``, ``shipped``, ``delivered``, ``cancelled``, ``expired``, and ``refund:<refund id>`` (one
 e-mail per refund that leaves the order open, e.g. a partial refund; a refund that cancels the order is told by
@@ -17,9 +19,10 @@ the cancellation e-mail, which says what was refunded or is on its way).
 import logging
 import uuid
 from datetime import timedelta
+from smtplib import SMTPDataError, SMTPRecipientsRefused
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import QuerySet
 from django.db.models.functions import Now
@@ -39,6 +42,14 @@ slow but live sender could be overtaken (a duplicate); longer, a dead sender's e
 or an eager task (no worker, ``make run``) has no such limit, only ``EMAIL_TIMEOUT`` (30 s) on each SMTP step:
 a send slower than the lease may be overtaken (logged).
 Compared with the database's clock only (``claimed_at`` is written by it), so the workers' clocks do not matter."""
+
+
+class OrderEmailRefused(Exception):
+    """The mail server refused this e-mail for good (a 5xx for its recipients or its data): not retried."""
+
+
+class OrderEmailUnrecorded(Exception):
+    """The e-mail went out but the database failed before it was recorded as sent: the retry only records it."""
 
 
 class OrderEmailInProgress(Exception):
@@ -128,7 +139,7 @@ def _claim(order: Order, kind: str, token: str) -> int | None:
         claim_id, claimed_by, sent_at = found
         if sent_at is not None:
             return None
-        if claimed_by == token:  # ours: this task's retry, after our INSERT's reply was lost or our release failed
+        if claimed_by == token:  # ours: this task's retry, after our send failed or our INSERT's reply was lost
             return claim_id
         if claim_take_over(claim_id=claim_id, token=token):
             return claim_id
@@ -143,31 +154,51 @@ def _mark_sent(claim_id: int, token: str) -> None:
         logger.warning("order e-mail claim %s was taken over while it was being sent: it may go out twice", claim_id)
 
 
-def _release(claim_id: int, token: str) -> None:
-    """Let the retry send at once. If the database is gone too, the retry (same token) still finds its own claim,
-    and any other sender takes it over after the lease."""
-    try:
-        OrderNotification.objects.filter(pk=claim_id, claimed_by=token, sent_at__isnull=True).delete()
-    except DatabaseError:
-        logger.warning("could not release order e-mail claim %s after a failed send", claim_id, exc_info=True)
+def _refused_for_good(error: Exception) -> bool:
+    """True for an SMTP reply that refuses this message itself, which no retry changes: every recipient refused
+    (e.g. 550 no such user) or the message data refused with a 5xx code (RFC 5321 section 4.2.1: 5yz is a permanent
+    negative completion). A timeout, a connection refused, a 4xx, a login or sender refusal (the shop's own
+    mail settings, which an operator fixes) are retried."""
+    if isinstance(error, SMTPRecipientsRefused):
+        return True
+    return isinstance(error, SMTPDataError) and 500 <= error.smtp_code < 600
+
+
+def message_id(order: Order, kind: str) -> str:
+    """The ``Message-ID`` of an order's ``kind`` e-mail: the same for every attempt (RFC 5322 section 3.6.4), so
+    when a mail server accepted an attempt but its reply never came (the one way this e-mail goes out twice), mail
+    systems that drop repeated Message-IDs show it once. Its domain is the sender address's, not the host's,
+    so every worker writes the same one."""
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip("> ") or "localhost"
+    return f"<order-{order.order_key}.{kind.replace(':', '-')}@{domain}>"
+
+
+def order_email_mark_sent(*, order_id: int, kind: str, claim_token: str) -> bool:
+    """Record as sent an e-mail that ``claim_token``'s sender sent but could not record (``OrderEmailUnrecorded``):
+    its retry does this instead of sending again. True if it was recorded now."""
+    return OrderNotification.objects.filter(order_id=order_id, kind=kind, claimed_by=claim_token,
+                                            sent_at__isnull=True).update(sent_at=Now()) == 1
 
 
 def order_email_send(*, order_id: int, kind: str, claim_token: str | None = None) -> bool:
     """Send the ``kind`` email for an order, at least once across retries and senders.
 
-    The e-mail's row (``OrderNotification``) is absent (never claimed, or released after a failed send), claimed
-    (``sent_at`` NULL; ``claimed_by`` and ``claimed_at`` say who and since when) or sent. ``claim_token`` names the
-    sender: the Celery task id, which a task's retries share (a fresh uuid when None). This call claims the e-mail
-    by INSERT; if the row exists it is sent (answer False), claimed by this token (ours: go on), claimed by another
-    less than ``CLAIM_LEASE_SECONDS`` (180 s) ago (raise OrderEmailInProgress), or older (taken over by one guarded
-    UPDATE; lost to another sender: OrderEmailInProgress). After sending it marks the row sent; if sending fails
-    it releases the claim and re-raises.
+    The e-mail's row (``OrderNotification``) is absent (never claimed), claimed (``sent_at`` NULL; ``claimed_by``
+    and ``claimed_at`` say who and since when) or sent. ``claim_token`` names the sender: the Celery task id, which
+    a task's retries share (a fresh uuid when None). This call claims the e-mail by INSERT; if the row exists it is
+    sent (answer False), claimed by this token (ours: go on), claimed by another less than
+    ``CLAIM_LEASE_SECONDS`` (180 s) ago (raise OrderEmailInProgress), or older (taken over by one guarded UPDATE;
+    lost to another sender: OrderEmailInProgress). After sending it marks the row sent. A failed send keeps the
+    claim: this token's retry sends it, and if no retry comes (a worker killed while the retry waits, an inline
+    task, retries run out) the sweep hands it to a new sender once the lease is over, until a mail server takes it.
 
     Answers True if it sent the e-mail now; False if it was sent already, the order (or the refund of a
-    ``refund:<id>`` kind) is gone or failed, or the kind is unknown. Raises OrderEmailInProgress, what sending
-    raises (SMTPException, OSError; the claim released), and database errors (the claim kept for this token's
-    retry, or after the lease for anyone). A database error after SMTP accepted the e-mail leaves it claimed, and
-    the retry sends it again: the one duplicate this design allows.
+    ``refund:<id>`` kind) is gone or failed, or the kind is unknown. Raises OrderEmailInProgress; what sending
+    raises (SMTPException, OSError: retried); OrderEmailRefused when the mail server refused the message for good
+    (the claim dropped, not retried); OrderEmailUnrecorded when the e-mail went out but the database failed before
+    it was recorded (the retry records it, :func:`order_email_mark_sent`, and does not send it again); and database
+    errors before sending (the claim kept for this token's retry, or after the lease for anyone). Only a mail server
+    that accepts the message but whose reply is lost makes the retry send it again (same ``Message-ID``).
     """
     base, _, refund_id = kind.partition(":")
     if base not in SUBJECTS or (base == "refund") != refund_id.isdigit():
@@ -184,14 +215,28 @@ def order_email_send(*, order_id: int, kind: str, claim_token: str | None = None
     if claim_id is None:
         return False
     try:
-        send_mail(
+        EmailMessage(
             subject=SUBJECTS[base].format(key=order.order_key),
-            message=render_to_string(TEMPLATES[base], context),
+            body=render_to_string(TEMPLATES[base], context),
             from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[_recipient(order)],
-        )
-    except Exception:
-        _release(claim_id, token)
-        raise
-    _mark_sent(claim_id, token)
+            to=[_recipient(order)],
+            headers={"Message-ID": message_id(order, kind)},
+        ).send()
+    except Exception as error:
+        if _refused_for_good(error):
+            _drop(claim_id, token)
+            logger.error("order %s's %s e-mail was refused by the mail server for good: not retried", order.pk, kind)
+            raise OrderEmailRefused(str(error)) from error
+        raise  # the claim stays this token's: its retry sends it, or the sweep after the lease
+    try:
+        _mark_sent(claim_id, token)
+    except DatabaseError as error:
+        raise OrderEmailUnrecorded(f"order {order.pk}'s {kind} e-mail was sent but not recorded") from error
     return True
+
+
+def _drop(claim_id: int, token: str) -> None:
+    try:
+        OrderNotification.objects.filter(pk=claim_id, claimed_by=token, sent_at__isnull=True).delete()
+    except DatabaseError:  # the sweep will try it again after the lease, and be refused again
+        logger.warning("could not drop order e-mail claim %s after a permanent refusal", claim_id, exc_info=True)

@@ -1,17 +1,40 @@
+import logging
 from smtplib import SMTPException
 
-from celery import shared_task
+from celery import current_app, shared_task
 
 from shop.core.enqueue import EMAIL_RETRY, TRANSIENT_DATABASE_ERRORS
 
 from . import notifications
 
+logger = logging.getLogger(__name__)
 
-@shared_task(bind=True, autoretry_for=(OSError, SMTPException, notifications.OrderEmailInProgress,
-                                      *TRANSIENT_DATABASE_ERRORS), **EMAIL_RETRY)
-def send_order_email(self, order_id: int, kind: str) -> bool:
-    """Claims the e-mail under this task's id, which its retries share: a retry finds its own claim and sends."""
-    return notifications.order_email_send(order_id=order_id, kind=kind, claim_token=self.request.id)
+
+_RETRIED = (OSError, SMTPException, notifications.OrderEmailInProgress, *TRANSIENT_DATABASE_ERRORS)
+
+
+@shared_task(bind=True, autoretry_for=_RETRIED, **EMAIL_RETRY)
+def send_order_email(self, order_id: int, kind: str, sent: bool = False) -> bool:
+    """Claims the e-mail under this task's id, which its retries share: a retry finds its own claim and sends.
+    ``sent``: this task sent it and only has to record it (its retry after ``OrderEmailUnrecorded``).
+
+    Run inline (no broker: ``make run``), a failure is not retried in place, where Celery would run every retry at
+    once inside the request that queued it: the claim stays, and the sweep (``order_emails_sweep``) sends it once
+    its lease is over."""
+    token = self.request.id
+    try:
+        if sent:
+            return notifications.order_email_mark_sent(order_id=order_id, kind=kind, claim_token=token)
+        return notifications.order_email_send(order_id=order_id, kind=kind, claim_token=token)
+    except notifications.OrderEmailUnrecorded as error:
+        # soon: before the claim's lease is over and the sweep hands it to a sender that would send it again
+        raise self.retry(exc=error, kwargs={"order_id": order_id, "kind": kind, "sent": True}, countdown=2) from error
+    except _RETRIED:
+        if not current_app.conf.task_always_eager:
+            raise
+        logger.warning("order %s's %s e-mail failed inline; the sweep sends it after the claim's lease",
+                       order_id, kind, exc_info=True)
+        return False
 
 
 @shared_task

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from shop.catalog.tests.factories import ProductFactory
 from shop.orders.models import Order, OrderNotification
-from shop.orders.notifications import order_email_send
+from shop.orders.notifications import OrderEmailInProgress, order_email_send
 from shop.orders.services import expire_unpaid_orders, order_expire
 from shop.orders.tasks import expire_unpaid_orders_task, send_order_email
 
@@ -137,11 +137,13 @@ def test_a_failed_send_can_be_retried(user, product, settings):
     settings.EMAIL_BACKEND = "shop.orders.tests.test_expiry.BrokenBackend"
 
     with pytest.raises(OSError):
-        order_email_send(order_id=order.pk, kind="confirmation")
-    assert not OrderNotification.objects.exists()
+        order_email_send(order_id=order.pk, kind="confirmation", claim_token="sender-1")
+    assert OrderNotification.objects.get().sent_at is None  # kept for this sender's retry
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    assert order_email_send(order_id=order.pk, kind="confirmation") is True
+    with pytest.raises(OrderEmailInProgress):  # anyone else waits for the lease
+        order_email_send(order_id=order.pk, kind="confirmation", claim_token="sender-2")
+    assert order_email_send(order_id=order.pk, kind="confirmation", claim_token="sender-1") is True
     assert len(mail.outbox) == 1
 
 

@@ -2,10 +2,13 @@
 loses the e-mail (shop/orders/notifications.py). The task's id is its claim token, shared by its retries."""
 
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 from io import StringIO
+from smtplib import SMTPDataError, SMTPRecipientsRefused, SMTPServerDisconnected
 
 import pytest
+from celery import current_app
 from celery.exceptions import Retry
 from django.core import mail
 from django.core.management import call_command
@@ -15,7 +18,15 @@ from django.test.utils import CaptureQueriesContext
 
 from shop.catalog.tests.factories import ProductFactory
 from shop.orders.models import OrderNotification
-from shop.orders.notifications import CLAIM_LEASE_SECONDS, OrderEmailInProgress, order_email_send
+from shop.orders.notifications import (
+    CLAIM_LEASE_SECONDS,
+    OrderEmailInProgress,
+    OrderEmailRefused,
+    OrderEmailUnrecorded,
+    _refused_for_good,
+    message_id,
+    order_email_send,
+)
 from shop.orders.services import order_emails_sweep
 from shop.orders.tasks import order_emails_sweep_task, send_order_email
 from shop.orders.tests.factories import place_order
@@ -39,6 +50,18 @@ def _claimed(order, *, by: str, age: float, kind: str = "confirmation") -> Order
 
 def _subjects() -> list[str]:
     return [message.subject for message in mail.outbox]
+
+
+@contextmanager
+def as_a_worker():
+    """``apply()`` the task as a Celery worker runs it (its retries raised for the broker to schedule), not inline
+    as without a broker (``make run``, and the tests' default), where a failure is left to the sweep."""
+    previous = current_app.conf.task_always_eager
+    current_app.conf.task_always_eager = False
+    try:
+        yield
+    finally:
+        current_app.conf.task_always_eager = previous
 
 
 @pytest.mark.django_db(transaction=True)
@@ -85,7 +108,7 @@ def test_another_senders_fresh_claim_is_retried_later_and_sends_nothing(user):
 
     with pytest.raises(OrderEmailInProgress):
         order_email_send(order_id=order.pk, kind="confirmation", claim_token="task-2")
-    with pytest.raises(Retry) as retry:  # the task does not give up: it retries with backoff
+    with as_a_worker(), pytest.raises(Retry) as retry:  # the task does not give up: it retries with backoff
         send_order_email.apply(args=(order.pk, "confirmation"), task_id="task-2", throw=True)
 
     assert isinstance(retry.value.exc, OrderEmailInProgress)
@@ -133,19 +156,111 @@ class RefusingBackend:
 
 
 @pytest.mark.django_db
-def test_a_failed_send_releases_the_claim_and_the_retry_sends_once(user, settings):
+def test_a_failed_send_keeps_the_claim_for_the_tasks_retry_which_sends_once(user, settings):
     order = _order(user)
     settings.EMAIL_BACKEND = "shop.orders.tests.test_notifications.RefusingBackend"
 
-    with pytest.raises(Retry) as retry:
+    with as_a_worker(), pytest.raises(Retry) as retry:
         send_order_email.apply(args=(order.pk, "confirmation"), task_id="task-6", throw=True)
     assert isinstance(retry.value.exc, ConnectionRefusedError)
-    assert not OrderNotification.objects.filter(order=order).exists()  # released: the retry need not wait
+    claim = OrderNotification.objects.get(order=order)
+    assert (claim.claimed_by, claim.sent_at) == ("task-6", None)  # kept: the sweep has it if the retry never comes
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    assert send_order_email.apply(args=(order.pk, "confirmation"), task_id="task-6", throw=True).get() is True
+    with as_a_worker():
+        assert send_order_email.apply(args=(order.pk, "confirmation"), task_id="task-6", throw=True).get() is True
     assert _subjects() == [f"Your order {order.order_key} is confirmed"]
     assert OrderNotification.objects.get(order=order).sent_at is not None
+
+
+@pytest.mark.django_db
+def test_a_worker_killed_while_its_retry_waits_leaves_the_email_to_the_sweep(
+        user, settings, django_capture_on_commit_callbacks):
+    """The retry waits in the broker for its countdown; the worker holding it is killed (Redis hands it back only
+    after its visibility timeout, an hour by default): once the lease is over the sweep sends the e-mail, once."""
+    order = _order(user)
+    settings.EMAIL_BACKEND = "shop.orders.tests.test_notifications.RefusingBackend"
+    with as_a_worker(), pytest.raises(Retry):
+        send_order_email.apply(args=(order.pk, "confirmation"), task_id="task-killed-waiting", throw=True)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+    assert order_emails_sweep() == 0  # inside the lease: the task's own retry may still come
+    OrderNotification.objects.filter(order=order).update(claimed_at=Now() - timedelta(seconds=CLAIM_LEASE_SECONDS + 1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert order_emails_sweep() == 1
+    with as_a_worker():  # the original retry, back an hour later, finds it sent
+        assert send_order_email.apply(args=(order.pk, "confirmation"), task_id="task-killed-waiting").get() is False
+
+    assert _subjects() == [f"Your order {order.order_key} is confirmed"]
+
+
+class CountingRefusingBackend(RefusingBackend):
+    attempts = 0
+
+    def send_messages(self, messages):
+        type(self).attempts += 1
+        super().send_messages(messages)
+
+
+@pytest.mark.django_db
+def test_an_inline_task_does_not_retry_in_place_and_the_sweep_sends_it_later(
+        user, settings, caplog, django_capture_on_commit_callbacks):
+    """Without a broker (``make run``) Celery would run every retry at once, inside the checkout that queued the
+    e-mail: one attempt, the claim kept, the sweep sends it after the lease."""
+    order = _order(user)
+    settings.EMAIL_BACKEND = "shop.orders.tests.test_notifications.CountingRefusingBackend"
+    CountingRefusingBackend.attempts = 0
+
+    assert send_order_email.apply(args=(order.pk, "confirmation"), task_id="inline-1", throw=True).get() is False
+
+    assert CountingRefusingBackend.attempts == 1
+    assert "failed inline; the sweep sends it" in caplog.text
+    assert OrderNotification.objects.get(order=order).claimed_by == "inline-1"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    OrderNotification.objects.filter(order=order).update(claimed_at=Now() - timedelta(seconds=CLAIM_LEASE_SECONDS + 1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert order_emails_sweep() == 1
+    assert _subjects() == [f"Your order {order.order_key} is confirmed"]
+
+
+class RecipientRefusedBackend(RefusingBackend):
+    def send_messages(self, messages):
+        raise SMTPRecipientsRefused({messages[0].to[0]: (550, b"5.1.1 no such user")})
+
+
+@pytest.mark.django_db
+def test_a_message_refused_for_good_is_dropped_and_not_retried(user, settings, caplog):
+    order = _order(user)
+    settings.EMAIL_BACKEND = "shop.orders.tests.test_notifications.RecipientRefusedBackend"
+
+    with as_a_worker(), pytest.raises(OrderEmailRefused):  # not Retry
+        send_order_email.apply(args=(order.pk, "confirmation"), task_id="task-550", throw=True)
+
+    assert not OrderNotification.objects.filter(order=order).exists()  # nothing for the sweep to send again
+    assert "refused by the mail server for good" in caplog.text
+
+
+def test_only_a_refusal_of_the_message_itself_is_for_good():
+    assert _refused_for_good(SMTPRecipientsRefused({"a@example.com": (550, b"no such user")}))
+    assert _refused_for_good(SMTPDataError(554, b"message rejected"))
+    assert not _refused_for_good(SMTPDataError(451, b"try again later"))
+    assert not _refused_for_good(SMTPServerDisconnected("gone"))
+    assert not _refused_for_good(TimeoutError())
+
+
+@pytest.mark.django_db
+def test_every_attempt_of_an_email_carries_the_same_message_id(user, settings):
+    """So mail systems that drop repeated Message-IDs show once an e-mail sent again after a lost SMTP reply."""
+    settings.DEFAULT_FROM_EMAIL = "Shop <shop@example.com>"
+    order = _order(user)
+
+    assert order_email_send(order_id=order.pk, kind="confirmation") is True
+    OrderNotification.objects.filter(order=order).delete()
+    assert order_email_send(order_id=order.pk, kind="confirmation") is True
+
+    first, second = (message.extra_headers["Message-ID"] for message in mail.outbox)
+    assert first == second == f"<order-{order.order_key}.confirmation@example.com>"
+    assert message_id(order, "refund:12") == f"<order-{order.order_key}.refund-12@example.com>"
 
 
 def _another_connection():
@@ -154,38 +269,70 @@ def _another_connection():
 
 
 class DatabaseLostWithSmtpBackend:
-    """SMTP fails and the database connection is cut at the same moment, as when the network under both drops: the
-    claim cannot be released."""
+    """SMTP fails and the database connection is cut at the same moment, as when the network under both drops."""
 
     def __init__(self, *args, **kwargs):
         pass
 
     def send_messages(self, messages):
-        with _another_connection() as other:
-            other.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
-            other.commit()
+        _cut_the_database()
         raise OSError("SMTP connection reset")
+
+
+def _cut_the_database():
+    with _another_connection() as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
+        other.commit()
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_smtp_and_the_database_failing_together_leave_the_claim_to_the_tasks_retry(user, settings, caplog):
+def test_smtp_and_the_database_failing_together_leave_the_claim_to_the_tasks_retry(user, settings):
     order = _order(user)
     settings.EMAIL_BACKEND = "shop.orders.tests.test_notifications.DatabaseLostWithSmtpBackend"
 
-    with pytest.raises(Retry) as retry:
+    with as_a_worker(), pytest.raises(Retry) as retry:
         send_order_email.apply(args=(order.pk, "confirmation"), task_id="task-7", throw=True)
-    assert isinstance(retry.value.exc, OSError)  # the SMTP error is the one retried, not the failed release
-    assert "could not release order e-mail claim" in caplog.text
+    assert isinstance(retry.value.exc, OSError)
     connection.close()  # what a worker does with a broken connection before the next task (shop/core/apps.py)
     claim = OrderNotification.objects.get(order=order)
     assert (claim.claimed_by, claim.sent_at) == ("task-7", None)
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    assert send_order_email.apply(args=(order.pk, "confirmation"), task_id="task-7", throw=True).get() is True
+    with as_a_worker():
+        assert send_order_email.apply(args=(order.pk, "confirmation"), task_id="task-7", throw=True).get() is True
     assert _subjects() == [f"Your order {order.order_key} is confirmed"]
     claim.refresh_from_db()
     assert claim.sent_at is not None
+
+
+class SentThenDatabaseLostBackend(RefusingBackend):
+    """The mail server takes the message, then the database connection drops before it is recorded as sent."""
+
+    def send_messages(self, messages):
+        mail.outbox.extend(messages)
+        _cut_the_database()
+        return len(messages)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_email_sent_but_not_recorded_is_recorded_by_the_retry_not_sent_again(user, settings):
+    order = _order(user)
+    settings.EMAIL_BACKEND = "shop.orders.tests.test_notifications.SentThenDatabaseLostBackend"
+
+    with as_a_worker(), pytest.raises(Retry) as retry:
+        send_order_email.apply(args=(order.pk, "confirmation"), task_id="task-8", throw=True)
+    assert isinstance(retry.value.exc, OrderEmailUnrecorded)
+    assert retry.value.when == 2  # seconds: well inside the lease
+    connection.close()
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with as_a_worker():  # the retry Celery queues: same task id, sent=True
+        assert send_order_email.apply(args=(order.pk, "confirmation"), kwargs={"sent": True}, task_id="task-8",
+                                      throw=True).get() is True
+    assert _subjects() == [f"Your order {order.order_key} is confirmed"]  # once
+    assert OrderNotification.objects.get(order=order).sent_at is not None
 
 
 def _lock_waiters() -> int:
@@ -274,7 +421,8 @@ def test_the_sweep_runs_from_beat_and_from_make_runs_loop(user, settings):
 @pytest.mark.django_db
 def test_a_mail_server_that_never_answers_fails_the_send_within_email_timeout(user, settings):
     """A real socket that accepts and never speaks SMTP: the send fails after EMAIL_TIMEOUT (not when the worker
-    kills the task, nor never in an eager send), the claim is released, and the error is one the task retries."""
+    kills the task, nor never in an eager send), the claim is kept for the retry, and the error is one the task
+    retries."""
     import socket
 
     order = _order(user)
@@ -288,7 +436,8 @@ def test_a_mail_server_that_never_answers_fails_the_send_within_email_timeout(us
         waited = time.monotonic() - started
 
     assert 0.9 <= waited < 10
-    assert not OrderNotification.objects.filter(order=order).exists()  # released: the retry sends it
+    claim = OrderNotification.objects.get(order=order)
+    assert (claim.claimed_by, claim.sent_at) == ("task-1", None)  # kept: the task's retry sends it
 
 
 def test_the_default_email_timeout_is_well_under_the_task_time_limit():
