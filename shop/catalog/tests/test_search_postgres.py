@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from shop.catalog import cache as catalog_cache
 from shop.catalog.models import Product
 from shop.catalog.selectors import product_search
 
@@ -163,6 +164,23 @@ def test_a_changed_search_mode_never_answers_from_the_other_modes_cached_page(ap
     assert (slugs(after), after.json()["count"]) == ([], 0)
     settings.CATALOG_SEARCH_PREFIX = "all"
     assert api_client.get(LIST, query)["X-Cache"] == "HIT"  # each mode keeps its own entry
+
+
+def test_new_matching_rules_never_answer_from_a_page_or_count_cached_under_the_old_ones(api_client, category,
+                                                                                      monkeypatch):
+    """A deploy that changes what a search matches moves no catalog version: ``SEARCH_RULES`` is in the keys of
+    cached pages and memoized counts, or the old rules' answer would be served until the cache TTL."""
+    product = ProductFactory(category=category, slug="cafe", name="Café")
+    query = {"search": "cafe"}
+    monkeypatch.setattr(catalog_cache, "SEARCH_RULES", "1")  # the rules before the deploy
+    before = api_client.get(LIST, query)
+    # What the new rules find differs from what was cached (here: a rename no catalog version follows).
+    Product.objects.filter(pk=product.pk).update(name="Tea")
+    monkeypatch.undo()  # the deploy
+    after = api_client.get(LIST, query)
+
+    assert (slugs(before), before.json()["count"]) == (["cafe"], 1)
+    assert (slugs(after), after.json()["count"], after["X-Cache"]) == ([], 0, "MISS")
 
 
 def test_the_default_is_a_prefix_on_the_last_word_only():
