@@ -307,6 +307,8 @@ def test_the_product_search_parameter_states_its_limit_and_how_words_match(schem
     (search,) = [p for p in schema["paths"]["/products/"]["get"]["parameters"] if p["name"] == "search"]
 
     assert search["schema"] == {"type": "string", "maxLength": 200}
-    assert "the last word also matches longer words" in search["description"]  # CATALOG_SEARCH_PREFIX=last
+    assert "the last word, the one being typed, also matches the start of longer words as written" in \
+        search["description"]  # CATALOG_SEARCH_PREFIX=last
+    assert "accents and case are ignored" in search["description"]
     response = api_client.get("/products/", {"search": "x" * 201})
     assert (response.status_code, response.json()["code"]) == (400, "invalid")

@@ -145,12 +145,21 @@ def normalized_query(request) -> str:
     return urlencode(items)
 
 
+# Which products the same search words find, as a revision of the matching rules (``selectors.product_search``
+# and the vector its migrations build). Move it with every change to what a search matches, so that a deploy
+# never answers a search from a page or count cached under the old rules (both keep for CATALOG_CACHE_TTL, and
+# the deploy moves no catalog version). 2: accents ignored, prefixes matched as written (catalog migration 0010).
+SEARCH_RULES = "2"
+
+
 def search_mode_suffix(params) -> list[tuple[str, str]]:
-    """For a request with ``search``: the setting that decides which products it finds, so a changed
-    ``CATALOG_SEARCH_PREFIX`` (a restart) never answers from a cached page or count of the other mode. Appended
-    after the sorted parameters with the live value: whatever a query adds, a key names the mode its body was
-    built with."""
-    return [("~search_prefix", settings.CATALOG_SEARCH_PREFIX)] if "search" in params else []
+    """For a request with ``search``: what decides which products it finds, so a changed
+    ``CATALOG_SEARCH_PREFIX`` (a restart) or new matching rules (a deploy, :data:`SEARCH_RULES`) never answer
+    from a cached page or count of the other. Appended after the sorted parameters with the live values: whatever
+    a query adds, a key names the mode and rules its body was built with."""
+    if "search" not in params:
+        return []
+    return [("~search_prefix", settings.CATALOG_SEARCH_PREFIX), ("~search_rules", SEARCH_RULES)]
 
 
 def _digest(raw: str) -> str:

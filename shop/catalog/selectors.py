@@ -188,15 +188,62 @@ def product_list_queryset(*, staff: bool, include_deleted: bool = False) -> Quer
     return Product.objects.public()
 
 
-def product_search(queryset: QuerySet[Product], text: str) -> QuerySet[Product]:
-    """Ranked full-text search on PostgreSQL (every word must match, stemmed by the English dictionary; name
-    weighs more than description); a case-insensitive substring match elsewhere. Results come best match first
-    unless the caller orders them.
+class _SearchTerms(SearchQuery):
+    """A search's tsquery, rendered by :func:`_search_terms` (a ``SearchQuery``, so ``search_vector=`` takes it)."""
 
-    Which words also match as the start of a longer word is ``settings.CATALOG_SEARCH_PREFIX``: ``last`` (the
-    default: "wireless headph" finds wireless headphones, "wire headphones" does not; the rule of Algolia's default
-    ``prefixLast`` and of Meilisearch), ``all`` or ``none``. A prefix is a scan of every indexed word it starts,
-    so each one costs the database more than a whole word.
+    def __init__(self, sql: str, params: list[str]):
+        super().__init__(Value(""))  # the value is never rendered: as_sql() below is
+        self.sql, self.params = sql, params
+
+    def as_sql(self, compiler, connection, *args, **kwargs):
+        return self.sql, list(self.params)
+
+
+def _search_terms(words: list[str], *, mode: str) -> _SearchTerms:
+    r"""The tsquery for ``words`` (``\w+`` tokens, lower case) under ``CATALOG_SEARCH_PREFIX=mode``.
+
+    ``search_vector`` holds two sets of lexemes (migration 0010): stemmed English words (``catalog_english``:
+    unaccented, stop words dropped) and the words as written (``catalog_simple``: unaccented, lower case, stop
+    words kept). A whole word is looked up stemmed ("lamps" finds lamp). A word that may be the start of a longer
+    one matches stemmed as a whole word or, as written, as a prefix: "runn" finds running, whose stem "run" it
+    does not start. The last word, the one being typed, does so even when it is a common word ("lamp a" finds
+    "Adjustable lamp"), so a search never finds nothing because its half-typed word is "a"; before the last,
+    a common word is ignored as a whole word is (``CASE``: its English query is empty), in every mode.
+
+    Only \w+ tokens reach to_tsquery (each word a parameter), so user input can never produce a tsquery syntax
+    error. Every ``to_tsquery(config, text)`` is immutable, so PostgreSQL folds the whole expression to one
+    constant before it plans the GIN index scan.
+    """
+    english, simple = "to_tsquery('catalog_english', %s)", "to_tsquery('catalog_simple', %s)"
+    last = len(words) - 1
+    prefixes = {index for index in range(len(words)) if mode == "all" or (mode == "last" and index == last)}
+    whole = [word for index, word in enumerate(words) if index not in prefixes]
+    parts, params = ([english], [" & ".join(whole)]) if whole else ([], [])
+    for index in sorted(prefixes):
+        word = words[index]
+        # Stemmed or as a prefix; only the prefix when the word is its own stem (it covers that lexeme already, and
+        # the index is not scanned twice for it).
+        either = f"CASE WHEN {english} = {simple} THEN {simple} ELSE {english} || {simple} END"
+        either_params = [word, word, f"{word}:*", word, f"{word}:*"]
+        if index == last:
+            parts.append(either)
+            params += either_params
+        else:
+            parts.append(f"CASE WHEN numnode({english}) = 0 THEN {english} ELSE {either} END")
+            params += [word, word, *either_params]
+    return _SearchTerms("(" + " && ".join(parts) + ")", params)
+
+
+def product_search(queryset: QuerySet[Product], text: str) -> QuerySet[Product]:
+    """Ranked full-text search on PostgreSQL (every word must match, stemmed by the English dictionary, accents
+    ignored; name weighs more than description); a case-insensitive substring match elsewhere. Results come best
+    match first unless the caller orders them.
+
+    Which words also match as the start of a longer word, as written ("runn" finds running), is
+    ``settings.CATALOG_SEARCH_PREFIX``: ``last`` (the default: "wireless headph" finds wireless headphones,
+    "wire headphones" does not; the rule of Algolia's default ``prefixLast`` and of Meilisearch), ``all`` or
+    ``none`` (:func:`_search_terms`). A prefix is a scan of every indexed word it starts, so each one costs the
+    database more than a whole word.
     """
     text = text.strip()
     if not text:
@@ -207,10 +254,7 @@ def product_search(queryset: QuerySet[Product], text: str) -> QuerySet[Product]:
     if not words:
         return queryset.none()
     # Only \w+ tokens reach to_tsquery, so user input can never produce a tsquery syntax error.
-    mode, last = settings.CATALOG_SEARCH_PREFIX, len(words) - 1
-    terms = (f"{word}:*" if mode == "all" or (mode == "last" and index == last) else word
-             for index, word in enumerate(words))
-    query = SearchQuery(" & ".join(terms), search_type="raw", config="english")
+    query = _search_terms(words, mode=settings.CATALOG_SEARCH_PREFIX)
     return (
         queryset.filter(search_vector=query)
         .annotate(search_rank=SearchRank(F("search_vector"), query))

@@ -77,12 +77,15 @@ SEARCH_MAX_LENGTH = 200  # characters of a search; longer is a 400 naming the pa
 
 def _search_description() -> str:
     """The ``search`` parameter's description, for the mode this process runs with (``CATALOG_SEARCH_PREFIX``)."""
-    prefix = {"last": "the last word also matches longer words it starts (\"wireless headph\")",
-              "all": "every word also matches longer words it starts (\"wire headph\")",
+    prefix = {"last": "the last word, the one being typed, also matches the start of longer words as written "
+                      "(\"wireless headph\"; \"runn\" finds running), even a common word (\"lamp a\")",
+              "all": "every word also matches the start of longer words as written (\"wire headph\"; \"runn\" "
+                     "finds running), the last one even when it is a common word",
               "none": "whole words only"}[settings.CATALOG_SEARCH_PREFIX]
     return (f"Words in the name or description, at most {SEARCH_MAX_LENGTH} characters; every word must match. "
-            "On PostgreSQL results are ranked, words are stemmed (\"lamps\" finds lamp) and common words "
-            f"(\"the\") ignored; {prefix}. Elsewhere the text is matched as a substring.")
+            "On PostgreSQL results are ranked (name above description), accents and case are ignored (\"cafe\" "
+            "finds Café), words are stemmed (\"lamps\" finds lamp) and common words (\"the\") ignored; "
+            f"{prefix}. Elsewhere the text is matched as a substring, ignoring the case of ASCII letters only.")
 
 
 SEARCH_DESCRIPTION = _search_description()
