@@ -18,9 +18,9 @@ def send_order_email(self, order_id: int, kind: str, sent: bool = False) -> bool
     """Claims the e-mail under this task's id, which its retries share: a retry finds its own claim and sends.
     ``sent``: this task sent it and only has to record it (its retry after ``OrderEmailUnrecorded``).
 
-    Run inline (no broker: ``make run``), a failure is not retried in place, where Celery would run every retry at
-    once inside the request that queued it: the claim stays, and the sweep (``order_emails_sweep``) sends it once
-    its lease is over."""
+    Run inline (no broker: ``make run``), a failed send (SMTP, a timeout) is not retried in place, where Celery
+    would run every retry at once inside the request that queued it: the claim stays, and the sweep
+    (``order_emails_sweep``) sends it once its lease is over."""
     token = self.request.id
     try:
         if sent:
@@ -29,9 +29,11 @@ def send_order_email(self, order_id: int, kind: str, sent: bool = False) -> bool
     except notifications.OrderEmailUnrecorded as error:
         # soon: before the claim's lease is over and the sweep hands it to a sender that would send it again
         raise self.retry(exc=error, kwargs={"order_id": order_id, "kind": kind, "sent": True}, countdown=2) from error
-    except _RETRIED:
+    except (OSError, SMTPException):
         if not current_app.conf.task_always_eager:
             raise
+        # Sending failed after the claim, which stays: the sweep has it. (A database error is retried inline
+        # as Celery does, at once: there may be no claim yet for the sweep to find.)
         logger.warning("order %s's %s e-mail failed inline; the sweep sends it after the claim's lease",
                        order_id, kind, exc_info=True)
         return False
