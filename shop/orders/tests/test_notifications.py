@@ -4,6 +4,7 @@ loses the e-mail (shop/orders/notifications.py). The task's id is its claim toke
 import time
 from contextlib import contextmanager
 from datetime import timedelta
+from decimal import Decimal
 from io import StringIO
 from smtplib import SMTPDataError, SMTPRecipientsRefused, SMTPServerDisconnected
 
@@ -444,3 +445,34 @@ def test_the_default_email_timeout_is_well_under_the_task_time_limit():
     from django.conf import settings
 
     assert settings.EMAIL_TIMEOUT == 30 < settings.CELERY_TASK_TIME_LIMIT
+
+
+@pytest.mark.django_db
+def test_the_confirmation_shows_the_discount_so_its_figures_add_up(user):
+    from shop.discounts.tests.factories import PromotionFactory
+
+    product = ProductFactory(price=Decimal("12.00"), stock_quantity=5)
+    PromotionFactory(products=[product], value=Decimal("15.00"))
+    order = place_order(user=user, product=product)
+    OrderNotification.objects.filter(order=order).delete()
+    mail.outbox.clear()
+
+    assert order_email_send(order_id=order.pk, kind="confirmation") is True
+
+    body = mail.outbox[0].body
+    assert order.discount == Decimal("1.80") and order.total == order.subtotal - order.discount + order.shipping_fee
+    assert f"Subtotal: 12.00 {order.currency}\nDiscount: -1.80 {order.currency}\nShipping:" in body
+    assert f"Total:    {order.total:.2f} {order.currency}" in body
+
+
+@pytest.mark.django_db
+def test_an_order_paid_before_its_confirmation_is_not_asked_to_pay(user):
+    order = place_order(user=user, product=ProductFactory(stock_quantity=5), paid=True)
+    assert order.payment_deadline is not None and order.paid_at is not None
+    OrderNotification.objects.filter(order=order).delete()
+    mail.outbox.clear()
+
+    assert order_email_send(order_id=order.pk, kind="confirmation") is True
+
+    assert "Please complete payment" not in mail.outbox[0].body
+    assert "Discount:" not in mail.outbox[0].body  # none taken: no line
