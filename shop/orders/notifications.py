@@ -227,12 +227,24 @@ def order_email_send(*, order_id: int, kind: str, claim_token: str | None = None
             _drop(claim_id, token)
             logger.error("order %s's %s e-mail was refused by the mail server for good: not retried", order.pk, kind)
             raise OrderEmailRefused(str(error)) from error
+        _touch(claim_id, token)
         raise  # the claim stays this token's: its retry sends it, or the sweep after the lease
     try:
         _mark_sent(claim_id, token)
     except DatabaseError as error:
         raise OrderEmailUnrecorded(f"order {order.pk}'s {kind} e-mail was sent but not recorded") from error
     return True
+
+
+def _touch(claim_id: int, token: str) -> None:
+    """The lease counts from this attempt, not the first: the sweep hands the e-mail on only when no attempt was
+    made for a lease, not while the task's next retry is coming. If the database is gone too, the claim keeps its
+    older time (the retry, same token, still finds it)."""
+    try:
+        OrderNotification.objects.filter(pk=claim_id, claimed_by=token, sent_at__isnull=True).update(
+            claimed_at=Now())
+    except DatabaseError:
+        logger.warning("could not renew order e-mail claim %s after a failed send", claim_id, exc_info=True)
 
 
 def _drop(claim_id: int, token: str) -> None:

@@ -167,6 +167,13 @@ def test_a_failed_send_keeps_the_claim_for_the_tasks_retry_which_sends_once(user
     claim = OrderNotification.objects.get(order=order)
     assert (claim.claimed_by, claim.sent_at) == ("task-6", None)  # kept: the sweep has it if the retry never comes
 
+    # The task's retry comes late (backoff), its claim past the lease, and fails again: the lease now counts
+    # from this latest attempt.
+    OrderNotification.objects.filter(pk=claim.pk).update(claimed_at=Now() - timedelta(seconds=CLAIM_LEASE_SECONDS + 5))
+    with as_a_worker(), pytest.raises(Retry):
+        send_order_email.apply(args=(order.pk, "confirmation"), task_id="task-6", throw=True)
+    assert order_emails_sweep() == 0  # not handed on while the task's next retry is coming
+
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     with as_a_worker():
         assert send_order_email.apply(args=(order.pk, "confirmation"), task_id="task-6", throw=True).get() is True
