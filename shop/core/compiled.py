@@ -1,4 +1,5 @@
-"""``values()`` queries over a list of ids, compiled by Django once per shape instead of on every call.
+"""Queries over a list of ids, compiled by Django once per shape instead of on every call: ``values()`` rows, or
+model instances with their ``select_related`` rows and annotations.
 
 Written by hand because no maintained library does it (django-cachalot and the like cache *results*, which a
 catalog page cannot use under writes), and because it is measured: on an uncached catalog page, turning the
@@ -7,24 +8,33 @@ while the page's rows, images and variants queries have the same shape on every 
 (bench/README.md, "Speed round two", section 14). It stays inside Django's own machinery: Django builds and
 compiles the query; the SQL runs on the connection Django's router picks, through Django's cursor (so query
 logging, ``CaptureQueriesContext``, execute wrappers and metrics see it); Django's compiler converts the rows
-(``SQLCompiler.results_iter(results=...)``, the converters that ``values()`` applies: decimals, datetimes, JSON).
+(``SQLCompiler.results_iter(results=...)``, the converters that ``values()`` applies: decimals, datetimes, JSON),
+and Django's own iterable (``ModelIterable`` or the queryset's subclass of it) builds the instances from them.
+The same holds for a checkout's answer: compiling its lines query, whose shown-stock annotation holds two
+subqueries, was ~6 ms of the ~7.8 ms that reading the lines cost (bench/README.md, section 15).
 """
 
 from collections.abc import Callable
+from typing import Generic, TypeVar
 
 from django.db import connections, router
 from django.db.models import Model, QuerySet
+from django.db.models.query import ModelIterable
 
 # Ids no table has (primary keys are positive): the placeholders the query is compiled with, found again in its
 # parameters to learn which of them are the ids.
 _SENTINEL_BASE = -7_300_000_000_000
 
+M = TypeVar("M", bound=Model)
 
-class CompiledIdsQuery:
-    """A ``values()`` query whose only varying input is a list of ids.
+
+class CompiledIdsQuery(Generic[M]):
+    """A query whose only varying input is a list of ids.
 
     ``build(ids)`` returns the queryset on ``model`` (e.g. ``Image.objects.filter(product_id__in=ids).order_by("id")
     .values(*FIELDS)``); :meth:`rows` answers what ``list(build(ids))`` would, the same dicts in the same order,
+    and for a queryset of instances (``select_related`` and annotations allowed, not ``prefetch_related``)
+    :meth:`instances` the same model instances,
     building and compiling the queryset only the first time for a given number of ids and database alias (at most
     one entry per page size: a bounded, per-process memo that never holds rows). The queryset reads where the
     router sends reads of ``model`` and takes its ids only from ``ids``; any other parameter is kept as compiled.
@@ -32,7 +42,7 @@ class CompiledIdsQuery:
     parameters (a misuse, caught on first use).
     """
 
-    def __init__(self, model: type[Model], build: Callable[[list[int]], QuerySet]) -> None:
+    def __init__(self, model: type[M], build: Callable[[list[int]], QuerySet]) -> None:
         self._model = model
         self._build = build
         self._compiled: dict[tuple[str, int], tuple] = {}
@@ -48,20 +58,66 @@ class CompiledIdsQuery:
         if sorted(index for is_id, index in slots if is_id) != list(range(count)):
             raise ValueError("the query must take each id once, as a parameter")
         names = [*query.extra_select, *query.values_select, *query.annotation_select]
-        return sql, slots, names, compiler
+        return sql, slots, names, compiler, queryset
 
-    def rows(self, ids: list[int]) -> list[dict]:
-        """The rows ``list(build(ids))`` answers, as dicts keyed by the ``values()`` names; [] for no ids."""
-        if not ids:
-            return []
+    def _prepared(self, ids: list[int]) -> tuple[str, str, list, list[str], object, QuerySet]:
         alias = router.db_for_read(self._model)
         key = (alias, len(ids))
         compiled = self._compiled.get(key)
         if compiled is None:  # two threads may both compile the first time: the same result, no harm
             compiled = self._compiled[key] = self._compile(alias, len(ids))
-        sql, slots, names, compiler = compiled
-        params = [ids[value] if is_id else value for is_id, value in slots]
-        with connections[alias].cursor() as cursor:
-            cursor.execute(sql, params)
-            fetched = cursor.fetchall()
+        sql, slots, names, compiler, queryset = compiled
+        return alias, sql, [ids[value] if is_id else value for is_id, value in slots], names, compiler, queryset
+
+    def rows(self, ids: list[int]) -> list[dict]:
+        """The rows ``list(build(ids))`` answers, as dicts keyed by the ``values()`` names; [] for no ids."""
+        if not ids:
+            return []
+        alias, sql, params, names, compiler, _ = self._prepared(ids)
+        fetched = _fetch(alias, sql, params)
         return [dict(zip(names, row, strict=True)) for row in compiler.results_iter(results=[fetched])]
+
+    def instances(self, ids: list[int]) -> list[M]:
+        """The model instances ``list(build(ids))`` answers, in its order, built by the queryset's own iterable
+        class (``ModelIterable`` or a subclass) with their ``select_related`` instances and annotations; [] for no
+        ids. Raises ValueError, on first use, if ``build`` answers rows (use :meth:`rows`) or prefetches (not
+        replayed: prefetch after, e.g. ``django.db.models.prefetch_related_objects``)."""
+        if not ids:
+            return []
+        alias, sql, params, _, compiler, queryset = self._prepared(ids)
+        if not issubclass(queryset._iterable_class, ModelIterable) or queryset._prefetch_related_lookups:
+            raise ValueError("instances() needs a queryset of model instances without prefetch_related")
+        return list(queryset._iterable_class(_Replay(queryset, compiler, sql, params)))
+
+
+def _fetch(alias: str, sql: str, params: list) -> list[tuple]:
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+class _Replay:
+    """What ``ModelIterable`` reads of a queryset (``db``, ``model``, ``query``, ``_known_related_objects``) and of
+    its compiler (``execute_sql``, ``results_iter``, ``select``, ``klass_info``, ``annotation_col_map``): the
+    compiled queryset's, except that ``execute_sql`` runs the SQL compiled earlier with this call's parameters."""
+
+    def __init__(self, queryset: QuerySet, compiler, sql: str, params: list) -> None:
+        self.db = queryset.db
+        self.model = queryset.model
+        self.query = self
+        self._known_related_objects = queryset._known_related_objects
+        self._compiler = compiler
+        self._sql = sql
+        self._params = params
+        self.select = compiler.select
+        self.klass_info = compiler.klass_info
+        self.annotation_col_map = compiler.annotation_col_map
+
+    def get_compiler(self, using=None):
+        return self
+
+    def execute_sql(self, chunked_fetch=False, chunk_size=None) -> list[list[tuple]]:
+        return [_fetch(self.db, self._sql, self._params)]
+
+    def results_iter(self, results):
+        return self._compiler.results_iter(results=results)

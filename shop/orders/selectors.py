@@ -4,6 +4,7 @@ from django.db.models import DecimalField, IntegerField, OuterRef, Prefetch, Que
 from django.db.models.functions import Coalesce
 
 from shop.catalog.selectors import lines_with_product_shown_stock
+from shop.core.compiled import CompiledIdsQuery
 from shop.core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from shop.core.prefetch import rows_as_prefetched
 from shop.discounts.models import OrderDiscount
@@ -60,6 +61,12 @@ def order_get(*, order_id: int, user=None) -> Order | None:
     return queryset.first()
 
 
+# A new order's lines with what changed under them since the checkout read them, as order_of_checkout answers them;
+# compiled once (the shown-stock annotation's two subqueries made compiling it cost most of reading it).
+_LINES_OF_NEW_ORDER = CompiledIdsQuery(OrderItem, lambda ids: lines_with_product_shown_stock(
+    OrderItem.objects.filter(order_id__in=ids).select_related("product", "variant__product").order_by("id")))
+
+
 def order_of_checkout(*, order: Order, payment: Payment | None) -> Order:
     """The order a checkout has just placed (``order_create``'s new order, which holds the rows it wrote: items,
     address, shipment and its event, history, discounts), shaped as :func:`order_get` would read it for the order
@@ -67,8 +74,7 @@ def order_of_checkout(*, order: Order, payment: Payment | None) -> Order:
     shown stock and the variants' stock, which the checkout itself moved). ``payment``: the attempt the checkout
     opened (its only one), or None when it opened none. A new order has no refund: each line's refunded figures
     are 0. Pinned against ``order_get`` field by field by ``shop/payments/tests/test_checkout_answer.py``."""
-    lines = list(lines_with_product_shown_stock(
-        OrderItem.objects.filter(order=order).select_related("product", "variant__product").order_by("id")))
+    lines = _LINES_OF_NEW_ORDER.instances([order.pk])
     for line in lines:  # order_items_with_refunds' annotations, for an order nothing was refunded of
         line.__dict__.update(refunded_quantity=0, refunded_amount=Decimal("0.00"), refunded_tax=Decimal("0.00"))
         line.order = order  # as the prefetch leaves it: a line's money is written in its order's currency
