@@ -13,6 +13,7 @@ from config.celery import app as celery_app
 from config.db_router import PrimaryPinningMiddleware, PrimaryReplicaRouter, primary_pinning_scope
 from shop.accounts.models import User
 from shop.catalog.models import Category, Product, ProductVariant
+from shop.core.compiled import CompiledIdsQuery
 
 
 @pytest.fixture
@@ -103,3 +104,13 @@ def test_a_celery_task_that_wrote_reads_its_own_writes(replica):
 
     assert write_then_route.delay().get() == ("replica", "default")
     assert Product.objects.all().db == "replica"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_queries_compiled_once_go_where_the_orm_sends_them(replica):
+    """shop.core.compiled picks the alias as ``QuerySet.db`` does: a catalog read to the replica, a row lock (a
+    ``select_for_update``, e.g. the order and payment locks of every checkout) to the primary."""
+    reads = CompiledIdsQuery(Product, lambda ids: Product.objects.filter(pk__in=ids))
+    locks = CompiledIdsQuery(Product, lambda ids: Product.objects.select_for_update().filter(pk__in=ids))
+    assert reads._alias() == Product.objects.all().db == "replica"
+    assert locks._alias() == Product.objects.select_for_update().db == "default"

@@ -3,6 +3,7 @@ as the moving part). It lives with the cart so that the cart never imports the o
 
 from django.utils import timezone
 
+from shop.core.compiled import CompiledIdsQuery
 from shop.core.exceptions import NotFound
 from shop.core.locking import transaction_required
 
@@ -10,6 +11,10 @@ from .models import Cart
 from .tokens import cart_token_lookup_hash, guest_cart_cutoff
 
 CART_NOT_FOUND = "Cart not found."
+
+# A user's cart lock, compiled once (shop.core.compiled): every checkout and cart write takes it.
+_USER_CART_LOCK = CompiledIdsQuery(Cart, lambda ids: Cart.objects.select_for_update().filter(user_id__in=ids)
+                                   .order_by("pk"))
 
 
 @transaction_required
@@ -19,11 +24,11 @@ def cart_lock(*, user) -> Cart:
     Raises ``TransactionRequired`` outside ``transaction.atomic()``. Serialises one user's cart writes and
     checkouts (a checkout takes this lock before anything else). One query when the cart exists.
     """
-    rows = list(Cart.objects.select_for_update().filter(user=user).order_by("pk"))
+    rows = _USER_CART_LOCK.instances([user.pk])
     if rows:
         return rows[0]
     Cart.objects.get_or_create(user=user)  # a concurrent first request may create it meanwhile: either one stays
-    return list(Cart.objects.select_for_update().filter(user=user).order_by("pk"))[0]
+    return _USER_CART_LOCK.instances([user.pk])[0]
 
 
 @transaction_required

@@ -1,11 +1,11 @@
 from collections.abc import Sequence
-from typing import cast
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, prefetch_related_objects
 from django.utils import timezone
 
 from shop.catalog.models import Product, ProductVariant
 from shop.catalog.selectors import lines_with_product_shown_stock
+from shop.core.compiled import CompiledIdsQuery
 from shop.core.exceptions import ApplicationError
 from shop.discounts.calculation import DiscountLine
 from shop.discounts.selectors import Evaluation, discounts_evaluate
@@ -15,12 +15,20 @@ from .models import Cart, CartItem
 from .pricing import CartPrice, cart_price, held_unit_price
 from .tokens import cart_token_lookup_hash, guest_cart_cutoff
 
+# Compiled once (shop.core.compiled): each checkout runs these, and building and compiling them was most of their
+# cost (bench/README.md, section 15).
+_CART_HOLDING = CompiledIdsQuery(Cart, lambda ids: Cart.objects.filter(user_id__in=ids).filter(
+    ~Q(voucher_code="") | Exists(CartItem.objects.filter(cart=OuterRef("pk")))).values("pk")[:1])
+_VARIANTS = CompiledIdsQuery(ProductVariant, lambda ids: ProductVariant.objects.select_related("product")
+                             .filter(pk__in=ids))
+_PRODUCTS = CompiledIdsQuery(Product, lambda ids: Product.objects.annotate(
+    has_variants=Exists(ProductVariant.objects.filter(product=OuterRef("pk")))).filter(pk__in=ids))
+
 
 def cart_holds_anything(*, user) -> bool:
     """Whether the user's cart has a line or a voucher code (False without a cart): one query, so that emptying an
     empty cart costs no transaction."""
-    return Cart.objects.filter(user=user).filter(
-        ~Q(voucher_code="") | Exists(CartItem.objects.filter(cart=OuterRef("pk")))).exists()
+    return user is not None and user.pk is not None and bool(_CART_HOLDING.rows([user.pk]))
 
 
 def cart_items_queryset():
@@ -121,10 +129,8 @@ def purchasables_get(*, lines: Sequence[tuple[int | None, int | None]]) -> list[
     variant_ids = {variant_id for _, variant_id in lines if variant_id is not None and _storable(variant_id)}
     product_ids = {product_id for product_id, variant_id in lines
                    if variant_id is None and product_id is not None and _storable(product_id)}
-    variants = ProductVariant.objects.select_related("product").in_bulk(variant_ids) if variant_ids else {}
-    products = cast("dict[int, Product]", Product.objects.annotate(
-        has_variants=Exists(ProductVariant.objects.filter(product=OuterRef("pk")))).in_bulk(product_ids)
-        if product_ids else {})
+    variants = {variant.pk: variant for variant in _VARIANTS.instances(sorted(variant_ids))}
+    products = {product.pk: product for product in _PRODUCTS.instances(sorted(product_ids))}
     return [_purchasable(product_id, variant_id, products, variants) for product_id, variant_id in lines]
 
 

@@ -21,6 +21,8 @@ from django.db import connections, router
 from django.db.models import Model, QuerySet
 from django.db.models.query import ModelIterable
 
+_KEY_RANGE = range(-(2**63), 2**63)  # what a BigAutoField / bigint key column can hold
+
 # Ids no table has (primary keys are positive): the placeholders the query is compiled with, found again in its
 # parameters to learn which of them are the ids.
 _SENTINEL_BASE = -7_300_000_000_000
@@ -36,8 +38,11 @@ class CompiledIdsQuery(Generic[M]):
     and for a queryset of instances (``select_related`` and annotations allowed, not ``prefetch_related``)
     :meth:`instances` the same model instances,
     building and compiling the queryset only the first time for a given number of ids and database alias (at most
-    one entry per page size: a bounded, per-process memo that never holds rows). The queryset reads where the
-    router sends reads of ``model`` and takes its ids only from ``ids``; any other parameter is kept as compiled.
+    one entry per page size: a bounded, per-process memo that never holds rows). The queryset runs where the
+    router sends reads of ``model`` (writes for a ``select_for_update``: a lock compiled once still locks) and
+    takes its ids only from ``ids``; any other parameter is kept as compiled. An id outside the signed 64-bit range
+    (say, from a URL) is left out, as Django's ``filter(pk=...)`` leaves out a value no key column can hold,
+    instead of the database refusing it.
     Raises what the database raises; ValueError if ``build`` puts the ids into the SQL other than as its
     parameters (a misuse, caught on first use).
     """
@@ -46,10 +51,12 @@ class CompiledIdsQuery(Generic[M]):
         self._model = model
         self._build = build
         self._compiled: dict[tuple[str, int], tuple] = {}
+        self._for_write: bool | None = None
 
-    def _compile(self, alias: str, count: int) -> tuple:
-        sentinels = [_SENTINEL_BASE - n for n in range(count)]
-        queryset = self._build(sentinels).using(alias)
+    def _compile(self, alias: str, count: int, built: QuerySet | None) -> tuple:
+        if built is None:
+            built = self._build([_SENTINEL_BASE - n for n in range(count)])
+        queryset = built.using(alias)
         query = queryset.query
         compiler = query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
@@ -60,17 +67,27 @@ class CompiledIdsQuery(Generic[M]):
         names = [*query.extra_select, *query.values_select, *query.annotation_select]
         return sql, slots, names, compiler, queryset
 
+    def _alias(self, built: QuerySet | None = None) -> str:
+        """Where the ORM would send this queryset: the router's write database for a ``select_for_update`` (a row
+        lock belongs on the primary), its read database otherwise (``QuerySet.db``'s rule). Learned once, from
+        ``built`` (the first call's own build) or from a build of its own."""
+        if self._for_write is None:
+            self._for_write = (built if built is not None else self._build([_SENTINEL_BASE]))._for_write
+        return router.db_for_write(self._model) if self._for_write else router.db_for_read(self._model)
+
     def _prepared(self, ids: list[int]) -> tuple[str, str, list, list[str], object, QuerySet]:
-        alias = router.db_for_read(self._model)
-        key = (alias, len(ids))
-        compiled = self._compiled.get(key)
+        count = len(ids)
+        built = self._build([_SENTINEL_BASE - n for n in range(count)]) if self._for_write is None else None
+        alias = self._alias(built)
+        compiled = self._compiled.get((alias, count))
         if compiled is None:  # two threads may both compile the first time: the same result, no harm
-            compiled = self._compiled[key] = self._compile(alias, len(ids))
+            compiled = self._compiled[(alias, count)] = self._compile(alias, count, built)
         sql, slots, names, compiler, queryset = compiled
         return alias, sql, [ids[value] if is_id else value for is_id, value in slots], names, compiler, queryset
 
     def rows(self, ids: list[int]) -> list[dict]:
         """The rows ``list(build(ids))`` answers, as dicts keyed by the ``values()`` names; [] for no ids."""
+        ids = _storable(ids)
         if not ids:
             return []
         alias, sql, params, names, compiler, _ = self._prepared(ids)
@@ -82,12 +99,19 @@ class CompiledIdsQuery(Generic[M]):
         class (``ModelIterable`` or a subclass) with their ``select_related`` instances and annotations; [] for no
         ids. Raises ValueError, on first use, if ``build`` answers rows (use :meth:`rows`) or prefetches (not
         replayed: prefetch after, e.g. ``django.db.models.prefetch_related_objects``)."""
+        ids = _storable(ids)
         if not ids:
             return []
         alias, sql, params, _, compiler, queryset = self._prepared(ids)
         if not issubclass(queryset._iterable_class, ModelIterable) or queryset._prefetch_related_lookups:
             raise ValueError("instances() needs a queryset of model instances without prefetch_related")
         return list(queryset._iterable_class(_Replay(queryset, compiler, sql, params)))
+
+
+def _storable(ids: list[int]) -> list[int]:
+    """The ids as an integer key column's lookup takes them (``int()``, as ``IntegerField.get_prep_value`` does: "7"
+    is 7, "x" raises ValueError), without those no bigint key can hold."""
+    return [key for key in map(int, ids) if key in _KEY_RANGE]
 
 
 def _fetch(alias: str, sql: str, params: list) -> list[tuple]:

@@ -14,15 +14,28 @@ Each helper evaluates its queryset (a lazy ``select_for_update`` locks nothing) 
 outside ``transaction.atomic()`` (``shop.core.locking``).
 """
 
+from shop.core.compiled import CompiledIdsQuery
 from shop.core.locking import transaction_required
 
 from .models import Order
 
 
+# The plain lock (no filters), with and without SKIP LOCKED, compiled once: it is taken by every order write.
+def _plain_lock(skip_locked: bool) -> CompiledIdsQuery[Order]:
+    return CompiledIdsQuery(Order, lambda ids: Order.objects.select_for_update(skip_locked=skip_locked)
+                            .filter(pk__in=ids).order_by("pk"))
+
+
+_LOCKS = {False: _plain_lock(False), True: _plain_lock(True)}
+
+
 @transaction_required
 def order_lock(*, order_id: int, skip_locked: bool = False, **filters) -> Order | None:
     """The order, locked (``None`` if it does not exist, does not match ``filters``, or is busy with skip_locked)."""
-    rows = list(
-        Order.objects.select_for_update(skip_locked=skip_locked).filter(pk=order_id, **filters).order_by("pk")
-    )
+    if not filters:
+        rows = _LOCKS[skip_locked].instances([order_id])
+    else:
+        rows = list(
+            Order.objects.select_for_update(skip_locked=skip_locked).filter(pk=order_id, **filters).order_by("pk")
+        )
     return rows[0] if rows else None

@@ -4,12 +4,19 @@ Each helper evaluates its queryset (a lazy ``select_for_update`` locks nothing) 
 outside ``transaction.atomic()`` (``shop.core.locking``).
 """
 
+from shop.core.compiled import CompiledIdsQuery
 from shop.core.exceptions import NotFound
 from shop.core.locking import transaction_required
 from shop.orders.locks import order_lock
 from shop.orders.models import Order
 
 from .models import Payment, Refund
+
+# Compiled once (shop.core.compiled): the payment lock, and the lock on an order's active attempts that starting a
+# payment takes; both run in every checkout.
+_PAYMENT_LOCK = CompiledIdsQuery(Payment, lambda ids: Payment.objects.select_for_update().filter(pk__in=ids))
+_ACTIVE_PAYMENTS_LOCK = CompiledIdsQuery(Payment, lambda ids: Payment.objects.select_for_update().filter(
+    order_id__in=ids, status__in=Payment.ACTIVE).order_by("pk"))
 
 
 @transaction_required
@@ -36,13 +43,23 @@ def payment_lock_with_order(*, payment_id: int, user=None, order_id: int | None 
 @transaction_required
 def payment_lock(*, payment_id: int) -> Payment:
     """Lock one payment whose order the caller already holds locked. Raises ``Payment.DoesNotExist``."""
-    return Payment.objects.select_for_update().get(pk=payment_id)
+    rows = _PAYMENT_LOCK.instances([payment_id])
+    if not rows:
+        raise Payment.DoesNotExist(f"Payment {payment_id} does not exist.")
+    return rows[0]
 
 
 @transaction_required
 def order_payments_lock(*, order: Order, **filters) -> list[Payment]:
     """Lock the payments of ``order`` (held locked by the caller) that match ``filters``, in id order."""
     return list(Payment.objects.select_for_update().filter(order=order, **filters).order_by("pk"))
+
+
+@transaction_required
+def order_active_payments_lock(*, order: Order) -> list[Payment]:
+    """``order_payments_lock(order=order, status__in=Payment.ACTIVE)``: its attempts still pending or processing,
+    locked in id order (compiled once: starting a payment takes it)."""
+    return _ACTIVE_PAYMENTS_LOCK.instances([order.pk])
 
 
 @transaction_required

@@ -22,11 +22,13 @@ from decimal import Decimal
 
 from django.conf import settings
 
+from shop.core.compiled import CompiledIdsQuery
 from shop.core.exceptions import ApplicationError
 from shop.core.money import money_text
 from shop.orders.errors import OrderErrorCode
 
 from .gateways import PROVIDER_CLASSES, provider_class
+from .models import PaymentMethodSetting
 
 
 @dataclass(frozen=True)
@@ -128,10 +130,12 @@ def _with_setting(method: PaymentMethod, setting) -> PaymentMethod:
                    min_order_total=setting.min_order_total, max_order_total=setting.max_order_total)
 
 
-def _settings_for(numbers: list[int]) -> dict:
-    from .models import PaymentMethodSetting
+# Staff's settings rows of the deployed methods, compiled once (shop.core.compiled): every checkout reads them.
+_SETTINGS = CompiledIdsQuery(PaymentMethodSetting, lambda ids: PaymentMethodSetting.objects.filter(pk__in=ids))
 
-    return {row.pk: row for row in PaymentMethodSetting.objects.filter(pk__in=numbers)}
+
+def _settings_for(numbers: list[int]) -> dict:
+    return {row.pk: row for row in _SETTINGS.instances(numbers)}
 
 
 def _deployed(ref: str | int) -> PaymentMethod | None:

@@ -137,3 +137,23 @@ def test_instances_refuse_rows_and_prefetches():
     with pytest.raises(ValueError, match="prefetch_related"):
         CompiledIdsQuery(Order, lambda ids: Order.objects.filter(pk__in=ids).prefetch_related("items")).instances(
             [order.pk])
+
+
+def test_ids_no_key_column_can_hold_are_left_out_not_sent():
+    """An id from a URL may be past 64 bits: the ORM's ``filter(pk=...)`` answers "nothing" for it, and so does a
+    compiled query (the database would refuse to bind it: a 500)."""
+    product = ProductFactory()
+    compiled = CompiledIdsQuery(Product, lambda ids: Product.objects.filter(pk__in=ids).order_by("id"))
+
+    assert compiled.rows([2**63]) == [] and compiled.instances([-(2**63) - 1]) == []
+    assert [p.pk for p in compiled.instances([2**70, product.pk])] == [product.pk]
+    assert list(Product.objects.filter(pk=2**63)) == []  # the ORM's answer to filter(pk=...), for comparison
+
+
+def test_ids_are_taken_as_the_orm_takes_them():
+    product = ProductFactory()
+    compiled = CompiledIdsQuery(Product, lambda ids: Product.objects.filter(pk__in=ids))
+
+    assert [p.pk for p in compiled.instances([str(product.pk)])] == [product.pk]  # "7" is 7, as in filter(pk="7")
+    with pytest.raises(ValueError):
+        compiled.instances(["seven"])

@@ -21,7 +21,7 @@ from shop.payments.methods import PaymentMethod, default_method, method_get
 
 from ..errors import PaymentErrorCode
 from ..gateways import provider_get
-from ..locks import order_payments_lock, payment_lock_with_order
+from ..locks import order_active_payments_lock, order_payments_lock, payment_lock_with_order
 from ..models import Payment
 from ..providers.base import (
     Customer,
@@ -295,7 +295,7 @@ def _attempt_opened_locked(order: Order, payment: Payment, method: PaymentMethod
     how it is being paid now; an order moving from cash on delivery to an online method gets its payment
     deadline (moving to a direct method after checkout is refused in ``_reserve_attempt_locked``).
     """
-    for other in order_payments_lock(order=order, status__in=Payment.ACTIVE):
+    for other in order_active_payments_lock(order=order):
         if other.pk != payment.pk:
             _attempt_close_locked(other)
     fields = []
