@@ -427,7 +427,8 @@ class PaymentMethodRefField(serializers.CharField):
 class CheckoutInput(serializers.Serializer):
     shipping_address = ShippingAddressField(required=False, allow_null=True)
     address = serializers.IntegerField(min_value=1, required=False, allow_null=True,
-                                       help_text="The same as an address-book id in `shipping_address`.")
+                                       help_text="The same as an address-book id in `shipping_address`; sent with a "
+                                                 "different `shipping_address`, a 400 naming `address`.")
     shipping_method = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     payment_method = PaymentMethodRefField(required=False, allow_blank=True, allow_null=True)
     shipping_fee = MoneyField(
@@ -461,7 +462,12 @@ class CheckoutInput(serializers.Serializer):
     )
 
     def validate(self, attrs):
-        if attrs.get("shipping_address") is None and attrs.get("address") is not None:
+        given, book_id = attrs.get("shipping_address"), attrs.get("address")
+        if given is not None and book_id is not None and given != book_id:
+            # Two addresses for one order: using either would ship somewhere the client may not mean.
+            raise serializers.ValidationError({"address": [
+                "Give the shipping address once: `address` (an address-book id) or `shipping_address`, not both."]})
+        if given is None and book_id is not None:
             attrs["shipping_address"] = attrs["address"]
             attrs["address_field"] = "address"  # errors about it name the field the client sent
         lines = attrs.get("items") if attrs.get("items") is not None else attrs.get("cart_items")

@@ -111,7 +111,12 @@ CHECKOUT_SCHEMA = {
                    "`tax_rate` and the order's `tax_lines`, which later rate or price changes never alter. A cart "
                    "line is charged the price held for it (`CART_PRICE_HOLD_MINUTES`); send the cart's `total` as "
                    "`expected_total` to get a 409 `total_mismatch` with the current `total` instead of an order at "
-                   "a price the customer did not see.",
+                   "a price the customer did not see. "
+                   "What cannot be sold is told per path: a cart checkout lists every line it cannot fill in one "
+                   "400 `insufficient_stock` (`shortages[]`, `reason` `unavailable` for a product deactivated or "
+                   "deleted since it was added), while a direct order refuses the first such line as it reads it "
+                   "(400 `product_unavailable`, `product_not_found`, `variant_required`...). Give the address once: "
+                   "`address` beside a different `shipping_address` is a 400 naming `address`.",
 }
 
 

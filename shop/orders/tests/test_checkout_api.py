@@ -250,6 +250,29 @@ def test_someone_elses_address_is_refused_naming_the_field_sent(user, other_user
     _assert_nothing_changed([(headphones, 50)], [(line.id, 1)])
 
 
+@pytest.mark.parametrize("url", ["/orders/checkout/", "/orders/", "/api/shop/checkout/cart"])
+@pytest.mark.parametrize("book_id", [99999999, "mine"])
+def test_two_different_addresses_are_refused_naming_address(user, user_client, headphones, url, book_id):
+    """``address`` beside a different ``shipping_address`` (an inline one, or another id) was silently dropped, even
+    when it named no address at all: found by a fresh-eyes tester with ``address: 99999999999999999999``."""
+    mine = AddressFactory(user=user)
+    line = CartItemFactory(cart__user=user, product=headphones)
+    inline = {"full_name": "Q A", "address_line_1": "1 Main St", "city": "Springfield", "country": "US"}
+    body = {"address": mine.id if book_id == "mine" else book_id, "shipping_address": inline}
+    if url == "/orders/":
+        body["items"] = [{"product_id": headphones.id, "quantity": 1}]
+
+    response = user_client.post(url, body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"address": [
+        "Give the shipping address once: `address` (an address-book id) or `shipping_address`, not both."]}
+    _assert_nothing_changed([(headphones, 50)], [(line.id, 1)])
+    # The same id twice is one address.
+    assert user_client.post("/orders/checkout/", {"address": mine.id, "shipping_address": mine.id},
+                            format="json").status_code == 201
+
+
 @pytest.mark.parametrize("country", ["ke", "KE", "KEN", "Kenya", "KENYA"])
 def test_inline_address_object(user, user_client, headphones, country):
     CartItemFactory(cart__user=user, product=headphones)
