@@ -125,17 +125,12 @@ def purchasables_get(*, lines: Sequence[tuple[int | None, int | None]]) -> list[
     lines' order, in at most two queries whatever their number (the variants named, with their products; the
     products named without a variant, each with whether it has variants). The first line that cannot be bought
     raises its ``ApplicationError``, as :func:`purchasable_get` would."""
-    # An id no key column can hold names nothing (and SQLite refuses to bind it): left out of the queries.
-    variant_ids = {variant_id for _, variant_id in lines if variant_id is not None and _storable(variant_id)}
-    product_ids = {product_id for product_id, variant_id in lines
-                   if variant_id is None and product_id is not None and _storable(product_id)}
+    # An id no key column can hold names nothing: CompiledIdsQuery leaves it out of the query.
+    variant_ids = {variant_id for _, variant_id in lines if variant_id is not None}
+    product_ids = {product_id for product_id, variant_id in lines if variant_id is None and product_id is not None}
     variants = {variant.pk: variant for variant in _VARIANTS.instances(sorted(variant_ids))}
     products = {product.pk: product for product in _PRODUCTS.instances(sorted(product_ids))}
     return [_purchasable(product_id, variant_id, products, variants) for product_id, variant_id in lines]
-
-
-def _storable(key: int) -> bool:
-    return -(2**63) <= key < 2**63
 
 
 def _purchasable(product_id: int | None, variant_id: int | None, products: dict[int, Product],

@@ -122,11 +122,22 @@ def test_inactive_or_deleted_products_cannot_be_added(user_client, state):
     assert not CartItem.objects.exists()
 
 
-def test_unknown_product_is_a_400(user_client):
-    response = user_client.post("/cart/items/", {"product_id": 999999})
+@pytest.mark.parametrize("product_id", [999999, 2**63, 2**70])
+def test_unknown_product_is_a_400(user_client, product_id):
+    """Ids no key column can hold name nothing too (the database would refuse to bind them: never a 500)."""
+    response = user_client.post("/cart/items/", {"product_id": product_id}, format="json")
 
     assert response.status_code == 400
     assert response.json()["code"] == "product_not_found"
+
+
+@pytest.mark.parametrize("variant_id", [999999, 2**63])
+def test_unknown_variant_is_a_400(user_client, variant_id):
+    response = user_client.post("/cart/items/", {"product_id": ProductFactory().id, "variant_id": variant_id},
+                                format="json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "variant_not_found"
 
 
 def test_missing_product_id_is_a_400(user_client):
