@@ -6,7 +6,8 @@ cost of building, compiling and running each query and turning its rows into obj
 
 Needs orders placed by ``bench/checkout_trips.py`` in that database (it reads the newest order with a payment, its
 user and product). Prints, per read, the median over 3 rounds of the CPU milliseconds per call (this process only,
-``time.process_time``), locks inside one transaction as checkout takes them. Run it on two checkouts of the code
+``time.process_time``), locks inside one transaction as checkout takes them; then the reads of the worker's
+relay of the same order's order.created event (the order as ``GET /orders/{id}/`` answers it). Run it on two checkouts of the code
 (e.g. a ``git worktree`` of the commit before) one after the other, twice, to compare (bench/README.md section 15).
 Writes nothing.
 """
@@ -31,13 +32,15 @@ from django.template.loader import render_to_string  # noqa: E402
 
 from shop.cart.locks import cart_lock  # noqa: E402
 from shop.cart.selectors import cart_holds_anything, purchasables_get  # noqa: E402
+from shop.events.types import Resource  # noqa: E402
 from shop.orders import notifications  # noqa: E402
 from shop.orders.locks import order_lock  # noqa: E402
 from shop.orders.models import Order, OrderItem  # noqa: E402
-from shop.orders.selectors import order_of_checkout  # noqa: E402
+from shop.orders.selectors import order_get, order_of_checkout  # noqa: E402
 from shop.payments import locks as payment_locks  # noqa: E402
 from shop.payments.methods import enabled_methods  # noqa: E402
 from shop.payments.models import Payment  # noqa: E402
+from shop.webhooks.renderers import render  # noqa: E402
 
 
 def email_read_and_render(order_id: int) -> str:
@@ -76,21 +79,34 @@ def main() -> None:
         "cart holds anything": lambda: cart_holds_anything(user=user),
         "e-mail: order read and render": lambda: email_read_and_render(order.pk),
     }
+    # What the worker does next for the same order: the order.created event's relay renders the order as
+    # GET /orders/{id}/ answers it (its read, then OrderOutput), stored as the event's object.
+    relay = {
+        "relay: order read (order_get)": lambda: order_get(order_id=order.pk),
+        "relay: order read and OrderOutput": lambda: render(Resource.ORDER, order.pk),
+    }
     print(f"database {django.db.connection.vendor} {django.db.connection.settings_dict['NAME']}, "
           f"{args.repeat} calls x 3 rounds, CPU ms per call (median of rounds)")
+    measure(reads, args.repeat, "one checkout and its e-mail")
+    measure(relay, args.repeat, None)
+
+
+def measure(reads: dict, repeat: int, total_name: str | None) -> None:
+    """Print each read's CPU ms per call (median of 3 rounds after a warm-up), and their sum as ``total_name``."""
     total = 0.0
     for name, read in reads.items():
         rounds = []
         for _ in range(4):  # the first round warms up (imports, first compilation)
             with transaction.atomic():
                 started = time.process_time()
-                for _ in range(args.repeat):
+                for _ in range(repeat):
                     read()
-                rounds.append((time.process_time() - started) * 1000 / args.repeat)
+                rounds.append((time.process_time() - started) * 1000 / repeat)
         cost = statistics.median(rounds[1:])
         total += cost
         print(f"  {name:34s} {cost:6.2f}")
-    print(f"  {'all of them':34s} {total:6.2f}")
+    if total_name:
+        print(f"  {'all of them: ' + total_name:34s} {total:6.2f}")
 
 
 if __name__ == "__main__":

@@ -53,12 +53,54 @@ def order_list_all() -> QuerySet[Order]:
     return order_queryset().order_by("-created_at", "-id")
 
 
+# order_queryset()'s six reads of one order, compiled once: building and compiling them was most of the CPU of
+# reading an order (GET /orders/{id}/ and the relay that renders every order.created event in the worker; bench/
+# README.md section 16). Each is order_queryset()'s query or prefetch, with the order's id as its only input.
+_ORDER = CompiledIdsQuery(Order, lambda ids: Order.objects.select_related("shipping_address", "shipment")
+                          .filter(pk__in=ids))
+_ORDER_LINES = CompiledIdsQuery(OrderItem, lambda ids: lines_with_product_shown_stock(
+    order_items_with_refunds().select_related("product", "variant__product").filter(order_id__in=ids).order_by("id")))
+_ORDER_HISTORY = CompiledIdsQuery(OrderStatusChange, lambda ids: OrderStatusChange.objects.filter(order_id__in=ids)
+                                  .order_by("id"))
+_SHIPMENT_EVENTS = CompiledIdsQuery(ShipmentEvent, lambda ids: ShipmentEvent.objects.filter(shipment_id__in=ids)
+                                    .order_by("occurred_at", "id"))
+_ORDER_PAYMENTS = CompiledIdsQuery(Payment, lambda ids: Payment.objects.filter(order_id__in=ids)
+                                   .order_by("-created_at", "-id"))
+_ORDER_DISCOUNTS = CompiledIdsQuery(OrderDiscount, lambda ids: OrderDiscount.objects.filter(order_id__in=ids)
+                                    .order_by("id"))
+
+
+def _order_read(order_id: int) -> Order | None:
+    """The order ``order_queryset().filter(pk=order_id).first()`` answers, with the same related rows left as its
+    ``select_related`` and ``prefetch_related`` leave them (each row's link back to its order or shipment set, as
+    the prefetch sets it) and in as many queries (five; six with a shipment); None if there is no such order.
+    ``order_id`` may be any integer (one no key can hold is "no such order")."""
+    found = _ORDER.instances([order_id])
+    if not found:
+        return None
+    order = found[0]
+    for name, compiled in (("items", _ORDER_LINES), ("status_history", _ORDER_HISTORY),
+                           ("payments", _ORDER_PAYMENTS), ("discounts", _ORDER_DISCOUNTS)):
+        rows = compiled.instances([order.pk])
+        for row in rows:
+            row.order = order
+        rows_as_prefetched(order, name, rows)
+    shipment = getattr(order, "shipment", None)  # select_related left it, or None (no query either way)
+    if shipment is not None:
+        events = _SHIPMENT_EVENTS.instances([shipment.pk])
+        for event in events:
+            event.shipment = shipment
+        rows_as_prefetched(shipment, "events", events)
+    return order
+
+
 def order_get(*, order_id: int, user=None) -> Order | None:
-    """One order; with ``user``, only if it is theirs (anyone else's is "not found", never "forbidden")."""
-    queryset = order_queryset().filter(pk=order_id)
-    if user is not None:
-        queryset = queryset.filter(user=user)
-    return queryset.first()
+    """One order shaped for the order serializer (as :func:`order_queryset` reads it); with ``user``, only if it
+    is theirs (anyone else's is "not found", never "forbidden"), else None."""
+    order = _order_read(order_id)
+    if order is None or (user is not None and order.user_id != user.pk):
+        return None
+    return order
 
 
 # A new order's lines with what changed under them since the checkout read them, as order_of_checkout answers them;
@@ -103,7 +145,10 @@ def guest_order_get(*, order_key: str, token: str | None) -> Order | None:
     order_id = order_access_token_order_id(order_key=order_key, token=token)
     if order_id is None:
         return None
-    return order_queryset().filter(pk=order_id, order_key=order_key, user__isnull=True).first()
+    order = _order_read(order_id)
+    if order is None or order.order_key != order_key or order.user_id is not None:
+        return None
+    return order
 
 
 def guest_order_latest_payment(*, order: Order) -> Payment | None:
