@@ -32,7 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 for name, value in {"THROTTLE_RATES": "user=1000000/min,anon=1000000/min", "LOG_LEVEL": "WARNING",
                     "CELERY_TASK_ALWAYS_EAGER": "true", "EMAIL_URL": "dummymail://",
-                    "JWT_ACCESS_MINUTES": "60"}.items():
+                    "JWT_ACCESS_MINUTES": "60",
+                    # The outbox's relay runs as the Celery task a worker runs (inline here, so counted with the
+                    # tasks), not on the background thread an eager process would otherwise hand it to.
+                    "WEBHOOK_BACKGROUND_THREAD": "false"}.items():
     os.environ.setdefault(name, value)
 
 import django  # noqa: E402
