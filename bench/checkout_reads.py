@@ -7,8 +7,9 @@ cost of building, compiling and running each query and turning its rows into obj
 Needs orders placed by ``bench/checkout_trips.py`` in that database (it reads the newest order with a payment, its
 user and product). Prints, per read, the median over 3 rounds of the CPU milliseconds per call (this process only,
 ``time.process_time``), locks inside one transaction as checkout takes them; then the reads of the worker's
-relay of the same order's order.created event (the order as ``GET /orders/{id}/`` answers it). Run it on two checkouts of the code
-(e.g. a ``git worktree`` of the commit before) one after the other, twice, to compare (bench/README.md section 15).
+relay of the same order's order.created event (the order as ``GET /orders/{id}/`` answers it). Run it on two
+checkouts of the code (e.g. a ``git worktree`` of the commit before) one after the other, twice, to compare
+(bench/README.md sections 15 and 16).
 Writes nothing.
 """
 
