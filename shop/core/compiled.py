@@ -21,7 +21,7 @@ from django.db import connections, router
 from django.db.models import Model, QuerySet
 from django.db.models.query import ModelIterable
 
-_KEY_RANGE = range(-(2**63), 2**63)  # what a BigAutoField / bigint key column can hold
+KEY_RANGE = range(-(2**63), 2**63)  # what a BigAutoField / bigint key column can hold
 
 # Ids no table has (primary keys are positive): the placeholders the query is compiled with, found again in its
 # parameters to learn which of them are the ids.
@@ -111,7 +111,7 @@ class CompiledIdsQuery(Generic[M]):
 def _storable(ids: list[int]) -> list[int]:
     """The ids as an integer key column's lookup takes them (``int()``, as ``IntegerField.get_prep_value`` does: "7"
     is 7, "x" raises ValueError), without those no bigint key can hold."""
-    return [key for key in map(int, ids) if key in _KEY_RANGE]
+    return [key for key in map(int, ids) if key in KEY_RANGE]
 
 
 def _fetch(alias: str, sql: str, params: list) -> list[tuple]:

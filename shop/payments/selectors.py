@@ -2,6 +2,8 @@ from decimal import Decimal
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
+from shop.core.compiled import KEY_RANGE
+
 from .models import Payment, Refund, RefundLine
 
 
@@ -32,7 +34,10 @@ def payment_get(*, payment_id: int, user) -> Payment | None:
 
 
 def payment_for_order(*, order_id: int, user) -> Payment | None:
-    """The order's most recent attempt (the API answers one payment per order here)."""
+    """The order's most recent attempt (the API answers one payment per order here); None for an order id no key
+    column can hold (from the URL: the database would refuse it, a 500)."""
+    if order_id not in KEY_RANGE:
+        return None
     return payment_list(user=user).filter(order_id=order_id).first()
 
 
