@@ -91,10 +91,7 @@ def _order_read(order_id: int) -> Order | None:
     if not found:
         return None
     order = found[0]
-    lines = _LINES.instances([order_id])
-    for line in lines:
-        line.order = order  # as the prefetch leaves it
-    rows_as_prefetched(order, "items", lines)
+    rows_as_prefetched(order, "items", _LINES.instances([order_id]))
     return order
 
 

@@ -81,16 +81,10 @@ def _order_read(order_id: int) -> Order | None:
     order = found[0]
     for name, compiled in (("items", _ORDER_LINES), ("status_history", _ORDER_HISTORY),
                            ("payments", _ORDER_PAYMENTS), ("discounts", _ORDER_DISCOUNTS)):
-        rows = compiled.instances([order.pk])
-        for row in rows:
-            row.order = order
-        rows_as_prefetched(order, name, rows)
+        rows_as_prefetched(order, name, compiled.instances([order.pk]))
     shipment = getattr(order, "shipment", None)  # select_related left it, or None (no query either way)
     if shipment is not None:
-        events = _SHIPMENT_EVENTS.instances([shipment.pk])
-        for event in events:
-            event.shipment = shipment
-        rows_as_prefetched(shipment, "events", events)
+        rows_as_prefetched(shipment, "events", _SHIPMENT_EVENTS.instances([shipment.pk]))
     return order
 
 
@@ -119,8 +113,7 @@ def order_of_checkout(*, order: Order, payment: Payment | None) -> Order:
     lines = _LINES_OF_NEW_ORDER.instances([order.pk])
     for line in lines:  # order_items_with_refunds' annotations, for an order nothing was refunded of
         line.__dict__.update(refunded_quantity=0, refunded_amount=Decimal("0.00"), refunded_tax=Decimal("0.00"))
-        line.order = order  # as the prefetch leaves it: a line's money is written in its order's currency
-    rows_as_prefetched(order, "items", lines)
+    rows_as_prefetched(order, "items", lines)  # links each line to its order: its money is in the order's currency
     rows_as_prefetched(order, "payments", [payment] if payment is not None else [])
     return order
 
