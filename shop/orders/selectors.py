@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.db import router
 from django.db.models import DecimalField, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
@@ -7,6 +8,7 @@ from shop.catalog.selectors import lines_with_product_shown_stock
 from shop.core.compiled import CompiledIdsQuery
 from shop.core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from shop.core.prefetch import rows_as_prefetched
+from shop.core.snapshot import read_snapshot
 from shop.discounts.models import OrderDiscount
 from shop.payments.models import Payment, Refund, RefundLine
 
@@ -74,7 +76,13 @@ def _order_read(order_id: int) -> Order | None:
     """The order ``order_queryset().filter(pk=order_id).first()`` answers, with the same related rows left as its
     ``select_related`` and ``prefetch_related`` leave them (each row's link back to its order or shipment set, as
     the prefetch sets it) and in as many queries (five; six with a shipment); None if there is no such order.
-    ``order_id`` may be any integer (one no key can hold is "no such order")."""
+    ``order_id`` may be any integer (one no key can hold is "no such order"). The queries read one snapshot
+    (:func:`shop.core.snapshot.read_snapshot`): never an order still unpaid beside its payment already succeeded."""
+    with read_snapshot(router.db_for_read(Order)):
+        return _order_read_queries(order_id)
+
+
+def _order_read_queries(order_id: int) -> Order | None:
     found = _ORDER.instances([order_id])
     if not found:
         return None

@@ -1,3 +1,4 @@
+from django.db import router
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
@@ -8,6 +9,7 @@ from rest_framework.views import APIView
 
 from shop.core.exceptions import ApplicationError, NotFound
 from shop.core.links import public_base_url
+from shop.core.snapshot import read_snapshot
 from shop.orders import selectors, services
 from shop.orders.models import Order, ShippingMethod
 from shop.payments.checkout import order_place_and_pay
@@ -120,7 +122,16 @@ CHECKOUT_SCHEMA = {
 }
 
 
-class OrderListCreateApi(ListAPIView):
+class _OrdersOnOneSnapshot:
+    """A list of orders read on one snapshot (``read_snapshot``): the page's count, orders and each prefetch of
+    their lines, payments, ... answer as of one moment, never an order beside a payment committed after it."""
+
+    def list(self, request, *args, **kwargs):
+        with read_snapshot(router.db_for_read(Order)):
+            return super().list(request, *args, **kwargs)  # type: ignore[misc]
+
+
+class OrderListCreateApi(_OrdersOnOneSnapshot, ListAPIView):
     """GET: the user's orders (staff: every order). POST: the same order placement as ``POST /orders/checkout/``
     (documented there)."""
 
@@ -257,7 +268,7 @@ class ShippingMethodListApi(ListAPIView):
 # --- Staff ------------------------------------------------------------------------------------------------------
 
 
-class OrderAdminListApi(ListAPIView):
+class OrderAdminListApi(_OrdersOnOneSnapshot, ListAPIView):
     permission_classes = (IsAdminUser,)
     serializer_class = OrderOutput
     filterset_class = OrderAdminFilter
