@@ -241,22 +241,33 @@ class CheckoutOutput(OrderOutput):
     """The order, plus what the client does next to pay: go to ``next_step`` (redirect providers),
     confirm with ``client_secret`` (Stripe.js), or nothing (cash on delivery: keep ``order_key``)."""
 
-    client_secret = serializers.SerializerMethodField()
-    payment_id = serializers.SerializerMethodField()
+    client_secret = serializers.SerializerMethodField(
+        help_text="Stripe.js: confirm the card with it (null for other methods, and once the attempt is no longer "
+                  "open: a replayed checkout of an order since paid, failed or cancelled).")
+    payment_id = serializers.SerializerMethodField(
+        help_text="The checkout's payment attempt (its newest one when the checkout is replayed), open or not; "
+                  "null when no payment was opened.")
 
     class Meta(OrderOutput.Meta):
         fields = [*OrderOutput.Meta.fields, "client_secret", "payment_id"]
         read_only_fields = fields
 
-    def _payment(self):
+    def _payment(self) -> Payment | None:
         return self.context.get("payment")
 
-    def get_next_step(self, order) -> str | None:
+    def _open_payment(self) -> Payment | None:
+        """The checkout's attempt while it can still be paid (pending or processing), else None. A replayed
+        checkout (the same Idempotency-Key) answers the attempt as it now stands: once it succeeded, failed or was
+        cancelled there is nothing left to do with its page or secret, as ``GET /orders/{id}/`` says."""
         payment = self._payment()
+        return payment if payment is not None and payment.is_pending else None
+
+    def get_next_step(self, order) -> str | None:
+        payment = self._open_payment()
         return (payment.checkout_url or None) if payment else None
 
     def get_client_secret(self, order) -> str | None:
-        payment = self._payment()
+        payment = self._open_payment()
         return (payment.client_secret or None) if payment else None
 
     def get_payment_id(self, order) -> int | None:

@@ -114,12 +114,17 @@ class PaymentMethodAdminDetailApi(APIView):
 
 
 def start_response_body(payment: Payment) -> dict:
+    """The answer of a payment start (``POST /payments/create-intent/``, a guest's ``.../pay/``): the attempt, and
+    what the client does next with it. An attempt answered again by its idempotency key may no longer be open (it
+    failed, or was cancelled): its page and secret are then no step to take, so they are null, as the order read's
+    ``next_step`` is; ``payment`` still shows the attempt as it stands."""
+    is_open = payment.is_pending
     return {
         "payment": PaymentOutput(payment).data,
-        "client_secret": payment.client_secret or None,
+        "client_secret": (payment.client_secret or None) if is_open else None,
         "publishable_key": settings.STRIPE_PUBLISHABLE_KEY if payment.provider == "stripe" else None,
-        "checkout_url": payment.checkout_url or None,
-        "next_step": payment.checkout_url or None,
+        "checkout_url": (payment.checkout_url or None) if is_open else None,
+        "next_step": (payment.checkout_url or None) if is_open else None,
     }
 
 
