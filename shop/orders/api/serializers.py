@@ -93,6 +93,12 @@ class OrderAddressOutput(FieldsBuiltOnceMixin, serializers.ModelSerializer):
 
 
 class StatusChangeOutput(FieldsBuiltOnceMixin, serializers.ModelSerializer):
+    """One move of the order's status. A customer's (or a guest's) answer shows who moved it and why only for their
+    own moves: staff's notes and user ids are the shop's, shown to staff alone."""
+
+    changed_by = serializers.SerializerMethodField(
+        help_text="The user id of who moved the status (null: the system, a guest, or, in a customer's answer, "
+                  "the shop's staff). A customer sees only their own id, on their own moves; staff see every id.")
     note = serializers.SerializerMethodField(
         help_text="Why the status changed. In a customer's answer only the customer's own notes are shown (\"\" "
                   "for notes staff wrote: they are for the shop); staff see every note.")
@@ -102,12 +108,21 @@ class StatusChangeOutput(FieldsBuiltOnceMixin, serializers.ModelSerializer):
         fields = ["id", "from_status", "to_status", "changed_by", "reason", "note", "created_at"]
         read_only_fields = fields
 
+    def _own_move(self, change: OrderStatusChange) -> bool:
+        # change.order is the row being serialized (linked by the order read's prefetch): no query.
+        return change.changed_by_id is not None and change.changed_by_id == change.order.user_id
+
+    def get_changed_by(self, change: OrderStatusChange) -> int | None:
+        if self.context.get("staff_view") or self._own_move(change):
+            return change.changed_by_id
+        return None
+
     def get_note(self, change: OrderStatusChange) -> str:
         if self.context.get("staff_view"):
             return change.note
         if change.changed_by_id is None:  # the system's own words ("Payment refunded."), unless a staff move
             return "" if change.reason in (Order.CancelReason.STAFF, "staff") else change.note
-        return change.note if change.changed_by_id == change.order.user_id else ""
+        return change.note if self._own_move(change) else ""
 
 
 class ShipmentEventOutput(FieldsBuiltOnceMixin, serializers.ModelSerializer):
