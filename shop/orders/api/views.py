@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from shop.core.exceptions import ApplicationError, NotFound
 from shop.core.links import public_base_url
+from shop.core.views import NoStoreMixin
 from shop.orders import selectors, services
 from shop.orders.models import Order, ShippingMethod
 from shop.payments.checkout import order_place_and_pay
@@ -120,7 +121,7 @@ CHECKOUT_SCHEMA = {
 }
 
 
-class OrderListCreateApi(ListAPIView):
+class OrderListCreateApi(NoStoreMixin, ListAPIView):
     """GET: the user's orders (staff: every order). POST: the same order placement as ``POST /orders/checkout/``
     (documented there)."""
 
@@ -149,13 +150,13 @@ class OrderListCreateApi(ListAPIView):
         return _checkout(request)
 
 
-class OrderCheckoutApi(APIView):
+class OrderCheckoutApi(NoStoreMixin, APIView):
     @extend_schema(summary="Check out the cart (or direct lines)", **CHECKOUT_SCHEMA)
     def post(self, request):
         return _checkout(request)
 
 
-class CartCheckoutAliasApi(APIView):
+class CartCheckoutAliasApi(NoStoreMixin, APIView):
     """``POST /api/shop/checkout/cart``: the address/shipping/payment-method checkout API's path and status."""
 
     @extend_schema(summary="Check out the cart (alias answering 200)",
@@ -174,7 +175,7 @@ class CartCheckoutAliasApi(APIView):
 FORBIDDEN_UPDATE = "You can only cancel your order here (send {\"status\": \"cancelled\"})."
 
 
-class OrderDetailApi(APIView):
+class OrderDetailApi(NoStoreMixin, APIView):
     @extend_schema(responses={200: OrderOutput}, tags=TAGS, summary="One of your orders (staff: any order)",
                    examples=ORDER_EXAMPLES)
     def get(self, request, order_id: int):
@@ -215,7 +216,7 @@ class OrderDetailApi(APIView):
         return _order_response(order_id, user=None if request.user.is_staff else request.user)
 
 
-class OrderCancelApi(APIView):
+class OrderCancelApi(NoStoreMixin, APIView):
     @extend_schema(request=OrderCancelInput, responses={200: OrderMessageOutput}, tags=TAGS,
                    summary="Cancel your pending or processing order (stock is restored)",
                    description="Customers cannot cancel an order that was paid (400 `order_paid`, also after a "
@@ -257,7 +258,7 @@ class ShippingMethodListApi(ListAPIView):
 # --- Staff ------------------------------------------------------------------------------------------------------
 
 
-class OrderAdminListApi(ListAPIView):
+class OrderAdminListApi(NoStoreMixin, ListAPIView):
     permission_classes = (IsAdminUser,)
     serializer_class = OrderOutput
     filterset_class = OrderAdminFilter
@@ -284,7 +285,7 @@ STATUS_DESCRIPTION = (
 )
 
 
-class OrderAdminStatusApi(APIView):
+class OrderAdminStatusApi(NoStoreMixin, APIView):
     permission_classes = (IsAdminUser,)
 
     @extend_schema(request=OrderStatusInput, responses={200: OrderStatusMessageOutput}, tags=ADMIN_TAGS,
@@ -308,7 +309,7 @@ class OrderAdminStatusApi(APIView):
         return self.post(request, order_id)
 
 
-class ShipmentAdminUpdateApi(APIView):
+class ShipmentAdminUpdateApi(NoStoreMixin, APIView):
     permission_classes = (IsAdminUser,)
 
     @extend_schema(request=ShipmentUpdateInput, responses={200: ShipmentOutput}, tags=ADMIN_TAGS,
@@ -327,7 +328,7 @@ class ShipmentAdminUpdateApi(APIView):
         return Response(ShipmentOutput(shipment).data)
 
 
-class ShipmentAdminEventApi(APIView):
+class ShipmentAdminEventApi(NoStoreMixin, APIView):
     permission_classes = (IsAdminUser,)
 
     @extend_schema(request=ShipmentEventInput, responses={201: ShipmentEventOutput}, tags=ADMIN_TAGS,
