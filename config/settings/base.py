@@ -288,6 +288,9 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["shop.accounts.authentication.JWTHeaderOrCookieAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # DRF's own, except that ?format=<unknown> is a JSON 406 `not_acceptable` rather than a 404: the route exists,
+    # it only cannot answer in that format (shop/core/negotiation.py).
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "shop.core.negotiation.ShopContentNegotiation",
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.JSONParser",
         "rest_framework.parsers.FormParser",

@@ -10,8 +10,8 @@ non-transaction-control statement in the transaction"). Nothing is locked and no
 The isolation level is set on psycopg's connection (``Connection.isolation_level`` and ``read_only``, psycopg 3's
 documented properties), which makes the ``BEGIN`` that psycopg sends before the first statement carry it: no
 ``SET TRANSACTION`` statement, but two round trips more than autocommit reads (that ``BEGIN`` and the
-``COMMIT``; ~0.1 ms on a local socket, within the noise of ``bench/checkout_reads.py``). Written by hand: it is Django's ``atomic`` and two of psycopg's properties,
-less than a dependency would be.
+``COMMIT``; ~0.1 ms on a local socket, within the noise of ``bench/checkout_reads.py``). Written by hand: it is
+Django's ``atomic`` and two of psycopg's properties, less than a dependency would be.
 """
 
 from collections.abc import Iterator

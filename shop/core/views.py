@@ -11,6 +11,7 @@ from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.views.decorators.http import etag
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularRedocView
@@ -25,6 +26,22 @@ from .errors import CoreErrorCode
 from .logging import request_id_var
 
 logger = logging.getLogger(__name__)
+
+
+class NoStoreMixin:
+    """For API views whose answers carry a customer's order or payment (or the order access token that opens one):
+    ``Cache-Control: no-store`` on every answer, errors included, so neither a shared cache nor the browser (its
+    back/forward cache, a page restored from history) keeps what a session or an access-token URL was shown.
+
+    Mixed in before ``APIView`` (``class OrderDetailApi(NoStoreMixin, APIView)``); the public catalog, cached on
+    purpose, never uses it. ``finalize_response`` is where DRF completes every answer of a view, so nothing a view
+    returns or raises goes out without the header.
+    """
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+        patch_cache_control(response, no_store=True)
+        return response
 
 
 def _database_ok() -> bool:

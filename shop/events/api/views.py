@@ -4,13 +4,15 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import IsAdminUser
 
+from shop.core.views import NoStoreMixin
+
 from .. import selectors
 from .examples import EVENT_PAGE_EXAMPLE
 from .filters import EventFilter
 from .serializers import EventOutput
 
 
-class EventListApi(ListAPIView):
+class EventListApi(NoStoreMixin, ListAPIView):
     permission_classes = (IsAdminUser,)
     serializer_class = EventOutput
     filterset_class = EventFilter

@@ -19,6 +19,7 @@ from shop.accounts.throttling import IPScopedThrottle, throttles_for, user_throt
 from shop.cart.tokens import CART_TOKEN_HEADER, cart_token_of
 from shop.core.exceptions import NotFound
 from shop.core.links import public_base_url
+from shop.core.views import NoStoreMixin
 from shop.orders import selectors, services
 from shop.orders.actors import GuestAccess
 from shop.orders.guest import (
@@ -95,7 +96,7 @@ class GuestOrderIPThrottle(IPScopedThrottle):
     scope = "guest_order"
 
 
-class GuestOrderView(APIView):
+class GuestOrderView(NoStoreMixin, APIView):
     """A route authorised by an order access token: no login, no cookies, no CSRF; throttled per IP and order."""
 
     authentication_classes = ()
@@ -121,7 +122,7 @@ def _guest_order_response(order_id: int) -> Response:
     return Response(OrderOutput(order, context={"staff_view": False}).data)
 
 
-class GuestCheckoutApi(APIView):
+class GuestCheckoutApi(NoStoreMixin, APIView):
     authentication_classes = ()
     permission_classes = (AllowAny,)
     throttle_classes = throttles_for("guest_checkout")  # per client IP and per e-mail in the body
@@ -254,7 +255,7 @@ class GuestOrderCancelApi(GuestOrderView):
         return _guest_order_response(order.pk)
 
 
-class OrderClaimApi(APIView):
+class OrderClaimApi(NoStoreMixin, APIView):
     throttle_classes = user_throttles_for("order_claim")  # per client IP and per user (= per verified e-mail)
 
     @extend_schema(request=None, responses={200: OrderClaimOutput}, tags=TAGS, examples=ORDER_CLAIM_EXAMPLES,

@@ -93,6 +93,12 @@ class OrderAddressOutput(FieldsBuiltOnceMixin, serializers.ModelSerializer):
 
 
 class StatusChangeOutput(FieldsBuiltOnceMixin, serializers.ModelSerializer):
+    """One move of the order's status. A customer's (or a guest's) answer shows who moved it and why only for their
+    own moves: staff's notes and user ids are the shop's, shown to staff alone."""
+
+    changed_by = serializers.SerializerMethodField(
+        help_text="The user id of who moved the status (null: the system, a guest, or, in a customer's answer, "
+                  "the shop's staff). A customer sees only their own id, on their own moves; staff see every id.")
     note = serializers.SerializerMethodField(
         help_text="Why the status changed. In a customer's answer only the customer's own notes are shown (\"\" "
                   "for notes staff wrote: they are for the shop); staff see every note.")
@@ -102,12 +108,21 @@ class StatusChangeOutput(FieldsBuiltOnceMixin, serializers.ModelSerializer):
         fields = ["id", "from_status", "to_status", "changed_by", "reason", "note", "created_at"]
         read_only_fields = fields
 
+    def _own_move(self, change: OrderStatusChange) -> bool:
+        # change.order is the row being serialized (linked by the order read's prefetch): no query.
+        return change.changed_by_id is not None and change.changed_by_id == change.order.user_id
+
+    def get_changed_by(self, change: OrderStatusChange) -> int | None:
+        if self.context.get("staff_view") or self._own_move(change):
+            return change.changed_by_id
+        return None
+
     def get_note(self, change: OrderStatusChange) -> str:
         if self.context.get("staff_view"):
             return change.note
         if change.changed_by_id is None:  # the system's own words ("Payment refunded."), unless a staff move
             return "" if change.reason in (Order.CancelReason.STAFF, "staff") else change.note
-        return change.note if change.changed_by_id == change.order.user_id else ""
+        return change.note if self._own_move(change) else ""
 
 
 class ShipmentEventOutput(FieldsBuiltOnceMixin, serializers.ModelSerializer):
@@ -241,22 +256,33 @@ class CheckoutOutput(OrderOutput):
     """The order, plus what the client does next to pay: go to ``next_step`` (redirect providers),
     confirm with ``client_secret`` (Stripe.js), or nothing (cash on delivery: keep ``order_key``)."""
 
-    client_secret = serializers.SerializerMethodField()
-    payment_id = serializers.SerializerMethodField()
+    client_secret = serializers.SerializerMethodField(
+        help_text="Stripe.js: confirm the card with it (null for other methods, and once the attempt is no longer "
+                  "open: a replayed checkout of an order since paid, failed or cancelled).")
+    payment_id = serializers.SerializerMethodField(
+        help_text="The checkout's payment attempt (its newest one when the checkout is replayed), open or not; "
+                  "null when no payment was opened.")
 
     class Meta(OrderOutput.Meta):
         fields = [*OrderOutput.Meta.fields, "client_secret", "payment_id"]
         read_only_fields = fields
 
-    def _payment(self):
+    def _payment(self) -> Payment | None:
         return self.context.get("payment")
 
-    def get_next_step(self, order) -> str | None:
+    def _open_payment(self) -> Payment | None:
+        """The checkout's attempt while it can still be paid (pending or processing), else None. A replayed
+        checkout (the same Idempotency-Key) answers the attempt as it now stands: once it succeeded, failed or was
+        cancelled there is nothing left to do with its page or secret, as ``GET /orders/{id}/`` says."""
         payment = self._payment()
+        return payment if payment is not None and payment.is_pending else None
+
+    def get_next_step(self, order) -> str | None:
+        payment = self._open_payment()
         return (payment.checkout_url or None) if payment else None
 
     def get_client_secret(self, order) -> str | None:
-        payment = self._payment()
+        payment = self._open_payment()
         return (payment.client_secret or None) if payment else None
 
     def get_payment_id(self, order) -> int | None:

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from shop.core.exceptions import ApplicationError, NotFound
 from shop.core.links import public_base_url
 from shop.core.snapshot import read_snapshot
+from shop.core.views import NoStoreMixin
 from shop.orders import selectors, services
 from shop.orders.models import Order, ShippingMethod
 from shop.payments.checkout import order_place_and_pay
@@ -131,7 +132,7 @@ class _OrdersOnOneSnapshot:
             return super().list(request, *args, **kwargs)  # type: ignore[misc]
 
 
-class OrderListCreateApi(_OrdersOnOneSnapshot, ListAPIView):
+class OrderListCreateApi(NoStoreMixin, _OrdersOnOneSnapshot, ListAPIView):
     """GET: the user's orders (staff: every order). POST: the same order placement as ``POST /orders/checkout/``
     (documented there)."""
 
@@ -160,13 +161,13 @@ class OrderListCreateApi(_OrdersOnOneSnapshot, ListAPIView):
         return _checkout(request)
 
 
-class OrderCheckoutApi(APIView):
+class OrderCheckoutApi(NoStoreMixin, APIView):
     @extend_schema(summary="Check out the cart (or direct lines)", **CHECKOUT_SCHEMA)
     def post(self, request):
         return _checkout(request)
 
 
-class CartCheckoutAliasApi(APIView):
+class CartCheckoutAliasApi(NoStoreMixin, APIView):
     """``POST /api/shop/checkout/cart``: the address/shipping/payment-method checkout API's path and status."""
 
     @extend_schema(summary="Check out the cart (alias answering 200)",
@@ -185,7 +186,7 @@ class CartCheckoutAliasApi(APIView):
 FORBIDDEN_UPDATE = "You can only cancel your order here (send {\"status\": \"cancelled\"})."
 
 
-class OrderDetailApi(APIView):
+class OrderDetailApi(NoStoreMixin, APIView):
     @extend_schema(responses={200: OrderOutput}, tags=TAGS, summary="One of your orders (staff: any order)",
                    examples=ORDER_EXAMPLES)
     def get(self, request, order_id: int):
@@ -226,7 +227,7 @@ class OrderDetailApi(APIView):
         return _order_response(order_id, user=None if request.user.is_staff else request.user)
 
 
-class OrderCancelApi(APIView):
+class OrderCancelApi(NoStoreMixin, APIView):
     @extend_schema(request=OrderCancelInput, responses={200: OrderMessageOutput}, tags=TAGS,
                    summary="Cancel your pending or processing order (stock is restored)",
                    description="Customers cannot cancel an order that was paid (400 `order_paid`, also after a "
@@ -268,7 +269,7 @@ class ShippingMethodListApi(ListAPIView):
 # --- Staff ------------------------------------------------------------------------------------------------------
 
 
-class OrderAdminListApi(_OrdersOnOneSnapshot, ListAPIView):
+class OrderAdminListApi(NoStoreMixin, _OrdersOnOneSnapshot, ListAPIView):
     permission_classes = (IsAdminUser,)
     serializer_class = OrderOutput
     filterset_class = OrderAdminFilter
@@ -295,7 +296,7 @@ STATUS_DESCRIPTION = (
 )
 
 
-class OrderAdminStatusApi(APIView):
+class OrderAdminStatusApi(NoStoreMixin, APIView):
     permission_classes = (IsAdminUser,)
 
     @extend_schema(request=OrderStatusInput, responses={200: OrderStatusMessageOutput}, tags=ADMIN_TAGS,
@@ -319,7 +320,7 @@ class OrderAdminStatusApi(APIView):
         return self.post(request, order_id)
 
 
-class ShipmentAdminUpdateApi(APIView):
+class ShipmentAdminUpdateApi(NoStoreMixin, APIView):
     permission_classes = (IsAdminUser,)
 
     @extend_schema(request=ShipmentUpdateInput, responses={200: ShipmentOutput}, tags=ADMIN_TAGS,
@@ -338,7 +339,7 @@ class ShipmentAdminUpdateApi(APIView):
         return Response(ShipmentOutput(shipment).data)
 
 
-class ShipmentAdminEventApi(APIView):
+class ShipmentAdminEventApi(NoStoreMixin, APIView):
     permission_classes = (IsAdminUser,)
 
     @extend_schema(request=ShipmentEventInput, responses={201: ShipmentEventOutput}, tags=ADMIN_TAGS,

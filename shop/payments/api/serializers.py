@@ -55,9 +55,12 @@ class PaymentStatusOutput(serializers.Serializer):
 
 class PaymentStartOutput(serializers.Serializer):
     payment = PaymentOutput()
-    client_secret = serializers.CharField(allow_null=True, help_text="For Stripe.js confirmCardPayment().")
+    client_secret = serializers.CharField(allow_null=True, help_text="For Stripe.js confirmCardPayment(); null once "
+                                                                     "the attempt is no longer open.")
     publishable_key = serializers.CharField(allow_null=True)
-    checkout_url = serializers.CharField(allow_null=True, help_text="Redirect providers: where to send the customer.")
+    checkout_url = serializers.CharField(allow_null=True, help_text="Redirect providers: where to send the customer; "
+                                                                    "null once the attempt is no longer open (an "
+                                                                    "idempotency key answering a failed attempt).")
     next_step = serializers.CharField(allow_null=True, help_text="The same as checkout_url.")
 
 

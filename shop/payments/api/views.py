@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from shop.core.exceptions import NotFound
 from shop.core.links import public_base_url
+from shop.core.views import NoStoreMixin
 from shop.payments import selectors, services
 from shop.payments.methods import all_methods, enabled_methods
 from shop.payments.models import Payment
@@ -45,7 +46,7 @@ def _payment_or_404(request, payment_id: int) -> Payment:
     return payment
 
 
-class PaymentListApi(ListAPIView):
+class PaymentListApi(NoStoreMixin, ListAPIView):
     serializer_class = PaymentReadOutput
     filterset_class = PaymentFilter
 
@@ -114,16 +115,21 @@ class PaymentMethodAdminDetailApi(APIView):
 
 
 def start_response_body(payment: Payment) -> dict:
+    """The answer of a payment start (``POST /payments/create-intent/``, a guest's ``.../pay/``): the attempt, and
+    what the client does next with it. An attempt answered again by its idempotency key may no longer be open (it
+    failed, or was cancelled): its page and secret are then no step to take, so they are null, as the order read's
+    ``next_step`` is; ``payment`` still shows the attempt as it stands."""
+    is_open = payment.is_pending
     return {
         "payment": PaymentOutput(payment).data,
-        "client_secret": payment.client_secret or None,
+        "client_secret": (payment.client_secret or None) if is_open else None,
         "publishable_key": settings.STRIPE_PUBLISHABLE_KEY if payment.provider == "stripe" else None,
-        "checkout_url": payment.checkout_url or None,
-        "next_step": payment.checkout_url or None,
+        "checkout_url": (payment.checkout_url or None) if is_open else None,
+        "next_step": (payment.checkout_url or None) if is_open else None,
     }
 
 
-class PaymentCreateIntentApi(APIView):
+class PaymentCreateIntentApi(NoStoreMixin, APIView):
     @extend_schema(tags=TAGS, request=CreateIntentInput, responses={
         201: PaymentStartOutput,
         422: OpenApiResponse(description="`idempotency_key_reused`: the key was used for another order, method or "
@@ -149,7 +155,7 @@ class PaymentCreateIntentApi(APIView):
         return Response(start_response_body(payment), status=201)
 
 
-class PaymentDetailApi(APIView):
+class PaymentDetailApi(NoStoreMixin, APIView):
     @extend_schema(tags=TAGS, responses={200: PaymentReadOutput}, examples=PAYMENT_READ_EXAMPLES)
     def get(self, request, payment_id: int):
         """One of your payments.
@@ -160,7 +166,7 @@ class PaymentDetailApi(APIView):
         return Response(PaymentReadOutput(_payment_or_404(request, payment_id)).data)
 
 
-class PaymentStatusApi(APIView):
+class PaymentStatusApi(NoStoreMixin, APIView):
     @extend_schema(tags=TAGS, responses={200: PaymentStatusOutput}, examples=PAYMENT_STATUS_EXAMPLES)
     def get(self, request, payment_id: int):
         """A payment's status, for polling.
@@ -171,7 +177,7 @@ class PaymentStatusApi(APIView):
         return Response(PaymentStatusOutput(_payment_or_404(request, payment_id)).data)
 
 
-class PaymentForOrderApi(APIView):
+class PaymentForOrderApi(NoStoreMixin, APIView):
     @extend_schema(tags=TAGS, responses={200: PaymentReadOutput}, examples=PAYMENT_READ_EXAMPLES)
     def get(self, request, order_id: int):
         """The latest payment of one of your orders.
@@ -185,7 +191,7 @@ class PaymentForOrderApi(APIView):
         return Response(PaymentReadOutput(payment).data)
 
 
-class PaymentCancelApi(APIView):
+class PaymentCancelApi(NoStoreMixin, APIView):
     @extend_schema(tags=TAGS, request=PaymentIdInput, responses={200: MessagePaymentOutput},
                    summary="Cancel an open payment attempt (and its unpaid order)",
                    description="Closes a pending or processing attempt at the gateway and here. If the order was "
@@ -206,7 +212,7 @@ class PaymentCancelApi(APIView):
         return Response({"message": "Payment cancelled successfully.", "payment": PaymentOutput(payment).data})
 
 
-class PaymentRefundApi(APIView):
+class PaymentRefundApi(NoStoreMixin, APIView):
     @extend_schema(tags=TAGS, request=RefundInput, responses={200: RefundResultOutput},
                    examples=REFUND_EXAMPLES,
                    summary="Refund a payment (customers: in full, before shipping; staff: any amount or lines)",
@@ -247,7 +253,7 @@ class PaymentRefundApi(APIView):
                          "refund": RefundOutput(refund).data})
 
 
-class PaymentSyncApi(APIView):
+class PaymentSyncApi(NoStoreMixin, APIView):
     @extend_schema(tags=TAGS, request=SyncInput, responses={200: MessagePaymentOutput})
     def post(self, request):
         """Re-read a payment's status from its gateway.
@@ -279,7 +285,7 @@ class PaymentConfirmApi(PaymentSyncApi):
     """The card is confirmed in the browser (Stripe.js); this records the gateway's answer, as sync-status does."""
 
 
-class PaymentStatisticsApi(APIView):
+class PaymentStatisticsApi(NoStoreMixin, APIView):
     @extend_schema(tags=TAGS, responses={200: StatisticsOutput})
     def get(self, request):
         """Your payment totals.
@@ -289,7 +295,7 @@ class PaymentStatisticsApi(APIView):
         return Response(StatisticsOutput(selectors.payment_statistics(user=request.user)).data)
 
 
-class PaymentCollectApi(APIView):
+class PaymentCollectApi(NoStoreMixin, APIView):
     permission_classes = (IsAdminUser,)
 
     @extend_schema(tags=TAGS, request=None, responses={200: MessagePaymentOutput})
@@ -303,7 +309,7 @@ class PaymentCollectApi(APIView):
         return Response({"message": "Payment collected.", "payment": PaymentOutput(payment).data})
 
 
-class SandboxCheckoutApi(APIView):
+class SandboxCheckoutApi(NoStoreMixin, APIView):
     """The sandbox payment, for scripts.
 
     The sandbox's stand-in for a gateway's payment page, answered as JSON to a Bearer-authenticated script: the
@@ -323,7 +329,7 @@ class SandboxCheckoutApi(APIView):
                          "fail_url": f"{base}/fail/"})
 
 
-class SandboxOutcomeApi(APIView):
+class SandboxOutcomeApi(NoStoreMixin, APIView):
     succeed = True
 
     @extend_schema(tags=TAGS, request=None, responses={200: MessagePaymentOutput})

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shop.core.exceptions import NotFound
+from shop.core.views import NoStoreMixin
 
 from .. import selectors, services
 from ..errors import WebhookErrorCode
@@ -114,7 +115,7 @@ class EndpointPingApi(APIView):
         return Response(DeliveryOutput(selectors.delivery_get(delivery_id=delivery.pk)).data)
 
 
-class DeliveryListApi(ListAPIView):
+class DeliveryListApi(NoStoreMixin, ListAPIView):
     permission_classes = (IsAdminUser,)
     serializer_class = DeliveryOutput
     filterset_class = DeliveryFilter
@@ -130,7 +131,7 @@ class DeliveryListApi(ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
-class DeliveryDetailApi(APIView):
+class DeliveryDetailApi(NoStoreMixin, APIView):
     permission_classes = (IsAdminUser,)
 
     @extend_schema(parameters=[ID], responses={200: DeliveryOutput}, tags=TAGS, summary="One webhook delivery (staff)",
@@ -143,7 +144,7 @@ class DeliveryDetailApi(APIView):
         return Response(DeliveryOutput(delivery).data)
 
 
-class DeliveryRedeliverApi(APIView):
+class DeliveryRedeliverApi(NoStoreMixin, APIView):
     permission_classes = (IsAdminUser,)
 
     @extend_schema(parameters=[ID], request=None, responses={202: DeliveryOutput}, tags=TAGS,

@@ -1,0 +1,119 @@
+"""Answers that carry a customer's order or payment (or an order access token) say ``Cache-Control: no-store``:
+a shared cache or the browser's back/forward cache must never keep what a session or an access-token URL was shown.
+The public catalog, cached on purpose, does not."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.test import APIClient
+
+from shop.catalog.tests.factories import ProductFactory
+from shop.core.views import NoStoreMixin
+from shop.orders.tests.guests import guest_cart, guest_checkout, guest_order_url
+
+pytestmark = pytest.mark.django_db
+
+# Views of the order, payment and event apps whose answers carry no customer's order or payment: public lists,
+# staff's settings, the gateways' webhooks (answered to a gateway, with nothing of the order).
+NOTHING_PERSONAL = {
+    "ShippingMethodListApi", "ShippingMethodAdminListApi", "ShippingMethodAdminDetailApi",
+    "PaymentConfigApi", "PaymentMethodListApi", "PaymentMethodAdminListApi", "PaymentMethodAdminDetailApi",
+    "WebhookApi", "EndpointListCreateApi", "EndpointDetailApi", "EndpointRotateSecretApi", "EndpointPingApi",
+}
+CARRYING_APPS = ("shop.orders.", "shop.payments.", "shop.events.", "shop.webhooks.")
+
+
+def _directives(response) -> set[str]:
+    return {part.strip() for part in response.get("Cache-Control", "").split(",") if part.strip()}
+
+
+def _no_store(response) -> bool:
+    return "no-store" in _directives(response)
+
+
+@pytest.fixture
+def shop(settings):
+    settings.PAYMENT_METHODS = ["sandbox", "cod"]
+    settings.PAYMENTS_SANDBOX_ENABLED = True
+    settings.SHOP_CURRENCY = "USD"
+    settings.PUBLIC_BASE_URL = "http://shop.test"
+    return ProductFactory(price=Decimal("25.00"), stock_quantity=20)
+
+
+def _checkout(client, product, path="/orders/checkout/"):
+    return client.post(path, {"items": [{"product_id": product.pk, "quantity": 1}], "payment_method": "sandbox"},
+                       format="json")
+
+
+def test_a_customers_checkout_order_reads_and_payment_reads_are_no_store(user_client, other_client, shop):
+    placed = _checkout(user_client, shop)
+    assert placed.status_code == 201, placed.content
+    order_id, payment_id = placed.json()["id"], placed.json()["payment_id"]
+
+    answers = {
+        "checkout": placed,
+        "read": user_client.get(f"/orders/{order_id}/"),
+        "read under /api/v1/": user_client.get(f"/api/v1/orders/{order_id}/"),
+        "list": user_client.get("/orders/"),
+        "someone else's order (404)": other_client.get(f"/orders/{order_id}/"),
+        "payment": user_client.get(f"/payments/{payment_id}/"),
+        "order's payment": user_client.get(f"/payments/order/{order_id}/"),
+        "create-intent": user_client.post("/payments/create-intent/", {"order_id": order_id,
+                                                                      "payment_method": "sandbox"}, format="json"),
+        "checkout alias": _checkout(user_client, shop, "/api/shop/checkout/cart"),
+    }
+
+    assert {name: response.status_code for name, response in answers.items()} == {
+        "checkout": 201, "read": 200, "read under /api/v1/": 200, "list": 200, "someone else's order (404)": 404,
+        "payment": 200, "order's payment": 200, "create-intent": 201, "checkout alias": 200}
+    assert answers["read"].json()["id"] == order_id
+    assert [name for name, response in answers.items() if not _no_store(response)] == []
+
+
+def test_a_guests_checkout_and_token_reads_are_no_store(shop):
+    guest = APIClient()
+    placed = guest_checkout(guest, guest_cart(guest, (shop, 1)), payment_method="sandbox")
+    assert placed.status_code == 201, placed.content
+    order = placed.json()
+
+    by_query = guest.get(guest_order_url(order))
+    by_header = guest.get(f"/orders/guest/{order['order_key']}/", HTTP_X_ORDER_TOKEN=order["order_token"])
+    payment = guest.get(guest_order_url(order, "payment/"))
+    wrong_token = guest.get(f"/orders/guest/{order['order_key']}/?token=not-a-token")
+
+    assert (by_query.status_code, by_header.status_code, payment.status_code, wrong_token.status_code) == (
+        200, 200, 200, 404)
+    assert by_query.json()["order_key"] == by_header.json()["order_key"] == order["order_key"]
+    assert [_no_store(r) for r in (placed, by_query, by_header, payment, wrong_token)] == [True] * 5
+
+
+def test_public_catalog_reads_stay_cacheable(user_client, shop):
+    anonymous = APIClient().get("/products/")
+    customer = user_client.get("/products/")
+    one = APIClient().get(f"/products/{shop.pk}/")
+
+    assert (anonymous.status_code, customer.status_code, one.status_code) == (200, 200, 200)
+    assert anonymous.json()["count"] == 1
+    for response in (anonymous, customer, one):
+        assert not _no_store(response), response.get("Cache-Control")
+        assert "public" in _directives(response)
+
+
+def _routes(patterns, prefix=""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from _routes(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), getattr(entry.callback, "cls", None)
+
+
+def test_every_route_answering_an_order_or_a_payment_is_no_store():
+    carrying = {(path, view) for path, view in _routes(get_resolver().url_patterns)
+                if view is not None and view.__module__.startswith(CARRYING_APPS)}
+    assert len(carrying) > 40  # the walk found the order and payment routes, at / and /api/v1/
+
+    missing = sorted(path for path, view in carrying
+                     if view.__name__ not in NOTHING_PERSONAL and not issubclass(view, NoStoreMixin))
+    assert missing == []
+    assert {view.__name__ for _, view in carrying} >= NOTHING_PERSONAL  # no stale exemption
