@@ -1,6 +1,7 @@
-"""Answers that carry a customer's order or payment (or an order access token) say ``Cache-Control: no-store``:
-a shared cache or the browser's back/forward cache must never keep what a session or an access-token URL was shown.
-The public catalog, cached on purpose, does not."""
+"""Answers that carry a customer's order or payment (or an order access token), an account's tokens or details, or
+a cart say ``Cache-Control: no-store``: a shared cache or the browser's back/forward cache must never keep what a
+session or an access-token URL was shown (for token answers RFC 6749, section 5.1, requires it). The public
+catalog, cached on purpose, does not."""
 
 from decimal import Decimal
 
@@ -21,7 +22,7 @@ NOTHING_PERSONAL = {
     "PaymentConfigApi", "PaymentMethodListApi", "PaymentMethodAdminListApi", "PaymentMethodAdminDetailApi",
     "WebhookApi", "EndpointListCreateApi", "EndpointDetailApi", "EndpointRotateSecretApi", "EndpointPingApi",
 }
-CARRYING_APPS = ("shop.orders.", "shop.payments.", "shop.events.", "shop.webhooks.")
+CARRYING_APPS = ("shop.orders.", "shop.payments.", "shop.events.", "shop.webhooks.", "shop.accounts.", "shop.cart.")
 
 
 def _directives(response) -> set[str]:
@@ -88,6 +89,28 @@ def test_a_guests_checkout_and_token_reads_are_no_store(shop):
     assert [_no_store(r) for r in (placed, by_query, by_header, payment, wrong_token)] == [True] * 5
 
 
+def test_tokens_account_and_cart_answers_are_no_store(user, user_client, shop):
+    user.set_password("a-long-passphrase-1")
+    user.save()
+    anonymous = APIClient()
+    answers = {
+        "token": anonymous.post("/auth/login/", {"email": user.email, "password": "a-long-passphrase-1"},
+                                format="json"),
+        "register": anonymous.post("/auth/register/", {
+            "email": "new@example.com", "first_name": "Ada", "last_name": "L",
+            "password": "another-passphrase-2", "password2": "another-passphrase-2"}, format="json"),
+        "me": user_client.get("/auth/me/"),
+        "addresses": user_client.get("/auth/addresses/"),
+        "cart": user_client.get("/cart/"),
+        "cart item": user_client.post("/cart/items/", {"product_id": shop.pk, "quantity": 1}, format="json"),
+    }
+
+    assert answers["token"].status_code == 200, answers["token"].content
+    assert "access" in answers["token"].json()["tokens"]
+    assert {name: response.status_code < 300 for name, response in answers.items()} == dict.fromkeys(answers, True)
+    assert [name for name, response in answers.items() if not _no_store(response)] == []
+
+
 def test_public_catalog_reads_stay_cacheable(user_client, shop):
     anonymous = APIClient().get("/products/")
     customer = user_client.get("/products/")
@@ -111,7 +134,7 @@ def _routes(patterns, prefix=""):
 def test_every_route_answering_an_order_or_a_payment_is_no_store():
     carrying = {(path, view) for path, view in _routes(get_resolver().url_patterns)
                 if view is not None and view.__module__.startswith(CARRYING_APPS)}
-    assert len(carrying) > 40  # the walk found the order and payment routes, at / and /api/v1/
+    assert len(carrying) > 60  # the walk found the order, payment, account and cart routes, at / and /api/v1/
 
     missing = sorted(path for path, view in carrying
                      if view.__name__ not in NOTHING_PERSONAL and not issubclass(view, NoStoreMixin))

@@ -29,7 +29,8 @@ logger = logging.getLogger(__name__)
 
 
 class NoStoreMixin:
-    """For API views whose answers carry a customer's order or payment (or the order access token that opens one):
+    """For API views whose answers carry a customer's order or payment (or the order access token that opens one),
+    an account's tokens or details (RFC 6749, section 5.1, for token answers) or a cart:
     ``Cache-Control: no-store`` on every answer, errors included, so neither a shared cache nor the browser (its
     back/forward cache, a page restored from history) keeps what a session or an access-token URL was shown.
 

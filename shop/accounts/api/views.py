@@ -32,6 +32,7 @@ from shop.accounts.models import Address
 from shop.accounts.throttling import throttles_for, user_throttles_for
 from shop.core.errors import CoreErrorCode
 from shop.core.exceptions import ApplicationError
+from shop.core.views import NoStoreMixin
 
 from .cookies import delete_auth_cookies, has_auth_cookies, set_auth_cookies, used_cookies, wants_cookies
 from .examples import (
@@ -114,7 +115,7 @@ def _refresh_token_from(request) -> tuple[str, bool]:
     return token, True
 
 
-class RegisterApi(APIView):
+class RegisterApi(NoStoreMixin, APIView):
     authentication_classes = ()
     parser_classes = JSON_ONLY
     permission_classes = (AllowAny,)
@@ -140,7 +141,7 @@ class RegisterApi(APIView):
         return _auth_response(request, user, status.HTTP_201_CREATED)
 
 
-class LoginApi(APIView):
+class LoginApi(NoStoreMixin, APIView):
     authentication_classes = ()
     parser_classes = JSON_ONLY
     permission_classes = (AllowAny,)
@@ -164,7 +165,7 @@ class LoginApi(APIView):
         return _auth_response(request, user, status.HTTP_200_OK)
 
 
-class TokenObtainApi(APIView):
+class TokenObtainApi(NoStoreMixin, APIView):
     """``/api/v1/token/``: the same login as ``/auth/login/``, answered in the plain ``{access, refresh}`` shape."""
 
     authentication_classes = ()
@@ -190,7 +191,7 @@ class TokenObtainApi(APIView):
         return Response({"access": pair.access, "refresh": pair.refresh, **login_hooks_run(request, user)})
 
 
-class TokenRefreshApi(APIView):
+class TokenRefreshApi(NoStoreMixin, APIView):
     authentication_classes = ()
     parser_classes = JSON_ONLY
     permission_classes = (AllowAny,)
@@ -213,7 +214,7 @@ class TokenRefreshApi(APIView):
         return Response({"access": pair.access, "refresh": pair.refresh})
 
 
-class LogoutApi(APIView):
+class LogoutApi(NoStoreMixin, APIView):
     """Bearer sessions: authentication required, the body's refresh token blacklisted (401 if it is not valid).
 
     Cookie sessions (auth cookies and no ``Authorization`` header) always end: after the CSRF check, the refresh
@@ -286,7 +287,7 @@ class LogoutApi(APIView):
         return response
 
 
-class CsrfTokenApi(APIView):
+class CsrfTokenApi(NoStoreMixin, APIView):
     """The CSRF token for a single-page app on another origin, which cannot read the API's csrftoken cookie."""
 
     authentication_classes = ()
@@ -305,7 +306,7 @@ class CsrfTokenApi(APIView):
         return response
 
 
-class ChangePasswordApi(APIView):
+class ChangePasswordApi(NoStoreMixin, APIView):
     @extend_schema(
         request=ChangePasswordInput, responses={200: PasswordChangedOutput}, parameters=[USE_COOKIES], tags=["auth"],
         summary="Change your password (ends every session; this client gets a fresh one)",
@@ -333,7 +334,7 @@ class ChangePasswordApi(APIView):
         return response
 
 
-class MeApi(APIView):
+class MeApi(NoStoreMixin, APIView):
     @extend_schema(responses={200: UserOutput}, tags=["auth"])
     def get(self, request):
         """Your profile.
@@ -368,7 +369,7 @@ class MeApi(APIView):
         return self.patch(request)
 
 
-class UserListApi(ListAPIView):
+class UserListApi(NoStoreMixin, ListAPIView):
     """Every account (staff).
 
     Staff only, paginated: a list of every account is never public.
@@ -397,7 +398,7 @@ class UserListApi(ListAPIView):
         return Response(UserOutput(user).data, status=status.HTTP_201_CREATED)
 
 
-class PasswordResetApi(APIView):
+class PasswordResetApi(NoStoreMixin, APIView):
     authentication_classes = ()
     permission_classes = (AllowAny,)
     throttle_classes = throttles_for("password_reset")
@@ -416,7 +417,7 @@ class PasswordResetApi(APIView):
         return Response({"detail": "If an account exists for this email, a reset link has been sent."})
 
 
-class PasswordResetConfirmApi(APIView):
+class PasswordResetConfirmApi(NoStoreMixin, APIView):
     authentication_classes = ()
     permission_classes = (AllowAny,)
     throttle_classes = throttles_for("password_reset")
@@ -450,7 +451,7 @@ VERIFICATION_ERROR = OpenApiResponse(
 )
 
 
-class EmailVerificationRequestApi(APIView):
+class EmailVerificationRequestApi(NoStoreMixin, APIView):
     permission_classes = (IsAuthenticated,)
     throttle_classes = user_throttles_for("email_verification")
 
@@ -471,7 +472,7 @@ class EmailVerificationRequestApi(APIView):
                         status=status.HTTP_202_ACCEPTED)
 
 
-class EmailVerificationConfirmApi(APIView):
+class EmailVerificationConfirmApi(NoStoreMixin, APIView):
     permission_classes = (AllowAny,)  # a token needs no session; the code path asks for one in post()
     throttle_classes = throttles_for("email_verification_confirm")[:1]  # per IP: a token names no one yet
 
@@ -503,7 +504,7 @@ class EmailVerificationConfirmApi(APIView):
         return Response({"detail": "Your e-mail address is verified."})
 
 
-class AddressListApi(ListAPIView):
+class AddressListApi(NoStoreMixin, ListAPIView):
     """Your address book.
 
     Your saved addresses, paginated. Checkout accepts an address's id as `shipping_address`.
@@ -529,7 +530,7 @@ class AddressListApi(ListAPIView):
         return Response(AddressSerializer(address).data, status=status.HTTP_201_CREATED)
 
 
-class AddressDetailApi(APIView):
+class AddressDetailApi(NoStoreMixin, APIView):
     def _get(self, request, pk: int):
         return get_object_or_404(selectors.address_list(user=request.user), pk=pk)
 

@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 from shop.cart import selectors, services
 from shop.cart.tokens import CART_TOKEN_HEADER, cart_token_of
 from shop.core.exceptions import NotFound
+from shop.core.views import NoStoreMixin
 
 from .examples import CART_ADD_EXAMPLES, CART_EXAMPLES, CART_VOUCHER_EXAMPLES, GUEST_CART_EXAMPLES
 from .serializers import (
@@ -70,7 +71,7 @@ def _item_response(request, item_id: int) -> Response:
     return Response(CartItemOutput(item, context={"pricing": pricing}).data)
 
 
-class CartApi(APIView):
+class CartApi(NoStoreMixin, APIView):
     permission_classes = (AllowAny,)  # GET checks HasCartOwner itself; POST creates a guest cart for anyone
 
     def get_permissions(self):
@@ -107,7 +108,7 @@ class CartApi(APIView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class CartItemAddApi(APIView):
+class CartItemAddApi(NoStoreMixin, APIView):
     permission_classes = (HasCartOwner,)
 
     @extend_schema(request=CartItemAddInput, responses={200: CartOutput}, tags=TAGS, examples=CART_ADD_EXAMPLES,
@@ -125,7 +126,7 @@ class CartItemAddApi(APIView):
         return _cart_response(request)
 
 
-class CartItemDetailApi(APIView):
+class CartItemDetailApi(NoStoreMixin, APIView):
     """A line of your cart: PUT/PATCH set its quantity (0 removes it), DELETE removes it.
 
     Another user's item answers 404. Guests send `X-Cart-Token`; another cart's line is a 404 too.
@@ -160,7 +161,7 @@ class CartItemDetailApi(APIView):
         return _item_response(request, item_id)
 
 
-class CartClearApi(APIView):
+class CartClearApi(NoStoreMixin, APIView):
     permission_classes = (HasCartOwner,)
 
     @extend_schema(request=None, responses={200: MessageOutput}, tags=TAGS, summary="Remove every item",
@@ -177,7 +178,7 @@ class CartClearApi(APIView):
         return self.post(request)
 
 
-class CartVoucherApi(APIView):
+class CartVoucherApi(NoStoreMixin, APIView):
     permission_classes = (HasCartOwner,)
 
     @extend_schema(request=CartVoucherInput, responses={200: CartOutput}, tags=TAGS, examples=CART_VOUCHER_EXAMPLES,
