@@ -532,7 +532,14 @@ class ShipmentEventInput(StrictInput):
     status = ShipmentStatusField(choices=Shipment.Status.choices)
     message = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     location = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
-    occurred_at = serializers.DateTimeField(required=False, allow_null=True)
+    occurred_at = serializers.DateTimeField(
+        required=False, allow_null=True,
+        help_text="When the carrier scanned it (ISO 8601; without an offset, UTC); absent or null: now. A late scan "
+                  "may be dated in the past, within limits: not more than 5 minutes ahead of the server's clock, "
+                  "not before the order was placed, and, for an event that changes the shipment's status, not "
+                  "before the shipment's latest event (another event of its current status may be dated anywhere "
+                  "after the order was placed). Otherwise 400 `invalid_event_time`, `errors.occurred_at` giving "
+                  "the range allowed. Events are listed by this time; a `DELIVERED` event's is `delivered_at`.")
 
 
 class GuestCheckoutInput(serializers.Serializer):
