@@ -99,7 +99,8 @@ def test_a_kwd_shop_prices_taxes_charges_and_refunds_to_the_fils(user_client, st
     item = order["items"][0]
     assert (item["unit_price"], item["line_total"], item["net"], item["tax"], item["gross"]) == (
         "1.255", "1.255", "1.195", "0.060", "1.255")
-    assert order["shipping"] == {"net": "0.714", "tax": "0.036", "gross": "0.750", "tax_rate": "5"}
+    assert order["shipping"] == {"net": "0.714", "tax": "0.036", "gross": "0.750", "tax_rate": "5",
+                                 "refunded_amount": "0.000", "refunded_tax": "0.000"}
     assert (order["subtotal"], order["shipping_fee"], order["tax_total"], order["total"], order["total_price"]) == (
         "1.255", "0.750", "0.096", "2.005", "2.005")
     assert order["tax_lines"] == [{"rate": "5", "base": "1.909", "amount": "0.096"}]
@@ -130,6 +131,9 @@ def test_a_kwd_shop_prices_taxes_charges_and_refunds_to_the_fils(user_client, st
     read = user_client.get(f"/orders/{order['id']}/").json()
     assert read["items"][0]["refunded_amount"] == next(
         line["amount"] for line in refund["lines"] if line["kind"] == "item")
+    shipping_share = next(line for line in refund["lines"] if line["kind"] == "shipping")  # to the fils, too
+    assert (read["shipping"]["refunded_amount"], read["shipping"]["refunded_tax"]) == (
+        shipping_share["amount"], shipping_share["tax"])
     assert read["payments"][0]["amount_refunded"] == "0.505"
     payment_read = user_client.get(f"/payments/{order['payment_id']}/").json()
     assert (payment_read["amount"], payment_read["refunds"][0]["amount"], payment_read["order"]["total_amount"]) == (

@@ -14,30 +14,66 @@ from shop.payments.models import Payment, Refund, RefundLine
 
 from .models import Order, OrderItem, OrderStatusChange, ShipmentEvent, ShippingMethod
 
+_MONEY = DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES)
+
+
+def _refunded_sum(lines: QuerySet[RefundLine], group: str, column: str, output_field, zero) -> Coalesce:
+    """The sum of ``column`` over ``lines`` (refund lines filtered on the outer row, ``group`` the column they share
+    with it) of refunds that did not fail (pending ones included: that money is on its way back), ``zero`` when
+    there are none: a subquery in the outer row's own query, no extra query."""
+    rows = (lines.exclude(refund__status=Refund.Status.FAILED).order_by().values(group)
+            .annotate(total=Sum(column)).values("total"))
+    return Coalesce(Subquery(rows, output_field=output_field), Value(zero), output_field=output_field)
+
 
 def _refunded(column: str, output_field, zero) -> Coalesce:
-    """The sum of ``column`` over the line's refund lines of refunds that did not fail (pending ones included:
-    that money is on its way back), 0 when there are none: a subquery in the lines' own query, no extra query."""
-    rows = (RefundLine.objects.filter(order_item=OuterRef("pk")).exclude(refund__status=Refund.Status.FAILED)
-            .order_by().values("order_item").annotate(total=Sum(column)).values("total"))
-    return Coalesce(Subquery(rows, output_field=output_field), Value(zero), output_field=output_field)
+    """What the line's refund lines give back of ``column`` (:func:`_refunded_sum`)."""
+    return _refunded_sum(RefundLine.objects.filter(order_item=OuterRef("pk")), "order_item", column, output_field,
+                         zero)
+
+
+def _shipping_refunded(column: str) -> Coalesce:
+    """What the order's refund lines of kind shipping give back of ``column`` (``amount`` or ``tax``), in major
+    units, 0.00 when none (:func:`_refunded_sum`)."""
+    lines = RefundLine.objects.filter(refund__payment__order=OuterRef("pk"), kind=RefundLine.Kind.SHIPPING)
+    return _refunded_sum(lines, "refund__payment__order", column, _MONEY, Decimal("0.00"))
 
 
 def order_items_with_refunds() -> QuerySet[OrderItem]:
     """Order lines with what was refunded of each so far: ``refunded_quantity`` (units), ``refunded_amount``
     (gross) and ``refunded_tax`` (major units), from the refund lines of refunds that did not fail."""
-    money = DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES)
     return OrderItem.objects.annotate(
         refunded_quantity=_refunded("quantity", IntegerField(), 0),
-        refunded_amount=_refunded("amount", money, Decimal("0.00")),
-        refunded_tax=_refunded("tax", money, Decimal("0.00")),
+        refunded_amount=_refunded("amount", _MONEY, Decimal("0.00")),
+        refunded_tax=_refunded("tax", _MONEY, Decimal("0.00")),
     )
+
+
+def orders_with_shipping_refunds(orders: QuerySet[Order]) -> QuerySet[Order]:
+    """``orders`` with what was refunded of each order's shipping so far: ``shipping_refunded_amount`` (gross) and
+    ``shipping_refunded_tax`` (the tax in it), Decimal in major units, from refund lines of kind shipping of
+    refunds that did not fail (the rule of the lines' figures); two subqueries of the orders' own query."""
+    return orders.annotate(shipping_refunded_amount=_shipping_refunded("amount"),
+                           shipping_refunded_tax=_shipping_refunded("tax"))
+
+
+def order_shipping_refunded(order: Order) -> tuple[Decimal, Decimal]:
+    """(gross, tax) refunded of ``order``'s shipping so far, Decimal in major units: the figures
+    :func:`orders_with_shipping_refunds` left on it (every read shaped for the order serializer: no query), else
+    read now (one query, for an order read some other way)."""
+    annotated = order.__dict__
+    if "shipping_refunded_amount" in annotated and "shipping_refunded_tax" in annotated:
+        return annotated["shipping_refunded_amount"], annotated["shipping_refunded_tax"]
+    totals = (RefundLine.objects.filter(refund__payment__order=order, kind=RefundLine.Kind.SHIPPING)
+              .exclude(refund__status=Refund.Status.FAILED).aggregate(amount=Sum("amount"), tax=Sum("tax")))
+    return totals["amount"] or Decimal("0.00"), totals["tax"] or Decimal("0.00")
 
 
 def order_queryset() -> QuerySet[Order]:
     """Orders shaped for the order serializer: a fixed number of queries however many orders, items and refunds
-    (each line's refunded figures are subqueries of the lines' query)."""
-    return Order.objects.select_related("shipping_address", "shipment").prefetch_related(
+    (each line's refunded figures are subqueries of the lines' query, the shipping's of the orders' query)."""
+    orders = orders_with_shipping_refunds(Order.objects.select_related("shipping_address", "shipment"))
+    return orders.prefetch_related(
         Prefetch("items", queryset=lines_with_product_shown_stock(
             order_items_with_refunds().select_related("product", "variant__product").order_by("id"))),
         Prefetch("status_history", queryset=OrderStatusChange.objects.order_by("id")),
@@ -58,8 +94,8 @@ def order_list_all() -> QuerySet[Order]:
 # order_queryset()'s six reads of one order, compiled once: building and compiling them was most of the CPU of
 # reading an order (GET /orders/{id}/ and the relay that renders every order.created event in the worker; bench/
 # README.md section 16). Each is order_queryset()'s query or prefetch, with the order's id as its only input.
-_ORDER = CompiledIdsQuery(Order, lambda ids: Order.objects.select_related("shipping_address", "shipment")
-                          .filter(pk__in=ids))
+_ORDER = CompiledIdsQuery(Order, lambda ids: orders_with_shipping_refunds(
+    Order.objects.select_related("shipping_address", "shipment").filter(pk__in=ids)))
 _ORDER_LINES = CompiledIdsQuery(OrderItem, lambda ids: lines_with_product_shown_stock(
     order_items_with_refunds().select_related("product", "variant__product").filter(order_id__in=ids).order_by("id")))
 _ORDER_HISTORY = CompiledIdsQuery(OrderStatusChange, lambda ids: OrderStatusChange.objects.filter(order_id__in=ids)
@@ -117,10 +153,13 @@ def order_of_checkout(*, order: Order, payment: Payment | None) -> Order:
     serializer, with one query instead of six: its lines again, for what changed under them since (the products'
     shown stock and the variants' stock, which the checkout itself moved). ``payment``: the attempt the checkout
     opened (its only one), or None when it opened none. A new order has no refund: each line's refunded figures
-    are 0. Pinned against ``order_get`` field by field by ``shop/payments/tests/test_checkout_answer.py``."""
+    are 0, and so is its shipping's. Pinned against ``order_get`` field by field by
+    ``shop/payments/tests/test_checkout_answer.py``."""
     lines = _LINES_OF_NEW_ORDER.instances([order.pk])
     for line in lines:  # order_items_with_refunds' annotations, for an order nothing was refunded of
         line.__dict__.update(refunded_quantity=0, refunded_amount=Decimal("0.00"), refunded_tax=Decimal("0.00"))
+    # orders_with_shipping_refunds' annotations, likewise
+    order.__dict__.update(shipping_refunded_amount=Decimal("0.00"), shipping_refunded_tax=Decimal("0.00"))
     rows_as_prefetched(order, "items", lines)  # links each line to its order: its money is in the order's currency
     rows_as_prefetched(order, "payments", [payment] if payment is not None else [])
     return order

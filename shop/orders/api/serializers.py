@@ -23,6 +23,7 @@ from shop.orders.models import (
     ShipmentEvent,
     ShippingMethod,
 )
+from shop.orders.selectors import order_shipping_refunded
 from shop.orders.services import LineRequest
 from shop.payments.models import Payment
 from shop.payments.return_urls import RETURN_URL_MAX_LENGTH
@@ -143,6 +144,16 @@ class ShipmentOutput(FieldsBuiltOnceMixin, serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class OrderShippingOutput(ShippingPriceOutput):
+    """An order's shipping as charged (``net + tax == gross``, in the order's currency) and what was refunded of it
+    so far."""
+
+    refunded_amount = MoneyField(read_only=True,
+                                 help_text="Gross refunded of shipping so far (refunds by line with `shipping`, or its "
+                                           "share of amount refunds). Failed refunds do not count; pending ones do.")
+    refunded_tax = MoneyField(read_only=True, help_text="The tax in `refunded_amount`.")
+
+
 class OrderPaymentOutput(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     """Each payment attempt on the order, newest first."""
 
@@ -228,10 +239,12 @@ class OrderOutput(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     def get_payment_url(self, order: Order) -> str | None:
         return self.get_next_step(order)
 
-    @extend_schema_field(ShippingPriceOutput())
+    @extend_schema_field(OrderShippingOutput())
     def get_shipping(self, order: Order):
-        return ShippingPriceOutput({"net": order.shipping_net, "tax": order.shipping_tax, "gross": order.shipping_fee,
-                                    "tax_rate": order.shipping_tax_rate, "currency": order.currency}).data
+        refunded_amount, refunded_tax = order_shipping_refunded(order)  # annotated by the order's read: no query
+        return OrderShippingOutput({"net": order.shipping_net, "tax": order.shipping_tax, "gross": order.shipping_fee,
+                                    "tax_rate": order.shipping_tax_rate, "refunded_amount": refunded_amount,
+                                    "refunded_tax": refunded_tax, "currency": order.currency}).data
 
     @extend_schema_field(TaxLineOutput(many=True))
     def get_tax_lines(self, order: Order):
@@ -558,7 +571,14 @@ class ShipmentEventInput(StrictInput):
     status = ShipmentStatusField(choices=Shipment.Status.choices)
     message = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     location = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
-    occurred_at = serializers.DateTimeField(required=False, allow_null=True)
+    occurred_at = serializers.DateTimeField(
+        required=False, allow_null=True,
+        help_text="When the carrier scanned it (ISO 8601; without an offset, UTC); absent or null: now. A late scan "
+                  "may be dated in the past, within limits: not more than 5 minutes ahead of the server's clock, "
+                  "not before the order was placed, and, for an event that changes the shipment's status, not "
+                  "before the shipment's latest event (another event of its current status may be dated anywhere "
+                  "after the order was placed). Otherwise 400 `invalid_event_time`, `errors.occurred_at` giving "
+                  "the range allowed. Events are listed by this time; a `DELIVERED` event's is `delivered_at`.")
 
 
 class GuestCheckoutInput(serializers.Serializer):

@@ -349,7 +349,10 @@ class ShipmentAdminEventApi(NoStoreMixin, APIView):
                                "when the pipeline refuses that move, for cancelled or delivered orders, for a step "
                                "backwards, and for CANCELLED (cancel the order instead). Shipping or delivering "
                                "this way an order still waiting for its online payment is 400 `order_not_paid`, "
-                               "as the status endpoint answers (docs/PAYMENTS.md, \"Shipping\").")
+                               "as the status endpoint answers (docs/PAYMENTS.md, \"Shipping\"). An `occurred_at` "
+                               "in the future (over 5 minutes ahead), before the order was placed, or, for an event "
+                               "that changes the shipment's status, before its latest event is 400 "
+                               "`invalid_event_time` naming the range allowed; nothing changes.")
     def post(self, request, order_id: int):
         """Staff only. The customer sees the event in the order's shipment."""
         serializer = ShipmentEventInput(data=request.data)

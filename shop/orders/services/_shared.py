@@ -1,13 +1,16 @@
 """What the order services share: history rows, shipment events, customer e-mails after commit."""
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
+from django.db.models import Max
 from django.utils import timezone
 
 from shop.core.enqueue import enqueue_on_commit
+from shop.core.exceptions import ApplicationError
 from shop.events.services import event_record
 from shop.events.types import EventType
 
+from ..errors import OrderErrorCode
 from ..models import (
     Order,
     OrderStatusChange,
@@ -48,9 +51,82 @@ def order_created_announce(order: Order) -> None:
     event_record(type=EventType.ORDER_CREATED, resource_id=order.pk, data={"status": order.status})
 
 
+# How far ahead of our clock a reported tracking time may be: a carrier's scanner or a staff laptop whose clock runs a
+# little fast reports "now" as a few minutes from now. Anything later is a typo (2099), not clock skew, and would sit
+# at the end of the customer's timeline (events are ordered by ``occurred_at``) and stamp ``delivered_at`` there.
+EVENT_CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _iso(moment: datetime) -> str:
+    """``moment`` in UTC as the API writes times (``2026-11-30T10:15:00Z``), to the second."""
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _event_time_refusal(detail: str, *, why: str, earliest: datetime, latest: datetime) -> ApplicationError:
+    """400 ``invalid_event_time`` naming ``occurred_at``: ``why``, and the range it may take (to the second, inside
+    the range: the earliest rounded up, the latest down, so any time shown in it is accepted)."""
+    if earliest.microsecond:
+        earliest = earliest.replace(microsecond=0) + timedelta(seconds=1)
+    if earliest > latest:  # a latest event dated in the future (recorded before this check existed)
+        fix = "Leave occurred_at out to record the event now."
+    else:
+        fix = f"Give a time from {_iso(earliest)} to {_iso(latest)}."
+    return ApplicationError(detail, code=OrderErrorCode.INVALID_EVENT_TIME,
+                            extra={"errors": {"occurred_at": [f"{why} {fix}"]}})
+
+
+def shipment_event_time_check(shipment: Shipment, *, status: str, occurred_at: datetime) -> datetime:
+    """``occurred_at`` of a tracking event with ``status`` reported for ``shipment`` (its order locked by the
+    caller, on ``shipment.order``), timezone-aware (a naive time is read in the current time zone, as the API's
+    ``DateTimeField`` reads it), if the event may be dated then; else ``ApplicationError`` 400
+    ``invalid_event_time`` whose ``errors.occurred_at`` says why and gives the range allowed.
+
+    Carriers send scans late, so a past time is fine within limits: not after now plus ``EVENT_CLOCK_SKEW``, not
+    before the order was placed (``order.created_at``), and, for an event that changes the shipment's status, not
+    before the shipment's latest event (a move forward cannot precede the one before it); an event of the status
+    the shipment already has (another in-transit scan) may be backfilled anywhere after the order was placed.
+    Reads the latest event's time (one query) only for an event that changes the status.
+    """
+    if timezone.is_naive(occurred_at):
+        occurred_at = timezone.make_aware(occurred_at)
+    latest = timezone.now() + EVENT_CLOCK_SKEW
+    placed = shipment.order.created_at
+    earliest, previous = placed, None
+    if status != shipment.status:
+        previous = ShipmentEvent.objects.filter(shipment=shipment).aggregate(at=Max("occurred_at"))["at"]
+        earliest = max(placed, previous) if previous is not None else placed
+    if occurred_at > latest:
+        raise _event_time_refusal(
+            f"A tracking event cannot be dated after {_iso(latest)}: that is in the future.",
+            why=f"Not in the future (up to {EVENT_CLOCK_SKEW.seconds // 60} minutes ahead is taken as a clock "
+                "difference).", earliest=earliest, latest=latest)
+    if occurred_at < placed:
+        raise _event_time_refusal(
+            f"A tracking event cannot be dated before the order was placed ({_iso(placed)}).",
+            why="Not before the order was placed.", earliest=earliest, latest=latest)
+    if previous is not None and occurred_at < previous:
+        label = Shipment.Status(status).label
+        raise _event_time_refusal(
+            f"'{label}' moves the shipment on from {shipment.status}, so it cannot be dated before the shipment's "
+            f"latest event ({_iso(previous)}).",
+            why=f"Not before the shipment's latest event: '{label}' changes its status (an event of the status it "
+                "has may be dated earlier).", earliest=earliest, latest=latest)
+    return occurred_at
+
+
 def _shipment_event(shipment: Shipment, *, status: str, message: str, location: str = "",
                     occurred_at: datetime | None = None, announce: bool = True) -> ShipmentEvent:
-    occurred_at = occurred_at or timezone.now()
+    """Record a tracking event on ``shipment`` (its order locked by the caller) and move the shipment to ``status``
+    (a delivered event stamps ``delivered_at`` with its time, once). ``occurred_at``: when it happened as staff or
+    a carrier report it, checked by :func:`shipment_event_time_check` (400 ``invalid_event_time``, raised before
+    anything is written here; the caller's transaction undoes what it wrote before); None: now, on the server's
+    clock (the status moves the server makes itself: shipping, delivering, cancelling). ``announce`` records the
+    ``shipment.tracking_event`` outbox event (not for an event that comes with an order status change, which is
+    announced by that change)."""
+    if occurred_at is None:
+        occurred_at = timezone.now()
+    else:
+        occurred_at = shipment_event_time_check(shipment, status=status, occurred_at=occurred_at)
     event = ShipmentEvent(shipment=shipment, status=status, message=message, location=location,
                           occurred_at=occurred_at)
     event.full_clean(exclude=["shipment"])
@@ -66,5 +142,3 @@ def _shipment_event(shipment: Shipment, *, status: str, message: str, location: 
                      data={"status": status, "message": message, "location": location,
                            "occurred_at": occurred_at.isoformat()})
     return event
-
-

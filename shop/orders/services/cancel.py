@@ -54,8 +54,7 @@ def _cancel_and_restock_locked(order: Order, *, by, reason: str, note: str = "")
     _record_status(order, from_status=previous, to_status=Order.Status.CANCELLED, by=by, reason=reason, note=note)
     shipment = Shipment.objects.filter(order=order).first()
     if shipment is not None:
-        _shipment_event(shipment, status=Shipment.Status.CANCELLED, message="Order cancelled", occurred_at=now,
-                        announce=False)
+        _shipment_event(shipment, status=Shipment.Status.CANCELLED, message="Order cancelled", announce=False)
     redemption_release(order_id=order.pk)  # its voucher use goes back, once (order -> stock -> voucher counters)
     order_cancelled_run(order)  # the payments app: open attempts closed, money kept refunded
     if reason != Order.CancelReason.PAYMENT_UNAVAILABLE:  # an undone checkout: the client was told at once

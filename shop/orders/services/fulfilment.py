@@ -43,7 +43,9 @@ def order_set_status(*, order_id: int, status: str, by, note: str = "") -> Order
 
 def _set_status_locked(order: Order, *, status: str, by, note: str = "", event: dict | None = None) -> None:
     """Move a locked order to ``status`` if the pipeline allows it. ``event``: the tracking event to record
-    (status, message, location, occurred_at); by default one saying "Order shipped" / "Order delivered"."""
+    (status, message, location, occurred_at); by default one saying "Order shipped" / "Order delivered", dated now.
+    A reported ``occurred_at`` is checked by ``_shipment_event`` (400 ``invalid_event_time``) after the order has
+    moved: the caller's transaction undoes the move with the refusal."""
     if status == Order.Status.CANCELLED:
         order_action_check(actor=by, order=order, action=Action.CANCEL)
     if not can_transition(order.status, status):
@@ -60,6 +62,7 @@ def _set_status_locked(order: Order, *, status: str, by, note: str = "", event: 
     _record_status(order, from_status=previous, to_status=status, by=by, reason="staff", note=note)
     shipment = Shipment.objects.filter(order=order).first()
     if shipment is not None and status in (Order.Status.SHIPPED, Order.Status.DELIVERED):
+        shipment.order = order  # the locked row: the event's time is checked against when it was placed
         if event is None:
             shipment_status = Shipment.Status.SHIPPED if status == Order.Status.SHIPPED else Shipment.Status.DELIVERED
             event = {"status": shipment_status, "message": f"Order {status}"}
@@ -160,6 +163,11 @@ def shipment_event_add(*, order_id: int, status: str, message: str = "", locatio
     (empty: the status's label, e.g. "In transit"). Refused (``ApplicationError``) when the order's
     pipeline refuses that move, for a cancelled or delivered order, for a step backwards (packed after shipping)
     and for ``CANCELLED`` (cancel the order instead).
+
+    ``occurred_at``: when the carrier scanned it (None: now). A late scan may be backfilled, within limits
+    (``_shared.shipment_event_time_check``, 400 ``invalid_event_time`` naming ``occurred_at``): not later than
+    now plus ``EVENT_CLOCK_SKEW`` (5 minutes), not before the order was placed, and, for an event that changes the
+    shipment's status, not before its latest event. A delivered event's time becomes ``delivered_at``.
     """
     shipment = _shipment_lock(order_id)
     order = shipment.order

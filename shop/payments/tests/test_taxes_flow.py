@@ -14,6 +14,7 @@ from shop.pricing.models import TaxClass, TaxRate
 
 pytestmark = pytest.mark.django_db
 GERMANY = {"full_name": "Ada L", "address_line_1": "1 Hauptstr.", "city": "Berlin", "country": "DE"}
+NOTHING_REFUNDED = {"refunded_amount": "0.00", "refunded_tax": "0.00"}  # an order's shipping, before any refund
 
 
 @pytest.fixture
@@ -55,7 +56,7 @@ def test_five_times_100_gross_at_19_percent_in_each_rounding_mode(user_client, g
     assert order["tax_lines"] == [{"rate": "19", "base": net, "amount": tax}]
     assert (order["currency"], order["tax_rounding_mode"], order["tax_source"], order["tax_country"]) == (
         "USD", mode, "rate", "DE")
-    assert order["shipping"] == {"net": "0.00", "tax": "0.00", "gross": "0.00", "tax_rate": "0"}
+    assert order["shipping"] == {"net": "0.00", "tax": "0.00", "gross": "0.00", "tax_rate": "0", **NOTHING_REFUNDED}
     assert Payment.objects.get(pk=order["payment_id"]).amount == Decimal("500.00")  # the gateway gets the total
 
 
@@ -113,7 +114,7 @@ def test_variant_inherits_its_product_class_unless_it_has_its_own_and_shipping_i
 
     assert [(line["tax_class"], line["tax_rate"], line["net"], line["tax"]) for line in order["items"]] == [
         ("reduced", "7", "10.00", "0.70"), ("standard", "19", "10.00", "1.90")]
-    assert order["shipping"] == {"net": "5.00", "tax": "0.95", "gross": "5.95", "tax_rate": "19"}
+    assert order["shipping"] == {"net": "5.00", "tax": "0.95", "gross": "5.95", "tax_rate": "19", **NOTHING_REFUNDED}
     assert order["tax_lines"] == [{"rate": "7", "base": "10.00", "amount": "0.70"},
                                   {"rate": "19", "base": "15.00", "amount": "2.85"}]
     assert (order["subtotal"], order["shipping_fee"], order["tax_total"], order["total"]) == (
@@ -259,7 +260,7 @@ def test_staff_set_tax_classes_in_the_admin_and_the_order_page_shows_the_taxes(
         f"/admin/catalog/product/{product.pk}/change/").content.decode()
     order = _checkout(user_client, {"items": [{"product_id": product.pk}], "shipping_address": GERMANY,
                                     "shipping_method": ShippingMethod.objects.get(name="Parcel").pk})
-    assert order["shipping"] == {"net": "4.00", "tax": "0.28", "gross": "4.28", "tax_rate": "7"}
+    assert order["shipping"] == {"net": "4.00", "tax": "0.28", "gross": "4.28", "tax_rate": "7", **NOTHING_REFUNDED}
 
     page = admin_web.get(f"/admin/orders/order/{order['id']}/change/").content.decode()
     assert "0.98" in page and "14.98" in page and "reduced" in page  # tax total, total, the line's class
