@@ -15,12 +15,13 @@ from shop.orders.tests.guests import guest_cart, guest_checkout, guest_order_url
 
 pytestmark = pytest.mark.django_db
 
-# Views of the order, payment and event apps whose answers carry no customer's order or payment: public lists,
-# staff's settings, the gateways' webhooks (answered to a gateway, with nothing of the order).
+# Views of these apps whose answers carry no customer's order or payment and no secret: public lists, staff's
+# settings, the gateways' webhooks (answered to a gateway, with nothing of the order). Webhook endpoints are not
+# among them: their answers carry the endpoint's signing secret.
 NOTHING_PERSONAL = {
     "ShippingMethodListApi", "ShippingMethodAdminListApi", "ShippingMethodAdminDetailApi",
     "PaymentConfigApi", "PaymentMethodListApi", "PaymentMethodAdminListApi", "PaymentMethodAdminDetailApi",
-    "WebhookApi", "EndpointListCreateApi", "EndpointDetailApi", "EndpointRotateSecretApi", "EndpointPingApi",
+    "WebhookApi",
 }
 CARRYING_APPS = ("shop.orders.", "shop.payments.", "shop.events.", "shop.webhooks.", "shop.accounts.", "shop.cart.")
 
@@ -109,6 +110,19 @@ def test_tokens_account_and_cart_answers_are_no_store(user, user_client, shop):
     assert "access" in answers["token"].json()["tokens"]
     assert {name: response.status_code < 300 for name, response in answers.items()} == dict.fromkeys(answers, True)
     assert [name for name, response in answers.items() if not _no_store(response)] == []
+
+
+def test_webhook_endpoint_answers_carrying_the_signing_secret_are_no_store(staff_client, settings):
+    settings.WEBHOOK_ALLOW_LOOPBACK = True
+    created = staff_client.post("/webhooks/", {"url": "http://127.0.0.1:9/h", "events": ["*"]}, format="json")
+    assert created.status_code == 201, created.content
+    endpoint = created.json()
+    rotated = staff_client.post(f"/webhooks/{endpoint['id']}/rotate-secret/")
+
+    assert created.json()["secret"].startswith("whsec_") and rotated.json()["secret"].startswith("whsec_")
+    answers = [created, rotated, staff_client.get("/webhooks/"), staff_client.get(f"/webhooks/{endpoint['id']}/")]
+    assert [response.status_code for response in answers] == [201, 200, 200, 200]
+    assert all(_no_store(response) for response in answers)
 
 
 def test_public_catalog_reads_stay_cacheable(user_client, shop):

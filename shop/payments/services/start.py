@@ -97,6 +97,14 @@ def _reserve_attempt_locked(*, order_id: int, user, provider: str, currency: str
         order = order_lock(order_id=order_id, **({} if user is None else {"user": user}))
         if order is None:
             raise NotFound("Order not found.")
+        existing = _attempt_for_key(idempotency_key, order_id=order.pk, provider=provider,
+                                    currency=currency) if idempotency_key else None
+        if existing is not None and existing.provider_payment_id:
+            # A request answered before, sent again: the attempt it opened, as it stands now (paid, failed,
+            # cancelled), whatever the order has become since, as an idempotent retry must answer; the answer
+            # shows no way to pay an attempt that is no longer open. One never opened at the gateway is tried
+            # again below, only if the order can still be paid.
+            return existing
         if order.status not in PAYABLE_ORDER_STATUSES:
             raise ApplicationError(
                 f"Order {order.pk} is {order.status}; only pending or processing orders can be paid.",
@@ -107,10 +115,8 @@ def _reserve_attempt_locked(*, order_id: int, user, provider: str, currency: str
         refusal = method.refusal(total=order.total, currency=currency)
         if refusal:
             raise ApplicationError(refusal, code=PaymentErrorCode.METHOD_UNAVAILABLE)
-        if idempotency_key:
-            existing = _attempt_for_key(idempotency_key, order_id=order.pk, provider=provider, currency=currency)
-            if existing is not None:
-                return existing
+        if existing is not None:
+            return existing
         if not method.is_online and order.payment_method not in ("", method.id):
             # Switching a placed online order to cash on delivery would keep its payment deadline (the expiry
             # sweep would cancel it) and let it ship unpaid under its old method: refused, documented.

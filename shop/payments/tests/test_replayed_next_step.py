@@ -119,8 +119,12 @@ def test_a_replayed_guest_checkout_has_no_next_step_once_its_attempt_is_closed(s
     assert (read["next_step"], read["payment_url"]) == (None, None)
 
 
-def test_create_intent_answered_again_by_its_key_has_no_next_step_once_the_attempt_failed(user_client, sandbox_on,
-                                                                                         order):
+@pytest.mark.parametrize(("outcome", "status"), [("fail", "failed"), ("succeed", "succeeded"),
+                                                 ("cancel", "cancelled")])
+def test_create_intent_answered_again_by_its_key_has_no_next_step_once_the_attempt_closed(user_client, sandbox_on,
+                                                                                         order, outcome, status):
+    # Paid or cancelled since, the order could take no new payment: the same request sent again is still answered
+    # with the attempt it opened, not refused (order_paid / order_not_payable), as an idempotent retry must be.
     request = {"order_id": order.pk, "payment_method": "sandbox", "idempotency_key": "retry-1"}
     first = user_client.post("/payments/create-intent/", request, format="json")
     assert first.status_code == 201, first.content
@@ -131,16 +135,18 @@ def test_create_intent_answered_again_by_its_key_has_no_next_step_once_the_attem
     assert (open_again["payment"]["id"], open_again["next_step"], open_again["checkout_url"]) == (
         started["payment"]["id"], url, url)
 
-    _close(user_client, started["payment"]["id"], "fail")
+    _close(user_client, started["payment"]["id"], outcome)
     again = user_client.post("/payments/create-intent/", request, format="json")
 
     assert again.status_code == 201, again.content
     body = again.json()
-    assert (body["payment"]["id"], body["payment"]["status"]) == (started["payment"]["id"], "failed")
+    assert (body["payment"]["id"], body["payment"]["status"]) == (started["payment"]["id"], status)
     assert (body["next_step"], body["checkout_url"], body["client_secret"]) == (None, None, None)
 
 
-def test_a_guest_pay_answered_again_by_its_key_has_no_next_step_once_the_attempt_failed(sandbox_on, product):
+@pytest.mark.parametrize(("outcome", "status"), [("fail", "failed"), ("succeed", "succeeded")])
+def test_a_guest_pay_answered_again_by_its_key_has_no_next_step_once_the_attempt_closed(sandbox_on, product,
+                                                                                      outcome, status):
     guest = APIClient()
     placed = guest_checkout(guest, guest_cart(guest, (product, 1)), payment_method="sandbox").json()
     _sandbox_button(guest, placed["next_step"], "fail")
@@ -151,10 +157,10 @@ def test_a_guest_pay_answered_again_by_its_key_has_no_next_step_once_the_attempt
     assert url.startswith(SANDBOX_PAGE) and retry.json()["payment"]["id"] != placed["payment_id"]
     assert guest.post(guest_order_url(placed, "pay/"), request, format="json").json()["next_step"] == url
 
-    _sandbox_button(guest, url, "fail")
+    _sandbox_button(guest, url, outcome)
     again = guest.post(guest_order_url(placed, "pay/"), request, format="json")
 
     assert again.status_code == 201, again.content
     body = again.json()
-    assert (body["payment"]["id"], body["payment"]["status"]) == (retry.json()["payment"]["id"], "failed")
+    assert (body["payment"]["id"], body["payment"]["status"]) == (retry.json()["payment"]["id"], status)
     assert (body["next_step"], body["checkout_url"], body["client_secret"]) == (None, None, None)

@@ -32,7 +32,7 @@ def _pk(value: str, missing: tuple[str, WebhookErrorCode]) -> int:
     return int(value)
 
 
-class EndpointListCreateApi(ListAPIView):
+class EndpointListCreateApi(NoStoreMixin, ListAPIView):
     permission_classes = (IsAdminUser,)
     serializer_class = EndpointOutput
 
@@ -59,7 +59,7 @@ class EndpointListCreateApi(ListAPIView):
         return Response(EndpointWithSecretOutput(endpoint).data, status=status.HTTP_201_CREATED)
 
 
-class EndpointDetailApi(APIView):
+class EndpointDetailApi(NoStoreMixin, APIView):
     permission_classes = (IsAdminUser,)
 
     @extend_schema(parameters=[ID], responses={200: EndpointOutput}, tags=TAGS, summary="One webhook endpoint (staff)",
@@ -88,7 +88,7 @@ class EndpointDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class EndpointRotateSecretApi(APIView):
+class EndpointRotateSecretApi(NoStoreMixin, APIView):
     permission_classes = (IsAdminUser,)
 
     @extend_schema(parameters=[ID], request=None, responses={200: EndpointWithSecretOutput}, tags=TAGS,
@@ -103,7 +103,7 @@ class EndpointRotateSecretApi(APIView):
         return Response(EndpointWithSecretOutput(endpoint).data)
 
 
-class EndpointPingApi(APIView):
+class EndpointPingApi(NoStoreMixin, APIView):
     permission_classes = (IsAdminUser,)
 
     @extend_schema(parameters=[ID], request=None, responses={200: DeliveryOutput}, tags=TAGS,
