@@ -574,7 +574,8 @@ class ShipmentEventInput(StrictInput):
     occurred_at = serializers.DateTimeField(
         required=False, allow_null=True,
         help_text="When the carrier scanned it (ISO 8601; without an offset, UTC); absent or null: now. A late scan "
-                  "may be dated in the past, within limits: not more than 5 minutes ahead of the server's clock, "
+                  "may be dated in the past, within limits: not more than 5 minutes ahead of the server's clock (such "
+                  "a time is recorded as now), "
                   "not before the order was placed, and, for an event that changes the shipment's status, not "
                   "before the shipment's latest event (another event of its current status may be dated anywhere "
                   "after the order was placed). Otherwise 400 `invalid_event_time`, `errors.occurred_at` giving "

@@ -62,6 +62,13 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+def _iso_exact(moment: datetime) -> str:
+    """``moment`` in UTC as the API writes times, with its microseconds when it has any: a bound named in a
+    refusal, which a client may copy as the time to send (``2026-11-30T10:15:00.700000Z`` is allowed where
+    ``10:15:00Z`` is not)."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 def _event_time_refusal(detail: str, *, why: str, earliest: datetime, latest: datetime) -> ApplicationError:
     """400 ``invalid_event_time`` naming ``occurred_at``: ``why``, and the range it may take (to the second, inside
     the range: the earliest rounded up, the latest down, so any time shown in it is accepted)."""
@@ -85,7 +92,8 @@ def shipment_event_time_check(shipment: Shipment, *, status: str, occurred_at: d
     before the order was placed (``order.created_at``), and, for an event that changes the shipment's status, not
     before the shipment's latest event (a move forward cannot precede the one before it); an event of the status
     the shipment already has (another in-transit scan) may be backfilled anywhere after the order was placed.
-    Reads the latest event's time (one query) only for an event that changes the status.
+    A time ahead of now within ``EVENT_CLOCK_SKEW`` is returned as now. Reads the latest event's time (one query)
+    only for an event that changes the status.
     """
     if timezone.is_naive(occurred_at):
         occurred_at = timezone.make_aware(occurred_at)
@@ -102,16 +110,19 @@ def shipment_event_time_check(shipment: Shipment, *, status: str, occurred_at: d
                 "difference).", earliest=earliest, latest=latest)
     if occurred_at < placed:
         raise _event_time_refusal(
-            f"A tracking event cannot be dated before the order was placed ({_iso(placed)}).",
+            f"A tracking event cannot be dated before the order was placed ({_iso_exact(placed)}).",
             why="Not before the order was placed.", earliest=earliest, latest=latest)
     if previous is not None and occurred_at < previous:
         label = Shipment.Status(status).label
         raise _event_time_refusal(
             f"'{label}' moves the shipment on from {shipment.status}, so it cannot be dated before the shipment's "
-            f"latest event ({_iso(previous)}).",
+            f"latest event ({_iso_exact(previous)}).",
             why=f"Not before the shipment's latest event: '{label}' changes its status (an event of the status it "
                 "has may be dated earlier).", earliest=earliest, latest=latest)
-    return occurred_at
+    # Ahead of our clock by no more than the skew allowed: it happened now, on a clock running fast. Recorded as now,
+    # so a move the server dates itself right after it (shipping or delivering through the status endpoint) is
+    # never listed before it, nor is delivered_at stamped earlier than the scan it follows.
+    return min(occurred_at, timezone.now())
 
 
 def _shipment_event(shipment: Shipment, *, status: str, message: str, location: str = "",

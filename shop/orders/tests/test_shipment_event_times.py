@@ -165,9 +165,28 @@ def test_a_carrier_clock_a_little_ahead_is_accepted_and_the_servers_own_moves_st
     assert (packed.status_code, shipped.status_code, delivered.status_code) == (201, 200, 200)
     read = user_client.get(f"/orders/{order.pk}/").json()
     assert read["status"] == "delivered"
-    # The server dates its own moves by its own clock, unchecked: a carrier's clock ahead never blocks them.
-    assert sorted(event["status"] for event in read["shipment"]["events"]) == [
-        "DELIVERED", "ORDER_PLACED", "PACKED", "SHIPPED"]
+    # The server dates its own moves by its own clock, unchecked: a carrier's clock ahead never blocks them. The
+    # scan from the fast clock was recorded as now, so the timeline still reads in the order things happened, and
+    # delivered_at is not earlier than the scan before it (a tester saw PACKED listed after DELIVERED).
+    events = read["shipment"]["events"]
+    assert [event["status"] for event in events] == ["ORDER_PLACED", "PACKED", "SHIPPED", "DELIVERED"]
+    assert datetime.fromisoformat(events[1]["occurred_at"].replace("Z", "+00:00")) <= timezone.now()
+    assert read["shipment"]["delivered_at"] == events[-1]["occurred_at"] >= events[1]["occurred_at"]
+
+
+def test_a_refusal_names_the_latest_event_to_the_microsecond_and_that_time_is_accepted(user, staff_client, product):
+    order = place_order(user=user, product=product, paid=True)
+    placed = _placed_days_ago(order, 3)
+    packed_at = (placed + timedelta(days=1)).replace(microsecond=700000)
+    assert _event(staff_client, order, status="PACKED", occurred_at=_iso(packed_at)).status_code == 201
+
+    refused = _event(staff_client, order, status="SHIPPED", occurred_at=_iso(packed_at.replace(microsecond=0)))
+    _refused(refused, "latest event")
+    named = refused.json()["detail"].rsplit("(", 1)[1].rstrip(").")
+    copied = _event(staff_client, order, status="SHIPPED", occurred_at=named)
+
+    assert named == _iso(packed_at) and named.endswith(".700000Z")  # not rounded down to a time that is refused
+    assert copied.status_code == 201, copied.content
 
 
 def test_a_time_without_an_offset_is_read_as_utc_and_checked_not_a_500(user, staff_client, product):
