@@ -23,7 +23,9 @@ from shop.payments.models import Payment, Refund
 
 def _order(order_id: int) -> dict | None:
     order = order_selectors.order_get(order_id=order_id)
-    return OrderOutput(order).data if order else None
+    # As staff read it, like the product and the user below: the receivers are the shop's own systems, which staff
+    # registered (who moved each status, and staff's notes, included).
+    return OrderOutput(order, context={"staff_view": True}).data if order else None
 
 
 def _payment(payment_id: int) -> dict | None:
