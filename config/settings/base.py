@@ -78,7 +78,8 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     # Django's session, auth and messages middleware, skipped on SESSIONLESS_PATH_PREFIXES (shop/core/middleware.py).
     "shop.core.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    # Django's, with a 308 and a JSON body for a write missing its URL's trailing slash (shop/core/middleware.py).
+    "shop.core.middleware.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "shop.core.middleware.AuthenticationMiddleware",
     "shop.core.middleware.MessageMiddleware",

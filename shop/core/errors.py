@@ -51,6 +51,8 @@ class CoreErrorCode(StrEnum):
     REQUEST_TOO_LARGE = "request_too_large"  # 413: the body is over DATA_UPLOAD_MAX_MEMORY_SIZE
     FORBIDDEN = "forbidden"  # 403 from Django outside the API's permission checks
     SERVER_ERROR = "server_error"  # 500, logged with the request id
+    # 308: a write sent to a URL without its trailing slash; nothing was done, send it again to ``Location``.
+    TRAILING_SLASH_REQUIRED = "trailing_slash_required"
 
 
 def _is_error_code_enum(value: object, module_name: str) -> bool:

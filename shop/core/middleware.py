@@ -6,7 +6,11 @@ from django.conf import settings
 from django.contrib.auth import middleware as auth_middleware
 from django.contrib.messages import middleware as message_middleware
 from django.contrib.sessions import middleware as session_middleware
+from django.http import JsonResponse
+from django.middleware import common
+from django.utils.http import escape_leading_slashes
 
+from .errors import CoreErrorCode
 from .logging import request_id_var
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -73,3 +77,30 @@ class AuthenticationMiddleware(_SkippedWhereSessionless, auth_middleware.Authent
 
 class MessageMiddleware(_SkippedWhereSessionless, message_middleware.MessageMiddleware):
     """Django's messages, which only the admin shows (see ``sessionless``)."""
+
+
+def _slash_redirect_keeping_method(redirect_to: str) -> JsonResponse:
+    """308 Permanent Redirect (RFC 9110, section 15.4.9: the client repeats the same method and body at
+    ``Location``) with the API's JSON error body saying where to send the request."""
+    response = JsonResponse({
+        "detail": f"This URL ends with a slash: send the request again to {redirect_to} (nothing was done).",
+        "code": CoreErrorCode.TRAILING_SLASH_REQUIRED}, status=308)
+    response["Location"] = redirect_to
+    return response
+
+
+class CommonMiddleware(common.CommonMiddleware):
+    """Django's ``CommonMiddleware`` (``APPEND_SLASH``), except for a write (POST, PUT, PATCH, DELETE) to a URL
+    missing its trailing slash: a 308 with a JSON body instead of Django's empty ``text/html`` 301, which clients
+    follow as a GET (RFC 9110, section 15.4.2 lets them; curl -L, browsers and httpx do), and which Django turns
+    into a 500 (``RuntimeError``) under ``DEBUG``. A GET or HEAD is redirected as Django does (301)."""
+
+    def get_full_path_with_slash(self, request):
+        # Django raises RuntimeError here under DEBUG for a write: its 301 would lose the body. Ours is a 308.
+        return escape_leading_slashes(request.get_full_path(force_append_slash=True))
+
+    def process_response(self, request, response):
+        if (response.status_code == 404 and request.method not in ("GET", "HEAD")
+                and self.should_redirect_with_slash(request)):
+            return _slash_redirect_keeping_method(self.get_full_path_with_slash(request))
+        return super().process_response(request, response)
