@@ -93,6 +93,21 @@ class Payment(TimeStampedModel):
         return self.amount - self.amount_refunded if self.status in self.CAPTURED else Decimal("0.00")
 
 
+class PaymentKey(models.Model):
+    """A payment start's idempotency key (``create-intent``, a guest's ``pay``) and the attempt it names, so a
+    retry with it answers that attempt again, whatever it has become (succeeded, failed, cancelled), never a new
+    one and never a refusal. The attempt is the one the start opened (whose own ``Payment.idempotency_key`` is the
+    same key) or the one it found already open and answered (a checkout's). One unique index over every such key:
+    one key never names two attempts, even when two requests with it race on two orders."""
+
+    key = models.CharField(max_length=255, unique=True)
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.key} -> payment {self.payment_id}"
+
+
 class Refund(TimeStampedModel):
     class Reason(models.TextChoices):
         DUPLICATE = "duplicate", "Duplicate"

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from shop.core.exceptions import ApplicationError, NotFound, ServiceUnavailable
@@ -22,7 +22,7 @@ from shop.payments.methods import PaymentMethod, default_method, method_get
 from ..errors import PaymentErrorCode
 from ..gateways import provider_get
 from ..locks import order_active_payments_lock, order_payments_lock, payment_lock_with_order
-from ..models import Payment
+from ..models import Payment, PaymentKey
 from ..providers.base import (
     Customer,
     LineItem,
@@ -132,7 +132,14 @@ def _reserve_attempt_locked(*, order_id: int, user, provider: str, currency: str
         open_attempts = order_payments_lock(order=order, provider=provider, status=Payment.Status.PENDING,
                                             amount=order.total, currency=currency)
         if open_attempts:
-            return open_attempts[-1]  # the latest
+            attempt = open_attempts[-1]  # the latest
+            if idempotency_key:
+                # This key now names that attempt: sent again after it succeeded, failed or was cancelled, it
+                # answers the same attempt, as a retry must, never a new one (a fresh-eyes tester's retry after a
+                # failed payment opened a second attempt). A key saved meanwhile for another order's request under
+                # that order's lock is the IntegrityError _reserve_attempt replays or refuses.
+                PaymentKey.objects.create(key=idempotency_key, payment=attempt)
+            return attempt
         if reopen_id is not None:
             failed = order_payments_lock(order=order, pk=reopen_id, status=Payment.Status.FAILED, amount=order.total)
             if failed:
@@ -152,6 +159,11 @@ def _reserve_attempt_locked(*, order_id: int, user, provider: str, currency: str
         # RELEASE per check constraint): bench/README.md, "Profiling".
         payment.full_clean(exclude=["order", "user"], validate_unique=False, validate_constraints=False)
         payment.save()
+        if idempotency_key:
+            # Recorded beside the bound keys too, so one unique index covers every key: the same key sent at the
+            # same moment for another order, which finds an attempt open and binds the key to it, is refused by
+            # it (one key never names two attempts), not only by this row's own unique column.
+            PaymentKey.objects.create(key=idempotency_key, payment=payment)
         return payment
 
 
@@ -159,7 +171,10 @@ def _attempt_for_key(idempotency_key: str, *, order_id: int, provider: str, curr
     """The attempt already recorded under ``idempotency_key``, or None. The attempt row holds the whole request
     (order, provider, currency), so it is its own fingerprint: a key reused for a different request is the 422
     ``idempotency_key_reused`` (shop/core/idempotency.py), never another request's payment."""
-    existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
+    # The key is an attempt's own, or one bound to an attempt it found open (PaymentKey): one query either way.
+    # (Attempts recorded before PaymentKey existed have their key only in their own column.)
+    existing = Payment.objects.filter(Q(idempotency_key=idempotency_key) | Q(
+        pk__in=PaymentKey.objects.filter(key=idempotency_key).values("payment_id"))).first()
     if existing is not None and (existing.order_id, existing.provider, existing.currency) != (
             order_id, provider, currency):
         raise idempotency_key_reused()

@@ -164,3 +164,60 @@ def test_a_guest_pay_answered_again_by_its_key_has_no_next_step_once_the_attempt
     body = again.json()
     assert (body["payment"]["id"], body["payment"]["status"]) == (retry.json()["payment"]["id"], status)
     assert (body["next_step"], body["checkout_url"], body["client_secret"]) == (None, None, None)
+
+
+@pytest.mark.parametrize(("outcome", "status"), [("fail", "failed"), ("succeed", "succeeded"),
+                                                 ("cancel", "cancelled")])
+def test_a_key_answered_with_the_checkouts_open_attempt_names_that_attempt_from_then_on(user_client, sandbox_on,
+                                                                                       product, outcome, status):
+    # The checkout opened attempt P; a create-intent with a new key found P open and answered it. Sent again after
+    # P ended, the same request must answer P again, not open a second attempt (a fresh-eyes tester's retry after
+    # a failed payment did) nor refuse (order_paid / order_not_payable).
+    placed = _checkout(user_client, product, "sandbox").json()
+    request = {"order_id": placed["id"], "payment_method": "sandbox", "idempotency_key": "tab-2"}
+    first = user_client.post("/payments/create-intent/", request, format="json")
+    assert first.status_code == 201, first.content
+    assert first.json()["payment"]["id"] == placed["payment_id"]
+
+    _close(user_client, placed["payment_id"], outcome)
+    again = user_client.post("/payments/create-intent/", request, format="json")
+
+    assert again.status_code == 201, again.content
+    body = again.json()
+    assert (body["payment"]["id"], body["payment"]["status"]) == (placed["payment_id"], status)
+    assert (body["next_step"], body["checkout_url"], body["client_secret"]) == (None, None, None)
+    assert Payment.objects.filter(order_id=placed["id"]).count() == 1
+
+
+def test_a_key_bound_to_an_open_attempt_is_refused_for_another_request(user_client, sandbox_on, product, order):
+    placed = _checkout(user_client, product, "sandbox").json()
+    bound = user_client.post("/payments/create-intent/", {"order_id": placed["id"], "payment_method": "sandbox",
+                                                          "idempotency_key": "tab-3"}, format="json")
+    assert bound.status_code == 201, bound.content
+    payments_before = Payment.objects.count()
+
+    other_order = user_client.post("/payments/create-intent/", {"order_id": order.pk, "payment_method": "sandbox",
+                                                                "idempotency_key": "tab-3"}, format="json")
+    other_method = user_client.post("/payments/create-intent/", {"order_id": placed["id"], "payment_method": "cod",
+                                                                 "idempotency_key": "tab-3"}, format="json")
+
+    assert (other_order.status_code, other_order.json()["code"]) == (422, "idempotency_key_reused")
+    assert (other_method.status_code, other_method.json()["code"]) == (422, "idempotency_key_reused")
+    assert Payment.objects.count() == payments_before
+
+
+def test_a_guests_key_answered_with_the_checkouts_open_attempt_names_it_after_payment(sandbox_on, product):
+    guest = APIClient()
+    placed = guest_checkout(guest, guest_cart(guest, (product, 1)), payment_method="sandbox").json()
+    request = {"payment_method": "sandbox", "idempotency_key": "gk-1"}
+    first = guest.post(guest_order_url(placed, "pay/"), request, format="json")
+    assert first.status_code == 201, first.content
+    assert first.json()["payment"]["id"] == placed["payment_id"]
+
+    _sandbox_button(guest, placed["next_step"], "succeed")
+    again = guest.post(guest_order_url(placed, "pay/"), request, format="json")
+
+    assert again.status_code == 201, again.content
+    body = again.json()
+    assert (body["payment"]["id"], body["payment"]["status"]) == (placed["payment_id"], "succeeded")
+    assert (body["next_step"], body["checkout_url"], body["client_secret"]) == (None, None, None)
