@@ -32,10 +32,7 @@ def read_snapshot(alias: str = "default") -> Iterator[None]:
     IMMEDIATE`` (config/settings/base.py), which takes the write lock and would make every read wait for writers.
     """
     connection = connections[alias]
-    if connection.in_atomic_block:
-        yield
-        return
-    if connection.vendor != "postgresql":
+    if connection.in_atomic_block or connection.vendor != "postgresql":
         yield
         return
     from psycopg import IsolationLevel

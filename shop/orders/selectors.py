@@ -64,9 +64,8 @@ def order_shipping_refunded(order: Order) -> tuple[Decimal, Decimal]:
     annotated = order.__dict__
     if "shipping_refunded_amount" in annotated and "shipping_refunded_tax" in annotated:
         return annotated["shipping_refunded_amount"], annotated["shipping_refunded_tax"]
-    totals = (RefundLine.objects.filter(refund__payment__order=order, kind=RefundLine.Kind.SHIPPING)
-              .exclude(refund__status=Refund.Status.FAILED).aggregate(amount=Sum("amount"), tax=Sum("tax")))
-    return totals["amount"] or Decimal("0.00"), totals["tax"] or Decimal("0.00")
+    # The order's row again with the same two subqueries, so the rule lives in one place (_shipping_refunded).
+    return order_shipping_refunded(orders_with_shipping_refunds(Order.objects.only("pk")).get(pk=order.pk))
 
 
 def order_queryset() -> QuerySet[Order]:

@@ -57,16 +57,16 @@ def order_created_announce(order: Order) -> None:
 EVENT_CLOCK_SKEW = timedelta(minutes=5)
 
 
-def _iso(moment: datetime) -> str:
-    """``moment`` in UTC as the API writes times (``2026-11-30T10:15:00Z``), to the second."""
-    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
 def _iso_exact(moment: datetime) -> str:
     """``moment`` in UTC as the API writes times, with its microseconds when it has any: a bound named in a
     refusal, which a client may copy as the time to send (``2026-11-30T10:15:00.700000Z`` is allowed where
     ``10:15:00Z`` is not)."""
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _iso(moment: datetime) -> str:
+    """``moment`` in UTC as the API writes times (``2026-11-30T10:15:00Z``), to the second."""
+    return _iso_exact(moment.replace(microsecond=0))
 
 
 def _event_time_refusal(detail: str, *, why: str, earliest: datetime, latest: datetime) -> ApplicationError:

@@ -120,12 +120,13 @@ def start_response_body(payment: Payment) -> dict:
     failed, or was cancelled): its page and secret are then no step to take, so they are null, as the order read's
     ``next_step`` is; ``payment`` still shows the attempt as it stands."""
     is_open = payment.is_pending
+    page = (payment.checkout_url or None) if is_open else None
     return {
         "payment": PaymentOutput(payment).data,
         "client_secret": (payment.client_secret or None) if is_open else None,
         "publishable_key": settings.STRIPE_PUBLISHABLE_KEY if payment.provider == "stripe" else None,
-        "checkout_url": (payment.checkout_url or None) if is_open else None,
-        "next_step": (payment.checkout_url or None) if is_open else None,
+        "checkout_url": page,
+        "next_step": page,
     }
 
 
