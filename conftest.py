@@ -100,3 +100,13 @@ def admin_web(staff_user):
     client = Client()
     client.force_login(staff_user)
     return client
+
+
+@pytest.fixture
+def payments_on(settings):
+    """The sandbox and cash on delivery offered, prices in USD, links on http://shop.test: a shop a guest or a
+    customer can check out and pay in, with no gateway to reach."""
+    settings.PAYMENT_METHODS = ["sandbox", "cod"]
+    settings.PAYMENTS_SANDBOX_ENABLED = True
+    settings.SHOP_CURRENCY = "USD"
+    settings.PUBLIC_BASE_URL = "http://shop.test"

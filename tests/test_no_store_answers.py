@@ -35,11 +35,7 @@ def _no_store(response) -> bool:
 
 
 @pytest.fixture
-def shop(settings):
-    settings.PAYMENT_METHODS = ["sandbox", "cod"]
-    settings.PAYMENTS_SANDBOX_ENABLED = True
-    settings.SHOP_CURRENCY = "USD"
-    settings.PUBLIC_BASE_URL = "http://shop.test"
+def shop(payments_on):
     return ProductFactory(price=Decimal("25.00"), stock_quantity=20)
 
 

@@ -39,14 +39,6 @@ def _tampered(token: str) -> str:
     return token[:-1] + ("A" if token[-1] != "A" else "B")
 
 
-@pytest.fixture
-def payments_on(settings):
-    settings.PAYMENT_METHODS = ["sandbox", "cod"]
-    settings.PAYMENTS_SANDBOX_ENABLED = True
-    settings.SHOP_CURRENCY = "USD"
-    settings.PUBLIC_BASE_URL = "http://shop.test"
-
-
 class Guests:
     """Two guests, each with a cart and an order paid by sandbox (still open), plus a third, expired, cart."""
 

@@ -22,14 +22,6 @@ def guest():
 
 
 @pytest.fixture
-def payments_on(settings):
-    settings.PAYMENT_METHODS = ["sandbox", "cod"]
-    settings.PAYMENTS_SANDBOX_ENABLED = True
-    settings.SHOP_CURRENCY = "USD"
-    settings.PUBLIC_BASE_URL = "http://shop.test"
-
-
-@pytest.fixture
 def hat(db):
     return ProductFactory(price=Decimal("25.00"), stock_quantity=5)
 
