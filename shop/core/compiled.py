@@ -18,7 +18,8 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from django.db import connections, router
-from django.db.models import Model, QuerySet
+from django.db.models import BooleanField, Model, QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.query import ModelIterable
 
 KEY_RANGE = range(-(2**63), 2**63)  # what a BigAutoField / bigint key column can hold
@@ -106,6 +107,85 @@ class CompiledIdsQuery(Generic[M]):
         if not issubclass(queryset._iterable_class, ModelIterable) or queryset._prefetch_related_lookups:
             raise ValueError("instances() needs a queryset of model instances without prefetch_related")
         return list(queryset._iterable_class(_Replay(queryset, compiler, sql, params)))
+
+
+class CompiledSliceQuery:
+    """An ordered query whose only varying inputs are its ``LIMIT`` and ``OFFSET`` and, optionally, a keyset
+    bound (the row to start after): pages of one fixed list.
+
+    ``build()`` returns the unsliced queryset of ``values_list()`` rows, ordered by ``keyset`` (field names, each
+    ascending or each descending, the last one unique, e.g. ``("-created_at", "-id")``); its first
+    ``len(keyset)`` values must be those fields, so that a row read is its own bound. :meth:`rows` answers what
+    ``list(build()[offset:offset + limit])`` would, the same tuples in the same order, with Django building and
+    compiling the queryset only once per database alias and variant (``CompiledIdsQuery``'s reason: compiling was
+    most of an uncached list page's CPU, bench/README.md section 18). ``after`` (a row's keyset values, as read)
+    starts the list just after that row, by a row-value comparison that PostgreSQL answers from the ordering
+    index, so a deep page need not step over every row before it (``OFFSET`` does). The limit and offset are
+    sent as parameters after Django's own SQL (``LIMIT %s OFFSET %s``, which PostgreSQL and SQLite both read);
+    the query runs where the router sends reads of ``model``, through Django's cursor.
+    Raises what the database raises; ValueError on first use if ``build`` answers a sliced queryset, one that
+    locks rows, or one not ordered by ``keyset``.
+    """
+
+    def __init__(self, model: type[Model], build: Callable[[], QuerySet], *, keyset: tuple[str, ...]) -> None:
+        descending = {name.startswith("-") for name in keyset}
+        if len(descending) != 1:
+            raise ValueError("keyset fields must be all ascending or all descending")
+        self._model = model
+        self._build = build
+        self._keyset = keyset
+        self._descending = descending.pop()
+        self._compiled: dict[tuple[str, bool], tuple] = {}
+
+    def _compile(self, alias: str, bounded: bool) -> tuple:
+        queryset = self._build().using(alias)
+        query = queryset.query
+        if query.is_sliced or query.select_for_update:
+            raise ValueError("build() must answer an unsliced queryset that locks nothing")
+        if tuple(query.order_by or self._model._meta.ordering) != self._keyset:
+            raise ValueError(f"build() must be ordered by {self._keyset}")
+        connection = connections[alias]
+        if bounded:
+            # Django has no public row-value comparison ((a, b) < (x, y)); a raw condition over the keyset's own
+            # columns, whose values come only from parameters, is the index-friendly form (an OR of comparisons
+            # is not an index condition in PostgreSQL).
+            columns = [self._model._meta.get_field(name.lstrip("-")).column for name in self._keyset]
+            table = connection.ops.quote_name(self._model._meta.db_table)
+            left = ", ".join(f"{table}.{connection.ops.quote_name(column)}" for column in columns)
+            right = ", ".join(["%s"] * len(columns))
+            operator = "<" if self._descending else ">"
+            queryset = queryset.filter(RawSQL(f"({left}) {operator} ({right})", [_BOUND] * len(columns),  # noqa: S611
+                                              output_field=BooleanField()))
+            query = queryset.query
+        compiler = query.get_compiler(using=alias)
+        sql, params = compiler.as_sql()
+        slots = [value is _BOUND for value in params]
+        return sql + " LIMIT %s OFFSET %s", list(params), slots, compiler, connection
+
+    def rows(self, offset: int, limit: int, *, after: tuple | None = None) -> list[tuple]:
+        """The ``limit`` rows from position ``offset`` (0-based) of the list, or of the part of it after the row
+        whose keyset values are ``after``, as ``values_list()`` tuples. Raises ValueError for a negative offset,
+        a limit below 1 or an ``after`` of the wrong length."""
+        if offset < 0 or limit < 1:
+            raise ValueError("offset must be >= 0 and limit >= 1")
+        if after is not None and len(after) != len(self._keyset):
+            raise ValueError(f"after must hold {len(self._keyset)} values")
+        alias = router.db_for_read(self._model)
+        compiled = self._compiled.get((alias, after is not None))
+        if compiled is None:  # two threads may both compile the first time: the same result, no harm
+            compiled = self._compiled[(alias, after is not None)] = self._compile(alias, after is not None)
+        sql, params, slots, compiler, connection = compiled
+        if after is not None:
+            fields = [self._model._meta.get_field(name.lstrip("-")) for name in self._keyset]
+            bound = iter([field.get_db_prep_value(value, connection) for field, value in zip(fields, after,
+                                                                                            strict=True)])
+            params = [next(bound) if is_bound else value for value, is_bound in zip(params, slots, strict=True)]
+        fetched = _fetch(alias, sql, [*params, limit, offset])
+        return [tuple(row) for row in compiler.results_iter(results=[fetched])]
+
+
+# The placeholder a keyset bound is compiled with, found again in the query's parameters.
+_BOUND = object()
 
 
 def _storable(ids: list[int]) -> list[int]:

@@ -7,13 +7,15 @@ Same contract as ``shop.core.pagination.PageNumberPagination`` (``page``, ``page
 - the total ``count`` of a public list is memoized per catalog version and per filter (page, page size and
   ordering do not change it), so paging through one filter counts its rows once per catalog change;
 - a page is fetched by a deferred join: the page's ids first (an index-only scan over the partial ordering
-  indexes, cheap even at a deep OFFSET), then only those rows with their category, images and variants;
+  indexes, cheap even at a deep OFFSET), then only those rows with their category, images and variants; the
+  plain public list reads its ids with a query compiled once (``page_ids``) and its rows by id;
 - a ranked search whose count is not memoized yet reads its page's ids and its total in one query
   (``COUNT(*) OVER ()``): ranking already sorts every match, so the total costs no second scan of the full-text
   index. Plain lists keep their separate COUNT: a window over 100,000 rows costs ~20x the index-only COUNT
   (EXPLAIN ANALYZE on shop_bench, bench/README.md "Uncached pages, round two").
 """
 
+from collections.abc import Callable
 from functools import partial
 from urllib.parse import urlencode
 
@@ -42,9 +44,11 @@ class CatalogPage(Page):
 
 
 class CatalogPaginator(Paginator):
-    def __init__(self, object_list, per_page, orphans=0, allow_empty_first_page=True, *, request=None):
+    def __init__(self, object_list, per_page, orphans=0, allow_empty_first_page=True, *, request=None,
+                 page_ids: Callable[[int, int], list[int]] | None = None):
         super().__init__(object_list, per_page, orphans, allow_empty_first_page)
         self.request = request
+        self.page_ids = page_ids
 
     @cached_property
     def count(self) -> int:
@@ -101,12 +105,20 @@ class CatalogPaginator(Paginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
+        if self.page_ids is not None and top > bottom:
+            ids = self.page_ids(bottom, top - bottom)
+            page = self._get_page(self.object_list.filter(pk__in=ids), number, self)
+            page.ids = ids
+            return page
         # The outer query keeps the ordering (and any search rank), and its prefetches run on these rows only.
         rows = self.object_list.filter(pk__in=self.object_list.values("pk")[bottom:top])
         return self._get_page(rows, number, self)
 
 
 class CatalogPagination(PageNumberPagination):
-    def page_of(self, queryset, request):
-        self.django_paginator_class = partial(CatalogPaginator, request=request)
+    def page_of(self, queryset, request, *, page_ids: Callable[[int, int], list[int]] | None = None):
+        """The requested page of ``queryset``; ``page_ids(offset, limit)``, when given, reads the page's ids
+        (those ``queryset``'s ids would give at that slice, e.g. ``selectors.public_page_ids``) instead of the
+        deferred join, and the page then carries them (``CatalogPage.ids``)."""
+        self.django_paginator_class = partial(CatalogPaginator, request=request, page_ids=page_ids)
         return super().page_of(queryset, request)

@@ -55,7 +55,8 @@ def test_public_list_and_detail_answer_absolute_urls_of_uploaded_files(
 ):
     expected = f"http://{A}{media_path(uploaded)}"
 
-    with django_assert_max_num_queries(6):  # the list's budget (COUNT, page, images, variants, sale prices 2)
+    # The plain list's budget: COUNT, the page's ids, its rows, images, variants, sale prices (2).
+    with django_assert_max_num_queries(7):
         listed = api_client.get("/products/", HTTP_HOST=A)
     detail = api_client.get(f"/products/{product.slug}/", HTTP_HOST=A)
 

@@ -52,7 +52,7 @@ def test_the_sum_costs_no_query_per_product(api_client, django_assert_num_querie
     for _ in range(30):
         ProductVariantFactory.create_batch(2, product=ProductFactory(), stock_quantity=3)
 
-    with django_assert_num_queries(6):  # COUNT, page, images, variants, sale prices (2): the sum is in the page
+    with django_assert_num_queries(7):  # COUNT, ids, rows, images, variants, sale prices (2): the sum is in the page
         response = api_client.get("/products/", {"page_size": 30})
 
     assert [p["stock_quantity"] for p in response.json()["results"]] == [6] * 30
