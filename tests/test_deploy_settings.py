@@ -20,7 +20,10 @@ print(json.dumps({
     "default_storage": settings.STORAGES["default"]["BACKEND"],
     "storage_class": type(default_storage).__name__,
     "media_url": default_storage.url("products/shoe.jpg"),
-    "databases": {alias: {"TEST": db.get("TEST", {})} for alias, db in settings.DATABASES.items()},
+    "databases": {alias: {"TEST": db.get("TEST", {}),
+                          "OPTIONS": {k: v for k, v in db.get("OPTIONS", {}).items()
+                                      if k in ("server_side_binding", "prepare_threshold")}}
+                  for alias, db in settings.DATABASES.items()},
     "routers": settings.DATABASE_ROUTERS,
     "metrics_enabled": settings.METRICS_ENABLED,
     "middleware_first": settings.MIDDLEWARE[0],
@@ -79,3 +82,26 @@ def test_metrics_are_off_by_default_and_the_prometheus_middleware_wraps_all_othe
     assert result["middleware_first"] == "django_prometheus.middleware.PrometheusBeforeMiddleware"
     assert result["middleware_last"] == "django_prometheus.middleware.PrometheusAfterMiddleware"
     assert probe(METRICS_ENABLED="true")["metrics_enabled"] is True
+
+
+PG = "postgres://shop@127.0.0.1:9/shop"  # never connected to: the probe only loads the settings
+
+
+def test_postgresql_statements_are_bound_on_the_server_and_prepared_on_the_primary_and_the_replica():
+    result = probe(DATABASE_URL=PG, DATABASE_REPLICA_URL=PG.replace("/shop", "/replica"))
+
+    prepared = {"server_side_binding": True, "prepare_threshold": 2}
+    assert result["databases"]["default"]["OPTIONS"] == prepared
+    assert result["databases"]["replica"]["OPTIONS"] == prepared
+
+
+def test_prepared_statements_can_be_turned_off_for_a_pooler_that_cannot_keep_them():
+    result = probe(DATABASE_URL=PG, DATABASE_REPLICA_URL=PG.replace("/shop", "/replica"),
+                   DB_PREPARED_STATEMENTS="false")
+
+    assert result["databases"]["default"]["OPTIONS"] == {}
+    assert result["databases"]["replica"]["OPTIONS"] == {}
+
+
+def test_sqlite_has_no_prepared_statement_options():
+    assert probe()["databases"]["default"]["OPTIONS"] == {}

@@ -84,7 +84,7 @@ def test_uncached_pages_read_the_promotions_once_per_catalog_version(
     PromotionFactory(categories=[category], value=Decimal("10"), ends_at=timezone.now() + timedelta(hours=1))
     assert api_client.get("/products/", {"page_size": 1}).json()["results"][0]["sale_price"] == "9.00"
 
-    with django_assert_num_queries(3):  # page, images, variants: the COUNT and the sale prices are kept
+    with django_assert_num_queries(4):  # ids, rows, images, variants: the COUNT and the sale prices are kept
         second = api_client.get("/products/", {"page_size": 1, "page": 2}).json()
     assert second["results"][0]["sale_price"] == "9.00"
 
