@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from shop.core.idempotency import IDEMPOTENCY_KEY_MAX_LENGTH
 from shop.core.models import TimeStampedModel, shop_amount_validator
 from shop.core.money import MONEY_COLUMN
 
@@ -124,8 +125,8 @@ class Order(TimeStampedModel):
                                  "false once the refund is accepted.")
     cancel_reason = models.CharField(max_length=20, choices=CancelReason.choices, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
-    # A retried checkout with the same key returns this order instead of creating another.
-    idempotency_key = models.CharField(max_length=255, blank=True, default="")
+    # A retried checkout with the same key returns this order instead of creating another. Stored as sent.
+    idempotency_key = models.CharField(max_length=IDEMPOTENCY_KEY_MAX_LENGTH, blank=True, default="")
     # SHA-256 of the request that used the key (shop/core/idempotency.py): the same key with another request is
     # refused (422) instead of answered with this order.
     idempotency_fingerprint = models.CharField(max_length=64, blank=True, default="")
