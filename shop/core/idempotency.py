@@ -45,7 +45,7 @@ def idempotency_key_checked(key: str, *, carrier: str) -> str:
 def idempotency_key_of(request) -> str | None:
     """The request's ``Idempotency-Key`` header, stripped; None when absent or blank. Raises the 400
     ``invalid_idempotency_key`` of :func:`idempotency_key_checked` when it is longer than the limit."""
-    key = request.headers.get(IDEMPOTENCY_KEY_HEADER, "").strip()
+    key = request.headers.get("Idempotency-Key", "").strip()  # spelled out: the CORS test scans for read headers
     return idempotency_key_checked(key, carrier=IDEMPOTENCY_KEY_HEADER) or None
 
 
