@@ -23,7 +23,9 @@ def account_email_queue(*, user: User, kind: str, old_email: str = "") -> Accoun
     for a rolled-back change). A task that never runs (the broker down at commit) or dies leaves the claim to go
     stale, and :func:`account_emails_sweep` sends it."""
     task_id = str(uuid.uuid4())
-    email = AccountEmail.objects.create(user=user, kind=kind, old_email=old_email, claimed_by=task_id)
+    email = AccountEmail(user=user, kind=kind, old_email=old_email, claimed_by=task_id)
+    email.full_clean()
+    email.save()
     enqueue_on_commit(send_account_email, email.pk, task_id=task_id)
     return email
 
