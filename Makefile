@@ -46,12 +46,13 @@ run: install
 	@echo "  Admin  http://127.0.0.1:$(PORT)/admin/"
 	@echo "  Shop   http://127.0.0.1:$(PORT)/demo/  (the reference storefront; pay with the sandbox)"
 	@echo ""
-	@# Unpaid orders expire, webhook retries go out and order e-mails a stopped server left claimed are sent even
+	@# Unpaid orders expire, webhook retries go out and order and account e-mails a stopped server left are sent even
 	@# without Redis/Celery beat: background loops that stop with runserver.
 	PORT=$(PORT) $(BIN)/python manage.py expire_unpaid_orders --loop 60 > /dev/null & EXPIRER=$$!; \
 	PORT=$(PORT) $(BIN)/python manage.py webhooks_sweep --loop 30 > /dev/null & SWEEPER=$$!; \
 	PORT=$(PORT) $(BIN)/python manage.py order_emails_sweep --loop 60 > /dev/null & MAILER=$$!; \
-	trap 'kill $$EXPIRER $$SWEEPER $$MAILER 2>/dev/null' EXIT INT TERM; \
+	PORT=$(PORT) $(BIN)/python manage.py account_emails_sweep --loop 60 > /dev/null & ACCOUNT_MAILER=$$!; \
+	trap 'kill $$EXPIRER $$SWEEPER $$MAILER $$ACCOUNT_MAILER 2>/dev/null' EXIT INT TERM; \
 	PORT=$(PORT) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install-dev

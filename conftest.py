@@ -110,3 +110,36 @@ def payments_on(settings):
     settings.PAYMENTS_SANDBOX_ENABLED = True
     settings.SHOP_CURRENCY = "USD"
     settings.PUBLIC_BASE_URL = "http://shop.test"
+
+
+def _fresh_connections():
+    """Forget pooled broker connections, so the next publish connects to the broker configured now."""
+    from config.celery import app as celery_app
+
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def broker_down():
+    """Celery really publishing, to a broker nobody listens on: every .delay() raises (and is logged). Yields a
+    function that brings the broker (the tests' inline Celery) back early."""
+    from config.celery import app as celery_app
+
+    conf = celery_app.conf
+    saved = conf.task_always_eager, conf.broker_url, conf.broker_connection_retry, conf.broker_connection_max_retries
+    conf.task_always_eager = False
+    conf.broker_url = "redis://127.0.0.1:1/0"
+    conf.broker_connection_retry, conf.broker_connection_max_retries = False, 0
+    conf.task_publish_retry = False
+    saved_timeout, conf.broker_connection_timeout = conf.broker_connection_timeout, 0.2
+    _fresh_connections()
+
+    def back():
+        conf.task_always_eager, conf.broker_url, conf.broker_connection_retry, \
+            conf.broker_connection_max_retries = saved
+        conf.task_publish_retry, conf.broker_connection_timeout = True, saved_timeout
+        _fresh_connections()
+
+    yield back
+    back()

@@ -4,6 +4,7 @@ session or an access-token URL was shown (for token answers RFC 6749, section 5.
 catalog, cached on purpose, does not."""
 
 from decimal import Decimal
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -12,6 +13,7 @@ from rest_framework.test import APIClient
 from shop.catalog.tests.factories import ProductFactory
 from shop.core.views import NoStoreMixin
 from shop.orders.tests.guests import guest_cart, guest_checkout, guest_order_url
+from shop.payments.models import Payment
 
 pytestmark = pytest.mark.django_db
 
@@ -121,6 +123,43 @@ def test_webhook_endpoint_answers_carrying_the_signing_secret_are_no_store(staff
     assert all(_no_store(response) for response in answers)
 
 
+def _press(client, page: str, outcome: str, query: str = ""):
+    """A button on the sandbox's hosted page, as a browser submits it (a urlencoded form)."""
+    return client.post(page + query, urlencode({"outcome": outcome}),
+                       content_type="application/x-www-form-urlencoded")
+
+
+def test_the_sandbox_page_and_every_answer_of_its_buttons_are_no_store(user_client, shop):
+    """The hosted payment page's URL is a bearer token and its POST moves money: the review found the 303 after a
+    button without ``no-store`` (a cached redirect replays an outcome), where every API payment answer has it."""
+    plain = _checkout(user_client, shop).json()
+    returning = user_client.post("/orders/checkout/", {
+        "items": [{"product_id": shop.pk, "quantity": 1}], "payment_method": "sandbox",
+        "return_url": "http://shop.test/thanks"}, format="json").json()
+    page, page_back = (urlsplit(order["next_step"]).path for order in (plain, returning))
+    browser = APIClient()  # no Bearer header, no cookie: the token in the URL is the authorisation
+
+    answers = {
+        "page": browser.get(page),
+        "bad outcome (400)": _press(browser, page, "maybe"),
+        "unknown link (404)": browser.get("/payments/sandbox/pay/not-a-token/"),
+        "unknown link's button (404)": _press(browser, "/payments/sandbox/pay/not-a-token/", "succeed"),
+        "succeed, back to the page (303)": _press(browser, page, "succeed"),
+        "succeed, to the return_url (303)": _press(browser, page_back, "succeed"),
+        "page once paid": browser.get(page),
+        "unknown format (406)": browser.get(page + "?format=xml"),
+        "method not allowed (405)": browser.put(page),
+    }
+
+    assert {name: response.status_code for name, response in answers.items()} == {
+        "page": 200, "bad outcome (400)": 400, "unknown link (404)": 404, "unknown link's button (404)": 404,
+        "succeed, back to the page (303)": 303, "succeed, to the return_url (303)": 303, "page once paid": 200,
+        "unknown format (406)": 406, "method not allowed (405)": 405}
+    assert answers["succeed, to the return_url (303)"]["Location"].startswith("http://shop.test/thanks?")
+    assert set(Payment.objects.values_list("status", flat=True)) == {"succeeded"}
+    assert [name for name, response in answers.items() if not _no_store(response)] == []
+
+
 def test_public_catalog_reads_stay_cacheable(user_client, shop):
     anonymous = APIClient().get("/products/")
     customer = user_client.get("/products/")
@@ -138,13 +177,16 @@ def _routes(patterns, prefix=""):
         if isinstance(entry, URLResolver):
             yield from _routes(entry.url_patterns, prefix + str(entry.pattern))
         elif isinstance(entry, URLPattern):
-            yield prefix + str(entry.pattern), getattr(entry.callback, "cls", None)
+            # DRF's views name their class ``cls``, plain Django views (the sandbox page) ``view_class``.
+            view = getattr(entry.callback, "cls", None) or getattr(entry.callback, "view_class", None)
+            yield prefix + str(entry.pattern), view
 
 
 def test_every_route_answering_an_order_or_a_payment_is_no_store():
     carrying = {(path, view) for path, view in _routes(get_resolver().url_patterns)
                 if view is not None and view.__module__.startswith(CARRYING_APPS)}
     assert len(carrying) > 60  # the walk found the order, payment, account and cart routes, at / and /api/v1/
+    assert "payments/sandbox/pay/<str:token>/" in {path for path, _ in carrying}  # plain Django views too
 
     missing = sorted(path for path, view in carrying
                      if view.__name__ not in NOTHING_PERSONAL and not issubclass(view, NoStoreMixin))

@@ -598,6 +598,12 @@ CELERY_BEAT_SCHEDULE["orders-emails-sweep"] = {
     "task": "shop.orders.tasks.order_emails_sweep_task",
     "schedule": 60.0,
 }
+# Account e-mails (password reset, verification, e-mail changed) whose task never ran (the broker down at commit) or
+# died: their claim, written at commit, is handed to a new task once older than the lease (shop/accounts/emails.py).
+CELERY_BEAT_SCHEDULE["accounts-emails-sweep"] = {
+    "task": "shop.accounts.tasks.account_emails_sweep_task",
+    "schedule": 60.0,
+}
 # Guest carts (no login, X-Cart-Token) untouched this many days are abandoned: their token stops working and the
 # hourly beat task deletes them.
 GUEST_CART_DAYS = _env_int_at_least("GUEST_CART_DAYS", 30, 1)

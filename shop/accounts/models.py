@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from shop.core.email_claims import EmailClaim
 from shop.core.models import TimeStampedModel
 
 
@@ -114,3 +115,31 @@ class EmailVerificationCode(models.Model):
 
     def __str__(self) -> str:
         return f"verification code for {self.email}"
+
+
+class AccountEmail(EmailClaim):
+    """One account e-mail a request asked for (each request its own: a second reset link is a second e-mail),
+    written in that request's transaction already claimed for the task queued after its commit, then sent and
+    marked sent by that task, or, if the task never ran or died, by the one the sweep hands it to
+    (``shop/accounts/emails.py``; the claim columns and their rules: ``shop/core/email_claims.py``). What the
+    e-mail carries (a reset link, a verification code) is made when it is sent: no secret waits here or in the
+    broker. Sent rows are pruned a day later by the sweep."""
+
+    class Kind(models.TextChoices):
+        PASSWORD_RESET = "password_reset", "Password reset"
+        EMAIL_VERIFICATION = "email_verification", "E-mail verification"
+        EMAIL_CHANGED = "email_changed", "E-mail changed notice"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # The address an e-mail-changed notice goes to (the one the account left); blank for the other kinds.
+    old_email = models.EmailField(max_length=254, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        # The sweep's question (unsent claims older than the lease), answered without reading the sent rows.
+        indexes = [models.Index(fields=["claimed_at"], condition=models.Q(sent_at__isnull=True),
+                                name="accounts_email_unsent")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} e-mail for user {self.user_id}"

@@ -1,77 +1,29 @@
+from functools import partial
+
 from celery import shared_task
-from django.conf import settings
-from django.core.mail import EmailMessage, send_mail
-from django.template.loader import render_to_string
 
-from shop.core.enqueue import EMAIL_RETRY, TRANSIENT_DATABASE_ERRORS
+from shop.core.email_claims import EMAIL_TASK_RETRIED, claimed_email_task_run
+from shop.core.enqueue import EMAIL_RETRY
 
-from .models import User
+from . import emails
 
 
-@shared_task(autoretry_for=(OSError, *TRANSIENT_DATABASE_ERRORS), **EMAIL_RETRY)
-def send_password_reset_email(user_id: int) -> None:
-    from .services import password_reset_link_parts
-
-    user = User.objects.filter(pk=user_id, is_active=True).first()
-    if user is None:
-        return
-    uid, token = password_reset_link_parts(user=user)
-    context = {"user": user, "uid": uid, "token": token,
-               "reset_url": settings.PASSWORD_RESET_URL.format(uid=uid, token=token)}
-    send_mail(
-        subject="Reset your password",
-        message=render_to_string("accounts/password_reset_email.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[user.email],
-    )
+@shared_task(bind=True, autoretry_for=EMAIL_TASK_RETRIED, **EMAIL_RETRY)
+def send_account_email(self, email_id: int, sent: bool = False) -> bool:
+    """Send an account e-mail (``AccountEmail``: password reset, verification, e-mail changed notice) under this
+    task's id, which its claim was written for at commit (or the sweep took it over for) and its retries share.
+    ``sent``: this task sent it and only has to record it. Inline (``make run``) a failed send is left to the
+    sweep (``shop.core.email_claims.claimed_email_task_run``)."""
+    token = self.request.id
+    return claimed_email_task_run(
+        self, sent=sent, retry_kwargs={"email_id": email_id}, what=f"account e-mail {email_id}",
+        send=partial(emails.account_email_send, email_id=email_id, claim_token=token),
+        mark_sent=partial(emails.account_email_mark_sent, email_id=email_id, claim_token=token))
 
 
-@shared_task(autoretry_for=(OSError, *TRANSIENT_DATABASE_ERRORS), **EMAIL_RETRY)
-def send_email_changed_notice(user_id: int, old_email: str) -> None:
-    """Tell the account's previous address that the login e-mail changed (to whom, when), so an owner who did
-    not make the change learns of it where an intruder cannot hide it.
+@shared_task
+def account_emails_sweep_task() -> int:
+    """Celery beat runs this every minute (``CELERY_BEAT_SCHEDULE``); safe to run concurrently (guarded takeover)."""
+    from .services import account_emails_sweep  # tasks import services inside the task (AGENTS.md rule 5)
 
-    A password reset now goes to the new address (perhaps the intruder's), so the notice does not send the owner
-    there: it tells them to write to the shop from the old address (``SHOP_SUPPORT_EMAIL``, also the Reply-To;
-    without it, to reply to the notice), and staff give the account back.
-    """
-    user = User.objects.filter(pk=user_id).first()
-    if user is None:
-        return
-    support = settings.SHOP_SUPPORT_EMAIL
-    context = {"user": user, "old_email": old_email, "new_email_masked": _masked(user.email),
-               "support_email": support, "shop_name": settings.SHOP_NAME}
-    EmailMessage(
-        subject="Your e-mail address was changed",
-        body=render_to_string("accounts/email_changed_email.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[old_email],
-        reply_to=[support] if support else None,
-    ).send()
-
-
-@shared_task(autoretry_for=(OSError, *TRANSIENT_DATABASE_ERRORS), **EMAIL_RETRY)
-def send_email_verification(user_id: int) -> None:
-    """E-mail an unverified user a link (``EMAIL_VERIFY_URL`` with ``{token}``) and a 6-digit code, both valid
-    ``EMAIL_VERIFICATION_HOURS``. Nothing is sent to a verified, disabled or deleted account. A retry issues a
-    new code, which replaces the one whose e-mail failed."""
-    from .services import email_verification_issue
-
-    issued = email_verification_issue(user_id=user_id)
-    if issued is None:
-        return
-    user, token, code = issued
-    context = {"user": user, "token": token, "code": code, "hours": settings.EMAIL_VERIFICATION_HOURS,
-               "verify_url": settings.EMAIL_VERIFY_URL.format(token=token)}
-    send_mail(
-        subject="Verify your e-mail address",
-        message=render_to_string("accounts/email_verification_email.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[user.email],
-    )
-
-
-def _masked(email: str) -> str:
-    """``jane.doe@example.com`` -> ``j***@example.com``: enough for the owner to recognise, not to hand over."""
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}***@{domain}"
+    return account_emails_sweep()

@@ -37,6 +37,9 @@ class CoreErrorCode(StrEnum):
     CSRF_FAILED = "csrf_failed"
     # An Idempotency-Key reused with a different request; nothing was done (422).
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    # An idempotency key over IDEMPOTENCY_KEY_MAX_LENGTH (255) characters, in the Idempotency-Key header or a body's
+    # ``idempotency_key`` alike; nothing was done (400, ``max_length``, ``errors`` naming the carrier).
+    INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
     # DRF's own refusals, passed through with DRF's codes.
     PARSE_ERROR = "parse_error"  # a body that is not valid JSON/form data (400)
     NOT_AUTHENTICATED = "not_authenticated"  # no credentials where they are needed (401)

@@ -9,6 +9,10 @@ The fingerprint is a SHA-256 over a canonical JSON of the operation's name and i
 spelling differences the API accepts as equal (``items`` or ``cart_items``, ``product`` or ``product_id``,
 omitted fields or their defaults, ``10.0`` or ``10.00``) are the same request, while any difference in what
 would be done is not.
+
+A key comes in the ``Idempotency-Key`` header (checkouts) or a body's ``idempotency_key`` (payment starts); either
+way it is at most :data:`IDEMPOTENCY_KEY_MAX_LENGTH` characters, and a longer one is the same 400
+``invalid_idempotency_key`` (:func:`idempotency_key_checked`) before anything is done.
 """
 
 import dataclasses
@@ -18,6 +22,31 @@ from decimal import Decimal
 
 from .errors import CoreErrorCode
 from .exceptions import ApplicationError
+
+# The longest idempotency key accepted, whichever carrier brings it (Stripe's limit too). Stored as sent (an
+# order's key) or behind a prefix of ours (a payment's ``client-<user id>-``), so the columns that hold keys are
+# sized from it (``shop.payments.models.PAYMENT_KEY_MAX_LENGTH``).
+IDEMPOTENCY_KEY_MAX_LENGTH = 255
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+
+
+def idempotency_key_checked(key: str, *, carrier: str) -> str:
+    """``key`` itself when it is at most :data:`IDEMPOTENCY_KEY_MAX_LENGTH` characters; else ApplicationError 400
+    ``invalid_idempotency_key`` with ``max_length`` (255) and ``errors`` naming ``carrier`` (the header's name or
+    the body field's), the same answer for every carrier."""
+    if len(key) <= IDEMPOTENCY_KEY_MAX_LENGTH:
+        return key
+    message = (f"An idempotency key may be at most {IDEMPOTENCY_KEY_MAX_LENGTH} characters; this one has "
+               f"{len(key)}. Nothing was done.")
+    raise ApplicationError(message, code=CoreErrorCode.INVALID_IDEMPOTENCY_KEY,
+                           extra={"max_length": IDEMPOTENCY_KEY_MAX_LENGTH, "errors": {carrier: [message]}})
+
+
+def idempotency_key_of(request) -> str | None:
+    """The request's ``Idempotency-Key`` header, stripped; None when absent or blank. Raises the 400
+    ``invalid_idempotency_key`` of :func:`idempotency_key_checked` when it is longer than the limit."""
+    key = request.headers.get("Idempotency-Key", "").strip()  # spelled out: the CORS test scans for read headers
+    return idempotency_key_checked(key, carrier=IDEMPOTENCY_KEY_HEADER) or None
 
 
 def _jsonable(value):

@@ -1,8 +1,16 @@
-"""Content negotiation: DRF's, except that a format the route cannot render is a 406, not a 404."""
+"""Content negotiation: DRF's, except that a format the route cannot render is a 406, not a 404.
 
+The same rule holds for the few plain Django pages (the sandbox's hosted page): :func:`format_refused` answers
+their 406 with the same body."""
+
+from collections.abc import Iterable
+
+from django.http import JsonResponse
 from rest_framework.exceptions import NotAcceptable
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import JSONRenderer
+
+from .errors import CoreErrorCode
 
 # Set on the request once its ``?format=`` was refused, so the error itself is rendered in JSON.
 _FORMAT_REFUSED = "_shop_format_refused"
@@ -29,8 +37,21 @@ class ShopContentNegotiation(DefaultContentNegotiation):
             if getattr(request, _FORMAT_REFUSED, False):  # the forced negotiation rendering the 406 itself
                 return JSONRenderer(), JSONRenderer.media_type
             setattr(request, _FORMAT_REFUSED, True)
-            formats = ", ".join(sorted({renderer.format for renderer in renderers if renderer.format}))
-            # The client's value is not echoed: it can be any length.
-            raise NotAcceptable(f"The format query parameter names no format this route answers ({formats}).",
+            raise NotAcceptable(_refusal({renderer.format for renderer in renderers if renderer.format}),
                                 available_renderers=renderers)
         return super().select_renderer(request, renderers, format_suffix)
+
+
+def _refusal(formats: Iterable[str]) -> str:
+    # The client's value is not echoed: it can be any length.
+    return f"The format query parameter names no format this route answers ({', '.join(sorted(formats))})."
+
+
+def format_refused(request, *, formats: Iterable[str]) -> JsonResponse | None:
+    """For a plain Django view answering only ``formats``: None when ``?format=`` is absent, empty or one of them;
+    else the 406 ``not_acceptable`` the API answers (:class:`ShopContentNegotiation`), JSON, to return before the
+    view does anything."""
+    wanted = request.GET.get("format")
+    if not wanted or wanted in formats:
+        return None
+    return JsonResponse({"detail": _refusal(formats), "code": CoreErrorCode.NOT_ACCEPTABLE}, status=406)

@@ -18,6 +18,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from rest_framework import serializers
 from rest_framework.fields import get_attribute
 
+from .idempotency import IDEMPOTENCY_KEY_MAX_LENGTH, idempotency_key_checked
 from .money import MONEY_COLUMN, MONEY_LIMIT, fits_minor_unit, minor_unit, money_text
 
 
@@ -89,6 +90,22 @@ def status_input(value):
         return value
     text = value.strip().lower()
     return STATUS_SPELLINGS.get(text, text)
+
+
+class IdempotencyKeyField(serializers.CharField):
+    """A body's ``idempotency_key``: optional, blank allowed, stripped, at most ``IDEMPOTENCY_KEY_MAX_LENGTH``
+    (255) characters as the ``Idempotency-Key`` header is. A longer one is the header's 400
+    ``invalid_idempotency_key`` (``shop.core.idempotency.idempotency_key_checked``: ``max_length``, ``errors``
+    naming the field), not a generic ``invalid``: one limit, one answer, whichever carrier brings the key."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_blank", True)
+        # Published as the schema's maxLength; the check itself is idempotency_key_checked's, before DRF's own.
+        super().__init__(max_length=IDEMPOTENCY_KEY_MAX_LENGTH, **kwargs)
+
+    def to_internal_value(self, data) -> str:
+        return idempotency_key_checked(super().to_internal_value(data), carrier=self.field_name)
 
 
 class _Amount(NamedTuple):

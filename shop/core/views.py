@@ -34,13 +34,14 @@ class NoStoreMixin:
     ``Cache-Control: no-store`` on every answer, errors included, so neither a shared cache nor the browser (its
     back/forward cache, a page restored from history) keeps what a session or an access-token URL was shown.
 
-    Mixed in before ``APIView`` (``class OrderDetailApi(NoStoreMixin, APIView)``); the public catalog, cached on
-    purpose, never uses it. ``finalize_response`` is where DRF completes every answer of a view, so nothing a view
-    returns or raises goes out without the header.
+    Mixed in before ``APIView`` (``class OrderDetailApi(NoStoreMixin, APIView)``), or a plain Django ``View`` (the
+    sandbox's hosted payment page); the public catalog, cached on purpose, never uses it. ``dispatch`` is where
+    every answer of a view leaves it (DRF's after ``finalize_response``, errors it handled included), so nothing a
+    view returns or raises as an answer goes out without the header.
     """
 
-    def finalize_response(self, request, response, *args, **kwargs):
-        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+    def dispatch(self, request, *args, **kwargs):
+        response = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
         patch_cache_control(response, no_store=True)
         return response
 

@@ -22,8 +22,6 @@ class OrderErrorCode(StrEnum):
     # A tracking event's occurred_at in the future (beyond the clock-skew allowance), before the order was placed, or,
     # for an event that changes the shipment's status, before its latest event (400, ``errors.occurred_at``).
     INVALID_EVENT_TIME = "invalid_event_time"
-    # An Idempotency-Key header longer than 255 characters (400).
-    INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
     # Checkout names a payment method that is unknown, not offered, or refuses the order's total (400).
     INVALID_PAYMENT_METHOD = "invalid_payment_method"
     # A tracking event status that is unknown, moves the shipment backwards, or is "cancelled" (400).

@@ -4,9 +4,10 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models.functions import Now
 from django.utils import timezone
 
+from shop.core.email_claims import EmailClaim
+from shop.core.idempotency import IDEMPOTENCY_KEY_MAX_LENGTH
 from shop.core.models import TimeStampedModel, shop_amount_validator
 from shop.core.money import MONEY_COLUMN
 
@@ -124,8 +125,8 @@ class Order(TimeStampedModel):
                                  "false once the refund is accepted.")
     cancel_reason = models.CharField(max_length=20, choices=CancelReason.choices, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
-    # A retried checkout with the same key returns this order instead of creating another.
-    idempotency_key = models.CharField(max_length=255, blank=True, default="")
+    # A retried checkout with the same key returns this order instead of creating another. Stored as sent.
+    idempotency_key = models.CharField(max_length=IDEMPOTENCY_KEY_MAX_LENGTH, blank=True, default="")
     # SHA-256 of the request that used the key (shop/core/idempotency.py): the same key with another request is
     # refused (422) instead of answered with this order.
     idempotency_fingerprint = models.CharField(max_length=64, blank=True, default="")
@@ -297,19 +298,13 @@ class ShipmentEvent(models.Model):
         return f"{self.status} at {self.occurred_at:%Y-%m-%d %H:%M}"
 
 
-class OrderNotification(models.Model):
+class OrderNotification(EmailClaim):
     """One row per (order, kind) e-mail: claimed by one sender before it is sent, then marked sent, so a retried or
     duplicated task does not mail the customer twice and a claim whose sender died is taken over
-    (``shop/orders/notifications.py``)."""
+    (``shop/orders/notifications.py``; the claim columns and their rules: ``shop/core/email_claims.py``)."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=20)
-    # When the current sender claimed it, by the database's clock (the one clock every lease comparison uses).
-    claimed_at = models.DateTimeField(db_default=Now())
-    # Who claimed it: an opaque token, the Celery task id (the same across that task's retries) or a fresh uuid.
-    claimed_by = models.CharField(max_length=255)
-    # NULL while claimed and not yet sent.
-    sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["order", "kind"], name="orders_notification_once")]

@@ -1,6 +1,8 @@
 """Order emails: each (order, kind) sent once, or, after a fault, at least once (a rare duplicate, never a loss).
 
-A sender first claims the e-mail (``OrderNotification``, unique per order and kind), sends it, then marks it sent.
+The claim, the send and the sweep are ``shop.core.email_claims``'s, shared with account e-mails; this module says
+what an order e-mail is. A sender first claims the e-mail (``OrderNotification``, unique per order and kind,
+written by the task), sends it, then marks it sent.
 A claim that was never completed is kept and taken over, so no fault after the claim loses the e-mail: a lost
 reply to the claim (the retry, same token, finds its own claim), an SMTP failure or outage (the claim stays the
 task's; its retry sends), the database gone with it (the same), a worker killed, while sending or while its retry
@@ -9,7 +11,8 @@ waits, or an SMTP hang past the task's hard time limit, or an inline task (``mak
 a mail server takes it). A message the mail server refuses for good (5xx) is dropped and logged. An e-mail sent
 but not recorded (the database failed right after) is recorded by the retry, not sent again. The one duplicate
 left: a mail server that accepted the message but whose reply never came; every attempt carries the same
-``Message-ID``. (Not covered here: a task that was never queued, e.g. the broker down at commit; logged.)
+``Message-ID``. (Not covered here: a task that was never queued, e.g. the broker down at commit, logged: the claim
+is written by the task, so there is none for the sweep; account e-mails write theirs at commit.)
 
 Kinds: ``confirmation``, ``shipped``, ``delivered``, ``cancelled``, ``expired``, and ``refund:<refund id>`` (one
 e-mail per refund that leaves the order open, e.g. a partial refund; a refund that cancels the order is told by
@@ -18,17 +21,14 @@ the cancellation e-mail, which says what was refunded or is on its way).
 
 import logging
 import uuid
-from datetime import timedelta
-from smtplib import SMTPDataError, SMTPRecipientsRefused
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import QuerySet
-from django.db.models.functions import Now
 from django.template.loader import render_to_string
 
+from shop.core import email_claims
 from shop.core.compiled import CompiledIdsQuery
+from shop.core.email_claims import CLAIM_LEASE_SECONDS  # noqa: F401 - re-exported: the lease order e-mails run on
 from shop.core.prefetch import rows_as_prefetched
 
 from .hooks import order_email_payment_facts
@@ -36,28 +36,11 @@ from .models import Order, OrderItem, OrderNotification, Shipment
 
 logger = logging.getLogger(__name__)
 
-CLAIM_LEASE_SECONDS: int = settings.CELERY_TASK_TIME_LIMIT + 60
-"""Seconds an unsent claim belongs to its sender: 180 with the 120 s hard time limit (``CELERY_TASK_TIME_LIMIT``).
-
-A worker kills a task at that limit, and the claim is written after the task started, so a claim this old has no
-live sender in a worker; the 60 s on top cover the kill's own delay and a statement still in flight. Shorter, a
-slow but live sender could be overtaken (a duplicate); longer, a dead sender's e-mail waits longer. A direct call
-or an eager task (no worker, ``make run``) has no such limit, only ``EMAIL_TIMEOUT`` (30 s) on each SMTP step:
-a send slower than the lease may be overtaken (logged).
-Compared with the database's clock only (``claimed_at`` is written by it), so the workers' clocks do not matter."""
-
-
-class OrderEmailRefused(Exception):
-    """The mail server refused this e-mail for good (a 5xx for its recipients or its data): not retried."""
-
-
-class OrderEmailUnrecorded(Exception):
-    """The e-mail went out but the database failed before it was recorded as sent: the retry only records it."""
-
-
-class OrderEmailInProgress(Exception):
-    """Another sender holds a fresh claim on this e-mail: try again later (the task retries it with backoff), when
-    it was sent (nothing to do) or its claim went stale (taken over)."""
+# The shared mechanism's outcomes, by the names order code and its tests use.
+OrderEmailRefused = email_claims.EmailRefused
+OrderEmailUnrecorded = email_claims.EmailUnrecorded
+OrderEmailInProgress = email_claims.EmailInProgress
+_refused_for_good = email_claims.refused_for_good
 
 
 SUBJECTS = {
@@ -122,68 +105,6 @@ def _context(order: Order, kind: str, refund_id: int | None) -> dict | None:
     return context
 
 
-def claims_stale() -> QuerySet[OrderNotification]:
-    """Unsent claims older than the lease: their sender is gone, anyone may take them over."""
-    return OrderNotification.objects.filter(
-        sent_at__isnull=True, claimed_at__lt=Now() - timedelta(seconds=CLAIM_LEASE_SECONDS))
-
-
-def claim_take_over(*, claim_id: int, token: str) -> bool:
-    """Take a stale claim for ``token`` in one guarded UPDATE: True for the one caller that won it; False if the
-    claim is fresh, was sent, or another caller took it first."""
-    return claims_stale().filter(pk=claim_id).update(claimed_by=token, claimed_at=Now()) == 1
-
-
-def _insert_claim(order: Order, kind: str, token: str) -> int:
-    """The claim row's id (IntegrityError: the row exists). A task runs outside any transaction: the INSERT commits
-    alone, with no BEGIN and COMMIT around it; inside one (a caller's, a test's) a savepoint keeps the duplicate's
-    error from breaking that transaction."""
-    if not transaction.get_connection().in_atomic_block:
-        return OrderNotification.objects.create(order=order, kind=kind, claimed_by=token).pk
-    with transaction.atomic():
-        return OrderNotification.objects.create(order=order, kind=kind, claimed_by=token).pk
-
-
-def _claim(order: Order, kind: str, token: str) -> int | None:
-    """The id of the claim ``token`` now holds, or None if the e-mail was sent; OrderEmailInProgress while another
-    sender's claim is fresh."""
-    for _ in range(2):  # a second INSERT only if the row went away (its sender's SMTP failed) between the two reads
-        try:
-            return _insert_claim(order, kind, token)
-        except IntegrityError:
-            pass
-        found = (OrderNotification.objects.filter(order=order, kind=kind)
-                 .values_list("pk", "claimed_by", "sent_at").first())
-        if found is None:
-            continue
-        claim_id, claimed_by, sent_at = found
-        if sent_at is not None:
-            return None
-        if claimed_by == token:  # ours: this task's retry, after our send failed or our INSERT's reply was lost
-            return claim_id
-        if claim_take_over(claim_id=claim_id, token=token):
-            return claim_id
-        break
-    raise OrderEmailInProgress(f"order {order.pk}'s {kind} e-mail is claimed by another sender")
-
-
-def _mark_sent(claim_id: int, token: str) -> None:
-    if not OrderNotification.objects.filter(pk=claim_id, claimed_by=token, sent_at__isnull=True).update(
-            sent_at=Now()):
-        # Only a sender slower than the lease (never a worker: its hard time limit is shorter) gets here.
-        logger.warning("order e-mail claim %s was taken over while it was being sent: it may go out twice", claim_id)
-
-
-def _refused_for_good(error: Exception) -> bool:
-    """True for an SMTP reply that refuses this message itself, which no retry changes: every recipient refused
-    (e.g. 550 no such user) or the message data refused with a 5xx code (RFC 5321 section 4.2.1: 5yz is a permanent
-    negative completion). A timeout, a connection refused, a 4xx, a login or sender refusal (the shop's own
-    mail settings, which an operator fixes) are retried."""
-    if isinstance(error, SMTPRecipientsRefused):
-        return True
-    return isinstance(error, SMTPDataError) and 500 <= error.smtp_code < 600
-
-
 def message_id(order: Order, kind: str) -> str:
     """The ``Message-ID`` of an order's ``kind`` e-mail: the same for every attempt (RFC 5322 section 3.6.4), so
     when a mail server accepted an attempt but its reply never came (the one way this e-mail goes out twice), mail
@@ -196,8 +117,7 @@ def message_id(order: Order, kind: str) -> str:
 def order_email_mark_sent(*, order_id: int, kind: str, claim_token: str) -> bool:
     """Record as sent an e-mail that ``claim_token``'s sender sent but could not record (``OrderEmailUnrecorded``):
     its retry does this instead of sending again. True if it was recorded now."""
-    return OrderNotification.objects.filter(order_id=order_id, kind=kind, claimed_by=claim_token,
-                                            sent_at__isnull=True).update(sent_at=Now()) == 1
+    return email_claims.claim_mark_sent(OrderNotification, token=claim_token, order_id=order_id, kind=kind)
 
 
 def order_email_send(*, order_id: int, kind: str, claim_token: str | None = None) -> bool:
@@ -230,44 +150,15 @@ def order_email_send(*, order_id: int, kind: str, claim_token: str | None = None
     if context is None:
         return False
     token = claim_token or uuid.uuid4().hex
-    claim_id = _claim(order, kind, token)
+    what = f"order {order.pk}'s {kind} e-mail"
+    claim_id = email_claims.claim(OrderNotification, token=token, insert=True, what=what, order=order, kind=kind)
     if claim_id is None:
         return False
-    try:
-        EmailMessage(
-            subject=SUBJECTS[base].format(key=order.order_key),
-            body=render_to_string(TEMPLATES[base], context),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[_recipient(order)],
-            headers={"Message-ID": message_id(order, kind)},
-        ).send()
-    except Exception as error:
-        if _refused_for_good(error):
-            _drop(claim_id, token)
-            logger.error("order %s's %s e-mail was refused by the mail server for good: not retried", order.pk, kind)
-            raise OrderEmailRefused(str(error)) from error
-        _touch(claim_id, token)
-        raise  # the claim stays this token's: its retry sends it, or the sweep after the lease
-    try:
-        _mark_sent(claim_id, token)
-    except DatabaseError as error:
-        raise OrderEmailUnrecorded(f"order {order.pk}'s {kind} e-mail was sent but not recorded") from error
-    return True
-
-
-def _touch(claim_id: int, token: str) -> None:
-    """The lease counts from this attempt, not the first: the sweep hands the e-mail on only when no attempt was
-    made for a lease, not while the task's next retry is coming. If the database is gone too, the claim keeps its
-    older time (the retry, same token, still finds it)."""
-    try:
-        OrderNotification.objects.filter(pk=claim_id, claimed_by=token, sent_at__isnull=True).update(
-            claimed_at=Now())
-    except DatabaseError:
-        logger.warning("could not renew order e-mail claim %s after a failed send", claim_id, exc_info=True)
-
-
-def _drop(claim_id: int, token: str) -> None:
-    try:
-        OrderNotification.objects.filter(pk=claim_id, claimed_by=token, sent_at__isnull=True).delete()
-    except DatabaseError:  # the sweep will try it again after the lease, and be refused again
-        logger.warning("could not drop order e-mail claim %s after a permanent refusal", claim_id, exc_info=True)
+    message = EmailMessage(
+        subject=SUBJECTS[base].format(key=order.order_key),
+        body=render_to_string(TEMPLATES[base], context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[_recipient(order)],
+        headers={"Message-ID": message_id(order, kind)},
+    )
+    return email_claims.claimed_send(OrderNotification, claim_id=claim_id, token=token, message=message, what=what)

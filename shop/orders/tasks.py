@@ -1,42 +1,27 @@
-import logging
-from smtplib import SMTPException
+from functools import partial
 
-from celery import current_app, shared_task
+from celery import shared_task
 
-from shop.core.enqueue import EMAIL_RETRY, TRANSIENT_DATABASE_ERRORS
+from shop.core.email_claims import EMAIL_TASK_RETRIED, claimed_email_task_run
+from shop.core.enqueue import EMAIL_RETRY
 
 from . import notifications
 
-logger = logging.getLogger(__name__)
 
-
-_RETRIED = (OSError, SMTPException, notifications.OrderEmailInProgress, *TRANSIENT_DATABASE_ERRORS)
-
-
-@shared_task(bind=True, autoretry_for=_RETRIED, **EMAIL_RETRY)
+@shared_task(bind=True, autoretry_for=EMAIL_TASK_RETRIED, **EMAIL_RETRY)
 def send_order_email(self, order_id: int, kind: str, sent: bool = False) -> bool:
     """Claims the e-mail under this task's id, which its retries share: a retry finds its own claim and sends.
     ``sent``: this task sent it and only has to record it (its retry after ``OrderEmailUnrecorded``).
 
     Run inline (no broker: ``make run``), a failed send (SMTP, a timeout) is not retried in place, where Celery
     would run every retry at once inside the request that queued it: the claim stays, and the sweep
-    (``order_emails_sweep``) sends it once its lease is over."""
+    (``order_emails_sweep``) sends it once its lease is over (``shop.core.email_claims.claimed_email_task_run``)."""
     token = self.request.id
-    try:
-        if sent:
-            return notifications.order_email_mark_sent(order_id=order_id, kind=kind, claim_token=token)
-        return notifications.order_email_send(order_id=order_id, kind=kind, claim_token=token)
-    except notifications.OrderEmailUnrecorded as error:
-        # soon: before the claim's lease is over and the sweep hands it to a sender that would send it again
-        raise self.retry(exc=error, kwargs={"order_id": order_id, "kind": kind, "sent": True}, countdown=2) from error
-    except (OSError, SMTPException):
-        if not current_app.conf.task_always_eager:
-            raise
-        # Sending failed after the claim, which stays: the sweep has it. (A database error is retried inline
-        # as Celery does, at once: there may be no claim yet for the sweep to find.)
-        logger.warning("order %s's %s e-mail failed inline; the sweep sends it after the claim's lease",
-                       order_id, kind, exc_info=True)
-        return False
+    return claimed_email_task_run(
+        self, sent=sent, retry_kwargs={"order_id": order_id, "kind": kind},
+        what=f"order {order_id}'s {kind} e-mail",
+        send=partial(notifications.order_email_send, order_id=order_id, kind=kind, claim_token=token),
+        mark_sent=partial(notifications.order_email_mark_sent, order_id=order_id, kind=kind, claim_token=token))
 
 
 @shared_task

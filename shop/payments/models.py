@@ -5,8 +5,14 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 
+from shop.core.idempotency import IDEMPOTENCY_KEY_MAX_LENGTH
 from shop.core.models import TimeStampedModel, shop_amount_validator
 from shop.core.money import MONEY_COLUMN, money_text
+
+# A payment's key is ours (``checkout-<order key>``, ``order-<id>-<uuid>``) or a client's behind the prefix that
+# scopes it (``client-<user id>-``, ``guest-<order id>-``: at most 27 characters with a 19-digit id), so its
+# column holds a client key of the full IDEMPOTENCY_KEY_MAX_LENGTH with room to spare.
+PAYMENT_KEY_MAX_LENGTH = IDEMPOTENCY_KEY_MAX_LENGTH + 45
 
 
 class Payment(TimeStampedModel):
@@ -42,7 +48,7 @@ class Payment(TimeStampedModel):
     client_secret = models.CharField(max_length=500, blank=True)
     checkout_url = models.URLField(max_length=1000, blank=True)
     failure_message = models.CharField(max_length=500, blank=True)
-    idempotency_key = models.CharField(max_length=255, unique=True)
+    idempotency_key = models.CharField(max_length=PAYMENT_KEY_MAX_LENGTH, unique=True)
     flagged = models.BooleanField(default=False, help_text="Needs a person: amount mismatch or paid after cancel.")
     flag_reason = models.CharField(max_length=255, blank=True)
     succeeded_at = models.DateTimeField(null=True, blank=True)
@@ -100,7 +106,7 @@ class PaymentKey(models.Model):
     same key) or the one it found already open and answered (a checkout's). One unique index over every such key:
     one key never names two attempts, even when two requests with it race on two orders."""
 
-    key = models.CharField(max_length=255, unique=True)
+    key = models.CharField(max_length=PAYMENT_KEY_MAX_LENGTH, unique=True)
     payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -10,17 +10,26 @@ exactly like a real gateway's checkout link: no Bearer header, no cookie. That i
 CSRF cookie: a cross-site form cannot post without knowing the token, and the token is what authorises the
 post. Any token that does not open a payment (malformed, tampered, expired, another charge) gets the same 404,
 so the page says nothing about which payments exist.
+
+Every answer, the page, its errors and the POST's 303 redirect alike, is ``Cache-Control: no-store``, like the API's
+payment answers (``shop.core.views.NoStoreMixin``): the URL is a bearer token, and a redirect a cache kept would
+replay an outcome. It is HTML only: ``?format=html`` is the page, any other ``?format=`` (``json`` too: its JSON is
+``GET /payments/sandbox/{payment id}/``, for a Bearer-authenticated script) is the API's JSON 406 ``not_acceptable``
+before anything runs, a POST included.
 """
 
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
+from django.utils.cache import patch_cache_control
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from shop.core.exceptions import ApplicationError
 from shop.core.links import url_with_query
+from shop.core.negotiation import format_refused
+from shop.core.views import NoStoreMixin
 
 from . import selectors, services
 from .models import Payment
@@ -30,8 +39,8 @@ from .sandbox import page_token_read
 INVALID_LINK = "This payment link is invalid or has expired."
 OUTCOMES = {"succeed": True, "fail": False}
 # Nothing but the page's own inline styles; the token must not leak to the return site in a Referer header.
+# (Cache-Control: no-store goes on every answer: NoStoreMixin.)
 HEADERS = {
-    "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
                                "frame-ancestors 'none'",
@@ -70,10 +79,18 @@ def _payment_for(token: str) -> tuple[Payment | None, str]:
 
 
 @method_decorator(csrf_exempt, name="dispatch")  # the signed token in the URL authorises the post (module doc)
-class SandboxPageView(View):
+class SandboxPageView(NoStoreMixin, View):
     """The page (GET) and its two buttons (POST ``outcome=succeed|fail``); 404 unless the sandbox is on."""
 
     http_method_names = ["get", "post"]
+
+    def dispatch(self, request, *args, **kwargs):
+        # Refused before the page or a button runs; NoStoreMixin (below this in the MRO) marks every other answer.
+        refused = format_refused(request, formats=("html",))
+        if refused is not None:
+            patch_cache_control(refused, no_store=True)
+            return refused
+        return super().dispatch(request, *args, **kwargs)
 
     def get(self, request, token: str):
         payment, return_url = _payment_for(token)

@@ -8,16 +8,18 @@ it is first relayed; a resource that no longer exists renders as ``None``.
 from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
+from rest_framework import serializers
 
 from shop.accounts.api.serializers import UserOutput
 from shop.catalog import selectors as catalog_selectors
 from shop.catalog.api.serializers import ProductOutput
 from shop.core.links import public_base_url
-from shop.core.money import money_text
+from shop.core.snapshot import read_snapshot
 from shop.events.types import Resource
 from shop.orders import selectors as order_selectors
 from shop.orders.api.serializers import OrderOutput
-from shop.payments.api.serializers import PaymentOutput
+from shop.payments import selectors as payment_selectors
+from shop.payments.api.serializers import PaymentOutput, RefundOutput
 from shop.payments.models import Payment, Refund
 
 
@@ -33,18 +35,35 @@ def _payment(payment_id: int) -> dict | None:
     return PaymentOutput(payment).data if payment else None
 
 
+class RefundEventOutput(RefundOutput):
+    """A refund event's ``object``: the refund exactly as ``POST /payments/refund/`` answers it (``amount`` gross,
+    its ``tax``, ``tax_lines`` by rate, ``lines`` per order line, shipping or excess), plus what a receiver needs
+    to file it without another call: its payment, order and ``currency`` (the payment's), the gateway's
+    ``failure_message`` (null unless it failed) and ``updated_at``."""
+
+    payment_id = serializers.IntegerField(read_only=True)
+    order_id = serializers.IntegerField(source="payment.order_id", read_only=True)
+    currency = serializers.CharField(source="payment.currency", read_only=True)
+    failure_message = serializers.SerializerMethodField()
+
+    class Meta(RefundOutput.Meta):
+        fields = [*RefundOutput.Meta.fields, "payment_id", "order_id", "currency", "failure_message", "updated_at"]
+        read_only_fields = fields
+
+    def get_failure_message(self, refund: Refund) -> str | None:
+        return refund.failure_message or None
+
+
 def _refund(refund_id: int) -> dict | None:
-    refund = Refund.objects.select_related("payment").filter(pk=refund_id).first()
-    if refund is None:
-        return None
-    return {
-        "id": refund.pk, "payment_id": refund.payment_id, "order_id": refund.payment.order_id,
-        "amount": money_text(refund.amount, refund.payment.currency), "currency": refund.payment.currency,
-        "reason": refund.reason,
-        "status": refund.status, "failure_message": refund.failure_message or None,
-        "created_at": refund.created_at.isoformat().replace("+00:00", "Z"),
-        "updated_at": refund.updated_at.isoformat().replace("+00:00", "Z"),
-    }
+    # The API's own read of a refund (refund_get: its payment in the same row, its lines in one query, whatever
+    # their number), on one snapshot: a settlement committing between the two never pairs a status with lines of
+    # another moment.
+    with read_snapshot():
+        try:
+            refund = payment_selectors.refund_get(refund_id=refund_id)
+        except Refund.DoesNotExist:
+            return None
+        return RefundEventOutput(refund).data
 
 
 def _product(product_id: int) -> dict | None:

@@ -1,6 +1,7 @@
 """Account writes, one module per responsibility: registration, login, tokens, passwords and profile (``users``),
 e-mail verification (``email_verification``), password reset (``password_reset``), the address book
-(``addresses``). Callers import from ``shop.accounts.services``.
+(``addresses``), account e-mails queued with their claim and swept when no task sent them (``emails``). Callers
+import from ``shop.accounts.services``.
 """
 
 from .addresses import address_delete, address_save
@@ -10,6 +11,7 @@ from .email_verification import (
     email_verification_issue,
     email_verification_request,
 )
+from .emails import account_email_queue, account_emails_sweep
 from .password_reset import password_reset_confirm, password_reset_link_parts, password_reset_request
 from .users import (
     TokenPair,
@@ -31,5 +33,5 @@ __all__ = [
     "email_verification_request", "email_verification_issue", "email_verification_confirm_token",
     "email_verification_confirm_code",
     "password_reset_request", "password_reset_link_parts", "password_reset_confirm",
-    "address_save", "address_delete",
+    "address_save", "address_delete", "account_email_queue", "account_emails_sweep",
 ]

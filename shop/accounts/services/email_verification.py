@@ -4,13 +4,12 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from shop.core.enqueue import enqueue_on_commit
 from shop.core.exceptions import ApplicationError
 
 from .. import verification
 from ..errors import AccountErrorCode
-from ..models import EmailVerificationCode, User
-from ..tasks import send_email_verification
+from ..models import AccountEmail, EmailVerificationCode, User
+from .emails import account_email_queue
 
 # --- e-mail verification ------------------------------------------------------------------------------------
 
@@ -21,11 +20,11 @@ def email_verification_request(*, user: User) -> bool:
     """Send ``user`` a verification e-mail (a link and a code) once the current transaction commits.
 
     Returns False, sending nothing, when the address is already verified. The link and code are made by the
-    task (:func:`email_verification_issue`), so no secret waits in the broker.
+    task when it sends (:func:`email_verification_issue`), so no secret waits in the database or the broker.
     """
     if user.is_email_verified:
         return False
-    enqueue_on_commit(send_email_verification, user.pk)
+    account_email_queue(user=user, kind=AccountEmail.Kind.EMAIL_VERIFICATION)
     return True
 
 

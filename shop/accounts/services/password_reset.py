@@ -5,13 +5,12 @@ from django.db import transaction
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
-from shop.core.enqueue import enqueue_on_commit
 from shop.core.exceptions import ApplicationError
 
 from ..errors import AccountErrorCode
-from ..models import User
+from ..models import AccountEmail, User
 from ..selectors import user_get_by_email
-from ..tasks import send_password_reset_email
+from .emails import account_email_queue
 from .users import _validate_password, user_sessions_revoke
 
 
@@ -20,7 +19,7 @@ def password_reset_request(*, email: str) -> None:
     user = user_get_by_email(email=email)
     if user is None or not user.is_active or not user.has_usable_password():
         return
-    enqueue_on_commit(send_password_reset_email, user.pk)
+    account_email_queue(user=user, kind=AccountEmail.Kind.PASSWORD_RESET)
 
 
 def password_reset_link_parts(*, user: User) -> tuple[str, str]:

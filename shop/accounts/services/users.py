@@ -15,17 +15,16 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from shop.core.enqueue import enqueue_on_commit
 from shop.core.exceptions import ApplicationError
 from shop.events.services import event_record
 from shop.events.types import EventType
 
 from ..errors import AccountErrorCode
-from ..models import EmailVerificationCode, User
+from ..models import AccountEmail, EmailVerificationCode, User
 from ..selectors import user_get_by_email
-from ..tasks import send_email_changed_notice
 from ..tokens import REVOKED_MESSAGE, refresh_token_for, token_is_current
 from .email_verification import email_verification_request
+from .emails import account_email_queue
 
 
 @dataclass(frozen=True)
@@ -230,6 +229,6 @@ def user_update(*, user: User, data: dict, current_password: str | None = None) 
         user.save(update_fields=changed)
     if "email" in changed:
         EmailVerificationCode.objects.filter(user=user).delete()
-        enqueue_on_commit(send_email_changed_notice, user.pk, old_email)
+        account_email_queue(user=user, kind=AccountEmail.Kind.EMAIL_CHANGED, old_email=old_email)
         email_verification_request(user=user)
     return user

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from shop.accounts.throttling import IPScopedThrottle, throttles_for, user_throttles_for
 from shop.cart.tokens import CART_TOKEN_HEADER, cart_token_of
 from shop.core.exceptions import NotFound
+from shop.core.idempotency import idempotency_key_of
 from shop.core.links import public_base_url
 from shop.core.views import NoStoreMixin
 from shop.orders import selectors, services
@@ -52,7 +53,7 @@ from .serializers import (
     OrderClaimOutput,
     OrderOutput,
 )
-from .views import idempotency_key_of
+from .views import IDEMPOTENCY_KEY
 
 TAGS = ["orders"]
 NOT_FOUND = "Order not found."
@@ -132,9 +133,9 @@ class GuestCheckoutApi(NoStoreMixin, APIView):
         parameters=[
             OpenApiParameter(CART_TOKEN_HEADER, str, location=OpenApiParameter.HEADER, required=True,
                              description="The guest cart to check out (from `POST /cart/`)."),
-            OpenApiParameter("Idempotency-Key", str, location=OpenApiParameter.HEADER, required=False,
-                             description="As for `POST /orders/checkout/`; a guest's keys are scoped to the guest "
-                                         "cart."),
+            OpenApiParameter(IDEMPOTENCY_KEY.name, IDEMPOTENCY_KEY.type, location=OpenApiParameter.HEADER,
+                             required=False, description="As for `POST /orders/checkout/` (at most 255 characters); "
+                                                         "a guest's keys are scoped to the guest cart."),
         ],
         tags=TAGS, examples=GUEST_CHECKOUT_EXAMPLES, summary="Check out a guest cart (no account)",
         description="The guest cart named by `X-Cart-Token` becomes an order with no user that keeps `email`; "

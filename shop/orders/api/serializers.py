@@ -12,7 +12,7 @@ from shop.cart.api.serializers import ProductSummaryOutput, VariantSummaryOutput
 from shop.cart.models import CART_MAX_QUANTITY
 from shop.core.countries import CountryField, country_name
 from shop.core.schema import BlankableEmailField, BlankableURLField
-from shop.core.serializers import FieldsBuiltOnceMixin, MoneyField, StrictInput, status_input
+from shop.core.serializers import FieldsBuiltOnceMixin, IdempotencyKeyField, MoneyField, StrictInput, status_input
 from shop.discounts.models import OrderDiscount
 from shop.orders.models import (
     Order,
@@ -610,9 +610,9 @@ class GuestPayInput(serializers.Serializer):
     payment_method = serializers.CharField(
         required=False, allow_blank=True, max_length=32,
         help_text="Method code or id. Omitted: the order's own method, else the shop's default.")
-    idempotency_key = serializers.CharField(
-        required=False, allow_blank=True, max_length=200,
+    idempotency_key = IdempotencyKeyField(
         help_text="Yours to choose, scoped to this order: the same key again with the same method returns the same "
-                  "payment; with another one it is a 422 `idempotency_key_reused`.")
+                  "payment; with another one it is a 422 `idempotency_key_reused`. At most 255 characters (a longer "
+                  "one: 400 `invalid_idempotency_key`).")
     return_url = serializers.CharField(max_length=RETURN_URL_MAX_LENGTH, required=False, allow_blank=True,
                                        default="", help_text="As at checkout.")

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shop.core.exceptions import ApplicationError, NotFound
+from shop.core.idempotency import IDEMPOTENCY_KEY_MAX_LENGTH, idempotency_key_of
 from shop.core.links import public_base_url
 from shop.core.snapshot import read_snapshot
 from shop.core.views import NoStoreMixin
@@ -40,10 +41,13 @@ from .serializers import (
 TAGS = ["orders"]
 ADMIN_TAGS = ["orders (staff)"]
 IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key", str, location=OpenApiParameter.HEADER, required=False,
+    "Idempotency-Key", {"type": "string", "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH},
+    location=OpenApiParameter.HEADER, required=False,
     description="Retrying with the same key and the same request returns the order the first request created "
                 "instead of a second one. Keys are per user; the same key with a different request is a 422 "
-                "`idempotency_key_reused` and places nothing.",
+                "`idempotency_key_reused` and places nothing. At most 255 characters (as a body's "
+                "`idempotency_key`): a longer one is a 400 `invalid_idempotency_key` with `max_length` that places "
+                "nothing.",
 )
 TOTAL_MISMATCH = OpenApiResponse(
     description="`total_mismatch`: `expected_total` is not the order's current total (a price hold ran out, a "
@@ -55,17 +59,6 @@ KEY_REUSED = OpenApiResponse(description="`idempotency_key_reused`: this Idempot
 def _order_response(order_id: int, *, status_code: int = status.HTTP_200_OK, user=None) -> Response:
     order = selectors.order_get(order_id=order_id, user=user)
     return Response(OrderOutput(order, context={"staff_view": user is None}).data, status=status_code)
-
-
-def idempotency_key_of(request) -> str | None:
-    """The request's ``Idempotency-Key`` header, stripped (None when absent or blank). Raises 400
-    ``invalid_idempotency_key`` over 255 characters (the column's length). Both checkouts, user and guest, read it
-    here."""
-    key = request.headers.get("Idempotency-Key", "").strip() or None
-    if key is not None and len(key) > 255:
-        raise ApplicationError("Idempotency-Key is longer than 255 characters.",
-                               code=OrderErrorCode.INVALID_IDEMPOTENCY_KEY)
-    return key
 
 
 def _checkout(request) -> Response:

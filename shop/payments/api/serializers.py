@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from shop.cart.models import CART_MAX_QUANTITY
 from shop.core.schema import BlankableURLField
-from shop.core.serializers import MoneyField
+from shop.core.serializers import IdempotencyKeyField, MoneyField
 from shop.payments.models import Payment, Refund, RefundLine
 from shop.payments.refund_split import RefundLineRequest
 from shop.payments.return_urls import RETURN_URL_MAX_LENGTH
@@ -71,10 +71,10 @@ class CreateIntentInput(serializers.Serializer):
         help_text="Method code or id. Omitted: the order's own method (the one it was placed with), else the "
                   "shop's default.")
     currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False, help_text="ISO 4217; must be the shop's.")
-    idempotency_key = serializers.CharField(
-        required=False, allow_blank=True, max_length=200,
+    idempotency_key = IdempotencyKeyField(
         help_text="Yours to choose, scoped to you: the same key again with the same order, method and currency "
-                  "returns the same payment; with a different one it is a 422 `idempotency_key_reused`.")
+                  "returns the same payment; with a different one it is a 422 `idempotency_key_reused`. At most 255 "
+                  "characters, as the `Idempotency-Key` header (a longer one: 400 `invalid_idempotency_key`).")
     return_url = serializers.CharField(
         max_length=RETURN_URL_MAX_LENGTH, required=False, allow_blank=True, default="",
         help_text="As at checkout: where a hosted payment page sends the customer back (`order_key` added). "
