@@ -90,3 +90,23 @@ def test_sent_rows_are_pruned_a_day_later_and_unsent_ones_kept(user):
     account_emails_sweep()
 
     assert list(AccountEmail.objects.values_list("pk", flat=True)) == [fresh.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("task_name, args, kind, to", [
+    ("shop.accounts.tasks.send_password_reset_email", (), "password_reset", None),
+    ("shop.accounts.tasks.send_email_verification", (), "email_verification", None),
+    ("shop.accounts.tasks.send_email_changed_notice", ("old@example.com",), "email_changed", "old@example.com"),
+])
+def test_a_message_queued_by_the_code_before_claims_is_still_sent_once(user, task_name, args, kind, to):
+    from celery import current_app
+
+    if kind == "email_verification":
+        type(user).objects.filter(pk=user.pk).update(is_email_verified=False)
+
+    current_app.tasks[task_name].delay(user.pk, *args).get()  # the message an old web process queued
+
+    [email] = AccountEmail.objects.all()
+    assert (email.kind, email.user_id) == (kind, user.pk)
+    assert email.sent_at is not None
+    assert [message.to for message in mail.outbox] == [[to or user.email]]
