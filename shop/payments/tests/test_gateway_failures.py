@@ -1,0 +1,184 @@
+"""A gateway that fails while a payment opens, on every route that opens one, with every gateway (the real clients
+against a closed port or the local fakes answering errors):
+
+- a checkout it undoes sends nothing: no confirmation e-mail, no order event, no e-mail claim (only the order
+  its payment opened is announced, once);
+- its Idempotency-Key keeps naming its request: the same request retries, another is the 422;
+- the customer reads general words naming the gateway, on the answer and on the order's payment, never the HTTP
+  client's or the gateway's own (hosts, ports, URLs, the SDK's support address); those go to the log.
+"""
+
+import logging
+import socket
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+
+from shop.catalog.tests.factories import ProductFactory
+from shop.events.models import Event
+from shop.orders.models import Order
+from shop.orders.tests.factories import place_order
+from shop.orders.tests.guests import guest_cart, guest_checkout, guest_order_url
+from shop.payments.models import Payment
+
+pytestmark = pytest.mark.django_db
+
+GATEWAYS = {"stripe": ("Stripe", "STRIPE_API_BASE"), "paymob": ("Paymob", "PAYMOB_API_BASE"),
+            "intasend": ("IntaSend", "INTASEND_API_BASE")}
+# What the HTTP clients and the gateways say, which a customer must never read.
+INTERNAL = ("127.0.0.1", "HTTPConnectionPool", "Connection refused", "support@stripe.com", "Injected failure",
+            "Max retries", "/v1/", "/api/")
+
+
+def _closed_port() -> int:
+    """A local port nothing listens on (connection refused, at once)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def gateway(request, settings):
+    """``(code, display name, fake)``: the gateway named by the test's ``method``, configured against its fake."""
+    code = request.getfixturevalue("method")
+    fake = request.getfixturevalue(f"{code}_on")
+    return code, GATEWAYS[code][0], fake
+
+
+def _down(settings, code: str) -> None:
+    setattr(settings, GATEWAYS[code][1], f"http://127.0.0.1:{_closed_port()}")
+
+
+def _back(settings, code: str, fake) -> None:
+    setattr(settings, GATEWAYS[code][1], fake.base_url)
+
+
+def _unavailable(name: str) -> str:
+    return f"{name} is not responding right now. Nothing was charged; please try again in a few minutes."
+
+
+def _internal_words(text: str) -> list[str]:
+    return [word for word in INTERNAL if word in text]
+
+
+@pytest.fixture
+def product(db):
+    return ProductFactory(price=Decimal("49.99"), stock_quantity=50)
+
+
+ROUTES = ["cart", "cart_alias", "direct", "guest"]
+METHOD_IDS = {"stripe": 1, "paymob": 2, "intasend": 3, "sandbox": 4}
+
+
+def _buyer(route: str, *, user_client, api_client, product):
+    """``place(method, key)``: one checkout by ``route`` (the customer's cart, the checkout alias answering 200 with
+    method ids, a direct order, a guest's cart) of 2 x ``product``, with Idempotency-Key ``key``."""
+    if route == "guest":
+        token = guest_cart(api_client, (product, 2))
+        return lambda method, key: guest_checkout(api_client, token, key=key, payment_method=method)
+    if route == "direct":
+        return lambda method, key: user_client.post(
+            "/orders/", {"items": [{"product_id": product.pk, "quantity": 2}], "payment_method": method},
+            format="json", HTTP_IDEMPOTENCY_KEY=key)
+    added = user_client.post("/cart/items/", {"product_id": product.pk, "quantity": 2}, format="json")
+    assert added.status_code in (200, 201), added.content
+    if route == "cart_alias":
+        return lambda method, key: user_client.post("/api/shop/checkout/cart", {"payment_method": METHOD_IDS[method]},
+                                                    format="json", HTTP_IDEMPOTENCY_KEY=key)
+    return lambda method, key: user_client.post("/orders/checkout/", {"payment_method": method}, format="json",
+                                                HTTP_IDEMPOTENCY_KEY=key)
+
+
+def _announced(order: Order) -> list[str]:
+    return list(Event.objects.filter(resource_type="order", resource_id=order.pk).values_list("type", flat=True))
+
+
+FAULTS = {
+    # fault: (how the fake fails, status of our answer, code, the customer's words after the gateway's name)
+    "unreachable": (None, 503, "gateway_unavailable",
+                    "is not responding right now. Nothing was charged; please try again in a few minutes."),
+    "5xx": (500, 503, "gateway_unavailable",
+            "is not responding right now. Nothing was charged; please try again in a few minutes."),
+    "credentials": (401, 503, "gateway_unavailable",
+                    "cannot be used right now because of a problem on our side. Nothing was charged; please try "
+                    "again later."),
+    "refused": (400, 400, "gateway_rejected",
+                "did not accept this payment. Nothing was charged; please try again later or contact us."),
+}
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+@pytest.mark.parametrize("method", list(GATEWAYS))
+def test_create_intent_and_the_guest_pay_route_answer_safe_words_and_send_nothing(
+        fault, method, gateway, settings, user, user_client, api_client, product, caplog,
+        django_capture_on_commit_callbacks):
+    code, name, fake = gateway
+    status, answered, error_code, words = FAULTS[fault]
+    order = place_order(user=user, product=product)  # placed without a method: announced at checkout
+    mail.outbox.clear()
+    events = Event.objects.count()
+    if status is None:
+        _down(settings, code)
+    else:
+        fake.fail_next(1, status=status)
+
+    with caplog.at_level(logging.WARNING), django_capture_on_commit_callbacks(execute=True):
+        response = user_client.post("/payments/create-intent/", {"order_id": order.pk, "payment_method": method},
+                                    format="json")
+
+    assert response.status_code == answered, response.content
+    assert response.json() == {"detail": f"{name} {words}", "code": error_code}
+    shown = user_client.get(f"/orders/{order.pk}/").json()["payments"][0]
+    assert (shown["status"], shown["failure_message"]) == ("failed", f"{name} {words}")
+    assert _internal_words(caplog.text), "the gateway's own words are logged"
+    assert (mail.outbox, Event.objects.count()) == ([], events)
+
+
+@pytest.mark.parametrize("method", list(GATEWAYS))
+def test_a_guest_pay_route_failing_at_the_gateway_answers_safe_words(method, gateway, settings, api_client, product):
+    code, name, fake = gateway
+    settings.DEFAULT_PAYMENT_METHOD = "none"
+    token = guest_cart(api_client, (product, 1))
+    placed = guest_checkout(api_client, token)
+    assert placed.status_code == 201, placed.content
+    _down(settings, code)
+
+    response = api_client.post(guest_order_url(placed.json(), "pay/"), {"payment_method": method}, format="json")
+
+    assert response.status_code == 503, response.content
+    assert response.json() == {"detail": _unavailable(name), "code": "gateway_unavailable"}
+    assert Payment.objects.get().failure_message == _unavailable(name)
+
+
+def test_a_card_declined_by_stripe_keeps_stripes_words_for_the_payer(stripe_on, user, user_client, product):
+    """The one gateway text written for payers: a Stripe card error's message."""
+    from shop.payments.gateways import provider_get
+    from shop.payments.providers.base import GatewayRejected
+    from shop.payments.services._shared import gateway_failure_message
+
+    exc = GatewayRejected("Request req_1: Your card was declined.", code="card_declined",
+                          customer_message="Your card was declined.")
+    assert gateway_failure_message(provider_get("stripe"), exc) == "Stripe refused: Your card was declined."
+
+
+def test_a_refund_the_gateway_fails_tells_the_customer_safe_words_and_staff_the_gateways(
+        stripe_on, user, user_client, product):
+    order = place_order(user=user, product=product)
+    opened = user_client.post("/payments/create-intent/", {"order_id": order.pk, "payment_method": "stripe"},
+                              format="json")
+    assert opened.status_code == 201, opened.content
+    payment = opened.json()["payment"]
+    stripe_on.succeed(payment["provider_payment_id"])  # the customer pays; the shop reads it back
+    assert user_client.post("/payments/sync-status/", {"payment_id": payment["id"]}, format="json").status_code == 200
+    stripe_on.fail_next(1, status=500)
+
+    response = user_client.post("/payments/refund/", {"payment_id": payment["id"]}, format="json")
+
+    assert response.status_code == 503, response.content
+    assert response.json() == {
+        "detail": "Stripe is not responding right now. No refund was made; please try again in a few minutes.",
+        "code": "gateway_unavailable"}
+    refund = Payment.objects.get(pk=payment["id"]).refunds.get()
+    assert refund.status == "failed"
+    assert "Injected failure (500)" in refund.failure_message  # staff's field (the admin, staff's webhooks)
