@@ -44,7 +44,7 @@ from ..models import (
 )
 from ..pricing import CheckoutLine, checkout_price, order_item_price_fields, order_price_fields, shipping_fee
 from ..transitions import CANCELLABLE
-from ._shared import _notify, order_created_announce
+from ._shared import order_created_announce
 from .cancel import _cancel_and_restock_locked
 
 MAX_ORDER_TOTAL = MONEY_LIMIT  # the money columns hold ten whole digits (shop.core.money.MONEY_COLUMN)
@@ -342,11 +342,10 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
         if cart.voucher_code:
             cart.voucher_code = ""
             cart.save(update_fields=["voucher_code", "updated_at"])
-    if method is None or free:  # no payment to open: announced now (else once its payment has opened)
+    if method is None or free:  # no payment to open: announced (event, e-mail) now, else once its payment opened
         order_created_announce(order)
     if free:
         event_record(type=EventType.ORDER_PAID, resource_id=order.pk, data={"total": str(order.total)})
-    _notify(order, "confirmation")
     if placed is not None:
         placed(order)
     return order, True

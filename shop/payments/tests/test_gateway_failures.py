@@ -17,7 +17,7 @@ from django.core import mail
 
 from shop.catalog.tests.factories import ProductFactory
 from shop.events.models import Event
-from shop.orders.models import Order
+from shop.orders.models import Order, OrderNotification
 from shop.orders.tests.factories import place_order
 from shop.orders.tests.guests import guest_cart, guest_checkout, guest_order_url
 from shop.payments.models import Payment
@@ -92,6 +92,49 @@ def _buyer(route: str, *, user_client, api_client, product):
 
 def _announced(order: Order) -> list[str]:
     return list(Event.objects.filter(resource_type="order", resource_id=order.pk).values_list("type", flat=True))
+
+
+@pytest.mark.parametrize("method", list(GATEWAYS))
+@pytest.mark.parametrize("route", ROUTES)
+def test_a_checkout_undone_by_the_gateway_sends_nothing_and_says_so_in_safe_words(
+        route, method, gateway, settings, user, user_client, api_client, product, caplog,
+        django_capture_on_commit_callbacks):
+    code, name, fake = gateway
+    _down(settings, code)
+    place = _buyer(route, user_client=user_client, api_client=api_client, product=product)
+
+    with caplog.at_level(logging.WARNING), django_capture_on_commit_callbacks(execute=True):
+        response = place(method, "st-1")
+
+    assert response.status_code == 503, response.content
+    undone = Order.objects.get()
+    from_cart = route != "direct"
+    assert response.json() == {
+        "detail": f"{_unavailable(name)} Order {undone.order_key} was cancelled and its stock released"
+                  f"{'; your cart is as it was' if from_cart else ''}.",
+        "code": "gateway_unavailable", "order_id": undone.pk, "order_status": "cancelled"}
+    assert (undone.status, undone.cancel_reason) == ("cancelled", "payment_unavailable")
+    # Nothing told anyone the order exists: no e-mail (nor a claim to send one), no outbox event.
+    assert mail.outbox == []
+    assert not OrderNotification.objects.exists()
+    assert _announced(undone) == []
+    # The customer reads the same general words on the order's payment; the log keeps what the client said.
+    assert Payment.objects.get(order=undone).failure_message == _unavailable(name)
+    assert "Connection refused" in caplog.text
+    product.refresh_from_db()
+    assert product.stock_quantity == 50
+
+    # The gateway is back: the same request, with the same key, places the order; it alone is announced, once.
+    _back(settings, code, fake)
+    with django_capture_on_commit_callbacks(execute=True):
+        retry = place(method, "st-1")
+
+    assert retry.status_code == (200 if route == "cart_alias" else 201), retry.content
+    placed = Order.objects.get(pk=retry.json()["id"])
+    assert placed.pk != undone.pk and placed.status == "processing"
+    assert [message.subject for message in mail.outbox] == [f"Your order {placed.order_key} is confirmed"]
+    assert _announced(placed) == ["order.created"]
+    assert _announced(undone) == []
 
 
 FAULTS = {
