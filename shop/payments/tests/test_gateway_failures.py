@@ -137,6 +137,39 @@ def test_a_checkout_undone_by_the_gateway_sends_nothing_and_says_so_in_safe_word
     assert _announced(undone) == []
 
 
+@pytest.mark.parametrize("method", list(GATEWAYS))
+@pytest.mark.parametrize("route", ROUTES)
+def test_after_a_503_the_key_still_names_its_request(route, method, gateway, settings, user_client, api_client,
+                                                     product):
+    code, name, fake = gateway
+    settings.PAYMENTS_SANDBOX_ENABLED = True
+    _down(settings, code)
+    place = _buyer(route, user_client=user_client, api_client=api_client, product=product)
+    assert place(method, "st-1").status_code == 503
+    undone = Order.objects.get()
+
+    # The same key with another request (another method) places nothing, as create-intent's key after a 503.
+    other = place("sandbox", "st-1")
+
+    assert other.status_code == 422, other.content
+    assert other.json()["code"] == "idempotency_key_reused"
+    assert list(Order.objects.values_list("pk", flat=True)) == [undone.pk]
+    product.refresh_from_db()
+    assert product.stock_quantity == 50
+
+    # The same request again, the gateway still down: another 503, and the key still refuses another request.
+    assert place(method, "st-1").status_code == 503
+    assert place("sandbox", "st-1").status_code == 422
+    # Once the gateway is back the same request places one order, which the key then replays.
+    _back(settings, code, fake)
+    placed = place(method, "st-1")
+    replayed = place(method, "st-1")
+    assert placed.status_code == (200 if route == "cart_alias" else 201), placed.content
+    assert (replayed.status_code, replayed.json()["id"]) == (200, placed.json()["id"])
+    assert Order.objects.exclude(status="cancelled").count() == 1
+    assert place("sandbox", "st-1").status_code == 422
+
+
 FAULTS = {
     # fault: (how the fake fails, status of our answer, code, the customer's words after the gateway's name)
     "unreachable": (None, 503, "gateway_unavailable",
@@ -225,3 +258,47 @@ def test_a_refund_the_gateway_fails_tells_the_customer_safe_words_and_staff_the_
     refund = Payment.objects.get(pk=payment["id"]).refunds.get()
     assert refund.status == "failed"
     assert "Injected failure (500)" in refund.failure_message  # staff's field (the admin, staff's webhooks)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("route", ["cart", "direct"])
+def test_retries_racing_after_a_503_place_one_order_and_refuse_other_requests(route, settings, stripe_on):
+    """After a 503, the same key sent at once with the same request (twice) and with another (twice), the gateway
+    back: one order, answered to both twins; the others 422. The key moves to it under the cart lock."""
+    from rest_framework.test import APIClient
+
+    from shop.accounts.tests.factories import UserFactory
+    from shop.cart.tests.factories import CartItemFactory
+    from tests.concurrency import run_concurrently
+
+    settings.PAYMENTS_SANDBOX_ENABLED = True
+    product = ProductFactory(price=Decimal("49.99"), stock_quantity=50)
+    user = UserFactory()
+    lines = {"items": [{"product_id": product.pk, "quantity": 2}]} if route == "direct" else {}
+    if route == "cart":
+        CartItemFactory(cart__user=user, product=product, quantity=2)
+    path = "/orders/" if route == "direct" else "/orders/checkout/"
+
+    def post(method: str):
+        def call():
+            client = APIClient()
+            client.force_authenticate(user)
+            response = client.post(path, {**lines, "payment_method": method}, format="json",
+                                   HTTP_IDEMPOTENCY_KEY="st-1")
+            return response.status_code, response.json()
+        return call
+
+    _down(settings, "stripe")
+    assert post("stripe")()[0] == 503
+    _back(settings, "stripe", stripe_on)
+
+    results = run_concurrently(post("stripe"), post("sandbox"), post("stripe"), post("sandbox"))
+
+    live = Order.objects.exclude(status="cancelled").get()  # exactly one
+    assert sorted(results[index][0] for index in (0, 2)) == [200, 201], results
+    assert {results[index][1]["id"] for index in (0, 2)} == {live.pk}
+    assert [results[index][1]["code"] for index in (1, 3)] == ["idempotency_key_reused"] * 2, results
+    assert (live.payment_method, Order.objects.count()) == ("stripe", 2)
+    product.refresh_from_db()
+    assert product.stock_quantity == 48
