@@ -6,6 +6,7 @@ Providers are built once per configuration and reused: each holds an HTTP connec
 legacy auth token (one extra round trip per read) lives for an hour. A changed setting builds a new one.
 """
 
+import logging
 from functools import lru_cache
 
 from django.conf import settings
@@ -20,10 +21,15 @@ from .providers.paymob import PaymobProvider
 from .providers.stripe_provider import StripeProvider
 from .sandbox import SandboxProvider
 
+logger = logging.getLogger(__name__)
+
 
 def _not_configured(name: str, *variables: str) -> ServiceUnavailable:
+    # The settings it lacks are the operator's to know (the log), not the customer's (the answer).
+    logger.error("%s payments are not configured on this server: set %s", name, ", ".join(variables))
     return ServiceUnavailable(
-        f"{name} payments are not configured on this server (missing {', '.join(variables)}).",
+        f"{name} payments are not available right now because of a problem on our side. Nothing was charged; "
+        "please try again later.",
         code=PaymentErrorCode.PROVIDER_NOT_CONFIGURED,
     )
 

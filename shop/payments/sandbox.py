@@ -66,7 +66,8 @@ class SandboxProvider(PaymentProvider):
 
         charge = SandboxCharge.objects.filter(provider_payment_id=provider_payment_id).first()
         if charge is None:
-            raise GatewayRejected(f"No such sandbox payment: {provider_payment_id}", code="resource_missing")
+            raise GatewayRejected(f"No such sandbox payment: {provider_payment_id}", code="resource_missing",
+                                  public=True)
         return charge
 
     def create_payment(self, request: PaymentRequest) -> ProviderPayment:
@@ -85,7 +86,7 @@ class SandboxProvider(PaymentProvider):
     def cancel_payment(self, provider_payment_id: str) -> ProviderPayment:
         charge = self._charge(provider_payment_id)
         if charge.status == PaymentStatus.SUCCEEDED:
-            raise GatewayRejected("A succeeded sandbox payment cannot be cancelled; refund it.")
+            raise GatewayRejected("A succeeded sandbox payment cannot be cancelled; refund it.", public=True)
         charge.status = PaymentStatus.CANCELLED
         charge.save(update_fields=["status"])
         return self._state(charge)
@@ -94,7 +95,7 @@ class SandboxProvider(PaymentProvider):
                        idempotency_key: str = "") -> RefundResult:
         charge = self._charge(provider_payment_id)
         if charge.amount_refunded + amount > charge.amount:
-            raise GatewayRejected("Refund exceeds the amount paid.")
+            raise GatewayRejected("Refund exceeds the amount paid.", public=True)
         charge.amount_refunded += amount
         charge.save(update_fields=["amount_refunded"])
         return RefundResult(provider_refund_id=f"sbxre_{secrets.token_hex(8)}", status=RefundStatus.SUCCEEDED,
@@ -108,7 +109,7 @@ class SandboxProvider(PaymentProvider):
         charge = self._charge(provider_payment_id)
         if charge.status != PaymentStatus.PENDING:
             raise GatewayRejected(f"Sandbox payment {provider_payment_id} is already {charge.status}.",
-                                  code="not_pending")
+                                  code="not_pending", public=True)
         charge.status = status
         charge.save(update_fields=["status"])
         return WebhookEvent(

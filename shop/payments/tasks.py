@@ -24,7 +24,7 @@ def cancel_payment_at_gateway(payment_id: int) -> str:
 
     from .gateways import provider_get
     from .models import Payment
-    from .services import payment_gateway_cancel
+    from .services import gateway_error_detail, payment_gateway_cancel
 
     payment = Payment.objects.filter(pk=payment_id, status=Payment.Status.CANCELLED).first()
     if payment is None or not payment.provider_payment_id:
@@ -36,8 +36,9 @@ def cancel_payment_at_gateway(payment_id: int) -> str:
         raise  # retried with backoff
     except ApplicationError as exc:
         # Typically: it succeeded at the gateway meanwhile. Its webhook (or a sync) refunds it; log for people.
-        logger.warning("gateway refused to cancel payment %s: %s", payment_id, exc.message)
-        return f"refused: {exc.message}"
+        detail = gateway_error_detail(exc)
+        logger.warning("gateway refused to cancel payment %s: %s", payment_id, detail)
+        return f"refused: {detail}"
 
 
 @shared_task(**RETRY)
@@ -48,7 +49,7 @@ def refund_orphan_payment(payment_id: int) -> str:
     from shop.core.exceptions import ApplicationError
 
     from .models import Payment
-    from .services import payment_flag, payment_refund
+    from .services import gateway_error_detail, payment_flag, payment_refund
 
     payment = Payment.objects.filter(pk=payment_id).first()
     if payment is None or not payment.can_be_refunded:
@@ -58,7 +59,8 @@ def refund_orphan_payment(payment_id: int) -> str:
     except ServiceUnavailable:
         raise
     except ApplicationError as exc:
-        logger.error("automatic refund of payment %s failed: %s", payment_id, exc.message)
-        payment_flag(payment_id=payment_id, reason=f"automatic refund failed ({exc.message}); refund it by hand")
-        return f"failed: {exc.message}"
+        detail = gateway_error_detail(exc)  # the gateway's own words: a flag reason is for staff
+        logger.error("automatic refund of payment %s failed: %s", payment_id, detail)
+        payment_flag(payment_id=payment_id, reason=f"automatic refund failed ({detail}); refund it by hand")
+        return f"failed: {detail}"
     return "refunded"

@@ -45,10 +45,12 @@ def _record_status(order: Order, *, from_status: str, to_status: str, by=None, r
 
 
 def order_created_announce(order: Order) -> None:
-    """Record order.created (order row locked or just inserted): at checkout for an order with no payment to open,
-    else once its payment has opened (``shop.payments.services.start.payment_start``), so a checkout undone
-    because the gateway failed emits nothing."""
+    """Tell the world the order exists (order row locked or just inserted): order.created in the outbox and the
+    confirmation e-mail after commit. At checkout for an order with no payment to open, else in the transaction
+    that records its payment open (``shop.payments.services.start.payment_start``), so a checkout undone because
+    the gateway failed sends nothing: no event, no "your order is confirmed" for an order it cancelled."""
     event_record(type=EventType.ORDER_CREATED, resource_id=order.pk, data={"status": order.status})
+    _notify(order, "confirmation")
 
 
 # How far ahead of our clock a reported tracking time may be: a carrier's scanner or a staff laptop whose clock runs a

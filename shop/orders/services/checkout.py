@@ -44,7 +44,7 @@ from ..models import (
 )
 from ..pricing import CheckoutLine, checkout_price, order_item_price_fields, order_price_fields, shipping_fee
 from ..transitions import CANCELLABLE
-from ._shared import _notify, order_created_announce
+from ._shared import order_created_announce
 from .cancel import _cancel_and_restock_locked
 
 MAX_ORDER_TOTAL = MONEY_LIMIT  # the money columns hold ten whole digits (shop.core.money.MONEY_COLUMN)
@@ -139,11 +139,24 @@ def _buyer_filter(user, guest: GuestBuyer | None) -> dict:
 
 def _order_for_key(*, user, idempotency_key: str, fingerprint: str, guest: GuestBuyer | None = None) -> Order | None:
     """This buyer's earlier order under ``idempotency_key`` (keys are per user, a guest's per guest cart), or None.
-    Raises the 422 ``idempotency_key_reused`` when that order was placed by a different request."""
+    Raises the 422 ``idempotency_key_reused`` when that order was placed by a different request, an undone
+    checkout's too (``_checkout_undone``: the key still names its request)."""
     existing = Order.objects.filter(**_buyer_filter(user, guest), idempotency_key=idempotency_key).first()
     if existing is not None:
         check_replay(stored_fingerprint=existing.idempotency_fingerprint, fingerprint=fingerprint)
     return existing
+
+
+def _checkout_undone(order: Order) -> bool:
+    """Whether ``order`` is a checkout undone because its payment could not start (``order_create_undo``).
+
+    Its key is kept and still names its request, so the same key with another request is the 422, as
+    create-intent's is after a gateway failure; the same request again is the retry a 503 asks for and places
+    the order anew (the key moves to it, under the cart lock: ``_checkout``). A 503 is not replayed, unlike a
+    result Stripe saved for its key: nothing of the first request stands (order cancelled, stock and cart
+    restored, nothing charged), so answering the same failure again would only force the client onto a new key,
+    which protects nothing."""
+    return order.status == Order.Status.CANCELLED and order.cancel_reason == Order.CancelReason.PAYMENT_UNAVAILABLE
 
 
 def order_create(
@@ -205,7 +218,7 @@ def order_create(
         # "order_checkout": the name fingerprints were first stored under; keys saved before the rename still match.
         fingerprint = request_fingerprint("order_checkout", arguments)
         existing = _order_for_key(user=user, idempotency_key=idempotency_key, fingerprint=fingerprint, guest=guest)
-        if existing is not None:
+        if existing is not None and not _checkout_undone(existing):
             return existing, False
     try:
         with transaction.atomic():
@@ -219,7 +232,7 @@ def order_create(
         if idempotency_key:
             existing = _order_for_key(user=user, idempotency_key=idempotency_key, fingerprint=fingerprint,
                                       guest=guest)
-            if existing is not None:
+            if existing is not None and not _checkout_undone(existing):
                 return existing, False
         raise
 
@@ -246,8 +259,13 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
     cart = guest_cart_lock(token=guest.cart_token) if guest else cart_lock(user=user)
     if idempotency_key:
         existing = _order_for_key(user=user, idempotency_key=idempotency_key, fingerprint=fingerprint, guest=guest)
-        if existing is not None:
+        if existing is not None and not _checkout_undone(existing):
             return existing, False
+        if existing is not None:
+            # The same request again after its checkout was undone (a 503): the key moves to the order placed now,
+            # under the cart lock, so concurrent retries place one order (the others find it here) and the key
+            # always names one live order. The cart lock before the order row's: the house's lock order.
+            Order.objects.filter(pk=existing.pk).update(idempotency_key="", updated_at=timezone.now())
     if method is None:
         method = _payment_method_resolve(payment_method)
     shipping = _shipping_method_resolve(shipping_method_id)
@@ -342,11 +360,10 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
         if cart.voucher_code:
             cart.voucher_code = ""
             cart.save(update_fields=["voucher_code", "updated_at"])
-    if method is None or free:  # no payment to open: announced now (else once its payment has opened)
+    if method is None or free:  # no payment to open: announced (event, e-mail) now, else once its payment opened
         order_created_announce(order)
     if free:
         event_record(type=EventType.ORDER_PAID, resource_id=order.pk, data={"total": str(order.total)})
-    _notify(order, "confirmation")
     if placed is not None:
         placed(order)
     return order, True
@@ -356,7 +373,9 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
 def order_create_undo(*, order_id: int, refill_cart: bool) -> None:
     """Take back a checkout whose payment could not start: the order cancelled with its stock restored once,
     the cart lines as they were (``refill_cart``: it was a checkout from the cart). Lock order: cart -> order ->
-    stock -> payments."""
+    stock -> payments. Nothing is announced, then or now (no order event, no e-mail: ``order_created_announce``
+    never ran). The order keeps its Idempotency-Key: the same request may retry, another is refused
+    (``_checkout_undone``)."""
     order = Order.objects.get(pk=order_id)
     # The cart first: never lock a cart after an order. A guest's cart may be gone (merged at a login).
     cart: Cart | None
@@ -370,8 +389,6 @@ def order_create_undo(*, order_id: int, refill_cart: bool) -> None:
     order = locked
     _cancel_and_restock_locked(order, by=None, reason=Order.CancelReason.PAYMENT_UNAVAILABLE,
                    note="The payment could not be started; the checkout was undone.")
-    order.idempotency_key = order.idempotency_fingerprint = ""  # a retry with the same key places a fresh order
-    order.save(update_fields=["idempotency_key", "idempotency_fingerprint", "updated_at"])
     if not refill_cart or cart is None:
         return
     code = order_voucher_code(order_id=order.pk)

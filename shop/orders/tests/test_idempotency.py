@@ -132,21 +132,26 @@ def test_an_order_from_before_fingerprints_still_replays(user_client, a, b):
     assert again.json()["id"] == first.json()["id"]
 
 
-def test_a_checkout_undone_for_its_payment_frees_the_key_for_another_request(user_client, a, b, settings):
-    settings.PAYMENT_METHODS = ["stripe"]
+def test_a_checkout_undone_for_its_payment_keeps_its_key_for_its_own_request(user_client, a, b, settings):
+    """A 503 that undid the checkout leaves the key naming that request: the same request retries it, another is
+    the 422 (as create-intent's key after a 503). Every route and gateway: shop/payments/tests/
+    test_gateway_failures.py."""
+    settings.PAYMENT_METHODS = ["stripe", "cod"]
     settings.STRIPE_SECRET_KEY = "sk_test_x"
     settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens: the payment cannot start
     settings.PAYMENT_GATEWAY_TIMEOUT = 0.5
+    request = {"items": [{"product_id": a.id}], "payment_method": "stripe"}
 
-    undone = user_client.post("/orders/", {"items": [{"product_id": a.id}], "payment_method": "stripe"},
-                              HTTP_IDEMPOTENCY_KEY="k1")
-    settings.PAYMENT_METHODS = ["cod"]
-    retried = user_client.post("/orders/", {"items": [{"product_id": b.id}], "payment_method": "cod"},
-                               HTTP_IDEMPOTENCY_KEY="k1")
+    undone = user_client.post("/orders/", request, HTTP_IDEMPOTENCY_KEY="k1")
+    other = user_client.post("/orders/", {"items": [{"product_id": b.id}], "payment_method": "cod"},
+                             HTTP_IDEMPOTENCY_KEY="k1")
+    same = user_client.post("/orders/", request, HTTP_IDEMPOTENCY_KEY="k1")
 
     assert undone.status_code == 503, undone.json()
-    assert retried.status_code == 201, retried.json()
-    assert retried.json()["items"][0]["product"]["id"] == b.id
+    assert (other.status_code, other.json()["code"]) == (422, "idempotency_key_reused")
+    assert same.status_code == 503, same.json()  # retried: the gateway is still down
+    assert Order.objects.filter(status="cancelled").count() == 2 and Order.objects.count() == 2
+    assert _stock(a) == 10 and _stock(b) == 10
 
 
 def _fill(body: dict, a, b=None) -> dict:

@@ -129,15 +129,24 @@ class WebhookEvent:
 
 
 class PaymentProviderError(Exception):
-    """Base of every error a provider raises; SDK and HTTP errors never escape untranslated."""
+    """Base of every error a provider raises; SDK and HTTP errors never escape untranslated.
+
+    ``message`` is for the log and for staff: it may quote the gateway's raw answer or the HTTP client's error
+    (host, port, URL, the SDK's advice to write to the gateway's support), so it never reaches a customer.
+    ``customer_message`` is what a payer may be shown, when the provider has such words: its own (``public=True``:
+    ``message`` is written by this provider, about the request, and quotes nothing the gateway said) or the
+    gateway's own text meant for the payer (Stripe's ``user_message`` of a card error). Without one, the
+    payments services say what happened in general words (``shop.payments.services._shared``)."""
 
     default_retryable = False
 
-    def __init__(self, message: str, *, retryable: bool | None = None, code: str = "") -> None:
+    def __init__(self, message: str, *, retryable: bool | None = None, code: str = "", public: bool = False,
+                 customer_message: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.retryable = self.default_retryable if retryable is None else retryable
         self.code = code
+        self.customer_message = customer_message or (message if public else "")
 
 
 class GatewayUnavailable(PaymentProviderError):
@@ -225,11 +234,11 @@ class PaymentProvider(ABC):
         try:
             code = normalise_currency(currency)
         except ValueError as exc:
-            raise GatewayRejected(str(exc), code="invalid_currency") from exc
+            raise GatewayRejected(str(exc), code="invalid_currency", public=True) from exc
         if not self.supports_currency(code):
             raise GatewayRejected(
                 f"{self.display_name} does not accept {code}; it accepts {', '.join(self.currencies)}",
-                code="unsupported_currency",
+                code="unsupported_currency", public=True,
             )
         return code
 

@@ -38,7 +38,7 @@ class CashOnDeliveryProvider(PaymentProvider):
             # Same precision rule as online payments: the courier cannot collect 10.005 USD either.
             amount = from_minor(to_minor(request.amount, currency), currency)
         except ValueError as exc:
-            raise GatewayRejected(str(exc), code="invalid_amount") from exc
+            raise GatewayRejected(str(exc), code="invalid_amount", public=True) from exc
         return ProviderPayment(
             provider_payment_id=f"{_PREFIX}{request.reference}",
             status=PaymentStatus.PENDING,
@@ -66,7 +66,7 @@ class CashOnDeliveryProvider(PaymentProvider):
         normalise_currency(currency)
         raise GatewayRejected(
             "cash on delivery cannot be refunded online; return the cash outside the shop",
-            code="not_refundable",
+            code="not_refundable", public=True,
         )
 
     def parse_webhook(
@@ -77,7 +77,7 @@ class CashOnDeliveryProvider(PaymentProvider):
     def _local(self, provider_payment_id: str, status: str) -> ProviderPayment:
         if not provider_payment_id.startswith(_PREFIX):
             raise GatewayRejected(
-                f"{provider_payment_id!r} is not a cash-on-delivery payment", code="not_found"
+                f"{provider_payment_id!r} is not a cash-on-delivery payment", code="not_found", public=True
             )
         # Amount and currency live in the app's Payment row; this provider stores nothing.
         return ProviderPayment(

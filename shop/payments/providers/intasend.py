@@ -98,7 +98,7 @@ class IntaSendProvider(PaymentProvider):
         try:
             return format_major(amount, currency)
         except ValueError as exc:
-            raise GatewayRejected(str(exc), code="invalid_amount") from exc
+            raise GatewayRejected(str(exc), code="invalid_amount", public=True) from exc
 
     # -- payments -------------------------------------------------------------------------------
 
@@ -183,7 +183,7 @@ class IntaSendProvider(PaymentProvider):
         raise GatewayRejected(
             "IntaSend has no API to cancel a checkout; an unpaid one simply stays unpaid, "
             "and a completed payment is reversed with a refund",
-            code="not_cancellable",
+            code="not_cancellable", public=True,
         )
 
     def refund_payment(
@@ -201,7 +201,7 @@ class IntaSendProvider(PaymentProvider):
         if current.currency != code:
             raise GatewayRejected(
                 f"refund currency {code} does not match the payment's {current.currency}",
-                code="currency_mismatch",
+                code="currency_mismatch", public=True,
             )
         answer = self._api.request(
             "POST",

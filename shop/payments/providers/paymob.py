@@ -252,7 +252,7 @@ class PaymobProvider(PaymentProvider):
         try:
             return to_minor(amount, currency)
         except ValueError as exc:
-            raise GatewayRejected(str(exc), code="invalid_amount") from exc
+            raise GatewayRejected(str(exc), code="invalid_amount", public=True) from exc
 
     def _items(self, request: PaymentRequest, currency: str, amount_cents: int) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = [
@@ -304,7 +304,7 @@ class PaymobProvider(PaymentProvider):
         if not _flag(txn.get("success")) or _flag(txn.get("pending")):
             raise GatewayRejected(
                 f"Paymob transaction {txn.get('id')} is not a completed payment; there is nothing to void",
-                code="not_cancellable",
+                code="not_cancellable", public=True,
             )
         answer = self._api.request(
             "POST",
@@ -341,7 +341,7 @@ class PaymobProvider(PaymentProvider):
         if str(txn.get("currency", "")).upper() != code:
             raise GatewayRejected(
                 f"refund currency {code} does not match the payment's {txn.get('currency')}",
-                code="currency_mismatch",
+                code="currency_mismatch", public=True,
             )
         answer = self._api.request(
             "POST",
@@ -401,7 +401,7 @@ class PaymobProvider(PaymentProvider):
         if not isinstance(txn, Mapping) or "id" not in txn:
             raise GatewayRejected(
                 f"Paymob has no transaction for order {order_id} yet: the customer has not paid",
-                code=missing_code,
+                code=missing_code, public=True,
             )
         parent = txn.get("parent_transaction")
         if _is_child(txn) and parent:

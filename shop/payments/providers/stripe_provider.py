@@ -63,7 +63,7 @@ def stripe_minor_units(amount: Decimal | int, currency: str) -> int:
     try:
         return to_minor(amount, code, multiple_of=StripeProvider.minor_unit_steps.get(code, 1))
     except ValueError as exc:
-        raise GatewayRejected(f"Stripe cannot charge this amount: {exc}", code="invalid_amount") from exc
+        raise GatewayRejected(f"Stripe cannot charge this amount: {exc}", code="invalid_amount", public=True) from exc
 
 
 @contextmanager
@@ -78,12 +78,17 @@ def _translated_errors() -> Iterator[None]:
         raise GatewayUnavailable(
             f"Stripe refused our credentials: {exc.user_message}", retryable=False, code="gateway_auth"
         ) from exc
-    except (stripe.CardError, stripe.InvalidRequestError, stripe.IdempotencyError) as exc:
-        raise GatewayRejected(exc.user_message or str(exc), code=exc.code or "invalid_request") from exc
+    except stripe.CardError as exc:
+        # A card error's message is written for the payer ("Your card was declined.": Stripe's error object,
+        # "message ... For card errors, these messages can be shown to your users"); every other error's is for
+        # developers (parameter names, object ids, "let us know at support@stripe.com") and goes to the log only.
+        raise GatewayRejected(str(exc), code=exc.code or "card_error", customer_message=exc.user_message or "") from exc
+    except (stripe.InvalidRequestError, stripe.IdempotencyError) as exc:
+        raise GatewayRejected(str(exc), code=exc.code or "invalid_request") from exc
     except stripe.StripeError as exc:
         status = exc.http_status
         if status is not None and 400 <= status < 500 and status not in (409, 429):
-            raise GatewayRejected(exc.user_message or str(exc), code=exc.code or f"http_{status}") from exc
+            raise GatewayRejected(str(exc), code=exc.code or f"http_{status}") from exc
         raise GatewayUnavailable(
             f"Stripe error: {exc.user_message or exc}", code=exc.code or "gateway_error"
         ) from exc
@@ -221,7 +226,7 @@ class StripeProvider(PaymentProvider):
         if current.currency != code:
             raise GatewayRejected(
                 f"refund currency {code} does not match the payment's {current.currency}",
-                code="currency_mismatch",
+                code="currency_mismatch", public=True,
             )
         params: stripe.params.RefundCreateParams = {
             "payment_intent": provider_payment_id,

@@ -15,6 +15,7 @@ database, talk to the gateway, then record the outcome (each step consistent alo
 order -> payment (``shop/payments/locks.py``).
 """
 
+from ._shared import gateway_error_detail
 from .cancel import payment_cancel, payment_gateway_cancel, payments_cancel_for_order
 from .manual import payment_collect, payment_collect_check, payment_method_setting_save, payment_sandbox_outcome
 from .refunds import payment_flag, payment_refund
@@ -23,6 +24,7 @@ from .state import order_payment_recalculate, payment_apply_state, payment_sync
 from .webhooks import webhook_process, webhook_receive
 
 __all__ = [
+    "gateway_error_detail",
     "order_payment_recalculate",
     "payment_apply_state",
     "payment_cancel",

@@ -6,7 +6,7 @@ import logging
 from django.db import transaction
 
 from shop.core.enqueue import enqueue_on_commit
-from shop.core.exceptions import ApplicationError, NotFound, ServiceUnavailable
+from shop.core.exceptions import ApplicationError, NotFound
 from shop.orders.models import Order
 from shop.orders.policy import Action, order_action_check
 from shop.orders.services import order_cancel_and_restock_locked
@@ -22,7 +22,7 @@ from ..providers.base import (
 )
 from ..tasks import cancel_payment_at_gateway, refund_orphan_payment
 from ..transitions import payment_status_set_locked
-from ._shared import PAYABLE_ORDER_STATUSES, _status_phrase
+from ._shared import CHANGE, PAYABLE_ORDER_STATUSES, _status_phrase, gateway_error
 from .state import order_payment_recalculate
 
 logger = logging.getLogger(__name__)
@@ -39,18 +39,14 @@ def payment_gateway_cancel(*, provider: PaymentProvider, provider_payment_id: st
             logger.info("%s has nothing to cancel for %s: %s", provider.display_name, provider_payment_id,
                         exc.message)
             return "nothing to cancel at the gateway"
-        raise ApplicationError(f"{provider.display_name} refused: {exc.message}",
-                               code=PaymentErrorCode.GATEWAY_REJECTED) from exc
+        raise gateway_error(provider, exc, CHANGE, doing="cancel_payment") from exc
     except GatewayUnavailable as exc:
         if exc.code == "not_configured":
             # Cancelling needs a credential this server lacks (Paymob's api_key): close our side anyway; an
             # unpaid attempt lapses, a paid one arrives on a cancelled order and is flagged for a refund.
             logger.warning("%s cancel of %s skipped: %s", provider.display_name, provider_payment_id, exc.message)
             return "not configured to cancel at the gateway"
-        raise ServiceUnavailable(
-            f"{provider.display_name} could not be reached ({exc.message}). Nothing was changed; please try again.",
-            code=PaymentErrorCode.GATEWAY_UNAVAILABLE,
-        ) from exc
+        raise gateway_error(provider, exc, CHANGE, doing="cancel_payment") from exc
     return "cancelled"
 
 

@@ -18,7 +18,7 @@ from ..providers.base import (
     ProviderPayment,
 )
 from ..sandbox import SandboxProvider
-from ._shared import _gateway_call, _status_phrase
+from ._shared import CHANGE, _gateway_call, _status_phrase
 from .state import _apply
 from .webhooks import webhook_process
 
@@ -73,7 +73,7 @@ def payment_sandbox_outcome(*, payment_id: int, user, succeed: bool) -> str:
                                code=PaymentErrorCode.NOT_OPEN)
     event = _gateway_call(
         provider, provider.set_outcome, payment.provider_payment_id,
-        status=PaymentStatus.SUCCEEDED if succeed else PaymentStatus.FAILED,
+        status=PaymentStatus.SUCCEEDED if succeed else PaymentStatus.FAILED, action=CHANGE,
     )
     return webhook_process(provider_name="sandbox", event=event)
 

@@ -28,7 +28,7 @@ from ..providers.base import (
 )
 from ..refund_split import RefundLineRequest, refund_split_amount, refund_split_lines
 from ..transitions import payment_status_set_locked
-from ._shared import _flag, _gateway_call, _status_phrase
+from ._shared import REFUND, _flag, _gateway_call, _status_phrase, gateway_error_detail
 from .state import PAYABLE_ORDER_STATUSES, order_payment_recalculate
 
 logger = logging.getLogger(__name__)
@@ -105,14 +105,17 @@ def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reas
     provider = provider_get(payment.provider)
     try:
         result = _gateway_call(provider, provider.refund_payment, payment.provider_payment_id, amount=amount,
-                               currency=payment.currency, reason=reason, idempotency_key=f"refund-{refund.pk}")
+                               currency=payment.currency, reason=reason, idempotency_key=f"refund-{refund.pk}",
+                               action=REFUND)
     except ApplicationError as exc:
         with transaction.atomic():
             order, payment = payment_lock_with_order(payment_id=payment_id)
             payment.amount_refunded -= amount
             payment.save(update_fields=["amount_refunded", "updated_at"])
             order_payment_recalculate(order)
-            Refund.objects.filter(pk=refund.pk).update(status=Refund.Status.FAILED, failure_message=exc.message[:500])
+            # The gateway's own words: a refund's failure_message is for staff (the admin, staff's webhooks).
+            Refund.objects.filter(pk=refund.pk).update(status=Refund.Status.FAILED,
+                                                       failure_message=gateway_error_detail(exc)[:500])
             _refund_announce(refund.pk, succeeded=False, amount=amount, payment=payment)
         raise
     if result.status == RefundStatus.FAILED:

@@ -254,6 +254,8 @@ def payment_start(*, order_id: int, user, method_id: str, currency: str | None =
                                            base_url=(base_url or public_base_url()).rstrip("/"))
         result = _gateway_call(provider, provider.create_payment, gateway_request)
     except ApplicationError as exc:
+        # The customer's words (``_gateway_call``): failure_message is shown on the order; the gateway's own words
+        # were logged.
         _attempt_fail(payment_id=payment.pk, message=exc.message)
         raise
     try:
@@ -274,8 +276,8 @@ def payment_start(*, order_id: int, user, method_id: str, currency: str | None =
         # Never attach one gateway payment to two of ours: this attempt fails like any other gateway failure.
         logger.error("%s answered payment id %s, which payment %s cannot take: already held by another payment",
                      provider.display_name, result.provider_payment_id, payment.pk)
-        message = (f"{provider.display_name} answered with a payment id that belongs to another payment. "
-                   "Nothing was charged; please try again.")
+        message = (f"{provider.display_name} gave an answer we could not use. Nothing was charged; please try "
+                   "again in a few minutes.")
         _attempt_fail(payment_id=payment.pk, message=message)
         raise ServiceUnavailable(message, code=PaymentErrorCode.GATEWAY_BAD_RESPONSE) from None
     return payment

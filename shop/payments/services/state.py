@@ -29,7 +29,7 @@ from ..providers.base import (
 )
 from ..tasks import refund_orphan_payment
 from ..transitions import payment_status_set_locked
-from ._shared import PAYABLE_ORDER_STATUSES, _flag, _gateway_call
+from ._shared import CHANGE, PAYABLE_ORDER_STATUSES, _flag, _gateway_call
 
 
 def order_payment_recalculate(order: Order) -> None:
@@ -208,7 +208,7 @@ def payment_sync(*, payment_id: int, user=None) -> Payment:
     provider = provider_get(payment.provider)
     if provider.binds_payment_id_from_webhook and not payment.provider_invoice_id:
         return payment  # IntaSend: no invoice to read until the customer pays; its first webhook brings the id
-    state = _gateway_call(provider, _retrieve_if_paid, provider, payment.provider_payment_id)
+    state = _gateway_call(provider, _retrieve_if_paid, provider, payment.provider_payment_id, action=CHANGE)
     if state is None:
         return payment  # the customer has not paid yet: nothing at the gateway to apply
     payment_apply_state(payment_id=payment.pk, state=state)

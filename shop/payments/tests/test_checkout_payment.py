@@ -79,9 +79,9 @@ def test_gateway_down_at_checkout_undoes_it_completely(user, user_client, stripe
     order = Order.objects.get()
     # The order stays visible, cancelled: the answer says so rather than "nothing changed".
     assert response.json()["code"] == "gateway_unavailable"
-    assert response.json()["detail"].endswith(
-        f"Nothing was charged; please try again. Order {order.order_key} was cancelled and its stock released; "
-        "your cart is as it was.")
+    assert response.json()["detail"] == (
+        "Stripe is not responding right now. Nothing was charged; please try again in a few minutes. "
+        f"Order {order.order_key} was cancelled and its stock released; your cart is as it was.")
     assert (response.json()["order_id"], response.json()["order_status"]) == (order.pk, "cancelled")
     cart.refresh_from_db()
     assert cart.stock_quantity == 4

@@ -169,9 +169,8 @@ def test_a_gateway_answering_an_id_another_payment_holds_undoes_the_checkout_wit
     assert response.status_code == 503
     undone = Order.objects.exclude(pk=order.pk).get()
     assert response.json() == {
-        "detail": "Paymob answered with a payment id that belongs to another payment. Nothing was charged; please "
-                  f"try again. Order {undone.order_key} was cancelled and its stock released; your cart is as it "
-                  "was.",
+        "detail": "Paymob gave an answer we could not use. Nothing was charged; please try again in a few minutes. "
+                  f"Order {undone.order_key} was cancelled and its stock released; your cart is as it was.",
         "code": "gateway_bad_response", "order_id": undone.pk, "order_status": "cancelled"}
     assert (undone.status, undone.cancel_reason) == ("cancelled", "payment_unavailable")
     failed = Payment.objects.get(order=undone)
