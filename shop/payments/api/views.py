@@ -65,7 +65,7 @@ class PaymentListApi(NoStoreMixin, ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
-class PaymentConfigApi(APIView):
+class PaymentConfigApi(NoStoreMixin, APIView):
     @extend_schema(tags=TAGS, responses={200: ConfigOutput})
     def get(self, request):
         """Client-side payment settings.
@@ -91,7 +91,7 @@ class PaymentMethodListApi(APIView):
         return Response(PaymentMethodOutput(enabled_methods(), many=True).data)
 
 
-class PaymentMethodAdminListApi(APIView):
+class PaymentMethodAdminListApi(NoStoreMixin, APIView):
     permission_classes = (IsAdminUser,)
 
     @extend_schema(tags=TAGS, responses={200: PaymentMethodAdminOutput(many=True)},
@@ -101,7 +101,7 @@ class PaymentMethodAdminListApi(APIView):
         return Response(PaymentMethodAdminOutput(all_methods(), many=True).data)
 
 
-class PaymentMethodAdminDetailApi(APIView):
+class PaymentMethodAdminDetailApi(NoStoreMixin, APIView):
     permission_classes = (IsAdminUser,)
 
     @extend_schema(tags=TAGS, request=PaymentMethodUpdateInput, responses={200: PaymentMethodAdminOutput},
