@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from shop.cart.models import CART_MAX_QUANTITY
 from shop.core.schema import BlankableURLField
-from shop.core.serializers import MoneyField
+from shop.core.serializers import MoneyField, RefuseUnknownFieldsMixin, StrictInput
 from shop.payments.models import Payment, Refund, RefundLine
 from shop.payments.refund_split import RefundLineRequest
 from shop.payments.return_urls import RETURN_URL_MAX_LENGTH
@@ -119,6 +119,11 @@ class RefundInput(serializers.Serializer):
         return attrs
 
 
+class StaffRefundInput(RefuseUnknownFieldsMixin, RefundInput):
+    """A refund as staff send it: a field it does not take is refused, never dropped (a misspelt `amount` would
+    otherwise refund everything). Customers' bodies, like every customer endpoint's, ignore unknown fields."""
+
+
 class RefundLineOutput(serializers.ModelSerializer):
     """What a refund gave back of one order line (`kind` `item`, `order_item` its id), of shipping (`shipping`) or
     of money paid beyond the order (`excess`). `quantity`: the units it refunded; an amount refund counts the units
@@ -211,7 +216,7 @@ class PaymentMethodAdminOutput(PaymentMethodOutput):
     offered = serializers.BooleanField(help_text="Active, in PAYMENT_METHODS and with its gateway keys set.")
 
 
-class PaymentMethodUpdateInput(serializers.Serializer):
+class PaymentMethodUpdateInput(StrictInput):
     is_active = serializers.BooleanField(required=False)
     name = serializers.CharField(max_length=100, required=False, allow_blank=True,
                                  help_text="Shown to customers; empty: the built-in name.")

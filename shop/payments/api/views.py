@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from shop.core.exceptions import NotFound
 from shop.core.links import public_base_url
+from shop.core.serializers import NoFieldsInput
 from shop.core.views import NoStoreMixin
 from shop.payments import selectors, services
 from shop.payments.methods import all_methods, enabled_methods
@@ -31,6 +32,7 @@ from .serializers import (
     RefundOutput,
     RefundResultOutput,
     SandboxCheckoutOutput,
+    StaffRefundInput,
     StatisticsOutput,
     SyncInput,
     WebhookOutput,
@@ -241,7 +243,7 @@ class PaymentRefundApi(NoStoreMixin, APIView):
         Without `amount` the rest of the payment is refunded. The gateway is asked first; a refund it refuses
         answers 400 and changes nothing.
         """
-        serializer = RefundInput(data=request.data)
+        serializer = (StaffRefundInput if request.user.is_staff else RefundInput)(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         created = services.payment_refund(payment_id=data["payment_id"], user=request.user,
@@ -303,8 +305,10 @@ class PaymentCollectApi(NoStoreMixin, APIView):
     def post(self, request, payment_id: int):
         """Mark a cash-on-delivery payment collected (staff).
 
-        Staff only: the cash was handed over on delivery; the payment succeeds and the order becomes paid.
+        Staff only: the cash was handed over on delivery; the payment succeeds and the order becomes paid. It
+        takes no body: the payment's whole amount is collected, and a field sent (an `amount`) is a 400 naming it.
         """
+        NoFieldsInput(data=request.data).is_valid(raise_exception=True)
         payment = services.payment_collect(payment_id=payment_id, user=request.user)
         payment = Payment.objects.select_related("order").get(pk=payment.pk)
         return Response({"message": "Payment collected.", "payment": PaymentOutput(payment).data})
