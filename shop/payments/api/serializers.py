@@ -2,7 +2,6 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from shop.cart.models import CART_MAX_QUANTITY
-from shop.core.schema import BlankableURLField
 from shop.core.serializers import MoneyField, RefuseUnknownFieldsMixin, StrictInput
 from shop.payments.models import Payment, Refund, RefundLine
 from shop.payments.refund_split import RefundLineRequest
@@ -26,7 +25,10 @@ class PaymentOutput(serializers.ModelSerializer):
     is_pending = serializers.BooleanField()
     is_failed = serializers.BooleanField()
     can_be_refunded = serializers.BooleanField()
-    checkout_url = BlankableURLField(read_only=True)  # "" for providers that do not redirect (COD, Stripe)
+    checkout_url = serializers.URLField(
+        source="open_checkout_url", read_only=True, allow_null=True,
+        help_text="The hosted page to pay on while the attempt is open; null once it is closed (succeeded, failed, "
+                  "cancelled, refunded) and for methods without a page (cash on delivery, Stripe.js).")
     amount = MoneyField(read_only=True)
     amount_refunded = MoneyField(read_only=True)
 

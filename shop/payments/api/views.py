@@ -122,7 +122,7 @@ def start_response_body(payment: Payment) -> dict:
     failed, or was cancelled): its page and secret are then no step to take, so they are null, as the order read's
     ``next_step`` is; ``payment`` still shows the attempt as it stands."""
     is_open = payment.is_pending
-    page = (payment.checkout_url or None) if is_open else None
+    page = payment.open_checkout_url
     return {
         "payment": PaymentOutput(payment).data,
         "client_secret": (payment.client_secret or None) if is_open else None,
