@@ -87,7 +87,7 @@ def _sandbox_set_outcome(provider: SandboxProvider, provider_payment_id: str, *,
         # on an attempt already closed, naming the outcome that won.
         decided = SandboxCharge.objects.filter(provider_payment_id=provider_payment_id).values_list(
             "status", flat=True).first()
-        raise ApplicationError(f"This payment {_status_phrase(Payment(status=decided))}; only an open sandbox "
+        raise ApplicationError(f"This payment {_status_phrase(Payment(status=decided or ''))}; only an open sandbox "
                                "payment can succeed or fail.", code=PaymentErrorCode.NOT_OPEN) from exc
 
 
