@@ -115,9 +115,8 @@ def _cart_lines(cart) -> list[CheckoutLine]:
     # together, with the code adding it or a direct checkout answers, before anything is priced or moved.
     unavailable = [item for item in items if not line_is_buyable(item)]
     if unavailable:
-        names = ", ".join(f"'{_line_name(item)}'" for item in unavailable)
         raise ApplicationError(
-            f"No longer available: {names}. Remove {'it' if len(unavailable) == 1 else 'them'} from your cart.",
+            " ".join(f"'{_line_name(item)}' is no longer available." for item in unavailable),
             code=CartErrorCode.PRODUCT_UNAVAILABLE,
             extra={"unavailable_items": [{"id": item.pk, "product_id": item.product_id,
                                           "variant_id": item.variant_id, "name": _line_name(item)}
