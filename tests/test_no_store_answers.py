@@ -1,7 +1,8 @@
 """Answers that carry a customer's order or payment (or an order access token), an account's tokens or details, or
 a cart say ``Cache-Control: no-store``: a shared cache or the browser's back/forward cache must never keep what a
-session or an access-token URL was shown (for token answers RFC 6749, section 5.1, requires it). The public
-catalog, cached on purpose, does not."""
+session or an access-token URL was shown (for token answers RFC 6749, section 5.1, requires it). So does every other
+answer to a signed-in caller or to staff (a tester found staff's payment methods, vouchers, tax rates and shipping
+methods answered with no Cache-Control). The public catalog, cached on purpose, does not."""
 
 from decimal import Decimal
 from urllib.parse import urlencode, urlsplit
@@ -14,18 +15,23 @@ from shop.catalog.tests.factories import ProductFactory
 from shop.core.views import NoStoreMixin
 from shop.orders.tests.guests import guest_cart, guest_checkout, guest_order_url
 from shop.payments.models import Payment
+from tests.test_security_bola import World
+from tests.test_security_function_authz import OPERATIONS, STAFF_OPERATIONS, call
 
 pytestmark = pytest.mark.django_db
 
-# Views of these apps whose answers carry no customer's order or payment and no secret: public lists, staff's
-# settings, the gateways' webhooks (answered to a gateway, with nothing of the order). Webhook endpoints are not
-# among them: their answers carry the endpoint's signing secret.
-NOTHING_PERSONAL = {
-    "ShippingMethodListApi", "ShippingMethodAdminListApi", "ShippingMethodAdminDetailApi",
-    "PaymentConfigApi", "PaymentMethodListApi", "PaymentMethodAdminListApi", "PaymentMethodAdminDetailApi",
-    "WebhookApi",
+# Views answering everyone the same public, non-personal thing: the payment and shipping methods offered, the
+# gateways' webhooks (answered to a gateway, with nothing of the order), health, the index and the docs. Nothing
+# else is exempt: every authenticated or staff answer (staff's settings, vouchers, tax rates...) is no-store, and
+# the catalog's views (public reads cached on purpose) answer their staff "private, no-store" themselves
+# (``test_every_staff_operation_answers_no_store``).
+PUBLIC = {
+    "ShippingMethodListApi", "PaymentMethodListApi", "WebhookApi", "HealthApi", "IndexApi", "RedocApi",
 }
-CARRYING_APPS = ("shop.orders.", "shop.payments.", "shop.events.", "shop.webhooks.", "shop.accounts.", "shop.cart.")
+CATALOG = "shop.catalog."
+# Plain Django pages anyone may open, holding nothing personal: the demo storefront's HTML shell (its API calls are
+# checked as the API's).
+PUBLIC_PAGES = {"StorefrontView"}
 
 
 def _directives(response) -> set[str]:
@@ -182,13 +188,35 @@ def _routes(patterns, prefix=""):
             yield prefix + str(entry.pattern), view
 
 
-def test_every_route_answering_an_order_or_a_payment_is_no_store():
-    carrying = {(path, view) for path, view in _routes(get_resolver().url_patterns)
-                if view is not None and view.__module__.startswith(CARRYING_APPS)}
-    assert len(carrying) > 60  # the walk found the order, payment, account and cart routes, at / and /api/v1/
-    assert "payments/sandbox/pay/<str:token>/" in {path for path, _ in carrying}  # plain Django views too
+def test_every_authenticated_or_staff_route_is_no_store():
+    """Every view of the project's apps is no-store but the public ones (and the catalog, checked by answer below);
+    a public one lets anyone in."""
+    views = {(path, view) for path, view in _routes(get_resolver().url_patterns)
+             if view is not None and view.__module__.startswith("shop.")}
+    assert {view.__module__.split(".")[1] for _, view in views} >= {
+        "accounts", "cart", "catalog", "core", "discounts", "events", "orders", "payments", "pricing", "webhooks"}
+    assert "payments/sandbox/pay/<str:token>/" in {path for path, _ in views}  # plain Django views too
 
-    missing = sorted(path for path, view in carrying
-                     if view.__name__ not in NOTHING_PERSONAL and not issubclass(view, NoStoreMixin))
+    missing = sorted(path for path, view in views if view.__name__ not in PUBLIC | PUBLIC_PAGES
+                     and not view.__module__.startswith(CATALOG) and not issubclass(view, NoStoreMixin))
     assert missing == []
-    assert {view.__name__ for _, view in carrying} >= NOTHING_PERSONAL  # no stale exemption
+    assert {view.__name__ for _, view in views} >= PUBLIC_PAGES  # no stale exemption
+    exempt = {view for _, view in views if view.__name__ in PUBLIC}
+    assert {view.__name__ for view in exempt} == PUBLIC  # no stale exemption
+    assert {view.__name__: [p.__name__ for p in view.permission_classes] for view in exempt} == dict.fromkeys(
+        PUBLIC, ["AllowAny"])
+
+
+@pytest.fixture
+def world(user, other_user, staff_user, payments_on):
+    return World(user, other_user, staff_user)
+
+
+@pytest.mark.parametrize(("route", "method"), OPERATIONS, ids=[f"{m.upper()} {r}" for r, m in OPERATIONS])
+def test_every_staff_operation_answers_no_store(world, route, method):
+    """Staff's answers, reads and writes, in every app (the tester found staff's payment methods, vouchers, tax
+    rates and shipping methods answered with no Cache-Control at all)."""
+    response = call(world.client("staff"), method, STAFF_OPERATIONS[(route, method)].format(**world.ids))
+
+    assert response.status_code < 500, response.content
+    assert _no_store(response), (response.status_code, response.get("Cache-Control"))

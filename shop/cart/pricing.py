@@ -29,6 +29,15 @@ class PriceChange:
     new: Decimal
 
 
+def line_is_buyable(item: CartItem) -> bool:
+    """Whether the line can still be bought: its product (and variant) active and not deleted. A line that cannot
+    stays in the cart, shown, but counts in none of its totals or discounts, and checkout refuses it by name."""
+    product, variant = item.product, item.variant
+    if not product.is_active or product.is_deleted:
+        return False
+    return variant is None or (variant.is_active and not variant.is_deleted)
+
+
 def catalog_unit_price(item: CartItem) -> Decimal:
     """The line's price in the catalog now: its variant's (override or product price), else its product's."""
     return item.variant.price if item.variant is not None else item.product.price
@@ -86,11 +95,18 @@ def cart_price(items: Iterable[CartItem], *, address: Mapping[str, str] | None =
     ``discounts`` worked out on the same lines and held prices (``shop.cart.selectors.cart_discounts``)."""
     now = now or timezone.now()
     items = list(items)
+    buyable = [item for item in items if line_is_buyable(item)]
     found = discounts.discounts if discounts is not None else None
     price = price_quote(
         lines=[cart_price_line(item, now=now, discount=found.line_discounts.get(item.pk, Decimal(0)) if found
-                               else Decimal(0)) for item in items],
+                               else Decimal(0)) for item in buyable],
         address=address, order_discount=found.order_discount if found else Decimal(0),
     )
+    lines = {line.key: line for line in price.lines}
+    if len(buyable) < len(items):
+        # Lines that cannot be bought show what they would cost, priced on their own: in no total.
+        shown = price_quote(lines=[cart_price_line(item, now=now) for item in items if not line_is_buyable(item)],
+                            address=address)
+        lines |= {line.key: line for line in shown.lines}
     changes = {item.pk: change for item in items if (change := price_change(item, now=now)) is not None}
-    return CartPrice(price=price, lines={line.key: line for line in price.lines}, changes=changes, discounts=discounts)
+    return CartPrice(price=price, lines=lines, changes=changes, discounts=discounts)

@@ -12,7 +12,7 @@ from shop.discounts.selectors import Evaluation, discounts_evaluate
 
 from .errors import CartErrorCode
 from .models import Cart, CartItem
-from .pricing import CartPrice, cart_price, held_unit_price
+from .pricing import CartPrice, cart_price, held_unit_price, line_is_buyable
 from .tokens import cart_token_lookup_hash, guest_cart_cutoff
 
 # Compiled once (shop.core.compiled): each checkout runs these, and building and compiling them was most of their
@@ -57,11 +57,11 @@ def cart_priced_for_user(*, user) -> tuple[Cart, CartPrice]:
 
 def cart_discount_lines(items, *, now) -> list[DiscountLine]:
     """The cart's lines as the discount calculation reads them (keyed by cart item id, at the unit price checkout
-    charges now: ``shop.cart.pricing.held_unit_price``)."""
+    charges now: ``shop.cart.pricing.held_unit_price``); a line that cannot be bought takes no discount."""
     return [DiscountLine(key=item.pk, product_id=item.product_id, variant_id=item.variant_id,
                          category_id=item.product.category_id, unit_price=held_unit_price(item, now=now),
                          quantity=item.quantity)
-            for item in items]
+            for item in items if line_is_buyable(item)]
 
 
 def cart_discounts(*, cart: Cart, email: str, items: list[CartItem] | None = None, code: str | None = None,

@@ -79,6 +79,11 @@ class StrictInput(RefuseUnknownFieldsMixin, serializers.Serializer):
     """A plain input serializer that refuses undeclared fields (see the module docstring)."""
 
 
+class NoFieldsInput(StrictInput):
+    """The body of a staff action that takes none (collect the cash, rotate a secret, ping, redeliver): any field
+    sent is refused, never silently dropped (``{"amount": "1.00"}`` on collect recorded the full amount)."""
+
+
 # US spelling -> ours: "canceled" is what Stripe and most US-written clients send for "cancelled".
 STATUS_SPELLINGS = {"canceled": "cancelled"}
 

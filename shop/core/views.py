@@ -16,7 +16,7 @@ from django.views.decorators.http import etag
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularRedocView
 from rest_framework import serializers
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import SAFE_METHODS, AllowAny
 from rest_framework.renderers import JSONRenderer, TemplateHTMLRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -43,6 +43,18 @@ class NoStoreMixin:
     def dispatch(self, request, *args, **kwargs):
         response = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
         patch_cache_control(response, no_store=True)
+        return response
+
+
+class NoStoreWritesMixin:
+    """For views whose reads are public and cached on purpose (the catalog) while their writes are staff's:
+    ``Cache-Control: no-store`` on every answer to a write, errors included, as :class:`NoStoreMixin` gives every
+    other staff answer. Their reads say it themselves: ``public`` to everyone, ``private, no-store`` to staff."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+        if request.method not in SAFE_METHODS:
+            patch_cache_control(response, no_store=True)
         return response
 
 

@@ -116,6 +116,30 @@ _BUILDERS = {
 }
 
 
+# The setting each gateway's events are verified with: without it no event can be told from a forgery.
+_WEBHOOK_SECRETS = {
+    "stripe": ("Stripe", "STRIPE_WEBHOOK_SECRET"),
+    "paymob": ("Paymob", "PAYMOB_HMAC_SECRET"),
+    "intasend": ("IntaSend", "INTASEND_WEBHOOK_CHALLENGE"),
+}
+
+
+def webhook_provider_get(name: str) -> PaymentProvider:
+    """The provider that verifies and acts on ``name``'s webhooks; 503 ``provider_not_configured`` naming what to
+    set when this server cannot: the gateway not offered (``PAYMENT_METHODS``), its keys or its webhook secret
+    missing. One answer for all of them, a 5xx: the event may be a real payment that is acted on once the shop is
+    set up, and every gateway keeps and redelivers an event answered with one (docs/PAYMENTS.md, "Webhooks")."""
+    display, secret = _WEBHOOK_SECRETS.get(name, (name, ""))
+    if name not in settings.PAYMENT_METHODS or name not in _BUILDERS:
+        raise ServiceUnavailable(
+            f"{display} payments are not offered on this server (PAYMENT_METHODS): its events cannot be verified "
+            "or acted on.", code=PaymentErrorCode.PROVIDER_NOT_CONFIGURED)
+    provider = provider_get(name)  # 503 provider_not_configured naming the missing keys
+    if secret and not getattr(settings, secret):
+        raise _not_configured(display, secret)
+    return provider
+
+
 def provider_get(name: str) -> PaymentProvider:
     """The provider behind ``name``; 400 when the shop does not offer it, 503 when it lacks its keys."""
     if name not in settings.PAYMENT_METHODS or name not in _BUILDERS:

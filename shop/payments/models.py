@@ -85,6 +85,14 @@ class Payment(TimeStampedModel):
         return self.status == self.Status.FAILED
 
     @property
+    def open_checkout_url(self) -> str | None:
+        """The hosted page to pay on while the attempt is open (pending or processing); None once it succeeded,
+        failed, was cancelled or refunded, and for a method without a page (cash on delivery, Stripe.js). What every
+        answer shows as a payment's ``checkout_url`` and an order's ``next_step``: a closed attempt's page is no
+        step to take."""
+        return (self.checkout_url or None) if self.is_pending else None
+
+    @property
     def refundable_amount(self) -> Decimal:
         if self.status not in (self.Status.SUCCEEDED, self.Status.PARTIALLY_REFUNDED):
             return Decimal("0.00")

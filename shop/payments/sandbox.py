@@ -104,14 +104,20 @@ class SandboxProvider(PaymentProvider):
     def parse_webhook(self, *, body: bytes, headers: Mapping[str, str], query: Mapping[str, str]) -> WebhookEvent:
         raise WebhookVerificationError("The sandbox provider has no webhooks; use its succeed/fail endpoints.")
 
+    ALREADY_DECIDED = "not_pending"  # set_outcome's refusal when the charge is no longer pending
+
     def set_outcome(self, provider_payment_id: str, *, status: str) -> WebhookEvent:
         """What a customer paying (or failing to) on a real gateway would cause: a state change and an event."""
+        from .models import SandboxCharge
+
         charge = self._charge(provider_payment_id)
-        if charge.status != PaymentStatus.PENDING:
+        # Moved from pending once, by a guarded UPDATE: of two buttons pressed at once exactly one moves it, and
+        # the other is refused here, whatever the payment row says yet (the winner may not have recorded it).
+        moved = SandboxCharge.objects.filter(pk=charge.pk, status=PaymentStatus.PENDING).update(status=status)
+        if not moved:
+            charge.refresh_from_db(fields=["status"])
             raise GatewayRejected(f"Sandbox payment {provider_payment_id} is already {charge.status}.",
-                                  code="not_pending", public=True)
-        charge.status = status
-        charge.save(update_fields=["status"])
+                                  code=self.ALREADY_DECIDED, public=True)
         return WebhookEvent(
             provider=self.identifier, event_id=f"sbxevt_{secrets.token_hex(8)}", event_type=f"sandbox.{status}",
             provider_payment_id=provider_payment_id, reference="", status=status, amount=charge.amount,

@@ -18,10 +18,16 @@ def refund_get(*, refund_id: int) -> Refund:
     return refund_queryset().select_related("payment__order").get(pk=refund_id)
 
 
+def payment_read_queryset() -> QuerySet[Payment]:
+    """Payments shaped for ``PaymentReadOutput``: each with its order and its refunds (and their lines), three
+    queries for any number of them; everyone's (the caller narrows it)."""
+    return Payment.objects.select_related("order").prefetch_related(Prefetch("refunds", queryset=refund_queryset()))
+
+
 def payment_list(*, user, status: str | None = None) -> QuerySet[Payment]:
     """The payments ``user`` may read (staff: everyone's), newest first, each with its order and its refunds
     (and their lines): three queries for any number of payments, refunds and refund lines."""
-    queryset = Payment.objects.select_related("order").prefetch_related(Prefetch("refunds", queryset=refund_queryset()))
+    queryset = payment_read_queryset()
     if not user.is_staff:
         queryset = queryset.filter(user=user)
     if status:

@@ -19,8 +19,8 @@ from shop.events.types import Resource
 from shop.orders import selectors as order_selectors
 from shop.orders.api.serializers import OrderOutput
 from shop.payments import selectors as payment_selectors
-from shop.payments.api.serializers import PaymentOutput, RefundOutput
-from shop.payments.models import Payment, Refund
+from shop.payments.api.serializers import PaymentReadOutput, RefundOutput
+from shop.payments.models import Refund
 
 
 def _order(order_id: int) -> dict | None:
@@ -31,8 +31,9 @@ def _order(order_id: int) -> dict | None:
 
 
 def _payment(payment_id: int) -> dict | None:
-    payment = Payment.objects.select_related("order").filter(pk=payment_id).first()
-    return PaymentOutput(payment).data if payment else None
+    # As GET /payments/{id}/ answers it to staff: with its refunds.
+    payment = payment_selectors.payment_read_queryset().filter(pk=payment_id).first()
+    return PaymentReadOutput(payment).data if payment else None
 
 
 class RefundEventOutput(RefundOutput):
@@ -70,8 +71,9 @@ def _product(product_id: int) -> dict | None:
     product = catalog_selectors.product_queryset(staff=True, include_deleted=True).filter(pk=product_id).first()
     if product is None:
         return None
-    data = ProductOutput(product, context={"request": None, "public_base_url": public_base_url()}).data
-    return {**data, "is_deleted": product.is_deleted}
+    # As staff's product read answers it (a deleted one as GET /products/?deleted=true lists it): no read shows a
+    # deleted flag; product.deleted says so.
+    return ProductOutput(product, context={"request": None, "public_base_url": public_base_url()}).data
 
 
 def _customer(user_id: int) -> dict | None:

@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from shop.accounts.models import Address, User
 from shop.core.countries import CountryField, country_name
-from shop.core.serializers import MoneyField
+from shop.core.serializers import MoneyField, RefuseUnknownFieldsMixin
 
 
 class UserOutput(serializers.ModelSerializer):
@@ -136,7 +136,9 @@ class ProfileInput(serializers.Serializer):
                                              help_text="Required when `email` changes.")
 
 
-class StaffUserCreateInput(RegisterInput):
+class StaffUserCreateInput(RefuseUnknownFieldsMixin, RegisterInput):
+    """A field this does not take (``is_superuser``) is a 400 naming it, never dropped, as on every staff write."""
+
     is_staff = serializers.BooleanField(default=False)
 
 

@@ -32,6 +32,7 @@ CART = {
             "tax_rate": "19",
             "tax_class": "standard",
             "price_changed": None,
+            "available": True,
             "created_at": "2026-11-30T10:15:00Z",
         }
     ],

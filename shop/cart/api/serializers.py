@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from shop.cart.models import CART_MAX_QUANTITY, Cart, CartItem
+from shop.cart.pricing import line_is_buyable
 from shop.catalog.models import Product, ProductVariant
 from shop.core.money import money_text
 from shop.core.serializers import FieldsBuiltOnceMixin, MoneyField, StrictInput
@@ -63,11 +64,15 @@ class CartItemOutput(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     price_changed = serializers.SerializerMethodField(
         help_text="Set when the unit price moved since you saw it (the hold ran out, or adding more re-priced the "
                   "line): the `old` and `new` unit price. Null otherwise.")
+    available = serializers.SerializerMethodField(
+        help_text="False once the product or variant was deleted or deactivated: the line is shown with what it "
+                  "would cost, but counts in none of the cart's totals, and checkout refuses it "
+                  "(`product_unavailable`) until it is removed.")
 
     class Meta:
         model = CartItem
         fields = ["id", "product", "variant", "quantity", "price_snapshot", "item_total", "unit_price", "discount",
-                  "net", "tax", "gross", "tax_rate", "tax_class", "price_changed", "created_at"]
+                  "net", "tax", "gross", "tax_rate", "tax_class", "price_changed", "available", "created_at"]
         read_only_fields = fields
 
     def _line(self, item: CartItem):
@@ -111,6 +116,9 @@ class CartItemOutput(FieldsBuiltOnceMixin, serializers.ModelSerializer):
 
     def get_tax_class(self, item: CartItem) -> str:
         return self._line(item).tax_class
+
+    def get_available(self, item: CartItem) -> bool:
+        return line_is_buyable(item)
 
     @extend_schema_field(PriceChangeOutput(allow_null=True))
     def get_price_changed(self, item: CartItem):

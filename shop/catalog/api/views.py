@@ -23,6 +23,7 @@ from shop.catalog.models import Product, ProductVariant
 from shop.core.filters import filter_queryset_or_400
 from shop.core.pagination import PAGE_DESCRIPTION, PAGE_SIZE_DESCRIPTION
 from shop.core.schema import ShopAutoSchema
+from shop.core.views import NoStoreWritesMixin
 
 from .cached_reads import CachedPublicReadMixin
 from .filters import SEARCH_MAX_LENGTH, ProductFilter, VariantFilter
@@ -173,7 +174,7 @@ def _product_out(request, product) -> dict:
     return ProductOutput(selectors.product_get_for_staff(pk=product.pk), context=output_context(request)).data
 
 
-class CatalogApi(APIView):
+class CatalogApi(NoStoreWritesMixin, APIView):
     permission_classes = (CatalogWritePermission,)
     throttle_classes = (CatalogAnonThrottle, CatalogUserThrottle)
     perm_model = "product"

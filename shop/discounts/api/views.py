@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shop.core.exceptions import NotFound
+from shop.core.views import NoStoreMixin
 
 from .. import selectors, services
 from ..errors import DiscountsErrorCode
@@ -49,7 +50,7 @@ def _valid(serializer_class, request, *, partial: bool = False) -> dict:
     return serializer.validated_data
 
 
-class VoucherListCreateApi(ListAPIView):
+class VoucherListCreateApi(NoStoreMixin, ListAPIView):
     permission_classes = (IsAdminUser,)
     serializer_class = VoucherOutput
 
@@ -75,7 +76,7 @@ class VoucherListCreateApi(ListAPIView):
         return Response(VoucherOutput(_voucher(voucher.pk)).data, status=status.HTTP_201_CREATED)
 
 
-class VoucherDetailApi(APIView):
+class VoucherDetailApi(NoStoreMixin, APIView):
     permission_classes = (IsAdminUser,)
 
     @extend_schema(responses={200: VoucherOutput}, tags=TAGS, summary="One voucher (staff)")
@@ -100,7 +101,7 @@ class VoucherDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class VoucherCodesApi(ListAPIView):
+class VoucherCodesApi(NoStoreMixin, ListAPIView):
     permission_classes = (IsAdminUser,)
     serializer_class = VoucherCodeOutput
 
@@ -132,7 +133,7 @@ class VoucherCodesApi(ListAPIView):
                         status=status.HTTP_201_CREATED)
 
 
-class VoucherUsageApi(APIView):
+class VoucherUsageApi(NoStoreMixin, APIView):
     permission_classes = (IsAdminUser,)
 
     @extend_schema(responses={200: VoucherUsageOutput}, tags=TAGS, summary="A voucher's usage report (staff)",
@@ -145,7 +146,7 @@ class VoucherUsageApi(APIView):
         return Response(VoucherUsageOutput(selectors.voucher_usage(voucher=_voucher(pk))).data)
 
 
-class PromotionListCreateApi(ListAPIView):
+class PromotionListCreateApi(NoStoreMixin, ListAPIView):
     permission_classes = (IsAdminUser,)
     serializer_class = PromotionOutput
 
@@ -171,7 +172,7 @@ class PromotionListCreateApi(ListAPIView):
         return Response(PromotionDetailOutput(_promotion(promotion.pk)).data, status=status.HTTP_201_CREATED)
 
 
-class PromotionDetailApi(APIView):
+class PromotionDetailApi(NoStoreMixin, APIView):
     permission_classes = (IsAdminUser,)
 
     @extend_schema(responses={200: PromotionDetailOutput}, tags=TAGS, summary="One promotion (staff)")
@@ -195,7 +196,7 @@ class PromotionDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class PromotionUsageApi(APIView):
+class PromotionUsageApi(NoStoreMixin, APIView):
     permission_classes = (IsAdminUser,)
 
     @extend_schema(responses={200: UsageOutput}, tags=TAGS, summary="A promotion's usage report (staff)",

@@ -157,7 +157,10 @@ class OrderShippingOutput(ShippingPriceOutput):
 class OrderPaymentOutput(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     """Each payment attempt on the order, newest first."""
 
-    checkout_url = BlankableURLField(read_only=True)  # "" for providers without a hosted page
+    checkout_url = serializers.URLField(
+        source="open_checkout_url", read_only=True, allow_null=True,
+        help_text="The hosted page to pay on while the attempt is open; null once it is closed and for methods "
+                  "without a page (as `next_step`).")
     amount = MoneyField(read_only=True)
     amount_refunded = MoneyField(read_only=True)
 
@@ -232,8 +235,8 @@ class OrderOutput(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     def get_next_step(self, order: Order) -> str | None:
         # From the prefetched attempts (selectors.order_queryset, newest first): no query per order in a list.
         for payment in order.payments.all():
-            if payment.status in Payment.ACTIVE and payment.checkout_url:
-                return payment.checkout_url
+            if payment.open_checkout_url:
+                return payment.open_checkout_url
         return None
 
     def get_payment_url(self, order: Order) -> str | None:
@@ -291,8 +294,8 @@ class CheckoutOutput(OrderOutput):
         return payment if payment is not None and payment.is_pending else None
 
     def get_next_step(self, order) -> str | None:
-        payment = self._open_payment()
-        return (payment.checkout_url or None) if payment else None
+        payment = self._payment()
+        return payment.open_checkout_url if payment else None
 
     def get_client_secret(self, order) -> str | None:
         payment = self._open_payment()

@@ -356,7 +356,7 @@ class ShipmentAdminEventApi(NoStoreMixin, APIView):
         return Response(ShipmentEventOutput(event).data, status=status.HTTP_201_CREATED)
 
 
-class ShippingMethodAdminListApi(ListAPIView):
+class ShippingMethodAdminListApi(NoStoreMixin, ListAPIView):
     permission_classes = (IsAdminUser,)
     serializer_class = ShippingMethodAdminOutput
     pagination_class = None
@@ -379,7 +379,7 @@ class ShippingMethodAdminListApi(ListAPIView):
         return Response(ShippingMethodAdminOutput(method).data, status=status.HTTP_201_CREATED)
 
 
-class ShippingMethodAdminDetailApi(APIView):
+class ShippingMethodAdminDetailApi(NoStoreMixin, APIView):
     permission_classes = (IsAdminUser,)
 
     def _get(self, method_id: int) -> ShippingMethod:

@@ -14,7 +14,7 @@ from shop.accounts.models import Address
 from shop.cart.errors import CartErrorCode
 from shop.cart.locks import cart_lock, carts_lock, guest_cart_lock
 from shop.cart.models import Cart, CartItem
-from shop.cart.pricing import held_unit_price
+from shop.cart.pricing import held_unit_price, line_is_buyable
 from shop.cart.selectors import purchasables_get
 from shop.cart.tokens import cart_token_hash
 from shop.catalog.models import ProductVariant
@@ -111,6 +111,16 @@ def _cart_lines(cart) -> list[CheckoutLine]:
     items = list(CartItem.objects.filter(cart=cart).select_related("product", "variant").order_by("id"))
     if not items:
         raise ApplicationError("Your cart is empty.", code=OrderErrorCode.CART_EMPTY)
+    # A product deleted or deactivated since it was put in the cart cannot be bought: every such line is named
+    # together, with the code adding it or a direct checkout answers, before anything is priced or moved.
+    unavailable = [item for item in items if not line_is_buyable(item)]
+    if unavailable:
+        raise ApplicationError(
+            " ".join(f"'{_line_name(item)}' is no longer available." for item in unavailable),
+            code=CartErrorCode.PRODUCT_UNAVAILABLE,
+            extra={"unavailable_items": [{"id": item.pk, "product_id": item.product_id,
+                                          "variant_id": item.variant_id, "name": _line_name(item)}
+                                         for item in unavailable]})
     # A product may have gained variants since it was put in the cart: it must now be bought as one of them.
     plain = {item.product_id for item in items if item.variant_id is None}
     with_variants = set(ProductVariant.objects.filter(product_id__in=plain).values_list("product_id", flat=True))
@@ -120,6 +130,10 @@ def _cart_lines(cart) -> list[CheckoutLine]:
                                    code=CartErrorCode.VARIANT_REQUIRED)
     now = timezone.now()  # the price hold: the held price, or the catalog's once it ran out (shop/cart/pricing.py)
     return [CheckoutLine(item.product, item.variant, item.quantity, held_unit_price(item, now=now)) for item in items]
+
+
+def _line_name(item: CartItem) -> str:
+    return f"{item.product.name} ({item.variant.name})" if item.variant is not None else item.product.name
 
 
 def _direct_lines(lines: list[LineRequest]) -> list[CheckoutLine]:

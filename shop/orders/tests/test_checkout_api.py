@@ -138,6 +138,7 @@ def test_unavailable_product_refuses_checkout_naming_it(user, user_client, headp
     response = user_client.post("/orders/checkout/", {})
 
     assert response.status_code == 400
+    assert response.json()["code"] == "product_unavailable"
     assert response.json()["detail"] == "'Wireless Headphones' is no longer available."
     _assert_nothing_changed([(headphones, 50)], [(line.id, 1)])
 

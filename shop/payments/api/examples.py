@@ -74,6 +74,7 @@ REFUND_EXAMPLES = [
     OpenApiExample("Refunded: what came back, with its tax", response_only=True, status_codes=["200"], value={
         "message": "Payment refunded successfully.",
         "payment": {**PAYMENT_START["payment"], "status": "partially_refunded", "status_display": "Partially refunded",
+                    "checkout_url": None,
                     "amount": "500.00", "amount_refunded": "100.00", "is_successful": False, "is_pending": False,
                     "can_be_refunded": True, "order": {**PAYMENT_START["payment"]["order"], "total_amount": "500.00"}},
         "refund": REFUND,

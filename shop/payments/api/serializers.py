@@ -2,8 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from shop.cart.models import CART_MAX_QUANTITY
-from shop.core.schema import BlankableURLField
-from shop.core.serializers import IdempotencyKeyField, MoneyField
+from shop.core.serializers import IdempotencyKeyField, MoneyField, RefuseUnknownFieldsMixin, StrictInput
 from shop.payments.models import Payment, Refund, RefundLine
 from shop.payments.refund_split import RefundLineRequest
 from shop.payments.return_urls import RETURN_URL_MAX_LENGTH
@@ -26,7 +25,10 @@ class PaymentOutput(serializers.ModelSerializer):
     is_pending = serializers.BooleanField()
     is_failed = serializers.BooleanField()
     can_be_refunded = serializers.BooleanField()
-    checkout_url = BlankableURLField(read_only=True)  # "" for providers that do not redirect (COD, Stripe)
+    checkout_url = serializers.URLField(
+        source="open_checkout_url", read_only=True, allow_null=True,
+        help_text="The hosted page to pay on while the attempt is open; null once it is closed (succeeded, failed, "
+                  "cancelled, refunded) and for methods without a page (cash on delivery, Stripe.js).")
     amount = MoneyField(read_only=True)
     amount_refunded = MoneyField(read_only=True)
 
@@ -117,6 +119,11 @@ class RefundInput(serializers.Serializer):
         if ("lines" in attrs or "shipping" in attrs) and attrs.get("amount") is not None:
             raise serializers.ValidationError({"amount": ["Send either an amount or lines (and shipping), not both."]})
         return attrs
+
+
+class StaffRefundInput(RefuseUnknownFieldsMixin, RefundInput):
+    """A refund as staff send it: a field it does not take is refused, never dropped (a misspelt `amount` would
+    otherwise refund everything). Customers' bodies, like every customer endpoint's, ignore unknown fields."""
 
 
 class RefundLineOutput(serializers.ModelSerializer):
@@ -211,7 +218,7 @@ class PaymentMethodAdminOutput(PaymentMethodOutput):
     offered = serializers.BooleanField(help_text="Active, in PAYMENT_METHODS and with its gateway keys set.")
 
 
-class PaymentMethodUpdateInput(serializers.Serializer):
+class PaymentMethodUpdateInput(StrictInput):
     is_active = serializers.BooleanField(required=False)
     name = serializers.CharField(max_length=100, required=False, allow_blank=True,
                                  help_text="Shown to customers; empty: the built-in name.")

@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from shop.core.exceptions import NotFound
 from shop.core.links import public_base_url
+from shop.core.serializers import NoFieldsInput
 from shop.core.views import NoStoreMixin
 from shop.payments import selectors, services
 from shop.payments.methods import all_methods, enabled_methods
@@ -31,6 +32,7 @@ from .serializers import (
     RefundOutput,
     RefundResultOutput,
     SandboxCheckoutOutput,
+    StaffRefundInput,
     StatisticsOutput,
     SyncInput,
     WebhookOutput,
@@ -65,7 +67,7 @@ class PaymentListApi(NoStoreMixin, ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
-class PaymentConfigApi(APIView):
+class PaymentConfigApi(NoStoreMixin, APIView):
     @extend_schema(tags=TAGS, responses={200: ConfigOutput})
     def get(self, request):
         """Client-side payment settings.
@@ -91,7 +93,7 @@ class PaymentMethodListApi(APIView):
         return Response(PaymentMethodOutput(enabled_methods(), many=True).data)
 
 
-class PaymentMethodAdminListApi(APIView):
+class PaymentMethodAdminListApi(NoStoreMixin, APIView):
     permission_classes = (IsAdminUser,)
 
     @extend_schema(tags=TAGS, responses={200: PaymentMethodAdminOutput(many=True)},
@@ -101,7 +103,7 @@ class PaymentMethodAdminListApi(APIView):
         return Response(PaymentMethodAdminOutput(all_methods(), many=True).data)
 
 
-class PaymentMethodAdminDetailApi(APIView):
+class PaymentMethodAdminDetailApi(NoStoreMixin, APIView):
     permission_classes = (IsAdminUser,)
 
     @extend_schema(tags=TAGS, request=PaymentMethodUpdateInput, responses={200: PaymentMethodAdminOutput},
@@ -120,7 +122,7 @@ def start_response_body(payment: Payment) -> dict:
     failed, or was cancelled): its page and secret are then no step to take, so they are null, as the order read's
     ``next_step`` is; ``payment`` still shows the attempt as it stands."""
     is_open = payment.is_pending
-    page = (payment.checkout_url or None) if is_open else None
+    page = payment.open_checkout_url
     return {
         "payment": PaymentOutput(payment).data,
         "client_secret": (payment.client_secret or None) if is_open else None,
@@ -241,7 +243,7 @@ class PaymentRefundApi(NoStoreMixin, APIView):
         Without `amount` the rest of the payment is refunded. The gateway is asked first; a refund it refuses
         answers 400 and changes nothing.
         """
-        serializer = RefundInput(data=request.data)
+        serializer = (StaffRefundInput if request.user.is_staff else RefundInput)(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         created = services.payment_refund(payment_id=data["payment_id"], user=request.user,
@@ -303,8 +305,10 @@ class PaymentCollectApi(NoStoreMixin, APIView):
     def post(self, request, payment_id: int):
         """Mark a cash-on-delivery payment collected (staff).
 
-        Staff only: the cash was handed over on delivery; the payment succeeds and the order becomes paid.
+        Staff only: the cash was handed over on delivery; the payment succeeds and the order becomes paid. It
+        takes no body: the payment's whole amount is collected, and a field sent (an `amount`) is a 400 naming it.
         """
+        NoFieldsInput(data=request.data).is_valid(raise_exception=True)
         payment = services.payment_collect(payment_id=payment_id, user=request.user)
         payment = Payment.objects.select_related("order").get(pk=payment.pk)
         return Response({"message": "Payment collected.", "payment": PaymentOutput(payment).data})

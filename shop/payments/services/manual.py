@@ -12,8 +12,9 @@ from ..errors import PaymentErrorCode
 from ..gateways import provider_class, provider_get
 from ..locks import payment_lock_with_order
 from ..methods import BY_NUMBER
-from ..models import Payment, PaymentMethodSetting
+from ..models import Payment, PaymentMethodSetting, SandboxCharge
 from ..providers.base import (
+    GatewayRejected,
     PaymentStatus,
     ProviderPayment,
 )
@@ -71,11 +72,23 @@ def payment_sandbox_outcome(*, payment_id: int, user, succeed: bool) -> str:
         raise ApplicationError(f"This payment {_status_phrase(payment)}; only an open sandbox payment can succeed "
                                "or fail.",
                                code=PaymentErrorCode.NOT_OPEN)
-    event = _gateway_call(
-        provider, provider.set_outcome, payment.provider_payment_id,
-        status=PaymentStatus.SUCCEEDED if succeed else PaymentStatus.FAILED, action=CHANGE,
-    )
+    event = _gateway_call(provider, _sandbox_set_outcome, provider, payment.provider_payment_id,
+                          status=PaymentStatus.SUCCEEDED if succeed else PaymentStatus.FAILED, action=CHANGE)
     return webhook_process(provider_name="sandbox", event=event)
+
+
+def _sandbox_set_outcome(provider: SandboxProvider, provider_payment_id: str, *, status: str):
+    try:
+        return provider.set_outcome(provider_payment_id, status=status)
+    except GatewayRejected as exc:
+        if exc.code != SandboxProvider.ALREADY_DECIDED:
+            raise
+        # The other button won the race (its outcome may not be on the payment yet): the same refusal as a click
+        # on an attempt already closed, naming the outcome that won.
+        decided = SandboxCharge.objects.filter(provider_payment_id=provider_payment_id).values_list(
+            "status", flat=True).first()
+        raise ApplicationError(f"This payment {_status_phrase(Payment(status=decided or ''))}; only an open sandbox "
+                               "payment can succeed or fail.", code=PaymentErrorCode.NOT_OPEN) from exc
 
 
 # --- Payment method settings (staff) ------------------------------------------------------------------------------

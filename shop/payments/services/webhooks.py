@@ -9,7 +9,7 @@ from shop.core.exceptions import ApplicationError, ServiceUnavailable
 from shop.core.metrics import record_webhook
 
 from ..errors import PaymentErrorCode
-from ..gateways import provider_get
+from ..gateways import provider_get, webhook_provider_get
 from ..locks import payment_lock_with_order
 from ..models import Payment, WebhookEvent
 from ..providers.base import (
@@ -151,7 +151,7 @@ def _payment_bind(*, payment_id: int, gateway_id: str, state: ProviderPayment) -
 
 
 def webhook_receive(*, provider_name: str, body: bytes, headers, query) -> str:
-    provider = provider_get(provider_name)
+    provider = webhook_provider_get(provider_name)
     try:
         event = provider.parse_webhook(body=body, headers=headers, query=query)
     except WebhookVerificationError as exc:

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from shop.core.countries import country_code
 from shop.core.exceptions import NotFound
+from shop.core.views import NoStoreMixin
 
 from .. import selectors, services
 from ..errors import PricingErrorCode
@@ -19,7 +20,7 @@ from .serializers import TaxClassInput, TaxClassOutput, TaxRateInput, TaxRateOut
 TAGS = ["pricing (staff)"]
 
 
-class TaxClassListCreateApi(ListAPIView):
+class TaxClassListCreateApi(NoStoreMixin, ListAPIView):
     permission_classes = (IsAdminUser,)
     serializer_class = TaxClassOutput
     pagination_class = None
@@ -43,7 +44,7 @@ class TaxClassListCreateApi(ListAPIView):
         return Response(TaxClassOutput(tax_class).data, status=status.HTTP_201_CREATED)
 
 
-class TaxClassDetailApi(APIView):
+class TaxClassDetailApi(NoStoreMixin, APIView):
     permission_classes = (IsAdminUser,)
 
     def _get(self, pk: int):
@@ -75,7 +76,7 @@ class TaxClassDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class TaxRateListCreateApi(ListAPIView):
+class TaxRateListCreateApi(NoStoreMixin, ListAPIView):
     permission_classes = (IsAdminUser,)
     serializer_class = TaxRateOutput
 
@@ -111,7 +112,7 @@ class TaxRateListCreateApi(ListAPIView):
         return Response(TaxRateOutput(tax_rate).data, status=status.HTTP_201_CREATED)
 
 
-class TaxRateDetailApi(APIView):
+class TaxRateDetailApi(NoStoreMixin, APIView):
     permission_classes = (IsAdminUser,)
 
     def _get(self, pk: int):

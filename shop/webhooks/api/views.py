@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shop.core.exceptions import NotFound
+from shop.core.serializers import NoFieldsInput
 from shop.core.views import NoStoreMixin
 
 from .. import selectors, services
@@ -99,6 +100,7 @@ class EndpointRotateSecretApi(NoStoreMixin, APIView):
         the receiver can switch to the new secret whenever it likes within that time. At most two secrets sign:
         rotating again during an overlap keeps the secret being replaced (for a fresh overlap) and ends the older
         one at once."""
+        NoFieldsInput(data=request.data).is_valid(raise_exception=True)
         endpoint = services.endpoint_rotate_secret(endpoint_id=_pk(pk, _ENDPOINT_MISSING))
         return Response(EndpointWithSecretOutput(endpoint).data)
 
@@ -111,6 +113,7 @@ class EndpointPingApi(NoStoreMixin, APIView):
     def post(self, request, pk: str):
         """Staff only. Sends a signed `webhook.ping` now (one attempt, no retry, not counted as a failure) and
         answers its delivery with the receiver's answer: status, an excerpt, latency."""
+        NoFieldsInput(data=request.data).is_valid(raise_exception=True)
         delivery = services.endpoint_ping(endpoint_id=_pk(pk, _ENDPOINT_MISSING))
         return Response(DeliveryOutput(selectors.delivery_get(delivery_id=delivery.pk)).data)
 
@@ -155,6 +158,7 @@ class DeliveryRedeliverApi(NoStoreMixin, APIView):
         wait, a long `Retry-After`) is sent now instead, and answered itself (after anything earlier of its
         resource to that endpoint, and only while the endpoint is active). 409 `delivery_in_progress` while an
         attempt is in flight; a ping is not redelivered."""
+        NoFieldsInput(data=request.data).is_valid(raise_exception=True)
         delivery = services.delivery_redeliver(delivery_id=_pk(pk, _DELIVERY_MISSING))
         return Response(DeliveryOutput(selectors.delivery_get(delivery_id=delivery.pk)).data,
                         status=status.HTTP_202_ACCEPTED)
