@@ -222,3 +222,21 @@ def test_operations_that_do_not_parse_a_body_never_answer_415(schema, staff_clie
         url = re.sub(r"\{\w+\}", "1", path)
         response = getattr(staff_client, method)(url, "x=1", content_type="text/plain")
         assert response.status_code != 415, (method, path)
+
+
+# --- 413: every operation that takes a body -----------------------------------------------------------------
+
+@pytest.mark.parametrize(("method", "path"), [("post", "/cart/items/"), ("post", "/payments/webhooks/paymob/"),
+                                              ("patch", "/auth/me/")])
+def test_a_body_over_the_limit_is_the_declared_413(schema, user_client, settings, method, path):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+
+    response = getattr(user_client, method)(path, '{"pad": "' + "x" * 2048 + '"}', content_type="application/json")
+
+    assert response.status_code == 413 and response.json()["code"] == "request_too_large"
+    _conforms(schema, path, method, response)
+
+
+def test_every_operation_taking_a_body_declares_413_and_no_other_does(schema):
+    for path, method, operation in _operations(schema):
+        assert ("413" in operation["responses"]) is ("requestBody" in operation), (method, path)

@@ -11,6 +11,7 @@ errors every endpoint shares, so clients and the schemathesis run (tests/fuzz) s
   or URL, 406 ``not_acceptable`` (a ``?format=`` or ``Accept`` the route cannot answer: content negotiation runs
   on every route), 429 throttled (``retry_after`` seconds) — any operation;
 - 409 conflicting state and 503 a dependency (gateway, busy row lock) failed — writes only;
+- 413 ``request_too_large`` — operations that take a body (``DATA_UPLOAD_MAX_MEMORY_SIZE``);
 - 415 ``unsupported_media_type`` — operations whose body DRF parses (a request body and parsers: not the
   gateways' webhooks, which read the raw bytes);
 - 422 ``idempotency_key_reused`` — every operation that takes an ``Idempotency-Key`` header or an
@@ -139,12 +140,15 @@ class ShopAutoSchema(AutoSchema):
 
     def get_operation(self, *args, **kwargs):
         """The operation, with the error answers that follow from what it takes (see the module doc): 406 on
-        every operation, 415 where DRF parses the body, 422 where an idempotency key is taken."""
+        every operation, 413 where a body is taken, 415 where DRF parses it, 422 where an idempotency key is
+        taken."""
         operation = super().get_operation(*args, **kwargs)
         if not operation:
             return operation
         responses = operation.setdefault("responses", {})
         responses.setdefault("406", {"description": NOT_ACCEPTABLE})
+        if "requestBody" in operation:  # read, parsed or raw (a webhook's signed bytes): Django caps its size
+            responses.setdefault("413", {"description": REQUEST_TOO_LARGE})
         if "requestBody" in operation and self.view.parser_classes:
             responses.setdefault("415", {"description": UNSUPPORTED_MEDIA_TYPE})
         if self._takes_idempotency_key(operation):
@@ -163,6 +167,7 @@ class ShopAutoSchema(AutoSchema):
 
 NOT_ACCEPTABLE = ("`not_acceptable`: the `?format=` parameter or the `Accept` header names no format this route "
                   "answers (the error is JSON all the same).")
+REQUEST_TOO_LARGE = "`request_too_large`: the body is over `DATA_UPLOAD_MAX_MEMORY_SIZE`; nothing was done."
 UNSUPPORTED_MEDIA_TYPE = ("`unsupported_media_type`: the body's `Content-Type` is none this route reads (the "
                           "request body lists those it does); nothing was done.")
 KEY_REUSED = ("`idempotency_key_reused`: this idempotency key was already used with a different request; nothing "
