@@ -258,11 +258,11 @@ class BlankableEmailField(serializers.EmailField):
     """An e-mail address that may be empty (``EmailField(blank=True)``), e.g. on an address given as free text."""
 
 
-def money_pattern(digits: int, *, exact: bool, signed: bool = True) -> str:
+def money_pattern(digits: int, *, exact: bool, signed: bool = True, bounded: bool = True) -> str:
     """The regular expression of a money string with ``digits`` decimals: at most ``digits`` in a request
     (``exact`` false: "10", "10.5" and "10.50" are all 10.50 EUR), exactly ``digits`` in an answer; a minus sign
-    only when ``signed``."""
-    whole = ("^-?" if signed else "^") + rf"\d{{1,{MoneyField.WHOLE_DIGITS}}}"
+    only when ``signed``; at most the money columns' whole digits when ``bounded`` (any number otherwise: a sum)."""
+    whole = ("^-?" if signed else "^") + (rf"\d{{1,{MoneyField.WHOLE_DIGITS}}}" if bounded else r"\d+")
     if digits == 0:
         return whole + "$"
     return whole + (rf"\.\d{{{digits}}}$" if exact else rf"(?:\.\d{{0,{digits}}})?$")
@@ -281,7 +281,8 @@ class MoneyFieldExtension(OpenApiSerializerFieldExtension):
         digits = minor_unit(settings.SHOP_CURRENCY)
         unsigned = field.positive or (field.min_value is not None and field.min_value >= 0)
         schema = {"type": "string", "format": "decimal",
-                  "pattern": money_pattern(digits, exact=direction == "response", signed=not unsigned)}
+                  "pattern": money_pattern(digits, exact=direction == "response", signed=not unsigned,
+                                           bounded=field.bounded or direction == "request")}
         if direction == "response":
             schema["example"] = f"{1250:.{digits}f}"
         return schema
