@@ -322,7 +322,9 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Shop API",
-    "DESCRIPTION": "E-commerce REST API: auth, catalog, cart, checkout, orders, payments.",
+    "DESCRIPTION": "E-commerce REST API: auth, catalog, cart, checkout, orders, payments.\n\nEvery path here also "
+                   "answers under `/api/v1/` (`/api/v1/auth/login/` is `/auth/login/`): the same operations, not "
+                   "repeated. Other paths of one operation are published, each marked \"alias of\" the first.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -16,3 +16,6 @@ class CartErrorCode(StrEnum):
     VARIANT_REQUIRED = "variant_required"  # the product comes in variants: name one
     PRODUCT_UNAVAILABLE = "product_unavailable"  # the product or variant is inactive or deleted
     INVALID_CART_MERGE = "invalid_cart_merge"  # X-Cart-Merge names no strategy (400, ``errors["X-Cart-Merge"]``)
+    # More than one order can hold (the money columns' ten whole digits): a cart line added or raised past it
+    # (naming ``quantity``), or a checkout's total or subtotal (400). Checkout reuses it.
+    ORDER_TOO_LARGE = "order_too_large"

@@ -10,11 +10,13 @@ from django.utils import timezone
 
 from shop.catalog.errors import CatalogErrorCode
 from shop.core.exceptions import ApplicationError, NotFound
+from shop.core.money import MONEY_LIMIT, money_text
 from shop.discounts.services import refusal_error
 
+from .errors import CartErrorCode
 from .locks import owner_cart_lock
 from .models import CART_MAX_QUANTITY, Cart, CartItem
-from .pricing import catalog_unit_price
+from .pricing import cart_price, catalog_unit_price
 from .selectors import cart_discounts, purchasable_get
 from .tokens import cart_token_hash, cart_token_new
 
@@ -45,6 +47,22 @@ def _reprice(item: CartItem) -> None:
     item.priced_at = timezone.now()
 
 
+def _check_orderable(cart: Cart, item: CartItem) -> None:
+    """Refuse a line that makes the cart more than one order can hold: checkout would refuse it
+    (``order_too_large``) and its answer would show amounts no money column holds. The cart is priced as its answer
+    prices it, before discounts (which only lower it), ``item`` saved in this transaction: the refusal rolls it back."""
+    items = CartItem.objects.filter(cart=cart).select_related("product__tax_class", "variant__tax_class")
+    price = cart_price(items).price
+    largest = max(price.subtotal, price.total)
+    if largest < MONEY_LIMIT:
+        return
+    name = f"{item.product.name} ({item.variant.name})" if item.variant is not None else item.product.name
+    message = (f"{item.quantity} x '{name}' would bring the cart to {money_text(largest, price.currency)}, more "
+               f"than one order can hold (it must stay below {money_text(MONEY_LIMIT, price.currency)}): lower the "
+               "quantity.")
+    raise ApplicationError(message, code=CartErrorCode.ORDER_TOO_LARGE, extra={"errors": {"quantity": [message]}})
+
+
 @transaction.atomic
 def cart_item_add(*, user=None, cart_token: str | None = None, product_id: int | None,
                   variant_id: int | None = None, quantity: int = 1) -> Cart:
@@ -65,6 +83,7 @@ def cart_item_add(*, user=None, cart_token: str | None = None, product_id: int |
     _check_stock(item)
     item.full_clean()
     item.save()
+    _check_orderable(cart, item)
     return cart
 
 
@@ -89,6 +108,8 @@ def cart_item_update(*, user=None, cart_token: str | None = None, item_id: int, 
     item.quantity = quantity
     item.full_clean()
     item.save(update_fields=fields)
+    if "price_snapshot" in fields:  # raised: lowering a quantity never takes the cart higher
+        _check_orderable(cart, item)
     return item
 
 

@@ -1,14 +1,17 @@
-"""Countries on input and output, from django-countries' ISO 3166-1 table (names in English).
+"""Countries on input and output, from django-countries' ISO 3166-1 table (names in English), and their
+subdivisions, from pycountry's ISO 3166-2 table.
 
 Input takes a code (``KE``, ``ke``, ``KEN``) or an English name in any case (``Kenya``, ``United States``,
 ``Korea, Republic of``, ``South Korea``, ``Ivory Coast``) and stores the alpha-2 code;
-anything else is refused, naming what to send.
+anything else is refused, naming what to send. A subdivision is its ISO 3166-2 code, with or without its country's
+prefix (``CN`` or ``ES-CN`` in Spain): :func:`subdivision_code`.
 """
 
 import re
 import unicodedata
 from functools import lru_cache
 
+import pycountry
 from django_countries import countries
 from django_countries.data import COUNTRIES as ISO_NAMES
 from drf_spectacular.utils import extend_schema_field
@@ -69,6 +72,34 @@ def country_code(value: str) -> str:
     if not text:
         return ""
     return countries.alpha2(text) or _names_index().get(_key(text), "")
+
+
+@lru_cache(maxsize=1)
+def _subdivisions() -> dict[str, tuple[str, ...]]:
+    """Alpha-2 country code -> its ISO 3166-2 subdivision codes, sorted (``"ES"`` -> ``("ES-A", ..., "ES-CN",
+    ...)``), from pycountry's copy of the ISO 3166-2 table (every level: regions, provinces, departments)."""
+    by_country: dict[str, list[str]] = {}
+    for subdivision in pycountry.subdivisions:
+        by_country.setdefault(subdivision.country_code, []).append(subdivision.code)
+    return {country: tuple(sorted(codes)) for country, codes in by_country.items()}
+
+
+def subdivision_code(country: str, text: str) -> str:
+    """The ISO 3166-2 code ``text`` names in ``country`` (an alpha-2 code): ``"CN"``, ``"es-cn"`` or ``" ES-CN "``
+    in ``ES`` -> ``"ES-CN"``; "" when it is no subdivision of that country: a name ("Bayern"), a code ISO 3166-2
+    does not have ("ZZ", "C1" in ES, "AB" in DE) or one of another country ("US-NY" in DE)."""
+    code = text.strip().upper()
+    if not country or not code:
+        return ""
+    if not code.startswith(f"{country}-"):
+        code = f"{country}-{code}"
+    return code if code in _subdivisions().get(country, ()) else ""
+
+
+def subdivision_example(country: str) -> str:
+    """A real subdivision code of ``country`` to show in a message (its first in ISO order), "" if it has none."""
+    codes = _subdivisions().get(country, ())
+    return codes[0] if codes else ""
 
 
 def country_name(code: str) -> str:

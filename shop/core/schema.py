@@ -8,9 +8,23 @@ Views declare their success responses (and any error with a richer body); this p
 errors every endpoint shares, so clients and the schemathesis run (tests/fuzz) see the real set of statuses:
 
 - 400 bad input (field errors under ``errors``), 401 missing/invalid token, 403 not allowed, 404 unknown id
-  or URL, 429 throttled (``retry_after`` seconds) — any operation;
+  or URL, 406 ``not_acceptable`` (a ``?format=`` or ``Accept`` the route cannot answer: content negotiation runs
+  on every route), 429 throttled (``retry_after`` seconds) — any operation;
 - 409 conflicting state and 503 a dependency (gateway, busy row lock) failed — writes only;
-- any other error a view declares by description only (e.g. 422 ``idempotency_key_reused``).
+- 413 ``request_too_large`` — operations that take a body (``DATA_UPLOAD_MAX_MEMORY_SIZE``);
+- 415 ``unsupported_media_type`` — operations whose body DRF parses (a request body and parsers: not the
+  gateways' webhooks, which read the raw bytes);
+- 422 ``idempotency_key_reused`` — every operation that takes an ``Idempotency-Key`` header or an
+  ``idempotency_key`` field, derived from the operation itself so a new one cannot forget it;
+- any other error a view declares by description only.
+
+405 is not declared: the methods a path lists are the ones it has, and any other answers 405 (in the one error
+shape, ``method_not_allowed``) by definition.
+
+Each path is published once. An operation served at several root paths (``POST /orders/`` and
+``POST /orders/checkout/`` are two views; ``/orders/{order_id}/status/`` is the same view as
+``/orders/admin/{order_id}/status/``) is published at each, the later paths marked "alias of" the first; the
+``/api/v1/`` copy of a root path is the one alias not repeated (the schema's description says so).
 """
 
 import re
@@ -43,22 +57,55 @@ def operation_key(callback, method: str) -> tuple:
     return view, tuple(sorted((name, repr(value)) for name, value in initkwargs.items())), method.upper()
 
 
-def publish_each_operation_once(endpoints):
-    """drf-spectacular preprocessing hook: keep one path per operation.
+# ``(path, METHOD)`` of each published alias -> the path of the operation it is an alias of. Filled by
+# ``publish_each_operation_once`` (the preprocessing hook) and read by ``add_error_responses`` (the postprocessing
+# hook) in the same schema generation; the same URL conf always gives the same map.
+_ALIASES: dict[tuple[str, str], str] = {}
 
-    ``endpoints`` are ``(path, path_regex, method, callback)`` tuples in URL order. An operation served at
-    several paths is published at the first root path that serves it (the URL conf lists the documented path
-    first, e.g. ``/orders/admin/{id}/status/`` before ``/orders/{id}/status/``), an ``/api/v1/`` copy only when
-    nothing at the root serves it. The other paths still answer; they are aliases left out of the schema.
+
+def publish_each_operation_once(endpoints):
+    """drf-spectacular preprocessing hook: every path once, the ``/api/v1/`` copies of root paths left out.
+
+    ``endpoints`` are ``(path, path_regex, method, callback)`` tuples in URL order. The first root path serving an
+    operation is its own (the URL conf lists the documented path first, e.g. ``/orders/admin/{id}/status/``
+    before ``/orders/{id}/status/``); any other path serving it is an alias, published too and marked so
+    (``_mark_aliases``), except an ``/api/v1/`` path whose root path serves the same operation: that prefix is
+    documented once, in the schema's description. An ``/api/v1/`` path nothing at the root serves is its own
+    (``/api/v1/token/``) or an alias (``/api/v1/profile/`` of ``/auth/me/``).
     """
     ordered = sorted(endpoints, key=lambda endpoint: endpoint[0].startswith(ALIAS_PREFIX))  # stable: URL order
-    published, kept = set(), []
+    root = {(path, operation_key(callback, method)) for path, _, method, callback in ordered}
+    first: dict[tuple, str] = {}
+    aliases: dict[tuple[str, str], str] = {}
+    kept = []
     for path, path_regex, method, callback in ordered:
         key = operation_key(callback, method)
-        if key not in published:
-            published.add(key)
-            kept.append((path, path_regex, method, callback))
+        if path.startswith(ALIAS_PREFIX) and ("/" + path.removeprefix(ALIAS_PREFIX), key) in root:
+            continue
+        if key in first:
+            aliases[(path, method.upper())] = first[key]
+        else:
+            first[key] = path
+        kept.append((path, path_regex, method, callback))
+    _ALIASES.clear()
+    _ALIASES.update(aliases)
     return kept
+
+
+def _schema_path(path: str) -> str:
+    return path.replace("{pk}", "{id}")  # spectacular's SCHEMA_COERCE_PATH_PK, as it writes the published paths
+
+
+def _mark_aliases(paths: dict) -> None:
+    """Say on each alias operation which operation it is: the same request, answered the same way."""
+    for (path, method), canonical in _ALIASES.items():
+        operation = paths.get(_schema_path(path), {}).get(method.lower())
+        if not isinstance(operation, dict):
+            continue
+        of = f"`{method} {_schema_path(canonical)}`"
+        operation["summary"] = f"{operation.get('summary', '')} (alias of {of})".strip()
+        operation["description"] = (f"Alias of {of}: the same operation, taking the same request and giving the "
+                                    f"same answers.\n\n{operation.get('description', '')}").strip()
 
 
 def _unwrap(text: str) -> str:
@@ -91,6 +138,41 @@ class ShopAutoSchema(AutoSchema):
         segments = self.path.strip("/").split("/")
         return [DOMAIN_TAGS.get(segments[0], segments[0])]
 
+    def get_operation(self, *args, **kwargs):
+        """The operation, with the error answers that follow from what it takes (see the module doc): 406 on
+        every operation, 413 where a body is taken, 415 where DRF parses it, 422 where an idempotency key is
+        taken."""
+        operation = super().get_operation(*args, **kwargs)
+        if not operation:
+            return operation
+        responses = operation.setdefault("responses", {})
+        responses.setdefault("406", {"description": NOT_ACCEPTABLE})
+        if "requestBody" in operation:  # read, parsed or raw (a webhook's signed bytes): Django caps its size
+            responses.setdefault("413", {"description": REQUEST_TOO_LARGE})
+        if "requestBody" in operation and self.view.parser_classes:
+            responses.setdefault("415", {"description": UNSUPPORTED_MEDIA_TYPE})
+        if self._takes_idempotency_key(operation):
+            responses.setdefault("422", {"description": KEY_REUSED})
+        return operation
+
+    def _takes_idempotency_key(self, operation) -> bool:
+        header = any(parameter.get("in") == "header" and parameter.get("name", "").lower() == "idempotency-key"
+                     for parameter in operation.get("parameters", []))
+        serializer = self.get_request_serializer() if "requestBody" in operation else None
+        if isinstance(serializer, type) and issubclass(serializer, serializers.BaseSerializer):
+            serializer = serializer()  # ``@extend_schema(request=SomeInput)`` names the class
+        fields = getattr(serializer, "fields", {}) if isinstance(serializer, serializers.BaseSerializer) else {}
+        return header or "idempotency_key" in fields
+
+
+NOT_ACCEPTABLE = ("`not_acceptable`: the `?format=` parameter or the `Accept` header names no format this route "
+                  "answers (the error is JSON all the same).")
+REQUEST_TOO_LARGE = "`request_too_large`: the body is over `DATA_UPLOAD_MAX_MEMORY_SIZE`; nothing was done."
+UNSUPPORTED_MEDIA_TYPE = ("`unsupported_media_type`: the body's `Content-Type` is none this route reads (the "
+                          "request body lists those it does); nothing was done.")
+KEY_REUSED = ("`idempotency_key_reused`: this idempotency key was already used with a different request; nothing "
+              "was done. Send a new key for a new request, or the original request unchanged for its result.")
+
 ERROR_COMPONENT = "ErrorOutput"
 _ALWAYS = {
     "400": "Bad input: the request was not understood or did not validate.",
@@ -107,11 +189,13 @@ _WRITE_METHODS = {"post", "put", "patch", "delete"}
 
 
 def add_error_responses(result, generator, request, public):
-    """drf-spectacular postprocessing hook: add the shared error responses and the ``ErrorOutput`` component."""
+    """drf-spectacular postprocessing hook: mark the aliases, add the shared error responses and the
+    ``ErrorOutput`` component."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas.setdefault(ERROR_COMPONENT, _error_output_schema())
     _publish_error_codes(schemas)
     ref = {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}
+    _mark_aliases(result.get("paths", {}))
     for path_item in result.get("paths", {}).values():
         for method, operation in path_item.items():
             if not isinstance(operation, dict) or "responses" not in operation:
@@ -174,11 +258,11 @@ class BlankableEmailField(serializers.EmailField):
     """An e-mail address that may be empty (``EmailField(blank=True)``), e.g. on an address given as free text."""
 
 
-def money_pattern(digits: int, *, exact: bool, signed: bool = True) -> str:
+def money_pattern(digits: int, *, exact: bool, signed: bool = True, bounded: bool = True) -> str:
     """The regular expression of a money string with ``digits`` decimals: at most ``digits`` in a request
     (``exact`` false: "10", "10.5" and "10.50" are all 10.50 EUR), exactly ``digits`` in an answer; a minus sign
-    only when ``signed``."""
-    whole = ("^-?" if signed else "^") + rf"\d{{1,{MoneyField.WHOLE_DIGITS}}}"
+    only when ``signed``; at most the money columns' whole digits when ``bounded`` (any number otherwise: a sum)."""
+    whole = ("^-?" if signed else "^") + (rf"\d{{1,{MoneyField.WHOLE_DIGITS}}}" if bounded else r"\d+")
     if digits == 0:
         return whole + "$"
     return whole + (rf"\.\d{{{digits}}}$" if exact else rf"(?:\.\d{{0,{digits}}})?$")
@@ -197,7 +281,8 @@ class MoneyFieldExtension(OpenApiSerializerFieldExtension):
         digits = minor_unit(settings.SHOP_CURRENCY)
         unsigned = field.positive or (field.min_value is not None and field.min_value >= 0)
         schema = {"type": "string", "format": "decimal",
-                  "pattern": money_pattern(digits, exact=direction == "response", signed=not unsigned)}
+                  "pattern": money_pattern(digits, exact=direction == "response", signed=not unsigned,
+                                           bounded=field.bounded or direction == "request")}
         if direction == "response":
             schema["example"] = f"{1250:.{digits}f}"
         return schema

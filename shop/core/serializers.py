@@ -147,11 +147,15 @@ class MoneyField(serializers.DecimalField):
     #: Whole digits an amount may have: what the money columns hold.
     WHOLE_DIGITS = MONEY_COLUMN["max_digits"] - MONEY_COLUMN["decimal_places"]
 
-    def __init__(self, *, currency_source: str = "currency", positive: bool = False, **kwargs):
+    def __init__(self, *, currency_source: str = "currency", positive: bool = False, bounded: bool = True,
+                 **kwargs):
         kwargs.setdefault("coerce_to_string", True)
         super().__init__(**MONEY_COLUMN, **kwargs)
         self.currency_source = currency_source
         self.positive = positive
+        # False for an answer that is not one stored amount and may pass what a money column holds: a sum over
+        # many orders or payments, a cart priced at today's catalog prices. The schema then bounds no whole digits.
+        self.bounded = bounded
 
     @staticmethod
     def input_currency() -> str:

@@ -46,8 +46,6 @@ class OrderErrorCode(StrEnum):
     ORDER_NOT_PAID = "order_not_paid"
     # The order was already paid: a customer cancel, a second payment, cash collected after an online payment (400).
     ORDER_PAID = "order_paid"
-    # A total too large for the money columns (400).
-    ORDER_TOO_LARGE = "order_too_large"
     # A customer asked for a partial refund: only staff refund part of a payment (403).
     PARTIAL_REFUND_STAFF_ONLY = "partial_refund_staff_only"
     # A customer refund while PAYMENTS_CUSTOMER_REFUNDS is off (403).

@@ -4,19 +4,18 @@ A product, a variant (else its product's) and a shipping method carry a tax clas
 comes from the place the order ships to (``providers.FlatRateTaxProvider``).
 """
 
-import re
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django_countries.fields import CountryField
 
-from .rates import percent_text
+from shop.core.countries import subdivision_code, subdivision_example
 
-SUBDIVISION_RE = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
+from .rates import percent_text
 
 
 class TaxClass(models.Model):
@@ -52,10 +51,11 @@ class TaxRate(models.Model):
 
     tax_class = models.ForeignKey(TaxClass, on_delete=models.CASCADE, related_name="rates")
     country = CountryField()
+    # Checked against ISO 3166-2 itself in ``clean()`` (a pattern let ES-ZZ through), and stored with its prefix.
     region = models.CharField(
         max_length=6, blank=True, default="",
-        validators=[RegexValidator(SUBDIVISION_RE, "Send an ISO 3166-2 subdivision code such as ES-CN or US-CA.")],
-        help_text="ISO 3166-2 subdivision code (e.g. ES-CN); empty for the whole country.",
+        help_text="ISO 3166-2 subdivision code of the country, with or without its prefix (CN or ES-CN); empty for "
+                  "the whole country.",
     )
     rate = models.DecimalField(
         max_digits=7, decimal_places=4,
@@ -73,7 +73,23 @@ class TaxRate(models.Model):
         return f"{self.tax_class.code} {self.region or self.country}: {percent_text(self.rate)} %"
 
     def clean(self):
+        """``region`` is read as checkout reads an address's state (``shop.pricing.providers.tax_place``): an ISO
+        3166-2 code of ``country`` with or without its prefix (``CN`` is stored as ``ES-CN``); a code the standard
+        does not have in that country is refused, so no rate is kept for a region no address can be taxed in."""
         super().clean()
-        if self.region and self.country and not self.region.startswith(f"{self.country}-"):
-            raise ValidationError({"region": f"{self.region} is not a region of {self.country}: it must start with "
-                                             f"{self.country}-."})
+        if not self.region or not self.country:
+            return
+        code = subdivision_code(str(self.country), self.region)
+        if not code:
+            raise ValidationError({"region": region_refusal(str(self.country), self.region)})
+        self.region = code
+
+
+def region_refusal(country: str, region: str) -> str:
+    """What to send instead of ``region``, which is no ISO 3166-2 subdivision of ``country``."""
+    example = subdivision_example(country)
+    if not example:
+        return f"{country} has no ISO 3166-2 subdivisions: leave region empty for the whole country."
+    return (f"'{region[:20]}' is not an ISO 3166-2 subdivision code of {country}: send one of its codes, with or "
+            f"without the country prefix ({example.removeprefix(f'{country}-')} or {example}), or leave region empty "
+            "for the whole country.")

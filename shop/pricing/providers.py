@@ -13,11 +13,11 @@ from typing import Protocol
 
 from django.conf import settings
 
-from shop.core.countries import country_code
+from shop.core.countries import country_code, subdivision_code
 from shop.core.memo import memoized_shared
 
 from .memo_invalidation import TAX_MEMO
-from .models import SUBDIVISION_RE, TaxClass, TaxRate
+from .models import TaxClass, TaxRate
 from .rates import AppliedRate, TaxRates
 
 
@@ -46,19 +46,18 @@ def tax_place(address: Mapping[str, str] | None) -> tuple[str, str]:
     (``region``, else ``state``; ``"CN"`` or ``"ES-CN"`` both read as ``ES-CN``), else ``SHOP_COUNTRY`` with no
     region, else ``("", "")``.
 
-    The region is used only when it is an ISO 3166-2 subdivision code of that country (``SUBDIVISION_RE``): a
-    state written as a name ("Bayern", "New York", "N.Y.") or a code of another country gives ``""``, so the order
-    is taxed at the country's rates (``FlatRateTaxProvider`` says so with ``tax_source: "country"``) and never
-    refused for what a customer wrote in the state field.
+    The region is used only when it is an ISO 3166-2 subdivision code of that country, one the standard really
+    has (``shop.core.countries.subdivision_code``, pycountry's table): a state written as a name ("Bayern", "New
+    York", "N.Y."), a code of another country ("US-NY" in DE) or one shaped like a code that no subdivision has
+    ("AB" in DE, "ZZ" or "C1" in ES) gives ``""``, so the order is taxed at the country's rates
+    (``FlatRateTaxProvider`` says so with ``tax_source: "country"``) and never refused for what a customer wrote
+    in the state field.
     """
     address = address or {}
     country = country_code(str(address.get("country") or ""))
     if not country:
         return settings.SHOP_COUNTRY, ""
-    region = _region_text(address)
-    if region and not region.startswith(f"{country}-"):
-        region = f"{country}-{region}"
-    return country, region if SUBDIVISION_RE.fullmatch(region) and region.startswith(f"{country}-") else ""
+    return country, subdivision_code(country, _region_text(address))
 
 
 class FlatRateTaxProvider(TaxProvider):

@@ -16,8 +16,9 @@
    ``FUZZ_MIN_CASES`` (2000) cases were generated.
 
 Left out, on purpose (each has its own tests):
-- Nothing under ``/api/v1/`` but ``token/``: the schema publishes each operation once, at its root path; the
-  ``/api/v1/`` copies are the same views (tests/test_foundation_urls.py, tests/test_docs_schema.py).
+- The ``/api/v1/`` copies of root paths: the schema leaves them out (the same views, tests/test_foundation_urls.py,
+  tests/test_docs_schema.py); ``/api/v1/`` paths of their own (``token/`` and the aliases ``profile/``,
+  ``register/``, ``token/refresh/``) are fuzzed like the rest.
 - ``POST /auth/logout/`` and ``POST /auth/change-password/``: each revokes the tokens the run authenticates
   with, so every later case would be a 401 (shop/accounts/tests).
 

@@ -15,7 +15,10 @@ from shop.pricing.api.serializers import (
 )
 from shop.pricing.rates import TAX_SOURCES
 
-MONEY_FIELD = MoneyField(read_only=True)
+# The cart is priced at today's prices: its writes refuse more than one order can hold (order_too_large), but a
+# price raised after a line was added can take a line or the total past the money columns, so no bound is promised.
+MONEY_FIELD = MoneyField(read_only=True, bounded=False)
+PRICE_FIELD = MoneyField(read_only=True)  # a unit price: a catalog price or one held from it, a column's amount
 
 
 class ProductSummaryOutput(FieldsBuiltOnceMixin, serializers.ModelSerializer):
@@ -81,11 +84,11 @@ class CartItemOutput(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     def _money(self, amount) -> str:
         return money_text(amount, self.context["pricing"].price.currency)
 
-    @extend_schema_field(MONEY_FIELD)
+    @extend_schema_field(PRICE_FIELD)
     def get_price_snapshot(self, item: CartItem) -> str:
         return self._money(self._line(item).unit_price)
 
-    @extend_schema_field(MONEY_FIELD)
+    @extend_schema_field(PRICE_FIELD)
     def get_unit_price(self, item: CartItem) -> str:
         return self._money(self._line(item).unit_price)
 
@@ -126,13 +129,20 @@ class CartItemOutput(FieldsBuiltOnceMixin, serializers.ModelSerializer):
         return None if change is None else {"old": self._money(change.old), "new": self._money(change.new)}
 
 
+class CartTaxLineOutput(TaxLineOutput):
+    """A tax line of the cart, at today's prices (see ``MONEY_FIELD``)."""
+
+    base = MoneyField(read_only=True, bounded=False)
+    amount = MoneyField(read_only=True, bounded=False)
+
+
 class DiscountOutput(serializers.Serializer):
     source = serializers.ChoiceField(choices=["voucher", "promotion"], help_text="A voucher code or a sale.")
     code = serializers.CharField(help_text="The voucher code; empty for a sale.")
     name = serializers.CharField()
     target = serializers.ChoiceField(choices=["lines", "order", "shipping"],
                                      help_text="What it takes money off: lines, the whole order, or shipping.")
-    amount = MoneyField(read_only=True,
+    amount = MoneyField(read_only=True, bounded=False,
                         help_text="Money off. A shipping voucher shows 0 in the cart (no shipping is chosen yet); at "
                                   "checkout it takes off what the chosen shipping costs, and on shipping that costs "
                                   "nothing the order is placed without it, its use kept (docs/PRICING.md).")
@@ -244,7 +254,7 @@ class CartOutput(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     def get_prices_include_tax(self, cart: Cart) -> bool:
         return self._price().prices_include_tax
 
-    @extend_schema_field(TaxLineOutput(many=True))
+    @extend_schema_field(CartTaxLineOutput(many=True))
     def get_tax_lines(self, cart: Cart):
         return tax_lines_data(self._price().tax_lines, self._price().currency)
 

@@ -125,7 +125,8 @@ def test_every_money_amount_in_the_schema_is_a_money_field(settings):
     every decimal property, and each must carry MoneyField's pattern unless it is a known non-money figure."""
     settings.SHOP_CURRENCY = "JPY"
     schema = SchemaGenerator().get_schema(request=None, public=True)
-    money = {money_pattern(0, exact=exact, signed=signed) for exact in (True, False) for signed in (True, False)}
+    money = {money_pattern(0, exact=exact, signed=signed, bounded=bounded)
+             for exact in (True, False) for signed in (True, False) for bounded in (True, False)}
 
     found = list(_decimal_properties(schema["components"]["schemas"]))
 

@@ -128,7 +128,7 @@ class VoucherCodesOutput(serializers.Serializer):
 class UsageOutput(serializers.Serializer):
     times_used = serializers.IntegerField(help_text="Uses held now (reserved or consumed; released ones are not).")
     orders = serializers.IntegerField(help_text="Orders holding a use (not cancelled or expired).")
-    amount_discounted = MoneyField(help_text="What it took off those orders.")
+    amount_discounted = MoneyField(bounded=False, help_text="What it took off those orders.")  # a sum
 
 
 class VoucherUsageOutput(UsageOutput):

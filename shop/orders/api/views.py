@@ -151,13 +151,20 @@ class OrderListCreateApi(NoStoreMixin, _OrdersOnOneSnapshot, ListAPIView):
         """Paginated, each order with its items, totals, status, payment status and shipment."""
         return super().get(request, *args, **kwargs)
 
-    @extend_schema(exclude=True)  # an alias of POST /orders/checkout/: the schema publishes each operation once
+    # The same checkout as POST /orders/checkout/ (README, the IntaSend order API's path), published as its alias.
+    @extend_schema(**{**CHECKOUT_SCHEMA, "summary": "Check out the cart (alias of `POST /orders/checkout/`)",
+                      "description": "The same checkout as `POST /orders/checkout/`, at the path clients of the "
+                                     "IntaSend order API send it to: the same request, answered the same way. "
+                                     + CHECKOUT_SCHEMA["description"]})
     def post(self, request):
         return _checkout(request)
 
 
 class OrderCheckoutApi(NoStoreMixin, APIView):
-    @extend_schema(summary="Check out the cart (or direct lines)", **CHECKOUT_SCHEMA)
+    @extend_schema(**{**CHECKOUT_SCHEMA, "summary": "Check out the cart (alias of `POST /orders/checkout/`)",
+                      "description": "The same checkout as `POST /orders/checkout/`, at the path clients of the "
+                                     "IntaSend order API send it to: the same request, answered the same way. "
+                                     + CHECKOUT_SCHEMA["description"]})
     def post(self, request):
         return _checkout(request)
 
@@ -166,7 +173,7 @@ class CartCheckoutAliasApi(NoStoreMixin, APIView):
     """``POST /api/shop/checkout/cart``: the address/shipping/payment-method checkout API's path and status."""
 
     @extend_schema(summary="Check out the cart (alias answering 200)",
-                   **{**CHECKOUT_SCHEMA, "responses": {200: CheckoutOutput},
+                   **{**CHECKOUT_SCHEMA, "responses": {200: CheckoutOutput, 409: TOTAL_MISMATCH, 422: KEY_REUSED},
                       "description": "The same checkout as `POST /orders/checkout/`, at the path and with the 200 "
                                      "status of clients written for the address/shipping/payment-method checkout "
                                      "API: `address` (address-book id), `payment_method` (method id or code), "

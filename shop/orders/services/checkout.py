@@ -295,8 +295,9 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
                            order_discount=found.discounts.order_discount,
                            shipping_discount=found.discounts.shipping_discount)
     total = price.total
-    if total >= MAX_ORDER_TOTAL:
-        raise ApplicationError("This order is too large to place in one go.", code=OrderErrorCode.ORDER_TOO_LARGE)
+    # The subtotal too: a discount can bring a total under the limit whose lines (unit price x quantity) are not.
+    if max(total, price.subtotal) >= MAX_ORDER_TOTAL:
+        raise ApplicationError("This order is too large to place in one go.", code=CartErrorCode.ORDER_TOO_LARGE)
     # Nothing to pay (a voucher took everything, shipping included): no gateway is asked for 0, so the method's
     # limits do not apply; the order is placed paid (docs/PAYMENTS.md, "Nothing to pay").
     free = total == 0

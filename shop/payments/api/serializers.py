@@ -230,7 +230,7 @@ class PaymentMethodUpdateInput(StrictInput):
 
 class StatisticsOutput(serializers.Serializer):
     total_payments = serializers.IntegerField()
-    total_spent = MoneyField(help_text="What your payments took, net of refunds.")
+    total_spent = MoneyField(bounded=False, help_text="What your payments took, net of refunds.")  # a sum
     pending_count = serializers.IntegerField()
     processing_count = serializers.IntegerField()
     succeeded_count = serializers.IntegerField()

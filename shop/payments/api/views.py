@@ -360,7 +360,9 @@ class WebhookApi(APIView):
     parser_classes = ()  # the signature covers the raw body: read request.body, never let DRF parse it first
     provider = "stripe"
 
-    @extend_schema(tags=["webhooks"], request=OpenApiTypes.OBJECT, responses={200: WebhookOutput})
+    # The body's media type named: with no parsers (above) spectacular would otherwise publish no body at all.
+    @extend_schema(tags=["webhooks"], request={"application/json": OpenApiTypes.OBJECT},
+                   responses={200: WebhookOutput})
     def post(self, request):
         """Receive a payment gateway's event (server to server).
 

@@ -55,9 +55,13 @@ class TaxClassOutput(serializers.ModelSerializer):
 class TaxRateInput(StrictInput):
     tax_class = TaxClassCodeField(help_text="The tax class's code, e.g. `standard` (case is ignored).")
     country = CountryField()
-    region = serializers.RegexField(r"^[A-Za-z]{2}-[A-Za-z0-9]{1,3}$", max_length=6, required=False, allow_blank=True,
-                                    help_text="ISO 3166-2 subdivision code (e.g. `ES-CN`); empty for the whole "
-                                              "country.")
+    # Read as checkout reads an address's `state`: with or without the country prefix, checked against ISO 3166-2
+    # by the model (``TaxRate.clean``), which stores the prefixed code.
+    region = serializers.CharField(max_length=6, required=False, allow_blank=True,
+                                   help_text="ISO 3166-2 subdivision code of `country`, with or without its prefix "
+                                             "(`CN` or `ES-CN` for the Canary Islands; stored and answered as "
+                                             "`ES-CN`); empty for the whole country. A code ISO 3166-2 does not "
+                                             "have in that country is a 400 naming `region`.")
     rate = serializers.DecimalField(max_digits=7, decimal_places=4, min_value=0, max_value=100,
                                     help_text="Percent, e.g. `19` for 19 %.")
 

@@ -10,7 +10,7 @@ from shop.accounts.tests.factories import AddressFactory
 from shop.catalog.tests.factories import ProductFactory
 from shop.orders.models import Order
 from shop.orders.tests.factories import ShippingMethodFactory
-from shop.pricing.models import TaxClass
+from shop.pricing.models import TaxClass, TaxRate
 from shop.pricing.providers import tax_place
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +38,23 @@ def test_a_state_that_is_no_subdivision_code_is_taxed_at_the_country_rate(countr
     assert tax_place(_address(country, state)) == (country, "")
 
 
+# Shaped like codes, but ISO 3166-2 has no such subdivision (a tester's finds: these were taxed as regions).
+NO_SUCH_SUBDIVISION = [("DE", "AB"), ("ES", "ZZ"), ("ES", "C1"), ("DE", "DE-AB"), ("ES", "ES-ZZ"), ("US", "XX"),
+                       ("FR", "FR-999")]
+
+
+@pytest.mark.parametrize(("country", "state"), NO_SUCH_SUBDIVISION)
+def test_a_code_iso_3166_2_does_not_have_is_no_region(country, state):
+    assert tax_place(_address(country, state)) == (country, "")
+
+
+@pytest.mark.parametrize(("country", "state", "region"), [("DE", "BY", "DE-BY"), ("US", "ny", "US-NY"),
+                                                          ("FR", "IDF", "FR-IDF"), ("FR", "75C", "FR-75C"),
+                                                          ("GB", "GB-ENG", "GB-ENG")])
+def test_real_subdivision_codes_of_every_shape_are_regions(country, state, region):
+    assert tax_place(_address(country, state)) == (country, region)
+
+
 @pytest.mark.parametrize(("state", "region"), [("CN", "ES-CN"), ("es-cn", "ES-CN"), (" Cn ", "ES-CN"), ("", "")])
 def test_a_subdivision_code_with_or_without_its_country_is_the_region(state, region):
     assert tax_place(_address("ES", state)) == ("ES", region)
@@ -62,6 +79,74 @@ def test_checkout_to_a_state_written_as_a_name_is_placed_at_the_country_rate_and
     assert (order["tax_country"], order["tax_region"], order["tax_source"], order["tax_total"], order["total"]) == (
         country, "", "country", tax, total)
     assert order["shipping_address"]["state"] == state  # the address is kept as the customer wrote it
+
+
+@pytest.mark.parametrize(("country", "state", "total"), [("DE", "AB", "119.00"), ("ES", "ZZ", "121.00"),
+                                                         ("ES", "C1", "121.00"), ("ES", "ES-ZZ", "121.00")])
+def test_checkout_to_a_code_no_subdivision_has_is_taxed_at_the_country_rate_and_says_so(
+    user_client, rates, settings, country, state, total
+):
+    settings.PRICES_INCLUDE_TAX = False
+    product = ProductFactory(price=Decimal("100.00"), stock_quantity=5)
+
+    response = user_client.post("/orders/checkout/", {"items": [{"product_id": product.pk}], "payment_method": "cod",
+                                                      "shipping_address": _address(country, state)}, format="json")
+
+    assert response.status_code == 201, response.content
+    order = response.json()
+    assert (order["tax_country"], order["tax_region"], order["tax_source"], order["total"]) == (
+        country, "", "country", total)
+    stored = Order.objects.get(pk=order["id"])
+    assert (stored.tax_region, stored.tax_source) == ("", "country")
+
+
+@pytest.mark.parametrize("region", ["CN", "cn", "ES-CN", " es-cn "])
+def test_a_rate_region_is_sent_as_checkout_reads_a_state_with_or_without_the_prefix(staff_client, region):
+    response = staff_client.post("/pricing/tax-rates/", {"tax_class": "standard", "country": "ES", "region": region,
+                                                         "rate": "7"}, format="json")
+
+    assert response.status_code == 201, response.content
+    assert response.json()["region"] == "ES-CN"
+    assert list(TaxRate.objects.values_list("region", flat=True)) == ["ES-CN"]
+
+
+@pytest.mark.parametrize(("country", "region"), [*NO_SUCH_SUBDIVISION, ("DE", "ES-CN"), ("DE", "Bavaria"),
+                                                 ("DE", "US-NY")])
+def test_a_rate_region_iso_3166_2_does_not_have_in_the_country_is_refused_saying_what_to_send(
+    staff_client, country, region
+):
+    response = staff_client.post("/pricing/tax-rates/", {"tax_class": "standard", "country": country,
+                                                         "region": region, "rate": "7"}, format="json")
+
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["code"] == "invalid" and list(body["errors"]) == ["region"], body
+    message = body["errors"]["region"][0]
+    assert "This value does not match" not in message
+    if len(region.strip()) <= 6:  # a longer one is refused for its length
+        assert f"not an ISO 3166-2 subdivision code of {country}" in message and "with or without" in message
+    assert not TaxRate.objects.exists()
+
+
+def test_the_refusal_names_a_real_code_of_the_country(staff_client):
+    response = staff_client.post("/pricing/tax-rates/", {"tax_class": "standard", "country": "ES", "region": "ZZ",
+                                                         "rate": "7"}, format="json")
+
+    assert response.json()["errors"]["region"] == [
+        "'ZZ' is not an ISO 3166-2 subdivision code of ES: send one of its codes, with or without the country "
+        "prefix (A or ES-A), or leave region empty for the whole country."]
+
+
+@pytest.mark.parametrize("state", ["CN", "ES-CN", "cn", "ZZ", "ES-ZZ", "C1", "Canarias", "US-NY", "GC", "ES-GC",
+                                   "ES-CN-X"])
+def test_the_rates_api_and_checkout_agree_on_what_a_region_is(staff_client, state):
+    response = staff_client.post("/pricing/tax-rates/", {"tax_class": "standard", "country": "ES", "region": state,
+                                                         "rate": "7"}, format="json")
+
+    _country, region = tax_place(_address("ES", state))
+    assert (response.status_code == 201) is bool(region), (response.status_code, region)
+    if region:
+        assert response.json()["region"] == region
 
 
 def test_an_address_book_entry_with_a_state_name_checks_out_and_a_code_gets_its_regional_rate(
