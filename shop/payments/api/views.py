@@ -301,7 +301,7 @@ class PaymentStatisticsApi(NoStoreMixin, APIView):
 class PaymentCollectApi(NoStoreMixin, APIView):
     permission_classes = (IsAdminUser,)
 
-    @extend_schema(tags=TAGS, request=None, responses={200: MessagePaymentOutput})
+    @extend_schema(tags=TAGS, request=NoFieldsInput, responses={200: MessagePaymentOutput})
     def post(self, request, payment_id: int):
         """Mark a cash-on-delivery payment collected (staff).
 

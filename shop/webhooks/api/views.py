@@ -92,7 +92,7 @@ class EndpointDetailApi(NoStoreMixin, APIView):
 class EndpointRotateSecretApi(NoStoreMixin, APIView):
     permission_classes = (IsAdminUser,)
 
-    @extend_schema(parameters=[ID], request=None, responses={200: EndpointWithSecretOutput}, tags=TAGS,
+    @extend_schema(parameters=[ID], request=NoFieldsInput, responses={200: EndpointWithSecretOutput}, tags=TAGS,
                    summary="Rotate a webhook endpoint's secret (staff)", examples=[examples.ENDPOINT_ROTATED_EXAMPLE])
     def post(self, request, pk: str):
         """Staff only. A new secret, answered this once. Until `rotation_overlap_until`
@@ -108,7 +108,7 @@ class EndpointRotateSecretApi(NoStoreMixin, APIView):
 class EndpointPingApi(NoStoreMixin, APIView):
     permission_classes = (IsAdminUser,)
 
-    @extend_schema(parameters=[ID], request=None, responses={200: DeliveryOutput}, tags=TAGS,
+    @extend_schema(parameters=[ID], request=NoFieldsInput, responses={200: DeliveryOutput}, tags=TAGS,
                    summary="Ping a webhook endpoint (staff)", examples=[examples.PING_EXAMPLE])
     def post(self, request, pk: str):
         """Staff only. Sends a signed `webhook.ping` now (one attempt, no retry, not counted as a failure) and
@@ -150,7 +150,7 @@ class DeliveryDetailApi(NoStoreMixin, APIView):
 class DeliveryRedeliverApi(NoStoreMixin, APIView):
     permission_classes = (IsAdminUser,)
 
-    @extend_schema(parameters=[ID], request=None, responses={202: DeliveryOutput}, tags=TAGS,
+    @extend_schema(parameters=[ID], request=NoFieldsInput, responses={202: DeliveryOutput}, tags=TAGS,
                    summary="Redeliver a webhook (staff)", examples=[examples.REDELIVERY_EXAMPLE])
     def post(self, request, pk: str):
         """Staff only. Sends the same message again (same `webhook-id` and body, new timestamp and signatures) as
