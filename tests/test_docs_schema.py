@@ -7,31 +7,21 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-import yaml
 from django.conf import settings
 from django.urls import get_resolver
 
 from shop.catalog.tests.factories import ProductFactory
 from shop.core.schema import operation_key
+from tests.openapi_schema import METHODS, published_schema
+from tests.openapi_schema import operations as _operations
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[1]
-METHODS = ("get", "post", "put", "patch", "delete")
 
 
 @pytest.fixture(scope="module")
 def schema(django_db_blocker):
-    from rest_framework.test import APIClient
-
-    with django_db_blocker.unblock():
-        return yaml.safe_load(APIClient().get("/api/schema/").content)
-
-
-def _operations(schema):
-    for path, item in schema["paths"].items():
-        for method in METHODS:
-            if method in item:
-                yield path, method, item[method]
+    return published_schema(django_db_blocker)
 
 
 def _routes() -> dict[str, object]:

@@ -7,7 +7,6 @@ import re
 
 import jsonschema
 import pytest
-import yaml
 from django.urls import get_resolver
 from drf_spectacular.drainage import get_override
 from rest_framework.test import APIClient
@@ -16,23 +15,16 @@ from shop.catalog.tests.factories import ProductFactory
 from shop.orders.models import Order
 from shop.orders.tests.guests import guest_cart, guest_checkout, guest_order_url
 from shop.payments.models import Payment
+from tests.openapi_schema import METHODS, published_schema
+from tests.openapi_schema import operations as _operations
 
 pytestmark = pytest.mark.django_db
-METHODS = ("get", "post", "put", "patch", "delete")
 DOCS = ("/api/schema/", "/api/docs/", "/api/redoc/")
 
 
 @pytest.fixture(scope="module")
 def schema(django_db_blocker):
-    with django_db_blocker.unblock():
-        return yaml.safe_load(APIClient().get("/api/schema/").content)
-
-
-def _operations(schema):
-    for path, item in schema["paths"].items():
-        for method in METHODS:
-            if method in item:
-                yield path, method, item[method]
+    return published_schema(django_db_blocker)
 
 
 def _json_schema(node):
