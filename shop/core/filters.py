@@ -8,6 +8,7 @@ Every list view filters through a :class:`StrictFilterSet` (django-filter), eith
 (``status``, ``ordering``...) the message lists every valid choice.
 """
 
+from datetime import UTC
 from typing import Any
 
 import django_filters
@@ -100,6 +101,29 @@ class IdFilter(django_filters.NumberFilter):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", 2**63 - 1)
         super().__init__(*args, **kwargs)
+
+
+class _StorableDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 date-time the database can compare: one whose offset takes it past year 1 or 9999 once in UTC
+    (``0001-01-01T00:00:00+14:00``) is refused with the field's error, where it made the query fail (500)."""
+
+    def clean(self, value):
+        cleaned = super().clean(value)
+        if cleaned is not None:
+            try:
+                cleaned.astimezone(UTC)
+            except OverflowError:
+                raise forms.ValidationError(
+                    "This date-time is outside the years 1 to 9999 once in UTC; send one within them.",
+                    code="invalid") from None
+        return cleaned
+
+
+class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """``django_filters.IsoDateTimeFilter`` refusing, as a 400 naming the parameter, a date-time the database cannot
+    hold in UTC."""
+
+    field_class = _StorableDateTimeField
 
 
 _TRUE = frozenset({"true", "1", "yes", "on"})

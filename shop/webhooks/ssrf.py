@@ -91,6 +91,13 @@ def _parts(url: str):
     if parts.username or parts.password:
         raise UnsafeURL("The webhook URL may not carry a user name or password.",
                         extra={"errors": {"url": ["Remove the user name and password from the URL."]}})
+    try:
+        port = parts.port  # urllib raises ValueError for a port that is not a number or above 65535
+    except ValueError:
+        port = 0
+    if port is not None and not 1 <= port <= 65535:
+        raise UnsafeURL("The webhook URL's port is not a port number.",
+                        extra={"errors": {"url": ["Use a port from 1 to 65535, or none."]}})
     return parts
 
 

@@ -2,7 +2,7 @@
 
 import django_filters
 
-from shop.core.filters import IdFilter, StatusFilterSet
+from shop.core.filters import IdFilter, IsoDateTimeFilter, StatusFilterSet
 from shop.orders.models import Order
 
 
@@ -20,9 +20,9 @@ class OrderAdminFilter(OrderFilter):
     """``GET /orders/admin/``: every order (staff)."""
 
     user = IdFilter(field_name="user_id", label="Orders of this user id.")
-    created_from = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte",
+    created_from = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte",
                                                     label="Created at or after (ISO 8601)")
-    created_to = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte",
+    created_to = IsoDateTimeFilter(field_name="created_at", lookup_expr="lte",
                                                   label="Created at or before (ISO 8601)")
 
     class Meta:

@@ -161,10 +161,7 @@ class OrderListCreateApi(NoStoreMixin, _OrdersOnOneSnapshot, ListAPIView):
 
 
 class OrderCheckoutApi(NoStoreMixin, APIView):
-    @extend_schema(**{**CHECKOUT_SCHEMA, "summary": "Check out the cart (alias of `POST /orders/checkout/`)",
-                      "description": "The same checkout as `POST /orders/checkout/`, at the path clients of the "
-                                     "IntaSend order API send it to: the same request, answered the same way. "
-                                     + CHECKOUT_SCHEMA["description"]})
+    @extend_schema(summary="Check out the cart (or direct lines)", **CHECKOUT_SCHEMA)
     def post(self, request):
         return _checkout(request)
 

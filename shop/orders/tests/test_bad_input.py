@@ -57,3 +57,12 @@ def test_admin_filters_with_garbage_are_400(staff_client):
         response = staff_client.get(f"/orders/admin/?{query}")
         assert response.status_code == 400, (query, response.status_code)
         assert response.json()["code"] == "invalid"
+
+
+@pytest.mark.parametrize("query", ["created_from=0001-01-01T00:00:00%2B14:00", "created_to=9999-12-31T23:59:59-14:00"])
+def test_a_date_time_outside_the_years_the_database_holds_in_utc_is_a_400_naming_it(staff_client, query):
+    response = staff_client.get(f"/orders/admin/?{query}")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "invalid"
+    assert query.split("=")[0] in response.json()["errors"]

@@ -151,3 +151,14 @@ def test_staff_set_a_products_low_stock_threshold(staff_client):
     assert cleared.status_code == 200 and cleared.json()["low_stock_threshold"] is None
     assert Event.objects.filter(type="product.updated").get().data == {"fields": ["low_stock_threshold"]}
     assert negative.status_code == 400 and "low_stock_threshold" in negative.json()["errors"]
+
+
+@pytest.mark.parametrize("url", ["http://[::1]:99999/x", "https://example.com:99999/x", "https://93.184.215.14:70000/x",
+                                 "https://example.com:0/x", "https://example.com:port/x"])
+def test_a_port_that_is_not_a_port_number_is_a_400_naming_the_url(staff_client, url):
+    response = staff_client.post("/webhooks/", {"url": url, "events": ["order.created"]}, format="json")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] in ("webhook_url_refused", "invalid")
+    assert "url" in response.json()["errors"]
+    assert not WebhookEndpoint.objects.exists()
