@@ -96,6 +96,21 @@ def subdivision_code(country: str, text: str) -> str:
     return code if code in _subdivisions().get(country, ()) else ""
 
 
+@lru_cache(maxsize=1024)
+def subdivision_lineage(code: str) -> tuple[str, ...]:
+    """An ISO 3166-2 code and the subdivisions that hold it, broadest first: ``"ES-GC"`` (Las Palmas, a province)
+    -> ``("ES-CN", "ES-GC")`` (the Canary Islands hold it); ``("ES-CN",)`` for a top-level one; ``()`` for "" or a
+    code ISO 3166-2 does not have. From pycountry's ``parent_code``."""
+    lineage: list[str] = []
+    while code and code not in lineage:
+        subdivision = pycountry.subdivisions.get(code=code)
+        if subdivision is None:
+            break
+        lineage.append(code)
+        code = getattr(subdivision, "parent_code", None) or ""
+    return tuple(reversed(lineage))
+
+
 def subdivision_example(country: str) -> str:
     """A real subdivision code of ``country`` to show in a message (its first in ISO order), "" if it has none."""
     codes = _subdivisions().get(country, ())

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from django.conf import settings
 
-from shop.core.countries import country_code, subdivision_code
+from shop.core.countries import country_code, subdivision_code, subdivision_lineage
 from shop.core.memo import memoized_shared
 
 from .memo_invalidation import TAX_MEMO
@@ -61,9 +61,11 @@ def tax_place(address: Mapping[str, str] | None) -> tuple[str, str]:
 
 
 class FlatRateTaxProvider(TaxProvider):
-    """Rates from the ``TaxRate`` table: a region's row wins over its country's; a class with neither is taxed at
-    0 with source ``no_rate``. An address whose region (state) is not a subdivision code of its country
-    (:func:`tax_place`) gets its country's rows with source ``country``: no regional rate could be looked up.
+    """Rates from the ``TaxRate`` table: a region's row wins over the rows of the subdivisions holding it (a province
+    in the Canary Islands is taxed at ES-CN's rate unless it has its own), which win over its country's; a class
+    with none is taxed at 0 with source ``no_rate``. An address whose region (state) is not a subdivision code of
+    its country (:func:`tax_place`) gets its country's rows with source ``country``: no regional rate could be
+    looked up.
     Every checkout and cart asks, and staff rarely change the rates: the default class and the place's rows are
     memoized per place (``shop.core.memo``, dropped by every tax class or rate write: ``memo_invalidation``), so a
     memoized place costs no query, one not memoized yet two (the default class, the place's rates), whatever the
@@ -77,7 +79,7 @@ class FlatRateTaxProvider(TaxProvider):
         default, place_rates = memoized_shared(TAX_MEMO, f"{country}:{region}", partial(_place_rates, country, region))
         codes = {line.tax_class or default for line in lines} - {""}
         by_class: dict[str, AppliedRate] = {}
-        # Country-wide rows first, so a region's row (sorted after "") overwrites its country's.
+        # Country-wide rows first, then each holding subdivision's, so the most precise row of a class is kept.
         for _region, code, rate in place_rates:
             if code in codes:
                 by_class[code] = AppliedRate(rate=rate, source="country" if unread else "rate")
@@ -90,8 +92,11 @@ def _place_rates(country: str, region: str) -> tuple[str, list[tuple[str, str, D
     default = TaxClass.objects.filter(is_default=True).values_list("code", flat=True).first() or ""
     if not country:
         return default, []
-    rows = TaxRate.objects.filter(country=country, region__in={"", region}).order_by("region", "tax_class__code")
-    return default, list(rows.values_list("region", "tax_class__code", "rate"))
+    # A region's rows, its parents' (a province's community: ES-GC in ES-CN) and the country's, broadest first, so
+    # that the most precise row of a class is the one kept.
+    depth = {code: index for index, code in enumerate(("", *subdivision_lineage(region)))}
+    rows = TaxRate.objects.filter(country=country, region__in=depth).values_list("region", "tax_class__code", "rate")
+    return default, sorted(rows, key=lambda row: (depth[row[0]], row[1]))
 
 
 PROVIDERS: dict[str, type[TaxProvider]] = {FlatRateTaxProvider.identifier: FlatRateTaxProvider}

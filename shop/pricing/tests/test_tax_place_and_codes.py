@@ -281,3 +281,34 @@ def test_the_same_total_spelled_with_more_decimals_is_the_same_idempotent_reques
 
     assert (first.status_code, again.status_code) == (201, 200), again.content
     assert again.json()["id"] == first.json()["id"] and Order.objects.count() == 1
+
+
+@pytest.mark.parametrize(("state", "tax", "total"), [("GC", "7.00", "107.00"), ("TF", "7.00", "107.00"),
+                                                     ("ES-GC", "7.00", "107.00"), ("M", "21.00", "121.00")])
+def test_a_province_is_taxed_at_the_rate_of_the_community_holding_it(user_client, rates, settings, state, tax, total):
+    """Las Palmas (GC) and Santa Cruz de Tenerife (TF) are provinces of the Canary Islands (ES-CN): with only
+    ES-CN's 7 % set, they pay it, not the mainland's 21 % (a tester's find); Madrid (M) has no such rate."""
+    settings.PRICES_INCLUDE_TAX = False
+    product = ProductFactory(price=Decimal("100.00"), stock_quantity=5)
+
+    response = user_client.post("/orders/checkout/", {"items": [{"product_id": product.pk}], "payment_method": "cod",
+                                                      "shipping_address": _address("ES", state)}, format="json")
+
+    assert response.status_code == 201, response.content
+    order = response.json()
+    assert (order["tax_total"], order["total"], order["tax_source"]) == (tax, total, "rate")
+    assert order["tax_region"] == "ES-" + state.removeprefix("ES-")
+
+
+def test_a_provinces_own_rate_wins_over_its_communitys(staff_client, user_client, rates, settings):
+    settings.PRICES_INCLUDE_TAX = False
+    response = staff_client.post("/pricing/tax-rates/", {"tax_class": "standard", "country": "ES", "region": "GC",
+                                                         "rate": "3"}, format="json")
+    assert response.status_code == 201, response.content
+    product = ProductFactory(price=Decimal("100.00"), stock_quantity=5)
+
+    response = user_client.post("/orders/checkout/", {"items": [{"product_id": product.pk}], "payment_method": "cod",
+                                                      "shipping_address": _address("ES", "GC")}, format="json")
+
+    assert response.status_code == 201, response.content
+    assert response.json()["total"] == "103.00"
