@@ -24,14 +24,26 @@ from .sandbox import SandboxProvider
 logger = logging.getLogger(__name__)
 
 
+class _NotConfigured(ServiceUnavailable):
+    """503 ``provider_not_configured`` in a customer's words; ``variables``: the settings it lacks, which the log
+    names (and a webhook's answer, read by the gateway's operator, not a customer)."""
+
+    def __init__(self, name: str, variables: tuple[str, ...]):
+        super().__init__(f"{name} payments are not available right now because of a problem on our side. Nothing "
+                         "was charged; please try again later.", code=PaymentErrorCode.PROVIDER_NOT_CONFIGURED)
+        self.variables = variables
+
+
 def _not_configured(name: str, *variables: str) -> ServiceUnavailable:
     # The settings it lacks are the operator's to know (the log), not the customer's (the answer).
     logger.error("%s payments are not configured on this server: set %s", name, ", ".join(variables))
-    return ServiceUnavailable(
-        f"{name} payments are not available right now because of a problem on our side. Nothing was charged; "
-        "please try again later.",
-        code=PaymentErrorCode.PROVIDER_NOT_CONFIGURED,
-    )
+    return _NotConfigured(name, variables)
+
+
+def _webhook_not_configured(name: str, *variables: str) -> ServiceUnavailable:
+    logger.error("%s webhooks cannot be verified on this server: set %s", name, ", ".join(variables))
+    return ServiceUnavailable(f"{name} is not set up on this server ({', '.join(variables)}): its events cannot be "
+                              "verified or acted on until it is.", code=PaymentErrorCode.PROVIDER_NOT_CONFIGURED)
 
 
 def _stripe() -> PaymentProvider:
@@ -134,9 +146,12 @@ def webhook_provider_get(name: str) -> PaymentProvider:
         raise ServiceUnavailable(
             f"{display} payments are not offered on this server (PAYMENT_METHODS): its events cannot be verified "
             "or acted on.", code=PaymentErrorCode.PROVIDER_NOT_CONFIGURED)
-    provider = provider_get(name)  # 503 provider_not_configured naming the missing keys
+    try:
+        provider = provider_get(name)
+    except _NotConfigured as exc:  # its keys missing: the answer goes to the gateway, for its operator to read
+        raise _webhook_not_configured(display, *exc.variables) from None
     if secret and not getattr(settings, secret):
-        raise _not_configured(display, secret)
+        raise _webhook_not_configured(display, secret)
     return provider
 
 
