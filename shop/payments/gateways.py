@@ -143,9 +143,11 @@ def webhook_provider_get(name: str) -> PaymentProvider:
     set up, and every gateway keeps and redelivers an event answered with one (docs/PAYMENTS.md, "Webhooks")."""
     display, secret = _WEBHOOK_SECRETS.get(name, (name, ""))
     if name not in settings.PAYMENT_METHODS or name not in _BUILDERS:
-        raise ServiceUnavailable(
+        # A gateway this shop does not offer: nothing it sends can be acted on here, now or later (400, as any
+        # request naming a method the shop does not offer); one offered but not set up is the 503 below.
+        raise ApplicationError(
             f"{display} payments are not offered on this server (PAYMENT_METHODS): its events cannot be verified "
-            "or acted on.", code=PaymentErrorCode.PROVIDER_NOT_CONFIGURED)
+            "or acted on.", code=PaymentErrorCode.METHOD_UNAVAILABLE)
     try:
         provider = provider_get(name)
     except _NotConfigured as exc:  # its keys missing: the answer goes to the gateway, for its operator to read
