@@ -87,17 +87,16 @@ def test_metrics_are_off_by_default_and_the_prometheus_middleware_wraps_all_othe
 PG = "postgres://shop@127.0.0.1:9/shop"  # never connected to: the probe only loads the settings
 
 
-def test_postgresql_statements_are_bound_on_the_server_and_prepared_on_the_primary_and_the_replica():
-    result = probe(DATABASE_URL=PG, DATABASE_REPLICA_URL=PG.replace("/shop", "/replica"))
+def test_postgresql_statements_are_bound_on_the_server_and_prepared_on_the_primary_and_the_replica_when_asked():
+    result = probe(DATABASE_URL=PG, DATABASE_REPLICA_URL=PG.replace("/shop", "/replica"), DB_PREPARED_STATEMENTS="true")
 
     prepared = {"server_side_binding": True, "prepare_threshold": 2}
     assert result["databases"]["default"]["OPTIONS"] == prepared
     assert result["databases"]["replica"]["OPTIONS"] == prepared
 
 
-def test_prepared_statements_can_be_turned_off_for_a_pooler_that_cannot_keep_them():
-    result = probe(DATABASE_URL=PG, DATABASE_REPLICA_URL=PG.replace("/shop", "/replica"),
-                   DB_PREPARED_STATEMENTS="false")
+def test_prepared_statements_are_off_by_default():
+    result = probe(DATABASE_URL=PG, DATABASE_REPLICA_URL=PG.replace("/shop", "/replica"))
 
     assert result["databases"]["default"]["OPTIONS"] == {}
     assert result["databases"]["replica"]["OPTIONS"] == {}
