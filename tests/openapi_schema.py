@@ -19,3 +19,13 @@ def operations(schema: dict):
         for method in METHODS:
             if method in item:
                 yield path, method, item[method]
+
+
+def json_schema(node):
+    """OpenAPI 3.0 -> JSON Schema: ``nullable: true`` becomes "this, or null" (for ``jsonschema.validate``)."""
+    if isinstance(node, list):
+        return [json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    converted = {key: json_schema(value) for key, value in node.items() if key != "nullable"}
+    return {"anyOf": [converted, {"type": "null"}]} if node.get("nullable") is True else converted

@@ -10,6 +10,7 @@ import yaml
 from shop.catalog.tests.factories import ProductFactory
 from shop.orders.services import order_cancel
 from shop.orders.tests.factories import place_order
+from tests.openapi_schema import json_schema
 
 pytestmark = pytest.mark.django_db
 
@@ -19,21 +20,9 @@ def schema(api_client):
     return yaml.safe_load(api_client.get("/api/schema/").content)
 
 
-def _json_schema(node):
-    """OpenAPI 3.0 -> JSON Schema: ``nullable: true`` becomes "this, or null"."""
-    if isinstance(node, list):
-        return [_json_schema(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    converted = {key: _json_schema(value) for key, value in node.items() if key != "nullable"}
-    if node.get("nullable") is True:
-        return {"anyOf": [converted, {"type": "null"}]}
-    return converted
-
-
 def _validate(schema, path, method, status, body):
     response_schema = schema["paths"][path][method]["responses"][str(status)]["content"]["application/json"]["schema"]
-    resolver_schema = _json_schema({**response_schema, "components": schema["components"]})
+    resolver_schema = json_schema({**response_schema, "components": schema["components"]})
     jsonschema.validate(body, resolver_schema, format_checker=jsonschema.FormatChecker())
 
 

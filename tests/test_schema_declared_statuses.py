@@ -15,7 +15,7 @@ from shop.catalog.tests.factories import ProductFactory
 from shop.orders.models import Order
 from shop.orders.tests.guests import guest_cart, guest_checkout, guest_order_url
 from shop.payments.models import Payment
-from tests.openapi_schema import METHODS, published_schema
+from tests.openapi_schema import METHODS, json_schema, published_schema
 from tests.openapi_schema import operations as _operations
 
 pytestmark = pytest.mark.django_db
@@ -27,21 +27,12 @@ def schema(django_db_blocker):
     return published_schema(django_db_blocker)
 
 
-def _json_schema(node):
-    if isinstance(node, list):
-        return [_json_schema(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    converted = {key: _json_schema(value) for key, value in node.items() if key != "nullable"}
-    return {"anyOf": [converted, {"type": "null"}]} if node.get("nullable") is True else converted
-
-
 def _conforms(schema, path, method, response):
     """The answer's status is declared for the operation, and its body fits the declared shape."""
     declared = schema["paths"][path][method]["responses"]
     assert str(response.status_code) in declared, (method, path, response.status_code, sorted(declared))
     body_schema = declared[str(response.status_code)]["content"]["application/json"]["schema"]
-    jsonschema.validate(response.json(), _json_schema({**body_schema, "components": schema["components"]}))
+    jsonschema.validate(response.json(), json_schema({**body_schema, "components": schema["components"]}))
 
 
 # --- Every route is in the schema ----------------------------------------------------------------------------
