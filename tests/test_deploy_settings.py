@@ -21,8 +21,8 @@ print(json.dumps({
     "storage_class": type(default_storage).__name__,
     "media_url": default_storage.url("products/shoe.jpg"),
     "databases": {alias: {"TEST": db.get("TEST", {}),
-                          "OPTIONS": {k: v for k, v in db.get("OPTIONS", {}).items()
-                                      if k in ("server_side_binding", "prepare_threshold")}}
+                          "OPTIONS": {k: getattr(v, "__qualname__", v) for k, v in db.get("OPTIONS", {}).items()
+                                      if k in ("server_side_binding", "prepare_threshold", "cursor_factory")}}
                   for alias, db in settings.DATABASES.items()},
     "routers": settings.DATABASE_ROUTERS,
     "metrics_enabled": settings.METRICS_ENABLED,
@@ -87,16 +87,17 @@ def test_metrics_are_off_by_default_and_the_prometheus_middleware_wraps_all_othe
 PG = "postgres://shop@127.0.0.1:9/shop"  # never connected to: the probe only loads the settings
 
 
-def test_postgresql_statements_are_bound_on_the_server_and_prepared_on_the_primary_and_the_replica_when_asked():
-    result = probe(DATABASE_URL=PG, DATABASE_REPLICA_URL=PG.replace("/shop", "/replica"), DB_PREPARED_STATEMENTS="true")
+def test_postgresql_statements_are_bound_on_the_server_and_prepared_on_the_primary_and_the_replica_by_default():
+    result = probe(DATABASE_URL=PG, DATABASE_REPLICA_URL=PG.replace("/shop", "/replica"))
 
-    prepared = {"server_side_binding": True, "prepare_threshold": 2}
+    prepared = {"server_side_binding": True, "prepare_threshold": 2, "cursor_factory": "ServerBindingCursor"}
     assert result["databases"]["default"]["OPTIONS"] == prepared
     assert result["databases"]["replica"]["OPTIONS"] == prepared
 
 
-def test_prepared_statements_are_off_by_default():
-    result = probe(DATABASE_URL=PG, DATABASE_REPLICA_URL=PG.replace("/shop", "/replica"))
+def test_prepared_statements_can_be_turned_off_for_a_pooler_that_cannot_keep_them():
+    result = probe(DATABASE_URL=PG, DATABASE_REPLICA_URL=PG.replace("/shop", "/replica"),
+                   DB_PREPARED_STATEMENTS="false")
 
     assert result["databases"]["default"]["OPTIONS"] == {}
     assert result["databases"]["replica"]["OPTIONS"] == {}

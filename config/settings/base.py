@@ -132,11 +132,14 @@ _DATABASE_TCP_OPTIONS = {
 # checkout's by ~45 %, and the worker's fell too (binary parameters, no client-side quoting; bench/README.md
 # section 18). Django leaves both off so that connection poolers keep working: behind pgbouncer in transaction
 # mode, use pgbouncer >= 1.21 with max_prepared_statements > 0, or set DB_PREPARED_STATEMENTS=false.
-# Off by default: with server-side binding a statement holds at most 65,535 parameters (PostgreSQL's protocol), and
-# Django's cascading deletes and id lists do not batch under that limit (a voucher with more codes could not be
-# deleted; the fuzzer found it), so it is the operator's choice until they do.
-_DATABASE_PREPARED_OPTIONS = {"server_side_binding": True, "prepare_threshold": 2} if env.bool(
-    "DB_PREPARED_STATEMENTS", default=False) else {}
+# A statement with more than 65,535 parameters (the protocol's limit, which Django's cascading deletes and
+# bulk_create do not batch under) is sent with client-side binding instead (shop/core/pg_binding.py).
+_DATABASE_PREPARED_OPTIONS: dict = {}
+if env.bool("DB_PREPARED_STATEMENTS", default=True):  # applied below to each PostgreSQL alias only
+    from shop.core.pg_binding import ServerBindingCursor
+
+    _DATABASE_PREPARED_OPTIONS = {"server_side_binding": True, "prepare_threshold": 2,
+                                  "cursor_factory": ServerBindingCursor}
 if IS_POSTGRES:
     # A lock wait longer than this is answered as 503 so clients and gateways retry instead of piling up.
     DATABASES["default"].setdefault("OPTIONS", {})
