@@ -26,4 +26,6 @@ class AccountErrorCode(StrEnum):
     VERIFICATION_EXPIRED = "verification_expired"  # the verification link or code is past its time (400)
     TOO_MANY_ATTEMPTS = "too_many_attempts"  # the verification code's tries are spent (400)
     INVALID_RESET_TOKEN = "invalid_reset_token"  # a password-reset link that is invalid or expired (400)
+    # un-flagging the default address (409): make another address the default instead
+    ADDRESS_DEFAULT_REQUIRED = "address_default_required"
     EMAIL_NOT_VERIFIED = "email_not_verified"  # what needs a verified e-mail (claiming guest orders) refused (403)

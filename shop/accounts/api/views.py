@@ -546,7 +546,8 @@ class AddressDetailApi(NoStoreMixin, APIView):
     def put(self, request, pk: int):
         """Replace one of your addresses.
 
-        Every field is sent; another user's address answers 404.
+        Every field is sent; another user's address answers 404. Your default address stays the default until
+        another one is made it: `is_default: false` on it is a 409 `address_default_required`.
         """
         return self._update(request, pk, partial=False)
 
@@ -554,7 +555,8 @@ class AddressDetailApi(NoStoreMixin, APIView):
     def patch(self, request, pk: int):
         """Update one of your addresses.
 
-        Send only the fields to change; another user's address answers 404.
+        Send only the fields to change; another user's address answers 404. Your default address stays the
+        default until another one is made it: `is_default: false` on it is a 409 `address_default_required`.
         """
         return self._update(request, pk, partial=True)
 
@@ -569,7 +571,8 @@ class AddressDetailApi(NoStoreMixin, APIView):
     def delete(self, request, pk: int):
         """Delete one of your addresses.
 
-        Orders keep their own copy of the address they were shipped to.
+        Orders keep their own copy of the address they were shipped to. Deleting the default address makes
+        the newest remaining one the default.
         """
         services.address_delete(address=self._get(request, pk))
         return Response(status=status.HTTP_204_NO_CONTENT)

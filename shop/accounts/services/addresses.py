@@ -2,6 +2,9 @@
 
 from django.db import transaction
 
+from shop.core.exceptions import Conflict
+
+from ..errors import AccountErrorCode
 from ..models import Address, User
 
 
@@ -13,8 +16,15 @@ def _address_book_lock(user: User) -> None:
 
 @transaction.atomic
 def address_save(*, user: User, data: dict, address: Address | None = None) -> Address:
-    """Create or update an address book entry; making one the default unsets the previous default."""
+    """Create or update an address book entry; making one the default unsets the previous default.
+
+    A book with addresses always has one default: the first address is made it, deleting it passes the flag on,
+    and un-flagging it (``is_default: false``) is refused with 409 ``address_default_required`` (make another
+    address the default instead), as for the default tax class."""
     _address_book_lock(user)
+    if address is not None and address.is_default and data.get("is_default") is False:
+        raise Conflict("This address stays your default until you make another address the default "
+                       "(send is_default: true on that one).", code=AccountErrorCode.ADDRESS_DEFAULT_REQUIRED)
     address = address or Address(user=user)
     for field, value in data.items():
         setattr(address, field, value)

@@ -155,3 +155,18 @@ def test_concurrent_default_switches_leave_exactly_one_default():
 
     assert statuses == [200] * 4
     assert Address.objects.filter(user=user, is_default=True).count() == 1
+
+
+def test_the_default_address_stays_the_default_until_another_is_made_it(user, user_client):
+    only = user_client.post("/auth/addresses/", VALID).json()
+
+    alone = user_client.patch(f"/auth/addresses/{only['id']}/", {"is_default": False})
+    second = user_client.post("/auth/addresses/", {**VALID, "city": "Mombasa"}).json()
+    with_another = user_client.patch(f"/auth/addresses/{only['id']}/", {"is_default": False, "city": "Kisumu"})
+    other_unflagged = user_client.patch(f"/auth/addresses/{second['id']}/", {"is_default": False})
+
+    for refused in (alone, with_another):
+        assert (refused.status_code, refused.json()["code"]) == (409, "address_default_required")
+    assert other_unflagged.status_code == 200
+    assert dict(Address.objects.values_list("id", "is_default")) == {only["id"]: True, second["id"]: False}
+    assert Address.objects.get(pk=only["id"]).city != "Kisumu"  # a refused write changes nothing

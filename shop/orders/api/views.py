@@ -110,11 +110,13 @@ CHECKOUT_SCHEMA = {
                    "line is charged the price held for it (`CART_PRICE_HOLD_MINUTES`); send the cart's `total` as "
                    "`expected_total` to get a 409 `total_mismatch` with the current `total` instead of an order at "
                    "a price the customer did not see. "
-                   "What cannot be sold is told per path: a cart checkout lists every line it cannot fill in one "
-                   "400 `insufficient_stock` (`shortages[]`, `reason` `unavailable` for a product deactivated or "
-                   "deleted since it was added), while a direct order refuses the first such line as it reads it "
-                   "(400 `product_unavailable`, `product_not_found`, `variant_required`...). Give the address once: "
-                   "`address` beside a different `shipping_address` is a 400 naming `address`.",
+                   "What cannot be sold is told per path: a cart checkout first names every line whose product "
+                   "(or variant) was deactivated or deleted since it was added, in one 400 `product_unavailable` "
+                   "(`unavailable_items[]`: `{id, product_id, variant_id, name}`, `id` the cart line's), then every "
+                   "line short of stock in one 400 `insufficient_stock` (`shortages[]`; `reason` `unavailable` for "
+                   "one deactivated in between), while a direct order refuses the first line it cannot sell as it "
+                   "reads it (400 `product_unavailable`, `product_not_found`, `variant_required`...). "
+                   "Give the address once: `address` beside a different `shipping_address` is a 400 naming `address`.",
 }
 
 
