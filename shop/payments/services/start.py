@@ -20,7 +20,7 @@ from shop.orders.services import order_created_announce
 from shop.payments.methods import PaymentMethod, default_method, method_get
 
 from ..errors import PaymentErrorCode
-from ..gateways import provider_get
+from ..gateways import offered_provider_get
 from ..locks import order_active_payments_lock, order_payments_lock, payment_lock_with_order
 from ..models import Payment, PaymentKey
 from ..providers.base import (
@@ -187,7 +187,7 @@ def payment_reserve_for_checkout(*, order: Order, method: PaymentMethod, idempot
     just checked ``method``'s limits against its total, and the database enforces the unique key. Spares
     ``payment_start`` its own transaction (order lock, key and open-attempt lookups) for a checkout; hand the
     answer to ``payment_start(reserved=...)`` once the checkout has committed."""
-    payment = Payment(order=order, user_id=order.user_id, provider=provider_get(method.provider).identifier,
+    payment = Payment(order=order, user_id=order.user_id, provider=offered_provider_get(method.provider).identifier,
                       amount=order.total, currency=settings.SHOP_CURRENCY.upper(), idempotency_key=idempotency_key)
     payment.full_clean(exclude=["order", "user"], validate_unique=False, validate_constraints=False)
     payment.save()
@@ -228,7 +228,7 @@ def payment_start(*, order_id: int, user, method_id: str, currency: str | None =
     if method is None:
         raise ApplicationError(f"Payment method '{method_id}' is not available.",
                                code=PaymentErrorCode.METHOD_UNAVAILABLE)
-    provider = provider_get(method.provider)
+    provider = offered_provider_get(method.provider)
     currency = (currency or settings.SHOP_CURRENCY).upper()
     if currency != settings.SHOP_CURRENCY:
         raise ApplicationError(f"Orders are priced in {settings.SHOP_CURRENCY}; pay in that currency.",

@@ -229,13 +229,13 @@ def test_a_guest_pay_route_failing_at_the_gateway_answers_safe_words(method, gat
 
 def test_a_card_declined_by_stripe_keeps_stripes_words_for_the_payer(stripe_on, user, user_client, product):
     """The one gateway text written for payers: a Stripe card error's message."""
-    from shop.payments.gateways import provider_get
+    from shop.payments.gateways import configured_provider_get
     from shop.payments.providers.base import GatewayRejected
     from shop.payments.services._shared import gateway_failure_message
 
     exc = GatewayRejected("Request req_1: Your card was declined.", code="card_declined",
                           customer_message="Your card was declined.")
-    assert gateway_failure_message(provider_get("stripe"), exc) == "Stripe refused: Your card was declined."
+    assert gateway_failure_message(configured_provider_get("stripe"), exc) == "Stripe refused: Your card was declined."
 
 
 def test_a_refund_the_gateway_fails_tells_the_customer_safe_words_and_staff_the_gateways(
