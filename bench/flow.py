@@ -82,6 +82,9 @@ SEARCH_WORDS = [
 # With --retries: answers a client retries after (a balancer's "no node answered" or the app's "try again"), as
 # a real client would when a node dies under it; a transport error (connection cut) is retried too.
 RETRYABLE_STATUSES = {502, 503, 504}
+# A 409 with this code is "the same request is still being processed" (a retry that overtook its first attempt):
+# retried like the others, it then gets the first attempt's answer.
+IN_PROGRESS = "request_in_progress"
 REGISTER_PASSWORD = "Tr4vel-Kettle-93!"  # passes the validators, unlike anything resembling the email
 ADDRESS = {
     "full_name": "Bench Customer",
@@ -194,7 +197,8 @@ class Customer:
                     self.stats.record(step, finished - started, finished, response.headers.get("X-Cache"))
                     return response
                 failure = f"{method} {url} -> {response.status_code}: {response.text}"
-                retryable = response.status_code in RETRYABLE_STATUSES
+                retryable = response.status_code in RETRYABLE_STATUSES or (
+                    response.status_code == 409 and IN_PROGRESS in response.text)
             if not retryable or attempt == self.args.retries:
                 self.stats.error(step, failure)
                 raise FlowError(step)

@@ -51,3 +51,12 @@ def run_concurrently(*calls: Callable[[], Any], timeout: float = 60) -> list[Any
 def raised(results: list[Any]) -> list[Exception]:
     """The exceptions among ``run_concurrently``'s results, in call order (``[]``: every call returned)."""
     return [result for result in results if isinstance(result, Exception)]
+
+
+def resent_when_in_progress(results: list[Any], calls: tuple[Callable[[], Any], ...]) -> list[Any]:
+    """``results`` of HTTP calls (``(status, body)``) with each 409 ``request_in_progress`` replaced by its call made
+    again, now that the calls are done: what a client told "still being processed, send it again shortly" gets.
+    Racing twins of one request may be answered either way, depending on when each arrived."""
+    return [call() if isinstance(result, tuple) and result[0] == 409
+            and result[1].get("code") == "request_in_progress" else result
+            for result, call in zip(results, calls, strict=True)]

@@ -37,6 +37,9 @@ class CoreErrorCode(StrEnum):
     CSRF_FAILED = "csrf_failed"
     # An Idempotency-Key reused with a different request; nothing was done (422).
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    # An earlier request for the same thing (the same idempotency key, or another opening the same payment) is still
+    # being processed, waiting on a payment gateway; nothing was done: send the same request again shortly (409).
+    REQUEST_IN_PROGRESS = "request_in_progress"
     # An idempotency key over IDEMPOTENCY_KEY_MAX_LENGTH (255) characters, in the Idempotency-Key header or a body's
     # ``idempotency_key`` alike; nothing was done (400, ``max_length``, ``errors`` naming the carrier).
     INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"

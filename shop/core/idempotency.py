@@ -10,6 +10,11 @@ spelling differences the API accepts as equal (``items`` or ``cart_items``, ``pr
 omitted fields or their defaults, ``10.0`` or ``10.00``) are the same request, while any difference in what
 would be done is not.
 
+A key whose first request is still running (its payment still being opened with the gateway) is the 409
+``request_in_progress`` (:func:`request_in_progress`): its answer is not known yet, so nothing is replayed and
+nothing is done again; the same request sent a few seconds later gets the first one's answer (Stripe's 409 for
+"a request with this key is being processed", and the IETF draft's 409 for a request still in flight).
+
 A key comes in the ``Idempotency-Key`` header (checkouts) or a body's ``idempotency_key`` (payment starts); either
 way it is at most :data:`IDEMPOTENCY_KEY_MAX_LENGTH` characters, and a longer one is the same 400
 ``invalid_idempotency_key`` (:func:`idempotency_key_checked`) before anything is done.
@@ -21,7 +26,7 @@ import json
 from decimal import Decimal
 
 from .errors import CoreErrorCode
-from .exceptions import ApplicationError
+from .exceptions import ApplicationError, Conflict
 
 # The longest idempotency key accepted, whichever carrier brings it (Stripe's limit too). Stored as sent (an
 # order's key) or behind a prefix of ours (a payment's ``client-<user id>-``), so the columns that hold keys are
@@ -75,6 +80,18 @@ def idempotency_key_reused() -> ApplicationError:
         "Use a new key for a new request, or resend the original request unchanged to get its result.",
         code=CoreErrorCode.IDEMPOTENCY_KEY_REUSED, status_code=422,
     )
+
+
+KEY_IN_PROGRESS = ("A request with this idempotency key is still being processed: its payment is being opened with "
+                   "the payment gateway. Nothing was done for this one; send the same request again in a few "
+                   "seconds to get its answer.")
+
+
+def request_in_progress(detail: str = KEY_IN_PROGRESS) -> Conflict:
+    """The 409 ``request_in_progress`` for a request that arrives while an earlier one for the same thing (the same
+    key, by default; ``detail`` says what else) is still running: nothing was done for this one, and the same
+    request sent again shortly gets the first one's answer."""
+    return Conflict(detail, code=CoreErrorCode.REQUEST_IN_PROGRESS)
 
 
 def check_replay(*, stored_fingerprint: str, fingerprint: str) -> None:

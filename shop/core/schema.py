@@ -14,8 +14,9 @@ errors every endpoint shares, so clients and the schemathesis run (tests/fuzz) s
 - 413 ``request_too_large`` — operations that take a body (``DATA_UPLOAD_MAX_MEMORY_SIZE``);
 - 415 ``unsupported_media_type`` — operations whose body DRF parses (a request body and parsers: not the
   gateways' webhooks, which read the raw bytes);
-- 422 ``idempotency_key_reused`` — every operation that takes an ``Idempotency-Key`` header or an
-  ``idempotency_key`` field, derived from the operation itself so a new one cannot forget it;
+- 422 ``idempotency_key_reused`` and 409 ``request_in_progress`` — every operation that takes an
+  ``Idempotency-Key`` header or an ``idempotency_key`` field, derived from the operation itself so a new one cannot
+  forget them (the 409 beside any 409 the view declares itself);
 - any other error a view declares by description only.
 
 405 is not declared: the methods a path lists are the ones it has, and any other answers 405 (in the one error
@@ -140,8 +141,8 @@ class ShopAutoSchema(AutoSchema):
 
     def get_operation(self, *args, **kwargs):
         """The operation, with the error answers that follow from what it takes (see the module doc): 406 on
-        every operation, 413 where a body is taken, 415 where DRF parses it, 422 where an idempotency key is
-        taken."""
+        every operation, 413 where a body is taken, 415 where DRF parses it, 422 and 409 where an idempotency key
+        is taken."""
         operation = super().get_operation(*args, **kwargs)
         if not operation:
             return operation
@@ -158,6 +159,8 @@ class ShopAutoSchema(AutoSchema):
             responses.setdefault("415", {"description": UNSUPPORTED_MEDIA_TYPE})
         if self._takes_idempotency_key(operation):
             responses.setdefault("422", {"description": KEY_REUSED})
+            conflict = responses.setdefault("409", {})
+            conflict["description"] = " ".join(filter(None, [conflict.get("description", ""), KEY_IN_PROGRESS]))
         return operation
 
     def _takes_no_fields(self) -> bool:
@@ -186,6 +189,9 @@ UNSUPPORTED_MEDIA_TYPE = ("`unsupported_media_type`: the body's `Content-Type` i
                           "request body lists those it does); nothing was done.")
 KEY_REUSED = ("`idempotency_key_reused`: this idempotency key was already used with a different request; nothing "
               "was done. Send a new key for a new request, or the original request unchanged for its result.")
+KEY_IN_PROGRESS = ("`request_in_progress`: a request with this idempotency key (or another opening the same payment) "
+                   "is still being processed, waiting on the payment gateway; nothing was done for this one. Send "
+                   "the same request again in a few seconds: once the first is done it gets that request's answer.")
 
 ERROR_COMPONENT = "ErrorOutput"
 _ALWAYS = {

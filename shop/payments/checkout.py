@@ -2,16 +2,32 @@
 orders app (AGENTS.md rule 11): the order is placed by ``shop.orders.services.order_create``, then its payment is
 opened by ``payment_start``; a payment that cannot start undoes the checkout (``order_create_undo``)."""
 
+from django.utils import timezone
+
 from shop.cart.selectors import cart_holds_anything
 from shop.cart.services import cart_clear
+from shop.core.errors import CoreErrorCode
 from shop.core.exceptions import ApplicationError
+from shop.core.idempotency import request_in_progress
 from shop.core.metrics import record_checkout
 from shop.orders.models import Order
 from shop.orders.services import LineRequest, order_create, order_create_undo
 
 from .methods import PaymentMethod, default_method, method_get
-from .models import Payment
+from .models import Payment, opening_window
 from .services import payment_reserve_for_checkout, payment_start
+
+
+def _checkout_settling(order: Order, payment: Payment) -> bool:
+    """Whether the request that placed ``order`` (under the same Idempotency-Key) is still settling its payment: the
+    attempt awaits the gateway's answer, or the gateway failed it and that request is about to undo the checkout
+    (its attempt failed, the order not cancelled yet). Bounded by ``opening_window()``: a request that died
+    there leaves the order to be answered as it stands."""
+    if payment.awaits_gateway():
+        return True
+    return (payment.status == Payment.Status.FAILED and not payment.provider_payment_id
+            and payment.idempotency_key == f"checkout-{order.order_key}" and order.status != Order.Status.CANCELLED
+            and payment.updated_at > timezone.now() - opening_window())
 
 
 def order_place_and_pay(*, user, lines: list[LineRequest] | None = None, payment_method: str | None = None,
@@ -32,7 +48,8 @@ def order_place_and_pay(*, user, lines: list[LineRequest] | None = None, payment
     The gateway is called after the order commits (no row lock is held across the network). If it cannot
     start the payment (down, 5xx, refused), the checkout is undone: the order is cancelled with its stock
     restored, the cart refilled as it was, and the error (503 or 400) goes to the client; the failed attempt
-    stays recorded on the cancelled order.
+    stays recorded on the cancelled order. The same request (its Idempotency-Key) sent while that is still under
+    way is the 409 ``request_in_progress``: its answer is not known yet (``_checkout_settling``).
 
     Staff's method settings are read once (the checkout and the payment use that reading), and a new order's
     payment attempt is reserved in the checkout's own transaction (``payment_reserve_for_checkout``).
@@ -56,10 +73,15 @@ def order_place_and_pay(*, user, lines: list[LineRequest] | None = None, payment
     except ApplicationError as exc:
         record_checkout(exc.code)
         raise
-    record_checkout("placed" if created else "replayed")
     if not created:
         payment = Payment.objects.filter(order=order).order_by("-id").first() if order.payment_method else None
+        if payment is not None and _checkout_settling(order, payment):
+            # Its answer is not known yet: replaying the order now would show one the gateway may still undo.
+            record_checkout(CoreErrorCode.REQUEST_IN_PROGRESS)
+            raise request_in_progress()
+        record_checkout("replayed")
         return order, created, payment
+    record_checkout("placed")
     payment = None
     if order.payment_method:
         try:

@@ -1,6 +1,15 @@
-"""Builds the configured provider for a payment method from the gateway settings (``methods._configured`` reads
-the same keys only to say whether a method is configured; the Stripe publishable key is handed to clients by
-``payments/api/views.py``).
+"""Builds a payment method's provider from the gateway settings, for one of two questions:
+
+- ``offered_provider_get``: may a NEW payment be opened with this gateway? It must be offered (``PAYMENT_METHODS``)
+  and configured (its keys set).
+- ``configured_provider_get``: can an EXISTING payment of this gateway be acted on (refunded, cancelled, re-read,
+  its webhook processed, its order expired)? It must be configured; offered or not does not matter. Taking a
+  gateway out of ``PAYMENT_METHODS`` stops new checkouts with it, never the money already on its way through it
+  (docs/PAYMENTS.md, "Taking a gateway out of service").
+
+``webhook_provider_get`` answers the second for a webhook, and says which setting is missing. ``missing_keys`` is the
+one list of what a gateway needs (``methods._configured`` reads it to say whether a method can be offered; the
+Stripe publishable key is handed to clients by ``payments/api/views.py``).
 
 Providers are built once per configuration and reused: each holds an HTTP connection pool, and Paymob's
 legacy auth token (one extra round trip per read) lives for an hour. A changed setting builds a new one.
@@ -14,6 +23,7 @@ from django.conf import settings
 from shop.core.exceptions import ApplicationError, ServiceUnavailable
 
 from .errors import PaymentErrorCode
+from .models import Payment
 from .providers.base import PaymentProvider
 from .providers.cod import CashOnDeliveryProvider
 from .providers.intasend import IntaSendProvider
@@ -23,21 +33,34 @@ from .sandbox import SandboxProvider
 
 logger = logging.getLogger(__name__)
 
+# The settings a gateway cannot be called without, new payment or existing one (the webhook secrets are below).
+_KEYS: dict[str, tuple[str, ...]] = {
+    "stripe": ("STRIPE_SECRET_KEY",),
+    "paymob": ("PAYMOB_SECRET_KEY", "PAYMOB_INTEGRATION_IDS"),
+    "intasend": ("INTASEND_SECRET_KEY",),
+}
+
+
+def missing_keys(name: str) -> tuple[str, ...]:
+    """The settings ``name``'s gateway cannot be called without that this server lacks (``()``: none, or a method
+    with no keys, such as cash on delivery)."""
+    return tuple(key for key in _KEYS.get(name, ()) if not getattr(settings, key))
+
 
 class _NotConfigured(ServiceUnavailable):
     """503 ``provider_not_configured`` in a customer's words; ``variables``: the settings it lacks, which the log
     names (and a webhook's answer, read by the gateway's operator, not a customer)."""
 
-    def __init__(self, name: str, variables: tuple[str, ...]):
-        super().__init__(f"{name} payments are not available right now because of a problem on our side. Nothing "
-                         "was charged; please try again later.", code=PaymentErrorCode.PROVIDER_NOT_CONFIGURED)
+    def __init__(self, name: str, variables: tuple[str, ...], unchanged: str):
+        super().__init__(f"{name} payments are not available right now because of a problem on our side. "
+                         f"{unchanged}; please try again later.", code=PaymentErrorCode.PROVIDER_NOT_CONFIGURED)
         self.variables = variables
 
 
-def _not_configured(name: str, *variables: str) -> ServiceUnavailable:
+def _not_configured(name: str, variables: tuple[str, ...], unchanged: str) -> ServiceUnavailable:
     # The settings it lacks are the operator's to know (the log), not the customer's (the answer).
     logger.error("%s payments are not configured on this server: set %s", name, ", ".join(variables))
-    return _NotConfigured(name, variables)
+    return _NotConfigured(name, variables, unchanged)
 
 
 def _webhook_not_configured(name: str, *variables: str) -> ServiceUnavailable:
@@ -47,8 +70,6 @@ def _webhook_not_configured(name: str, *variables: str) -> ServiceUnavailable:
 
 
 def _stripe() -> PaymentProvider:
-    if not settings.STRIPE_SECRET_KEY:
-        raise _not_configured("Stripe", "STRIPE_SECRET_KEY")
     return _built(
         StripeProvider,
         secret_key=settings.STRIPE_SECRET_KEY,
@@ -60,8 +81,6 @@ def _stripe() -> PaymentProvider:
 
 
 def _paymob() -> PaymentProvider:
-    if not (settings.PAYMOB_SECRET_KEY and settings.PAYMOB_INTEGRATION_IDS):
-        raise _not_configured("Paymob", "PAYMOB_SECRET_KEY", "PAYMOB_INTEGRATION_IDS")
     return _built(
         PaymobProvider,
         secret_key=settings.PAYMOB_SECRET_KEY,
@@ -76,8 +95,6 @@ def _paymob() -> PaymentProvider:
 
 
 def _intasend() -> PaymentProvider:
-    if not settings.INTASEND_SECRET_KEY:
-        raise _not_configured("IntaSend", "INTASEND_SECRET_KEY")
     return _built(
         IntaSendProvider,
         publishable_key=settings.INTASEND_PUBLISHABLE_KEY,
@@ -105,7 +122,7 @@ def _sandbox() -> PaymentProvider:
 
 # Every provider the code supports, by identifier: the one list the methods registry (``methods.KNOWN_METHODS``)
 # and the capability lookups are derived from. Adding a gateway: its class in providers/ and here, a builder below,
-# its keys in settings (and methods._configured), its webhook route in api/urls.py and a fake server in tests/fakes/.
+# its keys in settings (and _KEYS), its webhook route in api/urls.py and a fake server in tests/fakes/.
 PROVIDER_CLASSES: dict[str, type[PaymentProvider]] = {
     cls.identifier: cls
     for cls in (StripeProvider, PaymobProvider, IntaSendProvider, SandboxProvider, CashOnDeliveryProvider)
@@ -130,35 +147,58 @@ _BUILDERS = {
 
 # The setting each gateway's events are verified with: without it no event can be told from a forgery.
 _WEBHOOK_SECRETS = {
-    "stripe": ("Stripe", "STRIPE_WEBHOOK_SECRET"),
-    "paymob": ("Paymob", "PAYMOB_HMAC_SECRET"),
-    "intasend": ("IntaSend", "INTASEND_WEBHOOK_CHALLENGE"),
+    "stripe": "STRIPE_WEBHOOK_SECRET",
+    "paymob": "PAYMOB_HMAC_SECRET",
+    "intasend": "INTASEND_WEBHOOK_CHALLENGE",
 }
 
 
-def webhook_provider_get(name: str) -> PaymentProvider:
-    """The provider that verifies and acts on ``name``'s webhooks; 503 ``provider_not_configured`` naming what to
-    set when this server cannot: the gateway not offered (``PAYMENT_METHODS``), its keys or its webhook secret
-    missing. One answer for all of them, a 5xx: the event may be a real payment that is acted on once the shop is
-    set up, and every gateway keeps and redelivers an event answered with one (docs/PAYMENTS.md, "Webhooks")."""
-    display, secret = _WEBHOOK_SECRETS.get(name, (name, ""))
-    if name not in settings.PAYMENT_METHODS or name not in _BUILDERS:
-        # A gateway this shop does not offer: nothing it sends can be acted on here, now or later (400, as any
-        # request naming a method the shop does not offer); one offered but not set up is the 503 below.
-        raise ApplicationError(
-            f"{display} payments are not offered on this server (PAYMENT_METHODS): its events cannot be verified "
-            "or acted on.", code=PaymentErrorCode.METHOD_UNAVAILABLE)
-    try:
-        provider = provider_get(name)
-    except _NotConfigured as exc:  # its keys missing: the answer goes to the gateway, for its operator to read
-        raise _webhook_not_configured(display, *exc.variables) from None
-    if secret and not getattr(settings, secret):
-        raise _webhook_not_configured(display, secret)
-    return provider
+def _build_configured(name: str, *, unchanged: str) -> PaymentProvider:
+    """``name``'s provider (a name ``_BUILDERS`` holds); 503 ``provider_not_configured`` without its keys."""
+    if missing := missing_keys(name):
+        raise _not_configured(provider_class(name).display_name, missing, unchanged)
+    return _BUILDERS[name]()
 
 
-def provider_get(name: str) -> PaymentProvider:
-    """The provider behind ``name``; 400 when the shop does not offer it, 503 when it lacks its keys."""
+def offered_provider_get(name: str) -> PaymentProvider:
+    """The provider a NEW payment with ``name`` opens at: 400 ``method_unavailable`` when the shop does not offer
+    it (``PAYMENT_METHODS``), 503 ``provider_not_configured`` when it lacks its keys."""
     if name not in settings.PAYMENT_METHODS or name not in _BUILDERS:
         raise ApplicationError(f"Payment method '{name}' is not available.", code=PaymentErrorCode.METHOD_UNAVAILABLE)
+    return _build_configured(name, unchanged="Nothing was charged")
+
+
+def configured_provider_get(name: str) -> PaymentProvider:
+    """The provider of an EXISTING payment made with ``name`` (a refund, a cancel, a re-read, its webhook, its
+    order's expiry), offered for new payments or not: 503 ``provider_not_configured`` when it lacks its keys (the
+    log names them; the answer may reach a customer), 400 ``method_unavailable`` for a name this code has no
+    gateway for."""
+    if name not in _BUILDERS:
+        raise ApplicationError(f"Payment method '{name}' is not available.", code=PaymentErrorCode.METHOD_UNAVAILABLE)
+    return _build_configured(name, unchanged="Nothing was changed")
+
+
+def webhook_provider_get(name: str) -> PaymentProvider:
+    """The provider that verifies and acts on ``name``'s webhooks, offered for new payments or not: a gateway
+    taken out of ``PAYMENT_METHODS`` still has payments whose money arrives through its events.
+
+    503 ``provider_not_configured`` naming every setting to set (its keys, the secret its events are verified
+    with) when this server cannot: the event may be a real payment that is acted on once the shop is set up, and
+    every gateway keeps and redelivers an event answered with a 5xx (docs/PAYMENTS.md, "Webhooks"). 400
+    ``method_unavailable`` for a gateway that is not this shop's: no gateway of that name, or one neither offered,
+    nor set up, nor ever paid through here (no ``Payment`` of it): nothing it sends can be acted on, now or later.
+    """
+    if name not in _BUILDERS:
+        raise ApplicationError(f"There is no payment gateway '{name}' on this server: its events cannot be "
+                               "verified or acted on.", code=PaymentErrorCode.METHOD_UNAVAILABLE)
+    display = provider_class(name).display_name
+    secret = _WEBHOOK_SECRETS.get(name, "")
+    missing = (*missing_keys(name), *((secret,) if secret and not getattr(settings, secret) else ()))
+    if missing:
+        if name not in settings.PAYMENT_METHODS and not Payment.objects.filter(provider=name).exists():
+            raise ApplicationError(
+                f"{display} payments are not offered on this server (PAYMENT_METHODS), it is not set up "
+                f"({', '.join(missing)}) and no payment was ever made with it: its events cannot be verified or "
+                "acted on.", code=PaymentErrorCode.METHOD_UNAVAILABLE)
+        raise _webhook_not_configured(display, *missing)
     return _BUILDERS[name]()

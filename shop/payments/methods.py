@@ -8,6 +8,9 @@ Three layers decide what is offered, each able only to narrow the one before:
 3. staff: a ``PaymentMethodSetting`` row per method (Django admin or ``PATCH /payments/methods/{id}/``) that can
    deactivate it or limit it to order totals and currencies. No row: active, no limits.
 
+This is what NEW payments may use. A payment already made keeps its gateway whatever is offered now: refunds,
+cancels and webhooks ask ``gateways.configured_provider_get``, which needs the gateway's keys only.
+
 A method is named by its code (``"stripe"``) or by its number (``2``, or ``"2"``: the integer id the
 address/shipping/payment-method checkout API sends).
 
@@ -27,7 +30,7 @@ from shop.core.exceptions import ApplicationError
 from shop.core.money import money_text
 from shop.orders.errors import OrderErrorCode
 
-from .gateways import PROVIDER_CLASSES, provider_class
+from .gateways import PROVIDER_CLASSES, missing_keys, provider_class
 from .models import PaymentMethodSetting
 
 
@@ -108,12 +111,9 @@ def pays_on_delivery(code: str) -> bool:
 
 def _configured(provider: str) -> bool:
     """A gateway without its keys is not offered: listing it would only lead to a 503 at checkout."""
-    return {
-        "stripe": bool(settings.STRIPE_SECRET_KEY),
-        "paymob": bool(settings.PAYMOB_SECRET_KEY and settings.PAYMOB_INTEGRATION_IDS),
-        "intasend": bool(settings.INTASEND_SECRET_KEY),
-        "sandbox": settings.PAYMENTS_SANDBOX_ENABLED,
-    }.get(provider, True)
+    if provider == "sandbox":
+        return settings.PAYMENTS_SANDBOX_ENABLED
+    return not missing_keys(provider)
 
 
 def _registered(ref: str | int) -> PaymentMethod | None:

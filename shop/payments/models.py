@@ -1,9 +1,11 @@
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
+from django.utils import timezone
 
 from shop.core.idempotency import IDEMPOTENCY_KEY_MAX_LENGTH
 from shop.core.models import TimeStampedModel, shop_amount_validator
@@ -13,6 +15,13 @@ from shop.core.money import MONEY_COLUMN, money_text
 # scopes it (``client-<user id>-``, ``guest-<order id>-``: at most 27 characters with a 19-digit id), so its
 # column holds a client key of the full IDEMPOTENCY_KEY_MAX_LENGTH with room to spare.
 PAYMENT_KEY_MAX_LENGTH = IDEMPOTENCY_KEY_MAX_LENGTH + 45
+
+
+def opening_window() -> timedelta:
+    """How long a request opening a payment at its gateway may still be running: its gateway calls (each bounded by
+    ``PAYMENT_GATEWAY_TIMEOUT``; Paymob's may be two) and a margin. An attempt left unanswered for longer was
+    abandoned (its worker died, say) and may be opened again."""
+    return timedelta(seconds=2 * settings.PAYMENT_GATEWAY_TIMEOUT + 30)
 
 
 class Payment(TimeStampedModel):
@@ -83,6 +92,14 @@ class Payment(TimeStampedModel):
     @property
     def is_failed(self) -> bool:
         return self.status == self.Status.FAILED
+
+    def awaits_gateway(self, *, now: datetime | None = None) -> bool:
+        """Whether a request is opening this attempt at its gateway right now: pending with no gateway id yet,
+        reserved within ``opening_window()``. Another request for the same attempt then gets the 409
+        ``request_in_progress`` (``shop.core.idempotency``): never the attempt half made, nor a second gateway
+        call for it."""
+        return (self.status == self.Status.PENDING and not self.provider_payment_id
+                and self.updated_at > (now or timezone.now()) - opening_window())
 
     @property
     def open_checkout_url(self) -> str | None:

@@ -22,7 +22,7 @@ def cancel_payment_at_gateway(payment_id: int) -> str:
     """
     from shop.core.exceptions import ApplicationError
 
-    from .gateways import provider_get
+    from .gateways import configured_provider_get
     from .models import Payment
     from .services import gateway_error_detail, payment_gateway_cancel
 
@@ -30,7 +30,7 @@ def cancel_payment_at_gateway(payment_id: int) -> str:
     if payment is None or not payment.provider_payment_id:
         return "nothing to do"
     try:
-        provider = provider_get(payment.provider)
+        provider = configured_provider_get(payment.provider)
         return payment_gateway_cancel(provider=provider, provider_payment_id=payment.provider_payment_id)
     except ServiceUnavailable:
         raise  # retried with backoff

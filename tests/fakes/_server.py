@@ -89,13 +89,27 @@ class _Server(ThreadingHTTPServer):
         pass  # a client hanging up mid-request is expected in timeout tests
 
 
+class Hold:
+    """Requests held by ``FakeGateway.hold_next``: ``arrived`` is set once the first of them reached the gateway,
+    and each waits, unanswered, until ``release()`` (or ``HOLD_LIMIT`` seconds, so a failing test cannot hang)."""
+
+    HOLD_LIMIT = 30.0
+
+    def __init__(self) -> None:
+        self.arrived = threading.Event()
+        self.released = threading.Event()
+
+    def release(self) -> None:
+        self.released.set()
+
+
 class FakeGateway:
     name = "gateway"
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.requests: list[RecordedRequest] = []
-        self._faults: list[tuple[str, float]] = []
+        self._faults: list[tuple[str, Any]] = []
         self._wake = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -135,6 +149,9 @@ class FakeGateway:
     def reset(self) -> None:
         with self.lock:
             self.requests.clear()
+            for kind, hold in self._faults:
+                if kind == "hold":
+                    hold.release()
             self._faults.clear()
             self._wake.set()  # release any handler still sleeping for a previous test
             self._wake = threading.Event()
@@ -157,6 +174,14 @@ class FakeGateway:
         with self.lock:
             self._faults.extend([("delay", seconds)] * n)
 
+    def hold_next(self, n: int = 1) -> Hold:
+        """The next ``n`` requests reach the gateway and wait there until the returned hold is released: a gateway
+        still working on a request, for as long as the test needs."""
+        hold = Hold()
+        with self.lock:
+            self._faults.extend([("hold", hold)] * n)
+        return hold
+
     def requests_to(self, method: str, path: str) -> list[RecordedRequest]:
         with self.lock:
             return [r for r in self.requests if r.method == method and r.path == path]
@@ -176,6 +201,9 @@ class FakeGateway:
             return Response(200, raw=b"<html><body>502 Bad Gateway</body></html>")
         if fault and fault[0] == "delay":
             wake.wait(fault[1])
+        if fault and fault[0] == "hold":
+            fault[1].arrived.set()
+            fault[1].released.wait(Hold.HOLD_LIMIT)
         with self.lock:
             try:
                 return self.handle(request)

@@ -44,7 +44,9 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key", {"type": "string", "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH},
     location=OpenApiParameter.HEADER, required=False,
     description="Retrying with the same key and the same request returns the order the first request created "
-                "instead of a second one. Keys are per user; the same key with a different request is a 422 "
+                "instead of a second one; a retry arriving while the first request is still opening its payment "
+                "with the gateway is a 409 `request_in_progress` that does nothing (send it again in a few "
+                "seconds). Keys are per user; the same key with a different request is a 422 "
                 "`idempotency_key_reused` and places nothing. At most 255 characters (as a body's "
                 "`idempotency_key`): a longer one is a 400 `invalid_idempotency_key` with `max_length` that places "
                 "nothing.",
@@ -102,7 +104,9 @@ CHECKOUT_SCHEMA = {
                    "cart is emptied too, voucher code included (a checkout undone because the payment could not "
                    "start leaves the cart as it was). 201 for a new order; 200 with the earlier "
                    "order when the Idempotency-Key was already used for the same request (same body, whichever of "
-                   "the two paths); 422 `idempotency_key_reused` when it was used for a different one. "
+                   "the two paths); 409 `request_in_progress` when that request is still opening its payment "
+                   "with the gateway (nothing done: send it again in a few seconds for its answer); 422 "
+                   "`idempotency_key_reused` when it was used for a different one. "
                    "`POST /orders/` does the same. "
                    "Every amount comes from the pricing pipeline (docs/PRICING.md): taxed at the shipping address's "
                    "country (and region), else the shop's; the order stores each line's `net`, `tax`, `gross` and "

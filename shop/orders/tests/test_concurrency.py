@@ -25,7 +25,7 @@ from shop.orders.services import (
     order_expire,
     order_set_status,
 )
-from tests.concurrency import run_concurrently
+from tests.concurrency import resent_when_in_progress, run_concurrently
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -92,8 +92,8 @@ def test_racing_multi_line_checkouts_never_oversell_any_line():
 
 
 def test_same_idempotency_key_twice_at_once_makes_one_order(settings):
-    # No payment to open: a replay arriving while the first request is still opening one would answer the order
-    # without it (the payment side of replays belongs to the checkout's idempotency, not to this race).
+    # No payment to open, so the twin is never the 409 request_in_progress of a payment still opening (the tests
+    # below, and shop/payments/tests/test_request_in_progress.py).
     settings.DEFAULT_PAYMENT_METHOD = "none"
     product = ProductFactory(stock_quantity=10)
     user = UserFactory()
@@ -114,7 +114,9 @@ def test_same_idempotency_key_on_direct_orders_at_once_makes_one_order():
     user = UserFactory()
     body = {"items": [{"product_id": product.id, "quantity": 3}]}
 
-    results = run_concurrently(*[_post(user, "/orders/", body, HTTP_IDEMPOTENCY_KEY="k") for _ in range(3)])
+    calls = tuple(_post(user, "/orders/", body, HTTP_IDEMPOTENCY_KEY="k") for _ in range(3))
+    # A twin arriving while the first opens the order's payment is told to send it again: it then gets the order.
+    results = resent_when_in_progress(run_concurrently(*calls), calls)
 
     assert sorted(status for status, _ in results) == [200, 200, 201], results
     assert len({body["id"] for _, body in results}) == 1
@@ -128,8 +130,9 @@ def test_same_idempotency_key_with_different_requests_at_once_makes_one_order():
     user = UserFactory()
     bodies = [{"items": [{"product_id": a.id, "quantity": 1}]}, {"items": [{"product_id": b.id, "quantity": 3}]}]
 
-    results = run_concurrently(*[_post(user, "/orders/checkout/", body, HTTP_IDEMPOTENCY_KEY="k1")
-                                 for body in bodies for _ in range(2)])
+    calls = tuple(_post(user, "/orders/checkout/", body, HTTP_IDEMPOTENCY_KEY="k1")
+                  for body in bodies for _ in range(2))
+    results = resent_when_in_progress(run_concurrently(*calls), calls)
 
     order = Order.objects.get()  # exactly one
     winner = 0 if order.items.get().product_id == a.id else 1

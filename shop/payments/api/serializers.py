@@ -75,7 +75,9 @@ class CreateIntentInput(serializers.Serializer):
     currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False, help_text="ISO 4217; must be the shop's.")
     idempotency_key = IdempotencyKeyField(
         help_text="Yours to choose, scoped to you: the same key again with the same order, method and currency "
-                  "returns the same payment; with a different one it is a 422 `idempotency_key_reused`. At most 255 "
+                  "returns the same payment; with a different one it is a 422 `idempotency_key_reused`. Sent again "
+                  "while the first request is still waiting on the gateway: 409 `request_in_progress`, nothing "
+                  "done; send it again in a few seconds. At most 255 "
                   "characters, as the `Idempotency-Key` header (a longer one: 400 `invalid_idempotency_key`).")
     return_url = serializers.CharField(
         max_length=RETURN_URL_MAX_LENGTH, required=False, allow_blank=True, default="",

@@ -12,7 +12,7 @@ from shop.orders.policy import Action, order_action_check
 from shop.orders.services import order_cancel_and_restock_locked
 
 from ..errors import PaymentErrorCode
-from ..gateways import provider_get
+from ..gateways import configured_provider_get
 from ..locks import order_payments_lock, payment_lock_with_order
 from ..models import Payment
 from ..providers.base import (
@@ -65,7 +65,7 @@ def payment_cancel(*, payment_id: int, user) -> Payment:
                                code=PaymentErrorCode.PAYMENT_NOT_CANCELLABLE)
     order_action_check(actor=user, order=payment.order, action=Action.CLOSE_ATTEMPT)
     if payment.provider_payment_id:
-        provider = provider_get(payment.provider)
+        provider = configured_provider_get(payment.provider)
         payment_gateway_cancel(provider=provider, provider_payment_id=payment.provider_payment_id)
     with transaction.atomic():
         order, payment = payment_lock_with_order(payment_id=payment_id)

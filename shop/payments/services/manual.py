@@ -9,7 +9,7 @@ from shop.orders.errors import OrderErrorCode
 from shop.orders.models import Order
 
 from ..errors import PaymentErrorCode
-from ..gateways import provider_class, provider_get
+from ..gateways import configured_provider_get, provider_class
 from ..locks import payment_lock_with_order
 from ..methods import BY_NUMBER
 from ..models import Payment, PaymentMethodSetting, SandboxCharge
@@ -63,7 +63,7 @@ def payment_sandbox_outcome(*, payment_id: int, user, succeed: bool) -> str:
     payment = Payment.objects.filter(pk=payment_id, provider="sandbox").first()
     if payment is None or (user is not None and not user.is_staff and payment.user_id != user.pk):
         raise NotFound("Payment not found.")
-    provider = provider_get("sandbox")
+    provider = configured_provider_get("sandbox")
     assert isinstance(provider, SandboxProvider)
     if not payment.provider_payment_id:
         raise ApplicationError("This payment was never opened.", code=PaymentErrorCode.NOT_STARTED)

@@ -16,7 +16,7 @@ from shop.orders.policy import order_action_check, refund_action
 from shop.orders.services import order_cancel_and_restock_locked, order_refund_notify
 
 from ..errors import PaymentErrorCode
-from ..gateways import provider_class, provider_get
+from ..gateways import configured_provider_get, provider_class
 from ..locks import payment_lock_with_order, refund_lock
 from ..models import Payment, Refund, RefundLine
 from ..providers.base import (
@@ -93,6 +93,9 @@ def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reas
             hint = "" if split is None else " Refund these lines by an amount in those steps instead."
             raise ApplicationError(f"{refusal}{hint}", code=PaymentErrorCode.AMOUNT_NOT_IN_STEPS,
                                    extra={"errors": {field: [refusal]}})
+        # Before anything is reserved (no I/O: providers are built from settings): a gateway this server cannot
+        # call (its keys gone) is a 503 that leaves the payment as it was, not an amount reserved for good.
+        provider = configured_provider_get(payment.provider)
         split = split or refund_split_amount(order=order, amount=amount)
         refund = Refund.objects.create(payment=payment, amount=amount, reason=reason, requested_by=user,
                                        tax=split.tax, tax_lines=split.tax_lines)
@@ -102,7 +105,6 @@ def payment_refund(*, payment_id: int, user, amount: Decimal | None = None, reas
         # The order says at once what the reservation leaves kept: staff cannot ship an order whose money is
         # on its way back while the gateway is being asked (the shipping rule reads is_fully_paid under this lock).
         order_payment_recalculate(order)
-    provider = provider_get(payment.provider)
     try:
         result = _gateway_call(provider, provider.refund_payment, payment.provider_payment_id, amount=amount,
                                currency=payment.currency, reason=reason, idempotency_key=f"refund-{refund.pk}",

@@ -11,7 +11,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from shop.core.exceptions import ApplicationError, NotFound, ServiceUnavailable
-from shop.core.idempotency import idempotency_key_reused
+from shop.core.idempotency import idempotency_key_reused, request_in_progress
 from shop.core.links import public_base_url
 from shop.orders.errors import OrderErrorCode
 from shop.orders.locks import order_lock
@@ -20,7 +20,7 @@ from shop.orders.services import order_created_announce
 from shop.payments.methods import PaymentMethod, default_method, method_get
 
 from ..errors import PaymentErrorCode
-from ..gateways import provider_get
+from ..gateways import offered_provider_get
 from ..locks import order_active_payments_lock, order_payments_lock, payment_lock_with_order
 from ..models import Payment, PaymentKey
 from ..providers.base import (
@@ -66,6 +66,10 @@ def _payment_request(payment: Payment, order: Order, *, return_url: str, base_ur
     )
 
 
+OPENING_ELSEWHERE = ("Another request is opening this order's payment with the payment gateway right now. Nothing was "
+                     "done for this one; send the same request again in a few seconds.")
+
+
 def _reserve_attempt(*, order_id: int, user, provider: str, currency: str, idempotency_key: str,
                      method: PaymentMethod, reopen_id: int | None = None) -> Payment:
     """Under the order lock: the attempt this request pays with (see ``_reserve_attempt_locked``).
@@ -82,6 +86,8 @@ def _reserve_attempt(*, order_id: int, user, provider: str, currency: str, idemp
                                                         currency=currency)
         if not existing:
             raise
+        if existing.awaits_gateway():
+            raise request_in_progress() from None  # that request is still opening it (see the locked path)
         return existing
 
 
@@ -105,6 +111,10 @@ def _reserve_attempt_locked(*, order_id: int, user, provider: str, currency: str
             # shows no way to pay an attempt that is no longer open. One never opened at the gateway is tried
             # again below, only if the order can still be paid.
             return existing
+        if existing is not None and existing.awaits_gateway():
+            # The request that reserved it is still waiting on the gateway: its answer is not known yet, and
+            # opening the attempt again would make a second checkout at the gateway.
+            raise request_in_progress()
         if order.status not in PAYABLE_ORDER_STATUSES:
             raise ApplicationError(
                 f"Order {order.pk} is {order.status}; only pending or processing orders can be paid.",
@@ -133,6 +143,10 @@ def _reserve_attempt_locked(*, order_id: int, user, provider: str, currency: str
                                             amount=order.total, currency=currency)
         if open_attempts:
             attempt = open_attempts[-1]  # the latest
+            if attempt.awaits_gateway():
+                # Another request (the checkout's, or another create-intent) is opening it right now: never a second
+                # gateway checkout for one attempt (both would be answered, the customer could pay either).
+                raise request_in_progress(OPENING_ELSEWHERE)
             if idempotency_key:
                 # This key now names that attempt: sent again after it succeeded, failed or was cancelled, it
                 # answers the same attempt, as a retry must, never a new one (a fresh-eyes tester's retry after a
@@ -187,7 +201,7 @@ def payment_reserve_for_checkout(*, order: Order, method: PaymentMethod, idempot
     just checked ``method``'s limits against its total, and the database enforces the unique key. Spares
     ``payment_start`` its own transaction (order lock, key and open-attempt lookups) for a checkout; hand the
     answer to ``payment_start(reserved=...)`` once the checkout has committed."""
-    payment = Payment(order=order, user_id=order.user_id, provider=provider_get(method.provider).identifier,
+    payment = Payment(order=order, user_id=order.user_id, provider=offered_provider_get(method.provider).identifier,
                       amount=order.total, currency=settings.SHOP_CURRENCY.upper(), idempotency_key=idempotency_key)
     payment.full_clean(exclude=["order", "user"], validate_unique=False, validate_constraints=False)
     payment.save()
@@ -228,7 +242,7 @@ def payment_start(*, order_id: int, user, method_id: str, currency: str | None =
     if method is None:
         raise ApplicationError(f"Payment method '{method_id}' is not available.",
                                code=PaymentErrorCode.METHOD_UNAVAILABLE)
-    provider = provider_get(method.provider)
+    provider = offered_provider_get(method.provider)
     currency = (currency or settings.SHOP_CURRENCY).upper()
     if currency != settings.SHOP_CURRENCY:
         raise ApplicationError(f"Orders are priced in {settings.SHOP_CURRENCY}; pay in that currency.",

@@ -18,7 +18,7 @@ from shop.orders.models import Order
 from shop.orders.services import order_cancel_and_restock_locked, order_mark_processing_locked
 
 from ..errors import PaymentErrorCode
-from ..gateways import provider_class, provider_get
+from ..gateways import configured_provider_get, provider_class
 from ..locks import payment_lock_with_order
 from ..models import Payment, Refund
 from ..providers.base import (
@@ -205,7 +205,7 @@ def payment_sync(*, payment_id: int, user=None) -> Payment:
         raise NotFound("Payment not found.")
     if not payment.provider_payment_id:
         raise ApplicationError("This payment was never opened at the gateway.", code=PaymentErrorCode.NOT_STARTED)
-    provider = provider_get(payment.provider)
+    provider = configured_provider_get(payment.provider)
     if provider.binds_payment_id_from_webhook and not payment.provider_invoice_id:
         return payment  # IntaSend: no invoice to read until the customer pays; its first webhook brings the id
     state = _gateway_call(provider, _retrieve_if_paid, provider, payment.provider_payment_id, action=CHANGE)

@@ -9,7 +9,7 @@ from shop.core.exceptions import ApplicationError, ServiceUnavailable
 from shop.core.metrics import record_webhook
 
 from ..errors import PaymentErrorCode
-from ..gateways import provider_get, webhook_provider_get
+from ..gateways import configured_provider_get, webhook_provider_get
 from ..locks import payment_lock_with_order
 from ..models import Payment, WebhookEvent
 from ..providers.base import (
@@ -88,7 +88,7 @@ def _webhook_outcome(provider_name: str, event: GatewayEvent) -> str:
         logger.warning("webhook %s/%s names no known payment (%s)", provider_name, event.event_id,
                        event.provider_payment_id or event.reference)
         return "ignored: unknown payment"
-    provider = provider_get(provider_name)
+    provider = configured_provider_get(provider_name)
     bind = (provider.binds_payment_id_from_webhook and bool(event.provider_payment_id)
             and event.provider_payment_id != payment.provider_payment_id)
     gateway_id = event.provider_payment_id if bind else payment.provider_payment_id

@@ -229,13 +229,13 @@ def test_a_guest_pay_route_failing_at_the_gateway_answers_safe_words(method, gat
 
 def test_a_card_declined_by_stripe_keeps_stripes_words_for_the_payer(stripe_on, user, user_client, product):
     """The one gateway text written for payers: a Stripe card error's message."""
-    from shop.payments.gateways import provider_get
+    from shop.payments.gateways import configured_provider_get
     from shop.payments.providers.base import GatewayRejected
     from shop.payments.services._shared import gateway_failure_message
 
     exc = GatewayRejected("Request req_1: Your card was declined.", code="card_declined",
                           customer_message="Your card was declined.")
-    assert gateway_failure_message(provider_get("stripe"), exc) == "Stripe refused: Your card was declined."
+    assert gateway_failure_message(configured_provider_get("stripe"), exc) == "Stripe refused: Your card was declined."
 
 
 def test_a_refund_the_gateway_fails_tells_the_customer_safe_words_and_staff_the_gateways(
@@ -270,7 +270,7 @@ def test_retries_racing_after_a_503_place_one_order_and_refuse_other_requests(ro
 
     from shop.accounts.tests.factories import UserFactory
     from shop.cart.tests.factories import CartItemFactory
-    from tests.concurrency import run_concurrently
+    from tests.concurrency import resent_when_in_progress, run_concurrently
 
     settings.PAYMENTS_SANDBOX_ENABLED = True
     product = ProductFactory(price=Decimal("49.99"), stock_quantity=50)
@@ -293,7 +293,9 @@ def test_retries_racing_after_a_503_place_one_order_and_refuse_other_requests(ro
     assert post("stripe")()[0] == 503
     _back(settings, "stripe", stripe_on)
 
-    results = run_concurrently(post("stripe"), post("sandbox"), post("stripe"), post("sandbox"))
+    calls = (post("stripe"), post("sandbox"), post("stripe"), post("sandbox"))
+    # A twin arriving while the other opens the order's payment is told to send it again: it then gets the order.
+    results = resent_when_in_progress(run_concurrently(*calls), calls)
 
     live = Order.objects.exclude(status="cancelled").get()  # exactly one
     assert sorted(results[index][0] for index in (0, 2)) == [200, 201], results

@@ -10,7 +10,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from shop.catalog.tests.factories import ProductFactory
-from shop.payments.gateways import provider_get
+from shop.payments.gateways import configured_provider_get
 from shop.payments.models import Payment
 from tests.concurrency import run_concurrently
 
@@ -30,7 +30,7 @@ def test_a_click_on_an_attempt_the_other_click_already_decided_is_not_open(payme
                                                                           second):
     """The loser's moment: the other click moved the sandbox's charge, and has not yet recorded the payment."""
     payment_id = _open_attempt(user_client)
-    provider_get("sandbox").set_outcome(Payment.objects.get(pk=payment_id).provider_payment_id, status=first)
+    configured_provider_get("sandbox").set_outcome(Payment.objects.get(pk=payment_id).provider_payment_id, status=first)
 
     response = user_client.post(f"/payments/sandbox/{payment_id}/{second}/")
 
