@@ -12,6 +12,7 @@ from functools import lru_cache
 from django.conf import settings
 
 from shop.core.exceptions import ApplicationError, ServiceUnavailable
+from shop.orders.errors import OrderErrorCode
 
 from .errors import PaymentErrorCode
 from .providers.base import PaymentProvider
@@ -147,7 +148,7 @@ def webhook_provider_get(name: str) -> PaymentProvider:
         # request naming a method the shop does not offer); one offered but not set up is the 503 below.
         raise ApplicationError(
             f"{display} payments are not offered on this server (PAYMENT_METHODS): its events cannot be verified "
-            "or acted on.", code=PaymentErrorCode.METHOD_UNAVAILABLE)
+            "or acted on.", code=OrderErrorCode.METHOD_UNAVAILABLE)
     try:
         provider = provider_get(name)
     except _NotConfigured as exc:  # its keys missing: the answer goes to the gateway, for its operator to read
@@ -160,5 +161,5 @@ def webhook_provider_get(name: str) -> PaymentProvider:
 def provider_get(name: str) -> PaymentProvider:
     """The provider behind ``name``; 400 when the shop does not offer it, 503 when it lacks its keys."""
     if name not in settings.PAYMENT_METHODS or name not in _BUILDERS:
-        raise ApplicationError(f"Payment method '{name}' is not available.", code=PaymentErrorCode.METHOD_UNAVAILABLE)
+        raise ApplicationError(f"Payment method '{name}' is not available.", code=OrderErrorCode.METHOD_UNAVAILABLE)
     return _BUILDERS[name]()

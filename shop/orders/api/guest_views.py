@@ -203,7 +203,7 @@ class GuestOrderPayApi(GuestOrderView):
         # The order was opened by its token: the service is asked on the order's behalf (no user to scope to),
         # and the client's key is scoped to this order.
         payment = payment_services.payment_start(
-            order_id=order.pk, user=None, method_id=data.get("payment_method", ""),
+            order_id=order.pk, user=None, method_id=data.get("payment_method") or "",
             idempotency_key=f"guest-{order.pk}-{client_key}" if client_key else "",
             return_url=return_url_check(data["return_url"], request=request), base_url=public_base_url(request),
         )

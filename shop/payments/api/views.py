@@ -150,7 +150,7 @@ class PaymentCreateIntentApi(NoStoreMixin, APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         payment = services.payment_start(
-            order_id=data["order_id"], user=request.user, method_id=data.get("payment_method", ""),
+            order_id=data["order_id"], user=request.user, method_id=data.get("payment_method") or "",
             currency=data.get("currency"), client_idempotency_key=data.get("idempotency_key", ""),
             return_url=return_url_check(data["return_url"], request=request), base_url=public_base_url(request),
         )
@@ -368,7 +368,9 @@ class WebhookApi(APIView):
 
         Called by the gateway, never by a front end: Stripe at `/payments/webhook/` (also `/payments/webhooks/stripe/`),
         Paymob and IntaSend at their own paths. Verified by the gateway's signature, HMAC or challenge, deduplicated
-        by event id, and acted on only after re-reading the payment's state from the gateway.
+        by event id, and acted on only after re-reading the payment's state from the gateway. A gateway this shop
+        does not offer is 400 `method_unavailable`, as any request naming a method it does not offer (nothing it
+        sends can be acted on here); a bad signature 400 `invalid_signature`.
         """
         body = request.body  # the raw bytes the signature was computed over
         outcome = services.webhook_receive(provider_name=self.provider, body=body, headers=request.headers,
