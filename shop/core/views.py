@@ -13,7 +13,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import etag
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularRedocView
 from rest_framework import serializers
 from rest_framework.exceptions import APIException
@@ -101,9 +101,12 @@ class HealthApi(APIView):
         responses={
             200: inline_serializer("Health", {"status": serializers.CharField(), "database": serializers.CharField(),
                                               "cache": serializers.CharField()}),
-            503: inline_serializer("HealthDown", {"status": serializers.CharField(),
-                                                  "database": serializers.CharField(),
-                                                  "cache": serializers.CharField()}),
+            503: OpenApiResponse(
+                inline_serializer("HealthDown", {"status": serializers.CharField(),
+                                                 "database": serializers.CharField(),
+                                                 "cache": serializers.CharField()}),
+                description="`status: degraded`: the database or the cache does not answer (`unreachable`; the "
+                            "other says `ok`). A read: it changes nothing."),
         },
     )
     def get(self, request):
