@@ -27,6 +27,7 @@ the user's when the guest cart has one; ``keep`` leaves the user's cart, code in
 is checked again on the next cart answer and at checkout, now against the user's e-mail (``voucher.applies``).
 """
 
+import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -38,12 +39,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from shop.catalog.models import Product, ProductVariant
+from shop.core.exceptions import ApplicationError
 from shop.core.money import money_text
+from shop.pricing.errors import PricingErrorCode
 
 from .locks import carts_lock
 from .models import CART_MAX_QUANTITY, Cart, CartItem
 from .pricing import cart_order_amount, fits_one_order
 from .tokens import cart_token_lookup_hash, guest_cart_cutoff
+
+logger = logging.getLogger(__name__)
 
 
 class MergeStrategy(StrEnum):
@@ -178,7 +183,7 @@ def _fit_one_order(takes: list[_Take], existing: dict, now: datetime) -> None:
         others = [line for key, line in cart.items() if key != take.key]
 
         def fits(quantity: int, take: _Take = take, others: list = others) -> bool:
-            return fits_one_order(cart_order_amount([*others, take.line_at(quantity, now)]))
+            return _fits_or_unpriceable([*others, take.line_at(quantity, now)])
 
         held = min(take.existing.quantity, take.allowed) if take.existing is not None else 0
         quantity = _most_that_fits(max(held, 1), take.allowed, fits)
@@ -189,6 +194,19 @@ def _fit_one_order(takes: list[_Take], existing: dict, now: datetime) -> None:
             take.kept, take.quantity = True, take.existing.quantity
         else:
             take.dropped, take.quantity = Adjustment.DROPPED_ORDER_TOO_LARGE, 0
+
+
+def _fits_or_unpriceable(lines) -> bool:
+    """Whether the merged cart stays within one order; True too when it cannot be priced at all (a line priced finer
+    than the shop's currency, left by a currency change: 400 ``unpriceable`` on any cart read): the limit cannot be
+    measured then, and a login is never refused for its cart."""
+    try:
+        return fits_one_order(cart_order_amount(lines))
+    except ApplicationError as exc:
+        if exc.code != PricingErrorCode.UNPRICEABLE:
+            raise
+        logger.warning("cart merge: the order limit is not measured, the cart cannot be priced: %s", exc.message)
+        return True
 
 
 def _adjustment(take: _Take, kind: Adjustment, quantity: int, *, old_price: Decimal | None = None,
@@ -208,7 +226,7 @@ def _merge_lines(cart: Cart, guest_lines: list[CartItem], existing: dict, with_v
     takes = [_take(line, existing.get((line.product_id, line.variant_id)), line.product_id in with_variants)
              for line in guest_lines]
     merged = dict(existing) | {take.key: take.line_at(take.quantity, now) for take in takes if take.dropped is None}
-    if not fits_one_order(cart_order_amount(merged.values())):
+    if not _fits_or_unpriceable(merged.values()):
         _fit_one_order(takes, existing, now)
     for take in takes:
         guest_line = take.guest_line

@@ -271,3 +271,21 @@ def user_client_total(user) -> str:
     client = APIClient()
     client.force_authenticate(user)
     return client.get("/cart/").json()["total"]
+
+
+def test_a_cart_no_price_can_be_put_on_still_merges_and_the_login_goes_on(guest, user, settings):
+    """A login is never refused for its cart: lines priced finer than the shop's currency (a currency changed
+    under stored prices: 10.005 in a USD shop) cannot be priced (400 ``unpriceable`` on a cart read), so the order
+    limit cannot be measured; the merge goes on as it did before it measured it."""
+    from shop.cart.services import guest_cart_create
+
+    settings.SHOP_CURRENCY = "USD"
+    odd = ProductFactory(price=Decimal("10.005"), stock_quantity=5)
+    cart, token = guest_cart_create()
+    CartItemFactory(cart=cart, product=odd, quantity=2)
+
+    response = _login(guest, user, token)
+
+    assert response.status_code == 200, response.content
+    assert response.json()["cart_merge"]["lines_merged"] == 1
+    assert _lines(user) == [(odd.pk, None, 2, Decimal("10.005"))]
