@@ -155,7 +155,7 @@ def test_stripe_takes_a_kwd_total_in_steps_of_ten_fils_and_refuses_the_rest_befo
     # 1.255 KWD: Stripe would need it rounded to 1.250 or 1.260. Refused before anything is created or sent.
     odd = user_client.post("/orders/checkout/", {"payment_method": "stripe"}, format="json")
     assert odd.status_code == 400, odd.content
-    assert odd.json()["code"] == "invalid_payment_method"
+    assert odd.json()["code"] == "method_unavailable"
     assert odd.json()["errors"]["payment_method"] == [
         "Stripe takes KWD amounts in steps of 0.010; 1.255 is not one. Choose another payment method."]
     assert not Order.objects.exists() and not kwd_shop.requests_to("POST", "/v1/payment_intents")

@@ -11,10 +11,13 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
+from shop.accounts.tests.factories import UserFactory
 from shop.catalog.tests.factories import ProductFactory
 from shop.core.views import NoStoreMixin
 from shop.orders.tests.guests import guest_cart, guest_checkout, guest_order_url
 from shop.payments.models import Payment
+from tests.security_routes import V1, methods_of
+from tests.test_security_bola import TABLE as BOLA_TABLE
 from tests.test_security_bola import World
 from tests.test_security_function_authz import OPERATIONS, STAFF_OPERATIONS, call
 
@@ -23,8 +26,8 @@ pytestmark = pytest.mark.django_db
 # Views answering everyone the same public, non-personal thing: the payment and shipping methods offered, the
 # gateways' webhooks (answered to a gateway, with nothing of the order), health, the index and the docs. Nothing
 # else is exempt: every authenticated or staff answer (staff's settings, vouchers, tax rates...) is no-store, and
-# the catalog's views (public reads cached on purpose) answer their staff "private, no-store" themselves
-# (``test_every_staff_operation_answers_no_store``).
+# the catalog's views (public reads cached on purpose) answer staff, and every write, "private, no-store" through
+# their base class (``PublicReadsMixin``: ``test_every_get_route_answers_a_signed_in_caller_no_store``).
 PUBLIC = {
     "ShippingMethodListApi", "PaymentMethodListApi", "WebhookApi", "HealthApi", "IndexApi", "RedocApi",
 }
@@ -220,3 +223,62 @@ def test_every_staff_operation_answers_no_store(world, route, method):
 
     assert response.status_code < 500, response.content
     assert _no_store(response), (response.status_code, response.get("Cache-Control"))
+
+
+# Answered the same to everyone, whoever asks (no login read, or none that changes the answer): the payment and
+# shipping methods offered, health, the index, the docs and schema, the storefront's HTML shell.
+SAME_FOR_EVERYONE = PUBLIC - {"WebhookApi"} | PUBLIC_PAGES | {"SpectacularAPIView", "SpectacularSwaggerView"}
+
+
+def _get_urls(world) -> dict[str, tuple[str, type]]:
+    """Every GET route of the URLconf, under both mounts (``/api/v1/`` holds aliases of its own: ``profile/``), its
+    path filled from the world's ids (tests/test_security_bola.py's table). Django's admin is Django's."""
+    urls = {}
+    for route, view in _routes(get_resolver().url_patterns):
+        if view is None or route.startswith(("admin/", "^")) or "get" not in methods_of(view):
+            continue
+        name = route.removeprefix(V1)
+        path = BOLA_TABLE[name].url if "<" in name else "/" + name
+        urls[route] = ("/" + route.removesuffix(name) + path.lstrip("/")).format(**world.ids), view
+    return urls
+
+
+@pytest.mark.parametrize("role", ["staff", "staff without catalog permissions", "customer"])
+def test_every_get_route_answers_a_signed_in_caller_no_store(world, role):
+    """The kind of test the review asked for: a tester found staff's category and image reads answered with no
+    Cache-Control where README says staff's catalog reads are ``private, no-store``. Walks every GET route, as
+    staff (who see inactive products, variants and images: ``private, no-store``, never the public cache's
+    ``public``), as staff without catalog permissions (the catalog's public answer, still no-store to staff) and as
+    a customer (whose catalog reads are the public, cacheable ones)."""
+    users = {"staff": world.staff, "customer": world.a,
+             "staff without catalog permissions": UserFactory(is_staff=True)}
+    client = APIClient()
+    client.force_authenticate(users[role])
+    urls = _get_urls(world)
+    assert len(urls) > 80 and {"products/images/<int:pk>/", "api/v1/products/categories/", "api/v1/profile/"} <= set(
+        urls)
+
+    answers = {route: (client.get(url), view) for route, (url, view) in urls.items()}
+
+    assert [route for route, (response, _) in answers.items() if response.status_code >= 500] == []
+    cacheable = {route for route, (response, view) in answers.items() if not _no_store(response)}
+    same_for_everyone = {route for route, (_, view) in answers.items() if view.__name__ in SAME_FOR_EVERYONE}
+    catalog = {route for route, (_, view) in answers.items() if view.__module__.startswith(CATALOG)}
+    assert cacheable == same_for_everyone | (catalog if role == "customer" else set())
+    if role != "customer":
+        assert [route for route in catalog if "private" not in _directives(answers[route][0])
+                or "public" in _directives(answers[route][0])] == []
+
+
+def test_staffs_category_image_and_variant_reads_are_private_no_store(world):
+    """The example the tester found: README says staff's catalog reads are ``private, no-store``; staff's category
+    reads were the public cache's ``public, max-age=0, must-revalidate`` and image and variant reads had none."""
+    staff = world.client("staff")
+    ids = world.ids
+    paths = ["/products/categories/", f"/products/categories/{ids['category_slug']}/",
+             f"/products/images/{ids['image']}/", f"/products/variants/{ids['variant']}/"]
+
+    answers = [staff.get(path) for path in paths]
+
+    assert [(response.status_code, response["Cache-Control"]) for response in answers] == [
+        (200, "private, no-store")] * len(paths)

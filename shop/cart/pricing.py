@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 
+from shop.core.money import MONEY_LIMIT
 from shop.discounts.selectors import Evaluation
 from shop.pricing.pipeline import LinePrice, OrderPrice, PriceLine
 from shop.pricing.quote import price_quote
@@ -110,3 +111,17 @@ def cart_price(items: Iterable[CartItem], *, address: Mapping[str, str] | None =
         lines |= {line.key: line for line in shown.lines}
     changes = {item.pk: change for item in items if (change := price_change(item, now=now)) is not None}
     return CartPrice(price=price, lines=lines, changes=changes, discounts=discounts)
+
+
+def cart_order_amount(items: Iterable[CartItem]) -> OrderPrice:
+    """The cart as the order limit measures it: :func:`cart_price` before discounts (which only lower it), tax
+    included. :func:`fits_one_order` says whether its figures stay below what one order can hold."""
+    return cart_price(items).price
+
+
+def fits_one_order(price: OrderPrice) -> bool:
+    """Whether a cart priced ``price`` (:func:`cart_order_amount`) is no more than one order can hold: its subtotal and
+    total below ``MONEY_LIMIT`` (the money columns' ten whole digits), as checkout requires (``order_too_large``).
+    Adding to a cart refuses what does not (``shop.cart.services``); a login's merge takes only what does
+    (``shop.cart.guest``)."""
+    return max(price.subtotal, price.total) < MONEY_LIMIT

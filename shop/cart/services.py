@@ -16,7 +16,7 @@ from shop.discounts.services import refusal_error
 from .errors import CartErrorCode
 from .locks import owner_cart_lock
 from .models import CART_MAX_QUANTITY, Cart, CartItem
-from .pricing import cart_price, catalog_unit_price
+from .pricing import cart_order_amount, catalog_unit_price, fits_one_order
 from .selectors import cart_discounts, purchasable_get
 from .tokens import cart_token_hash, cart_token_new
 
@@ -52,10 +52,10 @@ def _check_orderable(cart: Cart, item: CartItem) -> None:
     (``order_too_large``) and its answer would show amounts no money column holds. The cart is priced as its answer
     prices it, before discounts (which only lower it), ``item`` saved in this transaction: the refusal rolls it back."""
     items = CartItem.objects.filter(cart=cart).select_related("product__tax_class", "variant__tax_class")
-    price = cart_price(items).price
-    largest = max(price.subtotal, price.total)
-    if largest < MONEY_LIMIT:
+    price = cart_order_amount(items)
+    if fits_one_order(price):
         return
+    largest = max(price.subtotal, price.total)
     name = f"{item.product.name} ({item.variant.name})" if item.variant is not None else item.product.name
     message = (f"{item.quantity} x '{name}' would bring the cart to {money_text(largest, price.currency)}, more "
                f"than one order can hold (it must stay below {money_text(MONEY_LIMIT, price.currency)}): lower the "

@@ -13,9 +13,10 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import etag
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularRedocView
 from rest_framework import serializers
+from rest_framework.exceptions import APIException
 from rest_framework.permissions import SAFE_METHODS, AllowAny
 from rest_framework.renderers import JSONRenderer, TemplateHTMLRenderer
 from rest_framework.response import Response
@@ -46,16 +47,29 @@ class NoStoreMixin:
         return response
 
 
-class NoStoreWritesMixin:
+class PublicReadsMixin:
     """For views whose reads are public and cached on purpose (the catalog) while their writes are staff's:
-    ``Cache-Control: no-store`` on every answer to a write, errors included, as :class:`NoStoreMixin` gives every
-    other staff answer. Their reads say it themselves: ``public`` to everyone, ``private, no-store`` to staff."""
+    ``Cache-Control: private, no-store`` on every answer to a write and on every answer to staff, reads included
+    (catalog staff see inactive products, variants and images; no cache keeps any staff answer, as
+    :class:`NoStoreMixin` sees to for every other staff answer), errors included. The one place for it: a view's own
+    code never sets it, so no read of the catalog can forget it (a tester found staff's category and image reads
+    answered without it). Everyone else's reads say what they are themselves (``public`` from the catalog cache)."""
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
-        if request.method not in SAFE_METHODS:
-            patch_cache_control(response, no_store=True)
+        if request.method not in SAFE_METHODS or _answers_staff(request):
+            patch_cache_control(response, private=True, no_store=True)
         return response
+
+
+def _answers_staff(request) -> bool:
+    """Whether ``request`` was authenticated as a staff member. Credentials refused (DRF's 401 being answered) are
+    nobody's; a plain Django request on a sessionless path (a catalog cache hit, anonymous) has no user at all."""
+    try:
+        user = getattr(request, "user", None)
+    except APIException:  # authentication had not run yet (a 406 is decided first) and refuses the credentials
+        return False
+    return bool(user is not None and user.is_authenticated and user.is_staff)
 
 
 def _database_ok() -> bool:
@@ -87,9 +101,12 @@ class HealthApi(APIView):
         responses={
             200: inline_serializer("Health", {"status": serializers.CharField(), "database": serializers.CharField(),
                                               "cache": serializers.CharField()}),
-            503: inline_serializer("HealthDown", {"status": serializers.CharField(),
-                                                  "database": serializers.CharField(),
-                                                  "cache": serializers.CharField()}),
+            503: OpenApiResponse(
+                inline_serializer("HealthDown", {"status": serializers.CharField(),
+                                                 "database": serializers.CharField(),
+                                                 "cache": serializers.CharField()}),
+                description="`status: degraded`: the database or the cache does not answer (`unreachable`; the "
+                            "other says `ok`). A read: it changes nothing."),
         },
     )
     def get(self, request):

@@ -1,7 +1,8 @@
 """Error codes of the orders app: its services, the cancel/refund/fulfilment policy (``policy.py``) and its API.
 
 A code lives here when orders is the lowest app that answers it; payments, above, reuses these members
-(``ORDER_PAID``, ``INVALID_PAYMENT_METHOD``) rather than keeping a copy. See ``shop.core.errors``.
+(``ORDER_PAID``, ``INVALID_PAYMENT_METHOD``, ``METHOD_UNAVAILABLE``) rather than keeping a copy. See
+``shop.core.errors``.
 """
 
 from enum import StrEnum
@@ -22,12 +23,21 @@ class OrderErrorCode(StrEnum):
     # A tracking event's occurred_at in the future (beyond the clock-skew allowance), before the order was placed, or,
     # for an event that changes the shipment's status, before its latest event (400, ``errors.occurred_at``).
     INVALID_EVENT_TIME = "invalid_event_time"
-    # Checkout names a payment method that is unknown, not offered, or refuses the order's total (400).
+    # A ``payment_method`` that names no payment method at all, neither a code nor an id of the registry ("paypal",
+    # "9"): a typo, valid on no server (400, naming ``payment_method``). Every endpoint that takes a method alike:
+    # checkout, guest checkout, create-intent, a guest's pay route.
     INVALID_PAYMENT_METHOD = "invalid_payment_method"
     # A tracking event status that is unknown, moves the shipment backwards, or is "cancelled" (400).
     INVALID_SHIPMENT_STATUS = "invalid_shipment_status"
     # Checkout names a shipping method that is unknown or inactive (400).
     INVALID_SHIPPING_METHOD = "invalid_shipping_method"
+    # A payment method the code supports that cannot pay this order here and now (400, naming ``payment_method``):
+    # the shop does not offer it (not in PAYMENT_METHODS, its gateway's keys missing, deactivated by staff; for a
+    # checkout without one, no method offered or the shop's default not), or its limits refuse the order (staff's
+    # totals and currencies, the gateway's minimum charge or steps). Checkout, guest checkout, create-intent and a
+    # guest's pay route alike; a gateway's webhook when the shop does not offer that gateway (one offered but not
+    # set up is the 503 ``provider_not_configured``).
+    METHOD_UNAVAILABLE = "method_unavailable"
     # A status that is not an order status (400).
     INVALID_STATUS = "invalid_status"
     # A status move the order pipeline (``transitions.py``) refuses (400).

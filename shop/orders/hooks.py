@@ -5,8 +5,10 @@ needs the payments side, it calls a hook here, which ``PaymentsConfig.ready()`` 
 
 - ``order_cancelled_run(order)``: an order was cancelled (its row locked, its stock restored, its status saved):
   close its open payment attempts and give back money it kept (``payments_cancel_for_order``).
-- ``payment_method_get(ref)``: the payment method a checkout names (code or number), as offered now with staff's
-  limits, or None. Checkout checks it against the order's total inside its transaction.
+- ``payment_method_offered(ref)``: the payment method a checkout names (code or number), as offered now with
+  staff's limits; it raises the refusal every endpoint taking a method answers (400 ``invalid_payment_method``
+  for no method at all, ``method_unavailable`` for one not offered). Checkout checks it against the order's total
+  inside its transaction.
 - ``payment_method_pays_on_delivery(code)``: whether the method an order was placed with takes no online
   payment (cash on delivery), enabled or not today; the fulfilment policy lets such an order ship unpaid.
 - ``order_email_payment_facts(order=, kind=, refund_id=)``: what a ``cancelled`` or ``refund`` e-mail says comes
@@ -20,6 +22,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
+
+from shop.core.exceptions import ApplicationError
+
+from .errors import OrderErrorCode
 
 if TYPE_CHECKING:
     from .models import Order
@@ -40,7 +46,7 @@ class PaymentMethodFacts(Protocol):
 OrderCallback = Callable[["Order"], None]
 
 _order_cancelled: list[OrderCallback] = []
-_method_get: list[Callable[[str], PaymentMethodFacts | None]] = []
+_method_offered: list[Callable[[str], PaymentMethodFacts]] = []
 _pays_on_delivery: list[Callable[[str], bool]] = []
 _email_facts: list[Callable[..., dict | None]] = []
 
@@ -51,10 +57,10 @@ def order_cancelled_register(callback: OrderCallback) -> None:
         _order_cancelled.append(callback)
 
 
-def payment_methods_register(*, get: Callable[[str], PaymentMethodFacts | None],
+def payment_methods_register(*, offered: Callable[[str], PaymentMethodFacts],
                              pays_on_delivery: Callable[[str], bool]) -> None:
     """Name the payments app's method lookups (a second registration replaces the first)."""
-    _method_get[:] = [get]
+    _method_offered[:] = [offered]
     _pays_on_delivery[:] = [pays_on_delivery]
 
 
@@ -74,9 +80,14 @@ def order_cancelled_run(order: Order) -> None:
         callback(order)
 
 
-def payment_method_get(ref: str) -> PaymentMethodFacts | None:
-    """The offered method named by ``ref`` (code or number), or None (none offered without a payments app)."""
-    return _method_get[0](ref) if _method_get else None
+def payment_method_offered(ref: str) -> PaymentMethodFacts:
+    """The offered method named by ``ref`` (code or number); raises the payments app's refusal (400
+    ``invalid_payment_method`` or ``method_unavailable``, naming ``payment_method``), or, without a payments app,
+    ``method_unavailable``: none is offered."""
+    if not _method_offered:
+        raise ApplicationError(f"Payment method '{ref}' is not available.", code=OrderErrorCode.METHOD_UNAVAILABLE,
+                               extra={"errors": {"payment_method": ["No payment method is offered."]}})
+    return _method_offered[0](ref)
 
 
 def payment_method_pays_on_delivery(code: str) -> bool:

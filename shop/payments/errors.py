@@ -1,5 +1,6 @@
 """Error codes of the payments app. Codes the orders app (below) already holds are reused from
-``shop.orders.errors.OrderErrorCode`` (``ORDER_PAID``, ``INVALID_PAYMENT_METHOD``). See ``shop.core.errors``."""
+``shop.orders.errors.OrderErrorCode`` (``ORDER_PAID``, ``INVALID_PAYMENT_METHOD``, ``METHOD_UNAVAILABLE``). See
+``shop.core.errors``."""
 
 from enum import StrEnum
 
@@ -30,8 +31,6 @@ class PaymentErrorCode(StrEnum):
     METHOD_DISABLED = "method_disabled"
     # Switching a placed online order to a direct method such as cash on delivery (400).
     METHOD_SWITCH_REFUSED = "method_switch_refused"
-    # The method is not offered, or its limits refuse this order (400).
-    METHOD_UNAVAILABLE = "method_unavailable"
     # Cash collected on an order whose payment is not cash on delivery (400).
     NOT_COD = "not_cod"
     # A cash-on-delivery payment already collected or closed (400).

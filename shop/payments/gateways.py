@@ -21,6 +21,7 @@ from functools import lru_cache
 from django.conf import settings
 
 from shop.core.exceptions import ApplicationError, ServiceUnavailable
+from shop.orders.errors import OrderErrorCode
 
 from .errors import PaymentErrorCode
 from .models import Payment
@@ -164,7 +165,7 @@ def offered_provider_get(name: str) -> PaymentProvider:
     """The provider a NEW payment with ``name`` opens at: 400 ``method_unavailable`` when the shop does not offer
     it (``PAYMENT_METHODS``), 503 ``provider_not_configured`` when it lacks its keys."""
     if name not in settings.PAYMENT_METHODS or name not in _BUILDERS:
-        raise ApplicationError(f"Payment method '{name}' is not available.", code=PaymentErrorCode.METHOD_UNAVAILABLE)
+        raise ApplicationError(f"Payment method '{name}' is not available.", code=OrderErrorCode.METHOD_UNAVAILABLE)
     return _build_configured(name, unchanged="Nothing was charged")
 
 
@@ -174,7 +175,7 @@ def configured_provider_get(name: str) -> PaymentProvider:
     log names them; the answer may reach a customer), 400 ``method_unavailable`` for a name this code has no
     gateway for."""
     if name not in _BUILDERS:
-        raise ApplicationError(f"Payment method '{name}' is not available.", code=PaymentErrorCode.METHOD_UNAVAILABLE)
+        raise ApplicationError(f"Payment method '{name}' is not available.", code=OrderErrorCode.METHOD_UNAVAILABLE)
     return _build_configured(name, unchanged="Nothing was changed")
 
 
@@ -190,7 +191,7 @@ def webhook_provider_get(name: str) -> PaymentProvider:
     """
     if name not in _BUILDERS:
         raise ApplicationError(f"There is no payment gateway '{name}' on this server: its events cannot be "
-                               "verified or acted on.", code=PaymentErrorCode.METHOD_UNAVAILABLE)
+                               "verified or acted on.", code=OrderErrorCode.METHOD_UNAVAILABLE)
     display = provider_class(name).display_name
     secret = _WEBHOOK_SECRETS.get(name, "")
     missing = (*missing_keys(name), *((secret,) if secret and not getattr(settings, secret) else ()))
@@ -199,6 +200,6 @@ def webhook_provider_get(name: str) -> PaymentProvider:
             raise ApplicationError(
                 f"{display} payments are not offered on this server (PAYMENT_METHODS), it is not set up "
                 f"({', '.join(missing)}) and no payment was ever made with it: its events cannot be verified or "
-                "acted on.", code=PaymentErrorCode.METHOD_UNAVAILABLE)
+                "acted on.", code=OrderErrorCode.METHOD_UNAVAILABLE)
         raise _webhook_not_configured(display, *missing)
     return _BUILDERS[name]()

@@ -171,11 +171,36 @@ def method_get(ref: str | int) -> PaymentMethod | None:
     return method if method.is_active else None
 
 
+def method_offered(ref: str | int) -> PaymentMethod:
+    """The method a request names as ``payment_method`` (code or number), as offered now with staff's limits (one
+    query): every endpoint that takes a method reads it here, so they all refuse the same way (``method_get`` for
+    a None instead). Raises ApplicationError 400 naming ``payment_method``: ``invalid_payment_method`` when ``ref``
+    is no method of the registry at all, ``method_unavailable`` when the shop does not offer it now (not in
+    ``PAYMENT_METHODS``, its gateway's keys missing, deactivated by staff). Its limits are the caller's to check
+    against the order (``PaymentMethod.refusal``, refused with :func:`method_refused`)."""
+    method = method_get(ref)
+    if method is not None:
+        return method
+    if _registered(ref) is None:
+        message = f"'{ref}' is not a payment method: send the code or id of one GET /payments/methods/ lists."
+        raise ApplicationError(message, code=OrderErrorCode.INVALID_PAYMENT_METHOD,
+                               extra={"errors": {"payment_method": ["No payment method has this code or id."]}})
+    raise method_refused(f"Payment method '{ref}' is not available.",
+                         field_message="This shop does not offer this payment method now.")
+
+
+def method_refused(message: str, *, field_message: str | None = None) -> ApplicationError:
+    """400 ``method_unavailable`` naming ``payment_method``: a method the shop supports cannot pay this order here
+    and now (not offered, or ``PaymentMethod.refusal``'s reason); ``message`` is the answer's ``detail``."""
+    return ApplicationError(message, code=OrderErrorCode.METHOD_UNAVAILABLE,
+                            extra={"errors": {"payment_method": [field_message or message]}})
+
+
 def default_method() -> PaymentMethod | None:
     """The method a checkout without ``payment_method`` opens: ``DEFAULT_PAYMENT_METHOD``, else the first offered
     method of ``PAYMENT_METHODS`` (``enabled_methods``); None only when ``DEFAULT_PAYMENT_METHOD`` is ``none``.
 
-    Raises ApplicationError 400 ``invalid_payment_method`` (the answer an explicit unavailable method gets) when
+    Raises ApplicationError 400 ``method_unavailable`` (the answer an explicit unavailable method gets) when
     that default is not available (deactivated, not configured, or not taking the shop's currency) or nothing
     is offered: a checkout must never place an order that no method can pay. The order total's limits are
     checked by the caller, against the method returned.
@@ -193,5 +218,4 @@ def default_method() -> PaymentMethod | None:
         if methods:
             return methods[0]
         message = "No payment method is available now."
-    raise ApplicationError(message, code=OrderErrorCode.INVALID_PAYMENT_METHOD,
-                           extra={"errors": {"payment_method": [message]}})
+    raise method_refused(message)

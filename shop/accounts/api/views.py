@@ -115,13 +115,20 @@ def _refresh_token_from(request) -> tuple[str, bool]:
     return token, True
 
 
+# Not the shared "nothing changed": the account is created before the guest cart is merged (a login hook).
+REGISTER_UNAVAILABLE = OpenApiResponse(description=(
+    "`busy` or `service_unavailable` (a row lock or the database failed). While merging the guest cart "
+    "(`X-Cart-Token`): the account was created already (its verification e-mail is on its way) and the guest cart "
+    "is as it was: log in, with the token to merge it. Before: nothing changed, retry."))
+
+
 class RegisterApi(NoStoreMixin, APIView):
     authentication_classes = ()
     parser_classes = JSON_ONLY
     permission_classes = (AllowAny,)
     throttle_classes = throttles_for("register")
 
-    @extend_schema(request=RegisterInput, responses={201: AuthOutput},
+    @extend_schema(request=RegisterInput, responses={201: AuthOutput, 503: REGISTER_UNAVAILABLE},
                    parameters=[USE_COOKIES, CART_TOKEN, CART_MERGE], tags=["auth"], examples=REGISTER_EXAMPLES)
     def post(self, request):
         """Create an account and log in.

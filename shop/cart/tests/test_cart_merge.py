@@ -186,3 +186,106 @@ def test_register_with_a_token_starts_the_account_with_the_guest_cart(guest):
 def test_the_documented_adjustments_and_strategies_are_the_cart_apps():
     assert set(CART_MERGE_ADJUSTMENTS) == {kind.value for kind in Adjustment}
     assert set(CART_MERGE_STRATEGIES) == {strategy.value for strategy in MergeStrategy}
+
+
+# --- The order limit: a merge never takes the cart past what one order can hold (shop.core.money.MONEY_LIMIT) -----
+# Adding a line past it is refused (order_too_large, shop/cart/tests/test_order_limit.py); a merge cannot refuse (the
+# login goes on), so it takes what fits and reports the rest, as it does for the stock and the line limit.
+
+BIG = Decimal("1000000000.00")  # a tenth of what one order can hold
+
+
+def _adjusted(report) -> list[tuple]:
+    return [(a["kind"], a["product_id"], a["requested_quantity"], a["quantity"]) for a in report["adjustments"]]
+
+
+def test_a_guest_line_that_does_not_fit_in_one_order_is_dropped_and_reported(guest, user):
+    mine, theirs = (ProductFactory(price=6 * BIG, stock_quantity=5) for _ in range(2))
+    CartItemFactory(cart__user=user, product=mine, quantity=1)
+    token = guest_cart(guest, (theirs, 1))  # 6 + 6 billion: each fits alone, not together
+
+    response = _login(guest, user, token)
+
+    assert response.status_code == 200, response.content
+    report = response.json()["cart_merge"]
+    assert (report["cart_found"], report["lines_merged"]) == (True, 0)
+    assert _adjusted(report) == [("dropped_order_too_large", theirs.pk, 1, 0)]
+    assert _lines(user) == [(mine.pk, None, 1, 6 * BIG)]
+    assert user_client_total(user) == "6000000000.00"
+    assert not Cart.objects.filter(user__isnull=True).exists()  # the guest cart is closed, as after any merge
+
+
+def test_a_guest_line_is_capped_at_what_still_fits(guest, user):
+    mine, theirs = ProductFactory(price=4 * BIG, stock_quantity=5), ProductFactory(price=BIG, stock_quantity=50)
+    CartItemFactory(cart__user=user, product=mine, quantity=1)
+    token = guest_cart(guest, (theirs, 7))  # 4 + 7 billion; 4 + 5 is the most that stays under 10
+
+    report = _login(guest, user, token).json()["cart_merge"]
+
+    assert report["lines_merged"] == 1
+    assert _adjusted(report) == [("capped", theirs.pk, 7, 5)]
+    assert _lines(user) == sorted([(mine.pk, None, 1, 4 * BIG), (theirs.pk, None, 5, BIG)])
+    assert user_client_total(user) == "9000000000.00"
+
+
+def test_the_same_line_on_both_sides_adds_only_what_fits_and_later_lines_still_get_their_turn(guest, user):
+    dear = ProductFactory(price=2 * BIG, stock_quantity=50)
+    cheap = ProductFactory(price=Decimal("10.00"), stock_quantity=50)
+    CartItemFactory(cart__user=user, product=dear, quantity=2)
+    token = guest_cart(guest, (dear, 4), (cheap, 3))  # 2 + 4 dear ones = 12 billion; 4 of them fit
+
+    report = _login(guest, user, token).json()["cart_merge"]
+
+    assert report["lines_merged"] == 2
+    assert _adjusted(report) == [("capped", dear.pk, 6, 4)]
+    assert _lines(user) == sorted([(dear.pk, None, 4, 2 * BIG), (cheap.pk, None, 3, Decimal("10.00"))])
+
+
+def test_replace_takes_the_guest_lines_at_todays_prices_only_as_far_as_they_fit(guest, user):
+    product = ProductFactory(price=4 * BIG, stock_quantity=5)
+    token = guest_cart(guest, (product, 2))
+    product.price = 6 * BIG  # raised since the guest added it: two no longer fit in one order
+    product.save()
+
+    report = _login(guest, user, token, "replace").json()["cart_merge"]
+
+    assert sorted(_adjusted(report)) == [("capped", product.pk, 2, 1), ("repriced", product.pk, 2, 1)]
+    assert _lines(user) == [(product.pk, None, 1, 6 * BIG)]
+
+
+def test_a_cart_already_past_the_limit_keeps_its_lines_and_takes_no_guest_line(guest, user):
+    mine = ProductFactory(price=6 * BIG, stock_quantity=5)
+    theirs = ProductFactory(price=Decimal("1.00"), stock_quantity=5)
+    CartItemFactory(cart__user=user, product=mine, quantity=2)  # added at 6 billion before a price rise: 12
+    token = guest_cart(guest, (mine, 1), (theirs, 1))
+
+    response = _login(guest, user, token)
+
+    assert response.status_code == 200, response.content
+    assert _adjusted(response.json()["cart_merge"]) == [("capped", mine.pk, 3, 2),
+                                                        ("dropped_order_too_large", theirs.pk, 1, 0)]
+    assert _lines(user) == [(mine.pk, None, 2, 6 * BIG)]
+
+
+def user_client_total(user) -> str:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client.get("/cart/").json()["total"]
+
+
+def test_a_cart_no_price_can_be_put_on_still_merges_and_the_login_goes_on(guest, user, settings):
+    """A login is never refused for its cart: lines priced finer than the shop's currency (a currency changed
+    under stored prices: 10.005 in a USD shop) cannot be priced (400 ``unpriceable`` on a cart read), so the order
+    limit cannot be measured; the merge goes on as it did before it measured it."""
+    from shop.cart.services import guest_cart_create
+
+    settings.SHOP_CURRENCY = "USD"
+    odd = ProductFactory(price=Decimal("10.005"), stock_quantity=5)
+    cart, token = guest_cart_create()
+    CartItemFactory(cart=cart, product=odd, quantity=2)
+
+    response = _login(guest, user, token)
+
+    assert response.status_code == 200, response.content
+    assert response.json()["cart_merge"]["lines_merged"] == 1
+    assert _lines(user) == [(odd.pk, None, 2, Decimal("10.005"))]

@@ -23,7 +23,7 @@ from shop.catalog.models import Product, ProductVariant
 from shop.core.filters import filter_queryset_or_400
 from shop.core.pagination import PAGE_DESCRIPTION, PAGE_SIZE_DESCRIPTION
 from shop.core.schema import ShopAutoSchema
-from shop.core.views import NoStoreWritesMixin
+from shop.core.views import PublicReadsMixin
 
 from .cached_reads import CachedPublicReadMixin
 from .filters import SEARCH_MAX_LENGTH, ProductFilter, VariantFilter
@@ -155,12 +155,11 @@ def _product_page(request, products, *, staff: bool) -> dict:
 
 
 def _read(request, scope: str, build):
-    """Catalog staff get fresh, uncached data (they may see inactive products); everyone else the shared cache."""
+    """Catalog staff get fresh, uncached data (they may see inactive products); everyone else the shared cache.
+    What staff are answered is ``private, no-store`` (``CatalogApi``'s ``PublicReadsMixin``, for every read)."""
     if selectors.user_is_catalog_staff(request.user):
         enforce_deferred_rate(request)
-        response = Response(build())
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return Response(build())
     return cached_public_response(request, scope=scope, build=build)
 
 
@@ -174,7 +173,7 @@ def _product_out(request, product) -> dict:
     return ProductOutput(selectors.product_get_for_staff(pk=product.pk), context=output_context(request)).data
 
 
-class CatalogApi(NoStoreWritesMixin, APIView):
+class CatalogApi(PublicReadsMixin, APIView):
     permission_classes = (CatalogWritePermission,)
     throttle_classes = (CatalogAnonThrottle, CatalogUserThrottle)
     perm_model = "product"
@@ -450,7 +449,7 @@ class CategoryListCreateApi(CachedPublicReadMixin, CatalogApi):
         def build():
             return _page(request, self, selectors.category_list(), CategoryOutput)
 
-        return cached_public_response(request, scope=self.cache_scope, build=build)
+        return _read(request, self.cache_scope, build)
 
     @extend_schema(summary="Create a category", tags=TAGS, request=CategoryInput,
                    responses={201: CategoryOutput, 400: ERROR, 401: ERROR, 403: ERROR})
@@ -474,7 +473,7 @@ class CategoryDetailApi(CachedPublicReadMixin, CatalogApi):
             products = selectors.category_products(category=category)
             return CategoryDetailOutput(category, context={"products": products}).data
 
-        return cached_public_response(request, scope=self.cache_scope, build=build)
+        return _read(request, self.cache_scope, build)
 
     def _update(self, request, slug, *, partial: bool):
         category = selectors.category_get(slug=slug)

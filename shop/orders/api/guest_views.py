@@ -33,7 +33,7 @@ from shop.orders.models import Order
 from shop.payments import services as payment_services
 from shop.payments.api.examples import PAYMENT_STATUS_EXAMPLES
 from shop.payments.api.serializers import PaymentStartOutput, PaymentStatusOutput
-from shop.payments.api.views import start_response_body
+from shop.payments.api.views import PAYMENT_START_UNAVAILABLE, start_response_body
 from shop.payments.guest import guest_orders_claim, order_guest_place
 from shop.payments.models import Payment
 from shop.payments.return_urls import return_url_check
@@ -53,7 +53,7 @@ from .serializers import (
     OrderClaimOutput,
     OrderOutput,
 )
-from .views import IDEMPOTENCY_KEY
+from .views import CHECKOUT_UNAVAILABLE, IDEMPOTENCY_KEY
 
 TAGS = ["orders"]
 NOT_FOUND = "Order not found."
@@ -129,7 +129,8 @@ class GuestCheckoutApi(NoStoreMixin, APIView):
     throttle_classes = throttles_for("guest_checkout")  # per client IP and per e-mail in the body
 
     @extend_schema(
-        request=GuestCheckoutInput, responses={201: GuestCheckoutOutput, 200: GuestCheckoutOutput},
+        request=GuestCheckoutInput,
+        responses={201: GuestCheckoutOutput, 200: GuestCheckoutOutput, 503: CHECKOUT_UNAVAILABLE},
         parameters=[
             OpenApiParameter(CART_TOKEN_HEADER, str, location=OpenApiParameter.HEADER, required=True,
                              description="The guest cart to check out (from `POST /cart/`)."),
@@ -186,7 +187,8 @@ class GuestOrderApi(GuestOrderView):
 
 
 class GuestOrderPayApi(GuestOrderView):
-    @extend_schema(request=GuestPayInput, responses={201: PaymentStartOutput, 404: NO_VALID_TOKEN},
+    @extend_schema(request=GuestPayInput,
+                   responses={201: PaymentStartOutput, 404: NO_VALID_TOKEN, 503: PAYMENT_START_UNAVAILABLE},
                    parameters=ORDER_TOKEN_PARAMETERS, tags=TAGS, examples=GUEST_PAY_EXAMPLES,
                    summary="Start (or retry) paying a guest's order",
                    description="`POST /payments/create-intent/` for a guest: opens a payment for the order's unpaid "
@@ -203,7 +205,7 @@ class GuestOrderPayApi(GuestOrderView):
         # The order was opened by its token: the service is asked on the order's behalf (no user to scope to),
         # and the client's key is scoped to this order.
         payment = payment_services.payment_start(
-            order_id=order.pk, user=None, method_id=data.get("payment_method", ""),
+            order_id=order.pk, user=None, method_id=data.get("payment_method") or "",
             idempotency_key=f"guest-{order.pk}-{client_key}" if client_key else "",
             return_url=return_url_check(data["return_url"], request=request), base_url=public_base_url(request),
         )

@@ -447,6 +447,14 @@ class OrderLineInput(serializers.Serializer):
         return LineRequest(quantity=attrs["quantity"], product_id=product_id, variant_id=variant_id)
 
 
+# How every endpoint taking a ``payment_method`` refuses one (``shop.payments.methods.method_offered``).
+METHOD_REFUSALS = ("Case and surrounding spaces do not matter. A name that is no payment method at all: 400 "
+                   "`invalid_payment_method`; a method the shop does not offer now, or whose limits refuse the order: "
+                   "400 `method_unavailable` (both naming `payment_method`).")
+CHECKOUT_METHOD_HELP = ("Omit to use the shop's default method (DEFAULT_PAYMENT_METHOD, else the first offered). "
+                        + METHOD_REFUSALS)
+
+
 @extend_schema_field({
     "oneOf": [{"type": "string", "maxLength": 32, "description": "Method code, e.g. stripe, paymob, cod"},
               {"type": "integer", "description": "Method id, as listed by GET /payments/methods/"}],
@@ -454,7 +462,8 @@ class OrderLineInput(serializers.Serializer):
     "description": "Omit to use the shop's default method (DEFAULT_PAYMENT_METHOD, else the first offered).",
 })
 class PaymentMethodRefField(serializers.CharField):
-    """A payment method's code or integer id (kept as text: ``shop.payments.methods.method_get`` takes both)."""
+    """A payment method's code or integer id (kept as text: ``shop.payments.methods.method_offered`` takes both), read
+    the same way by every endpoint that takes one (checkout, guest checkout, create-intent, a guest's pay route)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 32)
@@ -472,7 +481,8 @@ class CheckoutInput(serializers.Serializer):
                                        help_text="The same as an address-book id in `shipping_address`; sent with a "
                                                  "different `shipping_address`, a 400 naming `address`.")
     shipping_method = serializers.IntegerField(min_value=1, required=False, allow_null=True)
-    payment_method = PaymentMethodRefField(required=False, allow_blank=True, allow_null=True)
+    payment_method = PaymentMethodRefField(required=False, allow_blank=True, allow_null=True,
+                                           help_text=CHECKOUT_METHOD_HELP)
     shipping_fee = MoneyField(
         required=False, allow_null=True, write_only=True,
         help_text="Ignored: the fee comes from `shipping_method`; a client never sets its own. Accepted so that "
@@ -592,7 +602,8 @@ class GuestCheckoutInput(serializers.Serializer):
                                                              "the order keeps it.")
     shipping_address = InlineAddressInput()
     shipping_method = serializers.IntegerField(min_value=1, required=False, allow_null=True)
-    payment_method = PaymentMethodRefField(required=False, allow_blank=True, allow_null=True)
+    payment_method = PaymentMethodRefField(required=False, allow_blank=True, allow_null=True,
+                                           help_text=CHECKOUT_METHOD_HELP)
     notes = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     expected_total = MoneyField(required=False, allow_null=True,
                                 help_text="As at checkout: if it differs from the server's total, 409 "
@@ -610,9 +621,9 @@ class GuestCheckoutInput(serializers.Serializer):
 
 
 class GuestPayInput(serializers.Serializer):
-    payment_method = serializers.CharField(
-        required=False, allow_blank=True, max_length=32,
-        help_text="Method code or id. Omitted: the order's own method, else the shop's default.")
+    payment_method = PaymentMethodRefField(
+        required=False, allow_blank=True, allow_null=True,
+        help_text="Method code or id. Omitted: the order's own method, else the shop's default. " + METHOD_REFUSALS)
     idempotency_key = IdempotencyKeyField(
         help_text="Yours to choose, scoped to this order: the same key again with the same method returns the same "
                   "payment; with another one it is a 422 `idempotency_key_reused`. At most 255 characters (a longer "

@@ -56,6 +56,17 @@ TOTAL_MISMATCH = OpenApiResponse(
                 "price or rate changed); `total` is the current one. Nothing was placed.")
 KEY_REUSED = OpenApiResponse(description="`idempotency_key_reused`: this Idempotency-Key was already used with a "
                                          "different request; nothing was done.")
+# Not the shared "nothing changed": the order a checkout undone by its gateway placed stays, cancelled.
+CHECKOUT_UNAVAILABLE = OpenApiResponse(description=(
+    "The payment could not be opened: `gateway_unavailable` or `gateway_bad_response` (the gateway down, "
+    "timing out or answering something unusable). The checkout is undone, not erased: "
+    "the order it placed stays, `cancelled` (`cancel_reason: payment_unavailable`), with its failed payment "
+    "attempt, named in the body (`order_id`, `order_status: \"cancelled\"`) and in `detail`; its stock is "
+    "released and a cart checkout leaves the cart as it was. Nothing was charged, "
+    "e-mailed or announced. The same request with the same Idempotency-Key retries it (a new order); another "
+    "request with that key is a 422. `busy` or `service_unavailable` (a row lock or the database failed): the "
+    "order may have been placed before it; the same request with the same key answers that order (200) if so, "
+    "else places it."))
 
 
 def _order_response(order_id: int, *, status_code: int = status.HTTP_200_OK, user=None) -> Response:
@@ -85,15 +96,17 @@ def _checkout(request) -> Response:
 
 CHECKOUT_SCHEMA = {
     "request": CheckoutInput,
-    "responses": {201: CheckoutOutput, 200: CheckoutOutput, 409: TOTAL_MISMATCH, 422: KEY_REUSED},
+    "responses": {201: CheckoutOutput, 200: CheckoutOutput, 409: TOTAL_MISMATCH, 422: KEY_REUSED,
+                  503: CHECKOUT_UNAVAILABLE},
     "parameters": [IDEMPOTENCY_KEY],
     "tags": TAGS,
     "examples": CHECKOUT_EXAMPLES,
     "description": "With `payment_method`, the payment is opened too: `next_step` is the URL to send the customer "
                    "to (redirect providers), `client_secret` confirms it in the browser (Stripe), and neither is set "
-                   "for cash on delivery. If the gateway cannot start the payment the checkout is undone (order "
-                   "cancelled, stock and cart restored, nothing e-mailed) and the answer is 503: the same request "
-                   "with the same Idempotency-Key retries it, another request with that key is a 422. "
+                   "for cash on delivery. If the gateway cannot start the payment the checkout is undone (the order "
+                   "stays, cancelled; stock and cart restored, nothing e-mailed) and the answer is 503 (400 "
+                   "`gateway_rejected` when the gateway refused it): the same request with the same "
+                   "Idempotency-Key retries it, another request with that key is a 422. "
                    "A total of 0 (a voucher took everything, shipping included) opens no payment whatever the "
                    "method: the order answers "
                    "`payment_status: \"paid\"`, `is_fully_paid: true`, `payment_method: \"\"`, `payment_id` "
@@ -176,7 +189,8 @@ class CartCheckoutAliasApi(NoStoreMixin, APIView):
     """``POST /api/shop/checkout/cart``: the address/shipping/payment-method checkout API's path and status."""
 
     @extend_schema(summary="Check out the cart (alias answering 200)",
-                   **{**CHECKOUT_SCHEMA, "responses": {200: CheckoutOutput, 409: TOTAL_MISMATCH, 422: KEY_REUSED},
+                   **{**CHECKOUT_SCHEMA, "responses": {200: CheckoutOutput, 409: TOTAL_MISMATCH, 422: KEY_REUSED,
+                                                       503: CHECKOUT_UNAVAILABLE},
                       "description": "The same checkout as `POST /orders/checkout/`, at the path and with the 200 "
                                      "status of clients written for the address/shipping/payment-method checkout "
                                      "API: `address` (address-book id), `payment_method` (method id or code), "

@@ -31,7 +31,7 @@ from shop.events.types import EventType
 
 from ..actors import GuestBuyer
 from ..errors import OrderErrorCode
-from ..hooks import PaymentMethodFacts, payment_method_get
+from ..hooks import PaymentMethodFacts, payment_method_offered
 from ..locks import order_lock
 from ..models import (
     Order,
@@ -69,14 +69,11 @@ class LineRequest:
 # --- Checkout -------------------------------------------------------------------------------------------------
 
 def _payment_method_resolve(payment_method: str | None) -> PaymentMethodFacts | None:
+    """The offered method ``payment_method`` names; 400 ``invalid_payment_method`` (no such method) or
+    ``method_unavailable`` (not offered now), as every endpoint taking a method answers (``hooks``)."""
     if not payment_method:
         return None
-    method = payment_method_get(payment_method)
-    if method is None:
-        raise ApplicationError(f"Payment method '{payment_method}' is not available.",
-                               code=OrderErrorCode.INVALID_PAYMENT_METHOD,
-                               extra={"errors": {"payment_method": ["Unknown or disabled payment method."]}})
-    return method
+    return payment_method_offered(payment_method)
 
 
 def _shipping_method_resolve(shipping_method_id: int | None) -> ShippingMethod | None:
@@ -303,7 +300,7 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
     free = total == 0
     refusal = method.refusal(total=total, currency=settings.SHOP_CURRENCY) if method and not free else None
     if refusal:
-        raise ApplicationError(refusal, code=OrderErrorCode.INVALID_PAYMENT_METHOD,
+        raise ApplicationError(refusal, code=OrderErrorCode.METHOD_UNAVAILABLE,
                                extra={"errors": {"payment_method": [refusal]}})
     if expected_total is not None and expected_total != total:
         shown = money_text(total, price.currency)

@@ -155,15 +155,18 @@ def test_expected_total_mismatch_changes_nothing(user, user_client, headphones):
     assert user_client.post("/orders/checkout/", {"expected_total": "199.98"}).status_code == 201
 
 
-@pytest.mark.parametrize("method", ["bitcoin", "paymob"])  # unknown; known but not enabled by default
-def test_unknown_or_disabled_payment_method_is_a_400(user, user_client, headphones, method):
+@pytest.mark.parametrize(("method", "code", "message"), [
+    ("bitcoin", "invalid_payment_method", "No payment method has this code or id."),  # no such method
+    ("paymob", "method_unavailable", "This shop does not offer this payment method now."),  # not enabled by default
+])
+def test_unknown_or_disabled_payment_method_is_a_400(user, user_client, headphones, method, code, message):
     line = CartItemFactory(cart__user=user, product=headphones)
 
     response = user_client.post("/orders/checkout/", {"payment_method": method})
 
     assert response.status_code == 400
-    assert response.json()["code"] == "invalid_payment_method"
-    assert response.json()["errors"] == {"payment_method": ["Unknown or disabled payment method."]}
+    assert response.json()["code"] == code
+    assert response.json()["errors"] == {"payment_method": [message]}
     _assert_nothing_changed([(headphones, 50)], [(line.id, 1)])
 
 

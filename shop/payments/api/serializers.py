@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from shop.cart.models import CART_MAX_QUANTITY
 from shop.core.serializers import IdempotencyKeyField, MoneyField, RefuseUnknownFieldsMixin, StrictInput
+from shop.orders.api.serializers import METHOD_REFUSALS, PaymentMethodRefField
 from shop.payments.models import Payment, Refund, RefundLine
 from shop.payments.refund_split import RefundLineRequest
 from shop.payments.return_urls import RETURN_URL_MAX_LENGTH
@@ -68,10 +69,10 @@ class PaymentStartOutput(serializers.Serializer):
 
 class CreateIntentInput(serializers.Serializer):
     order_id = serializers.IntegerField(min_value=1)
-    payment_method = serializers.CharField(
-        required=False, allow_blank=True, max_length=32,
-        help_text="Method code or id. Omitted: the order's own method (the one it was placed with), else the "
-                  "shop's default.")
+    payment_method = PaymentMethodRefField(
+        required=False, allow_blank=True, allow_null=True,
+        help_text="Method code or id. Omitted: the order's own method (the one it was placed with), else the shop's "
+                  "default. " + METHOD_REFUSALS)
     currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False, help_text="ISO 4217; must be the shop's.")
     idempotency_key = IdempotencyKeyField(
         help_text="Yours to choose, scoped to you: the same key again with the same order, method and currency "

@@ -40,6 +40,29 @@ from .serializers import (
 
 TAGS = ["payments"]
 
+# What a 503 leaves, where that is not the shared "nothing changed" (shop.core.schema): a write that asked a gateway
+# after committing something keeps that record of the attempt.
+PAYMENT_START_UNAVAILABLE = OpenApiResponse(description=(
+    "`gateway_unavailable` or `gateway_bad_response`: the gateway could not open the payment (down, timing out, or "
+    "answering something unusable). The attempt stays recorded, `failed`, with the words the answer gives "
+    "(`failure_message`, in the order's `payments`); nothing was charged and the order can still be paid: retry "
+    "later. `provider_not_configured` (the method's gateway is not set up on this server), `busy` or "
+    "`service_unavailable` (a row lock or the database): retry the same request."))
+REFUND_UNAVAILABLE = OpenApiResponse(description=(
+    "`gateway_unavailable`: the gateway could not be asked or did not answer. No refund was made, but it is "
+    "recorded: a `failed` refund on the payment, with the gateway's words for staff, and a `refund.failed` event; "
+    "the amount it reserved is released, so the payment and the order are as they were: retry later. "
+    "`provider_not_configured`: nothing changed. `busy` or `service_unavailable` (a row lock or the database "
+    "failed): before the gateway was asked nothing changed; after, the refund stays recorded `pending` with its "
+    "amount reserved, so no retry can refund it twice (see the payment's `refunds` before retrying)."))
+WEBHOOK_UNAVAILABLE = OpenApiResponse(description=(
+    "The gateway is asked to send the event again (every gateway redelivers on a 5xx). "
+    "`provider_not_configured`: this server cannot verify or act on this gateway's events yet, naming what to set; "
+    "nothing is recorded. `gateway_unavailable` or `gateway_unconfirmed` (the payment could not be re-read from "
+    "the gateway, or the gateway does not show what the event says yet), `busy` or `service_unavailable`: the "
+    "event, once recorded, is kept unprocessed, so its redelivery is acted on rather than answered as a "
+    "duplicate; nothing else changed."))
+
 
 def _payment_or_404(request, payment_id: int) -> Payment:
     payment = selectors.payment_get(payment_id=payment_id, user=request.user)
@@ -135,6 +158,7 @@ def start_response_body(payment: Payment) -> dict:
 class PaymentCreateIntentApi(NoStoreMixin, APIView):
     @extend_schema(tags=TAGS, request=CreateIntentInput, responses={
         201: PaymentStartOutput,
+        503: PAYMENT_START_UNAVAILABLE,
         422: OpenApiResponse(description="`idempotency_key_reused`: the key was used for another order, method or "
                                          "currency; nothing was done."),
     }, examples=CREATE_INTENT_EXAMPLES)
@@ -150,7 +174,7 @@ class PaymentCreateIntentApi(NoStoreMixin, APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         payment = services.payment_start(
-            order_id=data["order_id"], user=request.user, method_id=data.get("payment_method", ""),
+            order_id=data["order_id"], user=request.user, method_id=data.get("payment_method") or "",
             currency=data.get("currency"), client_idempotency_key=data.get("idempotency_key", ""),
             return_url=return_url_check(data["return_url"], request=request), base_url=public_base_url(request),
         )
@@ -216,7 +240,7 @@ class PaymentCancelApi(NoStoreMixin, APIView):
 
 
 class PaymentRefundApi(NoStoreMixin, APIView):
-    @extend_schema(tags=TAGS, request=RefundInput, responses={200: RefundResultOutput},
+    @extend_schema(tags=TAGS, request=RefundInput, responses={200: RefundResultOutput, 503: REFUND_UNAVAILABLE},
                    examples=REFUND_EXAMPLES,
                    summary="Refund a payment (customers: in full, before shipping; staff: any amount or lines)",
                    description="Without `amount` (or with all that is left) a full refund, which cancels an open "
@@ -240,8 +264,10 @@ class PaymentRefundApi(NoStoreMixin, APIView):
     def post(self, request):
         """Refund a successful payment, fully or in part.
 
-        Without `amount` the rest of the payment is refunded. The gateway is asked first; a refund it refuses
-        answers 400 and changes nothing.
+        Without `amount` the rest of the payment is refunded. The amount is reserved, then the gateway asked: a
+        refund it refuses (400 `gateway_rejected`, `refund_failed`) or cannot be asked for (503) is recorded as a
+        `failed` refund (staff read the gateway's words; a `refund.failed` event) and the amount released, the
+        payment and the order as they were.
         """
         serializer = (StaffRefundInput if request.user.is_staff else RefundInput)(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -362,13 +388,15 @@ class WebhookApi(APIView):
 
     # The body's media type named: with no parsers (above) spectacular would otherwise publish no body at all.
     @extend_schema(tags=["webhooks"], request={"application/json": OpenApiTypes.OBJECT},
-                   responses={200: WebhookOutput})
+                   responses={200: WebhookOutput, 503: WEBHOOK_UNAVAILABLE})
     def post(self, request):
         """Receive a payment gateway's event (server to server).
 
         Called by the gateway, never by a front end: Stripe at `/payments/webhook/` (also `/payments/webhooks/stripe/`),
         Paymob and IntaSend at their own paths. Verified by the gateway's signature, HMAC or challenge, deduplicated
-        by event id, and acted on only after re-reading the payment's state from the gateway.
+        by event id, and acted on only after re-reading the payment's state from the gateway. A gateway this shop
+        does not offer is 400 `method_unavailable`, as any request naming a method it does not offer (nothing it
+        sends can be acted on here); a bad signature 400 `invalid_signature`.
         """
         body = request.body  # the raw bytes the signature was computed over
         outcome = services.webhook_receive(provider_name=self.provider, body=body, headers=request.headers,

@@ -17,7 +17,7 @@ from shop.orders.errors import OrderErrorCode
 from shop.orders.locks import order_lock
 from shop.orders.models import Order
 from shop.orders.services import order_created_announce
-from shop.payments.methods import PaymentMethod, default_method, method_get
+from shop.payments.methods import PaymentMethod, default_method, method_offered, method_refused
 
 from ..errors import PaymentErrorCode
 from ..gateways import offered_provider_get
@@ -124,7 +124,7 @@ def _reserve_attempt_locked(*, order_id: int, user, provider: str, currency: str
             raise ApplicationError("This order is already paid.", code=OrderErrorCode.ORDER_PAID)
         refusal = method.refusal(total=order.total, currency=currency)
         if refusal:
-            raise ApplicationError(refusal, code=PaymentErrorCode.METHOD_UNAVAILABLE)
+            raise method_refused(refusal)
         if existing is not None:
             return existing
         if not method.is_online and order.payment_method not in ("", method.id):
@@ -215,9 +215,11 @@ def payment_start(*, order_id: int, user, method_id: str, currency: str | None =
     """Open a payment attempt for the order with the method named by ``method_id`` (code or number).
 
     Every new gateway checkout is a new ``Payment`` row; an open attempt, or a failed one whose gateway object
-    can take a new try (``PaymentProvider.reusable_after_failure``), is answered instead. 400 if the method is
-    not offered or its limits refuse the order; 503 (nothing changed but the attempt's recorded failure) if the
-    gateway is down, refuses to answer usefully, or answers a payment id another payment already holds.
+    can take a new try (``PaymentProvider.reusable_after_failure``), is answered instead. 400 naming
+    ``payment_method`` if it names no method (``invalid_payment_method``), or one not offered or whose limits
+    refuse the order (``method_unavailable``), as checkout answers; 503 (nothing changed but the attempt's
+    recorded failure) if the gateway is down, refuses to answer usefully, or answers a payment id another payment
+    already holds.
 
     ``idempotency_key`` is one of ours (e.g. ``checkout-<order_key>``); ``client_idempotency_key`` is one the
     API caller chose, scoped to ``user`` (two customers' keys never meet, and never meet ours). The same key
@@ -238,10 +240,7 @@ def payment_start(*, order_id: int, user, method_id: str, currency: str | None =
     if not method_id:
         method_id = _method_of_order(order_id=order_id, user=user)
     if method is None:
-        method = method_get(method_id)
-    if method is None:
-        raise ApplicationError(f"Payment method '{method_id}' is not available.",
-                               code=PaymentErrorCode.METHOD_UNAVAILABLE)
+        method = method_offered(method_id)  # 400 invalid_payment_method or method_unavailable, as checkout's
     provider = offered_provider_get(method.provider)
     currency = (currency or settings.SHOP_CURRENCY).upper()
     if currency != settings.SHOP_CURRENCY:

@@ -304,3 +304,70 @@ def test_retries_racing_after_a_503_place_one_order_and_refuse_other_requests(ro
     assert (live.payment_method, Order.objects.count()) == ("stripe", 2)
     product.refresh_from_db()
     assert product.stock_quantity == 48
+
+
+# --- What a 503 leaves, as the schema says it -------------------------------------------------------------------
+# The shared 503 says "nothing changed" (shop.core.schema). A tester found the checkout's saying so while the
+# cancelled order it names stays: each operation whose 503 can come after something was written declares its own,
+# naming what stays (and the checks below make each one happen).
+
+CHECKOUT_PATHS = {"cart": "/orders/checkout/", "cart_alias": "/api/shop/checkout/cart", "direct": "/orders/",
+                  "guest": "/orders/guest/checkout/"}
+LEAVES = {
+    **{(path, "post"): ("`cancelled`", "`cancel_reason: payment_unavailable`", "`order_id`", "failed payment attempt")
+       for path in CHECKOUT_PATHS.values()},
+    ("/payments/create-intent/", "post"): ("`failed`", "`failure_message`"),
+    ("/orders/guest/{order_key}/pay/", "post"): ("`failed`", "`failure_message`"),
+    ("/payments/refund/", "post"): ("`failed` refund", "`refund.failed` event", "`pending`"),
+    **{(path, "post"): ("kept unprocessed",) for path in (
+        "/payments/webhook/", "/payments/webhooks/stripe/", "/payments/webhooks/paymob/",
+        "/payments/webhooks/intasend/", "/webhook/")},
+    **{(path, "post"): ("the account was created already",) for path in ("/auth/register/", "/api/v1/register/")},
+}
+SHARED_503 = "A dependency failed or the resource is busy; nothing changed, retry later."
+
+
+@pytest.fixture(scope="module")
+def schema(django_db_blocker):
+    from tests.openapi_schema import published_schema
+
+    return published_schema(django_db_blocker)
+
+
+def _said_on_503(schema, path, method) -> str:
+    return schema["paths"][path][method]["responses"]["503"]["description"]
+
+
+@pytest.mark.parametrize(("path", "method"), sorted(LEAVES))
+def test_a_503_that_can_follow_a_write_says_what_stays(schema, path, method):
+    said = _said_on_503(schema, path, method)
+
+    assert "nothing changed, retry later" not in said
+    assert [words for words in LEAVES[(path, method)] if words not in said] == []
+
+
+def test_every_other_503_is_the_shared_one(schema):
+    """A write that declares a 503 of its own is one of the table's (so its words are checked), and no other."""
+    from tests.openapi_schema import operations
+
+    declared = {(path, method) for path, method, operation in operations(schema)
+                if operation["responses"].get("503", {}).get("description", SHARED_503) != SHARED_503}
+    assert declared == set(LEAVES) | {("/health/", "get")}  # health's 503 is a read's: it says what is down
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_the_checkout_503_names_the_cancelled_order_that_stays(route, schema, settings, user_client, api_client,
+                                                               product, stripe_on):
+    """The example: the order the 503 names stays, cancelled, as the schema now says (it said "nothing changed")."""
+    _down(settings, "stripe")
+    place = _buyer(route, user_client=user_client, api_client=api_client, product=product)
+
+    response = place("stripe", "st-503")
+
+    assert response.status_code == 503, response.content
+    order = Order.objects.get()
+    assert (response.json()["order_id"], response.json()["order_status"]) == (order.pk, "cancelled")
+    assert (order.status, order.cancel_reason) == ("cancelled", "payment_unavailable")
+    assert Payment.objects.get(order=order).status == "failed"
+    said = _said_on_503(schema, CHECKOUT_PATHS[route], "post")
+    assert "`cancelled` (`cancel_reason: payment_unavailable`)" in said and "nothing changed" not in said

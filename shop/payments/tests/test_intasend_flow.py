@@ -295,6 +295,8 @@ def test_status_read_failing_is_a_503_and_the_redelivery_is_processed(user_clien
     assert first.json()["code"] == "gateway_unavailable"
     payment.refresh_from_db()
     assert (payment.status, payment.provider_invoice_id) == ("pending", "")
+    # Kept, unprocessed (as the schema's 503 says): the redelivery is acted on, not answered "duplicate".
+    assert list(WebhookEvent.objects.values_list("provider", "processed_at")) == [("intasend", None)]
     retried = _deliver(api_client, body)
     assert retried.status_code == 200 and retried.json()["outcome"] == "succeeded"
 

@@ -47,7 +47,7 @@ def test_a_paymob_only_shop_with_paymob_deactivated_refuses_the_order(user_clien
     response = _direct_order(user_client, products)
 
     assert response.status_code == 400
-    assert response.json() == {"detail": "No payment method is available now.", "code": "invalid_payment_method",
+    assert response.json() == {"detail": "No payment method is available now.", "code": "method_unavailable",
                                "errors": {"payment_method": ["No payment method is available now."]}}
     _nothing_created(products)
 
@@ -60,7 +60,7 @@ def test_a_deactivated_default_method_is_refused_like_an_explicit_one(user_clien
 
     assert response.status_code == 400
     assert (response.json()["code"], response.json()["errors"]) == (
-        "invalid_payment_method", {"payment_method": ["The shop's payment method 'cod' is not available now."]})
+        "method_unavailable", {"payment_method": ["The shop's payment method 'cod' is not available now."]})
     _nothing_created(products)
 
 
@@ -71,7 +71,7 @@ def test_limits_that_refuse_the_default_method_refuse_the_order(user_client, pay
     response = _direct_order(user_client, products)  # 30.00
 
     assert response.status_code == 400
-    assert response.json()["code"] == "invalid_payment_method"
+    assert response.json()["code"] == "method_unavailable"
     assert response.json()["errors"] == {"payment_method": ["Card / wallet (Paymob) takes orders up to 20.00."]}
     _nothing_created(products)
 
@@ -84,7 +84,7 @@ def test_a_currency_the_method_cannot_take_is_refused_before_the_order_exists(us
     response = _direct_order(user_client, products, **({} if method is None else {"payment_method": method}))
 
     assert response.status_code == 400, response.json()
-    assert response.json()["code"] == "invalid_payment_method"
+    assert response.json()["code"] == "method_unavailable"
     _nothing_created(products)
     assert paymob_only.requests_to("POST", "/v1/intention/") == []
 

@@ -72,8 +72,8 @@ def test_an_inactive_method_is_refused_by_code_or_id_and_changes_nothing(user, u
     response = _checkout(user_client, payment_method=method)
 
     assert response.status_code == 400
-    assert response.json()["code"] == "invalid_payment_method"
-    assert response.json()["errors"] == {"payment_method": ["Unknown or disabled payment method."]}
+    assert response.json()["code"] == "method_unavailable"
+    assert response.json()["errors"] == {"payment_method": ["This shop does not offer this payment method now."]}
     assert not Order.objects.exists() and CartItem.objects.filter(cart__user=user).count() == 1
     cart.refresh_from_db()
     assert cart.stock_quantity == 4
@@ -90,7 +90,7 @@ def test_a_method_limited_by_staff_refuses_orders_outside_its_limits(user_client
     response = _checkout(user_client, payment_method=5)
 
     assert response.status_code == 400
-    assert response.json() == {"detail": message, "code": "invalid_payment_method",
+    assert response.json() == {"detail": message, "code": "method_unavailable",
                                "errors": {"payment_method": [message]}}
     assert not Order.objects.exists()
 
@@ -112,8 +112,9 @@ def test_create_intent_applies_the_limits_too(user, user_client, sandbox_on, ord
                                 format="json")
 
     assert response.status_code == 400
-    assert response.json() == {"detail": "Sandbox (test payments, no network) takes orders up to 10.00.",
-                               "code": "method_unavailable"}
+    message = "Sandbox (test payments, no network) takes orders up to 10.00."
+    assert response.json() == {"detail": message, "code": "method_unavailable",
+                               "errors": {"payment_method": [message]}}
     assert not Payment.objects.exists()
 
 

@@ -28,7 +28,7 @@ def test_a_total_under_stripes_minimum_is_refused_before_anything_is_created_or_
     response = user_client.post("/orders/checkout/", {"payment_method": "stripe"}, format="json")
 
     assert response.status_code == 400, response.content
-    assert response.json()["code"] == "invalid_payment_method"
+    assert response.json()["code"] == "method_unavailable"
     assert response.json()["errors"]["payment_method"] == [
         "Card (Stripe) cannot charge less than 0.50 USD, its gateway's minimum. Choose another payment method."]
     assert not Order.objects.exists() and not Payment.objects.exists()

@@ -60,7 +60,7 @@ def test_new_payments_through_an_unoffered_gateway_are_refused(settings, user_cl
                                 format="json")
 
     assert response.status_code == 400
-    assert response.json() == {"detail": "Payment method 'stripe' is not available.", "code": "method_unavailable"}
+    assert (response.json()["code"], list(response.json()["errors"])) == ("method_unavailable", ["payment_method"])
     assert not Payment.objects.exists()
     assert [m["code"] for m in user_client.get("/payments/methods/").json()] == ["sandbox", "cod"]
 
