@@ -11,10 +11,11 @@ or while its retry waits, an SMTP hang past the task's hard time limit, an inlin
 at worst a duplicate, never the e-mail. A message the mail server refuses for good (5xx) is dropped and logged; an
 e-mail sent but not recorded (the database failed right after) is recorded by the retry, not sent again.
 
-Where the row is written decides what is covered before the first send: a row written by the task itself (order
-e-mails: one per order and kind) covers everything from the task's start; a row written in the transaction of the
-change that asks for the e-mail, claimed for the task id queued after the commit (account e-mails: one per
-request), covers a broker that was down at commit too, since the claim goes stale and the sweep sends it.
+Each row is written in the transaction of the change that asks for the e-mail, already claimed for the task id
+queued after the commit (order e-mails: one row per order and kind, ``shop/orders/services/_shared.py``; account
+e-mails: one per request). So a broker down at commit, or a task lost on its way, loses nothing either: the claim
+goes stale after the lease and the app's sweep hands it to a new task. A rolled-back change writes no row and
+queues no task.
 """
 
 import logging
@@ -101,27 +102,27 @@ def _insert_claim(model: type[EmailClaim], token: str, identity: dict) -> int:
 
 
 def claim(model: type[EmailClaim], *, token: str, insert: bool, what: str, **identity) -> int | None:
-    """The id of the claim ``token`` now holds on the e-mail ``identity`` names (``order=..., kind=...``, or
-    ``pk=...`` for a row written beforehand), or None if it was sent or its row is gone. ``insert``: claim a row
-    that may not exist yet by INSERT (the model's unique constraint over ``identity`` refuses a second one).
-    Raises EmailInProgress while another sender's claim is fresh (or it lost the takeover to another).
+    """The id of the claim ``token`` now holds on the e-mail ``identity`` names (``order_id=..., kind=...``, or
+    ``pk=...``), or None if it was sent or its row is gone. Its row is read first: it is written with the change
+    that asks for the e-mail, claimed for the task queued after the commit. ``insert``: a row that is not there
+    is claimed by INSERT (a task queued by a release that wrote the row in the task, a direct call; the model's
+    unique constraint over ``identity`` refuses a second one). Raises EmailInProgress while another sender's
+    claim is fresh (or it lost the takeover to another).
 
     A claim that is this token's own (written at commit for this task, handed to it by the sweep, or its own
     earlier attempt's) is renewed (:func:`_renew`) before anything is sent, so its lease counts from this attempt,
     not from when it was written: a task taken up late (a backlog, workers back after a deploy) is not overtaken
     by the sweep while it sends."""
     manager = model._default_manager
-    for _ in range(2):  # a second INSERT only if the row went away (its sender's SMTP failed) between the two reads
-        if insert:
+    for _ in range(2):  # read again only if another sender's INSERT came between our read and ours
+        found = manager.filter(**identity).values_list("pk", "claimed_by", "sent_at").first()
+        if found is None:
+            if not insert:
+                return None
             try:
                 return _insert_claim(model, token, identity)
             except IntegrityError:
-                pass
-        found = manager.filter(**identity).values_list("pk", "claimed_by", "sent_at").first()
-        if found is None:
-            if insert:
                 continue
-            return None
         claim_id, claimed_by, sent_at = found
         if sent_at is not None:
             return None
