@@ -600,8 +600,9 @@ CELERY_BEAT_SCHEDULE["orders-expire-unpaid"] = {
     "task": "shop.orders.tasks.expire_unpaid_orders_task",
     "schedule": 60.0,
 }
-# Order e-mails claimed by a sender that died (a worker killed past CELERY_TASK_TIME_LIMIT) are handed to a new task
-# once their claim is older than the lease (shop/orders/notifications.py, CLAIM_LEASE_SECONDS: 180 s).
+# Order e-mails whose task never ran (the broker down at commit: their claim is written with the order's change) or
+# died (a worker killed past CELERY_TASK_TIME_LIMIT) are handed to a new task once their claim is older than the lease
+# (shop/orders/notifications.py, CLAIM_LEASE_SECONDS: 180 s).
 CELERY_BEAT_SCHEDULE["orders-emails-sweep"] = {
     "task": "shop.orders.tasks.order_emails_sweep_task",
     "schedule": 60.0,

@@ -11,10 +11,11 @@ or while its retry waits, an SMTP hang past the task's hard time limit, an inlin
 at worst a duplicate, never the e-mail. A message the mail server refuses for good (5xx) is dropped and logged; an
 e-mail sent but not recorded (the database failed right after) is recorded by the retry, not sent again.
 
-Where the row is written decides what is covered before the first send: a row written by the task itself (order
-e-mails: one per order and kind) covers everything from the task's start; a row written in the transaction of the
-change that asks for the e-mail, claimed for the task id queued after the commit (account e-mails: one per
-request), covers a broker that was down at commit too, since the claim goes stale and the sweep sends it.
+Each row is written in the transaction of the change that asks for the e-mail, already claimed for the task id
+queued after the commit (order e-mails: one row per order and kind, ``shop/orders/services/_shared.py``; account
+e-mails: one per request). So a broker down at commit, or a task lost on its way, loses nothing either: the claim
+goes stale after the lease and the app's sweep hands it to a new task. A rolled-back change writes no row and
+queues no task.
 """
 
 import logging
@@ -37,9 +38,10 @@ logger = logging.getLogger(__name__)
 CLAIM_LEASE_SECONDS: int = settings.CELERY_TASK_TIME_LIMIT + 60
 """Seconds an unsent claim belongs to its sender: 180 with the 120 s hard time limit (``CELERY_TASK_TIME_LIMIT``).
 
-A worker kills a task at that limit, and the claim is written after the task started (or, written at commit, the
-task never started), so a claim this old has no live sender in a worker; the 60 s on top cover the kill's own
-delay and a statement still in flight. Shorter, a slow but live sender could be overtaken (a duplicate); longer, a
+A worker kills a task at that limit, and a sender renews its claim when it starts an attempt (a claim written at
+commit, or handed on by the sweep, counts from the task's start, not from when it was queued) and after a failed
+send, so a claim this old has no live sender in a worker; the 60 s on top cover the kill's own delay and a
+statement still in flight. Shorter, a slow but live sender could be overtaken (a duplicate); longer, a
 dead sender's e-mail waits longer. A direct call or an eager task (no worker, ``make run``) has no such limit, only
 ``EMAIL_TIMEOUT`` (30 s) on each SMTP step: a send slower than the lease may be overtaken (logged).
 Compared with the database's clock only (``claimed_at`` is written by it), so the workers' clocks do not matter."""
@@ -100,31 +102,46 @@ def _insert_claim(model: type[EmailClaim], token: str, identity: dict) -> int:
 
 
 def claim(model: type[EmailClaim], *, token: str, insert: bool, what: str, **identity) -> int | None:
-    """The id of the claim ``token`` now holds on the e-mail ``identity`` names (``order=..., kind=...``, or
-    ``pk=...`` for a row written beforehand), or None if it was sent or its row is gone. ``insert``: claim a row
-    that may not exist yet by INSERT (the model's unique constraint over ``identity`` refuses a second one).
-    Raises EmailInProgress while another sender's claim is fresh (or it lost the takeover to another)."""
+    """The id of the claim ``token`` now holds on the e-mail ``identity`` names (``order_id=..., kind=...``, or
+    ``pk=...``), or None if it was sent or its row is gone. Its row is read first: it is written with the change
+    that asks for the e-mail, claimed for the task queued after the commit. ``insert``: a row that is not there
+    is claimed by INSERT (a task queued by a release that wrote the row in the task, a direct call; the model's
+    unique constraint over ``identity`` refuses a second one). Raises EmailInProgress while another sender's
+    claim is fresh (or it lost the takeover to another).
+
+    A claim that is this token's own (written at commit for this task, handed to it by the sweep, or its own
+    earlier attempt's) is renewed (:func:`_renew`) before anything is sent, so its lease counts from this attempt,
+    not from when it was written: a task taken up late (a backlog, workers back after a deploy) is not overtaken
+    by the sweep while it sends."""
     manager = model._default_manager
-    for _ in range(2):  # a second INSERT only if the row went away (its sender's SMTP failed) between the two reads
-        if insert:
+    for _ in range(2):  # read again only if another sender's INSERT came between our read and ours
+        found = manager.filter(**identity).values_list("pk", "claimed_by", "sent_at").first()
+        if found is None:
+            if not insert:
+                return None
             try:
                 return _insert_claim(model, token, identity)
             except IntegrityError:
-                pass
-        found = manager.filter(**identity).values_list("pk", "claimed_by", "sent_at").first()
-        if found is None:
-            if insert:
                 continue
-            return None
         claim_id, claimed_by, sent_at = found
         if sent_at is not None:
             return None
-        if claimed_by == token:  # ours: this task's retry, after our send failed or our INSERT's reply was lost
-            return claim_id
+        if claimed_by == token:  # ours
+            if _renew(model, claim_id, token):
+                return claim_id
+            break  # taken over (or sent) since our read: not ours any more
         if claim_take_over(model, claim_id=claim_id, token=token):
             return claim_id
         break
     raise EmailInProgress(f"{what} is claimed by another sender")
+
+
+def _renew(model: type[EmailClaim], claim_id: int, token: str) -> bool:
+    """Start ``token``'s lease on its own unsent claim afresh, in one guarded UPDATE: False if it is no longer
+    ``token``'s (a takeover, by the sweep or another sender, committed first) or was sent. The sweep's takeover is
+    guarded too (stale only), so of the two racing, exactly one goes on to send."""
+    return model._default_manager.filter(pk=claim_id, claimed_by=token, sent_at__isnull=True).update(
+        claimed_at=Now()) == 1
 
 
 def refused_for_good(error: Exception) -> bool:
@@ -176,7 +193,7 @@ def _touch(model: type[EmailClaim], claim_id: int, token: str) -> None:
     made for a lease, not while the task's next retry is coming. If the database is gone too, the claim keeps its
     older time (the retry, same token, still finds it)."""
     try:
-        model._default_manager.filter(pk=claim_id, claimed_by=token, sent_at__isnull=True).update(claimed_at=Now())
+        _renew(model, claim_id, token)
     except DatabaseError:
         logger.warning("could not renew e-mail claim %s after a failed send", claim_id, exc_info=True)
 

@@ -299,8 +299,9 @@ class ShipmentEvent(models.Model):
 
 
 class OrderNotification(EmailClaim):
-    """One row per (order, kind) e-mail: claimed by one sender before it is sent, then marked sent, so a retried or
-    duplicated task does not mail the customer twice and a claim whose sender died is taken over
+    """One row per (order, kind) e-mail, written with the change that asks for it, claimed for the task queued
+    after its commit, then marked sent, so a retried or duplicated task does not mail the customer twice and a
+    claim whose task never ran (the broker down at commit) or died is taken over
     (``shop/orders/notifications.py``; the claim columns and their rules: ``shop/core/email_claims.py``)."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="notifications")

@@ -1,18 +1,18 @@
 """Order emails: each (order, kind) sent once, or, after a fault, at least once (a rare duplicate, never a loss).
 
 The claim, the send and the sweep are ``shop.core.email_claims``'s, shared with account e-mails; this module says
-what an order e-mail is. A sender first claims the e-mail (``OrderNotification``, unique per order and kind,
-written by the task), sends it, then marks it sent.
-A claim that was never completed is kept and taken over, so no fault after the claim loses the e-mail: a lost
-reply to the claim (the retry, same token, finds its own claim), an SMTP failure or outage (the claim stays the
-task's; its retry sends), the database gone with it (the same), a worker killed, while sending or while its retry
-waits, or an SMTP hang past the task's hard time limit, or an inline task (``make run``) that does not retry
-(the claim goes stale after ``CLAIM_LEASE_SECONDS`` and ``order_emails_sweep`` hands it to a new task, again until
-a mail server takes it). A message the mail server refuses for good (5xx) is dropped and logged. An e-mail sent
-but not recorded (the database failed right after) is recorded by the retry, not sent again. The one duplicate
-left: a mail server that accepted the message but whose reply never came; every attempt carries the same
-``Message-ID``. (Not covered here: a task that was never queued, e.g. the broker down at commit, logged: the claim
-is written by the task, so there is none for the sweep; account e-mails write theirs at commit.)
+what an order e-mail is. The e-mail's row (``OrderNotification``, unique per order and kind) is written in the
+transaction of the change that asks for it (``shop.orders.services._shared._notify``: one INSERT), already claimed
+for the task queued after the commit; that task sends it, then marks it sent.
+A claim that was never completed is kept and taken over, so no fault after the commit loses the e-mail: the
+broker down at commit or the task lost on its way (the claim goes stale after ``CLAIM_LEASE_SECONDS`` and
+``order_emails_sweep`` hands it to a new task), a lost reply to a statement (the retry, same token, finds its own
+claim), an SMTP failure or outage (the claim stays the task's; its retry sends), the database gone with it (the
+same), a worker killed, while sending or while its retry waits, or an SMTP hang past the task's hard time limit,
+or an inline task (``make run``) that does not retry (the sweep again, until a mail server takes it). A message
+the mail server refuses for good (5xx) is dropped and logged. An e-mail sent but not recorded (the database failed
+right after) is recorded by the retry, not sent again. The one duplicate left: a mail server that accepted the
+message but whose reply never came; every attempt carries the same ``Message-ID``.
 
 Kinds: ``confirmation``, ``shipped``, ``delivered``, ``cancelled``, ``expired``, and ``refund:<refund id>`` (one
 e-mail per refund that leaves the order open, e.g. a partial refund; a refund that cancels the order is told by
@@ -123,36 +123,40 @@ def order_email_mark_sent(*, order_id: int, kind: str, claim_token: str) -> bool
 def order_email_send(*, order_id: int, kind: str, claim_token: str | None = None) -> bool:
     """Send the ``kind`` email for an order, at least once across retries and senders.
 
-    The e-mail's row (``OrderNotification``) is absent (never claimed), claimed (``sent_at`` NULL; ``claimed_by``
-    and ``claimed_at`` say who and since when) or sent. ``claim_token`` names the sender: the Celery task id, which
-    a task's retries share (a fresh uuid when None). This call claims the e-mail by INSERT; if the row exists it is
-    sent (answer False), claimed by this token (ours: go on), claimed by another less than
-    ``CLAIM_LEASE_SECONDS`` (180 s) ago (raise OrderEmailInProgress), or older (taken over by one guarded UPDATE;
-    lost to another sender: OrderEmailInProgress). After sending it marks the row sent. A failed send keeps the
-    claim: this token's retry sends it, and if no retry comes (a worker killed while the retry waits, an inline
-    task, retries run out) the sweep hands it to a new sender once the lease is over, until a mail server takes it.
+    The e-mail's row (``OrderNotification``) is claimed (``sent_at`` NULL; ``claimed_by`` and ``claimed_at`` say
+    who and since when) or sent; the change that asks for the e-mail writes it claimed for the task it queues
+    (``shop.orders.services._shared._notify``). ``claim_token`` names the sender: the Celery task id, which a
+    task's retries share (a fresh uuid when None). This call reads the row: sent (answer False), claimed by this
+    token (ours: renewed, go on), claimed by another less than ``CLAIM_LEASE_SECONDS`` (180 s) ago (raise
+    OrderEmailInProgress), or older (taken over by one guarded UPDATE; lost to another sender:
+    OrderEmailInProgress); a row that is not there (a task queued before rows were written at commit, a direct
+    call) is claimed by INSERT. After sending it marks the row sent. A failed send keeps the claim: this token's
+    retry sends it, and if no retry comes (a worker killed while the retry waits, an inline task, retries run out)
+    the sweep hands it to a new sender once the lease is over, until a mail server takes it.
 
-    Answers True if it sent the e-mail now; False if it was sent already, the order (or the refund of a
-    ``refund:<id>`` kind) is gone or failed, or the kind is unknown. Raises OrderEmailInProgress; what sending
-    raises (SMTPException, OSError: retried); OrderEmailRefused when the mail server refused the message for good
-    (the claim dropped, not retried); OrderEmailUnrecorded when the e-mail went out but the database failed before
-    it was recorded (the retry records it, :func:`order_email_mark_sent`, and does not send it again); and database
-    errors before sending (the claim kept for this token's retry, or after the lease for anyone). Only a mail server
-    that accepts the message but whose reply is lost makes the retry send it again (same ``Message-ID``).
+    Answers True if it sent the e-mail now; False if it was sent already, the order is gone (its row with it), or
+    there is nothing to say (the refund of a ``refund:<id>`` kind gone or failed, an unknown kind: the claim is
+    dropped, so the sweep does not hand it on again). Raises OrderEmailInProgress; what sending raises
+    (SMTPException, OSError: retried); OrderEmailRefused when the mail server refused the message for good (the
+    claim dropped, not retried); OrderEmailUnrecorded when the e-mail went out but the database failed before it
+    was recorded (the retry records it, :func:`order_email_mark_sent`, and does not send it again); and database
+    errors before sending (the claim kept for this token's retry, or after the lease for anyone). Only a mail
+    server that accepts the message but whose reply is lost makes the retry send it again (same ``Message-ID``).
     """
     base, _, refund_id = kind.partition(":")
-    if base not in SUBJECTS or (base == "refund") != refund_id.isdigit():
+    known = base in SUBJECTS and (base == "refund") == refund_id.isdigit()
+    order = _order_read(order_id) if known else None
+    if known and order is None:
         return False
-    order = _order_read(order_id)
-    if order is None:
-        return False
-    context = _context(order, base, int(refund_id) if refund_id else None)
-    if context is None:
-        return False
+    context = _context(order, base, int(refund_id) if refund_id else None) if order is not None else None
     token = claim_token or uuid.uuid4().hex
-    what = f"order {order.pk}'s {kind} e-mail"
-    claim_id = email_claims.claim(OrderNotification, token=token, insert=True, what=what, order=order, kind=kind)
+    what = f"order {order_id}'s {kind} e-mail"
+    claim_id = email_claims.claim(OrderNotification, token=token, insert=context is not None, what=what,
+                                  order_id=order_id, kind=kind)
     if claim_id is None:
+        return False
+    if order is None or context is None:
+        email_claims.claim_drop(OrderNotification, claim_id=claim_id, token=token)
         return False
     message = EmailMessage(
         subject=SUBJECTS[base].format(key=order.order_key),

@@ -10,7 +10,8 @@ from . import notifications
 
 @shared_task(bind=True, autoretry_for=EMAIL_TASK_RETRIED, **EMAIL_RETRY)
 def send_order_email(self, order_id: int, kind: str, sent: bool = False) -> bool:
-    """Claims the e-mail under this task's id, which its retries share: a retry finds its own claim and sends.
+    """Sends the e-mail claimed for this task's id, which its retries share: at commit, with the change that asked
+    for it, or by the sweep that handed it on (a message queued by an older release has no row: it claims by INSERT).
     ``sent``: this task sent it and only has to record it (its retry after ``OrderEmailUnrecorded``).
 
     Run inline (no broker: ``make run``), a failed send (SMTP, a timeout) is not retried in place, where Celery

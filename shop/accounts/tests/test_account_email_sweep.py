@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.core.mail.backends import locmem
 from django.db.models.functions import Now
 from rest_framework.test import APIClient
 
@@ -110,3 +111,36 @@ def test_a_message_queued_by_the_code_before_claims_is_still_sent_once(user, tas
     assert (email.kind, email.user_id) == (kind, user.pk)
     assert email.sent_at is not None
     assert [message.to for message in mail.outbox] == [[to or user.email]]
+
+
+class SweepWhileSendingBackend(locmem.EmailBackend):
+    """The mail server takes its time: beat's sweep runs while the first message is being sent."""
+
+    swept: list[int] | None = None  # what the sweep answered, run once (not again by a message it queued)
+
+    def send_messages(self, messages):
+        if type(self).swept is None:
+            type(self).swept = []
+            type(self).swept.append(account_emails_sweep())
+        return super().send_messages(messages)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_taken_up_after_its_claims_lease_is_not_overtaken_by_the_sweep_while_it_sends(
+        user, broker_down, settings):
+    """The claim is written at commit; its task waits in the queue (a backlog, workers away for a deploy) until the
+    claim is older than the lease. Starting, the task renews its claim, so the sweep running while it sends leaves
+    the e-mail to it: one e-mail, not a second from the sweep's task."""
+    assert APIClient().post("/auth/password-reset/", {"email": user.email}, format="json").status_code == 200
+    [queued] = AccountEmail.objects.all()
+    broker_down()  # the message was in the queue all along: the broker hands it to a worker now
+    _left_past_the_lease()
+    settings.EMAIL_BACKEND = "shop.accounts.tests.test_account_email_sweep.SweepWhileSendingBackend"
+    SweepWhileSendingBackend.swept = None
+
+    assert send_account_email.apply(args=(queued.pk,), task_id=queued.claimed_by).get() is True
+
+    assert SweepWhileSendingBackend.swept == [0]
+    assert [message.subject for message in mail.outbox] == ["Reset your password"]
+    sent = AccountEmail.objects.get()
+    assert (sent.claimed_by, sent.sent_at is not None) == (queued.claimed_by, True)

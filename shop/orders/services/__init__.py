@@ -5,7 +5,7 @@
 - ``cancel``: cancelling an order, its stock restored once (``order_cancel``, ``order_cancel_and_restock_locked``);
 - ``fulfilment``: the status pipeline after checkout, shipments and tracking, shipping methods;
 - ``expiry``: unpaid orders past their payment deadline;
-- ``emails``: order e-mails whose sender died, handed to a new task (``order_emails_sweep``).
+- ``emails``: order e-mails whose task never ran or died, handed to a new task (``order_emails_sweep``).
 
 Lock order: AGENTS.md rule 2 (``shop/orders/locks.py`` says it for each path). Stock only moves through
 ``shop.catalog.stock``.

@@ -1,5 +1,6 @@
 """What the order services share: history rows, shipment events, customer e-mails after commit."""
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from django.db.models import Max
@@ -13,6 +14,7 @@ from shop.events.types import EventType
 from ..errors import OrderErrorCode
 from ..models import (
     Order,
+    OrderNotification,
     OrderStatusChange,
     Shipment,
     ShipmentEvent,
@@ -22,8 +24,19 @@ from ..tasks import send_order_email
 
 def _notify(order: Order, kind: str) -> None:
     """E-mail the customer about ``order`` (``kind``: confirmation, cancelled, shipped, ``refund:<id>`` ...) once
-    the transaction commits."""
-    enqueue_on_commit(send_order_email, order.pk, kind)
+    the transaction commits: its claim row (``OrderNotification``) is written now, in the caller's transaction,
+    claimed for the task queued after the commit (none for a rolled-back change). A task that never runs (the
+    broker down at commit) or dies leaves the claim to go stale, and ``order_emails_sweep`` hands it to a new task
+    (``shop/core/email_claims.py``).
+
+    One INSERT, whatever the order's size: no ``full_clean()``, which would read the order and the unique
+    constraint back (every value is ours, and the constraint is the database's). An e-mail of this order and kind
+    asked for before keeps its row (``ON CONFLICT DO NOTHING``: sent once); the task queued anyway finds it sent,
+    or held by its own sender."""
+    task_id = str(uuid.uuid4())
+    OrderNotification.objects.bulk_create([OrderNotification(order=order, kind=kind, claimed_by=task_id)],
+                                          ignore_conflicts=True)
+    enqueue_on_commit(send_order_email, order.pk, kind, task_id=task_id)
 
 
 _STATUS_EVENT: dict[str, EventType] = {

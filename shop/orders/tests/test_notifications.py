@@ -13,12 +13,12 @@ from celery import current_app
 from celery.exceptions import Retry
 from django.core import mail
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models.functions import Now
 from django.test.utils import CaptureQueriesContext
 
 from shop.catalog.tests.factories import ProductFactory
-from shop.orders.models import OrderNotification
+from shop.orders.models import Order, OrderNotification
 from shop.orders.notifications import (
     CLAIM_LEASE_SECONDS,
     OrderEmailInProgress,
@@ -28,7 +28,7 @@ from shop.orders.notifications import (
     message_id,
     order_email_send,
 )
-from shop.orders.services import order_emails_sweep
+from shop.orders.services import order_created_announce, order_emails_sweep
 from shop.orders.tasks import order_emails_sweep_task, send_order_email
 from shop.orders.tests.factories import place_order
 from tests.concurrency import run_concurrently
@@ -66,19 +66,24 @@ def as_a_worker():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_claims_sends_and_marks_sent_with_no_transaction_around_them(user):
-    order = _order(user)
+def test_a_worker_sends_its_claim_and_marks_it_sent_with_no_transaction_around_them(user):
+    order, queued_before_claims = _order(user), _order(user)
+    _claimed(order, by="task-1", age=0)  # as the checkout's transaction wrote it, for the task queued at commit
 
     with CaptureQueriesContext(connection) as queries:
         assert order_email_send(order_id=order.pk, kind="confirmation", claim_token="task-1") is True
+    with CaptureQueriesContext(connection) as without_a_row:  # a message an older release queued: no row yet
+        assert order_email_send(order_id=queued_before_claims.pk, kind="confirmation", claim_token="old-1") is True
     assert order_email_send(order_id=order.pk, kind="confirmation") is False
 
-    assert len(mail.outbox) == 1 and mail.outbox[0].to == [user.email]
+    assert [message.to for message in mail.outbox] == [[user.email]] * 2
     claim = OrderNotification.objects.get(order=order, kind="confirmation")
     assert claim.claimed_by == "task-1" and claim.sent_at is not None and claim.sent_at >= claim.claimed_at
     statements = [query["sql"].split()[0] for query in queries.captured_queries]
-    # the order with its lines, the claim, marked sent: each statement commits alone
-    assert statements == ["SELECT", "SELECT", "INSERT", "UPDATE"], statements
+    # the order with its lines, the claim read and renewed (its lease from now), marked sent: each commits alone
+    assert statements == ["SELECT", "SELECT", "SELECT", "UPDATE", "UPDATE"], statements
+    statements = [query["sql"].split()[0] for query in without_a_row.captured_queries]
+    assert statements == ["SELECT", "SELECT", "SELECT", "INSERT", "UPDATE"], statements
 
 
 @pytest.mark.django_db
@@ -248,6 +253,22 @@ def test_a_message_refused_for_good_is_dropped_and_not_retried(user, settings, c
     assert "refused by the mail server for good" in caplog.text
 
 
+@pytest.mark.django_db
+def test_a_claim_with_nothing_left_to_say_is_dropped_so_the_sweep_stops_handing_it_on(
+        user, django_capture_on_commit_callbacks):
+    """A refund e-mail whose refund is gone (or failed) by the time its claim is sent: nothing to send, and no claim
+    left for the next sweeps to hand on every few minutes for ever."""
+    order = _order(user)
+    _claimed(order, by="task-killed", kind="refund:999999", age=CLAIM_LEASE_SECONDS + 5)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert order_emails_sweep() == 1
+
+    assert mail.outbox == []
+    assert not OrderNotification.objects.filter(order=order).exists()
+    assert order_emails_sweep() == 0
+
+
 def test_only_a_refusal_of_the_message_itself_is_for_good():
     assert _refused_for_good(SMTPRecipientsRefused({"a@example.com": (550, b"no such user")}))
     assert _refused_for_good(SMTPDataError(554, b"message rejected"))
@@ -384,6 +405,67 @@ def test_two_senders_taking_over_one_stale_claim_at_once_send_one_email(user):
     assert _subjects() == [f"Your order {order.order_key} is confirmed"]
     after = OrderNotification.objects.get(pk=claim.pk)
     assert after.claimed_by in ("sender-a", "sender-b") and after.sent_at is not None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_and_the_claims_own_task_arriving_late_at_once_send_one_email(request, user):
+    """The broker was down at checkout: the claim written with the order went stale, and its task, kept by a
+    broker that came back (or stuck in a backlog), is taken up just as the sweep runs. The task's renewal of its
+    own claim and the sweep's takeover are lined up on a row lock held elsewhere, then let go one after the
+    other: whichever commits first, the other finds the claim no longer its to take (a task that went ahead on its
+    own claim without renewing it would send while the sweep's new task sends too)."""
+    broker_back = request.getfixturevalue("broker_down")
+    order = place_order(user=user, product=ProductFactory(stock_quantity=5))
+    broker_back()
+    claim = OrderNotification.objects.get(order=order, kind="confirmation")
+    assert claim.sent_at is None and mail.outbox == []
+    OrderNotification.objects.filter(pk=claim.pk).update(claimed_at=Now() - timedelta(seconds=CLAIM_LEASE_SECONDS + 5))
+    other = _another_connection()
+    other.execute("SELECT id FROM orders_ordernotification WHERE id = %s FOR UPDATE", [claim.pk])
+
+    def release_when_both_wait():
+        deadline = time.monotonic() + 10
+        while _lock_waiters() < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        waiting = _lock_waiters()
+        other.rollback()
+        return waiting
+
+    def the_queued_task():  # its answer read as .result: .get() refuses while another thread runs a task
+        return send_order_email.apply(args=(order.pk, "confirmation"), task_id=claim.claimed_by, throw=True).result
+
+    try:
+        task, swept, waiting = run_concurrently(the_queued_task, order_emails_sweep, release_when_both_wait)
+    finally:
+        other.close()
+
+    assert waiting == 2  # the task's renewal and the sweep's takeover were both at the claim when it was released
+    # Either the task renewed first (it sends; the sweep takes nothing), or the sweep took it over first (its task
+    # sends; the queued one is told to retry later, when it finds the e-mail sent).
+    assert (task, swept) == (True, 0) or (isinstance(task, Retry) and isinstance(task.exc, OrderEmailInProgress)
+                                          and swept == 1), (task, swept)
+    assert _subjects() == [f"Your order {order.order_key} is confirmed"]
+    assert OrderNotification.objects.get(pk=claim.pk).sent_at is not None
+    assert send_order_email.apply(args=(order.pk, "confirmation"), task_id=claim.claimed_by).get() is False
+    assert order_emails_sweep() == 0
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_email_asked_for_twice_keeps_one_claim_and_is_sent_once(user):
+    """The claim's INSERT skips an (order, kind) that has one (the unique constraint, ON CONFLICT DO NOTHING):
+    the second asking's transaction goes on, and its task finds the e-mail sent."""
+    order = place_order(user=user, product=ProductFactory(stock_quantity=5))  # confirmed at commit (inline Celery)
+    assert _subjects() == [f"Your order {order.order_key} is confirmed"]
+
+    with transaction.atomic():
+        order_created_announce(order)
+        Order.objects.filter(pk=order.pk).update(notes="asked twice")  # the transaction is still usable
+
+    assert OrderNotification.objects.filter(order=order, kind="confirmation").count() == 1
+    assert Order.objects.get(pk=order.pk).notes == "asked twice"
+    assert len(mail.outbox) == 1
 
 
 @pytest.mark.django_db
