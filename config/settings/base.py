@@ -307,7 +307,7 @@ REST_FRAMEWORK = {
     # it only cannot answer in that format (shop/core/negotiation.py).
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "shop.core.negotiation.ShopContentNegotiation",
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "shop.core.parsers.JSONParser",  # DRF's, with the nesting of a body bounded
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],

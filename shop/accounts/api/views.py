@@ -19,7 +19,6 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 from rest_framework.generics import ListAPIView
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -32,6 +31,7 @@ from shop.accounts.models import Address
 from shop.accounts.throttling import throttles_for, user_throttles_for
 from shop.core.errors import CoreErrorCode
 from shop.core.exceptions import ApplicationError
+from shop.core.parsers import JSONParser
 from shop.core.views import NoStoreMixin
 
 from .cookies import delete_auth_cookies, has_auth_cookies, set_auth_cookies, used_cookies, wants_cookies
