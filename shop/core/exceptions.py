@@ -104,6 +104,15 @@ def _retry_later(detail: str, code: str, *, seconds: int) -> Response:
     return response
 
 
+def _unsupported_media_type_detail(exc, context) -> str:
+    """DRF's 415 message, ending with what the route does read (``...; send application/json.``)."""
+    request = context.get("request")
+    accepted = [parser.media_type for parser in getattr(request, "parsers", None) or ()]
+    if not accepted:
+        return str(exc.detail)
+    return f"{str(exc.detail).removesuffix('.')}; send {' or '.join(accepted)}."
+
+
 def api_exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         body = {"detail": exc.message, "code": exc.code, **exc.extra}
@@ -143,6 +152,8 @@ def api_exception_handler(exc, context):
             # simplejwt's InvalidToken carries a dict detail with its own "code" (token_not_valid); keep it.
             codes = data.get("code") if isinstance(data.get("code"), str) else CoreErrorCode.ERROR
         response.data = {"detail": str(data.get("detail", "")), "code": codes}
+        if isinstance(exc, exceptions.UnsupportedMediaType):
+            response.data["detail"] = _unsupported_media_type_detail(exc, context)
         if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
             response.data["retry_after"] = int(exc.wait)
     return response
