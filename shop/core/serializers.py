@@ -84,6 +84,18 @@ class NoFieldsInput(StrictInput):
     sent is refused, never silently dropped (``{"amount": "1.00"}`` on collect recorded the full amount)."""
 
 
+def refuse_together(attrs: Mapping, *names: str) -> None:
+    """Refuse (``ValidationError`` naming each) more than one of ``names`` sent with a value (present, not null):
+    two spellings of one field (``items`` and ``cart_items``, ``product`` and ``product_id``) or two ways of saying
+    one thing. Taking one and dropping the other would answer a request the client may not have meant; a 400 naming
+    both lets it say which."""
+    sent = [name for name in names if attrs.get(name) is not None]
+    if len(sent) > 1:
+        listed = " or ".join(f"`{name}`" for name in sent)
+        message = f"Send {listed}, not both." if len(sent) == 2 else f"Send only one of {listed}."
+        raise serializers.ValidationError({name: [message] for name in sent})
+
+
 # US spelling -> ours: "canceled" is what Stripe and most US-written clients send for "cancelled".
 STATUS_SPELLINGS = {"canceled": "cancelled"}
 
