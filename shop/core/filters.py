@@ -19,6 +19,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 
+from .models import shop_amount_validator
+
 
 def _choices_text(field: forms.ChoiceField) -> str:
     values = [str(value) for value, _label in field.choices if value not in ("", None)]
@@ -101,6 +103,20 @@ class IdFilter(django_filters.NumberFilter):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", 2**63 - 1)
         super().__init__(*args, **kwargs)
+
+
+class AmountFilter(django_filters.NumberFilter):
+    """An amount of the shop's currency (``?min_price=``), checked as a body's ``MoneyField`` is: its size first (the
+    money columns' whole digits), then its decimals (the currency's), by ``shop_amount_validator``, one message for
+    one problem. A plain ``NumberFilter`` with ``max_digits`` answered ``1e999999`` with "no more than 2 decimal
+    places", "13 digits in total" and its own "less than or equal to 1e+50" at once."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("validators", [shop_amount_validator])
+        super().__init__(*args, **kwargs)
+
+    def get_max_validator(self):
+        return None  # the validator bounds the size, in the money columns' words
 
 
 class _StorableDateTimeField(django_filters.fields.IsoDateTimeField):

@@ -19,7 +19,15 @@ from rest_framework import serializers
 from rest_framework.fields import get_attribute
 
 from .idempotency import IDEMPOTENCY_KEY_MAX_LENGTH, idempotency_key_checked
-from .money import MONEY_COLUMN, MONEY_LIMIT, fits_minor_unit, minor_unit, money_text
+from .money import (
+    MONEY_COLUMN,
+    MONEY_WHOLE_DIGITS,
+    TOO_MANY_WHOLE_DIGITS,
+    exceeds_money_columns,
+    fits_minor_unit,
+    minor_unit,
+    money_text,
+)
 
 
 class FieldsBuiltOnceMixin:
@@ -153,11 +161,11 @@ class MoneyField(serializers.DecimalField):
 
     default_error_messages = {
         "max_decimal_places": "Ensure that there are no more than {max_decimal_places} decimal places ({currency}).",
-        "max_whole_digits": "Ensure that there are no more than {max_whole_digits} digits before the decimal point.",
+        "max_whole_digits": TOO_MANY_WHOLE_DIGITS,
         "positive": "Ensure this amount is more than 0.",
     }
     #: Whole digits an amount may have: what the money columns hold.
-    WHOLE_DIGITS = MONEY_COLUMN["max_digits"] - MONEY_COLUMN["decimal_places"]
+    WHOLE_DIGITS = MONEY_WHOLE_DIGITS
 
     def __init__(self, *, currency_source: str = "currency", positive: bool = False, bounded: bool = True,
                  **kwargs):
@@ -202,8 +210,8 @@ class MoneyField(serializers.DecimalField):
 
     def validate_precision(self, value: Decimal) -> Decimal:
         currency = self.input_currency()
-        if abs(value) >= MONEY_LIMIT:
-            self.fail("max_whole_digits", max_whole_digits=self.WHOLE_DIGITS)
+        if exceeds_money_columns(value):  # first: the size is the problem of 1e999999, not its decimals
+            self.fail("max_whole_digits")
         if not fits_minor_unit(value, currency):
             self.fail("max_decimal_places", max_decimal_places=minor_unit(currency), currency=currency)
         value = value.quantize(Decimal(1).scaleb(-minor_unit(currency)))

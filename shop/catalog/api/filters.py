@@ -10,14 +10,8 @@ from drf_spectacular.utils import extend_schema_field
 
 from shop.catalog.models import Category, Product, ProductVariant
 from shop.catalog.selectors import product_search, user_is_catalog_staff
-from shop.core.filters import IdFilter, StrictBooleanFilter, StrictFilterSet, StrictOrderingFilter
-from shop.core.models import same_text, shop_amount_validator
-from shop.core.money import MONEY_MAX_DIGITS
-
-# An amount of the shop currency, refused with more decimals than it has (1.005 in a EUR shop, 10.5 in a JPY one)
-# as every amount sent is (``shop.core.serializers.MoneyField``).
-PRICE_BOUND = {"max_digits": MONEY_MAX_DIGITS, "decimal_places": None, "min_value": Decimal("0"),
-               "validators": [shop_amount_validator]}
+from shop.core.filters import AmountFilter, IdFilter, StrictBooleanFilter, StrictFilterSet, StrictOrderingFilter
+from shop.core.models import same_text
 
 
 def in_stock_q() -> Q:
@@ -102,10 +96,12 @@ class ProductFilter(SoftDeletedFilterSet):
     )
     search = django_filters.CharFilter(method="filter_search", max_length=SEARCH_MAX_LENGTH,
                                        label=SEARCH_DESCRIPTION)
-    min_price = django_filters.NumberFilter(field_name="price", lookup_expr="gte", **PRICE_BOUND,
-                                            label="Products priced at least this much (the product price).")
-    max_price = django_filters.NumberFilter(field_name="price", lookup_expr="lte", **PRICE_BOUND,
-                                            label="Products priced at most this much (the product price).")
+    # Amounts of the shop currency, refused with more decimals than it has (1.005 in a EUR shop, 10.5 in a JPY one)
+    # or more whole digits than a price can have, as every amount sent is (``shop.core.serializers.MoneyField``).
+    min_price = AmountFilter(field_name="price", lookup_expr="gte", min_value=Decimal("0"),
+                             label="Products priced at least this much (the product price).")
+    max_price = AmountFilter(field_name="price", lookup_expr="lte", min_value=Decimal("0"),
+                             label="Products priced at most this much (the product price).")
     in_stock = StrictBooleanFilter(
         method="filter_in_stock",
         label="true: products with stock to sell (for a product with variants, an active variant with stock); "
