@@ -3,7 +3,6 @@
 from decimal import Decimal
 
 import django_filters
-from django import forms
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, Subquery
 from drf_spectacular.utils import extend_schema_field
@@ -23,20 +22,6 @@ def in_stock_q() -> Q:
     variants = ProductVariant.objects.filter(product=OuterRef("pk"))
     buyable_variant = variants.filter(is_active=True, is_deleted=False, stock_quantity__gt=0)
     return Q(Exists(buyable_variant)) | (~Q(Exists(variants)) & Q(stock_quantity__gt=0))
-
-
-class PriceRangeForm(forms.Form):
-    """The product list's filter form: a ``min_price`` above ``max_price`` is a 400 naming both (it can match
-    nothing; the client has swapped them)."""
-
-    def clean(self):
-        cleaned = super().clean()
-        low, high = cleaned.get("min_price"), cleaned.get("max_price")
-        if low is not None and high is not None and low > high:
-            message = (f"min_price ({low}) is above max_price ({high}); give a range whose minimum is at most its "
-                       "maximum.")
-            raise forms.ValidationError({"min_price": [message], "max_price": [message]})
-        return cleaned
 
 
 class SoftDeletedFilterSet(StrictFilterSet):
@@ -112,10 +97,11 @@ class ProductFilter(SoftDeletedFilterSet):
         label="Sort order, comma-separated; default newest first (best match first when searching).",
     )
 
+    ranges = (("min_price", "max_price"),)
+
     class Meta:
         model = Product
         fields = ()
-        form = PriceRangeForm
 
     def filter_category_slug(self, queryset, name, value):
         # A scalar subquery rather than a join on the slug: PostgreSQL evaluates it once and then walks the
