@@ -6,13 +6,14 @@ Anything else stays a 500, which Django logs with the request id (see ``config.u
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
 
 from .errors import CoreErrorCode
@@ -61,12 +62,31 @@ def _summary(errors) -> str:
     if isinstance(errors, dict):
         for field, value in errors.items():
             inner = _summary(value)
-            if field in ("non_field_errors", "__all__"):
+            if field == api_settings.NON_FIELD_ERRORS_KEY:
                 return inner
             return f"{field}: {inner}"
     if isinstance(errors, list) and errors:
         return _summary(errors[0])
     return str(errors)
+
+
+def _django_errors(exc: DjangoValidationError) -> dict:
+    """A model's ``full_clean()`` errors keyed as the API keys every error: a field's under its name; one about a
+    combination of fields (a unique-together constraint: ``code`` ``unique_together``, the fields in its
+    ``unique_check``) under each of them; any other error about no one field under ``non_field_errors``, never
+    Django's ``__all__``."""
+    if not hasattr(exc, "error_dict"):
+        return as_serializer_error(exc)  # a message or a list of them: non_field_errors
+    keyed: dict[str, list[DjangoValidationError]] = {}
+    for key, errors in exc.error_dict.items():
+        for error in errors:
+            names = [key]
+            if key == NON_FIELD_ERRORS:
+                unique_check = (error.params or {}).get("unique_check") if error.code == "unique_together" else None
+                names = list(unique_check) if unique_check else [api_settings.NON_FIELD_ERRORS_KEY]
+            for name in names:
+                keyed.setdefault(name, []).append(error)
+    return as_serializer_error(DjangoValidationError(keyed))
 
 
 # SQLite's answers when another connection holds the lock past the busy timeout (SQLITE_BUSY: "database is
@@ -104,6 +124,15 @@ def _retry_later(detail: str, code: str, *, seconds: int) -> Response:
     return response
 
 
+def _unsupported_media_type_detail(exc, context) -> str:
+    """DRF's 415 message, ending with what the route does read (``...; send application/json.``)."""
+    request = context.get("request")
+    accepted = [parser.media_type for parser in getattr(request, "parsers", None) or ()]
+    if not accepted:
+        return str(exc.detail)
+    return f"{str(exc.detail).removesuffix('.')}; send {' or '.join(accepted)}."
+
+
 def api_exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         body = {"detail": exc.message, "code": exc.code, **exc.extra}
@@ -114,7 +143,7 @@ def api_exception_handler(exc, context):
             response["WWW-Authenticate"] = 'Bearer realm="api"'
         return response
     if isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(as_serializer_error(exc))
+        exc = exceptions.ValidationError(_django_errors(exc))
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -143,6 +172,8 @@ def api_exception_handler(exc, context):
             # simplejwt's InvalidToken carries a dict detail with its own "code" (token_not_valid); keep it.
             codes = data.get("code") if isinstance(data.get("code"), str) else CoreErrorCode.ERROR
         response.data = {"detail": str(data.get("detail", "")), "code": codes}
+        if isinstance(exc, exceptions.UnsupportedMediaType):
+            response.data["detail"] = _unsupported_media_type_detail(exc, context)
         if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
             response.data["retry_after"] = int(exc.wait)
     return response

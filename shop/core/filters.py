@@ -8,7 +8,7 @@ Every list view filters through a :class:`StrictFilterSet` (django-filter), eith
 (``status``, ``ordering``...) the message lists every valid choice.
 """
 
-from datetime import UTC
+from datetime import UTC, date
 from typing import Any
 
 import django_filters
@@ -18,6 +18,8 @@ from django_filters.fields import BaseCSVField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
+
+from .models import shop_amount_validator
 
 
 def _choices_text(field: forms.ChoiceField) -> str:
@@ -33,12 +35,45 @@ def _name_the_choices(field: forms.Field) -> None:
         field.error_messages["invalid_choice"] = f"'%(value)s' is not a valid choice; valid choices: {choices}."
 
 
+class RangeForm(forms.Form):
+    """A filter form refusing each ``(low, high)`` pair of :attr:`StrictFilterSet.ranges` whose low bound is above
+    its high bound, as a 400 naming both: such a range matches nothing, so the client has swapped them, and an
+    empty page would hide it. Equal bounds are a range of one value."""
+
+    ranges: tuple[tuple[str, str], ...] = ()
+
+    def clean(self):
+        cleaned = super().clean()
+        for low_name, high_name in self.ranges:
+            low, high = cleaned.get(low_name), cleaned.get(high_name)
+            if low is None or high is None or low <= high:
+                continue
+            # Echoed as sent ("2026-12-02", "10.00"), not as parsed; "after"/"start" for times, else "above".
+            after, start, end = (("after", "start", "end") if isinstance(low, date)
+                                 else ("above", "minimum", "maximum"))
+            message = (f"{low_name} ({self.data.get(low_name)}) is {after} {high_name} ({self.data.get(high_name)}); "
+                       f"give a range whose {start} is at most its {end}.")
+            self.add_error(low_name, message)
+            self.add_error(high_name, message)
+        return cleaned
+
+
 class StrictFilterSet(django_filters.FilterSet):
-    """Base of every list filterset: enumeration errors list the valid choices.
+    """Base of every list filterset: enumeration errors list the valid choices, and a range given upside down
+    (``ranges``: ``min_price`` above ``max_price``, ``created_from`` after ``created_to``) is refused naming both.
 
     Unknown parameters are ignored (a cache buster or a client's own marker must not break a list), as in
     django-filter; every declared one is validated by its form field before any query runs.
     """
+
+    #: ``(low, high)`` parameter pairs of the list's ranges (see :class:`RangeForm`).
+    ranges: tuple[tuple[str, str], ...] = ()
+
+    def get_form_class(self):
+        form_class = super().get_form_class()
+        if not self.ranges:
+            return form_class
+        return type(form_class.__name__, (RangeForm, form_class), {"ranges": self.ranges})
 
     @property
     def form(self) -> forms.Form:
@@ -101,6 +136,20 @@ class IdFilter(django_filters.NumberFilter):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", 2**63 - 1)
         super().__init__(*args, **kwargs)
+
+
+class AmountFilter(django_filters.NumberFilter):
+    """An amount of the shop's currency (``?min_price=``), checked as a body's ``MoneyField`` is: its size first (the
+    money columns' whole digits), then its decimals (the currency's), by ``shop_amount_validator``, one message for
+    one problem. A plain ``NumberFilter`` with ``max_digits`` answered ``1e999999`` with "no more than 2 decimal
+    places", "13 digits in total" and its own "less than or equal to 1e+50" at once."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("validators", [shop_amount_validator])
+        super().__init__(*args, **kwargs)
+
+    def get_max_validator(self):
+        return None  # the validator bounds the size, in the money columns' words
 
 
 class _StorableDateTimeField(django_filters.fields.IsoDateTimeField):

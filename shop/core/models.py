@@ -7,7 +7,7 @@ from django.db.models import Value
 from django.db.models.functions import Lower
 from django.db.models.lookups import Exact
 
-from .money import fits_minor_unit, minor_unit
+from .money import TOO_MANY_WHOLE_DIGITS, exceeds_money_columns, fits_minor_unit, minor_unit
 
 
 class TimeStampedModel(models.Model):
@@ -30,11 +30,16 @@ def same_text(field: str, value: str) -> Exact:
 
 
 def shop_amount_validator(value: Decimal | None) -> None:
-    """Model validator of an amount entered in the shop's currency (prices, fees, limits): no more decimals than
-    ``SHOP_CURRENCY`` has (the columns hold three for every currency), so an admin form or a service's
-    ``full_clean()`` refuses 9.999 in a EUR shop as the API does (``shop.core.serializers.MoneyField``)."""
+    """Model validator of an amount entered in the shop's currency (prices, fees, limits; the price filters): no more
+    whole digits than the money columns hold, then no more decimals than ``SHOP_CURRENCY`` has (the columns hold
+    three for every currency), so an admin form or a service's ``full_clean()`` refuses 9.999 in a EUR shop as the
+    API does (``shop.core.serializers.MoneyField``)."""
     if value is None:
         return
+    if exceeds_money_columns(value):
+        # Said first, and instead of the decimals: ``fits_minor_unit`` is False for ``1e999999`` too (no column
+        # holds it), which read "no more than 2 decimal places" of an amount with none.
+        raise ValidationError(TOO_MANY_WHOLE_DIGITS, code="max_whole_digits")
     currency = settings.SHOP_CURRENCY
     if not fits_minor_unit(value, currency):
         raise ValidationError(

@@ -30,7 +30,11 @@ MONEY_DECIMAL_PLACES = 3
 MONEY_MAX_DIGITS = 13
 MONEY_COLUMN = {"max_digits": MONEY_MAX_DIGITS, "decimal_places": MONEY_DECIMAL_PLACES}
 #: Every stored amount is below this (10 whole digits).
-MONEY_LIMIT = Decimal(10) ** (MONEY_MAX_DIGITS - MONEY_DECIMAL_PLACES)
+MONEY_WHOLE_DIGITS = MONEY_MAX_DIGITS - MONEY_DECIMAL_PLACES
+MONEY_LIMIT = Decimal(10) ** MONEY_WHOLE_DIGITS
+#: What an amount with more whole digits than the columns hold is told, body or query parameter alike: its size is
+#: the problem, whatever else is wrong with it (``1e999999`` has no decimals too many, and no column holds it).
+TOO_MANY_WHOLE_DIGITS = f"Ensure that there are no more than {MONEY_WHOLE_DIGITS} digits before the decimal point."
 
 # ISO 4217 exponents that differ from the usual 2 (the lists Stripe documents on /docs/currencies).
 # fmt: off
@@ -91,6 +95,13 @@ def quantize(amount: Decimal | int, currency: str) -> Decimal:
     """
     value = _as_decimal(amount)
     return value.quantize(Decimal(1).scaleb(-minor_unit(currency)), rounding=ROUND_HALF_UP)
+
+
+def exceeds_money_columns(amount: Decimal) -> bool:
+    """Whether ``amount`` has more whole digits than a money column holds (:data:`MONEY_WHOLE_DIGITS`). Compared,
+    never computed: ``abs()`` of ``Decimal("1e9999999")``, an amount a client may send, overflows the decimal
+    context (``decimal.Overflow``, a 500), while a comparison never does."""
+    return not -MONEY_LIMIT < amount < MONEY_LIMIT
 
 
 def fits_minor_unit(amount: Decimal | int, currency: str) -> bool:

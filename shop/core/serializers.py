@@ -19,7 +19,15 @@ from rest_framework import serializers
 from rest_framework.fields import get_attribute
 
 from .idempotency import IDEMPOTENCY_KEY_MAX_LENGTH, idempotency_key_checked
-from .money import MONEY_COLUMN, MONEY_LIMIT, fits_minor_unit, minor_unit, money_text
+from .money import (
+    MONEY_COLUMN,
+    MONEY_WHOLE_DIGITS,
+    TOO_MANY_WHOLE_DIGITS,
+    exceeds_money_columns,
+    fits_minor_unit,
+    minor_unit,
+    money_text,
+)
 
 
 class FieldsBuiltOnceMixin:
@@ -84,6 +92,18 @@ class NoFieldsInput(StrictInput):
     sent is refused, never silently dropped (``{"amount": "1.00"}`` on collect recorded the full amount)."""
 
 
+def refuse_together(attrs: Mapping, *names: str) -> None:
+    """Refuse (``ValidationError`` naming each) more than one of ``names`` sent with a value (present, not null):
+    two spellings of one field (``items`` and ``cart_items``, ``product`` and ``product_id``) or two ways of saying
+    one thing. Taking one and dropping the other would answer a request the client may not have meant; a 400 naming
+    both lets it say which."""
+    sent = [name for name in names if attrs.get(name) is not None]
+    if len(sent) > 1:
+        listed = " or ".join(f"`{name}`" for name in sent)
+        message = f"Send {listed}, not both." if len(sent) == 2 else f"Send only one of {listed}."
+        raise serializers.ValidationError({name: [message] for name in sent})
+
+
 # US spelling -> ours: "canceled" is what Stripe and most US-written clients send for "cancelled".
 STATUS_SPELLINGS = {"canceled": "cancelled"}
 
@@ -141,11 +161,11 @@ class MoneyField(serializers.DecimalField):
 
     default_error_messages = {
         "max_decimal_places": "Ensure that there are no more than {max_decimal_places} decimal places ({currency}).",
-        "max_whole_digits": "Ensure that there are no more than {max_whole_digits} digits before the decimal point.",
+        "max_whole_digits": TOO_MANY_WHOLE_DIGITS,
         "positive": "Ensure this amount is more than 0.",
     }
     #: Whole digits an amount may have: what the money columns hold.
-    WHOLE_DIGITS = MONEY_COLUMN["max_digits"] - MONEY_COLUMN["decimal_places"]
+    WHOLE_DIGITS = MONEY_WHOLE_DIGITS
 
     def __init__(self, *, currency_source: str = "currency", positive: bool = False, bounded: bool = True,
                  **kwargs):
@@ -190,8 +210,8 @@ class MoneyField(serializers.DecimalField):
 
     def validate_precision(self, value: Decimal) -> Decimal:
         currency = self.input_currency()
-        if abs(value) >= MONEY_LIMIT:
-            self.fail("max_whole_digits", max_whole_digits=self.WHOLE_DIGITS)
+        if exceeds_money_columns(value):  # first: the size is the problem of 1e999999, not its decimals
+            self.fail("max_whole_digits")
         if not fits_minor_unit(value, currency):
             self.fail("max_decimal_places", max_decimal_places=minor_unit(currency), currency=currency)
         value = value.quantize(Decimal(1).scaleb(-minor_unit(currency)))

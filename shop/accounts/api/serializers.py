@@ -142,7 +142,14 @@ class ProfileInput(serializers.Serializer):
 class StaffUserCreateInput(RefuseUnknownFieldsMixin, RegisterInput):
     """A field this does not take (``is_superuser``) is a 400 naming it, never dropped, as on every staff write."""
 
-    is_staff = serializers.BooleanField(default=False)
+    # The other privilege fields, refused like any unknown one, with where they are given.
+    unknown_field_hints = dict.fromkeys(
+        ("is_superuser", "groups", "user_permissions"),
+        "Not set through the API: a superuser gives it in the admin (/admin/accounts/user/).")
+
+    is_staff = serializers.BooleanField(
+        default=False, help_text="Make the account staff. Only a superuser may send `true` (anyone else: 403 "
+                                 "`permission_denied` naming `is_staff`, nothing created).")
 
 
 class PasswordResetInput(serializers.Serializer):

@@ -19,7 +19,6 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 from rest_framework.generics import ListAPIView
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -32,6 +31,7 @@ from shop.accounts.models import Address
 from shop.accounts.throttling import throttles_for, user_throttles_for
 from shop.core.errors import CoreErrorCode
 from shop.core.exceptions import ApplicationError
+from shop.core.parsers import JSONParser
 from shop.core.views import NoStoreMixin
 
 from .cookies import delete_auth_cookies, has_auth_cookies, set_auth_cookies, used_cookies, wants_cookies
@@ -392,16 +392,17 @@ class UserListApi(NoStoreMixin, ListAPIView):
     def post(self, request):
         """Create an account (staff).
 
-        `is_staff` is honoured when a superuser creates the account and ignored otherwise.
+        A customer's account, or a staff one with `is_staff: true`, which only a superuser may send: from other
+        staff it is a 403 `permission_denied` naming `is_staff` that creates nothing (never an account made without
+        it). `is_superuser`, `groups` and `user_permissions` are not set here: a 400 naming each (a superuser gives
+        them in the admin), like any field this does not take.
         """
         serializer = StaffUserCreateInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        user = services.user_register(email=data["email"], password=data["password"],
-                                      first_name=data["first_name"], last_name=data["last_name"])
-        if data["is_staff"] and request.user.is_superuser:
-            user.is_staff = True
-            user.save(update_fields=["is_staff"])
+        user = services.user_create_by_staff(actor=request.user, email=data["email"], password=data["password"],
+                                             first_name=data["first_name"], last_name=data["last_name"],
+                                             is_staff=data["is_staff"])
         return Response(UserOutput(user).data, status=status.HTTP_201_CREATED)
 
 

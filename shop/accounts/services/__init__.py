@@ -21,6 +21,7 @@ from .users import (
     user_authenticate,
     user_blacklist_all_tokens,
     user_change_password,
+    user_create_by_staff,
     user_login,
     user_register,
     user_sessions_revoke,
@@ -28,7 +29,8 @@ from .users import (
 )
 
 __all__ = [
-    "TokenPair", "tokens_for", "user_register", "user_login", "user_authenticate", "token_refresh", "token_blacklist",
+    "TokenPair", "tokens_for", "user_register", "user_create_by_staff", "user_login", "user_authenticate",
+    "token_refresh", "token_blacklist",
     "user_sessions_revoke", "user_blacklist_all_tokens", "user_change_password", "user_update",
     "email_verification_request", "email_verification_issue", "email_verification_confirm_token",
     "email_verification_confirm_code",

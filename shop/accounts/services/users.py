@@ -15,6 +15,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from shop.core.errors import CoreErrorCode
 from shop.core.exceptions import ApplicationError
 from shop.events.services import event_record
 from shop.events.types import EventType
@@ -68,6 +69,25 @@ def user_register(*, email: str, password: str, first_name: str = "", last_name:
         raise _email_taken() from None
     event_record(type=EventType.CUSTOMER_CREATED, resource_id=user.pk)
     email_verification_request(user=user)
+    return user
+
+
+STAFF_NEEDS_SUPERUSER = "Only a superuser can make an account staff; nothing was created."
+
+
+def user_create_by_staff(*, actor: User, email: str, password: str, first_name: str = "", last_name: str = "",
+                         is_staff: bool = False) -> User:
+    """An account created by staff (``POST /auth/users/``): registered as a customer's is, and made staff when
+    ``is_staff``, which only a superuser ``actor`` may ask. Anyone else asking is refused (403 ``permission_denied``
+    naming ``is_staff``) before anything is created: never an account answered as made with the field dropped."""
+    if is_staff and not actor.is_superuser:
+        raise ApplicationError(STAFF_NEEDS_SUPERUSER, code=CoreErrorCode.PERMISSION_DENIED, status_code=403,
+                               extra={"errors": {"is_staff": [STAFF_NEEDS_SUPERUSER]}})
+    with transaction.atomic():
+        user = user_register(email=email, password=password, first_name=first_name, last_name=last_name)
+        if is_staff:
+            user.is_staff = True
+            user.save(update_fields=["is_staff"])
     return user
 
 

@@ -41,11 +41,41 @@ def test_staff_creates_a_customer(staff_client):
 def test_only_a_superuser_can_create_staff(staff_client, api_client):
     created = staff_client.post("/auth/users/", {**NEW_USER, "is_staff": True}, format="json")
     assert created.status_code == 201 and created.json()["is_staff"] is True
+    assert User.objects.get(email="hired@example.com").is_staff
 
-    plain_staff = UserFactory(is_staff=True)
-    api_client.force_authenticate(plain_staff)
-    other = api_client.post("/auth/users/", {**NEW_USER, "email": "b@example.com", "is_staff": True}, format="json")
-    assert other.status_code == 201 and other.json()["is_staff"] is False
+
+def test_staff_who_is_not_a_superuser_asking_for_staff_is_a_403_naming_is_staff_that_creates_nothing(api_client):
+    """Found by a tester: it answered 201 with ``"is_staff": false``, a staff write dropping a field it was sent
+    (docs/SECURITY.md, API3)."""
+    api_client.force_authenticate(UserFactory(is_staff=True, is_superuser=False))
+    body = {"email": "clerk2@example.com", "first_name": "C", "last_name": "K", "password": "Sturdy-Passw0rd!",
+            "password2": "Sturdy-Passw0rd!", "is_staff": True}
+
+    response = api_client.post("/auth/users/", body, format="json")
+
+    message = "Only a superuser can make an account staff; nothing was created."
+    assert response.status_code == 403, response.content
+    assert response.json() == {"detail": message, "code": "permission_denied", "errors": {"is_staff": [message]}}
+    assert not User.objects.filter(email="clerk2@example.com").exists()
+    # What such staff may do: a customer's account, is_staff false or left out.
+    customer = {name: value for name, value in body.items() if name != "is_staff"}
+    for email, extra in (("clerk3@example.com", {"is_staff": False}), ("clerk4@example.com", {})):
+        made = api_client.post("/auth/users/", {**customer, "email": email, **extra}, format="json")
+        assert made.status_code == 201 and made.json()["is_staff"] is False, made.content
+
+
+@pytest.mark.parametrize("field", ["is_superuser", "groups", "user_permissions"])
+@pytest.mark.parametrize("superuser", [True, False])
+def test_the_other_privilege_fields_are_a_400_naming_them_for_every_staff_user(api_client, field, superuser):
+    api_client.force_authenticate(UserFactory(is_staff=True, is_superuser=superuser))
+    value = True if field == "is_superuser" else [1]
+
+    response = api_client.post("/auth/users/", {**NEW_USER, field: value}, format="json")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"] == {
+        field: ["Not set through the API: a superuser gives it in the admin (/admin/accounts/user/)."]}
+    assert not User.objects.filter(email="hired@example.com").exists()
 
 
 # --- Django admin -------------------------------------------------------------------------------------

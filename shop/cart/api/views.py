@@ -1,6 +1,6 @@
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import status
-from rest_framework.permissions import AllowAny, BasePermission
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -10,6 +10,7 @@ from shop.core.exceptions import NotFound
 from shop.core.views import NoStoreMixin
 
 from .examples import CART_ADD_EXAMPLES, CART_EXAMPLES, CART_VOUCHER_EXAMPLES, GUEST_CART_EXAMPLES
+from .permissions import HasCartOwner
 from .serializers import (
     CartItemAddInput,
     CartItemOutput,
@@ -29,13 +30,6 @@ CART_TOKEN = OpenApiParameter(
     description="A guest's cart token (from `POST /cart/` without a login). Without a login it names the cart; a "
                 "wrong, closed or expired token is a 404. Ignored when the request is logged in (your own cart).",
 )
-
-
-class HasCartOwner(BasePermission):
-    """A logged-in user (their cart) or a request carrying ``X-Cart-Token`` (a guest cart); neither is a 401."""
-
-    def has_permission(self, request, view) -> bool:
-        return bool(request.user and request.user.is_authenticated) or cart_token_of(request) is not None
 
 
 def cart_owner(request) -> dict:

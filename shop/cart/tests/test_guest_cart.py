@@ -92,10 +92,12 @@ CART_ROUTES = [
 
 
 def test_without_a_login_or_a_token_the_cart_is_a_401(guest):
-    for method, url, _ in CART_ROUTES:
+    for method, url, _ in [*CART_ROUTES, ("post", "/cart/voucher/", None), ("delete", "/cart/voucher/", None)]:
         response = getattr(guest, method)(url.format(item=1))
         assert response.status_code == 401, (method, url)
-        assert response.json()["code"] == "not_authenticated"
+        assert response.json() == {"detail": "Log in, or send a guest cart's X-Cart-Token header (from POST /cart/).",
+                                   "code": "not_authenticated"}
+        assert response["WWW-Authenticate"]
 
 
 def test_an_authenticated_request_uses_its_own_cart_whatever_token_it_sends(user_client, user, guest):

@@ -3,21 +3,14 @@
 from decimal import Decimal
 
 import django_filters
-from django import forms
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, Subquery
 from drf_spectacular.utils import extend_schema_field
 
 from shop.catalog.models import Category, Product, ProductVariant
 from shop.catalog.selectors import product_search, user_is_catalog_staff
-from shop.core.filters import IdFilter, StrictBooleanFilter, StrictFilterSet, StrictOrderingFilter
-from shop.core.models import same_text, shop_amount_validator
-from shop.core.money import MONEY_MAX_DIGITS
-
-# An amount of the shop currency, refused with more decimals than it has (1.005 in a EUR shop, 10.5 in a JPY one)
-# as every amount sent is (``shop.core.serializers.MoneyField``).
-PRICE_BOUND = {"max_digits": MONEY_MAX_DIGITS, "decimal_places": None, "min_value": Decimal("0"),
-               "validators": [shop_amount_validator]}
+from shop.core.filters import AmountFilter, IdFilter, StrictBooleanFilter, StrictFilterSet, StrictOrderingFilter
+from shop.core.models import same_text
 
 
 def in_stock_q() -> Q:
@@ -29,20 +22,6 @@ def in_stock_q() -> Q:
     variants = ProductVariant.objects.filter(product=OuterRef("pk"))
     buyable_variant = variants.filter(is_active=True, is_deleted=False, stock_quantity__gt=0)
     return Q(Exists(buyable_variant)) | (~Q(Exists(variants)) & Q(stock_quantity__gt=0))
-
-
-class PriceRangeForm(forms.Form):
-    """The product list's filter form: a ``min_price`` above ``max_price`` is a 400 naming both (it can match
-    nothing; the client has swapped them)."""
-
-    def clean(self):
-        cleaned = super().clean()
-        low, high = cleaned.get("min_price"), cleaned.get("max_price")
-        if low is not None and high is not None and low > high:
-            message = (f"min_price ({low}) is above max_price ({high}); give a range whose minimum is at most its "
-                       "maximum.")
-            raise forms.ValidationError({"min_price": [message], "max_price": [message]})
-        return cleaned
 
 
 class SoftDeletedFilterSet(StrictFilterSet):
@@ -102,10 +81,12 @@ class ProductFilter(SoftDeletedFilterSet):
     )
     search = django_filters.CharFilter(method="filter_search", max_length=SEARCH_MAX_LENGTH,
                                        label=SEARCH_DESCRIPTION)
-    min_price = django_filters.NumberFilter(field_name="price", lookup_expr="gte", **PRICE_BOUND,
-                                            label="Products priced at least this much (the product price).")
-    max_price = django_filters.NumberFilter(field_name="price", lookup_expr="lte", **PRICE_BOUND,
-                                            label="Products priced at most this much (the product price).")
+    # Amounts of the shop currency, refused with more decimals than it has (1.005 in a EUR shop, 10.5 in a JPY one)
+    # or more whole digits than a price can have, as every amount sent is (``shop.core.serializers.MoneyField``).
+    min_price = AmountFilter(field_name="price", lookup_expr="gte", min_value=Decimal("0"),
+                             label="Products priced at least this much (the product price).")
+    max_price = AmountFilter(field_name="price", lookup_expr="lte", min_value=Decimal("0"),
+                             label="Products priced at most this much (the product price).")
     in_stock = StrictBooleanFilter(
         method="filter_in_stock",
         label="true: products with stock to sell (for a product with variants, an active variant with stock); "
@@ -116,10 +97,11 @@ class ProductFilter(SoftDeletedFilterSet):
         label="Sort order, comma-separated; default newest first (best match first when searching).",
     )
 
+    ranges = (("min_price", "max_price"),)
+
     class Meta:
         model = Product
         fields = ()
-        form = PriceRangeForm
 
     def filter_category_slug(self, queryset, name, value):
         # A scalar subquery rather than a join on the slug: PostgreSQL evaluates it once and then walks the

@@ -6,7 +6,7 @@ from shop.catalog import hooks
 from shop.catalog.models import Category, Product, ProductImage, ProductVariant
 from shop.core.links import absolute_url, public_base_url
 from shop.core.money import money_text
-from shop.core.serializers import MoneyField, StrictInput
+from shop.core.serializers import MoneyField, StrictInput, refuse_together
 from shop.pricing.api.serializers import tax_class_field
 
 ALLOWED_IMAGE_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
@@ -187,6 +187,7 @@ class ImageUrlInput(StrictInput):
         return image
 
     def validate(self, attrs):
+        refuse_together(attrs, "image_url", "image")
         if bool(attrs.get("image_url")) == bool(attrs.get("image")):
             raise serializers.ValidationError({"image_url": ["Give either image_url or an uploaded image file."]})
         return attrs

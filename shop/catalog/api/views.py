@@ -14,6 +14,7 @@ from functools import partial
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -22,6 +23,7 @@ from shop.catalog.cache import cached_public_response, enforce_deferred_rate
 from shop.catalog.models import Product, ProductVariant
 from shop.core.filters import filter_queryset_or_400
 from shop.core.pagination import PAGE_DESCRIPTION, PAGE_SIZE_DESCRIPTION
+from shop.core.parsers import JSONParser
 from shop.core.schema import ShopAutoSchema
 from shop.core.views import PublicReadsMixin
 
@@ -288,6 +290,7 @@ class ProductRestoreApi(CatalogApi):
 
 class ProductImageCreateApi(CatalogApi):
     perm_model = "productimage"
+    parser_classes = (JSONParser, MultiPartParser)  # the API's one file upload; every other body is JSON only
 
     @extend_schema(
         summary="Add an image (URL or multipart file upload)", tags=TAGS,

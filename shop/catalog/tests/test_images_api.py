@@ -171,7 +171,9 @@ def test_url_and_file_together_are_refused(staff_client, product, settings, tmp_
                                  format="multipart")
 
     assert response.status_code == 400
-    assert "image_url" in response.json()["errors"]
+    message = "Send `image_url` or `image`, not both."
+    assert response.json()["errors"] == {"image_url": [message], "image": [message]}
+    assert not product.images.exists()
 
 
 @pytest.mark.parametrize(("client_fixture", "expected"), [("api_client", 401), ("user_client", 403)])

@@ -56,6 +56,13 @@ def test_price_bounds_are_inclusive_and_combine_with_other_filters(api_client, s
         ("max_price=NaN", "max_price", "Enter a number."),
         ("min_price=-1", "min_price", "Ensure this value is greater than or equal to 0."),
         ("max_price=1.005", "max_price", "Ensure that there are no more than 2 decimal places (USD)."),
+        # Found by a tester: 1e999999 was told it had too many decimal places (and two more messages besides).
+        ("min_price=1e999999", "min_price", "Ensure that there are no more than 10 digits before the decimal point."),
+        ("max_price=1E%2B9999999", "max_price",
+         "Ensure that there are no more than 10 digits before the decimal point."),
+        ("max_price=99999999999999999999", "max_price",
+         "Ensure that there are no more than 10 digits before the decimal point."),
+        ("min_price=1e-999999", "min_price", "Ensure that there are no more than 2 decimal places (USD)."),
         ("in_stock=maybe", "in_stock", "'maybe' is not a boolean; use true or false."),
         ("is_active=maybe", "is_active", "'maybe' is not a boolean; use true or false."),
         ("ordering=price,,name", "ordering",

@@ -46,6 +46,26 @@ def test_django_validation_error_with_a_plain_message():
     assert response.status_code == 400 and response.data["detail"] == "Nope."
 
 
+def test_a_django_error_about_no_one_field_is_filed_as_non_field_never_all():
+    response = handle(DjangoValidationError({"__all__": ["The dates are the wrong way round."],
+                                             "name": ["Too long."]}))
+
+    assert response.data["errors"] == {"non_field_errors": ["The dates are the wrong way round."],
+                                       "name": ["Too long."]}
+
+
+def test_a_unique_together_error_is_filed_under_each_field_it_is_about():
+    """As ``Model.validate_unique`` / ``UniqueConstraint.validate`` raise it (``unique_error_message``)."""
+    error = DjangoValidationError("Rate with this Class and Country already exists.", code="unique_together",
+                                  params={"unique_check": ("tax_class", "country")})
+
+    response = handle(DjangoValidationError({"__all__": [error, DjangoValidationError("Other.")]}))
+
+    message = "Rate with this Class and Country already exists."
+    assert response.data["errors"] == {"tax_class": [message], "country": [message], "non_field_errors": ["Other."]}
+    assert response.data["detail"] == f"tax_class: {message}"
+
+
 def test_application_errors_and_subclasses():
     assert handle(NotFound("No such order.")).data == {"detail": "No such order.", "code": "not_found"}
     unavailable = handle(ServiceUnavailable("Gateway down."))

@@ -4,7 +4,9 @@ from decimal import Decimal
 
 import pytest
 from babel.core import get_global
+from django.core.exceptions import ValidationError
 
+from shop.core.models import shop_amount_validator
 from shop.core.money import (
     MONEY_COLUMN,
     MONEY_LIMIT,
@@ -80,3 +82,19 @@ def test_the_money_columns_hold_every_currency_the_shop_takes_and_its_old_range(
     finer = {code for code in get_global("currency_fractions") if code != "DEFAULT"
              if minor_unit(code) > MONEY_COLUMN["decimal_places"]}
     assert finer == {"CLF", "UYW"}  # units of account: refused at start-up (pricing.E001)
+
+
+@pytest.mark.parametrize(("amount", "message"), [
+    ("1e999999", "Ensure that there are no more than 10 digits before the decimal point."),
+    ("-1E+999999999999999999", "Ensure that there are no more than 10 digits before the decimal point."),
+    ("10000000000.005", "Ensure that there are no more than 10 digits before the decimal point."),
+    ("1.005", "Ensure that there are no more than 2 decimal places (EUR)."),
+    ("1e-999999", "Ensure that there are no more than 2 decimal places (EUR)."),
+])
+def test_the_amount_validator_names_the_size_before_the_decimals(settings, amount, message):
+    """``shop_amount_validator`` (model fields, the admin, the price filters) said "2 decimal places" of 1e999999."""
+    settings.SHOP_CURRENCY = "EUR"
+    with pytest.raises(ValidationError) as refused:
+        shop_amount_validator(Decimal(amount))
+    assert refused.value.messages == [message]
+    shop_amount_validator(Decimal("9999999999.99"))  # the largest amount fits

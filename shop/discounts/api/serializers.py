@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from shop.catalog.models import Category, Product, ProductVariant
 from shop.core.money import MONEY_COLUMN, money_text
-from shop.core.serializers import MoneyField, StrictInput
+from shop.core.serializers import MoneyField, StrictInput, refuse_together
 
 from .. import selectors
 from ..models import CODE_MAX_LENGTH, PROMOTION_KINDS, DiscountKind, Promotion, Voucher, VoucherCode, code_validator
@@ -113,6 +113,7 @@ class VoucherCodesInput(StrictInput):
                                   help_text="Or: exactly these codes.")
 
     def validate(self, attrs):
+        refuse_together(attrs, "count", "codes")
         if bool(attrs.get("count")) == bool(attrs.get("codes")):
             raise serializers.ValidationError({"count": ["Give either count (to generate codes) or codes."]})
         if attrs.get("count") and len(attrs.get("prefix", "")) + attrs.get("length", 10) > CODE_MAX_LENGTH:

@@ -21,9 +21,11 @@ class OrderAdminFilter(OrderFilter):
 
     user = IdFilter(field_name="user_id", label="Orders of this user id.")
     created_from = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte",
-                                                    label="Created at or after (ISO 8601)")
+                                     label="Created at or after (ISO 8601); after `created_to`: a 400 naming both")
     created_to = IsoDateTimeFilter(field_name="created_at", lookup_expr="lte",
-                                                  label="Created at or before (ISO 8601)")
+                                   label="Created at or before (ISO 8601)")
+
+    ranges = (("created_from", "created_to"),)
 
     class Meta:
         model = Order

@@ -16,6 +16,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from shop.accounts.throttling import IPScopedThrottle, throttles_for, user_throttles_for
+from shop.cart.api.permissions import HasCartToken
 from shop.cart.tokens import CART_TOKEN_HEADER, cart_token_of
 from shop.core.exceptions import NotFound
 from shop.core.idempotency import idempotency_key_of
@@ -125,7 +126,7 @@ def _guest_order_response(order_id: int) -> Response:
 
 class GuestCheckoutApi(NoStoreMixin, APIView):
     authentication_classes = ()
-    permission_classes = (AllowAny,)
+    permission_classes = (HasCartToken,)
     throttle_classes = throttles_for("guest_checkout")  # per client IP and per e-mail in the body
 
     @extend_schema(
@@ -148,13 +149,12 @@ class GuestCheckoutApi(NoStoreMixin, APIView):
                     "with one. The cart's voucher (`POST /cart/voucher/` with the token) or `voucher` is priced in "
                     "and its use reserved; its per-customer limit counts by `email`; a total of 0 opens no payment "
                     "and places the order paid, as for `POST /orders/checkout/`. A wrong or expired cart token "
-                    "is a 404. Limited per client IP and per e-mail.",
+                    "is a 404; no token (no header, or a blank one) a 401 `not_authenticated`, as on the cart's "
+                    "routes. Limited per client IP and per e-mail.",
     )
     def post(self, request):
         """Place a guest's order from their guest cart."""
         cart_token = cart_token_of(request)
-        if cart_token is None:
-            raise NotFound("Cart not found.")
         serializer = GuestCheckoutInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

@@ -12,7 +12,14 @@ from shop.cart.api.serializers import ProductSummaryOutput, VariantSummaryOutput
 from shop.cart.models import CART_MAX_QUANTITY
 from shop.core.countries import CountryField, country_name
 from shop.core.schema import BlankableEmailField, BlankableURLField
-from shop.core.serializers import FieldsBuiltOnceMixin, IdempotencyKeyField, MoneyField, StrictInput, status_input
+from shop.core.serializers import (
+    FieldsBuiltOnceMixin,
+    IdempotencyKeyField,
+    MoneyField,
+    StrictInput,
+    refuse_together,
+    status_input,
+)
 from shop.discounts.models import OrderDiscount
 from shop.orders.models import (
     Order,
@@ -431,7 +438,7 @@ class ShippingAddressField(serializers.Field):
 
 
 class OrderLineInput(serializers.Serializer):
-    """One line: ``product_id``/``product`` and/or ``variant_id``/``variant`` (both spellings are accepted)."""
+    """One line: ``product_id``/``product`` and/or ``variant_id``/``variant`` (either spelling of each, not both)."""
 
     product_id = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     product = serializers.IntegerField(min_value=1, required=False, allow_null=True)
@@ -440,6 +447,8 @@ class OrderLineInput(serializers.Serializer):
     quantity = serializers.IntegerField(min_value=1, max_value=CART_MAX_QUANTITY, default=1)
 
     def validate(self, attrs):
+        refuse_together(attrs, "product_id", "product")
+        refuse_together(attrs, "variant_id", "variant")
         product_id = attrs.get("product_id") or attrs.get("product")
         variant_id = attrs.get("variant_id") or attrs.get("variant")
         if product_id is None and variant_id is None:
@@ -479,7 +488,7 @@ class CheckoutInput(serializers.Serializer):
     shipping_address = ShippingAddressField(required=False, allow_null=True)
     address = serializers.IntegerField(min_value=1, required=False, allow_null=True,
                                        help_text="The same as an address-book id in `shipping_address`; sent with a "
-                                                 "different `shipping_address`, a 400 naming `address`.")
+                                                 "different `shipping_address`, a 400 naming both.")
     shipping_method = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     payment_method = PaymentMethodRefField(required=False, allow_blank=True, allow_null=True,
                                            help_text=CHECKOUT_METHOD_HELP)
@@ -496,7 +505,8 @@ class CheckoutInput(serializers.Serializer):
     items = OrderLineInput(many=True, required=False, max_length=100,
                            help_text="Direct order lines; omit to check out the cart. Either way a placed order "
                                      "empties the cart (its voucher code too).")
-    cart_items = OrderLineInput(many=True, required=False, max_length=100, help_text="The same as `items`.")
+    cart_items = OrderLineInput(many=True, required=False, max_length=100,
+                                help_text="The same as `items` (sent together: a 400 naming both).")
     voucher = serializers.CharField(
         max_length=40, required=False, allow_blank=True, default="",
         help_text="A voucher code for this order (case does not matter); a cart checkout without one uses the "
@@ -517,11 +527,12 @@ class CheckoutInput(serializers.Serializer):
         given, book_id = attrs.get("shipping_address"), attrs.get("address")
         if given is not None and book_id is not None and given != book_id:
             # Two addresses for one order: using either would ship somewhere the client may not mean.
-            raise serializers.ValidationError({"address": [
-                "Give the shipping address once: `address` (an address-book id) or `shipping_address`, not both."]})
+            message = "Give the shipping address once: `address` (an address-book id) or `shipping_address`, not both."
+            raise serializers.ValidationError({"address": [message], "shipping_address": [message]})
         if given is None and book_id is not None:
             attrs["shipping_address"] = attrs["address"]
             attrs["address_field"] = "address"  # errors about it name the field the client sent
+        refuse_together(attrs, "items", "cart_items")
         lines = attrs.get("items") if attrs.get("items") is not None else attrs.get("cart_items")
         if lines is not None and not lines:
             raise serializers.ValidationError({"items": ["An order needs at least one item."]})

@@ -112,10 +112,11 @@ CHECKOUT_SCHEMA = {
                    "`payment_status: \"paid\"`, `is_fully_paid: true`, `payment_method: \"\"`, `payment_id` "
                    "null, with nothing to do next (docs/PAYMENTS.md, \"Nothing to pay\"). "
                    "Without `items`: checks out the cart (stock deducted, cart emptied, its voucher code with it). "
-                   "With `items` (or `cart_items`): a direct order of those lines (the cart's lines and voucher code "
-                   "are not used: send `voucher` for one); once it is placed and its payment opened, the user's "
-                   "cart is emptied too, voucher code included (a checkout undone because the payment could not "
-                   "start leaves the cart as it was). 201 for a new order; 200 with the earlier "
+                   "With `items` (or `cart_items`; both: a 400 naming both): a direct order of those lines (the "
+                   "cart's lines and voucher code are not used: send `voucher` for one); once it is placed and its "
+                   "payment opened, the user's cart is emptied too, voucher code included (a checkout undone "
+                   "because the payment could not start leaves the cart as it was). 201 for a new order; 200 with "
+                   "the earlier "
                    "order when the Idempotency-Key was already used for the same request (same body, whichever of "
                    "the two paths); 409 `request_in_progress` when that request is still opening its payment "
                    "with the gateway (nothing done: send it again in a few seconds for its answer); 422 "
@@ -133,7 +134,9 @@ CHECKOUT_SCHEMA = {
                    "line short of stock in one 400 `insufficient_stock` (`shortages[]`; `reason` `unavailable` for "
                    "one deactivated in between), while a direct order refuses the first line it cannot sell as it "
                    "reads it (400 `product_unavailable`, `product_not_found`, `variant_required`...). "
-                   "Give the address once: `address` beside a different `shipping_address` is a 400 naming `address`.",
+                   "Give the address once: `address` beside a different `shipping_address` is a 400 naming both. "
+                   "A line names its product as `product_id` or `product`, its variant as `variant_id` or "
+                   "`variant`: both spellings at once are a 400 naming both.",
 }
 
 

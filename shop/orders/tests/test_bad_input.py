@@ -15,6 +15,7 @@ GARBAGE = [
     {"items": [{"product_id": HUGE}]}, {"items": [{"variant": HUGE, "quantity": 1}]},
     {"shipping_method": "abc"}, {"shipping_method": HUGE}, {"address": HUGE}, {"shipping_address": HUGE},
     {"shipping_address": {"full_name": ["x"]}}, {"expected_total": "abc"}, {"expected_total": "1e400"},
+    {"expected_total": "1e9999999"}, {"expected_total": "-1e9999999"},  # past the decimal context: was a 500
     {"payment_method": 123}, {"payment_method": ["cod"]}, {"notes": {"a": 1}},
 ]
 

@@ -256,7 +256,7 @@ def test_someone_elses_address_is_refused_naming_the_field_sent(user, other_user
 
 @pytest.mark.parametrize("url", ["/orders/checkout/", "/orders/", "/api/shop/checkout/cart"])
 @pytest.mark.parametrize("book_id", [99999999, "mine"])
-def test_two_different_addresses_are_refused_naming_address(user, user_client, headphones, url, book_id):
+def test_two_different_addresses_are_refused_naming_both(user, user_client, headphones, url, book_id):
     """``address`` beside a different ``shipping_address`` (an inline one, or another id) was silently dropped, even
     when it named no address at all: found by a fresh-eyes tester with ``address: 99999999999999999999``."""
     mine = AddressFactory(user=user)
@@ -269,8 +269,8 @@ def test_two_different_addresses_are_refused_naming_address(user, user_client, h
     response = user_client.post(url, body, format="json")
 
     assert response.status_code == 400
-    assert response.json()["errors"] == {"address": [
-        "Give the shipping address once: `address` (an address-book id) or `shipping_address`, not both."]}
+    message = "Give the shipping address once: `address` (an address-book id) or `shipping_address`, not both."
+    assert response.json()["errors"] == {"address": [message], "shipping_address": [message]}
     _assert_nothing_changed([(headphones, 50)], [(line.id, 1)])
     # The same id twice is one address.
     assert user_client.post("/orders/checkout/", {"address": mine.id, "shipping_address": mine.id},

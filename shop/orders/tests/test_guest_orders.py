@@ -62,14 +62,29 @@ def test_a_guest_checkout_needs_an_email_and_a_full_address(guest, payments_on, 
     assert not Order.objects.exists()
 
 
-def test_a_guest_checkout_without_a_cart_token_or_with_a_wrong_one_is_a_404(guest, payments_on, hat):
-    no_token = guest.post("/orders/guest/checkout/", {"email": "a@example.com", "shipping_address": ADDRESS},
-                          format="json")
+def test_a_guest_checkout_with_a_wrong_cart_token_is_a_404(guest, payments_on, hat):
     wrong = guest_checkout(guest, "x" * 43, payment_method="cod")
 
-    for response in (no_token, wrong):
-        assert response.status_code == 404
-        assert response.json() == {"detail": "Cart not found.", "code": "not_found"}
+    assert wrong.status_code == 404
+    assert wrong.json() == {"detail": "Cart not found.", "code": "not_found"}
+
+
+@pytest.mark.parametrize("headers", [{}, {"HTTP_X_CART_TOKEN": ""}, {"HTTP_X_CART_TOKEN": "   "}])
+def test_a_guest_checkout_without_a_cart_token_is_a_401_as_the_cart_is(guest, payments_on, hat, headers):
+    """Found by a tester: it was a 404 "Cart not found.", while README says no token (no header, or a blank one)
+    and no login is a 401, which ``GET /cart/`` does answer."""
+    guest_cart(guest, (hat, 1))
+
+    response = guest.post("/orders/guest/checkout/", {"email": "a@example.com", "shipping_address": ADDRESS,
+                                                      "payment_method": "cod"}, format="json", **headers)
+
+    assert response.status_code == 401, response.content
+    assert response.json() == {"detail": "Send the guest cart's X-Cart-Token header (from POST /cart/); a logged-in "
+                                         "customer checks out with POST /orders/checkout/.",
+                               "code": "not_authenticated"}
+    assert response["WWW-Authenticate"]
+    assert guest.get("/cart/", **headers).status_code == 401  # the cart's routes answer the same
+    assert not Order.objects.exists()
 
 
 def test_an_empty_guest_cart_is_refused(guest, payments_on):

@@ -83,3 +83,28 @@ def test_the_order_list_query_count_does_not_grow_with_orders(user, user_client,
 
     assert response.status_code == 200 and response.json()["count"] == 9
 
+
+
+@pytest.mark.parametrize(("query", "sent_from", "sent_to"), [
+    ("created_from=2026-12-02&created_to=2026-12-01", "2026-12-02", "2026-12-01"),  # the tester's
+    ("created_from=2026-12-01T10:00:00Z&created_to=2026-12-01T11:00:00%2B02:00", "2026-12-01T10:00:00Z",
+     "2026-12-01T11:00:00+02:00"),  # 10:00 UTC is after 09:00 UTC, whatever the clock said
+])
+def test_a_date_range_upside_down_is_a_400_naming_both_bounds(staff_client, orders, query, sent_from, sent_to):
+    """Found by a tester: it answered 200 with an empty list, while a price range upside down is a documented
+    400. Every list's ranges are refused by one mechanism (``shop.core.filters.StrictFilterSet.ranges``)."""
+    response = staff_client.get(f"/orders/admin/?{query}")
+
+    assert response.status_code == 400, response.content
+    message = (f"created_from ({sent_from}) is after created_to ({sent_to}); give a range whose start is at most its "
+               "end.")
+    assert response.json() == {"detail": f"created_from: {message}", "code": "invalid",
+                               "errors": {"created_from": [message], "created_to": [message]}}
+
+
+def test_a_range_of_one_moment_and_a_range_in_order_are_lists(staff_client, orders):
+    for query in ("created_from=2026-12-01T10:00:00Z&created_to=2026-12-01T10:00:00Z",
+                  "created_from=2000-01-01&created_to=2999-01-01", "created_from=2000-01-01", "created_to=2999-01-01"):
+        response = staff_client.get(f"/orders/admin/?{query}")
+        assert response.status_code == 200, (query, response.content)
+    assert response.json()["count"] == len(orders)

@@ -2,7 +2,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from shop.cart.models import CART_MAX_QUANTITY
-from shop.core.serializers import IdempotencyKeyField, MoneyField, RefuseUnknownFieldsMixin, StrictInput
+from shop.core.serializers import (
+    IdempotencyKeyField,
+    MoneyField,
+    RefuseUnknownFieldsMixin,
+    StrictInput,
+    refuse_together,
+)
 from shop.orders.api.serializers import METHOD_REFUSALS, PaymentMethodRefField
 from shop.payments.models import Payment, Refund, RefundLine
 from shop.payments.refund_split import RefundLineRequest
@@ -119,8 +125,10 @@ class RefundInput(serializers.Serializer):
     def validate(self, attrs):
         # What was sent decides the kind of refund, not whether it is truthy: `"lines": []` or `"shipping": false`
         # ask for a refund by line (of nothing), never for the full refund an absent `amount` means.
-        if ("lines" in attrs or "shipping" in attrs) and attrs.get("amount") is not None:
-            raise serializers.ValidationError({"amount": ["Send either an amount or lines (and shipping), not both."]})
+        by_line = [name for name in ("lines", "shipping") if name in attrs]
+        if by_line and attrs.get("amount") is not None:
+            message = "Send either an amount or lines (and shipping), not both."
+            raise serializers.ValidationError({name: [message] for name in ("amount", *by_line)})
         return attrs
 
 
@@ -182,6 +190,7 @@ class SyncInput(serializers.Serializer):
     payment_id = serializers.IntegerField(required=False, min_value=1)
 
     def validate(self, attrs):
+        refuse_together(attrs, "payment_id", "payment_intent_id")
         if not attrs.get("payment_intent_id") and not attrs.get("payment_id"):
             raise serializers.ValidationError({"payment_intent_id": ["Send payment_intent_id or payment_id."]})
         return attrs

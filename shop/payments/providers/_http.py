@@ -6,12 +6,13 @@ an explicit timeout.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import httpx
+
+from shop.core.json_input import json_loads
 
 from .base import GatewayRejected, GatewayUnavailable
 
@@ -42,8 +43,10 @@ def gateway_message(payload: Any, default: str) -> str:
 
 
 def parse_json(text: str | bytes) -> tuple[Any, Any]:
-    """(exact, plain) parses of one JSON document; raises ValueError when it is not JSON."""
-    return json.loads(text, parse_float=Decimal), json.loads(text)
+    """(exact, plain) parses of one JSON document (a webhook's body, a gateway's answer); raises ValueError when it
+    is not JSON, or nests deeper than ``shop.core.json_input.JSON_MAX_DEPTH`` (never the decoder's RecursionError,
+    which no caller's "not JSON" handling would catch)."""
+    return json_loads(text, parse_float=Decimal), json_loads(text)
 
 
 class JsonApi:

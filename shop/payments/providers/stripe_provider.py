@@ -15,6 +15,7 @@ from typing import Any
 
 import stripe
 
+from shop.core.json_input import json_depth_check
 from shop.core.money import THREE_DECIMAL_CURRENCIES, from_minor, to_minor
 
 from .base import (
@@ -286,6 +287,9 @@ class StripeProvider(PaymentProvider):
         if not signature:
             raise WebhookVerificationError("missing Stripe-Signature header", code="missing_signature")
         try:
+            # The SDK decodes the body with the standard decoder, whose RecursionError on a deeply nested one its
+            # callers do not catch: refused first, as the bad body it is (a ValueError).
+            json_depth_check(body)
             event = self._client.construct_event(
                 body, signature, self._webhook_secret, tolerance=self._webhook_tolerance
             ).to_dict()

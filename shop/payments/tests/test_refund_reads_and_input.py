@@ -83,6 +83,20 @@ def test_other_falsy_but_sent_refund_inputs_are_refused_naming_the_field(user_cl
     _unchanged(order, payment_id)
 
 
+@pytest.mark.parametrize("body", [{"lines": [], "amount": "5.00"}, {"shipping": True, "amount": "5.00"},
+                                  {"lines": [], "shipping": False, "amount": "5.00"}])
+def test_an_amount_sent_with_lines_or_shipping_is_refused_naming_each_field_sent(user_client, staff_client, germany,
+                                                                                 body):
+    order, payment_id = _paid_order(user_client)
+
+    response = staff_client.post("/payments/refund/", {"payment_id": payment_id, **body}, format="json")
+
+    assert response.status_code == 400, response.content
+    message = "Send either an amount or lines (and shipping), not both."
+    assert response.json()["errors"] == {name: [message] for name in body}
+    _unchanged(order, payment_id)
+
+
 def test_a_zero_quantity_of_a_line_is_refused_and_a_customer_empty_lines_refunds_nothing(user_client, staff_client,
                                                                                          germany):
     order, payment_id = _paid_order(user_client)

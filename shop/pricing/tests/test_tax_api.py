@@ -111,6 +111,21 @@ def test_second_rate_for_the_same_class_and_place_is_refused(staff_client):
     assert list(TaxRate.objects.values_list("rate", flat=True)) == [Decimal("19.0000")]
 
 
+def test_the_testers_second_rate_names_the_fields_it_repeats_never_all(staff_client):
+    """Found by a tester: the unique-together refusal came under ``errors.__all__``, a key no client expects (every
+    other error names its field, or ``non_field_errors``)."""
+    body = {"tax_class": "standard", "country": "US", "rate": "8.875"}
+    assert staff_client.post("/pricing/tax-rates/", body, format="json").status_code == 201
+
+    response = staff_client.post("/pricing/tax-rates/", body, format="json")
+
+    assert response.status_code == 400
+    message = "Tax rate with this Tax class, Country and Region already exists."
+    assert response.json() == {"detail": f"tax_class: {message}", "code": "invalid",
+                               "errors": {"tax_class": [message], "country": [message], "region": [message]}}
+    assert TaxRate.objects.count() == 1
+
+
 def test_list_filter_refuses_an_unknown_country(staff_client):
     response = staff_client.get("/pricing/tax-rates/?country=Atlantis")
     assert response.status_code == 400
