@@ -9,6 +9,9 @@ from shop.core.models import TimeStampedModel, positive_amount_validator
 from shop.core.money import MONEY_COLUMN
 
 CART_MAX_QUANTITY = 1000
+# The most lines one order holds (docs/SECURITY.md, API4): a direct order's ``items`` and a cart alike, so that a
+# cart can always be checked out (``too_many_lines``).
+ORDER_MAX_LINES = 100
 
 
 class Cart(TimeStampedModel):

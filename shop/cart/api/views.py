@@ -117,7 +117,9 @@ class CartItemAddApi(NoStoreMixin, APIView):
     def post(self, request):
         """Send `product_id` (and `variant_id` when the product has variants) and `quantity` (default 1). Adding
         what is already in the cart raises its quantity. Refused with a 400 naming the problem when the product is
-        inactive or the quantity is more than the stock. Answers the whole cart."""
+        inactive or the quantity is more than the stock; a new line in a cart already holding the 100 lines an order
+        holds is 400 `too_many_lines` (with `max_lines`), while adding to a line it holds still works. Answers the
+        whole cart."""
         serializer = CartItemAddInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
