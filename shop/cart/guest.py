@@ -51,7 +51,7 @@ from shop.pricing.errors import PricingErrorCode
 
 from .locks import carts_lock
 from .models import CART_MAX_QUANTITY, ORDER_MAX_LINES, Cart, CartItem
-from .pricing import cart_order_amount, fits_one_order
+from .pricing import cart_order_amount, fits_one_order, seen_sale_price
 from .tokens import cart_token_lookup_hash, guest_cart_cutoff
 
 logger = logging.getLogger(__name__)
@@ -267,6 +267,7 @@ def _merge_lines(cart: Cart, guest_lines: list[CartItem], existing: dict, with_v
         # Taken over as if added now: today's price, held from now (shop/cart/pricing.py), the old one remembered.
         line.quantity, line.price_snapshot, line.priced_at = take.quantity, take.price, now
         line.price_changed_from = guest_line.price_snapshot if changed else None
+        line.sale_price_seen = seen_sale_price(line, now=now)
         line.full_clean(exclude=["cart"], validate_unique=False, validate_constraints=False)
         line.save()
         report.lines_merged += 1

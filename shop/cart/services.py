@@ -16,7 +16,7 @@ from shop.discounts.services import refusal_error
 from .errors import CartErrorCode
 from .locks import owner_cart_lock
 from .models import CART_MAX_QUANTITY, ORDER_MAX_LINES, Cart, CartItem
-from .pricing import cart_order_amount, catalog_unit_price, fits_one_order
+from .pricing import cart_order_amount, catalog_unit_price, fits_one_order, seen_sale_price
 from .selectors import cart_discounts, purchasable_get
 from .tokens import cart_token_hash, cart_token_new
 
@@ -63,6 +63,7 @@ def _reprice(item: CartItem) -> None:
     item.price_changed_from = item.price_snapshot if price != item.price_snapshot else None
     item.price_snapshot = price
     item.priced_at = timezone.now()
+    item.sale_price_seen = seen_sale_price(item, now=item.priced_at)
 
 
 def _check_orderable(cart: Cart, item: CartItem) -> None:
@@ -94,7 +95,9 @@ def cart_item_add(*, user=None, cart_token: str | None = None, product_id: int |
     if item is None:
         _check_room_for_a_line(cart)
         price = variant.price if variant is not None else product.price
-        item = CartItem(cart=cart, product=product, variant=variant, quantity=quantity, price_snapshot=price)
+        item = CartItem(cart=cart, product=product, variant=variant, quantity=quantity, price_snapshot=price,
+                        priced_at=timezone.now())
+        item.sale_price_seen = seen_sale_price(item, now=item.priced_at)
     else:
         item.product, item.variant = product, variant  # the rows just read: no second query for the price
         item.quantity += quantity
@@ -124,7 +127,7 @@ def cart_item_update(*, user=None, cart_token: str | None = None, item_id: int, 
         item.quantity = quantity
         _check_stock(item)
         _reprice(item)
-        fields += ["price_snapshot", "priced_at", "price_changed_from"]
+        fields += ["price_snapshot", "priced_at", "price_changed_from", "sale_price_seen"]
     item.quantity = quantity
     item.full_clean()
     item.save(update_fields=fields)

@@ -81,7 +81,8 @@ class CartApi(NoStoreMixin, APIView):
                    parameters=[CART_TOKEN], examples=CART_EXAMPLES)
     def get(self, request):
         """Each line with the unit price checkout charges (`price_snapshot` = `unit_price`: the price you saw when
-        adding it, held for `CART_PRICE_HOLD_MINUTES`, then the catalog's; `price_changed` says when it moved), its
+        adding it, held for `CART_PRICE_HOLD_MINUTES`, then the catalog's; `price_changed` says when it moved; sales
+        are not held: `sale_changed` says when a unit's price after sale moved since you added it), its
         `net`, `tax`, `gross` and `tax_rate`, and for the cart `subtotal`, `shipping`, `discount`, `tax_total`,
         `total` (= `cart_total`), `currency` and the invoice's `tax_lines`. Taxed at the shop's country
         (`SHOP_COUNTRY`) until checkout gives an address. Sales running now and the cart's voucher are priced in:
