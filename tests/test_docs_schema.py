@@ -310,3 +310,39 @@ def test_the_product_search_parameter_states_its_limit_and_how_words_match(schem
     assert "accents and case are ignored" in search["description"]
     response = api_client.get("/products/", {"search": "x" * 201})
     assert (response.status_code, response.json()["code"]) == (400, "invalid")
+
+
+def _request_fields(schema, operation) -> set[str]:
+    """The names an operation takes: its parameters and its request body's properties (through refs and oneOf)."""
+    def properties(node) -> set[str]:
+        while isinstance(node, dict) and "$ref" in node:
+            node = schema["components"]["schemas"][node["$ref"].rsplit("/", 1)[-1]]
+        if not isinstance(node, dict):
+            return set()
+        found = set(node.get("properties", {}))
+        for key in ("oneOf", "anyOf", "allOf"):
+            for option in node.get(key, []):
+                found |= properties(option)
+        return found
+
+    fields = {parameter["name"] for parameter in operation.get("parameters", [])}
+    for content in operation.get("requestBody", {}).get("content", {}).values():
+        fields |= properties(content.get("schema", {}))
+    return fields
+
+
+def test_a_refusal_an_operation_describes_names_a_field_it_takes(schema):
+    """Found by a tester: the staff category and image PUT/PATCH described the product's `stock_on_variants` refusal
+    "naming `stock_quantity`", a field neither takes (the paragraph was copied from the product's operations)."""
+    wrong = [f"{method.upper()} {path}: {name}" for path, method, operation in _operations(schema)
+             for name in re.findall(r"naming `([\w.\-]+)`", operation.get("description", ""))
+             if name not in _request_fields(schema, operation)]
+
+    assert wrong == []
+
+
+def test_only_the_products_own_writes_describe_its_stock_on_variants_refusal(schema):
+    describing = sorted(f"{method.upper()} {path}" for path, method, operation in _operations(schema)
+                        if "stock_on_variants" in operation.get("description", ""))
+
+    assert describing == ["PATCH /products/{slug}/", "PUT /products/{slug}/"]

@@ -19,3 +19,6 @@ class CartErrorCode(StrEnum):
     # More than one order can hold (the money columns' ten whole digits): a cart line added or raised past it
     # (naming ``quantity``), or a checkout's total or subtotal (400). Checkout reuses it.
     ORDER_TOO_LARGE = "order_too_large"
+    # More lines than one order holds (``ORDER_MAX_LINES``): a new line added to a cart already that full, or a cart
+    # checkout of a cart holding more (kept from before the limit), with ``max_lines`` and ``lines_to_remove`` (400).
+    TOO_MANY_LINES = "too_many_lines"

@@ -21,6 +21,12 @@ lowered for it: a line that gains no unit stays exactly as it was, held price in
 are reported, not kept in the guest cart, which closes as after any merge (one token, one merge: a cart left
 half-open would be merged again by the next login that sends its token).
 
+And the line limit: adding a new line to a cart already holding ``ORDER_MAX_LINES`` is refused (400
+``too_many_lines``). The merge takes guest lines that are new to the user's cart, in the order they were added, while
+there is room, and leaves out the rest (``dropped_too_many_lines``); a guest line adding to a line the user's cart
+holds takes no room. The user's own lines are never removed for it (a cart kept from before the limit may hold
+more: checkout says how many to remove).
+
 The guest cart's voucher code (``POST /cart/voucher/``): ``merge`` carries it over only when the user's cart has
 none (a code the user chose is never overwritten by one typed while logged out); ``replace`` takes it in place of
 the user's when the guest cart has one; ``keep`` leaves the user's cart, code included, as it was. A carried code
@@ -44,8 +50,8 @@ from shop.core.money import money_text
 from shop.pricing.errors import PricingErrorCode
 
 from .locks import carts_lock
-from .models import CART_MAX_QUANTITY, Cart, CartItem
-from .pricing import cart_order_amount, fits_one_order
+from .models import CART_MAX_QUANTITY, ORDER_MAX_LINES, Cart, CartItem
+from .pricing import cart_order_amount, fits_one_order, seen_sale_price
 from .tokens import cart_token_lookup_hash, guest_cart_cutoff
 
 logger = logging.getLogger(__name__)
@@ -62,6 +68,7 @@ class Adjustment(StrEnum):
     DROPPED_INACTIVE = "dropped_inactive"  # the product or variant is no longer for sale
     DROPPED_OUT_OF_STOCK = "dropped_out_of_stock"  # nothing left to sell
     DROPPED_ORDER_TOO_LARGE = "dropped_order_too_large"  # not one unit fits beside the cart in one order
+    DROPPED_TOO_MANY_LINES = "dropped_too_many_lines"  # a new line past ORDER_MAX_LINES, the most one order holds
     REPRICED = "repriced"  # the price changed since the guest added it: today's price applies
     DISCARDED = "discarded"  # strategy ``keep``: the guest line was not taken over
 
@@ -217,14 +224,29 @@ def _adjustment(take: _Take, kind: Adjustment, quantity: int, *, old_price: Deci
                           old_price=old_price, new_price=new_price)
 
 
+def _fit_line_limit(takes: list[_Take], existing: dict) -> None:
+    """Drop the new lines past ``ORDER_MAX_LINES``: the guest lines the user's cart does not hold yet, in the order
+    they were added, take the places left beside its lines; one adding to a line it holds needs no place."""
+    room = ORDER_MAX_LINES - len(existing)
+    for take in takes:
+        if take.dropped is not None or take.existing is not None:
+            continue
+        if room > 0:
+            room -= 1
+        else:
+            take.dropped, take.quantity = Adjustment.DROPPED_TOO_MANY_LINES, 0
+
+
 def _merge_lines(cart: Cart, guest_lines: list[CartItem], existing: dict, with_variants: set[int],
                  report: MergeReport) -> None:
     """Move the guest lines into ``cart`` (whose lines are ``existing``, by (product, variant)), recording every
-    adjustment, guest line by guest line. The cart is priced once as the merge would leave it; only when that is
-    more than one order can hold are the lines fitted one by one (``_fit_one_order``)."""
+    adjustment, guest line by guest line. New lines past the line limit are left out first (``_fit_line_limit``);
+    the cart is then priced once as the merge would leave it; only when that is more than one order can hold are
+    the lines fitted one by one (``_fit_one_order``)."""
     now = timezone.now()
     takes = [_take(line, existing.get((line.product_id, line.variant_id)), line.product_id in with_variants)
              for line in guest_lines]
+    _fit_line_limit(takes, existing)
     merged = dict(existing) | {take.key: take.line_at(take.quantity, now) for take in takes if take.dropped is None}
     if not _fits_or_unpriceable(merged.values()):
         _fit_one_order(takes, existing, now)
@@ -245,6 +267,7 @@ def _merge_lines(cart: Cart, guest_lines: list[CartItem], existing: dict, with_v
         # Taken over as if added now: today's price, held from now (shop/cart/pricing.py), the old one remembered.
         line.quantity, line.price_snapshot, line.priced_at = take.quantity, take.price, now
         line.price_changed_from = guest_line.price_snapshot if changed else None
+        line.sale_price_seen = seen_sale_price(line, now=now)
         line.full_clean(exclude=["cart"], validate_unique=False, validate_constraints=False)
         line.save()
         report.lines_merged += 1

@@ -9,6 +9,9 @@ from shop.core.models import TimeStampedModel, positive_amount_validator
 from shop.core.money import MONEY_COLUMN
 
 CART_MAX_QUANTITY = 1000
+# The most lines one order holds (docs/SECURITY.md, API4): a direct order's ``items`` and a cart alike, so that a
+# cart can always be checked out (``too_many_lines``).
+ORDER_MAX_LINES = 100
 
 
 class Cart(TimeStampedModel):
@@ -59,6 +62,10 @@ class CartItem(TimeStampedModel):
     # The unit price before the line was last re-priced at a different price (adding more of it), so the cart can
     # tell the customer the price changed; null when the last re-pricing kept the price.
     price_changed_from = models.DecimalField(**MONEY_COLUMN, null=True, blank=True)
+    # The unit price after sale when the line was (last) priced, i.e. what the customer saw each unit cost: sales
+    # are not held (they apply as they stand at checkout), so the cart tells the customer when this moved
+    # (``sale_changed``). Null for lines priced before it was kept: nothing to compare with.
+    sale_price_seen = models.DecimalField(**MONEY_COLUMN, null=True, blank=True)
 
     class Meta:
         ordering = ["id"]

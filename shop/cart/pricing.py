@@ -1,9 +1,12 @@
 """What a cart costs now: each line's unit price under the price hold, then the pricing pipeline.
 
-A line keeps the unit price the customer saw when it was (last) priced, ``price_snapshot``, for
+A line keeps the catalog unit price the customer saw when it was (last) priced, ``price_snapshot``, for
 ``CART_PRICE_HOLD_MINUTES`` after ``priced_at``; after that, the catalog's current price applies. Adding more of the
 same line re-prices it at once (``shop.cart.services``). Either way a line whose price moved says so
-(:class:`PriceChange`, the cart answer's ``price_changed``). Checkout charges exactly what :func:`cart_price` says.
+(:class:`PriceChange`, the cart answer's ``price_changed``). Only the catalog price is held: sales and the voucher
+apply as they stand now (a sale that ended is not the shop's to keep giving), so a line whose unit price after sale
+moved since it was priced says that too (``sale_price_seen``, the answer's ``sale_changed``). Checkout charges
+exactly what :func:`cart_price` says.
 """
 
 from collections.abc import Iterable, Mapping
@@ -15,7 +18,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from shop.core.money import MONEY_LIMIT
-from shop.discounts.selectors import Evaluation
+from shop.discounts.calculation import sale_unit_price
+from shop.discounts.selectors import Evaluation, promotions_live
 from shop.pricing.pipeline import LinePrice, OrderPrice, PriceLine
 from shop.pricing.quote import price_quote
 
@@ -72,6 +76,28 @@ def price_change(item: CartItem, *, now: datetime) -> PriceChange | None:
     return None
 
 
+def seen_sale_price(item: CartItem, *, now: datetime) -> Decimal:
+    """What one unit of the line costs after the sale running at ``now`` (its ``price_snapshot`` when none is): kept
+    as ``sale_price_seen`` whenever the line is priced. Reads the live promotions (memoized, ``promotions_live``)."""
+    on_sale = sale_unit_price(item.product_id, item.product.category_id, item.price_snapshot,
+                              promotions_live(now=now), settings.SHOP_CURRENCY)
+    return item.price_snapshot if on_sale is None else on_sale
+
+
+def sale_change(item: CartItem, *, now: datetime, unit_sales: Mapping) -> PriceChange | None:
+    """How the line's unit price after sale moved since it was priced (``sale_price_seen`` -> the held unit price
+    less today's sale, ``unit_sales`` by line id), when a sale is on either side: a sale that ended, started or
+    changed. A catalog price moving on its own is :func:`price_change`'s to say. ``None``: no move, or nothing kept."""
+    if item.sale_price_seen is None:
+        return None
+    off = unit_sales.get(item.pk, Decimal(0))
+    now_pays = held_unit_price(item, now=now) - off
+    was_on_sale = item.sale_price_seen != item.price_snapshot
+    if now_pays == item.sale_price_seen or not (was_on_sale or off):
+        return None
+    return PriceChange(old=item.sale_price_seen, new=now_pays)
+
+
 def cart_price_line(item: CartItem, *, now: datetime, discount: Decimal = Decimal(0)) -> PriceLine:
     """The pipeline's input for one cart line (``key`` = the line's id); ``discount`` for the whole line."""
     return PriceLine(unit_price=held_unit_price(item, now=now), quantity=item.quantity,
@@ -87,6 +113,7 @@ class CartPrice:
     lines: Mapping[int, LinePrice] = field(default_factory=dict)
     changes: Mapping[int, PriceChange] = field(default_factory=dict)
     discounts: Evaluation | None = None  # the sales and voucher priced in (``shop.discounts``), None: none asked
+    sale_changes: Mapping[int, PriceChange] = field(default_factory=dict)  # :func:`sale_change`, by cart line id
 
 
 def cart_price(items: Iterable[CartItem], *, address: Mapping[str, str] | None = None,
@@ -110,7 +137,10 @@ def cart_price(items: Iterable[CartItem], *, address: Mapping[str, str] | None =
                             address=address)
         lines |= {line.key: line for line in shown.lines}
     changes = {item.pk: change for item in items if (change := price_change(item, now=now)) is not None}
-    return CartPrice(price=price, lines=lines, changes=changes, discounts=discounts)
+    sale_changes = {} if found is None else {
+        item.pk: change for item in buyable
+        if (change := sale_change(item, now=now, unit_sales=found.unit_sales)) is not None}
+    return CartPrice(price=price, lines=lines, changes=changes, discounts=discounts, sale_changes=sale_changes)
 
 
 def cart_order_amount(items: Iterable[CartItem]) -> OrderPrice:

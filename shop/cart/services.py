@@ -15,8 +15,8 @@ from shop.discounts.services import refusal_error
 
 from .errors import CartErrorCode
 from .locks import owner_cart_lock
-from .models import CART_MAX_QUANTITY, Cart, CartItem
-from .pricing import cart_order_amount, catalog_unit_price, fits_one_order
+from .models import CART_MAX_QUANTITY, ORDER_MAX_LINES, Cart, CartItem
+from .pricing import cart_order_amount, catalog_unit_price, fits_one_order, seen_sale_price
 from .selectors import cart_discounts, purchasable_get
 from .tokens import cart_token_hash, cart_token_new
 
@@ -38,6 +38,24 @@ def _check_stock(item: CartItem) -> None:
                                code=CatalogErrorCode.INSUFFICIENT_STOCK)
 
 
+def too_many_lines_error(lines: int) -> ApplicationError:
+    """The refusal of a cart of ``lines`` lines: more than one order holds (``ORDER_MAX_LINES``), or as many, when one
+    more is asked (``lines`` counts it then). Says how many must go."""
+    remove = lines - ORDER_MAX_LINES
+    message = (f"An order holds at most {ORDER_MAX_LINES} lines and this cart would hold {lines}: remove "
+               f"{remove} {'line' if remove == 1 else 'lines'}, or add to a line already in the cart.")
+    return ApplicationError(message, code=CartErrorCode.TOO_MANY_LINES,
+                            extra={"max_lines": ORDER_MAX_LINES, "lines_to_remove": remove})
+
+
+def _check_room_for_a_line(cart: Cart) -> None:
+    """A new line must leave the cart one order can hold: checkout would refuse it (``too_many_lines``). Counted
+    under the cart's lock, so two adds at once cannot both take the last place."""
+    lines = CartItem.objects.filter(cart=cart).count()
+    if lines >= ORDER_MAX_LINES:
+        raise too_many_lines_error(lines + 1)
+
+
 def _reprice(item: CartItem) -> None:
     """The customer adds more of a line: it takes the catalog's price now and a fresh hold. A price that moved is
     remembered (``price_changed_from``) so the cart answer says so; one that did not clears an older change."""
@@ -45,6 +63,7 @@ def _reprice(item: CartItem) -> None:
     item.price_changed_from = item.price_snapshot if price != item.price_snapshot else None
     item.price_snapshot = price
     item.priced_at = timezone.now()
+    item.sale_price_seen = seen_sale_price(item, now=item.priced_at)
 
 
 def _check_orderable(cart: Cart, item: CartItem) -> None:
@@ -67,14 +86,18 @@ def _check_orderable(cart: Cart, item: CartItem) -> None:
 def cart_item_add(*, user=None, cart_token: str | None = None, product_id: int | None,
                   variant_id: int | None = None, quantity: int = 1) -> Cart:
     """Add a line, or add to the quantity of the same product/variant already in the cart, which re-prices the
-    whole line at the catalog's price now (``shop/cart/pricing.py``: the price hold)."""
+    whole line at the catalog's price now (``shop/cart/pricing.py``: the price hold). A new line in a cart already
+    holding ``ORDER_MAX_LINES`` is refused (400 ``too_many_lines``); adding to a line it holds never is."""
     _check_quantity(quantity)
     cart = owner_cart_lock(user=user, cart_token=cart_token)
     product, variant = purchasable_get(product_id=product_id, variant_id=variant_id)
     item = CartItem.objects.filter(cart=cart, product=product, variant=variant).first()
     if item is None:
+        _check_room_for_a_line(cart)
         price = variant.price if variant is not None else product.price
-        item = CartItem(cart=cart, product=product, variant=variant, quantity=quantity, price_snapshot=price)
+        item = CartItem(cart=cart, product=product, variant=variant, quantity=quantity, price_snapshot=price,
+                        priced_at=timezone.now())
+        item.sale_price_seen = seen_sale_price(item, now=item.priced_at)
     else:
         item.product, item.variant = product, variant  # the rows just read: no second query for the price
         item.quantity += quantity
@@ -104,7 +127,7 @@ def cart_item_update(*, user=None, cart_token: str | None = None, item_id: int, 
         item.quantity = quantity
         _check_stock(item)
         _reprice(item)
-        fields += ["price_snapshot", "priced_at", "price_changed_from"]
+        fields += ["price_snapshot", "priced_at", "price_changed_from", "sale_price_seen"]
     item.quantity = quantity
     item.full_clean()
     item.save(update_fields=fields)

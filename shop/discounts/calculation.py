@@ -152,6 +152,9 @@ class Discounts:
     order_discount: Decimal = ZERO
     shipping_discount: Decimal = ZERO
     applied: tuple[AppliedDiscount, ...] = ()
+    # What the sale takes off one unit of each line on sale (by line key; a line not on sale is absent): the cart
+    # compares the unit price after sale with the one the customer saw (``shop.cart.pricing``).
+    unit_sales: dict = field(default_factory=dict)
 
     @property
     def total(self) -> Decimal:
@@ -201,11 +204,13 @@ def discounts_compute(lines: Sequence[DiscountLine], *, promotions: Sequence[Pro
     left: dict[object, Decimal] = {}
     on_sale: set[object] = set()
     promoted: dict[int, tuple[PromotionRule, Decimal]] = {}
+    unit_sales: dict[object, Decimal] = {}
     for line in lines:
         best = best_promotion(line.product_id, line.category_id, line.unit_price, promotions, currency)
         listed = line.unit_price * line.quantity
         if best is not None:
             rule, unit_off = best
+            unit_sales[line.key] = unit_off
             off = unit_off * line.quantity
             line_discounts[line.key] = off
             on_sale.add(line.key)
@@ -217,7 +222,7 @@ def discounts_compute(lines: Sequence[DiscountLine], *, promotions: Sequence[Pro
                                promotion_id=rule.id) for rule, amount in sorted(promoted.values(),
                                                                                 key=lambda item: item[0].id)]
     if voucher is None:
-        return Discounts(line_discounts=line_discounts, applied=tuple(applied))
+        return Discounts(line_discounts=line_discounts, unit_sales=unit_sales, applied=tuple(applied))
 
     goods = sum(left.values(), ZERO)
     if voucher.min_spend is not None and goods < voucher.min_spend:
@@ -246,7 +251,7 @@ def discounts_compute(lines: Sequence[DiscountLine], *, promotions: Sequence[Pro
                 # take off, and the order goes through without the voucher, which keeps its use for an order
                 # whose shipping costs something. Never a refusal: the cart, which knows no shipping, said it
                 # applies.
-                return Discounts(line_discounts=line_discounts, applied=tuple(applied))
+                return Discounts(line_discounts=line_discounts, unit_sales=unit_sales, applied=tuple(applied))
             amount = ZERO
         elif voucher.kind == "free_shipping":
             amount = shipping_price
@@ -256,7 +261,8 @@ def discounts_compute(lines: Sequence[DiscountLine], *, promotions: Sequence[Pro
             amount = min(voucher.value, shipping_price)
         applied.append(AppliedDiscount(source="voucher", name=voucher.name, target="shipping", amount=amount,
                                        code=voucher.code, voucher_id=voucher.id))
-        return Discounts(line_discounts=line_discounts, shipping_discount=amount, applied=tuple(applied))
+        return Discounts(line_discounts=line_discounts, unit_sales=unit_sales, shipping_discount=amount,
+                         applied=tuple(applied))
 
     base_amount = sum((left[line.key] for line in base), ZERO)
     if voucher.kind == "percentage":
@@ -277,4 +283,5 @@ def discounts_compute(lines: Sequence[DiscountLine], *, promotions: Sequence[Pro
         target = "lines"
     applied.append(AppliedDiscount(source="voucher", name=voucher.name, target=target, amount=amount,
                                    code=voucher.code, voucher_id=voucher.id))
-    return Discounts(line_discounts=line_discounts, order_discount=order_discount, applied=tuple(applied))
+    return Discounts(line_discounts=line_discounts, unit_sales=unit_sales, order_discount=order_discount,
+                     applied=tuple(applied))

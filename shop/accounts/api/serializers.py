@@ -23,8 +23,8 @@ class TokenPairOutput(serializers.Serializer):
 
 # What a login's cart merge may report per guest line (the cart app's ``shop.cart.guest.Adjustment``; accounts sits
 # below the cart, so the names are repeated here and a test keeps the two equal).
-CART_MERGE_ADJUSTMENTS = ("capped", "dropped_inactive", "dropped_out_of_stock", "dropped_order_too_large", "repriced",
-                          "discarded")
+CART_MERGE_ADJUSTMENTS = ("capped", "dropped_inactive", "dropped_out_of_stock", "dropped_order_too_large",
+                          "dropped_too_many_lines", "repriced", "discarded")
 CART_MERGE_STRATEGIES = ("merge", "replace", "keep")
 
 
@@ -34,8 +34,9 @@ class CartMergeAdjustmentOutput(serializers.Serializer):
         help_text="capped: quantity lowered to the stock, the line limit or what one order can still hold (your "
                   "cart stays below what checkout accepts; a line of yours is never lowered for it); "
                   "dropped_inactive / dropped_out_of_stock: not taken over; dropped_order_too_large: not one unit "
-                  "fits in one order beside your cart; repriced: today's price applies (old_price -> new_price); "
-                  "discarded: strategy keep left the guest line behind.")
+                  "fits in one order beside your cart; dropped_too_many_lines: a line new to your cart past the 100 "
+                  "lines one order holds (yours are never removed for it); repriced: today's price applies "
+                  "(old_price -> new_price); discarded: strategy keep left the guest line behind.")
     product_id = serializers.IntegerField()
     variant_id = serializers.IntegerField(allow_null=True)
     name = serializers.CharField()

@@ -73,7 +73,8 @@ CART_TOKEN = OpenApiParameter(
 )
 CART_MERGE = OpenApiParameter(
     "X-Cart-Merge", str, location=OpenApiParameter.HEADER, required=False, enum=["merge", "replace", "keep"],
-    description="With X-Cart-Token: `merge` (default: quantities added, capped at the stock and the line limit), "
+    description="With X-Cart-Token: `merge` (default: quantities added, capped at the stock and the line limit; "
+                "lines new to your cart past the 100 an order holds left out), "
                 "`replace` (your cart becomes the guest cart) or `keep` (your cart stays; the guest lines are "
                 "dropped). Anything else is a 400 `invalid_cart_merge` and nobody is logged in.",
 )

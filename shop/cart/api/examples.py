@@ -32,6 +32,7 @@ CART = {
             "tax_rate": "19",
             "tax_class": "standard",
             "price_changed": None,
+            "sale_changed": None,
             "available": True,
             "created_at": "2026-11-30T10:15:00Z",
         }
@@ -55,6 +56,9 @@ CART = {
 REPRICED_LINE = {**CART["items"][0], "price_snapshot": "64.99", "unit_price": "64.99", "item_total": "129.98",
                  "net": "109.22", "tax": "20.76", "gross": "129.98",
                  "price_changed": {"old": "59.99", "new": "64.99"}}
+# A line added during a 10 % sale (53.99 a unit after sale) that ended since: the held catalog price stays, the sale
+# does not (docs/PRICING.md, "Price hold"), and the line says what a unit costs now.
+SALE_ENDED_LINE = {**CART["items"][0], "sale_changed": {"old": "53.99", "new": "59.99"}}
 
 CART_ADD_EXAMPLES = [
     OpenApiExample("Two of a product", request_only=True, value={"product_id": 1, "quantity": 2}),
@@ -67,6 +71,8 @@ CART_EXAMPLES = [
                    value={**CART, "items": [REPRICED_LINE], "cart_total": "129.98", "subtotal": "129.98",
                           "tax_total": "20.76", "total": "129.98",
                           "tax_lines": [{"rate": "19", "base": "109.22", "amount": "20.76"}]}),
+    OpenApiExample("A line whose sale ended since it was added", response_only=True, status_codes=["200"],
+                   value={**CART, "items": [SALE_ENDED_LINE]}),
 ]
 
 # A 10 % sale on the product (6.00 off each unit) and a 10 % order voucher (10 % of 107.98 = 10.80), both priced

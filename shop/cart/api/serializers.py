@@ -66,7 +66,14 @@ class CartItemOutput(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     tax_class = serializers.SerializerMethodField(help_text="The tax class code the line is taxed as.")
     price_changed = serializers.SerializerMethodField(
         help_text="Set when the unit price moved since you saw it (the hold ran out, or adding more re-priced the "
-                  "line): the `old` and `new` unit price. Null otherwise.")
+                  "line): the `old` and `new` unit price. Null otherwise. Only this catalog price is held: sales "
+                  "are not (see `sale_changed`).")
+    sale_changed = serializers.SerializerMethodField(
+        help_text="Set when what one unit costs after its sale moved since the line was priced (added, or more "
+                  "added): a sale ended, started or changed. `old` is the unit price after sale you saw, `new` the "
+                  "one checkout charges now (`unit_price` less today's sale). Sales and vouchers are not held: they "
+                  "apply as they stand at checkout. Null otherwise (a catalog price moving alone is "
+                  "`price_changed`).")
     available = serializers.SerializerMethodField(
         help_text="False once the product or variant was deleted or deactivated: the line is shown with what it "
                   "would cost, but counts in none of the cart's totals, and checkout refuses it "
@@ -75,7 +82,8 @@ class CartItemOutput(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     class Meta:
         model = CartItem
         fields = ["id", "product", "variant", "quantity", "price_snapshot", "item_total", "unit_price", "discount",
-                  "net", "tax", "gross", "tax_rate", "tax_class", "price_changed", "available", "created_at"]
+                  "net", "tax", "gross", "tax_rate", "tax_class", "price_changed", "sale_changed", "available",
+                  "created_at"]
         read_only_fields = fields
 
     def _line(self, item: CartItem):
@@ -126,6 +134,11 @@ class CartItemOutput(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     @extend_schema_field(PriceChangeOutput(allow_null=True))
     def get_price_changed(self, item: CartItem):
         change = self.context["pricing"].changes.get(item.pk)
+        return None if change is None else {"old": self._money(change.old), "new": self._money(change.new)}
+
+    @extend_schema_field(PriceChangeOutput(allow_null=True))
+    def get_sale_changed(self, item: CartItem):
+        change = self.context["pricing"].sale_changes.get(item.pk)
         return None if change is None else {"old": self._money(change.old), "new": self._money(change.new)}
 
 

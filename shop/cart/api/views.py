@@ -75,7 +75,8 @@ class CartApi(NoStoreMixin, APIView):
                    parameters=[CART_TOKEN], examples=CART_EXAMPLES)
     def get(self, request):
         """Each line with the unit price checkout charges (`price_snapshot` = `unit_price`: the price you saw when
-        adding it, held for `CART_PRICE_HOLD_MINUTES`, then the catalog's; `price_changed` says when it moved), its
+        adding it, held for `CART_PRICE_HOLD_MINUTES`, then the catalog's; `price_changed` says when it moved; sales
+        are not held: `sale_changed` says when a unit's price after sale moved since you added it), its
         `net`, `tax`, `gross` and `tax_rate`, and for the cart `subtotal`, `shipping`, `discount`, `tax_total`,
         `total` (= `cart_total`), `currency` and the invoice's `tax_lines`. Taxed at the shop's country
         (`SHOP_COUNTRY`) until checkout gives an address. Sales running now and the cart's voucher are priced in:
@@ -111,7 +112,9 @@ class CartItemAddApi(NoStoreMixin, APIView):
     def post(self, request):
         """Send `product_id` (and `variant_id` when the product has variants) and `quantity` (default 1). Adding
         what is already in the cart raises its quantity. Refused with a 400 naming the problem when the product is
-        inactive or the quantity is more than the stock. Answers the whole cart."""
+        inactive or the quantity is more than the stock; a new line in a cart already holding the 100 lines an order
+        holds is 400 `too_many_lines` (with `max_lines`), while adding to a line it holds still works. Answers the
+        whole cart."""
         serializer = CartItemAddInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

@@ -48,7 +48,7 @@ def test_add_item_answers_with_the_full_cart_in_the_seed_shape(user_client):
     assert item["item_total"] == "199.98"
     assert set(item) == {"id", "product", "variant", "quantity", "price_snapshot", "item_total", "created_at",
                          "unit_price", "discount", "net", "tax", "gross", "tax_rate", "tax_class", "price_changed",
-                         "available"}
+                         "sale_changed", "available"}
     assert body["total_items"] == 2
     assert body["cart_total"] == "199.98"
 

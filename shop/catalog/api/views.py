@@ -323,11 +323,10 @@ class ProductImageDetailApi(CatalogApi):
     @extend_schema(summary="Replace a product image", tags=TAGS, request=ImageUpdateInput,
                    responses={200: ProductImageOutput, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR})
     def put(self, request, pk):
-        """Staff with catalog permissions only. Every field is sent.
-
-        A product with variants is sold only through them: its `stock_quantity` is the sum of its variants' stock.
-        Sending that same figure changes nothing; any other is 400 `stock_on_variants` naming `stock_quantity`
-        (change the variants' stock instead)."""
+        """Staff with catalog permissions only. Every field is sent: `product` (a live product's id: sending another
+        moves the image there, where it is primary only if it is that product's first image or `is_primary` is
+        true), `image_url`, and optionally `is_primary` (true makes it the product's one primary image).
+        An empty `image_url` on an image without an uploaded file is a 400 naming `image_url`."""
         return self._update(request, pk, partial=False)
 
     @extend_schema(summary="Update a product image", tags=TAGS, request=ImageUpdateInput,
@@ -398,9 +397,8 @@ class ProductVariantDetailApi(CatalogApi):
     def put(self, request, pk):
         """Staff with catalog permissions only. Every field is sent.
 
-        A product with variants is sold only through them: its `stock_quantity` is the sum of its variants' stock.
-        Sending that same figure changes nothing; any other is 400 `stock_on_variants` naming `stock_quantity`
-        (change the variants' stock instead)."""
+        A variant's `stock_quantity` is its own (the product's is the sum of its variants'): the figure sent is the
+        variant's new stock level. A `sku` another live variant holds (SKUs ignore case) is a 400 naming `sku`."""
         return self._update(request, pk, partial=False)
 
     @extend_schema(summary="Update a variant", tags=TAGS, request=VariantInput,
@@ -408,9 +406,8 @@ class ProductVariantDetailApi(CatalogApi):
     def patch(self, request, pk):
         """Staff with catalog permissions only. Send only the fields to change.
 
-        A product with variants is sold only through them: its `stock_quantity` is the sum of its variants' stock.
-        Sending that same figure changes nothing; any other is 400 `stock_on_variants` naming `stock_quantity`
-        (change the variants' stock instead)."""
+        A variant's `stock_quantity` is its own (the product's is the sum of its variants'): the figure sent is the
+        variant's new stock level. A `sku` another live variant holds (SKUs ignore case) is a 400 naming `sku`."""
         return self._update(request, pk, partial=True)
 
     @extend_schema(summary="Delete (soft) a variant", tags=TAGS,
@@ -486,21 +483,17 @@ class CategoryDetailApi(CachedPublicReadMixin, CatalogApi):
     @extend_schema(summary="Replace a category", tags=TAGS, request=CategoryInput,
                    responses={200: CategoryOutput, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR})
     def put(self, request, slug):
-        """Staff with catalog permissions only. Every field is sent.
-
-        A product with variants is sold only through them: its `stock_quantity` is the sum of its variants' stock.
-        Sending that same figure changes nothing; any other is 400 `stock_on_variants` naming `stock_quantity`
-        (change the variants' stock instead)."""
+        """Staff with catalog permissions only. Every field is sent: `name`, `slug`, and optionally
+        `description` (absent: emptied). A `slug` another category holds (slugs ignore case) is a 400 naming
+        `slug`. Its products stay in it; its pages show the change at once."""
         return self._update(request, slug, partial=False)
 
     @extend_schema(summary="Update a category", tags=TAGS, request=CategoryInput,
                    responses={200: CategoryOutput, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR})
     def patch(self, request, slug):
-        """Staff with catalog permissions only. Send only the fields to change.
-
-        A product with variants is sold only through them: its `stock_quantity` is the sum of its variants' stock.
-        Sending that same figure changes nothing; any other is 400 `stock_on_variants` naming `stock_quantity`
-        (change the variants' stock instead)."""
+        """Staff with catalog permissions only. Send only the fields to change (`name`, `slug`, `description`).
+        A `slug` another category holds (slugs ignore case) is a 400 naming `slug`. Its products stay in it; its
+        pages show the change at once."""
         return self._update(request, slug, partial=True)
 
     @extend_schema(summary="Delete a category (refused while it has live products)", tags=TAGS,

@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from shop.cart.api.serializers import ProductSummaryOutput, VariantSummaryOutput
-from shop.cart.models import CART_MAX_QUANTITY
+from shop.cart.models import CART_MAX_QUANTITY, ORDER_MAX_LINES
 from shop.core.countries import CountryField, country_name
 from shop.core.schema import BlankableEmailField, BlankableURLField
 from shop.core.serializers import (
@@ -502,10 +502,12 @@ class CheckoutInput(serializers.Serializer):
                                           "by value (`661.870` is `661.87`); more decimals than the currency has "
                                           "(`661.875` in EUR) is a 400 naming it. If it differs from the server's: "
                                           "409 `total_mismatch` with the current `total`.")
-    items = OrderLineInput(many=True, required=False, max_length=100,
-                           help_text="Direct order lines; omit to check out the cart. Either way a placed order "
-                                     "empties the cart (its voucher code too).")
-    cart_items = OrderLineInput(many=True, required=False, max_length=100,
+    items = OrderLineInput(many=True, required=False, max_length=ORDER_MAX_LINES,
+                           help_text=f"Direct order lines, at most {ORDER_MAX_LINES}; omit to check out the cart (a "
+                                     f"cart of more than {ORDER_MAX_LINES} lines is a 400 `too_many_lines` saying "
+                                     "how many to remove). Either way a placed order empties the cart (its voucher "
+                                     "code too).")
+    cart_items = OrderLineInput(many=True, required=False, max_length=ORDER_MAX_LINES,
                                 help_text="The same as `items` (sent together: a 400 naming both).")
     voucher = serializers.CharField(
         max_length=40, required=False, allow_blank=True, default="",

@@ -13,9 +13,10 @@ from django.utils import timezone
 from shop.accounts.models import Address
 from shop.cart.errors import CartErrorCode
 from shop.cart.locks import cart_lock, carts_lock, guest_cart_lock
-from shop.cart.models import Cart, CartItem
+from shop.cart.models import ORDER_MAX_LINES, Cart, CartItem
 from shop.cart.pricing import held_unit_price, line_is_buyable
 from shop.cart.selectors import purchasables_get
+from shop.cart.services import too_many_lines_error
 from shop.cart.tokens import cart_token_hash
 from shop.catalog.models import ProductVariant
 from shop.catalog.stock import StockLine, stock_deduct
@@ -118,6 +119,10 @@ def _cart_lines(cart) -> list[CheckoutLine]:
             extra={"unavailable_items": [{"id": item.pk, "product_id": item.product_id,
                                           "variant_id": item.variant_id, "name": _line_name(item)}
                                          for item in unavailable]})
+    # A cart filled before adding refused a line past ORDER_MAX_LINES holds more than an order may: the customer
+    # chooses what goes, told how many, before anything is priced or moved.
+    if len(items) > ORDER_MAX_LINES:
+        raise too_many_lines_error(len(items))
     # A product may have gained variants since it was put in the cart: it must now be bought as one of them.
     plain = {item.product_id for item in items if item.variant_id is None}
     with_variants = set(ProductVariant.objects.filter(product_id__in=plain).values_list("product_id", flat=True))
