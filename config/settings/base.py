@@ -84,6 +84,8 @@ MIDDLEWARE = [
     "shop.core.middleware.AuthenticationMiddleware",
     "shop.core.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A write's body of a type the DRF route does not read is a 415 even where the view never parses it.
+    "shop.core.middleware.RequestBodyTypeMiddleware",
 ]
 # Paths where sessions, Django's login and messages do nothing: the public catalog's JSON routes (JWT auth, no
 # page). Skipping the three there is part of what makes a cached catalog read cheap (bench/README.md). The admin,

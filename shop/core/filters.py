@@ -8,7 +8,9 @@ Every list view filters through a :class:`StrictFilterSet` (django-filter), eith
 (``status``, ``ordering``...) the message lists every valid choice.
 """
 
-from datetime import UTC, date
+import contextlib
+import re
+from datetime import UTC, date, timedelta
 from typing import Any
 
 import django_filters
@@ -168,11 +170,32 @@ class _StorableDateTimeField(django_filters.fields.IsoDateTimeField):
         return cleaned
 
 
+_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class _ThroughTheDayDateTimeField(_StorableDateTimeField):
+    """As :class:`_StorableDateTimeField`, but a date without a time (``2026-12-01``) means the end of that day
+    (its last microsecond), for an upper bound: ``created_from=2026-12-01&created_to=2026-12-01`` is that whole
+    day, where midnight made it an empty range."""
+
+    def clean(self, value):
+        cleaned = super().clean(value)
+        if cleaned is not None and isinstance(value, str) and _DATE_ONLY.fullmatch(value.strip()):
+            with contextlib.suppress(OverflowError):  # 9999-12-31: its midnight is as far as a date-time goes
+                cleaned = cleaned + timedelta(days=1) - timedelta(microseconds=1)
+        return cleaned
+
+
 class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     """``django_filters.IsoDateTimeFilter`` refusing, as a 400 naming the parameter, a date-time the database cannot
-    hold in UTC."""
+    hold in UTC. ``through_the_day=True`` (an upper bound, ``created_to``): a date alone is the end of that day."""
 
     field_class = _StorableDateTimeField
+
+    def __init__(self, *args, through_the_day: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if through_the_day:
+            self.field_class = _ThroughTheDayDateTimeField
 
 
 _TRUE = frozenset({"true", "1", "yes", "on"})

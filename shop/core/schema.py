@@ -12,8 +12,8 @@ errors every endpoint shares, so clients and the schemathesis run (tests/fuzz) s
   on every route), 429 throttled (``retry_after`` seconds) — any operation;
 - 409 conflicting state and 503 a dependency (gateway, busy row lock) failed — writes only;
 - 413 ``request_too_large`` — operations that take a body (``DATA_UPLOAD_MAX_MEMORY_SIZE``);
-- 415 ``unsupported_media_type`` — operations whose body DRF parses (a request body and parsers: not the
-  gateways' webhooks, which read the raw bytes);
+- 415 ``unsupported_media_type`` — every write (and any operation taking a body) of a view with parsers: not the
+  gateways' webhooks, which read the raw bytes;
 - 422 ``idempotency_key_reused`` and 409 ``request_in_progress`` — every operation that takes an
   ``Idempotency-Key`` header or an ``idempotency_key`` field, derived from the operation itself so a new one cannot
   forget them (the 409 beside any 409 the view declares itself);
@@ -155,7 +155,9 @@ class ShopAutoSchema(AutoSchema):
         responses.setdefault("406", {"description": NOT_ACCEPTABLE})
         if "requestBody" in operation:  # read, parsed or raw (a webhook's signed bytes): Django caps its size
             responses.setdefault("413", {"description": REQUEST_TOO_LARGE})
-        if "requestBody" in operation and self.view.parser_classes:
+        # A write's body of a type the route does not read is refused whether or not the view reads it
+        # (shop.core.middleware.RequestBodyTypeMiddleware); a body of a read is never looked at.
+        if ("requestBody" in operation or self.method.lower() in _WRITE_METHODS) and self.view.parser_classes:
             responses.setdefault("415", {"description": UNSUPPORTED_MEDIA_TYPE})
         if self._takes_idempotency_key(operation):
             responses.setdefault("422", {"description": KEY_REUSED})

@@ -12,6 +12,9 @@ class OrderErrorCode(StrEnum):
     """The ``code`` of an error the orders app answers (``{"detail", "code"}``): the API's contract, one meaning
     each, values the strings clients already read."""
 
+    # A guest checkout sent with a valid login (a JWT header or cookie): the account's cart is checked out with
+    # POST /orders/checkout/, so the order is not left off the account (409).
+    GUEST_CHECKOUT_SIGNED_IN = "guest_checkout_signed_in"
     # A guest checkout without what a guest must give (400, naming the field).
     EMAIL_REQUIRED = "email_required"
     ADDRESS_REQUIRED = "address_required"

@@ -22,8 +22,8 @@ class OrderAdminFilter(OrderFilter):
     user = IdFilter(field_name="user_id", label="Orders of this user id.")
     created_from = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte",
                                      label="Created at or after (ISO 8601); after `created_to`: a 400 naming both")
-    created_to = IsoDateTimeFilter(field_name="created_at", lookup_expr="lte",
-                                   label="Created at or before (ISO 8601)")
+    created_to = IsoDateTimeFilter(field_name="created_at", lookup_expr="lte", through_the_day=True,
+                                   label="Created at or before (ISO 8601); a date alone means the end of that day")
 
     ranges = (("created_from", "created_to"),)
 

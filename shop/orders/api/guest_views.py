@@ -10,20 +10,23 @@ import hashlib
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import APIException
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from shop.accounts.throttling import IPScopedThrottle, throttles_for, user_throttles_for
 from shop.cart.api.permissions import HasCartToken
 from shop.cart.tokens import CART_TOKEN_HEADER, cart_token_of
-from shop.core.exceptions import NotFound
+from shop.core.exceptions import Conflict, NotFound
 from shop.core.idempotency import idempotency_key_of
 from shop.core.links import public_base_url
 from shop.core.views import NoStoreMixin
 from shop.orders import selectors, services
 from shop.orders.actors import GuestAccess
+from shop.orders.errors import OrderErrorCode
 from shop.orders.guest import (
     ORDER_TOKEN_HEADER,
     order_access_expires_in,
@@ -124,6 +127,20 @@ def _guest_order_response(order_id: int) -> Response:
     return Response(OrderOutput(order, context={"staff_view": False}).data)
 
 
+def _signed_in(request) -> bool:
+    """Whether ``request`` carries a valid login (the API's JWT header or cookie). The guest routes authenticate
+    nobody, so a signed-in customer's guest checkout would place an order left off their account, against README's
+    "a logged-in request always uses the account's own cart". An expired or garbage token, or a cookie refused for
+    its CSRF token, is no login: such a client may buy as a guest."""
+    for authentication in api_settings.DEFAULT_AUTHENTICATION_CLASSES:
+        try:
+            if authentication().authenticate(request):
+                return True
+        except APIException:
+            continue
+    return False
+
+
 class GuestCheckoutApi(NoStoreMixin, APIView):
     authentication_classes = ()
     permission_classes = (HasCartToken,)
@@ -150,10 +167,16 @@ class GuestCheckoutApi(NoStoreMixin, APIView):
                     "and its use reserved; its per-customer limit counts by `email`; a total of 0 opens no payment "
                     "and places the order paid, as for `POST /orders/checkout/`. A wrong or expired cart token "
                     "is a 404; no token (no header, or a blank one) a 401 `not_authenticated`, as on the cart's "
-                    "routes. Limited per client IP and per e-mail.",
+                    "routes. Sent with a valid login (a JWT header or cookie): a 409 `guest_checkout_signed_in` "
+                    "that places nothing (a customer checks out with `POST /orders/checkout/`). Limited per client "
+                    "IP and per e-mail.",
     )
     def post(self, request):
         """Place a guest's order from their guest cart."""
+        if _signed_in(request):
+            raise Conflict("You are logged in: check out your account's cart with POST /orders/checkout/ (a guest "
+                           "checkout would leave the order off your account), or log out to buy as a guest.",
+                           code=OrderErrorCode.GUEST_CHECKOUT_SIGNED_IN)
         cart_token = cart_token_of(request)
         serializer = GuestCheckoutInput(data=request.data)
         serializer.is_valid(raise_exception=True)

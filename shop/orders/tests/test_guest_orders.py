@@ -87,6 +87,26 @@ def test_a_guest_checkout_without_a_cart_token_is_a_401_as_the_cart_is(guest, pa
     assert not Order.objects.exists()
 
 
+def test_a_guest_checkout_sent_with_a_login_places_nothing_and_points_to_the_customer_checkout(payments_on, hat):
+    """Found by a tester: a customer's Bearer token beside a guest cart's token placed an order with no user, from
+    the guest cart. A logged-in request checks out the account's cart (README), so this is refused; a token that
+    is no login (garbage, expired) leaves the client a guest."""
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    customer = UserFactory()
+    signed_in, stale = APIClient(), APIClient()
+    signed_in.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(customer)}")
+    stale.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
+
+    refused = guest_checkout(signed_in, guest_cart(APIClient(), (hat, 1)), payment_method="cod")
+    assert (refused.status_code, refused.json()["code"]) == (409, "guest_checkout_signed_in"), refused.content
+    assert not Order.objects.exists()
+
+    placed = guest_checkout(stale, guest_cart(APIClient(), (hat, 1)), payment_method="cod")
+    assert placed.status_code == 201, placed.content
+    assert Order.objects.get().user is None
+
+
 def test_an_empty_guest_cart_is_refused(guest, payments_on):
     response = guest_checkout(guest, guest_cart(guest), payment_method="cod")
 

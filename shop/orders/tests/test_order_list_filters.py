@@ -108,3 +108,22 @@ def test_a_range_of_one_moment_and_a_range_in_order_are_lists(staff_client, orde
         response = staff_client.get(f"/orders/admin/?{query}")
         assert response.status_code == 200, (query, response.content)
     assert response.json()["count"] == len(orders)
+
+
+def test_a_date_alone_as_the_upper_bound_means_the_whole_of_that_day(staff_client, orders):
+    """Found by a tester: ``created_from=<today>&created_to=<today>`` listed nothing, ``created_to`` being that
+    day's midnight; a date alone ends at the end of its day, a date-time is taken as sent."""
+    from django.utils import timezone
+
+    today = timezone.localdate().isoformat()
+    placed_at = {order.pk: order.created_at for order in orders.values()}
+    earliest = min(placed_at.values())
+
+    whole_day = _ids(staff_client, f"/orders/admin/?created_from={today}&created_to={today}")
+    before_the_first = _ids(staff_client, "/orders/admin/?created_to="
+                            + earliest.isoformat().replace("+00:00", "Z").replace("+", "%2B"))
+    to_midnight = _ids(staff_client, f"/orders/admin/?created_to={today}T00:00:00Z")
+
+    assert sorted(whole_day) == sorted(placed_at)
+    assert before_the_first == [pk for pk, at in placed_at.items() if at <= earliest]
+    assert to_midnight == []
