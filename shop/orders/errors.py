@@ -11,9 +11,16 @@ class OrderErrorCode(StrEnum):
     """The ``code`` of an error the orders app answers (``{"detail", "code"}``): the API's contract, one meaning
     each, values the strings clients already read."""
 
-    # A guest checkout without what a guest must give (400, naming the field).
+    # A guest checkout without an e-mail (400, naming the field).
     EMAIL_REQUIRED = "email_required"
+    # A checkout without a shipping address where one is needed (400, ``errors`` naming ``shipping_address``): a
+    # guest's; one the shop cannot tax without (no address, no ``SHOP_COUNTRY``, and tax rates configured: taxing
+    # it at 0 would be silently wrong).
     ADDRESS_REQUIRED = "address_required"
+    # A shipping address without what shipping and tax need: free text (one line a program cannot read a country
+    # from), or an address-book entry missing its full name, line 1, city or a country (400, ``errors`` naming the
+    # field that carried it, ``shipping_address`` or ``address``).
+    ADDRESS_INCOMPLETE = "address_incomplete"
 
     # Checkout: an address-book id that is not the caller's (400, ``errors`` names the field).
     ADDRESS_NOT_FOUND = "address_not_found"

@@ -389,22 +389,32 @@ class InlineAddressInput(serializers.Serializer):
 
 @extend_schema_field({
     "oneOf": [
-        {"type": "string", "maxLength": 255, "description": "Free-text address"},
-        {"type": "integer", "description": "Id of an address in your address book"},
-        {"type": "object", "description": "Inline address: full_name, phone, email, address_line_1, "
-                                            "address_line_2, city, state, postal_code, country (ISO code or "
-                                            "English name, e.g. KE or Kenya)",
+        {"type": "object", "description": "Inline address: full_name, address_line_1, city and country (ISO code "
+                                            "or English name, e.g. KE or Kenya) required; phone, email, "
+                                            "address_line_2, state (an ISO 3166-2 subdivision code such as CA, "
+                                            "for a regional tax rate) and postal_code optional",
          "required": ["full_name", "address_line_1", "city", "country"],
          "properties": {name: {"type": "string"} for name in (
              "full_name", "phone", "email", "address_line_1", "address_line_2", "city", "state", "postal_code",
              "country")}},
+        {"type": "integer", "minimum": 1, "description": "Id of an address in your address book"},
+        {"type": "string", "pattern": r"^\s*[0-9]+\s*$",
+         "description": "An address-book id written as text (\"12\"). Free text (\"1 Main St, Springfield\") "
+                        "is not an address: 400 `address_incomplete`."},
     ],
     "nullable": True,
+    "description": "Where the order ships and what it is taxed by (its `country` and `state`; without an address, "
+                   "`SHOP_COUNTRY`). An address-book entry missing its full name, line 1, city or country is 400 "
+                   "`address_incomplete` too.",
 })
 class ShippingAddressField(serializers.Field):
-    """A free-text address, an address-book id, or an inline address object."""
+    """An inline address object or an address-book id (a number, or digits as text).
 
-    default_error_messages = {"invalid": "Send a text address, an address id, or an address object."}
+    Any other text is passed on as it came, for the checkout service to refuse with its code
+    (``address_incomplete``, saying what to send): the first order API took a free-text address here, and its
+    clients get told what replaced it rather than a bare "invalid"."""
+
+    default_error_messages = {"invalid": "Send an address object or an address-book id."}
 
     def to_internal_value(self, data):
         if isinstance(data, bool):
@@ -470,7 +480,9 @@ class CheckoutInput(serializers.Serializer):
     shipping_address = ShippingAddressField(required=False, allow_null=True)
     address = serializers.IntegerField(min_value=1, required=False, allow_null=True,
                                        help_text="The same as an address-book id in `shipping_address`; sent with a "
-                                                 "different `shipping_address`, a 400 naming `address`.")
+                                                 "different `shipping_address`, a 400 naming `address`. An entry "
+                                                 "missing its full name, line 1, city or country: 400 "
+                                                 "`address_incomplete` naming `address`.")
     shipping_method = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     payment_method = PaymentMethodRefField(required=False, allow_blank=True, allow_null=True)
     shipping_fee = MoneyField(

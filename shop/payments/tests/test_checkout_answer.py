@@ -83,7 +83,7 @@ def test_direct_order_with_vouchers_and_a_sale(user, user_client, sandbox_on, li
 
     placed = _check_out(user_client, {"items": [{"product_id": plain.pk, "quantity": 1},
                                                 {"variant_id": small.pk, "quantity": 2}],
-                                      "voucher": "tenoff", "shipping_address": "12 Free Text Road",
+                                      "voucher": "tenoff", "shipping_address": ADDRESS,
                                       "payment_method": "sandbox"})
 
     assert [item["source"] for item in placed["discounts"]] == ["promotion", "voucher"]

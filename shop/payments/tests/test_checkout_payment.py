@@ -16,6 +16,7 @@ from shop.orders.models import Order
 from shop.orders.tests.factories import ShippingMethodFactory
 from shop.payments.models import Payment
 from shop.pricing.providers import tax_provider
+from shop.pricing.selectors import tax_rates_configured
 
 pytestmark = pytest.mark.django_db
 
@@ -189,9 +190,11 @@ DIRECT_ORDER_BUDGET = 24  # with the answer, for products and variants; bench/RE
 def _memos_warmed(address) -> None:
     """As after any checkout: the live promotions and the place's tax rates kept in their shared memos. A checkout
     reads them afresh only after a promotion or tax write: the promotions (1, + 2 for their targets when there
-    are any) and the default tax class (1, + 1 for the place's rates when it has a country)."""
+    are any) and the default tax class (1, + 1 for the place's rates when it has a country); without an address
+    or SHOP_COUNTRY, whether the shop has any tax rate (1)."""
     promotions_live(now=timezone.now())
     tax_provider().rates_for([], address)
+    tax_rates_configured()
 
 
 def test_a_direct_order_costs_the_same_queries_whatever_its_number_of_lines(
