@@ -14,8 +14,8 @@ class OrderErrorCode(StrEnum):
     # A guest checkout without an e-mail (400, naming the field).
     EMAIL_REQUIRED = "email_required"
     # A checkout without a shipping address where one is needed (400, ``errors`` naming ``shipping_address``): a
-    # guest's; one the shop cannot tax without (no address, no ``SHOP_COUNTRY``, and tax rates configured: taxing
-    # it at 0 would be silently wrong).
+    # guest's; one naming a shipping method (there must be somewhere to ship to); one the shop cannot tax without
+    # (no address, no ``SHOP_COUNTRY``, and tax rates configured: taxing it at 0 would be silently wrong).
     ADDRESS_REQUIRED = "address_required"
     # A shipping address without what shipping and tax need: free text (one line a program cannot read a country
     # from), or an address-book entry missing its full name, line 1, city or a country (400, ``errors`` naming the
@@ -35,6 +35,9 @@ class OrderErrorCode(StrEnum):
     INVALID_SHIPMENT_STATUS = "invalid_shipment_status"
     # Checkout names a shipping method that is unknown or inactive (400).
     INVALID_SHIPPING_METHOD = "invalid_shipping_method"
+    # Checkout without a shipping method while the shop offers some and SHIPPING_METHOD_REQUIRED is on (400,
+    # ``errors`` naming ``shipping_method``; GET /orders/shipping-methods/ lists them).
+    SHIPPING_METHOD_REQUIRED = "shipping_method_required"
     # A status that is not an order status (400).
     INVALID_STATUS = "invalid_status"
     # A status move the order pipeline (``transitions.py``) refuses (400).

@@ -374,6 +374,11 @@ class ShippingMethodInput(StrictInput):
 
 # --- Input ------------------------------------------------------------------------------------------------------
 
+SHIPPING_METHOD_HELP = (
+    "An active method's id, from `GET /orders/shipping-methods/`: its fee is charged (free from its `free_over`). "
+    "Required while the shop offers any (`SHIPPING_METHOD_REQUIRED`, default on): without it, 400 "
+    "`shipping_method_required`. Needs a shipping address (400 `address_required`).")
+
 
 class InlineAddressInput(serializers.Serializer):
     full_name = serializers.CharField(max_length=150)
@@ -404,8 +409,8 @@ class InlineAddressInput(serializers.Serializer):
     ],
     "nullable": True,
     "description": "Where the order ships and what it is taxed by (its `country` and `state`; without an address, "
-                   "`SHOP_COUNTRY`). An address-book entry missing its full name, line 1, city or country is 400 "
-                   "`address_incomplete` too.",
+                   "`SHOP_COUNTRY`). Required with a `shipping_method` (400 `address_required`). An address-book "
+                   "entry missing its full name, line 1, city or country is 400 `address_incomplete` too.",
 })
 class ShippingAddressField(serializers.Field):
     """An inline address object or an address-book id (a number, or digits as text).
@@ -483,7 +488,8 @@ class CheckoutInput(serializers.Serializer):
                                                  "different `shipping_address`, a 400 naming `address`. An entry "
                                                  "missing its full name, line 1, city or country: 400 "
                                                  "`address_incomplete` naming `address`.")
-    shipping_method = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    shipping_method = serializers.IntegerField(min_value=1, required=False, allow_null=True,
+                                               help_text=SHIPPING_METHOD_HELP)
     payment_method = PaymentMethodRefField(required=False, allow_blank=True, allow_null=True)
     shipping_fee = MoneyField(
         required=False, allow_null=True, write_only=True,
@@ -603,7 +609,8 @@ class GuestCheckoutInput(serializers.Serializer):
     email = serializers.EmailField(max_length=254, help_text="Where the confirmation (with the order link) goes; "
                                                              "the order keeps it.")
     shipping_address = InlineAddressInput()
-    shipping_method = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    shipping_method = serializers.IntegerField(min_value=1, required=False, allow_null=True,
+                                               help_text=SHIPPING_METHOD_HELP)
     payment_method = PaymentMethodRefField(required=False, allow_blank=True, allow_null=True)
     notes = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     expected_total = MoneyField(required=False, allow_null=True,

@@ -96,6 +96,8 @@ ADDRESS_HOW = ("Send `shipping_address` as an object: full_name, address_line_1,
                "code such as US, or its English name) are required; phone, email, address_line_2, state (an ISO "
                "3166-2 subdivision code such as CA, for a regional tax rate) and postal_code are optional. Or send "
                "`address`: the id of an entry in your address book (GET /auth/addresses/).")
+SHIPPING_METHODS_HOW = ("GET /orders/shipping-methods/ lists them (id, name, price, free_over): send one's id as "
+                        "`shipping_method`.")
 
 
 def _address_snapshot(*, user, shipping_address, address_field: str = "shipping_address") -> dict | None:
@@ -139,14 +141,29 @@ def _address_snapshot(*, user, shipping_address, address_field: str = "shipping_
 
 
 def _destination_check(*, shipping: ShippingMethod | None, address: dict | None) -> None:
-    """Refuse a checkout that would not be taxed where it goes.
+    """Refuse a checkout that would ship nowhere, or not be taxed where it goes.
 
-    No address, no ``SHOP_COUNTRY``, and tax rates configured: 400 ``address_required``. Taxes follow the address's
-    country, else the shop's (docs/PRICING.md); with neither the order would be taxed at 0 only because its place
-    is unknown. A shop with no rates at all still taxes nothing, as it always did.
+    - No shipping method while the shop offers one and ``SHIPPING_METHOD_REQUIRED`` is on: 400
+      ``shipping_method_required`` (every product of this catalog is shipped; a shop that never ships sets it off,
+      and a shop with no active method is never asked for one). One query, only when no method was named.
+    - A shipping method with no address: 400 ``address_required`` (there is nowhere to ship to).
+    - No address, no ``SHOP_COUNTRY``, and tax rates configured: 400 ``address_required``. Taxes follow the
+      address's country, else the shop's (docs/PRICING.md); with neither the order would be taxed at 0 only
+      because its place is unknown. A shop with no rates at all still taxes nothing, as it always did.
     """
+    if (shipping is None and settings.SHIPPING_METHOD_REQUIRED
+            and ShippingMethod.objects.filter(is_active=True).exists()):
+        raise ApplicationError(f"Choose a shipping method. {SHIPPING_METHODS_HOW}",
+                               code=OrderErrorCode.SHIPPING_METHOD_REQUIRED,
+                               extra={"errors": {"shipping_method": [
+                                   f"This field is required. {SHIPPING_METHODS_HOW}"]}})
     if address is not None:
         return
+    if shipping is not None:
+        raise ApplicationError(f"A shipping method needs an address to ship to. {ADDRESS_HOW}",
+                               code=OrderErrorCode.ADDRESS_REQUIRED,
+                               extra={"errors": {"shipping_address": ["This field is required with a shipping "
+                                                                      "method."]}})
     if not settings.SHOP_COUNTRY and tax_rates_configured():
         raise ApplicationError(f"This order is taxed by where it goes, and this shop has no country of its own to "
                                f"tax it at instead: give a shipping address. {ADDRESS_HOW}",

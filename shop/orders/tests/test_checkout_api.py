@@ -192,13 +192,15 @@ def test_shipping_method_adds_its_fee_unless_free_over_reached(user, user_client
     courier = ShippingMethodFactory(price=Decimal("7.50"), free_over=Decimal("150.00"))
     CartItemFactory(cart__user=user, product=headphones, quantity=1)
 
-    body = user_client.post("/orders/checkout/", {"shipping_method": courier.id}).json()
+    body = user_client.post("/orders/checkout/", {"shipping_method": courier.id, "shipping_address": NAIROBI},
+                            format="json").json()
 
     assert (body["subtotal"], body["shipping_fee"], body["total"], body["total_price"]) == (
         "99.99", "7.50", "107.49", "107.49")
     assert body["shipping_method"] == courier.id
     CartItemFactory(cart__user=user, product=headphones, quantity=2)
-    body = user_client.post("/orders/checkout/", {"shipping_method": courier.id}).json()
+    body = user_client.post("/orders/checkout/", {"shipping_method": courier.id, "shipping_address": NAIROBI},
+                            format="json").json()
     assert (body["subtotal"], body["shipping_fee"], body["total"]) == ("199.98", "0.00", "199.98")
 
 

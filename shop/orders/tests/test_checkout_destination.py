@@ -10,8 +10,10 @@ import pytest
 
 from shop.accounts.models import Address
 from shop.accounts.tests.factories import AddressFactory
+from shop.cart.tests.factories import CartItemFactory
 from shop.catalog.tests.factories import ProductFactory
 from shop.orders.models import Order, OrderAddress
+from shop.orders.tests.guests import guest_cart, guest_checkout
 
 from .factories import ShippingMethodFactory
 
@@ -139,6 +141,18 @@ def test_an_address_book_entry_with_no_country_is_refused_naming_address(user, u
     assert not Order.objects.exists()
 
 
+def test_a_shipping_method_without_an_address_is_refused(user_client, standard, payments_on):
+    product = ProductFactory(price=Decimal("10.20"), stock_quantity=5)
+
+    response = user_client.post("/orders/checkout/", {
+        "payment_method": "sandbox", "items": [{"product_id": product.pk}], "shipping_method": standard.pk},
+        format="json")
+
+    assert response.status_code == 400
+    assert (response.json()["code"], list(response.json()["errors"])) == ("address_required", ["shipping_address"])
+    assert not Order.objects.exists() and _stock(product) == 5
+
+
 # --- Without an address, tax follows SHOP_COUNTRY; never 0 because the place is unknown -------------------------
 
 def test_an_order_without_an_address_is_taxed_at_the_shop_country(user_client, us_rates, settings):
@@ -175,4 +189,82 @@ def test_a_shop_without_tax_rates_still_places_an_order_without_an_address(user_
 
     assert response.status_code == 201, response.content
     assert (response.json()["tax_total"], response.json()["tax_source"]) == ("0.00", "no_rate")
+
+
+# --- 2. Goods that ship name a shipping method ------------------------------------------------------------------
+
+def test_leaving_out_the_shipping_method_is_refused_saying_where_to_find_one(user_client, standard, payments_on):
+    product = ProductFactory(price=Decimal("10.20"), stock_quantity=5)
+
+    response = user_client.post("/orders/checkout/", {
+        "payment_method": "sandbox", "items": [{"product_id": product.pk, "quantity": 1}]}, format="json")
+
+    assert response.status_code == 400
+    body = response.json()
+    assert (body["code"], list(body["errors"])) == ("shipping_method_required", ["shipping_method"])
+    assert "GET /orders/shipping-methods/" in body["detail"]
+    assert not Order.objects.exists() and _stock(product) == 5
+
+
+def test_with_the_shipping_method_the_order_pays_for_shipping(user_client, standard, payments_on, alice):
+    product = ProductFactory(price=Decimal("10.20"), stock_quantity=5)
+
+    response = user_client.post("/orders/checkout/", {
+        "payment_method": "sandbox", "items": [{"product_id": product.pk, "quantity": 1}],
+        "shipping_method": standard.pk, "address": alice.pk}, format="json")
+
+    assert response.status_code == 201, response.content
+    order = response.json()
+    assert (order["total"], order["shipping_fee"], order["shipping_method"]) == ("15.19", "4.99", standard.pk)
+
+
+def test_a_shop_that_does_not_require_a_method_says_so_in_its_settings(user_client, standard, payments_on,
+                                                                       settings):
+    settings.SHIPPING_METHOD_REQUIRED = False
+    product = ProductFactory(price=Decimal("10.20"), stock_quantity=5)
+
+    response = user_client.post("/orders/checkout/", {
+        "payment_method": "sandbox", "items": [{"product_id": product.pk, "quantity": 1}]}, format="json")
+
+    assert response.status_code == 201, response.content
+    assert (response.json()["total"], response.json()["shipping_fee"], response.json()["shipping_method"]) == (
+        "10.20", "0.00", None)
+
+
+def test_a_shop_with_no_active_shipping_method_never_asks_for_one(user_client, payments_on):
+    ShippingMethodFactory(is_active=False)
+    product = ProductFactory(price=Decimal("10.20"), stock_quantity=5)
+
+    response = user_client.post("/orders/checkout/", {
+        "payment_method": "sandbox", "items": [{"product_id": product.pk, "quantity": 1}]}, format="json")
+
+    assert response.status_code == 201, response.content
+    assert response.json()["total"] == "10.20"
+
+
+@pytest.mark.parametrize("path", ["/orders/checkout/", "/orders/", "/api/shop/checkout/cart"])
+def test_a_cart_checkout_asks_for_the_method_on_every_path(user, user_client, standard, payments_on, alice, path):
+    product = ProductFactory(price=Decimal("10.20"), stock_quantity=5)
+    CartItemFactory(cart__user=user, product=product, quantity=1)
+
+    refused = user_client.post(path, {"payment_method": "sandbox", "address": alice.pk}, format="json")
+    placed = user_client.post(path, {"payment_method": "sandbox", "address": alice.pk,
+                                     "shipping_method": standard.pk}, format="json")
+
+    assert (refused.status_code, refused.json()["code"]) == (400, "shipping_method_required")
+    assert placed.status_code in (200, 201), placed.content
+    assert (placed.json()["total"], placed.json()["shipping_fee"]) == ("15.19", "4.99")
+
+
+def test_a_guest_checkout_asks_for_the_method_too(api_client, standard, payments_on):
+    product = ProductFactory(price=Decimal("10.20"), stock_quantity=5)
+    token = guest_cart(api_client, (product, 1))
+
+    refused = guest_checkout(api_client, token, payment_method="sandbox")
+    placed = guest_checkout(api_client, token, payment_method="sandbox", shipping_method=standard.pk)
+
+    assert (refused.status_code, refused.json()["code"]) == (400, "shipping_method_required")
+    assert list(refused.json()["errors"]) == ["shipping_method"]
+    assert placed.status_code == 201, placed.content
+    assert (placed.json()["total"], placed.json()["shipping_fee"]) == ("15.19", "4.99")
 

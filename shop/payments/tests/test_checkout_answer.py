@@ -96,7 +96,8 @@ def test_item_voucher_and_shipping_method_direct_order(user, user_client, sandbo
     shipping = ShippingMethodFactory(price=Decimal("7.00"), free_over=Decimal("1000.00"))
 
     placed = _check_out(user_client, {"items": [{"variant_id": small.pk, "quantity": 2}], "voucher": "SHIRTS",
-                                      "shipping_method": shipping.pk, "payment_method": "sandbox"})
+                                      "shipping_method": shipping.pk, "shipping_address": ADDRESS,
+                                      "payment_method": "sandbox"})
 
     assert [item["target"] for item in placed["discounts"]] == ["lines"]
 
