@@ -38,6 +38,9 @@ class OrderErrorCode(StrEnum):
     # Checkout without a shipping method while the shop offers some and SHIPPING_METHOD_REQUIRED is on (400,
     # ``errors`` naming ``shipping_method``; GET /orders/shipping-methods/ lists them).
     SHIPPING_METHOD_REQUIRED = "shipping_method_required"
+    # Staff shipping an order that has no complete shipping address (none, or one given as free text before
+    # addresses had to be structured): nowhere to send it (409).
+    SHIPPING_ADDRESS_MISSING = "shipping_address_missing"
     # A status that is not an order status (400).
     INVALID_STATUS = "invalid_status"
     # A status move the order pipeline (``transitions.py``) refuses (400).

@@ -7,8 +7,8 @@ from shop.orders.services import LineRequest, order_create, order_set_status
 from shop.payments.checkout import order_place_and_pay
 from shop.payments.services import payment_sandbox_outcome, payment_start
 
-# Where a test order ships unless the test says otherwise: a shipping method needs an address, as a real checkout
-# sends one.
+# Where a test order ships unless the test says otherwise: an order with no complete address cannot be shipped
+# (409 ``shipping_address_missing``), so every order a test may ship has one, as a real checkout would.
 SHIP_TO = {"full_name": "Pat Recipient", "address_line_1": "1 Parcel Row", "city": "London", "country": "GB"}
 
 
@@ -34,7 +34,7 @@ def place_order(*, user, product, quantity: int = 1, variant=None, status: str |
 
     ``paid`` pays it with the sandbox first; by default only orders sent to shipped or delivered are paid (an
     unpaid online order cannot ship). ``paid=False`` with ``ORDERS_ALLOW_UNPAID_FULFILMENT`` ships it unpaid.
-    It ships to ``SHIP_TO`` unless ``shipping_address`` says otherwise (``None``: no address).
+    It ships to ``SHIP_TO`` unless ``shipping_address`` says otherwise (``None``: no address, so it cannot ship).
     """
     kwargs.setdefault("shipping_address", SHIP_TO)
     order, _ = order_create(

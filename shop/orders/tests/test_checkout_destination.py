@@ -268,3 +268,74 @@ def test_a_guest_checkout_asks_for_the_method_too(api_client, standard, payments
     assert placed.status_code == 201, placed.content
     assert (placed.json()["total"], placed.json()["shipping_fee"]) == ("15.19", "4.99")
 
+
+# --- Staff ship only an order with somewhere to go ---------------------------------------------------------------
+
+@pytest.fixture
+def paid_without_address(user, user_client, payments_on, settings):
+    """A paid order placed where no shipping method is required, without an address (taxed at SHOP_COUNTRY)."""
+    settings.SHIPPING_METHOD_REQUIRED, settings.SHOP_COUNTRY = False, "US"
+    product = ProductFactory(price=Decimal("10.20"), stock_quantity=5)
+    response = user_client.post("/orders/checkout/", {
+        "payment_method": "sandbox", "items": [{"product_id": product.pk}]}, format="json")
+    assert response.status_code == 201, response.content
+    assert user_client.post(f"/payments/sandbox/{response.json()['payment_id']}/succeed/").status_code == 200
+    return Order.objects.get(pk=response.json()["id"])
+
+
+@pytest.fixture
+def paid_with_free_text(user, user_client, standard, payments_on, alice):
+    """A paid order whose address is free text: how one placed before checkout refused it was stored ("x" as line 1,
+    nothing else)."""
+    product = ProductFactory(price=Decimal("10.20"), stock_quantity=5)
+    response = user_client.post("/orders/checkout/", {
+        "payment_method": "sandbox", "items": [{"product_id": product.pk}], "shipping_method": standard.pk,
+        "address": alice.pk}, format="json")
+    assert response.status_code == 201, response.content
+    assert user_client.post(f"/payments/sandbox/{response.json()['payment_id']}/succeed/").status_code == 200
+    OrderAddress.objects.filter(order_id=response.json()["id"]).update(
+        source_address_id=None, full_name="", address_line_1="x", city="", state="", postal_code="", country="")
+    return Order.objects.get(pk=response.json()["id"])
+
+
+def _unshipped(order: Order) -> None:
+    order.refresh_from_db()
+    assert (order.status, order.shipment.status) == ("processing", "ORDER_PLACED")
+    assert not order.status_history.filter(to_status="shipped").exists()
+
+
+@pytest.mark.parametrize("kind", ["paid_without_address", "paid_with_free_text"])
+@pytest.mark.parametrize("how", ["status", "tracking"])
+def test_staff_cannot_ship_an_order_with_nowhere_to_go(request, staff_client, kind, how):
+    order = request.getfixturevalue(kind)
+
+    if how == "status":
+        response = staff_client.post(f"/orders/admin/{order.pk}/status/", {"status": "shipped"}, format="json")
+    else:
+        response = staff_client.post(f"/orders/admin/{order.pk}/shipment/events/", {"status": "IN_TRANSIT"},
+                                     format="json")
+
+    assert response.status_code == 409
+    what = ("no shipping address" if kind == "paid_without_address"
+            else "no full_name, city, country in its shipping address")
+    assert response.json() == {"detail": f"Order {order.order_key} has {what}: there is nowhere to ship it. Cancel "
+                                         "it, or place it again with a complete address.",
+                               "code": "shipping_address_missing"}
+    _unshipped(order)
+
+
+def test_the_admin_ship_button_is_refused_with_the_same_words(admin_web, paid_without_address):
+    order = paid_without_address
+
+    response = admin_web.post(f"/admin/orders/order/{order.pk}/fulfil/ship/", {"carrier": "DHL"}, follow=True)
+
+    assert f"Order {order.order_key} has no shipping address" in response.content.decode()
+    _unshipped(order)
+
+
+def test_staff_can_still_cancel_it(staff_client, paid_without_address):
+    response = staff_client.post(f"/orders/admin/{paid_without_address.pk}/status/", {"status": "cancelled"},
+                                 format="json")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["order"]["status"] == "cancelled"
