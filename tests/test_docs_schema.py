@@ -12,6 +12,7 @@ from django.urls import get_resolver
 
 from shop.catalog.tests.factories import ProductFactory
 from shop.core.schema import operation_key
+from shop.orders.tests.guests import ADDRESS
 from tests.openapi_schema import METHODS, published_schema
 from tests.openapi_schema import operations as _operations
 
@@ -171,7 +172,7 @@ def test_purchase_flow_examples_have_the_shape_of_real_answers(schema, api_clien
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['tokens']['access']}")
     call("/cart/items/", "post", "/cart/items/", {"product_id": product.pk, "quantity": 2})
     order = call("/orders/checkout/", "post", "/orders/checkout/",
-                 {"payment_method": "sandbox", "shipping_address": "1 Main St, Springfield"})
+                 {"payment_method": "sandbox", "shipping_address": ADDRESS})
     start = call("/payments/create-intent/", "post", "/payments/create-intent/",
                  {"order_id": order["id"], "payment_method": "sandbox"})
     call("/payments/{payment_id}/status/", "get", f"/payments/{start['payment']['id']}/status/")
@@ -281,7 +282,7 @@ def test_refund_and_payment_read_examples_have_the_shape_of_real_answers(schema,
     product = ProductFactory(stock_quantity=10)
     order = user_client.post("/orders/checkout/", {
         "payment_method": "sandbox", "shipping_method": ShippingMethodFactory().pk, "items": [
-            {"product_id": product.pk, "quantity": 2}], "shipping_address": "1 Main St, Springfield"},
+            {"product_id": product.pk, "quantity": 2}], "shipping_address": ADDRESS},
         format="json").json()
     assert user_client.post(f"/payments/sandbox/{order['payment_id']}/succeed/").status_code in (200, 302)
     refund = staff_client.post("/payments/refund/", {"payment_id": order["payment_id"], "shipping": True, "lines": [

@@ -20,6 +20,7 @@ from shop.orders.models import Order, OrderItem, OrderNotification, Shipment
 from shop.orders.services import order_cancel
 from shop.orders.tasks import send_order_email
 from shop.orders.tests.factories import place_order
+from shop.orders.tests.guests import ADDRESS
 from shop.orders.tests.test_notifications import as_a_worker
 from shop.payments.models import Payment
 from shop.payments.tasks import cancel_payment_at_gateway
@@ -65,7 +66,7 @@ def test_with_redis_down_the_api_answers_uncached_and_unthrottled(settings, api_
     api_client.force_authenticate(user)
     added = api_client.post("/cart/items/", {"product_id": product.pk, "quantity": 2}, format="json")
     cart = api_client.get("/cart/")
-    checkout = api_client.post("/orders/checkout/", {"shipping_address": "1 Main St, Nairobi"}, format="json")
+    checkout = api_client.post("/orders/checkout/", {"shipping_address": ADDRESS}, format="json")
 
     assert added.status_code in (200, 201), added.json()
     assert cart.status_code == 200 and cart.json()["items"][0]["quantity"] == 2
@@ -229,7 +230,7 @@ def test_a_database_error_mid_checkout_rolls_everything_back(user_client, user, 
                        "FOR EACH ROW EXECUTE FUNCTION issue6_fail()")
     try:
         user_client.raise_request_exception = False
-        response = user_client.post("/orders/checkout/", {"shipping_address": "1 Main St, Nairobi"}, format="json")
+        response = user_client.post("/orders/checkout/", {"shipping_address": ADDRESS}, format="json")
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TRIGGER issue6_fail ON {table}")
@@ -241,7 +242,7 @@ def test_a_database_error_mid_checkout_rolls_everything_back(user_client, user, 
     assert product.stock_quantity == 5
     assert (Order.objects.count(), OrderItem.objects.count(), Shipment.objects.count()) == (0, 0, 0)
     assert list(CartItem.objects.filter(cart__user=user).values_list("product_id", "quantity")) == [(product.pk, 2)]
-    retry = user_client.post("/orders/checkout/", {"shipping_address": "1 Main St, Nairobi"}, format="json")
+    retry = user_client.post("/orders/checkout/", {"shipping_address": ADDRESS}, format="json")
     assert retry.status_code == 201, retry.json()
     product.refresh_from_db()
     assert product.stock_quantity == 3

@@ -156,7 +156,7 @@ class World:
         self.ids["webhook"] = endpoint.pk
         self.ids["webhook_delivery"] = WebhookDelivery.objects.create(
             endpoint=endpoint, message_id="evt_1", event_type="order.created", body="{}", status="failed").pk
-        order = place_order(user=a, product=product, quantity=1)
+        order = place_order(user=a, product=product, quantity=1, shipping_method_id=self.ids["method"])
         self.ids["order"] = order.pk
         owner = APIClient()
         owner.force_authenticate(a)
@@ -167,7 +167,8 @@ class World:
         token = started.json()["next_step"].rstrip("/").rsplit("/", 1)[1]
         self.ids["tampered_page_token"] = token[:-1] + ("A" if token[-1] != "A" else "B")
         guest = APIClient()
-        placed = guest_checkout(guest, guest_cart(guest, (product, 1)), payment_method="sandbox")
+        placed = guest_checkout(guest, guest_cart(guest, (product, 1)), payment_method="sandbox",
+                                shipping_method=self.ids["method"])
         assert placed.status_code == 201, placed.json()
         self.ids["guest_order_key"] = placed.json()["order_key"]
         order_token = placed.json()["order_token"]

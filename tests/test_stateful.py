@@ -150,7 +150,7 @@ class ShopMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.cart_filled)
     @rule(voucher=st.sampled_from([None, LIMITED, HALF, FREE]))
     def checkout(self, voucher):
-        request = {"shipping_address": "1 Main St, Nairobi", "payment_method": "stripe"}
+        request = {"shipping_address": ADDRESS, "payment_method": "stripe"}
         if voucher is not None:
             request["voucher"] = self.codes[voucher]
         body = _ok(self.client.post("/orders/checkout/", request, format="json"),

@@ -598,6 +598,10 @@ ORDER_PAYMENT_TIMEOUT_MINUTES = env.int("ORDER_PAYMENT_TIMEOUT_MINUTES", default
 # Staff may ship/deliver an order whose online payment is still pending (400 order_not_paid otherwise).
 # Cash-on-delivery orders always ship unpaid.
 ORDERS_ALLOW_UNPAID_FULFILMENT = env.bool("ORDERS_ALLOW_UNPAID_FULFILMENT", default=False)
+# A checkout must name a shipping method (400 shipping_method_required) while the shop offers at least one active
+# method; false: it may leave it out and pays no shipping (click and collect, delivery arranged otherwise). A shop
+# with no active method never asks for one. Naming a method always needs a shipping address.
+SHIPPING_METHOD_REQUIRED = env.bool("SHIPPING_METHOD_REQUIRED", default=True)
 CELERY_BEAT_SCHEDULE["orders-expire-unpaid"] = {
     "task": "shop.orders.tasks.expire_unpaid_orders_task",
     "schedule": 60.0,

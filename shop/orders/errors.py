@@ -15,9 +15,16 @@ class OrderErrorCode(StrEnum):
     # A guest checkout sent with a valid login (a JWT header or cookie): the account's cart is checked out with
     # POST /orders/checkout/, so the order is not left off the account (409).
     GUEST_CHECKOUT_SIGNED_IN = "guest_checkout_signed_in"
-    # A guest checkout without what a guest must give (400, naming the field).
+    # A guest checkout without an e-mail (400, naming the field).
     EMAIL_REQUIRED = "email_required"
+    # A checkout without a shipping address where one is needed (400, ``errors`` naming ``shipping_address``): a
+    # guest's; one naming a shipping method (there must be somewhere to ship to); one the shop cannot tax without
+    # (no address, no ``SHOP_COUNTRY``, and tax rates configured: taxing it at 0 would be silently wrong).
     ADDRESS_REQUIRED = "address_required"
+    # A shipping address without what shipping and tax need: free text (one line a program cannot read a country
+    # from), or an address-book entry missing its full name, line 1, city or a country (400, ``errors`` naming the
+    # field that carried it, ``shipping_address`` or ``address``).
+    ADDRESS_INCOMPLETE = "address_incomplete"
 
     # Checkout: an address-book id that is not the caller's (400, ``errors`` names the field).
     ADDRESS_NOT_FOUND = "address_not_found"
@@ -41,6 +48,12 @@ class OrderErrorCode(StrEnum):
     # guest's pay route alike; a gateway's webhook when the shop does not offer that gateway (one offered but not
     # set up is the 503 ``provider_not_configured``).
     METHOD_UNAVAILABLE = "method_unavailable"
+    # Checkout without a shipping method while the shop offers some and SHIPPING_METHOD_REQUIRED is on (400,
+    # ``errors`` naming ``shipping_method``; GET /orders/shipping-methods/ lists them).
+    SHIPPING_METHOD_REQUIRED = "shipping_method_required"
+    # Staff shipping an order that has no complete shipping address (none, or one given as free text before
+    # addresses had to be structured): nowhere to send it (409).
+    SHIPPING_ADDRESS_MISSING = "shipping_address_missing"
     # A status that is not an order status (400).
     INVALID_STATUS = "invalid_status"
     # A status move the order pipeline (``transitions.py``) refuses (400).

@@ -234,11 +234,20 @@ class OrderAddress(models.Model):
     country = models.CharField(max_length=2, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    # What shipping and tax need of an address (checkout refuses one without them; staff cannot ship to one
+    # without them: an address given as free text, before checkout refused that, kept it all in line 1).
+    REQUIRED_PARTS = ("full_name", "address_line_1", "city", "country")
+
     class Meta:
         verbose_name_plural = "order addresses"
 
     def __str__(self) -> str:
         return f"{self.full_name}, {self.address_line_1}, {self.city}"
+
+    @property
+    def missing_parts(self) -> list[str]:
+        """The required parts this address lacks (``REQUIRED_PARTS``), in that order; [] when it is complete."""
+        return [part for part in self.REQUIRED_PARTS if not str(getattr(self, part)).strip()]
 
 
 class OrderStatusChange(models.Model):

@@ -54,7 +54,7 @@ from shop.core.exceptions import ApplicationError
 
 from .errors import OrderErrorCode
 from .hooks import payment_method_pays_on_delivery
-from .models import Order
+from .models import Order, OrderAddress
 from .transitions import CANCELLABLE
 
 
@@ -164,20 +164,38 @@ def _pays_on_delivery(order: Order) -> bool:
 
 
 def order_fulfilment_check(*, order: Order, goods_left: bool = False) -> None:
-    """Refuse (400 ``order_not_paid``) to ship an order that is waiting for an online payment.
+    """Refuse to send the goods of an order that cannot go: 400 ``order_not_paid`` while it waits for an online
+    payment, 409 ``shipping_address_missing`` when it has nowhere to go.
 
     Asked by the one status move every path shares (``services._set_status_locked``: the status endpoints,
     tracking events that move the order, the admin). Shipping needs the order paid in full and its money still
     kept (``is_fully_paid``: a refund of all of it, done or in flight, stops the goods). Once the goods have left
     (``goods_left``: recording ``delivered``) it only needs to have been paid once (``was_paid``): a refund after
     shipping does not call the parcel back. Cash-on-delivery orders and shops with
-    ``ORDERS_ALLOW_UNPAID_FULFILMENT=true`` skip the check. Called with the order row locked.
+    ``ORDERS_ALLOW_UNPAID_FULFILMENT=true`` skip the payment check. Shipping also needs a complete shipping address
+    (full name, line 1, city, country: ``OrderAddress.REQUIRED_PARTS``), whatever the payment: an order placed
+    without one (a shop that does not ask for a shipping method) or with one in free text (before checkout refused
+    it) is not shipped to a guess. Called with the order row locked.
     """
-    if settings.ORDERS_ALLOW_UNPAID_FULFILMENT or _pays_on_delivery(order):
-        return
-    if not order.was_paid:
-        raise ApplicationError(f"Order {order.order_key} is waiting for its online payment; it cannot be shipped or "
-                               "delivered before it is paid.", code=ORDER_NOT_PAID)
-    if not goods_left and not order.is_fully_paid:
-        raise ApplicationError(f"Order {order.order_key}'s payment was refunded in full; it cannot be shipped.",
-                               code=ORDER_NOT_PAID)
+    if not (settings.ORDERS_ALLOW_UNPAID_FULFILMENT or _pays_on_delivery(order)):
+        if not order.was_paid:
+            raise ApplicationError(f"Order {order.order_key} is waiting for its online payment; it cannot be shipped "
+                                   "or delivered before it is paid.", code=ORDER_NOT_PAID)
+        if not goods_left and not order.is_fully_paid:
+            raise ApplicationError(f"Order {order.order_key}'s payment was refunded in full; it cannot be shipped.",
+                                   code=ORDER_NOT_PAID)
+    if not goods_left:
+        _destination_check(order)
+
+
+def _destination_check(order: Order) -> None:
+    try:
+        address: OrderAddress | None = order.shipping_address
+    except OrderAddress.DoesNotExist:
+        address = None
+    missing = list(OrderAddress.REQUIRED_PARTS) if address is None else address.missing_parts
+    if missing:
+        what = "no shipping address" if address is None else f"no {', '.join(missing)} in its shipping address"
+        raise ApplicationError(f"Order {order.order_key} has {what}: there is nowhere to ship it. Cancel it, or "
+                               "place it again with a complete address.",
+                               code=OrderErrorCode.SHIPPING_ADDRESS_MISSING, status_code=409)

@@ -13,6 +13,7 @@ from shop.cart.services import cart_item_add, guest_cart_create
 from shop.catalog.models import Product
 from shop.discounts.models import Promotion, Voucher, VoucherCode
 from shop.orders.guest import order_access_token
+from shop.orders.models import ShippingMethod
 from shop.orders.services import LineRequest, order_create, order_set_status
 from shop.payments.guest import order_guest_place
 from shop.payments.services import payment_sandbox_outcome, payment_start
@@ -30,9 +31,14 @@ def _user(email: str, **extra) -> User:
 customer = _user("fuzz-customer@example.com")
 staff = _user("fuzz-staff@example.com", is_staff=True, is_superuser=True)
 products = list(Product.objects.filter(is_active=True, variants__isnull=True).order_by("pk")[:4])
+# Orders ship somewhere, by one of the demo's shipping methods (a checkout must name one while the shop offers any).
+ADDRESS = {"full_name": "Fuzz Guest", "address_line_1": "1 Main St", "city": "Nairobi", "country": "KE"}
+method = ShippingMethod.objects.filter(is_active=True).order_by("pk").first()
+SHIPPING = {"shipping_address": ADDRESS, "shipping_method_id": method.pk if method else None}
 for owner in (customer, staff):
     for index, product in enumerate(products):
-        order, _ = order_create(user=owner, lines=[LineRequest(quantity=1, product_id=product.pk, variant_id=None)])
+        order, _ = order_create(user=owner, lines=[LineRequest(quantity=1, product_id=product.pk, variant_id=None)],
+                                **SHIPPING)
         if index == 0:
             payment_start(order_id=order.pk, user=owner, method_id="sandbox")
         elif index == 1:
@@ -51,11 +57,10 @@ if not VoucherCode.objects.filter(code="FUZZ10").exists():
     sale.products.set(products[:2])
 
 # A guest: one cart checked out (its order paid in the sandbox's way, left open), one cart still filling.
-ADDRESS = {"full_name": "Fuzz Guest", "address_line_1": "1 Main St", "city": "Nairobi", "country": "KE"}
 _, bought = guest_cart_create()
 cart_item_add(cart_token=bought, product_id=products[0].pk, quantity=1)
-guest_order, _, _ = order_guest_place(cart_token=bought, email="fuzz-guest@example.com", shipping_address=ADDRESS,
-                                      payment_method="sandbox")
+guest_order, _, _ = order_guest_place(cart_token=bought, email="fuzz-guest@example.com", payment_method="sandbox",
+                                      **SHIPPING)
 _, filling = guest_cart_create()
 cart_item_add(cart_token=filling, product_id=products[1].pk, quantity=1)
 

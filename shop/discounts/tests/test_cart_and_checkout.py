@@ -16,7 +16,7 @@ from shop.discounts.selectors import PROMOTIONS_MEMO
 from shop.discounts.tests.factories import PromotionFactory, VoucherFactory
 from shop.orders.models import Order
 from shop.orders.services import order_expire
-from shop.orders.tests.factories import ShippingMethodFactory, pay_order
+from shop.orders.tests.factories import SHIP_TO, ShippingMethodFactory, pay_order
 from shop.payments.tests.conftest import stripe_on  # noqa: F401 (fixture)
 from shop.pricing.memo_invalidation import TAX_MEMO
 
@@ -320,7 +320,8 @@ def test_shipping_vouchers_take_money_off_shipping_only(user_client, product):
     _fill(user_client, product)
     user_client.post("/cart/voucher/", {"code": "shipfree"}, format="json")
 
-    body = user_client.post("/orders/checkout/", {"shipping_method": method.pk}, format="json").json()
+    body = user_client.post("/orders/checkout/", {"shipping_method": method.pk, "shipping_address": SHIP_TO},
+                            format="json").json()
 
     # The shipping is charged after the voucher (7.50 - 7.50); the items' discount is untouched.
     assert (body["subtotal"], body["shipping_fee"], body["discount"], body["total"]) == (
@@ -332,10 +333,11 @@ def test_shipping_vouchers_take_money_off_shipping_only(user_client, product):
 
 @pytest.mark.parametrize("shipping", ["pickup", "over_free_over", "none"])
 def test_a_shipping_voucher_on_shipping_that_costs_nothing_places_the_order_and_keeps_its_use(
-        user_client, product, shipping):
+        user_client, product, shipping, settings):
     """The cart (no shipping known) says the code applies; checkout agrees: shipping that costs nothing leaves the
     voucher nothing to take off, so the order is placed without it, and a once-per-customer code is still there
-    for an order whose shipping costs something."""
+    for an order whose shipping costs something. ("none": a shop that lets a checkout leave the method out.)"""
+    settings.SHIPPING_METHOD_REQUIRED = shipping != "none"
     paid = ShippingMethodFactory(price=Decimal("7.50"))
     chosen = {"pickup": {"shipping_method": ShippingMethodFactory(price=Decimal("0.00")).pk},
               "over_free_over": {"shipping_method": ShippingMethodFactory(price=Decimal("9.00"),
@@ -345,7 +347,8 @@ def test_a_shipping_voucher_on_shipping_that_costs_nothing_places_the_order_and_
     _fill(user_client, product)
     cart = user_client.post("/cart/voucher/", {"code": "shipfree"}, format="json").json()
 
-    placed = user_client.post("/orders/checkout/", {**chosen, "voucher": "shipfree"}, format="json")
+    placed = user_client.post("/orders/checkout/", {**chosen, "voucher": "shipfree", "shipping_address": SHIP_TO},
+                              format="json")
 
     assert cart["voucher"]["applies"] is True
     assert placed.status_code == 201, placed.json()
@@ -354,8 +357,8 @@ def test_a_shipping_voucher_on_shipping_that_costs_nothing_places_the_order_and_
     voucher.refresh_from_db()
     assert (voucher.times_used, Redemption.objects.count()) == (0, 0)
     _fill(user_client, product)
-    later = user_client.post("/orders/checkout/", {"shipping_method": paid.pk, "voucher": "shipfree"},
-                             format="json").json()
+    later = user_client.post("/orders/checkout/", {"shipping_method": paid.pk, "voucher": "shipfree",
+                                                   "shipping_address": SHIP_TO}, format="json").json()
     assert (later["shipping_fee"], later["discounts"][0]["amount"]) == ("0.00", "7.50")
     assert Redemption.objects.get().order_id == later["id"]
 

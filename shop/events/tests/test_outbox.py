@@ -91,10 +91,10 @@ def test_an_order_s_life_is_one_ordered_stream(user, staff_user, settings):
     settings.PAYMENT_METHODS = ["sandbox", "cod"]
     product = ProductFactory(stock_quantity=50, price=Decimal("10.00"))
     from shop.orders.services import LineRequest
-    from shop.orders.tests.factories import pay_order
+    from shop.orders.tests.factories import SHIP_TO, pay_order
 
     order, _, payment = order_place_and_pay(user=user, lines=[LineRequest(quantity=1, product_id=product.pk)],
-                                    payment_method="sandbox")
+                                    payment_method="sandbox", shipping_address=SHIP_TO)
     pay_order(order=order, user=user)
     order_set_status(order_id=order.pk, status="shipped", by=staff_user)
     shipment_event_add(order_id=order.pk, status="IN_TRANSIT", message="Hub", by=staff_user)

@@ -40,36 +40,36 @@ ORDER = {
         }
     ],
     "subtotal": "119.98",
-    "shipping_fee": "0.00",
-    "total": "119.98",
-    "total_price": "119.98",
-    "shipping": {"net": "0.00", "tax": "0.00", "gross": "0.00", "tax_rate": "0", "refunded_amount": "0.00",
+    "shipping_fee": "5.00",
+    "total": "124.98",
+    "total_price": "124.98",
+    "shipping": {"net": "4.20", "tax": "0.80", "gross": "5.00", "tax_rate": "19", "refunded_amount": "0.00",
                  "refunded_tax": "0.00"},
     "discount": "0.00",
     "discounts": [],
-    "tax_total": "19.16",
+    "tax_total": "19.96",
     "currency": "EUR",
-    "tax_lines": [{"rate": "19", "base": "100.82", "amount": "19.16"}],
+    "tax_lines": [{"rate": "19", "base": "105.02", "amount": "19.96"}],
     "tax_source": "rate",
-    # A free-text address names no country: taxed at the shop's (SHOP_COUNTRY=DE).
+    # Taxed where it ships: the address's country (and its state, when that is a subdivision code).
     "tax_country": "DE",
     "tax_region": "",
     "prices_include_tax": True,
     "tax_rounding_mode": "line",
-    "shipping_method": None,
+    "shipping_method": 1,
     "shipping_address": {
         "id": 1,
         "source_address_id": None,
-        "full_name": "",
+        "full_name": "Ada Lovelace",
         "phone": "",
         "email": "",
-        "address_line_1": "1 Main St, Springfield",
+        "address_line_1": "Unter den Linden 1",
         "address_line_2": "",
-        "city": "",
+        "city": "Berlin",
         "state": "",
-        "postal_code": "",
-        "country": "",
-        "country_name": "",
+        "postal_code": "10117",
+        "country": "DE",
+        "country_name": "Germany",
         "created_at": "2026-11-30T10:15:00Z",
     },
     "notes": "",
@@ -127,7 +127,7 @@ ORDER = {
             "id": 1,
             "provider": "sandbox",
             "status": "pending",
-            "amount": "119.98",
+            "amount": "124.98",
             "amount_refunded": "0.00",
             "currency": "EUR",
             "checkout_url": "http://127.0.0.1:8000/payments/sandbox/pay/eyJwIjoxLCJjIjoic2J4XzI1ZTRkNzY4OWE2MCJ9:1xXsjX:Zk3bWq0example/",
@@ -143,14 +143,16 @@ ORDER = {
     "payment_url": "http://127.0.0.1:8000/payments/sandbox/pay/eyJwIjoxLCJjIjoic2J4XzI1ZTRkNzY4OWE2MCJ9:1xXsjX:Zk3bWq0example/",
 }
 
-TOTAL_MISMATCH = {"detail": "The order total is 129.98, not 119.98: review your cart and retry.",
-                  "code": "total_mismatch", "total": "129.98", "currency": "EUR"}
+TOTAL_MISMATCH = {"detail": "The order total is 134.98, not 124.98: review your cart and retry.",
+                  "code": "total_mismatch", "total": "134.98", "currency": "EUR"}
+SHIP_TO = {"full_name": "Ada Lovelace", "address_line_1": "Unter den Linden 1", "city": "Berlin",
+           "postal_code": "10117", "country": "DE"}
 
 CHECKOUT_EXAMPLES = [
     OpenApiExample(
         "Check out the cart, pay in the sandbox",
         request_only=True,
-        value={"payment_method": "sandbox", "shipping_address": "1 Main St, Springfield"},
+        value={"payment_method": "sandbox", "shipping_method": 1, "shipping_address": SHIP_TO},
     ),
     OpenApiExample(
         "A direct order, cash on delivery, to a saved address",
@@ -158,7 +160,7 @@ CHECKOUT_EXAMPLES = [
         value={
             "items": [{"product_id": 1, "quantity": 2}],
             "payment_method": "cod",
-            "shipping_address": 3,
+            "address": 3,
             "shipping_method": 1,
             "expected_total": "124.98",
         },
@@ -178,21 +180,21 @@ CHECKOUT_EXAMPLES = [
 ]
 ORDER_EXAMPLES = [OpenApiExample("An order awaiting payment", response_only=True, status_codes=["200"], value=ORDER)]
 
-GUEST_ADDRESS = {"full_name": "Grace Hopper", "phone": "+1 555 0100", "address_line_1": "1 Main St",
-                 "city": "Springfield", "postal_code": "12345", "country": "US"}
+GUEST_ADDRESS = {"full_name": "Grace Hopper", "phone": "+49 30 1234567", "address_line_1": "Friedrichstr. 10",
+                 "city": "Berlin", "postal_code": "10117", "country": "DE"}
 GUEST_ORDER = {
     **ORDER,
     "user": None,
     "email": "grace@example.com",
-    "shipping_address": {**ORDER["shipping_address"], **GUEST_ADDRESS, "address_line_1": "1 Main St",
-                         "email": "", "address_line_2": "", "state": "", "country_name": "United States"},
+    "shipping_address": {**ORDER["shipping_address"], **GUEST_ADDRESS, "email": "", "address_line_2": "",
+                         "state": "", "country_name": "Germany"},
     "status_history": [{**change, "changed_by": None} for change in ORDER["status_history"]],
 }
 ORDER_TOKEN = "eyJvIjoxLCJrIjoiT1JELUFBQzI5RThFODkzMkQ4MUYifQ:1vPq2s:Wm9vLnNpZ25hdHVyZS1leGFtcGxlLW9ubHk"
 GUEST_CHECKOUT_EXAMPLES = [
     OpenApiExample("A guest checks out, pays in the sandbox", request_only=True, value={
-        "email": "grace@example.com", "shipping_address": GUEST_ADDRESS, "payment_method": "sandbox",
-        "return_url": "/demo/#/guest-order",
+        "email": "grace@example.com", "shipping_address": GUEST_ADDRESS, "shipping_method": 1,
+        "payment_method": "sandbox", "return_url": "/demo/#/guest-order",
     }),
     OpenApiExample("Order placed: keep order_token, send the guest to next_step", response_only=True,
                    status_codes=["201"], value={**GUEST_ORDER, "client_secret": None, "payment_id": 1,

@@ -57,7 +57,7 @@ from .serializers import (
     OrderClaimOutput,
     OrderOutput,
 )
-from .views import CHECKOUT_UNAVAILABLE, IDEMPOTENCY_KEY
+from .views import CHECKOUT_REFUSED, CHECKOUT_UNAVAILABLE, IDEMPOTENCY_KEY
 
 TAGS = ["orders"]
 NOT_FOUND = "Order not found."
@@ -148,7 +148,8 @@ class GuestCheckoutApi(NoStoreMixin, APIView):
 
     @extend_schema(
         request=GuestCheckoutInput,
-        responses={201: GuestCheckoutOutput, 200: GuestCheckoutOutput, 503: CHECKOUT_UNAVAILABLE},
+        responses={201: GuestCheckoutOutput, 200: GuestCheckoutOutput, 400: CHECKOUT_REFUSED,
+                   503: CHECKOUT_UNAVAILABLE},
         parameters=[
             OpenApiParameter(CART_TOKEN_HEADER, str, location=OpenApiParameter.HEADER, required=True,
                              description="The guest cart to check out (from `POST /cart/`)."),
@@ -159,9 +160,10 @@ class GuestCheckoutApi(NoStoreMixin, APIView):
         tags=TAGS, examples=GUEST_CHECKOUT_EXAMPLES, summary="Check out a guest cart (no account)",
         description="The guest cart named by `X-Cart-Token` becomes an order with no user that keeps `email`; "
                     "`shipping_address` is an inline address (full name, line 1, city and country required). "
-                    "Payment methods, `next_step` / `client_secret`, `Idempotency-Key`, stock and the payment "
-                    "deadline work as for `POST /orders/checkout/`. The answer adds `order_token`: it opens the "
-                    "order on `/orders/guest/{order_key}/` (read, pay, poll, cancel) until "
+                    "`shipping_method` is required while the shop offers any (400 `shipping_method_required`). "
+                    "Payment methods, `next_step` / `client_secret`, `Idempotency-Key`, stock, taxes (by the "
+                    "address) and the payment deadline work as for `POST /orders/checkout/`. The answer adds "
+                    "`order_token`: it opens the order on `/orders/guest/{order_key}/` (read, pay, poll, cancel) until "
                     "`order_token_expires_at` (`GUEST_ORDER_LINK_DAYS`); the confirmation e-mail carries a link "
                     "with one. The cart's voucher (`POST /cart/voucher/` with the token) or `voucher` is priced in "
                     "and its use reserved; its per-customer limit counts by `email`; a total of 0 opens no payment "

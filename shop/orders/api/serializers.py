@@ -381,6 +381,11 @@ class ShippingMethodInput(StrictInput):
 
 # --- Input ------------------------------------------------------------------------------------------------------
 
+SHIPPING_METHOD_HELP = (
+    "An active method's id, from `GET /orders/shipping-methods/`: its fee is charged (free from its `free_over`). "
+    "Required while the shop offers any (`SHIPPING_METHOD_REQUIRED`, default on): without it, 400 "
+    "`shipping_method_required`. Needs a shipping address (400 `address_required`).")
+
 
 class InlineAddressInput(serializers.Serializer):
     full_name = serializers.CharField(max_length=150)
@@ -396,22 +401,32 @@ class InlineAddressInput(serializers.Serializer):
 
 @extend_schema_field({
     "oneOf": [
-        {"type": "string", "maxLength": 255, "description": "Free-text address"},
-        {"type": "integer", "description": "Id of an address in your address book"},
-        {"type": "object", "description": "Inline address: full_name, phone, email, address_line_1, "
-                                            "address_line_2, city, state, postal_code, country (ISO code or "
-                                            "English name, e.g. KE or Kenya)",
+        {"type": "object", "description": "Inline address: full_name, address_line_1, city and country (ISO code "
+                                            "or English name, e.g. KE or Kenya) required; phone, email, "
+                                            "address_line_2, state (an ISO 3166-2 subdivision code such as CA, "
+                                            "for a regional tax rate) and postal_code optional",
          "required": ["full_name", "address_line_1", "city", "country"],
          "properties": {name: {"type": "string"} for name in (
              "full_name", "phone", "email", "address_line_1", "address_line_2", "city", "state", "postal_code",
              "country")}},
+        {"type": "integer", "minimum": 1, "description": "Id of an address in your address book"},
+        {"type": "string", "pattern": r"^\s*[0-9]+\s*$",
+         "description": "An address-book id written as text (\"12\"). Free text (\"1 Main St, Springfield\") "
+                        "is not an address: 400 `address_incomplete`."},
     ],
     "nullable": True,
+    "description": "Where the order ships and what it is taxed by (its `country` and `state`; without an address, "
+                   "`SHOP_COUNTRY`). Required with a `shipping_method` (400 `address_required`). An address-book "
+                   "entry missing its full name, line 1, city or country is 400 `address_incomplete` too.",
 })
 class ShippingAddressField(serializers.Field):
-    """A free-text address, an address-book id, or an inline address object."""
+    """An inline address object or an address-book id (a number, or digits as text).
 
-    default_error_messages = {"invalid": "Send a text address, an address id, or an address object."}
+    Any other text is passed on as it came, for the checkout service to refuse with its code
+    (``address_incomplete``, saying what to send): the first order API took a free-text address here, and its
+    clients get told what replaced it rather than a bare "invalid"."""
+
+    default_error_messages = {"invalid": "Send an address object or an address-book id."}
 
     def to_internal_value(self, data):
         if isinstance(data, bool):
@@ -488,8 +503,11 @@ class CheckoutInput(serializers.Serializer):
     shipping_address = ShippingAddressField(required=False, allow_null=True)
     address = serializers.IntegerField(min_value=1, required=False, allow_null=True,
                                        help_text="The same as an address-book id in `shipping_address`; sent with a "
-                                                 "different `shipping_address`, a 400 naming both.")
-    shipping_method = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+                                                 "different `shipping_address`, a 400 naming both. An entry "
+                                                 "missing its full name, line 1, city or country: 400 "
+                                                 "`address_incomplete` naming `address`.")
+    shipping_method = serializers.IntegerField(min_value=1, required=False, allow_null=True,
+                                               help_text=SHIPPING_METHOD_HELP)
     payment_method = PaymentMethodRefField(required=False, allow_blank=True, allow_null=True,
                                            help_text=CHECKOUT_METHOD_HELP)
     shipping_fee = MoneyField(
@@ -614,7 +632,8 @@ class GuestCheckoutInput(serializers.Serializer):
     email = serializers.EmailField(max_length=254, help_text="Where the confirmation (with the order link) goes; "
                                                              "the order keeps it.")
     shipping_address = InlineAddressInput()
-    shipping_method = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    shipping_method = serializers.IntegerField(min_value=1, required=False, allow_null=True,
+                                               help_text=SHIPPING_METHOD_HELP)
     payment_method = PaymentMethodRefField(required=False, allow_blank=True, allow_null=True,
                                            help_text=CHECKOUT_METHOD_HELP)
     notes = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")

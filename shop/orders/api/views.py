@@ -67,6 +67,20 @@ CHECKOUT_UNAVAILABLE = OpenApiResponse(description=(
     "request with that key is a 422. `busy` or `service_unavailable` (a row lock or the database failed): the "
     "order may have been placed before it; the same request with the same key answers that order (200) if so, "
     "else places it."))
+CHECKOUT_REFUSED = OpenApiResponse(description=(
+    "Nothing was placed. Where the order goes: `shipping_method_required` (no `shipping_method` while the shop "
+    "offers some: `GET /orders/shipping-methods/` lists them), `invalid_shipping_method`, `address_required` (a "
+    "`shipping_method` with no address, or no address in a shop that charges tax and has no `SHOP_COUNTRY`), "
+    "`address_incomplete` (free text, or an address-book entry missing its full name, line 1, city or country), "
+    "`address_not_found`; an inline address missing a required part is `invalid` naming it under "
+    "`errors.shipping_address`. What is bought: `cart_empty`, `items_required`, `insufficient_stock`, "
+    "`product_unavailable`, `product_not_found`, `variant_required`, `order_too_large`, `too_many_lines`, "
+    "`unpriceable`. How it is paid: `invalid_payment_method`, `method_unavailable`, a voucher's refusal naming "
+    "`voucher`, `return_url_not_allowed`, "
+    "`invalid_idempotency_key`; `invalid` for a field that does not validate."))
+STATUS_CONFLICT = OpenApiResponse(description=(
+    "`shipping_address_missing`: shipping an order that has no complete shipping address (none, or one given as "
+    "free text before checkout refused it). Nothing changed."))
 
 
 def _order_response(order_id: int, *, status_code: int = status.HTTP_200_OK, user=None) -> Response:
@@ -96,12 +110,22 @@ def _checkout(request) -> Response:
 
 CHECKOUT_SCHEMA = {
     "request": CheckoutInput,
-    "responses": {201: CheckoutOutput, 200: CheckoutOutput, 409: TOTAL_MISMATCH, 422: KEY_REUSED,
-                  503: CHECKOUT_UNAVAILABLE},
+    "responses": {201: CheckoutOutput, 200: CheckoutOutput, 400: CHECKOUT_REFUSED, 409: TOTAL_MISMATCH,
+                  422: KEY_REUSED, 503: CHECKOUT_UNAVAILABLE},
     "parameters": [IDEMPOTENCY_KEY],
     "tags": TAGS,
     "examples": CHECKOUT_EXAMPLES,
-    "description": "With `payment_method`, the payment is opened too: `next_step` is the URL to send the customer "
+    "description": "Where it goes: `shipping_method` (an id from `GET /orders/shipping-methods/`) is required "
+                   "while the shop offers active methods (`SHIPPING_METHOD_REQUIRED`, default on; else 400 "
+                   "`shipping_method_required`), and a shipping method needs an address. The address is "
+                   "structured: `shipping_address` as an object (full_name, address_line_1, city and country "
+                   "required) or an address-book id, or `address` (an address-book id). Free text, the first "
+                   "order API's form, is refused (400 `address_incomplete`, saying what to send): it named no "
+                   "country to tax or ship to. Taxes follow the address's country and region; an order without "
+                   "an address (a shop that does not require a method) is taxed at `SHOP_COUNTRY`, and refused "
+                   "(400 `address_required`) when the shop charges tax and has no `SHOP_COUNTRY`: never taxed at "
+                   "0 because its place is unknown. "
+                   "With `payment_method`, the payment is opened too: `next_step` is the URL to send the customer "
                    "to (redirect providers), `client_secret` confirms it in the browser (Stripe), and neither is set "
                    "for cash on delivery. If the gateway cannot start the payment the checkout is undone (the order "
                    "stays, cancelled; stock and cart restored, nothing e-mailed) and the answer is 503 (400 "
@@ -192,7 +216,8 @@ class CartCheckoutAliasApi(NoStoreMixin, APIView):
     """``POST /api/shop/checkout/cart``: the address/shipping/payment-method checkout API's path and status."""
 
     @extend_schema(summary="Check out the cart (alias answering 200)",
-                   **{**CHECKOUT_SCHEMA, "responses": {200: CheckoutOutput, 409: TOTAL_MISMATCH, 422: KEY_REUSED,
+                   **{**CHECKOUT_SCHEMA, "responses": {200: CheckoutOutput, 400: CHECKOUT_REFUSED,
+                                                       409: TOTAL_MISMATCH, 422: KEY_REUSED,
                                                        503: CHECKOUT_UNAVAILABLE},
                       "description": "The same checkout as `POST /orders/checkout/`, at the path and with the 200 "
                                      "status of clients written for the address/shipping/payment-method checkout "
@@ -220,12 +245,14 @@ class OrderDetailApi(NoStoreMixin, APIView):
             raise NotFound("Order not found.")
         return Response(OrderOutput(order, context={"staff_view": request.user.is_staff}).data)
 
-    @extend_schema(request=OrderUpdateInput, responses={200: OrderOutput}, tags=TAGS,
+    @extend_schema(request=OrderUpdateInput, responses={200: OrderOutput, 409: STATUS_CONFLICT}, tags=TAGS,
                    summary="Cancel your order, or (staff) move its status",
                    description="`{\"status\": \"cancelled\"}` cancels with the rules of "
                                "`POST /orders/{id}/cancel/` (customers: their own unpaid order; stock restored). "
-                               "Staff may set any status the pipeline allows next. A customer sending any other "
-                               "status or field gets 403. Statuses are case-insensitive.")
+                               "Staff may set any status the pipeline allows next, with the rules of "
+                               "`POST /orders/admin/{order_id}/status/` (an order with no complete shipping "
+                               "address does not ship: 409 `shipping_address_missing`). A customer sending any "
+                               "other status or field gets 403. Statuses are case-insensitive.")
     def patch(self, request, order_id: int):
         if not request.user.is_staff and not selectors.order_exists(order_id=order_id, user=request.user):
             raise NotFound("Order not found.")  # someone else's order is "not found", never "forbidden"
@@ -314,15 +341,18 @@ STATUS_DESCRIPTION = (
     "Moves allowed by the transition table only (400 `invalid_transition`). Cancelling a shipped, delivered or "
     "cancelled order is 400 `not_cancellable`; cancelling a paid order refunds what was kept. An order still "
     "waiting for its online payment cannot go to `shipped` or `delivered` (400 `order_not_paid`) unless it is cash "
-    "on delivery or `ORDERS_ALLOW_UNPAID_FULFILMENT=true` (docs/PAYMENTS.md, \"Shipping\")."
+    "on delivery or `ORDERS_ALLOW_UNPAID_FULFILMENT=true` (docs/PAYMENTS.md, \"Shipping\"). An order with no "
+    "complete shipping address (full name, line 1, city, country) cannot go to `shipped` (409 "
+    "`shipping_address_missing`): cancel it instead."
 )
 
 
 class OrderAdminStatusApi(NoStoreMixin, APIView):
     permission_classes = (IsAdminUser,)
 
-    @extend_schema(request=OrderStatusInput, responses={200: OrderStatusMessageOutput}, tags=ADMIN_TAGS,
-                   summary="Move an order along the status pipeline (staff)", description=STATUS_DESCRIPTION)
+    @extend_schema(request=OrderStatusInput, responses={200: OrderStatusMessageOutput, 409: STATUS_CONFLICT},
+                   tags=ADMIN_TAGS, summary="Move an order along the status pipeline (staff)",
+                   description=STATUS_DESCRIPTION)
     def post(self, request, order_id: int):
         """Only the transitions of the order pipeline are allowed (pending -> processing -> shipped -> delivered,
         cancel before shipping); anything else answers 409 naming the current status. Also served at
@@ -335,8 +365,9 @@ class OrderAdminStatusApi(NoStoreMixin, APIView):
         return Response({"message": "Order status updated successfully",
                          "order": OrderOutput(order, context={"staff_view": True}).data})
 
-    @extend_schema(request=OrderStatusInput, responses={200: OrderStatusMessageOutput}, tags=ADMIN_TAGS,
-                   summary="Move an order along the status pipeline (staff)", description=STATUS_DESCRIPTION)
+    @extend_schema(request=OrderStatusInput, responses={200: OrderStatusMessageOutput, 409: STATUS_CONFLICT},
+                   tags=ADMIN_TAGS, summary="Move an order along the status pipeline (staff)",
+                   description=STATUS_DESCRIPTION)
     def patch(self, request, order_id: int):
         """The same as POST."""
         return self.post(request, order_id)
@@ -364,14 +395,16 @@ class ShipmentAdminUpdateApi(NoStoreMixin, APIView):
 class ShipmentAdminEventApi(NoStoreMixin, APIView):
     permission_classes = (IsAdminUser,)
 
-    @extend_schema(request=ShipmentEventInput, responses={201: ShipmentEventOutput}, tags=ADMIN_TAGS,
+    @extend_schema(request=ShipmentEventInput, responses={201: ShipmentEventOutput, 409: STATUS_CONFLICT},
+                   tags=ADMIN_TAGS,
                    summary="Add a tracking event to an order's shipment (staff)",
                    description="The order follows its pipeline: in transit, out for delivery or shipped on a "
                                "processing order ships it; delivered on a shipped order delivers it. Refused (400) "
                                "when the pipeline refuses that move, for cancelled or delivered orders, for a step "
                                "backwards, and for CANCELLED (cancel the order instead). Shipping or delivering "
                                "this way an order still waiting for its online payment is 400 `order_not_paid`, "
-                               "as the status endpoint answers (docs/PAYMENTS.md, \"Shipping\"). An `occurred_at` "
+                               "as the status endpoint answers (docs/PAYMENTS.md, \"Shipping\"); shipping one "
+                               "with no complete shipping address is 409 `shipping_address_missing`. An `occurred_at` "
                                "in the future (over 5 minutes ahead), before the order was placed, or, for an event "
                                "that changes the shipment's status, before its latest event is 400 "
                                "`invalid_event_time` naming the range allowed; nothing changes.")

@@ -20,6 +20,7 @@ from shop.cart.services import too_many_lines_error
 from shop.cart.tokens import cart_token_hash
 from shop.catalog.models import ProductVariant
 from shop.catalog.stock import StockLine, stock_deduct
+from shop.core.countries import country_code
 from shop.core.exceptions import ApplicationError, Conflict
 from shop.core.idempotency import check_replay, request_fingerprint
 from shop.core.money import MONEY_LIMIT, money_text
@@ -29,6 +30,7 @@ from shop.discounts.selectors import Evaluation, discounts_evaluate
 from shop.discounts.services import order_discounts_apply, order_voucher_code, refusal_error
 from shop.events.services import event_record
 from shop.events.types import EventType
+from shop.pricing.selectors import tax_rates_configured
 
 from ..actors import GuestBuyer
 from ..errors import OrderErrorCode
@@ -88,21 +90,84 @@ def _shipping_method_resolve(shipping_method_id: int | None) -> ShippingMethod |
     return method
 
 
+ADDRESS_HOW = ("Send `shipping_address` as an object: full_name, address_line_1, city and country (an ISO 3166-1 "
+               "code such as US, or its English name) are required; phone, email, address_line_2, state (an ISO "
+               "3166-2 subdivision code such as CA, for a regional tax rate) and postal_code are optional. Or send "
+               "`address`: the id of an entry in your address book (GET /auth/addresses/).")
+SHIPPING_METHODS_HOW = ("GET /orders/shipping-methods/ lists them (id, name, price, free_over): send one's id as "
+                        "`shipping_method`.")
+
+
 def _address_snapshot(*, user, shipping_address, address_field: str = "shipping_address") -> dict | None:
-    """Copy the address out of whatever the client sent: free text, an address-book id, or an inline object.
-    ``address_field``: the request field that carried it (``address`` for the checkout-alias clients), which an
-    error names."""
+    """Copy the address out of whatever the client sent: an address-book id or an inline object (``None``: none
+    was sent). ``address_field``: the request field that carried it (``address`` for the checkout-alias clients),
+    which an error names.
+
+    The address is where the order ships and what it is taxed by (its country and region, docs/PRICING.md), so it
+    must be complete whatever carried it: a full name, line 1, a city and a country this shop knows. Free text
+    (the string the first order API took) is refused rather than guessed at: taken as line 1 it left the order
+    with no country, taxed at 0 and shipped nowhere. 400 ``address_incomplete``, saying what to send."""
     if shipping_address is None or shipping_address == "":
         return None
     if isinstance(shipping_address, str):
-        return {"address_line_1": shipping_address.strip()}
+        raise ApplicationError(
+            f"A shipping address is given in parts, not as one line of text. {ADDRESS_HOW}",
+            code=OrderErrorCode.ADDRESS_INCOMPLETE,
+            extra={"errors": {address_field: ["Free text is not an address: send an object (full_name, "
+                                              "address_line_1, city, country, ...) or an address-book id."]}})
     if isinstance(shipping_address, int):
         address = Address.objects.filter(pk=shipping_address, user=user).first()
         if address is None:
             raise ApplicationError("Address not found in your address book.", code=OrderErrorCode.ADDRESS_NOT_FOUND,
                                    extra={"errors": {address_field: ["Address not found."]}})
-        return {"source_address_id": address.pk, **{field: getattr(address, field) for field in ADDRESS_FIELDS}}
-    return {field: shipping_address.get(field, "") or "" for field in ADDRESS_FIELDS}
+        snapshot = {"source_address_id": address.pk, **{field: getattr(address, field) for field in ADDRESS_FIELDS}}
+        where = f"Address {address.pk} in your address book"
+    else:
+        snapshot = {field: shipping_address.get(field, "") or "" for field in ADDRESS_FIELDS}
+        where = "The shipping address"
+    snapshot["country"] = country_code(str(snapshot["country"]))  # the inline form's is one already
+    missing = [part for part in OrderAddress.REQUIRED_PARTS if not str(snapshot[part]).strip()]
+    if missing:
+        names = ", ".join(missing)
+        known = " (a country this shop knows)" if "country" in missing else ""
+        fix = (f"Complete it (PATCH /auth/addresses/{snapshot['source_address_id']}/) or send another. "
+               if "source_address_id" in snapshot else "")
+        raise ApplicationError(f"{where} has no {names}{known}. {fix}{ADDRESS_HOW}",
+                               code=OrderErrorCode.ADDRESS_INCOMPLETE,
+                               extra={"errors": {address_field: [f"Missing: {names}."]}})
+    return snapshot
+
+
+def _destination_check(*, shipping: ShippingMethod | None, address: dict | None) -> None:
+    """Refuse a checkout that would ship nowhere, or not be taxed where it goes.
+
+    - No shipping method while the shop offers one and ``SHIPPING_METHOD_REQUIRED`` is on: 400
+      ``shipping_method_required`` (every product of this catalog is shipped; a shop that never ships sets it off,
+      and a shop with no active method is never asked for one). One query, only when no method was named.
+    - A shipping method with no address: 400 ``address_required`` (there is nowhere to ship to).
+    - No address, no ``SHOP_COUNTRY``, and tax rates configured: 400 ``address_required``. Taxes follow the
+      address's country, else the shop's (docs/PRICING.md); with neither the order would be taxed at 0 only
+      because its place is unknown. A shop with no rates at all still taxes nothing, as it always did.
+    """
+    if (shipping is None and settings.SHIPPING_METHOD_REQUIRED
+            and ShippingMethod.objects.filter(is_active=True).exists()):
+        raise ApplicationError(f"Choose a shipping method. {SHIPPING_METHODS_HOW}",
+                               code=OrderErrorCode.SHIPPING_METHOD_REQUIRED,
+                               extra={"errors": {"shipping_method": [
+                                   f"This field is required. {SHIPPING_METHODS_HOW}"]}})
+    if address is not None:
+        return
+    if shipping is not None:
+        raise ApplicationError(f"A shipping method needs an address to ship to. {ADDRESS_HOW}",
+                               code=OrderErrorCode.ADDRESS_REQUIRED,
+                               extra={"errors": {"shipping_address": ["This field is required with a shipping "
+                                                                      "method."]}})
+    if not settings.SHOP_COUNTRY and tax_rates_configured():
+        raise ApplicationError(f"This order is taxed by where it goes, and this shop has no country of its own to "
+                               f"tax it at instead: give a shipping address. {ADDRESS_HOW}",
+                               code=OrderErrorCode.ADDRESS_REQUIRED,
+                               extra={"errors": {"shipping_address": ["This field is required: it says where the "
+                                                                      "order is taxed."]}})
 
 
 def _cart_lines(cart) -> list[CheckoutLine]:
@@ -288,6 +353,7 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
     address = _address_snapshot(user=user, shipping_address=shipping_address, address_field=address_field)
     from_cart = lines is None
     resolved = _cart_lines(cart) if from_cart else _direct_lines(lines)
+    _destination_check(shipping=shipping, address=address)  # after the lines: an empty cart is told first
 
     email = guest.email if guest else user.email  # the buyer's: a voucher's per-customer limit counts by it
     found = _discounts(lines=resolved, code=voucher or (cart.voucher_code if from_cart else None), email=email,

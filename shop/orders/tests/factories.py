@@ -7,6 +7,10 @@ from shop.orders.services import LineRequest, order_create, order_set_status
 from shop.payments.checkout import order_place_and_pay
 from shop.payments.services import payment_sandbox_outcome, payment_start
 
+# Where a test order ships unless the test says otherwise: an order with no complete address cannot be shipped
+# (409 ``shipping_address_missing``), so every order a test may ship has one, as a real checkout would.
+SHIP_TO = {"full_name": "Pat Recipient", "address_line_1": "1 Parcel Row", "city": "London", "country": "GB"}
+
 
 class ShippingMethodFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -30,7 +34,9 @@ def place_order(*, user, product, quantity: int = 1, variant=None, status: str |
 
     ``paid`` pays it with the sandbox first; by default only orders sent to shipped or delivered are paid (an
     unpaid online order cannot ship). ``paid=False`` with ``ORDERS_ALLOW_UNPAID_FULFILMENT`` ships it unpaid.
+    It ships to ``SHIP_TO`` unless ``shipping_address`` says otherwise (``None``: no address, so it cannot ship).
     """
+    kwargs.setdefault("shipping_address", SHIP_TO)
     order, _ = order_create(
         user=user, lines=[LineRequest(quantity=quantity, product_id=product.pk,
                                       variant_id=variant.pk if variant else None)], **kwargs)
@@ -60,5 +66,5 @@ def paid_order(user, product, quantity=1) -> Order:
 
 def cod_order(user, product) -> Order:
     order, _, _ = order_place_and_pay(user=user, lines=[LineRequest(quantity=1, product_id=product.pk)],
-                              payment_method="cod")
+                                      payment_method="cod", shipping_address=SHIP_TO)
     return order

@@ -11,7 +11,7 @@ from shop.catalog.tests.factories import ProductFactory
 from shop.orders.models import Order
 from shop.payments.models import Payment, SandboxCharge
 
-from .factories import pay_order, place_order
+from .factories import SHIP_TO, pay_order, place_order
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,8 @@ def unpaid(user, user_client, product, settings) -> Order:
     """Checked out with the sandbox; the customer has not paid yet (the payment is pending)."""
     settings.PAYMENTS_SANDBOX_ENABLED = True
     response = user_client.post("/orders/checkout/", {"items": [{"product_id": product.pk, "quantity": 2}],
-                                                      "payment_method": "sandbox"}, format="json")
+                                                      "payment_method": "sandbox", "shipping_address": SHIP_TO},
+                                format="json")
     assert response.status_code == 201, response.json()
     assert Payment.objects.get(pk=response.json()["payment_id"]).status == "pending"
     return Order.objects.get(pk=response.json()["id"])

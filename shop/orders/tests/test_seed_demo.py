@@ -240,8 +240,14 @@ def test_the_demo_has_a_voucher_to_try_and_a_running_sale_that_no_demo_order_is_
     applied = api_client.post("/cart/voucher/", {"code": "welcome10"}, format="json")
     assert applied.status_code == 200, applied.json()
     assert (applied.json()["discount"], applied.json()["cart_total"]) == ("3.00", "26.98")  # 10 % of 29.98
-    placed = api_client.post("/orders/checkout/", {"payment_method": "cod"}, format="json")
-    assert (placed.status_code, placed.json()["total"]) == (201, "26.98")
+    # The demo customer checks out with their saved address and standard shipping (free only from 50.00).
+    address = api_client.get("/auth/addresses/").json()["results"][0]["id"]
+    method = next(method for method in api_client.get("/orders/shipping-methods/").json()
+                  if method["name"] == "Standard (3-5 days)")
+    assert method["price"] == "4.99"
+    placed = api_client.post("/orders/checkout/", {"payment_method": "cod", "address": address,
+                                                   "shipping_method": method["id"]}, format="json")
+    assert (placed.status_code, placed.json()["total"]) == (201, "31.97"), placed.json()  # 26.98 + 4.99 shipping
     api_client.post("/cart/items/", {"product_id": Product.objects.get(slug="dune").pk, "quantity": 1},
                     format="json")
     once = api_client.post("/cart/voucher/", {"code": "WELCOME10"}, format="json")

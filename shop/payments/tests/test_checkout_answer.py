@@ -83,7 +83,7 @@ def test_direct_order_with_vouchers_and_a_sale(user, user_client, sandbox_on, li
 
     placed = _check_out(user_client, {"items": [{"product_id": plain.pk, "quantity": 1},
                                                 {"variant_id": small.pk, "quantity": 2}],
-                                      "voucher": "tenoff", "shipping_address": "12 Free Text Road",
+                                      "voucher": "tenoff", "shipping_address": ADDRESS,
                                       "payment_method": "sandbox"})
 
     assert [item["source"] for item in placed["discounts"]] == ["promotion", "voucher"]
@@ -96,7 +96,8 @@ def test_item_voucher_and_shipping_method_direct_order(user, user_client, sandbo
     shipping = ShippingMethodFactory(price=Decimal("7.00"), free_over=Decimal("1000.00"))
 
     placed = _check_out(user_client, {"items": [{"variant_id": small.pk, "quantity": 2}], "voucher": "SHIRTS",
-                                      "shipping_method": shipping.pk, "payment_method": "sandbox"})
+                                      "shipping_method": shipping.pk, "shipping_address": ADDRESS,
+                                      "payment_method": "sandbox"})
 
     assert [item["target"] for item in placed["discounts"]] == ["lines"]
 

@@ -15,7 +15,7 @@ from shop.discounts.models import Redemption, Voucher, VoucherCustomer
 from shop.discounts.tests.factories import VoucherFactory
 from shop.events.models import Event
 from shop.orders.models import Order
-from shop.orders.tests.factories import ShippingMethodFactory
+from shop.orders.tests.factories import SHIP_TO, ShippingMethodFactory
 from shop.orders.tests.guests import EMAIL, guest_cart, guest_checkout, guest_order_url
 from shop.payments.models import Payment, Refund, SandboxCharge
 
@@ -69,7 +69,8 @@ def test_a_full_voucher_places_the_order_paid_without_asking_any_gateway(user, u
 
     with django_capture_on_commit_callbacks(execute=True):
         response = user_client.post("/orders/checkout/", {"voucher": "allfree", "payment_method": method,
-                                                          "shipping_method": pickup.pk, "expected_total": "0.00"},
+                                                          "shipping_method": pickup.pk, "expected_total": "0.00",
+                                                          "shipping_address": SHIP_TO},
                                     format="json")
 
     assert response.status_code == 201, response.json()
@@ -145,7 +146,7 @@ def test_a_guest_whose_fixed_voucher_covers_the_goods_and_ships_free_pays_nothin
     paid_again = guest.post(guest_order_url(order, "pay/"), {}, format="json")
     assert (paid_again.status_code, paid_again.json()["code"]) == (400, "order_paid")
     second = guest_cart(guest, (product, 1))
-    refused = guest_checkout(guest, second, payment_method=method, voucher="gift100",
+    refused = guest_checkout(guest, second, payment_method=method, voucher="gift100", shipping_method=courier.pk,
                              email=f"  {EMAIL.upper()} ")
     assert (refused.status_code, refused.json()["code"]) == (400, "customer_limit_reached")
     _nothing_sent(fake)
@@ -163,7 +164,8 @@ def _free_order(client, shelf) -> dict:
     VoucherFactory(code="ALLFREE", value=Decimal("100"))
     _fill(client, product)
     response = client.post("/orders/checkout/", {"voucher": "ALLFREE", "payment_method": "sandbox",
-                                                 "shipping_method": pickup.pk}, format="json")
+                                                 "shipping_method": pickup.pk, "shipping_address": SHIP_TO},
+                           format="json")
     assert (response.status_code, response.json()["total"]) == (201, "0.00"), response.json()
     return response.json()
 
@@ -200,7 +202,8 @@ def test_a_voucher_that_leaves_shipping_to_pay_charges_only_that(user_client, st
     _fill(user_client, product)
 
     response = user_client.post("/orders/checkout/", {"voucher": "ALLFREE", "payment_method": "stripe",
-                                                      "shipping_method": courier.pk}, format="json")
+                                                      "shipping_method": courier.pk, "shipping_address": SHIP_TO},
+                                format="json")
 
     assert response.status_code == 201, response.json()
     body = response.json()
@@ -222,10 +225,12 @@ def test_a_method_whose_minimum_the_free_order_is_below_is_not_asked(user_client
     _fill(user_client, product)
 
     unknown = user_client.post("/orders/checkout/", {"voucher": "ALLFREE", "payment_method": "bitcoin",
-                                                     "shipping_method": pickup.pk}, format="json")
+                                                     "shipping_method": pickup.pk, "shipping_address": SHIP_TO},
+                               format="json")
     assert (unknown.status_code, unknown.json()["code"]) == (400, "invalid_payment_method")
     response = user_client.post("/orders/checkout/", {"voucher": "ALLFREE", "payment_method": "stripe",
-                                                      "shipping_method": pickup.pk}, format="json")
+                                                      "shipping_method": pickup.pk, "shipping_address": SHIP_TO},
+                                format="json")
 
     assert response.status_code == 201, response.json()
     assert response.json()["payment_status"] == "paid"

@@ -16,6 +16,7 @@ from django.utils import timezone
 from shop.catalog.tests.factories import ProductFactory
 from shop.orders.models import Order
 from shop.orders.services import expire_unpaid_orders, order_expire
+from shop.orders.tests.factories import SHIP_TO
 from shop.payments.models import Payment, SandboxCharge
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +30,8 @@ def ten(db):
 def _checkout_paid(user_client, product, quantity=2) -> tuple[Order, Payment]:
     """Check out ``quantity`` x ``product`` with the sandbox and pay it, through the API."""
     response = user_client.post("/orders/checkout/", {"items": [{"product_id": product.pk, "quantity": quantity}],
-                                                      "payment_method": "sandbox"}, format="json")
+                                                      "payment_method": "sandbox", "shipping_address": SHIP_TO},
+                                format="json")
     assert response.status_code == 201, response.json()
     paid = user_client.post(f"/payments/sandbox/{response.json()['payment_id']}/succeed/")
     assert paid.status_code == 200, paid.json()
@@ -87,7 +89,8 @@ def test_after_a_partial_refund_every_decision_still_sees_a_paid_order(
 ):
     # A cash-on-delivery order the customer then pays online: opening the online attempt closed the cash one.
     order = Order.objects.get(pk=user_client.post("/orders/checkout/", {
-        "items": [{"product_id": ten.pk, "quantity": 2}], "payment_method": "cod"}, format="json").json()["id"])
+        "items": [{"product_id": ten.pk, "quantity": 2}], "payment_method": "cod", "shipping_address": SHIP_TO},
+        format="json").json()["id"])
     stale = Payment.objects.get(order=order, provider="cod").pk
     started = user_client.post("/payments/create-intent/", {"order_id": order.pk, "payment_method": "sandbox"},
                                format="json").json()["payment"]["id"]

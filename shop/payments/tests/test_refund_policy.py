@@ -13,6 +13,7 @@ import pytest
 from shop.catalog.tests.factories import ProductFactory
 from shop.orders.models import Order
 from shop.orders.policy import PARTIAL_STAFF_ONLY, Action, Stage, order_action_refusal, order_stage, refund_action
+from shop.orders.tests.factories import SHIP_TO
 from shop.payments.models import Payment
 
 pytestmark = pytest.mark.django_db
@@ -68,7 +69,8 @@ def ten(db):
 
 def _order_in(state: str, *, user_client, staff_client, product) -> tuple[Order, Payment]:
     response = user_client.post("/orders/checkout/", {"items": [{"product_id": product.pk, "quantity": 2}],
-                                                      "payment_method": "sandbox"}, format="json")
+                                                      "payment_method": "sandbox", "shipping_address": SHIP_TO},
+                                format="json")
     assert response.status_code == 201, response.json()
     order, payment_id = response.json()["id"], response.json()["payment_id"]
 
@@ -227,7 +229,8 @@ def test_a_customer_amount_equal_to_what_is_left_is_a_full_refund(user_client, s
 
 def test_a_customer_cannot_close_the_cash_attempt_of_a_shipped_order(user, user_client, staff_client, cod_on, ten):
     response = user_client.post("/orders/checkout/", {"items": [{"product_id": ten.pk, "quantity": 1}],
-                                                      "payment_method": "cod"}, format="json")
+                                                      "payment_method": "cod", "shipping_address": SHIP_TO},
+                                format="json")
     order, payment_id = response.json()["id"], response.json()["payment_id"]
     assert staff_client.post(f"/orders/admin/{order}/status/", {"status": "shipped"}, format="json").status_code == 200
 

@@ -16,6 +16,7 @@ from shop.catalog.tests.factories import CategoryFactory
 from shop.events.models import Event
 from shop.events.types import RESOURCE_OF_TYPE, EventType, Resource
 from shop.orders.models import Order
+from shop.orders.tests.factories import SHIP_TO
 from shop.webhooks.renderers import render
 
 pytestmark = pytest.mark.django_db
@@ -95,7 +96,8 @@ def test_every_event_objects_keys_and_values_are_staffs_api_read(shop, staff_cli
 
     def checkout(quantity, method="sandbox"):
         return ok(user_client.post("/orders/checkout/", {
-            "items": [{"product_id": product["id"], "quantity": quantity}], "payment_method": method},
+            "items": [{"product_id": product["id"], "quantity": quantity}], "payment_method": method,
+            "shipping_address": SHIP_TO},
             format="json"), 201)
 
     paid = checkout(3)  # 6 -> 3: stock.low
