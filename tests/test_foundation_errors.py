@@ -181,6 +181,18 @@ def test_oversized_body_is_a_json_413(api_client, settings):
     assert response.json() == {"detail": "Request body too large.", "code": "request_too_large"}
 
 
+def test_an_oversized_body_is_logged_as_a_warning_without_a_traceback(api_client, settings, caplog):
+    """Found by a tester: the client's mistake was logged at ERROR with a full traceback, as a server fault is."""
+    too_big = "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+
+    with caplog.at_level("DEBUG", logger="django.security"):
+        assert api_client.post("/auth/password-reset/", f'{{"email": "{too_big}"}}',
+                               content_type="application/json").status_code == 413
+
+    logged = [r for r in caplog.records if r.name == "django.security.RequestDataTooBig"]
+    assert [(r.levelname, r.exc_info) for r in logged] == [("WARNING", None)]
+
+
 @pytest.mark.django_db
 def test_an_oversized_form_where_json_is_read_is_refused_for_its_type_before_it_is_read(api_client, settings):
     """Bodies are JSON only (tests/test_request_content_types.py): the type is checked first, whatever the size."""

@@ -429,7 +429,8 @@ LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "shop.core.logging.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "shop.core.logging.RequestIdFilter"},
+                "client_error": {"()": "shop.core.logging.ClientErrorAsWarning"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         "json": {"()": "shop.core.logging.JsonFormatter"},
@@ -442,7 +443,12 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        # A client's oversized or overlong body: answered 413/400, logged as a warning without a traceback.
+        **{f"django.security.{name}": {"filters": ["client_error"]}
+           for name in ("RequestDataTooBig", "TooManyFieldsSent", "TooManyFilesSent")},
+    },
 }
 
 # --- Payments -------------------------------------------------------------------------------------------

@@ -172,6 +172,16 @@ def _save(instance, data: dict[str, Any], relations: tuple[str, ...]) -> None:
             getattr(instance, name).set(data[name])
 
 
+def _window_errors(starts_at, ends_at) -> dict[str, list[str]]:
+    """A window that ends before (or as) it starts: one message under both bounds, quoting both, as the list
+    filters name both bounds of a range sent upside down; ``{}`` when it is in order or open at either end."""
+    if not (starts_at and ends_at and ends_at <= starts_at):
+        return {}
+    message = (f"ends_at ({ends_at.isoformat()}) must be after starts_at ({starts_at.isoformat()}): send the "
+               "window's end after its start.")
+    return {"starts_at": [message], "ends_at": [message]}
+
+
 def _amount_refusal(value: Decimal) -> str | None:
     """Why a fixed ``value`` cannot be an amount of the shop's currency (more decimals than it has), or None: the
     message of ``shop.core.models.shop_amount_validator``, the one rule for amounts staff enter."""
@@ -210,8 +220,7 @@ def voucher_validate(*, voucher: Voucher, data: dict[str, Any]) -> None:
         errors["value"] = ["A fixed amount is more than 0."]
     elif voucher.kind == "fixed" and (refusal := _amount_refusal(voucher.value)):
         errors["value"] = [refusal]
-    if voucher.starts_at and voucher.ends_at and voucher.ends_at <= voucher.starts_at:
-        errors["ends_at"] = ["Must be after starts_at."]
+    errors.update(_window_errors(voucher.starts_at, voucher.ends_at))
     scope = voucher.scope
     for relation in _RELATIONS:
         targets = _targets(voucher, relation, data)
@@ -422,8 +431,7 @@ def promotion_validate(*, promotion: Promotion, data: dict[str, Any]) -> None:
         errors["value"] = ["A percentage is more than 0 and at most 100."]
     if promotion.kind == "fixed" and (refusal := _amount_refusal(promotion.value)):
         errors["value"] = [refusal]
-    if promotion.starts_at and promotion.ends_at and promotion.ends_at <= promotion.starts_at:
-        errors["ends_at"] = ["Must be after starts_at."]
+    errors.update(_window_errors(promotion.starts_at, promotion.ends_at))
     products = _targets(promotion, "products", data)
     categories = _targets(promotion, "categories", data)
     if not products and not categories:

@@ -152,3 +152,23 @@ def test_start_up_refuses_only_currencies_the_columns_cannot_hold(settings):
     assert errors() == ["pricing.E001"]
     settings.SHOP_CURRENCY = "EURO"
     assert errors() == ["pricing.E002"]
+
+
+@pytest.mark.django_db
+def test_a_money_amount_too_large_for_a_float_sent_as_a_json_number_is_told_its_size(staff_client):
+    """Found by a tester: ``{"price": 1e999999}`` as a JSON number answered "A valid number is required." (the
+    decoder made it infinity) while the same number as a string was told its size."""
+    from shop.catalog.tests.factories import ProductFactory
+
+    product = ProductFactory(price=Decimal("10.00"))
+    for literal in ("1e999999", "-1e400", "1E+400"):
+        response = staff_client.patch(f"/products/{product.slug}/", f'{{"price": {literal}}}',
+                                      content_type="application/json")
+        assert response.status_code == 400, (literal, response.content)
+        assert response.json()["errors"]["price"] == [
+            "Ensure that there are no more than 10 digits before the decimal point."], literal
+    product.refresh_from_db()
+    assert product.price == Decimal("10.00")
+    # An ordinary number is still read as before.
+    assert staff_client.patch(f"/products/{product.slug}/", '{"price": 12.5}',
+                              content_type="application/json").json()["price"] == "12.50"

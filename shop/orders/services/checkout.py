@@ -365,7 +365,12 @@ def _checkout(*, user, lines, shipping_address, shipping_method_id, payment_meth
     total = price.total
     # The subtotal too: a discount can bring a total under the limit whose lines (unit price x quantity) are not.
     if max(total, price.subtotal) >= MAX_ORDER_TOTAL:
-        raise ApplicationError("This order is too large to place in one go.", code=CartErrorCode.ORDER_TOO_LARGE)
+        # What to fix, as the cart's own refusal says it: the amount, the limit, and which field to change.
+        message = (f"This order comes to {money_text(max(total, price.subtotal), price.currency)}, more than one "
+                   f"order can hold (it must stay below {money_text(MAX_ORDER_TOTAL, price.currency)}): lower the "
+                   "quantities, or place it as several orders.")
+        raise ApplicationError(message, code=CartErrorCode.ORDER_TOO_LARGE,
+                               extra={} if from_cart else {"errors": {"items": [message]}})
     # Nothing to pay (a voucher took everything, shipping included): no gateway is asked for 0, so the method's
     # limits do not apply; the order is placed paid (docs/PAYMENTS.md, "Nothing to pay").
     free = total == 0

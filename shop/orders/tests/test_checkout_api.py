@@ -507,6 +507,9 @@ def test_an_order_too_large_for_the_money_columns_is_a_400_not_a_500(user_client
     response = user_client.post("/orders/", {"items": [{"product_id": pricey.id, "quantity": 1000}]}, format="json")
 
     assert response.status_code == 400
-    assert response.json()["code"] == "order_too_large"
+    message = ("This order comes to 9999999999990.00, more than one order can hold (it must stay below "
+               "10000000000.00): lower the quantities, or place it as several orders.")
+    # Found by a tester: it said only "too large", naming no amount, no limit and no field.
+    assert response.json() == {"detail": message, "code": "order_too_large", "errors": {"items": [message]}}
     pricey.refresh_from_db()
     assert pricey.stock_quantity == 5000

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from shop.core.countries import country_code
 from shop.core.exceptions import NotFound
+from shop.core.models import same_text
 from shop.core.views import NoStoreMixin
 
 from .. import selectors, services
@@ -89,6 +90,10 @@ class TaxRateListCreateApi(NoStoreMixin, ListAPIView):
         tax_class = self.request.query_params.get("tax_class", "")
         if tax_class and not slug_re.fullmatch(tax_class):
             raise ValidationError({"tax_class": ["Send a tax class code such as standard (letters, digits, - and _)."]})
+        if tax_class and not selectors.tax_class_list().filter(same_text("code", tax_class)).exists():
+            # An unknown value of an enumeration is a 400 listing the valid ones (README), not an empty list.
+            codes = ", ".join(selectors.tax_class_list().values_list("code", flat=True))
+            raise ValidationError({"tax_class": [f"No tax class has the code '{tax_class}'; the codes are: {codes}."]})
         return selectors.tax_rate_list(country=code, tax_class=tax_class)
 
     @extend_schema(

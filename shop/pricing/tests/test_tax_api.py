@@ -139,3 +139,16 @@ def test_list_filter_refuses_a_malformed_class_code(staff_client):
     assert response.status_code == 400
     assert response.json()["errors"] == {"tax_class": ["Send a tax class code such as standard (letters, digits, - "
                                                        "and _)."]}
+
+
+def test_list_filter_refuses_a_class_code_no_class_has_and_lists_the_codes(staff_client):
+    """Found by a tester: ``?tax_class=nope`` answered an empty list, where an unknown country is a 400."""
+    from shop.pricing.models import TaxClass
+
+    codes = ", ".join(TaxClass.objects.order_by("code").values_list("code", flat=True))
+    refused = staff_client.get("/pricing/tax-rates/?tax_class=nope")
+    known = staff_client.get("/pricing/tax-rates/?tax_class=STANDARD")
+
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == {"tax_class": [f"No tax class has the code 'nope'; the codes are: {codes}."]}
+    assert known.status_code == 200
