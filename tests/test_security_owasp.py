@@ -186,6 +186,11 @@ def test_an_order_cannot_carry_more_than_100_lines(user_client):
         "shipping_address": ADDRESS, "items": [{"product_id": product.pk, "quantity": 1}] * 101}, format="json")
 
     assert response.status_code == 400, response.json()
+    # The cart's own answer for the same limit (a tester found the list field's generic "invalid" here).
+    message = ("An order holds at most 100 lines and `items` has 101: remove 1 line (one product's units are one "
+               "line with their quantity), or place several orders.")
+    assert response.json() == {"detail": message, "code": "too_many_lines", "max_lines": 100, "lines_to_remove": 1,
+                               "errors": {"items": [message]}}
     assert not Order.objects.exists()
 
 

@@ -9,8 +9,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from shop.cart.api.serializers import ProductSummaryOutput, VariantSummaryOutput
+from shop.cart.errors import CartErrorCode
 from shop.cart.models import CART_MAX_QUANTITY, ORDER_MAX_LINES
 from shop.core.countries import CountryField, country_name
+from shop.core.exceptions import ApplicationError
 from shop.core.schema import BlankableEmailField, BlankableURLField
 from shop.core.serializers import (
     FieldsBuiltOnceMixin,
@@ -21,6 +23,7 @@ from shop.core.serializers import (
     status_input,
 )
 from shop.discounts.models import OrderDiscount
+from shop.orders.errors import OrderErrorCode
 from shop.orders.models import (
     Order,
     OrderAddress,
@@ -499,7 +502,40 @@ class PaymentMethodRefField(serializers.CharField):
         return super().to_internal_value(data).strip().lower()
 
 
+def _refuse_too_many_lines(data) -> None:
+    """A direct order of more than ``ORDER_MAX_LINES`` lines is the cart's 400 ``too_many_lines`` (with
+    ``max_lines`` and ``lines_to_remove``, naming the field), not the list field's generic ``invalid``: one limit,
+    one answer, however the order is made."""
+    if not isinstance(data, dict):
+        return
+    for field in ("items", "cart_items"):
+        lines = data.get(field)
+        if isinstance(lines, list) and len(lines) > ORDER_MAX_LINES:
+            remove = len(lines) - ORDER_MAX_LINES
+            message = (f"An order holds at most {ORDER_MAX_LINES} lines and `{field}` has {len(lines)}: remove "
+                       f"{remove} {'line' if remove == 1 else 'lines'} (one product's units are one line with "
+                       "their quantity), or place several orders.")
+            raise ApplicationError(message, code=CartErrorCode.TOO_MANY_LINES,
+                                   extra={"max_lines": ORDER_MAX_LINES, "lines_to_remove": remove,
+                                          "errors": {field: [message]}})
+
+
+def _refuse_free_text_guest_address(data) -> None:
+    """A guest's ``shipping_address`` that is not an object (free text, a number: a guest has no address book) is
+    the customer checkout's 400 ``address_incomplete`` saying what to send, not DRF's "Expected a dictionary"."""
+    given = data.get("shipping_address") if isinstance(data, dict) else None
+    if given is not None and not isinstance(given, dict):
+        fix = ("Free text is not an address: send an object with full_name, address_line_1, city and country "
+               "(address_line_2, state, postal_code, phone and email optional).")
+        raise ApplicationError(f"A guest's shipping address is given in parts, not as one value. {fix}",
+                               code=OrderErrorCode.ADDRESS_INCOMPLETE, extra={"errors": {"shipping_address": [fix]}})
+
+
 class CheckoutInput(serializers.Serializer):
+    def to_internal_value(self, data):
+        _refuse_too_many_lines(data)
+        return super().to_internal_value(data)
+
     shipping_address = ShippingAddressField(required=False, allow_null=True)
     address = serializers.IntegerField(min_value=1, required=False, allow_null=True,
                                        help_text="The same as an address-book id in `shipping_address`; sent with a "
@@ -628,6 +664,10 @@ class ShipmentEventInput(StrictInput):
 
 class GuestCheckoutInput(serializers.Serializer):
     """A guest's checkout of the guest cart named by ``X-Cart-Token``."""
+
+    def to_internal_value(self, data):
+        _refuse_free_text_guest_address(data)
+        return super().to_internal_value(data)
 
     email = serializers.EmailField(max_length=254, help_text="Where the confirmation (with the order link) goes; "
                                                              "the order keeps it.")

@@ -62,6 +62,20 @@ def test_a_guest_checkout_needs_an_email_and_a_full_address(guest, payments_on, 
     assert not Order.objects.exists()
 
 
+@pytest.mark.parametrize("given", ["1 Main St, Springfield, US", 1, ["1 Main St"]])
+def test_a_guests_address_that_is_not_an_object_is_told_what_to_send_as_a_customers_is(guest, payments_on, hat,
+                                                                                          given):
+    """Found by a tester: free text from a guest got DRF's "Expected a dictionary" (`invalid`), where the same text
+    from a customer is `address_incomplete` saying what to send."""
+    response = guest_checkout(guest, guest_cart(guest, (hat, 1)), payment_method="cod", shipping_address=given)
+
+    assert (response.status_code, response.json()["code"]) == (400, "address_incomplete"), response.content
+    assert response.json()["errors"]["shipping_address"] == [
+        "Free text is not an address: send an object with full_name, address_line_1, city and country "
+        "(address_line_2, state, postal_code, phone and email optional)."]
+    assert not Order.objects.exists()
+
+
 def test_a_guest_checkout_with_a_wrong_cart_token_is_a_404(guest, payments_on, hat):
     wrong = guest_checkout(guest, "x" * 43, payment_method="cod")
 
