@@ -14,7 +14,7 @@ from shop.catalog.models import Product
 from shop.catalog.tests.factories import ProductFactory
 from shop.orders.api.serializers import CheckoutInput
 from shop.orders.models import Order
-from shop.orders.tests.guests import guest_cart, guest_checkout
+from shop.orders.tests.guests import ADDRESS, guest_cart, guest_checkout
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +41,7 @@ def test_the_limit_is_the_one_security_md_promises_and_direct_orders_keep(user_c
     assert ORDER_MAX_LINES == 100 == fields["items"].max_length == fields["cart_items"].max_length
     product = ProductFactory(stock_quantity=1000)
 
-    response = user_client.post("/orders/checkout/", {"shipping_address": "1 Main St", "items": [
+    response = user_client.post("/orders/checkout/", {"shipping_address": ADDRESS, "items": [
         {"product_id": product.pk, "quantity": 1}] * (ORDER_MAX_LINES + 1)}, format="json")
 
     assert response.status_code == 400 and "items" in response.json()["errors"], response.content
@@ -82,7 +82,7 @@ def test_checking_out_a_cart_over_the_limit_says_how_many_lines_to_remove_and_ch
     cart = Cart.objects.create(user=user)
     products = _fill(cart, 107)
 
-    response = user_client.post("/orders/checkout/", {"payment_method": "cod", "shipping_address": "1 Main St"},
+    response = user_client.post("/orders/checkout/", {"payment_method": "cod", "shipping_address": ADDRESS},
                                 format="json")
 
     _refused(response, lines_to_remove=7, lines=107)
@@ -92,7 +92,7 @@ def test_checking_out_a_cart_over_the_limit_says_how_many_lines_to_remove_and_ch
     # Once the customer removes 7 lines, the same cart is checked out.
     for item in CartItem.objects.filter(cart=cart).order_by("-id")[:7]:
         assert user_client.delete(f"/cart/items/{item.pk}/").status_code == 200
-    placed = user_client.post("/orders/checkout/", {"payment_method": "cod", "shipping_address": "1 Main St"},
+    placed = user_client.post("/orders/checkout/", {"payment_method": "cod", "shipping_address": ADDRESS},
                               format="json")
     assert placed.status_code == 201, placed.content
     assert len(placed.json()["items"]) == ORDER_MAX_LINES

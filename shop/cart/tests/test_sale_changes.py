@@ -12,6 +12,7 @@ from shop.cart.models import CartItem
 from shop.catalog.tests.factories import CategoryFactory, ProductFactory
 from shop.discounts.tests.factories import PromotionFactory
 from shop.orders.models import Order
+from shop.orders.tests.guests import ADDRESS
 
 pytestmark = pytest.mark.django_db
 
@@ -48,12 +49,12 @@ def test_a_sale_that_ends_after_adding_is_charged_as_it_stands_and_the_line_says
     assert cart["total"] == "20.40"
     assert _line(cart)["price_changed"] is None  # the catalog price, which is what is held, did not move
     assert _line(cart)["sale_changed"] == {"old": "12.00", "new": "20.40"}
-    mismatch = user_client.post("/orders/checkout/", {"payment_method": "cod", "shipping_address": "1 Main St",
+    mismatch = user_client.post("/orders/checkout/", {"payment_method": "cod", "shipping_address": ADDRESS,
                                                       "expected_total": "12.00"}, format="json")
     assert mismatch.status_code == 409, mismatch.content
     assert (mismatch.json()["code"], mismatch.json()["total"]) == ("total_mismatch", "20.40")
     assert not Order.objects.exists()
-    placed = user_client.post("/orders/checkout/", {"payment_method": "cod", "shipping_address": "1 Main St",
+    placed = user_client.post("/orders/checkout/", {"payment_method": "cod", "shipping_address": ADDRESS,
                                                     "expected_total": "20.40"}, format="json")
     assert placed.status_code == 201, placed.content
     assert placed.json()["total"] == "20.40"
