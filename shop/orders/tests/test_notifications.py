@@ -371,6 +371,19 @@ def _lock_waiters() -> int:
         return cursor.fetchone()[0]
 
 
+def _release_when_both_wait(other):
+    """A callable for ``run_concurrently``: once two sessions wait on the row lock ``other`` holds (or 10 s
+    passed), roll ``other`` back to let them go; answers how many were waiting."""
+    def release():
+        deadline = time.monotonic() + 10
+        while _lock_waiters() < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        waiting = _lock_waiters()
+        other.rollback()
+        return waiting
+    return release
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_senders_taking_over_one_stale_claim_at_once_send_one_email(user):
@@ -382,13 +395,7 @@ def test_two_senders_taking_over_one_stale_claim_at_once_send_one_email(user):
     other = _another_connection()
     other.execute("SELECT id FROM orders_ordernotification WHERE id = %s FOR UPDATE", [claim.pk])
 
-    def release_when_both_wait():
-        deadline = time.monotonic() + 10
-        while _lock_waiters() < 2 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        waiting = _lock_waiters()
-        other.rollback()
-        return waiting
+    release_when_both_wait = _release_when_both_wait(other)
 
     try:
         *results, waiting = run_concurrently(
@@ -424,13 +431,7 @@ def test_the_sweep_and_the_claims_own_task_arriving_late_at_once_send_one_email(
     other = _another_connection()
     other.execute("SELECT id FROM orders_ordernotification WHERE id = %s FOR UPDATE", [claim.pk])
 
-    def release_when_both_wait():
-        deadline = time.monotonic() + 10
-        while _lock_waiters() < 2 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        waiting = _lock_waiters()
-        other.rollback()
-        return waiting
+    release_when_both_wait = _release_when_both_wait(other)
 
     def the_queued_task():  # its answer read as .result: .get() refuses while another thread runs a task
         return send_order_email.apply(args=(order.pk, "confirmation"), task_id=claim.claimed_by, throw=True).result
