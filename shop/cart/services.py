@@ -38,14 +38,22 @@ def _check_stock(item: CartItem) -> None:
                                code=CatalogErrorCode.INSUFFICIENT_STOCK)
 
 
-def too_many_lines_error(lines: int) -> ApplicationError:
-    """The refusal of a cart of ``lines`` lines: more than one order holds (``ORDER_MAX_LINES``), or as many, when one
-    more is asked (``lines`` counts it then). Says how many must go."""
+def too_many_lines_error(lines: int, *, field: str | None = None) -> ApplicationError:
+    """The 400 ``too_many_lines`` (with ``max_lines`` and ``lines_to_remove``) for an order of ``lines`` lines, more
+    than one order holds (``ORDER_MAX_LINES``): a cart's (``lines`` counts a line about to be added), or, with
+    ``field``, a direct order's list of that name (``items``), which the error then names. Says how many must go."""
     remove = lines - ORDER_MAX_LINES
-    message = (f"An order holds at most {ORDER_MAX_LINES} lines and this cart would hold {lines}: remove "
-               f"{remove} {'line' if remove == 1 else 'lines'}, or add to a line already in the cart.")
+    count = f"{remove} {'line' if remove == 1 else 'lines'}"
+    if field is None:
+        message = (f"An order holds at most {ORDER_MAX_LINES} lines and this cart would hold {lines}: remove "
+                   f"{count}, or add to a line already in the cart.")
+        named = {}
+    else:
+        message = (f"An order holds at most {ORDER_MAX_LINES} lines and `{field}` has {lines}: remove {count} (one "
+                   "product's units are one line with their quantity), or place several orders.")
+        named = {"errors": {field: [message]}}
     return ApplicationError(message, code=CartErrorCode.TOO_MANY_LINES,
-                            extra={"max_lines": ORDER_MAX_LINES, "lines_to_remove": remove})
+                            extra={"max_lines": ORDER_MAX_LINES, "lines_to_remove": remove, **named})
 
 
 def _check_room_for_a_line(cart: Cart) -> None:

@@ -124,13 +124,20 @@ def _retry_later(detail: str, code: str, *, seconds: int) -> Response:
     return response
 
 
-def _unsupported_media_type_detail(exc, context) -> str:
-    """DRF's 415 message, ending with what the route does read (``...; send application/json.``)."""
-    request = context.get("request")
-    accepted = [parser.media_type for parser in getattr(request, "parsers", None) or ()]
+def unsupported_media_type_detail(detail: str, accepted) -> str:
+    """DRF's 415 message (``detail``), ending with the media types the route reads (``accepted``):
+    ``Unsupported media type "x" in request; send application/json.`` Used by the exception handler and by
+    ``shop.core.middleware.RequestBodyTypeMiddleware``, which refuses before DRF reads anything."""
+    accepted = list(accepted)
     if not accepted:
-        return str(exc.detail)
-    return f"{str(exc.detail).removesuffix('.')}; send {' or '.join(accepted)}."
+        return detail
+    return f"{detail.removesuffix('.')}; send {' or '.join(accepted)}."
+
+
+def _unsupported_media_type_detail(exc, context) -> str:
+    request = context.get("request")
+    return unsupported_media_type_detail(
+        str(exc.detail), (parser.media_type for parser in getattr(request, "parsers", None) or ()))
 
 
 def api_exception_handler(exc, context):

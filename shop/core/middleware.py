@@ -9,8 +9,11 @@ from django.contrib.sessions import middleware as session_middleware
 from django.http import JsonResponse
 from django.middleware import common
 from django.utils.http import escape_leading_slashes
+from rest_framework.exceptions import UnsupportedMediaType
+from rest_framework.utils.mediatypes import media_type_matches
 
 from .errors import CoreErrorCode
+from .exceptions import unsupported_media_type_detail
 from .logging import request_id_var
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -141,12 +144,10 @@ class RequestBodyTypeMiddleware:
         parsers = getattr(view_class, "parser_classes", None)
         if not parsers:
             return None
-        from rest_framework.utils.mediatypes import media_type_matches
-
         content_type = request.META.get("CONTENT_TYPE", "")
         if any(media_type_matches(parser.media_type, content_type) for parser in parsers):
             return None
-        accepted = " or ".join(parser.media_type for parser in parsers)
-        shown = content_type.split(";")[0].strip()[:100]
-        return JsonResponse({"detail": f'Unsupported media type "{shown}" in request; send {accepted}.',
-                             "code": CoreErrorCode.UNSUPPORTED_MEDIA_TYPE}, status=415)
+        refused = UnsupportedMediaType(content_type.split(";")[0].strip()[:100])
+        detail = unsupported_media_type_detail(str(refused.detail), (parser.media_type for parser in parsers))
+        return JsonResponse({"detail": detail, "code": CoreErrorCode.UNSUPPORTED_MEDIA_TYPE},
+                            status=refused.status_code)

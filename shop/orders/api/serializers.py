@@ -9,8 +9,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from shop.cart.api.serializers import ProductSummaryOutput, VariantSummaryOutput
-from shop.cart.errors import CartErrorCode
 from shop.cart.models import CART_MAX_QUANTITY, ORDER_MAX_LINES
+from shop.cart.services import too_many_lines_error
 from shop.core.countries import CountryField, country_name
 from shop.core.exceptions import ApplicationError
 from shop.core.schema import BlankableEmailField, BlankableURLField
@@ -503,21 +503,14 @@ class PaymentMethodRefField(serializers.CharField):
 
 
 def _refuse_too_many_lines(data) -> None:
-    """A direct order of more than ``ORDER_MAX_LINES`` lines is the cart's 400 ``too_many_lines`` (with
-    ``max_lines`` and ``lines_to_remove``, naming the field), not the list field's generic ``invalid``: one limit,
-    one answer, however the order is made."""
+    """A direct order of more than ``ORDER_MAX_LINES`` lines is the cart's 400 ``too_many_lines`` (naming the
+    field), not the list field's generic ``invalid``: one limit, one answer, however the order is made."""
     if not isinstance(data, dict):
         return
     for field in ("items", "cart_items"):
         lines = data.get(field)
         if isinstance(lines, list) and len(lines) > ORDER_MAX_LINES:
-            remove = len(lines) - ORDER_MAX_LINES
-            message = (f"An order holds at most {ORDER_MAX_LINES} lines and `{field}` has {len(lines)}: remove "
-                       f"{remove} {'line' if remove == 1 else 'lines'} (one product's units are one line with "
-                       "their quantity), or place several orders.")
-            raise ApplicationError(message, code=CartErrorCode.TOO_MANY_LINES,
-                                   extra={"max_lines": ORDER_MAX_LINES, "lines_to_remove": remove,
-                                          "errors": {field: [message]}})
+            raise too_many_lines_error(len(lines), field=field)
 
 
 def _refuse_free_text_guest_address(data) -> None:
